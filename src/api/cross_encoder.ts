@@ -10,7 +10,7 @@
  * input order (no length sorting, as Python).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, type DeviceName } from '../backends/index.js';
+import { initBackend, installBackendKernels, type DeviceName } from '../backends/index.js';
 import type { SequenceClassificationModel } from '../models/types.js';
 import { activationFromName, type ActivationFn } from '../modules/activations.js';
 import { pyStrip } from '../modules/text.js';
@@ -131,6 +131,7 @@ export class CrossEncoder {
     }
     if (opts.device !== undefined) await initBackend(opts.device);
     else if (!tf.engine().backendName) await initBackend();
+    await installBackendKernels();
     const dir = await CrossEncoder.resolveModel(modelIdOrDir, opts.hub ?? {});
     const model = await loadSequenceClassifierFromDir(dir);
     try {

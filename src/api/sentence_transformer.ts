@@ -7,7 +7,7 @@
  * `encodeQuery` / `encodeDocument` follow sentence-transformers v5 `encode_query` / `encode_document`.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, type DeviceName } from '../backends/index.js';
+import { initBackend, installBackendKernels, type DeviceName } from '../backends/index.js';
 import { l2Normalize } from '../modules/normalize.js';
 import { loadPipeline, type SentenceTransformerConfig } from '../modules/pipeline.js';
 import { codePointLength } from '../modules/text.js';
@@ -112,6 +112,7 @@ export class SentenceTransformer {
     }
     if (opts.device !== undefined) await initBackend(opts.device);
     else if (!tf.engine().backendName) await initBackend();
+    await installBackendKernels();
     const dir = await SentenceTransformer.resolveModel(modelIdOrDir, opts.hub ?? {});
     const loaded = await loadPipeline(dir, defaultTransformerLoader);
     try {

@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { installWasmKernels } from '../kernels/wasm_kernels.js';
 import { nodeWasmDir } from '../platform/wasm_paths.js';
 import { isNode } from '../platform/fs.js';
 import { initTensorflow } from './tensorflow.js';
@@ -87,9 +88,21 @@ export async function initBackend(device?: DeviceName, opts: BackendOptions = {}
     throw new Error(`initBackend: unsupported device ${JSON.stringify(device)}; expected one of ${SUPPORTED_DEVICES.join(', ')}`);
   }
   const prev = pending ?? Promise.resolve<DeviceName>('cpu');
-  const next = prev.catch(() => 'cpu' as DeviceName).then(() => select(device, opts));
+  const next = prev
+    .catch(() => 'cpu' as DeviceName)
+    .then(() => select(device, opts))
+    .then(async (d) => (await installBackendKernels(), d));
   pending = next;
   return next;
+}
+
+/**
+ * Register sentence-tfjs' custom kernels for the current backend when it has some (wasm: fused attention, GELU,
+ * residual + LayerNorm; see src/kernels). Idempotent; `initBackend` and the model loaders call it, so only code
+ * that sets a backend with `tf.setBackend` itself and then runs a model it built by hand needs to.
+ */
+export async function installBackendKernels(): Promise<void> {
+  if (tf.getBackend() === 'wasm') await installWasmKernels();
 }
 
 /** The name of the tfjs backend in use (e.g. 'wasm', 'cpu'). */

@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { WeightMap } from '../weights/index.js';
+import { attentionKernel } from '../kernels/ops.js';
 import { Linear } from './linear.js';
 
 /** `torch.finfo(torch.float32).min`. */
@@ -125,12 +126,45 @@ export class SelfAttention {
     return new SelfAttention(q, k, v, numHeads, options);
   }
 
-  /** x [B, T, H] -> context [B, T, H] (before the output projection) and probabilities [B, heads, T, T]. */
-  apply(x: tf.Tensor3D, opts: Omit<AttentionOptions, 'scaleQuery'> = {}): { context: tf.Tensor3D; probs: tf.Tensor4D } {
-    const q = splitHeads(this.query.apply(x), this.numHeads);
-    const kT = splitHeadsTransposed(this.key.apply(x), this.numHeads);
-    const v = splitHeads(this.value.apply(x), this.numHeads);
-    const { context, probs } = scaledDotProductAttention(q, kT, v, { ...opts, scaleQuery: this.options.scaleQuery });
+  /**
+   * x [B, T, H] -> context [B, T, H] (before the output projection) and, when `needProbs`, the probabilities
+   * [B, heads, T, T]. With `mask` given and the wasm kernels installed, one fused kernel does the head split,
+   * scores, masking (`mask` 0 = left out, which is what `biases`' finfo.min term or `fillMask` do),
+   * `positionBias`, softmax, the weighted sum and the head merge; otherwise stock ops run from `biases`/`fillMask`.
+   */
+  apply(x: tf.Tensor3D, opts: AttentionInputs = {}): { context: tf.Tensor3D; probs?: tf.Tensor4D } {
+    if (opts.mask) {
+      const q = this.query.apply(x);
+      const k = this.key.apply(x);
+      const v = this.value.apply(x);
+      const fused = attentionKernel(q, k, v, {
+        numHeads: this.numHeads,
+        mask: opts.mask,
+        positionBias: opts.positionBias,
+        scaleQuery: this.options.scaleQuery,
+        outputProbs: opts.needProbs ?? true,
+      });
+      if (fused) return fused;
+      return this.composite(q, k, v, opts);
+    }
+    return this.composite(this.query.apply(x), this.key.apply(x), this.value.apply(x), opts);
+  }
+
+  private composite(q3: tf.Tensor3D, k3: tf.Tensor3D, v3: tf.Tensor3D, opts: AttentionInputs): { context: tf.Tensor3D; probs: tf.Tensor4D } {
+    const q = splitHeads(q3, this.numHeads);
+    const kT = splitHeadsTransposed(k3, this.numHeads);
+    const v = splitHeads(v3, this.numHeads);
+    const { context, probs } = scaledDotProductAttention(q, kT, v, { biases: opts.biases, fillMask: opts.fillMask, scaleQuery: this.options.scaleQuery });
     return { context: mergeHeads(context), probs };
   }
+}
+
+/** What a layer hands to {@link SelfAttention.apply}. */
+export interface AttentionInputs extends Omit<AttentionOptions, 'scaleQuery'> {
+  /** The raw attention mask [B, T] (1 = attend), for the fused kernel. */
+  mask?: tf.Tensor2D;
+  /** Relative position bias [1 | B, heads, T, T] for the fused kernel (the composite path takes it in `biases`). */
+  positionBias?: tf.Tensor4D;
+  /** Whether the probabilities are wanted (default true). */
+  needProbs?: boolean;
 }

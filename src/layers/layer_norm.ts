@@ -3,6 +3,7 @@
  * https://pytorch.org/docs/1.13/generated/torch.nn.LayerNorm.html
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { addLayerNormKernel } from '../kernels/ops.js';
 import type { WeightMap } from '../weights/index.js';
 
 export class LayerNorm {
@@ -18,8 +19,17 @@ export class LayerNorm {
     return new LayerNorm(sub.get('weight', [size]), sub.get('bias', [size]), eps);
   }
 
-  /** x [..., H] -> [..., H]. */
-  apply<T extends tf.Tensor>(x: T): T {
+  /**
+   * x [..., H] -> LayerNorm(x + residual) [..., H] (`residual`, same shape, is optional): one fused pass with the
+   * wasm kernels installed, else stock ops.
+   */
+  apply<T extends tf.Tensor>(x: T, residual?: tf.Tensor): T {
+    const fused = addLayerNormKernel(x, residual, this.weight, this.bias, this.eps);
+    if (fused) return fused;
+    return tf.tidy(() => this.composite(residual ? (tf.add(x, residual) as T) : x));
+  }
+
+  private composite<T extends tf.Tensor>(x: T): T {
     const axis = x.rank - 1;
     const mean = tf.mean(x, axis, true); // [..., 1]
     const centered = tf.sub(x, mean); // [..., H]

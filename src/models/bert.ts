@@ -89,16 +89,16 @@ export class BertLayer implements EncoderLayer {
 
   static readonly TAPS = ['attention', 'attention.self', 'attention.output', 'intermediate', 'output'] as const;
 
-  apply(x: tf.Tensor3D, ctx: LayerContext, prefix: string): { output: tf.Tensor3D; probs: tf.Tensor4D } {
+  apply(x: tf.Tensor3D, ctx: LayerContext, prefix: string): { output: tf.Tensor3D; probs?: tf.Tensor4D } {
     const { taps } = ctx;
-    const { context, probs } = this.attention.apply(x, { biases: ctx.biases }); // [B, T, H]
+    const { context, probs } = this.attention.apply(x, ctx); // [B, T, H]
     taps.put(`${prefix}.attention.self`, context);
-    const attended = this.attentionNorm.apply(tf.add(this.attentionOutput.apply(context), x) as tf.Tensor3D); // [B, T, H]
+    const attended = this.attentionNorm.apply(this.attentionOutput.apply(context), x); // [B, T, H]
     taps.put(`${prefix}.attention.output`, attended);
     taps.put(`${prefix}.attention`, attended);
     const inter = this.ffn.expand(attended); // [B, T, I]
     taps.put(`${prefix}.intermediate`, inter);
-    const output = this.outputNorm.apply(tf.add(this.ffn.contract(inter), attended) as tf.Tensor3D); // [B, T, H]
+    const output = this.outputNorm.apply(this.ffn.contract(inter), attended); // [B, T, H]
     taps.put(`${prefix}.output`, output);
     return { output, probs };
   }
@@ -184,7 +184,7 @@ export class BertModel extends EncoderBase<BertConfig> {
     return this.embeddings.apply(inputs.inputIds, this.positionIds(inputs.inputIds), inputs.tokenTypeIds);
   }
 
-  protected attentionContext(inputs: ResolvedInputs): Omit<LayerContext, 'taps'> {
+  protected attentionContext(inputs: ResolvedInputs): Omit<LayerContext, 'taps' | 'mask' | 'needProbs'> {
     return { biases: [extendedAttentionMask(inputs.attentionMask)] };
   }
 }

@@ -75,16 +75,16 @@ export class DistilBertLayer implements EncoderLayer {
     this.outputLayerNorm = LayerNorm.load(wm, 'output_layer_norm', d, DISTILBERT_LAYER_NORM_EPS);
   }
 
-  apply(x: tf.Tensor3D, ctx: LayerContext, prefix: string): { output: tf.Tensor3D; probs: tf.Tensor4D } {
+  apply(x: tf.Tensor3D, ctx: LayerContext, prefix: string): { output: tf.Tensor3D; probs?: tf.Tensor4D } {
     const { taps } = ctx;
-    const { context, probs } = this.attention.apply(x, { fillMask: ctx.fillMask }); // [B, T, D]
+    const { context, probs } = this.attention.apply(x, ctx); // [B, T, D]
     const sa = this.outLin.apply(context); // [B, T, D]
     taps.put(`${prefix}.attention`, sa);
-    const normed = this.saLayerNorm.apply(tf.add(sa, x) as tf.Tensor3D); // [B, T, D]
+    const normed = this.saLayerNorm.apply(sa, x); // [B, T, D]
     taps.put(`${prefix}.sa_layer_norm`, normed);
     const ffn = this.ffn.contract(this.ffn.expand(normed)); // [B, T, D]
     taps.put(`${prefix}.ffn`, ffn);
-    const output = this.outputLayerNorm.apply(tf.add(ffn, normed) as tf.Tensor3D); // [B, T, D]
+    const output = this.outputLayerNorm.apply(ffn, normed); // [B, T, D]
     taps.put(`${prefix}.output_layer_norm`, output);
     return { output, probs };
   }
@@ -135,7 +135,7 @@ export class DistilBertModel extends EncoderBase<DistilBertConfig> {
   }
 
   /** `mask == 0` as bool [B, 1, 1, T] for masked_fill. */
-  protected attentionContext(inputs: ResolvedInputs): Omit<LayerContext, 'taps'> {
+  protected attentionContext(inputs: ResolvedInputs): Omit<LayerContext, 'taps' | 'mask' | 'needProbs'> {
     const [b, t] = inputs.attentionMask.shape;
     return { biases: [], fillMask: tf.reshape(tf.equal(inputs.attentionMask, 0), [b, 1, 1, t]) };
   }

@@ -17,12 +17,18 @@ export interface LayerContext {
   biases: tf.Tensor[];
   /** DistilBERT-style mask: 1 where the key is padding [B, 1, 1, T]. */
   fillMask?: tf.Tensor;
+  /** The raw attention mask [B, T] (not owned: the caller's input), for the fused attention kernel. */
+  mask: tf.Tensor2D;
+  /** MPNet's relative position bias [1, heads, T, T] (also in `biases`), for the fused attention kernel. */
+  positionBias?: tf.Tensor4D;
+  /** Whether layers must return their attention probabilities. */
+  needProbs: boolean;
   taps: TapRecorder;
 }
 
 /** One transformer layer; `prefix` is its module path (e.g. `encoder.layer.3`) for taps. */
 export interface EncoderLayer {
-  apply(x: tf.Tensor3D, ctx: LayerContext, prefix: string): { output: tf.Tensor3D; probs: tf.Tensor4D };
+  apply(x: tf.Tensor3D, ctx: LayerContext, prefix: string): { output: tf.Tensor3D; probs?: tf.Tensor4D };
 }
 
 /** Validated inputs: token types filled in. */
@@ -93,7 +99,7 @@ export abstract class EncoderBase<C extends BaseConfig> implements EncoderModel 
   protected abstract embed(inputs: ResolvedInputs): tf.Tensor3D;
 
   /** The attention bias terms for this batch. */
-  protected abstract attentionContext(inputs: ResolvedInputs): Omit<LayerContext, 'taps'>;
+  protected abstract attentionContext(inputs: ResolvedInputs): Omit<LayerContext, 'taps' | 'mask' | 'needProbs'>;
 
   forward(inputs: EncoderInputs, opts: ForwardOptions = {}): EncoderOutput {
     this.validate(inputs);
@@ -116,7 +122,8 @@ export abstract class EncoderBase<C extends BaseConfig> implements EncoderModel 
           return e;
         }),
       );
-      const ctx = tf.tidy(() => this.attentionContext(resolved) as unknown as tf.TensorContainer) as unknown as Omit<LayerContext, 'taps'>;
+      const built = tf.tidy(() => this.attentionContext(resolved) as unknown as tf.TensorContainer) as unknown as Omit<LayerContext, 'taps' | 'mask' | 'needProbs'>;
+      const ctx: Omit<LayerContext, 'taps'> = { ...built, mask: inputs.attentionMask, needProbs: !!opts.outputAttentions };
       const internal = [...(zeros ? [zeros] : []), ...ctx.biases, ...(ctx.fillMask ? [ctx.fillMask] : [])];
       try {
         let x = x0;
@@ -128,7 +135,8 @@ export abstract class EncoderBase<C extends BaseConfig> implements EncoderModel 
           const prev = x;
           const r = tf.tidy(() => {
             const { output, probs } = layer.apply(prev, { ...ctx, taps }, prefix);
-            return attentions ? [output, probs] : [output];
+            if (attentions && !probs) throw new Error(`${prefix}: the layer returned no attention probabilities`);
+            return attentions ? [output, probs as tf.Tensor4D] : [output];
           });
           x = keep(r[0] as tf.Tensor3D);
           taps.put(prefix, x);

@@ -118,16 +118,16 @@ export class MPNetLayer implements EncoderLayer {
     this.outputNorm = LayerNorm.load(wm, 'output.LayerNorm', h, c.layer_norm_eps);
   }
 
-  apply(x: tf.Tensor3D, ctx: LayerContext, prefix: string): { output: tf.Tensor3D; probs: tf.Tensor4D } {
+  apply(x: tf.Tensor3D, ctx: LayerContext, prefix: string): { output: tf.Tensor3D; probs?: tf.Tensor4D } {
     const { taps } = ctx;
-    const { context, probs } = this.attention.apply(x, { biases: ctx.biases }); // [B, T, H]
+    const { context, probs } = this.attention.apply(x, ctx); // [B, T, H]
     const attn = this.o.apply(context); // [B, T, H]
     taps.put(`${prefix}.attention.attn`, attn);
-    const attended = this.attentionNorm.apply(tf.add(attn, x) as tf.Tensor3D); // [B, T, H]
+    const attended = this.attentionNorm.apply(attn, x); // [B, T, H]
     taps.put(`${prefix}.attention`, attended);
     const inter = this.ffn.expand(attended); // [B, T, I]
     taps.put(`${prefix}.intermediate`, inter);
-    const output = this.outputNorm.apply(tf.add(this.ffn.contract(inter), attended) as tf.Tensor3D); // [B, T, H]
+    const output = this.outputNorm.apply(this.ffn.contract(inter), attended); // [B, T, H]
     taps.put(`${prefix}.output`, output);
     return { output, probs };
   }
@@ -183,12 +183,12 @@ export class MPNetModel extends EncoderBase<MPNetConfig> {
   }
 
   /** `compute_position_bias`: bias [1, heads, T, T] (broadcast over the batch), then the additive mask. */
-  protected attentionContext(inputs: ResolvedInputs): Omit<LayerContext, 'taps'> {
+  protected attentionContext(inputs: ResolvedInputs): Omit<LayerContext, 'taps' | 'mask' | 'needProbs'> {
     const t = inputs.inputIds.shape[1];
     if (this.lastBuckets?.t !== t) this.lastBuckets = { t, buckets: relativePositionBuckets(t) };
     const buckets = this.lastBuckets.buckets;
     const values = this.relativeAttentionBias.apply(tf.tensor2d(buckets, [t, t], 'int32')); // [T, T, heads]
     const bias = tf.expandDims(tf.transpose(values, [2, 0, 1]), 0); // [1, heads, T, T]
-    return { biases: [bias, extendedAttentionMask(inputs.attentionMask)] };
+    return { biases: [bias, extendedAttentionMask(inputs.attentionMask)], positionBias: bias as tf.Tensor4D };
   }
 }

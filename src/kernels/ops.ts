@@ -1,0 +1,74 @@
+/**
+ * Ops over the custom wasm kernels ({@link ./wasm_kernels.ts}); each returns undefined when the kernels cannot
+ * run on the current backend, and the caller then uses its composite of stock tfjs ops.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { KERNEL_ADD_LAYER_NORM, KERNEL_ATTENTION, KERNEL_GATHER_ROWS, KERNEL_GELU, wasmKernelsActive } from './wasm_kernels.js';
+
+/** Rows `table[ids]` ([...ids, dim]) for a float32 [num, dim] table and int32 ids, or undefined where unavailable. */
+export function gatherRowsKernel(table: tf.Tensor2D, ids: tf.Tensor): tf.Tensor | undefined {
+  if (table.dtype !== 'float32' || ids.dtype !== 'int32' || !wasmKernelsActive()) return undefined;
+  return tf.engine().runKernel(KERNEL_GATHER_ROWS, { table, ids }) as tf.Tensor;
+}
+
+/** torch `F.gelu` (exact erf) in one pass, or undefined where the kernels are unavailable. */
+export function geluKernel(x: tf.Tensor): tf.Tensor | undefined {
+  if (x.dtype !== 'float32' || !wasmKernelsActive()) return undefined;
+  return tf.engine().runKernel(KERNEL_GELU, { x }) as tf.Tensor;
+}
+
+/** `LayerNorm(x + residual)` (or of `x` alone) over the last axis in one pass, or undefined where unavailable. */
+export function addLayerNormKernel<T extends tf.Tensor>(x: T, residual: tf.Tensor | undefined, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): T | undefined {
+  if (x.dtype !== 'float32' || (residual && residual.dtype !== 'float32') || !wasmKernelsActive()) return undefined;
+  if (residual && !tf.util.arraysEqual(residual.shape, x.shape)) {
+    throw new Error(`residual shape [${residual.shape.join(', ')}] differs from x shape [${x.shape.join(', ')}]`);
+  }
+  const inputs: tf.NamedTensorMap = residual ? { x, residual, gamma, beta } : { x, gamma, beta };
+  return tf.engine().runKernel(KERNEL_ADD_LAYER_NORM, inputs, { eps } as unknown as tf.NamedAttrMap) as T;
+}
+
+/** Inputs of {@link attentionKernel}. */
+export interface AttentionKernelOptions {
+  numHeads: number;
+  /** int32 [B, T], 1 = attend, 0 = padding. */
+  mask: tf.Tensor2D;
+  /** Added to the scaled scores: [1 | B, heads, T, T] (MPNet's relative position bias). */
+  positionBias?: tf.Tensor4D;
+  /** DistilBERT: q / sqrt(d) before the product (instead of scores / sqrt(d)). */
+  scaleQuery?: boolean;
+  /** Also return the probabilities [B, heads, T, T]. */
+  outputProbs?: boolean;
+}
+
+/**
+ * Multi-head attention over projections q, k, v [B, T, H] (heads split and merged inside): context [B, T, H]
+ * and, on request, the probabilities. Undefined where the kernels are unavailable.
+ */
+export function attentionKernel(
+  q: tf.Tensor3D,
+  k: tf.Tensor3D,
+  v: tf.Tensor3D,
+  opts: AttentionKernelOptions,
+): { context: tf.Tensor3D; probs?: tf.Tensor4D } | undefined {
+  if (!wasmKernelsActive() || q.dtype !== 'float32' || k.dtype !== 'float32' || v.dtype !== 'float32') return undefined;
+  const [b, t, h] = q.shape;
+  if (!tf.util.arraysEqual(k.shape, q.shape) || !tf.util.arraysEqual(v.shape, q.shape)) {
+    throw new Error(`attention: q, k, v must share one shape, got [${q.shape}], [${k.shape}], [${v.shape}]`);
+  }
+  if (h % opts.numHeads !== 0) throw new Error(`attention: hidden size ${h} is not a multiple of numHeads ${opts.numHeads}`);
+  const mask = opts.mask;
+  if (mask.shape[0] !== b || mask.shape[1] !== t) throw new Error(`attention: mask must be [${b}, ${t}], got [${mask.shape}]`);
+  const bias = opts.positionBias;
+  if (bias && (bias.rank !== 4 || (bias.shape[0] !== 1 && bias.shape[0] !== b) || bias.shape[1] !== opts.numHeads || bias.shape[2] !== t || bias.shape[3] !== t)) {
+    throw new Error(`attention: positionBias must be [1 or ${b}, ${opts.numHeads}, ${t}, ${t}], got [${bias.shape}]`);
+  }
+  return tf.tidy(() => {
+    const m = mask.dtype === 'int32' ? mask : tf.cast(mask, 'int32');
+    const b32 = bias && bias.dtype !== 'float32' ? tf.cast(bias, 'float32') : bias;
+    const inputs: tf.NamedTensorMap = b32 ? { q, k, v, mask: m, bias: b32 } : { q, k, v, mask: m };
+    const attrs = { numHeads: opts.numHeads, scaleQuery: !!opts.scaleQuery, outputProbs: !!opts.outputProbs } as unknown as tf.NamedAttrMap;
+    const r = tf.engine().runKernel(KERNEL_ATTENTION, inputs, attrs) as tf.Tensor | tf.Tensor[];
+    if (Array.isArray(r)) return { context: r[0] as tf.Tensor3D, probs: r[1] as tf.Tensor4D };
+    return { context: r as tf.Tensor3D };
+  });
+}

@@ -1,0 +1,366 @@
+/*
+ * sentence-tfjs wasm SIMD kernels: fused self-attention, exact-erf GELU, residual + LayerNorm, embedding rows.
+ *
+ * Built by `npm run build:kernels` (clang --target=wasm32 -msimd128) into src/kernels/wasm_kernels_binary.ts.
+ * The module imports tfjs-backend-wasm's own linear memory (`env.memory`) and works in place on its tensors:
+ * every pointer below is a byte offset into that heap. It has no data segment and no shadow stack (all locals
+ * live in wasm locals; the build checks this), so it never writes outside the buffers it is given.
+ *
+ * Numerics follow PyTorch's float32 definitions (HF BertSelfAttention, F.gelu, F.layer_norm); reductions run
+ * in a fixed order that depends only on a row's own valid length, so a text embeds bit-identically alone and
+ * in a padded batch.
+ */
+#include <stdint.h>
+#include <wasm_simd128.h>
+
+#define EXPORT(name) __attribute__((export_name(#name)))
+#define INLINE static inline __attribute__((always_inline))
+
+typedef float f32;
+
+INLINE v128_t vsplat(f32 x) { return wasm_f32x4_splat(x); }
+
+INLINE f32 hsum(v128_t v) {
+  /* ((l0 + l1) + (l2 + l3)): a fixed order. */
+  return (wasm_f32x4_extract_lane(v, 0) + wasm_f32x4_extract_lane(v, 1)) +
+         (wasm_f32x4_extract_lane(v, 2) + wasm_f32x4_extract_lane(v, 3));
+}
+
+/*
+ * expf on four lanes (Cephes' range reduction + degree-5 polynomial, about 1 ulp on [-87, 88]).
+ * Inputs below -87.3 give about 1e-38 instead of a denormal, which no sum here can tell apart.
+ */
+INLINE v128_t vexp(v128_t x) {
+  x = wasm_f32x4_min(x, vsplat(88.3762626647949f));
+  x = wasm_f32x4_max(x, vsplat(-87.3365447504f));
+  v128_t fx = wasm_f32x4_floor(wasm_f32x4_add(wasm_f32x4_mul(x, vsplat(1.44269504088896341f)), vsplat(0.5f)));
+  x = wasm_f32x4_sub(x, wasm_f32x4_mul(fx, vsplat(0.693359375f)));
+  x = wasm_f32x4_sub(x, wasm_f32x4_mul(fx, vsplat(-2.12194440e-4f)));
+  v128_t z = wasm_f32x4_mul(x, x);
+  v128_t y = vsplat(1.9875691500e-4f);
+  y = wasm_f32x4_add(wasm_f32x4_mul(y, x), vsplat(1.3981999507e-3f));
+  y = wasm_f32x4_add(wasm_f32x4_mul(y, x), vsplat(8.3334519073e-3f));
+  y = wasm_f32x4_add(wasm_f32x4_mul(y, x), vsplat(4.1665795894e-2f));
+  y = wasm_f32x4_add(wasm_f32x4_mul(y, x), vsplat(1.6666665459e-1f));
+  y = wasm_f32x4_add(wasm_f32x4_mul(y, x), vsplat(5.0000001201e-1f));
+  y = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(y, z), x), vsplat(1.0f));
+  v128_t n = wasm_i32x4_trunc_sat_f32x4(fx);
+  v128_t pow2n = wasm_i32x4_shl(wasm_i32x4_add(n, wasm_i32x4_splat(127)), 23);
+  return wasm_f32x4_mul(y, pow2n);
+}
+
+INLINE v128_t vpoly_step(v128_t acc, v128_t x, f32 c) { return wasm_f32x4_add(wasm_f32x4_mul(acc, x), vsplat(c)); }
+
+/*
+ * 1 + erf(z) on four lanes, accurate relative to its value (so also where erf(z) is near -1), from Cephes'
+ * float erf/erfc (the coefficients XLA uses): |z| < 1: 1 + z T(z^2); otherwise erfc(|z|) = exp(-z^2)/|z| P(1/z^2)
+ * (|z| < 2) or R(1/z^2), and 1 + erf(z) = erfc(|z|) for z < 0, 2 - erfc(z) for z > 0.
+ */
+INLINE v128_t one_plus_erf(v128_t z) {
+  v128_t az = wasm_f32x4_abs(z);
+  v128_t z2 = wasm_f32x4_mul(z, z);
+  v128_t t = vsplat(7.853861353153693e-5f);
+  t = vpoly_step(t, z2, -8.010193625184903e-4f);
+  t = vpoly_step(t, z2, 5.188327685732524e-3f);
+  t = vpoly_step(t, z2, -2.685381193529856e-2f);
+  t = vpoly_step(t, z2, 1.128358514861418e-1f);
+  t = vpoly_step(t, z2, -3.761262582423300e-1f);
+  t = vpoly_step(t, z2, 1.128379165726710e+0f);
+  v128_t small = wasm_f32x4_add(vsplat(1.0f), wasm_f32x4_mul(z, t));
+  v128_t q = wasm_f32x4_div(vsplat(1.0f), wasm_f32x4_max(az, vsplat(1.0f)));
+  v128_t y = wasm_f32x4_mul(q, q);
+  v128_t p = vsplat(2.326819970068386e-2f);
+  p = vpoly_step(p, y, -1.387039388740657e-1f);
+  p = vpoly_step(p, y, 3.687424674597105e-1f);
+  p = vpoly_step(p, y, -5.824733027278666e-1f);
+  p = vpoly_step(p, y, 6.210004621745983e-1f);
+  p = vpoly_step(p, y, -4.944515323274145e-1f);
+  p = vpoly_step(p, y, 3.404879937665872e-1f);
+  p = vpoly_step(p, y, -2.741127028184656e-1f);
+  p = vpoly_step(p, y, 5.638259427386472e-1f);
+  v128_t r = vsplat(-1.047766399936249e+1f);
+  r = vpoly_step(r, y, 1.297719955372516e+1f);
+  r = vpoly_step(r, y, -7.495518717768503e+0f);
+  r = vpoly_step(r, y, 2.921019019210786e+0f);
+  r = vpoly_step(r, y, -1.015265279202700e+0f);
+  r = vpoly_step(r, y, 4.218463358204948e-1f);
+  r = vpoly_step(r, y, -2.820767439740514e-1f);
+  r = vpoly_step(r, y, 5.641895067754075e-1f);
+  v128_t pr = wasm_v128_bitselect(p, r, wasm_f32x4_lt(az, vsplat(2.0f)));
+  v128_t erfc = wasm_f32x4_mul(wasm_f32x4_mul(vexp(wasm_f32x4_neg(z2)), q), pr);
+  v128_t big = wasm_v128_bitselect(erfc, wasm_f32x4_sub(vsplat(2.0f), erfc), wasm_f32x4_lt(z, vsplat(0.0f)));
+  return wasm_v128_bitselect(small, big, wasm_f32x4_lt(az, vsplat(1.0f)));
+}
+
+INLINE v128_t vgelu(v128_t v) {
+  return wasm_f32x4_mul(wasm_f32x4_mul(v, vsplat(0.5f)), one_plus_erf(wasm_f32x4_mul(v, vsplat(0.70710678118654752f))));
+}
+
+/* torch F.gelu (approximate='none'): x * 0.5 * (1 + erf(x / sqrt(2))), n floats, in place allowed. */
+EXPORT(gelu_erf)
+void gelu_erf(const f32* x, f32* out, int32_t n) {
+  int32_t i = 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(out + i, vgelu(wasm_v128_load(x + i)));
+  for (; i < n; i++) out[i] = wasm_f32x4_extract_lane(vgelu(vsplat(x[i])), 0);
+}
+
+/* Sum of n floats as four lane sums (then l0+l1 + l2+l3) plus a sequential tail: fixed order for a given n. */
+INLINE f32 row_sum(const f32* x, int32_t n) {
+  v128_t acc = wasm_f32x4_splat(0.0f);
+  int32_t i = 0;
+  for (; i + 4 <= n; i += 4) acc = wasm_f32x4_add(acc, wasm_v128_load(x + i));
+  f32 s = hsum(acc);
+  for (; i < n; i++) s += x[i];
+  return s;
+}
+
+/*
+ * out = LayerNorm(x + residual) over rows of h floats (biased variance, eps inside the square root), as
+ * torch F.layer_norm: (v - mean) * rsqrt(var + eps) * gamma + beta. residual may be 0 (plain LayerNorm).
+ * out may alias x. scratch: h floats.
+ */
+EXPORT(add_layer_norm)
+void add_layer_norm(const f32* x, const f32* residual, const f32* gamma, const f32* beta, f32* out, f32* scratch,
+                    int32_t rows, int32_t h, f32 eps) {
+  for (int32_t r = 0; r < rows; r++) {
+    const f32* xr = x + (int64_t)r * h;
+    f32* o = out + (int64_t)r * h;
+    f32* s = scratch;
+    if (residual) {
+      const f32* rr = residual + (int64_t)r * h;
+      int32_t i = 0;
+      for (; i + 4 <= h; i += 4) wasm_v128_store(s + i, wasm_f32x4_add(wasm_v128_load(xr + i), wasm_v128_load(rr + i)));
+      for (; i < h; i++) s[i] = xr[i] + rr[i];
+    } else {
+      for (int32_t i = 0; i < h; i++) s[i] = xr[i];
+    }
+    f32 mean = row_sum(s, h) / (f32)h;
+    v128_t vm = vsplat(mean);
+    v128_t acc = wasm_f32x4_splat(0.0f);
+    int32_t i = 0;
+    for (; i + 4 <= h; i += 4) {
+      v128_t c = wasm_f32x4_sub(wasm_v128_load(s + i), vm);
+      wasm_v128_store(s + i, c);
+      acc = wasm_f32x4_add(acc, wasm_f32x4_mul(c, c));
+    }
+    f32 var = hsum(acc);
+    for (; i < h; i++) {
+      s[i] -= mean;
+      var += s[i] * s[i];
+    }
+    var /= (f32)h;
+    f32 rstd = 1.0f / __builtin_sqrtf(var + eps);
+    v128_t vr = vsplat(rstd);
+    i = 0;
+    for (; i + 4 <= h; i += 4) {
+      v128_t n = wasm_f32x4_mul(wasm_v128_load(s + i), vr);
+      wasm_v128_store(o + i, wasm_f32x4_add(wasm_f32x4_mul(n, wasm_v128_load(gamma + i)), wasm_v128_load(beta + i)));
+    }
+    for (; i < h; i++) o[i] = s[i] * rstd * gamma[i] + beta[i];
+  }
+}
+
+/* Floats of scratch that attention() needs. */
+EXPORT(attention_scratch_floats)
+int32_t attention_scratch_floats(int32_t t, int32_t d) {
+  int32_t tp = (t + 7) & ~7;
+  return d * tp /* Kt */ + tp * d /* V */ + tp /* key index */ + 4 * tp /* scores */ + 4 * d /* scaled queries */;
+}
+
+/*
+ * Multi-head self-attention for one layer, heads merged on both sides.
+ *   q, k, v: [B, T, ld] rows; head h reads columns [h*d, (h+1)*d).
+ *   mask: int32 [B, T], nonzero = attend (0 = padding: the key is left out, as HF's finfo.min additive mask
+ *         or DistilBERT's masked_fill make its probability exactly 0); may be 0 (attend to all).
+ *   bias: [biasBatch, heads, T, T] added to the scaled scores (MPNet's relative position bias); may be 0.
+ *   out:  [B, T, heads*d] context.
+ *   probs: [B, heads, T, T] attention probabilities (zeros at masked keys); may be 0.
+ *   scale_query: DistilBERT divides q by sqrt(d) before the product; the others divide the scores.
+ * Per (batch, head) the valid keys are gathered (K transposed to [d, n], V to [n, d]); each query row gets
+ * scores over the n valid keys (four rows by eight keys at a time), softmax exp(s - max) / sum, and
+ * sum_j p_j V_j. Nothing depends on how much padding follows a text.
+ */
+EXPORT(attention)
+void attention(const f32* q, const f32* k, const f32* v, int32_t ld, const int32_t* mask, const f32* bias,
+               int32_t bias_batch, f32* out, f32* probs, f32* scratch, int32_t B, int32_t T, int32_t heads,
+               int32_t d, int32_t scale_query) {
+  const int32_t tp = (T + 7) & ~7;
+  f32* kt = scratch;               /* [d, np] */
+  f32* vc = kt + d * tp;           /* [n, d] */
+  int32_t* idx = (int32_t*)(vc + tp * d); /* [n] */
+  f32* sc = (f32*)(idx + tp);      /* [4, np] */
+  f32* qs = sc + 4 * tp;           /* [4, d] */
+  const f32 sqrtd = __builtin_sqrtf((f32)d);
+  const int32_t hd = heads * d;
+
+  for (int32_t b = 0; b < B; b++) {
+    int32_t n = 0;
+    for (int32_t j = 0; j < T; j++) {
+      if (!mask || mask[b * T + j] != 0) idx[n++] = j;
+    }
+    /* A row with every key masked: HF adds finfo.min to all scores, which leaves them all equal (uniform). */
+    const int32_t uniform = n == 0;
+    if (uniform) {
+      for (int32_t j = 0; j < T; j++) idx[j] = j;
+      n = T;
+    }
+    const int32_t np = (n + 7) & ~7;
+    for (int32_t h = 0; h < heads; h++) {
+      const int32_t col = h * d;
+      /* Gather the valid keys (transposed) and values of this head. */
+      for (int32_t c = 0; c < d; c++) {
+        f32* row = kt + c * np;
+        for (int32_t m = 0; m < n; m++) row[m] = k[(int64_t)(b * T + idx[m]) * ld + col + c];
+        for (int32_t m = n; m < np; m++) row[m] = 0.0f;
+      }
+      for (int32_t m = 0; m < n; m++) {
+        const f32* src = v + (int64_t)(b * T + idx[m]) * ld + col;
+        f32* dst = vc + m * d;
+        for (int32_t c = 0; c < d; c++) dst[c] = src[c];
+      }
+      const f32* hb = bias ? bias + (int64_t)((bias_batch == 1 ? 0 : b) * heads + h) * T * T : 0;
+
+      for (int32_t i0 = 0; i0 < T; i0 += 4) {
+        const int32_t rows = T - i0 < 4 ? T - i0 : 4;
+        const f32* qr[4];
+        for (int32_t r = 0; r < 4; r++) {
+          const int32_t i = i0 + (r < rows ? r : 0);
+          const f32* src = q + (int64_t)(b * T + i) * ld + col;
+          if (scale_query) {
+            for (int32_t c = 0; c < d; c++) qs[r * d + c] = src[c] / sqrtd;
+            qr[r] = qs + r * d;
+          } else {
+            qr[r] = src;
+          }
+        }
+        const f32 *q0 = qr[0], *q1 = qr[1], *q2 = qr[2], *q3 = qr[3];
+        /* Scores for four query rows, eight keys at a time: s[r, m] = sum_c q[r, c] * Kt[c, m]. */
+        for (int32_t m0 = 0; m0 < np; m0 += 8) {
+          v128_t a00 = wasm_f32x4_splat(0.0f), a01 = a00, a10 = a00, a11 = a00;
+          v128_t a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+          const f32* kc = kt + m0;
+          for (int32_t c = 0; c < d; c++, kc += np) {
+            v128_t k0 = wasm_v128_load(kc), k1 = wasm_v128_load(kc + 4);
+            v128_t s0 = wasm_v128_load32_splat(q0 + c);
+            v128_t s1 = wasm_v128_load32_splat(q1 + c);
+            v128_t s2 = wasm_v128_load32_splat(q2 + c);
+            v128_t s3 = wasm_v128_load32_splat(q3 + c);
+            a00 = wasm_f32x4_add(a00, wasm_f32x4_mul(s0, k0));
+            a01 = wasm_f32x4_add(a01, wasm_f32x4_mul(s0, k1));
+            a10 = wasm_f32x4_add(a10, wasm_f32x4_mul(s1, k0));
+            a11 = wasm_f32x4_add(a11, wasm_f32x4_mul(s1, k1));
+            a20 = wasm_f32x4_add(a20, wasm_f32x4_mul(s2, k0));
+            a21 = wasm_f32x4_add(a21, wasm_f32x4_mul(s2, k1));
+            a30 = wasm_f32x4_add(a30, wasm_f32x4_mul(s3, k0));
+            a31 = wasm_f32x4_add(a31, wasm_f32x4_mul(s3, k1));
+          }
+          wasm_v128_store(sc + m0, a00);
+          wasm_v128_store(sc + m0 + 4, a01);
+          wasm_v128_store(sc + tp + m0, a10);
+          wasm_v128_store(sc + tp + m0 + 4, a11);
+          wasm_v128_store(sc + 2 * tp + m0, a20);
+          wasm_v128_store(sc + 2 * tp + m0 + 4, a21);
+          wasm_v128_store(sc + 3 * tp + m0, a30);
+          wasm_v128_store(sc + 3 * tp + m0 + 4, a31);
+        }
+        for (int32_t r = 0; r < rows; r++) {
+          const int32_t i = i0 + r;
+          f32* s = sc + r * tp;
+          /* Scale, bias, max. */
+          if (uniform) {
+            for (int32_t m = 0; m < n; m++) s[m] = 0.0f;
+          } else if (!scale_query) {
+            v128_t vd = vsplat(sqrtd);
+            for (int32_t m = 0; m < np; m += 4) wasm_v128_store(s + m, wasm_f32x4_div(wasm_v128_load(s + m), vd));
+          }
+          if (hb && !uniform) {
+            const f32* br = hb + (int64_t)i * T;
+            for (int32_t m = 0; m < n; m++) s[m] += br[idx[m]];
+          }
+          f32 mx = s[0];
+          for (int32_t m = 1; m < n; m++) mx = s[m] > mx ? s[m] : mx;
+          /* exp(s - max) on the n valid keys; the padding lanes up to np are zeroed. */
+          v128_t vmx = vsplat(mx);
+          v128_t acc = wasm_f32x4_splat(0.0f);
+          int32_t m = 0;
+          for (; m + 4 <= n; m += 4) {
+            v128_t e = vexp(wasm_f32x4_sub(wasm_v128_load(s + m), vmx));
+            wasm_v128_store(s + m, e);
+            acc = wasm_f32x4_add(acc, e);
+          }
+          f32 sum = hsum(acc);
+          for (; m < n; m++) {
+            f32 e = wasm_f32x4_extract_lane(vexp(vsplat(s[m] - mx)), 0);
+            s[m] = e;
+            sum += e;
+          }
+          for (m = n; m < np; m++) s[m] = 0.0f;
+          v128_t vsum = vsplat(sum);
+          for (m = 0; m < np; m += 4) wasm_v128_store(s + m, wasm_f32x4_div(wasm_v128_load(s + m), vsum));
+          if (probs) {
+            f32* pr = probs + ((int64_t)(b * heads + h) * T + i) * T;
+            for (int32_t j = 0; j < T; j++) pr[j] = 0.0f;
+            for (m = 0; m < n; m++) pr[idx[m]] = s[m];
+          }
+          /* context[i, col:col+d] = sum_m p[m] * V[m, :], eight columns of four lanes at a time. */
+          f32* o = out + (int64_t)(b * T + i) * hd + col;
+          int32_t c0 = 0;
+          for (; c0 + 32 <= d; c0 += 32) {
+            v128_t o0 = wasm_f32x4_splat(0.0f), o1 = o0, o2 = o0, o3 = o0, o4 = o0, o5 = o0, o6 = o0, o7 = o0;
+            const f32* vr = vc + c0;
+            for (m = 0; m < n; m++, vr += d) {
+              v128_t p = wasm_v128_load32_splat(s + m);
+              o0 = wasm_f32x4_add(o0, wasm_f32x4_mul(p, wasm_v128_load(vr)));
+              o1 = wasm_f32x4_add(o1, wasm_f32x4_mul(p, wasm_v128_load(vr + 4)));
+              o2 = wasm_f32x4_add(o2, wasm_f32x4_mul(p, wasm_v128_load(vr + 8)));
+              o3 = wasm_f32x4_add(o3, wasm_f32x4_mul(p, wasm_v128_load(vr + 12)));
+              o4 = wasm_f32x4_add(o4, wasm_f32x4_mul(p, wasm_v128_load(vr + 16)));
+              o5 = wasm_f32x4_add(o5, wasm_f32x4_mul(p, wasm_v128_load(vr + 20)));
+              o6 = wasm_f32x4_add(o6, wasm_f32x4_mul(p, wasm_v128_load(vr + 24)));
+              o7 = wasm_f32x4_add(o7, wasm_f32x4_mul(p, wasm_v128_load(vr + 28)));
+            }
+            wasm_v128_store(o + c0, o0);
+            wasm_v128_store(o + c0 + 4, o1);
+            wasm_v128_store(o + c0 + 8, o2);
+            wasm_v128_store(o + c0 + 12, o3);
+            wasm_v128_store(o + c0 + 16, o4);
+            wasm_v128_store(o + c0 + 20, o5);
+            wasm_v128_store(o + c0 + 24, o6);
+            wasm_v128_store(o + c0 + 28, o7);
+          }
+          for (; c0 + 4 <= d; c0 += 4) {
+            v128_t o0 = wasm_f32x4_splat(0.0f);
+            const f32* vr = vc + c0;
+            for (m = 0; m < n; m++, vr += d) o0 = wasm_f32x4_add(o0, wasm_f32x4_mul(wasm_v128_load32_splat(s + m), wasm_v128_load(vr)));
+            wasm_v128_store(o + c0, o0);
+          }
+          for (; c0 < d; c0++) {
+            f32 acc1 = 0.0f;
+            for (m = 0; m < n; m++) acc1 += s[m] * vc[m * d + c0];
+            o[c0] = acc1;
+          }
+        }
+      }
+    }
+  }
+}
+
+/*
+ * Embedding lookup: out[i, :] = table[ids[i], :] for n ids over a [num, dim] table. An id outside [0, num)
+ * gives a row of zeros (never a read outside the table); the encoders validate ids before this runs.
+ */
+EXPORT(gather_rows)
+void gather_rows(const f32* table, const int32_t* ids, f32* out, int32_t n, int32_t dim, int32_t num) {
+  for (int32_t i = 0; i < n; i++) {
+    f32* o = out + (int64_t)i * dim;
+    const int32_t id = ids[i];
+    if (id < 0 || id >= num) {
+      for (int32_t c = 0; c < dim; c++) o[c] = 0.0f;
+      continue;
+    }
+    const f32* src = table + (int64_t)id * dim;
+    int32_t c = 0;
+    for (; c + 4 <= dim; c += 4) wasm_v128_store(o + c, wasm_v128_load(src + c));
+    for (; c < dim; c++) o[c] = src[c];
+  }
+}

@@ -1,0 +1,218 @@
+/**
+ * Custom tfjs kernels for the wasm backend, registered through tfjs' kernel registry (`tf.registerKernel`):
+ * fused multi-head self-attention, exact-erf GELU, residual + LayerNorm and the embedding row lookup, from src/kernels/wasm/kernels.c
+ * (SIMD128, built by `npm run build:kernels`).
+ *
+ * Why: tfjs-backend-wasm runs a batched `BatchMatMul` ([B, heads, T, d] x [B, heads, d, T]) as a scalar loop
+ * (about 1.6 GFLOP/s here, against about 24 for its XNNPACK dense matmul), so attention took half of the forward
+ * time at T = 256; and GELU's `Erf` plus the op-by-op softmax and LayerNorm each cost a pass over memory.
+ *
+ * How: the module imports tfjs-wasm's own `WebAssembly.Memory`, so a kernel reads its inputs and writes its
+ * output in place in tfjs' heap (tensors' `memoryOffset`), with no copies. The module has no data segment and no
+ * shadow stack (the build checks), and its scratch comes from tfjs' `_malloc`. tfjs-wasm's threaded build (in
+ * cross-origin-isolated pages) has a shared memory: a second build of the same code imports that one. The
+ * kernels themselves run on the calling thread.
+ *
+ * Install once per process after the wasm backend is initialised ({@link installWasmKernels}, called by
+ * `initBackend('wasm')` and by model loading); {@link wasmKernelsActive} then says whether the current backend
+ * can run them. Ops fall back to plain tfjs ops everywhere else (cpu, webgl, webgpu, tensorflow).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { KERNELS_WASM_BASE64, KERNELS_WASM_SHARED_BASE64 } from './wasm_kernels_binary.js';
+
+/** Kernel names in tfjs' registry (backend 'wasm'). */
+export const KERNEL_ATTENTION = 'SentenceTfjsAttention';
+export const KERNEL_GELU = 'SentenceTfjsGeluErf';
+export const KERNEL_ADD_LAYER_NORM = 'SentenceTfjsAddLayerNorm';
+export const KERNEL_GATHER_ROWS = 'SentenceTfjsGatherRows';
+
+interface KernelExports {
+  gelu_erf(x: number, out: number, n: number): void;
+  add_layer_norm(x: number, residual: number, gamma: number, beta: number, out: number, scratch: number, rows: number, h: number, eps: number): void;
+  attention_scratch_floats(t: number, d: number): number;
+  gather_rows(table: number, ids: number, out: number, n: number, dim: number, num: number): void;
+  attention(
+    q: number, k: number, v: number, ld: number, mask: number, bias: number, biasBatch: number, out: number, probs: number,
+    scratch: number, b: number, t: number, heads: number, d: number, scaleQuery: number,
+  ): void;
+}
+
+/** The parts of tfjs-backend-wasm's `BackendWasm` these kernels use. */
+interface WasmBackendLike extends tf.KernelBackend {
+  wasm: { _malloc(n: number): number; _free(p: number): void; asm?: { memory?: WebAssembly.Memory }; wasmMemory?: WebAssembly.Memory };
+  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+}
+
+type Variant = 'plain' | 'shared';
+const compiling: Partial<Record<Variant, Promise<WebAssembly.Module>>> = {};
+const compiled: Partial<Record<Variant, WebAssembly.Module>> = {};
+/** One instance per tfjs-wasm memory (a re-created backend has a new heap). */
+const instances = new WeakMap<WebAssembly.Memory, KernelExports>();
+let registered = false;
+let disabled = false;
+
+function wasmBytes(variant: Variant): Uint8Array {
+  const bin = atob(variant === 'shared' ? KERNELS_WASM_SHARED_BASE64 : KERNELS_WASM_BASE64);
+  const out = new Uint8Array(bin.length);
+  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
+  return out;
+}
+
+function heapOf(backend: WasmBackendLike): WebAssembly.Memory | undefined {
+  return backend.wasm?.asm?.memory ?? backend.wasm?.wasmMemory;
+}
+
+function variantOf(memory: WebAssembly.Memory): Variant {
+  return typeof SharedArrayBuffer !== 'undefined' && memory.buffer instanceof SharedArrayBuffer ? 'shared' : 'plain';
+}
+
+function currentWasmBackend(): WasmBackendLike | undefined {
+  if (tf.getBackend() !== 'wasm') return undefined;
+  return tf.backend() as WasmBackendLike;
+}
+
+/** The kernels bound to `backend`'s heap, instantiating synchronously from the compiled module if needed. */
+function exportsFor(backend: WasmBackendLike): KernelExports | undefined {
+  const memory = heapOf(backend);
+  if (!memory) return undefined;
+  let ex = instances.get(memory);
+  if (!ex) {
+    const mod = compiled[variantOf(memory)];
+    if (!mod) return undefined;
+    const inst = new WebAssembly.Instance(mod, { env: { memory } });
+    ex = inst.exports as unknown as KernelExports;
+    instances.set(memory, ex);
+  }
+  return ex;
+}
+
+/**
+ * Compile the kernels and register them for the wasm backend (idempotent; resolves to whether they can run on
+ * the current backend). Set `SENTENCE_TFJS_WASM_KERNELS=0` in Node, or call {@link disableWasmKernels}, to
+ * keep the stock tfjs ops (for comparisons).
+ */
+export async function installWasmKernels(): Promise<boolean> {
+  if (disabled || envDisabled()) return false;
+  const backend = currentWasmBackend();
+  const memory = backend && heapOf(backend);
+  if (!memory) return false;
+  const variant = variantOf(memory);
+  compiling[variant] ??= WebAssembly.compile(wasmBytes(variant) as BufferSource);
+  compiled[variant] = await compiling[variant];
+  if (!registered) {
+    registerAll();
+    registered = true;
+  }
+  return wasmKernelsActive();
+}
+
+/** Stop using the custom kernels (the composite tfjs ops run instead); `installWasmKernels` no longer enables them. */
+export function disableWasmKernels(): void {
+  disabled = true;
+}
+
+/** Use the custom kernels again after {@link disableWasmKernels} (they still need {@link installWasmKernels}). */
+export function enableWasmKernels(): void {
+  disabled = false;
+}
+
+function envDisabled(): boolean {
+  const g = globalThis as { process?: { env?: Record<string, string | undefined> } };
+  return g.process?.env?.SENTENCE_TFJS_WASM_KERNELS === '0';
+}
+
+/** Whether the custom kernels run on the current backend (wasm, installed, non-shared heap, not disabled). */
+export function wasmKernelsActive(): boolean {
+  if (disabled || !registered) return false;
+  const b = currentWasmBackend();
+  return b !== undefined && exportsFor(b) !== undefined;
+}
+
+function offset(backend: WasmBackendLike, t: tf.TensorInfo): number {
+  const d = backend.dataIdMap.get(t.dataId);
+  if (!d) throw new Error(`sentence-tfjs wasm kernel: tensor ${String(t.dataId)} is not on the wasm backend`);
+  return d.memoryOffset;
+}
+
+function need(ex: KernelExports | undefined, name: string): KernelExports {
+  if (!ex) throw new Error(`${name}: the sentence-tfjs wasm kernels are not installed for this backend (call installWasmKernels())`);
+  return ex;
+}
+
+function size(shape: number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+function registerAll(): void {
+  tf.registerKernel({
+    kernelName: KERNEL_GATHER_ROWS,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend }) => {
+      const b = backend as WasmBackendLike;
+      const ex = need(exportsFor(b), KERNEL_GATHER_ROWS);
+      const { table, ids } = inputs as { table: tf.TensorInfo; ids: tf.TensorInfo };
+      const [num, dim] = table.shape;
+      const out = b.makeOutput([...ids.shape, dim], 'float32');
+      ex.gather_rows(offset(b, table), offset(b, ids), offset(b, out), size(ids.shape), dim, num);
+      return out;
+    },
+  });
+  tf.registerKernel({
+    kernelName: KERNEL_GELU,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend }) => {
+      const b = backend as WasmBackendLike;
+      const ex = need(exportsFor(b), KERNEL_GELU);
+      const { x } = inputs as { x: tf.TensorInfo };
+      const out = b.makeOutput(x.shape, 'float32');
+      ex.gelu_erf(offset(b, x), offset(b, out), size(x.shape));
+      return out;
+    },
+  });
+  tf.registerKernel({
+    kernelName: KERNEL_ADD_LAYER_NORM,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const b = backend as WasmBackendLike;
+      const ex = need(exportsFor(b), KERNEL_ADD_LAYER_NORM);
+      const { x, residual, gamma, beta } = inputs as Record<string, tf.TensorInfo>;
+      const { eps } = attrs as unknown as { eps: number };
+      const h = x.shape[x.shape.length - 1];
+      const rows = size(x.shape) / h;
+      const out = b.makeOutput(x.shape, 'float32');
+      const scratch = b.wasm._malloc(h * 4);
+      try {
+        ex.add_layer_norm(offset(b, x), residual ? offset(b, residual) : 0, offset(b, gamma), offset(b, beta), offset(b, out), scratch, rows, h, eps);
+      } finally {
+        b.wasm._free(scratch);
+      }
+      return out;
+    },
+  });
+  tf.registerKernel({
+    kernelName: KERNEL_ATTENTION,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const b = backend as WasmBackendLike;
+      const ex = need(exportsFor(b), KERNEL_ATTENTION);
+      const { q, k, v, mask, bias } = inputs as Record<string, tf.TensorInfo | undefined> & { q: tf.TensorInfo; k: tf.TensorInfo; v: tf.TensorInfo };
+      const { numHeads, scaleQuery, outputProbs } = attrs as unknown as { numHeads: number; scaleQuery: boolean; outputProbs: boolean };
+      const [batch, t, hidden] = q.shape;
+      const d = hidden / numHeads;
+      const out = b.makeOutput([batch, t, hidden], 'float32');
+      const probs = outputProbs ? b.makeOutput([batch, numHeads, t, t], 'float32') : undefined;
+      const scratch = b.wasm._malloc(ex.attention_scratch_floats(t, d) * 4);
+      try {
+        ex.attention(
+          offset(b, q), offset(b, k), offset(b, v), hidden,
+          mask ? offset(b, mask) : 0, bias ? offset(b, bias) : 0, bias ? bias.shape[0] : 0,
+          offset(b, out), probs ? offset(b, probs) : 0, scratch, batch, t, numHeads, d, scaleQuery ? 1 : 0,
+        );
+      } finally {
+        b.wasm._free(scratch);
+      }
+      return probs ? [out, probs] : out;
+    },
+  });
+}

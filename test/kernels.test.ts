@@ -1,0 +1,225 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../src/backends/index.js';
+import { attentionKernel, addLayerNormKernel, gatherRowsKernel, geluKernel, disableWasmKernels, enableWasmKernels, installWasmKernels, wasmKernelsActive } from '../src/kernels/index.js';
+import { KERNELS_SOURCE_SHA256 } from '../src/kernels/wasm_kernels_binary.js';
+import { extendedAttentionMask, mergeHeads, scaledDotProductAttention, splitHeads, splitHeadsTransposed } from '../src/layers/attention.js';
+import { createModel } from '../src/models/index.js';
+import { loadCheckpointDir, WeightMap } from '../src/weights/index.js';
+import { requireFixtures } from './helpers/fixtures.js';
+import { pseudoRandom, readConfig } from './helpers/models.js';
+import { assertClose, modelDir } from './helpers/reference.js';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** erf in float64: its Maclaurin series (|x| <= 4, error < 1e-12) or the sign beyond (1 - erf(4) < 2e-8). */
+function erf64(x: number): number {
+  if (Math.abs(x) > 4) return Math.sign(x) * (1 - 1.541725790028002e-8 * Math.exp(16 - x * x));
+  let term = x;
+  let sum = x;
+  for (let n = 1; n < 200; n++) {
+    term *= (-x * x) / n;
+    const t = term / (2 * n + 1);
+    sum += t;
+    if (Math.abs(t) < 1e-17) break;
+  }
+  return (2 / Math.sqrt(Math.PI)) * sum;
+}
+
+/** The stock-op attention (what non-wasm backends run), from projections [B, T, H]. */
+function compositeAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, heads: number, mask: tf.Tensor2D, bias?: tf.Tensor4D, scaleQuery = false) {
+  return tf.tidy(() => {
+    const biases = [...(bias ? [bias] : []), extendedAttentionMask(mask)];
+    const r = scaledDotProductAttention(splitHeads(q, heads), splitHeadsTransposed(k, heads), splitHeads(v, heads), { biases, scaleQuery });
+    return { context: mergeHeads(r.context), probs: r.probs };
+  });
+}
+
+describe('wasm SIMD kernels', () => {
+  before(async function () {
+    assert.equal(await initBackend('wasm', { fallbackToCpu: false }), 'wasm');
+    assert.equal(await installWasmKernels(), true, 'kernels install on the wasm backend');
+  });
+
+  it('the committed wasm binary was built from the committed kernels.c (run npm run build:kernels after editing it)', () => {
+    const sha = createHash('sha256').update(readFileSync(join(ROOT, 'src/kernels/wasm/kernels.c'))).digest('hex');
+    assert.equal(KERNELS_SOURCE_SHA256, sha);
+  });
+
+  it('kernels are active on wasm only, and can be switched off and on', async () => {
+    assert.equal(wasmKernelsActive(), true);
+    disableWasmKernels();
+    try {
+      assert.equal(wasmKernelsActive(), false);
+      const x = tf.tensor1d([1, 2]);
+      assert.equal(geluKernel(x), undefined, 'disabled: the caller falls back to stock ops');
+      x.dispose();
+    } finally {
+      enableWasmKernels();
+    }
+    assert.equal(wasmKernelsActive(), true);
+    await initBackend('cpu');
+    try {
+      assert.equal(wasmKernelsActive(), false);
+      const x = tf.tensor1d([1, 2]);
+      assert.equal(geluKernel(x), undefined);
+      x.dispose();
+    } finally {
+      await initBackend('wasm');
+    }
+  });
+
+  it('GELU kernel is exact-erf GELU within 2e-7 relative to float64 over [-10, 10]', () => {
+    const n = 4003; // not a multiple of 4: the scalar tail runs too
+    const xs = Array.from({ length: n }, (_, i) => -10 + (20 * i) / (n - 1));
+    const x = tf.tensor1d(xs);
+    const y = geluKernel(x)!;
+    const got = y.dataSync();
+    const x32 = x.dataSync();
+    let worst = 0;
+    for (let i = 0; i < n; i++) {
+      const v = x32[i];
+      const ref = v * 0.5 * (1 + erf64(v / Math.SQRT2));
+      const err = Math.abs(got[i] - ref) / Math.max(1, Math.abs(ref));
+      worst = Math.max(worst, err);
+    }
+    assert.ok(worst <= 2e-7, `worst relative error ${worst}`);
+    tf.dispose([x, y]);
+  });
+
+  it('residual + LayerNorm kernel matches float64 (biased variance, eps inside the root), with and without a residual', () => {
+    const rows = 5;
+    const h = 23; // odd width: the vector body and the scalar tail
+    const x = pseudoRandom(rows * h, 1, 3);
+    const r = pseudoRandom(rows * h, 2, 3);
+    const g = pseudoRandom(h, 3, 1);
+    const b = pseudoRandom(h, 4, 1);
+    const eps = 1e-5;
+    const ref = (withRes: boolean) => {
+      const out: number[] = [];
+      for (let i = 0; i < rows; i++) {
+        const v = Array.from({ length: h }, (_, j) => x[i * h + j] + (withRes ? r[i * h + j] : 0));
+        const mean = v.reduce((a, c) => a + c, 0) / h;
+        const variance = v.reduce((a, c) => a + (c - mean) ** 2, 0) / h;
+        for (let j = 0; j < h; j++) out.push(((v[j] - mean) / Math.sqrt(variance + eps)) * g[j] + b[j]);
+      }
+      return out;
+    };
+    const [xt, rt, gt, bt] = [tf.tensor2d(x, [rows, h]), tf.tensor2d(r, [rows, h]), tf.tensor1d(g), tf.tensor1d(b)];
+    const withRes = addLayerNormKernel(xt, rt, gt, bt, eps)!;
+    const plain = addLayerNormKernel(xt, undefined, gt, bt, eps)!;
+    assertClose(withRes, ref(true), 2e-6, 'LayerNorm(x + r)');
+    assertClose(plain, ref(false), 2e-6, 'LayerNorm(x)');
+    assert.throws(() => addLayerNormKernel(xt, tf.zeros([rows, h + 1]), gt, bt, eps), /residual shape \[5, 24\] differs from x shape \[5, 23\]/);
+    tf.dispose([xt, rt, gt, bt, withRes, plain]);
+  });
+
+  it('embedding row lookup copies table rows and gives zeros for out-of-range ids', () => {
+    const table = tf.tensor2d(pseudoRandom(7 * 6, 5), [7, 6]);
+    const ids = tf.tensor2d([[3, 0, 6], [1, 7, -1]], [2, 3], 'int32');
+    const got = gatherRowsKernel(table, ids)!;
+    assert.deepEqual(got.shape, [2, 3, 6]);
+    const t = table.arraySync();
+    const zero = new Array(6).fill(0);
+    assert.deepEqual(got.arraySync(), [[t[3], t[0], t[6]], [t[1], zero, zero]]);
+    tf.dispose([table, ids, got]);
+  });
+
+  for (const c of [
+    { name: 'BERT (scores / sqrt(d), finfo.min mask)', heads: 4, d: 8, scaleQuery: false, bias: false },
+    { name: 'DistilBERT (q / sqrt(d) first)', heads: 2, d: 12, scaleQuery: true, bias: false },
+    { name: 'MPNet (relative position bias)', heads: 3, d: 32, scaleQuery: false, bias: true },
+    { name: 'odd head size (d = 6)', heads: 2, d: 6, scaleQuery: false, bias: true },
+  ]) {
+    it(`fused attention equals the stock-op attention: ${c.name}`, () => {
+      const [b, t] = [3, 11];
+      const h = c.heads * c.d;
+      const q = tf.tensor3d(pseudoRandom(b * t * h, 11, 2), [b, t, h]);
+      const k = tf.tensor3d(pseudoRandom(b * t * h, 12, 2), [b, t, h]);
+      const v = tf.tensor3d(pseudoRandom(b * t * h, 13, 2), [b, t, h]);
+      const lens = [11, 5, 1];
+      const mask = tf.tensor2d(lens.flatMap((l) => Array.from({ length: t }, (_, j) => (j < l ? 1 : 0))), [b, t], 'int32');
+      const bias = c.bias ? tf.tensor4d(pseudoRandom(c.heads * t * t, 14, 1), [1, c.heads, t, t]) : undefined;
+      const fused = attentionKernel(q, k, v, { numHeads: c.heads, mask, positionBias: bias, scaleQuery: c.scaleQuery, outputProbs: true })!;
+      const ref = compositeAttention(q, k, v, c.heads, mask, bias, c.scaleQuery);
+      assertClose(fused.context, ref.context, 2e-6, 'context');
+      assertClose(fused.probs!, ref.probs, 1e-6, 'probs');
+      // Masked keys get probability exactly 0, as with finfo.min.
+      const p = fused.probs!.arraySync() as number[][][][];
+      for (let bi = 0; bi < b; bi++) for (let j = lens[bi]; j < t; j++) assert.equal(p[bi][0][0][j], 0);
+      tf.dispose([q, k, v, mask, fused.context, fused.probs!, ref.context, ref.probs, ...(bias ? [bias] : [])]);
+    });
+  }
+
+  it('fused attention of a padded row is bit-identical to the same row alone', () => {
+    const [heads, d, t, len] = [4, 16, 37, 9];
+    const h = heads * d;
+    const qa = pseudoRandom(len * h, 21);
+    const ka = pseudoRandom(len * h, 22);
+    const va = pseudoRandom(len * h, 23);
+    const pad = (a: Float32Array) => {
+      const out = new Float32Array(t * h);
+      out.set(a);
+      out.fill(0.37, a.length); // padding values must not matter
+      return out;
+    };
+    const alone = attentionKernel(tf.tensor3d(qa, [1, len, h]), tf.tensor3d(ka, [1, len, h]), tf.tensor3d(va, [1, len, h]), {
+      numHeads: heads,
+      mask: tf.ones([1, len], 'int32') as tf.Tensor2D,
+    })!;
+    const padded = attentionKernel(tf.tensor3d(pad(qa), [1, t, h]), tf.tensor3d(pad(ka), [1, t, h]), tf.tensor3d(pad(va), [1, t, h]), {
+      numHeads: heads,
+      mask: tf.tensor2d([Array.from({ length: t }, (_, j) => (j < len ? 1 : 0))], [1, t], 'int32'),
+    })!;
+    const a = alone.context.dataSync();
+    const p = padded.context.dataSync();
+    for (let i = 0; i < len * h; i++) assert.equal(p[i], a[i], `element ${i}`);
+    tf.dispose([alone.context, padded.context]);
+  });
+
+  it('a row whose keys are all masked attends uniformly, as finfo.min added to every score does', () => {
+    const [heads, d, t] = [2, 4, 5];
+    const h = heads * d;
+    const q = tf.tensor3d(pseudoRandom(t * h, 31), [1, t, h]);
+    const k = tf.tensor3d(pseudoRandom(t * h, 32), [1, t, h]);
+    const v = tf.tensor3d(pseudoRandom(t * h, 33), [1, t, h]);
+    const mask = tf.zeros([1, t], 'int32') as tf.Tensor2D;
+    const fused = attentionKernel(q, k, v, { numHeads: heads, mask, outputProbs: true })!;
+    const ref = compositeAttention(q, k, v, heads, mask);
+    assertClose(fused.probs!, new Array(heads * t * t).fill(1 / t), 1e-7, 'uniform probs');
+    assertClose(fused.context, ref.context, 1e-6, 'context');
+    tf.dispose([q, k, v, mask, fused.context, fused.probs!, ref.context, ref.probs]);
+  });
+
+  it('a model forward runs the fused kernels, matches the stock ops within 1e-5 and leaks no tensors', async function () {
+    if (!requireFixtures(this, ['models', 'tiny-mpnet'])) return;
+    const model = createModel(readConfig('tiny-mpnet'), WeightMap.from(await loadCheckpointDir(modelDir('tiny-mpnet'))));
+    const ids = tf.tensor2d([[0, 5, 9, 17, 2, 1, 1], [0, 44, 2, 1, 1, 1, 1]], [2, 7], 'int32');
+    const mask = tf.tensor2d([[1, 1, 1, 1, 1, 0, 0], [1, 1, 1, 0, 0, 0, 0]], [2, 7], 'int32');
+    try {
+      const before = tf.memory().numTensors;
+      const prof = await tf.profile(() => model.forward({ inputIds: ids, attentionMask: mask }).lastHiddenState);
+      const kernels = new Set(prof.kernels.map((k) => k.name));
+      for (const name of ['SentenceTfjsAttention', 'SentenceTfjsGeluErf', 'SentenceTfjsAddLayerNorm', 'SentenceTfjsGatherRows']) assert.ok(kernels.has(name), `${name} ran`);
+      assert.ok(!kernels.has('BatchMatMul') && !kernels.has('Erf'), 'no stock attention matmul or erf');
+      const fast = model.forward({ inputIds: ids, attentionMask: mask });
+      disableWasmKernels();
+      let stock;
+      try {
+        stock = model.forward({ inputIds: ids, attentionMask: mask });
+      } finally {
+        enableWasmKernels();
+      }
+      assertClose(fast.lastHiddenState, stock.lastHiddenState, 1e-5, 'fused vs stock last_hidden_state');
+      tf.dispose([fast.lastHiddenState, stock.lastHiddenState, prof.result as tf.Tensor]);
+      assert.equal(tf.memory().numTensors, before);
+    } finally {
+      tf.dispose([ids, mask]);
+      model.dispose();
+    }
+  });
+});
