@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/backends/index.js';
-import { attentionKernel, addLayerNormKernel, gatherRowsKernel, geluKernel, disableWasmKernels, enableWasmKernels, installWasmKernels, wasmKernelsActive } from '../src/kernels/index.js';
+import { attentionKernel, addLayerNormKernel, gatherRowsKernel, geluKernel, linearKernel, disableWasmKernels, enableWasmKernels, installWasmKernels, wasmKernelsActive } from '../src/kernels/index.js';
 import { KERNELS_SOURCE_SHA256 } from '../src/kernels/wasm_kernels_binary.js';
 import { extendedAttentionMask, mergeHeads, scaledDotProductAttention, splitHeads, splitHeadsTransposed } from '../src/layers/attention.js';
 import { createModel } from '../src/models/index.js';
@@ -118,6 +118,50 @@ describe('wasm SIMD kernels', () => {
     tf.dispose([xt, rt, gt, bt, withRes, plain]);
   });
 
+  it('dense kernel is x @ W + b (float64 reference) on ragged shapes, with and without a bias', () => {
+    for (const [m, k, n] of [[7, 13, 10], [1, 5, 3], [9, 32, 17], [4, 8, 8]]) {
+      const x = pseudoRandom(m * k, m + 40, 2);
+      const w = pseudoRandom(k * n, k + 41, 1);
+      const bias = pseudoRandom(n, n + 42, 1);
+      const ref = (withBias: boolean) =>
+        Array.from({ length: m * n }, (_, idx) => {
+          const [i, j] = [Math.floor(idx / n), idx % n];
+          let acc = withBias ? bias[j] : 0;
+          for (let c = 0; c < k; c++) acc += x[i * k + c] * w[c * n + j];
+          return acc;
+        });
+      const [xt, wt, bt] = [tf.tensor2d(x, [m, k]), tf.tensor2d(w, [k, n]), tf.tensor1d(bias)];
+      const y = linearKernel(xt, wt, bt)!;
+      const y0 = linearKernel(xt, wt)!;
+      assert.deepEqual(y.shape, [m, n]);
+      assertClose(y, ref(true), 1e-5, `[${m},${k}]x[${k},${n}] + b`);
+      assertClose(y0, ref(false), 1e-5, `[${m},${k}]x[${k},${n}]`);
+      tf.dispose([xt, wt, bt, y, y0]);
+    }
+  });
+
+  it('dense kernel: a row gives the same bits alone and inside a batch, and a new weight is never served a stale packing', () => {
+    const [m, k, n] = [11, 24, 20];
+    const x = tf.tensor2d(pseudoRandom(m * k, 50), [m, k]);
+    let w = tf.tensor2d(pseudoRandom(k * n, 51), [k, n]);
+    const all = linearKernel(x, w)!.dataSync();
+    for (const i of [0, 5, 10]) {
+      const row = tf.slice(x, [i, 0], [1, k]);
+      const alone = linearKernel(row, w)!.dataSync();
+      for (let j = 0; j < n; j++) assert.equal(alone[j], all[i * n + j], `row ${i} col ${j}`);
+      row.dispose();
+    }
+    w.dispose();
+    for (let r = 0; r < 3; r++) {
+      w = tf.tensor2d(pseudoRandom(k * n, 60 + r), [k, n]);
+      const want = tf.matMul(x, w);
+      const got = linearKernel(x, w)!;
+      assertClose(got, want, 1e-5, `weight ${r}`);
+      tf.dispose([w, want, got]);
+    }
+    x.dispose();
+  });
+
   it('embedding row lookup copies table rows and gives zeros for out-of-range ids', () => {
     const table = tf.tensor2d(pseudoRandom(7 * 6, 5), [7, 6]);
     const ids = tf.tensor2d([[3, 0, 6], [1, 7, -1]], [2, 3], 'int32');
@@ -204,8 +248,10 @@ describe('wasm SIMD kernels', () => {
       const before = tf.memory().numTensors;
       const prof = await tf.profile(() => model.forward({ inputIds: ids, attentionMask: mask }).lastHiddenState);
       const kernels = new Set(prof.kernels.map((k) => k.name));
-      for (const name of ['SentenceTfjsAttention', 'SentenceTfjsGeluErf', 'SentenceTfjsAddLayerNorm', 'SentenceTfjsGatherRows']) assert.ok(kernels.has(name), `${name} ran`);
-      assert.ok(!kernels.has('BatchMatMul') && !kernels.has('Erf'), 'no stock attention matmul or erf');
+      for (const name of ['SentenceTfjsLinear', 'SentenceTfjsAttention', 'SentenceTfjsGeluErf', 'SentenceTfjsAddLayerNorm', 'SentenceTfjsGatherRows']) {
+        assert.ok(kernels.has(name), `${name} ran`);
+      }
+      for (const name of ['BatchMatMul', '_FusedMatMul', 'Erf', 'Softmax']) assert.ok(!kernels.has(name), `stock ${name} did not run`);
       const fast = model.forward({ inputIds: ids, attentionMask: mask });
       disableWasmKernels();
       let stock;

@@ -1,2 +1,2 @@
-export { installWasmKernels, wasmKernelsActive, disableWasmKernels, enableWasmKernels } from './wasm_kernels.js';
-export { attentionKernel, addLayerNormKernel, gatherRowsKernel, geluKernel, type AttentionKernelOptions } from './ops.js';
+export { installWasmKernels, wasmKernelsActive, wasmLinearActive, disableWasmKernels, enableWasmKernels } from './wasm_kernels.js';
+export { attentionKernel, addLayerNormKernel, gatherRowsKernel, geluKernel, linearKernel, type AttentionKernelOptions } from './ops.js';

@@ -3,7 +3,19 @@
  * run on the current backend, and the caller then uses its composite of stock tfjs ops.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { KERNEL_ADD_LAYER_NORM, KERNEL_ATTENTION, KERNEL_GATHER_ROWS, KERNEL_GELU, wasmKernelsActive } from './wasm_kernels.js';
+import { KERNEL_ADD_LAYER_NORM, KERNEL_ATTENTION, KERNEL_GATHER_ROWS, KERNEL_GELU, KERNEL_LINEAR, wasmKernelsActive, wasmLinearActive } from './wasm_kernels.js';
+
+/**
+ * `x @ weight + bias` for x [M, K], weight [K, N] (the pre-transposed [in, out] layout), bias [N], or undefined
+ * where unavailable. The weight is packed once, on first use, and the packing lives as long as the weight.
+ */
+export function linearKernel(x: tf.Tensor2D, weight: tf.Tensor2D, bias?: tf.Tensor1D): tf.Tensor2D | undefined {
+  if (x.dtype !== 'float32' || weight.dtype !== 'float32' || (bias && bias.dtype !== 'float32') || !wasmLinearActive()) return undefined;
+  if (x.shape[1] !== weight.shape[0]) throw new Error(`linear: x has ${x.shape[1]} features, weight expects ${weight.shape[0]}`);
+  if (bias && bias.shape[0] !== weight.shape[1]) throw new Error(`linear: bias has ${bias.shape[0]} entries, weight has ${weight.shape[1]} outputs`);
+  const inputs: tf.NamedTensorMap = bias ? { x, weight, bias } : { x, weight };
+  return tf.engine().runKernel(KERNEL_LINEAR, inputs) as tf.Tensor2D;
+}
 
 /** Rows `table[ids]` ([...ids, dim]) for a float32 [num, dim] table and int32 ids, or undefined where unavailable. */
 export function gatherRowsKernel(table: tf.Tensor2D, ids: tf.Tensor): tf.Tensor | undefined {

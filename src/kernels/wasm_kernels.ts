@@ -1,6 +1,7 @@
 /**
  * Custom tfjs kernels for the wasm backend, registered through tfjs' kernel registry (`tf.registerKernel`):
- * fused multi-head self-attention, exact-erf GELU, residual + LayerNorm and the embedding row lookup, from src/kernels/wasm/kernels.c
+ * dense layers (x @ W + b on pre-packed weights), fused multi-head self-attention, exact-erf GELU, residual +
+ * LayerNorm and the embedding row lookup, from src/kernels/wasm/kernels.c
  * (SIMD128, built by `npm run build:kernels`).
  *
  * Why: tfjs-backend-wasm runs a batched `BatchMatMul` ([B, heads, T, d] x [B, heads, d, T]) as a scalar loop
@@ -18,19 +19,21 @@
  * can run them. Ops fall back to plain tfjs ops everywhere else (cpu, webgl, webgpu, tensorflow).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { KERNELS_WASM_BASE64, KERNELS_WASM_SHARED_BASE64 } from './wasm_kernels_binary.js';
 
 /** Kernel names in tfjs' registry (backend 'wasm'). */
 export const KERNEL_ATTENTION = 'SentenceTfjsAttention';
 export const KERNEL_GELU = 'SentenceTfjsGeluErf';
 export const KERNEL_ADD_LAYER_NORM = 'SentenceTfjsAddLayerNorm';
 export const KERNEL_GATHER_ROWS = 'SentenceTfjsGatherRows';
+export const KERNEL_LINEAR = 'SentenceTfjsLinear';
 
 interface KernelExports {
   gelu_erf(x: number, out: number, n: number): void;
   add_layer_norm(x: number, residual: number, gamma: number, beta: number, out: number, scratch: number, rows: number, h: number, eps: number): void;
   attention_scratch_floats(t: number, d: number): number;
   gather_rows(table: number, ids: number, out: number, n: number, dim: number, num: number): void;
+  pack_panels(w: number, p: number, k: number, n: number): void;
+  gemm_bias(x: number, p: number, bias: number, y: number, m: number, k: number, n: number): void;
   attention(
     q: number, k: number, v: number, ld: number, mask: number, bias: number, biasBatch: number, out: number, probs: number,
     scratch: number, b: number, t: number, heads: number, d: number, scaleQuery: number,
@@ -40,8 +43,43 @@ interface KernelExports {
 /** The parts of tfjs-backend-wasm's `BackendWasm` these kernels use. */
 interface WasmBackendLike extends tf.KernelBackend {
   wasm: { _malloc(n: number): number; _free(p: number): void; asm?: { memory?: WebAssembly.Memory }; wasmMemory?: WebAssembly.Memory };
-  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined };
+  dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined; has(dataId: object): boolean };
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  disposeData(dataId: object, force?: boolean): boolean;
+}
+
+/**
+ * Dense weights packed into eight-column panels for `gemm_bias`, kept in tfjs' heap (raw `_malloc`, not tensors)
+ * next to the weight they come from, and freed when tfjs frees that weight: the backend's `disposeData` is
+ * wrapped once to do so. They double the memory of the dense weights (not counted by `tf.memory()`).
+ */
+const packedWeights = new WeakMap<WasmBackendLike, Map<object, number>>();
+
+function packedFor(b: WasmBackendLike, ex: KernelExports, w: tf.TensorInfo): number {
+  let map = packedWeights.get(b);
+  if (!map) {
+    const m = new Map<object, number>();
+    map = m;
+    packedWeights.set(b, m);
+    const dispose = b.disposeData.bind(b);
+    b.disposeData = (dataId: object, force?: boolean): boolean => {
+      const freed = dispose(dataId, force);
+      const ptr = m.get(dataId);
+      if (ptr !== undefined && !b.dataIdMap.has(dataId)) {
+        b.wasm._free(ptr);
+        m.delete(dataId);
+      }
+      return freed;
+    };
+  }
+  let ptr = map.get(w.dataId);
+  if (ptr === undefined) {
+    const [k, n] = w.shape;
+    ptr = b.wasm._malloc(Math.ceil(n / 8) * 8 * k * 4);
+    ex.pack_panels(offset(b, w), ptr, k, n);
+    map.set(w.dataId, ptr);
+  }
+  return ptr;
 }
 
 type Variant = 'plain' | 'shared';
@@ -52,8 +90,10 @@ const instances = new WeakMap<WebAssembly.Memory, KernelExports>();
 let registered = false;
 let disabled = false;
 
-function wasmBytes(variant: Variant): Uint8Array {
-  const bin = atob(variant === 'shared' ? KERNELS_WASM_SHARED_BASE64 : KERNELS_WASM_BASE64);
+/** The module's bytes; the base64 lives in its own module, loaded (a separate chunk in bundles) only when needed. */
+async function wasmBytes(variant: Variant): Promise<Uint8Array> {
+  const bin64 = await import('./wasm_kernels_binary.js');
+  const bin = atob(variant === 'shared' ? bin64.KERNELS_WASM_SHARED_BASE64 : bin64.KERNELS_WASM_BASE64);
   const out = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
   return out;
@@ -98,7 +138,7 @@ export async function installWasmKernels(): Promise<boolean> {
   const memory = backend && heapOf(backend);
   if (!memory) return false;
   const variant = variantOf(memory);
-  compiling[variant] ??= WebAssembly.compile(wasmBytes(variant) as BufferSource);
+  compiling[variant] ??= wasmBytes(variant).then((bytes) => WebAssembly.compile(bytes as BufferSource));
   compiled[variant] = await compiling[variant];
   if (!registered) {
     registerAll();
@@ -122,7 +162,17 @@ function envDisabled(): boolean {
   return g.process?.env?.SENTENCE_TFJS_WASM_KERNELS === '0';
 }
 
-/** Whether the custom kernels run on the current backend (wasm, installed, non-shared heap, not disabled). */
+/**
+ * Whether our dense-layer kernel should replace tfjs' matmul: only on a single-threaded heap (tfjs' threaded
+ * build runs XNNPACK on several threads, which beats one thread of ours).
+ */
+export function wasmLinearActive(): boolean {
+  if (!wasmKernelsActive()) return false;
+  const memory = heapOf(currentWasmBackend()!);
+  return memory !== undefined && variantOf(memory) === 'plain';
+}
+
+/** Whether the custom kernels run on the current backend (wasm, installed, not disabled). */
 export function wasmKernelsActive(): boolean {
   if (disabled || !registered) return false;
   const b = currentWasmBackend();
@@ -145,6 +195,21 @@ function size(shape: number[]): number {
 }
 
 function registerAll(): void {
+  tf.registerKernel({
+    kernelName: KERNEL_LINEAR,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend }) => {
+      const b = backend as WasmBackendLike;
+      const ex = need(exportsFor(b), KERNEL_LINEAR);
+      const { x, weight, bias } = inputs as { x: tf.TensorInfo; weight: tf.TensorInfo; bias?: tf.TensorInfo };
+      const [m, k] = x.shape;
+      const n = weight.shape[1];
+      const packed = packedFor(b, ex, weight);
+      const out = b.makeOutput([m, n], 'float32');
+      ex.gemm_bias(offset(b, x), packed, bias ? offset(b, bias) : 0, offset(b, out), m, k, n);
+      return out;
+    },
+  });
   tf.registerKernel({
     kernelName: KERNEL_GATHER_ROWS,
     backendName: 'wasm',
