@@ -27,13 +27,17 @@ INLINE f32 hsum(v128_t v) {
 }
 
 /*
- * expf on four lanes (Cephes' range reduction + degree-5 polynomial, about 1 ulp on [-87, 88]).
+ * expf on four lanes (Cephes' range reduction, rounding x / ln2 to nearest, + degree-5 polynomial; about 1 ulp
+ * on [-87, 88]).
  * Inputs below -87.3 give about 1e-38 instead of a denormal, which no sum here can tell apart.
  */
 INLINE v128_t vexp(v128_t x) {
   x = wasm_f32x4_min(x, vsplat(88.3762626647949f));
   x = wasm_f32x4_max(x, vsplat(-87.3365447504f));
-  v128_t fx = wasm_f32x4_floor(wasm_f32x4_add(wasm_f32x4_mul(x, vsplat(1.44269504088896341f)), vsplat(0.5f)));
+  /* n = round(x / ln2) by the 1.5 * 2^23 trick (cheaper than floor + trunc_sat on x64); the integer is in the
+     low mantissa bits of t. */
+  v128_t t = wasm_f32x4_add(wasm_f32x4_mul(x, vsplat(1.44269504088896341f)), vsplat(12582912.0f));
+  v128_t fx = wasm_f32x4_sub(t, vsplat(12582912.0f));
   x = wasm_f32x4_sub(x, wasm_f32x4_mul(fx, vsplat(0.693359375f)));
   x = wasm_f32x4_sub(x, wasm_f32x4_mul(fx, vsplat(-2.12194440e-4f)));
   v128_t z = wasm_f32x4_mul(x, x);
@@ -44,7 +48,8 @@ INLINE v128_t vexp(v128_t x) {
   y = wasm_f32x4_add(wasm_f32x4_mul(y, x), vsplat(1.6666665459e-1f));
   y = wasm_f32x4_add(wasm_f32x4_mul(y, x), vsplat(5.0000001201e-1f));
   y = wasm_f32x4_add(wasm_f32x4_add(wasm_f32x4_mul(y, z), x), vsplat(1.0f));
-  v128_t n = wasm_i32x4_trunc_sat_f32x4(fx);
+  /* 2^n: (bits(t) - bits(1.5 * 2^23)) + 127 in the exponent field. */
+  v128_t n = wasm_i32x4_sub(t, wasm_i32x4_splat(0x4B400000));
   v128_t pow2n = wasm_i32x4_shl(wasm_i32x4_add(n, wasm_i32x4_splat(127)), 23);
   return wasm_f32x4_mul(y, pow2n);
 }
@@ -52,44 +57,53 @@ INLINE v128_t vexp(v128_t x) {
 INLINE v128_t vpoly_step(v128_t acc, v128_t x, f32 c) { return wasm_f32x4_add(wasm_f32x4_mul(acc, x), vsplat(c)); }
 
 /*
- * 1 + erf(z) on four lanes, accurate relative to its value (so also where erf(z) is near -1), from Cephes'
- * float erf/erfc (the coefficients XLA uses): |z| < 1: 1 + z T(z^2); otherwise erfc(|z|) = exp(-z^2)/|z| P(1/z^2)
- * (|z| < 2) or R(1/z^2), and 1 + erf(z) = erfc(|z|) for z < 0, 2 - erfc(z) for z > 0.
+ * 1 + erf(z) on four lanes, accurate relative to its value also where erf(z) is near -1:
+ *  - z >= -1: the rational erf of XLA and Eigen for float32 (x clamped to [-4, 4], odd degree-13 polynomial
+ *    over even degree-8; a few 1e-8 absolute), plus one;
+ *  - z < -1: 1 + erf(z) = erfc(-z) = exp(-z^2) / |z| * P(1/z^2) (|z| < 2) or R(1/z^2), Cephes' float erfc
+ *    (the coefficients XLA uses), so the tail does not cancel.
+ * The erfc branch is evaluated only for vectors with such a lane.
  */
 INLINE v128_t one_plus_erf(v128_t z) {
-  v128_t az = wasm_f32x4_abs(z);
-  v128_t z2 = wasm_f32x4_mul(z, z);
-  v128_t t = vsplat(7.853861353153693e-5f);
-  t = vpoly_step(t, z2, -8.010193625184903e-4f);
-  t = vpoly_step(t, z2, 5.188327685732524e-3f);
-  t = vpoly_step(t, z2, -2.685381193529856e-2f);
-  t = vpoly_step(t, z2, 1.128358514861418e-1f);
-  t = vpoly_step(t, z2, -3.761262582423300e-1f);
-  t = vpoly_step(t, z2, 1.128379165726710e+0f);
-  v128_t small = wasm_f32x4_add(vsplat(1.0f), wasm_f32x4_mul(z, t));
-  v128_t q = wasm_f32x4_div(vsplat(1.0f), wasm_f32x4_max(az, vsplat(1.0f)));
-  v128_t y = wasm_f32x4_mul(q, q);
-  v128_t p = vsplat(2.326819970068386e-2f);
-  p = vpoly_step(p, y, -1.387039388740657e-1f);
-  p = vpoly_step(p, y, 3.687424674597105e-1f);
-  p = vpoly_step(p, y, -5.824733027278666e-1f);
-  p = vpoly_step(p, y, 6.210004621745983e-1f);
-  p = vpoly_step(p, y, -4.944515323274145e-1f);
-  p = vpoly_step(p, y, 3.404879937665872e-1f);
-  p = vpoly_step(p, y, -2.741127028184656e-1f);
-  p = vpoly_step(p, y, 5.638259427386472e-1f);
-  v128_t r = vsplat(-1.047766399936249e+1f);
-  r = vpoly_step(r, y, 1.297719955372516e+1f);
-  r = vpoly_step(r, y, -7.495518717768503e+0f);
-  r = vpoly_step(r, y, 2.921019019210786e+0f);
-  r = vpoly_step(r, y, -1.015265279202700e+0f);
-  r = vpoly_step(r, y, 4.218463358204948e-1f);
-  r = vpoly_step(r, y, -2.820767439740514e-1f);
-  r = vpoly_step(r, y, 5.641895067754075e-1f);
-  v128_t pr = wasm_v128_bitselect(p, r, wasm_f32x4_lt(az, vsplat(2.0f)));
-  v128_t erfc = wasm_f32x4_mul(wasm_f32x4_mul(vexp(wasm_f32x4_neg(z2)), q), pr);
-  v128_t big = wasm_v128_bitselect(erfc, wasm_f32x4_sub(vsplat(2.0f), erfc), wasm_f32x4_lt(z, vsplat(0.0f)));
-  return wasm_v128_bitselect(small, big, wasm_f32x4_lt(az, vsplat(1.0f)));
+  v128_t x = wasm_f32x4_min(wasm_f32x4_max(z, vsplat(-4.0f)), vsplat(4.0f));
+  v128_t x2 = wasm_f32x4_mul(x, x);
+  v128_t p = vpoly_step(vsplat(-2.72614225801306e-10f), x2, 2.77068142495902e-08f);
+  p = vpoly_step(p, x2, -2.10102402082508e-06f);
+  p = vpoly_step(p, x2, -5.69250639462346e-05f);
+  p = vpoly_step(p, x2, -7.34990630326855e-04f);
+  p = vpoly_step(p, x2, -2.95459980854025e-03f);
+  p = vpoly_step(p, x2, -1.60960333262415e-02f);
+  v128_t q = vpoly_step(vsplat(-1.45660718464996e-05f), x2, -2.13374055278905e-04f);
+  q = vpoly_step(q, x2, -1.68282697438203e-03f);
+  q = vpoly_step(q, x2, -7.37332916720468e-03f);
+  q = vpoly_step(q, x2, -1.42647390514189e-02f);
+  v128_t head = wasm_f32x4_add(vsplat(1.0f), wasm_f32x4_div(wasm_f32x4_mul(x, p), q));
+  v128_t is_tail = wasm_f32x4_lt(z, vsplat(-1.0f));
+  if (!wasm_v128_any_true(is_tail)) return head;
+  v128_t az = wasm_f32x4_max(wasm_f32x4_abs(z), vsplat(1.0f));
+  v128_t z2 = wasm_f32x4_mul(az, az);
+  v128_t r1 = wasm_f32x4_div(vsplat(1.0f), az);
+  v128_t y = wasm_f32x4_mul(r1, r1);
+  v128_t pp = vsplat(2.326819970068386e-2f);
+  pp = vpoly_step(pp, y, -1.387039388740657e-1f);
+  pp = vpoly_step(pp, y, 3.687424674597105e-1f);
+  pp = vpoly_step(pp, y, -5.824733027278666e-1f);
+  pp = vpoly_step(pp, y, 6.210004621745983e-1f);
+  pp = vpoly_step(pp, y, -4.944515323274145e-1f);
+  pp = vpoly_step(pp, y, 3.404879937665872e-1f);
+  pp = vpoly_step(pp, y, -2.741127028184656e-1f);
+  pp = vpoly_step(pp, y, 5.638259427386472e-1f);
+  v128_t rr = vsplat(-1.047766399936249e+1f);
+  rr = vpoly_step(rr, y, 1.297719955372516e+1f);
+  rr = vpoly_step(rr, y, -7.495518717768503e+0f);
+  rr = vpoly_step(rr, y, 2.921019019210786e+0f);
+  rr = vpoly_step(rr, y, -1.015265279202700e+0f);
+  rr = vpoly_step(rr, y, 4.218463358204948e-1f);
+  rr = vpoly_step(rr, y, -2.820767439740514e-1f);
+  rr = vpoly_step(rr, y, 5.641895067754075e-1f);
+  v128_t poly = wasm_v128_bitselect(pp, rr, wasm_f32x4_lt(az, vsplat(2.0f)));
+  v128_t tail = wasm_f32x4_mul(wasm_f32x4_mul(vexp(wasm_f32x4_neg(z2)), r1), poly);
+  return wasm_v128_bitselect(tail, head, is_tail);
 }
 
 INLINE v128_t vgelu(v128_t v) {
@@ -100,6 +114,14 @@ INLINE v128_t vgelu(v128_t v) {
 EXPORT(gelu_erf)
 void gelu_erf(const f32* x, f32* out, int32_t n) {
   int32_t i = 0;
+  /* Four independent vectors per step, so the polynomial chains overlap. */
+  for (; i + 16 <= n; i += 16) {
+    v128_t a = wasm_v128_load(x + i), b = wasm_v128_load(x + i + 4), c = wasm_v128_load(x + i + 8), d = wasm_v128_load(x + i + 12);
+    wasm_v128_store(out + i, vgelu(a));
+    wasm_v128_store(out + i + 4, vgelu(b));
+    wasm_v128_store(out + i + 8, vgelu(c));
+    wasm_v128_store(out + i + 12, vgelu(d));
+  }
   for (; i + 4 <= n; i += 4) wasm_v128_store(out + i, vgelu(wasm_v128_load(x + i)));
   for (; i < n; i++) out[i] = wasm_f32x4_extract_lane(vgelu(vsplat(x[i])), 0);
 }
@@ -302,42 +324,59 @@ void attention(const f32* q, const f32* k, const f32* v, int32_t ld, const int32
             for (int32_t j = 0; j < T; j++) pr[j] = 0.0f;
             for (m = 0; m < n; m++) pr[idx[m]] = s[m];
           }
-          /* context[i, col:col+d] = sum_m p[m] * V[m, :], eight columns of four lanes at a time. */
-          f32* o = out + (int64_t)(b * T + i) * hd + col;
-          int32_t c0 = 0;
-          for (; c0 + 32 <= d; c0 += 32) {
-            v128_t o0 = wasm_f32x4_splat(0.0f), o1 = o0, o2 = o0, o3 = o0, o4 = o0, o5 = o0, o6 = o0, o7 = o0;
-            const f32* vr = vc + c0;
-            for (m = 0; m < n; m++, vr += d) {
-              v128_t p = wasm_v128_load32_splat(s + m);
-              o0 = wasm_f32x4_add(o0, wasm_f32x4_mul(p, wasm_v128_load(vr)));
-              o1 = wasm_f32x4_add(o1, wasm_f32x4_mul(p, wasm_v128_load(vr + 4)));
-              o2 = wasm_f32x4_add(o2, wasm_f32x4_mul(p, wasm_v128_load(vr + 8)));
-              o3 = wasm_f32x4_add(o3, wasm_f32x4_mul(p, wasm_v128_load(vr + 12)));
-              o4 = wasm_f32x4_add(o4, wasm_f32x4_mul(p, wasm_v128_load(vr + 16)));
-              o5 = wasm_f32x4_add(o5, wasm_f32x4_mul(p, wasm_v128_load(vr + 20)));
-              o6 = wasm_f32x4_add(o6, wasm_f32x4_mul(p, wasm_v128_load(vr + 24)));
-              o7 = wasm_f32x4_add(o7, wasm_f32x4_mul(p, wasm_v128_load(vr + 28)));
-            }
-            wasm_v128_store(o + c0, o0);
-            wasm_v128_store(o + c0 + 4, o1);
-            wasm_v128_store(o + c0 + 8, o2);
-            wasm_v128_store(o + c0 + 12, o3);
-            wasm_v128_store(o + c0 + 16, o4);
-            wasm_v128_store(o + c0 + 20, o5);
-            wasm_v128_store(o + c0 + 24, o6);
-            wasm_v128_store(o + c0 + 28, o7);
+        }
+        /* context[i, col:col+d] = sum_m p[i, m] * V[m, :] for the block's rows: four rows by eight columns at a
+           time, each sum in m order (the same order whatever the batch). */
+        const f32 *p0 = sc, *p1 = rows > 1 ? sc + tp : sc, *p2 = rows > 2 ? sc + 2 * tp : sc, *p3 = rows > 3 ? sc + 3 * tp : sc;
+        f32* o0 = out + (int64_t)(b * T + i0) * hd + col;
+        int32_t c0 = 0;
+        for (; c0 + 8 <= d; c0 += 8) {
+          v128_t y00 = wasm_f32x4_splat(0.0f), y01 = y00, y10 = y00, y11 = y00, y20 = y00, y21 = y00, y30 = y00, y31 = y00;
+          const f32* vr = vc + c0;
+          for (int32_t m = 0; m < n; m++, vr += d) {
+            v128_t v0 = wasm_v128_load(vr), v1 = wasm_v128_load(vr + 4);
+            v128_t s0 = wasm_v128_load32_splat(p0 + m);
+            v128_t s1 = wasm_v128_load32_splat(p1 + m);
+            v128_t s2 = wasm_v128_load32_splat(p2 + m);
+            v128_t s3 = wasm_v128_load32_splat(p3 + m);
+            y00 = wasm_f32x4_add(y00, wasm_f32x4_mul(s0, v0));
+            y01 = wasm_f32x4_add(y01, wasm_f32x4_mul(s0, v1));
+            y10 = wasm_f32x4_add(y10, wasm_f32x4_mul(s1, v0));
+            y11 = wasm_f32x4_add(y11, wasm_f32x4_mul(s1, v1));
+            y20 = wasm_f32x4_add(y20, wasm_f32x4_mul(s2, v0));
+            y21 = wasm_f32x4_add(y21, wasm_f32x4_mul(s2, v1));
+            y30 = wasm_f32x4_add(y30, wasm_f32x4_mul(s3, v0));
+            y31 = wasm_f32x4_add(y31, wasm_f32x4_mul(s3, v1));
           }
-          for (; c0 + 4 <= d; c0 += 4) {
-            v128_t o0 = wasm_f32x4_splat(0.0f);
-            const f32* vr = vc + c0;
-            for (m = 0; m < n; m++, vr += d) o0 = wasm_f32x4_add(o0, wasm_f32x4_mul(wasm_v128_load32_splat(s + m), wasm_v128_load(vr)));
-            wasm_v128_store(o + c0, o0);
+          wasm_v128_store(o0 + c0, y00);
+          wasm_v128_store(o0 + c0 + 4, y01);
+          if (rows > 1) {
+            wasm_v128_store(o0 + hd + c0, y10);
+            wasm_v128_store(o0 + hd + c0 + 4, y11);
           }
-          for (; c0 < d; c0++) {
-            f32 acc1 = 0.0f;
-            for (m = 0; m < n; m++) acc1 += s[m] * vc[m * d + c0];
-            o[c0] = acc1;
+          if (rows > 2) {
+            wasm_v128_store(o0 + 2 * hd + c0, y20);
+            wasm_v128_store(o0 + 2 * hd + c0 + 4, y21);
+          }
+          if (rows > 3) {
+            wasm_v128_store(o0 + 3 * hd + c0, y30);
+            wasm_v128_store(o0 + 3 * hd + c0 + 4, y31);
+          }
+        }
+        for (int32_t r = 0; r < rows; r++) {
+          const f32* pr = sc + r * tp;
+          f32* o = o0 + r * hd;
+          int32_t c = c0;
+          for (; c + 4 <= d; c += 4) {
+            v128_t acc = wasm_f32x4_splat(0.0f);
+            const f32* vr = vc + c;
+            for (int32_t m = 0; m < n; m++, vr += d) acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_v128_load32_splat(pr + m), wasm_v128_load(vr)));
+            wasm_v128_store(o + c, acc);
+          }
+          for (; c < d; c++) {
+            f32 acc = 0.0f;
+            for (int32_t m = 0; m < n; m++) acc += pr[m] * vc[m * d + c];
+            o[c] = acc;
           }
         }
       }
