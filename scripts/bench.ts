@@ -167,7 +167,7 @@ function report(args: Args, results: ChildResult[], tokenCounts: Record<string, 
     }
     L.push('');
     if (ours.matmulGflops) {
-      L.push(`## Encoder efficiency against the matMul ceiling (${ours.backend}: best tf.matMul ${ours.matmulShape} = ${f(ours.matmulGflops, 2)} GFLOP/s)`);
+      L.push(`## Encoder efficiency against the matMul ceiling (${ours.backend}: best matmul measured, ${ours.matmulShape} = ${f(ours.matmulGflops, 2)} GFLOP/s)`);
       L.push('');
       L.push('| workload | batch | encoder GFLOP/s | % of ceiling |');
       L.push('| --- | ---: | ---: | ---: |');
