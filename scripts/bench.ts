@@ -145,7 +145,7 @@ function report(args: Args, results: ChildResult[], tokenCounts: Record<string, 
     }
   }
   L.push('');
-  L.push('GFLOP/s = encoder matmul FLOPs of the padded batches actually run (Q/K/V/output projections, FFN, QK^T and PV) / wall time. Pool rows: one call = 8 batches of 32 split over 2 workers, so latency is per 256 texts (not shown).');
+  L.push('GFLOP/s = encoder matmul FLOPs of the padded batches actually run (Q/K/V/output projections, FFN, QK^T and PV; for sentence-tfjs, of the length-grouped sub-batches it runs) / wall time. Pool rows: one call = 8 batches of 32 split over 2 workers, so latency is per 256 texts (not shown).');
   L.push('');
   const peers: RuntimeName[] = ['tjs', 'ort1', 'ort2'];
   if (ours) {

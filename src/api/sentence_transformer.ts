@@ -11,7 +11,7 @@ import { initBackend, installBackendKernels, type DeviceName } from '../backends
 import { l2Normalize } from '../modules/normalize.js';
 import { loadPipeline, type SentenceTransformerConfig } from '../modules/pipeline.js';
 import { codePointLength } from '../modules/text.js';
-import { batchRows, type TokenizedBatch } from '../modules/tokenized_batch.js';
+import { batchRows, splitByPadding, type TokenizedBatch } from '../modules/tokenized_batch.js';
 import type { Transformer } from '../modules/transformer.js';
 import type { Features, PipelineForwardOptions, SentenceModule } from '../modules/types.js';
 import {
@@ -305,18 +305,21 @@ export class SentenceTransformer {
       for (let start = 0; start < n; start += o.batchSize) {
         const idx = order.slice(start, start + o.batchSize);
         const batch = this.transformer.tokenize(idx.map(textAt));
-        const emb = this.runSentenceBatch(batch, o, promptLength);
-        let data: Float32Array;
-        try {
-          data = (await emb.data()) as Float32Array;
-        } finally {
-          emb.dispose();
+        // Sub-batches of similar token lengths: the same embeddings (batched equals single) for less padding.
+        for (const part of splitByPadding(batch)) {
+          const emb = this.runSentenceBatch(part.batch, o, promptLength);
+          let data: Float32Array;
+          try {
+            data = (await emb.data()) as Float32Array;
+          } finally {
+            emb.dispose();
+          }
+          if (!out) {
+            dim = emb.shape[1];
+            out = new Float32Array(n * dim);
+          }
+          part.rows.forEach((r, i) => out!.set(data.subarray(i * dim, (i + 1) * dim), idx[r] * dim));
         }
-        if (!out) {
-          dim = emb.shape[1];
-          out = new Float32Array(n * dim);
-        }
-        for (let r = 0; r < idx.length; r++) out.set(data.subarray(r * dim, (r + 1) * dim), idx[r] * dim);
         progress.update(Math.min(start + o.batchSize, n));
       }
     } finally {

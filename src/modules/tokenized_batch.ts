@@ -71,6 +71,95 @@ export function batchRows(batch: TokenizedBatch, field: 'inputIds' | 'attentionM
   return Array.from({ length: batch.batchSize }, (_, b) => Array.from(data.subarray(b * batch.seqLength, (b + 1) * batch.seqLength)));
 }
 
+/** Real (unpadded) length of each row: its count of attention-mask ones. */
+export function rowLengths(batch: TokenizedBatch): Int32Array {
+  const out = new Int32Array(batch.batchSize);
+  for (let b = 0; b < batch.batchSize; b++) {
+    let n = 0;
+    for (let j = 0; j < batch.seqLength; j++) n += batch.attentionMask[b * batch.seqLength + j] !== 0 ? 1 : 0;
+    out[b] = n;
+  }
+  return out;
+}
+
+/** Rows `rows` of a right-padded batch, re-padded to their own longest row. */
+export function selectRows(batch: TokenizedBatch, rows: readonly number[], lengths: Int32Array): TokenizedBatch {
+  let T = 0;
+  for (const r of rows) T = Math.max(T, lengths[r]);
+  const B = rows.length;
+  const pick = (src: Int32Array): Int32Array => {
+    const dst = new Int32Array(B * T);
+    rows.forEach((r, i) => dst.set(src.subarray(r * batch.seqLength, r * batch.seqLength + T), i * T));
+    return dst;
+  };
+  return {
+    batchSize: B,
+    seqLength: T,
+    inputIds: pick(batch.inputIds),
+    attentionMask: pick(batch.attentionMask),
+    tokenTypeIds: batch.tokenTypeIds ? pick(batch.tokenTypeIds) : undefined,
+  };
+}
+
+/** Limits for {@link splitByPadding}. */
+export interface PaddingSplitOptions {
+  /** Largest share of padding tokens a sub-batch may add over its real tokens (default 0.1). */
+  maxWaste?: number;
+  /** A sub-batch keeps taking rows until it holds this many real tokens, whatever the padding (default 128). */
+  minTokens?: number;
+}
+
+/**
+ * The grouping behind {@link splitByPadding}, on row lengths alone (a batch padded to `seqLength`): one group
+ * of every row when the padding is within `maxWaste` already, else rows longest first, a new group whenever
+ * the next row would push the group's padding past `maxWaste` (once it holds `minTokens` real tokens).
+ */
+export function groupByLength(lengths: ArrayLike<number>, seqLength: number, opts: PaddingSplitOptions = {}): number[][] {
+  const maxWaste = opts.maxWaste ?? 0.1;
+  const minTokens = opts.minTokens ?? 128;
+  const all = Array.from({ length: lengths.length }, (_, i) => i);
+  let real = 0;
+  for (let i = 0; i < lengths.length; i++) real += lengths[i];
+  if (lengths.length * seqLength <= (1 + maxWaste) * real) return [all];
+  const order = all.slice().sort((a, b) => lengths[b] - lengths[a] || a - b);
+  const groups: number[][] = [];
+  let cur: number[] = [];
+  let curTokens = 0;
+  for (const r of order) {
+    if (cur.length > 0) {
+      const padded = (cur.length + 1) * lengths[cur[0]];
+      if (curTokens >= minTokens && padded > (1 + maxWaste) * (curTokens + lengths[r])) {
+        groups.push(cur);
+        cur = [];
+        curTokens = 0;
+      }
+    }
+    cur.push(r);
+    curTokens += lengths[r];
+  }
+  if (cur.length) groups.push(cur);
+  return groups;
+}
+
+/**
+ * Split a right-padded batch into sub-batches of similar lengths so that little compute goes to padding: rows
+ * in decreasing length, each sub-batch padded to its own longest row. The encoders give every row the same
+ * result whatever its padding (batched equals single), so this changes no output, only the work done. Returns
+ * the batch itself as one group when splitting would not help. `rows` index the original batch.
+ */
+export function splitByPadding(batch: TokenizedBatch, opts: PaddingSplitOptions = {}): { rows: number[]; batch: TokenizedBatch }[] {
+  const lengths = rowLengths(batch);
+  const all = Array.from({ length: batch.batchSize }, (_, i) => i);
+  // Right padding only: a row's ones must be a prefix (else keep the batch as it is).
+  for (let b = 0; b < batch.batchSize; b++) {
+    if (lengths[b] < batch.seqLength && batch.attentionMask[b * batch.seqLength + lengths[b]] !== 0) return [{ rows: all, batch }];
+    if (lengths[b] > 0 && batch.attentionMask[b * batch.seqLength + lengths[b] - 1] === 0) return [{ rows: all, batch }];
+  }
+  const groups = groupByLength(lengths, batch.seqLength, opts);
+  if (groups.length === 1) return [{ rows: all, batch }];
+  return groups.map((rows) => ({ rows, batch: selectRows(batch, rows, lengths) }));
+}
+
 /** int32 tensors of a batch; the caller owns them. */
 export function batchToTensors(batch: TokenizedBatch): { inputIds: tf.Tensor2D; attentionMask: tf.Tensor2D; tokenTypeIds?: tf.Tensor2D } {
   const shape: [number, number] = [batch.batchSize, batch.seqLength];
