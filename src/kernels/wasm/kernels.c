@@ -299,8 +299,21 @@ void attention(const f32* q, const f32* k, const f32* v, int32_t ld, const int32
             const f32* br = hb + (int64_t)i * T;
             for (int32_t m = 0; m < n; m++) s[m] += br[idx[m]];
           }
+          /* The maximum (any order gives the same value). */
           f32 mx = s[0];
-          for (int32_t m = 1; m < n; m++) mx = s[m] > mx ? s[m] : mx;
+          {
+            int32_t m = 0;
+            if (n >= 4) {
+              v128_t vm = wasm_v128_load(s);
+              for (m = 4; m + 4 <= n; m += 4) vm = wasm_f32x4_max(vm, wasm_v128_load(s + m));
+              const f32 a = wasm_f32x4_extract_lane(vm, 0), b2 = wasm_f32x4_extract_lane(vm, 1);
+              const f32 c = wasm_f32x4_extract_lane(vm, 2), e = wasm_f32x4_extract_lane(vm, 3);
+              mx = a > b2 ? a : b2;
+              mx = c > mx ? c : mx;
+              mx = e > mx ? e : mx;
+            }
+            for (; m < n; m++) mx = s[m] > mx ? s[m] : mx;
+          }
           /* exp(s - max) on the n valid keys; the padding lanes up to np are zeroed. */
           v128_t vmx = vsplat(mx);
           v128_t acc = wasm_f32x4_splat(0.0f);
