@@ -61,7 +61,7 @@ export {
 
 // Backends
 export { initBackend, installBackendKernels, defaultDevice, currentBackend, SUPPORTED_DEVICES, type DeviceName, type BackendOptions } from './backends/index.js';
-export { installWasmKernels, wasmKernelsActive, disableWasmKernels, enableWasmKernels } from './kernels/index.js';
+export { installWasmKernels, wasmKernelsActive, wasmKernelsFlavor, disableWasmKernels, enableWasmKernels } from './kernels/index.js';
 export { initWebGPU, webgpuAdapterAvailable } from './backends/webgpu.js';
 export { initWebGL, webglPrecision } from './backends/webgl.js';
 export { MissingPeerError } from './platform/optional_peer.js';

@@ -1,2 +1,2 @@
-export { installWasmKernels, wasmKernelsActive, wasmLinearActive, disableWasmKernels, enableWasmKernels } from './wasm_kernels.js';
+export { installWasmKernels, wasmKernelsActive, wasmKernelsFlavor, wasmLinearActive, disableWasmKernels, enableWasmKernels } from './wasm_kernels.js';
 export { attentionKernel, addLayerNormKernel, gatherRowsKernel, geluKernel, linearKernel, type AttentionKernelOptions } from './ops.js';

@@ -90,13 +90,34 @@ const instances = new WeakMap<WebAssembly.Memory, KernelExports>();
 let registered = false;
 let disabled = false;
 
-/** The module's bytes; the base64 lives in its own module, loaded (a separate chunk in bundles) only when needed. */
+let relaxedUsed = false;
+
+/**
+ * The module's bytes; the base64 lives in its own module, loaded (a separate chunk in bundles) only when needed.
+ * The relaxed-SIMD build (products accumulated with `f32x4.relaxed_madd`, i.e. FMA where the CPU has it) is
+ * taken when the runtime validates it (Chrome 114+, Firefox 120+, Node 22+; Node 20 with
+ * `--experimental-wasm-relaxed-simd`), unless `SENTENCE_TFJS_WASM_RELAXED=0`.
+ */
 async function wasmBytes(variant: Variant): Promise<Uint8Array> {
-  const bin64 = await import('./wasm_kernels_binary.js');
-  const bin = atob(variant === 'shared' ? bin64.KERNELS_WASM_SHARED_BASE64 : bin64.KERNELS_WASM_BASE64);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
+  const bin = await import('./wasm_kernels_binary.js');
+  const decode = (b64: string): Uint8Array => {
+    const raw = atob(b64);
+    const out = new Uint8Array(raw.length);
+    for (let i = 0; i < raw.length; i++) out[i] = raw.charCodeAt(i);
+    return out;
+  };
+  const relaxed = decode(variant === 'shared' ? bin.KERNELS_WASM_RELAXED_SHARED_BASE64 : bin.KERNELS_WASM_RELAXED_BASE64);
+  if (envFlag('SENTENCE_TFJS_WASM_RELAXED') !== '0' && WebAssembly.validate(relaxed as BufferSource)) {
+    relaxedUsed = true;
+    return relaxed;
+  }
+  return decode(variant === 'shared' ? bin.KERNELS_WASM_SHARED_BASE64 : bin.KERNELS_WASM_BASE64);
+}
+
+/** Which build of the kernels runs: 'relaxed-simd' (FMA products), 'simd', or 'none' (not installed / not wasm). */
+export function wasmKernelsFlavor(): 'relaxed-simd' | 'simd' | 'none' {
+  if (!wasmKernelsActive()) return 'none';
+  return relaxedUsed ? 'relaxed-simd' : 'simd';
 }
 
 function heapOf(backend: WasmBackendLike): WebAssembly.Memory | undefined {
@@ -157,9 +178,13 @@ export function enableWasmKernels(): void {
   disabled = false;
 }
 
-function envDisabled(): boolean {
+function envFlag(name: string): string | undefined {
   const g = globalThis as { process?: { env?: Record<string, string | undefined> } };
-  return g.process?.env?.SENTENCE_TFJS_WASM_KERNELS === '0';
+  return g.process?.env?.[name];
+}
+
+function envDisabled(): boolean {
+  return envFlag('SENTENCE_TFJS_WASM_KERNELS') === '0';
 }
 
 /**

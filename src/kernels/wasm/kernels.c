@@ -1,7 +1,8 @@
 /*
  * sentence-tfjs wasm SIMD kernels: fused self-attention, exact-erf GELU, residual + LayerNorm, embedding rows.
  *
- * Built by `npm run build:kernels` (clang --target=wasm32 -msimd128) into src/kernels/wasm_kernels_binary.ts.
+ * Built by `npm run build:kernels` (clang --target=wasm32 -msimd128) into src/kernels/wasm_kernels_binary.ts, also
+ * with -mrelaxed-simd -DSTFJS_RELAXED (products accumulated with relaxed_madd) for runtimes that have relaxed SIMD.
  * The module imports tfjs-backend-wasm's own linear memory (`env.memory`) and works in place on its tensors:
  * every pointer below is a byte offset into that heap. It has no data segment and no shadow stack (all locals
  * live in wasm locals; the build checks this), so it never writes outside the buffers it is given.
@@ -19,6 +20,13 @@
 typedef float f32;
 
 INLINE v128_t vsplat(f32 x) { return wasm_f32x4_splat(x); }
+
+#ifdef STFJS_RELAXED
+/* acc + a * b with relaxed SIMD's madd: one fused rounding where the CPU has FMA (about 1.3x the GEMM here). */
+#define MADD(acc, a, b) __builtin_wasm_relaxed_madd_f32x4((a), (b), (acc))
+#else
+#define MADD(acc, a, b) wasm_f32x4_add((acc), wasm_f32x4_mul((a), (b)))
+#endif
 
 INLINE f32 hsum(v128_t v) {
   /* ((l0 + l1) + (l2 + l3)): a fixed order. */
@@ -267,14 +275,14 @@ void attention(const f32* q, const f32* k, const f32* v, int32_t ld, const int32
             v128_t s1 = wasm_v128_load32_splat(q1 + c);
             v128_t s2 = wasm_v128_load32_splat(q2 + c);
             v128_t s3 = wasm_v128_load32_splat(q3 + c);
-            a00 = wasm_f32x4_add(a00, wasm_f32x4_mul(s0, k0));
-            a01 = wasm_f32x4_add(a01, wasm_f32x4_mul(s0, k1));
-            a10 = wasm_f32x4_add(a10, wasm_f32x4_mul(s1, k0));
-            a11 = wasm_f32x4_add(a11, wasm_f32x4_mul(s1, k1));
-            a20 = wasm_f32x4_add(a20, wasm_f32x4_mul(s2, k0));
-            a21 = wasm_f32x4_add(a21, wasm_f32x4_mul(s2, k1));
-            a30 = wasm_f32x4_add(a30, wasm_f32x4_mul(s3, k0));
-            a31 = wasm_f32x4_add(a31, wasm_f32x4_mul(s3, k1));
+            a00 = MADD(a00, s0, k0);
+            a01 = MADD(a01, s0, k1);
+            a10 = MADD(a10, s1, k0);
+            a11 = MADD(a11, s1, k1);
+            a20 = MADD(a20, s2, k0);
+            a21 = MADD(a21, s2, k1);
+            a30 = MADD(a30, s3, k0);
+            a31 = MADD(a31, s3, k1);
           }
           wasm_v128_store(sc + m0, a00);
           wasm_v128_store(sc + m0 + 4, a01);
@@ -352,14 +360,14 @@ void attention(const f32* q, const f32* k, const f32* v, int32_t ld, const int32
             v128_t s1 = wasm_v128_load32_splat(p1 + m);
             v128_t s2 = wasm_v128_load32_splat(p2 + m);
             v128_t s3 = wasm_v128_load32_splat(p3 + m);
-            y00 = wasm_f32x4_add(y00, wasm_f32x4_mul(s0, v0));
-            y01 = wasm_f32x4_add(y01, wasm_f32x4_mul(s0, v1));
-            y10 = wasm_f32x4_add(y10, wasm_f32x4_mul(s1, v0));
-            y11 = wasm_f32x4_add(y11, wasm_f32x4_mul(s1, v1));
-            y20 = wasm_f32x4_add(y20, wasm_f32x4_mul(s2, v0));
-            y21 = wasm_f32x4_add(y21, wasm_f32x4_mul(s2, v1));
-            y30 = wasm_f32x4_add(y30, wasm_f32x4_mul(s3, v0));
-            y31 = wasm_f32x4_add(y31, wasm_f32x4_mul(s3, v1));
+            y00 = MADD(y00, s0, v0);
+            y01 = MADD(y01, s0, v1);
+            y10 = MADD(y10, s1, v0);
+            y11 = MADD(y11, s1, v1);
+            y20 = MADD(y20, s2, v0);
+            y21 = MADD(y21, s2, v1);
+            y30 = MADD(y30, s3, v0);
+            y31 = MADD(y31, s3, v1);
           }
           wasm_v128_store(o0 + c0, y00);
           wasm_v128_store(o0 + c0 + 4, y01);
@@ -383,7 +391,7 @@ void attention(const f32* q, const f32* k, const f32* v, int32_t ld, const int32
           for (; c + 4 <= d; c += 4) {
             v128_t acc = wasm_f32x4_splat(0.0f);
             const f32* vr = vc + c;
-            for (int32_t m = 0; m < n; m++, vr += d) acc = wasm_f32x4_add(acc, wasm_f32x4_mul(wasm_v128_load32_splat(pr + m), wasm_v128_load(vr)));
+            for (int32_t m = 0; m < n; m++, vr += d) acc = MADD(acc, wasm_v128_load32_splat(pr + m), wasm_v128_load(vr));
             wasm_v128_store(o + c, acc);
           }
           for (; c < d; c++) {
@@ -482,14 +490,14 @@ void gemm_bias(const f32* x, const f32* p, const f32* bias, f32* y, int32_t M, i
         v128_t s1 = wasm_v128_load32_splat(a1 + k);
         v128_t s2 = wasm_v128_load32_splat(a2 + k);
         v128_t s3 = wasm_v128_load32_splat(a3 + k);
-        x00 = wasm_f32x4_add(x00, wasm_f32x4_mul(s0, b0));
-        x01 = wasm_f32x4_add(x01, wasm_f32x4_mul(s0, b1));
-        x10 = wasm_f32x4_add(x10, wasm_f32x4_mul(s1, b0));
-        x11 = wasm_f32x4_add(x11, wasm_f32x4_mul(s1, b1));
-        x20 = wasm_f32x4_add(x20, wasm_f32x4_mul(s2, b0));
-        x21 = wasm_f32x4_add(x21, wasm_f32x4_mul(s2, b1));
-        x30 = wasm_f32x4_add(x30, wasm_f32x4_mul(s3, b0));
-        x31 = wasm_f32x4_add(x31, wasm_f32x4_mul(s3, b1));
+        x00 = MADD(x00, s0, b0);
+        x01 = MADD(x01, s0, b1);
+        x10 = MADD(x10, s1, b0);
+        x11 = MADD(x11, s1, b1);
+        x20 = MADD(x20, s2, b0);
+        x21 = MADD(x21, s2, b1);
+        x30 = MADD(x30, s3, b0);
+        x31 = MADD(x31, s3, b1);
       }
       f32* y0 = y + (int64_t)m0 * N + n0;
       store_cols(y0, x00, cols);
