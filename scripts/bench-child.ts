@@ -17,6 +17,7 @@ import {
   type EncoderDims,
   peakRssMB,
   percentile,
+  relaxedSimdAvailable,
   RUNTIME_LABELS,
   writeEmbeddings,
 } from './bench-common.js';
@@ -52,7 +53,8 @@ function hasPackage(name: string): boolean {
 
 async function load(cfg: ChildConfig): Promise<Loaded | string> {
   switch (cfg.runtime) {
-    case 'ours': {
+    case 'ours':
+    case 'ours-relaxed': {
       const m = await loadOurs(cfg.modelDir, 'wasm');
       return { encode: m.encode, backend: m.backend, close: m.close };
     }
@@ -61,9 +63,10 @@ async function load(cfg: ChildConfig): Promise<Loaded | string> {
       const m = await loadOurs(cfg.modelDir, 'tensorflow');
       return { encode: m.encode, backend: m.backend, close: m.close };
     }
-    case 'ours-pool': {
+    case 'ours-pool':
+    case 'ours-pool-relaxed': {
       const m = await loadOursPool(cfg.modelDir, 2);
-      return { encode: m.encode, close: m.close, backend: 'wasm x2 workers', batchSizes: [32], textsPerCall: (b) => 8 * b };
+      return { encode: m.encode, close: m.close, backend: `wasm x2 workers (${relaxedSimdAvailable() ? 'relaxed-simd' : 'simd'} kernels)`, batchSizes: [32], textsPerCall: (b) => 8 * b };
     }
     case 'tjs':
       return { encode: await loadTransformersJs(cfg.modelDir), backend: 'onnxruntime-node (transformers.js default threads)' };
@@ -108,7 +111,7 @@ async function main(): Promise<void> {
       let nTexts = 0;
       let nTokens = 0;
       let flops = 0;
-      const splitsBatches = cfg.runtime === 'ours' || cfg.runtime === 'ours-pool' || cfg.runtime === 'tfnode';
+      const splitsBatches = cfg.runtime.startsWith('ours') || cfg.runtime === 'tfnode';
       const start = performance.now();
       for (const call of calls) {
         const t = performance.now();

@@ -5,12 +5,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 
 /** The runtimes that `npm run bench` can measure, each in its own child process. */
-export const RUNTIMES = ['ours', 'ours-pool', 'tfnode', 'tjs', 'ort1', 'ort2'] as const;
+export const RUNTIMES = ['ours', 'ours-pool', 'ours-relaxed', 'ours-pool-relaxed', 'tfnode', 'tjs', 'ort1', 'ort2'] as const;
 export type RuntimeName = (typeof RUNTIMES)[number];
 
 export const RUNTIME_LABELS: Record<RuntimeName, string> = {
   ours: 'sentence-tfjs (wasm)',
   'ours-pool': 'sentence-tfjs pool (2 wasm workers)',
+  'ours-relaxed': 'sentence-tfjs (wasm, relaxed SIMD)',
+  'ours-pool-relaxed': 'sentence-tfjs pool (2 workers, relaxed SIMD)',
   tfnode: "sentence-tfjs (device 'tensorflow')",
   tjs: 'transformers.js (fp32 ONNX)',
   ort1: 'onnxruntime-node, 1 thread',
@@ -137,4 +139,11 @@ export function cosine(a: Float32Array, b: Float32Array): number {
 /** Peak resident set size of this process so far, in MB. */
 export function peakRssMB(): number {
   return process.resourceUsage().maxRSS / 1024;
+}
+
+/** Whether this runtime validates relaxed-SIMD wasm (a module whose one function uses f32x4.relaxed_madd). */
+export function relaxedSimdAvailable(): boolean {
+  // (module (func (param v128 v128 v128) (result v128) local.get 0 local.get 1 local.get 2 f32x4.relaxed_madd))
+  const bytes = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 8, 1, 96, 3, 123, 123, 123, 1, 123, 3, 2, 1, 0, 10, 13, 1, 11, 0, 32, 0, 32, 1, 32, 2, 253, 133, 2, 11]);
+  return WebAssembly.validate(bytes);
 }

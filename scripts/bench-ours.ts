@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { BatchEncoder } from './bench-peers.js';
 import { EncodePool } from '../src/api/pool.js';
 import { SentenceTransformer } from '../src/api/sentence_transformer.js';
-import { linearKernel, wasmLinearActive } from '../src/kernels/index.js';
+import { linearKernel, wasmKernelsFlavor, wasmLinearActive } from '../src/kernels/index.js';
 import type { DeviceName } from '../src/backends/index.js';
 
 /** SentenceTransformer.load on `device`; each call encodes one batch, normalized. */
@@ -14,7 +14,7 @@ export async function loadOurs(modelDir: string, device: string): Promise<{ enco
   const model = await SentenceTransformer.load(modelDir, { device: device as DeviceName });
   return {
     encode: (texts) => model.encode(texts, { batchSize: texts.length, normalizeEmbeddings: true }),
-    backend: tf.getBackend(),
+    backend: wasmKernelsFlavor() === 'none' ? tf.getBackend() : `${tf.getBackend()} (${wasmKernelsFlavor()} kernels)`,
     close: async () => model.dispose(),
   };
 }

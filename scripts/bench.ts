@@ -3,7 +3,7 @@
  * all-MiniLM-L6-v2 architecture), same texts, same batches, each runtime in its own child process.
  *
  *   npm run bench -- [--quick] [--workloads sentences,queries,passages] [--batch-sizes 1,8,32,128]
- *                    [--runtimes ours,ours-pool,tfnode,tjs,ort1,ort2] [--budget SECONDS] [--model DIR]
+ *                    [--runtimes ours,ours-pool,ours-relaxed,ours-pool-relaxed,tfnode,tjs,ort1,ort2] [--budget SECONDS] [--model DIR]
  *                    [--json results.json] [--out table.md]
  *
  * --quick: 256 sentences / 128 queries / 32 passages, batch sizes 1 and 32, 10 s per cell.
@@ -21,7 +21,7 @@ import { mkdirSync, mkdtempSync, existsSync, readFileSync, writeFileSync, rmSync
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Cell, type ChildConfig, type ChildResult, cosine, readEmbeddings, RUNTIME_LABELS, RUNTIMES, type RuntimeName } from './bench-common.js';
+import { type Cell, type ChildConfig, type ChildResult, cosine, relaxedSimdAvailable, readEmbeddings, RUNTIME_LABELS, RUNTIMES, type RuntimeName } from './bench-common.js';
 import { makeWorkload, WORKLOAD_NAMES } from './bench-workloads.js';
 import { rustTokenCounts } from './bench-peers.js';
 
@@ -87,7 +87,10 @@ function runChild(cfg: ChildConfig, work: string): ChildResult {
   writeFileSync(cfgPath, JSON.stringify(cfg));
   process.stderr.write(`[bench] ${cfg.runtime}: ${RUNTIME_LABELS[cfg.runtime]}\n`);
   const tsx = import.meta.resolve('tsx');
-  const r = spawnSync(process.execPath, ['--import', tsx, join(ROOT, 'scripts', 'bench-child.ts'), cfgPath, resPath], {
+  // The '-relaxed' runtimes turn on wasm relaxed SIMD where it is behind a flag (Node 20), so that our kernels' FMA
+  // build runs (on by default in Node 22+ and current browsers).
+  const flags = cfg.runtime.endsWith('-relaxed') && !relaxedSimdAvailable() ? ['--experimental-wasm-relaxed-simd'] : [];
+  const r = spawnSync(process.execPath, [...flags, '--import', tsx, join(ROOT, 'scripts', 'bench-child.ts'), cfgPath, resPath], {
     stdio: ['ignore', 'inherit', 'inherit'],
     cwd: ROOT,
   });
@@ -139,7 +142,7 @@ function report(args: Args, results: ChildResult[], tokenCounts: Record<string, 
         const c = cellOf(r, w, b);
         if (!c) continue;
         const s = c.totalMs / 1000;
-        const lat = r.runtime === 'ours-pool' ? ['—', '—'] : [f(c.p50Ms), f(c.p95Ms)];
+        const lat = r.runtime === 'ours-pool' || r.runtime === 'ours-pool-relaxed' ? ['—', '—'] : [f(c.p50Ms), f(c.p95Ms)];
         L.push(`| ${w} | ${b} | ${r.label} | ${c.texts} | ${f(c.texts / s)} | ${f(c.tokens / s, 0)} | ${lat[0]} | ${lat[1]} | ${f(c.flops / s / 1e9, 2)} |`);
       }
     }
@@ -148,21 +151,26 @@ function report(args: Args, results: ChildResult[], tokenCounts: Record<string, 
   L.push('GFLOP/s = encoder matmul FLOPs of the padded batches actually run (Q/K/V/output projections, FFN, QK^T and PV; for sentence-tfjs, of the length-grouped sub-batches it runs) / wall time. Pool rows: one call = 8 batches of 32 split over 2 workers, so latency is per 256 texts (not shown).');
   L.push('');
   const peers: RuntimeName[] = ['tjs', 'ort1', 'ort2'];
+  const mine: RuntimeName[] = ['ours', 'ours-pool', 'ours-relaxed', 'ours-pool-relaxed'];
   if (ours) {
-    L.push('## Speed ratios (sentences/s of sentence-tfjs wasm / peer; > 1 = we are faster)');
+    L.push('## Speed ratios (sentences/s of each sentence-tfjs runtime / peer; > 1 = we are faster)');
     L.push('');
-    L.push(`| workload | batch | ${peers.map((p) => `vs ${RUNTIME_LABELS[p]}`).join(' | ')} | pool / single |`);
-    L.push(`| --- | ---: | ${peers.map(() => '---:').join(' | ')} | ---: |`);
-    for (const w of args.workloads) {
-      for (const b of sizesFor(args, w)) {
-        const c = cellOf(ours, w, b);
-        if (!c) continue;
-        const ratios = peers.map((p) => {
-          const pc = cellOf(by.get(p), w, b);
-          return pc ? f(sps(c) / sps(pc), 2) : '—';
-        });
-        const pool = cellOf(by.get('ours-pool'), w, b);
-        L.push(`| ${w} | ${b} | ${ratios.join(' | ')} | ${pool ? f(sps(pool) / sps(c), 2) : '—'} |`);
+    L.push(`| runtime | workload | batch | ${peers.map((p) => `vs ${RUNTIME_LABELS[p]}`).join(' | ')} | / sentence-tfjs (wasm) |`);
+    L.push(`| --- | --- | ---: | ${peers.map(() => '---:').join(' | ')} | ---: |`);
+    for (const m of mine) {
+      const r = by.get(m);
+      if (!r || r.skipped) continue;
+      for (const w of args.workloads) {
+        for (const b of sizesFor(args, w)) {
+          const c = cellOf(r, w, b);
+          if (!c) continue;
+          const ratios = peers.map((p) => {
+            const pc = cellOf(by.get(p), w, b);
+            return pc ? f(sps(c) / sps(pc), 2) : '—';
+          });
+          const base = cellOf(ours, w, b);
+          L.push(`| ${RUNTIME_LABELS[m]} | ${w} | ${b} | ${ratios.join(' | ')} | ${m !== 'ours' && base ? f(sps(c) / sps(base), 2) : '—'} |`);
+        }
       }
     }
     L.push('');
