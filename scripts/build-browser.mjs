@@ -4,6 +4,8 @@
 //   node scripts/build-browser.mjs                       -> dist/browser/sentence-tfjs.js (+ lazily loaded chunks)
 //   node scripts/build-browser.mjs --external-tfjs       -> same, with @tensorflow/* left as bare imports (size of our code alone)
 //   node scripts/build-browser.mjs --entry test/browser/entry.ts --outdir test-output/browser --name entry
+//   node scripts/build-browser.mjs --pool-worker         -> also <outdir>/pool-worker.js, the encode pool's Web Worker
+//                                                          entry (src/api/pool_worker.ts), sharing chunks with the bundle
 //   options: --minify, --sourcemap, --metafile (writes <outdir>/meta.json), --quiet
 //
 // Node built-ins: only src/platform/ may import them, and only lazily (`await import('node:fs/promises')` inside a
@@ -21,6 +23,8 @@ import { fileURLToPath } from 'node:url';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 // Terminal/Node-only packages that src/ loads lazily: the progress bar on stderr, Dawn, TensorFlow's native library.
 const NODE_ONLY_PACKAGES = ['cli-progress', 'webgpu', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'];
+/** Output name of the encode pool's worker entry (--pool-worker). */
+export const POOL_WORKER_NAME = 'pool-worker';
 const BUILTINS = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 
 function isNodeOnly(path) {
@@ -49,13 +53,14 @@ const nodeOnlyPlugin = {
 };
 
 function parseArgs(argv) {
-  const o = { entry: 'src/index.ts', outdir: 'dist/browser', name: 'sentence-tfjs', externalTfjs: false, minify: false, sourcemap: false, metafile: false, quiet: false };
+  const o = { entry: 'src/index.ts', outdir: 'dist/browser', name: 'sentence-tfjs', externalTfjs: false, poolWorker: false, minify: false, sourcemap: false, metafile: false, quiet: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--entry') o.entry = argv[++i];
     else if (a === '--outdir') o.outdir = argv[++i];
     else if (a === '--name') o.name = argv[++i];
     else if (a === '--external-tfjs') o.externalTfjs = true;
+    else if (a === '--pool-worker') o.poolWorker = true;
     else if (a === '--minify') o.minify = true;
     else if (a === '--sourcemap') o.sourcemap = true;
     else if (a === '--metafile') o.metafile = true;
@@ -89,7 +94,8 @@ export async function buildBrowser(opts = {}) {
   const outdir = resolve(ROOT, o.outdir);
   const result = await build({
     absWorkingDir: ROOT,
-    entryPoints: { [o.name]: resolve(ROOT, o.entry) },
+    // --pool-worker: the worker entry of the encode pool (pass its URL as startMultiProcessPool's workerUrl).
+    entryPoints: { [o.name]: resolve(ROOT, o.entry), ...(o.poolWorker ? { [POOL_WORKER_NAME]: resolve(ROOT, 'src/api/pool_worker.ts') } : {}) },
     outdir,
     bundle: true,
     format: 'esm',

@@ -9,6 +9,7 @@
  * free and come back in input order. An error thrown in a worker rejects the call with the worker's error class
  * and message; a worker that dies is replaced and its chunk retried (once by default).
  */
+import { isNode } from '../platform/fs.js';
 import { spawnWorker, type WorkerHandle } from '../platform/workers.js';
 import { type ChunkEncodeOptions, type FromWorker, fromWireError, type PoolLoadSpec, type ToWorker } from './pool_protocol.js';
 
@@ -21,8 +22,15 @@ export interface PoolStartOptions {
   /**
    * The worker's ES module entry. Default: `pool_worker.js` beside this module (`pool_worker.ts` when running the
    * TypeScript sources through tsx). A custom entry must call `serveEncodeWorker` (pool_protocol.ts).
+   * In a browser with a bundled library, pass the URL of a browser bundle of the worker
+   * (`node scripts/build-browser.mjs --pool-worker` writes `pool-worker.js` beside the library bundle).
    */
   workerUrl?: URL | string;
+  /**
+   * Browsers: where the workers fetch the tfjs .wasm binaries (a URL prefix ending in '/', or a map file name ->
+   * URL), as `initBackend`'s `wasmPaths`; usually the same value the page itself uses. Ignored under Node.
+   */
+  wasmPaths?: string | Record<string, string>;
   /** How many times a chunk is retried on a replacement worker after its worker died (default 1). */
   maxRetries?: number;
 }
@@ -75,6 +83,21 @@ interface Slot {
   jobId?: number;
 }
 
+/**
+ * Relative wasm URLs resolved against the page: a worker would resolve them against its own script's URL
+ * (tfjs-wasm fetches `wasmPaths` + file name as given).
+ */
+function absoluteWasmPaths(p: string | Record<string, string>, base: string | undefined): string | Record<string, string> {
+  const abs = (u: string): string => {
+    try {
+      return base === undefined ? u : new URL(u, base).href;
+    } catch {
+      return u;
+    }
+  };
+  return typeof p === 'string' ? abs(p) : Object.fromEntries(Object.entries(p).map(([k, v]) => [k, abs(v)]));
+}
+
 function defaultWorkerUrl(): URL {
   const ts = import.meta.url.endsWith('.ts');
   return new URL(ts ? './pool_worker.ts' : './pool_worker.js', import.meta.url);
@@ -118,8 +141,15 @@ export class EncodePool {
     if (!Number.isInteger(maxRetries) || maxRetries < 0) {
       throw new RangeError(`EncodePool.start: maxRetries must be a non-negative integer, got ${String(maxRetries)}`);
     }
-    const url = opts.workerUrl === undefined ? defaultWorkerUrl() : new URL(String(opts.workerUrl));
-    const pool = new EncodePool({ modelDir: spec.modelDir, options: { device: 'wasm', ...spec.options } }, workers, url, maxRetries);
+    const base = typeof location === 'object' && location !== null ? (location as { href?: string }).href : undefined;
+    const url = opts.workerUrl === undefined ? defaultWorkerUrl() : new URL(String(opts.workerUrl), base);
+    const wasmPaths = opts.wasmPaths ?? spec.wasmPaths;
+    const pool = new EncodePool(
+      { modelDir: spec.modelDir, options: { device: 'wasm', ...spec.options }, ...(wasmPaths !== undefined ? { wasmPaths: absoluteWasmPaths(wasmPaths, base) } : {}) },
+      workers,
+      url,
+      maxRetries,
+    );
     try {
       await Promise.all(pool.slots.map((_, i) => pool.startWorker(i)));
     } catch (e) {
@@ -220,7 +250,8 @@ export class EncodePool {
         const why = error ? `${error.name}: ${error.message}` : `exit code ${code}`;
         if (!settled) {
           settled = true;
-          reject(new Error(`pool worker ${index} ended while loading the model (${why})`));
+          const hint = isNode() || this.workerUrl.href !== defaultWorkerUrl().href ? '' : '; in a browser, pass workerUrl: the URL of a browser bundle of the pool worker (scripts/build-browser.mjs --pool-worker)';
+          reject(new Error(`pool worker ${index} ended while loading the model (${why})${hint}`));
         }
         this.onWorkerExit(slot, why);
       });

@@ -14,6 +14,8 @@ export interface PoolLoadSpec {
   modelDir: string;
   /** Options for `SentenceTransformer.load` (structured-cloneable; `device` defaults to 'wasm' in workers). */
   options?: Record<string, unknown>;
+  /** Where the tfjs .wasm binaries are served from (browsers; `initBackend`'s `wasmPaths`). Unused under Node. */
+  wasmPaths?: string | Record<string, string>;
 }
 
 /** Options forwarded to the worker's `encode` for one chunk (structured-cloneable). */

@@ -6,7 +6,10 @@
  * bootstrap that registers tsx's ESM loader inside the worker first (Node 20 does not apply the parent's
  * `--import tsx` to a worker's own entry module); compiled `.js` entries (dist/) start directly.
  *
- * The browser half is written to the same interface but is not covered by the Node test suite.
+ * In browsers, a worker that ends itself ({@link ParentPort.exit}) first posts a marker message, since closing is
+ * otherwise invisible to the parent; an uncaught error, or a module that fails to load, ends the worker (it is
+ * terminated, as a Node thread would be). Both halves are tested: test/pool.test.ts (worker_threads) and
+ * test/browser_pool.test.ts (module Web Workers in headless Chromium).
  */
 import { isNode } from './fs.js';
 
@@ -99,23 +102,62 @@ async function spawnNodeWorker(entry: URL): Promise<WorkerHandle> {
   };
 }
 
+/**
+ * The message a browser worker posts just before `self.close()` ({@link ParentPort.exit}): browsers fire no event
+ * on the parent's side when a worker closes itself, so this is how the parent learns the worker ended and why.
+ */
+const BROWSER_EXIT_MARK = '__sentenceTfjsWorkerExit';
+
+function exitCodeOf(msg: unknown): number | undefined {
+  if (typeof msg !== 'object' || msg === null || !(BROWSER_EXIT_MARK in msg)) return undefined;
+  const code = (msg as Record<string, unknown>)[BROWSER_EXIT_MARK];
+  return typeof code === 'number' ? code : 1;
+}
+
+/** An Error from a worker ErrorEvent's text ("Uncaught TypeError: x" -> a TypeError-named Error with message "x"). */
+function uncaughtError(text: string): Error {
+  const m = /^(?:Uncaught )?(?:(\w*Error): )?([\s\S]*)$/.exec(text)!;
+  const e = new Error(m[2]);
+  if (m[1]) e.name = m[1];
+  return e;
+}
+
 function spawnBrowserWorker(entry: URL): WorkerHandle {
   const W = (globalThis as unknown as { Worker?: new (u: URL, o: { type: 'module' }) => Worker }).Worker;
   if (!W) throw new Error('this environment has neither worker_threads (Node.js) nor Web Workers');
   const worker = new W(entry, { type: 'module' });
   live++;
   const exitCbs: ((code: number, error?: Error) => void)[] = [];
+  const msgCbs: ((msg: WorkerMessage) => void)[] = [];
   let ended = false;
   const end = (code: number, error?: Error): void => {
     if (ended) return;
     ended = true;
     live--;
+    // A worker that reported an error or closed itself may still be winding down: make sure it is gone, as a
+    // Node thread is after an uncaught error or process.exit().
+    worker.terminate();
     for (const cb of exitCbs) cb(code, error);
   };
-  worker.addEventListener('error', (ev: ErrorEvent) => end(1, new Error(ev.message || 'worker error')));
+  worker.addEventListener('error', (ev: Event) => {
+    // An uncaught error inside the worker arrives as an ErrorEvent with a message; a module that could not be
+    // fetched or parsed as a plain Event with none.
+    ev.preventDefault();
+    const text = typeof ErrorEvent !== 'undefined' && ev instanceof ErrorEvent ? ev.message : '';
+    end(1, text ? uncaughtError(text) : new Error(`could not load the worker module ${entry.href} (not found, not JavaScript, or one of its imports failed)`));
+  });
+  worker.addEventListener('messageerror', () => end(1, new Error('a message from the worker could not be deserialized')));
+  worker.addEventListener('message', (ev: MessageEvent) => {
+    if (ended) return;
+    const code = exitCodeOf(ev.data);
+    if (code !== undefined) return end(code);
+    for (const cb of msgCbs) cb(ev.data);
+  });
   return {
-    post: (msg, transfer) => worker.postMessage(msg, transfer ?? []),
-    onMessage: (cb) => worker.addEventListener('message', (ev: MessageEvent) => cb(ev.data)),
+    post: (msg, transfer) => {
+      if (!ended) worker.postMessage(msg, transfer ?? []);
+    },
+    onMessage: (cb) => void msgCbs.push(cb),
     onExit: (cb) => void exitCbs.push(cb),
     terminate: async () => {
       worker.terminate();
@@ -150,6 +192,10 @@ export async function parentPort(): Promise<ParentPort> {
   return {
     post: (msg, transfer) => scope.postMessage(msg, transfer ?? []),
     onMessage: (cb) => scope.addEventListener('message', (ev) => cb(ev.data)),
-    exit: () => scope.close(),
+    exit: (code) => {
+      // Tell the parent first: closing itself is invisible to the parent in browsers (see BROWSER_EXIT_MARK).
+      scope.postMessage({ [BROWSER_EXIT_MARK]: code }, []);
+      scope.close();
+    },
   };
 }
