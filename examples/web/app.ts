@@ -8,7 +8,6 @@
  */
 import { SentenceTransformer } from '../../src/api/sentence_transformer.js';
 import { initBackend, type DeviceName } from '../../src/backends/index.js';
-import { isUrl } from '../../src/platform/url.js';
 import { CORPUS } from './corpus.js';
 import { drawHeatmap } from './heatmap.js';
 
@@ -34,9 +33,6 @@ const modelUrl = new URL(params.get('model') ?? 'models/tiny-bert', location.hre
 const device = (params.get('device') ?? 'auto') as DeviceName | 'auto';
 const wasmPaths = new URL('wasm/', location.href).href;
 
-// A URL names a model folder as it is; anything else goes to the default resolver (hub ids).
-const defaultResolve = SentenceTransformer.resolveModel;
-SentenceTransformer.resolveModel = (id, hub) => (isUrl(id) ? Promise.resolve(id) : defaultResolve(id, hub));
 
 function setStatus(text: string, kind: 'loading' | 'ready' | 'error'): void {
   const el = $<HTMLDivElement>('status');

@@ -6,16 +6,13 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../backends/index.js';
-import { isUrl } from '../platform/url.js';
 import { parentPort } from '../platform/workers.js';
 import { type ChunkEncoder, type PoolLoadSpec, serveEncodeWorker } from './pool_protocol.js';
 import { SentenceTransformer, type SentenceTransformerLoadOptions } from './sentence_transformer.js';
 import type { EncodeOptions } from './encode_options.js';
 
-// The parent sends its model's already-resolved directory. An http(s) URL (a model served to a browser) is such a
-// directory too; the default resolver only knows file paths and hub ids, so hand URLs through as they are.
-const defaultResolve = SentenceTransformer.resolveModel;
-SentenceTransformer.resolveModel = (id, hub) => (isUrl(id) ? Promise.resolve(id.replace(/\/+$/, '')) : defaultResolve(id, hub));
+// The parent sends its model's already-resolved directory: a path, or an http(s) URL (a model served to a
+// browser), which the default resolver passes through as it is.
 
 async function loadModel(spec: PoolLoadSpec): Promise<ChunkEncoder> {
   // One thread per worker: the pool's parallelism comes from its workers.

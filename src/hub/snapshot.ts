@@ -16,6 +16,7 @@ import { HubSession, type HubDownloadOptions } from './download.js';
 import { hubFs } from '../platform/hub_cache_fs.js';
 import { getFileMetadata } from './http.js';
 import { hubFileUrl, resolveModelId } from './repo_id.js';
+import { isUrl } from '../platform/url.js';
 
 /** Tokenizer files a Transformer module may have (each optional). */
 export const TOKENIZER_FILES = [
@@ -213,11 +214,14 @@ export async function snapshotDownload(
 }
 
 /**
- * What `SentenceTransformer.load(name)` needs: a local model directory. An existing directory is returned as is;
+ * What `SentenceTransformer.load(name)` needs: a local model directory or an http(s) folder URL (returned as is).
+ * An existing directory is returned as is;
  * anything else is a hub id (bare names get the `sentence-transformers/` prefix as in sentence-transformers v3.4.1)
  * whose snapshot is downloaded or read from the cache.
  */
 export async function resolveModelPath(modelNameOrPath: string, opts: HubDownloadOptions = {}): Promise<string> {
+  // An http(s) URL is a model folder served as is (read file by file through fetch, in Node and browsers).
+  if (isUrl(modelNameOrPath)) return modelNameOrPath.replace(/\/+$/, '');
   const fs = await hubFs();
   const local = fs.resolve(fs.expandHome(modelNameOrPath));
   if (await fs.isDirectory(local)) return local;

@@ -8,11 +8,7 @@ import { SentenceTransformer } from '../../src/api/sentence_transformer.js';
 import { EncodePool } from '../../src/api/pool.js';
 import { liveWorkerCount } from '../../src/platform/workers.js';
 
-import { isUrl } from '../../src/platform/url.js';
-
-// Models come from this page's server by URL (as in test/parity/model_job.ts and the web demo).
-const defaultResolve = SentenceTransformer.resolveModel;
-SentenceTransformer.resolveModel = (id, hub) => (isUrl(id) ? Promise.resolve(id.replace(/\/+$/, '')) : defaultResolve(id, hub));
+// Models come from this page's server by URL, which the default resolver passes through.
 
 let model: SentenceTransformer | undefined;
 

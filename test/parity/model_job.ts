@@ -12,7 +12,6 @@ import { CrossEncoder } from '../../src/api/cross_encoder.js';
 import { SentenceTransformer } from '../../src/api/sentence_transformer.js';
 import { loadSequenceClassifierFromDir, loadTransformerFromDir } from '../../src/modules/transformer_loader.js';
 import { joinPath, readFileBytes, readJSONFile } from '../../src/platform/fs.js';
-import { isUrl } from '../../src/platform/url.js';
 import { SafetensorsFile } from '../../src/weights/safetensors.js';
 
 /** Max |ours - PyTorch| per check, with the number of values compared. */
@@ -27,11 +26,6 @@ export const PARITY_MODELS = {
 } as const;
 export type ParityModel = keyof typeof PARITY_MODELS;
 
-// A URL is a model folder as it is (the default resolver expects a path or a hub id).
-const defaultResolve = SentenceTransformer.resolveModel;
-SentenceTransformer.resolveModel = (id, hub) => (isUrl(id) ? Promise.resolve(id.replace(/\/+$/, '')) : defaultResolve(id, hub));
-const defaultResolveCE = CrossEncoder.resolveModel;
-CrossEncoder.resolveModel = (id, hub) => (isUrl(id) ? Promise.resolve(id.replace(/\/+$/, '')) : defaultResolveCE(id, hub));
 
 function maxDiff(got: ArrayLike<number>, want: ArrayLike<number>, mask?: (i: number) => boolean): { maxAbsDiff: number; n: number } {
   if (got.length !== want.length) throw new Error(`length mismatch: got ${got.length}, expected ${want.length}`);
