@@ -42,7 +42,13 @@ interface KernelExports {
 
 /** The parts of tfjs-backend-wasm's `BackendWasm` these kernels use. */
 interface WasmBackendLike extends tf.KernelBackend {
-  wasm: { _malloc(n: number): number; _free(p: number): void; asm?: { memory?: WebAssembly.Memory }; wasmMemory?: WebAssembly.Memory };
+  wasm: {
+    _malloc(n: number): number;
+    _free(p: number): void;
+    asm?: { memory?: WebAssembly.Memory };
+    wasmMemory?: WebAssembly.Memory;
+    tfjs?: { getThreadsCount?: () => number };
+  };
   dataIdMap: { get(dataId: object): { memoryOffset: number } | undefined; has(dataId: object): boolean };
   makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
   disposeData(dataId: object, force?: boolean): boolean;
@@ -188,13 +194,18 @@ function envDisabled(): boolean {
 }
 
 /**
- * Whether our dense-layer kernel should replace tfjs' matmul: only on a single-threaded heap (tfjs' threaded
- * build runs XNNPACK on several threads, which beats one thread of ours).
+ * Whether our dense-layer kernel should replace tfjs' matmul: on a single-threaded heap, or on tfjs' threaded
+ * build running one thread (its default on machines with fewer than four cores). With more threads tfjs runs
+ * XNNPACK on all of them, which beats one thread of ours.
  */
 export function wasmLinearActive(): boolean {
   if (!wasmKernelsActive()) return false;
-  const memory = heapOf(currentWasmBackend()!);
-  return memory !== undefined && variantOf(memory) === 'plain';
+  const backend = currentWasmBackend()!;
+  const memory = heapOf(backend);
+  if (memory === undefined) return false;
+  if (variantOf(memory) === 'plain') return true;
+  const threads = backend.wasm.tfjs?.getThreadsCount?.();
+  return typeof threads === 'number' && threads <= 1;
 }
 
 /** Whether the custom kernels run on the current backend (wasm, installed, not disabled). */
