@@ -147,3 +147,28 @@ export function relaxedSimdAvailable(): boolean {
   const bytes = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0, 1, 8, 1, 96, 3, 123, 123, 123, 1, 123, 3, 2, 1, 0, 10, 13, 1, 11, 0, 32, 0, 32, 1, 32, 2, 253, 133, 2, 11]);
   return WebAssembly.validate(bytes);
 }
+
+/**
+ * One row of the agreement table: min cosine and max abs diff between our embeddings A and a peer's B over the
+ * texts both have, leaving out those `skip` names (e.g. transformers.js truncates after adding special tokens,
+ * so texts at the length limit are different inputs there).
+ */
+export function agreementRow(label: string, workload: string, A: Map<number, Float32Array>, B: Map<number, Float32Array>, skip: (i: number) => boolean): string {
+  let min = 1;
+  let n = 0;
+  let excluded = 0;
+  let maxDiff = 0;
+  for (const [i, a] of A) {
+    const b = B.get(i);
+    if (!b) continue;
+    if (skip(i)) {
+      excluded++;
+      continue;
+    }
+    min = Math.min(min, cosine(a, b));
+    for (let k = 0; k < a.length; k++) maxDiff = Math.max(maxDiff, Math.abs(a[k]! - b[k]!));
+    n++;
+  }
+  const note = excluded ? ` (+${excluded} truncated texts not compared)` : '';
+  return `| ${label} | ${workload} | ${n}${note} | ${n ? min.toFixed(7) : '—'} | ${n ? (1 - min).toExponential(1) : '—'} | ${n ? maxDiff.toExponential(1) : '—'} | ${n ? (min >= 0.9999 ? 'yes' : '**NO**') : '—'} |`;
+}

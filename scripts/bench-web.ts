@@ -30,7 +30,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { cosine, percentile } from './bench-common.js';
+import { agreementRow, percentile } from './bench-common.js';
 import { batches, lengthSortedOrder, makeWorkload, spreadOrder, WORKLOAD_NAMES, type WorkloadName } from './bench-workloads.js';
 import { rustTokenCounts } from './bench-peers.js';
 import { startStaticServer, type StaticServer } from './static_server.js';
@@ -357,25 +357,9 @@ function report(args: Args, results: WebResult[], tokenCounts: Record<string, nu
       const A = ours.embeddings[w];
       const B = r.embeddings[w];
       if (!A || !B) continue;
-      let min = 1;
-      let n = 0;
-      let excluded = 0;
-      let maxDiff = 0;
-      for (const [i, a] of A) {
-        const b = B.get(i);
-        if (!b) continue;
-        // transformers.js truncates after adding special tokens (its last id is a word piece, not [SEP]):
-        // texts that reach the limit are different inputs there, so they are not compared.
-        if (r.runtime === 'tjs-web' && tokenCounts[w]![i]! >= MAX_SEQ) {
-          excluded++;
-          continue;
-        }
-        min = Math.min(min, cosine(a, b));
-        for (let k = 0; k < a.length; k++) maxDiff = Math.max(maxDiff, Math.abs(a[k]! - b[k]!));
-        n++;
-      }
-      const note = excluded ? ` (+${excluded} truncated texts not compared)` : '';
-      L.push(`| ${r.label} | ${w} | ${n}${note} | ${n ? min.toFixed(7) : '—'} | ${n ? (1 - min).toExponential(1) : '—'} | ${n ? maxDiff.toExponential(1) : '—'} | ${n ? (min >= 0.9999 ? 'yes' : '**NO**') : '—'} |`);
+      // transformers.js truncates after adding special tokens (its last id is a word piece, not [SEP]):
+      // texts that reach the limit are different inputs there, so they are not compared.
+      L.push(agreementRow(r.label, w, A, B, (i) => r.runtime === 'tjs-web' && tokenCounts[w]![i]! >= MAX_SEQ));
     }
   }
   L.push('');

@@ -21,7 +21,7 @@ import { mkdirSync, mkdtempSync, existsSync, readFileSync, writeFileSync, rmSync
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Cell, type ChildConfig, type ChildResult, cosine, relaxedSimdAvailable, readEmbeddings, RUNTIME_LABELS, RUNTIMES, type RuntimeName } from './bench-common.js';
+import { type Cell, type ChildConfig, type ChildResult, agreementRow, relaxedSimdAvailable, readEmbeddings, RUNTIME_LABELS, RUNTIMES, type RuntimeName } from './bench-common.js';
 import { makeWorkload, WORKLOAD_NAMES } from './bench-workloads.js';
 import { rustTokenCounts } from './bench-peers.js';
 
@@ -200,25 +200,9 @@ function report(args: Args, results: ChildResult[], tokenCounts: Record<string, 
       if (!existsSync(pa) || !existsSync(pb)) continue;
       const A = readEmbeddings(pa);
       const B = readEmbeddings(pb);
-      let min = 1;
-      let n = 0;
-      let excluded = 0;
-      let maxDiff = 0;
-      for (const [i, a] of A) {
-        const b = B.get(i);
-        if (!b) continue;
-        // transformers.js truncates after adding special tokens (its last id is a word piece, not [SEP]):
-        // texts that reach the limit are different inputs there, so they are not compared.
-        if (r.runtime === 'tjs' && tokenCounts[w]![i]! >= MAX_SEQ) {
-          excluded++;
-          continue;
-        }
-        min = Math.min(min, cosine(a, b));
-        for (let k = 0; k < a.length; k++) maxDiff = Math.max(maxDiff, Math.abs(a[k]! - b[k]!));
-        n++;
-      }
-      const note = excluded ? ` (+${excluded} truncated texts not compared)` : '';
-      L.push(`| ${r.label} | ${w} | ${n}${note} | ${n ? min.toFixed(7) : '—'} | ${n ? (1 - min).toExponential(1) : '—'} | ${n ? maxDiff.toExponential(1) : '—'} | ${n ? (min >= 0.9999 ? 'yes' : '**NO**') : '—'} |`);
+      // transformers.js truncates after adding special tokens (its last id is a word piece, not [SEP]):
+      // texts that reach the limit are different inputs there, so they are not compared.
+      L.push(agreementRow(r.label, w, A, B, (i) => r.runtime === 'tjs' && tokenCounts[w]![i]! >= MAX_SEQ));
     }
   }
   L.push('');
