@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/backends/index.js';
-import { attentionKernel, addLayerNormKernel, gatherRowsKernel, geluKernel, linearKernel, disableWasmKernels, enableWasmKernels, installWasmKernels, wasmKernelsActive } from '../src/kernels/index.js';
+import { attentionKernel, addLayerNormKernel, gatherRowsKernel, geluKernel, linearKernel, linearQkvKernel, disableWasmKernels, enableWasmKernels, installWasmKernels, wasmKernelsActive } from '../src/kernels/index.js';
 import { KERNELS_SOURCE_SHA256 } from '../src/kernels/wasm_kernels_binary.js';
 import { extendedAttentionMask, mergeHeads, scaledDotProductAttention, splitHeads, splitHeadsTransposed } from '../src/layers/attention.js';
 import { createModel } from '../src/models/index.js';
@@ -162,6 +162,39 @@ describe('wasm SIMD kernels', () => {
     x.dispose();
   });
 
+  it('fused Q/K/V projection equals the three projections bit for bit (with and without biases), and attention reads it in place', () => {
+    const [m, k, h, heads] = [9, 24, 16, 2];
+    const x = tf.tensor2d(pseudoRandom(m * k, 70), [m, k]);
+    const ws = [71, 72, 73].map((seed) => tf.tensor2d(pseudoRandom(k * h, seed), [k, h])) as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+    const bs = [74, 75, 76].map((seed) => tf.tensor1d(pseudoRandom(h, seed))) as [tf.Tensor1D, tf.Tensor1D, tf.Tensor1D];
+    for (const biases of [bs, undefined]) {
+      const fused = linearQkvKernel(x, ws, biases)!;
+      assert.deepEqual(fused.shape, [m, 3 * h]);
+      const f = fused.dataSync();
+      ws.forEach((w, part) => {
+        const one = linearKernel(x, w, biases?.[part])!;
+        const o = one.dataSync();
+        for (let i = 0; i < m; i++) for (let j = 0; j < h; j++) assert.equal(f[i * 3 * h + part * h + j], o[i * h + j], `part ${part} [${i}, ${j}]`);
+        one.dispose();
+      });
+      fused.dispose();
+    }
+    // Attention over the fused buffer [B, T, 3H] equals attention over separate q, k, v.
+    const [b, t] = [3, 3];
+    const qkv = tf.reshape(linearQkvKernel(x, ws, bs)!, [b, t, 3 * h]) as tf.Tensor3D;
+    const [q, kk, v] = tf.split(qkv, 3, 2) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
+    const mask = tf.tensor2d([[1, 1, 1], [1, 1, 0], [1, 0, 0]], [b, t], 'int32');
+    const one = attentionKernel(qkv, undefined, undefined, { numHeads: heads, mask, outputProbs: true })!;
+    const three = attentionKernel(q, kk, v, { numHeads: heads, mask, outputProbs: true })!;
+    assert.deepEqual(Array.from(one.context.dataSync()), Array.from(three.context.dataSync()));
+    assert.deepEqual(Array.from(one.probs!.dataSync()), Array.from(three.probs!.dataSync()));
+    tf.tidy(() => {
+      const w12 = [tf.zeros([k, 12]), tf.zeros([k, 12]), tf.zeros([k, 12])] as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+      assert.equal(linearQkvKernel(tf.zeros([2, k]) as tf.Tensor2D, w12), undefined, 'H not a multiple of 8: no fused projection');
+    });
+    tf.dispose([x, ...ws, ...bs, qkv, q, kk, v, mask, one.context, one.probs!, three.context, three.probs!]);
+  });
+
   it('embedding row lookup copies table rows and gives zeros for out-of-range ids', () => {
     const table = tf.tensor2d(pseudoRandom(7 * 6, 5), [7, 6]);
     const ids = tf.tensor2d([[3, 0, 6], [1, 7, -1]], [2, 3], 'int32');
@@ -248,7 +281,7 @@ describe('wasm SIMD kernels', () => {
       const before = tf.memory().numTensors;
       const prof = await tf.profile(() => model.forward({ inputIds: ids, attentionMask: mask }).lastHiddenState);
       const kernels = new Set(prof.kernels.map((k) => k.name));
-      for (const name of ['SentenceTfjsLinear', 'SentenceTfjsAttention', 'SentenceTfjsGeluErf', 'SentenceTfjsAddLayerNorm', 'SentenceTfjsGatherRows']) {
+      for (const name of ['SentenceTfjsLinear', 'SentenceTfjsLinearQKV', 'SentenceTfjsAttention', 'SentenceTfjsGeluErf', 'SentenceTfjsAddLayerNorm', 'SentenceTfjsGatherRows']) {
         assert.ok(kernels.has(name), `${name} ran`);
       }
       for (const name of ['BatchMatMul', '_FusedMatMul', 'Erf', 'Softmax']) assert.ok(!kernels.has(name), `stock ${name} did not run`);

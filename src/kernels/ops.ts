@@ -3,7 +3,7 @@
  * run on the current backend, and the caller then uses its composite of stock tfjs ops.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { KERNEL_ADD_LAYER_NORM, KERNEL_ATTENTION, KERNEL_GATHER_ROWS, KERNEL_GELU, KERNEL_LINEAR, wasmKernelsActive, wasmLinearActive } from './wasm_kernels.js';
+import { KERNEL_ADD_LAYER_NORM, KERNEL_ATTENTION, KERNEL_GATHER_ROWS, KERNEL_GELU, KERNEL_LINEAR, KERNEL_LINEAR_QKV, wasmKernelsActive, wasmLinearActive } from './wasm_kernels.js';
 
 /**
  * `x @ weight + bias` for x [M, K], weight [K, N] (the pre-transposed [in, out] layout), bias [N], or undefined
@@ -15,6 +15,25 @@ export function linearKernel(x: tf.Tensor2D, weight: tf.Tensor2D, bias?: tf.Tens
   if (bias && bias.shape[0] !== weight.shape[1]) throw new Error(`linear: bias has ${bias.shape[0]} entries, weight has ${weight.shape[1]} outputs`);
   const inputs: tf.NamedTensorMap = bias ? { x, weight, bias } : { x, weight };
   return tf.engine().runKernel(KERNEL_LINEAR, inputs) as tf.Tensor2D;
+}
+
+/**
+ * The fused Q/K/V projection: x [M, K] times three [K, H] weights side by side (plus their biases, all or none)
+ * -> [M, 3H] (columns q | k | v), each column exactly as its own projection computes it. Undefined where the
+ * dense kernel does not run, or H is not a multiple of 8 (the panels must not straddle two weights).
+ */
+export function linearQkvKernel(x: tf.Tensor2D, weights: [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D], biases?: [tf.Tensor1D, tf.Tensor1D, tf.Tensor1D]): tf.Tensor2D | undefined {
+  const [wq, wk, wv] = weights;
+  const h = wq.shape[1];
+  if (h % 8 !== 0 || x.dtype !== 'float32' || !wasmLinearActive()) return undefined;
+  for (const w of weights) {
+    if (w.dtype !== 'float32' || w.shape[0] !== x.shape[1] || w.shape[1] !== h) {
+      throw new Error(`linear qkv: each weight must be float32 [${x.shape[1]}, ${h}], got ${w.dtype} [${w.shape}]`);
+    }
+  }
+  const inputs: tf.NamedTensorMap = { x, wq, wk, wv };
+  if (biases) [inputs.bq, inputs.bk, inputs.bv] = biases;
+  return tf.engine().runKernel(KERNEL_LINEAR_QKV, inputs) as tf.Tensor2D;
 }
 
 /** Rows `table[ids]` ([...ids, dim]) for a float32 [num, dim] table and int32 ids, or undefined where unavailable. */
@@ -58,14 +77,17 @@ export interface AttentionKernelOptions {
  */
 export function attentionKernel(
   q: tf.Tensor3D,
-  k: tf.Tensor3D,
-  v: tf.Tensor3D,
+  k: tf.Tensor3D | undefined,
+  v: tf.Tensor3D | undefined,
   opts: AttentionKernelOptions,
 ): { context: tf.Tensor3D; probs?: tf.Tensor4D } | undefined {
-  if (!wasmKernelsActive() || q.dtype !== 'float32' || k.dtype !== 'float32' || v.dtype !== 'float32') return undefined;
-  const [b, t, h] = q.shape;
-  if (!tf.util.arraysEqual(k.shape, q.shape) || !tf.util.arraysEqual(v.shape, q.shape)) {
-    throw new Error(`attention: q, k, v must share one shape, got [${q.shape}], [${k.shape}], [${v.shape}]`);
+  // k and v undefined: q is the fused projection [B, T, 3H] (q | k | v in each row).
+  const fusedQkv = k === undefined && v === undefined;
+  if (!wasmKernelsActive() || q.dtype !== 'float32' || (k && k.dtype !== 'float32') || (v && v.dtype !== 'float32')) return undefined;
+  const [b, t, width] = q.shape;
+  const h = fusedQkv ? width / 3 : width;
+  if (fusedQkv ? width % 3 !== 0 : !k || !v || !tf.util.arraysEqual(k.shape, q.shape) || !tf.util.arraysEqual(v.shape, q.shape)) {
+    throw new Error(`attention: q, k, v must share one shape (or q be [B, T, 3H] alone), got [${q.shape}], [${k?.shape}], [${v?.shape}]`);
   }
   if (h % opts.numHeads !== 0) throw new Error(`attention: hidden size ${h} is not a multiple of numHeads ${opts.numHeads}`);
   const mask = opts.mask;
@@ -77,7 +99,8 @@ export function attentionKernel(
   return tf.tidy(() => {
     const m = mask.dtype === 'int32' ? mask : tf.cast(mask, 'int32');
     const b32 = bias && bias.dtype !== 'float32' ? tf.cast(bias, 'float32') : bias;
-    const inputs: tf.NamedTensorMap = b32 ? { q, k, v, mask: m, bias: b32 } : { q, k, v, mask: m };
+    const inputs: tf.NamedTensorMap = fusedQkv ? { qkv: q, mask: m } : { q, k: k!, v: v!, mask: m };
+    if (b32) inputs.bias = b32;
     const attrs = { numHeads: opts.numHeads, scaleQuery: !!opts.scaleQuery, outputProbs: !!opts.outputProbs } as unknown as tf.NamedAttrMap;
     const r = tf.engine().runKernel(KERNEL_ATTENTION, inputs, attrs) as tf.Tensor | tf.Tensor[];
     if (Array.isArray(r)) return { context: r[0] as tf.Tensor3D, probs: r[1] as tf.Tensor4D };

@@ -26,6 +26,7 @@ export const KERNEL_GELU = 'SentenceTfjsGeluErf';
 export const KERNEL_ADD_LAYER_NORM = 'SentenceTfjsAddLayerNorm';
 export const KERNEL_GATHER_ROWS = 'SentenceTfjsGatherRows';
 export const KERNEL_LINEAR = 'SentenceTfjsLinear';
+export const KERNEL_LINEAR_QKV = 'SentenceTfjsLinearQKV';
 
 interface KernelExports {
   gelu_erf(x: number, out: number, n: number): void;
@@ -58,34 +59,73 @@ interface WasmBackendLike extends tf.KernelBackend {
  * Dense weights packed into eight-column panels for `gemm_bias`, kept in tfjs' heap (raw `_malloc`, not tensors)
  * next to the weight they come from, and freed when tfjs frees that weight: the backend's `disposeData` is
  * wrapped once to do so. They double the memory of the dense weights (not counted by `tf.memory()`).
+ * A fused Q/K/V packing (three weights side by side, and their biases) belongs to the query weight and records
+ * the tensors it was built from, so it is rebuilt if any of them is replaced.
  */
-const packedWeights = new WeakMap<WasmBackendLike, Map<object, number>>();
+interface Packing {
+  ptr: number;
+  /** Bias inside the packing (fused Q/K/V), or 0. */
+  bias: number;
+  /** The dataIds it was built from (null: no bias). */
+  parts: (object | null)[];
+}
 
-function packedFor(b: WasmBackendLike, ex: KernelExports, w: tf.TensorInfo): number {
-  let map = packedWeights.get(b);
+const packings = new WeakMap<WasmBackendLike, Map<object, Packing[]>>();
+
+function packingsOf(b: WasmBackendLike): Map<object, Packing[]> {
+  let map = packings.get(b);
   if (!map) {
-    const m = new Map<object, number>();
+    const m = new Map<object, Packing[]>();
     map = m;
-    packedWeights.set(b, m);
+    packings.set(b, m);
     const dispose = b.disposeData.bind(b);
     b.disposeData = (dataId: object, force?: boolean): boolean => {
       const freed = dispose(dataId, force);
-      const ptr = m.get(dataId);
-      if (ptr !== undefined && !b.dataIdMap.has(dataId)) {
-        b.wasm._free(ptr);
+      const owned = m.get(dataId);
+      if (owned !== undefined && !b.dataIdMap.has(dataId)) {
+        for (const p of owned) b.wasm._free(p.ptr);
         m.delete(dataId);
       }
       return freed;
     };
   }
-  let ptr = map.get(w.dataId);
-  if (ptr === undefined) {
-    const [k, n] = w.shape;
-    ptr = b.wasm._malloc(Math.ceil(n / 8) * 8 * k * 4);
-    ex.pack_panels(offset(b, w), ptr, k, n);
-    map.set(w.dataId, ptr);
+  return map;
+}
+
+/** The packing of `weights` ([K, N_i] each, side by side) and, for more than one, their biases (or 0). */
+function packedFor(b: WasmBackendLike, ex: KernelExports, weights: tf.TensorInfo[], biases: (tf.TensorInfo | undefined)[] = []): Packing {
+  const map = packingsOf(b);
+  const owner = weights[0].dataId;
+  const parts = [...weights.map((w) => w.dataId), ...biases.map((x) => x?.dataId ?? null)];
+  const list = map.get(owner) ?? [];
+  const hit = list.find((p) => p.parts.length === parts.length && p.parts.every((d, i) => d === parts[i]));
+  if (hit) return hit;
+  const k = weights[0].shape[0];
+  const widths = weights.map((w) => w.shape[1]);
+  const n = widths.reduce((x, y) => x + y, 0);
+  const withBias = weights.length > 1 && biases.length === weights.length && biases.every((x) => x !== undefined);
+  const panelsBytes = Math.ceil(n / 8) * 8 * k * 4;
+  const ptr = b.wasm._malloc(panelsBytes + (withBias ? n * 4 : 0));
+  let col = 0;
+  for (const w of weights) {
+    ex.pack_panels(offset(b, w), ptr + col * k * 4, k, w.shape[1]); // widths are multiples of 8 when fused
+    col += w.shape[1];
   }
-  return ptr;
+  let bias = 0;
+  if (withBias) {
+    bias = ptr + panelsBytes;
+    const heap = new Float32Array(heapOf(b)!.buffer);
+    let at = bias / 4;
+    for (const x of biases as tf.TensorInfo[]) {
+      const from = offset(b, x) / 4;
+      heap.copyWithin(at, from, from + x.shape[0]);
+      at += x.shape[0];
+    }
+  }
+  const p: Packing = { ptr, bias, parts };
+  list.push(p);
+  map.set(owner, list);
+  return p;
 }
 
 type Variant = 'plain' | 'shared';
@@ -240,9 +280,24 @@ function registerAll(): void {
       const { x, weight, bias } = inputs as { x: tf.TensorInfo; weight: tf.TensorInfo; bias?: tf.TensorInfo };
       const [m, k] = x.shape;
       const n = weight.shape[1];
-      const packed = packedFor(b, ex, weight);
+      const packed = packedFor(b, ex, [weight]);
       const out = b.makeOutput([m, n], 'float32');
-      ex.gemm_bias(offset(b, x), packed, bias ? offset(b, bias) : 0, offset(b, out), m, k, n);
+      ex.gemm_bias(offset(b, x), packed.ptr, bias ? offset(b, bias) : 0, offset(b, out), m, k, n);
+      return out;
+    },
+  });
+  tf.registerKernel({
+    kernelName: KERNEL_LINEAR_QKV,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend }) => {
+      const b = backend as WasmBackendLike;
+      const ex = need(exportsFor(b), KERNEL_LINEAR_QKV);
+      const { x, wq, wk, wv, bq, bk, bv } = inputs as Record<string, tf.TensorInfo | undefined> & { x: tf.TensorInfo; wq: tf.TensorInfo; wk: tf.TensorInfo; wv: tf.TensorInfo };
+      const [m, k] = x.shape;
+      const h = wq.shape[1];
+      const packed = packedFor(b, ex, [wq, wk, wv], [bq, bk, bv]);
+      const out = b.makeOutput([m, 3 * h], 'float32');
+      ex.gemm_bias(offset(b, x), packed.ptr, packed.bias, offset(b, out), m, k, 3 * h);
       return out;
     },
   });
@@ -297,16 +352,20 @@ function registerAll(): void {
     kernelFunc: ({ inputs, backend, attrs }) => {
       const b = backend as WasmBackendLike;
       const ex = need(exportsFor(b), KERNEL_ATTENTION);
-      const { q, k, v, mask, bias } = inputs as Record<string, tf.TensorInfo | undefined> & { q: tf.TensorInfo; k: tf.TensorInfo; v: tf.TensorInfo };
+      const { q, k, v, qkv, mask, bias } = inputs as Record<string, tf.TensorInfo | undefined>;
       const { numHeads, scaleQuery, outputProbs } = attrs as unknown as { numHeads: number; scaleQuery: boolean; outputProbs: boolean };
-      const [batch, t, hidden] = q.shape;
+      // Either q, k, v [B, T, H] or one qkv [B, T, 3H] (the fused projection: q, k, v side by side in each row).
+      const [batch, t, width] = (qkv ?? q)!.shape;
+      const hidden = qkv ? width / 3 : width;
+      const ld = qkv ? 3 * hidden : hidden;
+      const [qp, kp, vp] = qkv ? [0, 1, 2].map((i) => offset(b, qkv) + i * hidden * 4) : [offset(b, q!), offset(b, k!), offset(b, v!)];
       const d = hidden / numHeads;
       const out = b.makeOutput([batch, t, hidden], 'float32');
       const probs = outputProbs ? b.makeOutput([batch, numHeads, t, t], 'float32') : undefined;
       const scratch = b.wasm._malloc(ex.attention_scratch_floats(t, d) * 4);
       try {
         ex.attention(
-          offset(b, q), offset(b, k), offset(b, v), hidden,
+          qp, kp, vp, ld,
           mask ? offset(b, mask) : 0, bias ? offset(b, bias) : 0, bias ? bias.shape[0] : 0,
           offset(b, out), probs ? offset(b, probs) : 0, scratch, batch, t, numHeads, d, scaleQuery ? 1 : 0,
         );

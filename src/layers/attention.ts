@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { WeightMap } from '../weights/index.js';
-import { attentionKernel } from '../kernels/ops.js';
+import { attentionKernel, linearQkvKernel } from '../kernels/ops.js';
 import { Linear } from './linear.js';
 
 /** `torch.finfo(torch.float32).min`. */
@@ -134,20 +134,38 @@ export class SelfAttention {
    */
   apply(x: tf.Tensor3D, opts: AttentionInputs = {}): { context: tf.Tensor3D; probs?: tf.Tensor4D } {
     if (opts.mask) {
-      const q = this.query.apply(x);
-      const k = this.key.apply(x);
-      const v = this.value.apply(x);
-      const fused = attentionKernel(q, k, v, {
+      const kernelOpts = {
         numHeads: this.numHeads,
         mask: opts.mask,
         positionBias: opts.positionBias,
         scaleQuery: this.options.scaleQuery,
         outputProbs: opts.needProbs ?? true,
-      });
+      };
+      // One GEMM for the three projections where the wasm kernels run (same columns, bit for bit).
+      const qkv = this.fusedProjection(x);
+      if (qkv) {
+        const fused = attentionKernel(qkv, undefined, undefined, kernelOpts);
+        if (fused) return fused;
+        qkv.dispose();
+      }
+      const q = this.query.apply(x);
+      const k = this.key.apply(x);
+      const v = this.value.apply(x);
+      const fused = attentionKernel(q, k, v, kernelOpts);
       if (fused) return fused;
       return this.composite(q, k, v, opts);
     }
     return this.composite(this.query.apply(x), this.key.apply(x), this.value.apply(x), opts);
+  }
+
+  /** x [B, T, H] -> [B, T, 3H] (q | k | v) through the fused projection kernel, or undefined where it does not run. */
+  private fusedProjection(x: tf.Tensor3D): tf.Tensor3D | undefined {
+    const { query: q, key: k, value: v } = this;
+    const biases = q.bias && k.bias && v.bias ? ([q.bias, k.bias, v.bias] as [tf.Tensor1D, tf.Tensor1D, tf.Tensor1D]) : undefined;
+    if ((q.bias || k.bias || v.bias) && !biases) return undefined;
+    const [b, t, h] = x.shape;
+    const y = linearQkvKernel(tf.reshape(x, [b * t, h]) as tf.Tensor2D, [q.weight, k.weight, v.weight], biases); // [B*T, 3H]
+    return y && (tf.reshape(y, [b, t, y.shape[1]]) as tf.Tensor3D); // [B, T, 3H]
   }
 
   private composite(q3: tf.Tensor3D, k3: tf.Tensor3D, v3: tf.Tensor3D, opts: AttentionInputs): { context: tf.Tensor3D; probs: tf.Tensor4D } {
