@@ -119,7 +119,7 @@ describe('wasm SIMD kernels', () => {
   });
 
   it('dense kernel is x @ W + b (float64 reference) on ragged shapes, with and without a bias', () => {
-    for (const [m, k, n] of [[7, 13, 10], [1, 5, 3], [9, 32, 17], [4, 8, 8]]) {
+    for (const [m, k, n] of [[7, 13, 10], [1, 5, 3], [9, 32, 17], [4, 8, 8], [6, 7, 9]]) {
       const x = pseudoRandom(m * k, m + 40, 2);
       const w = pseudoRandom(k * n, k + 41, 1);
       const bias = pseudoRandom(n, n + 42, 1);
@@ -145,7 +145,7 @@ describe('wasm SIMD kernels', () => {
     const x = tf.tensor2d(pseudoRandom(m * k, 50), [m, k]);
     let w = tf.tensor2d(pseudoRandom(k * n, 51), [k, n]);
     const all = linearKernel(x, w)!.dataSync();
-    for (const i of [0, 5, 10]) {
+    for (const i of [0, 5, 9, 10]) {
       const row = tf.slice(x, [i, 0], [1, k]);
       const alone = linearKernel(row, w)!.dataSync();
       for (let j = 0; j < n; j++) assert.equal(alone[j], all[i * n + j], `row ${i} col ${j}`);

@@ -463,14 +463,105 @@ INLINE void store_cols(f32* y, v128_t v, int32_t cols) {
 }
 
 /*
+ * The last 1-3 rows of gemm_bias (M not a multiple of 4), one row-count per loop so no work goes to padding rows.
+ * Each output is accumulated exactly as in the 4-row tile (bias, then k in order), so a row's bits do not depend
+ * on which loop computed it.
+ */
+INLINE void gemm_rows1(const f32* a0, int32_t K, const f32* p, const f32* bias, f32* y0, int32_t N) {
+  for (int32_t n0 = 0; n0 < N; n0 += 8) {
+    const int32_t cols = N - n0 < 8 ? N - n0 : 8;
+    const f32* bp = p + (int64_t)n0 * K;
+    v128_t c0 = wasm_f32x4_splat(0.0f), c1 = c0;
+    if (bias) {
+      c0 = load_cols(bias + n0, cols);
+      c1 = load_cols(bias + n0 + 4, cols - 4);
+    }
+    v128_t x00 = c0, x01 = c1;
+    for (int32_t k = 0; k < K; k++, bp += 8) {
+      v128_t b0 = wasm_v128_load(bp), b1 = wasm_v128_load(bp + 4);
+      v128_t s0 = wasm_v128_load32_splat(a0 + k);
+      x00 = MADD(x00, s0, b0);
+      x01 = MADD(x01, s0, b1);
+    }
+    store_cols(y0 + n0, x00, cols);
+    store_cols(y0 + n0 + 4, x01, cols - 4);
+  }
+}
+
+INLINE void gemm_rows2(const f32* a0, int32_t K, const f32* p, const f32* bias, f32* y0, int32_t N) {
+  const f32* a1 = a0 + 1 * K;
+  for (int32_t n0 = 0; n0 < N; n0 += 8) {
+    const int32_t cols = N - n0 < 8 ? N - n0 : 8;
+    const f32* bp = p + (int64_t)n0 * K;
+    v128_t c0 = wasm_f32x4_splat(0.0f), c1 = c0;
+    if (bias) {
+      c0 = load_cols(bias + n0, cols);
+      c1 = load_cols(bias + n0 + 4, cols - 4);
+    }
+    v128_t x00 = c0, x01 = c1, x10 = c0, x11 = c1;
+    for (int32_t k = 0; k < K; k++, bp += 8) {
+      v128_t b0 = wasm_v128_load(bp), b1 = wasm_v128_load(bp + 4);
+      v128_t s0 = wasm_v128_load32_splat(a0 + k);
+      x00 = MADD(x00, s0, b0);
+      x01 = MADD(x01, s0, b1);
+      v128_t s1 = wasm_v128_load32_splat(a1 + k);
+      x10 = MADD(x10, s1, b0);
+      x11 = MADD(x11, s1, b1);
+    }
+    store_cols(y0 + n0, x00, cols);
+    store_cols(y0 + n0 + 4, x01, cols - 4);
+    store_cols(y0 + n0 + 1 * N, x10, cols);
+    store_cols(y0 + n0 + 1 * N + 4, x11, cols - 4);
+  }
+}
+
+INLINE void gemm_rows3(const f32* a0, int32_t K, const f32* p, const f32* bias, f32* y0, int32_t N) {
+  const f32* a1 = a0 + 1 * K;
+  const f32* a2 = a0 + 2 * K;
+  for (int32_t n0 = 0; n0 < N; n0 += 8) {
+    const int32_t cols = N - n0 < 8 ? N - n0 : 8;
+    const f32* bp = p + (int64_t)n0 * K;
+    v128_t c0 = wasm_f32x4_splat(0.0f), c1 = c0;
+    if (bias) {
+      c0 = load_cols(bias + n0, cols);
+      c1 = load_cols(bias + n0 + 4, cols - 4);
+    }
+    v128_t x00 = c0, x01 = c1, x10 = c0, x11 = c1, x20 = c0, x21 = c1;
+    for (int32_t k = 0; k < K; k++, bp += 8) {
+      v128_t b0 = wasm_v128_load(bp), b1 = wasm_v128_load(bp + 4);
+      v128_t s0 = wasm_v128_load32_splat(a0 + k);
+      x00 = MADD(x00, s0, b0);
+      x01 = MADD(x01, s0, b1);
+      v128_t s1 = wasm_v128_load32_splat(a1 + k);
+      x10 = MADD(x10, s1, b0);
+      x11 = MADD(x11, s1, b1);
+      v128_t s2 = wasm_v128_load32_splat(a2 + k);
+      x20 = MADD(x20, s2, b0);
+      x21 = MADD(x21, s2, b1);
+    }
+    store_cols(y0 + n0, x00, cols);
+    store_cols(y0 + n0 + 4, x01, cols - 4);
+    store_cols(y0 + n0 + 1 * N, x10, cols);
+    store_cols(y0 + n0 + 1 * N + 4, x11, cols - 4);
+    store_cols(y0 + n0 + 2 * N, x20, cols);
+    store_cols(y0 + n0 + 2 * N + 4, x21, cols - 4);
+  }
+}
+
+/*
  * y[M, N] = x[M, K] @ w + bias, with w packed by pack_panels; bias may be 0. Tiles of four rows by eight
  * columns, each output accumulated from its bias in k order: a row's result does not depend on M or on the
  * other rows. (About 1.3x tfjs-wasm's XNNPACK matmul on this machine's wasm SIMD, without FMA.)
  */
 EXPORT(gemm_bias)
 void gemm_bias(const f32* x, const f32* p, const f32* bias, f32* y, int32_t M, int32_t K, int32_t N) {
-  for (int32_t m0 = 0; m0 < M; m0 += 4) {
-    const int32_t rows = M - m0 < 4 ? M - m0 : 4;
+  const int32_t full = M & ~3;
+  const int32_t rest = M - full;
+  if (rest == 1) gemm_rows1(x + (int64_t)full * K, K, p, bias, y + (int64_t)full * N, N);
+  if (rest == 2) gemm_rows2(x + (int64_t)full * K, K, p, bias, y + (int64_t)full * N, N);
+  if (rest == 3) gemm_rows3(x + (int64_t)full * K, K, p, bias, y + (int64_t)full * N, N);
+  for (int32_t m0 = 0; m0 < full; m0 += 4) {
+    const int32_t rows = 4;
     const f32* a0 = x + (int64_t)m0 * K;
     const f32* a1 = rows > 1 ? a0 + K : a0;
     const f32* a2 = rows > 2 ? a0 + 2 * K : a0;
