@@ -11,19 +11,10 @@ import type { BrowserPoolTestApi } from './browser/pool_entry.js';
 import { chromiumMissing } from './helpers/chromium.js';
 import { buildBrowserEntry, startBrowserHarness, type BrowserHarness } from './helpers/browser_harness.js';
 import { requireFixtures } from './helpers/fixtures.js';
+import { poolTexts } from './helpers/corpus.js';
 
 type Api = { sentenceTfjsPoolTest: BrowserPoolTestApi };
 
-/** 41 texts of very different lengths (so length-sorting inside each worker reorders them), incl. '' and spaces. */
-function texts(): string[] {
-  const words = 'the quick brown fox jumps over a lazy dog while bankers count money by the river bank'.split(' ');
-  const out: string[] = ['', '   ', 'A man is eating food.'];
-  for (let i = 0; i < 38; i++) {
-    const n = 1 + ((i * 7) % 23);
-    out.push(Array.from({ length: n }, (_, k) => words[(i + k * 3) % words.length]).join(' ') + (i % 2 ? '.' : ''));
-  }
-  return out;
-}
 
 function assertClose(got: number[][], want: number[][]): void {
   assert.equal(got.length, want.length, 'number of embeddings');
@@ -84,7 +75,7 @@ describe('encode pool in headless Chromium (module Web Workers, tiny-bert on was
   });
 
   it('encodeMultiProcess equals single-threaded encode within 1e-6, in input order', async () => {
-    const t = texts();
+    const t = poolTexts();
     const want = await api((a, arg) => a.encode(arg as string[], { batchSize: 8, normalizeEmbeddings: true }), t);
     const got = await api((a, arg) => a.encodeMultiProcess(arg as string[], { batchSize: 8, chunkSize: 5, normalizeEmbeddings: true }), t);
     assertClose(got, want);
@@ -101,7 +92,7 @@ describe('encode pool in headless Chromium (module Web Workers, tiny-bert on was
     assert.equal(pool.name, local.name);
     assert.equal(pool.message, local.message);
     assert.match(pool.message, /42|string/, pool.message);
-    const t = texts().slice(0, 4);
+    const t = poolTexts().slice(0, 4);
     const want = await api((a, arg) => a.encode(arg as string[], { normalizeEmbeddings: true }), t);
     assertClose(await api((a, arg) => a.encodeMultiProcess(arg as string[], { normalizeEmbeddings: true }), t), want);
   });
@@ -109,7 +100,7 @@ describe('encode pool in headless Chromium (module Web Workers, tiny-bert on was
   it('replaces a worker that closes itself (crash hook) and keeps encoding', async () => {
     assert.equal(await api((a) => a.crashAndWait(0)), 1);
     assert.equal(await api((a) => a.liveWorkerCount()), 2);
-    const t = texts();
+    const t = poolTexts();
     const want = await api((a, arg) => a.encode(arg as string[], { normalizeEmbeddings: true }), t);
     assertClose(await api((a, arg) => a.encodeMultiProcess(arg as string[], { chunkSize: 4, normalizeEmbeddings: true }), t), want);
   });

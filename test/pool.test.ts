@@ -8,19 +8,10 @@ import { SentenceTransformer } from '../src/api/sentence_transformer.js';
 import { EncodePool } from '../src/api/pool.js';
 import { liveWorkerCount } from '../src/platform/workers.js';
 import { fixture, requireFixtures } from './helpers/fixtures.js';
+import { poolTexts } from './helpers/corpus.js';
 
 const MODEL = ['models', 'tiny-bert'];
 
-/** 41 texts of very different lengths (so length-sorting inside each worker reorders them), incl. '' and spaces. */
-function texts(): string[] {
-  const words = 'the quick brown fox jumps over a lazy dog while bankers count money by the river bank'.split(' ');
-  const out: string[] = ['', '   ', 'A man is eating food.'];
-  for (let i = 0; i < 38; i++) {
-    const n = 1 + ((i * 7) % 23);
-    out.push(Array.from({ length: n }, (_, k) => words[(i + k * 3) % words.length]).join(' ') + (i % 2 ? '.' : ''));
-  }
-  return out;
-}
 
 function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   assert.equal(a.length, b.length, 'embedding lengths differ');
@@ -55,8 +46,8 @@ describe('encode pool (worker_threads, tiny-bert)', function () {
   before(async function () {
     if (!requireFixtures(this, MODEL)) return;
     model = await SentenceTransformer.load(fixture(...MODEL), { device: 'wasm' });
-    expected = await model.encode(texts(), { batchSize: 8, normalizeEmbeddings: true });
-    expectedRaw = await model.encode(texts(), { batchSize: 8 });
+    expected = await model.encode(poolTexts(), { batchSize: 8, normalizeEmbeddings: true });
+    expectedRaw = await model.encode(poolTexts(), { batchSize: 8 });
     pool = await EncodePool.start({ modelDir: fixture(...MODEL) }, { workers: 2 });
   });
 
@@ -66,29 +57,29 @@ describe('encode pool (worker_threads, tiny-bert)', function () {
   });
 
   it('returns the same embeddings as single-threaded encode, in input order', async function () {
-    const got = await pool.encode(texts(), { batchSize: 8, chunkSize: 5, normalizeEmbeddings: true });
+    const got = await pool.encode(poolTexts(), { batchSize: 8, chunkSize: 5, normalizeEmbeddings: true });
     assertClose(got, expected);
   });
 
   it('passes encode options through to the workers (unnormalized output differs from normalized)', async function () {
-    const got = await pool.encode(texts(), { batchSize: 8, chunkSize: 7 });
+    const got = await pool.encode(poolTexts(), { batchSize: 8, chunkSize: 7 });
     assertClose(got, expectedRaw);
   });
 
   it('keeps input order when chunks finish out of order (one text per chunk, longest first)', async function () {
-    const t = texts();
+    const t = poolTexts();
     const order = t.map((_, i) => i).sort((a, b) => t[b]!.length - t[a]!.length);
     const got = await pool.encode(order.map((i) => t[i]!), { chunkSize: 1, normalizeEmbeddings: true });
     assertClose(got, order.map((i) => expected[i]!));
   });
 
   it('uses the default chunk size and batch size when none are given', async function () {
-    const got = await pool.encode(texts(), { normalizeEmbeddings: true });
+    const got = await pool.encode(poolTexts(), { normalizeEmbeddings: true });
     assertClose(got, expected);
   });
 
   it('serves concurrent calls, each getting its own texts back', async function () {
-    const t = texts();
+    const t = poolTexts();
     const [a, b] = await Promise.all([
       pool.encode(t.slice(0, 20), { chunkSize: 3, normalizeEmbeddings: true }),
       pool.encode(t.slice(20), { chunkSize: 4, normalizeEmbeddings: true }),
@@ -110,12 +101,12 @@ describe('encode pool (worker_threads, tiny-bert)', function () {
       return true;
     });
     // the pool is still usable afterwards
-    assertClose(await pool.encode(texts().slice(0, 4), { normalizeEmbeddings: true }), expected.slice(0, 4));
+    assertClose(await pool.encode(poolTexts().slice(0, 4), { normalizeEmbeddings: true }), expected.slice(0, 4));
   });
 
   it('calls onProgress after every chunk up to the total', async function () {
     const seen: [number, number][] = [];
-    await pool.encode(texts(), { chunkSize: 10, onProgress: (d, t) => seen.push([d, t]) });
+    await pool.encode(poolTexts(), { chunkSize: 10, onProgress: (d, t) => seen.push([d, t]) });
     assert.equal(seen.length, 5);
     assert.deepEqual(seen[seen.length - 1], [41, 41]);
     for (let i = 1; i < seen.length; i++) assert.ok(seen[i]![0] > seen[i - 1]![0], 'progress increases');
@@ -123,8 +114,8 @@ describe('encode pool (worker_threads, tiny-bert)', function () {
 
   it('returns [] for no texts and validates its arguments', async function () {
     assert.deepEqual(await pool.encode([]), []);
-    await assert.rejects(pool.encode(texts(), { chunkSize: 0 }), /chunkSize must be a positive integer, got 0/);
-    await assert.rejects(pool.encode(texts(), { precision: 'int8' } as never), /unsupported option\(s\) precision/);
+    await assert.rejects(pool.encode(poolTexts(), { chunkSize: 0 }), /chunkSize must be a positive integer, got 0/);
+    await assert.rejects(pool.encode(poolTexts(), { precision: 'int8' } as never), /unsupported option\(s\) precision/);
     await assert.rejects(pool.encode('one text' as never), /texts must be an array, got string/);
   });
 
@@ -132,14 +123,14 @@ describe('encode pool (worker_threads, tiny-bert)', function () {
     const restarts = pool.restarts;
     pool.crashWorkerForTesting(0, 7);
     await waitFor(() => pool.restarts === restarts + 1, 'the replacement worker');
-    const got = await pool.encode(texts(), { chunkSize: 4, normalizeEmbeddings: true });
+    const got = await pool.encode(poolTexts(), { chunkSize: 4, normalizeEmbeddings: true });
     assertClose(got, expected);
     assert.equal(liveWorkerCount() - workersBefore, 2, 'exactly two live workers after the replacement');
   });
 
   it('retries the chunk of a worker that dies mid-call on its replacement', async function () {
     const restarts = pool.restarts;
-    const call = pool.encode(texts(), { chunkSize: 2, normalizeEmbeddings: true });
+    const call = pool.encode(poolTexts(), { chunkSize: 2, normalizeEmbeddings: true });
     pool.crashWorkerForTesting(1, 3);
     assertClose(await call, expected);
     assert.equal(pool.restarts, restarts + 1);
@@ -156,7 +147,7 @@ describe('encode pool (worker_threads, tiny-bert)', function () {
 
   it('stop rejects the calls still in flight', async function () {
     const p = await EncodePool.start({ modelDir: fixture(...MODEL) }, { workers: 1 });
-    const rejected = assert.rejects(p.encode(texts(), { chunkSize: 1 }), /the pool was stopped before the call finished/);
+    const rejected = assert.rejects(p.encode(poolTexts(), { chunkSize: 1 }), /the pool was stopped before the call finished/);
     await p.stop();
     await rejected;
   });
@@ -191,21 +182,21 @@ describe('SentenceTransformer multi-process pool methods (tiny-bert)', function 
 
   it('startMultiProcessPool / encodeMultiProcess / stopMultiProcessPool match encode and end every worker', async function () {
     const before = liveWorkerCount();
-    const want = await model.encode(texts(), { normalizeEmbeddings: true });
+    const want = await model.encode(poolTexts(), { normalizeEmbeddings: true });
     const pool = await model.startMultiProcessPool({ workers: 2 });
     assert.equal(pool.size, 2);
     await assert.rejects(model.startMultiProcessPool(), /a pool is already running/);
-    assertClose(await model.encodeMultiProcess(texts(), { chunkSize: 6, normalizeEmbeddings: true }), want);
+    assertClose(await model.encodeMultiProcess(poolTexts(), { chunkSize: 6, normalizeEmbeddings: true }), want);
     await model.stopMultiProcessPool();
     assert.equal(liveWorkerCount(), before, 'no worker left after stopMultiProcessPool');
     await assert.rejects(model.encodeMultiProcess(['x']), /no running pool; call startMultiProcessPool\(\) first/);
   });
 
   it("workers use the model's prompts (promptName 'query' equals single-threaded encode)", async function () {
-    const want = await model.encode(texts().slice(0, 10), { promptName: 'query' });
+    const want = await model.encode(poolTexts().slice(0, 10), { promptName: 'query' });
     await model.startMultiProcessPool({ workers: 2 });
     try {
-      assertClose(await model.encodeMultiProcess(texts().slice(0, 10), { promptName: 'query', chunkSize: 3 }), want);
+      assertClose(await model.encodeMultiProcess(poolTexts().slice(0, 10), { promptName: 'query', chunkSize: 3 }), want);
     } finally {
       await model.stopMultiProcessPool();
     }

@@ -257,3 +257,14 @@ export function corpusPairs(n = 2000, seed = 7): Array<[string, string]> {
   }
   return out;
 }
+
+/** 41 texts of very different lengths (so length-sorting inside each worker reorders them), incl. '' and spaces. */
+export function poolTexts(): string[] {
+  const words = 'the quick brown fox jumps over a lazy dog while bankers count money by the river bank'.split(' ');
+  const out: string[] = ['', '   ', 'A man is eating food.'];
+  for (let i = 0; i < 38; i++) {
+    const n = 1 + ((i * 7) % 23);
+    out.push(Array.from({ length: n }, (_, k) => words[(i + k * 3) % words.length]).join(' ') + (i % 2 ? '.' : ''));
+  }
+  return out;
+}
