@@ -172,3 +172,14 @@ export function agreementRow(label: string, workload: string, A: Map<number, Flo
   const note = excluded ? ` (+${excluded} truncated texts not compared)` : '';
   return `| ${label} | ${workload} | ${n}${note} | ${n ? min.toFixed(7) : '—'} | ${n ? (1 - min).toExponential(1) : '—'} | ${n ? maxDiff.toExponential(1) : '—'} | ${n ? (min >= 0.9999 ? 'yes' : '**NO**') : '—'} |`;
 }
+
+/** `--flag value` reader over argv: undefined when absent; a flag followed by nothing or another flag is an error. */
+export function flagReader(argv: string[]): (flag: string) => string | undefined {
+  return (flag) => {
+    const i = argv.indexOf(flag);
+    if (i < 0) return undefined;
+    const v = argv[i + 1];
+    if (v === undefined || v.startsWith('--')) throw new Error(`${flag}: expected a value, got ${v === undefined ? 'nothing' : v}`);
+    return v;
+  };
+}

@@ -30,7 +30,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { agreementRow, percentile } from './bench-common.js';
+import { agreementRow, flagReader, percentile } from './bench-common.js';
 import { batches, lengthSortedOrder, makeWorkload, spreadOrder, WORKLOAD_NAMES, type WorkloadName } from './bench-workloads.js';
 import { rustTokenCounts } from './bench-peers.js';
 import { startStaticServer, type StaticServer } from './static_server.js';
@@ -60,13 +60,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const get = (flag: string): string | undefined => {
-    const i = argv.indexOf(flag);
-    if (i < 0) return undefined;
-    const v = argv[i + 1];
-    if (v === undefined || v.startsWith('--')) throw new Error(`${flag}: expected a value`);
-    return v;
-  };
+  const get = flagReader(argv);
   const known = new Set(['--quick', '--workloads', '--batch-sizes', '--passage-batch-sizes', '--runtimes', '--threads', '--budget', '--model', '--json', '--out']);
   for (const a of argv) if (a.startsWith('--') && !known.has(a)) throw new Error(`unknown flag ${a}; expected one of ${[...known].join(', ')}`);
   const quick = argv.includes('--quick');

@@ -21,7 +21,7 @@ import { mkdirSync, mkdtempSync, existsSync, readFileSync, writeFileSync, rmSync
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Cell, type ChildConfig, type ChildResult, agreementRow, relaxedSimdAvailable, readEmbeddings, RUNTIME_LABELS, RUNTIMES, type RuntimeName } from './bench-common.js';
+import { type Cell, type ChildConfig, type ChildResult, agreementRow, flagReader, relaxedSimdAvailable, readEmbeddings, RUNTIME_LABELS, RUNTIMES, type RuntimeName } from './bench-common.js';
 import { makeWorkload, WORKLOAD_NAMES } from './bench-workloads.js';
 import { rustTokenCounts } from './bench-peers.js';
 
@@ -42,13 +42,7 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const get = (flag: string): string | undefined => {
-    const i = argv.indexOf(flag);
-    if (i < 0) return undefined;
-    const v = argv[i + 1];
-    if (v === undefined || v.startsWith('--')) throw new Error(`${flag}: expected a value`);
-    return v;
-  };
+  const get = flagReader(argv);
   const known = new Set(['--quick', '--workloads', '--batch-sizes', '--passage-batch-sizes', '--runtimes', '--budget', '--model', '--json', '--out']);
   for (const a of argv) if (a.startsWith('--') && !known.has(a)) throw new Error(`unknown flag ${a}; expected one of ${[...known].join(', ')}`);
   const quick = argv.includes('--quick');
