@@ -52,7 +52,7 @@ export function geluKernel(x: tf.Tensor): tf.Tensor | undefined {
 export function addLayerNormKernel<T extends tf.Tensor>(x: T, residual: tf.Tensor | undefined, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): T | undefined {
   if (x.dtype !== 'float32' || (residual && residual.dtype !== 'float32') || !wasmKernelsActive()) return undefined;
   if (residual && !tf.util.arraysEqual(residual.shape, x.shape)) {
-    throw new Error(`residual shape [${residual.shape.join(', ')}] differs from x shape [${x.shape.join(', ')}]`);
+    throw new Error(`addLayerNorm: residual must have x's shape [${x.shape.join(', ')}], got [${residual.shape.join(', ')}]`);
   }
   const inputs: tf.NamedTensorMap = residual ? { x, residual, gamma, beta } : { x, gamma, beta };
   return tf.engine().runKernel(KERNEL_ADD_LAYER_NORM, inputs, { eps } as unknown as tf.NamedAttrMap) as T;

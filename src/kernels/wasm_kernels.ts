@@ -257,7 +257,7 @@ export function wasmKernelsActive(): boolean {
 
 function offset(backend: WasmBackendLike, t: tf.TensorInfo): number {
   const d = backend.dataIdMap.get(t.dataId);
-  if (!d) throw new Error(`sentence-tfjs wasm kernel: tensor ${String(t.dataId)} is not on the wasm backend`);
+  if (!d) throw new Error(`sentence-tfjs wasm kernel: expected a tensor held by the wasm backend, got one of shape [${t.shape}] (${t.dtype}) held elsewhere`);
   return d.memoryOffset;
 }
 
