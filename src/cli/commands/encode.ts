@@ -6,7 +6,8 @@ import { PRECISIONS, type Precision } from '../../api/encode_options.js';
 import { fileExtension, writeOutputFile, writeStderrLine, writeStdout } from '../../platform/cli_io.js';
 import { choiceOpt, DEVICE_OPTION, flagOpt, HUB_OPTIONS, intOpt, requiredOpt, stringOpt, stringsOpt, UsageError, type OptionTable, type Parsed } from '../args.js';
 import type { CliContext, Command } from '../command.js';
-import { embeddingsJsonl, npyBytes, safetensorsBytes, toDense, type EmbeddingRows } from '../formats.js';
+import { serializeEmbeddings, serializeNpy } from '../../util/storage.js';
+import { embeddingsJsonl, toDense, type EmbeddingRows } from '../formats.js';
 import { collectTexts } from '../input.js';
 import { loadSentenceTransformer } from '../model.js';
 
@@ -73,13 +74,16 @@ async function run(p: Parsed, ctx: CliContext): Promise<void> {
       return;
     }
     let bytes: Uint8Array | string;
-    if (format === 'npy') bytes = npyBytes(dense);
+    if (format === 'npy') bytes = serializeNpy(dense);
     else if (format === 'safetensors') {
-      bytes = safetensorsBytes(dense, 'embeddings', {
-        model: modelArg,
-        precision,
-        normalized: String(encodeOpts.normalizeEmbeddings),
-        ...(encodeOpts.promptName ? { prompt_name: encodeOpts.promptName } : {}),
+      bytes = serializeEmbeddings({
+        embeddings: dense,
+        metadata: {
+          model: modelArg,
+          precision,
+          normalized: String(encodeOpts.normalizeEmbeddings),
+          ...(encodeOpts.promptName ? { prompt_name: encodeOpts.promptName } : {}),
+        },
       });
     } else bytes = embeddingsJsonl(texts, rows);
     const path = await writeOutputFile(output as string, bytes);
