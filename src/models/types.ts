@@ -48,12 +48,38 @@ export interface EncoderOutput {
   intermediates?: Record<string, tf.Tensor>;
 }
 
+/**
+ * An encoder's shape under transformers' standard attribute names, whatever its config.json calls them
+ * (transformers' `attribute_map`: DistilBERT's `dim` is `hidden_size`, `n_layers` is `num_hidden_layers`, ...).
+ * This is what the shared encoder code reads.
+ */
+export interface EncoderShape {
+  readonly vocab_size: number;
+  readonly hidden_size: number;
+  readonly num_hidden_layers: number;
+  readonly num_attention_heads: number;
+  /** The feed-forward width. */
+  readonly intermediate_size: number;
+  /** Rows of the position table (the usable length can be shorter: see {@link EncoderModel.maxPositionEmbeddings}). */
+  readonly max_position_embeddings: number;
+  /** Default "gelu" (exact erf). */
+  readonly hidden_act: string;
+  /** Default 2; 0 for models without token types (DistilBERT, MPNet). */
+  readonly type_vocab_size: number;
+  /** Default 1e-12. */
+  readonly layer_norm_eps: number;
+  /** Default 0 (BERT, DistilBERT) or 1 (RoBERTa, XLM-R, MPNet). */
+  readonly pad_token_id: number;
+}
+
 /** The fields every architecture's config exposes in normalized form (from its own config.json keys). */
 export interface BaseConfig {
   /** config.json `model_type`, e.g. `bert`, `roberta`, `xlm-roberta`, `distilbert`, `mpnet`. */
   readonly model_type: string;
   /** The raw config.json object, for keys a caller needs beyond the typed ones (id2label, ...). */
   readonly raw: Readonly<Record<string, unknown>>;
+  /** The shape under the standard names (the architecture's own keys mapped as transformers' `attribute_map` does). */
+  readonly shape: EncoderShape;
 }
 
 /** Keys read and keys left over when a model was built from a checkpoint. */
