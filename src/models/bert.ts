@@ -39,7 +39,7 @@ export function parseBertConfig(raw: Record<string, unknown>, what = 'bert', def
 }
 
 /** `BertSelfOutput` (`attention.output`) and `BertOutput` (`output`): `dense`, then `LayerNorm` over it + the residual. */
-export class BertOutput extends Module {
+class BertOutput extends Module {
   readonly dense: Linear;
   readonly LayerNorm: LayerNorm;
 
@@ -56,7 +56,7 @@ export class BertOutput extends Module {
 }
 
 /** `BertIntermediate` (`intermediate`): `dense` to the feed-forward width, then the activation. */
-export class BertIntermediate extends Module {
+class BertIntermediate extends Module {
   readonly dense: Linear;
   readonly act: Activation;
 
@@ -73,7 +73,7 @@ export class BertIntermediate extends Module {
 }
 
 /** `BertAttention` (`attention`): `self` (query, key, value -> context), then `output` (dense + LayerNorm(+x)). */
-export class BertAttention extends Module {
+class BertAttention extends Module {
   readonly self: SelfAttention;
   readonly output: BertOutput;
 

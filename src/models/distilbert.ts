@@ -18,10 +18,10 @@ import type { HeadSpec } from './heads.js';
 import type { BaseConfig, EncoderShape } from './types.js';
 
 /** DistilBERT's LayerNorms use a fixed eps (not configurable). */
-export const DISTILBERT_LAYER_NORM_EPS = 1e-12;
+const DISTILBERT_LAYER_NORM_EPS = 1e-12;
 
 /** `DistilBertConfig.attribute_map`, plus `activation` and `hidden_dim` (which transformers reads by their own names). */
-export const DISTILBERT_ATTRIBUTE_MAP: AttributeMap = {
+const DISTILBERT_ATTRIBUTE_MAP: AttributeMap = {
   hidden_size: 'dim',
   num_hidden_layers: 'n_layers',
   num_attention_heads: 'n_heads',
@@ -67,7 +67,7 @@ export function parseDistilBertConfig(raw: Record<string, unknown>): DistilBertC
 }
 
 /** `MultiHeadSelfAttention` (`attention`): `q_lin`, `k_lin`, `v_lin` (queries scaled first), then `out_lin`. */
-export class DistilBertAttention extends Module {
+class DistilBertAttention extends Module {
   /** The `q_lin`, `k_lin`, `v_lin` projections and the head split. */
   readonly attention: SelfAttention;
   readonly out_lin: Linear;
@@ -86,7 +86,7 @@ export class DistilBertAttention extends Module {
 }
 
 /** `FFN` (`ffn`): `lin1`, the activation, `lin2`. */
-export class DistilBertFFN extends Module {
+class DistilBertFFN extends Module {
   readonly lin1: Linear;
   readonly lin2: Linear;
   readonly activation: Activation;
@@ -106,7 +106,7 @@ export class DistilBertFFN extends Module {
 }
 
 /** `TransformerBlock`: attention -> sa_layer_norm(+x) -> ffn -> output_layer_norm(+sa). */
-export class DistilBertLayer extends Module implements EncoderLayer {
+class DistilBertLayer extends Module implements EncoderLayer {
   readonly attention: DistilBertAttention;
   readonly sa_layer_norm: LayerNorm;
   readonly ffn: DistilBertFFN;

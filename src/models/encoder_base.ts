@@ -70,6 +70,17 @@ export function basePrefix(root: WeightMap, probe: string, prefixes: readonly st
  * Its `wm` is the view under the base-model prefix (`bert.`, `roberta.`, ... or the root).
  */
 export abstract class EncoderBase<C extends BaseConfig> extends Module implements EncoderModel {
+  readonly hiddenSize: number;
+  readonly numLayers: number;
+  readonly numHeads: number;
+  /** Longest usable sequence: the position table's rows, less `paddingIdx + 1` for positions counted from it. */
+  readonly maxPositionEmbeddings: number;
+  readonly padTokenId: number;
+  readonly usesTokenTypes: boolean;
+  /** Vocabulary size (input ids must be below it). */
+  readonly vocabSize: number;
+  /** Number of token types (token type ids must be below it); 0 when unused. */
+  readonly typeVocabSize: number;
   /** `embeddings`: word (+ token type) + position, LayerNorm. */
   readonly embeddings: Embeddings;
   /** The module holding the layer list (`encoder`, DistilBERT's `transformer`). */
@@ -86,8 +97,16 @@ export abstract class EncoderBase<C extends BaseConfig> extends Module implement
     spec: EncoderSpec<C>,
   ) {
     super(root.pp(basePrefix(root, 'embeddings.word_embeddings.weight', spec.prefixes, config.model_type)));
-    const s = config.shape;
+    const s: EncoderShape = config.shape;
+    this.hiddenSize = s.hidden_size;
+    this.numLayers = s.num_hidden_layers;
+    this.numHeads = s.num_attention_heads;
     this.paddingIdx = spec.paddingIdx;
+    this.maxPositionEmbeddings = s.max_position_embeddings - (spec.paddingIdx === undefined ? 0 : spec.paddingIdx + 1);
+    this.padTokenId = s.pad_token_id;
+    this.usesTokenTypes = s.type_vocab_size > 0;
+    this.vocabSize = s.vocab_size;
+    this.typeVocabSize = s.type_vocab_size;
     this.embeddings = this.leaf(
       'embeddings',
       (wm, name) =>
@@ -103,46 +122,6 @@ export abstract class EncoderBase<C extends BaseConfig> extends Module implement
     this.encoder = this.module(spec.encoder, (wm) => new Module(wm), false);
     const list = this.encoder.module('layer', (wm) => new Module(wm), false);
     this.layers = Array.from({ length: s.num_hidden_layers }, (_, i) => list.module(i, (wm) => spec.layer(wm, config)));
-  }
-
-  private get shape(): EncoderShape {
-    return this.config.shape;
-  }
-
-  get hiddenSize(): number {
-    return this.shape.hidden_size;
-  }
-
-  get numLayers(): number {
-    return this.shape.num_hidden_layers;
-  }
-
-  get numHeads(): number {
-    return this.shape.num_attention_heads;
-  }
-
-  /** Longest usable sequence: the position table's rows, less `paddingIdx + 1` for positions counted from it. */
-  get maxPositionEmbeddings(): number {
-    const rows = this.shape.max_position_embeddings;
-    return this.paddingIdx === undefined ? rows : rows - this.paddingIdx - 1;
-  }
-
-  get padTokenId(): number {
-    return this.shape.pad_token_id;
-  }
-
-  get usesTokenTypes(): boolean {
-    return this.shape.type_vocab_size > 0;
-  }
-
-  /** Vocabulary size (input ids must be below it). */
-  get vocabSize(): number {
-    return this.shape.vocab_size;
-  }
-
-  /** Number of token types (token type ids must be below it); 0 when unused. */
-  get typeVocabSize(): number {
-    return this.shape.type_vocab_size;
   }
 
   /** The view under the base-model prefix (`bert.` etc.), for heads that read more of it (BERT's pooler). */

@@ -72,7 +72,7 @@ export function relativePositionBuckets(t: number): Int32Array {
 }
 
 /** `MPNetSelfAttention` (`attention.attn`): `q`, `k`, `v`, then `o`. */
-export class MPNetSelfAttention extends Module {
+class MPNetSelfAttention extends Module {
   /** The `q`, `k`, `v` projections and the head split. */
   readonly attention: SelfAttention;
   readonly o: Linear;
@@ -91,7 +91,7 @@ export class MPNetSelfAttention extends Module {
 }
 
 /** `MPNetAttention` (`attention`): `attn`, then `LayerNorm`(+x). */
-export class MPNetAttention extends Module {
+class MPNetAttention extends Module {
   readonly attn: MPNetSelfAttention;
   readonly LayerNorm: LayerNorm;
 

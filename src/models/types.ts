@@ -27,11 +27,17 @@ export interface ForwardOptions {
   /** Return every layer's attention probabilities [B, heads, T, T]. */
   outputAttentions?: boolean;
   /**
-   * Names of intermediate outputs to return, HF module paths that equal the checkpoint's weight prefixes
-   * (without the `bert.`-style base prefix), e.g. `embeddings`, `encoder.layer.3.attention.self`
-   * (context before the output dense, [B, T, H]), `encoder.layer.3.attention.output`,
-   * `encoder.layer.1.intermediate`, `encoder.layer.1.output`. An unknown name is an error listing the valid ones
-   * (see {@link EncoderModel.tapNames}).
+   * Names of intermediate outputs to return: paths in the model's module tree, which equal the checkpoint's weight
+   * prefixes (without the `bert.`-style base prefix); each is the output of that module. An unknown name is an
+   * error listing the valid ones ({@link EncoderModel.tapNames}, the tree walked). For layer i:
+   * - every model: `embeddings` [B, T, H];
+   * - BERT, RoBERTa / XLM-R: `encoder.layer.i` (the layer's output), `.attention` (= `.attention.output`, after its
+   *   LayerNorm), `.attention.self` (the context before the output dense), `.intermediate` [B, T, I] (after the
+   *   activation), `.output`;
+   * - MPNet: `encoder.layer.i`, `.attention` (after its LayerNorm), `.attention.attn` (after `o`), `.intermediate`,
+   *   `.output`;
+   * - DistilBERT: `transformer.layer.i`, `.attention` (after `out_lin`), `.sa_layer_norm`, `.ffn` (after `lin2`),
+   *   `.output_layer_norm`.
    */
   taps?: string[];
 }
