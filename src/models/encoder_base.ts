@@ -67,7 +67,8 @@ export function basePrefix(root: WeightMap, probe: string, prefixes: readonly st
 
 /**
  * The root module of an encoder (its children: `embeddings`, then `encoder` / `transformer` holding `layer.i`).
- * Its `wm` is the view under the base-model prefix (`bert.`, `roberta.`, ... or the root).
+ * Its `wm` is the view under the base-model prefix (`bert.`, `roberta.`, ... or the root). Build models with
+ * `createModel`, which also frees the weights when loading fails.
  */
 export abstract class EncoderBase<C extends BaseConfig> extends Module implements EncoderModel {
   readonly hiddenSize: number;

@@ -116,7 +116,7 @@ export interface EncoderModel {
   readonly usesTokenTypes: boolean;
   /** What loading read and left over. */
   readonly loadReport: LoadReport;
-  /** Every valid tap name for {@link ForwardOptions.taps}. */
+  /** Every valid tap name for {@link ForwardOptions.taps}: the module tree's paths, each module before its children. */
   tapNames(): string[];
   /** Run the encoder. Synchronous; the caller owns the returned tensors. */
   forward(inputs: EncoderInputs, opts?: ForwardOptions): EncoderOutput;
