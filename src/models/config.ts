@@ -92,6 +92,18 @@ export class ConfigReader {
 /** transformers' `attribute_map`: a standard name -> this architecture's config.json key (DistilBERT: `dim`, ...). */
 export type AttributeMap = Partial<Record<keyof EncoderShape, string>>;
 
+/** {@link EncoderShape} under the architecture's own keys (`M`: its attribute map, `as const`). */
+export type OwnKeys<M extends AttributeMap> = {
+  [K in keyof EncoderShape as K extends keyof M ? (M[K] extends string ? M[K] : K) : K]: EncoderShape[K];
+};
+
+/** `s` under the architecture's own keys (DistilBERT: `dim`, `n_layers`, ...): the attribute map read backwards. */
+export function ownKeys<M extends AttributeMap>(s: EncoderShape, map: M): OwnKeys<M> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(s)) out[map[k as keyof EncoderShape] ?? k] = v;
+  return out as OwnKeys<M>;
+}
+
 /** How an architecture's config.json holds the {@link EncoderShape}. */
 export interface ShapeKeys {
   /** Keys that the architecture names differently (errors name its own key). */

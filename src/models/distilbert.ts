@@ -12,7 +12,7 @@ import type { Linear } from '../layers/linear.js';
 import { Module } from '../layers/module.js';
 import type { TapRecorder } from '../layers/taps.js';
 import type { WeightMap } from '../weights/index.js';
-import { ConfigReader, readEncoderShape, type AttributeMap } from './config.js';
+import { ConfigReader, ownKeys, readEncoderShape, type AttributeMap } from './config.js';
 import { EncoderBase, type EncoderLayer, type LayerContext, type ResolvedInputs } from './encoder_base.js';
 import type { HeadSpec } from './heads.js';
 import type { BaseConfig, EncoderShape } from './types.js';
@@ -21,13 +21,13 @@ import type { BaseConfig, EncoderShape } from './types.js';
 const DISTILBERT_LAYER_NORM_EPS = 1e-12;
 
 /** `DistilBertConfig.attribute_map`, plus `activation` and `hidden_dim` (which transformers reads by their own names). */
-const DISTILBERT_ATTRIBUTE_MAP: AttributeMap = {
+const DISTILBERT_ATTRIBUTE_MAP = {
   hidden_size: 'dim',
   num_hidden_layers: 'n_layers',
   num_attention_heads: 'n_heads',
   intermediate_size: 'hidden_dim',
   hidden_act: 'activation',
-};
+} as const satisfies AttributeMap;
 
 /** DistilBERT's config.json keys (its own names: `dim`, `n_layers`, `n_heads`, `hidden_dim`, `activation`). */
 export interface DistilBertConfig extends BaseConfig {
@@ -50,20 +50,7 @@ export function parseDistilBertConfig(raw: Record<string, unknown>): DistilBertC
   const r = new ConfigReader(raw, 'distilbert config');
   const model_type = r.string('model_type', 'distilbert');
   const s = readEncoderShape(r, { keys: DISTILBERT_ATTRIBUTE_MAP, fixed: { type_vocab_size: 0, layer_norm_eps: DISTILBERT_LAYER_NORM_EPS } });
-  return {
-    model_type,
-    raw,
-    shape: s,
-    vocab_size: s.vocab_size,
-    dim: s.hidden_size,
-    n_layers: s.num_hidden_layers,
-    n_heads: s.num_attention_heads,
-    hidden_dim: s.intermediate_size,
-    max_position_embeddings: s.max_position_embeddings,
-    activation: s.hidden_act,
-    pad_token_id: s.pad_token_id,
-    sinusoidal_pos_embds: r.bool('sinusoidal_pos_embds', false),
-  };
+  return { model_type, raw, shape: s, ...ownKeys(s, DISTILBERT_ATTRIBUTE_MAP), sinusoidal_pos_embds: r.bool('sinusoidal_pos_embds', false) };
 }
 
 /** `MultiHeadSelfAttention` (`attention`): `q_lin`, `k_lin`, `v_lin` (queries scaled first), then `out_lin`. */
