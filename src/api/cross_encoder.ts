@@ -17,7 +17,7 @@ import { pyStrip } from '../modules/text.js';
 import { batchToTensors, padBatch, type TokenizedBatch } from '../modules/tokenized_batch.js';
 import { TokenizerAdapter } from '../modules/tokenizer_adapter.js';
 import { loadSequenceClassifierFromDir } from '../modules/transformer.js';
-import { DEFAULT_BATCH_SIZE, resolveBatchSize } from './encode_options.js';
+import { resolveBatchSize } from './encode_options.js';
 import { defaultResolver, prepareLoad, type ModelResolver } from './load_common.js';
 import { Progress, type ProgressCallback } from './progress.js';
 
@@ -35,7 +35,7 @@ export interface CrossEncoderLoadOptions {
 }
 
 export interface PredictOptions {
-  /** `batch_size` (default {@link DEFAULT_BATCH_SIZE}, 32). */
+  /** `batch_size` (default `DEFAULT_BATCH_SIZE`, 32). */
   batchSize?: number;
   /** `activation_fct`: overrides the default activation (a torch class path, or a function on the logits tensor). */
   activationFn?: string | ActivationFn;

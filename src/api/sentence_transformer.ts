@@ -27,8 +27,6 @@ import { quantizeRows } from './quantize_output.js';
 import { Progress } from './progress.js';
 import { EncodePool, type PoolEncodeOptions, type PoolStartOptions } from './pool.js';
 
-export type { ModelResolver };
-
 /** The row type `encode` returns for a precision. */
 export type EmbeddingRow<P extends Precision = 'float32'> = P extends 'int8' | 'binary' ? Int8Array : P extends 'uint8' | 'ubinary' ? Uint8Array : Float32Array;
 

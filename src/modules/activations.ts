@@ -24,8 +24,8 @@ const ACTIVATIONS: Record<string, ActivationFn> = {
 /** Class names accepted by {@link activationFromName}. */
 export const SUPPORTED_ACTIVATIONS = Object.keys(ACTIVATIONS);
 
-/** The Python class path written for the identity (no activation). */
-export const IDENTITY_ACTIVATION = 'torch.nn.modules.linear.Identity';
+/** The Python class path of the identity (no activation). */
+const IDENTITY_ACTIVATION = 'torch.nn.modules.linear.Identity';
 
 /**
  * Resolve a PyTorch activation class path (`torch.nn.modules.activation.Tanh`, `torch.nn.Tanh`, `Tanh`) or

@@ -18,7 +18,7 @@ import { Tokenizer } from './tokenizer.js';
 
 /** What tokenizer_config.json (+ special_tokens_map.json) says, as the pipeline needs it. */
 export interface TokenizerConfigInfo {
-  /** `model_max_length`; null when absent, not positive, or "unlimited" (at least {@link VERY_LARGE_INTEGER}). */
+  /** `model_max_length`; null when absent, not positive, or "unlimited" (transformers' 1e30 sentinel). */
   modelMaxLength: number | null;
   tokenizerClass: string | null;
   /** `model_input_names` (e.g. `["input_ids", "attention_mask"]`), null when absent. */
@@ -40,10 +40,9 @@ export interface FromPretrainedOptions {
 const ROLES = ['cls', 'sep', 'pad', 'unk', 'mask', 'bos', 'eos'] as const;
 
 /**
- * transformers' `VERY_LARGE_INTEGER` (`int(1e30)`): the `model_max_length` written when a tokenizer has no limit.
- * Values from 1e29 up count as "no limit".
+ * transformers writes `VERY_LARGE_INTEGER` (`int(1e30)`) as `model_max_length` when a tokenizer has no limit;
+ * values from 1e29 up count as "no limit".
  */
-export const VERY_LARGE_INTEGER = 1e30;
 const UNLIMITED_FROM = 1e29;
 
 /** Tokenizer classes whose `model_input_names` leave out `token_type_ids` (their models get zeros). */
