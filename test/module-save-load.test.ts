@@ -142,6 +142,24 @@ describe('modules save themselves and load back (SentenceTransformer.save)', fun
     }
   });
 
+  it('an F16 checkpoint is saved in float32 (as Python computes and saves it) and embeds the same', async function () {
+    if (!requireFixtures(this, ...referenceParts('tiny-bert'), ['models', 'tiny-bert-f16'])) return;
+    const texts = (loadReference('tiny-bert').json.texts as string[]).slice(0, 6);
+    const a = await SentenceTransformer.load(fixture('models', 'tiny-bert-f16'), { device: DEVICE });
+    let b: SentenceTransformer | undefined;
+    try {
+      await a.save(tmp);
+      const f = SafetensorsFile.parse(readFileSync(join(tmp, 'model.safetensors')));
+      assert.deepEqual([...new Set(f.names().map((n) => f.info(n).dtype))], ['F32']);
+      assert.equal((readJSON(join(tmp, 'config.json')) as { torch_dtype: string }).torch_dtype, 'float32');
+      b = await SentenceTransformer.load(tmp, { device: DEVICE });
+      assertBitEqual(await b.encode(texts), await a.encode(texts), 'tiny-bert-f16 reloaded');
+    } finally {
+      a.dispose();
+      b?.dispose();
+    }
+  });
+
   it('modules.json types of sentence-transformers 6.x load the same classes and the same embeddings', async function () {
     if (!requireFixtures(this, ...referenceParts('tiny-roberta'), ['models', 'tiny-roberta'])) return;
     const src = fixture('models', 'tiny-roberta');

@@ -8,6 +8,7 @@
  * when `do_lower_case`, then `tokenizer(texts, padding=True, truncation="longest_first", max_length=max_seq_length)`.
  * The truncation/padding settings stored in tokenizer.json are ignored, as Python ignores them.
  */
+import { ConfigReader } from '../models/config.js';
 import { createModel, createSequenceClassifier } from '../models/index.js';
 import type { EncoderModel, SequenceClassificationModel } from '../models/types.js';
 import { joinPath, makeDir, pathExists, readJSONFile, writeFileBytes, writeJSONFile } from '../platform/fs.js';
@@ -119,14 +120,16 @@ export class Transformer implements SentenceModule {
    */
   static async load(dir: string, opts: Omit<TransformerOptions, 'weights'> = {}): Promise<Transformer> {
     const sbertPath = await joinPath(dir, 'sentence_bert_config.json');
-    const sbert = (await pathExists(sbertPath)) ? await readJSONFile<SentenceBertConfig>(sbertPath) : {};
+    const sbert = new ConfigReader((await pathExists(sbertPath)) ? await readJSONFile<Record<string, unknown>>(sbertPath) : {}, sbertPath);
+    const maxSeqLength = sbert.raw.max_seq_length === null || sbert.raw.max_seq_length === undefined ? null : sbert.positiveInt('max_seq_length');
+    const doLowerCase = sbert.bool('do_lower_case', false);
     const { config, weights } = await openModelDir(dir);
     const model = createModel(config, weights);
     try {
       const tokenizer = await TokenizerAdapter.load(dir, model.modelType);
       return new Transformer(model, tokenizer, {
-        maxSeqLength: opts.maxSeqLength !== undefined ? opts.maxSeqLength : (sbert.max_seq_length ?? null),
-        doLowerCase: opts.doLowerCase ?? sbert.do_lower_case ?? false,
+        maxSeqLength: opts.maxSeqLength !== undefined ? opts.maxSeqLength : maxSeqLength,
+        doLowerCase: opts.doLowerCase ?? doLowerCase,
         weights,
       });
     } catch (e) {
