@@ -22,9 +22,6 @@ export interface ModuleEntryJSON {
   type: string;
 }
 
-/** The module classes by their 3.x modules.json type (the names Python 3.x writes). */
-const CLASSES: readonly SentenceModuleClass[] = [Transformer, Pooling, Dense, Normalize];
-
 /**
  * The registry: modules.json `type` -> module class. Both the 3.x names (`sentence_transformers.models.Pooling`)
  * and the 6.x ones (`sentence_transformers.sentence_transformer.modules.pooling.Pooling`, ...) are keys.
@@ -41,6 +38,9 @@ export const MODULE_TYPES: Readonly<Record<string, SentenceModuleClass>> = {
   'sentence_transformers.base.modules.dense.Dense': Dense,
   'sentence_transformers.base.modules.normalize.Normalize': Normalize,
 };
+
+/** The module classes, once each, in registry order. */
+const CLASSES: readonly SentenceModuleClass[] = [...new Set(Object.values(MODULE_TYPES))];
 
 /** The module kinds this port implements, by their short class name. */
 export const SUPPORTED_MODULE_TYPES = ['Transformer', 'Pooling', 'Dense', 'Normalize'] as const;
