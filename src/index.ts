@@ -77,6 +77,23 @@ export {
   type TruncationOptions,
   type PaddingOptions,
   type AddedToken,
+  PreTokenizedString,
+  type BatchInput,
+  type TokenizerParts,
+  type Split,
+  type Pattern,
+  type Decoder,
+  type Model as TokenizerModel,
+  type Normalizer,
+  type Offsets,
+  type PaddingParams,
+  type PostProcessor,
+  type PreTokenizer,
+  type SplitDelimiterBehavior,
+  type Token,
+  type TruncationParams,
+  type FromPretrainedOptions,
+  type TokenizerConfigInfo,
 } from './tokenizers/index.js';
 
 // Backends

@@ -17,7 +17,7 @@ import {
   WeightMap,
   type SentenceModule,
 } from '../src/index.js';
-import { readTokenizerConfig, returnsTokenTypeIds } from '../src/tokenizers/pretrained.js';
+import { readTokenizerConfig, returnsTokenTypeIds } from '../src/tokenizers/tokenizer_config.js';
 import { fixture, requireFixtures } from './helpers/fixtures.js';
 import { loadReference, referenceParts } from './helpers/st_reference.js';
 

@@ -2,7 +2,7 @@
  * Command-line parsing for `sentence-tfjs` on `node:util` `parseArgs`: option tables with help text, usage
  * errors (exit code 2) with one-line messages, and typed readers for numeric and enumerated option values.
  */
-import { parseArgs } from 'node:util';
+import { parseArgs } from '../platform/cli_io.js';
 
 /** Exit codes of the CLI. */
 export const EXIT_OK = 0;

@@ -80,8 +80,8 @@ export function createSequenceClassifier(config: Record<string, unknown>, weight
 }
 
 export * from './types.js';
-export { BertModel, parseBertConfig, type BertConfig } from './bert.js';
-export { parseRobertaConfig, RobertaModel, type RobertaConfig } from './roberta.js';
-export { DistilBertModel, parseDistilBertConfig, type DistilBertConfig } from './distilbert.js';
-export { MPNetModel, parseMPNetConfig, relativePositionBucket, relativePositionBuckets, type MPNetConfig } from './mpnet.js';
+export { BertModel, type BertConfig } from './bert.js';
+export { RobertaModel, type RobertaConfig } from './roberta.js';
+export { DistilBertModel, type DistilBertConfig } from './distilbert.js';
+export { MPNetModel, relativePositionBucket, relativePositionBuckets, type MPNetConfig } from './mpnet.js';
 export { SequenceClassifier } from './heads.js';

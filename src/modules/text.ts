@@ -17,7 +17,7 @@ export function pyStrip(s: string): string {
 }
 
 /** Whether `ch` (one code point) is whitespace for Python's `str.isspace()`. */
-export function pyIsSpace(ch: string): boolean {
+function pyIsSpace(ch: string): boolean {
   return ch.length > 0 && pyStrip(ch) === '';
 }
 

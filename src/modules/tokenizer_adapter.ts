@@ -2,13 +2,13 @@
  * Adapts `src/tokenizers`' Tokenizer to the pipeline's {@link PipelineTokenizer}: per-call `longest_first`
  * truncation at the pipeline's max length, no padding (the pipeline pads), and the facts Python's
  * `PreTrainedTokenizer` reads from `tokenizer_config.json` (`pad_token`, `model_max_length`, `model_input_names`),
- * as `tokenizers/pretrained.ts` {@link readTokenizerConfig} interprets them (the one place that does).
+ * as `tokenizers/tokenizer_config.ts` {@link readTokenizerConfig} interprets them (the one place that does).
  *
  * Reference: transformers v4.41.2 tokenization_utils_base.py
  * https://github.com/huggingface/transformers/blob/ab0f050b42d903f34d6eb97f3f8c0c07f0517ad2/src/transformers/tokenization_utils_base.py
  */
 import { joinPath, pathExists, readFileText, readJSONFile } from '../platform/fs.js';
-import { readTokenizerConfig, returnsTokenTypeIds, type TokenizerConfigInfo } from '../tokenizers/pretrained.js';
+import { readTokenizerConfig, returnsTokenTypeIds, type TokenizerConfigInfo } from '../tokenizers/tokenizer_config.js';
 import { Tokenizer } from '../tokenizers/tokenizer.js';
 import type { JSONObject } from '../tokenizers/config.js';
 import type { EncodedInput, PipelineTokenizer } from './tokenized_batch.js';

@@ -8,6 +8,9 @@ import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { dirname, extname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+/** Node's `util.parseArgs` (the CLI's option parser), reached through platform/ like every Node built-in. */
+export { parseArgs } from 'node:util';
+
 /** The command-line arguments after `node script`. */
 export function cliArgv(): string[] {
   return process.argv.slice(2);
@@ -92,11 +95,6 @@ export function packageVersion(): string {
 /** Set the process exit code (the process ends when its work is done, so pending output is flushed). */
 export function setExitCode(code: number): void {
   process.exitCode = code;
-}
-
-/** An environment variable. */
-export function envVar(name: string): string | undefined {
-  return process.env[name];
 }
 
 /** Whether a path exists (file or directory). */

@@ -17,7 +17,7 @@ import { ByteLevelDecoder } from './decoders/byte_level.js';
 import { BPE } from './models/bpe.js';
 import { RobertaProcessing } from './post_processors/roberta.js';
 import { ByteLevel } from './pre_tokenizers/byte_level.js';
-import { readTokenizerConfig, toAddedToken } from './pretrained.js';
+import { readTokenizerConfig, toAddedToken } from './tokenizer_config.js';
 import { Tokenizer } from './tokenizer.js';
 
 const ROBERTA_DEFAULTS = { bos: '<s>', eos: '</s>', sep: '</s>', cls: '<s>', unk: '<unk>', pad: '<pad>', mask: '<mask>' } as const;

@@ -58,7 +58,7 @@ function upperOf(cp: number): string {
  * A sequence of (code point, change) pairs for `transform`: change 0 replaces one original code point,
  * +n inserts (n is 1 for each inserted code point), -n replaces one code point and removes n more after it.
  */
-export interface Transformation {
+interface Transformation {
   cps: number[];
   changes: number[];
 }

@@ -23,7 +23,7 @@ import {
 import type { Decoder, Model, Normalizer, Offsets, PaddingParams, PostProcessor, PreTokenizer, TruncationParams } from './types.js';
 import { BertPreTokenizer, bertWordRanges } from './pre_tokenizers/bert.js';
 import { readJSONFile } from '../platform/fs.js';
-import type { FromPretrainedOptions, TokenizerConfigInfo } from './pretrained.js';
+import type { FromPretrainedOptions, TokenizerConfigInfo } from './tokenizer_config.js';
 
 /** Options of `encode` / `encodeBatch`. */
 export interface EncodeOptions {

@@ -44,26 +44,13 @@ export function isWhitespace(cp: number): boolean {
   return (table()[cp] & WS) !== 0;
 }
 
-/** BERT whitespace: \t \n \r or White_Space. */
-export function isBertWhitespace(cp: number): boolean {
-  return isWhitespace(cp);
-}
 
-/** BERT control: "other" categories of the unicode_categories crate, except \t \n \r. */
-export function isBertControl(cp: number): boolean {
-  if (cp === 9 || cp === 10 || cp === 13) return false;
-  return (table()[cp] & OTHER) !== 0;
-}
 
 /** BERT punctuation: ASCII punctuation or the crate's punctuation categories. */
 export function isBertPunctuation(cp: number): boolean {
   return (table()[cp] & PUNCT) !== 0;
 }
 
-/** The crate's `is_mark_nonspacing`. */
-export function isMarkNonspacing(cp: number): boolean {
-  return (table()[cp] & MN) !== 0;
-}
 
 /** `is_combining_mark` of unicode-normalization-alignments (general category M): used by StripAccents. */
 export function isCombiningMark(cp: number): boolean {
@@ -96,14 +83,3 @@ export function isNumeric(cp: number): boolean {
   return r;
 }
 
-const alnumCache = new Map<number, boolean>();
-/** Rust `char::is_alphanumeric` (Alphabetic or Numeric). */
-export function isAlphanumeric(cp: number): boolean {
-  if (cp < 0x80) return (cp >= 48 && cp <= 57) || (cp >= 65 && cp <= 90) || (cp >= 97 && cp <= 122);
-  let r = alnumCache.get(cp);
-  if (r === undefined) {
-    r = /[\p{Alphabetic}\p{N}]/u.test(String.fromCodePoint(cp));
-    alnumCache.set(cp, r);
-  }
-  return r;
-}
