@@ -5,14 +5,15 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { getActivation } from '../layers/activations.js';
-import { extendedAttentionMask, SelfAttention } from '../layers/attention.js';
+import { SelfAttention } from '../layers/attention.js';
+import { AttentionMask } from '../layers/attention_mask.js';
 import { absolutePositionIds, Embeddings } from '../layers/embeddings.js';
 import { FeedForward } from '../layers/feed_forward.js';
 import { LayerNorm } from '../layers/layer_norm.js';
 import { Linear } from '../layers/linear.js';
 import type { WeightMap } from '../weights/index.js';
 import { ConfigReader } from './config.js';
-import { basePrefix, EncoderBase, type EncoderLayer, type LayerContext, type ResolvedInputs } from './encoder_base.js';
+import { basePrefix, EncoderBase, type AttentionContext, type EncoderLayer, type LayerContext, type ResolvedInputs } from './encoder_base.js';
 import type { BaseConfig } from './types.js';
 
 /**
@@ -184,7 +185,8 @@ export class BertModel extends EncoderBase<BertConfig> {
     return this.embeddings.apply(inputs.inputIds, this.positionIds(inputs.inputIds), inputs.tokenTypeIds);
   }
 
-  protected attentionContext(inputs: ResolvedInputs): Omit<LayerContext, 'taps' | 'mask' | 'needProbs'> {
-    return { biases: [extendedAttentionMask(inputs.attentionMask)] };
+  /** HF's additive mask, `(1 - mask) * finfo.min`. */
+  protected attentionContext(inputs: ResolvedInputs): AttentionContext {
+    return { mask: AttentionMask.additive(inputs.attentionMask) };
   }
 }

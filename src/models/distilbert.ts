@@ -7,13 +7,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { getActivation } from '../layers/activations.js';
 import { SelfAttention } from '../layers/attention.js';
+import { AttentionMask } from '../layers/attention_mask.js';
 import { absolutePositionIds, Embeddings } from '../layers/embeddings.js';
 import { FeedForward } from '../layers/feed_forward.js';
 import { LayerNorm } from '../layers/layer_norm.js';
 import { Linear } from '../layers/linear.js';
 import type { WeightMap } from '../weights/index.js';
 import { ConfigReader } from './config.js';
-import { basePrefix, EncoderBase, type EncoderLayer, type LayerContext, type ResolvedInputs } from './encoder_base.js';
+import { basePrefix, EncoderBase, type AttentionContext, type EncoderLayer, type LayerContext, type ResolvedInputs } from './encoder_base.js';
 import type { BaseConfig } from './types.js';
 
 /** DistilBERT's LayerNorms use a fixed eps (not configurable). */
@@ -134,9 +135,8 @@ export class DistilBertModel extends EncoderBase<DistilBertConfig> {
     return this.embeddings.apply(inputs.inputIds, absolutePositionIds(inputs.inputIds.shape[1]));
   }
 
-  /** `mask == 0` as bool [B, 1, 1, T] for masked_fill. */
-  protected attentionContext(inputs: ResolvedInputs): Omit<LayerContext, 'taps' | 'mask' | 'needProbs'> {
-    const [b, t] = inputs.attentionMask.shape;
-    return { biases: [], fillMask: tf.reshape(tf.equal(inputs.attentionMask, 0), [b, 1, 1, t]) };
+  /** `masked_fill(mask == 0, finfo.min)`. */
+  protected attentionContext(inputs: ResolvedInputs): AttentionContext {
+    return { mask: AttentionMask.fill(inputs.attentionMask) };
   }
 }

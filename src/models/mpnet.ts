@@ -7,7 +7,8 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { getActivation } from '../layers/activations.js';
-import { extendedAttentionMask, SelfAttention } from '../layers/attention.js';
+import { SelfAttention } from '../layers/attention.js';
+import { AttentionMask } from '../layers/attention_mask.js';
 import { Embedding } from '../layers/embedding.js';
 import { Embeddings } from '../layers/embeddings.js';
 import { FeedForward } from '../layers/feed_forward.js';
@@ -15,7 +16,7 @@ import { LayerNorm } from '../layers/layer_norm.js';
 import { Linear } from '../layers/linear.js';
 import type { WeightMap } from '../weights/index.js';
 import { ConfigReader } from './config.js';
-import { basePrefix, EncoderBase, type EncoderLayer, type LayerContext, type ResolvedInputs } from './encoder_base.js';
+import { basePrefix, EncoderBase, type AttentionContext, type EncoderLayer, type LayerContext, type ResolvedInputs } from './encoder_base.js';
 import { positionIdsFromInputIds } from './roberta.js';
 import type { BaseConfig } from './types.js';
 
@@ -183,12 +184,12 @@ export class MPNetModel extends EncoderBase<MPNetConfig> {
   }
 
   /** `compute_position_bias`: bias [1, heads, T, T] (broadcast over the batch), then the additive mask. */
-  protected attentionContext(inputs: ResolvedInputs): Omit<LayerContext, 'taps' | 'mask' | 'needProbs'> {
+  protected attentionContext(inputs: ResolvedInputs): AttentionContext {
     const t = inputs.inputIds.shape[1];
     if (this.lastBuckets?.t !== t) this.lastBuckets = { t, buckets: relativePositionBuckets(t) };
     const buckets = this.lastBuckets.buckets;
     const values = this.relativeAttentionBias.apply(tf.tensor2d(buckets, [t, t], 'int32')); // [T, T, heads]
     const bias = tf.expandDims(tf.transpose(values, [2, 0, 1]), 0); // [1, heads, T, T]
-    return { biases: [bias, extendedAttentionMask(inputs.attentionMask)], positionBias: bias as tf.Tensor4D };
+    return { mask: AttentionMask.additive(inputs.attentionMask), positionBias: bias as tf.Tensor4D };
   }
 }
