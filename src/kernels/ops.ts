@@ -190,21 +190,19 @@ export function addLayerNorm<T extends tf.Tensor>(x: T, residual: tf.Tensor | un
 /**
  * Rows `table[ids]`: table [num, dim], ids (any integer dtype; cast to int32) [...] -> [..., dim]. Ids must
  * lie in [0, num): callers validate them (neither path checks). On wasm, the row-copy kernel.
+ * The gradient (both paths) scatters the rows' gradients back with `scatterND`, summing repeated ids: tfjs'
+ * own gradient of `gather` needs `UnsortedSegmentSum`, which the wasm backend lacks.
  */
 export function gatherRows(table: tf.Tensor2D, ids: tf.Tensor): tf.Tensor {
   const i32 = ids.dtype === 'int32' ? ids : tf.cast(ids, 'int32');
-  let out: tf.Tensor;
-  if (!isF32(table) || !wasmKernelsActive()) {
-    out = gatherRowsStock(table, i32);
-  } else {
-    const [num, dim] = table.shape;
-    out = withGradient(
-      [table],
-      [i32],
-      ([t]) => gatherRowsKernel(t as tf.Tensor2D, i32)!,
-      (dy, _xs, [idx]) => [tf.tidy(() => tf.unsortedSegmentSum(tf.reshape(dy, [-1, dim]), tf.reshape(idx, [-1]), num))],
-    );
-  }
+  const kernel = isF32(table) && wasmKernelsActive();
+  const [num, dim] = table.shape;
+  const out = withGradient(
+    [table],
+    [i32],
+    ([t]) => (kernel ? gatherRowsKernel(t as tf.Tensor2D, i32)! : gatherRowsStock(t as tf.Tensor2D, i32)),
+    (dy, _xs, [idx]) => [tf.tidy(() => tf.scatterND(tf.reshape(idx, [-1, 1]), tf.reshape(dy, [-1, dim]), [num, dim]))], // [N, 1], [N, dim] -> [num, dim]
+  );
   if (i32 !== ids) i32.dispose();
   return out;
 }
