@@ -192,6 +192,28 @@ describe('fused ops', () => {
     }
   });
 
+  it('tf.variableGrads through dense + GELU + add & LayerNorm on wasm kernels equals the stock ops', () => {
+    const [w, b, g, beta] = [rnd([12, 12], 31), rnd([12], 32), rnd([12], 33), rnd([12], 34)].map((t) => {
+      const v = tf.variable(t);
+      t.dispose();
+      return v;
+    });
+    const x = rnd([5, 12], 35);
+    const loss = () => tf.sum(tf.square(addLayerNorm(gelu(dense(x, w as tf.Tensor2D, b as tf.Tensor1D)), x, g as tf.Tensor1D, beta as tf.Tensor1D, 1e-5))) as tf.Scalar;
+    const before = tf.memory().numTensors;
+    const run = () => {
+      const { value, grads } = tf.variableGrads(loss, [w, b, g, beta]);
+      const out = [w, b, g, beta].map((v) => grads[v.name].dataSync().slice() as Float32Array);
+      tf.dispose([value, ...Object.values(grads)]);
+      return out;
+    };
+    const on = run();
+    const off = kernelsOff(run);
+    on.forEach((gr, i) => assertRelClose(gr, off[i], 1e-5, `variable ${i}`));
+    assert.equal(tf.memory().numTensors, before);
+    tf.dispose([w, b, g, beta, x]);
+  });
+
   it('the stock mask form is built only when the stock path runs, once per mask, and freed with it', () => {
     const raw = tf.tensor2d([[1, 1, 0]], [1, 3], 'int32');
     const m = AttentionMask.additive(raw);

@@ -7,7 +7,8 @@
  * Gradients: the stock composites have tfjs' own. A kernel has none in tfjs' registry, so while a gradient tape
  * records (`tf.grad`, `tf.variableGrads`, ...) the kernel runs inside `tf.customGrad` with a backward pass made of
  * stock ops (the attention backward reruns the attention kernel for its probabilities). Outside a tape the
- * kernel is called directly.
+ * kernel is called directly. (tfjs-core registers no gradients of its own ops by itself: a program that trains
+ * imports `@tensorflow/tfjs-core/dist/register_all_gradients`, as the `@tensorflow/tfjs` umbrella does.)
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { addLayerNormStock, applyRotary, attentionStock, denseStock, extendedAttentionMask, gatherRowsStock, geluStock, mergeHeads, paddingFillMask, splitHeads } from './stock.js';
@@ -290,8 +291,9 @@ function checkAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, o: Atten
  * fused { qkv } from {@link denseQkv}): context [B, T, heads*d] (heads merged; before the output projection) and,
  * on request, the probabilities [B, heads, T, T]. Scores are q k^T / sqrt(d) (or `scale`), plus `bias`, then
  * the padding mask, then the causal / window mask; a query with no key left attends uniformly to all keys.
- * The wasm kernel runs where it applies (numKvHeads = numHeads, no causal or window, default scale); else stock
- * ops. The caller owns the result; `p` stays the caller's.
+ * The wasm kernel runs where it applies (numKvHeads = numHeads, no causal or window, default scale; rotary is
+ * applied by stock ops first); else stock ops. While a gradient tape records, probabilities come from the stock
+ * ops (so that they carry gradients too). The caller owns the result; `p` stays the caller's.
  * @example
  * const { context } = attention(denseQkv(x, q, k, v), { numHeads: 12, mask });
  */
