@@ -1,10 +1,10 @@
 /**
  * The fused ops layers call: dense (and the fused Q/K/V projection), attention, GELU, add + LayerNorm and the
  * row gather. Each op runs the kernel registered for the active backend where one is and it applies (dtype,
- * shape, options), else its stock-op composite ({@link ./stock.ts}); the numbers are the same either way (to
- * float32 rounding: the existing kernel tests bound the difference).
+ * shape, options; today the wasm kernels of ./wasm_kernels.ts), else its stock-op composite ({@link ./stock.ts});
+ * the numbers are the same either way to float32 rounding (test/kernels.test.ts bounds the difference).
  *
- * Gradients: the stock composites have tfjs' own. A kernel has none in tfjs' registry, so while a gradient tape
+ * Gradients: the stock composites have tfjs' own (except the gather's, see {@link gatherRows}). A kernel has none in tfjs' registry, so while a gradient tape
  * records (`tf.grad`, `tf.variableGrads`, ...) the kernel runs inside `tf.customGrad` with a backward pass made of
  * stock ops (the attention backward reruns the attention kernel for its probabilities). Outside a tape the
  * kernel is called directly. (tfjs-core registers no gradients of its own ops by itself: a program that trains
