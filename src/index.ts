@@ -7,19 +7,39 @@
 export const VERSION = '0.1.0';
 
 // High-level API
-export { SentenceTransformer, type EmbeddingRow, type InspectedTensor, type ModelResolver, type SentenceTransformerLoadOptions } from './api/sentence_transformer.js';
-export { PRECISIONS, OUTPUT_VALUES, type EncodeOptions, type OutputValue, type Precision } from './api/encode_options.js';
+export { SentenceTransformer, type EmbeddingRow, type InspectedTensor, type SentenceTransformerLoadOptions } from './api/sentence_transformer.js';
+export { type ModelResolver } from './api/load_common.js';
+export { PRECISIONS, OUTPUT_VALUES, DEFAULT_BATCH_SIZE, type EncodeOptions, type OutputValue, type Precision } from './api/encode_options.js';
 export { CrossEncoder, type CrossEncoderLoadOptions, type PredictOptions, type RankOptions, type RankResult } from './api/cross_encoder.js';
 export { EncodePool, type PoolEncodeOptions, type PoolLoadSpec, type PoolStartOptions } from './api/pool.js';
-export { defaultTransformerLoader, loadTokenizerAdapter } from './api/load_transformer.js';
 
 // util (similarity, search, mining, clustering, quantization, storage)
 export * from './util/index.js';
 export { loadEmbeddings, loadNpy, saveEmbeddings, saveNpy } from './platform/embeddings_fs.js';
 
-// sentence-transformers modules and pooling
+// sentence-transformers modules (for SentenceTransformer.fromModules) and pooling
 export * from './pooling/index.js';
-export { loadTransformerFromDir, loadSequenceClassifierFromDir } from './modules/transformer_loader.js';
+export { Transformer, loadTransformerFromDir, loadSequenceClassifierFromDir, type TransformerOptions, type SentenceBertConfig } from './modules/transformer.js';
+export { Pooling, parsePoolingConfig, poolingConfigToJSON } from './modules/pooling.js';
+export { Dense, type DenseConfigJSON } from './modules/dense.js';
+export { Normalize, l2Normalize } from './modules/normalize.js';
+export { TokenizerAdapter, type TokenizerAdapterOptions } from './modules/tokenizer_adapter.js';
+export { activationFromName, type ActivationFn } from './modules/activations.js';
+export {
+  MODULE_TYPES,
+  SUPPORTED_MODULE_TYPES,
+  moduleClass,
+  moduleKind,
+  loadPipeline,
+  savePipeline,
+  readModulesJson,
+  type ModuleEntryJSON,
+  type ModuleKind,
+  type LoadedPipeline,
+  type SentenceTransformerConfig,
+} from './modules/pipeline.js';
+export type { Features, PipelineForwardOptions, RequiredFile, SentenceModule, SentenceModuleClass } from './modules/types.js';
+export type { EncodedInput, PipelineTokenizer, TokenizedBatch } from './modules/tokenized_batch.js';
 
 // Models (tfjs graphs) and layer inspection types
 export {

@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { intOpt, parseCommandLine, UsageError } from '../src/cli/args.js';
-import { npyBytes, splitLines, toDense } from '../src/cli/formats.js';
+import { splitLines, toDense } from '../src/cli/formats.js';
+import { serializeNpy } from '../src/util/storage.js';
 import { DownloadBars, formatBytes } from '../src/cli/progress.js';
 import { oneLine } from '../src/cli/run.js';
 import { parseNpy } from './helpers/cli.js';
@@ -14,7 +15,7 @@ describe('cli units', () => {
   describe('.npy files', () => {
     it('a float32 [2, 3] array has the version 1.0 header numpy.save writes, padded to 64 bytes', () => {
       const data = new Float32Array([1, 2, 3, 4, 5, 6.5]);
-      const bytes = npyBytes({ data, rows: 2, cols: 3 });
+      const bytes = serializeNpy({ data, rows: 2, cols: 3 });
       const dict = "{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }";
       assert.equal(dict.length, 59); // 10-byte preamble + 59 + newline > 64, so the header ends at byte 128
       const header = dict.padEnd(128 - 10 - 1, ' ') + '\n';
@@ -23,13 +24,13 @@ describe('cli units', () => {
     });
 
     it('int8 and uint8 rows are |i1 and |u1; an empty matrix keeps its width', () => {
-      const i8 = parseNpy(npyBytes(toDense([Int8Array.of(-1, 2), Int8Array.of(3, -128)])));
+      const i8 = parseNpy(serializeNpy(toDense([Int8Array.of(-1, 2), Int8Array.of(3, -128)])));
       assert.equal(i8.descr, '|i1');
       assert.deepEqual(Array.from(i8.data), [-1, 2, 3, -128]);
-      const u8 = parseNpy(npyBytes(toDense([Uint8Array.of(255)])));
+      const u8 = parseNpy(serializeNpy(toDense([Uint8Array.of(255)])));
       assert.equal(u8.descr, '|u1');
       assert.deepEqual(u8.shape, [1, 1]);
-      const empty = parseNpy(npyBytes(toDense([], 384)));
+      const empty = parseNpy(serializeNpy(toDense([], 384)));
       assert.deepEqual(empty.shape, [0, 384]);
       assert.equal(empty.data.length, 0);
     });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/backends/index.js';
 import { createSequenceClassifier } from '../src/models/index.js';
-import { loadSequenceClassifierFromDir } from '../src/modules/transformer_loader.js';
+import { loadSequenceClassifierFromDir } from '../src/modules/transformer.js';
 import { loadCheckpointDir, WeightMap } from '../src/weights/index.js';
 import { requireFixtures } from './helpers/fixtures.js';
 import { assertEncoderParity, disposeInputs, readConfig, referenceInputs } from './helpers/models.js';

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/backends/index.js';
-import { createModel, positionIdsFromInputIds } from '../src/models/index.js';
+import { positionIdsFromInputIds } from '../src/layers/position_ids.js';
+import { createModel } from '../src/models/index.js';
 import { loadCheckpointDir, WeightMap } from '../src/weights/index.js';
 import { requireFixtures } from './helpers/fixtures.js';
 import { assertEncoderParity, disposeInputs, loadFixtureModel, prefixedSource, readConfig, referenceInputs, assertBatchedEqualsSingle } from './helpers/models.js';

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import { parsePoolingConfig } from '../src/modules/pooling.js';
 import {
-  parsePoolingConfig,
   pool,
   poolingConfigFromMode,
   poolingModeString,

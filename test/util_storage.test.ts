@@ -3,12 +3,14 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fixture } from './helpers/fixtures.js';
+import { fixture, requireFixtures } from './helpers/fixtures.js';
 import { randomRows } from './helpers/util_random.js';
 import { loadEmbeddings, loadNpy, saveEmbeddings, saveNpy } from '../src/platform/embeddings_fs.js';
 import { deserializeEmbeddings, parseNpy, quantizeEmbeddings, quantizeEmbeddingsMatrix, serializeEmbeddings, serializeNpy } from '../src/util/index.js';
 
-const PYSHIM = fixture('generate', 'pyshim');
+/** The fixtures' Python shim (a pure-Python `safetensors.numpy`), so the interop test needs numpy only. */
+const PYSHIM_PARTS = ['generate', 'pyshim'];
+const PYSHIM = fixture(...PYSHIM_PARTS);
 
 /** python3 with numpy, or null (the interop tests then skip with a message). */
 function pythonWithNumpy(): string | null {
@@ -94,6 +96,7 @@ describe('util embedding storage', () => {
     let py: string | null = null;
     let dir = '';
     before(function () {
+      requireFixtures(this, PYSHIM_PARTS);
       py = pythonWithNumpy();
       if (!py) {
         console.warn('  [skip] python3 with numpy not found: Python interop tests skipped');

@@ -10,16 +10,16 @@
  * input order (no length sorting, as Python).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, installBackendKernels, type DeviceName } from '../backends/index.js';
+import type { DeviceName } from '../backends/index.js';
 import type { SequenceClassificationModel } from '../models/types.js';
 import { activationFromName, type ActivationFn } from '../modules/activations.js';
 import { pyStrip } from '../modules/text.js';
 import { batchToTensors, padBatch, type TokenizedBatch } from '../modules/tokenized_batch.js';
-import type { TokenizerAdapter } from '../modules/tokenizer_adapter.js';
-import { loadSequenceClassifierFromDir } from '../modules/transformer_loader.js';
-import { loadTokenizerAdapter } from './load_transformer.js';
+import { TokenizerAdapter } from '../modules/tokenizer_adapter.js';
+import { loadSequenceClassifierFromDir } from '../modules/transformer.js';
+import { resolveBatchSize } from './encode_options.js';
+import { defaultResolver, prepareLoad, type ModelResolver } from './load_common.js';
 import { Progress, type ProgressCallback } from './progress.js';
-import type { ModelResolver } from './sentence_transformer.js';
 
 export interface CrossEncoderLoadOptions {
   /** `max_length`: truncation length of a pair (default: the tokenizer's model_max_length). */
@@ -35,7 +35,7 @@ export interface CrossEncoderLoadOptions {
 }
 
 export interface PredictOptions {
-  /** `batch_size` (default 32). */
+  /** `batch_size` (default `DEFAULT_BATCH_SIZE`, 32). */
   batchSize?: number;
   /** `activation_fct`: overrides the default activation (a torch class path, or a function on the logits tensor). */
   activationFn?: string | ActivationFn;
@@ -81,11 +81,29 @@ function resolveActivation(a: string | ActivationFn | undefined | null, what: st
   return activationFromName(a, what).fn;
 }
 
-async function defaultResolver(modelIdOrDir: string, hubOptions: Record<string, unknown>): Promise<string> {
-  const hub = await import('../hub/index.js');
-  return hub.resolveModelPath(modelIdOrDir, hubOptions);
-}
-
+/**
+ * A cross-encoder (reranker), as Python's `sentence_transformers.cross_encoder.CrossEncoder`: a
+ * `*ForSequenceClassification` model that reads a (query, passage) pair together and scores it, loaded from a
+ * model directory, a URL or a Hugging Face hub id. One-label models give a relevance score per pair (Sigmoid by
+ * default); several labels give a row of scores (e.g. NLI: contradiction, entailment, neutral).
+ *
+ * Load it with {@link CrossEncoder.load}, score pairs with {@link CrossEncoder.predict}, sort documents for a
+ * query with {@link CrossEncoder.rank}, and free its tensors with {@link CrossEncoder.dispose}.
+ *
+ * @example
+ * ```ts
+ * import { CrossEncoder } from 'sentence-tfjs';
+ *
+ * const reranker = await CrossEncoder.load('cross-encoder/ms-marco-MiniLM-L-6-v2');
+ * const scores = await reranker.predict([
+ *   ['How many people live in Berlin?', 'Berlin has a population of 3,520,031 registered inhabitants.'],
+ *   ['How many people live in Berlin?', 'Berlin is well known for its museums.'],
+ * ]); // number[]: one score per pair
+ * const ranked = await reranker.rank('How many people live in Berlin?', documents, { topK: 3, returnDocuments: true });
+ * // [{ corpusId, score, text }, ...] best first
+ * reranker.dispose();
+ * ```
+ */
 export class CrossEncoder {
   /** Resolves `load`'s first argument to a local directory; replace to plug in another resolver. */
   static resolveModel: ModelResolver = defaultResolver;
@@ -126,19 +144,13 @@ export class CrossEncoder {
 
   /** Load a cross-encoder directory (config.json, weights, tokenizer.json) or a hub id. */
   static async load(modelIdOrDir: string, opts: CrossEncoderLoadOptions = {}): Promise<CrossEncoder> {
-    if (typeof modelIdOrDir !== 'string' || modelIdOrDir === '') {
-      throw new TypeError(`modelIdOrDir (model_name) must be a non-empty string, got ${JSON.stringify(modelIdOrDir)}`);
-    }
-    if (opts.device !== undefined) await initBackend(opts.device);
-    else if (!tf.engine().backendName) await initBackend();
-    await installBackendKernels();
-    const dir = await CrossEncoder.resolveModel(modelIdOrDir, opts.hub ?? {});
+    const dir = await prepareLoad(modelIdOrDir, opts, CrossEncoder.resolveModel, 'model_name');
     const model = await loadSequenceClassifierFromDir(dir);
     try {
       if (opts.numLabels !== undefined && opts.numLabels !== model.numLabels) {
         throw new Error(`numLabels (num_labels) ${opts.numLabels} does not match the checkpoint's classifier with ${model.numLabels} labels`);
       }
-      const tk = await loadTokenizerAdapter(dir, model.modelType);
+      const tk = await TokenizerAdapter.load(dir, model.modelType);
       return new CrossEncoder(model, tk, dir, opts);
     } catch (e) {
       model.dispose();
@@ -185,8 +197,7 @@ export class CrossEncoder {
   async predict(pairs: Pair | readonly Pair[], opts: PredictOptions = {}): Promise<unknown> {
     if (this.disposed) throw new Error('this CrossEncoder was disposed');
     const { list, single } = checkPairs(pairs);
-    const batchSize = opts.batchSize ?? 32;
-    if (!Number.isInteger(batchSize) || batchSize <= 0) throw new RangeError(`batchSize (batch_size) must be a positive integer, got ${JSON.stringify(batchSize)}`);
+    const batchSize = resolveBatchSize(opts.batchSize);
     const act = resolveActivation(opts.activationFn, 'activationFn') ?? this.defaultActivationFunction;
     const L = this.numLabels;
     const out = new Float32Array(list.length * L);

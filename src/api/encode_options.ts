@@ -3,7 +3,10 @@
  *
  * Reference (v3.4.1): https://github.com/UKPLab/sentence-transformers/blob/7d52a069e0b37d976b3ed3f674a6180436c27574/sentence_transformers/SentenceTransformer.py
  */
+import { DEFAULT_BATCH_SIZE } from '../util/defaults.js';
 import type { ProgressCallback } from './progress.js';
+
+export { DEFAULT_BATCH_SIZE };
 
 /** `precision`: float32, or a quantized type (as `quantize_embeddings`). */
 export type Precision = 'float32' | 'int8' | 'uint8' | 'binary' | 'ubinary';
@@ -14,7 +17,7 @@ export type OutputValue = 'sentence_embedding' | 'token_embeddings';
 export const OUTPUT_VALUES: readonly OutputValue[] = ['sentence_embedding', 'token_embeddings'];
 
 export interface EncodeOptions {
-  /** `batch_size` (default 32). */
+  /** `batch_size` (default {@link DEFAULT_BATCH_SIZE}, 32). */
   batchSize?: number;
   /** `normalize_embeddings`: L2-normalize each embedding (after `truncateDim`). Default false. */
   normalizeEmbeddings?: boolean;
@@ -54,12 +57,18 @@ export interface ResolvedEncodeOptions {
   calibrationEmbeddings?: ArrayLike<number>[];
 }
 
-/** Validate encode options; errors name the option, what was expected and what was got. */
-export function resolveEncodeOptions(opts: EncodeOptions, modelTruncateDim: number | null): ResolvedEncodeOptions {
-  const batchSize = opts.batchSize ?? 32;
+/** `batch_size` validated: a positive integer, {@link DEFAULT_BATCH_SIZE} when not given (undefined or null). */
+export function resolveBatchSize(value: unknown): number {
+  const batchSize = value ?? DEFAULT_BATCH_SIZE;
   if (typeof batchSize !== 'number' || !Number.isInteger(batchSize) || batchSize <= 0) {
     throw new RangeError(`batchSize (batch_size) must be a positive integer, got ${JSON.stringify(batchSize)}`);
   }
+  return batchSize;
+}
+
+/** Validate encode options; errors name the option, what was expected and what was got. */
+export function resolveEncodeOptions(opts: EncodeOptions, modelTruncateDim: number | null): ResolvedEncodeOptions {
+  const batchSize = resolveBatchSize(opts.batchSize);
   const outputValue = opts.outputValue ?? 'sentence_embedding';
   if (!OUTPUT_VALUES.includes(outputValue)) {
     throw new RangeError(`outputValue (output_value) must be one of ${OUTPUT_VALUES.join(', ')}, got ${JSON.stringify(outputValue)}`);

@@ -11,6 +11,7 @@
  */
 import { isNode } from '../platform/fs.js';
 import { spawnWorker, type WorkerHandle } from '../platform/workers.js';
+import { DEFAULT_BATCH_SIZE } from '../util/defaults.js';
 import { type ChunkEncodeOptions, type FromWorker, fromWireError, type PoolLoadSpec, type ToWorker } from './pool_protocol.js';
 
 export type { PoolLoadSpec } from './pool_protocol.js';
@@ -40,7 +41,7 @@ export interface PoolEncodeOptions {
   /** Texts per chunk sent to a worker. Default: like sentence-transformers, ceil(n / workers / 10), capped at 5000,
    * but at least `min(batchSize, ceil(n / workers))` so that a chunk fills a batch when it can. */
   chunkSize?: number;
-  /** `batch_size` inside each worker's `encode` (default 32). */
+  /** `batch_size` inside each worker's `encode` (default {@link DEFAULT_BATCH_SIZE}, 32). */
   batchSize?: number;
   /** `normalize_embeddings` (default false). */
   normalizeEmbeddings?: boolean;
@@ -190,7 +191,7 @@ export class EncodePool {
     for (const k of WORKER_OPTIONS) if (opts[k] !== undefined) options[k] = opts[k];
     const n = texts.length;
     if (n === 0) return Promise.resolve([]);
-    const batchSize = typeof opts.batchSize === 'number' ? opts.batchSize : 32;
+    const batchSize = typeof opts.batchSize === 'number' ? opts.batchSize : DEFAULT_BATCH_SIZE;
     const chunkSize = cs ?? Math.max(Math.min(Math.ceil(n / this.size / 10), 5000), Math.min(batchSize, Math.ceil(n / this.size)));
     if (!Number.isInteger(chunkSize) || chunkSize < 1) {
       return Promise.reject(new RangeError(`EncodePool.encode: chunkSize must be a positive integer, got ${String(cs)}`));

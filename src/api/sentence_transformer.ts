@@ -7,12 +7,12 @@
  * `encodeQuery` / `encodeDocument` follow sentence-transformers v5 `encode_query` / `encode_document`.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { initBackend, installBackendKernels, type DeviceName } from '../backends/index.js';
+import type { DeviceName } from '../backends/index.js';
 import { l2Normalize } from '../modules/normalize.js';
-import { loadPipeline, type SentenceTransformerConfig } from '../modules/pipeline.js';
+import { loadPipeline, savePipeline, type SentenceTransformerConfig } from '../modules/pipeline.js';
 import { codePointLength } from '../modules/text.js';
 import { batchRows, splitByPadding, type TokenizedBatch } from '../modules/tokenized_batch.js';
-import type { Transformer } from '../modules/transformer.js';
+import { Transformer } from '../modules/transformer.js';
 import type { Features, PipelineForwardOptions, SentenceModule } from '../modules/types.js';
 import {
   pairwiseSimilarityFn,
@@ -22,8 +22,8 @@ import {
   type SimilarityFunctionName,
 } from '../util/similarity.js';
 import { checkSentences, resolveEncodeOptions, type EncodeOptions, type Precision, type ResolvedEncodeOptions } from './encode_options.js';
+import { defaultResolver, prepareLoad, type ModelResolver } from './load_common.js';
 import { quantizeRows } from './quantize_output.js';
-import { defaultTransformerLoader } from './load_transformer.js';
 import { Progress } from './progress.js';
 import { EncodePool, type PoolEncodeOptions, type PoolStartOptions } from './pool.js';
 
@@ -46,18 +46,10 @@ export interface SentenceTransformerLoadOptions {
   hub?: Record<string, unknown>;
 }
 
-/** Resolves a model id or path to a local directory. Replace {@link SentenceTransformer.resolveModel} to plug another resolver in. */
-export type ModelResolver = (modelIdOrDir: string, hubOptions: Record<string, unknown>) => Promise<string>;
-
 /** Named intermediates returned by {@link SentenceTransformer.inspect}: float32 data with its shape. */
 export interface InspectedTensor {
   shape: number[];
   data: Float32Array | Int32Array;
-}
-
-async function defaultResolver(modelIdOrDir: string, hubOptions: Record<string, unknown>): Promise<string> {
-  const hub = await import('../hub/index.js');
-  return hub.resolveModelPath(modelIdOrDir, hubOptions);
 }
 
 /** Float32 row views over one buffer. */
@@ -65,6 +57,30 @@ function rowsOf(data: Float32Array, n: number, d: number): Float32Array[] {
   return Array.from({ length: n }, (_, i) => data.subarray(i * d, (i + 1) * d));
 }
 
+/**
+ * A sentence-embedding model, as Python's `sentence_transformers.SentenceTransformer`: a pipeline of modules
+ * (Transformer, Pooling, optionally Dense and Normalize) loaded from a model directory, a URL or a Hugging Face
+ * hub id, that turns texts into fixed-size embeddings with the numbers sentence-transformers gives.
+ *
+ * Load it with {@link SentenceTransformer.load} (or build it with {@link SentenceTransformer.fromModules}),
+ * embed with {@link SentenceTransformer.encode} (`encodeQuery` / `encodeDocument` apply the model's prompts),
+ * compare with {@link SentenceTransformer.similarity}, write it back with {@link SentenceTransformer.save}, and
+ * free its tensors with {@link SentenceTransformer.dispose}.
+ *
+ * @example
+ * ```ts
+ * import { SentenceTransformer } from 'sentence-tfjs';
+ *
+ * const model = await SentenceTransformer.load('sentence-transformers/all-MiniLM-L6-v2');
+ * const embeddings = await model.encode(['The weather is lovely today.', "It's so sunny outside!"]);
+ * embeddings[0].length;                                 // 384
+ * const scores = model.similarity(embeddings, embeddings); // [2][2] cosine similarities
+ *
+ * const int8 = await model.encode(['quantized'], { precision: 'int8', batchSize: 64 });
+ * await model.save('my-minilm'); // modules.json, model.safetensors, 1_Pooling/, ... (Python loads it too)
+ * model.dispose();
+ * ```
+ */
 export class SentenceTransformer {
   /** Resolves `load`'s first argument to a directory (default: local directory, else the hub cache/download). */
   static resolveModel: ModelResolver = defaultResolver;
@@ -107,14 +123,8 @@ export class SentenceTransformer {
    * {@link SentenceTransformer.resolveModel}.
    */
   static async load(modelIdOrDir: string, opts: SentenceTransformerLoadOptions = {}): Promise<SentenceTransformer> {
-    if (typeof modelIdOrDir !== 'string' || modelIdOrDir === '') {
-      throw new TypeError(`modelIdOrDir (model_name_or_path) must be a non-empty string, got ${JSON.stringify(modelIdOrDir)}`);
-    }
-    if (opts.device !== undefined) await initBackend(opts.device);
-    else if (!tf.engine().backendName) await initBackend();
-    await installBackendKernels();
-    const dir = await SentenceTransformer.resolveModel(modelIdOrDir, opts.hub ?? {});
-    const loaded = await loadPipeline(dir, defaultTransformerLoader);
+    const dir = await prepareLoad(modelIdOrDir, opts, SentenceTransformer.resolveModel, 'model_name_or_path');
+    const loaded = await loadPipeline(dir);
     try {
       return new SentenceTransformer(loaded.modules, loaded.transformer, loaded.config, dir, opts);
     } catch (e) {
@@ -123,13 +133,46 @@ export class SentenceTransformer {
     }
   }
 
-  /** Build from modules (Transformer first), as Python's `SentenceTransformer(modules=[...])`. */
+  /**
+   * Build from modules (Transformer first), as Python's `SentenceTransformer(modules=[...])`. The model shares
+   * the modules (its `dispose` frees them).
+   *
+   * @example
+   * ```ts
+   * import { Dense, Normalize, Pooling, SentenceTransformer, Transformer } from 'sentence-tfjs';
+   *
+   * const transformer = await Transformer.load('models/all-MiniLM-L6-v2');
+   * const model = SentenceTransformer.fromModules(
+   *   [transformer, Pooling.fromMode(transformer.getWordEmbeddingDimension(), 'cls'), new Normalize()],
+   *   { similarityFnName: 'dot' },
+   * );
+   * ```
+   */
   static fromModules(modules: SentenceModule[], opts: SentenceTransformerLoadOptions & { config?: SentenceTransformerConfig } = {}): SentenceTransformer {
     const first = modules[0] as Transformer | undefined;
-    if (!first || first.typeName !== 'sentence_transformers.models.Transformer') {
-      throw new TypeError('modules: the first module must be a Transformer');
+    if (!first || first.typeName !== Transformer.typeName) {
+      throw new TypeError(`modules: the first module must be a Transformer, got ${first === undefined ? 'no modules' : first.typeName}`);
     }
     return new SentenceTransformer(modules, first, opts.config ?? {}, '', opts);
+  }
+
+  /**
+   * `save(path)`: write the model as Python's `SentenceTransformer.save` does, so that both this library and
+   * Python load it: `modules.json`, `config_sentence_transformers.json` (prompts, default prompt name, similarity
+   * function), the Transformer's files at the root (config.json, model.safetensors, tokenizer files,
+   * sentence_bert_config.json) and each other module in `<idx>_<Module>/` (e.g. `1_Pooling/config.json`).
+   * Weights are written in the checkpoint's names and PyTorch's [out, in] layout, from the current tensors.
+   * Node only (file system).
+   */
+  async save(dir: string): Promise<void> {
+    this.checkAlive();
+    const config: SentenceTransformerConfig = {
+      ...this.config,
+      prompts: { ...this.prompts },
+      default_prompt_name: this.defaultPromptName,
+      similarity_fn_name: this.similarityFnName,
+    };
+    await savePipeline(dir, this.modules, config);
   }
 
   /** The tokenizer (the underlying Tokenizer object when the adapter exposes it). */
@@ -195,11 +238,28 @@ export class SentenceTransformer {
    */
   forward(batch: TokenizedBatch, opts: PipelineForwardOptions & { promptLength?: number } = {}): Features {
     this.checkAlive();
-    return tf.tidy(() => {
-      let f: Features = { ...this.transformer.toFeatures(batch), promptLength: opts.promptLength };
-      for (const m of this.modules) f = m.forward(f, opts);
-      return f as unknown as tf.TensorContainerObject;
-    }) as unknown as Features;
+    return tf.tidy(() => this.runModules(batch, opts) as unknown as tf.TensorContainerObject) as unknown as Features;
+  }
+
+  /**
+   * The module loop (call inside `tf.tidy`): features of `batch` through every module in order, or up to and
+   * including `until`; `each` sees the features after every module.
+   */
+  private runModules(
+    batch: TokenizedBatch,
+    opts: PipelineForwardOptions & { promptLength?: number },
+    until?: SentenceModule,
+    each?: (index: number, features: Features) => void,
+  ): Features {
+    const { promptLength, ...forwardOpts } = opts;
+    let f: Features = { ...this.transformer.toFeatures(batch), promptLength };
+    for (let i = 0; i < this.modules.length; i++) {
+      const m = this.modules[i];
+      f = m.forward(f, forwardOpts);
+      each?.(i, f);
+      if (m === until) break;
+    }
+    return f;
   }
 
   /**
@@ -213,10 +273,8 @@ export class SentenceTransformer {
     const batch = this.transformer.tokenize(list);
     const named: Record<string, tf.Tensor> = tf.tidy(() => {
       const out: Record<string, tf.Tensor> = {};
-      let f: Features = this.transformer.toFeatures(batch);
-      this.modules.forEach((m, i) => {
-        f = m.forward(f, opts);
-        if (i > 0 && f.sentenceEmbedding) out[`modules.${i}.sentence_embedding`] = f.sentenceEmbedding;
+      const f = this.runModules(batch, opts, undefined, (i, fi) => {
+        if (i > 0 && fi.sentenceEmbedding) out[`modules.${i}.sentence_embedding`] = fi.sentenceEmbedding;
       });
       if (f.tokenEmbeddings) out.token_embeddings = f.tokenEmbeddings;
       if (f.sentenceEmbedding) out.sentence_embedding = f.sentenceEmbedding;
@@ -346,9 +404,7 @@ export class SentenceTransformer {
   /** One batch through the pipeline: truncate, then normalize; returns [b, D] (caller disposes). */
   private runSentenceBatch(batch: TokenizedBatch, o: ResolvedEncodeOptions, promptLength: number | undefined): tf.Tensor2D {
     return tf.tidy(() => {
-      let f: Features = { ...this.transformer.toFeatures(batch), promptLength };
-      for (const m of this.modules) f = m.forward(f);
-      let e = f.sentenceEmbedding;
+      let e = this.runModules(batch, { promptLength }).sentenceEmbedding;
       if (!e) throw new Error('the pipeline produced no sentence_embedding (is a Pooling module missing?)');
       if (o.truncateDim !== null && o.truncateDim < e.shape[1]) e = tf.slice(e, [0, 0], [e.shape[0], o.truncateDim]);
       if (o.normalizeEmbeddings) e = l2Normalize(e);
@@ -388,14 +444,7 @@ export class SentenceTransformer {
       for (let start = 0; start < n; start += o.batchSize) {
         const idx = order.slice(start, start + o.batchSize);
         const batch = this.transformer.tokenize(idx.map(textAt));
-        const te = tf.tidy(() => {
-          let f: Features = { ...this.transformer.toFeatures(batch), promptLength };
-          for (const m of this.modules) {
-            f = m.forward(f);
-            if (m === this.transformer) break;
-          }
-          return f.tokenEmbeddings as tf.Tensor3D;
-        });
+        const te = tf.tidy(() => this.runModules(batch, { promptLength }, this.transformer).tokenEmbeddings as tf.Tensor3D);
         let data: Float32Array;
         try {
           data = (await te.data()) as Float32Array;

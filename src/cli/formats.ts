@@ -1,21 +1,12 @@
 /**
- * File formats of the CLI, as bytes or text (no I/O here): NumPy `.npy` (format version 1.0, as `numpy.save`
- * writes it), safetensors (via the weights/ writer), JSON Lines, and plain-text matrices; and splitting input
- * text into lines.
- *
- * NPY format reference: https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html
+ * Text formats of the CLI (no I/O here): JSON Lines, plain-text matrices, and splitting input text into lines;
+ * and {@link toDense}, the matrix that `.npy` and safetensors outputs are written from (by util/storage.ts's
+ * `serializeNpy` and `serializeEmbeddings`, the one writer of each).
  */
-import { serializeSafetensors, type Dtype } from '../weights/safetensors.js';
+import type { DenseMatrix } from '../util/storage.js';
 
 /** Rows of one embedding matrix as `encode` returns them. */
 export type EmbeddingRows = Float32Array[] | Int8Array[] | Uint8Array[];
-
-/** A dense row-major matrix with its element type. */
-export interface DenseMatrix {
-  data: Float32Array | Int8Array | Uint8Array;
-  rows: number;
-  cols: number;
-}
 
 /** Concatenate rows into one row-major array (every row must have the same length). */
 export function toDense(rows: EmbeddingRows, colsIfEmpty = 0): DenseMatrix {
@@ -29,45 +20,6 @@ export function toDense(rows: EmbeddingRows, colsIfEmpty = 0): DenseMatrix {
     data.set(r as ArrayLike<number>, i * cols);
   });
   return { data, rows: n, cols };
-}
-
-/** NumPy `descr` of an array type (little-endian float32; int8/uint8 have no byte order). */
-function npyDescr(data: DenseMatrix['data']): string {
-  if (data instanceof Float32Array) return '<f4';
-  if (data instanceof Int8Array) return '|i1';
-  return '|u1';
-}
-
-/**
- * A `.npy` file (version 1.0) holding a 2-D C-order array: magic, version, little-endian header length, a Python
- * dict literal padded with spaces and a newline so the data starts at a multiple of 64 bytes, then the data.
- */
-export function npyBytes(m: DenseMatrix, shape: readonly number[] = [m.rows, m.cols]): Uint8Array {
-  const shapeText = shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
-  const dict = `{'descr': '${npyDescr(m.data)}', 'fortran_order': False, 'shape': ${shapeText}, }`;
-  const preamble = 10; // magic (6) + version (2) + header length (2)
-  const total = Math.ceil((preamble + dict.length + 1) / 64) * 64;
-  const header = dict + ' '.repeat(total - preamble - dict.length - 1) + '\n';
-  if (header.length > 0xffff) throw new RangeError(`npy header of ${header.length} bytes does not fit format version 1.0`);
-  const body = new Uint8Array(m.data.buffer, m.data.byteOffset, m.data.byteLength);
-  const out = new Uint8Array(total + body.byteLength);
-  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0]); // \x93NUMPY v1.0
-  new DataView(out.buffer).setUint16(8, header.length, true);
-  for (let i = 0; i < header.length; i++) out[preamble + i] = header.charCodeAt(i);
-  out.set(body, total);
-  return out;
-}
-
-/** The safetensors dtype of an array type. */
-function safetensorsDtype(data: DenseMatrix['data']): Dtype {
-  if (data instanceof Float32Array) return 'F32';
-  if (data instanceof Int8Array) return 'I8';
-  return 'U8';
-}
-
-/** A safetensors file with one tensor `name` [rows, cols] and string metadata. */
-export function safetensorsBytes(m: DenseMatrix, name: string, metadata: Record<string, string>): Uint8Array {
-  return serializeSafetensors({ [name]: { dtype: safetensorsDtype(m.data), shape: [m.rows, m.cols], data: m.data } }, metadata);
 }
 
 /**

@@ -1,188 +1,135 @@
 /**
- * BERT (and MiniLM, which is BERT): embeddings, the encoder stack, config parsing.
+ * BERT (and MiniLM, which is BERT): the layer's modules under their checkpoint names, config parsing, the
+ * classification head's names.
  * https://github.com/huggingface/transformers/blob/ab0f050b42d903f34d6eb97f3f8c0c07f0517ad2/src/transformers/models/bert/modeling_bert.py
  * https://github.com/huggingface/transformers/blob/ab0f050b42d903f34d6eb97f3f8c0c07f0517ad2/src/transformers/models/bert/configuration_bert.py
  */
-import * as tf from '@tensorflow/tfjs-core';
-import { getActivation } from '../layers/activations.js';
+import type * as tf from '@tensorflow/tfjs-core';
+import { getActivation, type Activation } from '../layers/activations.js';
 import { SelfAttention } from '../layers/attention.js';
 import { AttentionMask } from '../layers/attention_mask.js';
-import { absolutePositionIds, Embeddings } from '../layers/embeddings.js';
-import { FeedForward } from '../layers/feed_forward.js';
-import { LayerNorm } from '../layers/layer_norm.js';
-import { Linear } from '../layers/linear.js';
+import type { LayerNorm } from '../layers/layer_norm.js';
+import type { Linear } from '../layers/linear.js';
+import { Module } from '../layers/module.js';
+import type { TapRecorder } from '../layers/taps.js';
 import type { WeightMap } from '../weights/index.js';
-import { ConfigReader } from './config.js';
-import { basePrefix, EncoderBase, type AttentionContext, type EncoderLayer, type LayerContext, type ResolvedInputs } from './encoder_base.js';
-import type { BaseConfig } from './types.js';
+import { ConfigReader, readEncoderShape } from './config.js';
+import { EncoderBase, type AttentionContext, type EncoderLayer, type EncoderSpec, type LayerContext, type ResolvedInputs } from './encoder_base.js';
+import type { HeadSpec } from './heads.js';
+import type { BaseConfig, EncoderShape } from './types.js';
 
 /**
- * BERT's config.json keys (snake_case as-is). Shape-defining keys are required; the others take
- * `BertConfig`'s documented defaults when absent.
+ * BERT's config.json keys (snake_case as-is; the standard names, so `shape` holds the same values). Shape-defining
+ * keys are required; the others take {@link EncoderShape}'s documented defaults when absent.
  */
-export interface BertConfig extends BaseConfig {
-  vocab_size: number;
-  hidden_size: number;
-  num_hidden_layers: number;
-  num_attention_heads: number;
-  intermediate_size: number;
-  max_position_embeddings: number;
-  /** Default "gelu" (exact erf). */
-  hidden_act: string;
-  /** Default 2. */
-  type_vocab_size: number;
-  /** Default 1e-12. */
-  layer_norm_eps: number;
-  /** Default 0. */
-  pad_token_id: number;
+export interface BertConfig extends BaseConfig, EncoderShape {
   /** Only "absolute" is supported. */
   position_embedding_type: string;
 }
 
-/** Parse and validate a BERT-family config.json (`what` names the family in errors). */
-export function parseBertConfig(raw: Record<string, unknown>, what = 'bert', defaults: { layer_norm_eps?: number; pad_token_id?: number; type_vocab_size?: number } = {}): BertConfig {
+/** Parse and validate a BERT-family config.json (`what` names the family in errors; RoBERTa's pad id defaults to 1). */
+export function parseBertConfig(raw: Record<string, unknown>, what = 'bert', defaults: { pad_token_id?: number } = {}): BertConfig {
   const r = new ConfigReader(raw, `${what} config`);
-  const cfg: BertConfig = {
-    model_type: r.string('model_type', what),
-    raw,
-    vocab_size: r.positiveInt('vocab_size'),
-    hidden_size: r.positiveInt('hidden_size'),
-    num_hidden_layers: r.positiveInt('num_hidden_layers'),
-    num_attention_heads: r.positiveInt('num_attention_heads'),
-    intermediate_size: r.positiveInt('intermediate_size'),
-    max_position_embeddings: r.positiveInt('max_position_embeddings'),
-    hidden_act: r.string('hidden_act', 'gelu'),
-    type_vocab_size: r.positiveInt('type_vocab_size', defaults.type_vocab_size ?? 2),
-    layer_norm_eps: r.positiveNumber('layer_norm_eps', defaults.layer_norm_eps ?? 1e-12),
-    pad_token_id: r.nonNegativeInt('pad_token_id', defaults.pad_token_id ?? 0),
-    position_embedding_type: r.string('position_embedding_type', 'absolute'),
-  };
+  const model_type = r.string('model_type', what);
+  const shape = readEncoderShape(r, { padTokenId: defaults.pad_token_id });
+  const cfg: BertConfig = { model_type, raw, shape, ...shape, position_embedding_type: r.string('position_embedding_type', 'absolute') };
   r.onlySupported('position_embedding_type', cfg.position_embedding_type, ['absolute']);
   r.onlySupported('is_decoder', r.bool('is_decoder', false), [false]);
   r.onlySupported('add_cross_attention', r.bool('add_cross_attention', false), [false]);
-  if (cfg.hidden_size % cfg.num_attention_heads !== 0) {
-    throw new Error(`${what} config: hidden_size (${cfg.hidden_size}) must be a multiple of num_attention_heads (${cfg.num_attention_heads})`);
-  }
-  getActivation(cfg.hidden_act);
   return cfg;
 }
 
-/** `BertLayer`: self-attention + output dense + residual LayerNorm, then the feed-forward block + residual LayerNorm. */
-export class BertLayer implements EncoderLayer {
-  readonly attention: SelfAttention;
-  readonly attentionOutput: Linear;
-  readonly attentionNorm: LayerNorm;
-  readonly ffn: FeedForward;
-  readonly outputNorm: LayerNorm;
+/** `BertSelfOutput` (`attention.output`) and `BertOutput` (`output`): `dense`, then `LayerNorm` over it + the residual. */
+class BertOutput extends Module {
+  readonly dense: Linear;
+  readonly LayerNorm: LayerNorm;
 
-  constructor(wm: WeightMap, c: BertConfig) {
-    const h = c.hidden_size;
-    this.attention = SelfAttention.load(wm.pp('attention.self'), ['query', 'key', 'value'], h, c.num_attention_heads);
-    this.attentionOutput = Linear.load(wm, 'attention.output.dense', h, h);
-    this.attentionNorm = LayerNorm.load(wm, 'attention.output.LayerNorm', h, c.layer_norm_eps);
-    this.ffn = new FeedForward(
-      Linear.load(wm, 'intermediate.dense', h, c.intermediate_size),
-      Linear.load(wm, 'output.dense', c.intermediate_size, h),
-      getActivation(c.hidden_act),
-    );
-    this.outputNorm = LayerNorm.load(wm, 'output.LayerNorm', h, c.layer_norm_eps);
+  constructor(wm: WeightMap, inFeatures: number, c: EncoderShape) {
+    super(wm);
+    this.dense = this.linear('dense', inFeatures, c.hidden_size);
+    this.LayerNorm = this.layerNorm('LayerNorm', c.hidden_size, c.layer_norm_eps);
   }
 
-  static readonly TAPS = ['attention', 'attention.self', 'attention.output', 'intermediate', 'output'] as const;
-
-  apply(x: tf.Tensor3D, ctx: LayerContext, prefix: string): { output: tf.Tensor3D; probs?: tf.Tensor4D } {
-    const { taps } = ctx;
-    const { context, probs } = this.attention.apply(x, ctx); // [B, T, H]
-    taps.put(`${prefix}.attention.self`, context);
-    const attended = this.attentionNorm.apply(this.attentionOutput.apply(context), x); // [B, T, H]
-    taps.put(`${prefix}.attention.output`, attended);
-    taps.put(`${prefix}.attention`, attended);
-    const inter = this.ffn.expand(attended); // [B, T, I]
-    taps.put(`${prefix}.intermediate`, inter);
-    const output = this.outputNorm.apply(this.ffn.contract(inter), attended); // [B, T, H]
-    taps.put(`${prefix}.output`, output);
-    return { output, probs };
+  /** x [B, T, in], residual [B, T, H] -> [B, T, H]. */
+  apply(x: tf.Tensor3D, residual: tf.Tensor3D, taps: TapRecorder): tf.Tensor3D {
+    return this.record(taps, this.LayerNorm.apply(this.dense.apply(x), residual));
   }
 }
 
-/** The optional `pooler`: dense + tanh on the first token (used by BertForSequenceClassification). */
-export class BertPooler {
+/** `BertIntermediate` (`intermediate`): `dense` to the feed-forward width, then the activation. */
+class BertIntermediate extends Module {
   readonly dense: Linear;
-  constructor(wm: WeightMap, hidden: number) {
-    this.dense = Linear.load(wm, 'dense', hidden, hidden);
+  readonly act: Activation;
+
+  constructor(wm: WeightMap, c: EncoderShape) {
+    super(wm);
+    this.dense = this.linear('dense', c.hidden_size, c.intermediate_size);
+    this.act = getActivation(c.hidden_act);
   }
-  /** hidden [B, T, H] -> [B, H]. */
-  apply(hidden: tf.Tensor3D): tf.Tensor2D {
-    const [b, , h] = hidden.shape;
-    const first = tf.reshape(tf.slice(hidden, [0, 0, 0], [b, 1, h]), [b, h]); // [B, H]
-    return tf.tanh(this.dense.apply(first)) as tf.Tensor2D;
+
+  /** x [B, T, H] -> [B, T, I]. */
+  apply(x: tf.Tensor3D, taps: TapRecorder): tf.Tensor3D {
+    return this.record(taps, this.act(this.dense.apply(x)) as tf.Tensor3D);
   }
+}
+
+/** `BertAttention` (`attention`): `self` (query, key, value -> context), then `output` (dense + LayerNorm(+x)). */
+class BertAttention extends Module {
+  readonly self: SelfAttention;
+  readonly output: BertOutput;
+
+  constructor(wm: WeightMap, c: EncoderShape) {
+    super(wm);
+    this.self = this.leaf('self', (w, n) => SelfAttention.load(w.pp(n), ['query', 'key', 'value'], c.hidden_size, c.num_attention_heads), true);
+    this.output = this.module('output', (w) => new BertOutput(w, c.hidden_size, c));
+  }
+
+  /** x [B, T, H] -> [B, T, H] (and the probabilities when asked). */
+  apply(x: tf.Tensor3D, ctx: LayerContext): { output: tf.Tensor3D; probs?: tf.Tensor4D } {
+    const { context, probs } = this.self.apply(x, ctx); // [B, T, H]
+    this.record(ctx.taps, context, 'self');
+    return { output: this.record(ctx.taps, this.output.apply(context, x, ctx.taps)), probs };
+  }
+}
+
+/** What a layer's `attention` module is: x [B, T, H] -> [B, T, H] after its residual LayerNorm. */
+interface AttentionModule extends Module {
+  apply(x: tf.Tensor3D, ctx: LayerContext): { output: tf.Tensor3D; probs?: tf.Tensor4D };
 }
 
 /**
- * `BertModel` without the pooler (loaded separately by heads). Accepts checkpoints with or without the `bert.` prefix.
- * Subclasses change the position ids (RoBERTa) through {@link BertModel.positionIds}.
+ * `BertLayer`: `attention`, then `intermediate` and `output` (dense + LayerNorm(+attention)). MPNet's layer is this
+ * with its own `attention` module.
+ */
+export class BertLayer extends Module implements EncoderLayer {
+  readonly attention: AttentionModule;
+  readonly intermediate: BertIntermediate;
+  readonly output: BertOutput;
+
+  constructor(wm: WeightMap, c: EncoderShape, attention: (wm: WeightMap) => AttentionModule = (w) => new BertAttention(w, c)) {
+    super(wm);
+    this.attention = this.module('attention', attention);
+    this.intermediate = this.module('intermediate', (w) => new BertIntermediate(w, c));
+    this.output = this.module('output', (w) => new BertOutput(w, c.intermediate_size, c));
+  }
+
+  apply(x: tf.Tensor3D, ctx: LayerContext): { output: tf.Tensor3D; probs?: tf.Tensor4D } {
+    const { output: attended, probs } = this.attention.apply(x, ctx); // [B, T, H]
+    const inter = this.intermediate.apply(attended, ctx.taps); // [B, T, I]
+    return { output: this.output.apply(inter, attended, ctx.taps), probs }; // [B, T, H]
+  }
+}
+
+/** `BertForSequenceClassification`: `bert.pooler.dense` + tanh on [CLS], then `classifier`. */
+export const BERT_HEAD: HeadSpec = { dense: 'pooler.dense', denseInBase: true, activation: 'tanh', out: 'classifier' };
+
+/**
+ * `BertModel` without the pooler (read by the classification head). Accepts checkpoints with or without the
+ * `bert.` prefix. RoBERTa changes the prefixes and the position ids through `spec`.
  */
 export class BertModel extends EncoderBase<BertConfig> {
-  readonly hiddenSize: number;
-  readonly numLayers: number;
-  readonly numHeads: number;
-  readonly maxPositionEmbeddings: number;
-  readonly padTokenId: number;
-  readonly usesTokenTypes = true;
-  readonly vocabSize: number;
-  readonly typeVocabSize: number;
-  protected readonly layerPath = 'encoder.layer';
-  protected readonly layerTaps = BertLayer.TAPS;
-  protected readonly layers: BertLayer[];
-  readonly embeddings: Embeddings;
-
-  /** Base-model prefixes accepted besides the root. */
-  static readonly PREFIXES: readonly string[] = ['bert'];
-
-  constructor(config: BertConfig, root: WeightMap, prefixes: readonly string[] = BertModel.PREFIXES) {
-    super(config, root, root.pp(basePrefix(root, 'embeddings.word_embeddings.weight', prefixes, config.model_type)));
-    this.hiddenSize = config.hidden_size;
-    this.numLayers = config.num_hidden_layers;
-    this.numHeads = config.num_attention_heads;
-    this.maxPositionEmbeddings = this.usablePositions(config);
-    this.padTokenId = config.pad_token_id;
-    this.vocabSize = config.vocab_size;
-    this.typeVocabSize = config.type_vocab_size;
-    try {
-      this.embeddings = new Embeddings(this.wm.pp('embeddings'), {
-        vocabSize: config.vocab_size,
-        hiddenSize: config.hidden_size,
-        maxPositions: config.max_position_embeddings,
-        typeVocabSize: config.type_vocab_size,
-        layerNormEps: config.layer_norm_eps,
-      });
-      this.layers = Array.from({ length: config.num_hidden_layers }, (_, i) => new BertLayer(this.wm.pp(`encoder.layer.${i}`), config));
-    } catch (e) {
-      root.dispose();
-      throw e;
-    }
-    this.sealReport();
-  }
-
-  /** The base-model view (`bert.` etc.), for heads that read the pooler. */
-  get baseWeights(): WeightMap {
-    return this.wm;
-  }
-
-  /** Longest sequence the position table supports. */
-  protected usablePositions(c: BertConfig): number {
-    return c.max_position_embeddings;
-  }
-
-  /** BERT: `position_ids = arange(T)` -> [1, T]. */
-  protected positionIds(inputIds: tf.Tensor2D): tf.Tensor2D {
-    return absolutePositionIds(inputIds.shape[1]); // [1, T]
-  }
-
-  protected embed(inputs: ResolvedInputs): tf.Tensor3D {
-    // BertEmbeddings: (word + token_type) + position, LayerNorm.
-    return this.embeddings.apply(inputs.inputIds, this.positionIds(inputs.inputIds), inputs.tokenTypeIds);
+  constructor(config: BertConfig, root: WeightMap, spec: Partial<EncoderSpec<BertConfig>> = {}) {
+    super(config, root, { prefixes: ['bert'], encoder: 'encoder', layer: (wm, c) => new BertLayer(wm, c.shape), ...spec });
   }
 
   /** HF's additive mask, `(1 - mask) * finfo.min`. */

@@ -3,6 +3,9 @@
  * the wrong type names the key, what was expected and what was got.
  */
 
+import { getActivation } from '../layers/activations.js';
+import type { EncoderShape } from './types.js';
+
 type Raw = Readonly<Record<string, unknown>>;
 
 const show = (v: unknown) => (v === undefined ? 'nothing' : JSON.stringify(v));
@@ -84,6 +87,59 @@ export class ConfigReader {
       throw new Error(`${this.what}: config.json "${key}": ${show(value)} is not supported (supported: ${supported.map(show).join(', ')})`);
     }
   }
+}
+
+/** transformers' `attribute_map`: a standard name -> this architecture's config.json key (DistilBERT: `dim`, ...). */
+export type AttributeMap = Partial<Record<keyof EncoderShape, string>>;
+
+/** {@link EncoderShape} under the architecture's own keys (`M`: its attribute map, `as const`). */
+export type OwnKeys<M extends AttributeMap> = {
+  [K in keyof EncoderShape as K extends keyof M ? (M[K] extends string ? M[K] : K) : K]: EncoderShape[K];
+};
+
+/** `s` under the architecture's own keys (DistilBERT: `dim`, `n_layers`, ...): the attribute map read backwards. */
+export function ownKeys<M extends AttributeMap>(s: EncoderShape, map: M): OwnKeys<M> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(s)) out[map[k as keyof EncoderShape] ?? k] = v;
+  return out as OwnKeys<M>;
+}
+
+/** How an architecture's config.json holds the {@link EncoderShape}. */
+export interface ShapeKeys {
+  /** Keys that the architecture names differently (errors name its own key). */
+  keys?: AttributeMap;
+  /** Default of `pad_token_id` when absent (0). */
+  padTokenId?: number;
+  /** Values the architecture fixes instead of reading them (DistilBERT's LayerNorm eps; 0 token types). */
+  fixed?: Partial<Pick<EncoderShape, 'type_vocab_size' | 'layer_norm_eps'>>;
+}
+
+/**
+ * Read and validate the {@link EncoderShape} from `r`'s config.json: the sizes are required, the rest take the
+ * documented defaults; the head count must divide the hidden size and the activation must be known.
+ */
+export function readEncoderShape(r: ConfigReader, opts: ShapeKeys = {}): EncoderShape {
+  const { keys = {}, fixed = {} } = opts;
+  const key = (name: keyof EncoderShape) => keys[name] ?? name;
+  const s: EncoderShape = {
+    vocab_size: r.positiveInt(key('vocab_size')),
+    hidden_size: r.positiveInt(key('hidden_size')),
+    num_hidden_layers: r.positiveInt(key('num_hidden_layers')),
+    num_attention_heads: r.positiveInt(key('num_attention_heads')),
+    intermediate_size: r.positiveInt(key('intermediate_size')),
+    max_position_embeddings: r.positiveInt(key('max_position_embeddings')),
+    hidden_act: r.string(key('hidden_act'), 'gelu'),
+    type_vocab_size: fixed.type_vocab_size ?? r.positiveInt(key('type_vocab_size'), 2),
+    layer_norm_eps: fixed.layer_norm_eps ?? r.positiveNumber(key('layer_norm_eps'), 1e-12),
+    pad_token_id: r.nonNegativeInt(key('pad_token_id'), opts.padTokenId ?? 0),
+  };
+  if (s.hidden_size % s.num_attention_heads !== 0) {
+    throw new Error(
+      `${r.what}: ${key('hidden_size')} (${s.hidden_size}) must be a multiple of ${key('num_attention_heads')} (${s.num_attention_heads})`,
+    );
+  }
+  getActivation(s.hidden_act, key('hidden_act'));
+  return s;
 }
 
 /** `id2label` as an array indexed by label id (`LABEL_i` where absent), for `numLabels` labels. */

@@ -5,20 +5,30 @@
  * https://github.com/huggingface/transformers/blob/ab0f050b42d903f34d6eb97f3f8c0c07f0517ad2/src/transformers/models/distilbert/configuration_distilbert.py
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { getActivation } from '../layers/activations.js';
+import { getActivation, type Activation } from '../layers/activations.js';
 import { SelfAttention } from '../layers/attention.js';
 import { AttentionMask } from '../layers/attention_mask.js';
-import { absolutePositionIds, Embeddings } from '../layers/embeddings.js';
-import { FeedForward } from '../layers/feed_forward.js';
-import { LayerNorm } from '../layers/layer_norm.js';
-import { Linear } from '../layers/linear.js';
+import type { LayerNorm } from '../layers/layer_norm.js';
+import type { Linear } from '../layers/linear.js';
+import { Module } from '../layers/module.js';
+import type { TapRecorder } from '../layers/taps.js';
 import type { WeightMap } from '../weights/index.js';
-import { ConfigReader } from './config.js';
-import { basePrefix, EncoderBase, type AttentionContext, type EncoderLayer, type LayerContext, type ResolvedInputs } from './encoder_base.js';
-import type { BaseConfig } from './types.js';
+import { ConfigReader, ownKeys, readEncoderShape, type AttributeMap } from './config.js';
+import { EncoderBase, type AttentionContext, type EncoderLayer, type LayerContext, type ResolvedInputs } from './encoder_base.js';
+import type { HeadSpec } from './heads.js';
+import type { BaseConfig, EncoderShape } from './types.js';
 
 /** DistilBERT's LayerNorms use a fixed eps (not configurable). */
-export const DISTILBERT_LAYER_NORM_EPS = 1e-12;
+const DISTILBERT_LAYER_NORM_EPS = 1e-12;
+
+/** `DistilBertConfig.attribute_map`, plus `activation` and `hidden_dim` (which transformers reads by their own names). */
+const DISTILBERT_ATTRIBUTE_MAP = {
+  hidden_size: 'dim',
+  num_hidden_layers: 'n_layers',
+  num_attention_heads: 'n_heads',
+  intermediate_size: 'hidden_dim',
+  hidden_act: 'activation',
+} as const satisfies AttributeMap;
 
 /** DistilBERT's config.json keys (its own names: `dim`, `n_layers`, `n_heads`, `hidden_dim`, `activation`). */
 export interface DistilBertConfig extends BaseConfig {
@@ -39,100 +49,80 @@ export interface DistilBertConfig extends BaseConfig {
 /** Parse and validate a `distilbert` config.json. */
 export function parseDistilBertConfig(raw: Record<string, unknown>): DistilBertConfig {
   const r = new ConfigReader(raw, 'distilbert config');
-  const cfg: DistilBertConfig = {
-    model_type: r.string('model_type', 'distilbert'),
-    raw,
-    vocab_size: r.positiveInt('vocab_size'),
-    dim: r.positiveInt('dim'),
-    n_layers: r.positiveInt('n_layers'),
-    n_heads: r.positiveInt('n_heads'),
-    hidden_dim: r.positiveInt('hidden_dim'),
-    max_position_embeddings: r.positiveInt('max_position_embeddings'),
-    activation: r.string('activation', 'gelu'),
-    pad_token_id: r.nonNegativeInt('pad_token_id', 0),
-    sinusoidal_pos_embds: r.bool('sinusoidal_pos_embds', false),
-  };
-  if (cfg.dim % cfg.n_heads !== 0) throw new Error(`distilbert config: dim (${cfg.dim}) must be a multiple of n_heads (${cfg.n_heads})`);
-  getActivation(cfg.activation, 'activation');
-  return cfg;
+  const model_type = r.string('model_type', 'distilbert');
+  const s = readEncoderShape(r, { keys: DISTILBERT_ATTRIBUTE_MAP, fixed: { type_vocab_size: 0, layer_norm_eps: DISTILBERT_LAYER_NORM_EPS } });
+  return { model_type, raw, shape: s, ...ownKeys(s, DISTILBERT_ATTRIBUTE_MAP), sinusoidal_pos_embds: r.bool('sinusoidal_pos_embds', false) };
 }
 
-/** `TransformerBlock`: attention -> out_lin -> sa_layer_norm(+x) -> ffn (lin1, activation, lin2) -> output_layer_norm(+sa). */
-export class DistilBertLayer implements EncoderLayer {
+/** `MultiHeadSelfAttention` (`attention`): `q_lin`, `k_lin`, `v_lin` (queries scaled first), then `out_lin`. */
+class DistilBertAttention extends Module {
+  /** The `q_lin`, `k_lin`, `v_lin` projections and the head split. */
   readonly attention: SelfAttention;
-  readonly outLin: Linear;
-  readonly saLayerNorm: LayerNorm;
-  readonly ffn: FeedForward;
-  readonly outputLayerNorm: LayerNorm;
+  readonly out_lin: Linear;
 
-  static readonly TAPS = ['attention', 'sa_layer_norm', 'ffn', 'output_layer_norm'] as const;
-
-  constructor(wm: WeightMap, c: DistilBertConfig) {
-    const d = c.dim;
-    this.attention = SelfAttention.load(wm.pp('attention'), ['q_lin', 'k_lin', 'v_lin'], d, c.n_heads, { scaleQuery: true });
-    this.outLin = Linear.load(wm, 'attention.out_lin', d, d);
-    this.saLayerNorm = LayerNorm.load(wm, 'sa_layer_norm', d, DISTILBERT_LAYER_NORM_EPS);
-    this.ffn = FeedForward.load(wm, 'ffn.lin1', 'ffn.lin2', d, c.hidden_dim, getActivation(c.activation, 'activation'));
-    this.outputLayerNorm = LayerNorm.load(wm, 'output_layer_norm', d, DISTILBERT_LAYER_NORM_EPS);
+  constructor(wm: WeightMap, c: EncoderShape) {
+    super(wm);
+    this.attention = SelfAttention.load(wm, ['q_lin', 'k_lin', 'v_lin'], c.hidden_size, c.num_attention_heads, { scaleQuery: true });
+    this.out_lin = this.linear('out_lin', c.hidden_size, c.hidden_size);
   }
 
-  apply(x: tf.Tensor3D, ctx: LayerContext, prefix: string): { output: tf.Tensor3D; probs?: tf.Tensor4D } {
-    const { taps } = ctx;
+  /** x [B, T, D] -> [B, T, D] (and the probabilities when asked). */
+  apply(x: tf.Tensor3D, ctx: LayerContext): { output: tf.Tensor3D; probs?: tf.Tensor4D } {
     const { context, probs } = this.attention.apply(x, ctx); // [B, T, D]
-    const sa = this.outLin.apply(context); // [B, T, D]
-    taps.put(`${prefix}.attention`, sa);
-    const normed = this.saLayerNorm.apply(sa, x); // [B, T, D]
-    taps.put(`${prefix}.sa_layer_norm`, normed);
-    const ffn = this.ffn.contract(this.ffn.expand(normed)); // [B, T, D]
-    taps.put(`${prefix}.ffn`, ffn);
-    const output = this.outputLayerNorm.apply(ffn, normed); // [B, T, D]
-    taps.put(`${prefix}.output_layer_norm`, output);
-    return { output, probs };
+    return { output: this.record(ctx.taps, this.out_lin.apply(context)), probs };
   }
 }
+
+/** `FFN` (`ffn`): `lin1`, the activation, `lin2`. */
+class DistilBertFFN extends Module {
+  readonly lin1: Linear;
+  readonly lin2: Linear;
+  readonly activation: Activation;
+
+  constructor(wm: WeightMap, c: EncoderShape) {
+    super(wm);
+    this.lin1 = this.linear('lin1', c.hidden_size, c.intermediate_size);
+    this.lin2 = this.linear('lin2', c.intermediate_size, c.hidden_size);
+    this.activation = getActivation(c.hidden_act, DISTILBERT_ATTRIBUTE_MAP.hidden_act);
+  }
+
+  /** x [B, T, D] -> [B, T, D]. */
+  apply(x: tf.Tensor3D, taps: TapRecorder): tf.Tensor3D {
+    const inter = this.activation(this.lin1.apply(x)) as tf.Tensor3D; // [B, T, hidden_dim]
+    return this.record(taps, this.lin2.apply(inter));
+  }
+}
+
+/** `TransformerBlock`: attention -> sa_layer_norm(+x) -> ffn -> output_layer_norm(+sa). */
+class DistilBertLayer extends Module implements EncoderLayer {
+  readonly attention: DistilBertAttention;
+  readonly sa_layer_norm: LayerNorm;
+  readonly ffn: DistilBertFFN;
+  readonly output_layer_norm: LayerNorm;
+
+  constructor(wm: WeightMap, c: EncoderShape) {
+    super(wm);
+    this.attention = this.module('attention', (w) => new DistilBertAttention(w, c));
+    this.sa_layer_norm = this.layerNorm('sa_layer_norm', c.hidden_size, c.layer_norm_eps, true);
+    this.ffn = this.module('ffn', (w) => new DistilBertFFN(w, c));
+    this.output_layer_norm = this.layerNorm('output_layer_norm', c.hidden_size, c.layer_norm_eps, true);
+  }
+
+  apply(x: tf.Tensor3D, ctx: LayerContext): { output: tf.Tensor3D; probs?: tf.Tensor4D } {
+    const { output: sa, probs } = this.attention.apply(x, ctx); // [B, T, D]
+    const normed = this.record(ctx.taps, this.sa_layer_norm.apply(sa, x), 'sa_layer_norm'); // [B, T, D]
+    const ffn = this.ffn.apply(normed, ctx.taps); // [B, T, D]
+    return { output: this.record(ctx.taps, this.output_layer_norm.apply(ffn, normed), 'output_layer_norm'), probs };
+  }
+}
+
+/** `DistilBertForSequenceClassification`: `pre_classifier` + ReLU on [CLS], then `classifier`. */
+export const DISTILBERT_HEAD: HeadSpec = { dense: 'pre_classifier', activation: 'relu', out: 'classifier' };
 
 /** `DistilBertModel`; accepts checkpoints with the `distilbert.` prefix. */
 export class DistilBertModel extends EncoderBase<DistilBertConfig> {
-  readonly hiddenSize: number;
-  readonly numLayers: number;
-  readonly numHeads: number;
-  readonly maxPositionEmbeddings: number;
-  readonly padTokenId: number;
-  readonly usesTokenTypes = false;
-  readonly vocabSize: number;
-  readonly typeVocabSize = 0;
-  protected readonly layerPath = 'transformer.layer';
-  protected readonly layerTaps = DistilBertLayer.TAPS;
-  protected readonly layers: DistilBertLayer[];
-  readonly embeddings: Embeddings;
-
   constructor(config: DistilBertConfig, root: WeightMap) {
-    super(config, root, root.pp(basePrefix(root, 'embeddings.word_embeddings.weight', ['distilbert'], 'distilbert')));
-    this.hiddenSize = config.dim;
-    this.numLayers = config.n_layers;
-    this.numHeads = config.n_heads;
-    this.maxPositionEmbeddings = config.max_position_embeddings;
-    this.padTokenId = config.pad_token_id;
-    this.vocabSize = config.vocab_size;
-    try {
-      this.embeddings = new Embeddings(this.wm.pp('embeddings'), {
-        vocabSize: config.vocab_size,
-        hiddenSize: config.dim,
-        maxPositions: config.max_position_embeddings,
-        typeVocabSize: 0,
-        layerNormEps: DISTILBERT_LAYER_NORM_EPS,
-      });
-      this.layers = Array.from({ length: config.n_layers }, (_, i) => new DistilBertLayer(this.wm.pp(`transformer.layer.${i}`), config));
-    } catch (e) {
-      root.dispose();
-      throw e;
-    }
-    this.sealReport();
-  }
-
-  /** word + position (arange(T)), then LayerNorm. */
-  protected embed(inputs: ResolvedInputs): tf.Tensor3D {
-    return this.embeddings.apply(inputs.inputIds, absolutePositionIds(inputs.inputIds.shape[1]));
+    super(config, root, { prefixes: ['distilbert'], encoder: 'transformer', layer: (wm, c) => new DistilBertLayer(wm, c.shape) });
   }
 
   /** `masked_fill(mask == 0, finfo.min)`. */

@@ -1,14 +1,18 @@
 /**
- * What every encoder shares: input validation, the `tf.tidy` around the forward pass, the plain loop over
- * layers collecting hidden states / attention maps, inspection taps, load reports and disposal.
- * Architectures supply the embeddings, the layers and the attention bias.
+ * What every encoder shares: the sizes (read from the config's {@link EncoderShape}), the embedding block and the
+ * layer list under their checkpoint names, input validation, the `tf.tidy` around the forward pass, the plain loop
+ * over layers collecting hidden states / attention maps, inspection taps (the module tree's paths), load reports
+ * and disposal. Architectures supply an {@link EncoderSpec} (their layer, prefixes, positions) and the attention bias.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { canReadSync } from '../backends/read.js';
 import type { AttentionMask } from '../layers/attention_mask.js';
+import { Embeddings } from '../layers/embeddings.js';
+import { Module } from '../layers/module.js';
+import { absolutePositionIds, positionIdsFromInputIds } from '../layers/position_ids.js';
 import { TapRecorder } from '../layers/taps.js';
 import type { WeightMap } from '../weights/index.js';
-import type { BaseConfig, EncoderInputs, EncoderModel, EncoderOutput, ForwardOptions, LoadReport } from './types.js';
+import type { BaseConfig, EncoderInputs, EncoderModel, EncoderOutput, EncoderShape, ForwardOptions, LoadReport } from './types.js';
 
 /** What an architecture's attention needs for one batch: built once per forward, shared by every layer. */
 export interface AttentionContext {
@@ -25,9 +29,25 @@ export interface LayerContext extends AttentionContext {
   taps: TapRecorder;
 }
 
-/** One transformer layer; `prefix` is its module path (e.g. `encoder.layer.3`) for taps. */
-export interface EncoderLayer {
-  apply(x: tf.Tensor3D, ctx: LayerContext, prefix: string): { output: tf.Tensor3D; probs?: tf.Tensor4D };
+/** One transformer layer, a module at `<encoder>.layer.i` (its path names its tap). */
+export interface EncoderLayer extends Module {
+  apply(x: tf.Tensor3D, ctx: LayerContext): { output: tf.Tensor3D; probs?: tf.Tensor4D };
+}
+
+/** What an architecture tells {@link EncoderBase} besides its config. */
+export interface EncoderSpec<C extends BaseConfig> {
+  /** Base-model prefixes accepted besides the root (`bert`, `roberta`, ...). */
+  prefixes: readonly string[];
+  /** The module holding the layer list: `encoder` (layers at `encoder.layer.i`) or DistilBERT's `transformer`. */
+  encoder: string;
+  /** Build layer i from its weights (`<encoder>.layer.i`). */
+  layer: (wm: WeightMap, config: C) => EncoderLayer;
+  /**
+   * Positions counted from this padding index over the non-pad tokens (RoBERTa, MPNet; HF
+   * `create_position_ids_from_input_ids`), so `max_position_embeddings - paddingIdx - 1` tokens fit.
+   * Absent: `arange(T)`.
+   */
+  paddingIdx?: number;
 }
 
 /** Validated inputs: token types filled in. */
@@ -44,22 +64,29 @@ export function basePrefix(root: WeightMap, probe: string, prefixes: readonly st
   throw new Error(`cannot find tensor ${probe} (nor ${prefixes.map((p) => `${p}.${probe}`).join(', ')}) in ${root.source.source}: not a ${what} checkpoint?`);
 }
 
-export abstract class EncoderBase<C extends BaseConfig> implements EncoderModel {
-  abstract readonly hiddenSize: number;
-  abstract readonly numLayers: number;
-  abstract readonly numHeads: number;
-  abstract readonly maxPositionEmbeddings: number;
-  abstract readonly padTokenId: number;
-  abstract readonly usesTokenTypes: boolean;
+/**
+ * The root module of an encoder (its children: `embeddings`, then `encoder` / `transformer` holding `layer.i`).
+ * Its `wm` is the view under the base-model prefix (`bert.`, `roberta.`, ... or the root). Build models with
+ * `createModel`, which also frees the weights when loading fails.
+ */
+export abstract class EncoderBase<C extends BaseConfig> extends Module implements EncoderModel {
+  readonly hiddenSize: number;
+  readonly numLayers: number;
+  readonly numHeads: number;
+  /** Longest usable sequence: the position table's rows, less `paddingIdx + 1` for positions counted from it. */
+  readonly maxPositionEmbeddings: number;
+  readonly padTokenId: number;
+  readonly usesTokenTypes: boolean;
   /** Vocabulary size (input ids must be below it). */
-  abstract readonly vocabSize: number;
+  readonly vocabSize: number;
   /** Number of token types (token type ids must be below it); 0 when unused. */
-  abstract readonly typeVocabSize: number;
-  /** Module path of the layer list, e.g. `encoder.layer`. */
-  protected abstract readonly layerPath: string;
-  /** Tap names inside each layer, relative to it (e.g. `attention.self`). */
-  protected abstract readonly layerTaps: readonly string[];
-  protected abstract readonly layers: EncoderLayer[];
+  readonly typeVocabSize: number;
+  /** `embeddings`: word (+ token type) + position, LayerNorm. */
+  readonly embeddings: Embeddings;
+  /** The module holding the layer list (`encoder`, DistilBERT's `transformer`). */
+  readonly encoder: Module;
+  protected readonly layers: EncoderLayer[];
+  private readonly paddingIdx?: number;
 
   private report?: LoadReport;
 
@@ -67,9 +94,40 @@ export abstract class EncoderBase<C extends BaseConfig> implements EncoderModel 
     readonly config: C,
     /** The checkpoint's root map (owns every tensor; disposed with the model). */
     protected readonly root: WeightMap,
-    /** The view under the base-model prefix (`bert.`, `roberta.`, ... or the root). */
-    protected readonly wm: WeightMap,
-  ) {}
+    spec: EncoderSpec<C>,
+  ) {
+    super(root.pp(basePrefix(root, 'embeddings.word_embeddings.weight', spec.prefixes, config.model_type)));
+    const s: EncoderShape = config.shape;
+    this.hiddenSize = s.hidden_size;
+    this.numLayers = s.num_hidden_layers;
+    this.numHeads = s.num_attention_heads;
+    this.paddingIdx = spec.paddingIdx;
+    this.maxPositionEmbeddings = s.max_position_embeddings - (spec.paddingIdx === undefined ? 0 : spec.paddingIdx + 1);
+    this.padTokenId = s.pad_token_id;
+    this.usesTokenTypes = s.type_vocab_size > 0;
+    this.vocabSize = s.vocab_size;
+    this.typeVocabSize = s.type_vocab_size;
+    this.embeddings = this.leaf(
+      'embeddings',
+      (wm, name) =>
+        new Embeddings(wm.pp(name), {
+          vocabSize: s.vocab_size,
+          hiddenSize: s.hidden_size,
+          maxPositions: s.max_position_embeddings,
+          typeVocabSize: s.type_vocab_size,
+          layerNormEps: s.layer_norm_eps,
+        }),
+      true,
+    );
+    this.encoder = this.module(spec.encoder, (wm) => new Module(wm), false);
+    const list = this.encoder.module('layer', (wm) => new Module(wm), false);
+    this.layers = Array.from({ length: s.num_hidden_layers }, (_, i) => list.module(i, (wm) => spec.layer(wm, config)));
+  }
+
+  /** The view under the base-model prefix (`bert.` etc.), for heads that read more of it (BERT's pooler). */
+  get baseWeights(): WeightMap {
+    return this.wm;
+  }
 
   get modelType(): string {
     return this.config.model_type;
@@ -81,21 +139,21 @@ export abstract class EncoderBase<C extends BaseConfig> implements EncoderModel 
     return this.report;
   }
 
-  /** Take the report now (call at the end of the subclass constructor, before heads read more keys). */
-  protected sealReport(): void {
+  /** Take the report now (the factory does, after construction and before a head reads more keys). */
+  sealReport(): void {
     this.report = { unused: this.root.unusedKeys(), missing: [] };
   }
 
-  tapNames(): string[] {
-    const names = ['embeddings'];
-    for (let i = 0; i < this.numLayers; i++) {
-      names.push(`${this.layerPath}.${i}`, ...this.layerTaps.map((t) => `${this.layerPath}.${i}.${t}`));
-    }
-    return names;
+  /** Position ids int32 [1, T] (`arange(T)`) or [B, T] (counted from `paddingIdx`). */
+  protected positionIds(inputIds: tf.Tensor2D): tf.Tensor2D {
+    if (this.paddingIdx === undefined) return absolutePositionIds(inputIds.shape[1]); // [1, T]
+    return positionIdsFromInputIds(inputIds, this.paddingIdx); // [B, T]
   }
 
-  /** Embedding output [B, T, H]. */
-  protected abstract embed(inputs: ResolvedInputs): tf.Tensor3D;
+  /** Embedding output [B, T, H]: (word + token type) + position, LayerNorm. */
+  protected embed(inputs: ResolvedInputs): tf.Tensor3D {
+    return this.embeddings.apply(inputs.inputIds, this.positionIds(inputs.inputIds), inputs.tokenTypeIds);
+  }
 
   /** The attention mask (and bias) of this batch; runs inside a tidy: tensors it returns are kept. */
   protected abstract attentionContext(inputs: ResolvedInputs): AttentionContext;
@@ -133,11 +191,11 @@ export abstract class EncoderBase<C extends BaseConfig> implements EncoderModel 
         const hiddenStates = opts.outputHiddenStates ? [x] : undefined;
         const attentions = opts.outputAttentions ? ([] as tf.Tensor4D[]) : undefined;
         for (let i = 0; i < this.layers.length; i++) {
-          const prefix = `${this.layerPath}.${i}`;
           const layer = this.layers[i];
+          const prefix = layer.path;
           const prev = x;
           const r = tf.tidy(() => {
-            const { output, probs } = layer.apply(prev, { ...ctx, taps }, prefix);
+            const { output, probs } = layer.apply(prev, { ...ctx, taps });
             if (attentions && !probs) throw new Error(`${prefix}: the layer returned no attention probabilities`);
             return attentions ? [output, probs as tf.Tensor4D] : [output];
           });

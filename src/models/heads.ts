@@ -7,14 +7,25 @@
  * MPNet:      https://github.com/huggingface/transformers/blob/ab0f050b42d903f34d6eb97f3f8c0c07f0517ad2/src/transformers/models/mpnet/modeling_mpnet.py
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { getActivation, type Activation } from '../layers/activations.js';
 import { Linear } from '../layers/linear.js';
 import type { WeightMap } from '../weights/index.js';
 import { labelsFromConfig } from './config.js';
 import type { EncoderInputs, EncoderModel, LoadReport, SequenceClassificationModel } from './types.js';
 
-/** Maps the encoder's last hidden state [B, T, H] to logits [B, L]. */
-export interface ClassificationHead {
-  apply(hidden: tf.Tensor3D): tf.Tensor2D;
+/**
+ * One architecture's classification head, as a table entry: a dense layer [H -> H] on the first token, an
+ * activation, the output projection [H -> num_labels]. The names are the checkpoint's.
+ */
+export interface HeadSpec {
+  /** The dense layer on the first token (`pooler.dense`, `classifier.dense`, `pre_classifier`). */
+  dense: string;
+  /** Whether `dense` lives under the base-model prefix (BERT's `bert.pooler.dense`) rather than at the root. */
+  denseInBase?: boolean;
+  /** Its activation, by HF name (`tanh`; DistilBERT `relu`). */
+  activation: string;
+  /** The output projection (`classifier`, `classifier.out_proj`). */
+  out: string;
 }
 
 /** hidden [B, T, H] -> the first token's vector [B, H] (`[CLS]` / `<s>`). */
@@ -23,42 +34,21 @@ export function firstToken(hidden: tf.Tensor3D): tf.Tensor2D {
   return tf.reshape(tf.slice(hidden, [0, 0, 0], [b, 1, h]), [b, h]);
 }
 
-/** BERT: `pooler` (dense + tanh on [CLS], under the base prefix) then `classifier`. */
-export class BertClassificationHead implements ClassificationHead {
-  readonly pooler: Linear;
-  readonly classifier: Linear;
-  constructor(root: WeightMap, base: WeightMap, hidden: number, numLabels: number) {
-    this.pooler = Linear.load(base, 'pooler.dense', hidden, hidden);
-    this.classifier = Linear.load(root, 'classifier', hidden, numLabels);
-  }
-  apply(hidden: tf.Tensor3D): tf.Tensor2D {
-    return this.classifier.apply(tf.tanh(this.pooler.apply(firstToken(hidden))) as tf.Tensor2D);
-  }
-}
-
-/** RoBERTa / XLM-R / MPNet: `classifier.dense` -> tanh -> `classifier.out_proj` on the first token. */
-export class RobertaClassificationHead implements ClassificationHead {
+/** `out(activation(dense(first token)))`: maps the encoder's last hidden state [B, T, H] to logits [B, L]. */
+export class ClassificationHead {
   readonly dense: Linear;
-  readonly outProj: Linear;
-  constructor(root: WeightMap, hidden: number, numLabels: number) {
-    this.dense = Linear.load(root, 'classifier.dense', hidden, hidden);
-    this.outProj = Linear.load(root, 'classifier.out_proj', hidden, numLabels);
-  }
-  apply(hidden: tf.Tensor3D): tf.Tensor2D {
-    return this.outProj.apply(tf.tanh(this.dense.apply(firstToken(hidden))) as tf.Tensor2D);
-  }
-}
+  readonly activation: Activation;
+  readonly out: Linear;
 
-/** DistilBERT: `pre_classifier` -> ReLU -> `classifier` on the first token. */
-export class DistilBertClassificationHead implements ClassificationHead {
-  readonly preClassifier: Linear;
-  readonly classifier: Linear;
-  constructor(root: WeightMap, hidden: number, numLabels: number) {
-    this.preClassifier = Linear.load(root, 'pre_classifier', hidden, hidden);
-    this.classifier = Linear.load(root, 'classifier', hidden, numLabels);
+  /** Load `spec`'s layers from `root` (`base`: the view under the base-model prefix). */
+  constructor(spec: HeadSpec, root: WeightMap, base: WeightMap, hidden: number, numLabels: number) {
+    this.dense = Linear.load(spec.denseInBase ? base : root, spec.dense, hidden, hidden);
+    this.activation = getActivation(spec.activation, 'activation');
+    this.out = Linear.load(root, spec.out, hidden, numLabels);
   }
+
   apply(hidden: tf.Tensor3D): tf.Tensor2D {
-    return this.classifier.apply(tf.relu(this.preClassifier.apply(firstToken(hidden))) as tf.Tensor2D);
+    return this.out.apply(this.activation(this.dense.apply(firstToken(hidden))) as tf.Tensor2D);
   }
 }
 

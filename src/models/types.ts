@@ -27,11 +27,17 @@ export interface ForwardOptions {
   /** Return every layer's attention probabilities [B, heads, T, T]. */
   outputAttentions?: boolean;
   /**
-   * Names of intermediate outputs to return, HF module paths that equal the checkpoint's weight prefixes
-   * (without the `bert.`-style base prefix), e.g. `embeddings`, `encoder.layer.3.attention.self`
-   * (context before the output dense, [B, T, H]), `encoder.layer.3.attention.output`,
-   * `encoder.layer.1.intermediate`, `encoder.layer.1.output`. An unknown name is an error listing the valid ones
-   * (see {@link EncoderModel.tapNames}).
+   * Names of intermediate outputs to return: paths in the model's module tree, which equal the checkpoint's weight
+   * prefixes (without the `bert.`-style base prefix); each is the output of that module. An unknown name is an
+   * error listing the valid ones ({@link EncoderModel.tapNames}, the tree walked). For layer i:
+   * - every model: `embeddings` [B, T, H];
+   * - BERT, RoBERTa / XLM-R: `encoder.layer.i` (the layer's output), `.attention` (= `.attention.output`, after its
+   *   LayerNorm), `.attention.self` (the context before the output dense), `.intermediate` [B, T, I] (after the
+   *   activation), `.output`;
+   * - MPNet: `encoder.layer.i`, `.attention` (after its LayerNorm), `.attention.attn` (after `o`), `.intermediate`,
+   *   `.output`;
+   * - DistilBERT: `transformer.layer.i`, `.attention` (after `out_lin`), `.sa_layer_norm`, `.ffn` (after `lin2`),
+   *   `.output_layer_norm`.
    */
   taps?: string[];
 }
@@ -48,12 +54,38 @@ export interface EncoderOutput {
   intermediates?: Record<string, tf.Tensor>;
 }
 
+/**
+ * An encoder's shape under transformers' standard attribute names, whatever its config.json calls them
+ * (transformers' `attribute_map`: DistilBERT's `dim` is `hidden_size`, `n_layers` is `num_hidden_layers`, ...).
+ * This is what the shared encoder code reads.
+ */
+export interface EncoderShape {
+  readonly vocab_size: number;
+  readonly hidden_size: number;
+  readonly num_hidden_layers: number;
+  readonly num_attention_heads: number;
+  /** The feed-forward width. */
+  readonly intermediate_size: number;
+  /** Rows of the position table (the usable length can be shorter: see {@link EncoderModel.maxPositionEmbeddings}). */
+  readonly max_position_embeddings: number;
+  /** Default "gelu" (exact erf). */
+  readonly hidden_act: string;
+  /** Default 2; 0 for models without token types (DistilBERT, MPNet). */
+  readonly type_vocab_size: number;
+  /** Default 1e-12. */
+  readonly layer_norm_eps: number;
+  /** Default 0 (BERT, DistilBERT) or 1 (RoBERTa, XLM-R, MPNet). */
+  readonly pad_token_id: number;
+}
+
 /** The fields every architecture's config exposes in normalized form (from its own config.json keys). */
 export interface BaseConfig {
   /** config.json `model_type`, e.g. `bert`, `roberta`, `xlm-roberta`, `distilbert`, `mpnet`. */
   readonly model_type: string;
   /** The raw config.json object, for keys a caller needs beyond the typed ones (id2label, ...). */
   readonly raw: Readonly<Record<string, unknown>>;
+  /** The shape under the standard names (the architecture's own keys mapped as transformers' `attribute_map` does). */
+  readonly shape: EncoderShape;
 }
 
 /** Keys read and keys left over when a model was built from a checkpoint. */
@@ -84,7 +116,7 @@ export interface EncoderModel {
   readonly usesTokenTypes: boolean;
   /** What loading read and left over. */
   readonly loadReport: LoadReport;
-  /** Every valid tap name for {@link ForwardOptions.taps}. */
+  /** Every valid tap name for {@link ForwardOptions.taps}: the module tree's paths, each module before its children. */
   tapNames(): string[];
   /** Run the encoder. Synchronous; the caller owns the returned tensors. */
   forward(inputs: EncoderInputs, opts?: ForwardOptions): EncoderOutput;

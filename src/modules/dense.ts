@@ -6,44 +6,64 @@
  * Reference (v3.4.1): https://github.com/UKPLab/sentence-transformers/blob/7d52a069e0b37d976b3ed3f674a6180436c27574/sentence_transformers/models/Dense.py
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { WeightMap, type LinearParams } from '../weights/weight_map.js';
-import type { TensorSource } from '../weights/safetensors.js';
+import { Linear } from '../layers/linear.js';
+import { ConfigReader } from '../models/config.js';
+import { joinPath, makeDir, readJSONFile, writeFileBytes, writeJSONFile } from '../platform/fs.js';
+import { loadCheckpointDir, serializeSafetensors, WeightMap, type TensorSource } from '../weights/index.js';
 import { activationFromName, type ActivationFn } from './activations.js';
-import type { Features, SentenceModule } from './types.js';
+import type { Features, RequiredFile, SentenceModule } from './types.js';
 
-/** A Dense module's config.json, in Python's keys. */
+/** A Dense module's config.json, in Python's keys (`config_keys`). */
 export interface DenseConfigJSON {
   in_features: number;
   out_features: number;
+  /** Default true. */
   bias?: boolean;
+  /** A torch class path; default `torch.nn.modules.activation.Tanh` (null: Tanh too, as Python's default). */
   activation_function?: string | null;
 }
 
-function positiveInt(v: unknown, key: string, source: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new TypeError(`${source}: ${key} must be a positive integer, got ${JSON.stringify(v)}`);
-  return v;
-}
-
+/**
+ * A linear layer plus activation on `sentence_embedding` (e.g. 768 -> 256 with Tanh). Folder: `config.json` and
+ * `model.safetensors` (`linear.weight` [out, in], `linear.bias` [out]).
+ *
+ * @example
+ * ```ts
+ * const dense = await Dense.load('my-model/2_Dense');
+ * dense.getSentenceEmbeddingDimension(); // out_features
+ * await dense.save('copy/2_Dense');      // config.json + model.safetensors, in PyTorch's layout
+ * ```
+ */
 export class Dense implements SentenceModule {
-  readonly typeName = 'sentence_transformers.models.Dense';
+  /** The 3.x modules.json type. */
+  static readonly typeName = 'sentence_transformers.models.Dense';
+  static readonly requiredFiles: readonly RequiredFile[] = [
+    { name: 'config.json' },
+    { name: 'model.safetensors', alternatives: ['model.safetensors.index.json'] },
+  ];
+  /** Python's `config_keys`. */
+  static readonly configKeys = ['in_features', 'out_features', 'bias', 'activation_function'] as const;
+
+  readonly typeName = Dense.typeName;
   readonly inFeatures: number;
   readonly outFeatures: number;
   readonly bias: boolean;
   /** The activation's Python class path. */
   readonly activationName: string;
   private readonly activation: ActivationFn;
-  private readonly params: LinearParams;
+  private readonly linear: Linear;
   private readonly weights: WeightMap;
 
   private constructor(config: DenseConfigJSON, weights: WeightMap, source: string) {
-    this.inFeatures = positiveInt(config.in_features, 'in_features', source);
-    this.outFeatures = positiveInt(config.out_features, 'out_features', source);
-    this.bias = config.bias ?? true;
-    const act = activationFromName(config.activation_function ?? 'torch.nn.modules.activation.Tanh', `${source}: activation_function`);
+    const r = new ConfigReader(config as unknown as Record<string, unknown>, source);
+    this.inFeatures = r.positiveInt('in_features');
+    this.outFeatures = r.positiveInt('out_features');
+    this.bias = r.bool('bias', true);
+    const act = activationFromName(r.string('activation_function', 'torch.nn.modules.activation.Tanh'), `${source}: activation_function`);
     this.activationName = act.name;
     this.activation = act.fn;
     this.weights = weights;
-    this.params = weights.linear('linear', this.inFeatures, this.outFeatures, this.bias);
+    this.linear = Linear.load(weights, 'linear', this.inFeatures, this.outFeatures, this.bias);
   }
 
   /** Build from a config object and the module's tensors (`linear.weight`, `linear.bias`). */
@@ -51,15 +71,30 @@ export class Dense implements SentenceModule {
     return new Dense(config, WeightMap.from(source), where);
   }
 
+  /** Load the module saved in `dir` (`config.json` + weights). */
+  static async load(dir: string): Promise<Dense> {
+    const p = await joinPath(dir, 'config.json');
+    const cfg = await readJSONFile<DenseConfigJSON>(p);
+    return Dense.fromConfig(cfg, await loadCheckpointDir(dir), p);
+  }
+
+  /** Python `get_config_dict()`. */
+  getConfigDict(): Required<DenseConfigJSON> {
+    return { in_features: this.inFeatures, out_features: this.outFeatures, bias: this.bias, activation_function: this.activationName };
+  }
+
+  /** Write `config.json` and `model.safetensors` (`linear.weight` [out, in], `linear.bias`, the current values). */
+  async save(dir: string): Promise<void> {
+    await makeDir(dir);
+    await writeJSONFile(await joinPath(dir, 'config.json'), this.getConfigDict());
+    await writeFileBytes(await joinPath(dir, 'model.safetensors'), serializeSafetensors(await this.weights.stateDict()));
+  }
+
   forward(features: Features): Features {
     const x = features.sentenceEmbedding;
     if (!x) throw new Error('Dense: features has no sentence_embedding (a Pooling module must come first)');
     if (x.shape[1] !== this.inFeatures) throw new Error(`Dense: expected sentence embeddings of size in_features=${this.inFeatures}, got ${x.shape[1]}`);
-    const y = tf.tidy(() => {
-      let h: tf.Tensor2D = tf.matMul(x, this.params.weight);
-      if (this.params.bias) h = tf.add(h, this.params.bias);
-      return this.activation(h) as tf.Tensor2D;
-    });
+    const y = tf.tidy(() => this.activation(this.linear.apply(x)) as tf.Tensor2D);
     return { ...features, sentenceEmbedding: y };
   }
 

@@ -1,20 +1,18 @@
 /**
- * Loading a sentence-transformers model directory: `modules.json` drives the pipeline of modules
- * (Transformer, Pooling, Dense, Normalize), and `config_sentence_transformers.json` holds the prompts and the
- * similarity function. A directory without `modules.json` is a plain transformers checkpoint: Transformer +
- * mean Pooling, as Python's `_load_auto_model`.
+ * Loading and saving a sentence-transformers model directory: `modules.json` lists the modules, each loaded by
+ * its class (`Transformer`, `Pooling`, `Dense`, `Normalize`) from its folder, looked up by the modules.json
+ * `type`; `config_sentence_transformers.json` holds the prompts and the similarity function. A directory without
+ * `modules.json` is a plain transformers checkpoint: Transformer + mean Pooling, as Python's `_load_auto_model`.
  *
  * Reference (v3.4.1): https://github.com/UKPLab/sentence-transformers/blob/7d52a069e0b37d976b3ed3f674a6180436c27574/sentence_transformers/SentenceTransformer.py
- * (`_load_sbert_model`, `_load_auto_model`, `_load_module_class_from_ref`).
+ * (`save`, `_load_sbert_model`, `_load_auto_model`, `_load_module_class_from_ref`).
  */
-import { joinPath, pathExists, readJSONFile } from '../platform/fs.js';
-import { loadCheckpointDir } from '../weights/load.js';
-import { parsePoolingConfig, poolingConfigFromMode } from '../pooling/pooling.js';
-import { Dense, type DenseConfigJSON } from './dense.js';
+import { joinPath, makeDir, pathExists, readJSONFile, writeJSONFile } from '../platform/fs.js';
+import { Dense } from './dense.js';
 import { Normalize } from './normalize.js';
 import { Pooling } from './pooling.js';
-import type { Transformer } from './transformer.js';
-import type { SentenceModule } from './types.js';
+import { Transformer } from './transformer.js';
+import { moduleClassName, type SentenceModule, type SentenceModuleClass } from './types.js';
 
 /** One entry of modules.json. */
 export interface ModuleEntryJSON {
@@ -24,32 +22,48 @@ export interface ModuleEntryJSON {
   type: string;
 }
 
+/**
+ * The registry: modules.json `type` -> module class. Both the 3.x names (`sentence_transformers.models.Pooling`)
+ * and the 6.x ones (`sentence_transformers.sentence_transformer.modules.pooling.Pooling`, ...) are keys.
+ * A new module is one class with a static `load` plus its lines here.
+ */
+export const MODULE_TYPES: Readonly<Record<string, SentenceModuleClass>> = {
+  'sentence_transformers.models.Transformer': Transformer,
+  'sentence_transformers.models.Pooling': Pooling,
+  'sentence_transformers.models.Dense': Dense,
+  'sentence_transformers.models.Normalize': Normalize,
+  // sentence-transformers 6.x
+  'sentence_transformers.base.modules.transformer.Transformer': Transformer,
+  'sentence_transformers.sentence_transformer.modules.pooling.Pooling': Pooling,
+  'sentence_transformers.base.modules.dense.Dense': Dense,
+  'sentence_transformers.base.modules.normalize.Normalize': Normalize,
+};
+
+/** The module classes, once each, in registry order. */
+const CLASSES: readonly SentenceModuleClass[] = [...new Set(Object.values(MODULE_TYPES))];
+
 /** The module kinds this port implements, by their short class name. */
 export const SUPPORTED_MODULE_TYPES = ['Transformer', 'Pooling', 'Dense', 'Normalize'] as const;
 export type ModuleKind = (typeof SUPPORTED_MODULE_TYPES)[number];
 
-/** Loads the Transformer module of a directory (model + tokenizer); plugged in by the API layer. */
-export type TransformerLoader = (dir: string, opts: { maxSeqLength?: number | null; doLowerCase?: boolean }) => Promise<Transformer>;
-
 /**
- * The kind of a modules.json `type`: `sentence_transformers.models.Pooling`, `sentence_transformers.models.Pooling.Pooling`
- * or `Pooling`. An unknown type is an error that names it and lists those supported.
+ * The class of a modules.json `type`: a key of {@link MODULE_TYPES}, the same with the class repeated
+ * (`sentence_transformers.models.Pooling.Pooling`), or a bare 3.x class name (`Pooling`). An unknown type is an
+ * error that names it and lists those supported.
  */
-export function moduleKind(type: string): ModuleKind {
+export function moduleClass(type: string): SentenceModuleClass {
+  let key = type;
   const parts = type.split('.');
-  let cls = parts[parts.length - 1];
-  if (parts.length >= 2 && parts[parts.length - 2] === cls) cls = parts[parts.length - 2];
-  const isST = parts.length === 1 || parts[0] === 'sentence_transformers';
-  if (isST && (SUPPORTED_MODULE_TYPES as readonly string[]).includes(cls)) return cls as ModuleKind;
-  throw new Error(
-    `modules.json: unsupported module type '${type}'; supported: ${SUPPORTED_MODULE_TYPES.map((t) => `sentence_transformers.models.${t}`).join(', ')}`,
-  );
+  if (parts.length === 1) key = `sentence_transformers.models.${type}`;
+  else if (parts.length >= 3 && parts[parts.length - 1] === parts[parts.length - 2]) key = parts.slice(0, -1).join('.');
+  const cls = Object.prototype.hasOwnProperty.call(MODULE_TYPES, key) ? MODULE_TYPES[key] : undefined;
+  if (!cls) throw new Error(`modules.json: unsupported module type '${type}'; supported: ${CLASSES.map((c) => c.typeName).join(', ')}`);
+  return cls;
 }
 
-/** sentence_bert_config.json (Transformer settings). */
-export interface SentenceBertConfig {
-  max_seq_length?: number | null;
-  do_lower_case?: boolean;
+/** The kind (short class name) of a modules.json `type`; see {@link moduleClass}. */
+export function moduleKind(type: string): ModuleKind {
+  return moduleClassName(moduleClass(type).typeName) as ModuleKind;
 }
 
 /** config_sentence_transformers.json. */
@@ -73,43 +87,26 @@ async function optionalJSON<T>(path: string): Promise<T | undefined> {
   return (await pathExists(path)) ? readJSONFile<T>(path) : undefined;
 }
 
-/** Files each module kind needs, relative to its folder (a weights entry accepts any of the alternatives). */
-async function missingFiles(dir: string, entries: ModuleEntryJSON[]): Promise<{ missing: string[]; expected: string[] }> {
+/** Files the modules need, relative to `dir`, as each class lists them: what is missing and what was expected. */
+async function missingFiles(dir: string, entries: readonly { folder: string; cls: SentenceModuleClass }[]): Promise<{ missing: string[]; expected: string[] }> {
   const missing: string[] = [];
   const expected: string[] = [];
-  const need = async (rel: string) => {
-    expected.push(rel);
-    if (!(await pathExists(await joinPath(dir, rel)))) missing.push(rel);
-  };
-  const needWeights = async (folder: string) => {
-    const single = folder ? `${folder}/model.safetensors` : 'model.safetensors';
-    const index = folder ? `${folder}/model.safetensors.index.json` : 'model.safetensors.index.json';
-    expected.push(`${single} (or ${index})`);
-    if (!(await pathExists(await joinPath(dir, single))) && !(await pathExists(await joinPath(dir, index)))) {
-      missing.push(`${single} (or ${index})`);
-    }
-  };
-  for (const e of entries) {
-    const kind = moduleKind(e.type);
-    const folder = e.path.replace(/\/+$/, '');
+  const exists = async (rel: string) => pathExists(await joinPath(dir, rel));
+  for (const { folder, cls } of entries) {
     const rel = (f: string) => (folder ? `${folder}/${f}` : f);
-    if (kind === 'Transformer') {
-      await need(rel('config.json'));
-      await needWeights(folder);
-      const tk = rel('tokenizer.json');
-      expected.push(tk);
-      if (!(await pathExists(await joinPath(dir, tk)))) missing.push(`${tk} (the fast-tokenizer file; vocab.txt/merges.txt alone are not read)`);
-    } else if (kind === 'Pooling') {
-      await need(rel('config.json'));
-    } else if (kind === 'Dense') {
-      await need(rel('config.json'));
-      await needWeights(folder);
+    for (const file of cls.requiredFiles) {
+      const alts = file.alternatives ?? [];
+      const label = alts.length ? `${rel(file.name)} (or ${alts.map(rel).join(', or ')})` : rel(file.name);
+      expected.push(label);
+      let found = await exists(rel(file.name));
+      for (const a of alts) found ||= await exists(rel(a));
+      if (!found) missing.push(file.note ? `${label} (${file.note})` : label);
     }
   }
   return { missing, expected };
 }
 
-/** Load and validate modules.json (or the plain-checkpoint default). */
+/** Load and validate modules.json (undefined when the directory has none). */
 export async function readModulesJson(dir: string): Promise<ModuleEntryJSON[] | undefined> {
   const path = await joinPath(dir, 'modules.json');
   const json = await optionalJSON<unknown>(path);
@@ -120,24 +117,21 @@ export async function readModulesJson(dir: string): Promise<ModuleEntryJSON[] | 
       throw new TypeError(`${path}: entry ${i} must be an object with a string "type", got ${JSON.stringify(e)}`);
     }
     const entry = e as ModuleEntryJSON;
-    moduleKind(entry.type);
+    moduleClass(entry.type);
     return { ...entry, path: typeof entry.path === 'string' ? entry.path : '' };
   });
 }
 
 /**
- * Load every module of a sentence-transformers directory. Missing files are reported all at once, naming what
- * is missing and what was expected.
+ * Load every module of a sentence-transformers directory, each by its class's static `load`. Missing files are
+ * reported all at once, naming what is missing and what was expected.
  */
-export async function loadPipeline(dir: string, loadTransformer: TransformerLoader): Promise<LoadedPipeline> {
+export async function loadPipeline(dir: string): Promise<LoadedPipeline> {
   if (!(await pathExists(dir))) throw new Error(`model directory not found: ${dir}`);
   const entries = await readModulesJson(dir);
   const fromModulesJson = entries !== undefined;
-  const list: ModuleEntryJSON[] = entries ?? [
-    { idx: 0, name: '0', path: '', type: 'sentence_transformers.models.Transformer' },
-    { idx: 1, name: '1', path: '', type: 'sentence_transformers.models.Pooling' },
-  ];
-  const { missing, expected } = await missingFiles(dir, list.filter((e) => entries !== undefined || moduleKind(e.type) === 'Transformer'));
+  const list = (entries ?? [{ path: '', type: Transformer.typeName }]).map((e) => ({ folder: e.path.replace(/\/+$/, ''), cls: moduleClass(e.type) }));
+  const { missing, expected } = await missingFiles(dir, list);
   if (missing.length > 0) {
     throw new Error(
       `${dir} is not a complete sentence-transformers model: missing ${missing.join(', ')}` +
@@ -147,47 +141,45 @@ export async function loadPipeline(dir: string, loadTransformer: TransformerLoad
   const config = (await optionalJSON<SentenceTransformerConfig>(await joinPath(dir, 'config_sentence_transformers.json'))) ?? {};
 
   const modules: SentenceModule[] = [];
-  let transformer: Transformer | undefined;
-  try {
-    for (const e of list) {
-      const kind = moduleKind(e.type);
-      const folder = e.path ? await joinPath(dir, e.path) : dir;
-      switch (kind) {
-        case 'Transformer': {
-          if (transformer) throw new Error(`${dir}/modules.json: more than one Transformer module is not supported`);
-          const sbert = (await optionalJSON<SentenceBertConfig>(await joinPath(folder, 'sentence_bert_config.json'))) ?? {};
-          transformer = await loadTransformer(folder, { maxSeqLength: sbert.max_seq_length ?? null, doLowerCase: sbert.do_lower_case ?? false });
-          modules.push(transformer);
-          break;
-        }
-        case 'Pooling': {
-          if (!fromModulesJson) {
-            if (!transformer) throw new Error('Pooling needs a Transformer before it');
-            modules.push(new Pooling(poolingConfigFromMode(transformer.getWordEmbeddingDimension(), 'mean')));
-            break;
-          }
-          const p = await joinPath(folder, 'config.json');
-          modules.push(new Pooling(parsePoolingConfig(await readJSONFile(p), p)));
-          break;
-        }
-        case 'Dense': {
-          const p = await joinPath(folder, 'config.json');
-          const cfg = await readJSONFile<DenseConfigJSON>(p);
-          modules.push(Dense.fromConfig(cfg, await loadCheckpointDir(folder), p));
-          break;
-        }
-        case 'Normalize':
-          modules.push(new Normalize());
-          break;
-      }
-    }
-  } catch (e) {
+  const dispose = () => {
     for (const m of modules) m.dispose();
+  };
+  try {
+    for (const { folder, cls } of list) {
+      if (cls === Transformer && modules.some((m) => m instanceof Transformer)) {
+        throw new Error(`${dir}/modules.json: more than one Transformer module is not supported`);
+      }
+      modules.push(await cls.load(folder ? await joinPath(dir, folder) : dir));
+    }
+    if (!fromModulesJson) modules.push(Pooling.fromMode((modules[0] as Transformer).getWordEmbeddingDimension(), 'mean'));
+  } catch (e) {
+    dispose();
     throw e;
   }
-  if (!transformer || modules[0] !== transformer) {
-    for (const m of modules) m.dispose();
-    throw new Error(`${dir}/modules.json: the first module must be a sentence_transformers.models.Transformer`);
+  const transformer = modules[0];
+  if (!(transformer instanceof Transformer)) {
+    dispose();
+    throw new Error(`${dir}/modules.json: the first module must be a ${Transformer.typeName}`);
   }
   return { modules, transformer, config, fromModulesJson };
+}
+
+/**
+ * Save modules as Python's `SentenceTransformer.save`: the first module (a Transformer) in `dir` itself, every
+ * other one in `<idx>_<ClassName>/`, then `modules.json` and `config_sentence_transformers.json`.
+ */
+export async function savePipeline(dir: string, modules: readonly SentenceModule[], config: SentenceTransformerConfig): Promise<void> {
+  if (typeof dir !== 'string' || dir === '') throw new TypeError(`dir (path) must be a non-empty string, got ${JSON.stringify(dir)}`);
+  const unsaveable = modules.filter((m) => typeof m.save !== 'function').map((m) => m.typeName);
+  if (unsaveable.length) throw new Error(`save: module(s) ${unsaveable.join(', ')} cannot save themselves (no save method)`);
+  await makeDir(dir);
+  const entries: ModuleEntryJSON[] = [];
+  for (let idx = 0; idx < modules.length; idx++) {
+    const m = modules[idx];
+    const path = idx === 0 && m.typeName === Transformer.typeName ? '' : `${idx}_${moduleClassName(m.typeName)}`;
+    await m.save!(path ? await joinPath(dir, path) : dir);
+    entries.push({ idx, name: String(idx), path, type: m.typeName });
+  }
+  await writeJSONFile(await joinPath(dir, 'modules.json'), entries);
+  await writeJSONFile(await joinPath(dir, 'config_sentence_transformers.json'), config);
 }

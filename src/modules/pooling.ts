@@ -1,15 +1,106 @@
 /**
- * The Pooling module of a pipeline: wraps the pure pooling functions of `src/pooling/`.
+ * The Pooling module of a pipeline: wraps the pure pooling functions of `src/pooling/`, and reads and writes
+ * its folder's `config.json` (Python's `config_keys`).
  *
  * Reference (v3.4.1): https://github.com/UKPLab/sentence-transformers/blob/7d52a069e0b37d976b3ed3f674a6180436c27574/sentence_transformers/models/Pooling.py
  */
-import { pool, poolingModeString, poolingOutputDimension, type PoolingConfig } from '../pooling/pooling.js';
-import type { Features, SentenceModule } from './types.js';
+import { ConfigReader } from '../models/config.js';
+import { joinPath, readJSONFile, writeJSONFile } from '../platform/fs.js';
+import {
+  enabledPoolingModes,
+  pool,
+  poolingConfigFromMode,
+  poolingModeString,
+  poolingOutputDimension,
+  type PoolingConfig,
+} from '../pooling/pooling.js';
+import type { Features, RequiredFile, SentenceModule } from './types.js';
 
+/** config.json keys (Python's `config_keys`, in the order `get_config_dict` writes them) and their config fields. */
+const CONFIG_KEYS: ReadonlyArray<readonly [string, keyof PoolingConfig]> = [
+  ['word_embedding_dimension', 'wordEmbeddingDimension'],
+  ['pooling_mode_cls_token', 'cls'],
+  ['pooling_mode_mean_tokens', 'mean'],
+  ['pooling_mode_max_tokens', 'max'],
+  ['pooling_mode_mean_sqrt_len_tokens', 'meanSqrtLenTokens'],
+  ['pooling_mode_weightedmean_tokens', 'weightedmean'],
+  ['pooling_mode_lasttoken', 'lasttoken'],
+  ['include_prompt', 'includePrompt'],
+];
+const FLAG_KEYS = CONFIG_KEYS.filter(([k]) => k.startsWith('pooling_mode')).map(([k]) => k);
+
+/**
+ * Parse a `1_Pooling/config.json` object. Missing flags default to false and `include_prompt` to true,
+ * as in Python; a `pooling_mode` string overrides the flags; unknown keys are an error naming them.
+ */
+export function parsePoolingConfig(json: unknown, source = 'pooling config'): PoolingConfig {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
+    throw new TypeError(`${source}: expected a JSON object, got ${Array.isArray(json) ? 'an array' : typeof json}`);
+  }
+  const r = new ConfigReader(json as Record<string, unknown>, source);
+  const known = new Set(['pooling_mode', ...CONFIG_KEYS.map(([k]) => k)]);
+  for (const k of Object.keys(r.raw)) {
+    if (!known.has(k)) throw new Error(`${source}: unknown key '${k}' (expected ${CONFIG_KEYS.map(([key]) => key).join(', ')}, pooling_mode)`);
+  }
+  const dim = r.positiveInt('word_embedding_dimension');
+  const cfg = poolingConfigFromMode(dim, 'mean', true);
+  for (const [k, field] of CONFIG_KEYS.slice(1)) (cfg as unknown as Record<string, boolean>)[field] = r.bool(k, field === 'includePrompt');
+  // Python: a pooling_mode argument overrides every pooling_mode_* flag
+  const mode = r.raw.pooling_mode;
+  if (mode !== null && mode !== undefined) return poolingConfigFromMode(dim, r.string('pooling_mode', ''), cfg.includePrompt);
+  if (enabledPoolingModes(cfg).length === 0) throw new Error(`${source}: no pooling mode enabled (set one of ${FLAG_KEYS.join(', ')})`);
+  return cfg;
+}
+
+/** Serialize back to Python's config.json keys, in the order Python writes them. */
+export function poolingConfigToJSON(cfg: PoolingConfig): Record<string, number | boolean> {
+  const out: Record<string, number | boolean> = {};
+  for (const [k, field] of CONFIG_KEYS) out[k] = cfg[field];
+  return out;
+}
+
+/**
+ * Pools token embeddings into one sentence embedding (`sentence_embedding`), with one or several modes
+ * concatenated (cls, max, mean, mean_sqrt_len_tokens, weightedmean, lasttoken). Folder: `config.json`.
+ *
+ * @example
+ * ```ts
+ * const pooling = Pooling.fromMode(384, 'mean');           // Python: Pooling(384, pooling_mode="mean")
+ * pooling.getSentenceEmbeddingDimension();                  // 384
+ * const saved = await Pooling.load('my-model/1_Pooling');  // reads config.json
+ * ```
+ */
 export class Pooling implements SentenceModule {
-  readonly typeName = 'sentence_transformers.models.Pooling';
+  /** The 3.x modules.json type. */
+  static readonly typeName = 'sentence_transformers.models.Pooling';
+  static readonly requiredFiles: readonly RequiredFile[] = [{ name: 'config.json' }];
+  /** Python's `config_keys`. */
+  static readonly configKeys: readonly string[] = CONFIG_KEYS.map(([k]) => k);
+
+  readonly typeName = Pooling.typeName;
 
   constructor(readonly config: PoolingConfig) {}
+
+  /** Python `Pooling(word_embedding_dimension, pooling_mode)`: a mode, or several joined by '+'. */
+  static fromMode(wordEmbeddingDimension: number, mode: string, includePrompt = true): Pooling {
+    return new Pooling(poolingConfigFromMode(wordEmbeddingDimension, mode, includePrompt));
+  }
+
+  /** Load the module saved in `dir` (its `config.json`). */
+  static async load(dir: string): Promise<Pooling> {
+    const p = await joinPath(dir, 'config.json');
+    return new Pooling(parsePoolingConfig(await readJSONFile(p), p));
+  }
+
+  /** Python `get_config_dict()`. */
+  getConfigDict(): Record<string, number | boolean> {
+    return poolingConfigToJSON(this.config);
+  }
+
+  /** Write `config.json` into `dir`. */
+  async save(dir: string): Promise<void> {
+    await writeJSONFile(await joinPath(dir, 'config.json'), this.getConfigDict());
+  }
 
   /** Python `get_pooling_mode_str()`, e.g. `cls+max+mean`. */
   get poolingMode(): string {

@@ -1,53 +1,91 @@
 /**
  * Adapts `src/tokenizers`' Tokenizer to the pipeline's {@link PipelineTokenizer}: per-call `longest_first`
  * truncation at the pipeline's max length, no padding (the pipeline pads), and the facts Python's
- * `PreTrainedTokenizer` reads from `tokenizer_config.json` (`pad_token`, `model_max_length`, `model_input_names`).
+ * `PreTrainedTokenizer` reads from `tokenizer_config.json` (`pad_token`, `model_max_length`, `model_input_names`),
+ * as `tokenizers/pretrained.ts` {@link readTokenizerConfig} interprets them (the one place that does).
  *
  * Reference: transformers v4.41.2 tokenization_utils_base.py
  * https://github.com/huggingface/transformers/blob/ab0f050b42d903f34d6eb97f3f8c0c07f0517ad2/src/transformers/tokenization_utils_base.py
  */
-import type { Tokenizer } from '../tokenizers/tokenizer.js';
+import { joinPath, pathExists, readFileText, readJSONFile } from '../platform/fs.js';
+import { readTokenizerConfig, returnsTokenTypeIds, type TokenizerConfigInfo } from '../tokenizers/pretrained.js';
+import { Tokenizer } from '../tokenizers/tokenizer.js';
+import type { JSONObject } from '../tokenizers/config.js';
 import type { EncodedInput, PipelineTokenizer } from './tokenized_batch.js';
 
-/** transformers' VERY_LARGE_INTEGER: `model_max_length` when none is configured. */
-const VERY_LARGE = 1e29;
-
-/** Tokenizer classes whose `model_input_names` leave out `token_type_ids` (their models get zeros). */
-const NO_TOKEN_TYPE_CLASSES = /^(Roberta|XLMRoberta|Camembert|MPNet|DistilBert|Bart|Longformer)Tokenizer(Fast)?$/;
-const NO_TOKEN_TYPE_MODELS = new Set(['roberta', 'xlm-roberta', 'camembert', 'mpnet', 'distilbert', 'longformer']);
-
-function tokenContent(v: unknown): string | undefined {
-  if (typeof v === 'string') return v;
-  if (v && typeof v === 'object' && typeof (v as { content?: unknown }).content === 'string') return (v as { content: string }).content;
-  return undefined;
-}
-
 export interface TokenizerAdapterOptions {
-  /** Parsed tokenizer_config.json (optional). */
+  /** Parsed tokenizer_config.json (optional; read with {@link readTokenizerConfig}). */
   tokenizerConfig?: Record<string, unknown>;
   /** config.json `model_type`, to decide whether token type ids are returned when tokenizer_config says nothing. */
   modelType?: string;
+  /** The tokenizer.json text the tokenizer was built from, kept so that `save` writes it back unchanged. */
+  tokenizerJson?: string;
 }
 
+/**
+ * The pipeline's view of a fast tokenizer (tokenizer.json) plus its tokenizer_config.json.
+ *
+ * @example
+ * ```ts
+ * const tk = await TokenizerAdapter.load('models/all-MiniLM-L6-v2', 'bert');
+ * tk.encodeInputs(['hello world'], 128); // [{ ids: [101, 7592, 2088, 102], typeIds: [0, 0, 0, 0] }]
+ * ```
+ */
 export class TokenizerAdapter implements PipelineTokenizer {
   readonly padTokenId: number;
   readonly modelMaxLength?: number;
   readonly returnsTokenTypeIds: boolean;
+  /** What tokenizer_config.json says (`raw` is the parsed file, written back by {@link save}). */
+  readonly config: TokenizerConfigInfo;
+  private readonly tokenizerJson?: string;
 
   constructor(
     readonly tokenizer: Tokenizer,
     opts: TokenizerAdapterOptions = {},
   ) {
-    const tc = opts.tokenizerConfig ?? {};
-    const padToken = tokenContent(tc.pad_token);
+    this.config = readTokenizerConfig((opts.tokenizerConfig ?? {}) as JSONObject);
+    const padToken = this.config.specialTokens.pad;
     const padFromConfig = padToken !== undefined ? tokenizer.tokenToId(padToken) : undefined;
     this.padTokenId = padFromConfig ?? tokenizer.padding?.padId ?? tokenizer.defaultPadding().padId;
-    const mml = tc.model_max_length;
-    this.modelMaxLength = typeof mml === 'number' && mml > 0 && mml < VERY_LARGE ? mml : undefined;
-    const names = tc.model_input_names;
-    if (Array.isArray(names)) this.returnsTokenTypeIds = names.includes('token_type_ids');
-    else if (typeof tc.tokenizer_class === 'string') this.returnsTokenTypeIds = !NO_TOKEN_TYPE_CLASSES.test(tc.tokenizer_class);
-    else this.returnsTokenTypeIds = !NO_TOKEN_TYPE_MODELS.has(opts.modelType ?? '');
+    this.modelMaxLength = this.config.modelMaxLength ?? undefined;
+    this.returnsTokenTypeIds = returnsTokenTypeIds(this.config, opts.modelType);
+    this.tokenizerJson = opts.tokenizerJson;
+  }
+
+  /**
+   * Read a model folder's tokenizer: `tokenizer.json` (required) with its `tokenizer_config.json` facts.
+   * `modelType` (config.json `model_type`) decides token type ids when tokenizer_config.json says nothing.
+   */
+  static async load(dir: string, modelType?: string): Promise<TokenizerAdapter> {
+    const tkPath = await joinPath(dir, 'tokenizer.json');
+    if (!(await pathExists(tkPath))) {
+      throw new Error(`${dir}: no tokenizer.json (sentence-tfjs reads the fast-tokenizer file; write it in Python with tokenizer.save_pretrained)`);
+    }
+    const tokenizerJson = await readFileText(tkPath);
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(tokenizerJson);
+    } catch (e) {
+      throw new SyntaxError(`invalid JSON in ${tkPath}: ${(e as Error).message}`);
+    }
+    const tokenizer = Tokenizer.fromJSON(parsed);
+    const cfgPath = await joinPath(dir, 'tokenizer_config.json');
+    const tokenizerConfig = (await pathExists(cfgPath)) ? await readJSONFile<Record<string, unknown>>(cfgPath) : {};
+    return new TokenizerAdapter(tokenizer, { tokenizerConfig, modelType, tokenizerJson });
+  }
+
+  /**
+   * The files `save_pretrained` writes that this adapter can reproduce: `tokenizer.json` (as read) and
+   * `tokenizer_config.json` (the parsed file), by file name.
+   */
+  savedFiles(): Record<string, string> {
+    if (this.tokenizerJson === undefined) {
+      throw new Error('TokenizerAdapter.save: this tokenizer was not loaded from a tokenizer.json file (use TokenizerAdapter.load), so it has none to write');
+    }
+    return {
+      'tokenizer.json': this.tokenizerJson,
+      'tokenizer_config.json': `${JSON.stringify(this.config.raw, null, 2)}\n`,
+    };
   }
 
   encodeInputs(inputs: readonly string[] | readonly (readonly [string, string])[], maxLength: number | null): EncodedInput[] {

@@ -8,23 +8,87 @@
  * when `do_lower_case`, then `tokenizer(texts, padding=True, truncation="longest_first", max_length=max_seq_length)`.
  * The truncation/padding settings stored in tokenizer.json are ignored, as Python ignores them.
  */
-import type { EncoderModel } from '../models/types.js';
+import { ConfigReader } from '../models/config.js';
+import { createModel, createSequenceClassifier } from '../models/index.js';
+import type { EncoderModel, SequenceClassificationModel } from '../models/types.js';
+import { joinPath, makeDir, pathExists, readJSONFile, writeFileBytes, writeJSONFile } from '../platform/fs.js';
+import { loadCheckpointDir, serializeSafetensors, WeightMap } from '../weights/index.js';
 import { pyStrip } from './text.js';
 import { batchToTensors, padBatch, type PipelineTokenizer, type TokenizedBatch } from './tokenized_batch.js';
-import type { Features, PipelineForwardOptions, SentenceModule } from './types.js';
+import { TokenizerAdapter } from './tokenizer_adapter.js';
+import type { Features, PipelineForwardOptions, RequiredFile, SentenceModule } from './types.js';
 
 export interface TransformerOptions {
   /** `max_seq_length` (sentence_bert_config.json); default min(max_position_embeddings, tokenizer model_max_length). */
   maxSeqLength?: number | null;
   /** `do_lower_case` (sentence_bert_config.json). */
   doLowerCase?: boolean;
+  /**
+   * The checkpoint the model was built from, for {@link Transformer.save} (set by {@link Transformer.load}; the
+   * model owns it and frees it on dispose).
+   */
+  weights?: WeightMap;
 }
 
+/** sentence_bert_config.json: the Transformer module's own settings. */
+export interface SentenceBertConfig {
+  max_seq_length?: number | null;
+  do_lower_case?: boolean;
+}
+
+/** A Hugging Face model folder opened for building: its parsed config.json and its checkpoint. */
+async function openModelDir(dir: string): Promise<{ config: Record<string, unknown>; weights: WeightMap }> {
+  const config = await readJSONFile<Record<string, unknown>>(await joinPath(dir, 'config.json'));
+  return { config, weights: WeightMap.from(await loadCheckpointDir(dir)) };
+}
+
+/** The encoder in `dir` (config.json + model.safetensors or a sharded checkpoint). The caller disposes it. */
+export async function loadTransformerFromDir(dir: string): Promise<EncoderModel> {
+  const { config, weights } = await openModelDir(dir);
+  return createModel(config, weights);
+}
+
+/** The `*ForSequenceClassification` model in `dir` (a cross-encoder). The caller disposes it. */
+export async function loadSequenceClassifierFromDir(dir: string): Promise<SequenceClassificationModel> {
+  const { config, weights } = await openModelDir(dir);
+  return createSequenceClassifier(config, weights);
+}
+
+/**
+ * The Transformer module: a Hugging Face encoder and its tokenizer. Its folder holds `config.json`, the weights
+ * (`model.safetensors`, or a sharded checkpoint), `tokenizer.json`, `tokenizer_config.json` and
+ * `sentence_bert_config.json` (`max_seq_length`, `do_lower_case`); in a saved model it is the root folder.
+ *
+ * @example
+ * ```ts
+ * import { Transformer, Pooling, Normalize, SentenceTransformer } from 'sentence-tfjs';
+ *
+ * const transformer = await Transformer.load('models/all-MiniLM-L6-v2'); // reads sentence_bert_config.json too
+ * transformer.maxSeqLength = 128;
+ * const model = SentenceTransformer.fromModules([
+ *   transformer,
+ *   Pooling.fromMode(transformer.getWordEmbeddingDimension(), 'mean'),
+ *   new Normalize(),
+ * ]);
+ * ```
+ */
 export class Transformer implements SentenceModule {
-  readonly typeName = 'sentence_transformers.models.Transformer';
+  /** The 3.x modules.json type. */
+  static readonly typeName = 'sentence_transformers.models.Transformer';
+  /** The files {@link Transformer.load} reads. */
+  static readonly requiredFiles: readonly RequiredFile[] = [
+    { name: 'config.json' },
+    { name: 'model.safetensors', alternatives: ['model.safetensors.index.json'] },
+    { name: 'tokenizer.json', note: 'the fast-tokenizer file; vocab.txt/merges.txt alone are not read' },
+  ];
+  /** Python's `config_keys`: the keys of sentence_bert_config.json. */
+  static readonly configKeys = ['max_seq_length', 'do_lower_case'] as const;
+
+  readonly typeName = Transformer.typeName;
   /** `do_lower_case`: texts are lower-cased before tokenization. */
   doLowerCase: boolean;
   private _maxSeqLength: number | null;
+  private readonly weights?: WeightMap;
 
   constructor(
     /** The encoder (HF `auto_model`). */
@@ -33,6 +97,7 @@ export class Transformer implements SentenceModule {
     readonly tokenizer: PipelineTokenizer,
     opts: TransformerOptions = {},
   ) {
+    this.weights = opts.weights;
     this.doLowerCase = opts.doLowerCase ?? false;
     let msl = opts.maxSeqLength ?? null;
     if (msl === null) {
@@ -46,6 +111,56 @@ export class Transformer implements SentenceModule {
       msl = model.maxPositionEmbeddings;
     }
     this.maxSeqLength = msl;
+  }
+
+  /**
+   * Load the module saved in `dir` (Python `Transformer.load`): `sentence_bert_config.json` (optional; `opts`
+   * override it), the encoder from `config.json` + weights, the tokenizer from `tokenizer.json` +
+   * `tokenizer_config.json`.
+   */
+  static async load(dir: string, opts: Omit<TransformerOptions, 'weights'> = {}): Promise<Transformer> {
+    const sbertPath = await joinPath(dir, 'sentence_bert_config.json');
+    const sbert = new ConfigReader((await pathExists(sbertPath)) ? await readJSONFile<Record<string, unknown>>(sbertPath) : {}, sbertPath);
+    const maxSeqLength = sbert.raw.max_seq_length === null || sbert.raw.max_seq_length === undefined ? null : sbert.positiveInt('max_seq_length');
+    const doLowerCase = sbert.bool('do_lower_case', false);
+    const { config, weights } = await openModelDir(dir);
+    const model = createModel(config, weights);
+    try {
+      const tokenizer = await TokenizerAdapter.load(dir, model.modelType);
+      return new Transformer(model, tokenizer, {
+        maxSeqLength: opts.maxSeqLength !== undefined ? opts.maxSeqLength : maxSeqLength,
+        doLowerCase: opts.doLowerCase ?? doLowerCase,
+        weights,
+      });
+    } catch (e) {
+      model.dispose();
+      throw e;
+    }
+  }
+
+  /** Python `get_config_dict()`: sentence_bert_config.json. */
+  getConfigDict(): SentenceBertConfig {
+    return { max_seq_length: this._maxSeqLength, do_lower_case: this.doLowerCase };
+  }
+
+  /**
+   * Write the module as Python's `Transformer.save` does: `config.json` and `model.safetensors` (every checkpoint
+   * key, in PyTorch's names and [out, in] layout, from the current tensors; `__metadata__` `{"format": "pt"}`),
+   * `tokenizer.json` and `tokenizer_config.json`, and `sentence_bert_config.json`. Needs a module built by
+   * {@link Transformer.load} (it keeps the checkpoint's key map and the tokenizer files).
+   */
+  async save(dir: string): Promise<void> {
+    if (!this.weights) throw new Error('Transformer.save: this module has no checkpoint to write (build it with Transformer.load)');
+    if (!(this.tokenizer instanceof TokenizerAdapter)) throw new Error('Transformer.save: the tokenizer is not a TokenizerAdapter loaded from tokenizer.json');
+    const tokenizerFiles = this.tokenizer.savedFiles();
+    await makeDir(dir);
+    const config: Record<string, unknown> = { ...this.model.config.raw };
+    // transformers' save_pretrained records the dtype it saves in; the weights are written as float32
+    if ('torch_dtype' in config) config.torch_dtype = 'float32';
+    await writeFileBytes(await joinPath(dir, 'config.json'), `${JSON.stringify(sortKeys(config), null, 2)}\n`);
+    await writeFileBytes(await joinPath(dir, 'model.safetensors'), serializeSafetensors(await this.weights.stateDict(), { format: 'pt' }));
+    for (const [name, text] of Object.entries(tokenizerFiles)) await writeFileBytes(await joinPath(dir, name), text);
+    await writeJSONFile(await joinPath(dir, 'sentence_bert_config.json'), this.getConfigDict());
   }
 
   /** `max_seq_length`: texts longer than this (in tokens, special tokens included) are truncated. */
@@ -121,4 +236,14 @@ export class Transformer implements SentenceModule {
   dispose(): void {
     this.model.dispose();
   }
+}
+
+/** A copy of a JSON value with every object's keys sorted (transformers writes config.json with `sort_keys=True`). */
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value === null || typeof value !== 'object') return value;
+  const obj = value as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(obj).sort()) out[k] = sortKeys(obj[k]);
+  return out;
 }

@@ -38,14 +38,43 @@ export interface PipelineForwardOptions {
   taps?: string[];
 }
 
-/** One module of the pipeline. */
+/**
+ * One module of the pipeline, as Python's `sentence_transformers.models.Module`: it runs on features, and it
+ * saves itself to a folder that the class's static `load` reads back (see {@link SentenceModuleClass}).
+ */
 export interface SentenceModule {
-  /** The Python class path of the module, e.g. `sentence_transformers.models.Pooling`. */
+  /** The Python class path of the module, e.g. `sentence_transformers.models.Pooling` (the modules.json `type`). */
   readonly typeName: string;
   /** Run the module on a batch (synchronous, inside the caller's `tf.tidy`). */
   forward(features: Features, opts?: PipelineForwardOptions): Features;
   /** The output size of this module's sentence embedding when it sets one (Python `get_sentence_embedding_dimension`). */
   getSentenceEmbeddingDimension?(): number | undefined;
+  /** The module's config in Python's keys (`get_config_dict()`), when it has one. */
+  getConfigDict?(): object;
+  /** Write the module's files into `dir` (created when missing), as Python's `save(output_path)`. */
+  save?(dir: string): Promise<void>;
   /** Free the module's tensors. */
   dispose(): void;
+}
+
+/** A file a module folder must hold; `alternatives` may stand in for it, `note` is added when it is missing. */
+export interface RequiredFile {
+  name: string;
+  alternatives?: readonly string[];
+  note?: string;
+}
+
+/** The static side of a module class: what the modules.json registry needs to load it. */
+export interface SentenceModuleClass {
+  /** The Python class path written to modules.json (3.x name). */
+  readonly typeName: string;
+  /** Files its folder must hold (checked for every module before any is loaded, and reported together). */
+  readonly requiredFiles: readonly RequiredFile[];
+  /** Load the module saved in `dir` (Python `Module.load(path)`). */
+  load(dir: string): Promise<SentenceModule>;
+}
+
+/** The class name of a module's Python type (`sentence_transformers.models.Dense` -> `Dense`), used for folder names. */
+export function moduleClassName(typeName: string): string {
+  return typeName.slice(typeName.lastIndexOf('.') + 1);
 }

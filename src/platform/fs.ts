@@ -65,6 +65,17 @@ export async function writeFileBytes(path: string, data: Uint8Array | string): P
   await fs.writeFile(path, data);
 }
 
+/** Create a folder and its parents (no error when it exists). */
+export async function makeDir(path: string): Promise<void> {
+  const fs = await nodeFs(`creating the folder ${path}`);
+  await fs.mkdir(path, { recursive: true });
+}
+
+/** Write a JSON file laid out as Python's `json.dump(obj, f, indent=2)` (creating parent folders). */
+export async function writeJSONFile(path: string, value: unknown): Promise<void> {
+  await writeFileBytes(path, JSON.stringify(value, null, 2));
+}
+
 /** Whether a path exists (file or directory). */
 export async function pathExists(path: string): Promise<boolean> {
   if (isUrl(path)) return urlExists(path);

@@ -12,7 +12,7 @@ import * as tf from '@tensorflow/tfjs-core';
 export const POOLING_MODES = ['cls', 'max', 'mean', 'mean_sqrt_len_tokens', 'weightedmean', 'lasttoken'] as const;
 export type PoolingMode = (typeof POOLING_MODES)[number];
 
-/** A Pooling configuration (Python: the `1_Pooling/config.json` keys, in camelCase). */
+/** A Pooling configuration (Python: the `1_Pooling/config.json` keys, in camelCase; read and written by modules/pooling.ts). */
 export interface PoolingConfig {
   /** `word_embedding_dimension`: the token embedding size H. */
   wordEmbeddingDimension: number;
@@ -31,17 +31,6 @@ export interface PoolingConfig {
   /** `include_prompt`: when false, the prompt's tokens are masked out before pooling. */
   includePrompt: boolean;
 }
-
-const CONFIG_KEYS: Record<string, keyof PoolingConfig> = {
-  word_embedding_dimension: 'wordEmbeddingDimension',
-  pooling_mode_cls_token: 'cls',
-  pooling_mode_max_tokens: 'max',
-  pooling_mode_mean_tokens: 'mean',
-  pooling_mode_mean_sqrt_len_tokens: 'meanSqrtLenTokens',
-  pooling_mode_weightedmean_tokens: 'weightedmean',
-  pooling_mode_lasttoken: 'lasttoken',
-  include_prompt: 'includePrompt',
-};
 
 const MODE_FLAG: Record<PoolingMode, keyof PoolingConfig> = {
   cls: 'cls',
@@ -76,43 +65,6 @@ export function poolingConfigFromMode(wordEmbeddingDimension: number, mode: stri
   return cfg;
 }
 
-/**
- * Parse a `1_Pooling/config.json` object. Missing flags default to false and `include_prompt` to true,
- * as in Python; unknown keys are an error naming them.
- */
-export function parsePoolingConfig(json: unknown, source = 'pooling config'): PoolingConfig {
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    throw new TypeError(`${source}: expected a JSON object, got ${Array.isArray(json) ? 'an array' : typeof json}`);
-  }
-  const obj = json as Record<string, unknown>;
-  const dim = obj.word_embedding_dimension;
-  if (typeof dim !== 'number' || !Number.isInteger(dim) || dim <= 0) {
-    throw new TypeError(`${source}: word_embedding_dimension must be a positive integer, got ${JSON.stringify(dim)}`);
-  }
-  const cfg = poolingConfigFromMode(dim, 'mean', true);
-  cfg.mean = false;
-  let modeString: string | undefined;
-  for (const [k, v] of Object.entries(obj)) {
-    if (k === 'word_embedding_dimension') continue;
-    if (k === 'pooling_mode') {
-      // Python: a pooling_mode argument overrides every pooling_mode_* flag
-      if (v === null || v === undefined) continue;
-      if (typeof v !== 'string') throw new TypeError(`${source}: pooling_mode must be a string, got ${JSON.stringify(v)}`);
-      modeString = v;
-      continue;
-    }
-    const field = CONFIG_KEYS[k];
-    if (!field) throw new Error(`${source}: unknown key '${k}' (expected ${Object.keys(CONFIG_KEYS).join(', ')}, pooling_mode)`);
-    if (typeof v !== 'boolean') throw new TypeError(`${source}: ${k} must be a boolean, got ${JSON.stringify(v)}`);
-    (cfg as unknown as Record<string, boolean>)[field] = v;
-  }
-  if (modeString !== undefined) return poolingConfigFromMode(dim, modeString, cfg.includePrompt);
-  if (!POOLING_MODES.some((m) => cfg[MODE_FLAG[m]])) {
-    throw new Error(`${source}: no pooling mode enabled (set one of ${Object.keys(CONFIG_KEYS).filter((k) => k.startsWith('pooling_mode')).join(', ')})`);
-  }
-  return cfg;
-}
-
 /** The enabled modes in concatenation order. */
 export function enabledPoolingModes(cfg: PoolingConfig): PoolingMode[] {
   return POOLING_MODES.filter((m) => cfg[MODE_FLAG[m]] === true);
@@ -126,13 +78,6 @@ export function poolingModeString(cfg: PoolingConfig): string {
 /** The sentence embedding size: H times the number of enabled modes. */
 export function poolingOutputDimension(cfg: PoolingConfig): number {
   return enabledPoolingModes(cfg).length * cfg.wordEmbeddingDimension;
-}
-
-/** Serialize back to Python's config.json keys. */
-export function poolingConfigToJSON(cfg: PoolingConfig): Record<string, number | boolean> {
-  const out: Record<string, number | boolean> = {};
-  for (const [k, field] of Object.entries(CONFIG_KEYS)) out[k] = cfg[field];
-  return out;
 }
 
 export interface PoolOptions {

@@ -18,9 +18,11 @@ import { Tokenizer } from './tokenizer.js';
 
 /** What tokenizer_config.json (+ special_tokens_map.json) says, as the pipeline needs it. */
 export interface TokenizerConfigInfo {
-  /** `model_max_length`; null when absent or "unlimited" (transformers' 1e30 sentinel). */
+  /** `model_max_length`; null when absent, not positive, or "unlimited" (transformers' 1e30 sentinel). */
   modelMaxLength: number | null;
   tokenizerClass: string | null;
+  /** `model_input_names` (e.g. `["input_ids", "attention_mask"]`), null when absent. */
+  modelInputNames: string[] | null;
   /** Special token strings by role (cls, sep, pad, unk, mask, bos, eos), when defined. */
   specialTokens: Partial<Record<'cls' | 'sep' | 'pad' | 'unk' | 'mask' | 'bos' | 'eos', string>>;
   doLowerCase: boolean | null;
@@ -37,6 +39,18 @@ export interface FromPretrainedOptions {
 
 const ROLES = ['cls', 'sep', 'pad', 'unk', 'mask', 'bos', 'eos'] as const;
 
+/**
+ * transformers writes `VERY_LARGE_INTEGER` (`int(1e30)`) as `model_max_length` when a tokenizer has no limit;
+ * values from 1e29 up count as "no limit".
+ */
+const UNLIMITED_FROM = 1e29;
+
+/** Tokenizer classes whose `model_input_names` leave out `token_type_ids` (their models get zeros). */
+const NO_TOKEN_TYPE_CLASSES = /^(Roberta|XLMRoberta|Camembert|MPNet|DistilBert|Bart|Longformer)Tokenizer(Fast)?$/;
+/** The same by config.json `model_type`, when tokenizer_config.json names no class. */
+const NO_TOKEN_TYPE_MODELS = new Set(['roberta', 'xlm-roberta', 'camembert', 'mpnet', 'distilbert', 'longformer']);
+
+/** The content of a token entry: a plain string, or an AddedToken object's `content`. */
 function tokenContent(v: unknown): string | undefined {
   if (typeof v === 'string') return v;
   if (v && typeof v === 'object' && typeof (v as JSONObject).content === 'string') return (v as JSONObject).content as string;
@@ -71,15 +85,28 @@ export function readTokenizerConfig(config: JSONObject, specialMap: JSONObject =
     if (v !== undefined) specialTokens[r] = v;
   }
   const mml = config.model_max_length;
+  const names = config.model_input_names;
   return {
-    modelMaxLength: typeof mml === 'number' && mml < 1e29 ? mml : null,
+    modelMaxLength: typeof mml === 'number' && mml > 0 && mml < UNLIMITED_FROM ? mml : null,
     tokenizerClass: typeof config.tokenizer_class === 'string' ? config.tokenizer_class : null,
+    modelInputNames: Array.isArray(names) ? names.filter((n): n is string => typeof n === 'string') : null,
     specialTokens,
     doLowerCase: typeof config.do_lower_case === 'boolean' ? config.do_lower_case : null,
     paddingSide: config.padding_side === 'left' ? 'left' : 'right',
     truncationSide: config.truncation_side === 'left' ? 'left' : 'right',
     raw: config,
   };
+}
+
+/**
+ * Whether Python's tokenizer returns `token_type_ids` (its `model_input_names`): as listed when
+ * tokenizer_config.json lists them, else by tokenizer class (RoBERTa, XLM-R, MPNet, DistilBERT, ... do not), else by
+ * config.json `model_type`.
+ */
+export function returnsTokenTypeIds(info: TokenizerConfigInfo, modelType?: string): boolean {
+  if (info.modelInputNames !== null) return info.modelInputNames.includes('token_type_ids');
+  if (info.tokenizerClass !== null) return !NO_TOKEN_TYPE_CLASSES.test(info.tokenizerClass);
+  return !NO_TOKEN_TYPE_MODELS.has(modelType ?? '');
 }
 
 const DEFAULT_SPECIALS: Record<string, TokenizerConfigInfo['specialTokens']> = {

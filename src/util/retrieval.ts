@@ -6,6 +6,7 @@
  *
  * Reference: https://github.com/UKPLab/sentence-transformers/blob/7d52a069e0b37d976b3ed3f674a6180436c27574/sentence_transformers/util.py
  */
+import { DEFAULT_BATCH_SIZE } from './defaults.js';
 import { checkSameDim, sliceRows, toMatrix, toRows, type EmbeddingsInput, type Matrix } from './matrix.js';
 import { PyHeap, sortedDescStable } from './pyheap.js';
 import {
@@ -226,7 +227,7 @@ export interface EncoderLike {
 }
 
 export interface ParaphraseMiningModelOptions extends ParaphraseMiningOptions {
-  /** Encoding batch size (default 32). */
+  /** Encoding batch size (default {@link DEFAULT_BATCH_SIZE}, 32). */
   batchSize?: number;
   /** Show a progress bar while encoding (default false). */
   showProgressBar?: boolean;
@@ -251,7 +252,7 @@ export async function paraphraseMining(
     throw new TypeError(`paraphraseMining: model must have an encode(sentences, options) method, got ${model === null ? 'null' : typeof model}`);
   }
   if (!Array.isArray(sentences)) throw new TypeError(`paraphraseMining: sentences must be an array of strings, got ${typeof sentences}`);
-  const { batchSize = 32, showProgressBar = false, truncateDim, promptName, prompt, ...mining } = options;
+  const { batchSize = DEFAULT_BATCH_SIZE, showProgressBar = false, truncateDim, promptName, prompt, ...mining } = options;
   const encodeOptions: { batchSize: number; showProgressBar: boolean; [key: string]: unknown } = { batchSize, showProgressBar };
   if (truncateDim !== undefined) encodeOptions.truncateDim = truncateDim;
   if (promptName !== undefined) encodeOptions.promptName = promptName;

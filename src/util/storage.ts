@@ -5,19 +5,31 @@
  *   `embeddings` [N, D] of dtype F32, or I8 / U8 for quantized embeddings; the sentences, when given, are a JSON
  *   array string under the `__metadata__` key "sentences", beside any string metadata. Python reads it with
  *   `safetensors.numpy.load_file(path)["embeddings"]` and `safe_open(path, "np").metadata()`.
- * - .npy (https://numpy.org/doc/stable/reference/generated/numpy.lib.format.html): written as format 1.0,
- *   C order, '<f4' / '|i1' / '|u1', header padded to 64 bytes; read: versions 1.0 / 2.0 / 3.0 with those dtypes
- *   (plus '<f8', converted to float32), C order only.
+ * - .npy: the [N, D] matrix through formats/npy.ts (written as format 1.0, '<f4' / '|i1' / '|u1'; a 1-D array
+ *   reads as one row).
+ *
+ * This is the one embeddings file writer: the CLI's `encode` writes through it too.
  */
-import { SafetensorsFile, serializeSafetensors, type StoredArray } from '../weights/safetensors.js';
+import { npyDtypeOf, parseNpyArray, serializeNpyArray, type NpyDtype } from '../formats/npy.js';
+import { SafetensorsFile, serializeSafetensors } from '../formats/safetensors.js';
 import { toMatrix, type EmbeddingsInput } from './matrix.js';
 import type { QuantizedMatrix } from './quantization.js';
 
-/** Element type of stored embeddings. */
-export type EmbeddingsDtype = 'F32' | 'I8' | 'U8';
+/** Element type of stored embeddings (the safetensors dtype name). */
+export type EmbeddingsDtype = NpyDtype;
 
-/** What can be stored: float embeddings, quantized rows, or a quantized matrix. */
-export type StorableEmbeddings = EmbeddingsInput | Int8Array[] | Uint8Array[] | QuantizedMatrix;
+/**
+ * A dense row-major matrix of float32, int8 or uint8 values: element (i, j) is `data[i * cols + j]`. A
+ * {@link QuantizedMatrix} is one; the dtype follows the array type.
+ */
+export interface DenseMatrix {
+  readonly rows: number;
+  readonly cols: number;
+  readonly data: Float32Array | Int8Array | Uint8Array;
+}
+
+/** What can be stored: float embeddings, quantized rows, or a dense (e.g. quantized) matrix. */
+export type StorableEmbeddings = EmbeddingsInput | Int8Array[] | Uint8Array[] | DenseMatrix | QuantizedMatrix;
 
 /** A dense row-major matrix of stored embeddings with its dtype. */
 export interface StoredEmbeddings {
@@ -45,8 +57,11 @@ export interface LoadedEmbeddings extends StoredEmbeddings {
 export const EMBEDDINGS_TENSOR = 'embeddings';
 export const SENTENCES_METADATA_KEY = 'sentences';
 
-function isQuantizedMatrix(x: unknown): x is QuantizedMatrix {
-  return typeof x === 'object' && x !== null && 'dtype' in x && 'precision' in x && 'data' in x;
+function isDenseMatrix(x: unknown): x is DenseMatrix {
+  if (typeof x !== 'object' || x === null || Array.isArray(x) || ArrayBuffer.isView(x)) return false;
+  const m = x as DenseMatrix;
+  return typeof m.rows === 'number' && typeof m.cols === 'number' &&
+    (m.data instanceof Float32Array || m.data instanceof Int8Array || m.data instanceof Uint8Array);
 }
 
 function rowViews<A extends Float32Array | Int8Array | Uint8Array>(data: A, n: number, d: number): A[] {
@@ -55,9 +70,10 @@ function rowViews<A extends Float32Array | Int8Array | Uint8Array>(data: A, n: n
 
 /** Normalize anything storable to a dense matrix with its dtype. */
 export function toStoredEmbeddings(embeddings: StorableEmbeddings, where = 'embeddings'): StoredEmbeddings {
-  if (isQuantizedMatrix(embeddings)) {
-    const { rows, cols, data, dtype } = embeddings;
-    return { dtype, shape: [rows, cols], data, rows: rowViews(data, rows, cols) as StoredEmbeddings['rows'] };
+  if (isDenseMatrix(embeddings)) {
+    const { rows, cols, data } = embeddings;
+    if (data.length !== rows * cols) throw new RangeError(`${where}: matrix [${rows}, ${cols}] needs ${rows * cols} values, data has ${data.length}`);
+    return { dtype: npyDtypeOf(data), shape: [rows, cols], data, rows: rowViews(data, rows, cols) as StoredEmbeddings['rows'] };
   }
   const intRows = Array.isArray(embeddings) && embeddings.length > 0 && (embeddings[0] instanceof Int8Array || embeddings[0] instanceof Uint8Array);
   if (intRows) {
@@ -101,7 +117,7 @@ export function serializeEmbeddings(input: SaveEmbeddingsInput): Uint8Array {
     metadata[SENTENCES_METADATA_KEY] = JSON.stringify(s);
   }
   return serializeSafetensors(
-    { [EMBEDDINGS_TENSOR]: { dtype: stored.dtype, shape: stored.shape, data: stored.data as StoredArray } },
+    { [EMBEDDINGS_TENSOR]: { dtype: stored.dtype, shape: stored.shape, data: stored.data } },
     Object.keys(metadata).length ? metadata : null,
   );
 }
@@ -142,94 +158,16 @@ export function deserializeEmbeddings(bytes: ArrayBuffer | Uint8Array, source = 
   return { dtype, shape: [n, d], data, rows: rowViews(data, n, d) as StoredEmbeddings['rows'], sentences, metadata };
 }
 
-const NPY_MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
-const NPY_DESCR: Record<EmbeddingsDtype, string> = { F32: '<f4', I8: '|i1', U8: '|u1' };
-
-/** Serialize embeddings as a .npy file (format 1.0, C order). */
+/** Serialize embeddings as a .npy file (format 1.0, C order, [N, D]). */
 export function serializeNpy(embeddings: StorableEmbeddings): Uint8Array {
   const stored = toStoredEmbeddings(embeddings, 'serializeNpy: embeddings');
-  const [n, d] = stored.shape;
-  const dict = `{'descr': '${NPY_DESCR[stored.dtype]}', 'fortran_order': False, 'shape': (${n}, ${d}), }`;
-  // magic (6) + version (2) + header length (2) + dict + padding spaces + '\n', total a multiple of 64.
-  const total = Math.ceil((10 + dict.length + 1) / 64) * 64;
-  const headerLen = total - 10;
-  if (headerLen > 0xffff) throw new RangeError('serializeNpy: header too long for format 1.0');
-  const header = dict + ' '.repeat(headerLen - dict.length - 1) + '\n';
-  const out = new Uint8Array(total + stored.data.byteLength);
-  out.set(NPY_MAGIC, 0);
-  out[6] = 1;
-  out[7] = 0;
-  new DataView(out.buffer).setUint16(8, headerLen, true);
-  for (let i = 0; i < header.length; i++) out[10 + i] = header.charCodeAt(i);
-  const src = stored.data;
-  out.set(new Uint8Array(src.buffer, src.byteOffset, src.byteLength), total);
-  return out;
-}
-
-function parseNpyHeader(text: string, source: string): { descr: string; fortran: boolean; shape: number[] } {
-  const descr = /'descr'\s*:\s*'([^']*)'/.exec(text);
-  const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(text);
-  const shape = /'shape'\s*:\s*\(([^)]*)\)/.exec(text);
-  if (!descr || !fortran || !shape) throw new RangeError(`${source}: malformed .npy header ${JSON.stringify(text.trim())}`);
-  const dims = shape[1]
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s !== '')
-    .map((s) => {
-      const v = Number(s.replace(/L$/, ''));
-      if (!Number.isInteger(v) || v < 0) throw new RangeError(`${source}: bad shape entry ${JSON.stringify(s)} in .npy header`);
-      return v;
-    });
-  return { descr: descr[1], fortran: fortran[1] === 'True', shape: dims };
+  return serializeNpyArray(stored, 'serializeNpy');
 }
 
 /** Parse a .npy file holding a 1-D or 2-D float32 / int8 / uint8 (or float64, converted) array in C order. */
 export function parseNpy(bytes: ArrayBuffer | Uint8Array, source = '<npy>'): StoredEmbeddings {
-  const b = bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes);
-  if (b.length < 10 || NPY_MAGIC.some((v, i) => b[i] !== v)) throw new RangeError(`${source}: not a .npy file (missing the \\x93NUMPY magic)`);
-  const major = b[6];
-  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  let headerLen: number;
-  let start: number;
-  if (major === 1) {
-    headerLen = dv.getUint16(8, true);
-    start = 10;
-  } else if (major === 2 || major === 3) {
-    if (b.length < 12) throw new RangeError(`${source}: truncated .npy header`);
-    headerLen = dv.getUint32(8, true);
-    start = 12;
-  } else {
-    throw new RangeError(`${source}: unsupported .npy format version ${major}.${b[7]} (expected 1.0, 2.0 or 3.0)`);
-  }
-  if (start + headerLen > b.length) throw new RangeError(`${source}: .npy header runs past the end of the file`);
-  const text = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(b.subarray(start, start + headerLen));
-  const { descr, fortran, shape } = parseNpyHeader(text, source);
-  if (fortran) throw new RangeError(`${source}: fortran_order True is not supported; save a C-ordered array (numpy.ascontiguousarray)`);
+  const { dtype, shape, data } = parseNpyArray(bytes, source);
   if (shape.length !== 1 && shape.length !== 2) throw new RangeError(`${source}: expected a 1-D or 2-D array, got shape (${shape.join(', ')})`);
   const [n, d] = shape.length === 1 ? [1, shape[0]] : shape;
-  const count = n * d;
-  const body = b.subarray(start + headerLen);
-  const sizes: Record<string, number> = { '<f4': 4, '<f8': 8, '|i1': 1, '|u1': 1, i1: 1, u1: 1, '<i1': 1, '<u1': 1 };
-  const size = sizes[descr];
-  if (size === undefined) {
-    throw new RangeError(`${source}: unsupported dtype ${JSON.stringify(descr)} (expected '<f4', '|i1', '|u1' or '<f8'; big-endian data is not supported)`);
-  }
-  if (body.length < count * size) throw new RangeError(`${source}: data has ${body.length} bytes, shape (${shape.join(', ')}) x ${descr} needs ${count * size}`);
-  const raw = body.slice(0, count * size); // copy: aligned and detached from the input
-  let data: Float32Array | Int8Array | Uint8Array;
-  let dtype: EmbeddingsDtype;
-  if (descr === '<f4') {
-    data = new Float32Array(raw.buffer, 0, count);
-    dtype = 'F32';
-  } else if (descr === '<f8') {
-    data = Float32Array.from(new Float64Array(raw.buffer, 0, count));
-    dtype = 'F32';
-  } else if (descr.endsWith('i1')) {
-    data = new Int8Array(raw.buffer, 0, count);
-    dtype = 'I8';
-  } else {
-    data = raw;
-    dtype = 'U8';
-  }
   return { dtype, shape, data, rows: rowViews(data, n, d) as StoredEmbeddings['rows'] };
 }

@@ -1,4 +1,4 @@
-export * from './safetensors.js';
+export * from '../formats/safetensors.js';
 export * from './sharded.js';
 export * from './load.js';
 export * from './weight_map.js';

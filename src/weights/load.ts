@@ -3,7 +3,7 @@
  * Prefers `model.safetensors`, then `model.safetensors.index.json` with its shards.
  */
 import { joinPath, pathExists, readFileBytes, readJSONFile } from '../platform/fs.js';
-import { SafetensorsFile, type TensorSource } from './safetensors.js';
+import { SafetensorsFile, type TensorSource } from '../formats/safetensors.js';
 import { parseIndex, shardFiles, ShardedSafetensors } from './sharded.js';
 
 /** Read and validate one safetensors file from disk. */

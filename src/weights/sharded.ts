@@ -2,7 +2,7 @@
  * Sharded checkpoints: `model.safetensors.index.json` maps each tensor name to the shard file holding it
  * (https://github.com/huggingface/transformers/blob/ab0f050b42d903f34d6eb97f3f8c0c07f0517ad2/src/transformers/modeling_utils.py#L384).
  */
-import { SafetensorsError, SafetensorsFile, type StoredArray, type TensorInfo, type TensorSource } from './safetensors.js';
+import { SafetensorsError, SafetensorsFile, type StoredArray, type TensorInfo, type TensorSource } from '../formats/safetensors.js';
 
 /** The parsed index file. */
 export interface SafetensorsIndex {

@@ -7,12 +7,19 @@
  *
  * PyTorch layout: `nn.Linear` stores its weight as [out_features, in_features] and computes `x @ W^T + b`.
  * {@link WeightMap.linear} is the ONE place that handles it: it transposes once at load time to [in, out]
- * so forward code is a plain `matMul(x, w)` with no per-call transpose.
+ * so forward code is a plain `matMul(x, w)` with no per-call transpose, and {@link WeightMap.stateDict} transposes
+ * it back to [out, in] when the weights are saved.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { TensorSource } from './safetensors.js';
+import type { Dtype, TensorSource, TensorToWrite } from './safetensors.js';
 
 const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
+
+/** The cache key of a linear weight handed out transposed ([in, out]) by {@link WeightMap.linear}. */
+const TRANSPOSED = '.T';
+
+/** Stored dtypes that load as float32 (as PyTorch loads every floating parameter in the default dtype). */
+const FLOAT_DTYPES: ReadonlySet<Dtype> = new Set<Dtype>(['F16', 'BF16', 'F32', 'F64']);
 
 /** A linear layer's parameters: `weight` is [in, out] (already transposed), `bias` is [out]. */
 export interface LinearParams {
@@ -95,7 +102,7 @@ export class WeightMap {
    */
   linear(name: string, inFeatures: number, outFeatures: number, bias = true): LinearParams {
     const sub = this.pp(name);
-    const key = sub.key('weight.T');
+    const key = sub.key(`weight${TRANSPOSED}`);
     let w = this.shared.cache.get(key) as tf.Tensor2D | undefined;
     if (!w) {
       const wkey = sub.key('weight');
@@ -111,6 +118,43 @@ export class WeightMap {
       this.shared.cache.set(key, w);
     }
     return { weight: w, bias: bias ? sub.get<tf.Rank.R1>('bias', [outFeatures]) : undefined };
+  }
+
+  /**
+   * The checkpoint as PyTorch's `state_dict()` would save it: every key of the source, in the checkpoint's names and
+   * layout. A tensor handed out by {@link get} is written from the live tensor, a linear weight handed out by
+   * {@link linear} is transposed back to [out, in] (here, the counterpart of the one place that transposes it), so
+   * the values are the current ones, not the file's. Floating tensors are written as F32 (as Python, which computes
+   * in float32, saves them); other dtypes (e.g. I64 `position_ids` buffers) are copied as stored. Keys no module
+   * read are copied from the source.
+   */
+  async stateDict(): Promise<Record<string, TensorToWrite>> {
+    const src = this.shared.source;
+    const out: Record<string, TensorToWrite> = {};
+    for (const key of src.names()) {
+      const info = src.info(key);
+      const shape = [...info.shape];
+      const live = this.shared.cache.get(key);
+      const transposed = key.endsWith('.weight') ? this.shared.cache.get(key + TRANSPOSED) : undefined;
+      let data: Float32Array;
+      if (live) {
+        data = (await live.data()) as Float32Array;
+      } else if (transposed) {
+        const w = tf.transpose(transposed); // [in, out] -> [out, in]
+        try {
+          data = (await w.data()) as Float32Array;
+        } finally {
+          w.dispose();
+        }
+      } else if (FLOAT_DTYPES.has(info.dtype)) {
+        data = src.float32(key);
+      } else {
+        out[key] = { dtype: info.dtype, shape, data: src.typed(key) };
+        continue;
+      }
+      out[key] = { dtype: 'F32', shape, data };
+    }
+    return out;
   }
 
   /** Checkpoint keys that no module has read (reported after loading). */

@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { CrossEncoder } from '../../src/api/cross_encoder.js';
 import { SentenceTransformer } from '../../src/api/sentence_transformer.js';
-import { loadSequenceClassifierFromDir, loadTransformerFromDir } from '../../src/modules/transformer_loader.js';
+import { loadSequenceClassifierFromDir, loadTransformerFromDir } from '../../src/modules/transformer.js';
 import { joinPath, readFileBytes, readJSONFile } from '../../src/platform/fs.js';
 import { SafetensorsFile } from '../../src/weights/safetensors.js';
 

@@ -3,10 +3,12 @@
  * `.safetensors` or JSON Lines (by the `--output` extension; JSON Lines on stdout by default).
  */
 import { PRECISIONS, type Precision } from '../../api/encode_options.js';
+import { DEFAULT_BATCH_SIZE } from '../../util/defaults.js';
 import { fileExtension, writeOutputFile, writeStderrLine, writeStdout } from '../../platform/cli_io.js';
 import { choiceOpt, DEVICE_OPTION, flagOpt, HUB_OPTIONS, intOpt, requiredOpt, stringOpt, stringsOpt, UsageError, type OptionTable, type Parsed } from '../args.js';
 import type { CliContext, Command } from '../command.js';
-import { embeddingsJsonl, npyBytes, safetensorsBytes, toDense, type EmbeddingRows } from '../formats.js';
+import { serializeEmbeddings, serializeNpy } from '../../util/storage.js';
+import { embeddingsJsonl, toDense, type EmbeddingRows } from '../formats.js';
 import { collectTexts } from '../input.js';
 import { loadSentenceTransformer } from '../model.js';
 
@@ -14,7 +16,7 @@ const NAME = 'encode';
 
 /** The float32 encode options shared with the other embedding commands. */
 export const EMBEDDING_OPTIONS: OptionTable = {
-  'batch-size': { type: 'string', valueName: 'N', help: 'texts per forward pass (default: 32)' },
+  'batch-size': { type: 'string', valueName: 'N', help: `texts per forward pass (default: ${DEFAULT_BATCH_SIZE})` },
   normalize: { type: 'boolean', help: 'L2-normalize every embedding (after --truncate-dim)' },
   'prompt-name': { type: 'string', valueName: 'NAME', help: "a prompt of the model's config, e.g. query or document" },
   prompt: { type: 'string', valueName: 'TEXT', help: 'a literal prompt prepended to every text (wins over --prompt-name)' },
@@ -64,7 +66,7 @@ async function run(p: Parsed, ctx: CliContext): Promise<void> {
   });
   const model = await loadSentenceTransformer(modelArg, p, ctx, NAME);
   try {
-    const batchSize = encodeOpts.batchSize ?? 32;
+    const batchSize = encodeOpts.batchSize ?? DEFAULT_BATCH_SIZE;
     const rows = (await model.encode(texts, { ...encodeOpts, showProgressBar: ctx.progress && texts.length > batchSize })) as EmbeddingRows;
     const precision = encodeOpts.precision ?? 'float32';
     const dense = toDense(rows, model.getSentenceEmbeddingDimension() ?? 0);
@@ -73,13 +75,16 @@ async function run(p: Parsed, ctx: CliContext): Promise<void> {
       return;
     }
     let bytes: Uint8Array | string;
-    if (format === 'npy') bytes = npyBytes(dense);
+    if (format === 'npy') bytes = serializeNpy(dense);
     else if (format === 'safetensors') {
-      bytes = safetensorsBytes(dense, 'embeddings', {
-        model: modelArg,
-        precision,
-        normalized: String(encodeOpts.normalizeEmbeddings),
-        ...(encodeOpts.promptName ? { prompt_name: encodeOpts.promptName } : {}),
+      bytes = serializeEmbeddings({
+        embeddings: dense,
+        metadata: {
+          model: modelArg,
+          precision,
+          normalized: String(encodeOpts.normalizeEmbeddings),
+          ...(encodeOpts.promptName ? { prompt_name: encodeOpts.promptName } : {}),
+        },
       });
     } else bytes = embeddingsJsonl(texts, rows);
     const path = await writeOutputFile(output as string, bytes);

@@ -5,6 +5,7 @@
  * Reference (v3.4.1): https://github.com/UKPLab/sentence-transformers/blob/7d52a069e0b37d976b3ed3f674a6180436c27574/sentence_transformers/cross_encoder/CrossEncoder.py
  */
 import { writeStdout } from '../../platform/cli_io.js';
+import { DEFAULT_BATCH_SIZE } from '../../util/defaults.js';
 import { CliError, DEVICE_OPTION, flagOpt, HUB_OPTIONS, intOpt, requiredOpt, stringsOpt, type Parsed } from '../args.js';
 import type { CliContext, Command } from '../command.js';
 import { collectTexts } from '../input.js';
@@ -60,7 +61,7 @@ async function run(p: Parsed, ctx: CliContext): Promise<void> {
   const ce = await loadCrossEncoder(modelArg, p, ctx, NAME, '--model');
   let ranked: RankedDocument[];
   try {
-    ranked = await ce.rank(query, documents, { topK, batchSize, showProgressBar: ctx.progress && documents.length > (batchSize ?? 32) });
+    ranked = await ce.rank(query, documents, { topK, batchSize, showProgressBar: ctx.progress && documents.length > (batchSize ?? DEFAULT_BATCH_SIZE) });
   } finally {
     ce.dispose();
   }
@@ -85,7 +86,7 @@ export const rankCommand: Command = {
     query: { type: 'string', short: 'Q', valueName: 'TEXT', help: 'the query (required)' },
     documents: { type: 'string', short: 'f', multiple: true, valueName: 'FILE', help: 'documents, one per line (- for stdin)' },
     'top-k': { type: 'string', short: 'k', valueName: 'K', help: 'print the K best only (default: all)' },
-    'batch-size': { type: 'string', valueName: 'N', help: 'pairs per forward pass (default: 32)' },
+    'batch-size': { type: 'string', valueName: 'N', help: `pairs per forward pass (default: ${DEFAULT_BATCH_SIZE})` },
     json: { type: 'boolean', help: 'print JSON instead of text' },
     ...DEVICE_OPTION,
     ...HUB_OPTIONS,

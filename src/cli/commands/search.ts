@@ -8,6 +8,7 @@
  */
 import { semanticSearch, type SearchHit } from '../../util/retrieval.js';
 import { similarityFunctionNames, type SimilarityFunctionName } from '../../util/similarity.js';
+import { DEFAULT_BATCH_SIZE } from '../../util/defaults.js';
 import { writeStdout } from '../../platform/cli_io.js';
 import { choiceOpt, DEVICE_OPTION, flagOpt, HUB_OPTIONS, intOpt, requiredOpt, stringOpt, stringsOpt, UsageError, type Parsed } from '../args.js';
 import type { CliContext, Command } from '../command.js';
@@ -60,7 +61,7 @@ async function run(p: Parsed, ctx: CliContext): Promise<void> {
   const model = await loadSentenceTransformer(modelArg, p, ctx, NAME);
   let results: SearchResultHit[][];
   try {
-    const batchSize = encodeOpts.batchSize ?? 32;
+    const batchSize = encodeOpts.batchSize ?? DEFAULT_BATCH_SIZE;
     const opts = { ...encodeOpts, precision: 'float32' as const };
     const corpusEmb = (await model.encodeDocument(corpus, { ...opts, showProgressBar: ctx.progress && corpus.length > batchSize })) as Float32Array[];
     const queryEmb = (await model.encodeQuery(queries, opts)) as Float32Array[];

@@ -3,6 +3,7 @@
  * similarity function (`model.similarity(E, E)`), or another one with `--similarity-fn`.
  */
 import { similarityFunctionNames } from '../../util/similarity.js';
+import { DEFAULT_BATCH_SIZE } from '../../util/defaults.js';
 import { writeStdout } from '../../platform/cli_io.js';
 import { choiceOpt, DEVICE_OPTION, flagOpt, HUB_OPTIONS, requiredOpt, stringsOpt, type Parsed } from '../args.js';
 import type { CliContext, Command } from '../command.js';
@@ -27,7 +28,7 @@ async function run(p: Parsed, ctx: CliContext): Promise<void> {
   const model = await loadSentenceTransformer(modelArg, p, ctx, NAME);
   try {
     if (fn) model.similarityFnName = fn;
-    const batchSize = encodeOpts.batchSize ?? 32;
+    const batchSize = encodeOpts.batchSize ?? DEFAULT_BATCH_SIZE;
     const emb = await model.encode(sentences, { ...encodeOpts, precision: 'float32', showProgressBar: ctx.progress && sentences.length > batchSize });
     const sims = model.similarity(emb, emb);
     if (flagOpt(p, 'json')) {

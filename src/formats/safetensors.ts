@@ -1,0 +1,369 @@
+/**
+ * safetensors reader and writer, tfjs-free (typed arrays only), so it runs anywhere.
+ *
+ * Format (https://github.com/huggingface/safetensors/blob/v0.4.3/README.md#format):
+ *   8 bytes  u64 little-endian N = header length
+ *   N bytes  UTF-8 JSON object: { "__metadata__"?: {str: str}, name: { dtype, shape, data_offsets: [begin, end] } }
+ *   rest     the data buffer; offsets are relative to its start.
+ *
+ * Every header is validated before any tensor is touched, and every view is bounds-checked, so a corrupt or
+ * hostile file raises a {@link SafetensorsError} that names the file and the tensor and never reads out of bounds.
+ */
+
+/** Every dtype the reader understands, with its element size in bytes. */
+export const DTYPE_SIZES = {
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
+} as const;
+
+export type Dtype = keyof typeof DTYPE_SIZES;
+
+/** Largest header accepted (the reference implementation's limit is 100 MB). */
+export const MAX_HEADER_BYTES = 100_000_000;
+
+/** A typed array as stored: F16/BF16 come back as raw Uint16Array bits, BOOL as Uint8Array. */
+export type StoredArray =
+  | Float64Array
+  | Float32Array
+  | Uint16Array
+  | BigInt64Array
+  | Int32Array
+  | Int16Array
+  | Int8Array
+  | Uint8Array;
+
+/** Raised for any malformed safetensors file; the message names the file and, where relevant, the tensor. */
+export class SafetensorsError extends Error {
+  constructor(
+    message: string,
+    readonly source: string,
+    readonly tensor?: string,
+  ) {
+    super(`${source}: ${tensor !== undefined ? `tensor ${JSON.stringify(tensor)}: ` : ''}${message}`);
+    this.name = 'SafetensorsError';
+  }
+}
+
+/** One tensor's header entry. `begin`/`end` are absolute byte offsets into the file. */
+export interface TensorInfo {
+  readonly name: string;
+  readonly dtype: Dtype;
+  readonly shape: readonly number[];
+  readonly begin: number;
+  readonly end: number;
+}
+
+/** Anything that can hand out tensors by name: one file, or a sharded checkpoint. */
+export interface TensorSource {
+  /** Where the tensors come from (a path or a description), for error messages. */
+  readonly source: string;
+  names(): string[];
+  has(name: string): boolean;
+  info(name: string): TensorInfo;
+  /** The tensor converted to float32 (exact for F16/BF16; F64 and integers are cast). */
+  float32(name: string): Float32Array;
+  /** The tensor in its stored dtype (zero-copy view where the data is aligned). */
+  typed(name: string): StoredArray;
+}
+
+const isDtype = (d: unknown): d is Dtype => typeof d === 'string' && Object.prototype.hasOwnProperty.call(DTYPE_SIZES, d);
+
+/** A parsed safetensors file held in memory. */
+export class SafetensorsFile implements TensorSource {
+  /** `__metadata__` (string to string), or null when the file has none. */
+  readonly metadata: Readonly<Record<string, string>> | null;
+  private readonly tensors: Map<string, TensorInfo>;
+
+  private constructor(
+    readonly source: string,
+    private readonly bytes: Uint8Array,
+    tensors: Map<string, TensorInfo>,
+    metadata: Record<string, string> | null,
+  ) {
+    this.tensors = tensors;
+    this.metadata = metadata;
+  }
+
+  /**
+   * Parse and validate a safetensors buffer. `source` names it in errors (a path or URL).
+   * The buffer is kept and tensors are views into it where alignment allows.
+   */
+  static parse(data: ArrayBuffer | Uint8Array, source = '<buffer>'): SafetensorsFile {
+    const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
+    const fail = (msg: string, tensor?: string): never => {
+      throw new SafetensorsError(msg, source, tensor);
+    };
+    if (bytes.byteLength < 8) fail(`file is ${bytes.byteLength} bytes, too short for the 8-byte header length`);
+    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const n = dv.getBigUint64(0, true);
+    if (n > BigInt(MAX_HEADER_BYTES)) fail(`header length ${n} is above the ${MAX_HEADER_BYTES}-byte limit`);
+    const headerLen = Number(n);
+    if (8 + headerLen > bytes.byteLength) {
+      fail(`header length ${headerLen} runs beyond the end of the file (${bytes.byteLength} bytes)`);
+    }
+    let header: unknown;
+    try {
+      header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLen)));
+    } catch (e) {
+      fail(`header is not valid UTF-8 JSON (${(e as Error).message})`);
+    }
+    if (header === null || typeof header !== 'object' || Array.isArray(header)) {
+      fail(`header must be a JSON object, got ${header === null ? 'null' : Array.isArray(header) ? 'an array' : typeof header}`);
+    }
+    const dataStart = 8 + headerLen;
+    const dataLen = bytes.byteLength - dataStart;
+    const entries = Object.entries(header as Record<string, unknown>);
+    // JSON.parse keeps the last of duplicate keys silently; detect duplicates by re-scanning the raw header.
+    checkDuplicateKeys(bytes.subarray(8, 8 + headerLen), source);
+
+    let metadata: Record<string, string> | null = null;
+    const tensors = new Map<string, TensorInfo>();
+    for (const [name, value] of entries) {
+      if (name === '__metadata__') {
+        if (value === null || typeof value !== 'object' || Array.isArray(value)) fail('__metadata__ must be an object of strings');
+        for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+          if (typeof v !== 'string') fail(`__metadata__[${JSON.stringify(k)}] must be a string, got ${typeof v}`);
+        }
+        metadata = value as Record<string, string>;
+        continue;
+      }
+      if (value === null || typeof value !== 'object') fail('entry must be an object with dtype, shape, data_offsets', name);
+      const { dtype, shape, data_offsets: offsets } = value as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+      if (!isDtype(dtype)) fail(`unknown dtype ${JSON.stringify(dtype)} (expected one of ${Object.keys(DTYPE_SIZES).join(', ')})`, name);
+      if (!Array.isArray(shape)) fail(`shape must be an array, got ${JSON.stringify(shape)}`, name);
+      for (const d of shape as unknown[]) {
+        if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) {
+          fail(`shape must hold non-negative integers, got ${JSON.stringify(shape)}`, name);
+        }
+      }
+      if (
+        !Array.isArray(offsets) ||
+        offsets.length !== 2 ||
+        !offsets.every((o) => typeof o === 'number' && Number.isSafeInteger(o) && o >= 0)
+      ) {
+        fail(`data_offsets must be [begin, end] non-negative integers, got ${JSON.stringify(offsets)}`, name);
+      }
+      const [begin, end] = offsets as [number, number];
+      if (begin > end) fail(`data_offsets [${begin}, ${end}] has begin after end`, name);
+      if (end > dataLen) fail(`data_offsets [${begin}, ${end}] out of range: the data buffer is ${dataLen} bytes`, name);
+      const numel = (shape as number[]).reduce((a, b) => a * b, 1);
+      const expected = numel * DTYPE_SIZES[dtype as Dtype];
+      if (end - begin !== expected) {
+        fail(`data_offsets span ${end - begin} bytes but shape ${JSON.stringify(shape)} x ${dtype} needs ${expected}`, name);
+      }
+      tensors.set(name, {
+        name,
+        dtype: dtype as Dtype,
+        shape: Object.freeze([...(shape as number[])]),
+        begin: dataStart + begin,
+        end: dataStart + end,
+      });
+    }
+    // Tensors must not overlap (empty tensors occupy nothing).
+    const sorted = [...tensors.values()].filter((t) => t.end > t.begin).sort((a, b) => a.begin - b.begin);
+    for (let i = 1; i < sorted.length; i++) {
+      if (sorted[i].begin < sorted[i - 1].end) {
+        fail(`data_offsets overlap with tensor ${JSON.stringify(sorted[i - 1].name)}`, sorted[i].name);
+      }
+    }
+    return new SafetensorsFile(source, bytes, tensors, metadata);
+  }
+
+  names(): string[] {
+    return [...this.tensors.keys()];
+  }
+
+  has(name: string): boolean {
+    return this.tensors.has(name);
+  }
+
+  info(name: string): TensorInfo {
+    const t = this.tensors.get(name);
+    if (!t) throw new SafetensorsError('cannot find tensor', this.source, name);
+    return t;
+  }
+
+  /** The raw bytes of a tensor (a view, no copy). */
+  raw(name: string): Uint8Array {
+    const t = this.info(name);
+    return this.bytes.subarray(t.begin, t.end);
+  }
+
+  typed(name: string): StoredArray {
+    const t = this.info(name);
+    return view(this.bytes, t);
+  }
+
+  float32(name: string): Float32Array {
+    const t = this.info(name);
+    return toFloat32(view(this.bytes, t), t.dtype);
+  }
+}
+
+/** Reject headers that repeat a key (JSON.parse would keep the last silently). */
+function checkDuplicateKeys(headerBytes: Uint8Array, source: string): void {
+  const text = new TextDecoder().decode(headerBytes);
+  // Walk only the top-level object: track nesting depth and strings.
+  const seen = new Set<string>();
+  let depth = 0;
+  let i = 0;
+  let expectKey = false;
+  while (i < text.length) {
+    const c = text[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (j < text.length && text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      if (depth === 1 && expectKey) {
+        const key = JSON.parse(text.slice(i, j + 1)) as string;
+        if (seen.has(key)) throw new SafetensorsError('duplicate tensor name in header', source, key);
+        seen.add(key);
+        expectKey = false;
+      }
+      i = j + 1;
+      continue;
+    }
+    if (c === '{' || c === '[') {
+      depth++;
+      if (depth === 1) expectKey = true;
+    } else if (c === '}' || c === ']') depth--;
+    else if (c === ',' && depth === 1) expectKey = true;
+    i++;
+  }
+}
+
+const CTORS = {
+  F64: Float64Array,
+  F32: Float32Array,
+  F16: Uint16Array,
+  BF16: Uint16Array,
+  I64: BigInt64Array,
+  I32: Int32Array,
+  I16: Int16Array,
+  I8: Int8Array,
+  U8: Uint8Array,
+  BOOL: Uint8Array,
+} as const;
+
+/** Zero-copy typed view when the absolute offset is aligned to the element size; a copy otherwise. */
+function view(bytes: Uint8Array, t: TensorInfo): StoredArray {
+  const Ctor = CTORS[t.dtype];
+  const size = DTYPE_SIZES[t.dtype];
+  const n = (t.end - t.begin) / size;
+  const abs = bytes.byteOffset + t.begin;
+  if (abs % size === 0) return new Ctor(bytes.buffer as ArrayBuffer, abs, n) as StoredArray;
+  const copy = bytes.slice(t.begin, t.end); // fresh buffer, offset 0: aligned
+  return new Ctor(copy.buffer as ArrayBuffer, 0, n) as StoredArray;
+}
+
+let f16Table: Float32Array | undefined;
+
+/** float16 bit pattern -> float32, exactly (subnormals, infinities and NaN included). */
+export function halfToFloat(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f;
+  const m = h & 0x3ff;
+  if (e === 0) return s * m * 2 ** -24;
+  if (e === 31) return m ? NaN : s * Infinity;
+  return s * (1 + m / 1024) * 2 ** (e - 15);
+}
+
+function f16ToF32(src: Uint16Array): Float32Array {
+  if (!f16Table) {
+    f16Table = new Float32Array(65536);
+    for (let i = 0; i < 65536; i++) f16Table[i] = halfToFloat(i);
+  }
+  const out = new Float32Array(src.length);
+  const table = f16Table;
+  for (let i = 0; i < src.length; i++) out[i] = table[src[i]];
+  return out;
+}
+
+function bf16ToF32(src: Uint16Array): Float32Array {
+  const out = new Uint32Array(src.length);
+  for (let i = 0; i < src.length; i++) out[i] = src[i] << 16;
+  return new Float32Array(out.buffer);
+}
+
+/** Convert a stored array to float32. F32 is returned as is (a view); everything else is converted. */
+export function toFloat32(a: StoredArray, dtype: Dtype): Float32Array {
+  switch (dtype) {
+    case 'F32':
+      return a as Float32Array;
+    case 'F16':
+      return f16ToF32(a as Uint16Array);
+    case 'BF16':
+      return bf16ToF32(a as Uint16Array);
+    case 'I64': {
+      const src = a as BigInt64Array;
+      const out = new Float32Array(src.length);
+      for (let i = 0; i < src.length; i++) out[i] = Number(src[i]);
+      return out;
+    }
+    default:
+      return Float32Array.from(a as ArrayLike<number>);
+  }
+}
+
+/** One tensor to write. `data` must hold exactly prod(shape) elements of the dtype's array type. */
+export interface TensorToWrite {
+  dtype: Dtype;
+  shape: readonly number[];
+  data: StoredArray;
+}
+
+/**
+ * Serialize tensors as safetensors, byte-compatible with what Python's `safetensors` reads:
+ * tensors laid out in sorted name order, `__metadata__` first, header padded with spaces to a multiple of 8
+ * so the data buffer starts 8-byte aligned.
+ */
+export function serializeSafetensors(
+  tensors: Record<string, TensorToWrite>,
+  metadata?: Record<string, string> | null,
+): Uint8Array {
+  const names = Object.keys(tensors).sort();
+  const header: Record<string, unknown> = {};
+  if (metadata && Object.keys(metadata).length) {
+    for (const [k, v] of Object.entries(metadata)) {
+      if (typeof v !== 'string') throw new TypeError(`metadata[${JSON.stringify(k)}]: expected a string, got ${typeof v}`);
+    }
+    header.__metadata__ = metadata;
+  }
+  let offset = 0;
+  for (const name of names) {
+    if (name === '__metadata__') throw new TypeError('tensors: "__metadata__" is reserved and cannot be a tensor name');
+    const t = tensors[name];
+    if (!isDtype(t.dtype)) throw new TypeError(`tensors[${JSON.stringify(name)}].dtype: expected one of ${Object.keys(DTYPE_SIZES).join(', ')}, got ${JSON.stringify(t.dtype)}`);
+    const numel = t.shape.reduce((a, b) => a * b, 1);
+    const want = numel * DTYPE_SIZES[t.dtype];
+    if (t.data.byteLength !== want) {
+      throw new RangeError(`tensors[${JSON.stringify(name)}]: shape ${JSON.stringify(t.shape)} x ${t.dtype} needs ${want} bytes, data has ${t.data.byteLength}`);
+    }
+    header[name] = { dtype: t.dtype, shape: [...t.shape], data_offsets: [offset, offset + want] };
+    offset += want;
+  }
+  let json = new TextEncoder().encode(JSON.stringify(header));
+  const padded = Math.ceil(json.length / 8) * 8;
+  if (padded !== json.length) {
+    const p = new Uint8Array(padded).fill(0x20);
+    p.set(json);
+    json = p;
+  }
+  const out = new Uint8Array(8 + json.length + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
+  out.set(json, 8);
+  let pos = 8 + json.length;
+  for (const name of names) {
+    const d = tensors[name].data;
+    out.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), pos);
+    pos += d.byteLength;
+  }
+  return out;
+}
