@@ -105,8 +105,6 @@ export async function installBackendKernels(): Promise<void> {
   if (tf.getBackend() === 'wasm') await installWasmKernels();
 }
 
-export { canReadSync } from './read.js';
-
 /** The name of the tfjs backend in use (e.g. 'wasm', 'cpu'). */
 export function currentBackend(): string {
   return tf.getBackend();
