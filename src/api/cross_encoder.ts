@@ -13,10 +13,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { DeviceName } from '../backends/index.js';
 import type { SequenceClassificationModel } from '../models/types.js';
 import { activationFromName, type ActivationFn } from '../modules/activations.js';
+import { moduleKind, readModulesJson } from '../modules/pipeline.js';
 import { pyStrip } from '../modules/text.js';
 import { batchToTensors, padBatch, type TokenizedBatch } from '../modules/tokenized_batch.js';
 import { TokenizerAdapter } from '../modules/tokenizer_adapter.js';
 import { loadSequenceClassifierFromDir } from '../modules/transformer.js';
+import { joinPath, readJSONFile } from '../platform/fs.js';
 import { resolveBatchSize } from './encode_options.js';
 import { defaultResolver, prepareLoad, type ModelResolver } from './load_common.js';
 import { Progress, type ProgressCallback } from './progress.js';
@@ -79,6 +81,26 @@ function resolveActivation(a: string | ActivationFn | undefined | null, what: st
   if (a === undefined || a === null) return undefined;
   if (typeof a === 'function') return a;
   return activationFromName(a, what).fn;
+}
+
+/** config.json `architectures` of a directory (undefined when absent or unreadable). */
+async function architectures(dir: string): Promise<string[] | undefined> {
+  try {
+    const a = (await readJSONFile<{ architectures?: unknown }>(await joinPath(dir, 'config.json'))).architectures;
+    return Array.isArray(a) ? a.map(String) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The error for a directory that holds an embedding model, not a classifier. */
+function notACrossEncoder(modelIdOrDir: string, dir: string, evidence: string, cause?: unknown): Error {
+  return new Error(
+    `modelIdOrDir (model_name) ${JSON.stringify(modelIdOrDir)}: ${dir} holds no classification head (${evidence}); ` +
+      'it appears to be a sentence-transformers bi-encoder (an embedding model), not a cross-encoder. ' +
+      `Load it with SentenceTransformer.load(${JSON.stringify(modelIdOrDir)}) to embed texts, or pass a cross-encoder (a *ForSequenceClassification checkpoint).`,
+    cause === undefined ? undefined : { cause },
+  );
 }
 
 /**
@@ -145,7 +167,18 @@ export class CrossEncoder {
   /** Load a cross-encoder directory (config.json, weights, tokenizer.json) or a hub id. */
   static async load(modelIdOrDir: string, opts: CrossEncoderLoadOptions = {}): Promise<CrossEncoder> {
     const dir = await prepareLoad(modelIdOrDir, opts, CrossEncoder.resolveModel, 'model_name');
-    const model = await loadSequenceClassifierFromDir(dir);
+    const entries = await readModulesJson(dir);
+    if (entries?.some((e) => moduleKind(e.type) === 'Pooling')) throw notACrossEncoder(modelIdOrDir, dir, 'its modules.json has a Pooling module');
+    let model: SequenceClassificationModel;
+    try {
+      model = await loadSequenceClassifierFromDir(dir);
+    } catch (e) {
+      const archs = await architectures(dir);
+      if (archs && !archs.some((a) => /ForSequenceClassification$/.test(a))) {
+        throw notACrossEncoder(modelIdOrDir, dir, `no classifier weights, and config.json architectures is ${JSON.stringify(archs)}`, e);
+      }
+      throw e;
+    }
     try {
       if (opts.numLabels !== undefined && opts.numLabels !== model.numLabels) {
         throw new Error(`numLabels (num_labels) ${opts.numLabels} does not match the checkpoint's classifier with ${model.numLabels} labels`);

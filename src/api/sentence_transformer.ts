@@ -124,7 +124,7 @@ export class SentenceTransformer {
    */
   static async load(modelIdOrDir: string, opts: SentenceTransformerLoadOptions = {}): Promise<SentenceTransformer> {
     const dir = await prepareLoad(modelIdOrDir, opts, SentenceTransformer.resolveModel, 'model_name_or_path');
-    const loaded = await loadPipeline(dir);
+    const loaded = await loadPipeline(dir, modelIdOrDir);
     try {
       return new SentenceTransformer(loaded.modules, loaded.transformer, loaded.config, dir, opts);
     } catch (e) {

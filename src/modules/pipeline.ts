@@ -7,7 +7,8 @@
  * Reference (v3.4.1): https://github.com/UKPLab/sentence-transformers/blob/7d52a069e0b37d976b3ed3f674a6180436c27574/sentence_transformers/SentenceTransformer.py
  * (`save`, `_load_sbert_model`, `_load_auto_model`, `_load_module_class_from_ref`).
  */
-import { joinPath, makeDir, pathExists, readJSONFile, writeJSONFile } from '../platform/fs.js';
+import { joinPath, listSubfolders, makeDir, pathExists, readJSONFile, writeJSONFile } from '../platform/fs.js';
+import { logger } from '../util/logger.js';
 import { Dense } from './dense.js';
 import { Normalize } from './normalize.js';
 import { Pooling } from './pooling.js';
@@ -122,11 +123,30 @@ export async function readModulesJson(dir: string): Promise<ModuleEntryJSON[] | 
   });
 }
 
+/** Module folders as `save` names them (`1_Pooling`, `2_Normalize`, ...), which only a modules.json would load. */
+const MODULE_FOLDER = /^\d+_[A-Za-z]/;
+
+/**
+ * Python's warning for a directory without modules.json (sentence-transformers 6.x `_load_default_modules`), plus
+ * the module folders that are therefore not loaded.
+ */
+async function noModulesJsonWarning(dir: string, name: string): Promise<string> {
+  const ignored = (await listSubfolders(dir)).filter((f) => MODULE_FOLDER.test(f));
+  let msg = `No SentenceTransformer model found with name ${name}. Creating a new one with mean pooling.`;
+  if (ignored.length > 0) {
+    msg +=
+      ` ${dir} has no modules.json, so its module folder${ignored.length > 1 ? 's' : ''} ${ignored.join(', ')} ${ignored.length > 1 ? 'are' : 'is'} not loaded` +
+      ' (a saved Pooling, Dense or Normalize is dropped and the embeddings differ); restore modules.json to load them.';
+  }
+  return msg;
+}
+
 /**
  * Load every module of a sentence-transformers directory, each by its class's static `load`. Missing files are
- * reported all at once, naming what is missing and what was expected.
+ * reported all at once, naming what is missing and what was expected. A directory without modules.json logs
+ * Python's warning (once per load, through the library's logger) naming `name` (default: `dir`).
  */
-export async function loadPipeline(dir: string): Promise<LoadedPipeline> {
+export async function loadPipeline(dir: string, name?: string): Promise<LoadedPipeline> {
   if (!(await pathExists(dir))) throw new Error(`model directory not found: ${dir}`);
   const entries = await readModulesJson(dir);
   const fromModulesJson = entries !== undefined;
@@ -139,6 +159,7 @@ export async function loadPipeline(dir: string): Promise<LoadedPipeline> {
     );
   }
   const config = (await optionalJSON<SentenceTransformerConfig>(await joinPath(dir, 'config_sentence_transformers.json'))) ?? {};
+  if (!fromModulesJson) logger.warn(await noModulesJsonWarning(dir, name ?? dir));
 
   const modules: SentenceModule[] = [];
   const dispose = () => {

@@ -13,6 +13,7 @@ import { createModel, createSequenceClassifier } from '../models/index.js';
 import type { EncoderModel, SequenceClassificationModel } from '../models/types.js';
 import { joinPath, makeDir, pathExists, readJSONFile, writeFileBytes, writeJSONFile } from '../platform/fs.js';
 import { loadCheckpointDir, serializeSafetensors, WeightMap } from '../weights/index.js';
+import { logger } from '../util/logger.js';
 import { pyStrip } from './text.js';
 import { batchToTensors, padBatch, type PipelineTokenizer, type TokenizedBatch } from './tokenized_batch.js';
 import { TokenizerAdapter } from './tokenizer_adapter.js';
@@ -107,7 +108,7 @@ export class Transformer implements SentenceModule {
     this._maxSeqLength = null;
     if (msl > model.maxPositionEmbeddings) {
       // Python accepts this at load time and fails only on a text that long; clamp so such texts embed.
-      console.warn(`sentence-tfjs: max_seq_length ${msl} exceeds the model's ${model.maxPositionEmbeddings} positions; using ${model.maxPositionEmbeddings}`);
+      logger.warn(`max_seq_length ${msl} exceeds the model's ${model.maxPositionEmbeddings} positions; using ${model.maxPositionEmbeddings}`);
       msl = model.maxPositionEmbeddings;
     }
     this.maxSeqLength = msl;
