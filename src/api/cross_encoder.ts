@@ -64,7 +64,9 @@ export interface RankResult {
   text?: string;
 }
 
-type Pair = readonly [string, string];
+/** A (query, passage) pair: the two texts a cross-encoder reads together. */
+export type CrossEncoderPair = readonly [string, string];
+type Pair = CrossEncoderPair;
 
 function checkPairs(pairs: unknown): { list: Pair[]; single: boolean } {
   if (!Array.isArray(pairs)) throw new TypeError(`sentences must be a [text, text] pair or an array of pairs, got ${pairs === null ? 'null' : typeof pairs}`);
@@ -221,12 +223,29 @@ export class CrossEncoder {
   }
 
   /**
-   * `predict(sentences)`: one score per pair (`number[]`) for a 1-label model, one row of scores per pair
-   * (`number[][]`) otherwise; a single pair gives a number (or one row). `convertToTensor` gives a tf.Tensor.
+   * `predict(sentences)`: scores of (query, passage) pairs, in input order.
+   *
+   * - one pair gives a `number` for a 1-label model (a relevance score, Sigmoid by default), or a `number[]` row
+   *   of label scores for several labels (NLI: contradiction, entailment, neutral; see {@link numLabels});
+   * - an array of pairs gives `number[]` (1 label) or `number[][]` (several labels);
+   * - `convertToTensor: true` gives a tf.Tensor instead (caller disposes): a scalar or 1-D tensor for one pair, a
+   *   1-D or 2-D tensor [pairs, labels] for an array.
+   *
+   * The label count is known at run time only, so the number / row choice is a union: narrow it with
+   * `typeof score === 'number'`, or cast to the shape your model has.
+   *
+   * @example
+   * ```ts
+   * const one: number | number[] = await reranker.predict(['query', 'passage']);
+   * const many = (await reranker.predict([['q', 'a'], ['q', 'b']])) as number[]; // a 1-label reranker
+   * const t: tf.Tensor1D | tf.Tensor2D = await reranker.predict([['q', 'a']], { convertToTensor: true });
+   * ```
    */
   predict(pairs: Pair, opts?: PredictOptions & { convertToTensor?: false }): Promise<number | number[]>;
   predict(pairs: readonly Pair[], opts?: PredictOptions & { convertToTensor?: false }): Promise<number[] | number[][]>;
-  predict(pairs: Pair | readonly Pair[], opts: PredictOptions & { convertToTensor: true }): Promise<tf.Tensor>;
+  predict(pairs: Pair, opts: PredictOptions & { convertToTensor: true }): Promise<tf.Scalar | tf.Tensor1D>;
+  predict(pairs: readonly Pair[], opts: PredictOptions & { convertToTensor: true }): Promise<tf.Tensor1D | tf.Tensor2D>;
+  predict(pairs: Pair | readonly Pair[], opts?: PredictOptions): Promise<number | number[] | number[][] | tf.Tensor>;
   async predict(pairs: Pair | readonly Pair[], opts: PredictOptions = {}): Promise<unknown> {
     if (this.disposed) throw new Error('this CrossEncoder was disposed');
     const { list, single } = checkPairs(pairs);
