@@ -169,12 +169,13 @@ export class CrossEncoder {
   /** Load a cross-encoder directory (config.json, weights, tokenizer.json) or a hub id. */
   static async load(modelIdOrDir: string, opts: CrossEncoderLoadOptions = {}): Promise<CrossEncoder> {
     const dir = await prepareLoad(modelIdOrDir, opts, CrossEncoder.resolveModel, 'model_name');
-    const entries = await readModulesJson(dir);
-    if (entries?.some((e) => moduleKind(e.type) === 'Pooling')) throw notACrossEncoder(modelIdOrDir, dir, 'its modules.json has a Pooling module');
     let model: SequenceClassificationModel;
     try {
       model = await loadSequenceClassifierFromDir(dir);
     } catch (e) {
+      // Only now look at modules.json: a cross-encoder has none, and a URL folder is not probed for it (no 404).
+      const entries = await readModulesJson(dir).catch(() => undefined);
+      if (entries?.some((m) => moduleKind(m.type) === 'Pooling')) throw notACrossEncoder(modelIdOrDir, dir, 'its modules.json has a Pooling module', e);
       const archs = await architectures(dir);
       if (archs && !archs.some((a) => /ForSequenceClassification$/.test(a))) {
         throw notACrossEncoder(modelIdOrDir, dir, `no classifier weights, and config.json architectures is ${JSON.stringify(archs)}`, e);

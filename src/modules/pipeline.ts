@@ -2,7 +2,8 @@
  * Loading and saving a sentence-transformers model directory: `modules.json` lists the modules, each loaded by
  * its class (`Transformer`, `Pooling`, `Dense`, `Normalize`) from its folder, looked up by the modules.json
  * `type`; `config_sentence_transformers.json` holds the prompts and the similarity function. A directory without
- * `modules.json` is a plain transformers checkpoint: Transformer + mean Pooling, as Python's `_load_auto_model`.
+ * `modules.json` is a plain transformers checkpoint: Transformer + mean Pooling, as Python's `_load_auto_model`
+ * (which reads neither config_sentence_transformers.json nor sentence_bert_config.json), with Python's warning.
  *
  * Reference (v3.4.1): https://github.com/UKPLab/sentence-transformers/blob/7d52a069e0b37d976b3ed3f674a6180436c27574/sentence_transformers/SentenceTransformer.py
  * (`save`, `_load_sbert_model`, `_load_auto_model`, `_load_module_class_from_ref`).
@@ -158,7 +159,9 @@ export async function loadPipeline(dir: string, name?: string): Promise<LoadedPi
         ` (expected ${fromModulesJson ? 'modules.json and ' : ''}${expected.join(', ')})`,
     );
   }
-  const config = (await optionalJSON<SentenceTransformerConfig>(await joinPath(dir, 'config_sentence_transformers.json'))) ?? {};
+  // A plain checkpoint (no modules.json) is read as Python's `_load_auto_model` reads it: no
+  // config_sentence_transformers.json and no sentence_bert_config.json (so a URL folder is not probed for them).
+  const config = fromModulesJson ? ((await optionalJSON<SentenceTransformerConfig>(await joinPath(dir, 'config_sentence_transformers.json'))) ?? {}) : {};
   if (!fromModulesJson) logger.warn(await noModulesJsonWarning(dir, name ?? dir));
 
   const modules: SentenceModule[] = [];
@@ -170,7 +173,8 @@ export async function loadPipeline(dir: string, name?: string): Promise<LoadedPi
       if (cls === Transformer && modules.some((m) => m instanceof Transformer)) {
         throw new Error(`${dir}/modules.json: more than one Transformer module is not supported`);
       }
-      modules.push(await cls.load(folder ? await joinPath(dir, folder) : dir));
+      if (!fromModulesJson) modules.push(await Transformer.load(dir, { readSentenceBertConfig: false }));
+      else modules.push(await cls.load(folder ? await joinPath(dir, folder) : dir));
     }
     if (!fromModulesJson) modules.push(Pooling.fromMode((modules[0] as Transformer).getWordEmbeddingDimension(), 'mean'));
   } catch (e) {

@@ -116,12 +116,13 @@ export class Transformer implements SentenceModule {
 
   /**
    * Load the module saved in `dir` (Python `Transformer.load`): `sentence_bert_config.json` (optional; `opts`
-   * override it), the encoder from `config.json` + weights, the tokenizer from `tokenizer.json` +
-   * `tokenizer_config.json`.
+   * override it; `readSentenceBertConfig: false` skips it, as Python's plain-checkpoint path does), the encoder from
+   * `config.json` + weights, the tokenizer from `tokenizer.json` + `tokenizer_config.json`.
    */
-  static async load(dir: string, opts: Omit<TransformerOptions, 'weights'> = {}): Promise<Transformer> {
+  static async load(dir: string, opts: Omit<TransformerOptions, 'weights'> & { readSentenceBertConfig?: boolean } = {}): Promise<Transformer> {
     const sbertPath = await joinPath(dir, 'sentence_bert_config.json');
-    const sbert = new ConfigReader((await pathExists(sbertPath)) ? await readJSONFile<Record<string, unknown>>(sbertPath) : {}, sbertPath);
+    const readSbert = opts.readSentenceBertConfig !== false && (await pathExists(sbertPath));
+    const sbert = new ConfigReader(readSbert ? await readJSONFile<Record<string, unknown>>(sbertPath) : {}, sbertPath);
     const maxSeqLength = sbert.raw.max_seq_length === null || sbert.raw.max_seq_length === undefined ? null : sbert.positiveInt('max_seq_length');
     const doLowerCase = sbert.bool('do_lower_case', false);
     const { config, weights } = await openModelDir(dir);
