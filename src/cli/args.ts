@@ -150,6 +150,6 @@ export function formatOptions(options: OptionTable): string {
     const flag = `${spec.short ? `-${spec.short}, ` : '    '}--${name}${spec.type === 'string' ? ` ${spec.valueName ?? 'VALUE'}` : ''}`;
     return [flag, spec.help + (spec.multiple ? ' (repeatable)' : '')] as const;
   });
-  const width = Math.min(34, Math.max(...rows.map(([f]) => f.length)) + 2);
+  const width = Math.min(34, rows.reduce((w, [f]) => Math.max(w, f.length), 0) + 2);
   return rows.map(([f, h]) => (f.length + 2 > width ? `  ${f}\n  ${' '.repeat(width)}${h}` : `  ${f.padEnd(width)}${h}`)).join('\n');
 }
