@@ -8,7 +8,7 @@ import { writeStdout } from '../../platform/cli_io.js';
 import { choiceOpt, DEVICE_OPTION, flagOpt, HUB_OPTIONS, requiredOpt, stringsOpt, type Parsed } from '../args.js';
 import type { CliContext, Command } from '../command.js';
 import { matrixText } from '../formats.js';
-import { collectTexts } from '../input.js';
+import { collectTexts, warnFileLikeTexts } from '../input.js';
 import { loadSentenceTransformer } from '../model.js';
 import { EMBEDDING_OPTIONS, encodeOptionsFrom } from './encode.js';
 
@@ -18,6 +18,7 @@ async function run(p: Parsed, ctx: CliContext): Promise<void> {
   const modelArg = requiredOpt(p, 'model', NAME, 'a hub id such as all-MiniLM-L6-v2 or a model directory');
   const fn = choiceOpt(p, 'similarity-fn', similarityFunctionNames(), NAME);
   const encodeOpts = encodeOptionsFrom(p, NAME);
+  await warnFileLikeTexts(p.positionals, '--file', 'sentence', ctx.quiet);
   const sentences = await collectTexts({
     inline: p.positionals,
     files: stringsOpt(p, 'file'),
@@ -49,7 +50,8 @@ export const similarityCommand: Command = {
   description:
     "Encode the sentences and print the [n, n] matrix model.similarity(E, E) with the model's similarity function\n" +
     '(similarity_fn_name, cosine by default), one row per line with 4 decimals, or as JSON with --json\n' +
-    '({"similarity_fn_name", "sentences", "matrix"}, full float32 precision).',
+    '({"similarity_fn_name", "sentences", "matrix"}, full float32 precision). Sentences are arguments (literal\n' +
+    "texts, even when one names a file: a warning says so), lines of --file files, or stdin lines.",
   options: {
     model: { type: 'string', short: 'm', valueName: 'MODEL', help: 'hub id or local model directory (required)' },
     file: { type: 'string', short: 'f', multiple: true, valueName: 'FILE', help: 'sentences, one per line (- for stdin)' },
