@@ -4,7 +4,7 @@
  * (the browser bundle never reaches it).
  */
 import { createReadStream, readFileSync } from 'node:fs';
-import { mkdir, mkdtemp, open, rm, stat, writeFile, type FileHandle } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, rm, stat, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -151,14 +151,6 @@ export async function createScratchFile(prefix: string): Promise<ScratchFile> {
       await rm(dir, { recursive: true, force: true });
     },
   };
-}
-
-/** Write bytes or text to a file, creating its parent folders; returns the absolute path. */
-export async function writeOutputFile(path: string, data: Uint8Array | string): Promise<string> {
-  const abs = resolve(path);
-  await mkdir(dirname(abs), { recursive: true });
-  await writeFile(abs, data);
-  return abs;
 }
 
 /** The lower-case extension of a path, dot included ('' when none). */
