@@ -135,3 +135,16 @@ export class TextsProgress {
     if (this.drawn) this.stream.write('\n');
   }
 }
+
+/**
+ * Run `work` with a {@link TextsProgress} line for `total` texts (drawn when `enabled` and there is more than one
+ * batch), stopped when the work ends.
+ */
+export async function withTextsProgress<T>(enabled: boolean, total: number, batchSize: number, label: string, work: (onProgress: (done: number) => void) => Promise<T>): Promise<T> {
+  const bar = new TextsProgress(enabled && total > batchSize, total, label);
+  try {
+    return await work((done) => bar.update(done));
+  } finally {
+    bar.stop();
+  }
+}

@@ -10,6 +10,7 @@ import { CliError, DEVICE_OPTION, flagOpt, HUB_OPTIONS, intOpt, requiredOpt, str
 import type { CliContext, Command } from '../command.js';
 import { collectTexts, warnFileLikeTexts } from '../input.js';
 import { deviceFrom, loadWith } from '../model.js';
+import { withTextsProgress } from '../progress.js';
 
 const NAME = 'rank';
 
@@ -25,7 +26,7 @@ export interface CliCrossEncoder {
   /** One score per (query, document) pair. */
   predictScores(pairs: [string, string][], batchSize?: number): Promise<number[]>;
   /** The documents sorted by decreasing score (the first `topK` when given). */
-  rank(query: string, documents: string[], opts: { topK?: number; batchSize?: number; showProgressBar?: boolean }): Promise<RankedDocument[]>;
+  rank(query: string, documents: string[], opts: { topK?: number; batchSize?: number; onProgress?: (done: number, total: number) => void }): Promise<RankedDocument[]>;
   dispose(): void;
 }
 
@@ -62,7 +63,7 @@ async function run(p: Parsed, ctx: CliContext): Promise<void> {
   const ce = await loadCrossEncoder(modelArg, p, ctx, NAME, '--model');
   let ranked: RankedDocument[];
   try {
-    ranked = await ce.rank(query, documents, { topK, batchSize, showProgressBar: ctx.progress && documents.length > (batchSize ?? DEFAULT_BATCH_SIZE) });
+    ranked = await withTextsProgress(ctx.progress, documents.length, batchSize ?? DEFAULT_BATCH_SIZE, 'Ranking', (onProgress) => ce.rank(query, documents, { topK, batchSize, onProgress }));
   } finally {
     ce.dispose();
   }

@@ -10,6 +10,7 @@ import type { CliContext, Command } from '../command.js';
 import { matrixText } from '../formats.js';
 import { collectTexts, warnFileLikeTexts } from '../input.js';
 import { loadSentenceTransformer } from '../model.js';
+import { withTextsProgress } from '../progress.js';
 import { EMBEDDING_OPTIONS, encodeOptionsFrom } from './encode.js';
 
 const NAME = 'similarity';
@@ -30,7 +31,7 @@ async function run(p: Parsed, ctx: CliContext): Promise<void> {
   try {
     if (fn) model.similarityFnName = fn;
     const batchSize = encodeOpts.batchSize ?? DEFAULT_BATCH_SIZE;
-    const emb = await model.encode(sentences, { ...encodeOpts, precision: 'float32', showProgressBar: ctx.progress && sentences.length > batchSize });
+    const emb = await withTextsProgress(ctx.progress, sentences.length, batchSize, 'Encoding', (onProgress) => model.encode(sentences, { ...encodeOpts, precision: 'float32', onProgress }));
     const sims = model.similarity(emb, emb);
     if (flagOpt(p, 'json')) {
       const out = { similarity_fn_name: model.similarityFnName, sentences, matrix: sims.map((r) => Array.from(r)) };
