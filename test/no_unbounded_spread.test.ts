@@ -12,7 +12,8 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import ts from 'typescript';
-import { PROJECT_ROOT } from './helpers/fixtures.js';
+import { Tokenizer } from '../src/tokenizers/index.js';
+import { fixture, PROJECT_ROOT, requireFixtures } from './helpers/fixtures.js';
 
 const ALLOW = /\/\/\s*spread-ok:\s*\S/;
 
@@ -80,5 +81,16 @@ describe('house rule: no spread arguments on unbounded arrays in src/', () => {
       for (const hit of findUnboundedSpreads(relative(PROJECT_ROOT, f), readFileSync(f, 'utf8'))) found.push(hit);
     }
     assert.deepEqual(found, [], `spread arguments in src/ (iterate, or add "// spread-ok: <bound>" when the array is bounded):\n${found.join('\n')}`);
+  });
+
+  it('a batch of 200,000 texts padded to the longest tokenizes (Math.max over the batch overflowed the stack)', function () {
+    this.timeout(120000);
+    if (!requireFixtures(this, ['models', 'tiny-bert', 'tokenizer.json'])) return;
+    const tok = Tokenizer.fromJSON(JSON.parse(readFileSync(fixture('models', 'tiny-bert', 'tokenizer.json'), 'utf8')));
+    const texts = Array.from({ length: 200_000 }, (_, i) => (i === 123_456 ? 'the longest text of all' : `d ${i % 10}`));
+    const batch = tok.encodeBatch(texts, { padding: { strategy: 'longest' } });
+    assert.equal(batch.length, 200_000);
+    const longest = tok.encode('the longest text of all').ids.length;
+    assert.ok(batch.every((e) => e.ids.length === longest));
   });
 });
