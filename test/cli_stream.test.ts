@@ -273,6 +273,21 @@ describe('cli streaming and scale', function () {
       assert.equal(r.stderr, '');
     });
 
+    it('rank --query ... docs.txt (the README\'s old form) warns that docs.txt is a literal document; --documents reads it', async function () {
+      if (!requireFixtures(this, ['models', 'tiny-bert-cross-encoder'])) return;
+      const ce = fixture('models', 'tiny-bert-cross-encoder');
+      const docs = join(tmp, 'docs.txt');
+      writeFileSync(docs, 'Paris is the capital of France.\nBerlin is in Germany.\n');
+      let r = await runCli(['rank', '-m', ce, '--query', 'capital of France', docs, '--json']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stderr, /warning: the document '.*docs\.txt' names an existing file but is used as literal text; to read the file's lines, pass --documents /);
+      assert.deepEqual((JSON.parse(r.stdout) as { results: { text: string }[] }).results.map((x) => x.text), [docs]);
+      r = await runCli(['rank', '-m', ce, '--query', 'capital of France', '--documents', docs, '--json']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stderr, '');
+      assert.equal((JSON.parse(r.stdout) as { results: unknown[] }).results.length, 2);
+    });
+
     it("tfjs' Node.js banner is not printed on --device cpu (nor with -q); --verbose lets tfjs' notes through", async () => {
       const banner = /Hi, looks like you are running TensorFlow\.js in Node\.js/;
       for (const extra of [[], ['-q']]) {
