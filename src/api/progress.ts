@@ -23,7 +23,7 @@ async function createBar(total: number, label: string): Promise<Bar | undefined>
     const mod = (await import('cli-progress')) as unknown as { default?: typeof import('cli-progress') } & typeof import('cli-progress');
     const cp = mod.default ?? mod;
     const bar = new cp.SingleBar(
-      { format: `${label} |{bar}| {value}/{total} {percentage}% | {duration_formatted}`, stream: (globalThis as unknown as { process: { stderr: NodeJS.WriteStream } }).process.stderr, hideCursor: true, clearOnComplete: false },
+      { format: `${label} |{bar}| {value}/{total} texts {percentage}% | ETA {eta_formatted} | {duration_formatted}`, stream: (globalThis as unknown as { process: { stderr: NodeJS.WriteStream } }).process.stderr, hideCursor: true, clearOnComplete: false },
       cp.Presets.shades_classic,
     );
     bar.start(total, 0);
@@ -42,7 +42,7 @@ export class Progress {
   ) {}
 
   static async start(total: number, opts: { showProgressBar?: boolean; onProgress?: ProgressCallback; label?: string }): Promise<Progress> {
-    const bar = opts.showProgressBar && total > 0 ? await createBar(total, opts.label ?? 'Batches') : undefined;
+    const bar = opts.showProgressBar && total > 0 ? await createBar(total, opts.label ?? 'Encoding') : undefined;
     return new Progress(total, bar, opts.onProgress);
   }
 

@@ -74,6 +74,31 @@ function firstSentence(message: string): string {
 }
 
 /**
+ * Attach negative-number values to their string options (`--batch-size -1` becomes `--batch-size=-1`, `-k -3`
+ * becomes `--top-k=-3`): parseArgs would take `-1` for an option and report an ambiguous argument, where the
+ * option's own check gives the clearer message ("--batch-size: expected a positive integer, got '-1'").
+ */
+export function attachNegativeValues(args: readonly string[], options: OptionTable): string[] {
+  const byShort = new Map<string, string>();
+  for (const [name, spec] of Object.entries(options)) if (spec.short) byShort.set(spec.short, name);
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === '--') {
+      for (let k = i; k < args.length; k++) out.push(args[k]);
+      break;
+    }
+    const name = a.startsWith('--') ? a.slice(2) : /^-[^-]$/.test(a) ? byShort.get(a[1]) : undefined;
+    const next = args[i + 1];
+    if (name !== undefined && options[name]?.type === 'string' && next !== undefined && /^-(\d|\.\d)/.test(next)) {
+      out.push(`--${name}=${next}`);
+      i++;
+    } else out.push(a);
+  }
+  return out;
+}
+
+/**
  * Parse `args` against a command's option table (global options included). Unknown options, missing values and
  * unexpected positionals are {@link UsageError}s naming the command.
  */
@@ -83,7 +108,7 @@ export function parseCommandLine(command: string | undefined, args: string[], op
     table[name] = { type: spec.type, ...(spec.short ? { short: spec.short } : {}), ...(spec.multiple ? { multiple: true } : {}) };
   }
   try {
-    const { values, positionals } = parseArgs({ args, options: table, strict: true, allowPositionals });
+    const { values, positionals } = parseArgs({ args: attachNegativeValues(args, options), options: table, strict: true, allowPositionals });
     return { values: values as Parsed['values'], positionals };
   } catch (e) {
     const code = (e as { code?: string }).code ?? '';
@@ -150,6 +175,6 @@ export function formatOptions(options: OptionTable): string {
     const flag = `${spec.short ? `-${spec.short}, ` : '    '}--${name}${spec.type === 'string' ? ` ${spec.valueName ?? 'VALUE'}` : ''}`;
     return [flag, spec.help + (spec.multiple ? ' (repeatable)' : '')] as const;
   });
-  const width = Math.min(34, Math.max(...rows.map(([f]) => f.length)) + 2);
+  const width = Math.min(34, rows.reduce((w, [f]) => Math.max(w, f.length), 0) + 2);
   return rows.map(([f, h]) => (f.length + 2 > width ? `  ${f}\n  ${' '.repeat(width)}${h}` : `  ${f.padEnd(width)}${h}`)).join('\n');
 }

@@ -23,13 +23,14 @@ export function toDense(rows: EmbeddingRows, colsIfEmpty = 0): DenseMatrix {
 }
 
 /**
- * JSON Lines: one `{"index", "text", "embedding"}` object per row, in input order. Float32 values are written as
- * the shortest decimal that reads back to the same float64, which is exactly the float32 value.
+ * JSON Lines: one `{"index", "text", "embedding"}` object per row, in input order (`index` counts from
+ * `firstIndex`, for a block of a longer stream). Float32 values are written as the shortest decimal that reads back
+ * to the same float64, which is exactly the float32 value.
  */
-export function embeddingsJsonl(texts: readonly string[], rows: EmbeddingRows): string {
+export function embeddingsJsonl(texts: readonly string[], rows: EmbeddingRows, firstIndex = 0): string {
   let out = '';
   rows.forEach((r, i) => {
-    out += `${JSON.stringify({ index: i, text: texts[i], embedding: Array.from(r as ArrayLike<number>) })}\n`;
+    out += `${JSON.stringify({ index: firstIndex + i, text: texts[i], embedding: Array.from(r as ArrayLike<number>) })}\n`;
   });
   return out;
 }
@@ -37,8 +38,37 @@ export function embeddingsJsonl(texts: readonly string[], rows: EmbeddingRows): 
 /** A matrix as aligned text, `digits` decimals per value, one row per line. */
 export function matrixText(rows: readonly ArrayLike<number>[], digits = 4): string {
   const cells = rows.map((r) => Array.from(r, (v) => v.toFixed(digits)));
-  const width = Math.max(0, ...cells.flat().map((c) => c.length));
+  let width = 0;
+  for (const row of cells) for (const c of row) width = Math.max(width, c.length);
   return cells.map((r) => r.map((c) => c.padStart(width)).join('  ')).join('\n') + (cells.length ? '\n' : '');
+}
+
+/**
+ * {@link splitLines} for text that arrives in pieces: `push` returns the lines completed so far, `end` the last
+ * one. The lines are exactly those of `splitLines` on the whole text (a BOM at the very start is dropped, `\r\n`
+ * and `\n` end lines, a final line ending makes no extra empty line).
+ */
+export class LineSplitter {
+  private rest = '';
+  private started = false;
+
+  push(piece: string): string[] {
+    let text = this.rest + piece;
+    if (!this.started && text !== '') {
+      this.started = true;
+      if (text.startsWith('\ufeff')) text = text.slice(1);
+    }
+    const lines = text.split('\n');
+    this.rest = lines.pop() ?? '';
+    for (let i = 0; i < lines.length; i++) if (lines[i].endsWith('\r')) lines[i] = lines[i].slice(0, -1);
+    return lines;
+  }
+
+  end(): string[] {
+    const last = this.rest;
+    this.rest = '';
+    return last === '' ? [] : [last];
+  }
 }
 
 /**

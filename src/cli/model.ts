@@ -99,6 +99,18 @@ export async function loadSentenceTransformer(model: string, p: Parsed, ctx: Cli
   return loadWith(model, p, ctx, option, (hub) => SentenceTransformer.load(model, { device, hub }));
 }
 
+/**
+ * tfjs prints notes through its own `warn` (on the cpu backend, "Hi, looks like you are running TensorFlow.js in
+ * Node.js..." on first use, also on `--device cpu`; platform notes): tfjs' production mode (`enableProdMode`,
+ * whose only effect in tfjs 4.x is to skip those warnings) keeps the CLI's stderr for its own messages. `--verbose`
+ * lets them through.
+ */
+async function quietTfjs(ctx: CliContext): Promise<void> {
+  if (ctx.verbose) return;
+  const tf = await import('@tensorflow/tfjs-core');
+  tf.enableProdMode();
+}
+
 /** Run a loader of any model kind (e.g. a CrossEncoder) with the same hub options, bars and explanations. */
 export async function loadWith<T>(
   model: string,
@@ -109,6 +121,7 @@ export async function loadWith<T>(
 ): Promise<T> {
   const hub = hubOptionsFrom(p);
   await checkModelArg(model, option);
+  await quietTfjs(ctx);
   const bars = new DownloadBars(ctx.progress);
   try {
     return await load({ ...hub, onProgress: bars.onProgress });

@@ -18,7 +18,7 @@ export const COMMANDS: Command[] = [encodeCommand, similarityCommand, searchComm
 
 /** The top-level `--help` text. */
 export function topLevelHelp(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
+  const width = COMMANDS.reduce((w, c) => Math.max(w, c.name.length), 0) + 2;
   return [
     `Usage: ${PROGRAM} <command> [options]\n       ${PROGRAM} <command> --help\n       ${PROGRAM} --version`,
     'Sentence Transformers in TypeScript on TensorFlow.js: embeddings, similarity, semantic search and\n' +

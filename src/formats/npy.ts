@@ -57,26 +57,45 @@ function shapeLiteral(shape: readonly number[]): string {
   return shape.length === 1 ? `(${shape[0]},)` : `(${shape.join(', ')})`;
 }
 
-/** Serialize an array as a .npy file, format version 1.0, byte for byte what `numpy.save` writes. */
-export function serializeNpyArray(array: NpyArray, where = 'serializeNpyArray'): Uint8Array {
-  const { data, shape } = array;
-  const dtype = npyDtypeOf(data);
+/**
+ * The header of a .npy file (magic, version 1.0, header length, the dict padded with spaces and ended by '\n'):
+ * `data` follows it. Its length is a multiple of 64, and at least `minBytes` (a streaming writer reserves room
+ * for a header whose row count is not known yet, {@link NPY_STREAM_HEADER_BYTES}, and rewrites it at the end).
+ */
+export function serializeNpyHeader(dtype: NpyDtype, shape: readonly number[], minBytes = 0, where = 'serializeNpyHeader'): Uint8Array {
   for (const d of shape) {
     if (!Number.isSafeInteger(d) || d < 0) throw new RangeError(`${where}: shape must hold non-negative integers, got [${shape.join(', ')}]`);
   }
-  const count = shape.reduce((a, b) => a * b, 1);
-  if (count !== data.length) throw new RangeError(`${where}: shape [${shape.join(', ')}] needs ${count} values, data has ${data.length}`);
   const dict = `{'descr': '${DESCR[dtype]}', 'fortran_order': False, 'shape': ${shapeLiteral(shape)}, }`;
-  const total = Math.ceil((PREAMBLE_V1 + dict.length + 1) / 64) * 64;
+  const natural = Math.ceil((PREAMBLE_V1 + dict.length + 1) / 64) * 64;
+  const total = Math.max(natural, Math.ceil(minBytes / 64) * 64);
   const header = dict + ' '.repeat(total - PREAMBLE_V1 - dict.length - 1) + '\n';
   if (header.length > 0xffff) throw new RangeError(`${where}: a header of ${header.length} bytes does not fit format version 1.0 (at most 65535)`);
-  const out = new Uint8Array(total + data.byteLength);
+  const out = new Uint8Array(total);
   out.set(MAGIC, 0);
   out[6] = 1; // version 1.0
   out[7] = 0;
   new DataView(out.buffer).setUint16(8, header.length, true);
   for (let i = 0; i < header.length; i++) out[PREAMBLE_V1 + i] = header.charCodeAt(i);
-  out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), total);
+  return out;
+}
+
+/**
+ * The header size a streaming .npy writer reserves: room for any 2-D shape with up to 16-digit dimensions, so the
+ * header written before the rows are known can be rewritten in place with the final row count.
+ */
+export const NPY_STREAM_HEADER_BYTES = 128;
+
+/** Serialize an array as a .npy file, format version 1.0, byte for byte what `numpy.save` writes. */
+export function serializeNpyArray(array: NpyArray, where = 'serializeNpyArray'): Uint8Array {
+  const { data, shape } = array;
+  const dtype = npyDtypeOf(data);
+  const header = serializeNpyHeader(dtype, shape, 0, where);
+  const count = shape.reduce((a, b) => a * b, 1);
+  if (count !== data.length) throw new RangeError(`${where}: shape [${shape.join(', ')}] needs ${count} values, data has ${data.length}`);
+  const out = new Uint8Array(header.length + data.byteLength);
+  out.set(header, 0);
+  out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), header.length);
   return out;
 }
 

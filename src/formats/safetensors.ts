@@ -319,15 +319,23 @@ export interface TensorToWrite {
   data: StoredArray;
 }
 
+/** The layout of one tensor in a safetensors header (its data comes later, or is streamed). */
+export interface TensorLayout {
+  dtype: Dtype;
+  shape: readonly number[];
+}
+
 /**
- * Serialize tensors as safetensors, byte-compatible with what Python's `safetensors` reads:
- * tensors laid out in sorted name order, `__metadata__` first, header padded with spaces to a multiple of 8
- * so the data buffer starts 8-byte aligned.
+ * The header of a safetensors file: the u64 little-endian length, then the JSON (`__metadata__` first, tensors in
+ * sorted name order with contiguous `data_offsets`) padded with spaces to a multiple of 8 and to at least
+ * `minBytes` in all (a streaming writer reserves room this way and rewrites the header when the shape is final).
+ * Returns the header and the number of data bytes that must follow it.
  */
-export function serializeSafetensors(
-  tensors: Record<string, TensorToWrite>,
+export function serializeSafetensorsHeader(
+  tensors: Record<string, TensorLayout>,
   metadata?: Record<string, string> | null,
-): Uint8Array {
+  minBytes = 0,
+): { header: Uint8Array; dataBytes: number } {
   const names = Object.keys(tensors).sort();
   const header: Record<string, unknown> = {};
   if (metadata && Object.keys(metadata).length) {
@@ -342,24 +350,39 @@ export function serializeSafetensors(
     const t = tensors[name];
     if (!isDtype(t.dtype)) throw new TypeError(`tensors[${JSON.stringify(name)}].dtype: expected one of ${Object.keys(DTYPE_SIZES).join(', ')}, got ${JSON.stringify(t.dtype)}`);
     const numel = t.shape.reduce((a, b) => a * b, 1);
-    const want = numel * DTYPE_SIZES[t.dtype];
+    const bytes = numel * DTYPE_SIZES[t.dtype];
+    header[name] = { dtype: t.dtype, shape: Array.from(t.shape), data_offsets: [offset, offset + bytes] };
+    offset += bytes;
+  }
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const padded = Math.max(Math.ceil(json.length / 8) * 8, Math.ceil((minBytes - 8) / 8) * 8);
+  const out = new Uint8Array(8 + padded).fill(0x20, 8);
+  new DataView(out.buffer).setBigUint64(0, BigInt(padded), true);
+  out.set(json, 8);
+  return { header: out, dataBytes: offset };
+}
+
+/**
+ * Serialize tensors as safetensors, byte-compatible with what Python's `safetensors` reads:
+ * tensors laid out in sorted name order, `__metadata__` first, header padded with spaces to a multiple of 8
+ * so the data buffer starts 8-byte aligned.
+ */
+export function serializeSafetensors(
+  tensors: Record<string, TensorToWrite>,
+  metadata?: Record<string, string> | null,
+): Uint8Array {
+  const { header, dataBytes } = serializeSafetensorsHeader(tensors, metadata);
+  const names = Object.keys(tensors).sort();
+  for (const name of names) {
+    const t = tensors[name];
+    const want = t.shape.reduce((a, b) => a * b, 1) * DTYPE_SIZES[t.dtype];
     if (t.data.byteLength !== want) {
       throw new RangeError(`tensors[${JSON.stringify(name)}]: shape ${JSON.stringify(t.shape)} x ${t.dtype} needs ${want} bytes, data has ${t.data.byteLength}`);
     }
-    header[name] = { dtype: t.dtype, shape: [...t.shape], data_offsets: [offset, offset + want] };
-    offset += want;
   }
-  let json = new TextEncoder().encode(JSON.stringify(header));
-  const padded = Math.ceil(json.length / 8) * 8;
-  if (padded !== json.length) {
-    const p = new Uint8Array(padded).fill(0x20);
-    p.set(json);
-    json = p;
-  }
-  const out = new Uint8Array(8 + json.length + offset);
-  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
-  out.set(json, 8);
-  let pos = 8 + json.length;
+  const out = new Uint8Array(header.length + dataBytes);
+  out.set(header, 0);
+  let pos = header.length;
   for (const name of names) {
     const d = tensors[name].data;
     out.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), pos);

@@ -91,19 +91,19 @@ export class RepoCache {
 
   pointerPath(commit: string, filename: string): string {
     validateRepoFilename(filename);
-    return this.fs.join(this.snapshotDir(commit), ...filename.split('/'));
+    return this.fs.join(this.snapshotDir(commit), filename);
   }
 
   noExistPath(commit: string, filename: string): string {
     validateRepoFilename(filename);
-    return this.fs.join(this.storage, '.no_exist', commit, ...filename.split('/'));
+    return this.fs.join(this.storage, '.no_exist', commit, filename);
   }
 
   refPath(revision: string): string {
     if (revision.split('/').some((p) => p === '' || p === '.' || p === '..')) {
       throw new TypeError(`revision: expected a branch, tag or commit such as "main" or "refs/pr/1", got ${JSON.stringify(revision)}`);
     }
-    return this.fs.join(this.storage, 'refs', ...revision.split('/'));
+    return this.fs.join(this.storage, 'refs', revision);
   }
 
   /**

@@ -19,7 +19,7 @@ export function createDirectoryModelSource(dir: string): ModelFileSource {
   };
   async function get(filename: string, optional = false): Promise<Uint8Array | undefined> {
     validateRepoFilename(filename);
-    const p = await joinPath(dir, ...filename.split('/'));
+    const p = await joinPath(dir, filename);
     if (!(await pathExists(p))) {
       if (optional) return undefined;
       throw new LocalEntryNotFoundError(`"${filename}" not found in the model directory ${dir} (looked at ${p})`);

@@ -3,9 +3,10 @@
  * output files and the package version. Only the CLI imports this file, so static Node imports are fine here
  * (the browser bundle never reaches it).
  */
-import { readFileSync } from 'node:fs';
-import { mkdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { dirname, extname, resolve } from 'node:path';
+import { createReadStream, readFileSync } from 'node:fs';
+import { mkdir, mkdtemp, open, rm, stat, type FileHandle } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Node's `util.parseArgs` (the CLI's option parser), reached through platform/ like every Node built-in. */
@@ -43,32 +44,113 @@ export function writeStderrLine(line: string): void {
   process.stderr.write(`${line}\n`);
 }
 
-/** Read all of standard input as UTF-8 text. */
-export async function readStdinText(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-  return Buffer.concat(chunks).toString('utf8');
+/** A file read error as one line naming the option and the absolute path. */
+function readError(e: unknown, path: string, what: string): Error {
+  const code = (e as { code?: string }).code;
+  const abs = resolve(path);
+  if (code === 'ENOENT') return new Error(`${what}: no such file ${abs}`);
+  if (code === 'EISDIR') return new Error(`${what}: expected a text file, got the directory ${abs}`);
+  return new Error(`${what}: cannot read ${abs}: ${(e as Error).message}`);
 }
 
-/** Read a text file (UTF-8); a missing file is an error naming the option and the absolute path. */
-export async function readTextFile(path: string, what: string): Promise<string> {
+/**
+ * The UTF-8 text of a file, or of standard input for `-`, in pieces as they are read (a few tens of kB each; a
+ * character is never split between pieces). Read errors name `what` and the absolute path.
+ */
+export async function* readTextChunks(source: string, what: string): AsyncGenerator<string> {
+  if (source === '-') {
+    process.stdin.setEncoding('utf8');
+    for await (const chunk of process.stdin) yield chunk as string;
+    return;
+  }
   try {
-    return await readFile(path, 'utf8');
+    if ((await stat(source)).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+    for await (const chunk of createReadStream(source, { encoding: 'utf8', highWaterMark: 1 << 16 })) yield chunk as string;
   } catch (e) {
-    const code = (e as { code?: string }).code;
-    const abs = resolve(path);
-    if (code === 'ENOENT') throw new Error(`${what}: no such file ${abs}`);
-    if (code === 'EISDIR') throw new Error(`${what}: expected a text file, got the directory ${abs}`);
-    throw new Error(`${what}: cannot read ${abs}: ${(e as Error).message}`);
+    throw readError(e, source, what);
   }
 }
 
-/** Write bytes or text to a file, creating its parent folders; returns the absolute path. */
-export async function writeOutputFile(path: string, data: Uint8Array | string): Promise<string> {
+/** Whether a path names an existing regular file. */
+export async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** The number of lines of a file as the CLI counts texts ('\n' ends a line; a last line without one counts too). */
+export async function countFileLines(path: string): Promise<number> {
+  let lines = 0;
+  let last = 0x0a;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    const bytes = chunk as Buffer;
+    for (let i = bytes.indexOf(0x0a); i >= 0; i = bytes.indexOf(0x0a, i + 1)) lines++;
+    if (bytes.length) last = bytes[bytes.length - 1];
+  }
+  return last === 0x0a ? lines : lines + 1;
+}
+
+/** An output file open for positional writes (the streaming writers' sink). */
+export interface OutputFile {
+  /** The absolute path. */
+  readonly path: string;
+  /** Write `bytes` at byte `position`. */
+  write(bytes: Uint8Array, position: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+async function fileSink(handle: FileHandle, path: string): Promise<OutputFile> {
+  return {
+    path,
+    write: async (bytes, position) => {
+      let done = 0;
+      while (done < bytes.length) {
+        const { bytesWritten } = await handle.write(bytes, done, bytes.length - done, position + done);
+        done += bytesWritten;
+      }
+    },
+    close: () => handle.close(),
+  };
+}
+
+/** Create (or truncate) an output file, with its parent folders, for positional writes. */
+export async function openOutputFile(path: string): Promise<OutputFile> {
   const abs = resolve(path);
   await mkdir(dirname(abs), { recursive: true });
-  await writeFile(abs, data);
-  return abs;
+  return fileSink(await open(abs, 'w'), abs);
+}
+
+/** A temporary file for writing and reading back (removed by `close`). */
+export interface ScratchFile extends OutputFile {
+  /** Read `length` bytes from `position` into a new array. */
+  read(position: number, length: number): Promise<Uint8Array>;
+}
+
+/** Create a temporary file in the system's temporary folder. */
+export async function createScratchFile(prefix: string): Promise<ScratchFile> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  const path = join(dir, 'data.bin');
+  const handle = await open(path, 'w+');
+  const sink = await fileSink(handle, path);
+  return {
+    ...sink,
+    read: async (position, length) => {
+      const out = new Uint8Array(length);
+      let done = 0;
+      while (done < length) {
+        const { bytesRead } = await handle.read(out, done, length - done, position + done);
+        if (bytesRead === 0) throw new Error(`${path}: expected ${length} bytes at ${position}, the file ends after ${done}`);
+        done += bytesRead;
+      }
+      return out;
+    },
+    close: async () => {
+      await handle.close();
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** The lower-case extension of a path, dot included ('' when none). */

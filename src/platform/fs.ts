@@ -90,7 +90,7 @@ export async function pathExists(path: string): Promise<boolean> {
 
 /** Join path segments with node:path (Node) or '/' (browser URLs). */
 export async function joinPath(...parts: string[]): Promise<string> {
-  if (parts.length && isUrl(parts[0])) return joinUrl(parts[0], ...parts.slice(1));
+  if (parts.length && isUrl(parts[0])) return parts.slice(1).reduce((url, p) => joinUrl(url, p), parts[0]);
   if (isNode()) return (await nodePath()).join(...parts);
   return parts.join('/').replace(/\/+/g, '/');
 }

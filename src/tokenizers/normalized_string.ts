@@ -135,11 +135,11 @@ export class NormalizedString {
         al.push(starts[k], ends[k]);
       }
       if (units.length >= 4096) {
-        out += String.fromCharCode.apply(null, units);
+        out += String.fromCharCode.apply(null, units); // spread-ok: units is flushed at 4096 code units
         units = [];
       }
     }
-    if (units.length) out += String.fromCharCode.apply(null, units);
+    if (units.length) out += String.fromCharCode.apply(null, units); // spread-ok: fewer than 4096 code units (flushed above)
     this.normalized = out;
     this.align = al;
   }

@@ -156,7 +156,7 @@ export function truncateEncodings(encoding: Encoding, pair: Encoding | null, par
 /** Pads every encoding to the batch's longest (or the fixed length), rounded up to `padToMultipleOf`. */
 export function padEncodings(encodings: Encoding[], params: PaddingParams): void {
   if (encodings.length === 0) return;
-  let len = params.strategy === 'BatchLongest' ? Math.max(...encodings.map((e) => e.length)) : params.strategy.fixed;
+  let len = params.strategy === 'BatchLongest' ? encodings.reduce((m, e) => Math.max(m, e.length), 0) : params.strategy.fixed;
   const m = params.padToMultipleOf;
   if (m !== null && m > 0 && len % m > 0) len += m - (len % m);
   for (const e of encodings) e.pad(len, params.padId, params.padTypeId, params.padToken, params.direction);

@@ -83,7 +83,8 @@ function pairMatrices(fn: string, a: EmbeddingsInput, b: EmbeddingsInput): [Matr
 
 /** Cosine similarity matrix: `res[i][j] = cos(a[i], b[j])` (rows L2-normalized with eps 1e-12, then a @ b^T). */
 export function cosSim(a: EmbeddingsInput, b: EmbeddingsInput): Float32Array[] {
-  return toRows(cosSimMatrix(...pairMatrices('cosSim', a, b)));
+  const [A, B] = pairMatrices('cosSim', a, b);
+  return toRows(cosSimMatrix(A, B));
 }
 
 /** {@link cosSim} on matrices, returning a Matrix. */
@@ -94,7 +95,8 @@ export function cosSimMatrix(a: Matrix, b: Matrix): Matrix {
 
 /** Dot-product matrix: `res[i][j] = a[i] . b[j]`. */
 export function dotScore(a: EmbeddingsInput, b: EmbeddingsInput): Float32Array[] {
-  return toRows(dotScoreMatrix(...pairMatrices('dotScore', a, b)));
+  const [A, B] = pairMatrices('dotScore', a, b);
+  return toRows(dotScoreMatrix(A, B));
 }
 
 /** {@link dotScore} on matrices, returning a Matrix. */

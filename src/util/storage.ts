@@ -8,10 +8,11 @@
  * - .npy: the [N, D] matrix through formats/npy.ts (written as format 1.0, '<f4' / '|i1' / '|u1'; a 1-D array
  *   reads as one row).
  *
- * This is the one embeddings file writer: the CLI's `encode` writes through it too.
+ * This is the one embeddings file writer: the CLI's `encode` writes through it too, in pieces, with
+ * {@link EmbeddingsStreamWriter} (bounded memory for any number of rows).
  */
-import { npyDtypeOf, parseNpyArray, serializeNpyArray, type NpyDtype } from '../formats/npy.js';
-import { SafetensorsFile, serializeSafetensors } from '../formats/safetensors.js';
+import { NPY_STREAM_HEADER_BYTES, npyDtypeOf, parseNpyArray, serializeNpyArray, serializeNpyHeader, type NpyDtype } from '../formats/npy.js';
+import { SafetensorsFile, serializeSafetensors, serializeSafetensorsHeader } from '../formats/safetensors.js';
 import { toMatrix, type EmbeddingsInput } from './matrix.js';
 import type { QuantizedMatrix } from './quantization.js';
 
@@ -98,16 +99,22 @@ export function toStoredEmbeddings(embeddings: StorableEmbeddings, where = 'embe
   return { dtype: 'F32', shape: [m.rows, m.cols], data: m.data, rows: rowViews(m.data, m.rows, m.cols) };
 }
 
+/** User metadata checked (string values, "sentences" reserved) and copied. */
+function checkedMetadata(metadata: Record<string, string> | undefined, where: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(metadata ?? {})) {
+    if (k === SENTENCES_METADATA_KEY) throw new RangeError(`${where}: metadata key "${SENTENCES_METADATA_KEY}" is reserved for the sentences`);
+    if (typeof v !== 'string') throw new TypeError(`${where}: metadata[${JSON.stringify(k)}] must be a string, got ${typeof v}`);
+    out[k] = v;
+  }
+  return out;
+}
+
 /** Serialize embeddings (and optionally their sentences and metadata) as a safetensors file. */
 export function serializeEmbeddings(input: SaveEmbeddingsInput): Uint8Array {
   const where = 'serializeEmbeddings';
   const stored = toStoredEmbeddings(input.embeddings, `${where}: embeddings`);
-  const metadata: Record<string, string> = {};
-  for (const [k, v] of Object.entries(input.metadata ?? {})) {
-    if (k === SENTENCES_METADATA_KEY) throw new RangeError(`${where}: metadata key "${SENTENCES_METADATA_KEY}" is reserved for the sentences`);
-    if (typeof v !== 'string') throw new TypeError(`${where}: metadata[${JSON.stringify(k)}] must be a string, got ${typeof v}`);
-    metadata[k] = v;
-  }
+  const metadata = checkedMetadata(input.metadata, where);
   if (input.sentences !== undefined) {
     const s = input.sentences;
     if (!Array.isArray(s) || s.some((t) => typeof t !== 'string')) throw new TypeError(`${where}: sentences must be an array of strings`);
@@ -170,4 +177,89 @@ export function parseNpy(bytes: ArrayBuffer | Uint8Array, source = '<npy>'): Sto
   if (shape.length !== 1 && shape.length !== 2) throw new RangeError(`${source}: expected a 1-D or 2-D array, got shape (${shape.join(', ')})`);
   const [n, d] = shape.length === 1 ? [1, shape[0]] : shape;
   return { dtype, shape, data, rows: rowViews(data, n, d) as StoredEmbeddings['rows'] };
+}
+
+/** Positional writes into a file (or any byte store) that a streaming writer fills; platform/ provides files. */
+export interface ByteSink {
+  /** Write `bytes` at byte `position` (overwriting what is there). */
+  write(bytes: Uint8Array, position: number): Promise<void>;
+}
+
+/** The embeddings file formats written in pieces. */
+export type StreamFormat = 'npy' | 'safetensors';
+
+/**
+ * Writes an embeddings matrix of unknown row count in pieces, in bounded memory: a header with room to spare is
+ * written first, then each block of rows at its offset, and {@link finish} rewrites the header with the final
+ * shape. The file is then byte for byte what {@link serializeNpy} / {@link serializeEmbeddings} would write for
+ * the whole matrix, except for the header's padding (a wider header, still what numpy and Python's safetensors
+ * read: numpy's header is space-padded to a multiple of 64, safetensors' JSON to a multiple of 8).
+ *
+ * @example
+ * ```ts
+ * const w = new EmbeddingsStreamWriter(sink, 'npy');
+ * await w.append({ rows: 2, cols: 3, data: new Float32Array(6) });
+ * await w.append({ rows: 1, cols: 3, data: new Float32Array(3) });
+ * await w.finish(); // { rows: 3, cols: 3, dtype: 'F32' }
+ * ```
+ */
+export class EmbeddingsStreamWriter {
+  private headerBytes = 0;
+  private rows = 0;
+  private cols: number | undefined;
+  private dtype: EmbeddingsDtype | undefined;
+  private readonly metadata: Record<string, string>;
+
+  constructor(
+    private readonly sink: ByteSink,
+    readonly format: StreamFormat,
+    /** safetensors only: string metadata (the key "sentences" is reserved). */
+    metadata?: Record<string, string>,
+  ) {
+    if (format !== 'npy' && format !== 'safetensors') throw new TypeError(`format: expected 'npy' or 'safetensors', got ${JSON.stringify(format)}`);
+    this.metadata = checkedMetadata(metadata, 'EmbeddingsStreamWriter');
+  }
+
+  /** The header for `rows` rows, padded to at least `minBytes`. */
+  private header(rows: number, cols: number, dtype: EmbeddingsDtype, minBytes: number): Uint8Array {
+    if (this.format === 'npy') return serializeNpyHeader(dtype, [rows, cols], minBytes, 'EmbeddingsStreamWriter');
+    return serializeSafetensorsHeader({ [EMBEDDINGS_TENSOR]: { dtype, shape: [rows, cols] } }, Object.keys(this.metadata).length ? this.metadata : null, minBytes).header;
+  }
+
+  /** Reserve the header: for npy a fixed size, for safetensors the 0-row header plus room for two 20-digit numbers. */
+  private async begin(cols: number, dtype: EmbeddingsDtype): Promise<void> {
+    this.cols = cols;
+    this.dtype = dtype;
+    const first = this.header(0, cols, dtype, this.format === 'npy' ? NPY_STREAM_HEADER_BYTES : 0);
+    this.headerBytes = this.format === 'npy' ? first.length : first.length + 48;
+    await this.sink.write(this.format === 'npy' ? first : this.header(0, cols, dtype, this.headerBytes), 0);
+  }
+
+  /** Append a block of rows (every block has the same cols and dtype as the first). */
+  async append(block: DenseMatrix): Promise<void> {
+    const stored = toStoredEmbeddings(block, 'EmbeddingsStreamWriter.append: block');
+    const [n, d] = stored.shape;
+    if (this.cols === undefined) await this.begin(d, stored.dtype);
+    else if (d !== this.cols || stored.dtype !== this.dtype) {
+      throw new RangeError(`EmbeddingsStreamWriter.append: expected blocks of [n, ${this.cols}] ${this.dtype}, got [${n}, ${d}] ${stored.dtype}`);
+    }
+    const elem = stored.data.BYTES_PER_ELEMENT;
+    const at = this.headerBytes + this.rows * d * elem;
+    await this.sink.write(new Uint8Array(stored.data.buffer, stored.data.byteOffset, n * d * elem), at);
+    this.rows += n;
+  }
+
+  /**
+   * Rewrite the header with the final row count. With no rows appended, `empty` gives the shape's columns and the
+   * dtype (default F32) of the [0, cols] file.
+   */
+  async finish(empty: { cols: number; dtype?: EmbeddingsDtype } = { cols: 0 }): Promise<{ rows: number; cols: number; dtype: EmbeddingsDtype }> {
+    if (this.cols === undefined) await this.begin(empty.cols, empty.dtype ?? 'F32');
+    const final = this.header(this.rows, this.cols!, this.dtype!, this.headerBytes);
+    if (final.length !== this.headerBytes) {
+      throw new RangeError(`EmbeddingsStreamWriter: the final header needs ${final.length} bytes, ${this.headerBytes} were reserved`);
+    }
+    await this.sink.write(final, 0);
+    return { rows: this.rows, cols: this.cols!, dtype: this.dtype! };
+  }
 }

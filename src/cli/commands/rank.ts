@@ -8,8 +8,9 @@ import { writeStdout } from '../../platform/cli_io.js';
 import { DEFAULT_BATCH_SIZE } from '../../util/defaults.js';
 import { CliError, DEVICE_OPTION, flagOpt, HUB_OPTIONS, intOpt, requiredOpt, stringsOpt, type Parsed } from '../args.js';
 import type { CliContext, Command } from '../command.js';
-import { collectTexts } from '../input.js';
+import { collectTexts, warnFileLikeTexts } from '../input.js';
 import { deviceFrom, loadWith } from '../model.js';
+import { withTextsProgress } from '../progress.js';
 
 const NAME = 'rank';
 
@@ -25,7 +26,7 @@ export interface CliCrossEncoder {
   /** One score per (query, document) pair. */
   predictScores(pairs: [string, string][], batchSize?: number): Promise<number[]>;
   /** The documents sorted by decreasing score (the first `topK` when given). */
-  rank(query: string, documents: string[], opts: { topK?: number; batchSize?: number; showProgressBar?: boolean }): Promise<RankedDocument[]>;
+  rank(query: string, documents: string[], opts: { topK?: number; batchSize?: number; onProgress?: (done: number, total: number) => void }): Promise<RankedDocument[]>;
   dispose(): void;
 }
 
@@ -51,6 +52,7 @@ async function run(p: Parsed, ctx: CliContext): Promise<void> {
   const query = requiredOpt(p, 'query', NAME, 'the text the documents are ranked against');
   const topK = intOpt(p, 'top-k', NAME);
   const batchSize = intOpt(p, 'batch-size', NAME);
+  await warnFileLikeTexts(p.positionals, '--documents', 'document', ctx.quiet);
   const documents = await collectTexts({
     inline: p.positionals,
     files: stringsOpt(p, 'documents'),
@@ -61,7 +63,7 @@ async function run(p: Parsed, ctx: CliContext): Promise<void> {
   const ce = await loadCrossEncoder(modelArg, p, ctx, NAME, '--model');
   let ranked: RankedDocument[];
   try {
-    ranked = await ce.rank(query, documents, { topK, batchSize, showProgressBar: ctx.progress && documents.length > (batchSize ?? DEFAULT_BATCH_SIZE) });
+    ranked = await withTextsProgress(ctx.progress, documents.length, batchSize ?? DEFAULT_BATCH_SIZE, 'Ranking', (onProgress) => ce.rank(query, documents, { topK, batchSize, onProgress }));
   } finally {
     ce.dispose();
   }
@@ -79,8 +81,9 @@ export const rankCommand: Command = {
   usage: ['rank --model CROSS_ENCODER --query TEXT [options] DOCUMENT ...', 'rank --model CROSS_ENCODER --query TEXT --documents FILE [options]'],
   description:
     'Score every (query, document) pair with a cross-encoder (CrossEncoder.predict with its default activation) and\n' +
-    'print the documents by decreasing score (CrossEncoder.rank). Documents are arguments, lines of --documents\n' +
-    'files, or stdin lines. --json prints {"query", "results": [{"corpus_id", "score", "text"}]}.',
+    'print the documents by decreasing score (CrossEncoder.rank). Documents are arguments (each one the literal text\n' +
+    'of a document, even when it names a file: a warning says so), lines of --documents files, or stdin lines.\n' +
+    '--json prints {"query", "results": [{"corpus_id", "score", "text"}]}.',
   options: {
     model: { type: 'string', short: 'm', valueName: 'MODEL', help: 'cross-encoder: hub id or local model directory (required)' },
     query: { type: 'string', short: 'Q', valueName: 'TEXT', help: 'the query (required)' },
@@ -94,6 +97,7 @@ export const rankCommand: Command = {
   positionals: true,
   examples: [
     'rank -m cross-encoder/ms-marco-MiniLM-L-6-v2 -Q "How many people live in Berlin?" --documents passages.txt -k 3',
+    'rank -m cross-encoder/ms-marco-MiniLM-L-6-v2 -Q "capital of France" "Paris is the capital." "Berlin is in Germany."',
   ],
   run,
 };

@@ -14,6 +14,7 @@ import { choiceOpt, DEVICE_OPTION, flagOpt, HUB_OPTIONS, intOpt, requiredOpt, st
 import type { CliContext, Command } from '../command.js';
 import { collectTexts, readLinesFrom } from '../input.js';
 import { checkModelArg, loadSentenceTransformer } from '../model.js';
+import { withTextsProgress } from '../progress.js';
 import { EMBEDDING_OPTIONS, encodeOptionsFrom } from './encode.js';
 import { loadCrossEncoder } from './rank.js';
 
@@ -63,7 +64,7 @@ async function run(p: Parsed, ctx: CliContext): Promise<void> {
   try {
     const batchSize = encodeOpts.batchSize ?? DEFAULT_BATCH_SIZE;
     const opts = { ...encodeOpts, precision: 'float32' as const };
-    const corpusEmb = (await model.encodeDocument(corpus, { ...opts, showProgressBar: ctx.progress && corpus.length > batchSize })) as Float32Array[];
+    const corpusEmb = (await withTextsProgress(ctx.progress, corpus.length, batchSize, 'Encoding corpus', (onProgress) => model.encodeDocument(corpus, { ...opts, onProgress }))) as Float32Array[];
     const queryEmb = (await model.encodeQuery(queries, opts)) as Float32Array[];
     const k = reranker ? candidates : topK;
     const hits: SearchHit[][] = semanticSearch(queryEmb, corpusEmb, { topK: k, scoreFunction });

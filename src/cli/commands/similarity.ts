@@ -8,8 +8,9 @@ import { writeStdout } from '../../platform/cli_io.js';
 import { choiceOpt, DEVICE_OPTION, flagOpt, HUB_OPTIONS, requiredOpt, stringsOpt, type Parsed } from '../args.js';
 import type { CliContext, Command } from '../command.js';
 import { matrixText } from '../formats.js';
-import { collectTexts } from '../input.js';
+import { collectTexts, warnFileLikeTexts } from '../input.js';
 import { loadSentenceTransformer } from '../model.js';
+import { withTextsProgress } from '../progress.js';
 import { EMBEDDING_OPTIONS, encodeOptionsFrom } from './encode.js';
 
 const NAME = 'similarity';
@@ -18,6 +19,7 @@ async function run(p: Parsed, ctx: CliContext): Promise<void> {
   const modelArg = requiredOpt(p, 'model', NAME, 'a hub id such as all-MiniLM-L6-v2 or a model directory');
   const fn = choiceOpt(p, 'similarity-fn', similarityFunctionNames(), NAME);
   const encodeOpts = encodeOptionsFrom(p, NAME);
+  await warnFileLikeTexts(p.positionals, '--file', 'sentence', ctx.quiet);
   const sentences = await collectTexts({
     inline: p.positionals,
     files: stringsOpt(p, 'file'),
@@ -29,7 +31,7 @@ async function run(p: Parsed, ctx: CliContext): Promise<void> {
   try {
     if (fn) model.similarityFnName = fn;
     const batchSize = encodeOpts.batchSize ?? DEFAULT_BATCH_SIZE;
-    const emb = await model.encode(sentences, { ...encodeOpts, precision: 'float32', showProgressBar: ctx.progress && sentences.length > batchSize });
+    const emb = await withTextsProgress(ctx.progress, sentences.length, batchSize, 'Encoding', (onProgress) => model.encode(sentences, { ...encodeOpts, precision: 'float32', onProgress }));
     const sims = model.similarity(emb, emb);
     if (flagOpt(p, 'json')) {
       const out = { similarity_fn_name: model.similarityFnName, sentences, matrix: sims.map((r) => Array.from(r)) };
@@ -49,7 +51,8 @@ export const similarityCommand: Command = {
   description:
     "Encode the sentences and print the [n, n] matrix model.similarity(E, E) with the model's similarity function\n" +
     '(similarity_fn_name, cosine by default), one row per line with 4 decimals, or as JSON with --json\n' +
-    '({"similarity_fn_name", "sentences", "matrix"}, full float32 precision).',
+    '({"similarity_fn_name", "sentences", "matrix"}, full float32 precision). Sentences are arguments (literal\n' +
+    "texts, even when one names a file: a warning says so), lines of --file files, or stdin lines.",
   options: {
     model: { type: 'string', short: 'm', valueName: 'MODEL', help: 'hub id or local model directory (required)' },
     file: { type: 'string', short: 'f', multiple: true, valueName: 'FILE', help: 'sentences, one per line (- for stdin)' },

@@ -33,7 +33,7 @@ export class ByteLevelDecoder implements Decoder {
         }
         mapped.push(b);
       }
-      if (ok) bytes.push(...mapped);
+      if (ok) for (const b of mapped) bytes.push(b);
       else for (const b of encoder.encode(token)) bytes.push(b);
     }
     return [lossy.decode(new Uint8Array(bytes))];

@@ -134,7 +134,7 @@ export class Unigram {
             byteTokens.push({ id: bid, value: name, offsets: [offset, end] });
           }
           if (byteTokens.length === bytes.length) {
-            out.push(...byteTokens);
+            for (const t of byteTokens) out.push(t);
             offset = end;
             continue;
           }
