@@ -16,7 +16,7 @@ import { LineSplitter, matrixText, splitLines } from '../src/cli/formats.js';
 import { chunked } from '../src/cli/input.js';
 import { formatTextsProgress } from '../src/cli/progress.js';
 import { serializeEmbeddings, serializeNpy, EmbeddingsStreamWriter, type ByteSink, type DenseMatrix } from '../src/util/storage.js';
-import { SafetensorsFile } from '../src/weights/safetensors.js';
+import { SafetensorsFile } from '../src/formats/safetensors.js';
 import { CLI_MAIN, lines, parseNpy, runCli } from './helpers/cli.js';
 import { fixture, requireFixtures } from './helpers/fixtures.js';
 
