@@ -5,9 +5,12 @@
  * module names; config errors naming key and value; no leaked tensors.
  *
  * Hidden states after layer 1: this 6-wide twin normalizes sublayer outputs of magnitude ~1e-2 (four RMSNorms per
- * layer), which amplifies float32 rounding. PyTorch's own float32 result is 3.5e-6 (layer 0) and 1.0e-5 (after
- * layer 1) away from a float64 evaluation of the same math, and ours is as close or closer; the two float32
- * results differ by up to 1.5e-5 at hidden_states.2 / .3 (see HIDDEN_TOL_DEEP). Every other quantity meets 1e-5.
+ * layer), which amplifies float32 rounding. PyTorch's float32 result in the reference is 3.5e-6 (layer 0) and
+ * 1.0e-5 (after layer 1) away from a float64 evaluation of the same math, and ours is as close or closer. The same
+ * PyTorch 2.13 / transformers 5.18 rerun on another CPU differs from the reference by up to 1.45e-5 at
+ * hidden_states.3 (AVX512 or AVX2 kernels) and 1.53e-5 (ATEN_CPU_CAPABILITY=default): the reference's own float32
+ * spread. Ours: 1.0e-5 / 9.2e-6 (wasm), 1.1e-5 / 1.5e-5 (cpu) at hidden_states.2 / .3, hence HIDDEN_TOL_DEEP for
+ * those two; hidden states 0-1, every attention map and every embedding meet 1e-5.
  */
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
