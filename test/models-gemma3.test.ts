@@ -113,6 +113,7 @@ for (const [backend, kernels] of [['wasm', true], ['wasm', false], ['cpu', false
       const m = await SentenceTransformer.load(fixture('models', NAME), { device: backend });
       try {
         assert.equal(m.maxSeqLength, 64);
+        const loaded = tf.memory().numTensors;
         // The pipeline still strips its inputs (sentence-transformers 3.x); 6.0.1 does not. Rows whose input a strip
         // changes ('   ', the odd-whitespace text, and '' behind a prompt ending in a space) are left out here.
         const kept = (prompt: string) => texts.map((t, i) => [i, pyStrip(prompt + t) === prompt + t] as const).filter(([, ok]) => ok).map(([i]) => i);
@@ -153,6 +154,7 @@ for (const [backend, kernels] of [['wasm', true], ['wasm', false], ['cpu', false
         for (const t of texts) one.push(((await m.encode([t])) as Float32Array[])[0]);
         worst.batch_size_1 = cmp(one, 'encode.batch_size_1');
         console.log(`      ${show(worst)}`);
+        assert.equal(tf.memory().numTensors, loaded, 'encode leaves no tensors behind');
       } finally {
         m.dispose();
       }

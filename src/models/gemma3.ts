@@ -144,22 +144,25 @@ function readRopeBases(raw: Record<string, unknown>, r: ConfigReader): Record<La
     const type = p.rope_type ?? p.type ?? 'default';
     if (type !== 'default') throw new Error(`gemma3_text config: config.json "${key}.rope_type": ${JSON.stringify(type)} is not supported (supported: "default")`);
   };
-  const rp = raw.rope_parameters;
-  if (rp !== undefined && rp !== null) {
-    if (typeof rp !== 'object' || Array.isArray(rp)) throw new Error(`gemma3_text config: config.json "rope_parameters" must be an object, got ${JSON.stringify(rp)}`);
-    const out = {} as Record<LayerType, number>;
-    for (const lt of LAYER_TYPES) {
-      const p = (rp as Record<string, unknown>)[lt];
-      if (p === undefined || p === null || typeof p !== 'object') throw new Error(`gemma3_text config: config.json "rope_parameters.${lt}" must be an object with rope_theta, got ${JSON.stringify(p)}`);
-      checkType(`rope_parameters.${lt}`, p);
-      const theta = (p as Record<string, unknown>).rope_theta;
-      if (typeof theta !== 'number' || !(theta > 0)) throw new Error(`gemma3_text config: config.json "rope_parameters.${lt}.rope_theta" must be a positive number, got ${JSON.stringify(theta)}`);
-      out[lt] = theta;
-    }
-    return out;
-  }
+  // transformers 5 fills a missing entry or rope_theta from the v4 keys, then from its defaults.
   checkType('rope_scaling', raw.rope_scaling);
-  return { full_attention: r.positiveNumber('rope_theta', 1_000_000), sliding_attention: r.positiveNumber('rope_local_base_freq', 10_000) };
+  const legacy: Record<LayerType, number> = { full_attention: r.positiveNumber('rope_theta', 1_000_000), sliding_attention: r.positiveNumber('rope_local_base_freq', 10_000) };
+  const rp = raw.rope_parameters;
+  if (rp === undefined || rp === null) return legacy;
+  if (typeof rp !== 'object' || Array.isArray(rp)) throw new Error(`gemma3_text config: config.json "rope_parameters" must be an object, got ${JSON.stringify(rp)}`);
+  const out = {} as Record<LayerType, number>;
+  for (const lt of LAYER_TYPES) {
+    const p = (rp as Record<string, unknown>)[lt];
+    if (p === undefined || p === null) {
+      out[lt] = legacy[lt];
+      continue;
+    }
+    checkType(`rope_parameters.${lt}`, p);
+    const theta = (p as Record<string, unknown>).rope_theta ?? legacy[lt];
+    if (typeof theta !== 'number' || !(theta > 0)) throw new Error(`gemma3_text config: config.json "rope_parameters.${lt}.rope_theta" must be a positive number, got ${JSON.stringify(theta)}`);
+    out[lt] = theta;
+  }
+  return out;
 }
 
 /**
