@@ -20,6 +20,8 @@ import { disableWasmKernels, enableWasmKernels } from '../src/kernels/index.js';
 import { createModel, createSequenceClassifier } from '../src/models/index.js';
 import { gemma3Window, parseGemma3Config } from '../src/models/gemma3.js';
 import { pyStrip } from '../src/modules/text.js';
+import { padBatch } from '../src/modules/tokenized_batch.js';
+import { Tokenizer } from '../src/tokenizers/index.js';
 import { WeightMap, loadCheckpointDir } from '../src/weights/index.js';
 import { fixture, requireFixtures } from './helpers/fixtures.js';
 import { assertBatchedEqualsSingle, disposeInputs, loadFixtureModel, readConfig, referenceInputs } from './helpers/models.js';
@@ -161,6 +163,44 @@ for (const [backend, kernels] of [['wasm', true], ['wasm', false], ['cpu', false
     });
   });
 }
+
+describe('Gemma3TextModel: the whole pipeline on unstripped inputs (sentence-transformers 6.0.1)', function () {
+  this.timeout(300_000);
+  before(async function () {
+    if (!requireFixtures(this, ['models', NAME], ['reference', NAME])) return;
+    await initBackend('wasm');
+  });
+
+  it('every row, whitespace-only and empty texts included: ids equal, modules.4 and encode_query within 1e-5', async () => {
+    const ref = loadStReference(NAME);
+    const texts = ref.json.texts as string[];
+    const tok = await Tokenizer.fromFile(fixture('models', NAME, 'tokenizer.json'));
+    const m = await SentenceTransformer.load(fixture('models', NAME), { device: 'wasm' });
+    try {
+      const run = (inputs: string[], ids: number[][], name: string): number => {
+        const encs = tok.encodeBatch(inputs, { truncation: { maxLength: 64, strategy: 'longest_first' }, padding: null });
+        const batch = padBatch(encs.map((e) => ({ ids: e.ids })), 0, false);
+        for (let i = 0; i < inputs.length; i++) assert.deepEqual(Array.from(batch.inputIds.slice(i * batch.seqLength, (i + 1) * batch.seqLength)), ids[i], `ids of text ${i}`);
+        const f = m.forward(batch);
+        try {
+          const got = f.sentenceEmbedding!.dataSync();
+          const want = ref.flat(name);
+          const w = maxDiff(got, want);
+          assert.ok(w <= TOL, `${name}: max |diff| ${w}`);
+          return w;
+        } finally {
+          tf.dispose(f as unknown as tf.TensorContainer);
+        }
+      };
+      const w1 = run(texts, ref.intRows('batch.input_ids'), 'modules.4.sentence_embedding');
+      const q = ref.json.encode_prompts.encode_query.prompt as string;
+      const w2 = run(texts.map((t) => q + t), ref.intRows('encode_query.input_ids'), 'encode_query.embeddings');
+      console.log(`      modules.4 ${w1.toExponential(2)}, encode_query ${w2.toExponential(2)} (all ${texts.length} rows)`);
+    } finally {
+      m.dispose();
+    }
+  });
+});
 
 describe('Gemma3TextModel: taps, memory, config', function () {
   this.timeout(300_000);
