@@ -7,6 +7,7 @@ import { BERT_HEAD, BertModel, parseBertConfig } from './bert.js';
 import { numLabelsFromConfig } from './config.js';
 import { DISTILBERT_HEAD, DistilBertModel, parseDistilBertConfig } from './distilbert.js';
 import type { EncoderBase } from './encoder_base.js';
+import { Gemma3TextModel, parseGemma3Config } from './gemma3.js';
 import { ClassificationHead, SequenceClassifier, type HeadSpec } from './heads.js';
 import { MPNET_HEAD, MPNetModel, parseMPNetConfig } from './mpnet.js';
 import { parseRobertaConfig, ROBERTA_HEAD, RobertaModel } from './roberta.js';
@@ -14,9 +15,13 @@ import type { BaseConfig, EncoderModel, SequenceClassificationModel } from './ty
 
 /** One architecture: its encoder from config.json and the checkpoint, and its classification head's names. */
 interface Architecture {
-  encoder: (raw: Record<string, unknown>, weights: WeightMap) => EncoderBase<BaseConfig>;
-  head: HeadSpec;
+  encoder: (raw: Record<string, unknown>, weights: WeightMap) => LoadedEncoder;
+  /** Absent: no sequence-classification head is implemented for this model_type. */
+  head?: HeadSpec;
 }
+
+/** What the factory needs of an encoder besides {@link EncoderModel}: EncoderBase's, or a decoder-style model's. */
+type LoadedEncoder = EncoderModel & Pick<EncoderBase<BaseConfig>, 'sealReport' | 'baseWeights' | 'hiddenSize'>;
 
 const ARCHITECTURES: Record<string, Architecture> = {
   bert: { encoder: (raw, w) => new BertModel(parseBertConfig(raw, 'bert'), w), head: BERT_HEAD },
@@ -24,6 +29,7 @@ const ARCHITECTURES: Record<string, Architecture> = {
   'xlm-roberta': { encoder: (raw, w) => new RobertaModel(parseRobertaConfig(raw, 'xlm-roberta'), w), head: ROBERTA_HEAD },
   distilbert: { encoder: (raw, w) => new DistilBertModel(parseDistilBertConfig(raw), w), head: DISTILBERT_HEAD },
   mpnet: { encoder: (raw, w) => new MPNetModel(parseMPNetConfig(raw), w), head: MPNET_HEAD },
+  gemma3_text: { encoder: (raw, w) => new Gemma3TextModel(parseGemma3Config(raw), w) },
 };
 
 /** The `model_type` values {@link createModel} accepts. */
@@ -51,7 +57,7 @@ function owning<T>(weights: WeightMap, build: () => T): T {
 }
 
 /** The encoder with its load report taken (before a head reads more keys). */
-function encoderOf(arch: Architecture, config: Record<string, unknown>, weights: WeightMap): EncoderBase<BaseConfig> {
+function encoderOf(arch: Architecture, config: Record<string, unknown>, weights: WeightMap): LoadedEncoder {
   const encoder = arch.encoder(config, weights);
   encoder.sealReport();
   return encoder;
@@ -72,6 +78,7 @@ export function createModel(config: Record<string, unknown>, weights: WeightMap)
 export function createSequenceClassifier(config: Record<string, unknown>, weights: WeightMap): SequenceClassificationModel {
   return owning(weights, () => {
     const arch = architectureOf(config);
+    if (!arch.head) throw new Error(`model_type ${JSON.stringify(config.model_type)} has no sequence-classification head in sentence-tfjs (supported: ${Object.keys(ARCHITECTURES).filter((k) => ARCHITECTURES[k].head).join(', ')})`);
     const numLabels = numLabelsFromConfig(config, String(config.model_type));
     const encoder = encoderOf(arch, config, weights);
     const head = new ClassificationHead(arch.head, weights, encoder.baseWeights, encoder.hiddenSize, numLabels);

@@ -30,14 +30,16 @@ export interface ForwardOptions {
    * Names of intermediate outputs to return: paths in the model's module tree, which equal the checkpoint's weight
    * prefixes (without the `bert.`-style base prefix); each is the output of that module. An unknown name is an
    * error listing the valid ones ({@link EncoderModel.tapNames}, the tree walked). For layer i:
-   * - every model: `embeddings` [B, T, H];
+   * - every encoder-style model: `embeddings` [B, T, H];
    * - BERT, RoBERTa / XLM-R: `encoder.layer.i` (the layer's output), `.attention` (= `.attention.output`, after its
    *   LayerNorm), `.attention.self` (the context before the output dense), `.intermediate` [B, T, I] (after the
    *   activation), `.output`;
    * - MPNet: `encoder.layer.i`, `.attention` (after its LayerNorm), `.attention.attn` (after `o`), `.intermediate`,
    *   `.output`;
    * - DistilBERT: `transformer.layer.i`, `.attention` (after `out_lin`), `.sa_layer_norm`, `.ffn` (after `lin2`),
-   *   `.output_layer_norm`.
+   *   `.output_layer_norm`;
+   * - Gemma 3: `embed_tokens` (scaled), `layers.i`, `.input_layernorm`, `.self_attn` (after `o_proj`),
+   *   `.post_attention_layernorm`, `.pre_feedforward_layernorm`, `.mlp`, `.post_feedforward_layernorm`, `norm`.
    */
   taps?: string[];
 }

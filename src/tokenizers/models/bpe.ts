@@ -45,6 +45,57 @@ interface Word {
   lens: number[];
 }
 
+/**
+ * The merges as an open-addressing hash table keyed by the pair of token ids (a, b) -> (rank, new id), in typed
+ * arrays: a `Map` keyed by `a * base + b` holds heap numbers for large vocabularies (Gemma 3: 262,144 tokens,
+ * 514,906 merges) and takes seconds to fill. Inserting an existing pair overwrites it (a later duplicate wins).
+ */
+class PairTable {
+  private readonly keyA: Int32Array;
+  private readonly keyB: Int32Array;
+  private readonly ranks: Int32Array;
+  private readonly ids: Int32Array;
+  private readonly mask: number;
+
+  constructor(capacityHint: number) {
+    let cap = 16;
+    while (cap < capacityHint * 2) cap *= 2;
+    this.keyA = new Int32Array(cap).fill(-1);
+    this.keyB = new Int32Array(cap);
+    this.ranks = new Int32Array(cap);
+    this.ids = new Int32Array(cap);
+    this.mask = cap - 1;
+  }
+
+  private slot(a: number, b: number): number {
+    let h = (Math.imul(a, 0x9e3779b1) ^ Math.imul(b + 0x7f4a7c15, 0x85ebca6b)) & this.mask;
+    while (this.keyA[h] !== -1 && (this.keyA[h] !== a || this.keyB[h] !== b)) h = (h + 1) & this.mask;
+    return h;
+  }
+
+  set(a: number, b: number, rank: number, newId: number): void {
+    const h = this.slot(a, b);
+    this.keyA[h] = a;
+    this.keyB[h] = b;
+    this.ranks[h] = rank;
+    this.ids[h] = newId;
+  }
+
+  /** The slot of (a, b), or -1 when the pair does not merge; read it with {@link rank} and {@link newId}. */
+  find(a: number, b: number): number {
+    const h = this.slot(a, b);
+    return this.keyA[h] === -1 ? -1 : h;
+  }
+
+  rank(slot: number): number {
+    return this.ranks[slot]!;
+  }
+
+  newId(slot: number): number {
+    return this.ids[slot]!;
+  }
+}
+
 /** A binary min-heap of merge candidates ordered by (rank, pos). */
 class MergeQueue {
   private rank: number[] = [];
@@ -120,9 +171,8 @@ export class BPE {
   readonly fuseUnk: boolean;
   readonly byteFallback: boolean;
   readonly ignoreMerges: boolean;
-  /** pair key (a * pairBase + b) -> [rank, new id] */
-  private readonly merges = new Map<number, [number, number]>();
-  private readonly pairBase: number;
+  /** (a, b) -> (rank, new id) */
+  private readonly merges: PairTable;
   private readonly cache = new Map<string, Word>();
 
   /**
@@ -136,12 +186,10 @@ export class BPE {
     }
     this.vocab = vocab;
     this.vocabR = new Map();
-    let maxId = 0;
     for (const [tok, id] of vocab) {
+      if (!Number.isInteger(id) || id < 0 || id > 0x7fffffff) throw new Error(`BPE: vocabulary id of ${JSON.stringify(tok)} must be a non-negative integer, got ${id}`);
       this.vocabR.set(id, tok);
-      if (id > maxId) maxId = id;
     }
-    this.pairBase = maxId + 1;
     this.unkToken = options.unk_token ?? null;
     this.continuingSubwordPrefix = options.continuing_subword_prefix ?? null;
     this.endOfWordSuffix = options.end_of_word_suffix ?? null;
@@ -149,6 +197,7 @@ export class BPE {
     this.byteFallback = options.byte_fallback ?? false;
     this.ignoreMerges = options.ignore_merges ?? false;
     const prefixLen = this.continuingSubwordPrefix?.length ?? 0;
+    this.merges = new PairTable(merges.length);
     merges.forEach(([a, b], rank) => {
       const aId = vocab.get(a);
       if (aId === undefined) throw new Error(`BPE: merge token ${JSON.stringify(a)} (merge ${rank}) is not in the vocabulary`);
@@ -159,7 +208,7 @@ export class BPE {
       if (newId === undefined) {
         throw new Error(`BPE: merge result ${JSON.stringify(merged)} (merge ${rank}) is not in the vocabulary`);
       }
-      this.merges.set(aId * this.pairBase + bId, [rank, newId]);
+      this.merges.set(aId, bId, rank, newId);
     });
   }
 
@@ -205,7 +254,10 @@ export class BPE {
       throw new Error(`BPE: ${path}.vocab must be an object token -> id, got ${Array.isArray(vocabObj) ? 'array' : typeof vocabObj}`);
     }
     const vocab = new Map<string, number>();
-    for (const [k, v] of Object.entries(vocabObj as Record<string, unknown>)) {
+    const entries = vocabObj as Record<string, unknown>;
+    // Object.keys, not Object.entries: about 4x faster on a 262k-key object (no [k, v] array per entry).
+    for (const k of Object.keys(entries)) {
+      const v = entries[k];
       if (typeof v !== 'number') throw new Error(`BPE: ${path}.vocab[${JSON.stringify(k)}] must be a number, got ${typeof v}`);
       vocab.set(k, v);
     }
@@ -351,18 +403,20 @@ export class BPE {
       next[i] = i + 1 < n ? i + 1 : -1;
     }
     const queue = new MergeQueue();
-    for (let i = 0; i + 1 < n; i++) {
-      const m = this.merges.get(ids[i]! * this.pairBase + ids[i + 1]!);
-      if (m) queue.push(m[0], i, m[1]);
-    }
+    const merges = this.merges;
+    const push = (a: number, b: number, pos: number): void => {
+      const m = merges.find(a, b);
+      if (m >= 0) queue.push(merges.rank(m), pos, merges.newId(m));
+    };
+    for (let i = 0; i + 1 < n; i++) push(ids[i]!, ids[i + 1]!, i);
     const top: [number, number, number] = [0, 0, 0];
     while (queue.pop(top)) {
       const pos = top[1];
       if (lens[pos] === 0) continue;
       const nextPos = next[pos]!;
       if (nextPos === -1) continue;
-      const current = this.merges.get(ids[pos]! * this.pairBase + ids[nextPos]!);
-      if (current === undefined || current[1] !== top[2]) continue;
+      const current = merges.find(ids[pos]!, ids[nextPos]!);
+      if (current < 0 || merges.newId(current) !== top[2]) continue;
       ids[pos] = top[2];
       lens[pos] = lens[pos]! + lens[nextPos]!;
       lens[nextPos] = 0;
@@ -370,14 +424,8 @@ export class BPE {
       next[pos] = after;
       if (after !== -1) prev[after] = pos;
       const p = prev[pos]!;
-      if (p >= 0) {
-        const m = this.merges.get(ids[p]! * this.pairBase + ids[pos]!);
-        if (m) queue.push(m[0], p, m[1]);
-      }
-      if (after !== -1) {
-        const m = this.merges.get(ids[pos]! * this.pairBase + ids[after]!);
-        if (m) queue.push(m[0], pos, m[1]);
-      }
+      if (p >= 0) push(ids[p]!, ids[pos]!, p);
+      if (after !== -1) push(ids[pos]!, ids[after]!, pos);
     }
     let k = 0;
     for (let i = 0; i < n; i++) {

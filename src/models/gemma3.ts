@@ -1,0 +1,456 @@
+/**
+ * Gemma 3's text model (`Gemma3TextModel`, config `model_type` "gemma3_text") as EmbeddingGemma uses it: token
+ * embeddings scaled by sqrt(hidden_size) (a float32 scalar), decoder layers with four Gemma RMSNorms each
+ * (`(1 + w)` scaling, float32), grouped-query attention with per-head q/k RMSNorm, RoPE with one base per layer type,
+ * scores scaled by `query_pre_attn_scalar^-0.5`, sliding-window layers interleaved with full-attention layers,
+ * causal or (EmbeddingGemma: `use_bidirectional_attention`) bidirectional masks, GeGLU feed-forward, a final norm.
+ * Module names and taps are HF's (`embed_tokens`, `layers.i.self_attn`, `layers.i.mlp`, `norm`, ...).
+ * https://github.com/huggingface/transformers/blob/0018aa647bb13801f061e2d1027c326f531b59fb/src/transformers/models/gemma3/modeling_gemma3.py
+ * https://github.com/huggingface/transformers/blob/008f5c8c29be84d4721dc6d1e0fcd72300580be4/src/transformers/models/gemma3/configuration_gemma3.py
+ * https://github.com/huggingface/transformers/blob/0018aa647bb13801f061e2d1027c326f531b59fb/src/transformers/masking_utils.py
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { canReadSync } from '../backends/read.js';
+import { attention } from '../kernels/ops.js';
+import { getActivation } from '../layers/activations.js';
+import { AttentionMask } from '../layers/attention_mask.js';
+import { Embedding } from '../layers/embedding.js';
+import { GatedFeedForward } from '../layers/gated_feed_forward.js';
+import { Linear } from '../layers/linear.js';
+import { Module } from '../layers/module.js';
+import { RMSNorm } from '../layers/rms_norm.js';
+import { rotaryCosSin } from '../layers/rotary.js';
+import { TapRecorder } from '../layers/taps.js';
+import type { WeightMap } from '../weights/index.js';
+import { ConfigReader } from './config.js';
+import type { BaseConfig, EncoderInputs, EncoderModel, EncoderOutput, EncoderShape, ForwardOptions, LoadReport } from './types.js';
+
+type LayerType = 'sliding_attention' | 'full_attention';
+const LAYER_TYPES: readonly LayerType[] = ['sliding_attention', 'full_attention'];
+
+/** Gemma3TextConfig's keys this port reads (snake_case as in config.json), defaults as transformers'. */
+export interface Gemma3Config extends BaseConfig {
+  readonly vocab_size: number;
+  readonly hidden_size: number;
+  readonly intermediate_size: number;
+  readonly num_hidden_layers: number;
+  readonly num_attention_heads: number;
+  /** Default 4 (HF). */
+  readonly num_key_value_heads: number;
+  /** Default 256; independent of hidden_size / num_attention_heads. */
+  readonly head_dim: number;
+  /** Default "gelu_pytorch_tanh". */
+  readonly hidden_activation: string;
+  /** Default 131072. */
+  readonly max_position_embeddings: number;
+  /** Default 1e-6. */
+  readonly rms_norm_eps: number;
+  readonly pad_token_id: number;
+  /** Default false: q/k/v/o projections without biases. */
+  readonly attention_bias: boolean;
+  /** Default 256: scores are multiplied by query_pre_attn_scalar^-0.5. */
+  readonly query_pre_attn_scalar: number;
+  /** Default 4096 (as written in config.json; see {@link gemma3Window} for what a layer sees). */
+  readonly sliding_window: number;
+  /** One per layer; default from `sliding_window_pattern` (every 6th layer full). */
+  readonly layer_types: readonly LayerType[];
+  /** Default false (causal). EmbeddingGemma: true. */
+  readonly use_bidirectional_attention: boolean;
+  /** RoPE base per layer type (rope_parameters, or the legacy rope_theta / rope_local_base_freq). */
+  readonly rope_theta: Readonly<Record<LayerType, number>>;
+}
+
+/**
+ * Parse and validate a Gemma 3 text config. Features this port does not implement (attention logit softcapping,
+ * a rope type other than "default") are errors naming the key and value.
+ */
+export function parseGemma3Config(raw: Record<string, unknown>): Gemma3Config {
+  const r = new ConfigReader(raw, 'gemma3_text config');
+  const model_type = r.string('model_type', 'gemma3_text');
+  const num_attention_heads = r.positiveInt('num_attention_heads', 8);
+  const num_hidden_layers = r.positiveInt('num_hidden_layers', 26);
+  const cfg = {
+    vocab_size: r.positiveInt('vocab_size', 262208),
+    hidden_size: r.positiveInt('hidden_size', 2304),
+    intermediate_size: r.positiveInt('intermediate_size', 9216),
+    num_hidden_layers,
+    num_attention_heads,
+    num_key_value_heads: r.positiveInt('num_key_value_heads', 4),
+    head_dim: r.positiveInt('head_dim', 256),
+    hidden_activation: r.string('hidden_activation', 'gelu_pytorch_tanh'),
+    max_position_embeddings: r.positiveInt('max_position_embeddings', 131072),
+    rms_norm_eps: r.positiveNumber('rms_norm_eps', 1e-6),
+    pad_token_id: r.nonNegativeInt('pad_token_id', 0),
+    attention_bias: r.bool('attention_bias', false),
+    query_pre_attn_scalar: r.positiveNumber('query_pre_attn_scalar', 256),
+    sliding_window: r.positiveInt('sliding_window', 4096),
+    use_bidirectional_attention: r.bool('use_bidirectional_attention', false),
+  };
+  getActivation(cfg.hidden_activation, 'hidden_activation');
+  if (cfg.num_attention_heads % cfg.num_key_value_heads !== 0) {
+    throw new Error(`gemma3_text config: num_attention_heads (${cfg.num_attention_heads}) must be a multiple of num_key_value_heads (${cfg.num_key_value_heads})`);
+  }
+  if (cfg.head_dim % 2 !== 0) throw new Error(`gemma3_text config: head_dim must be even (rotary), got ${cfg.head_dim}`);
+  const softcap = raw.attn_logit_softcapping;
+  if (softcap !== undefined && softcap !== null) {
+    throw new Error(`gemma3_text config: config.json "attn_logit_softcapping": ${JSON.stringify(softcap)} is not supported (supported: null)`);
+  }
+  const layer_types = readLayerTypes(raw, r, num_hidden_layers);
+  const rope_theta = readRopeBases(raw, r);
+  // The encoder shape under the standard names, for what reads it generically (no token types, no LayerNorm).
+  const shape: EncoderShape = {
+    vocab_size: cfg.vocab_size,
+    hidden_size: cfg.hidden_size,
+    num_hidden_layers,
+    num_attention_heads,
+    intermediate_size: cfg.intermediate_size,
+    max_position_embeddings: cfg.max_position_embeddings,
+    hidden_act: cfg.hidden_activation,
+    type_vocab_size: 0,
+    layer_norm_eps: cfg.rms_norm_eps,
+    pad_token_id: cfg.pad_token_id,
+  };
+  return { model_type, raw, shape, ...cfg, layer_types, rope_theta };
+}
+
+/** `layer_types`, or HF's default: layer i is full attention when (i + 1) % sliding_window_pattern == 0. */
+function readLayerTypes(raw: Record<string, unknown>, r: ConfigReader, n: number): LayerType[] {
+  const given = raw.layer_types;
+  if (given === undefined || given === null) {
+    const pattern = raw._sliding_window_pattern !== undefined ? r.positiveInt('_sliding_window_pattern') : r.positiveInt('sliding_window_pattern', 6);
+    return Array.from({ length: n }, (_, i) => ((i + 1) % pattern ? 'sliding_attention' : 'full_attention'));
+  }
+  if (!Array.isArray(given) || given.length !== n) {
+    throw new Error(`gemma3_text config: config.json "layer_types" must be an array of ${n} layer types (num_hidden_layers), got ${JSON.stringify(given)}`);
+  }
+  return given.map((t, i) => {
+    if (!LAYER_TYPES.includes(t as LayerType)) {
+      throw new Error(`gemma3_text config: config.json "layer_types"[${i}]: ${JSON.stringify(t)} is not supported (supported: ${LAYER_TYPES.map((x) => JSON.stringify(x)).join(', ')})`);
+    }
+    return t as LayerType;
+  });
+}
+
+/**
+ * The RoPE base of each layer type: transformers 5's `rope_parameters` ({full_attention: {rope_type, rope_theta},
+ * sliding_attention: {...}}), else the v4 keys `rope_theta` (default 1e6, full layers), `rope_local_base_freq`
+ * (default 1e4, sliding layers) and `rope_scaling` (only null or type "default").
+ */
+function readRopeBases(raw: Record<string, unknown>, r: ConfigReader): Record<LayerType, number> {
+  const checkType = (key: string, params: unknown) => {
+    if (params === null || params === undefined) return;
+    if (typeof params !== 'object' || Array.isArray(params)) throw new Error(`gemma3_text config: config.json "${key}" must be an object, got ${JSON.stringify(params)}`);
+    const p = params as Record<string, unknown>;
+    const type = p.rope_type ?? p.type ?? 'default';
+    if (type !== 'default') throw new Error(`gemma3_text config: config.json "${key}.rope_type": ${JSON.stringify(type)} is not supported (supported: "default")`);
+  };
+  // transformers 5 fills a missing entry or rope_theta from the v4 keys, then from its defaults.
+  checkType('rope_scaling', raw.rope_scaling);
+  const legacy: Record<LayerType, number> = { full_attention: r.positiveNumber('rope_theta', 1_000_000), sliding_attention: r.positiveNumber('rope_local_base_freq', 10_000) };
+  const rp = raw.rope_parameters;
+  if (rp === undefined || rp === null) return legacy;
+  if (typeof rp !== 'object' || Array.isArray(rp)) throw new Error(`gemma3_text config: config.json "rope_parameters" must be an object, got ${JSON.stringify(rp)}`);
+  const out = {} as Record<LayerType, number>;
+  for (const lt of LAYER_TYPES) {
+    const p = (rp as Record<string, unknown>)[lt];
+    if (p === undefined || p === null) {
+      out[lt] = legacy[lt];
+      continue;
+    }
+    checkType(`rope_parameters.${lt}`, p);
+    const theta = (p as Record<string, unknown>).rope_theta ?? legacy[lt];
+    if (typeof theta !== 'number' || !(theta > 0)) throw new Error(`gemma3_text config: config.json "rope_parameters.${lt}.rope_theta" must be a positive number, got ${JSON.stringify(theta)}`);
+    out[lt] = theta;
+  }
+  return out;
+}
+
+/**
+ * The attention op's window for a sliding layer. Causal (Gemma 3 LM): the `sliding_window` most recent keys, itself
+ * included (i - w < j <= i). Bidirectional (EmbeddingGemma): Gemma3TextConfig turns `sliding_window` W into
+ * W // 2 + 1 and the mask keeps |i - j| < W // 2 + 1, i.e. the op's |i - j| <= W // 2.
+ */
+export function gemma3Window(c: Pick<Gemma3Config, 'sliding_window' | 'use_bidirectional_attention'>): number {
+  return c.use_bidirectional_attention ? Math.floor(c.sliding_window / 2) : c.sliding_window;
+}
+
+/** What a layer receives besides its input. */
+interface Gemma3LayerContext {
+  mask: AttentionMask;
+  /** cos, sin [T, head_dim] per layer type. */
+  rotary: Record<LayerType, { cos: tf.Tensor; sin: tf.Tensor }>;
+  needProbs: boolean;
+  taps: TapRecorder;
+}
+
+/** A Gemma RMSNorm leaf: `x * rsqrt(mean(x^2) + eps) * (1 + w)` in float32. */
+function gemmaNorm(m: Module, name: string, size: number, eps: number, tap = true): RMSNorm {
+  return m.leaf(name, (wm, n) => RMSNorm.load(wm, n, size, eps, { offset: 1 }), tap);
+}
+
+/** `Gemma3Attention` (`self_attn`): q/k/v projections, per-head q_norm / k_norm, RoPE, GQA attention, `o_proj`. */
+class Gemma3Attention extends Module {
+  readonly q_proj: Linear;
+  readonly k_proj: Linear;
+  readonly v_proj: Linear;
+  readonly o_proj: Linear;
+  readonly q_norm: RMSNorm;
+  readonly k_norm: RMSNorm;
+
+  constructor(
+    wm: WeightMap,
+    private readonly c: Gemma3Config,
+    readonly layerType: LayerType,
+  ) {
+    super(wm);
+    const { hidden_size: h, num_attention_heads: nh, num_key_value_heads: nkv, head_dim: d, attention_bias: bias } = c;
+    const lin = (name: string, i: number, o: number) => this.leaf(name, (w, n) => Linear.load(w, n, i, o, bias));
+    this.q_proj = lin('q_proj', h, nh * d);
+    this.k_proj = lin('k_proj', h, nkv * d);
+    this.v_proj = lin('v_proj', h, nkv * d);
+    this.o_proj = lin('o_proj', nh * d, h);
+    this.q_norm = gemmaNorm(this, 'q_norm', d, c.rms_norm_eps, false);
+    this.k_norm = gemmaNorm(this, 'k_norm', d, c.rms_norm_eps, false);
+  }
+
+  /** RMSNorm over each head of a projection [B, T, heads*d]. */
+  private headNorm(x: tf.Tensor3D, heads: number, norm: RMSNorm): tf.Tensor3D {
+    const [b, t] = x.shape;
+    const d = this.c.head_dim;
+    return tf.reshape(norm.apply(tf.reshape(x, [b, t, heads, d])), [b, t, heads * d]); // [B, T, heads, d] -> [B, T, heads*d]
+  }
+
+  /** x [B, T, H] -> [B, T, H] after `o_proj` (and the probabilities [B, heads, T, T] when asked). */
+  apply(x: tf.Tensor3D, ctx: Gemma3LayerContext): { output: tf.Tensor3D; probs?: tf.Tensor4D } {
+    const c = this.c;
+    const q = this.headNorm(this.q_proj.apply(x), c.num_attention_heads, this.q_norm); // [B, T, heads*d]
+    const k = this.headNorm(this.k_proj.apply(x), c.num_key_value_heads, this.k_norm); // [B, T, kvHeads*d]
+    const v = this.v_proj.apply(x); // [B, T, kvHeads*d]
+    const { context, probs } = attention(
+      { q, k, v },
+      {
+        numHeads: c.num_attention_heads,
+        numKvHeads: c.num_key_value_heads,
+        mask: ctx.mask,
+        causal: !c.use_bidirectional_attention,
+        window: this.layerType === 'sliding_attention' ? gemma3Window(c) : undefined,
+        rotary: ctx.rotary[this.layerType],
+        scale: Math.pow(c.query_pre_attn_scalar, -0.5),
+        outputProbs: ctx.needProbs,
+      },
+    ); // [B, T, heads*d]
+    return { output: this.record(ctx.taps, this.o_proj.apply(context)), probs };
+  }
+}
+
+/** `Gemma3MLP` (`mlp`): `down_proj(act(gate_proj(x)) * up_proj(x))`. */
+class Gemma3MLP extends Module {
+  readonly ffn: GatedFeedForward;
+
+  constructor(wm: WeightMap, c: Gemma3Config) {
+    super(wm);
+    const act = getActivation(c.hidden_activation, 'hidden_activation');
+    // Registered under this module's own path: the three projections are its children gate_proj, up_proj, down_proj.
+    this.ffn = GatedFeedForward.load(wm, ['gate_proj', 'up_proj', 'down_proj'], c.hidden_size, c.intermediate_size, act);
+  }
+
+  /** x [B, T, H] -> [B, T, H]. */
+  apply(x: tf.Tensor3D, taps: TapRecorder): tf.Tensor3D {
+    return this.record(taps, this.ffn.apply(x));
+  }
+}
+
+/**
+ * `Gemma3DecoderLayer` (`layers.i`): x + post_attention_layernorm(self_attn(input_layernorm(x))), then
+ * h + post_feedforward_layernorm(mlp(pre_feedforward_layernorm(h))).
+ */
+class Gemma3DecoderLayer extends Module {
+  readonly input_layernorm: RMSNorm;
+  readonly self_attn: Gemma3Attention;
+  readonly post_attention_layernorm: RMSNorm;
+  readonly pre_feedforward_layernorm: RMSNorm;
+  readonly mlp: Gemma3MLP;
+  readonly post_feedforward_layernorm: RMSNorm;
+
+  constructor(wm: WeightMap, c: Gemma3Config, layerType: LayerType) {
+    super(wm);
+    const h = c.hidden_size;
+    const eps = c.rms_norm_eps;
+    this.input_layernorm = gemmaNorm(this, 'input_layernorm', h, eps);
+    this.self_attn = this.module('self_attn', (w) => new Gemma3Attention(w, c, layerType));
+    this.post_attention_layernorm = gemmaNorm(this, 'post_attention_layernorm', h, eps);
+    this.pre_feedforward_layernorm = gemmaNorm(this, 'pre_feedforward_layernorm', h, eps);
+    this.mlp = this.module('mlp', (w) => new Gemma3MLP(w, c));
+    this.post_feedforward_layernorm = gemmaNorm(this, 'post_feedforward_layernorm', h, eps);
+  }
+
+  private norm(n: RMSNorm, name: string, x: tf.Tensor3D, taps: TapRecorder): tf.Tensor3D {
+    return this.record(taps, n.apply(x), name);
+  }
+
+  apply(x: tf.Tensor3D, ctx: Gemma3LayerContext): { output: tf.Tensor3D; probs?: tf.Tensor4D } {
+    const { taps } = ctx;
+    const normed = this.norm(this.input_layernorm, 'input_layernorm', x, taps); // [B, T, H]
+    const { output: attended, probs } = this.self_attn.apply(normed, ctx); // [B, T, H]
+    const h = tf.add(x, this.norm(this.post_attention_layernorm, 'post_attention_layernorm', attended, taps)) as tf.Tensor3D;
+    const ff = this.mlp.apply(this.norm(this.pre_feedforward_layernorm, 'pre_feedforward_layernorm', h, taps), taps); // [B, T, H]
+    return { output: tf.add(h, this.norm(this.post_feedforward_layernorm, 'post_feedforward_layernorm', ff, taps)) as tf.Tensor3D, probs };
+  }
+
+  dispose(): void {
+    for (const n of [this.input_layernorm, this.post_attention_layernorm, this.pre_feedforward_layernorm, this.post_feedforward_layernorm, this.self_attn.q_norm, this.self_attn.k_norm]) n.dispose();
+  }
+}
+
+/**
+ * `Gemma3TextModel`: `embed_tokens` (x sqrt(hidden_size)), `layers.i`, `norm`. Hidden states as HF records them:
+ * the scaled embeddings, each layer's output but the last, then the final norm's output (= last_hidden_state).
+ * Build it with `createModel`, which also frees the weights when loading fails.
+ */
+export class Gemma3TextModel extends Module implements EncoderModel {
+  readonly hiddenSize: number;
+  readonly numLayers: number;
+  readonly numHeads: number;
+  readonly maxPositionEmbeddings: number;
+  readonly padTokenId: number;
+  readonly usesTokenTypes = false;
+  readonly vocabSize: number;
+  readonly embed_tokens: Embedding;
+  readonly layers: Gemma3DecoderLayer[];
+  readonly norm: RMSNorm;
+  private report?: LoadReport;
+
+  constructor(
+    readonly config: Gemma3Config,
+    /** The checkpoint's root map (owns every tensor; disposed with the model). */
+    protected readonly root: WeightMap,
+  ) {
+    super(root.pp(gemmaPrefix(root)));
+    const c = config;
+    this.hiddenSize = c.hidden_size;
+    this.numLayers = c.num_hidden_layers;
+    this.numHeads = c.num_attention_heads;
+    this.maxPositionEmbeddings = c.max_position_embeddings;
+    this.padTokenId = c.pad_token_id;
+    this.vocabSize = c.vocab_size;
+    this.embed_tokens = this.leaf('embed_tokens', (wm, n) => Embedding.load(wm, n, c.vocab_size, c.hidden_size), true);
+    const list = this.module('layers', (wm) => new Module(wm), false);
+    this.layers = c.layer_types.map((lt, i) => list.module(i, (wm) => new Gemma3DecoderLayer(wm, c, lt)));
+    this.norm = gemmaNorm(this, 'norm', c.hidden_size, c.rms_norm_eps);
+  }
+
+  /** The view under the base-model prefix (`model.` in a Gemma3ForCausalLM checkpoint, else the root). */
+  get baseWeights(): WeightMap {
+    return this.wm;
+  }
+
+  get modelType(): string {
+    return this.config.model_type;
+  }
+
+  get loadReport(): LoadReport {
+    this.report ??= { unused: this.root.unusedKeys(), missing: [] };
+    return this.report;
+  }
+
+  /** Take the load report now (the factory does, after construction). */
+  sealReport(): void {
+    this.report = { unused: this.root.unusedKeys(), missing: [] };
+  }
+
+  forward(inputs: EncoderInputs, opts: ForwardOptions = {}): EncoderOutput {
+    this.validate(inputs);
+    const taps = new TapRecorder(opts.taps, () => this.tapNames());
+    const t = inputs.inputIds.shape[1];
+    const hiddenStates = opts.outputHiddenStates ? ([] as tf.Tensor3D[]) : undefined;
+    const attentions = opts.outputAttentions ? ([] as tf.Tensor4D[]) : undefined;
+    const returned = (x: tf.Tensor) => hiddenStates?.includes(x as tf.Tensor3D) ?? false;
+    const internal: tf.Tensor[] = []; // per-forward tensors shared by the layers
+    const mask = AttentionMask.additive(inputs.attentionMask);
+    let x: tf.Tensor3D | undefined;
+    try {
+      // HF multiplies by `torch.tensor(hidden_size ** 0.5)` cast to the weight dtype: a float32 scalar.
+      x = tf.tidy(() => this.record(taps, tf.mul(this.embed_tokens.apply(inputs.inputIds), tf.scalar(Math.sqrt(this.hiddenSize), 'float32')) as tf.Tensor3D, 'embed_tokens')); // [B, T, H]
+      hiddenStates?.push(x);
+      const positions = tf.range(0, t, 1, 'int32') as tf.Tensor1D; // [T]: cache_position, the same for every row
+      internal.push(positions);
+      const rotary = {} as Gemma3LayerContext['rotary'];
+      for (const lt of LAYER_TYPES) {
+        const cs = rotaryCosSin(positions, this.config.head_dim, this.config.rope_theta[lt]); // [T, head_dim] each
+        internal.push(cs.cos, cs.sin);
+        rotary[lt] = cs;
+      }
+      const ctx: Gemma3LayerContext = { mask, rotary, needProbs: !!attentions, taps };
+      for (let i = 0; i < this.layers.length; i++) {
+        const layer = this.layers[i];
+        const prev: tf.Tensor3D = x;
+        const r = tf.tidy(() => {
+          const { output, probs } = layer.apply(prev, ctx);
+          if (attentions && !probs) throw new Error(`${layer.path}: the layer returned no attention probabilities`);
+          return attentions ? [output, probs as tf.Tensor4D] : [output];
+        });
+        x = r[0] as tf.Tensor3D;
+        if (attentions) attentions.push(r[1] as tf.Tensor4D);
+        taps.put(layer.path, x);
+        if (!returned(prev)) prev.dispose();
+        // HF records each layer's input: the last layer's output is not a hidden state, its norm is.
+        if (hiddenStates && i < this.layers.length - 1) hiddenStates.push(x);
+      }
+      const final: tf.Tensor3D = x;
+      const out = tf.tidy(() => this.record(taps, this.norm.apply(final), 'norm')); // [B, T, H]
+      if (!returned(final)) final.dispose();
+      x = undefined;
+      hiddenStates?.push(out);
+      const result: EncoderOutput = { lastHiddenState: out };
+      if (hiddenStates) result.hiddenStates = hiddenStates;
+      if (attentions) result.attentions = attentions;
+      if (taps.active) result.intermediates = taps.recorded;
+      return result;
+    } catch (e) {
+      if (x && !returned(x)) x.dispose();
+      tf.dispose([...(hiddenStates ?? []), ...(attentions ?? [])]);
+      taps.dispose();
+      throw e;
+    } finally {
+      tf.dispose(internal);
+      mask.dispose();
+    }
+  }
+
+  /** Shapes, dtypes, sequence length and id range (one small read-back per call where reads are synchronous). */
+  private validate(inputs: EncoderInputs): void {
+    const { inputIds, attentionMask } = inputs;
+    for (const [t, name] of [[inputIds, 'inputIds'], [attentionMask, 'attentionMask']] as const) {
+      if (!(t instanceof tf.Tensor)) throw new Error(`${name} must be a tf.Tensor, got ${String(t)}`);
+      if (t.rank !== 2) throw new Error(`${name} must be 2-D [batch, seq], got shape [${t.shape.join(', ')}]`);
+      if (t.dtype !== 'int32') throw new Error(`${name} must be int32, got ${t.dtype}`);
+      if (t.shape[0] !== inputIds.shape[0] || t.shape[1] !== inputIds.shape[1]) {
+        throw new Error(`${name} shape [${t.shape.join(', ')}] differs from inputIds shape [${inputIds.shape.join(', ')}]`);
+      }
+    }
+    const [b, t] = inputIds.shape;
+    if (b === 0 || t === 0) throw new Error(`inputIds must be non-empty, got shape [${b}, ${t}]`);
+    if (t > this.maxPositionEmbeddings) {
+      throw new Error(`sequence length ${t} exceeds the model's maximum of ${this.maxPositionEmbeddings} positions (max_position_embeddings)`);
+    }
+    if (!canReadSync()) return;
+    const r = tf.tidy(() => tf.stack([tf.min(inputIds), tf.max(inputIds)]));
+    const v = r.dataSync();
+    r.dispose();
+    if (v[0] < 0 || v[1] >= this.vocabSize) throw new Error(`inputIds must lie in [0, ${this.vocabSize}) (vocab_size), got values in [${v[0]}, ${v[1]}]`);
+  }
+
+  dispose(): void {
+    for (const l of this.layers) l.dispose();
+    this.norm.dispose();
+    this.root.dispose();
+  }
+}
+
+/** '' when the checkpoint is a bare Gemma3TextModel, `model` for a Gemma3ForCausalLM one. */
+function gemmaPrefix(root: WeightMap): string {
+  const probe = 'embed_tokens.weight';
+  if (root.has(probe)) return '';
+  if (root.has(`model.${probe}`)) return 'model';
+  throw new Error(`cannot find tensor ${probe} (nor model.${probe}) in ${root.source.source}: not a gemma3_text checkpoint?`);
+}
