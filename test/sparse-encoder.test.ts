@@ -96,6 +96,18 @@ for (const setup of SETUPS) {
           tf.dispose([out.lastHiddenState, out.logits, ...(out.hiddenStates ?? []), ...(out.transformOutput ? [out.transformOutput] : [])]);
         }
         assert.equal(tf.memory().numTensors, before, 'no tensor left behind by forward');
+        // taps under HF module names, the head's included
+        const tapped = mlm.forward(inputs, { taps: ['encoder.layer.1.attention.self', 'cls.predictions.transform', 'cls.predictions.decoder'], outputAttentions: true });
+        try {
+          assert.ok(mlm.tapNames().includes('cls.predictions.transform.dense'));
+          assertClose(tapped.intermediates!['cls.predictions.transform'], ref.f32('batch.mlm_transform_output'), 1e-5, 'tap cls.predictions.transform');
+          assertClose(tapped.intermediates!['cls.predictions.decoder'], tapped.logits, 0, 'tap cls.predictions.decoder');
+          assert.deepEqual(tapped.intermediates!['encoder.layer.1.attention.self'].shape, [25, 128, 16]);
+          assert.deepEqual(tapped.attentions!.map((a) => a.shape), [[25, 4, 128, 128], [25, 4, 128, 128]]);
+        } finally {
+          tf.dispose([tapped.lastHiddenState, tapped.logits, ...(tapped.attentions ?? []), ...Object.values(tapped.intermediates ?? {})]);
+        }
+        assert.equal(tf.memory().numTensors, before, 'no tensor left behind by a tapped forward');
         assert.deepEqual(mlm.loadReport.unused, []);
       } finally {
         disposeInputs(inputs);
@@ -153,6 +165,12 @@ for (const setup of SETUPS) {
         assertClose(row.map((p) => p[1]), want[i].map((p) => p[1]), 1e-5, `weights of text ${i}`);
       });
       assert.equal(model.decode(e[0]).length, e[0].indices.length);
+      assert.throws(() => model.decode(e[0], 0), /topK \(top_k\) must be a positive integer/);
+      // intersection: the shared tokens, weights multiplied
+      const shared = SparseEncoder.intersection(e[0], e[1]);
+      const common = [...e[0].indices].filter((i) => e[1].indices.includes(i));
+      assert.deepEqual([...shared.indices], common);
+      common.forEach((id, k) => assert.equal(shared.values[k], Math.fround(e[0].values[e[0].indices.indexOf(id)] * e[1].values[e[1].indices.indexOf(id)])));
     });
 
     it('batched equals single (batch size 1 vs one batch)', async () => {

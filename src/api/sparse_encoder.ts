@@ -321,7 +321,7 @@ export class SparseEncoder {
   decode(vectors: readonly SparseVector[], topK?: number | null): [token: string, weight: number][][];
   decode(v: SparseVector | readonly SparseVector[], topK: number | null = null): [string, number][] | [string, number][][] {
     this.checkAlive();
-    if (topK !== null && (!Number.isInteger(topK) || topK < 0)) throw new RangeError(`topK (top_k) must be a non-negative integer, got ${topK}`);
+    if (topK !== null && (!Number.isInteger(topK) || topK <= 0)) throw new RangeError(`topK (top_k) must be a positive integer, got ${topK}`);
     const tok = this.transformer.tokenizer;
     if (!(tok instanceof TokenizerAdapter)) throw new Error('decode: the tokenizer is not a TokenizerAdapter loaded from tokenizer.json');
     const one = (x: SparseVector): [string, number][] => {
@@ -339,6 +339,32 @@ export class SparseEncoder {
   /** `similarity_pairwise(a, b)`: one score per pair of vectors. */
   similarityPairwise(a: readonly SparseVector[], b: readonly SparseVector[]): Float32Array {
     return sparseSimilarityPairwise(a, b, this.similarityFnName);
+  }
+
+  /**
+   * `SparseEncoder.intersection(a, b)`: the element-wise product of `a` with `b` (or with each vector of a list),
+   * keeping the dimensions where it is positive (the tokens both share); {@link decode} names them.
+   */
+  static intersection(a: SparseVector, b: SparseVector): SparseVector;
+  static intersection(a: SparseVector, b: readonly SparseVector[]): SparseVector[];
+  static intersection(a: SparseVector, b: SparseVector | readonly SparseVector[]): SparseVector | SparseVector[] {
+    const one = (y: SparseVector): SparseVector => {
+      if (a.dim !== y.dim) throw new RangeError(`intersection: vocabulary dimension mismatch (${a.dim} vs ${y.dim})`);
+      const idx: number[] = [];
+      const val: number[] = [];
+      for (let i = 0, j = 0; i < a.indices.length && j < y.indices.length; ) {
+        if (a.indices[i] < y.indices[j]) i++;
+        else if (a.indices[i] > y.indices[j]) j++;
+        else {
+          const p = Math.fround(a.values[i] * y.values[j]);
+          if (p > 0) (idx.push(a.indices[i]), val.push(p));
+          i++;
+          j++;
+        }
+      }
+      return { indices: Int32Array.from(idx), values: Float32Array.from(val), dim: a.dim };
+    };
+    return Array.isArray(b) ? (b as readonly SparseVector[]).map(one) : one(b as SparseVector);
   }
 
   /** `SparseEncoder.sparsity(embeddings)`: mean active dimensions per vector and mean sparsity ratio. */

@@ -52,11 +52,14 @@ export class MaskedLMHead extends Module {
   /** The decoder as a dense layer: weight [H, V] (E transposed once by the weight map), bias [V]. */
   readonly decoder: LinearParams;
   readonly vocabSize: number;
+  /** The head's module path (`cls.predictions`): its taps are named under it. */
+  readonly prefix: string;
 
   /** `root`: the checkpoint's root map; `base`: the view under the encoder's base prefix (`bert.`). */
   constructor(spec: MaskedLMHeadSpec, root: WeightMap, base: WeightMap, config: BaseConfig) {
     const wm = root.pp(spec.prefix);
     super(wm);
+    this.prefix = spec.prefix;
     const s = config.shape;
     this.vocabSize = s.vocab_size;
     this.transform = this.module('transform', (w) => new PredictionHeadTransform(w, s.hidden_size, s.hidden_act, s.layer_norm_eps));
@@ -122,16 +125,44 @@ export class MaskedLM {
     return this.head.vocabSize;
   }
 
-  /** Logits [B, T, V] (and whatever `opts` asks of the encoder); the caller owns every tensor returned. */
+  /**
+   * Every valid tap name: the encoder's, then the head's under HF module names (`cls.predictions.transform.dense`,
+   * before the activation; `cls.predictions.transform`, after its LayerNorm; `cls.predictions.decoder`, the logits).
+   */
+  tapNames(): string[] {
+    return [...this.encoder.tapNames(), ...this.headTapNames()];
+  }
+
+  private headTapNames(): string[] {
+    const p = this.head.prefix;
+    return [`${p}.transform.dense`, `${p}.transform`, `${p}.decoder`];
+  }
+
+  /**
+   * Logits [B, T, V] (and whatever `opts` asks of the encoder; `taps` may also name the head's modules, see
+   * {@link tapNames}); the caller owns every tensor returned.
+   */
   forward(inputs: EncoderInputs, opts: ForwardOptions & { outputTransform?: boolean } = {}): MaskedLMOutput {
-    const out = this.encoder.forward(inputs, opts);
+    const headNames = this.headTapNames();
+    const headTaps = (opts.taps ?? []).filter((t) => headNames.includes(t));
+    const encoderTaps = (opts.taps ?? []).filter((t) => !headNames.includes(t));
+    const out = this.encoder.forward(inputs, { ...opts, taps: encoderTaps.length ? encoderTaps : undefined });
     try {
-      const [logits, transformOutput] = tf.tidy(() => {
-        const t = this.head.applyTransform(out.lastHiddenState); // [B, T, H]
+      const r = tf.tidy(() => {
+        const h = out.lastHiddenState; // [B, T, H]
+        const t = this.head.applyTransform(h); // [B, T, H]
         const l = this.head.decode(t); // [B, T, V]
-        return opts.outputTransform ? [l, t] : [l];
+        const taps: Record<string, tf.Tensor> = {};
+        if (headTaps.includes(headNames[0])) taps[headNames[0]] = this.head.transform.dense.apply(h);
+        if (headTaps.includes(headNames[1])) taps[headNames[1]] = opts.outputTransform ? tf.clone(t) : t;
+        if (headTaps.includes(headNames[2])) taps[headNames[2]] = tf.clone(l);
+        return { l, ...(opts.outputTransform ? { t } : {}), ...taps } as Record<string, tf.Tensor>;
       });
-      return { ...out, logits: logits as tf.Tensor3D, ...(transformOutput ? { transformOutput: transformOutput as tf.Tensor3D } : {}) };
+      const { l, t, ...taps } = r;
+      const res: MaskedLMOutput = { ...out, logits: l as tf.Tensor3D };
+      if (t) res.transformOutput = t as tf.Tensor3D;
+      if (headTaps.length) res.intermediates = { ...(out.intermediates ?? {}), ...taps };
+      return res;
     } catch (e) {
       tf.dispose([out.lastHiddenState, ...(out.hiddenStates ?? []), ...(out.attentions ?? []), ...Object.values(out.intermediates ?? {})]);
       throw e;
