@@ -252,6 +252,17 @@ describe('SparseEncoder save / load, modules and sparse util (wasm)', function (
     assert.deepEqual(parseSpladePoolingConfig({ word_embedding_dimension: 7, chunk_size: 4 }), { pooling_strategy: 'max', activation_function: 'relu', embedding_dimension: 7 });
   });
 
+  it('long batches run in row groups under the logits budget and give the single-text vectors', async () => {
+    const texts = loadReference(NAME).json.texts as string[];
+    const longest = texts.reduce((a, b) => (a.length >= b.length ? a : b));
+    assert.equal(model.tokenize([longest]).seqLength, 128); // 25 x 128 x 30522 logits > the 2^26 budget: 2 groups
+    const before = tf.memory().numTensors;
+    const many = await model.encode(Array.from({ length: 25 }, () => longest));
+    assert.equal(tf.memory().numTensors, before);
+    const one = await model.encode(longest);
+    for (const v of many) assertSameSparse([v], [one], 1e-5, 'row group vs single');
+  });
+
   it('SpladePooling: sum and log1p_relu follow the formula', () => {
     tf.tidy(() => {
       const logits = tf.tensor3d([[[1, -2], [3, 0.5]], [[2, 1], [9, 9]]]); // [2, 2, 2]

@@ -11,7 +11,7 @@ import type { DeviceName } from '../backends/index.js';
 import { loadPipeline, readModulesJson, savePipeline, type SentenceTransformerConfig } from '../modules/pipeline.js';
 import { SpladePooling } from '../modules/splade_pooling.js';
 import { codePointLength } from '../modules/text.js';
-import { splitByPadding, type TokenizedBatch } from '../modules/tokenized_batch.js';
+import { rowLengths, selectRows, splitByPadding, type TokenizedBatch } from '../modules/tokenized_batch.js';
 import { TokenizerAdapter } from '../modules/tokenizer_adapter.js';
 import { Transformer } from '../modules/transformer.js';
 import type { Features, SentenceModule } from '../modules/types.js';
@@ -20,6 +20,26 @@ import { sparseFromDense, sparseSimilarity, sparseSimilarityPairwise, type Spars
 import { checkSentences, resolveBatchSize } from './encode_options.js';
 import { defaultResolver, prepareLoad, type ModelResolver } from './load_common.js';
 import { Progress, type ProgressCallback } from './progress.js';
+
+/**
+ * The most logits (floats) one forward may hold: a batch's MLM logits are [b, T, vocab] (32 x 512 x 30522 floats =
+ * 2 GB for bert-base SPLADE), so encode runs rows in groups under this budget (256 MB). Rows are independent, so
+ * this changes no value beyond float rounding (batched equals single).
+ */
+const LOGITS_BUDGET = 1 << 26;
+
+/** Rows of `batch` in groups whose [rows, T, vocab] logits stay under {@link LOGITS_BUDGET}; `rows` index `batch`. */
+function logitsChunks(batch: TokenizedBatch, vocab: number): { rows: number[]; batch: TokenizedBatch }[] {
+  const per = Math.max(1, Math.floor(LOGITS_BUDGET / (batch.seqLength * vocab)));
+  if (per >= batch.batchSize) return [{ rows: Array.from({ length: batch.batchSize }, (_, i) => i), batch }];
+  const lengths = rowLengths(batch);
+  const out: { rows: number[]; batch: TokenizedBatch }[] = [];
+  for (let s = 0; s < batch.batchSize; s += per) {
+    const rows = Array.from({ length: Math.min(per, batch.batchSize - s) }, (_, i) => s + i);
+    out.push({ rows, batch: selectRows(batch, rows, lengths) });
+  }
+  return out;
+}
 
 /** Options of {@link SparseEncoder.load}. */
 export interface SparseEncoderLoadOptions {
@@ -274,15 +294,17 @@ export class SparseEncoder {
         const batch = this.transformer.tokenize(idx.map(textAt));
         // Sub-batches of similar lengths: the same vectors (padding is masked out), far smaller [b, T, vocab] logits.
         for (const part of splitByPadding(batch)) {
-          const emb = this.forward(part.batch);
-          let data: Float32Array;
-          try {
-            data = (await emb.data()) as Float32Array;
-          } finally {
-            emb.dispose();
+          for (const chunk of logitsChunks(part.batch, this.getEmbeddingDimension())) {
+            const emb = this.forward(chunk.batch);
+            let data: Float32Array;
+            try {
+              data = (await emb.data()) as Float32Array;
+            } finally {
+              emb.dispose();
+            }
+            const dim = emb.shape[1];
+            chunk.rows.forEach((r, i) => (out[idx[part.rows[r]]] = sparseFromDense(data.subarray(i * dim, (i + 1) * dim), maxActiveDims)));
           }
-          const dim = emb.shape[1];
-          part.rows.forEach((r, i) => (out[idx[r]] = sparseFromDense(data.subarray(i * dim, (i + 1) * dim), maxActiveDims)));
         }
         progress.update(Math.min(start + batchSize, n));
       }
