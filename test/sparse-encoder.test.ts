@@ -5,8 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { SparseEncoder } from '../src/api/sparse_encoder.js';
 import { initBackend } from '../src/backends/index.js';
@@ -19,6 +21,7 @@ import { Transformer } from '../src/modules/transformer.js';
 import { readJSONFile } from '../src/platform/fs.js';
 import { sparseDot, sparseFromDense, sparseSemanticSearch, sparseSimilarity, sparseToDense, type SparseVector } from '../src/util/sparse.js';
 import { loadCheckpointDir, WeightMap } from '../src/weights/index.js';
+import { dawnChildEnv } from './helpers/dawn_env.js';
 import { requireFixtures } from './helpers/fixtures.js';
 import { disposeInputs, readConfig, referenceInputs } from './helpers/models.js';
 import { assertClose, loadReference, modelDir } from './helpers/reference.js';
@@ -184,6 +187,31 @@ for (const setup of SETUPS) {
     });
   });
 }
+
+describe('SparseEncoder on webgpu (Dawn in Node, a child process)', function () {
+  it('encodes the first 10 texts with the active sets of sentence-transformers 6.0.1, values within 1e-5', async function () {
+    this.timeout(900_000);
+    if (!requireFixtures(this, ['models', NAME], ['reference', NAME])) return;
+    const dawn = dawnChildEnv();
+    if ('skip' in dawn) {
+      console.warn(`  [skip] webgpu in Node: ${dawn.skip}`);
+      this.skip();
+    }
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./parity/splade_device.ts', import.meta.url)), 'webgpu', '10'], { env: dawn.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    const code = await new Promise<number | null>((res) => child.on('close', res));
+    const line = out.split('\n').find((l) => l.startsWith('RESULT '));
+    assert.ok(line, `child exited with ${code} and no result.\nstdout: ${out}\nstderr: ${err}`);
+    const r = JSON.parse(line.slice(7)) as { backend: string; ms: number; result: { indices: number[]; values: number[] }[] };
+    assert.equal(r.backend, 'webgpu');
+    const got = r.result.map((v) => ({ indices: Int32Array.from(v.indices), values: Float32Array.from(v.values), dim: 30522 }));
+    const d = assertSameSparse(got, referenceVectors('encode', 25, 30522).slice(0, 10), 1e-5, 'webgpu encode');
+    console.log(`      webgpu encode max diff ${d.toExponential(2)} (${(r.ms / 1000).toFixed(1)} s)`);
+  });
+});
 
 describe('SparseEncoder save / load, modules and sparse util (wasm)', function () {
   let model: SparseEncoder;
