@@ -275,6 +275,7 @@ describe('SparseEncoder save / load, modules and sparse util (wasm)', function (
     copyFiles(modelDir(NAME), dir, ['config.json', 'model.safetensors', 'tokenizer.json', 'tokenizer_config.json']);
     writeFileSync(join(dir, 'sentence_bert_config.json'), JSON.stringify({ transformer_task: 'text-generation' }));
     await assert.rejects(Transformer.load(dir), /transformer_task.*text-generation/);
+    await assert.rejects(SparseEncoder.load(modelDir('tiny-bert')), /only SPLADE models are supported.*without a fill-mask head/);
     assert.throws(() => parseSpladePoolingConfig({ pooling_strategy: 'mean' }), /pooling_strategy.*mean/);
     assert.throws(() => parseSpladePoolingConfig({ activation_function: 'gelu' }), /activation_function.*gelu/);
     assert.deepEqual(parseSpladePoolingConfig({ word_embedding_dimension: 7, chunk_size: 4 }), { pooling_strategy: 'max', activation_function: 'relu', embedding_dimension: 7 });

@@ -124,7 +124,12 @@ export class SparseEncoder {
     readonly modelPath: string,
     opts: SparseEncoderLoadOptions,
   ) {
-    if (!transformer.lmHead) throw new Error('SparseEncoder: the Transformer module must have transformer_task "fill-mask" (an MLM head)');
+    if (!transformer.lmHead || !modules.some((m) => m instanceof SpladePooling)) {
+      throw new Error(
+        'SparseEncoder: only SPLADE models are supported: a Transformer with transformer_task "fill-mask" (or MLMTransformer) followed by SpladePooling' +
+          ` (got ${modules.map((m) => m.typeName).join(', ')}${transformer.lmHead ? '' : ' without a fill-mask head'}; CSR / SparseAutoEncoder models are not implemented)`,
+      );
+    }
     this.prompts = { ...(opts.prompts ?? config.prompts ?? {}) };
     this.defaultPromptName = opts.defaultPromptName !== undefined ? opts.defaultPromptName : (config.default_prompt_name ?? null);
     if (this.defaultPromptName !== null && !(this.defaultPromptName in this.prompts)) {
