@@ -11,6 +11,7 @@ export { SentenceTransformer, type EmbeddingRow, type EncodeFn, type InspectedTe
 export { type ModelResolver } from './api/load_common.js';
 export { PRECISIONS, OUTPUT_VALUES, DEFAULT_BATCH_SIZE, type EncodeOptions, type OutputValue, type Precision } from './api/encode_options.js';
 export { CrossEncoder, type CrossEncoderLoadOptions, type CrossEncoderPair, type PredictOptions, type RankOptions, type RankResult } from './api/cross_encoder.js';
+export { SparseEncoder, type SparseEncoderLoadOptions, type SparseEncodeOptions, type SparsityStats } from './api/sparse_encoder.js';
 export { EncodePool, type PoolEncodeOptions, type PoolLoadSpec, type PoolStartOptions } from './api/pool.js';
 
 // util (similarity, search, mining, clustering, quantization, storage)
@@ -23,6 +24,8 @@ export { Transformer, loadTransformerFromDir, loadSequenceClassifierFromDir, typ
 export { Pooling, parsePoolingConfig, poolingConfigToJSON } from './modules/pooling.js';
 export { Dense, type DenseConfigJSON } from './modules/dense.js';
 export { Normalize, l2Normalize } from './modules/normalize.js';
+export { SpladePooling, spladePool, parseSpladePoolingConfig, type SpladePoolingConfig, type SpladePoolingStrategy, type SpladeActivation } from './modules/splade_pooling.js';
+export { MLMTransformer } from './modules/mlm_transformer.js';
 export { TokenizerAdapter, type TokenizerAdapterOptions } from './modules/tokenizer_adapter.js';
 export { activationFromName, type ActivationFn } from './modules/activations.js';
 export {
@@ -45,12 +48,16 @@ export type { EncodedInput, PipelineTokenizer, TokenizedBatch } from './modules/
 export {
   createModel,
   createSequenceClassifier,
+  createMaskedLM,
   supportedModelTypes,
   BertModel,
   RobertaModel,
   DistilBertModel,
   MPNetModel,
   SequenceClassifier,
+  MaskedLM,
+  MaskedLMHead,
+  type MaskedLMOutput,
   type BertConfig,
   type RobertaConfig,
   type DistilBertConfig,

@@ -10,6 +10,7 @@ import {
   Pooling,
   SafetensorsFile,
   SentenceTransformer,
+  SpladePooling,
   Transformer,
   initBackend,
   moduleClass,
@@ -201,7 +202,8 @@ describe('the module registry and exported module classes', function () {
     assert.equal(moduleClass('sentence_transformers.models.Normalize.Normalize'), Normalize);
     assert.equal(moduleClass('Pooling'), Pooling);
     for (const cls of Object.values(MODULE_TYPES)) assert.equal(typeof cls.load, 'function');
-    assert.throws(() => moduleClass('sentence_transformers.sparse_encoder.modules.splade_pooling.SpladePooling'), /unsupported module type .*SpladePooling.*supported: /);
+    assert.equal(moduleClass('sentence_transformers.sparse_encoder.modules.splade_pooling.SpladePooling'), SpladePooling);
+    assert.throws(() => moduleClass('sentence_transformers.sparse_encoder.modules.sparse_auto_encoder.SparseAutoEncoder'), /unsupported module type .*SparseAutoEncoder.*supported: /);
   });
 
   it('SentenceTransformer.fromModules builds a model from exported pieces that embeds as the loaded one, and saves it', async function () {

@@ -9,6 +9,7 @@ import { DISTILBERT_HEAD, DistilBertModel, parseDistilBertConfig } from './disti
 import type { EncoderBase } from './encoder_base.js';
 import { Gemma3TextModel, parseGemma3Config } from './gemma3.js';
 import { ClassificationHead, SequenceClassifier, type HeadSpec } from './heads.js';
+import { BERT_MLM_HEAD, MaskedLM, MaskedLMHead, type MaskedLMHeadSpec } from './mlm_head.js';
 import { MPNET_HEAD, MPNetModel, parseMPNetConfig } from './mpnet.js';
 import { parseRobertaConfig, ROBERTA_HEAD, RobertaModel } from './roberta.js';
 import type { BaseConfig, EncoderModel, SequenceClassificationModel } from './types.js';
@@ -18,13 +19,15 @@ interface Architecture {
   encoder: (raw: Record<string, unknown>, weights: WeightMap) => LoadedEncoder;
   /** Absent: no sequence-classification head is implemented for this model_type. */
   head?: HeadSpec;
+  /** Its `*ForMaskedLM` head, when supported. */
+  mlm?: MaskedLMHeadSpec;
 }
 
 /** What the factory needs of an encoder besides {@link EncoderModel}: EncoderBase's, or a decoder-style model's. */
 type LoadedEncoder = EncoderModel & Pick<EncoderBase<BaseConfig>, 'sealReport' | 'baseWeights' | 'hiddenSize'>;
 
 const ARCHITECTURES: Record<string, Architecture> = {
-  bert: { encoder: (raw, w) => new BertModel(parseBertConfig(raw, 'bert'), w), head: BERT_HEAD },
+  bert: { encoder: (raw, w) => new BertModel(parseBertConfig(raw, 'bert'), w), head: BERT_HEAD, mlm: BERT_MLM_HEAD },
   roberta: { encoder: (raw, w) => new RobertaModel(parseRobertaConfig(raw, 'roberta'), w), head: ROBERTA_HEAD },
   'xlm-roberta': { encoder: (raw, w) => new RobertaModel(parseRobertaConfig(raw, 'xlm-roberta'), w), head: ROBERTA_HEAD },
   distilbert: { encoder: (raw, w) => new DistilBertModel(parseDistilBertConfig(raw), w), head: DISTILBERT_HEAD },
@@ -86,9 +89,28 @@ export function createSequenceClassifier(config: Record<string, unknown>, weight
   });
 }
 
+/**
+ * The `*ForMaskedLM` model for `config` over `weights` (a fill-mask / SPLADE checkpoint): the encoder plus its MLM
+ * head, token logits [B, T, vocab_size]. The decoder is tied to the word embeddings unless `tie_word_embeddings` is
+ * false.
+ */
+export function createMaskedLM(config: Record<string, unknown>, weights: WeightMap): MaskedLM {
+  return owning(weights, () => {
+    const arch = architectureOf(config);
+    if (!arch.mlm) {
+      const ok = Object.keys(ARCHITECTURES).filter((k) => ARCHITECTURES[k].mlm);
+      throw new Error(`model_type ${JSON.stringify(config.model_type)}: no masked-LM (fill-mask) head is implemented; supported: ${ok.join(', ')}`);
+    }
+    const encoder = encoderOf(arch, config, weights);
+    const head = new MaskedLMHead(arch.mlm, weights, encoder.baseWeights, encoder.config);
+    return new MaskedLM(encoder, head, weights);
+  });
+}
+
 export * from './types.js';
 export { BertModel, type BertConfig } from './bert.js';
 export { RobertaModel, type RobertaConfig } from './roberta.js';
 export { DistilBertModel, type DistilBertConfig } from './distilbert.js';
 export { MPNetModel, relativePositionBucket, relativePositionBuckets, type MPNetConfig } from './mpnet.js';
 export { SequenceClassifier } from './heads.js';
+export { MaskedLM, MaskedLMHead, type MaskedLMOutput } from './mlm_head.js';

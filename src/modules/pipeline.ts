@@ -11,8 +11,10 @@
 import { joinPath, listSubfolders, makeDir, pathExists, readJSONFile, writeJSONFile } from '../platform/fs.js';
 import { logger } from '../util/logger.js';
 import { Dense } from './dense.js';
+import { MLMTransformer } from './mlm_transformer.js';
 import { Normalize } from './normalize.js';
 import { Pooling } from './pooling.js';
+import { SpladePooling } from './splade_pooling.js';
 import { Transformer } from './transformer.js';
 import { moduleClassName, type SentenceModule, type SentenceModuleClass } from './types.js';
 
@@ -39,13 +41,18 @@ export const MODULE_TYPES: Readonly<Record<string, SentenceModuleClass>> = {
   'sentence_transformers.sentence_transformer.modules.pooling.Pooling': Pooling,
   'sentence_transformers.base.modules.dense.Dense': Dense,
   'sentence_transformers.base.modules.normalize.Normalize': Normalize,
+  // SparseEncoder (5.x and 6.x names)
+  'sentence_transformers.sparse_encoder.models.SpladePooling': SpladePooling,
+  'sentence_transformers.sparse_encoder.modules.splade_pooling.SpladePooling': SpladePooling,
+  'sentence_transformers.sparse_encoder.models.MLMTransformer': MLMTransformer,
+  'sentence_transformers.sparse_encoder.modules.mlm_transformer.MLMTransformer': MLMTransformer,
 };
 
 /** The module classes, once each, in registry order. */
 const CLASSES: readonly SentenceModuleClass[] = [...new Set(Object.values(MODULE_TYPES))];
 
 /** The module kinds this port implements, by their short class name. */
-export const SUPPORTED_MODULE_TYPES = ['Transformer', 'Pooling', 'Dense', 'Normalize'] as const;
+export const SUPPORTED_MODULE_TYPES = ['Transformer', 'Pooling', 'Dense', 'Normalize', 'SpladePooling', 'MLMTransformer'] as const;
 export type ModuleKind = (typeof SUPPORTED_MODULE_TYPES)[number];
 
 /**

@@ -9,7 +9,7 @@
  * The truncation/padding settings stored in tokenizer.json are ignored, as Python ignores them.
  */
 import { ConfigReader } from '../models/config.js';
-import { createModel, createSequenceClassifier } from '../models/index.js';
+import { createMaskedLM, createModel, createSequenceClassifier, type MaskedLMHead } from '../models/index.js';
 import type { EncoderModel, SequenceClassificationModel } from '../models/types.js';
 import { joinPath, makeDir, pathExists, readJSONFile, writeFileBytes, writeJSONFile } from '../platform/fs.js';
 import { loadCheckpointDir, serializeSafetensors, WeightMap } from '../weights/index.js';
@@ -29,12 +29,22 @@ export interface TransformerOptions {
    * model owns it and frees it on dispose).
    */
   weights?: WeightMap;
+  /**
+   * The masked-LM head for `transformer_task: "fill-mask"` (SPLADE): `forward` then sets `tokenEmbeddings` to the
+   * token logits [B, T, vocab_size] instead of the last hidden state.
+   */
+  lmHead?: MaskedLMHead;
 }
+
+/** The `transformer_task` values a saved Transformer may name (sentence-transformers 6.x sentence_bert_config.json). */
+const TRANSFORMER_TASKS = ['feature-extraction', 'fill-mask', 'sequence-classification'] as const;
 
 /** sentence_bert_config.json: the Transformer module's own settings. */
 export interface SentenceBertConfig {
   max_seq_length?: number | null;
   do_lower_case?: boolean;
+  /** sentence-transformers 6.x: `fill-mask` for SPLADE's MLM logits (written only then). */
+  transformer_task?: string;
 }
 
 /** A Hugging Face model folder opened for building: its parsed config.json and its checkpoint. */
@@ -90,6 +100,8 @@ export class Transformer implements SentenceModule {
   doLowerCase: boolean;
   private _maxSeqLength: number | null;
   private readonly weights?: WeightMap;
+  /** The masked-LM head of a `fill-mask` Transformer (see {@link TransformerOptions.lmHead}). */
+  readonly lmHead?: MaskedLMHead;
 
   constructor(
     /** The encoder (HF `auto_model`). */
@@ -99,6 +111,7 @@ export class Transformer implements SentenceModule {
     opts: TransformerOptions = {},
   ) {
     this.weights = opts.weights;
+    this.lmHead = opts.lmHead;
     this.doLowerCase = opts.doLowerCase ?? false;
     let msl = opts.maxSeqLength ?? null;
     if (msl === null) {
@@ -119,20 +132,28 @@ export class Transformer implements SentenceModule {
    * override it; `readSentenceBertConfig: false` skips it, as Python's plain-checkpoint path does), the encoder from
    * `config.json` + weights, the tokenizer from `tokenizer.json` + `tokenizer_config.json`.
    */
-  static async load(dir: string, opts: Omit<TransformerOptions, 'weights'> & { readSentenceBertConfig?: boolean } = {}): Promise<Transformer> {
+  static async load(
+    dir: string,
+    opts: Omit<TransformerOptions, 'weights' | 'lmHead'> & { readSentenceBertConfig?: boolean } = {},
+    defaultTask: string = 'feature-extraction',
+  ): Promise<Transformer> {
     const sbertPath = await joinPath(dir, 'sentence_bert_config.json');
     const readSbert = opts.readSentenceBertConfig !== false && (await pathExists(sbertPath));
     const sbert = new ConfigReader(readSbert ? await readJSONFile<Record<string, unknown>>(sbertPath) : {}, sbertPath);
     const maxSeqLength = sbert.raw.max_seq_length === null || sbert.raw.max_seq_length === undefined ? null : sbert.positiveInt('max_seq_length');
     const doLowerCase = sbert.bool('do_lower_case', false);
+    const task = sbert.string('transformer_task', defaultTask);
+    sbert.onlySupported('transformer_task', task, TRANSFORMER_TASKS);
     const { config, weights } = await openModelDir(dir);
-    const model = createModel(config, weights);
+    const mlm = task === 'fill-mask' ? createMaskedLM(config, weights) : undefined;
+    const model = mlm ? mlm.encoder : createModel(config, weights);
     try {
       const tokenizer = await TokenizerAdapter.load(dir, model.modelType);
       return new Transformer(model, tokenizer, {
         maxSeqLength: opts.maxSeqLength !== undefined ? opts.maxSeqLength : maxSeqLength,
         doLowerCase: opts.doLowerCase ?? doLowerCase,
         weights,
+        lmHead: mlm?.head,
       });
     } catch (e) {
       model.dispose();
@@ -142,7 +163,9 @@ export class Transformer implements SentenceModule {
 
   /** Python `get_config_dict()`: sentence_bert_config.json. */
   getConfigDict(): SentenceBertConfig {
-    return { max_seq_length: this._maxSeqLength, do_lower_case: this.doLowerCase };
+    const cfg: SentenceBertConfig = { max_seq_length: this._maxSeqLength, do_lower_case: this.doLowerCase };
+    if (this.lmHead) cfg.transformer_task = 'fill-mask';
+    return cfg;
   }
 
   /**
@@ -228,7 +251,7 @@ export class Transformer implements SentenceModule {
     );
     return {
       ...features,
-      tokenEmbeddings: out.lastHiddenState,
+      tokenEmbeddings: this.lmHead ? this.lmHead.apply(out.lastHiddenState) : out.lastHiddenState, // [B, T, V] logits for fill-mask
       allLayerEmbeddings: out.hiddenStates,
       attentions: out.attentions,
       intermediates: out.intermediates,

@@ -8,3 +8,4 @@ export * from './quantization.js';
 export * from './kmeans.js';
 export * from './storage.js';
 export { getLogLevel, setLogLevel, setLogger, type LogLevel, type LogSink, type LogThreshold } from './logger.js';
+export * from './sparse.js';
