@@ -9,13 +9,20 @@ import { DISTILBERT_HEAD, DistilBertModel, parseDistilBertConfig } from './disti
 import type { EncoderBase } from './encoder_base.js';
 import { ClassificationHead, SequenceClassifier, type HeadSpec } from './heads.js';
 import { MPNET_HEAD, MPNetModel, parseMPNetConfig } from './mpnet.js';
+import { parseQwen3Config, Qwen3Model } from './qwen3.js';
 import { parseRobertaConfig, ROBERTA_HEAD, RobertaModel } from './roberta.js';
 import type { BaseConfig, EncoderModel, SequenceClassificationModel } from './types.js';
 
-/** One architecture: its encoder from config.json and the checkpoint, and its classification head's names. */
+/** What the factory needs of an encoder besides {@link EncoderModel} (EncoderBase has it; so may others). */
+type Encoder = EncoderModel & { sealReport(): void; readonly baseWeights: WeightMap };
+
+/**
+ * One architecture: its encoder from config.json and the checkpoint, and its classification head's names
+ * (absent: no `*ForSequenceClassification` here).
+ */
 interface Architecture {
-  encoder: (raw: Record<string, unknown>, weights: WeightMap) => EncoderBase<BaseConfig>;
-  head: HeadSpec;
+  encoder: (raw: Record<string, unknown>, weights: WeightMap) => EncoderBase<BaseConfig> | Encoder;
+  head?: HeadSpec;
 }
 
 const ARCHITECTURES: Record<string, Architecture> = {
@@ -24,6 +31,7 @@ const ARCHITECTURES: Record<string, Architecture> = {
   'xlm-roberta': { encoder: (raw, w) => new RobertaModel(parseRobertaConfig(raw, 'xlm-roberta'), w), head: ROBERTA_HEAD },
   distilbert: { encoder: (raw, w) => new DistilBertModel(parseDistilBertConfig(raw), w), head: DISTILBERT_HEAD },
   mpnet: { encoder: (raw, w) => new MPNetModel(parseMPNetConfig(raw), w), head: MPNET_HEAD },
+  qwen3: { encoder: (raw, w) => new Qwen3Model(parseQwen3Config(raw), w) },
 };
 
 /** The `model_type` values {@link createModel} accepts. */
@@ -51,7 +59,7 @@ function owning<T>(weights: WeightMap, build: () => T): T {
 }
 
 /** The encoder with its load report taken (before a head reads more keys). */
-function encoderOf(arch: Architecture, config: Record<string, unknown>, weights: WeightMap): EncoderBase<BaseConfig> {
+function encoderOf(arch: Architecture, config: Record<string, unknown>, weights: WeightMap): EncoderBase<BaseConfig> | Encoder {
   const encoder = arch.encoder(config, weights);
   encoder.sealReport();
   return encoder;
@@ -72,6 +80,7 @@ export function createModel(config: Record<string, unknown>, weights: WeightMap)
 export function createSequenceClassifier(config: Record<string, unknown>, weights: WeightMap): SequenceClassificationModel {
   return owning(weights, () => {
     const arch = architectureOf(config);
+    if (!arch.head) throw new Error(`model_type ${JSON.stringify(config.model_type)}: sequence classification (a cross-encoder head) is not supported for this architecture`);
     const numLabels = numLabelsFromConfig(config, String(config.model_type));
     const encoder = encoderOf(arch, config, weights);
     const head = new ClassificationHead(arch.head, weights, encoder.baseWeights, encoder.hiddenSize, numLabels);
@@ -85,3 +94,4 @@ export { RobertaModel, type RobertaConfig } from './roberta.js';
 export { DistilBertModel, type DistilBertConfig } from './distilbert.js';
 export { MPNetModel, relativePositionBucket, relativePositionBuckets, type MPNetConfig } from './mpnet.js';
 export { SequenceClassifier } from './heads.js';
+export { Qwen3Model, parseQwen3Config, type Qwen3Config } from './qwen3.js';
