@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import { SentenceTransformer } from '../src/api/sentence_transformer.js';
 import { initBackend } from '../src/backends/index.js';
-import { disableWasmKernels, enableWasmKernels } from '../src/kernels/index.js';
+import { disableWasmKernels, enableWasmKernels, wasmKernelsActive } from '../src/kernels/index.js';
 import { createModel } from '../src/models/index.js';
 import type { EncoderInputs, EncoderModel } from '../src/models/types.js';
 import { batchRows } from '../src/modules/tokenized_batch.js';
@@ -65,6 +65,7 @@ for (const setup of SETUPS) {
       st = await SentenceTransformer.load(fixture('models', NAME), { device: setup.device });
       if (setup.kernels) enableWasmKernels();
       else disableWasmKernels();
+      assert.equal(wasmKernelsActive(), setup.device === 'wasm' && setup.kernels, 'the wasm kernels are on exactly where this setup says');
     });
     after(async () => {
       model?.dispose();

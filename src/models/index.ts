@@ -94,4 +94,3 @@ export { RobertaModel, type RobertaConfig } from './roberta.js';
 export { DistilBertModel, type DistilBertConfig } from './distilbert.js';
 export { MPNetModel, relativePositionBucket, relativePositionBuckets, type MPNetConfig } from './mpnet.js';
 export { SequenceClassifier } from './heads.js';
-export { Qwen3Model, parseQwen3Config, type Qwen3Config } from './qwen3.js';
