@@ -17,7 +17,7 @@ import { initBackend } from '../src/backends/index.js';
 import { disableWasmKernels, enableWasmKernels, wasmKernelsActive } from '../src/kernels/index.js';
 import { createModel } from '../src/models/index.js';
 import type { EncoderInputs, EncoderModel } from '../src/models/types.js';
-import { batchRows } from '../src/modules/tokenized_batch.js';
+import { batchRows, padBatch, splitByPadding } from '../src/modules/tokenized_batch.js';
 import { pyStrip } from '../src/modules/text.js';
 import { loadCheckpointDir, WeightMap } from '../src/weights/index.js';
 import { fixture, requireFixtures } from './helpers/fixtures.js';
@@ -215,6 +215,24 @@ for (const setup of SETUPS) {
     });
   });
 }
+
+describe('left padding (tokenizer_config.json padding_side "left")', () => {
+  it('padBatch pads on the left with the pad id, mask 0 and type 0 there; right stays the default', () => {
+    const encs = [{ ids: [5, 6, 7], typeIds: [0, 0, 1] }, { ids: [8] }];
+    const left = padBatch(encs, 9, true, 'left');
+    assert.deepEqual(batchRows(left, 'inputIds'), [[5, 6, 7], [9, 9, 8]]);
+    assert.deepEqual(batchRows(left, 'attentionMask'), [[1, 1, 1], [0, 0, 1]]);
+    assert.deepEqual(batchRows(left, 'tokenTypeIds'), [[0, 0, 1], [0, 0, 0]]);
+    assert.deepEqual(batchRows(padBatch(encs, 9, false), 'inputIds'), [[5, 6, 7], [8, 9, 9]]);
+  });
+
+  it('splitByPadding keeps a left-padded batch whole (its sub-batching assumes right padding)', () => {
+    const encs = Array.from({ length: 40 }, (_, i) => ({ ids: Array.from({ length: i < 20 ? 4 : 200 }, () => 1) }));
+    const parts = splitByPadding(padBatch(encs, 0, false, 'left'));
+    assert.equal(parts.length, 1);
+    assert.equal(splitByPadding(padBatch(encs, 0, false)).length > 1, true);
+  });
+});
 
 describe('Qwen3 config validation and options', function () {
   this.timeout(120_000);
