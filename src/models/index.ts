@@ -11,10 +11,14 @@ import { Gemma3TextModel, parseGemma3Config } from './gemma3.js';
 import { ClassificationHead, SequenceClassifier, type HeadSpec } from './heads.js';
 import { BERT_MLM_HEAD, MaskedLM, MaskedLMHead, type MaskedLMHeadSpec } from './mlm_head.js';
 import { MPNET_HEAD, MPNetModel, parseMPNetConfig } from './mpnet.js';
+import { parseQwen3Config, Qwen3Model } from './qwen3.js';
 import { parseRobertaConfig, ROBERTA_HEAD, RobertaModel } from './roberta.js';
 import type { BaseConfig, EncoderModel, SequenceClassificationModel } from './types.js';
 
-/** One architecture: its encoder from config.json and the checkpoint, and its classification head's names. */
+/**
+ * One architecture: its encoder from config.json and the checkpoint, and its classification head's names
+ * (absent: no `*ForSequenceClassification` here).
+ */
 interface Architecture {
   encoder: (raw: Record<string, unknown>, weights: WeightMap) => LoadedEncoder;
   /** Absent: no sequence-classification head is implemented for this model_type. */
@@ -33,6 +37,7 @@ const ARCHITECTURES: Record<string, Architecture> = {
   distilbert: { encoder: (raw, w) => new DistilBertModel(parseDistilBertConfig(raw), w), head: DISTILBERT_HEAD },
   mpnet: { encoder: (raw, w) => new MPNetModel(parseMPNetConfig(raw), w), head: MPNET_HEAD },
   gemma3_text: { encoder: (raw, w) => new Gemma3TextModel(parseGemma3Config(raw), w) },
+  qwen3: { encoder: (raw, w) => new Qwen3Model(parseQwen3Config(raw), w) },
 };
 
 /** The `model_type` values {@link createModel} accepts. */

@@ -39,7 +39,9 @@ export interface ForwardOptions {
    * - DistilBERT: `transformer.layer.i`, `.attention` (after `out_lin`), `.sa_layer_norm`, `.ffn` (after `lin2`),
    *   `.output_layer_norm`;
    * - Gemma 3: `embed_tokens` (scaled), `layers.i`, `.input_layernorm`, `.self_attn` (after `o_proj`),
-   *   `.post_attention_layernorm`, `.pre_feedforward_layernorm`, `.mlp`, `.post_feedforward_layernorm`, `norm`.
+   *   `.post_attention_layernorm`, `.pre_feedforward_layernorm`, `.mlp`, `.post_feedforward_layernorm`, `norm`;
+   * - Qwen3: `embed_tokens`, `layers.i` (the layer's output), `.input_layernorm`, `.self_attn` (after `o_proj`),
+   *   `.self_attn.q_norm` / `.k_norm` [B, T, heads, head_dim], `.post_attention_layernorm`, `.mlp`; `norm`.
    */
   taps?: string[];
 }
@@ -48,7 +50,10 @@ export interface ForwardOptions {
 export interface EncoderOutput {
   /** Output of the last layer [B, T, H] (padded positions included, as HF computes them). */
   lastHiddenState: tf.Tensor3D;
-  /** With `outputHiddenStates`: numLayers + 1 tensors [B, T, H]. */
+  /**
+   * With `outputHiddenStates`: numLayers + 1 tensors [B, T, H]. Decoders (Qwen3) follow transformers 5: the last
+   * entry is the final norm's output (= lastHiddenState) instead of the last layer's raw output.
+   */
   hiddenStates?: tf.Tensor3D[];
   /** With `outputAttentions`: numLayers tensors [B, heads, T, T]. */
   attentions?: tf.Tensor4D[];

@@ -1,7 +1,8 @@
 /**
  * A tokenized, padded batch as plain typed arrays (no tensors), and the small tokenizer contract the pipeline
- * needs. Padding follows `tokenizer(..., padding=True)` in Python: right padding to the longest row of the batch,
- * with the tokenizer's pad id, attention mask 0 and token type 0 on padded positions.
+ * needs. Padding follows `tokenizer(..., padding=True)` in Python: padding to the longest row of the batch on the
+ * tokenizer's `padding_side` (right unless tokenizer_config.json says left, as Qwen3's does), with the tokenizer's
+ * pad id, attention mask 0 and token type 0 on padded positions.
  */
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -31,6 +32,8 @@ export interface PipelineTokenizer {
   readonly returnsTokenTypeIds?: boolean;
   /** `model_max_length` from tokenizer_config.json, when known. */
   readonly modelMaxLength?: number;
+  /** tokenizer_config.json `padding_side`: where {@link padBatch} pads (default right). */
+  readonly paddingSide?: 'left' | 'right';
   /** The underlying tokenizer object (for users), when there is one. */
   readonly tokenizer?: unknown;
 }
@@ -45,8 +48,12 @@ export interface TokenizedBatch {
   tokenTypeIds?: Int32Array;
 }
 
-/** Pad encodings to the longest row (right padding). `withTypeIds` false drops token type ids (DistilBERT, MPNet). */
-export function padBatch(encodings: readonly EncodedInput[], padTokenId: number, withTypeIds: boolean): TokenizedBatch {
+/**
+ * Pad encodings to the longest row, on the right (default) or, with `side` 'left', on the left (HF
+ * `padding_side="left"`: a row's ids end at the last position). `withTypeIds` false drops token type ids
+ * (DistilBERT, MPNet).
+ */
+export function padBatch(encodings: readonly EncodedInput[], padTokenId: number, withTypeIds: boolean, side: 'left' | 'right' = 'right'): TokenizedBatch {
   const B = encodings.length;
   let T = 0;
   for (const e of encodings) T = Math.max(T, e.ids.length);
@@ -54,7 +61,7 @@ export function padBatch(encodings: readonly EncodedInput[], padTokenId: number,
   const attentionMask = new Int32Array(B * T);
   const tokenTypeIds = withTypeIds ? new Int32Array(B * T) : undefined;
   encodings.forEach((e, b) => {
-    const o = b * T;
+    const o = b * T + (side === 'left' ? T - e.ids.length : 0);
     for (let j = 0; j < e.ids.length; j++) {
       inputIds[o + j] = e.ids[j];
       attentionMask[o + j] = 1;

@@ -35,6 +35,8 @@ export class TokenizerAdapter implements PipelineTokenizer {
   readonly padTokenId: number;
   readonly modelMaxLength?: number;
   readonly returnsTokenTypeIds: boolean;
+  /** tokenizer_config.json `padding_side` (default right). */
+  readonly paddingSide: 'left' | 'right';
   /** What tokenizer_config.json says (`raw` is the parsed file, written back by {@link save}). */
   readonly config: TokenizerConfigInfo;
   private readonly tokenizerJson?: string;
@@ -49,6 +51,7 @@ export class TokenizerAdapter implements PipelineTokenizer {
     this.padTokenId = padFromConfig ?? tokenizer.padding?.padId ?? tokenizer.defaultPadding().padId;
     this.modelMaxLength = this.config.modelMaxLength ?? undefined;
     this.returnsTokenTypeIds = returnsTokenTypeIds(this.config, opts.modelType);
+    this.paddingSide = this.config.paddingSide;
     this.tokenizerJson = opts.tokenizerJson;
   }
 

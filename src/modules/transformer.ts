@@ -226,7 +226,7 @@ export class Transformer implements SentenceModule {
 
   /**
    * Tokenize texts (or pairs) as Python's `Transformer.tokenize`: strip, lower-case when configured, truncate
-   * `longest_first` at `maxSeqLength`, pad to the longest row.
+   * `longest_first` at `maxSeqLength`, pad to the longest row on the tokenizer's `padding_side`.
    */
   tokenize(texts: readonly string[] | readonly (readonly [string, string])[]): TokenizedBatch {
     let encodings;
@@ -236,7 +236,7 @@ export class Transformer implements SentenceModule {
     } else {
       encodings = this.tokenizer.encodeInputs((texts as readonly string[]).map((t) => this.prepareText(t)), this._maxSeqLength);
     }
-    return padBatch(encodings, this.tokenizer.padTokenId, this.usesTokenTypes);
+    return padBatch(encodings, this.tokenizer.padTokenId, this.usesTokenTypes, this.tokenizer.paddingSide ?? 'right');
   }
 
   /** Tensors for a tokenized batch (int32 [B, T]); the caller owns them. */

@@ -22,12 +22,12 @@ const ONIG_SPACE = '\\t-\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202
  * are "other" there; the JS engine may know them as \p{L} / \p{N} (Node 20+ ships Unicode 17), so they are taken
  * out of those classes. On an engine with older tables, removing them changes nothing.
  */
-const UNICODE17_LETTERS =
+export const UNICODE17_LETTERS =
   '\\u088f\\u0c5c\\u0cdc\\ua7ce\\ua7cf\\ua7d2\\ua7d4\\ua7f1\\u{10940}-\\u{10959}\\u{10ec5}-\\u{10ec7}\\u{11db0}-\\u{11ddb}' +
   '\\u{16ea0}-\\u{16eb8}\\u{16ebb}-\\u{16ed3}\\u{16ff2}\\u{16ff3}\\u{187f8}-\\u{187ff}\\u{18d09}-\\u{18d1e}\\u{18d80}-\\u{18df2}' +
   '\\u{1e6c0}-\\u{1e6de}\\u{1e6e0}-\\u{1e6e2}\\u{1e6e4}\\u{1e6e5}\\u{1e6e7}-\\u{1e6ed}\\u{1e6f0}-\\u{1e6f4}\\u{1e6fe}\\u{1e6ff}' +
   '\\u{2b73a}-\\u{2b73f}\\u{2cea2}-\\u{2cead}\\u{323b0}-\\u{33479}';
-const UNICODE17_NUMBERS = '\\u{11de0}-\\u{11de9}\\u{16ff4}-\\u{16ff6}';
+export const UNICODE17_NUMBERS = '\\u{11de0}-\\u{11de9}\\u{16ff4}-\\u{16ff6}';
 
 const L = `[\\p{L}--[${UNICODE17_LETTERS}]]`;
 const N = `[\\p{N}--[${UNICODE17_NUMBERS}]]`;

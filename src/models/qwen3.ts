@@ -1,0 +1,336 @@
+/**
+ * Qwen3 as an embedder (Qwen3-Embedding): `Qwen3Model`, a decoder-only stack read as an encoder. Token
+ * embeddings, then per layer a pre-norm causal self-attention block (RMSNorm, q/k/v projections, a per-head
+ * RMSNorm on q and k before RoPE, grouped-query attention, o_proj) and a pre-norm SwiGLU block, each added to
+ * its residual; a final RMSNorm. Positions are `arange(T)` over the padded row (left padding: a text's first
+ * real token sits at position n_pad; RoPE makes that invisible up to rounding); the attention mask combines the
+ * causal mask with the padding mask. Module and weight names are HF's, so taps are too.
+ * https://github.com/huggingface/transformers/blob/9ee3f431c32e9e5f6c0888f6b2b0ca3f6c289dd6/src/transformers/models/qwen3/modeling_qwen3.py
+ * https://github.com/huggingface/transformers/blob/1f3ae2b3ac7e5b32262588602ff42efb372a6232/src/transformers/models/qwen3/configuration_qwen3.py
+ * https://github.com/huggingface/transformers/blob/9ee3f431c32e9e5f6c0888f6b2b0ca3f6c289dd6/src/transformers/masking_utils.py
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { canReadSync } from '../backends/read.js';
+import { attention } from '../kernels/ops.js';
+import { getActivation } from '../layers/activations.js';
+import { AttentionMask } from '../layers/attention_mask.js';
+import { Embedding } from '../layers/embedding.js';
+import { GatedFeedForward } from '../layers/gated_feed_forward.js';
+import { Linear } from '../layers/linear.js';
+import { Module } from '../layers/module.js';
+import { RMSNorm } from '../layers/rms_norm.js';
+import { rotaryCosSin } from '../layers/rotary.js';
+import { TapRecorder } from '../layers/taps.js';
+import type { WeightMap } from '../weights/index.js';
+import { ConfigReader } from './config.js';
+import { basePrefix } from './encoder_base.js';
+import type { BaseConfig, EncoderInputs, EncoderModel, EncoderOutput, EncoderShape, ForwardOptions, LoadReport } from './types.js';
+
+/** Qwen3's config.json, validated, under its own keys (defaults: `Qwen3Config`'s). */
+export interface Qwen3Config extends BaseConfig {
+  vocab_size: number;
+  hidden_size: number;
+  num_hidden_layers: number;
+  num_attention_heads: number;
+  /** Default num_attention_heads; must divide it. */
+  num_key_value_heads: number;
+  /** Default 128 (Qwen3Config's, not hidden / heads). */
+  head_dim: number;
+  intermediate_size: number;
+  /** Default 32768. */
+  max_position_embeddings: number;
+  /** Default "silu". */
+  hidden_act: string;
+  /** Default 1e-6. */
+  rms_norm_eps: number;
+  /** `rope_parameters.rope_theta` (transformers 5) or `rope_theta` (4.x); default 10000. */
+  rope_theta: number;
+  /** Biases on q/k/v/o (default false). */
+  attention_bias: boolean;
+  /** Default 0 when absent (only used to report the model's pad id). */
+  pad_token_id: number;
+}
+
+const show = (v: unknown) => JSON.stringify(v);
+
+/** The rope type of a `rope_parameters` / `rope_scaling` object: only "default" (plain RoPE) is implemented. */
+function checkRopeType(r: ConfigReader, key: string): void {
+  const v = r.raw[key];
+  if (v === undefined || v === null) return;
+  if (typeof v !== 'object' || Array.isArray(v)) throw new Error(`${r.what}: config.json key "${key}" must be an object, got ${show(v)}`);
+  const o = v as Record<string, unknown>;
+  const typeKey = 'rope_type' in o ? 'rope_type' : 'type' in o ? 'type' : undefined;
+  const type = typeKey ? o[typeKey] : 'default';
+  if (type !== 'default') {
+    throw new Error(`${r.what}: config.json "${key}.${typeKey}": ${show(type)} is not supported (supported: "default", plain RoPE)`);
+  }
+}
+
+/** Parse and validate a Qwen3 config.json; a feature this port does not implement is an error naming key and value. */
+export function parseQwen3Config(raw: Record<string, unknown>): Qwen3Config {
+  const r = new ConfigReader(raw, 'qwen3 config');
+  const model_type = r.string('model_type', 'qwen3');
+  const num_attention_heads = r.positiveInt('num_attention_heads');
+  const num_key_value_heads = r.positiveInt('num_key_value_heads', num_attention_heads);
+  if (num_attention_heads % num_key_value_heads !== 0) {
+    throw new Error(`qwen3 config: num_attention_heads (${num_attention_heads}) must be a multiple of num_key_value_heads (${num_key_value_heads})`);
+  }
+  checkRopeType(r, 'rope_parameters');
+  checkRopeType(r, 'rope_scaling');
+  const params = (raw.rope_parameters ?? {}) as Record<string, unknown>;
+  const rope_theta = params.rope_theta !== undefined ? new ConfigReader(params, 'qwen3 config rope_parameters').positiveNumber('rope_theta', 10000) : r.positiveNumber('rope_theta', 10000);
+  const num_hidden_layers = r.positiveInt('num_hidden_layers');
+  // Sliding-window layers (use_sliding_window, layer_types "sliding_attention") are not implemented.
+  const useSliding = r.bool('use_sliding_window', false);
+  const types = Array.isArray(raw.layer_types)
+    ? (raw.layer_types as unknown[])
+    : Array.from({ length: num_hidden_layers }, (_, i) => (useSliding && i >= r.nonNegativeInt('max_window_layers', 28) ? 'sliding_attention' : 'full_attention'));
+  types.forEach((t, i) => {
+    if (t !== 'full_attention') {
+      const key = Array.isArray(raw.layer_types) ? `layer_types[${i}]` : 'use_sliding_window';
+      throw new Error(`qwen3 config: config.json "${key}": ${show(Array.isArray(raw.layer_types) ? t : useSliding)} is not supported (sliding-window attention is not implemented; supported: "full_attention" layers)`);
+    }
+  });
+  const cfg = {
+    model_type,
+    raw,
+    vocab_size: r.positiveInt('vocab_size'),
+    hidden_size: r.positiveInt('hidden_size'),
+    num_hidden_layers,
+    num_attention_heads,
+    num_key_value_heads,
+    head_dim: r.positiveInt('head_dim', 128),
+    intermediate_size: r.positiveInt('intermediate_size'),
+    max_position_embeddings: r.positiveInt('max_position_embeddings', 32768),
+    hidden_act: r.string('hidden_act', 'silu'),
+    rms_norm_eps: r.positiveNumber('rms_norm_eps', 1e-6),
+    rope_theta,
+    attention_bias: r.bool('attention_bias', false),
+    pad_token_id: r.nonNegativeInt('pad_token_id', 0),
+  };
+  if (cfg.head_dim % 2 !== 0) throw new Error(`qwen3 config: head_dim must be even for RoPE, got ${cfg.head_dim}`);
+  getActivation(cfg.hidden_act, 'hidden_act');
+  const shape: EncoderShape = {
+    vocab_size: cfg.vocab_size,
+    hidden_size: cfg.hidden_size,
+    num_hidden_layers,
+    num_attention_heads,
+    intermediate_size: cfg.intermediate_size,
+    max_position_embeddings: cfg.max_position_embeddings,
+    hidden_act: cfg.hidden_act,
+    type_vocab_size: 0,
+    layer_norm_eps: cfg.rms_norm_eps,
+    pad_token_id: cfg.pad_token_id,
+  };
+  return { ...cfg, shape };
+}
+
+/** What a layer receives besides its input. */
+interface Qwen3Context {
+  /** Padding of the keys (combined with the causal mask in the attention op). */
+  mask: AttentionMask;
+  /** RoPE cos, sin [T, head_dim]. */
+  rotary: { cos: tf.Tensor; sin: tf.Tensor };
+  needProbs: boolean;
+  taps: TapRecorder;
+}
+
+/** `Qwen3Attention` (`self_attn`): q/k/v projections, q_norm / k_norm per head, RoPE, causal GQA, `o_proj`. */
+class Qwen3Attention extends Module {
+  readonly q_proj: Linear;
+  readonly k_proj: Linear;
+  readonly v_proj: Linear;
+  readonly o_proj: Linear;
+  readonly q_norm: RMSNorm;
+  readonly k_norm: RMSNorm;
+
+  constructor(
+    wm: WeightMap,
+    private readonly c: Qwen3Config,
+  ) {
+    super(wm);
+    const lin = (name: string, inF: number, outF: number) => this.leaf(name, (w, n) => Linear.load(w, n, inF, outF, c.attention_bias));
+    const qWidth = c.num_attention_heads * c.head_dim;
+    const kvWidth = c.num_key_value_heads * c.head_dim;
+    this.q_proj = lin('q_proj', c.hidden_size, qWidth);
+    this.k_proj = lin('k_proj', c.hidden_size, kvWidth);
+    this.v_proj = lin('v_proj', c.hidden_size, kvWidth);
+    this.o_proj = lin('o_proj', qWidth, c.hidden_size);
+    this.q_norm = this.leaf('q_norm', (w, n) => RMSNorm.load(w, n, c.head_dim, c.rms_norm_eps), true);
+    this.k_norm = this.leaf('k_norm', (w, n) => RMSNorm.load(w, n, c.head_dim, c.rms_norm_eps), true);
+  }
+
+  /** RMSNorm over each head of a projection [B, T, heads*d] (recorded as HF's [B, T, heads, d]). */
+  private headNorm(x: tf.Tensor3D, norm: RMSNorm, heads: number, name: string, taps: TapRecorder): tf.Tensor3D {
+    const [b, t] = x.shape;
+    const normed = norm.apply(tf.reshape(x, [b, t, heads, this.c.head_dim])); // [B, T, heads, d]
+    this.record(taps, normed, name);
+    return tf.reshape(normed, [b, t, heads * this.c.head_dim]); // [B, T, heads*d]
+  }
+
+  /** x [B, T, H] -> o_proj(context) [B, T, H] (and probabilities [B, heads, T, T] when asked). */
+  apply(x: tf.Tensor3D, ctx: Qwen3Context): { output: tf.Tensor3D; probs?: tf.Tensor4D } {
+    const c = this.c;
+    const q = this.headNorm(this.q_proj.apply(x), this.q_norm, c.num_attention_heads, 'q_norm', ctx.taps); // [B, T, heads*d]
+    const k = this.headNorm(this.k_proj.apply(x), this.k_norm, c.num_key_value_heads, 'k_norm', ctx.taps); // [B, T, kv*d]
+    const v = this.v_proj.apply(x); // [B, T, kv*d]
+    const { context, probs } = attention(
+      { q, k, v },
+      { numHeads: c.num_attention_heads, numKvHeads: c.num_key_value_heads, mask: ctx.mask, causal: true, rotary: ctx.rotary, outputProbs: ctx.needProbs },
+    ); // scale head_dim^-0.5 (the op's default 1 / sqrt(d))
+    return { output: this.record(ctx.taps, this.o_proj.apply(context)), probs };
+  }
+}
+
+/** `Qwen3DecoderLayer` (`layers.i`): x + self_attn(input_layernorm(x)), then + mlp(post_attention_layernorm(.)). */
+class Qwen3DecoderLayer extends Module {
+  readonly input_layernorm: RMSNorm;
+  readonly self_attn: Qwen3Attention;
+  readonly post_attention_layernorm: RMSNorm;
+  /** `Qwen3MLP`: down_proj(act(gate_proj(x)) * up_proj(x)), no biases. */
+  readonly mlp: GatedFeedForward;
+
+  constructor(wm: WeightMap, c: Qwen3Config) {
+    super(wm);
+    this.input_layernorm = this.leaf('input_layernorm', (w, n) => RMSNorm.load(w, n, c.hidden_size, c.rms_norm_eps), true);
+    this.self_attn = this.module('self_attn', (w) => new Qwen3Attention(w, c));
+    this.post_attention_layernorm = this.leaf('post_attention_layernorm', (w, n) => RMSNorm.load(w, n, c.hidden_size, c.rms_norm_eps), true);
+    this.mlp = this.leaf('mlp', (w, n) => GatedFeedForward.load(w.pp(n), ['gate_proj', 'up_proj', 'down_proj'], c.hidden_size, c.intermediate_size, getActivation(c.hidden_act)), true);
+  }
+
+  /** x [B, T, H] -> [B, T, H]. */
+  apply(x: tf.Tensor3D, ctx: Qwen3Context): { output: tf.Tensor3D; probs?: tf.Tensor4D } {
+    const { output: attended, probs } = this.self_attn.apply(this.record(ctx.taps, this.input_layernorm.apply(x), 'input_layernorm'), ctx);
+    const h = tf.add(x, attended) as tf.Tensor3D; // [B, T, H]
+    const normed = this.record(ctx.taps, this.post_attention_layernorm.apply(h), 'post_attention_layernorm');
+    const out = tf.add(h, this.record(ctx.taps, this.mlp.apply(normed), 'mlp')) as tf.Tensor3D;
+    return { output: out, probs };
+  }
+}
+
+/**
+ * `Qwen3Model`: `embed_tokens`, `layers.i`, `norm`. Accepts checkpoints with or without `Qwen3ForCausalLM`'s
+ * `model.` prefix. `hiddenStates` follows transformers 5: the embeddings, the outputs of layers 0 .. n-2, and the
+ * final norm's output (= lastHiddenState); the last layer's raw output is the tap `layers.{n-1}`.
+ */
+export class Qwen3Model extends Module implements EncoderModel {
+  readonly hiddenSize: number;
+  readonly numLayers: number;
+  readonly numHeads: number;
+  readonly maxPositionEmbeddings: number;
+  readonly padTokenId: number;
+  readonly usesTokenTypes = false;
+  readonly embed_tokens: Embedding;
+  readonly layers: Qwen3DecoderLayer[];
+  readonly norm: RMSNorm;
+  private report?: LoadReport;
+
+  constructor(
+    readonly config: Qwen3Config,
+    /** The checkpoint's root map (owns every tensor; disposed with the model). */
+    private readonly root: WeightMap,
+  ) {
+    super(root.pp(basePrefix(root, 'embed_tokens.weight', ['model'], 'qwen3')));
+    const c = config;
+    this.hiddenSize = c.hidden_size;
+    this.numLayers = c.num_hidden_layers;
+    this.numHeads = c.num_attention_heads;
+    this.maxPositionEmbeddings = c.max_position_embeddings;
+    this.padTokenId = c.pad_token_id;
+    this.embed_tokens = this.leaf('embed_tokens', (w, n) => Embedding.load(w, n, c.vocab_size, c.hidden_size), true);
+    const list = this.module('layers', (w) => new Module(w), false);
+    this.layers = Array.from({ length: c.num_hidden_layers }, (_, i) => list.module(i, (w) => new Qwen3DecoderLayer(w, c)));
+    this.norm = this.leaf('norm', (w, n) => RMSNorm.load(w, n, c.hidden_size, c.rms_norm_eps), true);
+  }
+
+  get modelType(): string {
+    return this.config.model_type;
+  }
+
+  /** The view under the base-model prefix. */
+  get baseWeights(): WeightMap {
+    return this.wm;
+  }
+
+  get loadReport(): LoadReport {
+    this.report ??= { unused: this.root.unusedKeys(), missing: [] };
+    return this.report;
+  }
+
+  /** Take the load report now (the factory does, after construction). */
+  sealReport(): void {
+    this.report = { unused: this.root.unusedKeys(), missing: [] };
+  }
+
+  forward(inputs: EncoderInputs, opts: ForwardOptions = {}): EncoderOutput {
+    this.validate(inputs);
+    const taps = new TapRecorder(opts.taps, () => this.tapNames());
+    const kept: tf.Tensor[] = []; // handed to the caller; freed here on error
+    const keep = <T extends tf.Tensor>(t: T): T => (kept.push(t), t);
+    const [, t] = inputs.inputIds.shape;
+    const mask = AttentionMask.additive(inputs.attentionMask);
+    const rotary = tf.tidy(() => rotaryCosSin(tf.range(0, t, 1, 'int32') as tf.Tensor1D, this.config.head_dim, this.config.rope_theta)); // [T, d] each
+    try {
+      const x0 = keep(tf.tidy(() => this.record(taps, this.embed_tokens.apply(inputs.inputIds) as tf.Tensor3D, 'embed_tokens'))); // [B, T, H]
+      const ctx = { mask, rotary, needProbs: !!opts.outputAttentions, taps };
+      const hiddenStates = opts.outputHiddenStates ? [x0] : undefined;
+      const attentions = opts.outputAttentions ? ([] as tf.Tensor4D[]) : undefined;
+      let x = x0;
+      this.layers.forEach((layer, i) => {
+        const prev = x;
+        const r = tf.tidy(() => {
+          const { output, probs } = layer.apply(prev, ctx);
+          return attentions ? [output, probs as tf.Tensor4D] : [output];
+        });
+        x = keep(r[0] as tf.Tensor3D);
+        taps.put(layer.path, x);
+        if (attentions) attentions.push(keep(r[1] as tf.Tensor4D));
+        if (hiddenStates && i < this.layers.length - 1) hiddenStates.push(x);
+        if (!hiddenStates) prev.dispose(); // not an output: free it now
+      });
+      const last = x;
+      const normed = keep(tf.tidy(() => this.record(taps, this.norm.apply(last), 'norm'))); // [B, T, H]
+      last.dispose(); // the last layer's raw output is not a hidden state (transformers 5)
+      hiddenStates?.push(normed);
+      const out: EncoderOutput = { lastHiddenState: normed };
+      if (hiddenStates) out.hiddenStates = hiddenStates;
+      if (attentions) out.attentions = attentions;
+      if (taps.active) out.intermediates = taps.recorded;
+      return out;
+    } catch (e) {
+      tf.dispose(kept);
+      taps.dispose();
+      throw e;
+    } finally {
+      mask.dispose();
+      tf.dispose([rotary.cos, rotary.sin]);
+    }
+  }
+
+  /** Shapes, dtypes, length and the id range (one small read-back where reads are synchronous). */
+  private validate(inputs: EncoderInputs): void {
+    const { inputIds, attentionMask } = inputs;
+    for (const [tns, name] of [[inputIds, 'inputIds'], [attentionMask, 'attentionMask']] as const) {
+      if (!(tns instanceof tf.Tensor)) throw new Error(`${name} must be a tf.Tensor, got ${String(tns)}`);
+      if (tns.rank !== 2) throw new Error(`${name} must be 2-D [batch, seq], got shape [${tns.shape.join(', ')}]`);
+      if (tns.dtype !== 'int32') throw new Error(`${name} must be int32, got ${tns.dtype}`);
+    }
+    if (!tf.util.arraysEqual(attentionMask.shape, inputIds.shape)) {
+      throw new Error(`attentionMask shape [${attentionMask.shape.join(', ')}] differs from inputIds shape [${inputIds.shape.join(', ')}]`);
+    }
+    const [b, t] = inputIds.shape;
+    if (b === 0 || t === 0) throw new Error(`inputIds must be non-empty, got shape [${b}, ${t}]`);
+    if (t > this.maxPositionEmbeddings) {
+      throw new Error(`sequence length ${t} exceeds the model's maximum of ${this.maxPositionEmbeddings} positions (max_position_embeddings)`);
+    }
+    if (!canReadSync()) return;
+    const r = tf.tidy(() => tf.stack([tf.min(inputIds), tf.max(inputIds)]));
+    const v = r.dataSync();
+    r.dispose();
+    if (v[0] < 0 || v[1] >= this.config.vocab_size) throw new Error(`inputIds must lie in [0, ${this.config.vocab_size}) (vocab_size), got values in [${v[0]}, ${v[1]}]`);
+  }
+
+  dispose(): void {
+    this.root.dispose();
+  }
+}
