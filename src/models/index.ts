@@ -6,16 +6,28 @@ import type { WeightMap } from '../weights/index.js';
 import { BERT_HEAD, BertModel, parseBertConfig } from './bert.js';
 import { numLabelsFromConfig } from './config.js';
 import { DISTILBERT_HEAD, DistilBertModel, parseDistilBertConfig } from './distilbert.js';
-import type { EncoderBase } from './encoder_base.js';
 import { ClassificationHead, SequenceClassifier, type HeadSpec } from './heads.js';
+import { modernBertHead, ModernBertModel, parseModernBertConfig } from './modernbert.js';
 import { MPNET_HEAD, MPNetModel, parseMPNetConfig } from './mpnet.js';
 import { parseRobertaConfig, ROBERTA_HEAD, RobertaModel } from './roberta.js';
 import type { BaseConfig, EncoderModel, SequenceClassificationModel } from './types.js';
 
-/** One architecture: its encoder from config.json and the checkpoint, and its classification head's names. */
+/** What the factories need of an encoder besides {@link EncoderModel} (EncoderBase and ModernBertModel have it). */
+interface BuiltEncoder extends EncoderModel {
+  readonly config: BaseConfig;
+  /** The view under the base-model prefix (heads read BERT's pooler there). */
+  readonly baseWeights: WeightMap;
+  /** Take the load report now (before a head reads more keys). */
+  sealReport(): void;
+}
+
+/**
+ * One architecture: its encoder from config.json and the checkpoint, and its classification head's names (or,
+ * where the config shapes the head, a function of config.json giving them).
+ */
 interface Architecture {
-  encoder: (raw: Record<string, unknown>, weights: WeightMap) => EncoderBase<BaseConfig>;
-  head: HeadSpec;
+  encoder: (raw: Record<string, unknown>, weights: WeightMap) => BuiltEncoder;
+  head: HeadSpec | ((raw: Record<string, unknown>) => HeadSpec);
 }
 
 const ARCHITECTURES: Record<string, Architecture> = {
@@ -24,6 +36,7 @@ const ARCHITECTURES: Record<string, Architecture> = {
   'xlm-roberta': { encoder: (raw, w) => new RobertaModel(parseRobertaConfig(raw, 'xlm-roberta'), w), head: ROBERTA_HEAD },
   distilbert: { encoder: (raw, w) => new DistilBertModel(parseDistilBertConfig(raw), w), head: DISTILBERT_HEAD },
   mpnet: { encoder: (raw, w) => new MPNetModel(parseMPNetConfig(raw), w), head: MPNET_HEAD },
+  modernbert: { encoder: (raw, w) => new ModernBertModel(parseModernBertConfig(raw), w), head: modernBertHead },
 };
 
 /** The `model_type` values {@link createModel} accepts. */
@@ -51,7 +64,7 @@ function owning<T>(weights: WeightMap, build: () => T): T {
 }
 
 /** The encoder with its load report taken (before a head reads more keys). */
-function encoderOf(arch: Architecture, config: Record<string, unknown>, weights: WeightMap): EncoderBase<BaseConfig> {
+function encoderOf(arch: Architecture, config: Record<string, unknown>, weights: WeightMap): BuiltEncoder {
   const encoder = arch.encoder(config, weights);
   encoder.sealReport();
   return encoder;
@@ -74,7 +87,8 @@ export function createSequenceClassifier(config: Record<string, unknown>, weight
     const arch = architectureOf(config);
     const numLabels = numLabelsFromConfig(config, String(config.model_type));
     const encoder = encoderOf(arch, config, weights);
-    const head = new ClassificationHead(arch.head, weights, encoder.baseWeights, encoder.hiddenSize, numLabels);
+    const spec = typeof arch.head === 'function' ? arch.head(config) : arch.head;
+    const head = new ClassificationHead(spec, weights, encoder.baseWeights, encoder.hiddenSize, numLabels);
     return new SequenceClassifier(encoder, head, numLabels, weights);
   });
 }
@@ -83,5 +97,6 @@ export * from './types.js';
 export { BertModel, type BertConfig } from './bert.js';
 export { RobertaModel, type RobertaConfig } from './roberta.js';
 export { DistilBertModel, type DistilBertConfig } from './distilbert.js';
+export { ModernBertModel, type ModernBertConfig } from './modernbert.js';
 export { MPNetModel, relativePositionBucket, relativePositionBuckets, type MPNetConfig } from './mpnet.js';
 export { SequenceClassifier } from './heads.js';
