@@ -38,11 +38,12 @@ export function parsePoolingConfig(json: unknown, source = 'pooling config'): Po
     throw new TypeError(`${source}: expected a JSON object, got ${Array.isArray(json) ? 'an array' : typeof json}`);
   }
   const r = new ConfigReader(json as Record<string, unknown>, source);
-  const known = new Set(['pooling_mode', ...CONFIG_KEYS.map(([k]) => k)]);
+  // sentence-transformers 6.0.1 saves `embedding_dimension` (+ `pooling_mode`) instead of word_embedding_dimension.
+  const known = new Set(['pooling_mode', 'embedding_dimension', ...CONFIG_KEYS.map(([k]) => k)]);
   for (const k of Object.keys(r.raw)) {
     if (!known.has(k)) throw new Error(`${source}: unknown key '${k}' (expected ${CONFIG_KEYS.map(([key]) => key).join(', ')}, pooling_mode)`);
   }
-  const dim = r.positiveInt('word_embedding_dimension');
+  const dim = r.raw.word_embedding_dimension === undefined && r.raw.embedding_dimension !== undefined ? r.positiveInt('embedding_dimension') : r.positiveInt('word_embedding_dimension');
   const cfg = poolingConfigFromMode(dim, 'mean', true);
   for (const [k, field] of CONFIG_KEYS.slice(1)) (cfg as unknown as Record<string, boolean>)[field] = r.bool(k, field === 'includePrompt');
   // Python: a pooling_mode argument overrides every pooling_mode_* flag
