@@ -50,11 +50,13 @@ export {
   RobertaModel,
   DistilBertModel,
   MPNetModel,
+  ModernBertModel,
   SequenceClassifier,
   type BertConfig,
   type RobertaConfig,
   type DistilBertConfig,
   type MPNetConfig,
+  type ModernBertConfig,
 } from './models/index.js';
 export type { EncoderInputs, EncoderModel, EncoderOutput, ForwardOptions, LoadReport, SequenceClassificationModel } from './models/types.js';
 

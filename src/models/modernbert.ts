@@ -261,6 +261,7 @@ export class ModernBertModel extends Module implements EncoderModel {
     }
   }
 
+  /** config.json `model_type` ("modernbert"). */
   get modelType(): string {
     return this.config.model_type;
   }
@@ -270,15 +271,21 @@ export class ModernBertModel extends Module implements EncoderModel {
     return this.wm;
   }
 
+  /** Unused checkpoint keys at the time of the first call (a classifier's `head.*` for the bare encoder). */
   get loadReport(): LoadReport {
     this.report ??= { unused: this.root.unusedKeys(), missing: [] };
     return this.report;
   }
 
+  /** Take the report now (the factory does, before a head reads more keys). */
   sealReport(): void {
     this.report = { unused: this.root.unusedKeys(), missing: [] };
   }
 
+  /**
+   * ids and mask [B, T] -> last hidden state [B, T, H] (padded positions included, as HF computes them), and on
+   * request the hidden states, the attention maps [B, heads, T, T] and taps. The caller owns the tensors.
+   */
   forward(inputs: EncoderInputs, opts: ForwardOptions = {}): EncoderOutput {
     this.validate(inputs);
     const taps = new TapRecorder(opts.taps, () => this.tapNames());
@@ -354,6 +361,7 @@ export class ModernBertModel extends Module implements EncoderModel {
     for (const n of norms) n?.dispose();
   }
 
+  /** Free the weights (and the zero biases of the bias-free norms). */
   dispose(): void {
     this.disposeNorms();
     this.root.dispose();

@@ -37,7 +37,9 @@ export interface ForwardOptions {
    * - MPNet: `encoder.layer.i`, `.attention` (after its LayerNorm), `.attention.attn` (after `o`), `.intermediate`,
    *   `.output`;
    * - DistilBERT: `transformer.layer.i`, `.attention` (after `out_lin`), `.sa_layer_norm`, `.ffn` (after `lin2`),
-   *   `.output_layer_norm`.
+   *   `.output_layer_norm`;
+   * - ModernBERT: `layers.i` (the layer's output, before `final_norm`), `.attn_norm` (layer 0: the Identity),
+   *   `.attn` (after `Wo`), `.attn.Wqkv` [B, T, 3H], `.mlp_norm`, `.mlp` (after `Wo`), and `final_norm`.
    */
   taps?: string[];
 }
@@ -46,7 +48,7 @@ export interface ForwardOptions {
 export interface EncoderOutput {
   /** Output of the last layer [B, T, H] (padded positions included, as HF computes them). */
   lastHiddenState: tf.Tensor3D;
-  /** With `outputHiddenStates`: numLayers + 1 tensors [B, T, H]. */
+  /** With `outputHiddenStates`: numLayers + 1 tensors [B, T, H] (ModernBERT's last is after `final_norm`, as transformers 5). */
   hiddenStates?: tf.Tensor3D[];
   /** With `outputAttentions`: numLayers tensors [B, heads, T, T]. */
   attentions?: tf.Tensor4D[];
