@@ -12,6 +12,7 @@ import { SentenceTransformer } from '../src/api/sentence_transformer.js';
 import { initBackend } from '../src/backends/index.js';
 import { disableWasmKernels, enableWasmKernels } from '../src/kernels/index.js';
 import { createModel, createSequenceClassifier } from '../src/models/index.js';
+import { rotaryCosSin, rotaryCosSinRange } from '../src/layers/rotary.js';
 import { parseModernBertConfig } from '../src/models/modernbert.js';
 import { batchRows } from '../src/modules/tokenized_batch.js';
 import { loadCheckpointDir, WeightMap } from '../src/weights/index.js';
@@ -274,5 +275,25 @@ describe('ModernBERT structure, taps, config errors and memory (wasm)', function
     assert.equal(tf.memory().numTensors, ceLoaded);
     ce.dispose();
     assert.equal(tf.memory().numTensors, before);
+  });
+});
+
+describe('rotary tables on the host (rotaryCosSinRange)', () => {
+  before(async () => {
+    await initBackend('wasm');
+  });
+
+  it('equal the tensor-built tables (rotaryCosSin over arange(T)) within float32 rounding of cos / sin', () => {
+    for (const base of [10000, 160000]) {
+      const host = rotaryCosSinRange(128, 8, base);
+      const pos = tf.range(0, 128, 1, 'int32') as tf.Tensor1D;
+      const dev = rotaryCosSin(pos, 8, base);
+      assertClose(host.cos, dev.cos, 1e-6, `cos (base ${base})`);
+      assertClose(host.sin, dev.sin, 1e-6, `sin (base ${base})`);
+      const c = host.cos.arraySync() as number[][];
+      assert.equal(c[5][1], c[5][5], 'cat(freqs, freqs)');
+      assert.equal(c[0][0], 1);
+      tf.dispose([host.cos, host.sin, dev.cos, dev.sin, pos]);
+    }
   });
 });

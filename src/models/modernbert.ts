@@ -17,7 +17,7 @@ import { FusedGatedFeedForward } from '../layers/gated_feed_forward.js';
 import { LayerNorm } from '../layers/layer_norm.js';
 import { Linear } from '../layers/linear.js';
 import { Module } from '../layers/module.js';
-import { rotaryCosSin } from '../layers/rotary.js';
+import { rotaryCosSinRange } from '../layers/rotary.js';
 import { TapRecorder } from '../layers/taps.js';
 import type { WeightMap } from '../weights/index.js';
 import { ConfigReader, readEncoderShape } from './config.js';
@@ -292,10 +292,11 @@ export class ModernBertModel extends Module implements EncoderModel {
     const t = inputs.inputIds.shape[1];
     const d = this.hiddenSize / this.numHeads;
     const mask = AttentionMask.additive(inputs.attentionMask);
-    const rotary = tf.tidy(() => {
-      const pos = tf.range(0, t, 1, 'int32') as tf.Tensor1D; // position_ids = arange(T)
-      return { full_attention: rotaryCosSin(pos, d, this.config.rope_theta.full_attention), sliding_attention: rotaryCosSin(pos, d, this.config.rope_theta.sliding_attention) };
-    }); // cos, sin [T, d] each
+    // position_ids = arange(T); cos, sin [T, d] per layer type
+    const rotary = {
+      full_attention: rotaryCosSinRange(t, d, this.config.rope_theta.full_attention),
+      sliding_attention: rotaryCosSinRange(t, d, this.config.rope_theta.sliding_attention),
+    };
     const ctx: ModernBertContext = { mask, rotary, needProbs: !!opts.outputAttentions, taps };
     const kept = new Set<tf.Tensor>(); // handed to the caller; freed here on error
     const keep = <T extends tf.Tensor>(x: T): T => (kept.add(x), x);
