@@ -13,6 +13,7 @@ import { initBackend } from '../src/backends/index.js';
 import { disableWasmKernels, enableWasmKernels } from '../src/kernels/index.js';
 import { createModel, createSequenceClassifier } from '../src/models/index.js';
 import { rotaryCosSin, rotaryCosSinRange } from '../src/layers/rotary.js';
+import { maskedMean } from '../src/models/heads.js';
 import { parseModernBertConfig } from '../src/models/modernbert.js';
 import { batchRows } from '../src/modules/tokenized_batch.js';
 import { loadCheckpointDir, WeightMap } from '../src/weights/index.js';
@@ -234,8 +235,41 @@ describe('ModernBERT structure, taps, config errors and memory (wasm)', function
       [{ ...raw, hidden_activation: 'swiglu' }, /unsupported hidden_activation "swiglu"/],
       [{ ...raw, classifier_activation: 'mish' }, /unsupported classifier_activation "mish"/],
       [{ ...raw, head_dim: 4 }, /"head_dim": 4 is not supported \(supported: 8\)/],
+      [{ ...raw, global_attn_every_n_layers: 3 }, /keys "layer_types" .* and "global_attn_every_n_layers" 3 disagree/],
     ];
     for (const [cfg, re] of cases) assert.throws(() => parseModernBertConfig(cfg), re);
+  });
+
+  it('the window diagnostic: widening local_attention to 4096 changes each text as it changed PyTorch (within 1e-5)', async () => {
+    const ref = loadReference(EMB);
+    const diag = ref.json.checks.diagnostic_window_4096 as { per_text_max_abs_diff: number[]; per_text_length: number[] };
+    const source = await loadCheckpointDir(modelDir(EMB));
+    const real = createModel(readConfig(EMB), WeightMap.from(source));
+    const wide = createModel({ ...readConfig(EMB), local_attention: 4096 }, WeightMap.from(source));
+    const inputs = referenceInputs(ref, 'batch');
+    try {
+      // encode(): mean pooling, then Normalize
+      const embed = (m: typeof real) => tf.tidy(() => {
+        const pooled = maskedMean(m.forward(inputs).lastHiddenState, inputs.attentionMask);
+        return tf.div(pooled, tf.norm(pooled, 2, 1, true));
+      });
+      const a = embed(real);
+      const b = embed(wide);
+      const per = (tf.max(tf.abs(tf.sub(a, b)), 1).arraySync() as number[]);
+      tf.dispose([a, b]);
+      let worst = 0;
+      per.forEach((d, i) => {
+        worst = Math.max(worst, Math.abs(d - diag.per_text_max_abs_diff[i]));
+        if (diag.per_text_length[i] <= 5) assert.equal(d, 0, `text ${i} (${diag.per_text_length[i]} tokens) fits the window: unchanged`);
+        else assert.ok(d > 1e-3, `text ${i} (${diag.per_text_length[i]} tokens) must change, changed by ${d}`);
+      });
+      console.log(`      max |our change - PyTorch's change| over ${per.length} texts: ${worst.toExponential(2)}`);
+      assert.ok(worst <= 1e-5);
+    } finally {
+      disposeInputs(inputs);
+      real.dispose();
+      wide.dispose();
+    }
   });
 
   it('checkpoints with the model. prefix load as the base model; a failed load frees its weights', async () => {

@@ -67,6 +67,12 @@ export function parseModernBertConfig(raw: Record<string, unknown>): ModernBertC
       throw new Error(`modernbert config: config.json key "layer_types" must list ${n} entries of ${LAYER_TYPES.map((t) => JSON.stringify(t)).join(' / ')}, got ${JSON.stringify(lt)}`);
     }
     layerTypes = lt as LayerType[];
+    // transformers has read the window from one key and the RoPE base from the other: they must agree.
+    if (raw.global_attn_every_n_layers !== undefined && raw.global_attn_every_n_layers !== null && layerTypes.some((t, i) => t !== derived[i])) {
+      throw new Error(
+        `modernbert config: config.json keys "layer_types" ${JSON.stringify(layerTypes)} and "global_attn_every_n_layers" ${every} disagree (${JSON.stringify(derived)}); only layouts where both agree are supported`,
+      );
+    }
   }
   const pooling = r.string('classifier_pooling', 'cls');
   r.onlySupported('classifier_pooling', pooling, ['cls', 'mean']);
