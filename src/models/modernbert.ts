@@ -148,8 +148,6 @@ class ModernBertEmbeddings extends Module {
 class ModernBertAttention extends Module {
   readonly Wqkv: Linear;
   readonly Wo: Linear;
-  readonly headDim: number;
-
   constructor(
     wm: WeightMap,
     readonly c: ModernBertConfig,
@@ -159,7 +157,6 @@ class ModernBertAttention extends Module {
     const h = c.hidden_size;
     this.Wqkv = this.leaf('Wqkv', (w, n) => Linear.load(w, n, h, 3 * h, c.attention_bias), true);
     this.Wo = this.leaf('Wo', (w, n) => Linear.load(w, n, h, h, c.attention_bias));
-    this.headDim = h / c.num_attention_heads;
   }
 
   /** x [B, T, H] -> [B, T, H] (and the probabilities [B, heads, T, T] when asked). */
@@ -174,6 +171,8 @@ class ModernBertAttention extends Module {
         rotary: ctx.rotary[this.layerType],
         // Local layers: HF's sliding_window_mask, keys with |i - j| <= local_attention // 2.
         window: this.layerType === 'sliding_attention' ? Math.floor(this.c.local_attention / 2) : undefined,
+        // Scale: the op's default divides the scores by sqrt(head_dim); HF multiplies by head_dim ** -0.5. The two
+        // differ by at most one float32 rounding of a score, and the default lets global layers use the wasm kernel.
         outputProbs: ctx.needProbs,
       },
     ); // context [B, T, H]
