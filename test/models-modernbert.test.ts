@@ -272,6 +272,28 @@ describe('ModernBERT structure, taps, config errors and memory (wasm)', function
     }
   });
 
+  it('classifier_pooling "cls" feeds the first token to the head instead of the masked mean', async () => {
+    const ref = loadReference(CE);
+    const source = await loadCheckpointDir(modelDir(CE));
+    const cls = createSequenceClassifier({ ...readConfig(CE), classifier_pooling: 'cls' }, WeightMap.from(source));
+    const inputs = referenceInputs(ref, 'batch');
+    try {
+      const got = cls.forward(inputs);
+      const want = tf.tidy(() => {
+        const h = cls.encoder.forward(inputs).lastHiddenState; // [B, T, H]
+        const first = tf.reshape(tf.slice(h, [0, 0, 0], [h.shape[0], 1, h.shape[2]]), [h.shape[0], h.shape[2]]);
+        const head = (cls as unknown as { head: { dense: { apply: (x: tf.Tensor) => tf.Tensor }; norm: { apply: (x: tf.Tensor) => tf.Tensor }; out: { apply: (x: tf.Tensor) => tf.Tensor } } }).head;
+        return head.out.apply(head.norm.apply(tf.mul(tf.mul(head.dense.apply(first), 0.5), tf.add(1, tf.erf(tf.mul(head.dense.apply(first), Math.SQRT1_2))))));
+      });
+      assertClose(got, want, 1e-6, 'cls-pooled logits');
+      assert.ok(maxAbsDiff([Array.from(got.dataSync())], [Array.from(ref.f32('batch.logits'))]) > 1e-3, 'cls pooling differs from the mean-pooled reference');
+      tf.dispose([got, want]);
+    } finally {
+      disposeInputs(inputs);
+      cls.dispose();
+    }
+  });
+
   it('checkpoints with the model. prefix load as the base model; a failed load frees its weights', async () => {
     const before = tf.memory().numTensors;
     const source = await loadCheckpointDir(modelDir(CE));
