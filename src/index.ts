@@ -54,6 +54,7 @@ export {
   RobertaModel,
   DistilBertModel,
   MPNetModel,
+  ModernBertModel,
   SequenceClassifier,
   MaskedLM,
   MaskedLMHead,
@@ -62,6 +63,7 @@ export {
   type RobertaConfig,
   type DistilBertConfig,
   type MPNetConfig,
+  type ModernBertConfig,
 } from './models/index.js';
 export type { EncoderInputs, EncoderModel, EncoderOutput, ForwardOptions, LoadReport, SequenceClassificationModel } from './models/types.js';
 

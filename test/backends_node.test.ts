@@ -75,7 +75,7 @@ describe('backends in Node', function () {
   });
 
   for (const device of ['wasm', 'cpu', 'webgpu'] as const) {
-    it(`tiny-bert, tiny-roberta and both cross-encoders on ${device}${device === 'webgpu' ? ' (Dawn)' : ''} match PyTorch within ${MODEL_TOLERANCE[device].toExponential()}`, async function () {
+    it(`the parity models (${Object.keys(PARITY_MODELS).join(', ')}) on ${device}${device === 'webgpu' ? ' (Dawn)' : ''} match PyTorch within ${MODEL_TOLERANCE[device].toExponential()}`, async function () {
       this.timeout(900_000);
       if (!requireFixtures(this, ...FIXTURE_PARTS)) return;
       let env = process.env;

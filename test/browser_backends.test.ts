@@ -48,7 +48,7 @@ describe('backends in headless Chromium', function () {
   }
 
   for (const device of ['webgpu', 'webgl', 'wasm'] as const) {
-    it(`tiny-bert, tiny-roberta and both cross-encoders on ${device} in Chromium match PyTorch within ${MODEL_TOLERANCE[device].toExponential()}`, async function () {
+    it(`the parity models (${Object.keys(PARITY_MODELS).join(', ')}) on ${device} in Chromium match PyTorch within ${MODEL_TOLERANCE[device].toExponential()}`, async function () {
       this.timeout(900_000);
       if (!requireFixtures(this, ...Object.keys(PARITY_MODELS).flatMap((n) => [['models', n], ['reference', n]]))) return;
       const page = await h!.openPage();

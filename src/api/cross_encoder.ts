@@ -18,7 +18,7 @@ import { pyStrip } from '../modules/text.js';
 import { batchToTensors, padBatch, type TokenizedBatch } from '../modules/tokenized_batch.js';
 import { TokenizerAdapter } from '../modules/tokenizer_adapter.js';
 import { loadSequenceClassifierFromDir } from '../modules/transformer.js';
-import { joinPath, readJSONFile } from '../platform/fs.js';
+import { joinPath, pathExists, readJSONFile } from '../platform/fs.js';
 import { resolveBatchSize } from './encode_options.js';
 import { defaultResolver, prepareLoad, type ModelResolver } from './load_common.js';
 import { Progress, type ProgressCallback } from './progress.js';
@@ -146,6 +146,8 @@ export class CrossEncoder {
     /** The resolved model directory. */
     readonly modelPath: string,
     opts: CrossEncoderLoadOptions,
+    /** `activation_fn` of config_sentence_transformers.json (where sentence-transformers 4+ saves it). */
+    savedActivation?: string,
   ) {
     if (opts.maxLength !== undefined && opts.maxLength !== null && (!Number.isInteger(opts.maxLength) || opts.maxLength <= 0)) {
       throw new RangeError(`maxLength (max_length) must be a positive integer or null, got ${JSON.stringify(opts.maxLength)}`);
@@ -153,12 +155,13 @@ export class CrossEncoder {
     this.maxLength = opts.maxLength ?? null;
     const raw = model.config.raw;
     const stCfg = raw.sentence_transformers as { activation_fn?: string } | undefined;
-    const fromConfig = (raw.sbert_ce_default_activation_function as string | undefined) ?? stCfg?.activation_fn;
+    const fromConfig = savedActivation ?? (raw.sbert_ce_default_activation_function as string | undefined) ?? stCfg?.activation_fn;
     if (opts.defaultActivationFunction !== undefined) {
       this.defaultActivationFunction = resolveActivation(opts.defaultActivationFunction, 'defaultActivationFunction')!;
       this.defaultActivationName = typeof opts.defaultActivationFunction === 'string' ? opts.defaultActivationFunction : 'custom';
     } else if (typeof fromConfig === 'string' && fromConfig) {
-      this.defaultActivationFunction = activationFromName(fromConfig, 'config.json sbert_ce_default_activation_function').fn;
+      const key = savedActivation ? 'config_sentence_transformers.json activation_fn' : 'config.json sbert_ce_default_activation_function';
+      this.defaultActivationFunction = activationFromName(fromConfig, key).fn;
       this.defaultActivationName = fromConfig;
     } else {
       this.defaultActivationName = model.numLabels === 1 ? 'torch.nn.modules.activation.Sigmoid' : 'torch.nn.modules.linear.Identity';
@@ -187,7 +190,10 @@ export class CrossEncoder {
         throw new Error(`numLabels (num_labels) ${opts.numLabels} does not match the checkpoint's classifier with ${model.numLabels} labels`);
       }
       const tk = await TokenizerAdapter.load(dir, model.modelType);
-      return new CrossEncoder(model, tk, dir, opts);
+      const stPath = await joinPath(dir, 'config_sentence_transformers.json');
+      const stConfig = (await pathExists(stPath)) ? await readJSONFile<{ activation_fn?: unknown }>(stPath) : undefined;
+      const saved = typeof stConfig?.activation_fn === 'string' && stConfig.activation_fn ? stConfig.activation_fn : undefined;
+      return new CrossEncoder(model, tk, dir, opts, saved);
     } catch (e) {
       model.dispose();
       throw e;

@@ -36,3 +36,28 @@ export function rotaryCosSin(positions: tf.Tensor1D | tf.Tensor2D, dim: number, 
     return { cos: tf.cos(emb), sin: tf.sin(emb) };
   });
 }
+
+/**
+ * cos and sin [T, dim] for positions `arange(T)`, computed on the host: `freqs = fround(p * inv_freq)` (HF's
+ * float32 product), then cos / sin in float64 rounded once to float32. Backends whose `cos` / `sin` lose precision
+ * on large arguments (WGSL on some GPUs: about 1e-4 at 100 rad) thus get the same tables as wasm and cpu.
+ * The caller owns both.
+ */
+export function rotaryCosSinRange(length: number, dim: number, base = 10000): { cos: tf.Tensor2D; sin: tf.Tensor2D } {
+  if (!Number.isInteger(length) || length < 1) throw new Error(`rotary: length must be a positive integer, got ${length}`);
+  const inv = rotaryInverseFrequencies(dim, base);
+  const half = dim / 2;
+  const cos = new Float32Array(length * dim);
+  const sin = new Float32Array(length * dim);
+  for (let p = 0; p < length; p++) {
+    for (let i = 0; i < half; i++) {
+      const f = Math.fround(p * inv[i]);
+      const c = Math.cos(f);
+      const s = Math.sin(f);
+      // emb = cat(freqs, freqs): column i and i + dim / 2 share the frequency
+      cos[p * dim + i] = cos[p * dim + half + i] = c;
+      sin[p * dim + i] = sin[p * dim + half + i] = s;
+    }
+  }
+  return { cos: tf.tensor2d(cos, [length, dim]), sin: tf.tensor2d(sin, [length, dim]) };
+}

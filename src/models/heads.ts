@@ -5,17 +5,21 @@
  * RoBERTa:    https://github.com/huggingface/transformers/blob/ab0f050b42d903f34d6eb97f3f8c0c07f0517ad2/src/transformers/models/roberta/modeling_roberta.py
  * DistilBERT: https://github.com/huggingface/transformers/blob/ab0f050b42d903f34d6eb97f3f8c0c07f0517ad2/src/transformers/models/distilbert/modeling_distilbert.py
  * MPNet:      https://github.com/huggingface/transformers/blob/ab0f050b42d903f34d6eb97f3f8c0c07f0517ad2/src/transformers/models/mpnet/modeling_mpnet.py
+ * ModernBERT: https://github.com/huggingface/transformers/blob/000c33fdfde12e1ffafbfcdb3c926df5727a00b6/src/transformers/models/modernbert/modeling_modernbert.py
+ *             (masked-mean or first-token pooling, then `head` = dense + act + norm, then `classifier`)
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { getActivation, type Activation } from '../layers/activations.js';
+import { LayerNorm } from '../layers/layer_norm.js';
 import { Linear } from '../layers/linear.js';
 import type { WeightMap } from '../weights/index.js';
 import { labelsFromConfig } from './config.js';
 import type { EncoderInputs, EncoderModel, LoadReport, SequenceClassificationModel } from './types.js';
 
 /**
- * One architecture's classification head, as a table entry: a dense layer [H -> H] on the first token, an
- * activation, the output projection [H -> num_labels]. The names are the checkpoint's.
+ * One architecture's classification head, as a table entry: a dense layer [H -> H] on the first token (or the
+ * masked mean of the tokens), an activation, optionally a LayerNorm, the output projection [H -> num_labels].
+ * The names are the checkpoint's.
  */
 export interface HeadSpec {
   /** The dense layer on the first token (`pooler.dense`, `classifier.dense`, `pre_classifier`). */
@@ -26,6 +30,12 @@ export interface HeadSpec {
   activation: string;
   /** The output projection (`classifier`, `classifier.out_proj`). */
   out: string;
+  /** Whether `dense` has a bias (default true; ModernBERT: `classifier_bias`). */
+  denseBias?: boolean;
+  /** A LayerNorm after the activation (ModernBERT's `head.norm`; `bias`: `norm_bias`). */
+  norm?: { name: string; eps: number; bias: boolean };
+  /** What feeds `dense`: the first token (default) or the mean over real tokens (ModernBERT `classifier_pooling: "mean"`). */
+  pooling?: 'first' | 'mean';
 }
 
 /** hidden [B, T, H] -> the first token's vector [B, H] (`[CLS]` / `<s>`). */
@@ -34,21 +44,45 @@ export function firstToken(hidden: tf.Tensor3D): tf.Tensor2D {
   return tf.reshape(tf.slice(hidden, [0, 0, 0], [b, 1, h]), [b, h]);
 }
 
-/** `out(activation(dense(first token)))`: maps the encoder's last hidden state [B, T, H] to logits [B, L]. */
+/**
+ * hidden [B, T, H], mask int32 [B, T] -> the mean over real tokens [B, H], as ModernBERT's
+ * `(h * mask.unsqueeze(-1)).sum(dim=1) / mask.sum(dim=1, keepdim=True)`.
+ */
+export function maskedMean(hidden: tf.Tensor3D, mask: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => {
+    const m = tf.cast(mask, 'float32');
+    return tf.div(tf.sum(tf.mul(hidden, tf.expandDims(m, 2)), 1), tf.sum(m, 1, true)) as tf.Tensor2D; // [B, H] / [B, 1]
+  });
+}
+
+/** `out(norm?(activation(dense(pooled))))`: maps the encoder's last hidden state [B, T, H] to logits [B, L]. */
 export class ClassificationHead {
   readonly dense: Linear;
   readonly activation: Activation;
+  readonly norm?: LayerNorm;
   readonly out: Linear;
+  readonly pooling: 'first' | 'mean';
 
   /** Load `spec`'s layers from `root` (`base`: the view under the base-model prefix). */
   constructor(spec: HeadSpec, root: WeightMap, base: WeightMap, hidden: number, numLabels: number) {
-    this.dense = Linear.load(spec.denseInBase ? base : root, spec.dense, hidden, hidden);
+    this.dense = Linear.load(spec.denseInBase ? base : root, spec.dense, hidden, hidden, spec.denseBias ?? true);
     this.activation = getActivation(spec.activation, 'activation');
     this.out = Linear.load(root, spec.out, hidden, numLabels);
+    this.pooling = spec.pooling ?? 'first';
+    if (spec.norm) this.norm = LayerNorm.load(root, spec.norm.name, hidden, spec.norm.eps, spec.norm.bias);
   }
 
-  apply(hidden: tf.Tensor3D): tf.Tensor2D {
-    return this.out.apply(this.activation(this.dense.apply(firstToken(hidden))) as tf.Tensor2D);
+  /** hidden [B, T, H] (and the attention mask [B, T], needed by mean pooling) -> logits [B, L]. */
+  apply(hidden: tf.Tensor3D, attentionMask?: tf.Tensor2D): tf.Tensor2D {
+    if (this.pooling === 'mean' && !attentionMask) throw new Error('classification head: mean pooling needs the attention mask');
+    const pooled = this.pooling === 'mean' ? maskedMean(hidden, attentionMask!) : firstToken(hidden); // [B, H]
+    const h = this.activation(this.dense.apply(pooled)) as tf.Tensor2D;
+    return this.out.apply(this.norm ? this.norm.apply(h) : h);
+  }
+
+  /** Free what the head made (a bias-free norm's zeros); its weights belong to the checkpoint. */
+  dispose(): void {
+    this.norm?.dispose();
   }
 }
 
@@ -77,10 +111,11 @@ export class SequenceClassifier implements SequenceClassificationModel {
 
   /** Logits [B, numLabels]; the caller owns them. */
   forward(inputs: EncoderInputs): tf.Tensor2D {
-    return tf.tidy(() => this.head.apply(this.encoder.forward(inputs).lastHiddenState));
+    return tf.tidy(() => this.head.apply(this.encoder.forward(inputs).lastHiddenState, inputs.attentionMask));
   }
 
   dispose(): void {
+    this.head.dispose();
     this.encoder.dispose();
   }
 }

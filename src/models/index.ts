@@ -6,29 +6,35 @@ import type { WeightMap } from '../weights/index.js';
 import { BERT_HEAD, BertModel, parseBertConfig } from './bert.js';
 import { numLabelsFromConfig } from './config.js';
 import { DISTILBERT_HEAD, DistilBertModel, parseDistilBertConfig } from './distilbert.js';
-import type { EncoderBase } from './encoder_base.js';
 import { Gemma3TextModel, parseGemma3Config } from './gemma3.js';
 import { ClassificationHead, SequenceClassifier, type HeadSpec } from './heads.js';
 import { BERT_MLM_HEAD, MaskedLM, MaskedLMHead, type MaskedLMHeadSpec } from './mlm_head.js';
+import { modernBertHead, ModernBertModel, parseModernBertConfig } from './modernbert.js';
 import { MPNET_HEAD, MPNetModel, parseMPNetConfig } from './mpnet.js';
 import { parseQwen3Config, Qwen3Model } from './qwen3.js';
 import { parseRobertaConfig, ROBERTA_HEAD, RobertaModel } from './roberta.js';
 import type { BaseConfig, EncoderModel, SequenceClassificationModel } from './types.js';
 
+/** What the factories need of an encoder besides {@link EncoderModel} (EncoderBase, ModernBertModel, Gemma3TextModel and Qwen3Model have it). */
+interface BuiltEncoder extends EncoderModel {
+  readonly config: BaseConfig;
+  /** The view under the base-model prefix (heads read BERT's pooler there). */
+  readonly baseWeights: WeightMap;
+  /** Take the load report now (before a head reads more keys). */
+  sealReport(): void;
+}
+
 /**
- * One architecture: its encoder from config.json and the checkpoint, and its classification head's names
- * (absent: no `*ForSequenceClassification` here).
+ * One architecture: its encoder from config.json and the checkpoint, and its classification head's names (or,
+ * where the config shapes the head, a function of config.json giving them).
  */
 interface Architecture {
-  encoder: (raw: Record<string, unknown>, weights: WeightMap) => LoadedEncoder;
+  encoder: (raw: Record<string, unknown>, weights: WeightMap) => BuiltEncoder;
   /** Absent: no sequence-classification head is implemented for this model_type. */
-  head?: HeadSpec;
+  head?: HeadSpec | ((raw: Record<string, unknown>) => HeadSpec);
   /** Its `*ForMaskedLM` head, when supported. */
   mlm?: MaskedLMHeadSpec;
 }
-
-/** What the factory needs of an encoder besides {@link EncoderModel}: EncoderBase's, or a decoder-style model's. */
-type LoadedEncoder = EncoderModel & Pick<EncoderBase<BaseConfig>, 'sealReport' | 'baseWeights' | 'hiddenSize'>;
 
 const ARCHITECTURES: Record<string, Architecture> = {
   bert: { encoder: (raw, w) => new BertModel(parseBertConfig(raw, 'bert'), w), head: BERT_HEAD, mlm: BERT_MLM_HEAD },
@@ -38,6 +44,7 @@ const ARCHITECTURES: Record<string, Architecture> = {
   mpnet: { encoder: (raw, w) => new MPNetModel(parseMPNetConfig(raw), w), head: MPNET_HEAD },
   gemma3_text: { encoder: (raw, w) => new Gemma3TextModel(parseGemma3Config(raw), w) },
   qwen3: { encoder: (raw, w) => new Qwen3Model(parseQwen3Config(raw), w) },
+  modernbert: { encoder: (raw, w) => new ModernBertModel(parseModernBertConfig(raw), w), head: modernBertHead },
 };
 
 /** The `model_type` values {@link createModel} accepts. */
@@ -65,7 +72,7 @@ function owning<T>(weights: WeightMap, build: () => T): T {
 }
 
 /** The encoder with its load report taken (before a head reads more keys). */
-function encoderOf(arch: Architecture, config: Record<string, unknown>, weights: WeightMap): LoadedEncoder {
+function encoderOf(arch: Architecture, config: Record<string, unknown>, weights: WeightMap): BuiltEncoder {
   const encoder = arch.encoder(config, weights);
   encoder.sealReport();
   return encoder;
@@ -89,7 +96,8 @@ export function createSequenceClassifier(config: Record<string, unknown>, weight
     if (!arch.head) throw new Error(`model_type ${JSON.stringify(config.model_type)} has no sequence-classification head in sentence-tfjs (supported: ${Object.keys(ARCHITECTURES).filter((k) => ARCHITECTURES[k].head).join(', ')})`);
     const numLabels = numLabelsFromConfig(config, String(config.model_type));
     const encoder = encoderOf(arch, config, weights);
-    const head = new ClassificationHead(arch.head, weights, encoder.baseWeights, encoder.hiddenSize, numLabels);
+    const spec = typeof arch.head === 'function' ? arch.head(config) : arch.head;
+    const head = new ClassificationHead(spec, weights, encoder.baseWeights, encoder.hiddenSize, numLabels);
     return new SequenceClassifier(encoder, head, numLabels, weights);
   });
 }
@@ -116,6 +124,7 @@ export * from './types.js';
 export { BertModel, type BertConfig } from './bert.js';
 export { RobertaModel, type RobertaConfig } from './roberta.js';
 export { DistilBertModel, type DistilBertConfig } from './distilbert.js';
+export { ModernBertModel, type ModernBertConfig } from './modernbert.js';
 export { MPNetModel, relativePositionBucket, relativePositionBuckets, type MPNetConfig } from './mpnet.js';
 export { SequenceClassifier } from './heads.js';
 export { MaskedLM, MaskedLMHead, type MaskedLMOutput } from './mlm_head.js';

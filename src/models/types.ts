@@ -41,7 +41,9 @@ export interface ForwardOptions {
    * - Gemma 3: `embed_tokens` (scaled), `layers.i`, `.input_layernorm`, `.self_attn` (after `o_proj`),
    *   `.post_attention_layernorm`, `.pre_feedforward_layernorm`, `.mlp`, `.post_feedforward_layernorm`, `norm`;
    * - Qwen3: `embed_tokens`, `layers.i` (the layer's output), `.input_layernorm`, `.self_attn` (after `o_proj`),
-   *   `.self_attn.q_norm` / `.k_norm` [B, T, heads, head_dim], `.post_attention_layernorm`, `.mlp`; `norm`.
+   *   `.self_attn.q_norm` / `.k_norm` [B, T, heads, head_dim], `.post_attention_layernorm`, `.mlp`; `norm`;
+   * - ModernBERT: `layers.i` (the layer's output, before `final_norm`), `.attn_norm` (layer 0: the Identity),
+   *   `.attn` (after `Wo`), `.attn.Wqkv` [B, T, 3H], `.mlp_norm`, `.mlp` (after `Wo`), and `final_norm`.
    */
   taps?: string[];
 }
@@ -51,7 +53,7 @@ export interface EncoderOutput {
   /** Output of the last layer [B, T, H] (padded positions included, as HF computes them). */
   lastHiddenState: tf.Tensor3D;
   /**
-   * With `outputHiddenStates`: numLayers + 1 tensors [B, T, H]. Decoders (Qwen3) follow transformers 5: the last
+   * With `outputHiddenStates`: numLayers + 1 tensors [B, T, H]. Qwen3 and ModernBERT follow transformers 5: the last
    * entry is the final norm's output (= lastHiddenState) instead of the last layer's raw output.
    */
   hiddenStates?: tf.Tensor3D[];

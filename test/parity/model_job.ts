@@ -2,7 +2,7 @@
  * Fixture parity of whole models on the active tfjs backend, platform-neutral: model folders and reference files
  * are read through platform/fs, so `modelsBase` / `refBase` are folders in Node or URLs in a browser.
  *
- * Bi-encoders (tiny-bert, tiny-roberta): `SentenceTransformer.encode` of the 25 reference texts (tokenizer
+ * Bi-encoders (tiny-bert, tiny-roberta, tiny-modernbert): `SentenceTransformer.encode` of the 25 reference texts (tokenizer
  * included) vs `encode.embeddings`, and the encoder's last hidden state on the reference ids vs
  * `batch.last_hidden_state` (real tokens only). Cross-encoders: classifier logits on the reference pair batch
  * vs `batch.logits`.
@@ -23,6 +23,8 @@ export const PARITY_MODELS = {
   'tiny-roberta': 'bi-encoder',
   'tiny-bert-cross-encoder': 'cross-encoder',
   'tiny-roberta-nli-cross-encoder': 'cross-encoder',
+  'tiny-modernbert': 'bi-encoder',
+  'tiny-modernbert-cross-encoder': 'cross-encoder',
 } as const;
 export type ParityModel = keyof typeof PARITY_MODELS;
 

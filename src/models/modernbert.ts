@@ -1,0 +1,375 @@
+/**
+ * ModernBERT: token embeddings + LayerNorm (no positions), pre-norm layers with rotary attention that alternates
+ * global layers and local (sliding-window) ones, each with its own RoPE base, a GeGLU feed-forward, bias-free
+ * linears and norms (as the config says), and a final LayerNorm. Eager attention, as the references record it.
+ * https://github.com/huggingface/transformers/blob/000c33fdfde12e1ffafbfcdb3c926df5727a00b6/src/transformers/models/modernbert/modeling_modernbert.py
+ * https://github.com/huggingface/transformers/blob/000c33fdfde12e1ffafbfcdb3c926df5727a00b6/src/transformers/models/modernbert/configuration_modernbert.py
+ * (transformers 5.18 wrote the fixtures: `layer_types` and per-type `rope_parameters`; 4.48-style configs give
+ * `global_attn_every_n_layers`, `global_rope_theta` and `local_rope_theta` instead, read here too.)
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { canReadSync } from '../backends/read.js';
+import { attention } from '../kernels/ops.js';
+import { getActivation } from '../layers/activations.js';
+import { AttentionMask } from '../layers/attention_mask.js';
+import { Embedding } from '../layers/embedding.js';
+import { FusedGatedFeedForward } from '../layers/gated_feed_forward.js';
+import { LayerNorm } from '../layers/layer_norm.js';
+import { Linear } from '../layers/linear.js';
+import { Module } from '../layers/module.js';
+import { rotaryCosSinRange } from '../layers/rotary.js';
+import { TapRecorder } from '../layers/taps.js';
+import type { WeightMap } from '../weights/index.js';
+import { ConfigReader, readEncoderShape } from './config.js';
+import { basePrefix } from './encoder_base.js';
+import type { HeadSpec } from './heads.js';
+import type { BaseConfig, EncoderInputs, EncoderModel, EncoderOutput, EncoderShape, ForwardOptions, LoadReport } from './types.js';
+
+type LayerType = 'full_attention' | 'sliding_attention';
+
+/** ModernBertConfig, normalized: the shape under the standard names plus ModernBERT's own keys. */
+export interface ModernBertConfig extends BaseConfig, EncoderShape {
+  /** `hidden_activation` (default "gelu"), the GeGLU's activation; also `shape.hidden_act`. */
+  readonly hidden_activation: string;
+  /** `norm_eps` (default 1e-5). */
+  readonly norm_eps: number;
+  /** `norm_bias`, `attention_bias`, `mlp_bias`, `classifier_bias` (all default false). */
+  readonly norm_bias: boolean;
+  readonly attention_bias: boolean;
+  readonly mlp_bias: boolean;
+  readonly classifier_bias: boolean;
+  /** `classifier_activation` (default "gelu"). */
+  readonly classifier_activation: string;
+  /** `classifier_pooling`: "cls" (default) or "mean". */
+  readonly classifier_pooling: 'cls' | 'mean';
+  /** `local_attention` (default 128): a sliding layer attends |i - j| <= local_attention // 2. */
+  readonly local_attention: number;
+  /** Per layer: `layer_types`, else global when i % `global_attn_every_n_layers` (default 3) == 0. */
+  readonly layer_types: readonly LayerType[];
+  /** RoPE base per layer type (`rope_parameters[type].rope_theta`, else `global_rope_theta` 160000 / `local_rope_theta` 10000). */
+  readonly rope_theta: Readonly<Record<LayerType, number>>;
+}
+
+const LAYER_TYPES: readonly LayerType[] = ['full_attention', 'sliding_attention'];
+
+/** Parse and validate a ModernBERT config.json; features not implemented here are errors naming key and value. */
+export function parseModernBertConfig(raw: Record<string, unknown>): ModernBertConfig {
+  const r = new ConfigReader(raw, 'modernbert config');
+  const normEps = r.positiveNumber('norm_eps', 1e-5);
+  const shape = readEncoderShape(r, { keys: { hidden_act: 'hidden_activation' }, padTokenId: 50283, fixed: { type_vocab_size: 0, layer_norm_eps: normEps } });
+  const n = shape.num_hidden_layers;
+  const every = r.positiveInt('global_attn_every_n_layers', 3);
+  const derived = Array.from({ length: n }, (_, i): LayerType => (i % every === 0 ? 'full_attention' : 'sliding_attention'));
+  let layerTypes = derived;
+  if (raw.layer_types !== undefined && raw.layer_types !== null) {
+    const lt = raw.layer_types;
+    if (!Array.isArray(lt) || lt.length !== n || !lt.every((t) => LAYER_TYPES.includes(t as LayerType))) {
+      throw new Error(`modernbert config: config.json key "layer_types" must list ${n} entries of ${LAYER_TYPES.map((t) => JSON.stringify(t)).join(' / ')}, got ${JSON.stringify(lt)}`);
+    }
+    layerTypes = lt as LayerType[];
+    // transformers has read the window from one key and the RoPE base from the other: they must agree.
+    if (raw.global_attn_every_n_layers !== undefined && raw.global_attn_every_n_layers !== null && layerTypes.some((t, i) => t !== derived[i])) {
+      throw new Error(
+        `modernbert config: config.json keys "layer_types" ${JSON.stringify(layerTypes)} and "global_attn_every_n_layers" ${every} disagree (${JSON.stringify(derived)}); only layouts where both agree are supported`,
+      );
+    }
+  }
+  const pooling = r.string('classifier_pooling', 'cls');
+  r.onlySupported('classifier_pooling', pooling, ['cls', 'mean']);
+  const cfg: ModernBertConfig = {
+    model_type: r.string('model_type', 'modernbert'),
+    raw,
+    shape,
+    ...shape,
+    hidden_activation: shape.hidden_act,
+    norm_eps: normEps,
+    norm_bias: r.bool('norm_bias', false),
+    attention_bias: r.bool('attention_bias', false),
+    mlp_bias: r.bool('mlp_bias', false),
+    classifier_bias: r.bool('classifier_bias', false),
+    classifier_activation: r.string('classifier_activation', 'gelu'),
+    classifier_pooling: pooling as 'cls' | 'mean',
+    local_attention: r.positiveInt('local_attention', 128),
+    layer_types: layerTypes,
+    rope_theta: readRopeThetas(r, raw),
+  };
+  getActivation(cfg.classifier_activation, 'classifier_activation');
+  const headDim = shape.hidden_size / shape.num_attention_heads;
+  if (raw.head_dim !== undefined && raw.head_dim !== null) r.onlySupported('head_dim', raw.head_dim, [headDim]);
+  if (headDim % 2 !== 0) throw new Error(`modernbert config: hidden_size / num_attention_heads (${headDim}) must be even for rotary embeddings`);
+  r.onlySupported('rope_scaling', raw.rope_scaling ?? null, [null]);
+  return cfg;
+}
+
+/** The RoPE base of each layer type; only default (unscaled) RoPE is implemented. */
+function readRopeThetas(r: ConfigReader, raw: Record<string, unknown>): Record<LayerType, number> {
+  const fallback = { full_attention: r.positiveNumber('global_rope_theta', 160000), sliding_attention: r.positiveNumber('local_rope_theta', 10000) };
+  const params = raw.rope_parameters;
+  if (params === undefined || params === null) return fallback;
+  if (typeof params !== 'object' || Array.isArray(params)) throw new Error(`modernbert config: config.json key "rope_parameters" must be an object, got ${JSON.stringify(params)}`);
+  const out = { ...fallback };
+  for (const t of LAYER_TYPES) {
+    const p = (params as Record<string, unknown>)[t];
+    if (p === undefined || p === null) continue;
+    const sub = new ConfigReader(p as Record<string, unknown>, `modernbert config rope_parameters.${t}`);
+    sub.onlySupported('rope_type', sub.string('rope_type', 'default'), ['default']);
+    out[t] = sub.positiveNumber('rope_theta', fallback[t]);
+  }
+  return out;
+}
+
+/** What every layer of one forward pass shares. */
+interface ModernBertContext {
+  mask: AttentionMask;
+  /** cos, sin [T, head_dim] per layer type. */
+  rotary: Record<LayerType, { cos: tf.Tensor; sin: tf.Tensor }>;
+  needProbs: boolean;
+  taps: TapRecorder;
+}
+
+/** `ModernBertEmbeddings` (`embeddings`): `norm(tok_embeddings(ids))`, no positions, no token types. */
+class ModernBertEmbeddings extends Module {
+  readonly tok_embeddings: Embedding;
+  readonly norm: LayerNorm;
+
+  constructor(wm: WeightMap, c: ModernBertConfig) {
+    super(wm);
+    this.tok_embeddings = this.leaf('tok_embeddings', (w, n) => Embedding.load(w, n, c.vocab_size, c.hidden_size));
+    this.norm = this.leaf('norm', (w, n) => LayerNorm.load(w, n, c.hidden_size, c.norm_eps, c.norm_bias));
+  }
+
+  /** ids int32 [B, T] -> [B, T, H]. */
+  apply(ids: tf.Tensor2D, taps: TapRecorder): tf.Tensor3D {
+    return this.record(taps, this.norm.apply(this.tok_embeddings.apply(ids)) as tf.Tensor3D);
+  }
+}
+
+/** `ModernBertAttention` (`attn`): fused `Wqkv`, rotary, global or windowed attention, `Wo`. */
+class ModernBertAttention extends Module {
+  readonly Wqkv: Linear;
+  readonly Wo: Linear;
+  constructor(
+    wm: WeightMap,
+    readonly c: ModernBertConfig,
+    readonly layerType: LayerType,
+  ) {
+    super(wm);
+    const h = c.hidden_size;
+    this.Wqkv = this.leaf('Wqkv', (w, n) => Linear.load(w, n, h, 3 * h, c.attention_bias), true);
+    this.Wo = this.leaf('Wo', (w, n) => Linear.load(w, n, h, h, c.attention_bias));
+  }
+
+  /** x [B, T, H] -> [B, T, H] (and the probabilities [B, heads, T, T] when asked). */
+  apply(x: tf.Tensor3D, ctx: ModernBertContext): { output: tf.Tensor3D; probs?: tf.Tensor4D } {
+    // [B, T, 3H]: each row is q | k | v (HF views it as [B, T, 3, heads, d]), the fused layout attention() reads.
+    const qkv = this.record(ctx.taps, this.Wqkv.apply(x), 'Wqkv');
+    const { context, probs } = attention(
+      { qkv },
+      {
+        numHeads: this.c.num_attention_heads,
+        mask: ctx.mask,
+        rotary: ctx.rotary[this.layerType],
+        // Local layers: HF's sliding_window_mask, keys with |i - j| <= local_attention // 2.
+        window: this.layerType === 'sliding_attention' ? Math.floor(this.c.local_attention / 2) : undefined,
+        // Scale: the op's default divides the scores by sqrt(head_dim); HF multiplies by head_dim ** -0.5. The two
+        // differ by at most one float32 rounding of a score, and the default lets global layers use the wasm kernel.
+        outputProbs: ctx.needProbs,
+      },
+    ); // context [B, T, H]
+    return { output: this.record(ctx.taps, this.Wo.apply(context)), probs };
+  }
+}
+
+/**
+ * `ModernBertEncoderLayer` (`layers.i`): `x + attn(attn_norm(x))`, then `+ mlp(mlp_norm(.))`. Layer 0's `attn_norm`
+ * is `nn.Identity` (the embedding norm just ran), as HF builds it.
+ */
+class ModernBertLayer extends Module {
+  readonly attn_norm?: LayerNorm;
+  readonly attn: ModernBertAttention;
+  readonly mlp_norm: LayerNorm;
+  readonly mlp: FusedGatedFeedForward;
+
+  constructor(wm: WeightMap, c: ModernBertConfig, index: number) {
+    super(wm);
+    const h = c.hidden_size;
+    this.attn_norm = this.leaf('attn_norm', (w, n) => (index === 0 ? undefined : LayerNorm.load(w, n, h, c.norm_eps, c.norm_bias)), true);
+    this.attn = this.module('attn', (w) => new ModernBertAttention(w, c, c.layer_types[index]));
+    this.mlp_norm = this.leaf('mlp_norm', (w, n) => LayerNorm.load(w, n, h, c.norm_eps, c.norm_bias), true);
+    // `mlp`: Wi [2I, H] -> (input, gate) halves -> Wo(act(input) * gate).
+    const act = getActivation(c.hidden_activation, 'hidden_activation');
+    this.mlp = this.leaf('mlp', (w, n) => FusedGatedFeedForward.load(w.pp(n), 'Wi', 'Wo', h, c.intermediate_size, act, c.mlp_bias), true);
+  }
+
+  get norms(): LayerNorm[] {
+    return this.attn_norm ? [this.attn_norm, this.mlp_norm] : [this.mlp_norm];
+  }
+
+  apply(x: tf.Tensor3D, ctx: ModernBertContext): { output: tf.Tensor3D; probs?: tf.Tensor4D } {
+    const normed = this.record(ctx.taps, this.attn_norm ? this.attn_norm.apply(x) : x, 'attn_norm');
+    const { output: attended, probs } = this.attn.apply(normed, ctx);
+    const h = tf.add(x, attended) as tf.Tensor3D; // [B, T, H]
+    const m = this.record(ctx.taps, this.mlp_norm.apply(h), 'mlp_norm');
+    const out = tf.add(h, this.record(ctx.taps, this.mlp.apply(m), 'mlp')) as tf.Tensor3D;
+    return { output: this.record(ctx.taps, out), probs };
+  }
+}
+
+/** `ModernBertForSequenceClassification`: pooled (`classifier_pooling`) -> `head` (dense, act, norm) -> `classifier`. */
+export function modernBertHead(raw: Record<string, unknown>): HeadSpec {
+  const c = parseModernBertConfig(raw);
+  return {
+    dense: 'head.dense',
+    denseBias: c.classifier_bias,
+    activation: c.classifier_activation,
+    norm: { name: 'head.norm', eps: c.norm_eps, bias: c.norm_bias },
+    out: 'classifier',
+    pooling: c.classifier_pooling === 'mean' ? 'mean' : 'first',
+  };
+}
+
+/**
+ * `ModernBertModel` (keys at the root or under `model.`): `embeddings`, `layers.i`, `final_norm`. Hidden states are
+ * transformers 5.18's: the embedding output, layers 0 .. n-2, then the final norm's output (= last_hidden_state).
+ */
+export class ModernBertModel extends Module implements EncoderModel {
+  readonly hiddenSize: number;
+  readonly numLayers: number;
+  readonly numHeads: number;
+  readonly maxPositionEmbeddings: number;
+  readonly padTokenId: number;
+  readonly usesTokenTypes = false;
+  readonly embeddings: ModernBertEmbeddings;
+  readonly layers: ModernBertLayer[];
+  readonly final_norm: LayerNorm;
+  private report?: LoadReport;
+
+  constructor(
+    readonly config: ModernBertConfig,
+    /** The checkpoint's root map (owns every tensor; disposed with the model). */
+    private readonly root: WeightMap,
+  ) {
+    super(root.pp(basePrefix(root, 'embeddings.tok_embeddings.weight', ['model'], 'modernbert')));
+    this.hiddenSize = config.hidden_size;
+    this.numLayers = config.num_hidden_layers;
+    this.numHeads = config.num_attention_heads;
+    this.maxPositionEmbeddings = config.max_position_embeddings;
+    this.padTokenId = config.pad_token_id;
+    try {
+      this.embeddings = this.module('embeddings', (wm) => new ModernBertEmbeddings(wm, config));
+      const list = this.module('layers', (wm) => new Module(wm), false);
+      this.layers = Array.from({ length: config.num_hidden_layers }, (_, i) => list.module(i, (wm) => new ModernBertLayer(wm, config, i)));
+      this.final_norm = this.leaf('final_norm', (w, n) => LayerNorm.load(w, n, config.hidden_size, config.norm_eps, config.norm_bias), true);
+    } catch (e) {
+      this.disposeNorms();
+      throw e;
+    }
+  }
+
+  /** config.json `model_type` ("modernbert"). */
+  get modelType(): string {
+    return this.config.model_type;
+  }
+
+  /** The view under the base-model prefix (`model.` or the root). */
+  get baseWeights(): WeightMap {
+    return this.wm;
+  }
+
+  /** Unused checkpoint keys at the time of the first call (a classifier's `head.*` for the bare encoder). */
+  get loadReport(): LoadReport {
+    this.report ??= { unused: this.root.unusedKeys(), missing: [] };
+    return this.report;
+  }
+
+  /** Take the report now (the factory does, before a head reads more keys). */
+  sealReport(): void {
+    this.report = { unused: this.root.unusedKeys(), missing: [] };
+  }
+
+  /**
+   * ids and mask [B, T] -> last hidden state [B, T, H] (padded positions included, as HF computes them), and on
+   * request the hidden states, the attention maps [B, heads, T, T] and taps. The caller owns the tensors.
+   */
+  forward(inputs: EncoderInputs, opts: ForwardOptions = {}): EncoderOutput {
+    this.validate(inputs);
+    const taps = new TapRecorder(opts.taps, () => this.tapNames());
+    const t = inputs.inputIds.shape[1];
+    const d = this.hiddenSize / this.numHeads;
+    const mask = AttentionMask.additive(inputs.attentionMask);
+    // position_ids = arange(T); cos, sin [T, d] per layer type
+    const rotary = {
+      full_attention: rotaryCosSinRange(t, d, this.config.rope_theta.full_attention),
+      sliding_attention: rotaryCosSinRange(t, d, this.config.rope_theta.sliding_attention),
+    };
+    const ctx: ModernBertContext = { mask, rotary, needProbs: !!opts.outputAttentions, taps };
+    const kept = new Set<tf.Tensor>(); // handed to the caller; freed here on error
+    const keep = <T extends tf.Tensor>(x: T): T => (kept.add(x), x);
+    const drop = (x: tf.Tensor) => (kept.delete(x), x.dispose());
+    try {
+      // Each stage runs in its own tidy so that a layer's [B, heads, T, T] temporaries are freed before the next.
+      let x = keep(tf.tidy(() => this.embeddings.apply(inputs.inputIds, taps))); // [B, T, H]
+      const hiddenStates = opts.outputHiddenStates ? [x] : undefined;
+      const attentions = opts.outputAttentions ? ([] as tf.Tensor4D[]) : undefined;
+      this.layers.forEach((layer, i) => {
+        const prev = x;
+        const r = tf.tidy(() => {
+          const { output, probs } = layer.apply(prev, ctx);
+          return probs ? [output, probs] : [output];
+        });
+        x = keep(r[0] as tf.Tensor3D);
+        if (attentions) attentions.push(keep(r[1] as tf.Tensor4D));
+        if (!hiddenStates) drop(prev); // not an output: free it now
+        else if (i < this.layers.length - 1) hiddenStates.push(x);
+      });
+      const last = x; // the last layer's output: replaced by the final norm's in hidden_states, as transformers 5.18
+      x = keep(tf.tidy(() => this.record(taps, this.final_norm.apply(last), 'final_norm'))); // [B, T, H]
+      drop(last);
+      hiddenStates?.push(x);
+      const out: EncoderOutput = { lastHiddenState: x };
+      if (hiddenStates) out.hiddenStates = hiddenStates;
+      if (attentions) out.attentions = attentions;
+      if (taps.active) out.intermediates = taps.recorded;
+      return out;
+    } catch (e) {
+      tf.dispose([...kept]);
+      taps.dispose();
+      throw e;
+    } finally {
+      mask.dispose();
+      tf.dispose([rotary.full_attention.cos, rotary.full_attention.sin, rotary.sliding_attention.cos, rotary.sliding_attention.sin]);
+    }
+  }
+
+  /** Shapes, dtypes, sequence length and the id range (one small read-back where reads are synchronous). */
+  private validate(inputs: EncoderInputs): void {
+    const { inputIds, attentionMask } = inputs;
+    for (const [t, name] of [
+      [inputIds, 'inputIds'],
+      [attentionMask, 'attentionMask'],
+    ] as const) {
+      if (!(t instanceof tf.Tensor)) throw new Error(`${name} must be a tf.Tensor, got ${String(t)}`);
+      if (t.rank !== 2 || t.dtype !== 'int32') throw new Error(`${name} must be int32 [batch, seq], got ${t.dtype} [${t.shape.join(', ')}]`);
+      if (t.shape[0] !== inputIds.shape[0] || t.shape[1] !== inputIds.shape[1]) throw new Error(`${name} shape [${t.shape.join(', ')}] differs from inputIds shape [${inputIds.shape.join(', ')}]`);
+    }
+    const [b, t] = inputIds.shape;
+    if (b === 0 || t === 0) throw new Error(`inputIds must be non-empty, got shape [${b}, ${t}]`);
+    if (t > this.maxPositionEmbeddings) throw new Error(`sequence length ${t} exceeds the model's maximum of ${this.maxPositionEmbeddings} positions (max_position_embeddings)`);
+    if (!canReadSync()) return;
+    const r = tf.tidy(() => tf.stack([tf.min(inputIds), tf.max(inputIds)]));
+    const v = r.dataSync();
+    r.dispose();
+    if (v[0] < 0 || v[1] >= this.config.vocab_size) throw new Error(`inputIds must lie in [0, ${this.config.vocab_size}) (vocab_size), got values in [${v[0]}, ${v[1]}]`);
+  }
+
+  private disposeNorms(): void {
+    const norms = [this.embeddings?.norm, ...(this.layers ?? []).flatMap((l) => l.norms), this.final_norm];
+    for (const n of norms) n?.dispose();
+  }
+
+  /** Free the weights (and the zero biases of the bias-free norms). */
+  dispose(): void {
+    this.disposeNorms();
+    this.root.dispose();
+  }
+}
