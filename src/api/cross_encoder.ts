@@ -21,6 +21,7 @@ import { resolveBatchSize } from './encode_options.js';
 import { defaultResolver, prepareLoad, type ModelResolver } from './load_common.js';
 import { Progress, type ProgressCallback } from './progress.js';
 
+/** Options of {@link CrossEncoder.load} (Python `CrossEncoder(...)`'s keyword arguments). */
 export interface CrossEncoderLoadOptions {
   /** `max_length`: truncation length of a pair (default: the tokenizer's model_max_length). */
   maxLength?: number | null;
@@ -34,6 +35,7 @@ export interface CrossEncoderLoadOptions {
   hub?: Record<string, unknown>;
 }
 
+/** Options of {@link CrossEncoder.predict} (Python `predict`'s keyword arguments). */
 export interface PredictOptions {
   /** `batch_size` (default `DEFAULT_BATCH_SIZE`, 32). */
   batchSize?: number;
@@ -49,6 +51,7 @@ export interface PredictOptions {
   onProgress?: ProgressCallback;
 }
 
+/** Options of {@link CrossEncoder.rank} (Python `rank`'s keyword arguments). */
 export interface RankOptions extends Omit<PredictOptions, 'convertToTensor'> {
   /** `top_k`: keep the best k (default all). */
   topK?: number | null;
@@ -56,6 +59,7 @@ export interface RankOptions extends Omit<PredictOptions, 'convertToTensor'> {
   returnDocuments?: boolean;
 }
 
+/** One ranked document of {@link CrossEncoder.rank}: its index in the input, its score and (when asked) its text. */
 export interface RankResult {
   corpusId: number;
   score: number;

@@ -80,6 +80,7 @@ export class SequenceClassifier implements SequenceClassificationModel {
     return tf.tidy(() => this.head.apply(this.encoder.forward(inputs).lastHiddenState));
   }
 
+  /** Frees the encoder and head weights (tfjs memory). */
   dispose(): void {
     this.encoder.dispose();
   }
