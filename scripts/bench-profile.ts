@@ -15,7 +15,7 @@ import { initBackend, type DeviceName } from '../src/backends/index.js';
 import { createModel } from '../src/models/index.js';
 import { loadCheckpointDir, WeightMap } from '../src/weights/index.js';
 import { gelu } from '../src/layers/activations.js';
-import { mergeHeads, splitHeads } from '../src/layers/attention.js';
+import { mergeHeads, splitHeads } from '../src/kernels/stock.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SentenceTransformer } from '../src/api/sentence_transformer.js';
 import { semanticSearch } from '../src/util/retrieval.js';
-import { SafetensorsFile } from '../src/weights/safetensors.js';
+import { SafetensorsFile } from '../src/formats/safetensors.js';
 import { CLI_MAIN, lines, maxAbsDiffRows, parseNpy, rowsOf, runCli } from './helpers/cli.js';
 import { fixture, requireFixtures } from './helpers/fixtures.js';
 import { loadReference, referenceParts, type ModelReference } from './helpers/st_reference.js';

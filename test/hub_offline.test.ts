@@ -108,20 +108,32 @@ describe('hub offline cache (Python layout, no server)', function () {
     writePythonCache(cache, repo, src(), MINILM_FILES.filter((f) => f !== 'model.safetensors' && f !== 'config.json'));
     await assert.rejects(snapshotForSentenceTransformer(repo, { cacheFolder: cache, env: { HF_HUB_OFFLINE: '1' } }), (e: Error) => {
       assert.ok(e instanceof LocalEntryNotFoundError, e.name);
-      assert.match(e.message, /missing: config\.json, model\.safetensors \(or model\.safetensors\.index\.json \+ shards\)/);
-      assert.ok(e.message.includes(join(cache, repoFolderName(repo), 'snapshots', COMMIT)), e.message);
+      // only the required files, each once (optional ones such as vocab.json are not "missing")
+      assert.match(e.message, /missing config\.json, model\.safetensors \(or model\.safetensors\.index\.json \+ shards\); /);
+      assert.equal(e.message.split('model.safetensors (or').length, 2, e.message);
+      assert.ok(e.message.includes(`Looked in ${join(cache, repoFolderName(repo), 'snapshots', COMMIT)}:`), e.message);
       assert.match(e.message, /present: modules\.json, .*tokenizer\.json/);
+      assert.match(e.message, /only partly in the cache and HF_HUB_OFFLINE is set/);
       return true;
     });
   });
 
-  it('offline with nothing cached: the error names the cache folder and the missing refs/main', async () => {
-    await assert.rejects(snapshotForSentenceTransformer(repo, { cacheFolder: cache, env: { HF_HUB_OFFLINE: 'YES' } }), (e: Error) => {
-      assert.ok(e instanceof LocalEntryNotFoundError);
-      assert.ok(e.message.includes(`${join(cache, repoFolderName(repo))} (refs/main not found`), e.message);
-      assert.match(e.message, /missing: .*config\.json/);
-      return true;
-    });
+  it('offline with nothing cached: one line names the model, offline mode, the cache folder and the two fixes', async () => {
+    for (const [opts, why] of [
+      [{ env: { HF_HUB_OFFLINE: 'YES' } }, 'HF_HUB_OFFLINE is set'],
+      [{ env: {}, localFilesOnly: true }, 'localFilesOnly is set'],
+    ] as const) {
+      await assert.rejects(snapshotForSentenceTransformer(repo, { cacheFolder: cache, ...opts }), (e: Error) => {
+        assert.ok(e instanceof LocalEntryNotFoundError);
+        assert.equal(
+          e.message,
+          `model "${repo}" (revision "main") is not in the cache and ${why} (offline mode). Looked in ${join(cache, repoFolderName(repo))} (no refs/main). ` +
+            `Download it first where the network is available (\`sentence-tfjs download ${repo}\`, or load it once online; ` +
+            'point cacheFolder / HF_HUB_CACHE at that cache), or pass a local model directory instead of the hub id.',
+        );
+        return true;
+      });
+    }
   });
 
   it('.no_exist markers written by Python are honoured for optional files', async () => {
@@ -142,7 +154,9 @@ describe('hub offline cache (Python layout, no server)', function () {
     const endpoint = await deadEndpoint();
     await assert.rejects(snapshotForSentenceTransformer(repo, { cacheFolder: cache, endpoint, env: {}, maxRetries: 0 }), (e: Error) => {
       assert.ok(e instanceof LocalEntryNotFoundError, e.name);
-      assert.ok(e.message.includes(`from ${endpoint} and it is not in the cache`), e.message);
+      assert.ok(e.message.startsWith(`model "${repo}" (revision "main") is not in the cache and the hub ${endpoint} could not be reached (`), e.message);
+      assert.ok(e.message.includes(`Looked in ${join(cache, repoFolderName(repo))} (no refs/main)`), e.message);
+      assert.ok(e.message.includes(`sentence-tfjs download ${repo}`), e.message);
       assert.match(String((e.cause as Error).message), /could not reach/);
       return true;
     });

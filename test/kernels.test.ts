@@ -7,7 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/backends/index.js';
 import { attentionKernel, addLayerNormKernel, gatherRowsKernel, geluKernel, linearKernel, linearQkvKernel, disableWasmKernels, enableWasmKernels, installWasmKernels, wasmKernelsActive } from '../src/kernels/index.js';
 import { KERNELS_SOURCE_SHA256 } from '../src/kernels/wasm_kernels_binary.js';
-import { extendedAttentionMask, mergeHeads, scaledDotProductAttention, splitHeads, splitHeadsTransposed } from '../src/layers/attention.js';
+import { attentionStock, extendedAttentionMask } from '../src/kernels/stock.js';
 import { createModel } from '../src/models/index.js';
 import { loadCheckpointDir, WeightMap } from '../src/weights/index.js';
 import { requireFixtures } from './helpers/fixtures.js';
@@ -32,11 +32,9 @@ function erf64(x: number): number {
 
 /** The stock-op attention (what non-wasm backends run), from projections [B, T, H]. */
 function compositeAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, heads: number, mask: tf.Tensor2D, bias?: tf.Tensor4D, scaleQuery = false) {
-  return tf.tidy(() => {
-    const biases = [...(bias ? [bias] : []), extendedAttentionMask(mask)];
-    const r = scaledDotProductAttention(splitHeads(q, heads), splitHeadsTransposed(k, heads), splitHeads(v, heads), { biases, scaleQuery });
-    return { context: mergeHeads(r.context), probs: r.probs };
-  });
+  return tf.tidy(() =>
+    attentionStock(q, k, v, { numHeads: heads, numKvHeads: heads, padding: { kind: 'additive', mask: extendedAttentionMask(mask) }, causal: false, bias, scaleQuery }),
+  );
 }
 
 describe('wasm SIMD kernels', () => {

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/backends/index.js';
 import { gelu, geluTanh, getActivation, silu } from '../src/layers/activations.js';
-import { extendedAttentionMask, FLOAT32_MIN, mergeHeads, scaledDotProductAttention, softmaxLastAxis, splitHeads, splitHeadsTransposed } from '../src/layers/attention.js';
+import { attention } from '../src/kernels/ops.js';
+import { extendedAttentionMask, FLOAT32_MIN, softmaxLastAxis } from '../src/kernels/stock.js';
+import { AttentionMask } from '../src/layers/attention_mask.js';
 import { LayerNorm } from '../src/layers/layer_norm.js';
 import { Linear } from '../src/layers/linear.js';
 import { SafetensorsFile, serializeSafetensors, WeightMap } from '../src/weights/index.js';
@@ -95,14 +97,14 @@ for (const device of ['wasm', 'cpu'] as const) {
     it('attention gives masked keys probability exactly 0 and each row sums to 1', () => {
       const r = tf.tidy(() => {
         const x = tf.tensor3d([[[0.1, 0.2, 0.3, 0.4], [1, -1, 0.5, 0], [0.3, 0.3, -0.2, 0.9]]]); // [1, 3, 4]
-        const q = splitHeads(x, 2);
-        const v = splitHeads(tf.mul(x, 2) as tf.Tensor3D, 2);
-        const kT = splitHeadsTransposed(x, 2);
-        const bias = extendedAttentionMask(tf.tensor2d([[1, 1, 0]], [1, 3], 'int32'));
-        const { context, probs } = scaledDotProductAttention(q, kT, v, { biases: [bias] });
-        const fill = tf.reshape(tf.equal(tf.tensor2d([[1, 1, 0]], [1, 3], 'int32'), 0), [1, 1, 1, 3]);
-        const filled = scaledDotProductAttention(q, kT, v, { scaleQuery: true, fillMask: fill });
-        return { probs, context: mergeHeads(context), filledProbs: filled.probs };
+        const raw = tf.tensor2d([[1, 1, 0]], [1, 3], 'int32');
+        const [additive, fill] = [AttentionMask.additive(raw), AttentionMask.fill(raw)];
+        const p = { q: x, k: x, v: tf.mul(x, 2) as tf.Tensor3D };
+        const { context, probs } = attention(p, { numHeads: 2, mask: additive, outputProbs: true });
+        const filled = attention(p, { numHeads: 2, mask: fill, scaleQuery: true, outputProbs: true });
+        additive.dispose();
+        fill.dispose();
+        return { probs: probs!, context, filledProbs: filled.probs! };
       });
       const p = r.probs.arraySync() as number[][][][];
       assert.deepEqual(r.context.shape, [1, 3, 4]);

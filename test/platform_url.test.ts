@@ -9,7 +9,7 @@ import { initBackend } from '../src/backends/index.js';
 import { joinPath, pathExists, readFileBytes, readJSONFile } from '../src/platform/fs.js';
 import { configureUrlFiles, isUrl, joinUrl, looksLikeFolder, type UrlCache } from '../src/platform/url.js';
 import { fixture, requireFixtures } from './helpers/fixtures.js';
-import { SafetensorsFile } from '../src/weights/safetensors.js';
+import { SafetensorsFile } from '../src/formats/safetensors.js';
 
 describe('model files by URL', function () {
   this.timeout(120_000);

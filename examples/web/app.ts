@@ -1,11 +1,15 @@
 /**
  * sentence-tfjs web demo: load a sentence-transformers model folder from a URL (cached with the Cache API),
- * embed a small corpus, and search it as you type; heatmaps of the corpus similarity matrix and of one attention
- * head for a chosen text, layer and head (from the forward pass's attentions).
+ * embed a small corpus with the model's document prompt (`encodeDocument`), and search it as you type with its
+ * query prompt (`encodeQuery`), as `sentence-tfjs search` does; optionally rerank the best hits with a
+ * cross-encoder. Heatmaps of the corpus similarity matrix and of one attention head for a chosen text, layer and
+ * head (from the forward pass's attentions), labelled with each token's decoded text.
  *
- * URL parameters: `?model=<folder URL>` (default ./models/tiny-bert), `&device=auto|webgpu|webgl|wasm`.
+ * URL parameters: `?model=<folder URL>` (default ./models/tiny-bert), `&device=auto|webgpu|webgl|wasm`,
+ * `&reranker=<cross-encoder folder URL>` (optional: rerank the top hits).
  * Built and served by `npm run demo:web` (scripts/serve-web-demo.ts).
  */
+import { CrossEncoder } from '../../src/api/cross_encoder.js';
 import { SentenceTransformer } from '../../src/api/sentence_transformer.js';
 import { initBackend, type DeviceName } from '../../src/backends/index.js';
 import { CORPUS } from './corpus.js';
@@ -22,6 +26,12 @@ interface DemoState {
   results: { index: number; score: number }[];
   /** Number of completed searches (tests wait for it to move). */
   searches: number;
+  /** The prompts applied (from the model's config_sentence_transformers.json), or null when it has none. */
+  prompts?: { query: string | null; document: string | null };
+  /** With `?reranker=`: the top hits rescored by the cross-encoder, best first. */
+  reranked?: { index: number; score: number }[];
+  /** The token labels of the attention map as drawn. */
+  tokens?: string[];
 }
 
 const state: DemoState = { ready: false, query: '', results: [], searches: 0 };
@@ -32,6 +42,9 @@ const params = new URLSearchParams(location.search);
 const modelUrl = new URL(params.get('model') ?? 'models/tiny-bert', location.href).href.replace(/\/+$/, '');
 const device = (params.get('device') ?? 'auto') as DeviceName | 'auto';
 const wasmPaths = new URL('wasm/', location.href).href;
+const rerankerUrl = params.get('reranker') ? new URL(params.get('reranker')!, location.href).href.replace(/\/+$/, '') : undefined;
+/** How many of the best hits the reranker rescores. */
+const RERANK_TOP = 5;
 
 
 function setStatus(text: string, kind: 'loading' | 'ready' | 'error'): void {
@@ -90,7 +103,17 @@ async function main(): Promise<void> {
   state.device = await initBackend(device === 'auto' ? undefined : device, { wasmPaths, fallbackToCpu: false });
   setStatus(`Loading ${modelUrl} on ${state.device}…`, 'loading');
   const model = await SentenceTransformer.load(modelUrl);
-  const corpus = (await model.encode(CORPUS as string[])) as Float32Array[];
+  // The model's own prompts, as `sentence-tfjs search` applies them (encodeQuery / encodeDocument).
+  const corpus = await model.encodeDocument(CORPUS);
+  state.prompts = {
+    query: model.prompts.query ?? null,
+    document: ['document', 'passage', 'corpus'].map((p) => model.prompts[p]).find((p) => p !== undefined) ?? null,
+  };
+  let reranker: CrossEncoder | undefined;
+  if (rerankerUrl) {
+    setStatus(`Loading the reranker ${rerankerUrl}…`, 'loading');
+    reranker = await CrossEncoder.load(rerankerUrl);
+  }
   state.loadMs = Math.round(performance.now() - t0);
   if (/tiny-|minilm-l6-full/.test(modelUrl)) {
     const note = $<HTMLParagraphElement>('note');
@@ -115,13 +138,22 @@ async function main(): Promise<void> {
       state.searches++;
       return;
     }
-    const [qe] = (await model.encode([q])) as Float32Array[];
+    const qe = await model.encodeQuery(q);
     if (mine !== seq) return;
     const scores = cosineRows([qe], corpus);
     const results = Array.from(scores, (score, index) => ({ index, score })).sort((a, b) => b.score - a.score || a.index - b.index);
+    let reranked: { index: number; score: number }[] | undefined;
+    if (reranker) {
+      const top = results.slice(0, RERANK_TOP);
+      const ranked = await reranker.rank(q, top.map((r) => CORPUS[r.index]));
+      if (mine !== seq) return;
+      reranked = ranked.map((r) => ({ index: top[r.corpusId].index, score: r.score }));
+    }
     state.query = q;
     state.results = results;
+    state.reranked = reranked;
     renderResults(results);
+    renderReranked(reranked);
     state.searches++;
     updateAttentionTexts();
   };
@@ -144,7 +176,17 @@ async function main(): Promise<void> {
     textSel.replaceChildren(...opts);
     textSel.value = opts.some((o) => o.value === keep) ? keep : opts[0].value;
   };
-  const tokenizer = model.tokenizer as { idToToken?(id: number): string | undefined };
+  const tokenizer = model.tokenizer as { idToToken?(id: number): string | undefined; decode?(ids: number[]): string };
+  /**
+   * A token's text as a reader sees it: the decoder's output for the one id (byte-level BPE's `Ġ` becomes a space,
+   * WordPiece's `##` goes), with a leading space shown as `▁`; the raw token where decoding gives nothing readable.
+   */
+  const tokenLabel = (id: number): string => {
+    const raw = tokenizer.idToToken?.(id) ?? String(id);
+    const text = tokenizer.decode?.([id]);
+    if (text === undefined || text.trim() === '' || text.includes('\uFFFD')) return raw;
+    return text.replace(/^\s+/, '▁').replace(/\s+$/, '');
+  };
   const drawAttention = async () => {
     const text = textSel.value === 'query' ? input.value : CORPUS[Number(textSel.value)];
     const layer = Number(layerSel.value);
@@ -153,7 +195,8 @@ async function main(): Promise<void> {
     const att = out[`attentions.${layer}`];
     const [, heads, T] = att.shape;
     const ids = Array.from(out.input_ids.data);
-    const tokens = ids.map((id) => tokenizer.idToToken?.(id) ?? String(id));
+    const tokens = ids.map(tokenLabel);
+    state.tokens = tokens;
     const slice = (att.data as Float32Array).subarray(head * T * T, (head + 1) * T * T);
     drawHeatmap($<HTMLCanvasElement>('attention'), slice, T, T, { rowLabels: tokens, colLabels: tokens, min: 0, max: 1, title: `layer ${layer}, head ${head} of ${heads} (rows attend to columns)` });
   };
@@ -165,6 +208,20 @@ async function main(): Promise<void> {
   input.focus();
   state.ready = true;
   setStatus(`Ready: ${modelUrl.split('/').pop()} on ${state.device}, ${CORPUS.length} sentences embedded in ${state.loadMs} ms (model files cached by the browser's Cache API).`, 'ready');
+}
+
+function renderReranked(reranked: { index: number; score: number }[] | undefined): void {
+  const section = $<HTMLElement>('rerank-panel');
+  section.hidden = reranked === undefined;
+  $<HTMLOListElement>('reranked').replaceChildren(
+    ...(reranked ?? []).map((r) => {
+      const li = document.createElement('li');
+      li.dataset.index = String(r.index);
+      li.dataset.score = String(r.score);
+      li.textContent = `${r.score.toFixed(4)}  ${CORPUS[r.index]}`;
+      return li;
+    }),
+  );
 }
 
 function fail(e: unknown): void {

@@ -13,10 +13,12 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { DeviceName } from '../backends/index.js';
 import type { SequenceClassificationModel } from '../models/types.js';
 import { activationFromName, type ActivationFn } from '../modules/activations.js';
+import { moduleKind, readModulesJson } from '../modules/pipeline.js';
 import { pyStrip } from '../modules/text.js';
 import { batchToTensors, padBatch, type TokenizedBatch } from '../modules/tokenized_batch.js';
 import { TokenizerAdapter } from '../modules/tokenizer_adapter.js';
 import { loadSequenceClassifierFromDir } from '../modules/transformer.js';
+import { joinPath, readJSONFile } from '../platform/fs.js';
 import { resolveBatchSize } from './encode_options.js';
 import { defaultResolver, prepareLoad, type ModelResolver } from './load_common.js';
 import { Progress, type ProgressCallback } from './progress.js';
@@ -66,7 +68,9 @@ export interface RankResult {
   text?: string;
 }
 
-type Pair = readonly [string, string];
+/** A (query, passage) pair: the two texts a cross-encoder reads together. */
+export type CrossEncoderPair = readonly [string, string];
+type Pair = CrossEncoderPair;
 
 function checkPairs(pairs: unknown): { list: Pair[]; single: boolean } {
   if (!Array.isArray(pairs)) throw new TypeError(`sentences must be a [text, text] pair or an array of pairs, got ${pairs === null ? 'null' : typeof pairs}`);
@@ -83,6 +87,26 @@ function resolveActivation(a: string | ActivationFn | undefined | null, what: st
   if (a === undefined || a === null) return undefined;
   if (typeof a === 'function') return a;
   return activationFromName(a, what).fn;
+}
+
+/** config.json `architectures` of a directory (undefined when absent or unreadable). */
+async function architectures(dir: string): Promise<string[] | undefined> {
+  try {
+    const a = (await readJSONFile<{ architectures?: unknown }>(await joinPath(dir, 'config.json'))).architectures;
+    return Array.isArray(a) ? a.map(String) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The error for a directory that holds an embedding model, not a classifier. */
+function notACrossEncoder(modelIdOrDir: string, dir: string, evidence: string, cause?: unknown): Error {
+  return new Error(
+    `modelIdOrDir (model_name) ${JSON.stringify(modelIdOrDir)}: ${dir} holds no classification head (${evidence}); ` +
+      'it appears to be a sentence-transformers bi-encoder (an embedding model), not a cross-encoder. ' +
+      `Load it with SentenceTransformer.load(${JSON.stringify(modelIdOrDir)}) to embed texts, or pass a cross-encoder (a *ForSequenceClassification checkpoint).`,
+    cause === undefined ? undefined : { cause },
+  );
 }
 
 /**
@@ -149,7 +173,19 @@ export class CrossEncoder {
   /** Load a cross-encoder directory (config.json, weights, tokenizer.json) or a hub id. */
   static async load(modelIdOrDir: string, opts: CrossEncoderLoadOptions = {}): Promise<CrossEncoder> {
     const dir = await prepareLoad(modelIdOrDir, opts, CrossEncoder.resolveModel, 'model_name');
-    const model = await loadSequenceClassifierFromDir(dir);
+    let model: SequenceClassificationModel;
+    try {
+      model = await loadSequenceClassifierFromDir(dir);
+    } catch (e) {
+      // Only now look at modules.json: a cross-encoder has none, and a URL folder is not probed for it (no 404).
+      const entries = await readModulesJson(dir).catch(() => undefined);
+      if (entries?.some((m) => moduleKind(m.type) === 'Pooling')) throw notACrossEncoder(modelIdOrDir, dir, 'its modules.json has a Pooling module', e);
+      const archs = await architectures(dir);
+      if (archs && !archs.some((a) => /ForSequenceClassification$/.test(a))) {
+        throw notACrossEncoder(modelIdOrDir, dir, `no classifier weights, and config.json architectures is ${JSON.stringify(archs)}`, e);
+      }
+      throw e;
+    }
     try {
       if (opts.numLabels !== undefined && opts.numLabels !== model.numLabels) {
         throw new Error(`numLabels (num_labels) ${opts.numLabels} does not match the checkpoint's classifier with ${model.numLabels} labels`);
@@ -192,12 +228,29 @@ export class CrossEncoder {
   }
 
   /**
-   * `predict(sentences)`: one score per pair (`number[]`) for a 1-label model, one row of scores per pair
-   * (`number[][]`) otherwise; a single pair gives a number (or one row). `convertToTensor` gives a tf.Tensor.
+   * `predict(sentences)`: scores of (query, passage) pairs, in input order.
+   *
+   * - one pair gives a `number` for a 1-label model (a relevance score, Sigmoid by default), or a `number[]` row
+   *   of label scores for several labels (NLI: contradiction, entailment, neutral; see {@link numLabels});
+   * - an array of pairs gives `number[]` (1 label) or `number[][]` (several labels);
+   * - `convertToTensor: true` gives a tf.Tensor instead (caller disposes): a scalar or 1-D tensor for one pair, a
+   *   1-D or 2-D tensor [pairs, labels] for an array.
+   *
+   * The label count is known at run time only, so the number / row choice is a union: narrow it with
+   * `typeof score === 'number'`, or cast to the shape your model has.
+   *
+   * @example
+   * ```ts
+   * const one: number | number[] = await reranker.predict(['query', 'passage']);
+   * const many = (await reranker.predict([['q', 'a'], ['q', 'b']])) as number[]; // a 1-label reranker
+   * const t: tf.Tensor1D | tf.Tensor2D = await reranker.predict([['q', 'a']], { convertToTensor: true });
+   * ```
    */
   predict(pairs: Pair, opts?: PredictOptions & { convertToTensor?: false }): Promise<number | number[]>;
   predict(pairs: readonly Pair[], opts?: PredictOptions & { convertToTensor?: false }): Promise<number[] | number[][]>;
-  predict(pairs: Pair | readonly Pair[], opts: PredictOptions & { convertToTensor: true }): Promise<tf.Tensor>;
+  predict(pairs: Pair, opts: PredictOptions & { convertToTensor: true }): Promise<tf.Scalar | tf.Tensor1D>;
+  predict(pairs: readonly Pair[], opts: PredictOptions & { convertToTensor: true }): Promise<tf.Tensor1D | tf.Tensor2D>;
+  predict(pairs: Pair | readonly Pair[], opts?: PredictOptions): Promise<number | number[] | number[][] | tf.Tensor>;
   async predict(pairs: Pair | readonly Pair[], opts: PredictOptions = {}): Promise<unknown> {
     if (this.disposed) throw new Error('this CrossEncoder was disposed');
     const { list, single } = checkPairs(pairs);

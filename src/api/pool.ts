@@ -13,6 +13,7 @@ import { isNode } from '../platform/fs.js';
 import { spawnWorker, type WorkerHandle } from '../platform/workers.js';
 import { DEFAULT_BATCH_SIZE } from '../util/defaults.js';
 import { type ChunkEncodeOptions, type FromWorker, fromWireError, type PoolLoadSpec, type ToWorker } from './pool_protocol.js';
+import { getLogLevel } from '../util/logger.js';
 
 export type { PoolLoadSpec } from './pool_protocol.js';
 
@@ -146,7 +147,12 @@ export class EncodePool {
     const url = opts.workerUrl === undefined ? defaultWorkerUrl() : new URL(String(opts.workerUrl), base);
     const wasmPaths = opts.wasmPaths ?? spec.wasmPaths;
     const pool = new EncodePool(
-      { modelDir: spec.modelDir, options: { device: 'wasm', ...spec.options }, ...(wasmPaths !== undefined ? { wasmPaths: absoluteWasmPaths(wasmPaths, base) } : {}) },
+      {
+        modelDir: spec.modelDir,
+        options: { device: 'wasm', ...spec.options },
+        ...(wasmPaths !== undefined ? { wasmPaths: absoluteWasmPaths(wasmPaths, base) } : {}),
+        logLevel: spec.logLevel ?? (getLogLevel() === 'silent' ? 'silent' : 'error'),
+      },
       workers,
       url,
       maxRetries,

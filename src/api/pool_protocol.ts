@@ -7,6 +7,7 @@
  * Embeddings travel as one Float32Array [count * dim] whose buffer is transferred, not copied.
  */
 import type { ParentPort } from '../platform/workers.js';
+import type { LogThreshold } from '../util/logger.js';
 
 /** What a worker needs to load the model: plain, structured-cloneable data. */
 export interface PoolLoadSpec {
@@ -16,6 +17,11 @@ export interface PoolLoadSpec {
   options?: Record<string, unknown>;
   /** Where the tfjs .wasm binaries are served from (browsers; `initBackend`'s `wasmPaths`). Unused under Node. */
   wasmPaths?: string | Record<string, string>;
+  /**
+   * The worker's log level (see `setLogLevel`). The parent sets it from its own: `'error'` (the parent already gave
+   * the load's warnings once), or `'silent'` when the parent is silent.
+   */
+  logLevel?: LogThreshold;
 }
 
 /** Options forwarded to the worker's `encode` for one chunk (structured-cloneable). */

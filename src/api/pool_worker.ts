@@ -10,6 +10,7 @@ import { parentPort } from '../platform/workers.js';
 import { type ChunkEncoder, type PoolLoadSpec, serveEncodeWorker } from './pool_protocol.js';
 import { SentenceTransformer, type SentenceTransformerLoadOptions } from './sentence_transformer.js';
 import type { EncodeOptions } from './encode_options.js';
+import { setLogLevel } from '../util/logger.js';
 
 // The parent sends its model's already-resolved directory: a path, or an http(s) URL (a model served to a
 // browser), which the default resolver passes through as it is.
@@ -17,6 +18,7 @@ import type { EncodeOptions } from './encode_options.js';
 async function loadModel(spec: PoolLoadSpec): Promise<ChunkEncoder> {
   // One thread per worker: the pool's parallelism comes from its workers.
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
+  if (spec.logLevel !== undefined) setLogLevel(spec.logLevel);
   // Browsers: the worker's own script URL says nothing about where the .wasm binaries are served.
   if (spec.wasmPaths !== undefined && (spec.options?.device ?? 'wasm') === 'wasm') await initBackend('wasm', { wasmPaths: spec.wasmPaths });
   const model = await SentenceTransformer.load(spec.modelDir, (spec.options ?? {}) as SentenceTransformerLoadOptions);

@@ -46,6 +46,18 @@ export interface SentenceTransformerLoadOptions {
   hub?: Record<string, unknown>;
 }
 
+/**
+ * The type of {@link SentenceTransformer.encode} with all its overloads (a string gives one row, an array gives
+ * rows; `precision`, `outputValue` and `convertToTensor` pick the row type), shared by `encodeQuery` and
+ * `encodeDocument`.
+ */
+export type EncodeFn = SentenceTransformer['encode'];
+
+/** The prompt names `encodeQuery` looks for, in order (sentence-transformers v5). */
+const QUERY_PROMPTS = ['query'] as const;
+/** The prompt names `encodeDocument` looks for, in order (sentence-transformers v5). */
+const DOCUMENT_PROMPTS = ['document', 'passage', 'corpus'] as const;
+
 /** Named intermediates returned by {@link SentenceTransformer.inspect}: float32 data with its shape. */
 export interface InspectedTensor {
   shape: number[];
@@ -124,7 +136,7 @@ export class SentenceTransformer {
    */
   static async load(modelIdOrDir: string, opts: SentenceTransformerLoadOptions = {}): Promise<SentenceTransformer> {
     const dir = await prepareLoad(modelIdOrDir, opts, SentenceTransformer.resolveModel, 'model_name_or_path');
-    const loaded = await loadPipeline(dir);
+    const loaded = await loadPipeline(dir, modelIdOrDir);
     try {
       return new SentenceTransformer(loaded.modules, loaded.transformer, loaded.config, dir, opts);
     } catch (e) {
@@ -472,21 +484,32 @@ export class SentenceTransformer {
     return inputWasString ? results[0] : results;
   }
 
-  /** `encode_query` (sentence-transformers v5): encode with the `query` prompt when the model has one. */
-  encodeQuery(sentences: string | readonly string[], opts: EncodeOptions = {}): Promise<unknown> {
-    const o = { ...opts };
-    if (o.prompt === undefined && o.promptName === undefined && 'query' in this.prompts) o.promptName = 'query';
-    return this.encode(sentences, o);
-  }
+  /**
+   * `encode_query` (sentence-transformers v5): {@link encode} with the `query` prompt when the model has one (and
+   * neither `prompt` nor `promptName` is given). Same overloads and results as `encode`.
+   *
+   * @example
+   * ```ts
+   * const q = await model.encodeQuery('how do I bake bread?');           // Float32Array
+   * const docs = await model.encodeDocument(['Knead the dough...', '...']); // Float32Array[]
+   * const hits = semanticSearch([q], docs, { topK: 3 });
+   * ```
+   */
+  encodeQuery: EncodeFn = ((sentences: string | readonly string[], opts: EncodeOptions = {}) =>
+    this.encode(sentences, this.withPrompt(opts, QUERY_PROMPTS))) as EncodeFn;
 
-  /** `encode_document` (sentence-transformers v5): the first of the `document`, `passage`, `corpus` prompts the model has. */
-  encodeDocument(sentences: string | readonly string[], opts: EncodeOptions = {}): Promise<unknown> {
-    const o = { ...opts };
-    if (o.prompt === undefined && o.promptName === undefined) {
-      const name = ['document', 'passage', 'corpus'].find((p) => p in this.prompts);
-      if (name) o.promptName = name;
-    }
-    return this.encode(sentences, o);
+  /**
+   * `encode_document` (sentence-transformers v5): {@link encode} with the first of the `document`, `passage`,
+   * `corpus` prompts the model has (unless `prompt` or `promptName` is given). Same overloads and results as `encode`.
+   */
+  encodeDocument: EncodeFn = ((sentences: string | readonly string[], opts: EncodeOptions = {}) =>
+    this.encode(sentences, this.withPrompt(opts, DOCUMENT_PROMPTS))) as EncodeFn;
+
+  /** `opts` with `promptName` set to the first of `names` the model has, unless a prompt is already chosen. */
+  private withPrompt(opts: EncodeOptions, names: readonly string[]): EncodeOptions {
+    if (opts.prompt !== undefined || opts.promptName !== undefined) return opts;
+    const name = names.find((p) => p in this.prompts);
+    return name === undefined ? opts : { ...opts, promptName: name };
   }
 
   /** `similarity(a, b)`: the score matrix [a.length, b.length] with `similarityFnName`. */

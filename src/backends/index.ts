@@ -13,6 +13,7 @@ import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { installWasmKernels } from '../kernels/wasm_kernels.js';
 import { nodeWasmDir } from '../platform/wasm_paths.js';
 import { isNode } from '../platform/fs.js';
+import { logger } from '../util/logger.js';
 import { initTensorflow } from './tensorflow.js';
 import { initWebGL } from './webgl.js';
 import { initWebGPU, webgpuAdapterAvailable } from './webgpu.js';
@@ -68,7 +69,7 @@ async function select(device: DeviceName, opts: BackendOptions): Promise<DeviceN
       throw new Error('tf.setBackend("wasm") returned false');
     } catch (e) {
       if (opts.fallbackToCpu === false) throw new Error(`cannot initialise the wasm backend: ${(e as Error).message ?? String(e)}`);
-      console.warn(`sentence-tfjs: wasm backend unavailable (${(e as Error).message ?? String(e)}); using cpu`);
+      logger.warn(`wasm backend unavailable (${(e as Error).message ?? String(e)}); using cpu`);
       device = 'cpu';
     }
   }

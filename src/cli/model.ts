@@ -12,6 +12,7 @@ import {
   HubTimeoutError,
   isOfflineEnv,
   LocalEntryNotFoundError,
+  looksLikePath,
   repoFolderName,
   RepositoryNotFoundError,
   resolveModelId,
@@ -41,11 +42,6 @@ const DEVICES: readonly DeviceName[] = ['wasm', 'cpu', 'webgpu', 'webgl', 'tenso
 /** `--device`, checked against the supported devices. */
 export function deviceFrom(p: Parsed, command: string): DeviceName | undefined {
   return choiceOpt(p, 'device', DEVICES, command);
-}
-
-/** Whether a model argument is meant as a path rather than a hub id. */
-function looksLikePath(model: string): boolean {
-  return /^(\.{1,2}([\\/]|$)|[\\/~]|[A-Za-z]:[\\/])/.test(model) || model.includes('\\') || model.split('/').length > 2;
 }
 
 /** The hub id a model argument stands for, or undefined when it is not a valid id. */

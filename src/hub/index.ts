@@ -8,6 +8,7 @@ export {
   SENTENCE_TRANSFORMERS_ORG,
   hubFileUrl,
   isCommitHash,
+  looksLikePath,
   repoFolderName,
   resolveModelId,
   validateRepoId,

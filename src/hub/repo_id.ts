@@ -41,6 +41,15 @@ export function isCommitHash(revision: string): boolean {
 }
 
 /**
+ * Whether a model argument is written as a path rather than a hub id: it starts with `./`, `../`, `/`, `~` or a
+ * drive letter, or has a backslash or more than one '/'. Such a name that does not exist is a missing directory,
+ * not a hub id.
+ */
+export function looksLikePath(model: string): boolean {
+  return /^(\.{1,2}([\\/]|$)|[\\/~]|[A-Za-z]:[\\/])/.test(model) || model.includes('\\') || model.split('/').length > 2;
+}
+
+/**
  * The hub repository id for a model name that is not a local path, as sentence-transformers v3.4.1 derives it:
  * `all-MiniLM-L6-v2` -> `sentence-transformers/all-MiniLM-L6-v2`; `org/name` unchanged; the old
  * organisation-less models (`bert-base-uncased`, ...) unchanged. Callers check for a local directory first.

@@ -10,12 +10,12 @@
  * The revision is resolved to a commit by the first request and every later file is fetched at that commit, so the
  * snapshot is consistent.
  */
-import { DEFAULT_REVISION } from './env.js';
+import { DEFAULT_REVISION, isOfflineEnv, processEnv } from './env.js';
 import { EntryNotFoundError, HubError, LocalEntryNotFoundError, SafetensorsRequiredError } from './errors.js';
 import { HubSession, type HubDownloadOptions } from './download.js';
 import { hubFs } from '../platform/hub_cache_fs.js';
 import { getFileMetadata } from './http.js';
-import { hubFileUrl, resolveModelId } from './repo_id.js';
+import { hubFileUrl, looksLikePath, resolveModelId } from './repo_id.js';
 import { isUrl } from '../platform/url.js';
 
 /** Tokenizer files a Transformer module may have (each optional). */
@@ -56,6 +56,8 @@ class SnapshotFetcher {
   private commit: string | undefined;
   readonly files: string[] = [];
   readonly missingRequired: string[] = [];
+  /** Why the hub was not used: the first "not in the cache" error (its cause is the network error, if any). */
+  noNetwork: LocalEntryNotFoundError | undefined;
 
   constructor(
     readonly session: HubSession,
@@ -68,8 +70,12 @@ class SnapshotFetcher {
     try {
       out = await this.session.file(filename, this.commit ?? this.revision, optional);
     } catch (e) {
-      if (e instanceof LocalEntryNotFoundError && this.session.offline) {
-        this.missingRequired.push(filename);
+      // Offline, or the hub could not be reached: collect what is missing (required files only) and stop asking
+      // the hub, so that one message names everything.
+      if (e instanceof LocalEntryNotFoundError) {
+        this.noNetwork ??= e;
+        this.session.offline = true;
+        if (!optional) this.missingRequired.push(filename);
         return undefined;
       }
       throw e;
@@ -174,18 +180,41 @@ export async function snapshotForSentenceTransformer(repoId: string, opts: HubDo
   }
 
   const commit = f.pinnedCommit;
-  if (f.missingRequired.length > 0 || !commit) {
-    const storage = session.cache.storage;
-    const dir = commit ? session.cache.snapshotDir(commit) : undefined;
-    const refs = await session.cache.cachedRefs();
-    throw new LocalEntryNotFoundError(
-      `"${repoId}" (revision "${revision}") is not complete in the cache and the hub was not used (offline mode or unreachable).\n` +
-        `  missing: ${f.missingRequired.join(', ') || 'the whole model'}\n` +
-        `  looked in: ${dir ?? `${storage} (refs/${revision} not found${refs.length ? `; cached refs: ${refs.join(', ')}` : ''})`}\n` +
-        `  present: ${f.files.join(', ') || 'nothing'}`,
-    );
-  }
+  if (f.missingRequired.length > 0 || !commit) throw await notInCacheError(f, opts, revision, commit);
   return { dir: session.cache.snapshotDir(commit), commit, files: f.files };
+}
+
+/** Why the hub was not used, in words: the setting that forbids it, or the network error. */
+function noNetworkReason(f: SnapshotFetcher, opts: HubDownloadOptions): string {
+  if (opts.localFilesOnly) return 'localFilesOnly is set (offline mode)';
+  if (isOfflineEnv(opts.env ?? processEnv())) return 'HF_HUB_OFFLINE is set (offline mode)';
+  const cause = f.noNetwork?.cause as Error | undefined;
+  return `the hub ${f.session.endpoint} could not be reached${cause?.message ? ` (${cause.message})` : ''}`;
+}
+
+/**
+ * The error for a model the cache does not hold (completely) while the hub cannot be used: which model, why the
+ * hub was not used, where the cache was searched, what is missing, and how to fix it.
+ */
+async function notInCacheError(f: SnapshotFetcher, opts: HubDownloadOptions, revision: string, commit: string | undefined): Promise<LocalEntryNotFoundError> {
+  const { session } = f;
+  const repoId = session.repoId;
+  const why = noNetworkReason(f, opts);
+  const fix =
+    `Download it first where the network is available (\`sentence-tfjs download ${repoId}\`, or load it once online; ` +
+    'point cacheFolder / HF_HUB_CACHE at that cache), or pass a local model directory instead of the hub id.';
+  let head: string;
+  if (!commit) {
+    const refs = await session.cache.cachedRefs();
+    head =
+      `model "${repoId}" (revision "${revision}") is not in the cache and ${why}. ` +
+      `Looked in ${session.cache.storage} (no refs/${revision}${refs.length ? `; cached refs: ${refs.join(', ')}` : ''}).`;
+  } else {
+    head =
+      `model "${repoId}" (revision "${revision}") is only partly in the cache and ${why}. ` +
+      `Looked in ${session.cache.snapshotDir(commit)}: missing ${f.missingRequired.join(', ')}; present: ${f.files.join(', ') || 'nothing'}.`;
+  }
+  return new LocalEntryNotFoundError(`${head} ${fix}`, { cause: f.noNetwork?.cause ?? f.noNetwork });
 }
 
 /**
@@ -205,18 +234,14 @@ export async function snapshotDownload(
     await f.get(file, Boolean(optional));
   }
   const commit = f.pinnedCommit;
-  if (f.missingRequired.length > 0 || !commit) {
-    throw new LocalEntryNotFoundError(
-      `"${repoId}" (revision "${revision}"): ${f.missingRequired.join(', ') || 'no file'} not in the cache at ${session.cache.storage} and the hub was not used (offline mode or unreachable)`,
-    );
-  }
+  if (f.missingRequired.length > 0 || !commit) throw await notInCacheError(f, opts, revision, commit);
   return { dir: session.cache.snapshotDir(commit), commit, files: f.files };
 }
 
 /**
  * What `SentenceTransformer.load(name)` needs: a local model directory or an http(s) folder URL (returned as is).
- * An existing directory is returned as is;
- * anything else is a hub id (bare names get the `sentence-transformers/` prefix as in sentence-transformers v3.4.1)
+ * An existing directory is returned as is; a name written as a path ({@link looksLikePath}, or `dir/name` whose `dir`
+ * exists here) that does not exist is an error that says so; anything else is a hub id (bare names get the `sentence-transformers/` prefix as in sentence-transformers v3.4.1)
  * whose snapshot is downloaded or read from the cache.
  */
 export async function resolveModelPath(modelNameOrPath: string, opts: HubDownloadOptions = {}): Promise<string> {
@@ -227,6 +252,15 @@ export async function resolveModelPath(modelNameOrPath: string, opts: HubDownloa
   if (await fs.isDirectory(local)) return local;
   if ((await fs.stat(local))?.isFile) {
     throw new TypeError(`modelNameOrPath: expected a model directory or a hub id, got the file ${local}`);
+  }
+  if (looksLikePath(modelNameOrPath)) throw new Error(`modelNameOrPath: no such model directory ${local} (${JSON.stringify(modelNameOrPath)} is a path, not a hub id "org/name")`);
+  // "models/nope" where ./models exists: a path whose last part is missing, not a hub repository.
+  const parent = fs.dirname(local);
+  if (modelNameOrPath.includes('/') && parent !== fs.resolve('.') && (await fs.isDirectory(parent))) {
+    throw new Error(
+      `modelNameOrPath: no such model directory ${local} (${parent} exists, so ${JSON.stringify(modelNameOrPath)} is read as a path; ` +
+        'to load the hub repository of that name, run from another folder)',
+    );
   }
   const repoId = resolveModelId(modelNameOrPath);
   return (await snapshotForSentenceTransformer(repoId, opts)).dir;

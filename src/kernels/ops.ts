@@ -1,109 +1,392 @@
 /**
- * Ops over the custom wasm kernels ({@link ./wasm_kernels.ts}); each returns undefined when the kernels cannot
- * run on the current backend, and the caller then uses its composite of stock tfjs ops.
+ * The fused ops layers call: dense (and the fused Q/K/V projection), attention, GELU, add + LayerNorm and the
+ * row gather. Each op runs the kernel registered for the active backend where one is and it applies (dtype,
+ * shape, options; today the wasm kernels of ./wasm_kernels.ts), else its stock-op composite ({@link ./stock.ts});
+ * the numbers are the same either way to float32 rounding (test/kernels.test.ts bounds the difference).
+ *
+ * Gradients: the stock composites have tfjs' own (except the gather's, see {@link gatherRows}). A kernel has none in tfjs' registry, so while a gradient tape
+ * records (`tf.grad`, `tf.variableGrads`, ...) the kernel runs inside `tf.customGrad` with a backward pass made of
+ * stock ops (the attention backward reruns the attention kernel for its probabilities). Outside a tape the
+ * kernel is called directly. (tfjs-core registers no gradients of its own ops by itself: a program that trains
+ * imports `@tensorflow/tfjs-core/dist/register_all_gradients`, as the `@tensorflow/tfjs` umbrella does.)
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { KERNEL_ADD_LAYER_NORM, KERNEL_ATTENTION, KERNEL_GATHER_ROWS, KERNEL_GELU, KERNEL_LINEAR, KERNEL_LINEAR_QKV, wasmKernelsActive, wasmLinearActive } from './wasm_kernels.js';
+import { addLayerNormStock, applyRotary, attentionStock, denseStock, extendedAttentionMask, gatherRowsStock, geluStock, mergeHeads, paddingFillMask, splitHeads } from './stock.js';
+import { addLayerNormKernel, attentionKernel, gatherRowsKernel, geluKernel, linearKernel, linearQkvKernel } from './wasm_ops.js';
+import { wasmKernelsActive, wasmLinearActive } from './wasm_kernels.js';
+
+/** Whether a gradient tape records the ops run now. */
+function tapeOn(): boolean {
+  return tf.engine().isTapeOn();
+}
+
+const isF32 = (t: tf.Tensor | undefined): boolean => t === undefined || t.dtype === 'float32';
 
 /**
- * `x @ weight + bias` for x [M, K], weight [K, N] (the pre-transposed [in, out] layout), bias [N], or undefined
- * where unavailable. The weight is packed once, on first use, and the packing lives as long as the weight.
+ * `forward(inputs)` (a kernel call); while a tape records, wrapped in `tf.customGrad` whose backward is
+ * `backward(dy, inputs, extra)`, one gradient per input. `extra` are further tensors the backward reads (masks,
+ * ids): saved with the inputs, since the caller may free them before the backward pass runs.
  */
-export function linearKernel(x: tf.Tensor2D, weight: tf.Tensor2D, bias?: tf.Tensor1D): tf.Tensor2D | undefined {
-  if (x.dtype !== 'float32' || weight.dtype !== 'float32' || (bias && bias.dtype !== 'float32') || !wasmLinearActive()) return undefined;
-  if (x.shape[1] !== weight.shape[0]) throw new Error(`linear: x has ${x.shape[1]} features, weight expects ${weight.shape[0]}`);
-  if (bias && bias.shape[0] !== weight.shape[1]) throw new Error(`linear: bias has ${bias.shape[0]} entries, weight has ${weight.shape[1]} outputs`);
-  const inputs: tf.NamedTensorMap = bias ? { x, weight, bias } : { x, weight };
-  return tf.engine().runKernel(KERNEL_LINEAR, inputs) as tf.Tensor2D;
+function withGradient<T extends tf.Tensor>(
+  inputs: tf.Tensor[],
+  extra: tf.Tensor[],
+  forward: (xs: tf.Tensor[]) => T,
+  backward: (dy: T, xs: tf.Tensor[], extra: tf.Tensor[]) => tf.Tensor[],
+): T {
+  if (!tapeOn()) return forward(inputs);
+  const n = inputs.length;
+  const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const xs = args.slice(0, n) as tf.Tensor[];
+    const save = args[n] as tf.GradSaveFunc;
+    save([...xs, ...extra]);
+    return { value: forward(xs), gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => backward(dy as T, saved.slice(0, n), saved.slice(n)) };
+  });
+  return f(...inputs) as T;
+}
+
+/** A dense layer's parameters: weight [in, out] (pre-transposed), bias [out]. `Linear` is one. */
+export interface DenseParams {
+  readonly weight: tf.Tensor2D;
+  readonly bias?: tf.Tensor1D;
+}
+
+/** Gradients of `x @ w + b` for x [M, K]. */
+function denseBackward(dy: tf.Tensor2D, x: tf.Tensor2D, w: tf.Tensor2D, withBias: boolean): tf.Tensor[] {
+  const grads = [tf.matMul(dy, w, false, true), tf.matMul(x, dy, true, false)];
+  if (withBias) grads.push(tf.sum(dy, 0));
+  return grads;
 }
 
 /**
- * The fused Q/K/V projection: x [M, K] times three [K, H] weights side by side (plus their biases, all or none)
- * -> [M, 3H] (columns q | k | v), each column exactly as its own projection computes it. Undefined where the
- * dense kernel does not run, or H is not a multiple of 8 (the panels must not straddle two weights).
+ * `x @ weight + bias` over the last axis: x [..., in], weight [in, out] (PyTorch's [out, in] already transposed
+ * by the weight map), bias [out] -> [..., out]. On wasm, the dense kernel on weights packed once.
+ * @example
+ * const y = dense(x, linear.weight, linear.bias); // [B, T, out]
  */
-export function linearQkvKernel(x: tf.Tensor2D, weights: [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D], biases?: [tf.Tensor1D, tf.Tensor1D, tf.Tensor1D]): tf.Tensor2D | undefined {
-  const [wq, wk, wv] = weights;
-  const h = wq.shape[1];
-  if (h % 8 !== 0 || x.dtype !== 'float32' || !wasmLinearActive()) return undefined;
-  for (const w of weights) {
-    if (w.dtype !== 'float32' || w.shape[0] !== x.shape[1] || w.shape[1] !== h) {
-      throw new Error(`linear qkv: each weight must be float32 [${x.shape[1]}, ${h}], got ${w.dtype} [${w.shape}]`);
-    }
+export function dense<T extends tf.Tensor>(x: T, weight: tf.Tensor2D, bias?: tf.Tensor1D): T {
+  const [inF, outF] = weight.shape;
+  if (x.shape[x.rank - 1] !== inF) throw new Error(`dense: x must end in ${inF} features (weight [${weight.shape}]), got [${x.shape}]`);
+  if (bias && (bias.rank !== 1 || bias.shape[0] !== outF)) throw new Error(`dense: bias must be [${outF}], got [${bias.shape}]`);
+  const lead = x.shape.slice(0, -1);
+  const x2 = (x.rank === 2 ? x : tf.reshape(x, [-1, inF])) as tf.Tensor2D; // [N, in]
+  let y: tf.Tensor2D; // [N, out]
+  if (isF32(x2) && isF32(weight) && isF32(bias) && wasmLinearActive()) {
+    const inputs = bias ? [x2, weight, bias] : [x2, weight];
+    y = withGradient(
+      inputs,
+      [],
+      ([a, w, b]) => linearKernel(a as tf.Tensor2D, w as tf.Tensor2D, b as tf.Tensor1D | undefined)!,
+      (dy, [a, w]) => denseBackward(dy, a as tf.Tensor2D, w as tf.Tensor2D, bias !== undefined),
+    );
+  } else {
+    y = denseStock(x2, weight, bias);
   }
-  const inputs: tf.NamedTensorMap = { x, wq, wk, wv };
-  if (biases) [inputs.bq, inputs.bk, inputs.bv] = biases;
-  return tf.engine().runKernel(KERNEL_LINEAR_QKV, inputs) as tf.Tensor2D;
+  if (x.rank === 2) return y as unknown as T;
+  if (x2 !== (x as tf.Tensor)) x2.dispose();
+  const out = tf.reshape(y, [...lead, outF]) as T; // [..., out]
+  y.dispose();
+  return out;
 }
 
-/** Rows `table[ids]` ([...ids, dim]) for a float32 [num, dim] table and int32 ids, or undefined where unavailable. */
-export function gatherRowsKernel(table: tf.Tensor2D, ids: tf.Tensor): tf.Tensor | undefined {
-  if (table.dtype !== 'float32' || ids.dtype !== 'int32' || !wasmKernelsActive()) return undefined;
-  return tf.engine().runKernel(KERNEL_GATHER_ROWS, { table, ids }) as tf.Tensor;
+/** Q, K, V projections [B, T, width] each, or (fused) one [B, T, 3H] holding q | k | v side by side in each row. */
+export type QkvProjections = { q: tf.Tensor3D; k: tf.Tensor3D; v: tf.Tensor3D; qkv?: undefined } | { qkv: tf.Tensor3D; q?: undefined; k?: undefined; v?: undefined };
+
+/**
+ * The three projections of x [B, T, in]. Where the dense kernel runs and the three weights share one width (a
+ * multiple of 8) with biases all or none, one GEMM computes them side by side ({ qkv }: each column exactly as
+ * its own projection computes it), which the attention kernel reads in place; else three dense ops ({ q, k, v }).
+ */
+export function denseQkv(x: tf.Tensor3D, q: DenseParams, k: DenseParams, v: DenseParams): QkvProjections {
+  const ws = [q.weight, k.weight, v.weight] as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
+  const bs = [q.bias, k.bias, v.bias];
+  const h = ws[0].shape[1];
+  const allBiases = bs.every((b) => b !== undefined);
+  const fusable =
+    wasmLinearActive() && h % 8 === 0 && isF32(x) && ws.every((w) => isF32(w) && w.shape[0] === x.shape[2] && w.shape[1] === h) && (allBiases || bs.every((b) => b === undefined)) && bs.every(isF32);
+  if (!fusable) return { q: dense(x, q.weight, q.bias), k: dense(x, k.weight, k.bias), v: dense(x, v.weight, v.bias) };
+  const [b, t, inF] = x.shape;
+  const x2 = tf.reshape(x, [b * t, inF]) as tf.Tensor2D; // [B*T, in]
+  const inputs: tf.Tensor[] = allBiases ? [x2, ...ws, ...(bs as tf.Tensor1D[])] : [x2, ...ws];
+  const y = withGradient(
+    inputs,
+    [],
+    ([a, wq, wk, wv, bq, bk, bv]) =>
+      linearQkvKernel(a as tf.Tensor2D, [wq, wk, wv] as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D], allBiases ? ([bq, bk, bv] as [tf.Tensor1D, tf.Tensor1D, tf.Tensor1D]) : undefined)!,
+    (dy, [a, wq, wk, wv]) => {
+      const dys = tf.split(dy, 3, 1) as tf.Tensor2D[]; // [B*T, H] each
+      const w = [wq, wk, wv] as tf.Tensor2D[];
+      const dx = tf.addN(dys.map((d, i) => tf.matMul(d, w[i], false, true)));
+      const dw = dys.map((d) => tf.matMul(a, d, true, false));
+      return allBiases ? [dx, ...dw, ...dys.map((d) => tf.sum(d, 0))] : [dx, ...dw];
+    },
+  ); // [B*T, 3H]
+  x2.dispose();
+  const qkv = tf.reshape(y, [b, t, 3 * h]) as tf.Tensor3D; // [B, T, 3H]
+  y.dispose();
+  return { qkv };
 }
 
-/** torch `F.gelu` (exact erf) in one pass, or undefined where the kernels are unavailable. */
-export function geluKernel(x: tf.Tensor): tf.Tensor | undefined {
-  if (x.dtype !== 'float32' || !wasmKernelsActive()) return undefined;
-  return tf.engine().runKernel(KERNEL_GELU, { x }) as tf.Tensor;
+/** q, k, v of `p`, splitting a fused projection (new tensors then; else `p`'s own). */
+export function splitQkv(p: QkvProjections): [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D] {
+  if (p.qkv) return tf.split(p.qkv, 3, 2) as [tf.Tensor3D, tf.Tensor3D, tf.Tensor3D];
+  return [p.q, p.k, p.v];
 }
 
-/** `LayerNorm(x + residual)` (or of `x` alone) over the last axis in one pass, or undefined where unavailable. */
-export function addLayerNormKernel<T extends tf.Tensor>(x: T, residual: tf.Tensor | undefined, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): T | undefined {
-  if (x.dtype !== 'float32' || (residual && residual.dtype !== 'float32') || !wasmKernelsActive()) return undefined;
+/**
+ * torch `F.gelu` (exact erf): `x * 0.5 * (1 + erf(x / sqrt(2)))`. On wasm, one pass of the GELU kernel.
+ * @example
+ * const h = gelu(dense(x, w1, b1));
+ */
+export function gelu<T extends tf.Tensor>(x: T): T {
+  if (!isF32(x) || !wasmKernelsActive()) return geluStock(x);
+  return withGradient(
+    [x],
+    [],
+    ([a]) => geluKernel(a)! as T,
+    (dy, [a]) => [
+      tf.tidy(() => {
+        const cdf = tf.mul(0.5, tf.add(1, tf.erf(tf.mul(a, Math.SQRT1_2)))); // Phi(x)
+        const pdf = tf.mul(tf.exp(tf.mul(tf.square(a), -0.5)), 1 / Math.sqrt(2 * Math.PI)); // phi(x)
+        return tf.mul(dy, tf.add(cdf, tf.mul(a, pdf)));
+      }),
+    ],
+  );
+}
+
+/**
+ * `LayerNorm(x + residual)` over the last axis (or of `x` alone), as torch: mean, biased variance,
+ * `(z - mean) / sqrt(var + eps) * gamma + beta`. x and residual [..., H] (same shape), gamma and beta [H].
+ * On wasm, one pass of the add + LayerNorm kernel.
+ */
+export function addLayerNorm<T extends tf.Tensor>(x: T, residual: tf.Tensor | undefined, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): T {
   if (residual && !tf.util.arraysEqual(residual.shape, x.shape)) {
     throw new Error(`addLayerNorm: residual must have x's shape [${x.shape.join(', ')}], got [${residual.shape.join(', ')}]`);
   }
-  const inputs: tf.NamedTensorMap = residual ? { x, residual, gamma, beta } : { x, gamma, beta };
-  return tf.engine().runKernel(KERNEL_ADD_LAYER_NORM, inputs, { eps } as unknown as tf.NamedAttrMap) as T;
-}
-
-/** Inputs of {@link attentionKernel}. */
-export interface AttentionKernelOptions {
-  numHeads: number;
-  /** int32 [B, T], 1 = attend, 0 = padding. */
-  mask: tf.Tensor2D;
-  /** Added to the scaled scores: [1 | B, heads, T, T] (MPNet's relative position bias). */
-  positionBias?: tf.Tensor4D;
-  /** DistilBERT: q / sqrt(d) before the product (instead of scores / sqrt(d)). */
-  scaleQuery?: boolean;
-  /** Also return the probabilities [B, heads, T, T]. */
-  outputProbs?: boolean;
+  const h = x.shape[x.rank - 1];
+  if (gamma.shape[0] !== h || beta.shape[0] !== h) throw new Error(`addLayerNorm: gamma and beta must be [${h}], got [${gamma.shape}] and [${beta.shape}]`);
+  if (!isF32(x) || !isF32(residual) || !wasmKernelsActive()) return addLayerNormStock(x, residual, gamma, beta, eps);
+  const inputs = residual ? [x, residual, gamma, beta] : [x, gamma, beta];
+  return withGradient(
+    inputs,
+    [],
+    (xs) => (residual ? addLayerNormKernel(xs[0], xs[1], xs[2] as tf.Tensor1D, xs[3] as tf.Tensor1D, eps) : addLayerNormKernel(xs[0], undefined, xs[1] as tf.Tensor1D, xs[2] as tf.Tensor1D, eps))! as T,
+    (dy, xs) =>
+      tf.tidy(() => {
+        const [g] = residual ? [xs[2]] : [xs[1]];
+        const z = tf.reshape(residual ? tf.add(xs[0], xs[1]) : xs[0], [-1, h]); // [N, H]
+        const d = tf.reshape(dy, [-1, h]); // [N, H]
+        const centered = tf.sub(z, tf.mean(z, 1, true));
+        const rstd = tf.rsqrt(tf.add(tf.mean(tf.square(centered), 1, true), eps)); // [N, 1]
+        const xhat = tf.mul(centered, rstd);
+        const dxhat = tf.mul(d, g);
+        const dz = tf.mul(rstd, tf.sub(tf.sub(dxhat, tf.mean(dxhat, 1, true)), tf.mul(xhat, tf.mean(tf.mul(dxhat, xhat), 1, true))));
+        const dx = tf.reshape(dz, x.shape);
+        const dGamma = tf.sum(tf.mul(d, xhat), 0);
+        const dBeta = tf.sum(d, 0);
+        return residual ? [dx, tf.clone(dx), dGamma, dBeta] : [dx, dGamma, dBeta];
+      }),
+  );
 }
 
 /**
- * Multi-head attention over projections q, k, v [B, T, H] (heads split and merged inside): context [B, T, H]
- * and, on request, the probabilities. Undefined where the kernels are unavailable.
+ * Rows `table[ids]`: table [num, dim], ids (any integer dtype; cast to int32) [...] -> [..., dim]. Ids must
+ * lie in [0, num): callers validate them (neither path checks). On wasm, the row-copy kernel.
+ * The gradient (both paths) scatters the rows' gradients back with `scatterND`, summing repeated ids: tfjs'
+ * own gradient of `gather` needs `UnsortedSegmentSum`, which the wasm backend lacks.
  */
-export function attentionKernel(
-  q: tf.Tensor3D,
-  k: tf.Tensor3D | undefined,
-  v: tf.Tensor3D | undefined,
-  opts: AttentionKernelOptions,
-): { context: tf.Tensor3D; probs?: tf.Tensor4D } | undefined {
-  // k and v undefined: q is the fused projection [B, T, 3H] (q | k | v in each row).
-  const fusedQkv = k === undefined && v === undefined;
-  if (!wasmKernelsActive() || q.dtype !== 'float32' || (k && k.dtype !== 'float32') || (v && v.dtype !== 'float32')) return undefined;
-  const [b, t, width] = q.shape;
-  const h = fusedQkv ? width / 3 : width;
-  if (fusedQkv ? width % 3 !== 0 : !k || !v || !tf.util.arraysEqual(k.shape, q.shape) || !tf.util.arraysEqual(v.shape, q.shape)) {
-    throw new Error(`attention: q, k, v must share one shape (or q be [B, T, 3H] alone), got [${q.shape}], [${k?.shape}], [${v?.shape}]`);
-  }
-  if (h % opts.numHeads !== 0) throw new Error(`attention: hidden size ${h} is not a multiple of numHeads ${opts.numHeads}`);
-  const mask = opts.mask;
-  if (mask.shape[0] !== b || mask.shape[1] !== t) throw new Error(`attention: mask must be [${b}, ${t}], got [${mask.shape}]`);
-  const bias = opts.positionBias;
-  if (bias && (bias.rank !== 4 || (bias.shape[0] !== 1 && bias.shape[0] !== b) || bias.shape[1] !== opts.numHeads || bias.shape[2] !== t || bias.shape[3] !== t)) {
-    throw new Error(`attention: positionBias must be [1 or ${b}, ${opts.numHeads}, ${t}, ${t}], got [${bias.shape}]`);
-  }
+export function gatherRows(table: tf.Tensor2D, ids: tf.Tensor): tf.Tensor {
+  const i32 = ids.dtype === 'int32' ? ids : tf.cast(ids, 'int32');
+  const kernel = isF32(table) && wasmKernelsActive();
+  const [num, dim] = table.shape;
+  const out = withGradient(
+    [table],
+    [i32],
+    ([t]) => (kernel ? gatherRowsKernel(t as tf.Tensor2D, i32)! : gatherRowsStock(t as tf.Tensor2D, i32)),
+    (dy, _xs, [idx]) => [tf.tidy(() => tf.scatterND(tf.reshape(idx, [-1, 1]), tf.reshape(dy, [-1, dim]), [num, dim]))], // [N, 1], [N, dim] -> [num, dim]
+  );
+  if (i32 !== ids) i32.dispose();
+  return out;
+}
+
+/**
+ * The padding mask of a batch, asked by {@link attention} for the form its path needs (`layers/AttentionMask`
+ * builds each form once per forward and shares it between layers).
+ */
+export interface PaddingMask {
+  /** int32 [B, T], 1 = attend, 0 = padding: what the attention kernel reads. */
+  readonly raw: tf.Tensor2D;
+  /**
+   * How the stock path masks: 'additive' adds HF's `(1 - mask) * finfo.min` to the scores; 'fill' is
+   * DistilBERT's `masked_fill(mask == 0, finfo.min)`. Both give padding keys probability exactly 0, and a
+   * query whose keys are all padding attends uniformly to all keys.
+   */
+  readonly kind: 'additive' | 'fill';
+  /** The stock form: additive float32 [B, 1, 1, T] ('additive') or bool [B, 1, 1, T], true = padding ('fill'). */
+  stock(): tf.Tensor4D;
+}
+
+/** What {@link attention} takes besides the projections. */
+export interface AttentionOptions {
+  /** Query heads. */
+  numHeads: number;
+  /** Key/value heads (grouped-query attention); must divide numHeads. Default numHeads. */
+  numKvHeads?: number;
+  /** Padding of the keys; none: every key attends. */
+  mask?: PaddingMask;
+  /** Query i sees keys j <= i only. */
+  causal?: boolean;
+  /**
+   * Sliding window w: with `causal`, query i sees keys i - w < j <= i (HF Gemma3: the w most recent keys, itself
+   * included); without, keys |i - j| <= w (ModernBERT's local attention, w = local_attention / 2).
+   */
+  window?: number;
+  /** Rotary position embedding applied to q and k (HF `rotate_half`): cos, sin [T, d] or [B, T, d] (see layers/rotary.ts). */
+  rotary?: { cos: tf.Tensor; sin: tf.Tensor };
+  /** Added to the scaled scores before the mask: [1 | B, heads, T, T] (MPNet's relative position bias). */
+  bias?: tf.Tensor4D;
+  /** Multiplies the scores (default: divide by sqrt(d)). */
+  scale?: number;
+  /** DistilBERT: scale q before the product instead of the scores after it. */
+  scaleQuery?: boolean;
+  /** Also return the probabilities [B, heads, T, T] (default false). */
+  outputProbs?: boolean;
+}
+
+/** Rotary embedding of a projection [B, T, heads*d]. */
+function rotate(x: tf.Tensor3D, heads: number, cos: tf.Tensor, sin: tf.Tensor): tf.Tensor3D {
   return tf.tidy(() => {
-    const m = mask.dtype === 'int32' ? mask : tf.cast(mask, 'int32');
-    const b32 = bias && bias.dtype !== 'float32' ? tf.cast(bias, 'float32') : bias;
-    const inputs: tf.NamedTensorMap = fusedQkv ? { qkv: q, mask: m } : { q, k: k!, v: v!, mask: m };
-    if (b32) inputs.bias = b32;
-    const attrs = { numHeads: opts.numHeads, scaleQuery: !!opts.scaleQuery, outputProbs: !!opts.outputProbs } as unknown as tf.NamedAttrMap;
-    const r = tf.engine().runKernel(KERNEL_ATTENTION, inputs, attrs) as tf.Tensor | tf.Tensor[];
-    if (Array.isArray(r)) return { context: r[0] as tf.Tensor3D, probs: r[1] as tf.Tensor4D };
-    return { context: r as tf.Tensor3D };
+    const [b, t, w] = x.shape;
+    return tf.reshape(applyRotary(tf.reshape(x, [b, t, heads, w / heads]), cos, sin), [b, t, w]) as tf.Tensor3D; // [B, T, heads, d] -> [B, T, heads*d]
+  });
+}
+
+function checkAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, o: AttentionOptions, numKvHeads: number): void {
+  const [b, t, width] = q.shape;
+  const { numHeads } = o;
+  if (!Number.isInteger(numHeads) || numHeads < 1 || width % numHeads !== 0) throw new Error(`attention: numHeads must be a positive divisor of q's width ${width}, got ${numHeads}`);
+  if (!Number.isInteger(numKvHeads) || numKvHeads < 1 || numHeads % numKvHeads !== 0) throw new Error(`attention: numKvHeads must divide numHeads ${numHeads}, got ${numKvHeads}`);
+  const d = width / numHeads;
+  const kvShape = [b, t, numKvHeads * d];
+  if (!tf.util.arraysEqual(k.shape, kvShape) || !tf.util.arraysEqual(v.shape, kvShape)) {
+    throw new Error(`attention: k and v must be [${kvShape}] (q [${q.shape}], ${numKvHeads} kv heads), got [${k.shape}] and [${v.shape}]`);
+  }
+  const m = o.mask?.raw;
+  if (m && (m.rank !== 2 || m.shape[0] !== b || m.shape[1] !== t)) throw new Error(`attention: mask must be [${b}, ${t}], got [${m.shape}]`);
+  const bias = o.bias;
+  if (bias && (bias.rank !== 4 || (bias.shape[0] !== 1 && bias.shape[0] !== b) || bias.shape[1] !== numHeads || bias.shape[2] !== t || bias.shape[3] !== t)) {
+    throw new Error(`attention: bias must be [1 or ${b}, ${numHeads}, ${t}, ${t}], got [${bias.shape}]`);
+  }
+  if (o.window !== undefined && (!Number.isInteger(o.window) || o.window < (o.causal ? 1 : 0))) {
+    throw new Error(`attention: window must be an integer >= ${o.causal ? 1 : 0}, got ${o.window}`);
+  }
+  if (o.rotary) {
+    const { cos, sin } = o.rotary;
+    const ok = (c: tf.Tensor) => (c.rank === 2 && c.shape[0] === t && c.shape[1] === d) || (c.rank === 3 && c.shape[0] === b && c.shape[1] === t && c.shape[2] === d);
+    if (d % 2 !== 0 || !ok(cos) || !ok(sin)) throw new Error(`attention: rotary cos and sin must be [${t}, ${d}] or [${b}, ${t}, ${d}] (d even), got [${cos.shape}] and [${sin.shape}]`);
+  }
+}
+
+/**
+ * Multi-head scaled dot-product attention over projections q [B, T, heads*d] and k, v [B, T, kvHeads*d] (or a
+ * fused { qkv } from {@link denseQkv}): context [B, T, heads*d] (heads merged; before the output projection) and,
+ * on request, the probabilities [B, heads, T, T]. Scores are q k^T / sqrt(d) (or `scale`), plus `bias`, then
+ * the padding mask, then the causal / window mask; a query with no key left attends uniformly to all keys.
+ * The wasm kernel runs where it applies (numKvHeads = numHeads, no causal or window, default scale; rotary is
+ * applied by stock ops first); else stock ops. While a gradient tape records, probabilities come from the stock
+ * ops (so that they carry gradients too). The caller owns the result; `p` stays the caller's.
+ * @example
+ * const { context } = attention(denseQkv(x, q, k, v), { numHeads: 12, mask });
+ */
+export function attention(p: QkvProjections, o: AttentionOptions): { context: tf.Tensor3D; probs?: tf.Tensor4D } {
+  const numKvHeads = o.numKvHeads ?? o.numHeads;
+  if (p.qkv && p.qkv.shape[2] % 3 !== 0) throw new Error(`attention: a fused qkv must be [B, T, 3H], got [${p.qkv.shape}]`);
+  const shapeOf = (t: tf.Tensor3D | undefined) => (t ? t : ({ shape: [p.qkv!.shape[0], p.qkv!.shape[1], p.qkv!.shape[2] / 3] } as tf.Tensor3D));
+  checkAttention(shapeOf(p.q), shapeOf(p.k), shapeOf(p.v), o, numKvHeads);
+  const outputProbs = o.outputProbs ?? false;
+  const owned: tf.Tensor[] = []; // what this op made and frees
+  try {
+    let source = p;
+    if (o.rotary) {
+      const { cos, sin } = o.rotary;
+      const [q0, k0, v] = splitQkv(p);
+      if (p.qkv) owned.push(q0, k0, v);
+      const q = rotate(q0, o.numHeads, cos, sin);
+      const k = rotate(k0, numKvHeads, cos, sin);
+      owned.push(q, k);
+      source = { q, k, v };
+    }
+    const kernelApplies =
+      wasmKernelsActive() &&
+      numKvHeads === o.numHeads &&
+      !o.causal &&
+      o.window === undefined &&
+      o.scale === undefined &&
+      [source.qkv, source.q, source.k, source.v, o.bias].every(isF32) &&
+      !(outputProbs && tapeOn());
+    if (kernelApplies) return attentionKernelOp(source, o, outputProbs);
+    const [q, k, v] = splitQkv(source);
+    if (source.qkv) owned.push(q, k, v);
+    const padding = o.mask && { kind: o.mask.kind, mask: o.mask.stock() };
+    const r = attentionStock(q, k, v, { numHeads: o.numHeads, numKvHeads, padding, causal: !!o.causal, window: o.window, bias: o.bias, scale: o.scale, scaleQuery: !!o.scaleQuery });
+    if (outputProbs) return r;
+    r.probs.dispose();
+    return { context: r.context };
+  } finally {
+    tf.dispose(owned);
+  }
+}
+
+/** The attention kernel (through customGrad while a tape records; then without probabilities, see {@link attention}). */
+function attentionKernelOp(p: QkvProjections, o: AttentionOptions, outputProbs: boolean): { context: tf.Tensor3D; probs?: tf.Tensor4D } {
+  const mask = o.mask?.raw;
+  const kopts = { numHeads: o.numHeads, mask, positionBias: o.bias, scaleQuery: o.scaleQuery };
+  if (!tapeOn()) return attentionKernel(p.qkv ?? p.q, p.k, p.v, { ...kopts, outputProbs })!;
+  const proj = p.qkv ? [p.qkv] : [p.q, p.k, p.v];
+  const inputs = o.bias ? [...proj, o.bias] : proj;
+  const fill = o.mask?.kind === 'fill';
+  const context = withGradient(
+    inputs,
+    mask ? [mask] : [],
+    (xs) => {
+      const [k, v] = p.qkv ? [undefined, undefined] : [xs[1] as tf.Tensor3D, xs[2] as tf.Tensor3D];
+      return attentionKernel(xs[0] as tf.Tensor3D, k, v, { ...kopts, positionBias: o.bias && (xs[proj.length] as tf.Tensor4D) })!.context;
+    },
+    (dy, xs, extra) => attentionBackward(dy, xs.slice(0, proj.length) as tf.Tensor3D[], o.bias && (xs[proj.length] as tf.Tensor4D), extra[0] as tf.Tensor2D | undefined, o.numHeads, !!o.scaleQuery, fill),
+  );
+  return { context };
+}
+
+/**
+ * Gradients of the attention kernel by stock ops, for P = softmax(S), S = q k^T / sqrt(d) + bias (masked),
+ * O = P v: dv = P^T dO, dS = P * (dO v^T - rowsum(P * dO v^T)), dq = dS k / sqrt(d), dk = dS^T q / sqrt(d),
+ * dbias = dS (summed over a broadcast batch). A masked_fill mask stops dS at padding keys (which only matters
+ * in a row with every key masked: elsewhere P is 0 there); an additive mask lets it through, as tfjs' own
+ * gradient of the stock ops does.
+ */
+function attentionBackward(dy: tf.Tensor3D, proj: tf.Tensor3D[], bias: tf.Tensor4D | undefined, mask: tf.Tensor2D | undefined, heads: number, scaleQuery: boolean, fill: boolean): tf.Tensor[] {
+  return tf.tidy(() => {
+    const [q3, k3, v3] = proj.length === 1 ? (tf.split(proj[0], 3, 2) as tf.Tensor3D[]) : proj;
+    const probs =
+      attentionKernel(q3, k3, v3, { numHeads: heads, mask, positionBias: bias, scaleQuery, outputProbs: true })?.probs ??
+      attentionStock(q3, k3, v3, {
+        numHeads: heads,
+        numKvHeads: heads,
+        padding: mask && (fill ? { kind: 'fill', mask: paddingFillMask(mask) } : { kind: 'additive', mask: extendedAttentionMask(mask) }),
+        causal: false,
+        bias,
+        scaleQuery,
+      }).probs; // [B, heads, T, T]
+    const root = Math.sqrt(q3.shape[2] / heads);
+    const [q, k, v, dO] = [q3, k3, v3, dy].map((t) => splitHeads(t, heads)) as tf.Tensor4D[]; // [B, heads, T, d]
+    const dv = tf.matMul(probs, dO, true, false); // [B, heads, T, d]
+    const dP = tf.matMul(dO, v, false, true); // [B, heads, T, T]
+    let dS = tf.mul(probs, tf.sub(dP, tf.sum(tf.mul(probs, dP), 3, true))); // [B, heads, T, T]
+    if (fill && mask) dS = tf.where(paddingFillMask(mask), tf.scalar(0), dS);
+    const dq = tf.div(tf.matMul(dS, k), root);
+    const dk = scaleQuery ? tf.matMul(dS, tf.div(q, root), true, false) : tf.div(tf.matMul(dS, q, true, false), root);
+    const grads: tf.Tensor[] = [mergeHeads(dq as tf.Tensor4D), mergeHeads(dk as tf.Tensor4D), mergeHeads(dv as tf.Tensor4D)];
+    const out: tf.Tensor[] = proj.length === 1 ? [tf.concat(grads, 2)] : grads;
+    if (bias) out.push(bias.shape[0] === 1 && dS.shape[0] !== 1 ? tf.sum(dS, 0, true) : dS);
+    return out;
   });
 }

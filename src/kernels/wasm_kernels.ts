@@ -270,109 +270,85 @@ function size(shape: number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
+/** What a kernel body receives: the bound exports, the backend, its inputs (by name) and attributes. */
+type KernelBody = (ex: KernelExports, b: WasmBackendLike, inputs: Record<string, tf.TensorInfo | undefined>, attrs: Record<string, unknown>) => tf.TensorInfo | tf.TensorInfo[];
+
+/** Register `body` as kernel `name` for the wasm backend (the exports bound to the backend's heap are looked up per call). */
+function registerWasm(name: string, body: KernelBody): void {
+  tf.registerKernel({
+    kernelName: name,
+    backendName: 'wasm',
+    kernelFunc: ({ inputs, backend, attrs }) => {
+      const b = backend as WasmBackendLike;
+      return body(need(exportsFor(b), name), b, inputs as Record<string, tf.TensorInfo | undefined>, (attrs ?? {}) as Record<string, unknown>);
+    },
+  });
+}
+
+/** Run `f` with `floats` float32 of scratch from tfjs' heap, freed afterwards. */
+function withScratch<T>(b: WasmBackendLike, floats: number, f: (ptr: number) => T): T {
+  const ptr = b.wasm._malloc(floats * 4);
+  try {
+    return f(ptr);
+  } finally {
+    b.wasm._free(ptr);
+  }
+}
+
 function registerAll(): void {
-  tf.registerKernel({
-    kernelName: KERNEL_LINEAR,
-    backendName: 'wasm',
-    kernelFunc: ({ inputs, backend }) => {
-      const b = backend as WasmBackendLike;
-      const ex = need(exportsFor(b), KERNEL_LINEAR);
-      const { x, weight, bias } = inputs as { x: tf.TensorInfo; weight: tf.TensorInfo; bias?: tf.TensorInfo };
-      const [m, k] = x.shape;
-      const n = weight.shape[1];
-      const packed = packedFor(b, ex, [weight]);
-      const out = b.makeOutput([m, n], 'float32');
-      ex.gemm_bias(offset(b, x), packed.ptr, bias ? offset(b, bias) : 0, offset(b, out), m, k, n);
-      return out;
-    },
+  registerWasm(KERNEL_LINEAR, (ex, b, { x, weight, bias }) => {
+    const [m, k] = x!.shape;
+    const n = weight!.shape[1];
+    const packed = packedFor(b, ex, [weight!]);
+    const out = b.makeOutput([m, n], 'float32');
+    ex.gemm_bias(offset(b, x!), packed.ptr, bias ? offset(b, bias) : 0, offset(b, out), m, k, n);
+    return out;
   });
-  tf.registerKernel({
-    kernelName: KERNEL_LINEAR_QKV,
-    backendName: 'wasm',
-    kernelFunc: ({ inputs, backend }) => {
-      const b = backend as WasmBackendLike;
-      const ex = need(exportsFor(b), KERNEL_LINEAR_QKV);
-      const { x, wq, wk, wv, bq, bk, bv } = inputs as Record<string, tf.TensorInfo | undefined> & { x: tf.TensorInfo; wq: tf.TensorInfo; wk: tf.TensorInfo; wv: tf.TensorInfo };
-      const [m, k] = x.shape;
-      const h = wq.shape[1];
-      const packed = packedFor(b, ex, [wq, wk, wv], [bq, bk, bv]);
-      const out = b.makeOutput([m, 3 * h], 'float32');
-      ex.gemm_bias(offset(b, x), packed.ptr, packed.bias, offset(b, out), m, k, 3 * h);
-      return out;
-    },
+  registerWasm(KERNEL_LINEAR_QKV, (ex, b, { x, wq, wk, wv, bq, bk, bv }) => {
+    const [m, k] = x!.shape;
+    const h = wq!.shape[1];
+    const packed = packedFor(b, ex, [wq!, wk!, wv!], [bq, bk, bv]);
+    const out = b.makeOutput([m, 3 * h], 'float32');
+    ex.gemm_bias(offset(b, x!), packed.ptr, packed.bias, offset(b, out), m, k, 3 * h);
+    return out;
   });
-  tf.registerKernel({
-    kernelName: KERNEL_GATHER_ROWS,
-    backendName: 'wasm',
-    kernelFunc: ({ inputs, backend }) => {
-      const b = backend as WasmBackendLike;
-      const ex = need(exportsFor(b), KERNEL_GATHER_ROWS);
-      const { table, ids } = inputs as { table: tf.TensorInfo; ids: tf.TensorInfo };
-      const [num, dim] = table.shape;
-      const out = b.makeOutput([...ids.shape, dim], 'float32');
-      ex.gather_rows(offset(b, table), offset(b, ids), offset(b, out), size(ids.shape), dim, num);
-      return out;
-    },
+  registerWasm(KERNEL_GATHER_ROWS, (ex, b, { table, ids }) => {
+    const [num, dim] = table!.shape;
+    const out = b.makeOutput([...ids!.shape, dim], 'float32');
+    ex.gather_rows(offset(b, table!), offset(b, ids!), offset(b, out), size(ids!.shape), dim, num);
+    return out;
   });
-  tf.registerKernel({
-    kernelName: KERNEL_GELU,
-    backendName: 'wasm',
-    kernelFunc: ({ inputs, backend }) => {
-      const b = backend as WasmBackendLike;
-      const ex = need(exportsFor(b), KERNEL_GELU);
-      const { x } = inputs as { x: tf.TensorInfo };
-      const out = b.makeOutput(x.shape, 'float32');
-      ex.gelu_erf(offset(b, x), offset(b, out), size(x.shape));
-      return out;
-    },
+  registerWasm(KERNEL_GELU, (ex, b, { x }) => {
+    const out = b.makeOutput(x!.shape, 'float32');
+    ex.gelu_erf(offset(b, x!), offset(b, out), size(x!.shape));
+    return out;
   });
-  tf.registerKernel({
-    kernelName: KERNEL_ADD_LAYER_NORM,
-    backendName: 'wasm',
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const b = backend as WasmBackendLike;
-      const ex = need(exportsFor(b), KERNEL_ADD_LAYER_NORM);
-      const { x, residual, gamma, beta } = inputs as Record<string, tf.TensorInfo>;
-      const { eps } = attrs as unknown as { eps: number };
-      const h = x.shape[x.shape.length - 1];
-      const rows = size(x.shape) / h;
-      const out = b.makeOutput(x.shape, 'float32');
-      const scratch = b.wasm._malloc(h * 4);
-      try {
-        ex.add_layer_norm(offset(b, x), residual ? offset(b, residual) : 0, offset(b, gamma), offset(b, beta), offset(b, out), scratch, rows, h, eps);
-      } finally {
-        b.wasm._free(scratch);
-      }
-      return out;
-    },
+  registerWasm(KERNEL_ADD_LAYER_NORM, (ex, b, { x, residual, gamma, beta }, attrs) => {
+    const h = x!.shape[x!.shape.length - 1];
+    const rows = size(x!.shape) / h;
+    const out = b.makeOutput(x!.shape, 'float32');
+    withScratch(b, h, (scratch) =>
+      ex.add_layer_norm(offset(b, x!), residual ? offset(b, residual) : 0, offset(b, gamma!), offset(b, beta!), offset(b, out), scratch, rows, h, attrs.eps as number),
+    );
+    return out;
   });
-  tf.registerKernel({
-    kernelName: KERNEL_ATTENTION,
-    backendName: 'wasm',
-    kernelFunc: ({ inputs, backend, attrs }) => {
-      const b = backend as WasmBackendLike;
-      const ex = need(exportsFor(b), KERNEL_ATTENTION);
-      const { q, k, v, qkv, mask, bias } = inputs as Record<string, tf.TensorInfo | undefined>;
-      const { numHeads, scaleQuery, outputProbs } = attrs as unknown as { numHeads: number; scaleQuery: boolean; outputProbs: boolean };
-      // Either q, k, v [B, T, H] or one qkv [B, T, 3H] (the fused projection: q, k, v side by side in each row).
-      const [batch, t, width] = (qkv ?? q)!.shape;
-      const hidden = qkv ? width / 3 : width;
-      const ld = qkv ? 3 * hidden : hidden;
-      const [qp, kp, vp] = qkv ? [0, 1, 2].map((i) => offset(b, qkv) + i * hidden * 4) : [offset(b, q!), offset(b, k!), offset(b, v!)];
-      const d = hidden / numHeads;
-      const out = b.makeOutput([batch, t, hidden], 'float32');
-      const probs = outputProbs ? b.makeOutput([batch, numHeads, t, t], 'float32') : undefined;
-      const scratch = b.wasm._malloc(ex.attention_scratch_floats(t, d) * 4);
-      try {
-        ex.attention(
-          qp, kp, vp, ld,
-          mask ? offset(b, mask) : 0, bias ? offset(b, bias) : 0, bias ? bias.shape[0] : 0,
-          offset(b, out), probs ? offset(b, probs) : 0, scratch, batch, t, numHeads, d, scaleQuery ? 1 : 0,
-        );
-      } finally {
-        b.wasm._free(scratch);
-      }
-      return probs ? [out, probs] : out;
-    },
+  registerWasm(KERNEL_ATTENTION, (ex, b, { q, k, v, qkv, mask, bias }, attrs) => {
+    const { numHeads, scaleQuery, outputProbs } = attrs as { numHeads: number; scaleQuery: boolean; outputProbs: boolean };
+    // Either q, k, v [B, T, H] or one qkv [B, T, 3H] (the fused projection: q, k, v side by side in each row).
+    const [batch, t, width] = (qkv ?? q)!.shape;
+    const hidden = qkv ? width / 3 : width;
+    const ld = qkv ? 3 * hidden : hidden;
+    const [qp, kp, vp] = qkv ? [0, 1, 2].map((i) => offset(b, qkv) + i * hidden * 4) : [offset(b, q!), offset(b, k!), offset(b, v!)];
+    const d = hidden / numHeads;
+    const out = b.makeOutput([batch, t, hidden], 'float32');
+    const probs = outputProbs ? b.makeOutput([batch, numHeads, t, t], 'float32') : undefined;
+    withScratch(b, ex.attention_scratch_floats(t, d), (scratch) =>
+      ex.attention(
+        qp, kp, vp, ld,
+        mask ? offset(b, mask) : 0, bias ? offset(b, bias) : 0, bias ? bias.shape[0] : 0,
+        offset(b, out), probs ? offset(b, probs) : 0, scratch, batch, t, numHeads, d, scaleQuery ? 1 : 0,
+      ),
+    );
+    return probs ? [out, probs] : out;
   });
 }

@@ -3,13 +3,13 @@
  * https://github.com/huggingface/transformers/blob/ab0f050b42d903f34d6eb97f3f8c0c07f0517ad2/src/transformers/activations.py
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { geluKernel } from '../kernels/ops.js';
+import { gelu as geluOp } from '../kernels/ops.js';
 
 /** An elementwise activation; returns a new tensor (call inside `tf.tidy`). */
 export type Activation = (x: tf.Tensor) => tf.Tensor;
 
-/** torch `F.gelu` (exact): `x * 0.5 * (1 + erf(x / sqrt(2)))`; one fused pass with the wasm kernels installed. */
-export const gelu: Activation = (x) => geluKernel(x) ?? tf.tidy(() => tf.mul(tf.mul(x, 0.5), tf.add(1, tf.erf(tf.mul(x, Math.SQRT1_2)))));
+/** torch `F.gelu` (exact): `x * 0.5 * (1 + erf(x / sqrt(2)))`, the fused op (one kernel pass on wasm). */
+export const gelu: Activation = (x) => geluOp(x);
 
 /** The tanh approximation (`gelu_new`, `gelu_pytorch_tanh`): `0.5x(1 + tanh(sqrt(2/pi)(x + 0.044715x^3)))`. */
 export const geluTanh: Activation = (x) =>

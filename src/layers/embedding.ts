@@ -3,7 +3,7 @@
  * https://pytorch.org/docs/1.13/generated/torch.nn.Embedding.html
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { gatherRowsKernel } from '../kernels/ops.js';
+import { gatherRows } from '../kernels/ops.js';
 import type { WeightMap } from '../weights/index.js';
 
 export class Embedding {
@@ -20,12 +20,6 @@ export class Embedding {
 
   /** ids int32 [...] -> [..., dim]. Ids must lie in [0, num): callers validate them (tf.gather does not). */
   apply(ids: tf.Tensor): tf.Tensor {
-    const i32 = ids.dtype === 'int32' ? ids : tf.cast(ids, 'int32');
-    const fast = gatherRowsKernel(this.table, i32);
-    if (fast) {
-      if (i32 !== ids) i32.dispose();
-      return fast;
-    }
-    return tf.gather(this.table, i32);
+    return gatherRows(this.table, ids);
   }
 }

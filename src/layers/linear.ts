@@ -4,7 +4,7 @@
  * https://pytorch.org/docs/1.13/generated/torch.nn.Linear.html
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { linearKernel } from '../kernels/ops.js';
+import { dense } from '../kernels/ops.js';
 import type { LinearParams, WeightMap } from '../weights/index.js';
 
 export class Linear {
@@ -27,9 +27,6 @@ export class Linear {
 
   /** x [..., in] -> [..., out]. */
   apply<T extends tf.Tensor>(x: T): T {
-    const lead = x.shape.slice(0, -1);
-    const x2 = x.rank === 2 ? (x as unknown as tf.Tensor2D) : tf.reshape(x, [-1, this.inFeatures]) as tf.Tensor2D; // [N, in]
-    const y = linearKernel(x2, this.weight, this.bias) ?? tf.fused.matMul({ a: x2, b: this.weight, bias: this.bias }); // [N, out]
-    return (x.rank === 2 ? y : tf.reshape(y, [...lead, this.outFeatures])) as T;
+    return dense(x, this.weight, this.bias);
   }
 }

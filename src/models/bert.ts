@@ -6,14 +6,15 @@
  */
 import type * as tf from '@tensorflow/tfjs-core';
 import { getActivation, type Activation } from '../layers/activations.js';
-import { extendedAttentionMask, SelfAttention } from '../layers/attention.js';
+import { SelfAttention } from '../layers/attention.js';
+import { AttentionMask } from '../layers/attention_mask.js';
 import type { LayerNorm } from '../layers/layer_norm.js';
 import type { Linear } from '../layers/linear.js';
 import { Module } from '../layers/module.js';
 import type { TapRecorder } from '../layers/taps.js';
 import type { WeightMap } from '../weights/index.js';
 import { ConfigReader, readEncoderShape } from './config.js';
-import { EncoderBase, type EncoderLayer, type EncoderSpec, type LayerContext, type ResolvedInputs } from './encoder_base.js';
+import { EncoderBase, type AttentionContext, type EncoderLayer, type EncoderSpec, type LayerContext, type ResolvedInputs } from './encoder_base.js';
 import type { HeadSpec } from './heads.js';
 import type { BaseConfig, EncoderShape } from './types.js';
 
@@ -131,7 +132,8 @@ export class BertModel extends EncoderBase<BertConfig> {
     super(config, root, { prefixes: ['bert'], encoder: 'encoder', layer: (wm, c) => new BertLayer(wm, c.shape), ...spec });
   }
 
-  protected attentionContext(inputs: ResolvedInputs): Omit<LayerContext, 'taps' | 'mask' | 'needProbs'> {
-    return { biases: [extendedAttentionMask(inputs.attentionMask)] };
+  /** HF's additive mask, `(1 - mask) * finfo.min`. */
+  protected attentionContext(inputs: ResolvedInputs): AttentionContext {
+    return { mask: AttentionMask.additive(inputs.attentionMask) };
   }
 }

@@ -7,13 +7,14 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { getActivation, type Activation } from '../layers/activations.js';
 import { SelfAttention } from '../layers/attention.js';
+import { AttentionMask } from '../layers/attention_mask.js';
 import type { LayerNorm } from '../layers/layer_norm.js';
 import type { Linear } from '../layers/linear.js';
 import { Module } from '../layers/module.js';
 import type { TapRecorder } from '../layers/taps.js';
 import type { WeightMap } from '../weights/index.js';
 import { ConfigReader, ownKeys, readEncoderShape, type AttributeMap } from './config.js';
-import { EncoderBase, type EncoderLayer, type LayerContext, type ResolvedInputs } from './encoder_base.js';
+import { EncoderBase, type AttentionContext, type EncoderLayer, type LayerContext, type ResolvedInputs } from './encoder_base.js';
 import type { HeadSpec } from './heads.js';
 import type { BaseConfig, EncoderShape } from './types.js';
 
@@ -124,9 +125,8 @@ export class DistilBertModel extends EncoderBase<DistilBertConfig> {
     super(config, root, { prefixes: ['distilbert'], encoder: 'transformer', layer: (wm, c) => new DistilBertLayer(wm, c.shape) });
   }
 
-  /** `mask == 0` as bool [B, 1, 1, T] for masked_fill. */
-  protected attentionContext(inputs: ResolvedInputs): Omit<LayerContext, 'taps' | 'mask' | 'needProbs'> {
-    const [b, t] = inputs.attentionMask.shape;
-    return { biases: [], fillMask: tf.reshape(tf.equal(inputs.attentionMask, 0), [b, 1, 1, t]) };
+  /** `masked_fill(mask == 0, finfo.min)`. */
+  protected attentionContext(inputs: ResolvedInputs): AttentionContext {
+    return { mask: AttentionMask.fill(inputs.attentionMask) };
   }
 }

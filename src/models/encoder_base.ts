@@ -5,6 +5,8 @@
  * and disposal. Architectures supply an {@link EncoderSpec} (their layer, prefixes, positions) and the attention bias.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { canReadSync } from '../backends/read.js';
+import type { AttentionMask } from '../layers/attention_mask.js';
 import { Embeddings } from '../layers/embeddings.js';
 import { Module } from '../layers/module.js';
 import { absolutePositionIds, positionIdsFromInputIds } from '../layers/position_ids.js';
@@ -12,19 +14,16 @@ import { TapRecorder } from '../layers/taps.js';
 import type { WeightMap } from '../weights/index.js';
 import type { BaseConfig, EncoderInputs, EncoderModel, EncoderOutput, EncoderShape, ForwardOptions, LoadReport } from './types.js';
 
-/** Backends whose dataSync is a plain memory read (no GPU round trip). */
-const SYNC_READ_BACKENDS = new Set(['wasm', 'cpu', 'tensorflow']);
+/** What an architecture's attention needs for one batch: built once per forward, shared by every layer. */
+export interface AttentionContext {
+  /** The padding mask, in the form each attention path asks for (built lazily, once). */
+  mask: AttentionMask;
+  /** MPNet's relative position bias [1, heads, T, T], added to the scaled scores before the mask. */
+  positionBias?: tf.Tensor4D;
+}
 
 /** What a layer receives besides its input. */
-export interface LayerContext {
-  /** Additive terms for the attention scores (mask [B, 1, 1, T], position bias [B|1, heads, T, T]), in order. */
-  biases: tf.Tensor[];
-  /** DistilBERT-style mask: 1 where the key is padding [B, 1, 1, T]. */
-  fillMask?: tf.Tensor;
-  /** The raw attention mask [B, T] (not owned: the caller's input), for the fused attention kernel. */
-  mask: tf.Tensor2D;
-  /** MPNet's relative position bias [1, heads, T, T] (also in `biases`), for the fused attention kernel. */
-  positionBias?: tf.Tensor4D;
+export interface LayerContext extends AttentionContext {
   /** Whether layers must return their attention probabilities. */
   needProbs: boolean;
   taps: TapRecorder;
@@ -156,8 +155,8 @@ export abstract class EncoderBase<C extends BaseConfig> extends Module implement
     return this.embeddings.apply(inputs.inputIds, this.positionIds(inputs.inputIds), inputs.tokenTypeIds);
   }
 
-  /** The attention bias terms for this batch. */
-  protected abstract attentionContext(inputs: ResolvedInputs): Omit<LayerContext, 'taps' | 'mask' | 'needProbs'>;
+  /** The attention mask (and bias) of this batch; runs inside a tidy: tensors it returns are kept. */
+  protected abstract attentionContext(inputs: ResolvedInputs): AttentionContext;
 
   forward(inputs: EncoderInputs, opts: ForwardOptions = {}): EncoderOutput {
     this.validate(inputs);
@@ -180,9 +179,13 @@ export abstract class EncoderBase<C extends BaseConfig> extends Module implement
           return e;
         }),
       );
-      const built = tf.tidy(() => this.attentionContext(resolved) as unknown as tf.TensorContainer) as unknown as Omit<LayerContext, 'taps' | 'mask' | 'needProbs'>;
-      const ctx: Omit<LayerContext, 'taps'> = { ...built, mask: inputs.attentionMask, needProbs: !!opts.outputAttentions };
-      const internal = [...(zeros ? [zeros] : []), ...ctx.biases, ...(ctx.fillMask ? [ctx.fillMask] : [])];
+      let attn: AttentionContext | undefined;
+      tf.tidy(() => {
+        attn = this.attentionContext(resolved);
+        return attn.positionBias ? [attn.positionBias] : [];
+      });
+      const ctx: Omit<LayerContext, 'taps'> = { ...attn!, needProbs: !!opts.outputAttentions };
+      const internal = [...(zeros ? [zeros] : []), ...(ctx.positionBias ? [ctx.positionBias] : [])];
       try {
         let x = x0;
         const hiddenStates = opts.outputHiddenStates ? [x] : undefined;
@@ -209,6 +212,7 @@ export abstract class EncoderBase<C extends BaseConfig> extends Module implement
         return out;
       } finally {
         tf.dispose(internal);
+        ctx.mask.dispose();
       }
     } catch (e) {
       tf.dispose(kept);
@@ -237,10 +241,9 @@ export abstract class EncoderBase<C extends BaseConfig> extends Module implement
       throw new Error(`sequence length ${t} exceeds the model's maximum of ${this.maxPositionEmbeddings} positions (max_position_embeddings)`);
     }
     const useTypes = this.usesTokenTypes && tokenTypeIds !== undefined;
-    // The id range check needs a synchronous readback. GPU backends (webgpu, webgl) cannot read back
-    // synchronously (Dawn in Node has no sync path at all), so there the check is left to the callers that
-    // build ids on the CPU (the tokenizer only emits ids from its vocab).
-    if (!SYNC_READ_BACKENDS.has(tf.getBackend())) return;
+    // The id range check needs a synchronous readback. Where that is a GPU round trip (webgpu, webgl), the
+    // check is left to the callers that build ids on the CPU (the tokenizer only emits ids from its vocab).
+    if (!canReadSync()) return;
     const r = tf.tidy(() => {
       const parts = [tf.min(inputIds), tf.max(inputIds)];
       if (useTypes) parts.push(tf.min(tokenTypeIds), tf.max(tokenTypeIds));

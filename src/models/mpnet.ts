@@ -6,7 +6,8 @@
  * https://github.com/huggingface/transformers/blob/ab0f050b42d903f34d6eb97f3f8c0c07f0517ad2/src/transformers/models/mpnet/configuration_mpnet.py
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { extendedAttentionMask, SelfAttention } from '../layers/attention.js';
+import { SelfAttention } from '../layers/attention.js';
+import { AttentionMask } from '../layers/attention_mask.js';
 import { Embedding } from '../layers/embedding.js';
 import type { LayerNorm } from '../layers/layer_norm.js';
 import type { Linear } from '../layers/linear.js';
@@ -14,7 +15,7 @@ import { Module } from '../layers/module.js';
 import type { WeightMap } from '../weights/index.js';
 import { BertLayer } from './bert.js';
 import { ConfigReader, readEncoderShape } from './config.js';
-import { EncoderBase, type LayerContext, type ResolvedInputs } from './encoder_base.js';
+import { EncoderBase, type AttentionContext, type LayerContext, type ResolvedInputs } from './encoder_base.js';
 import type { HeadSpec } from './heads.js';
 import type { BaseConfig, EncoderShape } from './types.js';
 
@@ -131,12 +132,12 @@ export class MPNetModel extends EncoderBase<MPNetConfig> {
   }
 
   /** `compute_position_bias`: bias [1, heads, T, T] (broadcast over the batch), then the additive mask. */
-  protected attentionContext(inputs: ResolvedInputs): Omit<LayerContext, 'taps' | 'mask' | 'needProbs'> {
+  protected attentionContext(inputs: ResolvedInputs): AttentionContext {
     const t = inputs.inputIds.shape[1];
     if (this.lastBuckets?.t !== t) this.lastBuckets = { t, buckets: relativePositionBuckets(t) };
     const buckets = this.lastBuckets.buckets;
     const values = this.relativeAttentionBias.apply(tf.tensor2d(buckets, [t, t], 'int32')); // [T, T, heads]
     const bias = tf.expandDims(tf.transpose(values, [2, 0, 1]), 0); // [1, heads, T, T]
-    return { biases: [bias, extendedAttentionMask(inputs.attentionMask)], positionBias: bias as tf.Tensor4D };
+    return { mask: AttentionMask.additive(inputs.attentionMask), positionBias: bias as tf.Tensor4D };
   }
 }

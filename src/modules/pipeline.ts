@@ -2,12 +2,14 @@
  * Loading and saving a sentence-transformers model directory: `modules.json` lists the modules, each loaded by
  * its class (`Transformer`, `Pooling`, `Dense`, `Normalize`) from its folder, looked up by the modules.json
  * `type`; `config_sentence_transformers.json` holds the prompts and the similarity function. A directory without
- * `modules.json` is a plain transformers checkpoint: Transformer + mean Pooling, as Python's `_load_auto_model`.
+ * `modules.json` is a plain transformers checkpoint: Transformer + mean Pooling, as Python's `_load_auto_model`
+ * (which reads neither config_sentence_transformers.json nor sentence_bert_config.json), with Python's warning.
  *
  * Reference (v3.4.1): https://github.com/UKPLab/sentence-transformers/blob/7d52a069e0b37d976b3ed3f674a6180436c27574/sentence_transformers/SentenceTransformer.py
  * (`save`, `_load_sbert_model`, `_load_auto_model`, `_load_module_class_from_ref`).
  */
-import { joinPath, makeDir, pathExists, readJSONFile, writeJSONFile } from '../platform/fs.js';
+import { joinPath, listSubfolders, makeDir, pathExists, readJSONFile, writeJSONFile } from '../platform/fs.js';
+import { logger } from '../util/logger.js';
 import { Dense } from './dense.js';
 import { Normalize } from './normalize.js';
 import { Pooling } from './pooling.js';
@@ -123,11 +125,30 @@ export async function readModulesJson(dir: string): Promise<ModuleEntryJSON[] | 
   });
 }
 
+/** Module folders as `save` names them (`1_Pooling`, `2_Normalize`, ...), which only a modules.json would load. */
+const MODULE_FOLDER = /^\d+_[A-Za-z]/;
+
+/**
+ * Python's warning for a directory without modules.json (sentence-transformers 6.x `_load_default_modules`), plus
+ * the module folders that are therefore not loaded.
+ */
+async function noModulesJsonWarning(dir: string, name: string): Promise<string> {
+  const ignored = (await listSubfolders(dir)).filter((f) => MODULE_FOLDER.test(f));
+  let msg = `No SentenceTransformer model found with name ${name}. Creating a new one with mean pooling.`;
+  if (ignored.length > 0) {
+    msg +=
+      ` ${dir} has no modules.json, so its module folder${ignored.length > 1 ? 's' : ''} ${ignored.join(', ')} ${ignored.length > 1 ? 'are' : 'is'} not loaded` +
+      ' (a saved Pooling, Dense or Normalize is dropped and the embeddings differ); restore modules.json to load them.';
+  }
+  return msg;
+}
+
 /**
  * Load every module of a sentence-transformers directory, each by its class's static `load`. Missing files are
- * reported all at once, naming what is missing and what was expected.
+ * reported all at once, naming what is missing and what was expected. A directory without modules.json logs
+ * Python's warning (once per load, through the library's logger) naming `name` (default: `dir`).
  */
-export async function loadPipeline(dir: string): Promise<LoadedPipeline> {
+export async function loadPipeline(dir: string, name?: string): Promise<LoadedPipeline> {
   if (!(await pathExists(dir))) throw new Error(`model directory not found: ${dir}`);
   const entries = await readModulesJson(dir);
   const fromModulesJson = entries !== undefined;
@@ -139,7 +160,10 @@ export async function loadPipeline(dir: string): Promise<LoadedPipeline> {
         ` (expected ${fromModulesJson ? 'modules.json and ' : ''}${expected.join(', ')})`,
     );
   }
-  const config = (await optionalJSON<SentenceTransformerConfig>(await joinPath(dir, 'config_sentence_transformers.json'))) ?? {};
+  // A plain checkpoint (no modules.json) is read as Python's `_load_auto_model` reads it: no
+  // config_sentence_transformers.json and no sentence_bert_config.json (so a URL folder is not probed for them).
+  const config = fromModulesJson ? ((await optionalJSON<SentenceTransformerConfig>(await joinPath(dir, 'config_sentence_transformers.json'))) ?? {}) : {};
+  if (!fromModulesJson) logger.warn(await noModulesJsonWarning(dir, name ?? dir));
 
   const modules: SentenceModule[] = [];
   const dispose = () => {
@@ -150,7 +174,8 @@ export async function loadPipeline(dir: string): Promise<LoadedPipeline> {
       if (cls === Transformer && modules.some((m) => m instanceof Transformer)) {
         throw new Error(`${dir}/modules.json: more than one Transformer module is not supported`);
       }
-      modules.push(await cls.load(folder ? await joinPath(dir, folder) : dir));
+      if (!fromModulesJson) modules.push(await Transformer.load(dir, { readSentenceBertConfig: false }));
+      else modules.push(await cls.load(folder ? await joinPath(dir, folder) : dir));
     }
     if (!fromModulesJson) modules.push(Pooling.fromMode((modules[0] as Transformer).getWordEmbeddingDimension(), 'mean'));
   } catch (e) {

@@ -13,6 +13,7 @@ import { createModel, createSequenceClassifier } from '../models/index.js';
 import type { EncoderModel, SequenceClassificationModel } from '../models/types.js';
 import { joinPath, makeDir, pathExists, readJSONFile, writeFileBytes, writeJSONFile } from '../platform/fs.js';
 import { loadCheckpointDir, serializeSafetensors, WeightMap } from '../weights/index.js';
+import { logger } from '../util/logger.js';
 import { pyStrip } from './text.js';
 import { batchToTensors, padBatch, type PipelineTokenizer, type TokenizedBatch } from './tokenized_batch.js';
 import { TokenizerAdapter } from './tokenizer_adapter.js';
@@ -108,7 +109,7 @@ export class Transformer implements SentenceModule {
     this._maxSeqLength = null;
     if (msl > model.maxPositionEmbeddings) {
       // Python accepts this at load time and fails only on a text that long; clamp so such texts embed.
-      console.warn(`sentence-tfjs: max_seq_length ${msl} exceeds the model's ${model.maxPositionEmbeddings} positions; using ${model.maxPositionEmbeddings}`);
+      logger.warn(`max_seq_length ${msl} exceeds the model's ${model.maxPositionEmbeddings} positions; using ${model.maxPositionEmbeddings}`);
       msl = model.maxPositionEmbeddings;
     }
     this.maxSeqLength = msl;
@@ -116,12 +117,13 @@ export class Transformer implements SentenceModule {
 
   /**
    * Load the module saved in `dir` (Python `Transformer.load`): `sentence_bert_config.json` (optional; `opts`
-   * override it), the encoder from `config.json` + weights, the tokenizer from `tokenizer.json` +
-   * `tokenizer_config.json`.
+   * override it; `readSentenceBertConfig: false` skips it, as Python's plain-checkpoint path does), the encoder from
+   * `config.json` + weights, the tokenizer from `tokenizer.json` + `tokenizer_config.json`.
    */
-  static async load(dir: string, opts: Omit<TransformerOptions, 'weights'> = {}): Promise<Transformer> {
+  static async load(dir: string, opts: Omit<TransformerOptions, 'weights'> & { readSentenceBertConfig?: boolean } = {}): Promise<Transformer> {
     const sbertPath = await joinPath(dir, 'sentence_bert_config.json');
-    const sbert = new ConfigReader((await pathExists(sbertPath)) ? await readJSONFile<Record<string, unknown>>(sbertPath) : {}, sbertPath);
+    const readSbert = opts.readSentenceBertConfig !== false && (await pathExists(sbertPath));
+    const sbert = new ConfigReader(readSbert ? await readJSONFile<Record<string, unknown>>(sbertPath) : {}, sbertPath);
     const maxSeqLength = sbert.raw.max_seq_length === null || sbert.raw.max_seq_length === undefined ? null : sbert.positiveInt('max_seq_length');
     const doLowerCase = sbert.bool('do_lower_case', false);
     const { config, weights } = await openModelDir(dir);

@@ -94,3 +94,17 @@ export async function joinPath(...parts: string[]): Promise<string> {
   if (isNode()) return (await nodePath()).join(...parts);
   return parts.join('/').replace(/\/+/g, '/');
 }
+
+/**
+ * The names of the sub-folders of a local directory, sorted (empty for a URL, which cannot be listed, or a folder
+ * that cannot be read).
+ */
+export async function listSubfolders(path: string): Promise<string[]> {
+  if (isUrl(path)) return [];
+  const fs = await nodeFs(`listing ${path}`);
+  try {
+    return (await fs.readdir(path, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  } catch {
+    return [];
+  }
+}

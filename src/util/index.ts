@@ -7,3 +7,4 @@ export * from './community.js';
 export * from './quantization.js';
 export * from './kmeans.js';
 export * from './storage.js';
+export { getLogLevel, setLogLevel, setLogger, type LogLevel, type LogSink, type LogThreshold } from './logger.js';

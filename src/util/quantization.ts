@@ -16,6 +16,7 @@
  *   reshape fails (as numpy's ValueError) when the byte count is not a multiple of N.
  *   binary = packed - 128 as int8, ubinary = packed as uint8.
  */
+import { logger } from './logger.js';
 import { toMatrix, type EmbeddingsInput, type Matrix } from './matrix.js';
 
 /** The precisions of sentence-transformers' `quantize_embeddings`. */
@@ -95,8 +96,8 @@ function resolveRanges(m: Matrix, precision: string, options: QuantizeOptions): 
     }
     return columnMinMax(cal, `${where}: calibrationEmbeddings`);
   }
-  if (m.rows < 100 && typeof console !== 'undefined') {
-    console.warn(
+  if (m.rows < 100) {
+    logger.warn(
       `Computing ${precision} quantization buckets based on ${m.rows} embedding${m.rows !== 1 ? 's' : ''}. ${precision} quantization is ` +
         'more stable with `ranges` calculated from more embeddings or a `calibrationEmbeddings` that can be used to calculate the buckets.',
     );

@@ -11,7 +11,7 @@
  * it back to [out, in] when the weights are saved.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Dtype, TensorSource, TensorToWrite } from './safetensors.js';
+import type { Dtype, TensorSource, TensorToWrite } from '../formats/safetensors.js';
 
 const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
 

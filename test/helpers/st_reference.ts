@@ -3,7 +3,7 @@
  * sentence-transformers 3.4.1 on PyTorch) for the pooling / SentenceTransformer / CrossEncoder tests.
  */
 import { readFileSync } from 'node:fs';
-import { SafetensorsFile } from '../../src/weights/safetensors.js';
+import { SafetensorsFile } from '../../src/formats/safetensors.js';
 import { fixture } from './fixtures.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

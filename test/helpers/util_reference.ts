@@ -4,7 +4,7 @@
  * ("inputs.corpus[:5]", "inputs.tiny_bert_embeddings[[0, 2, 15]]").
  */
 import { readFileSync } from 'node:fs';
-import { SafetensorsFile } from '../../src/weights/safetensors.js';
+import { SafetensorsFile } from '../../src/formats/safetensors.js';
 import { fixture } from './fixtures.js';
 
 export const UTIL_REFERENCE_PARTS = ['reference', 'util', 'reference.json'];

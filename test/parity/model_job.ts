@@ -12,7 +12,7 @@ import { CrossEncoder } from '../../src/api/cross_encoder.js';
 import { SentenceTransformer } from '../../src/api/sentence_transformer.js';
 import { loadSequenceClassifierFromDir, loadTransformerFromDir } from '../../src/modules/transformer.js';
 import { joinPath, readFileBytes, readJSONFile } from '../../src/platform/fs.js';
-import { SafetensorsFile } from '../../src/weights/safetensors.js';
+import { SafetensorsFile } from '../../src/formats/safetensors.js';
 
 /** Max |ours - PyTorch| per check, with the number of values compared. */
 export type ModelParityReport = Record<string, { maxAbsDiff: number; n: number }>;

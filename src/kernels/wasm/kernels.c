@@ -190,6 +190,31 @@ void add_layer_norm(const f32* x, const f32* residual, const f32* gamma, const f
   }
 }
 
+/*
+ * The 4x8 micro-kernel of the dense GEMM and of attention's two products (scores = q Kt, context = p V): for
+ * four rows r, acc[2r] and acc[2r + 1] (columns 0-3 and 4-7) += sum over k < kn of a_r[k] * b[k * ldb + 0..8),
+ * in k order, so each output depends only on its own row's data (never on M, T or the other rows).
+ */
+INLINE void tile_4x8(v128_t acc[8], const f32* a0, const f32* a1, const f32* a2, const f32* a3, const f32* b, int32_t ldb, int32_t kn) {
+  v128_t x00 = acc[0], x01 = acc[1], x10 = acc[2], x11 = acc[3], x20 = acc[4], x21 = acc[5], x30 = acc[6], x31 = acc[7];
+  for (int32_t k = 0; k < kn; k++, b += ldb) {
+    v128_t b0 = wasm_v128_load(b), b1 = wasm_v128_load(b + 4);
+    v128_t s0 = wasm_v128_load32_splat(a0 + k);
+    v128_t s1 = wasm_v128_load32_splat(a1 + k);
+    v128_t s2 = wasm_v128_load32_splat(a2 + k);
+    v128_t s3 = wasm_v128_load32_splat(a3 + k);
+    x00 = MADD(x00, s0, b0);
+    x01 = MADD(x01, s0, b1);
+    x10 = MADD(x10, s1, b0);
+    x11 = MADD(x11, s1, b1);
+    x20 = MADD(x20, s2, b0);
+    x21 = MADD(x21, s2, b1);
+    x30 = MADD(x30, s3, b0);
+    x31 = MADD(x31, s3, b1);
+  }
+  acc[0] = x00, acc[1] = x01, acc[2] = x10, acc[3] = x11, acc[4] = x20, acc[5] = x21, acc[6] = x30, acc[7] = x31;
+}
+
 /* Floats of scratch that attention() needs. */
 EXPORT(attention_scratch_floats)
 int32_t attention_scratch_floats(int32_t t, int32_t d) {
@@ -266,32 +291,13 @@ void attention(const f32* q, const f32* k, const f32* v, int32_t ld, const int32
         const f32 *q0 = qr[0], *q1 = qr[1], *q2 = qr[2], *q3 = qr[3];
         /* Scores for four query rows, eight keys at a time: s[r, m] = sum_c q[r, c] * Kt[c, m]. */
         for (int32_t m0 = 0; m0 < np; m0 += 8) {
-          v128_t a00 = wasm_f32x4_splat(0.0f), a01 = a00, a10 = a00, a11 = a00;
-          v128_t a20 = a00, a21 = a00, a30 = a00, a31 = a00;
-          const f32* kc = kt + m0;
-          for (int32_t c = 0; c < d; c++, kc += np) {
-            v128_t k0 = wasm_v128_load(kc), k1 = wasm_v128_load(kc + 4);
-            v128_t s0 = wasm_v128_load32_splat(q0 + c);
-            v128_t s1 = wasm_v128_load32_splat(q1 + c);
-            v128_t s2 = wasm_v128_load32_splat(q2 + c);
-            v128_t s3 = wasm_v128_load32_splat(q3 + c);
-            a00 = MADD(a00, s0, k0);
-            a01 = MADD(a01, s0, k1);
-            a10 = MADD(a10, s1, k0);
-            a11 = MADD(a11, s1, k1);
-            a20 = MADD(a20, s2, k0);
-            a21 = MADD(a21, s2, k1);
-            a30 = MADD(a30, s3, k0);
-            a31 = MADD(a31, s3, k1);
+          v128_t a[8];
+          for (int32_t u = 0; u < 8; u++) a[u] = wasm_f32x4_splat(0.0f);
+          tile_4x8(a, q0, q1, q2, q3, kt + m0, np, d);
+          for (int32_t r = 0; r < 4; r++) {
+            wasm_v128_store(sc + r * tp + m0, a[2 * r]);
+            wasm_v128_store(sc + r * tp + m0 + 4, a[2 * r + 1]);
           }
-          wasm_v128_store(sc + m0, a00);
-          wasm_v128_store(sc + m0 + 4, a01);
-          wasm_v128_store(sc + tp + m0, a10);
-          wasm_v128_store(sc + tp + m0 + 4, a11);
-          wasm_v128_store(sc + 2 * tp + m0, a20);
-          wasm_v128_store(sc + 2 * tp + m0 + 4, a21);
-          wasm_v128_store(sc + 3 * tp + m0, a30);
-          wasm_v128_store(sc + 3 * tp + m0 + 4, a31);
         }
         for (int32_t r = 0; r < rows; r++) {
           const int32_t i = i0 + r;
@@ -352,36 +358,12 @@ void attention(const f32* q, const f32* k, const f32* v, int32_t ld, const int32
         f32* o0 = out + (int64_t)(b * T + i0) * hd + col;
         int32_t c0 = 0;
         for (; c0 + 8 <= d; c0 += 8) {
-          v128_t y00 = wasm_f32x4_splat(0.0f), y01 = y00, y10 = y00, y11 = y00, y20 = y00, y21 = y00, y30 = y00, y31 = y00;
-          const f32* vr = vc + c0;
-          for (int32_t m = 0; m < n; m++, vr += d) {
-            v128_t v0 = wasm_v128_load(vr), v1 = wasm_v128_load(vr + 4);
-            v128_t s0 = wasm_v128_load32_splat(p0 + m);
-            v128_t s1 = wasm_v128_load32_splat(p1 + m);
-            v128_t s2 = wasm_v128_load32_splat(p2 + m);
-            v128_t s3 = wasm_v128_load32_splat(p3 + m);
-            y00 = MADD(y00, s0, v0);
-            y01 = MADD(y01, s0, v1);
-            y10 = MADD(y10, s1, v0);
-            y11 = MADD(y11, s1, v1);
-            y20 = MADD(y20, s2, v0);
-            y21 = MADD(y21, s2, v1);
-            y30 = MADD(y30, s3, v0);
-            y31 = MADD(y31, s3, v1);
-          }
-          wasm_v128_store(o0 + c0, y00);
-          wasm_v128_store(o0 + c0 + 4, y01);
-          if (rows > 1) {
-            wasm_v128_store(o0 + hd + c0, y10);
-            wasm_v128_store(o0 + hd + c0 + 4, y11);
-          }
-          if (rows > 2) {
-            wasm_v128_store(o0 + 2 * hd + c0, y20);
-            wasm_v128_store(o0 + 2 * hd + c0 + 4, y21);
-          }
-          if (rows > 3) {
-            wasm_v128_store(o0 + 3 * hd + c0, y30);
-            wasm_v128_store(o0 + 3 * hd + c0 + 4, y31);
+          v128_t y[8];
+          for (int32_t u = 0; u < 8; u++) y[u] = wasm_f32x4_splat(0.0f);
+          tile_4x8(y, p0, p1, p2, p3, vc + c0, d, n);
+          for (int32_t r = 0; r < rows; r++) { /* rows < 4 only in the last block of a text */
+            wasm_v128_store(o0 + r * hd + c0, y[2 * r]);
+            wasm_v128_store(o0 + r * hd + c0 + 4, y[2 * r + 1]);
           }
         }
         for (int32_t r = 0; r < rows; r++) {
@@ -561,49 +543,20 @@ void gemm_bias(const f32* x, const f32* p, const f32* bias, f32* y, int32_t M, i
   if (rest == 2) gemm_rows2(x + (int64_t)full * K, K, p, bias, y + (int64_t)full * N, N);
   if (rest == 3) gemm_rows3(x + (int64_t)full * K, K, p, bias, y + (int64_t)full * N, N);
   for (int32_t m0 = 0; m0 < full; m0 += 4) {
-    const int32_t rows = 4;
     const f32* a0 = x + (int64_t)m0 * K;
-    const f32* a1 = rows > 1 ? a0 + K : a0;
-    const f32* a2 = rows > 2 ? a0 + 2 * K : a0;
-    const f32* a3 = rows > 3 ? a0 + 3 * K : a0;
     for (int32_t n0 = 0; n0 < N; n0 += 8) {
       const int32_t cols = N - n0 < 8 ? N - n0 : 8;
-      const f32* bp = p + (int64_t)n0 * K;
-      v128_t x00 = wasm_f32x4_splat(0.0f), x01 = x00;
+      v128_t c0 = wasm_f32x4_splat(0.0f), c1 = c0;
       if (bias) {
-        x00 = load_cols(bias + n0, cols);
-        x01 = load_cols(bias + n0 + 4, cols - 4);
+        c0 = load_cols(bias + n0, cols);
+        c1 = load_cols(bias + n0 + 4, cols - 4);
       }
-      v128_t x10 = x00, x11 = x01, x20 = x00, x21 = x01, x30 = x00, x31 = x01;
-      for (int32_t k = 0; k < K; k++, bp += 8) {
-        v128_t b0 = wasm_v128_load(bp), b1 = wasm_v128_load(bp + 4);
-        v128_t s0 = wasm_v128_load32_splat(a0 + k);
-        v128_t s1 = wasm_v128_load32_splat(a1 + k);
-        v128_t s2 = wasm_v128_load32_splat(a2 + k);
-        v128_t s3 = wasm_v128_load32_splat(a3 + k);
-        x00 = MADD(x00, s0, b0);
-        x01 = MADD(x01, s0, b1);
-        x10 = MADD(x10, s1, b0);
-        x11 = MADD(x11, s1, b1);
-        x20 = MADD(x20, s2, b0);
-        x21 = MADD(x21, s2, b1);
-        x30 = MADD(x30, s3, b0);
-        x31 = MADD(x31, s3, b1);
-      }
+      v128_t acc[8] = {c0, c1, c0, c1, c0, c1, c0, c1};
+      tile_4x8(acc, a0, a0 + K, a0 + 2 * K, a0 + 3 * K, p + (int64_t)n0 * K, 8, K);
       f32* y0 = y + (int64_t)m0 * N + n0;
-      store_cols(y0, x00, cols);
-      store_cols(y0 + 4, x01, cols - 4);
-      if (rows > 1) {
-        store_cols(y0 + N, x10, cols);
-        store_cols(y0 + N + 4, x11, cols - 4);
-      }
-      if (rows > 2) {
-        store_cols(y0 + 2 * N, x20, cols);
-        store_cols(y0 + 2 * N + 4, x21, cols - 4);
-      }
-      if (rows > 3) {
-        store_cols(y0 + 3 * N, x30, cols);
-        store_cols(y0 + 3 * N + 4, x31, cols - 4);
+      for (int32_t r = 0; r < 4; r++) {
+        store_cols(y0 + r * N, acc[2 * r], cols);
+        store_cols(y0 + r * N + 4, acc[2 * r + 1], cols - 4);
       }
     }
   }

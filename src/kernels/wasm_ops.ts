@@ -1,0 +1,111 @@
+/**
+ * Calls into the custom wasm kernels ({@link ./wasm_kernels.ts}); each returns undefined when the kernels cannot
+ * run on the current backend. Layers do not call these: they call the ops in {@link ./ops.ts}, which choose
+ * between these and the stock composites and carry the gradients.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { KERNEL_ADD_LAYER_NORM, KERNEL_ATTENTION, KERNEL_GATHER_ROWS, KERNEL_GELU, KERNEL_LINEAR, KERNEL_LINEAR_QKV, wasmKernelsActive, wasmLinearActive } from './wasm_kernels.js';
+
+/**
+ * `x @ weight + bias` for x [M, K], weight [K, N] (the pre-transposed [in, out] layout), bias [N], or undefined
+ * where unavailable. The weight is packed once, on first use, and the packing lives as long as the weight.
+ */
+export function linearKernel(x: tf.Tensor2D, weight: tf.Tensor2D, bias?: tf.Tensor1D): tf.Tensor2D | undefined {
+  if (x.dtype !== 'float32' || weight.dtype !== 'float32' || (bias && bias.dtype !== 'float32') || !wasmLinearActive()) return undefined;
+  if (x.shape[1] !== weight.shape[0]) throw new Error(`linear: x has ${x.shape[1]} features, weight expects ${weight.shape[0]}`);
+  if (bias && bias.shape[0] !== weight.shape[1]) throw new Error(`linear: bias has ${bias.shape[0]} entries, weight has ${weight.shape[1]} outputs`);
+  const inputs: tf.NamedTensorMap = bias ? { x, weight, bias } : { x, weight };
+  return tf.engine().runKernel(KERNEL_LINEAR, inputs) as tf.Tensor2D;
+}
+
+/**
+ * The fused Q/K/V projection: x [M, K] times three [K, H] weights side by side (plus their biases, all or none)
+ * -> [M, 3H] (columns q | k | v), each column exactly as its own projection computes it. Undefined where the
+ * dense kernel does not run, or H is not a multiple of 8 (the panels must not straddle two weights).
+ */
+export function linearQkvKernel(x: tf.Tensor2D, weights: [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D], biases?: [tf.Tensor1D, tf.Tensor1D, tf.Tensor1D]): tf.Tensor2D | undefined {
+  const [wq, wk, wv] = weights;
+  const h = wq.shape[1];
+  if (h % 8 !== 0 || x.dtype !== 'float32' || !wasmLinearActive()) return undefined;
+  for (const w of weights) {
+    if (w.dtype !== 'float32' || w.shape[0] !== x.shape[1] || w.shape[1] !== h) {
+      throw new Error(`linear qkv: each weight must be float32 [${x.shape[1]}, ${h}], got ${w.dtype} [${w.shape}]`);
+    }
+  }
+  const inputs: tf.NamedTensorMap = { x, wq, wk, wv };
+  if (biases) [inputs.bq, inputs.bk, inputs.bv] = biases;
+  return tf.engine().runKernel(KERNEL_LINEAR_QKV, inputs) as tf.Tensor2D;
+}
+
+/** Rows `table[ids]` ([...ids, dim]) for a float32 [num, dim] table and int32 ids, or undefined where unavailable. */
+export function gatherRowsKernel(table: tf.Tensor2D, ids: tf.Tensor): tf.Tensor | undefined {
+  if (table.dtype !== 'float32' || ids.dtype !== 'int32' || !wasmKernelsActive()) return undefined;
+  return tf.engine().runKernel(KERNEL_GATHER_ROWS, { table, ids }) as tf.Tensor;
+}
+
+/** torch `F.gelu` (exact erf) in one pass, or undefined where the kernels are unavailable. */
+export function geluKernel(x: tf.Tensor): tf.Tensor | undefined {
+  if (x.dtype !== 'float32' || !wasmKernelsActive()) return undefined;
+  return tf.engine().runKernel(KERNEL_GELU, { x }) as tf.Tensor;
+}
+
+/** `LayerNorm(x + residual)` (or of `x` alone) over the last axis in one pass, or undefined where unavailable. */
+export function addLayerNormKernel<T extends tf.Tensor>(x: T, residual: tf.Tensor | undefined, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): T | undefined {
+  if (x.dtype !== 'float32' || (residual && residual.dtype !== 'float32') || !wasmKernelsActive()) return undefined;
+  if (residual && !tf.util.arraysEqual(residual.shape, x.shape)) {
+    throw new Error(`addLayerNorm: residual must have x's shape [${x.shape.join(', ')}], got [${residual.shape.join(', ')}]`);
+  }
+  const inputs: tf.NamedTensorMap = residual ? { x, residual, gamma, beta } : { x, gamma, beta };
+  return tf.engine().runKernel(KERNEL_ADD_LAYER_NORM, inputs, { eps } as unknown as tf.NamedAttrMap) as T;
+}
+
+/** Inputs of {@link attentionKernel}. */
+export interface AttentionKernelOptions {
+  numHeads: number;
+  /** int32 [B, T], 1 = attend, 0 = padding (none: every key attends). */
+  mask?: tf.Tensor2D;
+  /** Added to the scaled scores: [1 | B, heads, T, T] (MPNet's relative position bias). */
+  positionBias?: tf.Tensor4D;
+  /** DistilBERT: q / sqrt(d) before the product (instead of scores / sqrt(d)). */
+  scaleQuery?: boolean;
+  /** Also return the probabilities [B, heads, T, T]. */
+  outputProbs?: boolean;
+}
+
+/**
+ * Multi-head attention over projections q, k, v [B, T, H] (heads split and merged inside): context [B, T, H]
+ * and, on request, the probabilities. Undefined where the kernels are unavailable.
+ */
+export function attentionKernel(
+  q: tf.Tensor3D,
+  k: tf.Tensor3D | undefined,
+  v: tf.Tensor3D | undefined,
+  opts: AttentionKernelOptions,
+): { context: tf.Tensor3D; probs?: tf.Tensor4D } | undefined {
+  // k and v undefined: q is the fused projection [B, T, 3H] (q | k | v in each row).
+  const fusedQkv = k === undefined && v === undefined;
+  if (!wasmKernelsActive() || q.dtype !== 'float32' || (k && k.dtype !== 'float32') || (v && v.dtype !== 'float32')) return undefined;
+  const [b, t, width] = q.shape;
+  const h = fusedQkv ? width / 3 : width;
+  if (fusedQkv ? width % 3 !== 0 : !k || !v || !tf.util.arraysEqual(k.shape, q.shape) || !tf.util.arraysEqual(v.shape, q.shape)) {
+    throw new Error(`attention: q, k, v must share one shape (or q be [B, T, 3H] alone), got [${q.shape}], [${k?.shape}], [${v?.shape}]`);
+  }
+  if (h % opts.numHeads !== 0) throw new Error(`attention: hidden size ${h} is not a multiple of numHeads ${opts.numHeads}`);
+  const mask = opts.mask;
+  if (mask && (mask.shape[0] !== b || mask.shape[1] !== t)) throw new Error(`attention: mask must be [${b}, ${t}], got [${mask!.shape}]`);
+  const bias = opts.positionBias;
+  if (bias && (bias.rank !== 4 || (bias.shape[0] !== 1 && bias.shape[0] !== b) || bias.shape[1] !== opts.numHeads || bias.shape[2] !== t || bias.shape[3] !== t)) {
+    throw new Error(`attention: positionBias must be [1 or ${b}, ${opts.numHeads}, ${t}, ${t}], got [${bias.shape}]`);
+  }
+  return tf.tidy(() => {
+    const m = mask && mask.dtype !== 'int32' ? tf.cast(mask, 'int32') : mask;
+    const b32 = bias && bias.dtype !== 'float32' ? tf.cast(bias, 'float32') : bias;
+    const inputs: tf.NamedTensorMap = fusedQkv ? { qkv: q } : { q, k: k!, v: v! };
+    if (m) inputs.mask = m;
+    if (b32) inputs.bias = b32;
+    const attrs = { numHeads: opts.numHeads, scaleQuery: !!opts.scaleQuery, outputProbs: !!opts.outputProbs } as unknown as tf.NamedAttrMap;
+    const r = tf.engine().runKernel(KERNEL_ATTENTION, inputs, attrs) as tf.Tensor | tf.Tensor[];
+    if (Array.isArray(r)) return { context: r[0] as tf.Tensor3D, probs: r[1] as tf.Tensor4D };
+    return { context: r as tf.Tensor3D };
+  });
+}
