@@ -16,8 +16,8 @@ console.log(`prompts: ${JSON.stringify(model.prompts)}`);
 const queries = ['What is the capital of France?', 'How do plants make food?'];
 const documents = ['Paris is the capital and most populous city of France.', 'Photosynthesis converts light energy into chemical energy in plants.', 'The Great Wall of China is a series of fortifications.'];
 
-const queryEmbeddings = (await model.encodeQuery(queries)) as Float32Array[];
-const documentEmbeddings = (await model.encodeDocument(documents)) as Float32Array[];
+const queryEmbeddings = await model.encodeQuery(queries);
+const documentEmbeddings = await model.encodeDocument(documents);
 const similarities = model.similarity(queryEmbeddings, documentEmbeddings);
 queries.forEach((q, i) => {
   let best = 0;

@@ -37,6 +37,7 @@ console.log(`\nTop-${topK} bi-encoder retrieval hits`);
 for (const hit of hits) console.log(`\t${hit.score.toFixed(3)}\t[${hit.corpusId}] ${passages[hit.corpusId]}`);
 
 // Re-rank: score every (query, passage) pair with the cross-encoder
+// one score per pair (a 1-label reranker such as ms-marco gives number[])
 const crossScores = (await crossEncoder.predict(hits.map((hit) => [query, passages[hit.corpusId]] as [string, string]))) as number[];
 const reranked = hits.map((hit, i) => ({ corpusId: hit.corpusId, crossScore: crossScores[i] })).sort((a, b) => b.crossScore - a.crossScore);
 
