@@ -115,3 +115,15 @@ export { configureUrlFiles, clearUrlCache } from './platform/url.js';
 
 // Hub
 export * from './hub/index.js';
+
+// Types that appear in the public signatures above (exported so the API reference can link them)
+export type { ProgressCallback } from './api/progress.js';
+export type { NpyDtype } from './formats/npy.js';
+export type { CodePointPredicate, Invert } from './tokenizers/pattern.js';
+export type { JSONObject } from './tokenizers/types.js';
+export type { EncoderShape, BaseConfig } from './models/types.js';
+export type { Activation } from './layers/activations.js';
+export type { EnvLike } from './hub/env.js';
+export type { WebGLPrecision } from './backends/webgl.js';
+export type { UrlCache, UrlFileOptions } from './platform/url.js';
+export { CACHED_NO_EXIST } from './hub/cache.js';

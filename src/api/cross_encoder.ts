@@ -23,6 +23,7 @@ import { resolveBatchSize } from './encode_options.js';
 import { defaultResolver, prepareLoad, type ModelResolver } from './load_common.js';
 import { Progress, type ProgressCallback } from './progress.js';
 
+/** Options of {@link CrossEncoder.load} (Python `CrossEncoder(...)`'s keyword arguments). */
 export interface CrossEncoderLoadOptions {
   /** `max_length`: truncation length of a pair (default: the tokenizer's model_max_length). */
   maxLength?: number | null;
@@ -36,6 +37,7 @@ export interface CrossEncoderLoadOptions {
   hub?: Record<string, unknown>;
 }
 
+/** Options of {@link CrossEncoder.predict} (Python `predict`'s keyword arguments). */
 export interface PredictOptions {
   /** `batch_size` (default `DEFAULT_BATCH_SIZE`, 32). */
   batchSize?: number;
@@ -51,6 +53,7 @@ export interface PredictOptions {
   onProgress?: ProgressCallback;
 }
 
+/** Options of {@link CrossEncoder.rank} (Python `rank`'s keyword arguments). */
 export interface RankOptions extends Omit<PredictOptions, 'convertToTensor'> {
   /** `top_k`: keep the best k (default all). */
   topK?: number | null;
@@ -58,6 +61,7 @@ export interface RankOptions extends Omit<PredictOptions, 'convertToTensor'> {
   returnDocuments?: boolean;
 }
 
+/** One ranked document of {@link CrossEncoder.rank}: its index in the input, its score and (when asked) its text. */
 export interface RankResult {
   corpusId: number;
   score: number;

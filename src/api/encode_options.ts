@@ -10,12 +10,22 @@ export { DEFAULT_BATCH_SIZE };
 
 /** `precision`: float32, or a quantized type (as `quantize_embeddings`). */
 export type Precision = 'float32' | 'int8' | 'uint8' | 'binary' | 'ubinary';
+/** Every {@link Precision}, for validating user input. */
 export const PRECISIONS: readonly Precision[] = ['float32', 'int8', 'uint8', 'binary', 'ubinary'];
 
 /** `output_value`. */
 export type OutputValue = 'sentence_embedding' | 'token_embeddings';
+/** Every {@link OutputValue}, for validating user input. */
 export const OUTPUT_VALUES: readonly OutputValue[] = ['sentence_embedding', 'token_embeddings'];
 
+/**
+ * Options of `SentenceTransformer.encode` (Python `encode`'s keyword arguments, in camelCase).
+ *
+ * @example
+ * ```ts
+ * const emb = await model.encode(texts, { batchSize: 64, normalizeEmbeddings: true, precision: 'int8' });
+ * ```
+ */
 export interface EncodeOptions {
   /** `batch_size` (default {@link DEFAULT_BATCH_SIZE}, 32). */
   batchSize?: number;

@@ -24,6 +24,7 @@ export const DTYPE_SIZES = {
   BOOL: 1,
 } as const;
 
+/** A safetensors dtype name (a key of {@link DTYPE_SIZES}). */
 export type Dtype = keyof typeof DTYPE_SIZES;
 
 /** Largest header accepted (the reference implementation's limit is 100 MB). */
@@ -65,8 +66,11 @@ export interface TensorInfo {
 export interface TensorSource {
   /** Where the tensors come from (a path or a description), for error messages. */
   readonly source: string;
+  /** Names of every tensor held. */
   names(): string[];
+  /** Whether a tensor of that name is held. */
   has(name: string): boolean;
+  /** Dtype, shape and byte range of a tensor; throws {@link SafetensorsError} when absent. */
   info(name: string): TensorInfo;
   /** The tensor converted to float32 (exact for F16/BF16; F64 and integers are cast). */
   float32(name: string): Float32Array;
@@ -177,14 +181,17 @@ export class SafetensorsFile implements TensorSource {
     return new SafetensorsFile(source, bytes, tensors, metadata);
   }
 
+  /** Names of every tensor in the file. */
   names(): string[] {
     return [...this.tensors.keys()];
   }
 
+  /** Whether the file holds a tensor of that name. */
   has(name: string): boolean {
     return this.tensors.has(name);
   }
 
+  /** Dtype, shape and byte range of a tensor; throws {@link SafetensorsError} when absent. */
   info(name: string): TensorInfo {
     const t = this.tensors.get(name);
     if (!t) throw new SafetensorsError('cannot find tensor', this.source, name);

@@ -12,7 +12,9 @@ import { hubFileUrl, pyQuote, validateRepoFilename, validateRepoId } from './rep
 
 /** The part of the Cache API used here (a `Cache` from `caches.open()` fits). */
 export interface CacheLike {
+  /** The cached response for a URL, if any (as `Cache.match`). */
   match(request: string): Promise<Response | undefined>;
+  /** Stores a response for a URL (as `Cache.put`). */
   put(request: string, response: Response): Promise<void>;
 }
 
@@ -32,14 +34,18 @@ export interface BrowserHubOptions extends HttpOptions {
   cacheName?: string;
   /** Use cached files only. */
   localFilesOnly?: boolean;
+  /** Called as files download (bytes done and total per file). */
   onProgress?: (p: DownloadProgress) => void;
 }
 
 /** Reads model files by name; `get` resolves to undefined for an optional file that does not exist. */
 export interface ModelFileSource {
   readonly id: string;
+  /** The URL a file is fetched from. */
   url(filename: string): string;
+  /** The bytes of a file; undefined when `optional` and the file does not exist. */
   get(filename: string, optional?: boolean): Promise<Uint8Array | undefined>;
+  /** The text of a file; undefined when `optional` and the file does not exist. */
   text(filename: string, optional?: boolean): Promise<string | undefined>;
 }
 

@@ -76,29 +76,35 @@ export class RepoCache {
     this.storage = fs.join(cacheDir, repoFolderName(repoId));
   }
 
+  /** The cache of `repoId` under `cacheDir` (huggingface_hub layout `models--org--name`). */
   static async open(cacheDir: string, repoId: string): Promise<RepoCache> {
     return new RepoCache(await hubFs(), cacheDir, repoId);
   }
 
+  /** Path of the blob with this etag (`blobs/<etag>`); throws on an etag that is not a plain digest. */
   blobPath(etag: string): string {
     if (!/^[A-Za-z0-9._-]+$/.test(etag)) throw new Error(`etag: expected a hex digest from the hub, got ${JSON.stringify(etag)}`);
     return this.fs.join(this.storage, 'blobs', etag);
   }
 
+  /** Directory of a commit's snapshot (`snapshots/<commit>`). */
   snapshotDir(commit: string): string {
     return this.fs.join(this.storage, 'snapshots', commit);
   }
 
+  /** Path of a file in a commit's snapshot (the link to its blob). */
   pointerPath(commit: string, filename: string): string {
     validateRepoFilename(filename);
     return this.fs.join(this.snapshotDir(commit), filename);
   }
 
+  /** Path of the marker recording that a file does not exist at a commit (`.no_exist/<commit>/<file>`). */
   noExistPath(commit: string, filename: string): string {
     validateRepoFilename(filename);
     return this.fs.join(this.storage, '.no_exist', commit, filename);
   }
 
+  /** Path of the file holding the commit a branch or tag points to (`refs/<revision>`). */
   refPath(revision: string): string {
     if (revision.split('/').some((p) => p === '' || p === '.' || p === '..')) {
       throw new TypeError(`revision: expected a branch, tag or commit such as "main" or "refs/pr/1", got ${JSON.stringify(revision)}`);

@@ -78,6 +78,7 @@ export class HubSession {
     readonly opts: HubDownloadOptions,
   ) {}
 
+  /** A session for `repoId`: cache, endpoint, token and offline mode resolved from the options and the environment. */
   static async create(repoId: string, opts: HubDownloadOptions = {}): Promise<HubSession> {
     validateRepoId(repoId);
     const env = opts.env ?? processEnv();
@@ -97,12 +98,14 @@ export class HubSession {
     return this.cache.fs;
   }
 
+  /** HTTP headers of every hub request (the bearer token when one is set). */
   headers(): Record<string, string> {
     const h: Record<string, string> = {};
     if (this.token) h.authorization = `Bearer ${this.token}`;
     return h;
   }
 
+  /** What an error message says about a request for `filename` at `revision`. */
   ctx(filename: string, revision: string): RequestContext {
     return { repoId: this.repoId, revision, filename, endpoint: this.endpoint, withToken: Boolean(this.token) };
   }

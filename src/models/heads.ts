@@ -114,6 +114,7 @@ export class SequenceClassifier implements SequenceClassificationModel {
     return tf.tidy(() => this.head.apply(this.encoder.forward(inputs).lastHiddenState, inputs.attentionMask));
   }
 
+  /** Frees the encoder and head weights (tfjs memory). */
   dispose(): void {
     this.head.dispose();
     this.encoder.dispose();

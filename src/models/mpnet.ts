@@ -112,8 +112,8 @@ class MPNetAttention extends Module {
 export const MPNET_HEAD: HeadSpec = { dense: 'classifier.dense', activation: 'tanh', out: 'classifier.out_proj' };
 
 /**
- * `MPNetModel` without the pooler; accepts the `mpnet.` prefix. `MPNetLayer` is {@link BertLayer} with
- * {@link MPNetAttention}; positions count from `padding_idx` 1.
+ * `MPNetModel` without the pooler; accepts the `mpnet.` prefix. `MPNetLayer` is `BertLayer` with
+ * `MPNetAttention`; positions count from `padding_idx` 1.
  */
 export class MPNetModel extends EncoderBase<MPNetConfig> {
   /** `encoder.relative_attention_bias` [num_buckets, heads]. */

@@ -144,5 +144,6 @@ export interface SequenceClassificationModel {
   readonly loadReport: LoadReport;
   /** Logits [B, numLabels] (no activation). The caller owns the tensor. */
   forward(inputs: EncoderInputs): tf.Tensor2D;
+  /** Frees the model's weights (tfjs memory). */
   dispose(): void;
 }

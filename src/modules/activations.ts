@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { gelu, getActivation, type Activation } from '../layers/activations.js';
 
+/** An activation on a tfjs tensor (as returned by {@link activationFromName}). */
 export type ActivationFn = Activation;
 
 /** torch.nn class name -> the activation. */

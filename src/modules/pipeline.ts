@@ -53,6 +53,7 @@ const CLASSES: readonly SentenceModuleClass[] = [...new Set(Object.values(MODULE
 
 /** The module kinds this port implements, by their short class name. */
 export const SUPPORTED_MODULE_TYPES = ['Transformer', 'Pooling', 'Dense', 'Normalize', 'SpladePooling', 'MLMTransformer'] as const;
+/** One of {@link SUPPORTED_MODULE_TYPES}. */
 export type ModuleKind = (typeof SUPPORTED_MODULE_TYPES)[number];
 
 /**

@@ -13,8 +13,9 @@ import { Tokenizer } from '../tokenizers/tokenizer.js';
 import type { JSONObject } from '../tokenizers/config.js';
 import type { EncodedInput, PipelineTokenizer } from './tokenized_batch.js';
 
+/** Options of {@link TokenizerAdapter}: what tokenizer_config.json and config.json say about the inputs. */
 export interface TokenizerAdapterOptions {
-  /** Parsed tokenizer_config.json (optional; read with {@link readTokenizerConfig}). */
+  /** Parsed tokenizer_config.json (optional; read with `readTokenizerConfig` in tokenizers/tokenizer_config.ts). */
   tokenizerConfig?: Record<string, unknown>;
   /** config.json `model_type`, to decide whether token type ids are returned when tokenizer_config says nothing. */
   modelType?: string;
@@ -37,7 +38,7 @@ export class TokenizerAdapter implements PipelineTokenizer {
   readonly returnsTokenTypeIds: boolean;
   /** tokenizer_config.json `padding_side` (default right). */
   readonly paddingSide: 'left' | 'right';
-  /** What tokenizer_config.json says (`raw` is the parsed file, written back by {@link save}). */
+  /** What tokenizer_config.json says (`raw` is the parsed file, written back by `save`). */
   readonly config: TokenizerConfigInfo;
   private readonly tokenizerJson?: string;
 

@@ -19,6 +19,7 @@ import { batchToTensors, padBatch, type PipelineTokenizer, type TokenizedBatch }
 import { TokenizerAdapter } from './tokenizer_adapter.js';
 import type { Features, PipelineForwardOptions, RequiredFile, SentenceModule } from './types.js';
 
+/** Options of the {@link Transformer} module (the `sentence_bert_config.json` keys, in camelCase). */
 export interface TransformerOptions {
   /** `max_seq_length` (sentence_bert_config.json); default min(max_position_embeddings, tokenizer model_max_length). */
   maxSeqLength?: number | null;

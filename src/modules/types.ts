@@ -19,7 +19,7 @@ export interface Features {
   tokenTypeIds?: tf.Tensor2D;
   /** `prompt_length`: number of leading prompt tokens (prompt tokenized alone, minus its final special token). */
   promptLength?: number;
-  /** `token_embeddings` [B, T, H]: the Transformer's last hidden state. */
+  /** `token_embeddings` (shape [B, T, H]), the Transformer's last hidden state. */
   tokenEmbeddings?: tf.Tensor3D;
   /** `sentence_embedding` [B, D]. */
   sentenceEmbedding?: tf.Tensor2D;

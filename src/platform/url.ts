@@ -10,7 +10,9 @@
 
 /** The part of the Cache API used here (`caches.open(name)` returns one). */
 export interface UrlCache {
+  /** The cached response for a URL, if any (as `Cache.match`). */
   match(request: string): Promise<Response | undefined>;
+  /** Stores a response for a URL (as `Cache.put`). */
   put(request: string, response: Response): Promise<void>;
 }
 

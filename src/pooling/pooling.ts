@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 
 /** The pooling modes, in the order their outputs are concatenated. */
 export const POOLING_MODES = ['cls', 'max', 'mean', 'mean_sqrt_len_tokens', 'weightedmean', 'lasttoken'] as const;
+/** One of {@link POOLING_MODES} (Python `Pooling`'s `pooling_mode_*` flags). */
 export type PoolingMode = (typeof POOLING_MODES)[number];
 
 /** A Pooling configuration (Python: the `1_Pooling/config.json` keys, in camelCase; read and written by modules/pooling.ts). */
@@ -80,6 +81,7 @@ export function poolingOutputDimension(cfg: PoolingConfig): number {
   return enabledPoolingModes(cfg).length * cfg.wordEmbeddingDimension;
 }
 
+/** Per-call options of pooling. */
 export interface PoolOptions {
   /** Number of leading tokens that belong to the prompt; masked out when `includePrompt` is false. */
   promptLength?: number;

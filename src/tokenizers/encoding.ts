@@ -6,6 +6,7 @@
  */
 import type { Offsets } from './types.js';
 
+/** The output of `Tokenizer.encode`: ids, type ids, tokens, offsets and masks (Rust `tokenizers.Encoding`). */
 export class Encoding {
   /** Token ids. */
   ids: number[];
@@ -53,6 +54,7 @@ export class Encoding {
     return this.ids.length;
   }
 
+  /** A deep copy (overflowing encodings included). */
   clone(): Encoding {
     return new Encoding(
       this.ids.slice(), this.typeIds.slice(), this.tokens.slice(), this.wordIds.slice(),
@@ -78,6 +80,7 @@ export class Encoding {
     return out;
   }
 
+  /** Replaces the token type (segment) ids. */
   setTypeIds(typeIds: number[]): void {
     this.typeIds = typeIds;
   }

@@ -63,6 +63,7 @@ interface Transformation {
   changes: number[];
 }
 
+/** A string under normalization that keeps the alignment of every character to the original (Rust `NormalizedString`). */
 export class NormalizedString {
   /** The original text (of this slice). */
   readonly original: string;
@@ -149,6 +150,7 @@ export class NormalizedString {
     return this.normalized;
   }
 
+  /** The original text of this slice. */
   getOriginal(): string {
     return this.original;
   }
@@ -158,10 +160,12 @@ export class NormalizedString {
     return this.normalized.length;
   }
 
+  /** Length of the original text in UTF-16 units. */
   lenOriginal(): number {
     return this.original.length;
   }
 
+  /** Whether the normalized text is empty. */
   isEmpty(): boolean {
     return this.normalized.length === 0;
   }

@@ -8,11 +8,13 @@ import { Encoding } from './encoding.js';
 import { NormalizedString } from './normalized_string.js';
 import type { Offsets, Token } from './types.js';
 
+/** One piece of a {@link PreTokenizedString}: its normalized text and, once the model has run, its tokens. */
 export interface Split {
   normalized: NormalizedString;
   tokens: Token[] | null;
 }
 
+/** A string split by pre-tokenizers into aligned pieces, each later tokenized by the model (Rust `PreTokenizedString`). */
 export class PreTokenizedString {
   readonly original: string;
   splits: Split[];

@@ -66,6 +66,17 @@ function checkText(v: unknown, name: string, fn: string): string {
   return LONE_SURROGATE.test(v) ? v.replace(LONE_SURROGATE_G, '\uFFFD') : v;
 }
 
+/**
+ * A Hugging Face `tokenizers` pipeline (normalizer, pre-tokenizer, model, post-processor, decoder) read from
+ * `tokenizer.json`, with the same ids, offsets, truncation and padding as the Rust library.
+ *
+ * @example
+ * ```ts
+ * const tok = Tokenizer.fromJSON(JSON.parse(tokenizerJsonText));
+ * const enc = tok.encode('Hello world!');
+ * console.log(enc.ids, enc.tokens);
+ * ```
+ */
 export class Tokenizer {
   readonly model: Model;
   readonly normalizer: Normalizer | null;
@@ -338,6 +349,7 @@ export class Tokenizer {
     return this.decoder ? this.decoder.decodeChain(tokens).join('') : tokens.join(' ');
   }
 
+  /** Decodes each id sequence (as {@link Tokenizer.decode}). */
   decodeBatch(batch: number[][], options?: DecodeOptions): string[] {
     return batch.map((ids) => this.decode(ids, options));
   }

@@ -25,6 +25,7 @@ export interface TokenizerConfigInfo {
   raw: JSONObject;
 }
 
+/** Options of `Tokenizer.fromPretrained`. */
 export interface FromPretrainedOptions {
   /** Build from vocab.txt etc. even when tokenizer.json exists (used by the parity tests). */
   ignoreTokenizerJson?: boolean;

@@ -25,21 +25,27 @@ export type SplitDelimiterBehavior = 'Removed' | 'Isolated' | 'MergedWithPreviou
 
 /** Normalizes a NormalizedString in place (keeping alignments with the original text). */
 export interface Normalizer {
+  /** Normalizes the string in place, keeping its alignment to the original. */
   normalize(normalized: NormalizedString): void;
 }
 
 /** Splits a PreTokenizedString in place. */
 export interface PreTokenizer {
+  /** Splits the string in place into pieces for the model. */
   preTokenize(pretokenized: PreTokenizedString): void;
 }
 
 /** Turns one pre-token (a "word") into tokens; offsets are relative to `sequence`. */
 export interface Model {
+  /** Splits one pre-tokenized piece into tokens (ids, values, offsets within the piece). */
   tokenize(sequence: string): Token[];
+  /** Id of a token in the vocabulary, or undefined. */
   tokenToId(token: string): number | undefined;
+  /** Token of an id in the vocabulary, or undefined. */
   idToToken(id: number): string | undefined;
   /** The model vocabulary (token -> id), without added tokens. */
   getVocab(): Map<string, number>;
+  /** Number of entries in the vocabulary. */
   getVocabSize(): number;
 }
 
@@ -56,6 +62,7 @@ export interface PostProcessor {
 
 /** Turns tokens back into text (HF `Decoder::decode_chain`). */
 export interface Decoder {
+  /** Decodes tokens into pieces that the next decoder in a chain (or a final join) consumes. */
   decodeChain(tokens: string[]): string[];
 }
 

@@ -9,6 +9,7 @@ import { sliceRows, toMatrix, type EmbeddingsInput } from './matrix.js';
 import { matmulTransposed, normalizeMatrix } from './similarity.js';
 import { topk } from './topk.js';
 
+/** Options of {@link communityDetection} (Python `util.community_detection`'s keyword arguments). */
 export interface CommunityDetectionOptions {
   /** Cosine similarity at or above which two embeddings are close (default 0.75; compared in float32). */
   threshold?: number;

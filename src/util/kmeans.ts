@@ -9,6 +9,7 @@
  */
 import { toMatrix, type EmbeddingsInput, type Matrix } from './matrix.js';
 
+/** Options of {@link kMeans}. */
 export interface KMeansOptions {
   /** Number of clusters (1 <= k <= number of embeddings). */
   k: number;
@@ -22,6 +23,7 @@ export interface KMeansOptions {
   tol?: number;
 }
 
+/** What {@link kMeans} returns: a label per embedding and the k centroids. */
 export interface KMeansResult {
   /** Cluster of each embedding (0..k-1). */
   labels: Int32Array;

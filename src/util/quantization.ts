@@ -22,11 +22,13 @@ import { toMatrix, type EmbeddingsInput, type Matrix } from './matrix.js';
 /** The precisions of sentence-transformers' `quantize_embeddings`. */
 export type QuantizationPrecision = 'float32' | 'int8' | 'uint8' | 'binary' | 'ubinary';
 
+/** Every {@link QuantizationPrecision}, for validating user input. */
 export const QUANTIZATION_PRECISIONS: readonly QuantizationPrecision[] = ['float32', 'int8', 'uint8', 'binary', 'ubinary'];
 
 /** Per-dimension [min row, max row], i.e. numpy's ranges of shape [2, D]. */
 export type QuantizationRanges = readonly [ArrayLike<number>, ArrayLike<number>] | readonly ArrayLike<number>[];
 
+/** Options of {@link quantizeEmbeddings}: where the int8/uint8 ranges come from. */
 export interface QuantizeOptions {
   /** Explicit per-dimension [mins, maxs] ([2, D]); used as float32. Wins over calibrationEmbeddings. */
   ranges?: QuantizationRanges;

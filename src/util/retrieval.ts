@@ -82,6 +82,7 @@ export interface SearchHit {
   score: number;
 }
 
+/** Options of {@link semanticSearch} (Python `util.semantic_search`'s keyword arguments). */
 export interface SemanticSearchOptions {
   /** Hits per query (default 10). */
   topK?: number;
@@ -143,6 +144,7 @@ export function semanticSearch(
 /** [score, id1, id2] with id1 < id2. */
 export type ParaphrasePair = [score: number, id1: number, id2: number];
 
+/** Options of {@link paraphraseMiningEmbeddings} (Python `util.paraphrase_mining_embeddings`'s keyword arguments). */
 export interface ParaphraseMiningOptions {
   /** Query rows scored at once (default 5000). */
   queryChunkSize?: number;
@@ -220,12 +222,14 @@ export function paraphraseMiningEmbeddings(embeddings: EmbeddingsInput, options:
 
 /** Anything that encodes texts to embeddings (a SentenceTransformer, or a stand-in). */
 export interface EncoderLike {
+  /** Encodes texts to embeddings (a `SentenceTransformer` satisfies this). */
   encode(
     sentences: string[],
     options?: { batchSize?: number; showProgressBar?: boolean; [key: string]: unknown },
   ): Promise<EmbeddingsInput> | EmbeddingsInput;
 }
 
+/** Options of {@link paraphraseMining}: the mining options plus how the texts are encoded. */
 export interface ParaphraseMiningModelOptions extends ParaphraseMiningOptions {
   /** Encoding batch size (default {@link DEFAULT_BATCH_SIZE}, 32). */
   batchSize?: number;

@@ -42,6 +42,7 @@ export interface StoredEmbeddings {
   rows: Float32Array[] | Int8Array[] | Uint8Array[];
 }
 
+/** What {@link saveEmbeddings} stores: the embedding rows, optionally the texts and extra string metadata. */
 export interface SaveEmbeddingsInput {
   embeddings: StorableEmbeddings;
   /** The texts of the rows (same count); stored as a JSON array under `__metadata__.sentences`. */
@@ -55,7 +56,9 @@ export interface LoadedEmbeddings extends StoredEmbeddings {
   metadata: Record<string, string>;
 }
 
+/** Name of the tensor that holds the embeddings in a stored `.safetensors` file. */
 export const EMBEDDINGS_TENSOR = 'embeddings';
+/** `__metadata__` key under which the texts are stored (a JSON array of strings). */
 export const SENTENCES_METADATA_KEY = 'sentences';
 
 function isDenseMatrix(x: unknown): x is DenseMatrix {

@@ -46,9 +46,11 @@ export class ShardedSafetensors implements TensorSource {
     }
   }
 
+  /** Names of every tensor over all shards. */
   names(): string[] {
     return [...this.owner.keys()];
   }
+  /** Whether some shard holds a tensor of that name. */
   has(name: string): boolean {
     return this.owner.has(name);
   }
@@ -57,6 +59,7 @@ export class ShardedSafetensors implements TensorSource {
     if (!s) throw new SafetensorsError('cannot find tensor', this.source, name);
     return s;
   }
+  /** Dtype, shape and byte range (in its shard) of a tensor; throws when no shard holds it. */
   info(name: string): TensorInfo {
     return this.shard(name).info(name);
   }

@@ -33,6 +33,16 @@ interface Shared {
   cache: Map<string, tf.Tensor>;
 }
 
+/**
+ * Named checkpoint tensors, read lazily from safetensors and cached as tfjs tensors. `pp(prefix)` gives a view on a
+ * sub-module (as PyTorch's module prefixes), `get(name, shape)` checks the shape it expects.
+ *
+ * @example
+ * ```ts
+ * const layer0 = weights.pp('encoder.layer.0');
+ * const w = layer0.get('attention.self.query.weight', [384, 384]);
+ * ```
+ */
 export class WeightMap {
   private constructor(
     private readonly shared: Shared,
