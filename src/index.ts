@@ -64,6 +64,7 @@ export {
   type DistilBertConfig,
   type MPNetConfig,
   type ModernBertConfig,
+  type ModernBertLayerType,
 } from './models/index.js';
 export type { EncoderInputs, EncoderModel, EncoderOutput, ForwardOptions, LoadReport, SequenceClassificationModel } from './models/types.js';
 

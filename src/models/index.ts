@@ -124,7 +124,7 @@ export * from './types.js';
 export { BertModel, type BertConfig } from './bert.js';
 export { RobertaModel, type RobertaConfig } from './roberta.js';
 export { DistilBertModel, type DistilBertConfig } from './distilbert.js';
-export { ModernBertModel, type ModernBertConfig } from './modernbert.js';
+export { ModernBertModel, type ModernBertConfig, type ModernBertLayerType } from './modernbert.js';
 export { MPNetModel, relativePositionBucket, relativePositionBuckets, type MPNetConfig } from './mpnet.js';
 export { SequenceClassifier } from './heads.js';
 export { MaskedLM, MaskedLMHead, type MaskedLMOutput } from './mlm_head.js';

@@ -169,6 +169,7 @@ export class MaskedLM {
     }
   }
 
+  /** Free the encoder's and the head's weights. */
   dispose(): void {
     this.encoder.dispose();
   }

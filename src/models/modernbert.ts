@@ -25,7 +25,8 @@ import { basePrefix } from './encoder_base.js';
 import type { HeadSpec } from './heads.js';
 import type { BaseConfig, EncoderInputs, EncoderModel, EncoderOutput, EncoderShape, ForwardOptions, LoadReport } from './types.js';
 
-type LayerType = 'full_attention' | 'sliding_attention';
+/** The attention kind of one ModernBERT layer (config.json `layer_types` entries). */
+export type ModernBertLayerType = 'full_attention' | 'sliding_attention';
 
 /** ModernBertConfig, normalized: the shape under the standard names plus ModernBERT's own keys. */
 export interface ModernBertConfig extends BaseConfig, EncoderShape {
@@ -45,12 +46,12 @@ export interface ModernBertConfig extends BaseConfig, EncoderShape {
   /** `local_attention` (default 128): a sliding layer attends |i - j| <= local_attention // 2. */
   readonly local_attention: number;
   /** Per layer: `layer_types`, else global when i % `global_attn_every_n_layers` (default 3) == 0. */
-  readonly layer_types: readonly LayerType[];
+  readonly layer_types: readonly ModernBertLayerType[];
   /** RoPE base per layer type (`rope_parameters[type].rope_theta`, else `global_rope_theta` 160000 / `local_rope_theta` 10000). */
-  readonly rope_theta: Readonly<Record<LayerType, number>>;
+  readonly rope_theta: Readonly<Record<ModernBertLayerType, number>>;
 }
 
-const LAYER_TYPES: readonly LayerType[] = ['full_attention', 'sliding_attention'];
+const LAYER_TYPES: readonly ModernBertLayerType[] = ['full_attention', 'sliding_attention'];
 
 /** Parse and validate a ModernBERT config.json; features not implemented here are errors naming key and value. */
 export function parseModernBertConfig(raw: Record<string, unknown>): ModernBertConfig {
@@ -59,14 +60,14 @@ export function parseModernBertConfig(raw: Record<string, unknown>): ModernBertC
   const shape = readEncoderShape(r, { keys: { hidden_act: 'hidden_activation' }, padTokenId: 50283, fixed: { type_vocab_size: 0, layer_norm_eps: normEps } });
   const n = shape.num_hidden_layers;
   const every = r.positiveInt('global_attn_every_n_layers', 3);
-  const derived = Array.from({ length: n }, (_, i): LayerType => (i % every === 0 ? 'full_attention' : 'sliding_attention'));
+  const derived = Array.from({ length: n }, (_, i): ModernBertLayerType => (i % every === 0 ? 'full_attention' : 'sliding_attention'));
   let layerTypes = derived;
   if (raw.layer_types !== undefined && raw.layer_types !== null) {
     const lt = raw.layer_types;
-    if (!Array.isArray(lt) || lt.length !== n || !lt.every((t) => LAYER_TYPES.includes(t as LayerType))) {
+    if (!Array.isArray(lt) || lt.length !== n || !lt.every((t) => LAYER_TYPES.includes(t as ModernBertLayerType))) {
       throw new Error(`modernbert config: config.json key "layer_types" must list ${n} entries of ${LAYER_TYPES.map((t) => JSON.stringify(t)).join(' / ')}, got ${JSON.stringify(lt)}`);
     }
-    layerTypes = lt as LayerType[];
+    layerTypes = lt as ModernBertLayerType[];
     // transformers has read the window from one key and the RoPE base from the other: they must agree.
     if (raw.global_attn_every_n_layers !== undefined && raw.global_attn_every_n_layers !== null && layerTypes.some((t, i) => t !== derived[i])) {
       throw new Error(
@@ -102,7 +103,7 @@ export function parseModernBertConfig(raw: Record<string, unknown>): ModernBertC
 }
 
 /** The RoPE base of each layer type; only default (unscaled) RoPE is implemented. */
-function readRopeThetas(r: ConfigReader, raw: Record<string, unknown>): Record<LayerType, number> {
+function readRopeThetas(r: ConfigReader, raw: Record<string, unknown>): Record<ModernBertLayerType, number> {
   const fallback = { full_attention: r.positiveNumber('global_rope_theta', 160000), sliding_attention: r.positiveNumber('local_rope_theta', 10000) };
   const params = raw.rope_parameters;
   if (params === undefined || params === null) return fallback;
@@ -122,7 +123,7 @@ function readRopeThetas(r: ConfigReader, raw: Record<string, unknown>): Record<L
 interface ModernBertContext {
   mask: AttentionMask;
   /** cos, sin [T, head_dim] per layer type. */
-  rotary: Record<LayerType, { cos: tf.Tensor; sin: tf.Tensor }>;
+  rotary: Record<ModernBertLayerType, { cos: tf.Tensor; sin: tf.Tensor }>;
   needProbs: boolean;
   taps: TapRecorder;
 }
@@ -151,7 +152,7 @@ class ModernBertAttention extends Module {
   constructor(
     wm: WeightMap,
     readonly c: ModernBertConfig,
-    readonly layerType: LayerType,
+    readonly layerType: ModernBertLayerType,
   ) {
     super(wm);
     const h = c.hidden_size;

@@ -32,7 +32,7 @@ export interface PipelineTokenizer {
   readonly returnsTokenTypeIds?: boolean;
   /** `model_max_length` from tokenizer_config.json, when known. */
   readonly modelMaxLength?: number;
-  /** tokenizer_config.json `padding_side`: where {@link padBatch} pads (default right). */
+  /** tokenizer_config.json `padding_side`: where `padBatch` pads (default right). */
   readonly paddingSide?: 'left' | 'right';
   /** The underlying tokenizer object (for users), when there is one. */
   readonly tokenizer?: unknown;
