@@ -8,7 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
  * The benchmark peers live in bench/package.json (their own lockfile), not in the project's install, so that a
  * failing download in one of their install scripts can never break `npm ci`. This one line says how to get them.
  */
-export const BENCH_PEERS_HINT = 'install the benchmark peers with `npm run bench:install` (npm ci in bench/, which downloads onnxruntime-node\'s binaries)';
+export const BENCH_PEERS_HINT = 'install the benchmark peers with `npm run bench:install` (npm ci in bench/, with its own lockfile)';
 
 /**
  * Exit with one clear line when a benchmark peer is missing. Imports are resolved from this folder, so
