@@ -119,6 +119,11 @@ describe('package: npm pack, install into a new app, run in Node and in bundled 
     assert.match(out, /^Usage: sentence-tfjs <command>/m);
   });
 
+  it('`npx sentence-tfjs --help` works in the clone once it is built (npm pack built it)', () => {
+    const out = ok(run('npx', ['--no-install', 'sentence-tfjs', '--help'], PROJECT_ROOT), 'npx sentence-tfjs --help in the clone');
+    assert.match(out, /^Usage: sentence-tfjs <command>/m);
+  });
+
   describe('browser apps bundled from the installed package (no plugin, no config)', function () {
     let bundles: Record<string, string>;
 
