@@ -53,7 +53,7 @@ describe('util embedding storage', () => {
 
   it('.npy bytes round-trip float32, int8 and uint8 with a 64-byte aligned v1.0 header', () => {
     const npy = serializeNpy(E);
-    assert.equal(new TextDecoder('latin1').decode(npy.subarray(0, 6)), '\x93NUMPY');
+    assert.deepEqual([...npy.subarray(0, 6)], [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]); // \x93NUMPY
     assert.deepEqual([npy[6], npy[7]], [1, 0]);
     const headerLen = npy[8] | (npy[9] << 8);
     assert.equal((10 + headerLen) % 64, 0);
@@ -69,7 +69,8 @@ describe('util embedding storage', () => {
 
   it('rejects fortran-ordered and big-endian .npy files, and mismatched sentences, with clear errors', () => {
     const npy = serializeNpy(E);
-    const text = new TextDecoder('latin1').decode(npy);
+    // Bytes to a string one char per byte (TextDecoder('latin1') is windows-1252 in Node >= 22: 0x93 becomes U+201C).
+    const text = Array.from(npy, (b) => String.fromCharCode(b)).join('');
     const enc = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
     assert.throws(() => parseNpy(enc(text.replace("'fortran_order': False", "'fortran_order': True "))), /fortran_order True is not supported/);
     assert.throws(() => parseNpy(enc(text.replace("'<f4'", "'>f4'"))), /unsupported dtype ">f4".*big-endian/);

@@ -9,6 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { isNode } from '../platform/fs.js';
+import { loadWebGLBackend } from './gpu_peers.js';
 
 /** The tfjs flags that decide WebGL's float precision, as they are after {@link initWebGL}. */
 export interface WebGLPrecision {
@@ -38,7 +39,7 @@ export async function initWebGL(): Promise<WebGLPrecision> {
   if (isNode()) {
     throw new Error("device 'webgl' is for browsers; Node.js has no WebGL. Use 'wasm', 'cpu', 'webgpu' (Dawn) or 'tensorflow' instead");
   }
-  await import('@tensorflow/tfjs-backend-webgl');
+  await loadWebGLBackend();
   const env = tf.env();
   env.set('WEBGL_FORCE_F16_TEXTURES', false);
   if (!(await tf.setBackend('webgl'))) {

@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { isNode } from '../platform/fs.js';
 import { installNodeWebGPU, NODE_WEBGPU_HINT, type GPUAdapterLike, type GPULike } from '../platform/node_webgpu.js';
+import { GPU_DEVICE_PACKAGES, loadWebGPUBackend } from './gpu_peers.js';
 
 function navigatorGpu(): GPULike | undefined {
   return (globalThis as { navigator?: { gpu?: GPULike } }).navigator?.gpu;
@@ -75,7 +76,7 @@ function patchIntToFloatCast(): void {
  */
 export async function initWebGPU(): Promise<string> {
   const node = isNode();
-  if (node) await installNodeWebGPU();
+  if (node) await installNodeWebGPU([], GPU_DEVICE_PACKAGES.webgpuNode);
   const gpu = navigatorGpu();
   if (!gpu) {
     throw new Error("device 'webgpu': this browser has no WebGPU (navigator.gpu is undefined; it needs a secure context, " +
@@ -87,7 +88,7 @@ export async function initWebGPU(): Promise<string> {
     throw new Error(`device 'webgpu': navigator.gpu.requestAdapter() returned no adapter. ${node ? NODE_WEBGPU_HINT : "The browser has WebGPU but no usable GPU (in headless Chromium pass --enable-unsafe-webgpu); use device 'webgl' or 'wasm' instead"}`);
   }
   // Registers the backend at import time, only because navigator.gpu now exists.
-  await import('@tensorflow/tfjs-backend-webgpu');
+  await loadWebGPUBackend(node);
   if (!tf.findBackendFactory('webgpu')) {
     throw new Error("device 'webgpu': @tensorflow/tfjs-backend-webgpu did not register with this copy of @tensorflow/tfjs-core " +
       '(it was imported before navigator.gpu existed, or two tfjs-core versions are installed; run `npm ls @tensorflow/tfjs-core`)');

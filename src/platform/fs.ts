@@ -5,6 +5,7 @@
  * marks `node:*` as external).
  * Paths that are http(s) URLs are read with fetch instead (see url.ts), in browsers and in Node.
  */
+import { nodeBuiltins } from './node_builtins.js';
 import { isUrl, joinUrl, readUrlBytes, urlExists } from './url.js';
 
 type FsPromises = typeof import('node:fs/promises');
@@ -21,14 +22,14 @@ export function isNode(): boolean {
 
 async function nodeFs(what: string): Promise<FsPromises> {
   if (!isNode()) throw new Error(`${what} needs a file system (Node.js); in a browser, load from a URL or an ArrayBuffer instead`);
-  fsp ??= await import('node:fs/promises');
+  fsp ??= await nodeBuiltins.fsPromises();
   return fsp;
 }
 
 /** node:path, loaded lazily (Node only). */
 export async function nodePath(): Promise<PathModule> {
   if (!isNode()) throw new Error('node:path is only available in Node.js');
-  pathMod ??= await import('node:path');
+  pathMod ??= await nodeBuiltins.path();
   return pathMod;
 }
 

@@ -9,6 +9,7 @@
  * to `<blob>.incomplete` and renamed into place, one lock file per blob.
  */
 import { isNode } from './fs.js';
+import { nodeBuiltins } from './node_builtins.js';
 
 type FsPromises = typeof import('node:fs/promises');
 type FsSync = typeof import('node:fs');
@@ -97,11 +98,11 @@ export async function hubFs(): Promise<HubFs> {
     throw new Error('the Hugging Face file cache needs a file system (Node.js); in a browser use the fetch + Cache API loader (hub/browser)');
   }
   const [fsp, fss, path, os, crypto] = await Promise.all([
-    import('node:fs/promises'),
-    import('node:fs'),
-    import('node:path'),
-    import('node:os'),
-    import('node:crypto'),
+    nodeBuiltins.fsPromises(),
+    nodeBuiltins.fs(),
+    nodeBuiltins.path(),
+    nodeBuiltins.os(),
+    nodeBuiltins.crypto(),
   ]);
   cached = makeHubFs(fsp, fss, path, os, crypto);
   return cached;

@@ -35,14 +35,15 @@ let installed: GPULike | undefined;
  * Make `navigator.gpu` available in Node from the `webgpu` package. Idempotent; a no-op (returning the
  * existing object) when `navigator.gpu` is already defined.
  * @param flags Dawn toggles passed to `create()`, e.g. `['backend=vulkan']`
+ * @param packages every optional package the caller needs, named by the error when `webgpu` is missing
  * @returns the `GPU` object now at `navigator.gpu`
  */
-export async function installNodeWebGPU(flags: string[] = []): Promise<GPULike> {
+export async function installNodeWebGPU(flags: string[] = [], packages?: readonly string[]): Promise<GPULike> {
   const nav = (globalThis as { navigator?: { gpu?: GPULike } }).navigator;
   if (nav?.gpu) return nav.gpu;
   if (installed) return installed;
   if (!isNode()) throw new Error('installNodeWebGPU() is for Node.js; in a browser WebGPU comes from navigator.gpu');
-  const pkg = await importOptionalPeer<WebGPUPackage>('webgpu', "device 'webgpu' in Node.js (Dawn)");
+  const pkg = await importOptionalPeer<WebGPUPackage>('webgpu', "device 'webgpu' in Node.js (Dawn)", packages);
   const g = globalThis as Record<string, unknown>;
   for (const [k, v] of Object.entries(pkg.globals)) if (!(k in g)) g[k] = v;
   const gpu = pkg.create(flags);

@@ -4,11 +4,12 @@
  * Browsers return undefined: they serve the .wasm files themselves (see `initBackend`'s `wasmPaths`).
  */
 import { isNode, nodePath } from './fs.js';
+import { nodeBuiltins } from './node_builtins.js';
 
 /** The directory (with a trailing separator) holding `tfjs-backend-wasm*.wasm` under Node, else undefined. */
 export async function nodeWasmDir(): Promise<string | undefined> {
   if (!isNode()) return undefined;
-  const { createRequire } = await import('node:module');
+  const { createRequire } = await nodeBuiltins.module();
   const path = await nodePath();
   const req = createRequire(import.meta.url);
   let pkg: string;

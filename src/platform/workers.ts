@@ -12,6 +12,7 @@
  * test/browser_pool.test.ts (module Web Workers in headless Chromium).
  */
 import { isNode } from './fs.js';
+import { nodeBuiltins } from './node_builtins.js';
 
 /** A message that crossed (or will cross) a worker boundary. */
 export type WorkerMessage = unknown;
@@ -50,10 +51,10 @@ async function resolveTsxApi(): Promise<string> {
   const meta = import.meta as { resolve?: (s: string) => string; url?: string };
   if (typeof meta.resolve === 'function') return meta.resolve('tsx/esm/api');
   const [{ createRequire }, { pathToFileURL }, { readFileSync }, { dirname, join }] = await Promise.all([
-    import('node:module'),
-    import('node:url'),
-    import('node:fs'),
-    import('node:path'),
+    nodeBuiltins.module(),
+    nodeBuiltins.url(),
+    nodeBuiltins.fs(),
+    nodeBuiltins.path(),
   ]);
   const from = typeof meta.url === 'string' ? meta.url : pathToFileURL(`${process.cwd()}/`).href;
   const pkgJson = createRequire(from).resolve('tsx/package.json');
@@ -64,7 +65,7 @@ async function resolveTsxApi(): Promise<string> {
 }
 
 async function spawnNodeWorker(entry: URL): Promise<WorkerHandle> {
-  const { Worker } = await import('node:worker_threads');
+  const { Worker } = await nodeBuiltins.workerThreads();
   let worker: InstanceType<typeof Worker>;
   if (/\.(ts|mts|cts|tsx)$/.test(entry.pathname)) {
     // Development / tests: the entry is TypeScript, so register tsx inside the worker before importing it.
@@ -175,7 +176,7 @@ export async function spawnWorker(entry: URL): Promise<WorkerHandle> {
 /** Inside a worker: the port to the parent (Node `parentPort`, or the browser worker's global scope). */
 export async function parentPort(): Promise<ParentPort> {
   if (isNode()) {
-    const wt = await import('node:worker_threads');
+    const wt = await nodeBuiltins.workerThreads();
     const port = wt.parentPort;
     if (!port) throw new Error('parentPort(): not running inside a worker thread');
     return {

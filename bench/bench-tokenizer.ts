@@ -11,9 +11,12 @@ import { cpus, loadavg } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import rust from '@anush008/tokenizers';
-import { Tokenizer as HFJSTokenizer } from '@huggingface/tokenizers';
+import { requireBenchPeers } from './bench-common.js';
 import { Tokenizer } from '../src/tokenizers/index.js';
 import { corpus } from '../test/helpers/corpus.js';
+
+await requireBenchPeers(['@huggingface/tokenizers']);
+const { Tokenizer: HFJSTokenizer } = await import('@huggingface/tokenizers');
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const fixtures = process.env.SENTENCE_TFJS_FIXTURES ? resolve(process.env.SENTENCE_TFJS_FIXTURES) : resolve(root, '..', 'shared', 'fixtures');

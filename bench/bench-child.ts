@@ -1,6 +1,6 @@
 /**
  * One runtime of `npm run bench`, in its own process (so that its peak RSS is its own):
- * `node --import tsx scripts/bench-child.ts <config.json> <result.json>`.
+ * `node --import tsx bench/bench-child.ts <config.json> <result.json>`.
  *
  * Loads the runtime (timed: load time), then for every workload and batch size encodes the workload's texts in
  * sentence-transformers' order (longest first) in batches, one warm-up batch untimed, and records the latency of

@@ -2,7 +2,7 @@
  * `npm run bench:web`: sentence-tfjs in headless Chromium (tfjs wasm backend) against transformers.js' browser
  * build (onnxruntime-web, wasm) and onnxruntime-web used directly, on minilm-l6-full (the all-MiniLM-L6-v2
  * architecture): same machine, same run, same weights (model.safetensors for us, its onnx/model.onnx export for
- * the peers), same texts and batches as `npm run bench` (scripts/bench-workloads.ts).
+ * the peers), same texts and batches as `npm run bench` (bench/bench-workloads.ts).
  *
  *   npm run bench:web -- [--quick] [--workloads sentences,queries,passages] [--batch-sizes 1,32]
  *                        [--passage-batch-sizes 1,8] [--runtimes ours,tjs-web,ort-web] [--threads N]
@@ -30,10 +30,10 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { agreementRow, flagReader, percentile } from './bench-common.js';
+import { agreementRow, flagReader, percentile, requireBenchPeers } from './bench-common.js';
 import { batches, lengthSortedOrder, makeWorkload, spreadOrder, WORKLOAD_NAMES, type WorkloadName } from './bench-workloads.js';
 import { rustTokenCounts } from './bench-peers.js';
-import { startStaticServer, type StaticServer } from './static_server.js';
+import { startStaticServer, type StaticServer } from '../scripts/static_server.js';
 import type { BenchWebApi, WebCellResult, WebLoadConfig, WebLoadResult, WebRuntime } from './bench-web-page.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -147,7 +147,7 @@ function ortDistDir(): string {
 
 function buildBundle(): string {
   const outdir = join('dist', 'bench-web');
-  const r = spawnSync(process.execPath, [join(ROOT, 'scripts/build-browser.mjs'), '--entry', 'scripts/bench-web-page.ts', '--outdir', outdir, '--name', 'bench-web', '--quiet'], { cwd: ROOT, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [join(ROOT, 'scripts/build-browser.mjs'), '--entry', 'bench/bench-web-page.ts', '--outdir', outdir, '--name', 'bench-web', '--quiet'], { cwd: ROOT, encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`building the benchmark page failed:\n${r.stdout}${r.stderr}`);
   return join(ROOT, outdir);
 }
@@ -379,6 +379,11 @@ async function main(): Promise<void> {
   if (!existsSync(exe)) {
     throw new Error(`Chromium not found at ${exe}. Install Debian's: apt-get install -y chromium (or set SENTENCE_TFJS_CHROMIUM to a Chromium binary)`);
   }
+  const peers = [
+    ...(args.runtimes.includes('tjs-web') ? ['@huggingface/transformers'] : []),
+    ...(args.runtimes.includes('ort-web') ? ['onnxruntime-web', '@huggingface/tokenizers'] : []),
+  ];
+  await requireBenchPeers(peers, 'or measure sentence-tfjs alone with `--runtimes ours`');
   for (const r of args.runtimes) {
     if (r !== 'ours' && !existsSync(join(args.modelDir, 'onnx', 'model.onnx'))) throw new Error(`${r}: no onnx/model.onnx in ${args.modelDir}`);
   }

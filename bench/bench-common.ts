@@ -4,6 +4,34 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 
+/**
+ * The benchmark peers live in bench/package.json (their own lockfile), not in the project's install, so that a
+ * failing download in one of their install scripts can never break `npm ci`. This one line says how to get them.
+ */
+export const BENCH_PEERS_HINT = 'install the benchmark peers with `npm run bench:install` (npm ci in bench/, with its own lockfile)';
+
+/**
+ * Exit with one clear line when a benchmark peer is missing. Imports are resolved from this folder, so
+ * bench/node_modules comes first.
+ * @param packages the peers the selected runtimes need
+ * @param skipHint how to run without them (e.g. `--runtimes ours`), appended to the line
+ */
+export async function requireBenchPeers(packages: readonly string[], skipHint = ''): Promise<void> {
+  const missing: string[] = [];
+  for (const p of packages) {
+    try {
+      await import(p);
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') throw e;
+      missing.push(p);
+    }
+  }
+  if (missing.length === 0) return;
+  console.error(`bench: missing ${missing.join(', ')}: ${BENCH_PEERS_HINT}${skipHint ? `; ${skipHint}` : ''}`);
+  process.exit(2);
+}
+
 /** The runtimes that `npm run bench` can measure, each in its own child process. */
 export const RUNTIMES = ['ours', 'ours-pool', 'ours-relaxed', 'ours-pool-relaxed', 'tfnode', 'tjs', 'ort1', 'ort2'] as const;
 export type RuntimeName = (typeof RUNTIMES)[number];

@@ -21,7 +21,7 @@ import { mkdirSync, mkdtempSync, existsSync, readFileSync, writeFileSync, rmSync
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { type Cell, type ChildConfig, type ChildResult, agreementRow, flagReader, relaxedSimdAvailable, readEmbeddings, RUNTIME_LABELS, RUNTIMES, type RuntimeName } from './bench-common.js';
+import { type Cell, type ChildConfig, type ChildResult, agreementRow, flagReader, requireBenchPeers, relaxedSimdAvailable, readEmbeddings, RUNTIME_LABELS, RUNTIMES, type RuntimeName } from './bench-common.js';
 import { makeWorkload, WORKLOAD_NAMES } from './bench-workloads.js';
 import { rustTokenCounts } from './bench-peers.js';
 
@@ -84,7 +84,7 @@ function runChild(cfg: ChildConfig, work: string): ChildResult {
   // The '-relaxed' runtimes turn on wasm relaxed SIMD where it is behind a flag (Node 20), so that our kernels' FMA
   // build runs (on by default in Node 22+ and current browsers).
   const flags = cfg.runtime.endsWith('-relaxed') && !relaxedSimdAvailable() ? ['--experimental-wasm-relaxed-simd'] : [];
-  const r = spawnSync(process.execPath, [...flags, '--import', tsx, join(ROOT, 'scripts', 'bench-child.ts'), cfgPath, resPath], {
+  const r = spawnSync(process.execPath, [...flags, '--import', tsx, join(ROOT, 'bench', 'bench-child.ts'), cfgPath, resPath], {
     stdio: ['ignore', 'inherit', 'inherit'],
     cwd: ROOT,
   });
@@ -206,6 +206,11 @@ function report(args: Args, results: ChildResult[], tokenCounts: Record<string, 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   if (!existsSync(join(args.modelDir, 'config.json'))) throw new Error(`--model: no config.json in ${args.modelDir}`);
+  const peers = [
+    ...(args.runtimes.includes('tjs') ? ['@huggingface/transformers'] : []),
+    ...(args.runtimes.some((r) => r === 'ort1' || r === 'ort2') ? ['onnxruntime-node'] : []),
+  ];
+  await requireBenchPeers(peers, 'or measure sentence-tfjs alone with `--runtimes ours,ours-pool`');
   const before = loadavg();
   const tokenCounts: Record<string, number[]> = {};
   for (const w of args.workloads) {

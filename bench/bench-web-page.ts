@@ -1,5 +1,5 @@
 /**
- * The browser side of `npm run bench:web` (scripts/bench-web.ts), bundled by scripts/build-browser.mjs and opened
+ * The browser side of `npm run bench:web` (bench/bench-web.ts), bundled by scripts/build-browser.mjs and opened
  * in headless Chromium. It exposes `globalThis.benchWeb`: `load(config)` loads ONE runtime in this page (each
  * runtime gets its own fresh page), `runCell(...)` encodes batches of texts and times every batch in the page
  * (performance.now(), no Node round trip inside the timed region), and returns latencies and embeddings.
@@ -57,7 +57,7 @@ function rowsOf(data: Float32Array, n: number, d: number): Float32Array[] {
   return Array.from({ length: n }, (_, i) => data.slice(i * d, (i + 1) * d));
 }
 
-/** Mean pooling over the attention mask, then L2 normalization (as scripts/bench-peers.ts does for onnxruntime-node). */
+/** Mean pooling over the attention mask, then L2 normalization (as bench/bench-peers.ts does for onnxruntime-node). */
 function meanPoolNormalize(hidden: Float32Array, mask: Uint8Array, batch: number, seqLen: number, dim: number): Float32Array[] {
   const rows: Float32Array[] = [];
   for (let b = 0; b < batch; b++) {
