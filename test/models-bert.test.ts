@@ -233,7 +233,7 @@ describe('BERT configuration and input errors', function () {
   });
 
   it('an unknown model_type lists the supported ones', () => {
-    assert.throws(() => build((c) => (c.model_type = 'gpt2')), /unsupported model_type "gpt2" in config.json; supported: bert, roberta, xlm-roberta, distilbert, mpnet$/);
+    assert.throws(() => build((c) => (c.model_type = 'gpt2')), /unsupported model_type "gpt2" in config.json; supported: bert, roberta, xlm-roberta, distilbert, mpnet, gemma3_text, qwen3, modernbert$/);
   });
 
   it('rejects inputs of the wrong dtype, shape, length or id range', async () => {

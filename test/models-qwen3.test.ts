@@ -305,7 +305,7 @@ describe('Qwen3 config validation and options', function () {
 
   it('has no sequence-classification head here (an error, not a wrong head)', async () => {
     const { createSequenceClassifier } = await import('../src/models/index.js');
-    assert.throws(() => createSequenceClassifier(readConfig(NAME), WeightMap.from({ source: 'x', names: () => [], has: () => false, info: () => { throw new Error('none'); }, float32: () => new Float32Array(), typed: () => new Float32Array() })), /sequence classification .* not supported/);
+    assert.throws(() => createSequenceClassifier(readConfig(NAME), WeightMap.from({ source: 'x', names: () => [], has: () => false, info: () => { throw new Error('none'); }, float32: () => new Float32Array(), typed: () => new Float32Array() })), /model_type "qwen3" has no sequence-classification head in sentence-tfjs \(supported: [^)]*\bbert\b/);
   });
 
   it('the model dir declares left padding and lasttoken pooling (what this suite exercises)', () => {

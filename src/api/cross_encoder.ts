@@ -110,6 +110,20 @@ function notACrossEncoder(modelIdOrDir: string, dir: string, evidence: string, c
 }
 
 /**
+ * Whether `config_sentence_transformers.json` may hold the saved `activation_fn`. sentence-transformers 6 (which
+ * needs transformers 5) saves it there; 3.x-5.x saves keep it in config.json (`sbert_ce_default_activation_function`,
+ * `sentence_transformers.activation_fn`) and write no such file for a cross-encoder. A local or hub folder is always
+ * probed (a quiet existence check); a plain URL folder written by transformers < 5 is not, because probing it there
+ * would be a 404 that the browser logs.
+ */
+async function mayHoldSavedActivation(dir: string, model: SequenceClassificationModel): Promise<boolean> {
+  if (!/^https?:\/\//i.test(dir)) return true;
+  const version = model.config.raw.transformers_version;
+  const major = typeof version === 'string' ? Number.parseInt(version, 10) : NaN;
+  return !(major < 5);
+}
+
+/**
  * A cross-encoder (reranker), as Python's `sentence_transformers.cross_encoder.CrossEncoder`: a
  * `*ForSequenceClassification` model that reads a (query, passage) pair together and scores it, loaded from a
  * model directory, a URL or a Hugging Face hub id. One-label models give a relevance score per pair (Sigmoid by
@@ -195,7 +209,7 @@ export class CrossEncoder {
       }
       const tk = await TokenizerAdapter.load(dir, model.modelType);
       const stPath = await joinPath(dir, 'config_sentence_transformers.json');
-      const stConfig = (await pathExists(stPath)) ? await readJSONFile<{ activation_fn?: unknown }>(stPath) : undefined;
+      const stConfig = (await mayHoldSavedActivation(dir, model)) && (await pathExists(stPath)) ? await readJSONFile<{ activation_fn?: unknown }>(stPath) : undefined;
       const saved = typeof stConfig?.activation_fn === 'string' && stConfig.activation_fn ? stConfig.activation_fn : undefined;
       return new CrossEncoder(model, tk, dir, opts, saved);
     } catch (e) {

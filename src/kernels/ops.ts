@@ -41,7 +41,7 @@ function withGradient<T extends tf.Tensor>(
     save([...xs, ...extra]);
     return { value: forward(xs), gradFunc: (dy: tf.Tensor | tf.Tensor[], saved: tf.Tensor[]) => backward(dy as T, saved.slice(0, n), saved.slice(n)) };
   });
-  return f(...inputs) as T;
+  return f(...inputs) as T; // spread-ok: an op's own inputs (at most a handful of tensors)
 }
 
 /** A dense layer's parameters: weight [in, out] (pre-transposed), bias [out]. `Linear` is one. */
