@@ -10,7 +10,6 @@
  * https://github.com/huggingface/transformers/blob/9ee3f431c32e9e5f6c0888f6b2b0ca3f6c289dd6/src/transformers/masking_utils.py
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { canReadSync } from '../backends/read.js';
 import { attention } from '../kernels/ops.js';
 import { getActivation } from '../layers/activations.js';
 import { AttentionMask } from '../layers/attention_mask.js';
@@ -20,11 +19,12 @@ import { Linear } from '../layers/linear.js';
 import { Module } from '../layers/module.js';
 import { RMSNorm } from '../layers/rms_norm.js';
 import { rotaryCosSin } from '../layers/rotary.js';
-import { TapRecorder } from '../layers/taps.js';
+import type { TapRecorder } from '../layers/taps.js';
 import type { WeightMap } from '../weights/index.js';
 import { ConfigReader } from './config.js';
 import { basePrefix } from './encoder_base.js';
-import type { BaseConfig, EncoderInputs, EncoderModel, EncoderOutput, EncoderShape, ForwardOptions, LoadReport } from './types.js';
+import { ModelBase, type ForwardContext, type ModelLayerContext } from './model_base.js';
+import type { BaseConfig, EncoderInputs, EncoderShape } from './types.js';
 
 /** Qwen3's config.json, validated, under its own keys (defaults: `Qwen3Config`'s). */
 export interface Qwen3Config extends BaseConfig {
@@ -126,13 +126,9 @@ export function parseQwen3Config(raw: Record<string, unknown>): Qwen3Config {
 }
 
 /** What a layer receives besides its input. */
-interface Qwen3Context {
-  /** Padding of the keys (combined with the causal mask in the attention op). */
-  mask: AttentionMask;
+interface Qwen3Context extends ModelLayerContext {
   /** RoPE cos, sin [T, head_dim]. */
   rotary: { cos: tf.Tensor; sin: tf.Tensor };
-  needProbs: boolean;
-  taps: TapRecorder;
 }
 
 /** `Qwen3Attention` (`self_attn`): q/k/v projections, q_norm / k_norm per head, RoPE, causal GQA, `o_proj`. */
@@ -213,124 +209,36 @@ class Qwen3DecoderLayer extends Module {
  * `model.` prefix. `hiddenStates` follows transformers 5: the embeddings, the outputs of layers 0 .. n-2, and the
  * final norm's output (= lastHiddenState); the last layer's raw output is the tap `layers.{n-1}`.
  */
-export class Qwen3Model extends Module implements EncoderModel {
-  readonly hiddenSize: number;
-  readonly numLayers: number;
-  readonly numHeads: number;
-  readonly maxPositionEmbeddings: number;
-  readonly padTokenId: number;
-  readonly usesTokenTypes = false;
+export class Qwen3Model extends ModelBase<Qwen3Config, Qwen3Context> {
   readonly embed_tokens: Embedding;
   readonly layers: Qwen3DecoderLayer[];
   readonly norm: RMSNorm;
-  private report?: LoadReport;
 
-  constructor(
-    readonly config: Qwen3Config,
-    /** The checkpoint's root map (owns every tensor; disposed with the model). */
-    private readonly root: WeightMap,
-  ) {
-    super(root.pp(basePrefix(root, 'embed_tokens.weight', ['model'], 'qwen3')));
+  constructor(config: Qwen3Config, root: WeightMap) {
+    super(config, root, basePrefix(root, 'embed_tokens.weight', ['model'], 'qwen3'));
     const c = config;
-    this.hiddenSize = c.hidden_size;
-    this.numLayers = c.num_hidden_layers;
-    this.numHeads = c.num_attention_heads;
-    this.maxPositionEmbeddings = c.max_position_embeddings;
-    this.padTokenId = c.pad_token_id;
     this.embed_tokens = this.leaf('embed_tokens', (w, n) => Embedding.load(w, n, c.vocab_size, c.hidden_size), true);
     const list = this.module('layers', (w) => new Module(w), false);
     this.layers = Array.from({ length: c.num_hidden_layers }, (_, i) => list.module(i, (w) => new Qwen3DecoderLayer(w, c)));
     this.norm = this.leaf('norm', (w, n) => RMSNorm.load(w, n, c.hidden_size, c.rms_norm_eps), true);
   }
 
-  get modelType(): string {
-    return this.config.model_type;
+  protected get stack(): readonly Qwen3DecoderLayer[] {
+    return this.layers;
   }
 
-  /** The view under the base-model prefix. */
-  get baseWeights(): WeightMap {
-    return this.wm;
+  protected embed(inputs: EncoderInputs, taps: TapRecorder): tf.Tensor3D {
+    return this.record(taps, this.embed_tokens.apply(inputs.inputIds) as tf.Tensor3D, 'embed_tokens'); // [B, T, H]
   }
 
-  get loadReport(): LoadReport {
-    this.report ??= { unused: this.root.unusedKeys(), missing: [] };
-    return this.report;
+  /** The padding mask and the RoPE tables cos, sin [T, head_dim] of `arange(T)`. */
+  protected forwardContext(inputs: EncoderInputs): ForwardContext<Qwen3Context> {
+    const t = inputs.inputIds.shape[1];
+    const rotary = rotaryCosSin(tf.range(0, t, 1, 'int32') as tf.Tensor1D, this.config.head_dim, this.config.rope_theta); // [T, d] each
+    return { ctx: { mask: AttentionMask.additive(inputs.attentionMask), rotary }, tensors: [rotary.cos, rotary.sin] };
   }
 
-  /** Take the load report now (the factory does, after construction). */
-  sealReport(): void {
-    this.report = { unused: this.root.unusedKeys(), missing: [] };
-  }
-
-  forward(inputs: EncoderInputs, opts: ForwardOptions = {}): EncoderOutput {
-    this.validate(inputs);
-    const taps = new TapRecorder(opts.taps, () => this.tapNames());
-    const kept: tf.Tensor[] = []; // handed to the caller; freed here on error
-    const keep = <T extends tf.Tensor>(t: T): T => (kept.push(t), t);
-    const [, t] = inputs.inputIds.shape;
-    const mask = AttentionMask.additive(inputs.attentionMask);
-    const rotary = tf.tidy(() => rotaryCosSin(tf.range(0, t, 1, 'int32') as tf.Tensor1D, this.config.head_dim, this.config.rope_theta)); // [T, d] each
-    try {
-      const x0 = keep(tf.tidy(() => this.record(taps, this.embed_tokens.apply(inputs.inputIds) as tf.Tensor3D, 'embed_tokens'))); // [B, T, H]
-      const ctx = { mask, rotary, needProbs: !!opts.outputAttentions, taps };
-      const hiddenStates = opts.outputHiddenStates ? [x0] : undefined;
-      const attentions = opts.outputAttentions ? ([] as tf.Tensor4D[]) : undefined;
-      let x = x0;
-      this.layers.forEach((layer, i) => {
-        const prev = x;
-        const r = tf.tidy(() => {
-          const { output, probs } = layer.apply(prev, ctx);
-          return attentions ? [output, probs as tf.Tensor4D] : [output];
-        });
-        x = keep(r[0] as tf.Tensor3D);
-        taps.put(layer.path, x);
-        if (attentions) attentions.push(keep(r[1] as tf.Tensor4D));
-        if (hiddenStates && i < this.layers.length - 1) hiddenStates.push(x);
-        if (!hiddenStates) prev.dispose(); // not an output: free it now
-      });
-      const last = x;
-      const normed = keep(tf.tidy(() => this.record(taps, this.norm.apply(last), 'norm'))); // [B, T, H]
-      last.dispose(); // the last layer's raw output is not a hidden state (transformers 5)
-      hiddenStates?.push(normed);
-      const out: EncoderOutput = { lastHiddenState: normed };
-      if (hiddenStates) out.hiddenStates = hiddenStates;
-      if (attentions) out.attentions = attentions;
-      if (taps.active) out.intermediates = taps.recorded;
-      return out;
-    } catch (e) {
-      tf.dispose(kept);
-      taps.dispose();
-      throw e;
-    } finally {
-      mask.dispose();
-      tf.dispose([rotary.cos, rotary.sin]);
-    }
-  }
-
-  /** Shapes, dtypes, length and the id range (one small read-back where reads are synchronous). */
-  private validate(inputs: EncoderInputs): void {
-    const { inputIds, attentionMask } = inputs;
-    for (const [tns, name] of [[inputIds, 'inputIds'], [attentionMask, 'attentionMask']] as const) {
-      if (!(tns instanceof tf.Tensor)) throw new Error(`${name} must be a tf.Tensor, got ${String(tns)}`);
-      if (tns.rank !== 2) throw new Error(`${name} must be 2-D [batch, seq], got shape [${tns.shape.join(', ')}]`);
-      if (tns.dtype !== 'int32') throw new Error(`${name} must be int32, got ${tns.dtype}`);
-    }
-    if (!tf.util.arraysEqual(attentionMask.shape, inputIds.shape)) {
-      throw new Error(`attentionMask shape [${attentionMask.shape.join(', ')}] differs from inputIds shape [${inputIds.shape.join(', ')}]`);
-    }
-    const [b, t] = inputIds.shape;
-    if (b === 0 || t === 0) throw new Error(`inputIds must be non-empty, got shape [${b}, ${t}]`);
-    if (t > this.maxPositionEmbeddings) {
-      throw new Error(`sequence length ${t} exceeds the model's maximum of ${this.maxPositionEmbeddings} positions (max_position_embeddings)`);
-    }
-    if (!canReadSync()) return;
-    const r = tf.tidy(() => tf.stack([tf.min(inputIds), tf.max(inputIds)]));
-    const v = r.dataSync();
-    r.dispose();
-    if (v[0] < 0 || v[1] >= this.config.vocab_size) throw new Error(`inputIds must lie in [0, ${this.config.vocab_size}) (vocab_size), got values in [${v[0]}, ${v[1]}]`);
-  }
-
-  dispose(): void {
-    this.root.dispose();
+  protected override finalNorm(x: tf.Tensor3D, taps: TapRecorder): tf.Tensor3D {
+    return this.record(taps, this.norm.apply(x), 'norm'); // [B, T, H]
   }
 }
