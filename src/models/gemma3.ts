@@ -10,7 +10,6 @@
  * https://github.com/huggingface/transformers/blob/0018aa647bb13801f061e2d1027c326f531b59fb/src/transformers/masking_utils.py
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { canReadSync } from '../backends/read.js';
 import { attention } from '../kernels/ops.js';
 import { getActivation } from '../layers/activations.js';
 import { AttentionMask } from '../layers/attention_mask.js';
@@ -20,10 +19,12 @@ import { Linear } from '../layers/linear.js';
 import { Module } from '../layers/module.js';
 import { RMSNorm } from '../layers/rms_norm.js';
 import { rotaryCosSin } from '../layers/rotary.js';
-import { TapRecorder } from '../layers/taps.js';
+import type { TapRecorder } from '../layers/taps.js';
 import type { WeightMap } from '../weights/index.js';
 import { ConfigReader } from './config.js';
-import type { BaseConfig, EncoderInputs, EncoderModel, EncoderOutput, EncoderShape, ForwardOptions, LoadReport } from './types.js';
+import { basePrefix } from './encoder_base.js';
+import { ModelBase, type ForwardContext, type ModelLayerContext } from './model_base.js';
+import type { BaseConfig, EncoderInputs, EncoderShape } from './types.js';
 
 type LayerType = 'sliding_attention' | 'full_attention';
 const LAYER_TYPES: readonly LayerType[] = ['sliding_attention', 'full_attention'];
@@ -175,12 +176,9 @@ export function gemma3Window(c: Pick<Gemma3Config, 'sliding_window' | 'use_bidir
 }
 
 /** What a layer receives besides its input. */
-interface Gemma3LayerContext {
-  mask: AttentionMask;
+interface Gemma3LayerContext extends ModelLayerContext {
   /** cos, sin [T, head_dim] per layer type. */
   rotary: Record<LayerType, { cos: tf.Tensor; sin: tf.Tensor }>;
-  needProbs: boolean;
-  taps: TapRecorder;
 }
 
 /** A Gemma RMSNorm leaf: `x * rsqrt(mean(x^2) + eps) * (1 + w)` in float32. */
@@ -307,150 +305,46 @@ class Gemma3DecoderLayer extends Module {
  * the scaled embeddings, each layer's output but the last, then the final norm's output (= last_hidden_state).
  * Build it with `createModel`, which also frees the weights when loading fails.
  */
-export class Gemma3TextModel extends Module implements EncoderModel {
-  readonly hiddenSize: number;
-  readonly numLayers: number;
-  readonly numHeads: number;
-  readonly maxPositionEmbeddings: number;
-  readonly padTokenId: number;
-  readonly usesTokenTypes = false;
-  readonly vocabSize: number;
+export class Gemma3TextModel extends ModelBase<Gemma3Config, Gemma3LayerContext> {
   readonly embed_tokens: Embedding;
   readonly layers: Gemma3DecoderLayer[];
   readonly norm: RMSNorm;
-  private report?: LoadReport;
 
-  constructor(
-    readonly config: Gemma3Config,
-    /** The checkpoint's root map (owns every tensor; disposed with the model). */
-    protected readonly root: WeightMap,
-  ) {
-    super(root.pp(gemmaPrefix(root)));
+  constructor(config: Gemma3Config, root: WeightMap) {
+    super(config, root, basePrefix(root, 'embed_tokens.weight', ['model'], 'gemma3_text')); // `model.`: a Gemma3ForCausalLM checkpoint
     const c = config;
-    this.hiddenSize = c.hidden_size;
-    this.numLayers = c.num_hidden_layers;
-    this.numHeads = c.num_attention_heads;
-    this.maxPositionEmbeddings = c.max_position_embeddings;
-    this.padTokenId = c.pad_token_id;
-    this.vocabSize = c.vocab_size;
     this.embed_tokens = this.leaf('embed_tokens', (wm, n) => Embedding.load(wm, n, c.vocab_size, c.hidden_size), true);
     const list = this.module('layers', (wm) => new Module(wm), false);
     this.layers = c.layer_types.map((lt, i) => list.module(i, (wm) => new Gemma3DecoderLayer(wm, c, lt)));
     this.norm = gemmaNorm(this, 'norm', c.hidden_size, c.rms_norm_eps);
   }
 
-  /** The view under the base-model prefix (`model.` in a Gemma3ForCausalLM checkpoint, else the root). */
-  get baseWeights(): WeightMap {
-    return this.wm;
+  protected get stack(): readonly Gemma3DecoderLayer[] {
+    return this.layers;
   }
 
-  get modelType(): string {
-    return this.config.model_type;
+  protected embed(inputs: EncoderInputs, taps: TapRecorder): tf.Tensor3D {
+    // HF multiplies by `torch.tensor(hidden_size ** 0.5)` cast to the weight dtype: a float32 scalar.
+    return this.record(taps, tf.mul(this.embed_tokens.apply(inputs.inputIds), tf.scalar(Math.sqrt(this.hiddenSize), 'float32')) as tf.Tensor3D, 'embed_tokens'); // [B, T, H]
   }
 
-  get loadReport(): LoadReport {
-    this.report ??= { unused: this.root.unusedKeys(), missing: [] };
-    return this.report;
+  /** The padding mask and the RoPE tables cos, sin [T, head_dim] per layer type (positions: cache_position, `arange(T)`). */
+  protected forwardContext(inputs: EncoderInputs): ForwardContext<Gemma3LayerContext> {
+    const positions = tf.range(0, inputs.inputIds.shape[1], 1, 'int32') as tf.Tensor1D; // [T], the same for every row
+    const rotary = {} as Gemma3LayerContext['rotary'];
+    for (const lt of LAYER_TYPES) rotary[lt] = rotaryCosSin(positions, this.config.head_dim, this.config.rope_theta[lt]); // [T, head_dim] each
+    const tensors = LAYER_TYPES.flatMap((lt) => [rotary[lt].cos, rotary[lt].sin]);
+    return { ctx: { mask: AttentionMask.additive(inputs.attentionMask), rotary }, tensors };
   }
 
-  /** Take the load report now (the factory does, after construction). */
-  sealReport(): void {
-    this.report = { unused: this.root.unusedKeys(), missing: [] };
+  /** HF records each layer's input: the last layer's output is not a hidden state, its norm is. */
+  protected override finalNorm(x: tf.Tensor3D, taps: TapRecorder): tf.Tensor3D {
+    return this.record(taps, this.norm.apply(x), 'norm'); // [B, T, H]
   }
 
-  forward(inputs: EncoderInputs, opts: ForwardOptions = {}): EncoderOutput {
-    this.validate(inputs);
-    const taps = new TapRecorder(opts.taps, () => this.tapNames());
-    const t = inputs.inputIds.shape[1];
-    const hiddenStates = opts.outputHiddenStates ? ([] as tf.Tensor3D[]) : undefined;
-    const attentions = opts.outputAttentions ? ([] as tf.Tensor4D[]) : undefined;
-    const returned = (x: tf.Tensor) => hiddenStates?.includes(x as tf.Tensor3D) ?? false;
-    const internal: tf.Tensor[] = []; // per-forward tensors shared by the layers
-    const mask = AttentionMask.additive(inputs.attentionMask);
-    let x: tf.Tensor3D | undefined;
-    try {
-      // HF multiplies by `torch.tensor(hidden_size ** 0.5)` cast to the weight dtype: a float32 scalar.
-      x = tf.tidy(() => this.record(taps, tf.mul(this.embed_tokens.apply(inputs.inputIds), tf.scalar(Math.sqrt(this.hiddenSize), 'float32')) as tf.Tensor3D, 'embed_tokens')); // [B, T, H]
-      hiddenStates?.push(x);
-      const positions = tf.range(0, t, 1, 'int32') as tf.Tensor1D; // [T]: cache_position, the same for every row
-      internal.push(positions);
-      const rotary = {} as Gemma3LayerContext['rotary'];
-      for (const lt of LAYER_TYPES) {
-        const cs = rotaryCosSin(positions, this.config.head_dim, this.config.rope_theta[lt]); // [T, head_dim] each
-        internal.push(cs.cos, cs.sin);
-        rotary[lt] = cs;
-      }
-      const ctx: Gemma3LayerContext = { mask, rotary, needProbs: !!attentions, taps };
-      for (let i = 0; i < this.layers.length; i++) {
-        const layer = this.layers[i];
-        const prev: tf.Tensor3D = x;
-        const r = tf.tidy(() => {
-          const { output, probs } = layer.apply(prev, ctx);
-          if (attentions && !probs) throw new Error(`${layer.path}: the layer returned no attention probabilities`);
-          return attentions ? [output, probs as tf.Tensor4D] : [output];
-        });
-        x = r[0] as tf.Tensor3D;
-        if (attentions) attentions.push(r[1] as tf.Tensor4D);
-        taps.put(layer.path, x);
-        if (!returned(prev)) prev.dispose();
-        // HF records each layer's input: the last layer's output is not a hidden state, its norm is.
-        if (hiddenStates && i < this.layers.length - 1) hiddenStates.push(x);
-      }
-      const final: tf.Tensor3D = x;
-      const out = tf.tidy(() => this.record(taps, this.norm.apply(final), 'norm')); // [B, T, H]
-      if (!returned(final)) final.dispose();
-      x = undefined;
-      hiddenStates?.push(out);
-      const result: EncoderOutput = { lastHiddenState: out };
-      if (hiddenStates) result.hiddenStates = hiddenStates;
-      if (attentions) result.attentions = attentions;
-      if (taps.active) result.intermediates = taps.recorded;
-      return result;
-    } catch (e) {
-      if (x && !returned(x)) x.dispose();
-      tf.dispose([...(hiddenStates ?? []), ...(attentions ?? [])]);
-      taps.dispose();
-      throw e;
-    } finally {
-      tf.dispose(internal);
-      mask.dispose();
-    }
-  }
-
-  /** Shapes, dtypes, sequence length and id range (one small read-back per call where reads are synchronous). */
-  private validate(inputs: EncoderInputs): void {
-    const { inputIds, attentionMask } = inputs;
-    for (const [t, name] of [[inputIds, 'inputIds'], [attentionMask, 'attentionMask']] as const) {
-      if (!(t instanceof tf.Tensor)) throw new Error(`${name} must be a tf.Tensor, got ${String(t)}`);
-      if (t.rank !== 2) throw new Error(`${name} must be 2-D [batch, seq], got shape [${t.shape.join(', ')}]`);
-      if (t.dtype !== 'int32') throw new Error(`${name} must be int32, got ${t.dtype}`);
-      if (t.shape[0] !== inputIds.shape[0] || t.shape[1] !== inputIds.shape[1]) {
-        throw new Error(`${name} shape [${t.shape.join(', ')}] differs from inputIds shape [${inputIds.shape.join(', ')}]`);
-      }
-    }
-    const [b, t] = inputIds.shape;
-    if (b === 0 || t === 0) throw new Error(`inputIds must be non-empty, got shape [${b}, ${t}]`);
-    if (t > this.maxPositionEmbeddings) {
-      throw new Error(`sequence length ${t} exceeds the model's maximum of ${this.maxPositionEmbeddings} positions (max_position_embeddings)`);
-    }
-    if (!canReadSync()) return;
-    const r = tf.tidy(() => tf.stack([tf.min(inputIds), tf.max(inputIds)]));
-    const v = r.dataSync();
-    r.dispose();
-    if (v[0] < 0 || v[1] >= this.vocabSize) throw new Error(`inputIds must lie in [0, ${this.vocabSize}) (vocab_size), got values in [${v[0]}, ${v[1]}]`);
-  }
-
-  dispose(): void {
+  override dispose(): void {
     for (const l of this.layers) l.dispose();
     this.norm.dispose();
-    this.root.dispose();
+    super.dispose();
   }
-}
-
-/** '' when the checkpoint is a bare Gemma3TextModel, `model` for a Gemma3ForCausalLM one. */
-function gemmaPrefix(root: WeightMap): string {
-  const probe = 'embed_tokens.weight';
-  if (root.has(probe)) return '';
-  if (root.has(`model.${probe}`)) return 'model';
-  throw new Error(`cannot find tensor ${probe} (nor model.${probe}) in ${root.source.source}: not a gemma3_text checkpoint?`);
 }
