@@ -11,7 +11,7 @@ import { Module } from '../layers/module.js';
 import { absolutePositionIds, positionIdsFromInputIds } from '../layers/position_ids.js';
 import type { TapRecorder } from '../layers/taps.js';
 import type { WeightMap } from '../weights/index.js';
-import { ModelBase, type ForwardContext } from './model_base.js';
+import { basePrefix, ModelBase, type ForwardContext } from './model_base.js';
 import type { BaseConfig, EncoderInputs, EncoderShape } from './types.js';
 
 /** What an architecture's attention needs for one batch: built once per forward, shared by every layer. */
@@ -52,13 +52,6 @@ export interface EncoderSpec<C extends BaseConfig> {
 
 /** What the attention context reads of the inputs. */
 export type ResolvedInputs = Pick<EncoderInputs, 'inputIds' | 'attentionMask'>;
-
-/** Find the base-model prefix: '' when `probe` is at the root, else the first of `prefixes` holding it. */
-export function basePrefix(root: WeightMap, probe: string, prefixes: readonly string[], what: string): string {
-  if (root.has(probe)) return '';
-  for (const p of prefixes) if (root.has(`${p}.${probe}`)) return p;
-  throw new Error(`cannot find tensor ${probe} (nor ${prefixes.map((p) => `${p}.${probe}`).join(', ')}) in ${root.source.source}: not a ${what} checkpoint?`);
-}
 
 /**
  * The root module of an encoder (its children: `embeddings`, then `encoder` / `transformer` holding `layer.i`).

@@ -15,7 +15,7 @@ import { parseQwen3Config, Qwen3Model } from './qwen3.js';
 import { parseRobertaConfig, ROBERTA_HEAD, RobertaModel } from './roberta.js';
 import type { BaseConfig, EncoderModel, SequenceClassificationModel } from './types.js';
 
-/** What the factories need of an encoder besides {@link EncoderModel} (EncoderBase, ModernBertModel, Gemma3TextModel and Qwen3Model have it). */
+/** What the factories need of an encoder besides {@link EncoderModel} (every `ModelBase`: the BERT family via EncoderBase, ModernBertModel, Gemma3TextModel, Qwen3Model). */
 interface BuiltEncoder extends EncoderModel {
   readonly config: BaseConfig;
   /** The view under the base-model prefix (heads read BERT's pooler there). */

@@ -33,6 +33,13 @@ export interface ForwardContext<X extends ModelLayerContext> {
   tensors: tf.Tensor[];
 }
 
+/** Find the base-model prefix: '' when `probe` is at the root, else the first of `prefixes` holding it. */
+export function basePrefix(root: WeightMap, probe: string, prefixes: readonly string[], what: string): string {
+  if (root.has(probe)) return '';
+  for (const p of prefixes) if (root.has(`${p}.${probe}`)) return p;
+  throw new Error(`cannot find tensor ${probe} (nor ${prefixes.map((p) => `${p}.${probe}`).join(', ')}) in ${root.source.source}: not a ${what} checkpoint?`);
+}
+
 /**
  * The root module of a text model. Its `wm` is the view under the base-model prefix. Build models with
  * `createModel`, which also frees the weights when loading fails.

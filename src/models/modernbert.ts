@@ -8,7 +8,6 @@
  * `global_attn_every_n_layers`, `global_rope_theta` and `local_rope_theta` instead, read here too.)
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { canReadSync } from '../backends/read.js';
 import { attention } from '../kernels/ops.js';
 import { getActivation } from '../layers/activations.js';
 import { AttentionMask } from '../layers/attention_mask.js';
@@ -18,12 +17,12 @@ import { LayerNorm } from '../layers/layer_norm.js';
 import { Linear } from '../layers/linear.js';
 import { Module } from '../layers/module.js';
 import { rotaryCosSinRange } from '../layers/rotary.js';
-import { TapRecorder } from '../layers/taps.js';
+import type { TapRecorder } from '../layers/taps.js';
 import type { WeightMap } from '../weights/index.js';
 import { ConfigReader, readEncoderShape } from './config.js';
-import { basePrefix } from './encoder_base.js';
 import type { HeadSpec } from './heads.js';
-import type { BaseConfig, EncoderInputs, EncoderModel, EncoderOutput, EncoderShape, ForwardOptions, LoadReport } from './types.js';
+import { basePrefix, ModelBase, type ForwardContext, type ModelLayerContext } from './model_base.js';
+import type { BaseConfig, EncoderInputs, EncoderShape } from './types.js';
 
 /** The attention kind of one ModernBERT layer (config.json `layer_types` entries). */
 export type ModernBertLayerType = 'full_attention' | 'sliding_attention';
@@ -120,12 +119,9 @@ function readRopeThetas(r: ConfigReader, raw: Record<string, unknown>): Record<M
 }
 
 /** What every layer of one forward pass shares. */
-interface ModernBertContext {
-  mask: AttentionMask;
+interface ModernBertContext extends ModelLayerContext {
   /** cos, sin [T, head_dim] per layer type. */
   rotary: Record<ModernBertLayerType, { cos: tf.Tensor; sin: tf.Tensor }>;
-  needProbs: boolean;
-  taps: TapRecorder;
 }
 
 /** `ModernBertEmbeddings` (`embeddings`): `norm(tok_embeddings(ids))`, no positions, no token types. */
@@ -212,7 +208,7 @@ class ModernBertLayer extends Module {
     const h = tf.add(x, attended) as tf.Tensor3D; // [B, T, H]
     const m = this.record(ctx.taps, this.mlp_norm.apply(h), 'mlp_norm');
     const out = tf.add(h, this.record(ctx.taps, this.mlp.apply(m), 'mlp')) as tf.Tensor3D;
-    return { output: this.record(ctx.taps, out), probs };
+    return { output: out, probs }; // tap `layers.i`: recorded by the model's loop
   }
 }
 
@@ -233,29 +229,13 @@ export function modernBertHead(raw: Record<string, unknown>): HeadSpec {
  * `ModernBertModel` (keys at the root or under `model.`): `embeddings`, `layers.i`, `final_norm`. Hidden states are
  * transformers 5.18's: the embedding output, layers 0 .. n-2, then the final norm's output (= last_hidden_state).
  */
-export class ModernBertModel extends Module implements EncoderModel {
-  readonly hiddenSize: number;
-  readonly numLayers: number;
-  readonly numHeads: number;
-  readonly maxPositionEmbeddings: number;
-  readonly padTokenId: number;
-  readonly usesTokenTypes = false;
+export class ModernBertModel extends ModelBase<ModernBertConfig, ModernBertContext> {
   readonly embeddings: ModernBertEmbeddings;
   readonly layers: ModernBertLayer[];
   readonly final_norm: LayerNorm;
-  private report?: LoadReport;
 
-  constructor(
-    readonly config: ModernBertConfig,
-    /** The checkpoint's root map (owns every tensor; disposed with the model). */
-    private readonly root: WeightMap,
-  ) {
-    super(root.pp(basePrefix(root, 'embeddings.tok_embeddings.weight', ['model'], 'modernbert')));
-    this.hiddenSize = config.hidden_size;
-    this.numLayers = config.num_hidden_layers;
-    this.numHeads = config.num_attention_heads;
-    this.maxPositionEmbeddings = config.max_position_embeddings;
-    this.padTokenId = config.pad_token_id;
+  constructor(config: ModernBertConfig, root: WeightMap) {
+    super(config, root, basePrefix(root, 'embeddings.tok_embeddings.weight', ['model'], 'modernbert'));
     try {
       this.embeddings = this.module('embeddings', (wm) => new ModernBertEmbeddings(wm, config));
       const list = this.module('layers', (wm) => new Module(wm), false);
@@ -267,100 +247,36 @@ export class ModernBertModel extends Module implements EncoderModel {
     }
   }
 
-  /** config.json `model_type` ("modernbert"). */
-  get modelType(): string {
-    return this.config.model_type;
+  protected get stack(): readonly ModernBertLayer[] {
+    return this.layers;
   }
 
-  /** The view under the base-model prefix (`model.` or the root). */
-  get baseWeights(): WeightMap {
-    return this.wm;
+  protected embed(inputs: EncoderInputs, taps: TapRecorder): tf.Tensor3D {
+    return this.embeddings.apply(inputs.inputIds, taps); // [B, T, H]
   }
 
-  /** Unused checkpoint keys at the time of the first call (a classifier's `head.*` for the bare encoder). */
-  get loadReport(): LoadReport {
-    this.report ??= { unused: this.root.unusedKeys(), missing: [] };
-    return this.report;
-  }
-
-  /** Take the report now (the factory does, before a head reads more keys). */
-  sealReport(): void {
-    this.report = { unused: this.root.unusedKeys(), missing: [] };
-  }
-
-  /**
-   * ids and mask [B, T] -> last hidden state [B, T, H] (padded positions included, as HF computes them), and on
-   * request the hidden states, the attention maps [B, heads, T, T] and taps. The caller owns the tensors.
-   */
-  forward(inputs: EncoderInputs, opts: ForwardOptions = {}): EncoderOutput {
-    this.validate(inputs);
-    const taps = new TapRecorder(opts.taps, () => this.tapNames());
+  /** The padding mask and the RoPE tables (position_ids = arange(T); cos, sin [T, d] per layer type, host-built). */
+  protected forwardContext(inputs: EncoderInputs): ForwardContext<ModernBertContext> {
     const t = inputs.inputIds.shape[1];
     const d = this.hiddenSize / this.numHeads;
-    const mask = AttentionMask.additive(inputs.attentionMask);
-    // position_ids = arange(T); cos, sin [T, d] per layer type
     const rotary = {
       full_attention: rotaryCosSinRange(t, d, this.config.rope_theta.full_attention),
       sliding_attention: rotaryCosSinRange(t, d, this.config.rope_theta.sliding_attention),
     };
-    const ctx: ModernBertContext = { mask, rotary, needProbs: !!opts.outputAttentions, taps };
-    const kept = new Set<tf.Tensor>(); // handed to the caller; freed here on error
-    const keep = <T extends tf.Tensor>(x: T): T => (kept.add(x), x);
-    const drop = (x: tf.Tensor) => (kept.delete(x), x.dispose());
-    try {
-      // Each stage runs in its own tidy so that a layer's [B, heads, T, T] temporaries are freed before the next.
-      let x = keep(tf.tidy(() => this.embeddings.apply(inputs.inputIds, taps))); // [B, T, H]
-      const hiddenStates = opts.outputHiddenStates ? [x] : undefined;
-      const attentions = opts.outputAttentions ? ([] as tf.Tensor4D[]) : undefined;
-      this.layers.forEach((layer, i) => {
-        const prev = x;
-        const r = tf.tidy(() => {
-          const { output, probs } = layer.apply(prev, ctx);
-          return probs ? [output, probs] : [output];
-        });
-        x = keep(r[0] as tf.Tensor3D);
-        if (attentions) attentions.push(keep(r[1] as tf.Tensor4D));
-        if (!hiddenStates) drop(prev); // not an output: free it now
-        else if (i < this.layers.length - 1) hiddenStates.push(x);
-      });
-      const last = x; // the last layer's output: replaced by the final norm's in hidden_states, as transformers 5.18
-      x = keep(tf.tidy(() => this.record(taps, this.final_norm.apply(last), 'final_norm'))); // [B, T, H]
-      drop(last);
-      hiddenStates?.push(x);
-      const out: EncoderOutput = { lastHiddenState: x };
-      if (hiddenStates) out.hiddenStates = hiddenStates;
-      if (attentions) out.attentions = attentions;
-      if (taps.active) out.intermediates = taps.recorded;
-      return out;
-    } catch (e) {
-      tf.dispose([...kept]);
-      taps.dispose();
-      throw e;
-    } finally {
-      mask.dispose();
-      tf.dispose([rotary.full_attention.cos, rotary.full_attention.sin, rotary.sliding_attention.cos, rotary.sliding_attention.sin]);
-    }
+    const tensors = [rotary.full_attention.cos, rotary.full_attention.sin, rotary.sliding_attention.cos, rotary.sliding_attention.sin];
+    return { ctx: { mask: AttentionMask.additive(inputs.attentionMask), rotary }, tensors };
   }
 
-  /** Shapes, dtypes, sequence length and the id range (one small read-back where reads are synchronous). */
-  private validate(inputs: EncoderInputs): void {
-    const { inputIds, attentionMask } = inputs;
-    for (const [t, name] of [
-      [inputIds, 'inputIds'],
-      [attentionMask, 'attentionMask'],
-    ] as const) {
-      if (!(t instanceof tf.Tensor)) throw new Error(`${name} must be a tf.Tensor, got ${String(t)}`);
-      if (t.rank !== 2 || t.dtype !== 'int32') throw new Error(`${name} must be int32 [batch, seq], got ${t.dtype} [${t.shape.join(', ')}]`);
-      if (t.shape[0] !== inputIds.shape[0] || t.shape[1] !== inputIds.shape[1]) throw new Error(`${name} shape [${t.shape.join(', ')}] differs from inputIds shape [${inputIds.shape.join(', ')}]`);
-    }
-    const [b, t] = inputIds.shape;
-    if (b === 0 || t === 0) throw new Error(`inputIds must be non-empty, got shape [${b}, ${t}]`);
-    if (t > this.maxPositionEmbeddings) throw new Error(`sequence length ${t} exceeds the model's maximum of ${this.maxPositionEmbeddings} positions (max_position_embeddings)`);
-    if (!canReadSync()) return;
-    const r = tf.tidy(() => tf.stack([tf.min(inputIds), tf.max(inputIds)]));
-    const v = r.dataSync();
-    r.dispose();
-    if (v[0] < 0 || v[1] >= this.config.vocab_size) throw new Error(`inputIds must lie in [0, ${this.config.vocab_size}) (vocab_size), got values in [${v[0]}, ${v[1]}]`);
+  /** The last layer's output is replaced by the final norm's in hidden_states, as transformers 5.18. */
+  protected override finalNorm(x: tf.Tensor3D, taps: TapRecorder): tf.Tensor3D {
+    return this.record(taps, this.final_norm.apply(x), 'final_norm'); // [B, T, H]
+  }
+
+  /** Rank and dtype in one message: `<name> must be int32 [batch, seq]`. */
+  protected override checkInput(t: tf.Tensor | undefined, name: string, inputIds: tf.Tensor): void {
+    if (!(t instanceof tf.Tensor)) throw new Error(`${name} must be a tf.Tensor, got ${String(t)}`);
+    if (t.rank !== 2 || t.dtype !== 'int32') throw new Error(`${name} must be int32 [batch, seq], got ${t.dtype} [${t.shape.join(', ')}]`);
+    this.checkSameShape(t, name, inputIds);
   }
 
   private disposeNorms(): void {
@@ -369,8 +285,8 @@ export class ModernBertModel extends Module implements EncoderModel {
   }
 
   /** Free the weights (and the zero biases of the bias-free norms). */
-  dispose(): void {
+  override dispose(): void {
     this.disposeNorms();
-    this.root.dispose();
+    super.dispose();
   }
 }

@@ -22,8 +22,7 @@ import { rotaryCosSin } from '../layers/rotary.js';
 import type { TapRecorder } from '../layers/taps.js';
 import type { WeightMap } from '../weights/index.js';
 import { ConfigReader } from './config.js';
-import { basePrefix } from './encoder_base.js';
-import { ModelBase, type ForwardContext, type ModelLayerContext } from './model_base.js';
+import { basePrefix, ModelBase, type ForwardContext, type ModelLayerContext } from './model_base.js';
 import type { BaseConfig, EncoderInputs, EncoderShape } from './types.js';
 
 /** Qwen3's config.json, validated, under its own keys (defaults: `Qwen3Config`'s). */
