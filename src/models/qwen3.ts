@@ -18,7 +18,7 @@ import { GatedFeedForward } from '../layers/gated_feed_forward.js';
 import { Linear } from '../layers/linear.js';
 import { Module } from '../layers/module.js';
 import { RMSNorm } from '../layers/rms_norm.js';
-import { rotaryCosSin } from '../layers/rotary.js';
+import { rotaryCosSinRange } from '../layers/rotary.js';
 import type { TapRecorder } from '../layers/taps.js';
 import type { WeightMap } from '../weights/index.js';
 import { ConfigReader } from './config.js';
@@ -232,8 +232,8 @@ export class Qwen3Model extends ModelBase<Qwen3Config, Qwen3Context> {
 
   /** The padding mask and the RoPE tables cos, sin [T, head_dim] of `arange(T)`. */
   protected forwardContext(inputs: EncoderInputs): ForwardContext<Qwen3Context> {
-    const t = inputs.inputIds.shape[1];
-    const rotary = rotaryCosSin(tf.range(0, t, 1, 'int32') as tf.Tensor1D, this.config.head_dim, this.config.rope_theta); // [T, d] each
+    // Host-built (as ModernBERT's): WGSL cos / sin on large angles are off by ~5.7e-4 on webgpu.
+    const rotary = rotaryCosSinRange(inputs.inputIds.shape[1], this.config.head_dim, this.config.rope_theta); // [T, d] each
     return { ctx: { mask: AttentionMask.additive(inputs.attentionMask), rotary }, tensors: [rotary.cos, rotary.sin] };
   }
 
