@@ -10,13 +10,12 @@
  * https://github.com/huggingface/transformers/blob/0018aa647bb13801f061e2d1027c326f531b59fb/src/transformers/masking_utils.py
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { attention } from '../kernels/ops.js';
 import { getActivation } from '../layers/activations.js';
 import { AttentionMask } from '../layers/attention_mask.js';
 import { Embedding } from '../layers/embedding.js';
 import { GatedFeedForward } from '../layers/gated_feed_forward.js';
-import { Linear } from '../layers/linear.js';
 import { Module } from '../layers/module.js';
+import { QkNormAttention } from '../layers/qk_norm_attention.js';
 import { RMSNorm } from '../layers/rms_norm.js';
 import { rotaryCosSinRange } from '../layers/rotary.js';
 import type { TapRecorder } from '../layers/taps.js';
@@ -185,61 +184,6 @@ function gemmaNorm(m: Module, name: string, size: number, eps: number, tap = tru
   return m.leaf(name, (wm, n) => RMSNorm.load(wm, n, size, eps, { offset: 1 }), tap);
 }
 
-/** `Gemma3Attention` (`self_attn`): q/k/v projections, per-head q_norm / k_norm, RoPE, GQA attention, `o_proj`. */
-class Gemma3Attention extends Module {
-  readonly q_proj: Linear;
-  readonly k_proj: Linear;
-  readonly v_proj: Linear;
-  readonly o_proj: Linear;
-  readonly q_norm: RMSNorm;
-  readonly k_norm: RMSNorm;
-
-  constructor(
-    wm: WeightMap,
-    private readonly c: Gemma3Config,
-    readonly layerType: LayerType,
-  ) {
-    super(wm);
-    const { hidden_size: h, num_attention_heads: nh, num_key_value_heads: nkv, head_dim: d, attention_bias: bias } = c;
-    const lin = (name: string, i: number, o: number) => this.leaf(name, (w, n) => Linear.load(w, n, i, o, bias));
-    this.q_proj = lin('q_proj', h, nh * d);
-    this.k_proj = lin('k_proj', h, nkv * d);
-    this.v_proj = lin('v_proj', h, nkv * d);
-    this.o_proj = lin('o_proj', nh * d, h);
-    this.q_norm = gemmaNorm(this, 'q_norm', d, c.rms_norm_eps, false);
-    this.k_norm = gemmaNorm(this, 'k_norm', d, c.rms_norm_eps, false);
-  }
-
-  /** RMSNorm over each head of a projection [B, T, heads*d]. */
-  private headNorm(x: tf.Tensor3D, heads: number, norm: RMSNorm): tf.Tensor3D {
-    const [b, t] = x.shape;
-    const d = this.c.head_dim;
-    return tf.reshape(norm.apply(tf.reshape(x, [b, t, heads, d])), [b, t, heads * d]); // [B, T, heads, d] -> [B, T, heads*d]
-  }
-
-  /** x [B, T, H] -> [B, T, H] after `o_proj` (and the probabilities [B, heads, T, T] when asked). */
-  apply(x: tf.Tensor3D, ctx: Gemma3LayerContext): { output: tf.Tensor3D; probs?: tf.Tensor4D } {
-    const c = this.c;
-    const q = this.headNorm(this.q_proj.apply(x), c.num_attention_heads, this.q_norm); // [B, T, heads*d]
-    const k = this.headNorm(this.k_proj.apply(x), c.num_key_value_heads, this.k_norm); // [B, T, kvHeads*d]
-    const v = this.v_proj.apply(x); // [B, T, kvHeads*d]
-    const { context, probs } = attention(
-      { q, k, v },
-      {
-        numHeads: c.num_attention_heads,
-        numKvHeads: c.num_key_value_heads,
-        mask: ctx.mask,
-        causal: !c.use_bidirectional_attention,
-        window: this.layerType === 'sliding_attention' ? gemma3Window(c) : undefined,
-        rotary: ctx.rotary[this.layerType],
-        scale: Math.pow(c.query_pre_attn_scalar, -0.5),
-        outputProbs: ctx.needProbs,
-      },
-    ); // [B, T, heads*d]
-    return { output: this.record(ctx.taps, this.o_proj.apply(context)), probs };
-  }
-}
-
 /** `Gemma3MLP` (`mlp`): `down_proj(act(gate_proj(x)) * up_proj(x))`. */
 class Gemma3MLP extends Module {
   readonly ffn: GatedFeedForward;
@@ -263,18 +207,36 @@ class Gemma3MLP extends Module {
  */
 class Gemma3DecoderLayer extends Module {
   readonly input_layernorm: RMSNorm;
-  readonly self_attn: Gemma3Attention;
+  /** `Gemma3Attention`: q/k/v projections, per-head q_norm / k_norm, RoPE, GQA attention, `o_proj`. */
+  readonly self_attn: QkNormAttention;
   readonly post_attention_layernorm: RMSNorm;
   readonly pre_feedforward_layernorm: RMSNorm;
   readonly mlp: Gemma3MLP;
   readonly post_feedforward_layernorm: RMSNorm;
 
-  constructor(wm: WeightMap, c: Gemma3Config, layerType: LayerType) {
+  constructor(
+    wm: WeightMap,
+    private readonly c: Gemma3Config,
+    readonly layerType: LayerType,
+  ) {
     super(wm);
     const h = c.hidden_size;
     const eps = c.rms_norm_eps;
     this.input_layernorm = gemmaNorm(this, 'input_layernorm', h, eps);
-    this.self_attn = this.module('self_attn', (w) => new Gemma3Attention(w, c, layerType));
+    this.self_attn = this.module(
+      'self_attn',
+      (w) =>
+        new QkNormAttention(w, {
+          hiddenSize: h,
+          numHeads: c.num_attention_heads,
+          numKvHeads: c.num_key_value_heads,
+          headDim: c.head_dim,
+          bias: c.attention_bias,
+          normEps: eps,
+          norm: { offset: 1 },
+          tapNorms: false,
+        }),
+    );
     this.post_attention_layernorm = gemmaNorm(this, 'post_attention_layernorm', h, eps);
     this.pre_feedforward_layernorm = gemmaNorm(this, 'pre_feedforward_layernorm', h, eps);
     this.mlp = this.module('mlp', (w) => new Gemma3MLP(w, c));
@@ -288,7 +250,15 @@ class Gemma3DecoderLayer extends Module {
   apply(x: tf.Tensor3D, ctx: Gemma3LayerContext): { output: tf.Tensor3D; probs?: tf.Tensor4D } {
     const { taps } = ctx;
     const normed = this.norm(this.input_layernorm, 'input_layernorm', x, taps); // [B, T, H]
-    const { output: attended, probs } = this.self_attn.apply(normed, ctx); // [B, T, H]
+    const c = this.c;
+    const { output: attended, probs } = this.self_attn.apply(normed, taps, {
+      mask: ctx.mask,
+      causal: !c.use_bidirectional_attention,
+      window: this.layerType === 'sliding_attention' ? gemma3Window(c) : undefined,
+      rotary: ctx.rotary[this.layerType],
+      scale: Math.pow(c.query_pre_attn_scalar, -0.5),
+      outputProbs: ctx.needProbs,
+    }); // [B, T, H]
     const h = tf.add(x, this.norm(this.post_attention_layernorm, 'post_attention_layernorm', attended, taps)) as tf.Tensor3D;
     const ff = this.mlp.apply(this.norm(this.pre_feedforward_layernorm, 'pre_feedforward_layernorm', h, taps), taps); // [B, T, H]
     return { output: tf.add(h, this.norm(this.post_feedforward_layernorm, 'post_feedforward_layernorm', ff, taps)) as tf.Tensor3D, probs };

@@ -10,13 +10,12 @@
  * https://github.com/huggingface/transformers/blob/9ee3f431c32e9e5f6c0888f6b2b0ca3f6c289dd6/src/transformers/masking_utils.py
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { attention } from '../kernels/ops.js';
 import { getActivation } from '../layers/activations.js';
 import { AttentionMask } from '../layers/attention_mask.js';
 import { Embedding } from '../layers/embedding.js';
 import { GatedFeedForward } from '../layers/gated_feed_forward.js';
-import { Linear } from '../layers/linear.js';
 import { Module } from '../layers/module.js';
+import { QkNormAttention } from '../layers/qk_norm_attention.js';
 import { RMSNorm } from '../layers/rms_norm.js';
 import { rotaryCosSinRange } from '../layers/rotary.js';
 import type { TapRecorder } from '../layers/taps.js';
@@ -130,57 +129,11 @@ interface Qwen3Context extends ModelLayerContext {
   rotary: { cos: tf.Tensor; sin: tf.Tensor };
 }
 
-/** `Qwen3Attention` (`self_attn`): q/k/v projections, q_norm / k_norm per head, RoPE, causal GQA, `o_proj`. */
-class Qwen3Attention extends Module {
-  readonly q_proj: Linear;
-  readonly k_proj: Linear;
-  readonly v_proj: Linear;
-  readonly o_proj: Linear;
-  readonly q_norm: RMSNorm;
-  readonly k_norm: RMSNorm;
-
-  constructor(
-    wm: WeightMap,
-    private readonly c: Qwen3Config,
-  ) {
-    super(wm);
-    const lin = (name: string, inF: number, outF: number) => this.leaf(name, (w, n) => Linear.load(w, n, inF, outF, c.attention_bias));
-    const qWidth = c.num_attention_heads * c.head_dim;
-    const kvWidth = c.num_key_value_heads * c.head_dim;
-    this.q_proj = lin('q_proj', c.hidden_size, qWidth);
-    this.k_proj = lin('k_proj', c.hidden_size, kvWidth);
-    this.v_proj = lin('v_proj', c.hidden_size, kvWidth);
-    this.o_proj = lin('o_proj', qWidth, c.hidden_size);
-    this.q_norm = this.leaf('q_norm', (w, n) => RMSNorm.load(w, n, c.head_dim, c.rms_norm_eps), true);
-    this.k_norm = this.leaf('k_norm', (w, n) => RMSNorm.load(w, n, c.head_dim, c.rms_norm_eps), true);
-  }
-
-  /** RMSNorm over each head of a projection [B, T, heads*d] (recorded as HF's [B, T, heads, d]). */
-  private headNorm(x: tf.Tensor3D, norm: RMSNorm, heads: number, name: string, taps: TapRecorder): tf.Tensor3D {
-    const [b, t] = x.shape;
-    const normed = norm.apply(tf.reshape(x, [b, t, heads, this.c.head_dim])); // [B, T, heads, d]
-    this.record(taps, normed, name);
-    return tf.reshape(normed, [b, t, heads * this.c.head_dim]); // [B, T, heads*d]
-  }
-
-  /** x [B, T, H] -> o_proj(context) [B, T, H] (and probabilities [B, heads, T, T] when asked). */
-  apply(x: tf.Tensor3D, ctx: Qwen3Context): { output: tf.Tensor3D; probs?: tf.Tensor4D } {
-    const c = this.c;
-    const q = this.headNorm(this.q_proj.apply(x), this.q_norm, c.num_attention_heads, 'q_norm', ctx.taps); // [B, T, heads*d]
-    const k = this.headNorm(this.k_proj.apply(x), this.k_norm, c.num_key_value_heads, 'k_norm', ctx.taps); // [B, T, kv*d]
-    const v = this.v_proj.apply(x); // [B, T, kv*d]
-    const { context, probs } = attention(
-      { q, k, v },
-      { numHeads: c.num_attention_heads, numKvHeads: c.num_key_value_heads, mask: ctx.mask, causal: true, rotary: ctx.rotary, outputProbs: ctx.needProbs },
-    ); // scale head_dim^-0.5 (the op's default 1 / sqrt(d))
-    return { output: this.record(ctx.taps, this.o_proj.apply(context)), probs };
-  }
-}
-
 /** `Qwen3DecoderLayer` (`layers.i`): x + self_attn(input_layernorm(x)), then + mlp(post_attention_layernorm(.)). */
 class Qwen3DecoderLayer extends Module {
   readonly input_layernorm: RMSNorm;
-  readonly self_attn: Qwen3Attention;
+  /** `Qwen3Attention`: q/k/v projections, q_norm / k_norm per head (taps), RoPE, causal GQA, `o_proj`. */
+  readonly self_attn: QkNormAttention;
   readonly post_attention_layernorm: RMSNorm;
   /** `Qwen3MLP`: down_proj(act(gate_proj(x)) * up_proj(x)), no biases. */
   readonly mlp: GatedFeedForward;
@@ -188,14 +141,28 @@ class Qwen3DecoderLayer extends Module {
   constructor(wm: WeightMap, c: Qwen3Config) {
     super(wm);
     this.input_layernorm = this.leaf('input_layernorm', (w, n) => RMSNorm.load(w, n, c.hidden_size, c.rms_norm_eps), true);
-    this.self_attn = this.module('self_attn', (w) => new Qwen3Attention(w, c));
+    this.self_attn = this.module(
+      'self_attn',
+      (w) =>
+        new QkNormAttention(w, {
+          hiddenSize: c.hidden_size,
+          numHeads: c.num_attention_heads,
+          numKvHeads: c.num_key_value_heads,
+          headDim: c.head_dim,
+          bias: c.attention_bias,
+          normEps: c.rms_norm_eps,
+          tapNorms: true,
+        }),
+    );
     this.post_attention_layernorm = this.leaf('post_attention_layernorm', (w, n) => RMSNorm.load(w, n, c.hidden_size, c.rms_norm_eps), true);
     this.mlp = this.leaf('mlp', (w, n) => GatedFeedForward.load(w.pp(n), ['gate_proj', 'up_proj', 'down_proj'], c.hidden_size, c.intermediate_size, getActivation(c.hidden_act)), true);
   }
 
   /** x [B, T, H] -> [B, T, H]. */
   apply(x: tf.Tensor3D, ctx: Qwen3Context): { output: tf.Tensor3D; probs?: tf.Tensor4D } {
-    const { output: attended, probs } = this.self_attn.apply(this.record(ctx.taps, this.input_layernorm.apply(x), 'input_layernorm'), ctx);
+    const normed0 = this.record(ctx.taps, this.input_layernorm.apply(x), 'input_layernorm');
+    // scale head_dim^-0.5 (the op's default 1 / sqrt(d))
+    const { output: attended, probs } = this.self_attn.apply(normed0, ctx.taps, { mask: ctx.mask, causal: true, rotary: ctx.rotary, outputProbs: ctx.needProbs });
     const h = tf.add(x, attended) as tf.Tensor3D; // [B, T, H]
     const normed = this.record(ctx.taps, this.post_attention_layernorm.apply(h), 'post_attention_layernorm');
     const out = tf.add(h, this.record(ctx.taps, this.mlp.apply(normed), 'mlp')) as tf.Tensor3D;
