@@ -142,6 +142,34 @@ export function readEncoderShape(r: ConfigReader, opts: ShapeKeys = {}): Encoder
   return s;
 }
 
+/** The sizes a decoder-style config (Qwen3, Gemma 3) reads under its own keys, as {@link rmsNormShape} takes them. */
+interface RmsNormSizes {
+  vocab_size: number;
+  hidden_size: number;
+  num_hidden_layers: number;
+  num_attention_heads: number;
+  intermediate_size: number;
+  max_position_embeddings: number;
+  rms_norm_eps: number;
+  pad_token_id: number;
+}
+
+/** The encoder shape under the standard names of a model with RMSNorms (`layer_norm_eps`: its eps) and no token types. */
+export function rmsNormShape(c: RmsNormSizes, hidden_act: string): EncoderShape {
+  return {
+    vocab_size: c.vocab_size,
+    hidden_size: c.hidden_size,
+    num_hidden_layers: c.num_hidden_layers,
+    num_attention_heads: c.num_attention_heads,
+    intermediate_size: c.intermediate_size,
+    max_position_embeddings: c.max_position_embeddings,
+    hidden_act,
+    type_vocab_size: 0,
+    layer_norm_eps: c.rms_norm_eps,
+    pad_token_id: c.pad_token_id,
+  };
+}
+
 /** `id2label` as an array indexed by label id (`LABEL_i` where absent), for `numLabels` labels. */
 export function labelsFromConfig(raw: Raw, numLabels: number): string[] {
   const map = (raw.id2label ?? {}) as Record<string, unknown>;

@@ -20,9 +20,9 @@ import { RMSNorm } from '../layers/rms_norm.js';
 import { rotaryCosSinRange } from '../layers/rotary.js';
 import type { TapRecorder } from '../layers/taps.js';
 import type { WeightMap } from '../weights/index.js';
-import { ConfigReader } from './config.js';
+import { ConfigReader, rmsNormShape } from './config.js';
 import { basePrefix, ModelBase, type ForwardContext, type ModelLayerContext } from './model_base.js';
-import type { BaseConfig, EncoderInputs, EncoderShape } from './types.js';
+import type { BaseConfig, EncoderInputs } from './types.js';
 
 type LayerType = 'sliding_attention' | 'full_attention';
 const LAYER_TYPES: readonly LayerType[] = ['sliding_attention', 'full_attention'];
@@ -97,18 +97,7 @@ export function parseGemma3Config(raw: Record<string, unknown>): Gemma3Config {
   const layer_types = readLayerTypes(raw, r, num_hidden_layers);
   const rope_theta = readRopeBases(raw, r);
   // The encoder shape under the standard names, for what reads it generically (no token types, no LayerNorm).
-  const shape: EncoderShape = {
-    vocab_size: cfg.vocab_size,
-    hidden_size: cfg.hidden_size,
-    num_hidden_layers,
-    num_attention_heads,
-    intermediate_size: cfg.intermediate_size,
-    max_position_embeddings: cfg.max_position_embeddings,
-    hidden_act: cfg.hidden_activation,
-    type_vocab_size: 0,
-    layer_norm_eps: cfg.rms_norm_eps,
-    pad_token_id: cfg.pad_token_id,
-  };
+  const shape = rmsNormShape(cfg, cfg.hidden_activation);
   return { model_type, raw, shape, ...cfg, layer_types, rope_theta };
 }
 

@@ -20,9 +20,9 @@ import { RMSNorm } from '../layers/rms_norm.js';
 import { rotaryCosSinRange } from '../layers/rotary.js';
 import type { TapRecorder } from '../layers/taps.js';
 import type { WeightMap } from '../weights/index.js';
-import { ConfigReader } from './config.js';
+import { ConfigReader, rmsNormShape } from './config.js';
 import { basePrefix, ModelBase, type ForwardContext, type ModelLayerContext } from './model_base.js';
-import type { BaseConfig, EncoderInputs, EncoderShape } from './types.js';
+import type { BaseConfig, EncoderInputs } from './types.js';
 
 /** Qwen3's config.json, validated, under its own keys (defaults: `Qwen3Config`'s). */
 export interface Qwen3Config extends BaseConfig {
@@ -108,18 +108,7 @@ export function parseQwen3Config(raw: Record<string, unknown>): Qwen3Config {
   };
   if (cfg.head_dim % 2 !== 0) throw new Error(`qwen3 config: head_dim must be even for RoPE, got ${cfg.head_dim}`);
   getActivation(cfg.hidden_act, 'hidden_act');
-  const shape: EncoderShape = {
-    vocab_size: cfg.vocab_size,
-    hidden_size: cfg.hidden_size,
-    num_hidden_layers,
-    num_attention_heads,
-    intermediate_size: cfg.intermediate_size,
-    max_position_embeddings: cfg.max_position_embeddings,
-    hidden_act: cfg.hidden_act,
-    type_vocab_size: 0,
-    layer_norm_eps: cfg.rms_norm_eps,
-    pad_token_id: cfg.pad_token_id,
-  };
+  const shape = rmsNormShape(cfg, cfg.hidden_act);
   return { ...cfg, shape };
 }
 
