@@ -190,6 +190,7 @@ export abstract class ModelBase<C extends BaseConfig & { shape: EncoderShape }, 
     this.checkSameShape(t, name, inputIds);
   }
 
+  /** Throw unless `t` (named `name` in the error) has inputIds' shape [batch, seq]. */
   protected checkSameShape(t: tf.Tensor, name: string, inputIds: tf.Tensor): void {
     if (t.shape[0] !== inputIds.shape[0] || t.shape[1] !== inputIds.shape[1]) {
       throw new Error(`${name} shape [${t.shape.join(', ')}] differs from inputIds shape [${inputIds.shape.join(', ')}]`);
