@@ -2,7 +2,7 @@
  * The house plan of docs/architecture.md, checked by dependency-cruiser (`npm run lint:arch`).
  *
  * Layers, top to bottom (each imports only layers below it):
- *   cli → api → modules (pooling) → models → layers → kernels → weights → formats
+ *   cli → api → training → losses, evaluation → modules (pooling) → models → layers → kernels → weights → formats
  * Side layers: backends (device selection, imports kernels and platform), tokenizers and hub (pure TypeScript, no
  * tfjs), util (plain embeddings, no models), platform (the only place that touches Node built-ins).
  *
@@ -35,6 +35,18 @@ module.exports = {
       from: { path: SRC, pathNot: [dir('cli', 'api'), '^src/index\\.ts$'] },
       to: { path: dir('api') },
     },
+    noUpward(
+      'no-upward-import-to-training',
+      ['training'],
+      ['losses', 'evaluation', 'modules', 'pooling', 'models', 'layers', 'kernels', 'weights', 'formats', 'backends', 'tokenizers', 'hub', 'util', 'platform'],
+      'training/ (the trainer, optimizer, schedules, data) is imported only by api/ (fit), cli/ and src/index.ts.',
+    ),
+    noUpward(
+      'no-upward-import-to-losses-and-evaluation',
+      ['losses', 'evaluation'],
+      ['modules', 'pooling', 'models', 'layers', 'kernels', 'weights', 'formats', 'backends', 'tokenizers', 'hub', 'util', 'platform'],
+      'losses/ (tensor functions of embeddings or scores) and evaluation/ (metrics over anything with encode/predict) sit under training/.',
+    ),
     noUpward(
       'no-upward-import-to-modules',
       ['modules', 'pooling'],
@@ -112,7 +124,7 @@ module.exports = {
       comment: 'util/ works on plain embeddings; `paraphraseMining(model, …)` takes anything with `encode`.',
       severity: 'error',
       from: { path: dir('util') },
-      to: { path: dir('models', 'layers', 'kernels', 'modules', 'pooling', 'api', 'cli', 'backends', 'weights', 'tokenizers', 'hub', 'platform') },
+      to: { path: dir('models', 'layers', 'kernels', 'modules', 'pooling', 'api', 'training', 'losses', 'evaluation', 'cli', 'backends', 'weights', 'tokenizers', 'hub', 'platform') },
     },
     {
       name: 'util-no-tfjs-at-runtime',

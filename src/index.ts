@@ -128,3 +128,5 @@ export type { EnvLike } from './hub/env.js';
 export type { WebGLPrecision } from './backends/webgl.js';
 export type { UrlCache, UrlFileOptions } from './platform/url.js';
 export { CACHED_NO_EXIST } from './hub/cache.js';
+export type { Loss, CrossEncoderLoss, EmbeddingBatch } from './losses/types.js';
+export type { Evaluator, EvaluationContext } from './evaluation/types.js';

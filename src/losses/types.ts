@@ -1,0 +1,44 @@
+/**
+ * The contract every training loss implements. A loss is a pure tensor function: the trainer runs the model on each
+ * text column of a batch under the gradient tape and hands the loss the embeddings (bi-encoder) or the logits
+ * (cross-encoder); the loss returns one scalar. Hyperparameters are fixed at construction.
+ *
+ * Reference: sentence-transformers `losses/` (each `forward(sentence_features, labels)` embeds the columns, then
+ * computes the loss from the embeddings).
+ * https://github.com/huggingface/sentence-transformers/tree/v6.0.1/sentence_transformers/losses
+ */
+import type * as tf from '@tensorflow/tfjs-core';
+
+/** What a bi-encoder loss sees of one training batch. */
+export interface EmbeddingBatch {
+  /** One `[batch, dim]` matrix per text column (anchor, positive, negatives…), in the dataset's column order. */
+  embeddings: tf.Tensor2D[];
+  /** `[batch]` float32 labels from the `label` / `score` column, or null when the dataset has none. */
+  labels: tf.Tensor1D | null;
+}
+
+/** A sentence-transformers (bi-encoder) loss. */
+export interface Loss {
+  /** Python's class name, e.g. `MultipleNegativesRankingLoss` (model cards, the CLI `--loss` value). */
+  readonly name: string;
+  /** How many text columns it accepts (inclusive bounds); datasets are checked against it before training. */
+  readonly textColumns: { min: number; max: number };
+  /** Whether the dataset must have a `label` or `score` column. */
+  readonly needsLabels: boolean;
+  /** The scalar loss of one batch: pure tfjs ops, run inside the gradient tape; the caller owns the result. */
+  compute(batch: EmbeddingBatch): tf.Scalar;
+  /** Trainable variables the loss itself owns (SoftmaxLoss's classifier); none for most losses. */
+  trainableVariables?(): tf.Variable[];
+  /** Hyperparameters as sentence-transformers' `get_config_dict()` (written to the model card). */
+  getConfigDict(): Record<string, unknown>;
+}
+
+/** A CrossEncoder loss: logits of the model's classifier against the labels. */
+export interface CrossEncoderLoss {
+  /** Python's class name, e.g. `BinaryCrossEntropyLoss`. */
+  readonly name: string;
+  /** The scalar loss from `[batch, numLabels]` logits and `[batch]` labels; the caller owns the result. */
+  compute(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar;
+  /** Hyperparameters as sentence-transformers' `get_config_dict()`. */
+  getConfigDict(): Record<string, unknown>;
+}
