@@ -2,7 +2,7 @@
  * Fixture parity of whole models on the active tfjs backend, platform-neutral: model folders and reference files
  * are read through platform/fs, so `modelsBase` / `refBase` are folders in Node or URLs in a browser.
  *
- * Bi-encoders (tiny-bert, tiny-roberta, tiny-modernbert): `SentenceTransformer.encode` of the 25 reference texts (tokenizer
+ * Bi-encoders (tiny-bert, tiny-roberta, tiny-modernbert, tiny-qwen3, tiny-embeddinggemma): `SentenceTransformer.encode` of the 25 reference texts (tokenizer
  * included) vs `encode.embeddings`, and the encoder's last hidden state on the reference ids vs
  * `batch.last_hidden_state` (real tokens only). Cross-encoders: classifier logits on the reference pair batch
  * vs `batch.logits`.
@@ -25,6 +25,8 @@ export const PARITY_MODELS = {
   'tiny-roberta-nli-cross-encoder': 'cross-encoder',
   'tiny-modernbert': 'bi-encoder',
   'tiny-modernbert-cross-encoder': 'cross-encoder',
+  'tiny-qwen3': 'bi-encoder',
+  'tiny-embeddinggemma': 'bi-encoder',
 } as const;
 export type ParityModel = keyof typeof PARITY_MODELS;
 
