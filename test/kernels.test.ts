@@ -230,6 +230,78 @@ describe('wasm SIMD kernels', () => {
     });
   }
 
+  for (const c of [
+    { name: 'grouped-query heads (4 query heads on 2 kv heads), causal, left padding', heads: 4, kvHeads: 2, d: 8, t: 11, causal: true, left: true },
+    { name: 'grouped-query heads (6 on 1), bidirectional, T = 150 (three key blocks, not a multiple of the tile)', heads: 6, kvHeads: 1, d: 12, t: 150 },
+    { name: 'causal sliding window w = 5 (Gemma 3), right padding', heads: 2, kvHeads: 2, d: 16, t: 23, causal: true, window: 5 },
+    { name: 'causal sliding window w = 40 over 130 keys, left padding, GQA', heads: 4, kvHeads: 2, d: 8, t: 130, causal: true, window: 40, left: true },
+    { name: 'bidirectional window |i - j| <= 4 (ModernBERT local), T = 77', heads: 2, kvHeads: 2, d: 8, t: 77, window: 4 },
+    { name: 'bidirectional window 0 (itself only)', heads: 2, kvHeads: 2, d: 4, t: 9, window: 0 },
+    { name: 'configured scale (Gemma 3 query_pre_attn_scalar^-0.5), causal', heads: 2, kvHeads: 1, d: 6, t: 70, causal: true, scale: 0.3 },
+    { name: 'configured scale on q first (scaleQuery), d = 10', heads: 2, kvHeads: 2, d: 10, t: 13, scale: 0.25, scaleQuery: true },
+  ] as { name: string; heads: number; kvHeads: number; d: number; t: number; causal?: boolean; window?: number; left?: boolean; scale?: number; scaleQuery?: boolean }[]) {
+    it(`blocked attention equals the stock-op attention: ${c.name}`, () => {
+      const b = 3;
+      const { t } = c;
+      const h = c.heads * c.d;
+      const hk = c.kvHeads * c.d;
+      const q = tf.tensor3d(pseudoRandom(b * t * h, 41, 2), [b, t, h]);
+      const k = tf.tensor3d(pseudoRandom(b * t * hk, 42, 2), [b, t, hk]);
+      const v = tf.tensor3d(pseudoRandom(b * t * hk, 43, 2), [b, t, hk]);
+      const lens = [t, Math.ceil(t / 2), 1];
+      const valid = (bi: number, j: number) => (c.left ? j >= t - lens[bi] : j < lens[bi]);
+      const mask = tf.tensor2d(lens.flatMap((_, bi) => Array.from({ length: t }, (_, j) => (valid(bi, j) ? 1 : 0))), [b, t], 'int32');
+      const opts = { numHeads: c.heads, numKvHeads: c.kvHeads, mask, causal: c.causal, window: c.window, scale: c.scale, scaleQuery: c.scaleQuery };
+      const blocked = attentionKernel(q, k, v, { ...opts, outputProbs: true })!;
+      const alone = attentionKernel(q, k, v, opts)!; // without probabilities: the O(T d) path
+      const ref = tf.tidy(() =>
+        attentionStock(q, k, v, {
+          numHeads: c.heads,
+          numKvHeads: c.kvHeads,
+          padding: { kind: 'additive', mask: extendedAttentionMask(mask) },
+          causal: !!c.causal,
+          window: c.window,
+          scale: c.scale,
+          scaleQuery: !!c.scaleQuery,
+        }),
+      );
+      assertClose(blocked.context, ref.context, 2e-6, 'context');
+      assertClose(blocked.probs!, ref.probs, 1e-6, 'probs');
+      assert.deepEqual(Array.from(alone.context.dataSync()), Array.from(blocked.context.dataSync()), 'asking for the probabilities changes no context bit');
+      // Keys outside the causal / window range and padding keys get probability exactly 0 (rows with a key left).
+      const p = blocked.probs!.arraySync() as number[][][][];
+      for (let bi = 0; bi < b; bi++) {
+        for (let i = 0; i < t; i++) {
+          const seen = (j: number) => valid(bi, j) && (c.causal ? j <= i && (c.window === undefined || j > i - c.window) : c.window === undefined || Math.abs(i - j) <= c.window);
+          if (!Array.from({ length: t }, (_, j) => seen(j)).some((x) => x)) continue;
+          for (let j = 0; j < t; j++) if (!seen(j)) assert.equal(p[bi][c.heads - 1][i][j], 0, `b ${bi} query ${i} key ${j}`);
+        }
+      }
+      tf.dispose([q, k, v, mask, blocked.context, blocked.probs!, alone.context, ref.context, ref.probs]);
+    });
+  }
+
+  it('blocked causal attention of a left-padded row is bit-identical to the same row alone (Qwen3 batching)', () => {
+    const [heads, kvHeads, d, t, len] = [4, 2, 8, 150, 83];
+    const [h, hk] = [heads * d, kvHeads * d];
+    const [qa, ka, va] = [pseudoRandom(len * h, 51), pseudoRandom(len * hk, 52), pseudoRandom(len * hk, 53)];
+    const leftPad = (a: Float32Array, w: number) => {
+      const out = new Float32Array(t * w).fill(-0.61); // padding values must not matter
+      out.set(a, (t - len) * w);
+      return out;
+    };
+    const opts = { numHeads: heads, numKvHeads: kvHeads, causal: true, window: 70 };
+    const alone = attentionKernel(tf.tensor3d(qa, [1, len, h]), tf.tensor3d(ka, [1, len, hk]), tf.tensor3d(va, [1, len, hk]), opts)!;
+    const padded = attentionKernel(tf.tensor3d(leftPad(qa, h), [1, t, h]), tf.tensor3d(leftPad(ka, hk), [1, t, hk]), tf.tensor3d(leftPad(va, hk), [1, t, hk]), {
+      ...opts,
+      mask: tf.tensor2d([Array.from({ length: t }, (_, j) => (j >= t - len ? 1 : 0))], [1, t], 'int32'),
+    })!;
+    const a = alone.context.dataSync();
+    const p = padded.context.dataSync();
+    for (let i = 0; i < len * h; i++) assert.equal(p[(t - len) * h + i], a[i], `element ${i}`);
+    tf.dispose([alone.context, padded.context]);
+  });
+
   it('fused attention of a padded row is bit-identical to the same row alone', () => {
     const [heads, d, t, len] = [4, 16, 37, 9];
     const h = heads * d;

@@ -146,7 +146,7 @@ export interface StockAttentionOptions {
 }
 
 /** HF `repeat_kv`: [B, kvHeads, T, d] -> [B, kvHeads * rep, T, d] (query head i reads kv head floor(i / rep)). */
-function repeatKv(x: tf.Tensor4D, rep: number): tf.Tensor4D {
+export function repeatKv(x: tf.Tensor4D, rep: number): tf.Tensor4D {
   if (rep === 1) return x;
   const [b, n, t, d] = x.shape;
   return tf.reshape(tf.tile(tf.expandDims(x, 2), [1, 1, rep, 1, 1]), [b, n * rep, t, d]) as tf.Tensor4D; // [B, n, rep, T, d] -> [B, n*rep, T, d]

@@ -36,8 +36,8 @@ interface KernelExports {
   pack_panels(w: number, p: number, k: number, n: number): void;
   gemm_bias(x: number, p: number, bias: number, y: number, m: number, k: number, n: number): void;
   attention(
-    q: number, k: number, v: number, ld: number, mask: number, bias: number, biasBatch: number, out: number, probs: number,
-    scratch: number, b: number, t: number, heads: number, d: number, scaleQuery: number,
+    q: number, k: number, v: number, ldq: number, ldkv: number, mask: number, bias: number, biasBatch: number, out: number, probs: number,
+    scratch: number, b: number, t: number, heads: number, kvHeads: number, d: number, scale: number, scaleMode: number, causal: number, window: number,
   ): void;
 }
 
@@ -333,20 +333,29 @@ function registerAll(): void {
     return out;
   });
   registerWasm(KERNEL_ATTENTION, (ex, b, { q, k, v, qkv, mask, bias }, attrs) => {
-    const { numHeads, scaleQuery, outputProbs } = attrs as { numHeads: number; scaleQuery: boolean; outputProbs: boolean };
-    // Either q, k, v [B, T, H] or one qkv [B, T, 3H] (the fused projection: q, k, v side by side in each row).
+    const { numHeads, numKvHeads, scale, scaleMode, causal, window, outputProbs } = attrs as {
+      numHeads: number;
+      numKvHeads: number;
+      scale: number;
+      scaleMode: number;
+      causal: boolean;
+      window: number;
+      outputProbs: boolean;
+    };
+    // Either q [B, T, heads*d] and k, v [B, T, kvHeads*d], or one qkv [B, T, 3H] (the fused projection: q, k, v
+    // side by side in each row; kvHeads = heads).
     const [batch, t, width] = (qkv ?? q)!.shape;
     const hidden = qkv ? width / 3 : width;
-    const ld = qkv ? 3 * hidden : hidden;
-    const [qp, kp, vp] = qkv ? [0, 1, 2].map((i) => offset(b, qkv) + i * hidden * 4) : [offset(b, q!), offset(b, k!), offset(b, v!)];
     const d = hidden / numHeads;
+    const [ldq, ldkv] = qkv ? [3 * hidden, 3 * hidden] : [hidden, numKvHeads * d];
+    const [qp, kp, vp] = qkv ? [0, 1, 2].map((i) => offset(b, qkv) + i * hidden * 4) : [offset(b, q!), offset(b, k!), offset(b, v!)];
     const out = b.makeOutput([batch, t, hidden], 'float32');
     const probs = outputProbs ? b.makeOutput([batch, numHeads, t, t], 'float32') : undefined;
     withScratch(b, ex.attention_scratch_floats(t, d), (scratch) =>
       ex.attention(
-        qp, kp, vp, ld,
+        qp, kp, vp, ldq, ldkv,
         mask ? offset(b, mask) : 0, bias ? offset(b, bias) : 0, bias ? bias.shape[0] : 0,
-        offset(b, out), probs ? offset(b, probs) : 0, scratch, batch, t, numHeads, d, scaleQuery ? 1 : 0,
+        offset(b, out), probs ? offset(b, probs) : 0, scratch, batch, t, numHeads, numKvHeads, d, scale, scaleMode, causal ? 1 : 0, window,
       ),
     );
     return probs ? [out, probs] : out;
