@@ -342,6 +342,43 @@ describe('wasm SIMD kernels', () => {
     tf.dispose([q, k, v, mask, fused.context, fused.probs!, ref.context, ref.probs]);
   });
 
+  for (const name of ['tiny-bert', 'minilm-l6-full']) {
+    it(`${name}: each BERT layer is one kernel call on wasm, bit for bit the per-op path, which taps and attentions still take`, async function () {
+      if (!requireFixtures(this, ['models', name])) return;
+      const model = createModel(readConfig(name), WeightMap.from(await loadCheckpointDir(modelDir(name))));
+      const ids = tf.tensor2d([[101, 2023, 2003, 1037, 3231, 102, 0, 0, 0], [101, 7592, 2088, 2003, 2307, 1998, 2204, 1012, 102]], [2, 9], 'int32');
+      const mask = tf.tensor2d([[1, 1, 1, 1, 1, 1, 0, 0, 0], [1, 1, 1, 1, 1, 1, 1, 1, 1]], [2, 9], 'int32');
+      const inputs = { inputIds: ids, attentionMask: mask };
+      try {
+        const before = tf.memory().numTensors;
+        const prof = await tf.profile(() => model.forward(inputs).lastHiddenState);
+        const calls = prof.kernels.filter((k) => !k.name.endsWith('__op'));
+        const count = (n: string) => calls.filter((k) => k.name === n).length;
+        assert.equal(count('SentenceTfjsEncoderLayer'), model.numLayers, 'one call per layer');
+        for (const n of ['SentenceTfjsLinear', 'SentenceTfjsAttention', 'Reshape']) assert.equal(count(n), 0, `${n} did not run`);
+        assert.ok(calls.length <= 3 * model.numLayers + 12, `${calls.length} kernel calls`);
+        tf.dispose(prof.result as tf.Tensor);
+        // The fused path (hidden states need no per-op path: they are the layers' outputs) ...
+        const fused = model.forward(inputs, { outputHiddenStates: true });
+        // ... against the per-op path, which a tap inside a layer or the attentions force.
+        const tapNames = ['encoder.layer.0.attention.self', 'encoder.layer.0.attention.output', 'encoder.layer.0.intermediate', `encoder.layer.${model.numLayers - 1}`];
+        const perOp = model.forward(inputs, { outputHiddenStates: true, outputAttentions: true, taps: tapNames });
+        for (let i = 0; i < fused.hiddenStates!.length; i++) assertClose(fused.hiddenStates![i], perOp.hiddenStates![i], 0, `hidden state ${i}`);
+        assertClose(fused.lastHiddenState, perOp.lastHiddenState, 0, 'last hidden state');
+        // The last layer's tap is its output whichever path ran.
+        const tapped = model.forward(inputs, { taps: [`encoder.layer.${model.numLayers - 1}`] });
+        assertClose(tapped.intermediates![`encoder.layer.${model.numLayers - 1}`], perOp.intermediates![`encoder.layer.${model.numLayers - 1}`], 0, 'layer tap');
+        assert.deepEqual(Object.keys(perOp.intermediates!).sort(), [...tapNames].sort());
+        tf.dispose([fused.lastHiddenState, ...fused.hiddenStates!, perOp.lastHiddenState, ...perOp.hiddenStates!, ...perOp.attentions!, ...Object.values(perOp.intermediates!)]);
+        tf.dispose([tapped.lastHiddenState, ...Object.values(tapped.intermediates!)]);
+        assert.equal(tf.memory().numTensors, before, 'no tensor leaked');
+      } finally {
+        tf.dispose([ids, mask]);
+        model.dispose();
+      }
+    });
+  }
+
   it('a model forward runs the fused kernels, matches the stock ops within 1e-5 and leaks no tensors', async function () {
     if (!requireFixtures(this, ['models', 'tiny-mpnet'])) return;
     const model = createModel(readConfig('tiny-mpnet'), WeightMap.from(await loadCheckpointDir(modelDir('tiny-mpnet'))));

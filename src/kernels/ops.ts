@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { addLayerNormStock, applyRotary, attentionStock, denseStock, extendedAttentionMask, gatherRowsStock, geluStock, mergeHeads, paddingFillMask, repeatKv, splitHeads, structuralMask } from './stock.js';
-import { addLayerNormKernel, attentionKernel, gatherRowsKernel, geluKernel, linearKernel, linearQkvKernel, type AttentionKernelOptions } from './wasm_ops.js';
+import { addLayerNormKernel, attentionKernel, encoderLayerKernel, gatherRowsKernel, geluKernel, linearKernel, linearQkvKernel, type AttentionKernelOptions, type EncoderLayerWeights } from './wasm_ops.js';
 import { wasmKernelsActive, wasmLinearActive } from './wasm_kernels.js';
 
 /** Whether a gradient tape records the ops run now. */
@@ -401,4 +401,18 @@ function attentionBackward(dy: tf.Tensor3D, proj: tf.Tensor3D[], bias: tf.Tensor
     if (bias) out.push(bias.shape[0] === 1 && dS.shape[0] !== 1 ? tf.sum(dS, 0, true) : dS);
     return out;
   });
+}
+
+/**
+ * A whole post-norm (BERT) encoder layer as one kernel call on wasm: `a = LayerNorm(x + o(attention(x)))`, then
+ * `LayerNorm(a + down(gelu(up(a))))` (exact GELU, default scale, the padding mask), bit for bit what the per-op
+ * path computes, with 1 kernel call instead of 16 (and no reshapes). Undefined where it does not apply (not the
+ * wasm dense kernel, a gradient tape recording, H not a multiple of 8, a bias missing, a non-int32 mask): the
+ * caller then runs the per-op path, which it must also take whenever taps or probabilities are wanted.
+ * @example
+ * const y = encoderLayer(x, ctx.mask, weights, 12) ?? perOp(x);
+ */
+export function encoderLayer(x: tf.Tensor3D, mask: PaddingMask | undefined, w: EncoderLayerWeights, numHeads: number): tf.Tensor3D | undefined {
+  if (tapeOn() || !isF32(x)) return undefined;
+  return encoderLayerKernel(x, mask?.raw, w, numHeads);
 }

@@ -27,6 +27,7 @@ export const KERNEL_ADD_LAYER_NORM = 'SentenceTfjsAddLayerNorm';
 export const KERNEL_GATHER_ROWS = 'SentenceTfjsGatherRows';
 export const KERNEL_LINEAR = 'SentenceTfjsLinear';
 export const KERNEL_LINEAR_QKV = 'SentenceTfjsLinearQKV';
+export const KERNEL_ENCODER_LAYER = 'SentenceTfjsEncoderLayer';
 
 interface KernelExports {
   gelu_erf(x: number, out: number, n: number): void;
@@ -330,6 +331,43 @@ function registerAll(): void {
     withScratch(b, h, (scratch) =>
       ex.add_layer_norm(offset(b, x!), residual ? offset(b, residual) : 0, offset(b, gamma!), offset(b, beta!), offset(b, out), scratch, rows, h, attrs.eps as number),
     );
+    return out;
+  });
+  // A whole post-norm encoder layer (BERT's): LayerNorm(x + Wo attention(x Wqkv)) = a, then
+  // LayerNorm(a + W2 gelu(a W1)), by the same kernel calls, in the same order, as the per-op path, with the
+  // intermediates in one scratch block instead of tensors: bit for bit what the per-op path gives.
+  registerWasm(KERNEL_ENCODER_LAYER, (ex, b, inputs, attrs) => {
+    const { x, mask, wq, wk, wv, bq, bk, bv, wo, bo, g1, be1, wi, bi, w2, b2, g2, be2 } = inputs as Record<string, tf.TensorInfo>;
+    const { numHeads, eps1, eps2 } = attrs as { numHeads: number; eps1: number; eps2: number };
+    const [batch, t, h] = x.shape;
+    const m = batch * t;
+    const inter = wi.shape[1];
+    const d = h / numHeads;
+    const qkvPack = packedFor(b, ex, [wq, wk, wv], [bq, bk, bv]);
+    const oPack = packedFor(b, ex, [wo]);
+    const iPack = packedFor(b, ex, [wi]);
+    const dPack = packedFor(b, ex, [w2]);
+    const out = b.makeOutput([batch, t, h], 'float32');
+    const attnFloats = ex.attention_scratch_floats(t, d);
+    // qkv [M, 3H] | context [M, H] | projection [M, H] | attended [M, H] | intermediate [M, I] | attention | LayerNorm
+    withScratch(b, m * (6 * h + inter) + attnFloats + h, (scratch) => {
+      const qkv = scratch;
+      const context = qkv + m * 3 * h * 4;
+      const proj = context + m * h * 4;
+      const attended = proj + m * h * 4;
+      const hidden = attended + m * h * 4;
+      const attnScratch = hidden + m * inter * 4;
+      const lnScratch = attnScratch + attnFloats * 4;
+      const xp = offset(b, x);
+      ex.gemm_bias(xp, qkvPack.ptr, qkvPack.bias, qkv, m, h, 3 * h);
+      ex.attention(qkv, qkv + h * 4, qkv + 2 * h * 4, 3 * h, 3 * h, mask ? offset(b, mask) : 0, 0, 0, context, 0, attnScratch, batch, t, numHeads, numHeads, d, Math.sqrt(d), 0, 0, -1);
+      ex.gemm_bias(context, oPack.ptr, offset(b, bo), proj, m, h, h);
+      ex.add_layer_norm(proj, xp, offset(b, g1), offset(b, be1), attended, lnScratch, m, h, eps1);
+      ex.gemm_bias(attended, iPack.ptr, offset(b, bi), hidden, m, h, inter);
+      ex.gelu_erf(hidden, hidden, m * inter);
+      ex.gemm_bias(hidden, dPack.ptr, offset(b, b2), proj, m, inter, h);
+      ex.add_layer_norm(proj, attended, offset(b, g2), offset(b, be2), offset(b, out), lnScratch, m, h, eps2);
+    });
     return out;
   });
   registerWasm(KERNEL_ATTENTION, (ex, b, { q, k, v, qkv, mask, bias }, attrs) => {

@@ -4,7 +4,7 @@
  * between these and the stock composites and carry the gradients.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { KERNEL_ADD_LAYER_NORM, KERNEL_ATTENTION, KERNEL_GATHER_ROWS, KERNEL_GELU, KERNEL_LINEAR, KERNEL_LINEAR_QKV, wasmKernelsActive, wasmLinearActive } from './wasm_kernels.js';
+import { KERNEL_ADD_LAYER_NORM, KERNEL_ATTENTION, KERNEL_ENCODER_LAYER, KERNEL_GATHER_ROWS, KERNEL_GELU, KERNEL_LINEAR, KERNEL_LINEAR_QKV, wasmKernelsActive, wasmLinearActive } from './wasm_kernels.js';
 
 /**
  * `x @ weight + bias` for x [M, K], weight [K, N] (the pre-transposed [in, out] layout), bias [N], or undefined
@@ -130,4 +130,47 @@ export function attentionKernel(
     if (Array.isArray(r)) return { context: r[0] as tf.Tensor3D, probs: r[1] as tf.Tensor4D };
     return { context: r as tf.Tensor3D };
   });
+}
+
+/** The weights of a post-norm (BERT) encoder layer, as {@link encoderLayerKernel} takes them. */
+export interface EncoderLayerWeights {
+  /** Query, key, value, attention output: weight [H, H] (the [in, out] layout), bias [H]. */
+  q: { weight: tf.Tensor2D; bias: tf.Tensor1D };
+  k: { weight: tf.Tensor2D; bias: tf.Tensor1D };
+  v: { weight: tf.Tensor2D; bias: tf.Tensor1D };
+  o: { weight: tf.Tensor2D; bias: tf.Tensor1D };
+  /** LayerNorm after the attention block: gamma, beta [H], eps. */
+  norm1: { weight: tf.Tensor1D; bias: tf.Tensor1D; eps: number };
+  /** Feed-forward: [H, I] then [I, H], biases [I] and [H]. */
+  up: { weight: tf.Tensor2D; bias: tf.Tensor1D };
+  down: { weight: tf.Tensor2D; bias: tf.Tensor1D };
+  norm2: { weight: tf.Tensor1D; bias: tf.Tensor1D; eps: number };
+}
+
+/**
+ * A whole BERT encoder layer in one kernel call: a = LayerNorm(x + o(attention(q, k, v of x))), then
+ * LayerNorm(a + down(gelu(up(a)))) (exact-erf GELU, default scale, padding mask only). x [B, T, H] float32, mask
+ * int32 [B, T] (or none). Undefined where the dense kernel does not run or the shapes do not fit (H a multiple of
+ * 8, every bias present): the caller then takes the per-op path.
+ */
+export function encoderLayerKernel(x: tf.Tensor3D, mask: tf.Tensor2D | undefined, w: EncoderLayerWeights, numHeads: number): tf.Tensor3D | undefined {
+  const [, , h] = x.shape;
+  const params = [w.q, w.k, w.v, w.o, w.up, w.down];
+  const tensors = [x, ...params.flatMap((p) => [p.weight, p.bias]), w.norm1.weight, w.norm1.bias, w.norm2.weight, w.norm2.bias];
+  if (!wasmLinearActive() || h % 8 !== 0 || h % numHeads !== 0 || tensors.some((t) => t === undefined || t.dtype !== 'float32')) return undefined;
+  if (mask && mask.dtype !== 'int32') return undefined;
+  const inter = w.up.weight.shape[1];
+  const square = [w.q, w.k, w.v, w.o].every((p) => p.weight.shape[0] === h && p.weight.shape[1] === h);
+  if (!square || w.up.weight.shape[0] !== h || w.down.weight.shape[0] !== inter || w.down.weight.shape[1] !== h) {
+    throw new Error(`encoder layer: weights must be [${h}, ${h}] (q, k, v, o), [${h}, I] and [I, ${h}], got up [${w.up.weight.shape}], down [${w.down.weight.shape}]`);
+  }
+  const inputs: tf.NamedTensorMap = {
+    x,
+    wq: w.q.weight, wk: w.k.weight, wv: w.v.weight, bq: w.q.bias, bk: w.k.bias, bv: w.v.bias,
+    wo: w.o.weight, bo: w.o.bias, g1: w.norm1.weight, be1: w.norm1.bias,
+    wi: w.up.weight, bi: w.up.bias, w2: w.down.weight, b2: w.down.bias, g2: w.norm2.weight, be2: w.norm2.bias,
+  };
+  if (mask) inputs.mask = mask;
+  const attrs = { numHeads, eps1: w.norm1.eps, eps2: w.norm2.eps } as unknown as tf.NamedAttrMap;
+  return tf.engine().runKernel(KERNEL_ENCODER_LAYER, inputs, attrs) as tf.Tensor3D;
 }
