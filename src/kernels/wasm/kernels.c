@@ -62,6 +62,26 @@ INLINE v128_t vexp(v128_t x) {
   return wasm_f32x4_mul(y, pow2n);
 }
 
+/*
+ * 2^x on four lanes for x <= 0 (softmax's exp(s - max) with log2(e) folded into the scale): x = n + r, n the
+ * nearest integer, r in [-1/2, 1/2] exact, 2^r by a degree-6 polynomial (a relative least-squares fit; under
+ * 1e-7 relative, float32 evaluation included), 2^n in the exponent field. Below -126 gives 2^-126 (no denormals).
+ */
+INLINE v128_t vexp2_neg(v128_t x) {
+  x = wasm_f32x4_max(x, vsplat(-126.0f));
+  v128_t t = wasm_f32x4_add(x, vsplat(12582912.0f));
+  v128_t r = wasm_f32x4_sub(x, wasm_f32x4_sub(t, vsplat(12582912.0f)));
+  v128_t y = vsplat(1.5345806605182588e-4f);
+  y = wasm_f32x4_add(wasm_f32x4_mul(y, r), vsplat(1.3399930903688073e-3f));
+  y = wasm_f32x4_add(wasm_f32x4_mul(y, r), vsplat(9.618489071726799e-3f));
+  y = wasm_f32x4_add(wasm_f32x4_mul(y, r), vsplat(5.550328642129898e-2f));
+  y = wasm_f32x4_add(wasm_f32x4_mul(y, r), vsplat(2.4022646248340607e-1f));
+  y = wasm_f32x4_add(wasm_f32x4_mul(y, r), vsplat(6.931471824645996e-1f));
+  y = wasm_f32x4_add(wasm_f32x4_mul(y, r), vsplat(1.0f));
+  v128_t n = wasm_i32x4_sub(t, wasm_i32x4_splat(0x4B400000));
+  return wasm_f32x4_mul(y, wasm_i32x4_shl(wasm_i32x4_add(n, wasm_i32x4_splat(127)), 23));
+}
+
 INLINE v128_t vpoly_step(v128_t acc, v128_t x, f32 c) { return wasm_f32x4_add(wasm_f32x4_mul(acc, x), vsplat(c)); }
 
 /*
@@ -223,7 +243,7 @@ EXPORT(attention_scratch_floats)
 int32_t attention_scratch_floats(int32_t t, int32_t d) {
   int32_t tp = (t + 7) & ~7;
   return d * tp /* Kt */ + tp * d /* V */ + tp /* key index */ + (t + 1) /* valid keys before */ + 4 * KB /* scores */ +
-         4 * d /* scaled queries */ + 4 * d /* context accumulators */ + d /* mean of V */ + 20 /* row state */;
+         4 * d /* scaled queries */ + 4 * d /* context accumulators */ + d /* mean of V */ + 36 /* row state */;
 }
 
 /* Lanes m0 + 0..3 of a block that lie in [lo, hi), as an all-ones / all-zeros mask. */
@@ -252,7 +272,8 @@ INLINE v128_t lanes_in(int32_t m0, int32_t lo, int32_t hi) {
  *   scale, scale_mode: see SCALE_* above.
  * A query with no key left (every key padding or outside its causal / window range) attends uniformly to all T
  * keys, as finfo.min on every score does in HF.
- * Per (batch, kv head) the valid keys are gathered (K transposed to [d, n], V to [n, d]); a query's keys are then
+ * Per (batch, kv head) the valid keys are gathered (K transposed in panels of eight keys, as the GEMM packs its
+ * weights, and V to [n, d]); a query's keys are then
  * a contiguous range [lo, hi) of those. Four queries at a time walk blocks of KB keys aligned at multiples of KB
  * of the valid-key index: scores (4x8 tiles), scale and bias, the block maximum, exp(s - max) with the running
  * maximum and sum rescaled as it grows, and the context accumulated p V (4x8 tiles), divided by the sum at the
@@ -264,7 +285,7 @@ void attention(const f32* q, const f32* k, const f32* v, int32_t ldq, int32_t ld
                int32_t bias_batch, f32* out, f32* probs, f32* scratch, int32_t B, int32_t T, int32_t heads, int32_t kv_heads,
                int32_t d, f32 scale, int32_t scale_mode, int32_t causal, int32_t window) {
   const int32_t tp = (T + 7) & ~7;
-  f32* kt = scratch;                      /* [d, np] */
+  f32* kt = scratch;                      /* [np / 8, d, 8]: K transposed in panels of eight keys */
   f32* vc = kt + d * tp;                  /* [np, d] */
   int32_t* idx = (int32_t*)(vc + tp * d); /* [n] position of the m-th valid key */
   int32_t* cnt = idx + tp;                /* [T + 1] valid keys before position j */
@@ -273,15 +294,19 @@ void attention(const f32* q, const f32* k, const f32* v, int32_t ldq, int32_t ld
   f32* acc = qs + 4 * d;                  /* [4, d] */
   f32* vmean = acc + 4 * d;               /* [d] */
   /* Per-row state of a block of four queries (in scratch: the module has no stack). */
-  int32_t* lo = (int32_t*)(vmean + d);    /* [4] first key (valid-key index) */
-  int32_t* hi = lo + 4;                   /* [4] one past the last key */
-  f32* mx = (f32*)(hi + 4);               /* [4] running maximum */
-  f32* sum = mx + 4;                      /* [4] running sum of exp(s - max) */
-  f32* alpha = sum + 4;                   /* [4] this block's rescale of the row */
+  int32_t* restrict lo = (int32_t*)(vmean + d);    /* [4] first key (valid-key index) */
+  int32_t* restrict hi = lo + 4;                   /* [4] one past the last key */
+  f32* restrict mx = (f32*)(hi + 4);               /* [4] running maximum */
+  f32* restrict sum = mx + 4;                      /* [4] running sum of exp(s - max) */
+  f32* restrict alpha = sum + 4;                   /* [4] this block's rescale of the row */
+  f32* restrict rowmax = alpha + 4;                /* [4, 4] the block's lane maxima per row */
   const int32_t hd = heads * d;
   const int32_t rep = heads / kv_heads;
   const f32 NEG_INF = -__builtin_inff();
   const v128_t vscale = vsplat(scale);
+  /* The factor on raw scores inside the exponential (the queries carry it in the query modes). */
+  const f32 LOG2E = 1.44269504088896341f;
+  const f32 rowf = LOG2E * (scale_mode == SCALE_DIV_SCORES ? 1.0f / scale : scale_mode == SCALE_MUL_SCORES ? scale : 1.0f);
 
   for (int32_t b = 0; b < B; b++) {
     int32_t n = 0;
@@ -296,10 +321,11 @@ void attention(const f32* q, const f32* k, const f32* v, int32_t ldq, int32_t ld
       /* Gather the valid keys (transposed) and values of this kv head, zero past n. */
       for (int32_t m = 0; m < n; m++) {
         const f32* src = k + (int64_t)(b * T + idx[m]) * ldkv + kcol;
-        for (int32_t c = 0; c < d; c++) kt[c * np + m] = src[c];
+        f32* dst = kt + (m >> 3) * 8 * d + (m & 7);
+        for (int32_t c = 0; c < d; c++) dst[c * 8] = src[c];
       }
       for (int32_t c = 0; c < d; c++) {
-        for (int32_t m = n; m < np; m++) kt[c * np + m] = 0.0f;
+        for (int32_t m = n; m < np; m++) kt[(m >> 3) * 8 * d + c * 8 + (m & 7)] = 0.0f;
       }
       for (int32_t m = 0; m < n; m++) {
         const f32* src = v + (int64_t)(b * T + idx[m]) * ldkv + kcol;
@@ -354,16 +380,26 @@ void attention(const f32* q, const f32* k, const f32* v, int32_t ldq, int32_t ld
           for (int32_t m0 = glo & ~(KB - 1); m0 < ghi; m0 += KB) {
             const int32_t kn = ghi - m0 < KB ? ghi - m0 : KB;
             const int32_t knp = (kn + 7) & ~7; /* <= np - m0 */
-            /* Scores for four query rows, eight keys at a time: s[r, m] = sum_c q[r, c] * Kt[c, m0 + m]. */
+            /* Scores for four query rows, eight keys (one panel) at a time: s[r, m] = sum_c q[r, c] * K[m0 + m, c]. */
+            /* Each row's maximum on the way (used where the whole block is the row's and unbiased). */
+            v128_t rm0 = vsplat(NEG_INF), rm1 = rm0, rm2 = rm0, rm3 = rm0;
             for (int32_t mm = 0; mm < knp; mm += 8) {
               v128_t a8[8];
               for (int32_t u = 0; u < 8; u++) a8[u] = wasm_f32x4_splat(0.0f);
-              tile_4x8(a8, q0, q1, q2, q3, kt + m0 + mm, np, d);
+              tile_4x8(a8, q0, q1, q2, q3, kt + (m0 + mm) * d, 8, d);
               for (int32_t r = 0; r < 4; r++) {
                 wasm_v128_store(sc + r * KB + mm, a8[2 * r]);
                 wasm_v128_store(sc + r * KB + mm + 4, a8[2 * r + 1]);
               }
+              rm0 = wasm_f32x4_max(rm0, wasm_f32x4_max(a8[0], a8[1]));
+              rm1 = wasm_f32x4_max(rm1, wasm_f32x4_max(a8[2], a8[3]));
+              rm2 = wasm_f32x4_max(rm2, wasm_f32x4_max(a8[4], a8[5]));
+              rm3 = wasm_f32x4_max(rm3, wasm_f32x4_max(a8[6], a8[7]));
             }
+            wasm_v128_store(rowmax, rm0);
+            wasm_v128_store(rowmax + 4, rm1);
+            wasm_v128_store(rowmax + 8, rm2);
+            wasm_v128_store(rowmax + 12, rm3);
             for (int32_t r = 0; r < 4; r++) {
               f32* s = sc + r * KB;
               const int32_t a = lo[r] - m0 > 0 ? lo[r] - m0 : 0;
@@ -374,20 +410,34 @@ void attention(const f32* q, const f32* k, const f32* v, int32_t ldq, int32_t ld
                 continue;
               }
               const int32_t full = a == 0 && e == knp;
-              /* Scale (and bias), masked lanes to -inf, the block maximum. */
-              v128_t vmx = vsplat(NEG_INF);
-              for (int32_t m = 0; m < knp; m += 4) {
-                v128_t x = wasm_v128_load(s + m);
-                if (scale_mode == SCALE_DIV_SCORES) x = wasm_f32x4_div(x, vscale);
-                else if (scale_mode == SCALE_MUL_SCORES) x = wasm_f32x4_mul(x, vscale);
-                if (!full) x = wasm_v128_bitselect(x, vsplat(NEG_INF), lanes_in(m, a, e));
-                wasm_v128_store(s + m, x);
-              }
+              /* Without a bias the raw scores are kept and the scale goes inside the exponential, as
+                 2^((s - max) * f) with f = scale * log2(e) (the scale is positive, so the maximum is the same key's);
+                 with a bias they are scaled and biased first (f = log2(e)). Masked lanes become -inf. */
+              f32 f = rowf;
               if (hb) {
                 const f32* br = hb + (int64_t)(i0 + r) * T;
+                for (int32_t m = 0; m < knp; m += 4) {
+                  v128_t x = wasm_v128_load(s + m);
+                  if (scale_mode == SCALE_DIV_SCORES) x = wasm_f32x4_div(x, vscale);
+                  else if (scale_mode == SCALE_MUL_SCORES) x = wasm_f32x4_mul(x, vscale);
+                  wasm_v128_store(s + m, x);
+                }
                 for (int32_t m = a; m < e; m++) s[m] += br[idx[m0 + m]];
+                f = LOG2E;
               }
-              for (int32_t m = 0; m < knp; m += 4) vmx = wasm_f32x4_max(vmx, wasm_v128_load(s + m));
+              if (!full) {
+                for (int32_t m = 0; m < knp; m += 4) wasm_v128_store(s + m, wasm_v128_bitselect(wasm_v128_load(s + m), vsplat(NEG_INF), lanes_in(m, a, e)));
+              }
+              /* The block maximum (two chains; knp is a multiple of 8). */
+              v128_t vmx = wasm_v128_load(rowmax + 4 * r);
+              if (hb || !full) {
+                v128_t vmx0 = vsplat(NEG_INF), vmx1 = vmx0;
+                for (int32_t m = 0; m < knp; m += 8) {
+                  vmx0 = wasm_f32x4_max(vmx0, wasm_v128_load(s + m));
+                  vmx1 = wasm_f32x4_max(vmx1, wasm_v128_load(s + m + 4));
+                }
+                vmx = wasm_f32x4_max(vmx0, vmx1);
+              }
               f32 bm = wasm_f32x4_extract_lane(vmx, 0);
               for (int32_t l = 1; l < 4; l++) {
                 const f32 x = l == 1 ? wasm_f32x4_extract_lane(vmx, 1) : l == 2 ? wasm_f32x4_extract_lane(vmx, 2) : wasm_f32x4_extract_lane(vmx, 3);
@@ -395,21 +445,28 @@ void attention(const f32* q, const f32* k, const f32* v, int32_t ldq, int32_t ld
               }
               const f32 mnew = bm > mx[r] ? bm : mx[r];
               if (mx[r] != NEG_INF && mnew != mx[r]) {
-                alpha[r] = wasm_f32x4_extract_lane(vexp(vsplat(mx[r] - mnew)), 0);
+                alpha[r] = wasm_f32x4_extract_lane(vexp2_neg(vsplat((mx[r] - mnew) * f)), 0);
               } else if (mx[r] == NEG_INF) {
                 alpha[r] = 0.0f; /* nothing accumulated yet */
               }
               mx[r] = mnew;
-              /* p = exp(s - max) (0 on masked lanes), and its sum in lane order. */
-              const v128_t vm = vsplat(mnew);
-              v128_t vs = wasm_f32x4_splat(0.0f);
-              for (int32_t m = 0; m < knp; m += 4) {
-                v128_t p = vexp(wasm_f32x4_sub(wasm_v128_load(s + m), vm));
-                if (!full) p = wasm_v128_and(p, lanes_in(m, a, e));
-                wasm_v128_store(s + m, p);
-                vs = wasm_f32x4_add(vs, p);
+              /* p = 2^((s - max) * f) (0 on masked lanes), and its sum in a fixed lane order; two vectors per step
+                 so the polynomial chains overlap (knp is a multiple of 8). */
+              const v128_t vm = vsplat(mnew), vf = vsplat(f);
+              v128_t vs0 = wasm_f32x4_splat(0.0f), vs1 = vs0;
+              for (int32_t m = 0; m < knp; m += 8) {
+                v128_t x0 = vexp2_neg(wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(s + m), vm), vf));
+                v128_t x1 = vexp2_neg(wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(s + m + 4), vm), vf));
+                if (!full) {
+                  x0 = wasm_v128_and(x0, lanes_in(m, a, e));
+                  x1 = wasm_v128_and(x1, lanes_in(m + 4, a, e));
+                }
+                wasm_v128_store(s + m, x0);
+                wasm_v128_store(s + m + 4, x1);
+                vs0 = wasm_f32x4_add(vs0, x0);
+                vs1 = wasm_f32x4_add(vs1, x1);
               }
-              sum[r] = sum[r] * alpha[r] + hsum(vs);
+              sum[r] = sum[r] * alpha[r] + hsum(wasm_f32x4_add(vs0, vs1));
             }
             /* acc[r, :] = acc[r, :] * alpha[r] + sum_m p[r, m] V[m0 + m, :], four rows by eight columns at a time. */
             const v128_t al0 = vsplat(alpha[0]), al1 = vsplat(alpha[1]), al2 = vsplat(alpha[2]), al3 = vsplat(alpha[3]);
@@ -486,10 +543,12 @@ void attention(const f32* q, const f32* k, const f32* v, int32_t ldq, int32_t ld
             for (int32_t m0 = glo & ~7; m0 < ghi; m0 += 8) {
               v128_t a8[8];
               for (int32_t u = 0; u < 8; u++) a8[u] = wasm_f32x4_splat(0.0f);
-              tile_4x8(a8, q0, q1, q2, q3, kt + m0, np, d);
-              /* The blocks' score buffer is done with: reuse it as [4, 8]. */
+              tile_4x8(a8, q0, q1, q2, q3, kt + m0 * d, 8, d);
+              /* The blocks' score buffer is done with: reuse it as [4, 8] scaled and [4, 8] raw scores. */
+              f32* r8 = sc + 32;
               for (int32_t u = 0; u < 8; u++) {
                 v128_t x = a8[u];
+                wasm_v128_store(r8 + u * 4, x);
                 if (scale_mode == SCALE_DIV_SCORES) x = wasm_f32x4_div(x, vscale);
                 else if (scale_mode == SCALE_MUL_SCORES) x = wasm_f32x4_mul(x, vscale);
                 wasm_v128_store(sc + u * 4, x);
@@ -502,8 +561,9 @@ void attention(const f32* q, const f32* k, const f32* v, int32_t ldq, int32_t ld
                 for (int32_t u = 0; u < 8; u++) {
                   const int32_t m = m0 + u;
                   if (m < lo[r] || m >= hi[r]) continue;
-                  const f32 x = br ? s8[u] + br[idx[m]] : s8[u];
-                  pr[idx[m]] = wasm_f32x4_extract_lane(vexp(vsplat(x - mx[r])), 0) / sum[r];
+                  /* As the blocks computed it: scaled + bias, or raw with the scale inside the exponential. */
+                  const f32 x = br ? (s8[u] + br[idx[m]] - mx[r]) * LOG2E : (r8[r * 8 + u] - mx[r]) * rowf;
+                  pr[idx[m]] = wasm_f32x4_extract_lane(vexp2_neg(vsplat(x)), 0) / sum[r];
                 }
               }
             }
