@@ -4,7 +4,8 @@
  * Prints one JSON line: the dense kernel's GFLOP/s on [1024 x 384] x [384 x 1536] (the ceiling, as `npm run
  * bench` takes it), the attention kernel's GFLOP/s on MiniLM shapes (8 passages of 256 tokens, 12 heads of 32;
  * 4 * B * T^2 * H FLOPs), and the forward of the model on passages [8, 256] and on one short query [1, 10]:
- * median ms, encoder GFLOP/s (bench-common's count) and % of the ceiling, and kernel calls per forward.
+ * median ms of CPU time (robust on a loaded machine), encoder GFLOP/s (bench-common's count) and % of the ceiling,
+ * and kernel calls per forward.
  * It uses only APIs that older trees also have, so the same file measures a "before" checkout.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -23,14 +24,18 @@ function arg(name: string, def: string): string {
   return i >= 0 && process.argv[i + 1] ? process.argv[i + 1]! : def;
 }
 
+/**
+ * Median milliseconds of `fn` (after one warm-up) in this process's CPU time (user + system), not wall time: on a
+ * shared machine the wall clock counts the time other processes hold the core; the kernels are single-threaded.
+ */
 async function median(fn: () => tf.Tensor, reps: number): Promise<number> {
   const run = async (): Promise<number> => {
-    const t = performance.now();
+    const c = process.cpuUsage();
     const out = fn();
     await out.data();
-    const dt = performance.now() - t;
+    const u = process.cpuUsage(c);
     out.dispose();
-    return dt;
+    return (u.user + u.system) / 1000;
   };
   await run();
   const ts: number[] = [];

@@ -149,7 +149,9 @@ export interface StockAttentionOptions {
 export function repeatKv(x: tf.Tensor4D, rep: number): tf.Tensor4D {
   if (rep === 1) return x;
   const [b, n, t, d] = x.shape;
-  return tf.reshape(tf.tile(tf.expandDims(x, 2), [1, 1, rep, 1, 1]), [b, n * rep, t, d]) as tf.Tensor4D; // [B, n, rep, T, d] -> [B, n*rep, T, d]
+  // Rank 4 throughout: tfjs has no gradient for a rank-5 tile.
+  const flat = tf.reshape(x, [b, n, 1, t * d]); // [B, n, 1, T*d]
+  return tf.reshape(tf.tile(flat, [1, 1, rep, 1]), [b, n * rep, t, d]) as tf.Tensor4D; // [B, n, rep, T*d] -> [B, n*rep, T, d]
 }
 
 /**
