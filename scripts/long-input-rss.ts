@@ -1,6 +1,6 @@
 /**
  * Peak RSS of one forward pass at long inputs, one child process per (model, length):
- *   `npx tsx scripts/long-input-rss.ts [--models tiny-modernbert,tiny-qwen3,minilm-l6-full,tiny-bert] [--lengths 512,2048,8192] [--device wasm]`
+ *   `npx tsx scripts/long-input-rss.ts [--models tiny-modernbert,tiny-qwen3,tiny-embeddinggemma,minilm-l6-full,tiny-bert] [--lengths 512,2048,8192] [--device wasm]`
  * Each child loads the model, runs `forward` on one random text of T tokens (batch 1, no padding), reads the
  * last hidden state back and reports its peak RSS (`process.resourceUsage().maxRSS`), its time and the hidden
  * state's checksum. `SENTENCE_TFJS_WASM_KERNELS=0` compares the stock-op path.
@@ -53,7 +53,7 @@ async function child(name: string, t: number, device: string): Promise<void> {
 }
 
 function parent(): void {
-  const models = arg('--models', 'tiny-modernbert,tiny-qwen3,minilm-l6-full,tiny-bert').split(',');
+  const models = arg('--models', 'tiny-modernbert,tiny-qwen3,tiny-embeddinggemma,minilm-l6-full,tiny-bert').split(',');
   const lengths = arg('--lengths', '512,2048,8192').split(',').map(Number);
   const device = arg('--device', 'wasm');
   console.log(`# peak RSS of one forward, batch 1, ${device}, kernels ${process.env.SENTENCE_TFJS_WASM_KERNELS === '0' ? 'off' : 'on'}\n`);
