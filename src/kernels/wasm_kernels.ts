@@ -333,12 +333,12 @@ function registerAll(): void {
     );
     return out;
   });
-  // A whole post-norm encoder layer (BERT's): LayerNorm(x + Wo attention(x Wqkv)) = a, then
+  // A whole post-norm encoder layer (BERT's, DistilBERT's): LayerNorm(x + Wo attention(x Wqkv)) = a, then
   // LayerNorm(a + W2 gelu(a W1)), by the same kernel calls, in the same order, as the per-op path, with the
   // intermediates in one scratch block instead of tensors: bit for bit what the per-op path gives.
   registerWasm(KERNEL_ENCODER_LAYER, (ex, b, inputs, attrs) => {
     const { x, mask, wq, wk, wv, bq, bk, bv, wo, bo, g1, be1, wi, bi, w2, b2, g2, be2 } = inputs as Record<string, tf.TensorInfo>;
-    const { numHeads, eps1, eps2 } = attrs as { numHeads: number; eps1: number; eps2: number };
+    const { numHeads, eps1, eps2, scaleQuery } = attrs as { numHeads: number; eps1: number; eps2: number; scaleQuery: boolean };
     const [batch, t, h] = x.shape;
     const m = batch * t;
     const inter = wi.shape[1];
@@ -360,7 +360,9 @@ function registerAll(): void {
       const lnScratch = attnScratch + attnFloats * 4;
       const xp = offset(b, x);
       ex.gemm_bias(xp, qkvPack.ptr, qkvPack.bias, qkv, m, h, 3 * h);
-      ex.attention(qkv, qkv + h * 4, qkv + 2 * h * 4, 3 * h, 3 * h, mask ? offset(b, mask) : 0, 0, 0, context, 0, attnScratch, batch, t, numHeads, numHeads, d, Math.sqrt(d), 0, 0, -1);
+      // Scores / sqrt(d) (BERT), or q / sqrt(d) first (DistilBERT): kernels.c's SCALE_DIV_SCORES / SCALE_DIV_QUERY.
+      const scaleMode = scaleQuery ? 2 : 0;
+      ex.attention(qkv, qkv + h * 4, qkv + 2 * h * 4, 3 * h, 3 * h, mask ? offset(b, mask) : 0, 0, 0, context, 0, attnScratch, batch, t, numHeads, numHeads, d, Math.sqrt(d), scaleMode, 0, -1);
       ex.gemm_bias(context, oPack.ptr, offset(b, bo), proj, m, h, h);
       ex.add_layer_norm(proj, xp, offset(b, g1), offset(b, be1), attended, lnScratch, m, h, eps1);
       ex.gemm_bias(attended, iPack.ptr, offset(b, bi), hidden, m, h, inter);

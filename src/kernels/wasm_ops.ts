@@ -148,12 +148,13 @@ export interface EncoderLayerWeights {
 }
 
 /**
- * A whole BERT encoder layer in one kernel call: a = LayerNorm(x + o(attention(q, k, v of x))), then
- * LayerNorm(a + down(gelu(up(a)))) (exact-erf GELU, default scale, padding mask only). x [B, T, H] float32, mask
+ * A whole post-norm encoder layer in one kernel call: a = LayerNorm(x + o(attention(q, k, v of x))), then
+ * LayerNorm(a + down(gelu(up(a)))) (exact-erf GELU, scores / sqrt(d) or with `scaleQuery` DistilBERT's
+ * q / sqrt(d) first, padding mask only). x [B, T, H] float32, mask
  * int32 [B, T] (or none). Undefined where the dense kernel does not run or the shapes do not fit (H a multiple of
  * 8, every bias present): the caller then takes the per-op path.
  */
-export function encoderLayerKernel(x: tf.Tensor3D, mask: tf.Tensor2D | undefined, w: EncoderLayerWeights, numHeads: number): tf.Tensor3D | undefined {
+export function encoderLayerKernel(x: tf.Tensor3D, mask: tf.Tensor2D | undefined, w: EncoderLayerWeights, numHeads: number, scaleQuery = false): tf.Tensor3D | undefined {
   const [, , h] = x.shape;
   const params = [w.q, w.k, w.v, w.o, w.up, w.down];
   const tensors = [x, ...params.flatMap((p) => [p.weight, p.bias]), w.norm1.weight, w.norm1.bias, w.norm2.weight, w.norm2.bias];
@@ -171,6 +172,6 @@ export function encoderLayerKernel(x: tf.Tensor3D, mask: tf.Tensor2D | undefined
     wi: w.up.weight, bi: w.up.bias, w2: w.down.weight, b2: w.down.bias, g2: w.norm2.weight, be2: w.norm2.bias,
   };
   if (mask) inputs.mask = mask;
-  const attrs = { numHeads, eps1: w.norm1.eps, eps2: w.norm2.eps } as unknown as tf.NamedAttrMap;
+  const attrs = { numHeads, eps1: w.norm1.eps, eps2: w.norm2.eps, scaleQuery } as unknown as tf.NamedAttrMap;
   return tf.engine().runKernel(KERNEL_ENCODER_LAYER, inputs, attrs) as tf.Tensor3D;
 }
