@@ -230,6 +230,78 @@ describe('wasm SIMD kernels', () => {
     });
   }
 
+  for (const c of [
+    { name: 'grouped-query heads (4 query heads on 2 kv heads), causal, left padding', heads: 4, kvHeads: 2, d: 8, t: 11, causal: true, left: true },
+    { name: 'grouped-query heads (6 on 1), bidirectional, T = 150 (three key blocks, not a multiple of the tile)', heads: 6, kvHeads: 1, d: 12, t: 150 },
+    { name: 'causal sliding window w = 5 (Gemma 3), right padding', heads: 2, kvHeads: 2, d: 16, t: 23, causal: true, window: 5 },
+    { name: 'causal sliding window w = 40 over 130 keys, left padding, GQA', heads: 4, kvHeads: 2, d: 8, t: 130, causal: true, window: 40, left: true },
+    { name: 'bidirectional window |i - j| <= 4 (ModernBERT local), T = 77', heads: 2, kvHeads: 2, d: 8, t: 77, window: 4 },
+    { name: 'bidirectional window 0 (itself only)', heads: 2, kvHeads: 2, d: 4, t: 9, window: 0 },
+    { name: 'configured scale (Gemma 3 query_pre_attn_scalar^-0.5), causal', heads: 2, kvHeads: 1, d: 6, t: 70, causal: true, scale: 0.3 },
+    { name: 'configured scale on q first (scaleQuery), d = 10', heads: 2, kvHeads: 2, d: 10, t: 13, scale: 0.25, scaleQuery: true },
+  ] as { name: string; heads: number; kvHeads: number; d: number; t: number; causal?: boolean; window?: number; left?: boolean; scale?: number; scaleQuery?: boolean }[]) {
+    it(`blocked attention equals the stock-op attention: ${c.name}`, () => {
+      const b = 3;
+      const { t } = c;
+      const h = c.heads * c.d;
+      const hk = c.kvHeads * c.d;
+      const q = tf.tensor3d(pseudoRandom(b * t * h, 41, 2), [b, t, h]);
+      const k = tf.tensor3d(pseudoRandom(b * t * hk, 42, 2), [b, t, hk]);
+      const v = tf.tensor3d(pseudoRandom(b * t * hk, 43, 2), [b, t, hk]);
+      const lens = [t, Math.ceil(t / 2), 1];
+      const valid = (bi: number, j: number) => (c.left ? j >= t - lens[bi] : j < lens[bi]);
+      const mask = tf.tensor2d(lens.flatMap((_, bi) => Array.from({ length: t }, (_, j) => (valid(bi, j) ? 1 : 0))), [b, t], 'int32');
+      const opts = { numHeads: c.heads, numKvHeads: c.kvHeads, mask, causal: c.causal, window: c.window, scale: c.scale, scaleQuery: c.scaleQuery };
+      const blocked = attentionKernel(q, k, v, { ...opts, outputProbs: true })!;
+      const alone = attentionKernel(q, k, v, opts)!; // without probabilities: the O(T d) path
+      const ref = tf.tidy(() =>
+        attentionStock(q, k, v, {
+          numHeads: c.heads,
+          numKvHeads: c.kvHeads,
+          padding: { kind: 'additive', mask: extendedAttentionMask(mask) },
+          causal: !!c.causal,
+          window: c.window,
+          scale: c.scale,
+          scaleQuery: !!c.scaleQuery,
+        }),
+      );
+      assertClose(blocked.context, ref.context, 2e-6, 'context');
+      assertClose(blocked.probs!, ref.probs, 1e-6, 'probs');
+      assert.deepEqual(Array.from(alone.context.dataSync()), Array.from(blocked.context.dataSync()), 'asking for the probabilities changes no context bit');
+      // Keys outside the causal / window range and padding keys get probability exactly 0 (rows with a key left).
+      const p = blocked.probs!.arraySync() as number[][][][];
+      for (let bi = 0; bi < b; bi++) {
+        for (let i = 0; i < t; i++) {
+          const seen = (j: number) => valid(bi, j) && (c.causal ? j <= i && (c.window === undefined || j > i - c.window) : c.window === undefined || Math.abs(i - j) <= c.window);
+          if (!Array.from({ length: t }, (_, j) => seen(j)).some((x) => x)) continue;
+          for (let j = 0; j < t; j++) if (!seen(j)) assert.equal(p[bi][c.heads - 1][i][j], 0, `b ${bi} query ${i} key ${j}`);
+        }
+      }
+      tf.dispose([q, k, v, mask, blocked.context, blocked.probs!, alone.context, ref.context, ref.probs]);
+    });
+  }
+
+  it('blocked causal attention of a left-padded row is bit-identical to the same row alone (Qwen3 batching)', () => {
+    const [heads, kvHeads, d, t, len] = [4, 2, 8, 150, 83];
+    const [h, hk] = [heads * d, kvHeads * d];
+    const [qa, ka, va] = [pseudoRandom(len * h, 51), pseudoRandom(len * hk, 52), pseudoRandom(len * hk, 53)];
+    const leftPad = (a: Float32Array, w: number) => {
+      const out = new Float32Array(t * w).fill(-0.61); // padding values must not matter
+      out.set(a, (t - len) * w);
+      return out;
+    };
+    const opts = { numHeads: heads, numKvHeads: kvHeads, causal: true, window: 70 };
+    const alone = attentionKernel(tf.tensor3d(qa, [1, len, h]), tf.tensor3d(ka, [1, len, hk]), tf.tensor3d(va, [1, len, hk]), opts)!;
+    const padded = attentionKernel(tf.tensor3d(leftPad(qa, h), [1, t, h]), tf.tensor3d(leftPad(ka, hk), [1, t, hk]), tf.tensor3d(leftPad(va, hk), [1, t, hk]), {
+      ...opts,
+      mask: tf.tensor2d([Array.from({ length: t }, (_, j) => (j >= t - len ? 1 : 0))], [1, t], 'int32'),
+    })!;
+    const a = alone.context.dataSync();
+    const p = padded.context.dataSync();
+    for (let i = 0; i < len * h; i++) assert.equal(p[(t - len) * h + i], a[i], `element ${i}`);
+    tf.dispose([alone.context, padded.context]);
+  });
+
   it('fused attention of a padded row is bit-identical to the same row alone', () => {
     const [heads, d, t, len] = [4, 16, 37, 9];
     const h = heads * d;
@@ -269,6 +341,50 @@ describe('wasm SIMD kernels', () => {
     assertClose(fused.context, ref.context, 1e-6, 'context');
     tf.dispose([q, k, v, mask, fused.context, fused.probs!, ref.context, ref.probs]);
   });
+
+  for (const [name, layer] of [
+    ['tiny-bert', 'encoder.layer'],
+    ['minilm-l6-full', 'encoder.layer'],
+    ['tiny-roberta', 'encoder.layer'],
+    ['tiny-distilbert', 'transformer.layer'],
+  ]) {
+    it(`${name}: each layer is one kernel call on wasm, bit for bit the per-op path, which taps and attentions still take`, async function () {
+      if (!requireFixtures(this, ['models', name])) return;
+      const model = createModel(readConfig(name), WeightMap.from(await loadCheckpointDir(modelDir(name))));
+      const ids = tf.tensor2d([[101, 2023, 2003, 1037, 3231, 102, 0, 0, 0], [101, 7592, 2088, 2003, 2307, 1998, 2204, 1012, 102]], [2, 9], 'int32');
+      const mask = tf.tensor2d([[1, 1, 1, 1, 1, 1, 0, 0, 0], [1, 1, 1, 1, 1, 1, 1, 1, 1]], [2, 9], 'int32');
+      const inputs = { inputIds: ids, attentionMask: mask };
+      try {
+        const before = tf.memory().numTensors;
+        const prof = await tf.profile(() => model.forward(inputs).lastHiddenState);
+        const calls = prof.kernels.filter((k) => !k.name.endsWith('__op'));
+        const count = (n: string) => calls.filter((k) => k.name === n).length;
+        assert.equal(count('SentenceTfjsEncoderLayer'), model.numLayers, 'one call per layer');
+        for (const n of ['SentenceTfjsLinear', 'SentenceTfjsAttention', 'Reshape']) assert.equal(count(n), 0, `${n} did not run`);
+        assert.ok(calls.length <= model.numLayers + 20, `${calls.length} kernel calls (embeddings, positions, mask and validation besides the layers)`);
+        tf.dispose(prof.result as tf.Tensor);
+        // The fused path (hidden states need no per-op path: they are the layers' outputs) ...
+        const fused = model.forward(inputs, { outputHiddenStates: true });
+        // ... against the per-op path, which a tap inside a layer or the attentions force.
+        const tapNames = model.tapNames().filter((n) => n.startsWith(`${layer}.0.`) || n === `${layer}.${model.numLayers - 1}`);
+        assert.ok(tapNames.length >= 3, `taps ${tapNames}`);
+        const perOp = model.forward(inputs, { outputHiddenStates: true, outputAttentions: true, taps: tapNames });
+        for (let i = 0; i < fused.hiddenStates!.length; i++) assertClose(fused.hiddenStates![i], perOp.hiddenStates![i], 0, `hidden state ${i}`);
+        assertClose(fused.lastHiddenState, perOp.lastHiddenState, 0, 'last hidden state');
+        // The last layer's tap is its output whichever path ran.
+        const last = `${layer}.${model.numLayers - 1}`;
+        const tapped = model.forward(inputs, { taps: [last] });
+        assertClose(tapped.intermediates![last], perOp.intermediates![last], 0, 'layer tap');
+        assert.deepEqual(Object.keys(perOp.intermediates!).sort(), [...tapNames].sort());
+        tf.dispose([fused.lastHiddenState, ...fused.hiddenStates!, perOp.lastHiddenState, ...perOp.hiddenStates!, ...perOp.attentions!, ...Object.values(perOp.intermediates!)]);
+        tf.dispose([tapped.lastHiddenState, ...Object.values(tapped.intermediates!)]);
+        assert.equal(tf.memory().numTensors, before, 'no tensor leaked');
+      } finally {
+        tf.dispose([ids, mask]);
+        model.dispose();
+      }
+    });
+  }
 
   it('a model forward runs the fused kernels, matches the stock ops within 1e-5 and leaks no tensors', async function () {
     if (!requireFixtures(this, ['models', 'tiny-mpnet'])) return;

@@ -119,6 +119,24 @@ describe('fused ops', () => {
         });
       }
     }
+    for (const o of [
+      { label: 'grouped-query (4 heads on 2), causal, window 2, scale 0.3', causal: true, window: 2, scale: 0.3, kind: 'additive' as const },
+      { label: 'grouped-query (4 heads on 2), bidirectional window 1, fill mask', window: 1, kind: 'fill' as const },
+    ]) {
+      cases.push({
+        name: `attention (${o.label}; an all-padding row)`,
+        kernel: 'SentenceTfjsAttention',
+        make: () => [rnd([3, 5, 16], 26), rnd([3, 5, 8], 27), rnd([3, 5, 8], 28)],
+        f: ([q, k, v]) =>
+          tf.tidy(() => {
+            const raw = mask();
+            const m = o.kind === 'additive' ? AttentionMask.additive(raw) : AttentionMask.fill(raw);
+            const out = attention({ q: q as tf.Tensor3D, k: k as tf.Tensor3D, v: v as tf.Tensor3D }, { numHeads: 4, numKvHeads: 2, mask: m, causal: o.causal, window: o.window, scale: o.scale }).context;
+            m.dispose();
+            return out;
+          }),
+      });
+    }
     for (const c of cases) {
       it(`${c.name}: the kernel runs under the tape, gradients match the stock ops to 1e-5 and no tensor leaks`, async () => {
         const xs = c.make();

@@ -11,8 +11,8 @@
  * imports `@tensorflow/tfjs-core/dist/register_all_gradients`, as the `@tensorflow/tfjs` umbrella does.)
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { addLayerNormStock, applyRotary, attentionStock, denseStock, extendedAttentionMask, gatherRowsStock, geluStock, mergeHeads, paddingFillMask, splitHeads } from './stock.js';
-import { addLayerNormKernel, attentionKernel, gatherRowsKernel, geluKernel, linearKernel, linearQkvKernel } from './wasm_ops.js';
+import { addLayerNormStock, applyRotary, attentionStock, denseStock, extendedAttentionMask, gatherRowsStock, geluStock, mergeHeads, paddingFillMask, repeatKv, splitHeads, structuralMask } from './stock.js';
+import { addLayerNormKernel, attentionKernel, encoderLayerKernel, gatherRowsKernel, geluKernel, linearKernel, linearQkvKernel, type AttentionKernelOptions, type EncoderLayerWeights } from './wasm_ops.js';
 import { wasmKernelsActive, wasmLinearActive } from './wasm_kernels.js';
 
 /** Whether a gradient tape records the ops run now. */
@@ -291,9 +291,9 @@ function checkAttention(q: tf.Tensor3D, k: tf.Tensor3D, v: tf.Tensor3D, o: Atten
  * fused { qkv } from {@link denseQkv}): context [B, T, heads*d] (heads merged; before the output projection) and,
  * on request, the probabilities [B, heads, T, T]. Scores are q k^T / sqrt(d) (or `scale`), plus `bias`, then
  * the padding mask, then the causal / window mask; a query with no key left attends uniformly to all keys.
- * The wasm kernel runs where it applies (numKvHeads = numHeads, no causal or window, default scale; rotary is
- * applied by stock ops first); else stock ops. While a gradient tape records, probabilities come from the stock
- * ops (so that they carry gradients too). The caller owns the result; `p` stays the caller's.
+ * On wasm the blocked attention kernel runs (every option: grouped-query heads, causal, windows, scale, bias;
+ * rotary is applied by stock ops first; memory O(T d) unless the probabilities are asked for); else stock ops.
+ * While a gradient tape records, probabilities come from the stock ops (so that they carry gradients too). The caller owns the result; `p` stays the caller's.
  * @example
  * const { context } = attention(denseQkv(x, q, k, v), { numHeads: 12, mask });
  */
@@ -315,15 +315,8 @@ export function attention(p: QkvProjections, o: AttentionOptions): { context: tf
       owned.push(q, k);
       source = { q, k, v };
     }
-    const kernelApplies =
-      wasmKernelsActive() &&
-      numKvHeads === o.numHeads &&
-      !o.causal &&
-      o.window === undefined &&
-      o.scale === undefined &&
-      [source.qkv, source.q, source.k, source.v, o.bias].every(isF32) &&
-      !(outputProbs && tapeOn());
-    if (kernelApplies) return attentionKernelOp(source, o, outputProbs);
+    const kernelApplies = wasmKernelsActive() && [source.qkv, source.q, source.k, source.v, o.bias].every(isF32) && !(outputProbs && tapeOn());
+    if (kernelApplies) return attentionKernelOp(source, o, numKvHeads, outputProbs);
     const [q, k, v] = splitQkv(source);
     if (source.qkv) owned.push(q, k, v);
     const padding = o.mask && { kind: o.mask.kind, mask: o.mask.stock() };
@@ -337,9 +330,9 @@ export function attention(p: QkvProjections, o: AttentionOptions): { context: tf
 }
 
 /** The attention kernel (through customGrad while a tape records; then without probabilities, see {@link attention}). */
-function attentionKernelOp(p: QkvProjections, o: AttentionOptions, outputProbs: boolean): { context: tf.Tensor3D; probs?: tf.Tensor4D } {
+function attentionKernelOp(p: QkvProjections, o: AttentionOptions, numKvHeads: number, outputProbs: boolean): { context: tf.Tensor3D; probs?: tf.Tensor4D } {
   const mask = o.mask?.raw;
-  const kopts = { numHeads: o.numHeads, mask, positionBias: o.bias, scaleQuery: o.scaleQuery };
+  const kopts: AttentionKernelOptions = { numHeads: o.numHeads, numKvHeads, mask, causal: o.causal, window: o.window, positionBias: o.bias, scale: o.scale, scaleQuery: o.scaleQuery };
   if (!tapeOn()) return attentionKernel(p.qkv ?? p.q, p.k, p.v, { ...kopts, outputProbs })!;
   const proj = p.qkv ? [p.qkv] : [p.q, p.k, p.v];
   const inputs = o.bias ? [...proj, o.bias] : proj;
@@ -351,42 +344,76 @@ function attentionKernelOp(p: QkvProjections, o: AttentionOptions, outputProbs: 
       const [k, v] = p.qkv ? [undefined, undefined] : [xs[1] as tf.Tensor3D, xs[2] as tf.Tensor3D];
       return attentionKernel(xs[0] as tf.Tensor3D, k, v, { ...kopts, positionBias: o.bias && (xs[proj.length] as tf.Tensor4D) })!.context;
     },
-    (dy, xs, extra) => attentionBackward(dy, xs.slice(0, proj.length) as tf.Tensor3D[], o.bias && (xs[proj.length] as tf.Tensor4D), extra[0] as tf.Tensor2D | undefined, o.numHeads, !!o.scaleQuery, fill),
+    (dy, xs, extra) => attentionBackward(dy, xs.slice(0, proj.length) as tf.Tensor3D[], o.bias && (xs[proj.length] as tf.Tensor4D), { ...kopts, mask: extra[0] as tf.Tensor2D | undefined }, fill),
   );
   return { context };
 }
 
+/** Sum of a [B, heads, T, d] gradient over each kv head's group of rep query heads -> [B, heads / rep, T, d]. */
+function sumGroups(x: tf.Tensor4D, rep: number): tf.Tensor4D {
+  if (rep === 1) return x;
+  const [b, n, t, d] = x.shape;
+  return tf.sum(tf.reshape(x, [b, n / rep, rep, t, d]), 2); // [B, kvHeads, rep, T, d] -> [B, kvHeads, T, d]
+}
+
 /**
- * Gradients of the attention kernel by stock ops, for P = softmax(S), S = q k^T / sqrt(d) + bias (masked),
- * O = P v: dv = P^T dO, dS = P * (dO v^T - rowsum(P * dO v^T)), dq = dS k / sqrt(d), dk = dS^T q / sqrt(d),
- * dbias = dS (summed over a broadcast batch). A masked_fill mask stops dS at padding keys (which only matters
- * in a row with every key masked: elsewhere P is 0 there); an additive mask lets it through, as tfjs' own
- * gradient of the stock ops does.
+ * Gradients of the attention kernel by stock ops, for P = softmax(S), S = c q k^T + bias (masked; c = 1 / sqrt(d)
+ * or `scale`), O = P v: dv = P^T dO, dS = P * (dO v^T - rowsum(P * dO v^T)), dq = c dS k, dk = c dS^T q,
+ * dbias = dS (summed over a broadcast batch); with grouped-query heads, dk and dv are summed over each kv head's
+ * query heads. A masked_fill mask stops dS at padding keys, and the causal / window mask (a `where`) at the keys
+ * outside it (which only matters in a row with no key left: elsewhere P is 0 there); an additive mask lets it
+ * through, as tfjs' own gradient of the stock ops does.
  */
-function attentionBackward(dy: tf.Tensor3D, proj: tf.Tensor3D[], bias: tf.Tensor4D | undefined, mask: tf.Tensor2D | undefined, heads: number, scaleQuery: boolean, fill: boolean): tf.Tensor[] {
+function attentionBackward(dy: tf.Tensor3D, proj: tf.Tensor3D[], bias: tf.Tensor4D | undefined, o: AttentionKernelOptions, fill: boolean): tf.Tensor[] {
   return tf.tidy(() => {
+    const heads = o.numHeads;
+    const kvHeads = o.numKvHeads ?? heads;
+    const rep = heads / kvHeads;
+    const mask = o.mask;
     const [q3, k3, v3] = proj.length === 1 ? (tf.split(proj[0], 3, 2) as tf.Tensor3D[]) : proj;
+    const t = q3.shape[1];
     const probs =
-      attentionKernel(q3, k3, v3, { numHeads: heads, mask, positionBias: bias, scaleQuery, outputProbs: true })?.probs ??
+      attentionKernel(q3, k3, v3, { ...o, positionBias: bias, outputProbs: true })?.probs ??
       attentionStock(q3, k3, v3, {
         numHeads: heads,
-        numKvHeads: heads,
+        numKvHeads: kvHeads,
         padding: mask && (fill ? { kind: 'fill', mask: paddingFillMask(mask) } : { kind: 'additive', mask: extendedAttentionMask(mask) }),
-        causal: false,
+        causal: !!o.causal,
+        window: o.window,
         bias,
-        scaleQuery,
+        scale: o.scale,
+        scaleQuery: !!o.scaleQuery,
       }).probs; // [B, heads, T, T]
     const root = Math.sqrt(q3.shape[2] / heads);
-    const [q, k, v, dO] = [q3, k3, v3, dy].map((t) => splitHeads(t, heads)) as tf.Tensor4D[]; // [B, heads, T, d]
-    const dv = tf.matMul(probs, dO, true, false); // [B, heads, T, d]
+    const [q, dO] = [q3, dy].map((x) => splitHeads(x, heads)) as tf.Tensor4D[]; // [B, heads, T, d]
+    const [k, v] = [k3, v3].map((x) => repeatKv(splitHeads(x, kvHeads), rep)); // [B, heads, T, d]
+    const dv = tf.matMul(probs, dO, true, false) as tf.Tensor4D; // [B, heads, T, d]
     const dP = tf.matMul(dO, v, false, true); // [B, heads, T, T]
     let dS = tf.mul(probs, tf.sub(dP, tf.sum(tf.mul(probs, dP), 3, true))); // [B, heads, T, T]
     if (fill && mask) dS = tf.where(paddingFillMask(mask), tf.scalar(0), dS);
-    const dq = tf.div(tf.matMul(dS, k), root);
-    const dk = scaleQuery ? tf.matMul(dS, tf.div(q, root), true, false) : tf.div(tf.matMul(dS, q, true, false), root);
-    const grads: tf.Tensor[] = [mergeHeads(dq as tf.Tensor4D), mergeHeads(dk as tf.Tensor4D), mergeHeads(dv as tf.Tensor4D)];
+    const allowed = structuralMask(t, !!o.causal, o.window);
+    if (allowed) dS = tf.where(allowed, dS, tf.scalar(0));
+    const scaled = (x: tf.Tensor): tf.Tensor => (o.scale !== undefined ? tf.mul(x, o.scale) : tf.div(x, root));
+    const dq = scaled(tf.matMul(dS, k)) as tf.Tensor4D;
+    const dk = (o.scaleQuery ? tf.matMul(dS, scaled(q), true, false) : scaled(tf.matMul(dS, q, true, false))) as tf.Tensor4D;
+    const grads: tf.Tensor[] = [mergeHeads(dq), mergeHeads(sumGroups(dk, rep)), mergeHeads(sumGroups(dv, rep))];
     const out: tf.Tensor[] = proj.length === 1 ? [tf.concat(grads, 2)] : grads;
     if (bias) out.push(bias.shape[0] === 1 && dS.shape[0] !== 1 ? tf.sum(dS, 0, true) : dS);
     return out;
   });
+}
+
+/**
+ * A whole post-norm (BERT, DistilBERT) encoder layer as one kernel call on wasm: `a = LayerNorm(x + o(attention(x)))`,
+ * then `LayerNorm(a + down(gelu(up(a))))` (exact GELU, scores / sqrt(d) or, `scaleQuery`, q / sqrt(d) first; the
+ * padding mask), bit for bit what the per-op
+ * path computes, with 1 kernel call instead of 16 (and no reshapes). Undefined where it does not apply (not the
+ * wasm dense kernel, a gradient tape recording, H not a multiple of 8, a bias missing, a non-int32 mask): the
+ * caller then runs the per-op path, which it must also take whenever taps or probabilities are wanted.
+ * @example
+ * const y = encoderLayer(x, ctx.mask, weights, 12) ?? perOp(x);
+ */
+export function encoderLayer(x: tf.Tensor3D, mask: PaddingMask | undefined, w: EncoderLayerWeights, numHeads: number, scaleQuery = false): tf.Tensor3D | undefined {
+  if (tapeOn() || !isF32(x)) return undefined;
+  return encoderLayerKernel(x, mask?.raw, w, numHeads, scaleQuery);
 }

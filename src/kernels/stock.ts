@@ -146,13 +146,12 @@ export interface StockAttentionOptions {
 }
 
 /** HF `repeat_kv`: [B, kvHeads, T, d] -> [B, kvHeads * rep, T, d] (query head i reads kv head floor(i / rep)). */
-function repeatKv(x: tf.Tensor4D, rep: number): tf.Tensor4D {
+export function repeatKv(x: tf.Tensor4D, rep: number): tf.Tensor4D {
   if (rep === 1) return x;
-  const n = x.shape[1];
-  // A gather of whole heads along axis 1 (index i -> floor(i / rep)) rather than a rank-5 tile: tfjs-webgpu runs
-  // rank >= 5 Tile on the CPU through a synchronous read, which Node's Dawn cannot do (no OffscreenCanvas).
-  const heads = tf.tensor1d(Int32Array.from({ length: n * rep }, (_, i) => Math.floor(i / rep)), 'int32');
-  return tf.gather(x, heads, 1); // [B, n, T, d] -> [B, n*rep, T, d]
+  const [b, n, t, d] = x.shape;
+  // Rank 4 throughout: tfjs has no gradient for a rank-5 tile.
+  const flat = tf.reshape(x, [b, n, 1, t * d]); // [B, n, 1, T*d]
+  return tf.reshape(tf.tile(flat, [1, 1, rep, 1]), [b, n * rep, t, d]) as tf.Tensor4D; // [B, n, rep, T*d] -> [B, n*rep, T, d]
 }
 
 /**

@@ -27,6 +27,7 @@ export const KERNEL_ADD_LAYER_NORM = 'SentenceTfjsAddLayerNorm';
 export const KERNEL_GATHER_ROWS = 'SentenceTfjsGatherRows';
 export const KERNEL_LINEAR = 'SentenceTfjsLinear';
 export const KERNEL_LINEAR_QKV = 'SentenceTfjsLinearQKV';
+export const KERNEL_ENCODER_LAYER = 'SentenceTfjsEncoderLayer';
 
 interface KernelExports {
   gelu_erf(x: number, out: number, n: number): void;
@@ -36,8 +37,8 @@ interface KernelExports {
   pack_panels(w: number, p: number, k: number, n: number): void;
   gemm_bias(x: number, p: number, bias: number, y: number, m: number, k: number, n: number): void;
   attention(
-    q: number, k: number, v: number, ld: number, mask: number, bias: number, biasBatch: number, out: number, probs: number,
-    scratch: number, b: number, t: number, heads: number, d: number, scaleQuery: number,
+    q: number, k: number, v: number, ldq: number, ldkv: number, mask: number, bias: number, biasBatch: number, out: number, probs: number,
+    scratch: number, b: number, t: number, heads: number, kvHeads: number, d: number, scale: number, scaleMode: number, causal: number, window: number,
   ): void;
 }
 
@@ -332,21 +333,69 @@ function registerAll(): void {
     );
     return out;
   });
+  // A whole post-norm encoder layer (BERT's, DistilBERT's): LayerNorm(x + Wo attention(x Wqkv)) = a, then
+  // LayerNorm(a + W2 gelu(a W1)), by the same kernel calls, in the same order, as the per-op path, with the
+  // intermediates in one scratch block instead of tensors: bit for bit what the per-op path gives.
+  registerWasm(KERNEL_ENCODER_LAYER, (ex, b, inputs, attrs) => {
+    const { x, mask, wq, wk, wv, bq, bk, bv, wo, bo, g1, be1, wi, bi, w2, b2, g2, be2 } = inputs as Record<string, tf.TensorInfo>;
+    const { numHeads, eps1, eps2, scaleQuery } = attrs as { numHeads: number; eps1: number; eps2: number; scaleQuery: boolean };
+    const [batch, t, h] = x.shape;
+    const m = batch * t;
+    const inter = wi.shape[1];
+    const d = h / numHeads;
+    const qkvPack = packedFor(b, ex, [wq, wk, wv], [bq, bk, bv]);
+    const oPack = packedFor(b, ex, [wo]);
+    const iPack = packedFor(b, ex, [wi]);
+    const dPack = packedFor(b, ex, [w2]);
+    const out = b.makeOutput([batch, t, h], 'float32');
+    const attnFloats = ex.attention_scratch_floats(t, d);
+    // qkv [M, 3H] | context [M, H] | projection [M, H] | attended [M, H] | intermediate [M, I] | attention | LayerNorm
+    withScratch(b, m * (6 * h + inter) + attnFloats + h, (scratch) => {
+      const qkv = scratch;
+      const context = qkv + m * 3 * h * 4;
+      const proj = context + m * h * 4;
+      const attended = proj + m * h * 4;
+      const hidden = attended + m * h * 4;
+      const attnScratch = hidden + m * inter * 4;
+      const lnScratch = attnScratch + attnFloats * 4;
+      const xp = offset(b, x);
+      ex.gemm_bias(xp, qkvPack.ptr, qkvPack.bias, qkv, m, h, 3 * h);
+      // Scores / sqrt(d) (BERT), or q / sqrt(d) first (DistilBERT): kernels.c's SCALE_DIV_SCORES / SCALE_DIV_QUERY.
+      const scaleMode = scaleQuery ? 2 : 0;
+      ex.attention(qkv, qkv + h * 4, qkv + 2 * h * 4, 3 * h, 3 * h, mask ? offset(b, mask) : 0, 0, 0, context, 0, attnScratch, batch, t, numHeads, numHeads, d, Math.sqrt(d), scaleMode, 0, -1);
+      ex.gemm_bias(context, oPack.ptr, offset(b, bo), proj, m, h, h);
+      ex.add_layer_norm(proj, xp, offset(b, g1), offset(b, be1), attended, lnScratch, m, h, eps1);
+      ex.gemm_bias(attended, iPack.ptr, offset(b, bi), hidden, m, h, inter);
+      ex.gelu_erf(hidden, hidden, m * inter);
+      ex.gemm_bias(hidden, dPack.ptr, offset(b, b2), proj, m, inter, h);
+      ex.add_layer_norm(proj, attended, offset(b, g2), offset(b, be2), offset(b, out), lnScratch, m, h, eps2);
+    });
+    return out;
+  });
   registerWasm(KERNEL_ATTENTION, (ex, b, { q, k, v, qkv, mask, bias }, attrs) => {
-    const { numHeads, scaleQuery, outputProbs } = attrs as { numHeads: number; scaleQuery: boolean; outputProbs: boolean };
-    // Either q, k, v [B, T, H] or one qkv [B, T, 3H] (the fused projection: q, k, v side by side in each row).
+    const { numHeads, numKvHeads, scale, scaleMode, causal, window, outputProbs } = attrs as {
+      numHeads: number;
+      numKvHeads: number;
+      scale: number;
+      scaleMode: number;
+      causal: boolean;
+      window: number;
+      outputProbs: boolean;
+    };
+    // Either q [B, T, heads*d] and k, v [B, T, kvHeads*d], or one qkv [B, T, 3H] (the fused projection: q, k, v
+    // side by side in each row; kvHeads = heads).
     const [batch, t, width] = (qkv ?? q)!.shape;
     const hidden = qkv ? width / 3 : width;
-    const ld = qkv ? 3 * hidden : hidden;
-    const [qp, kp, vp] = qkv ? [0, 1, 2].map((i) => offset(b, qkv) + i * hidden * 4) : [offset(b, q!), offset(b, k!), offset(b, v!)];
     const d = hidden / numHeads;
+    const [ldq, ldkv] = qkv ? [3 * hidden, 3 * hidden] : [hidden, numKvHeads * d];
+    const [qp, kp, vp] = qkv ? [0, 1, 2].map((i) => offset(b, qkv) + i * hidden * 4) : [offset(b, q!), offset(b, k!), offset(b, v!)];
     const out = b.makeOutput([batch, t, hidden], 'float32');
     const probs = outputProbs ? b.makeOutput([batch, numHeads, t, t], 'float32') : undefined;
     withScratch(b, ex.attention_scratch_floats(t, d), (scratch) =>
       ex.attention(
-        qp, kp, vp, ld,
+        qp, kp, vp, ldq, ldkv,
         mask ? offset(b, mask) : 0, bias ? offset(b, bias) : 0, bias ? bias.shape[0] : 0,
-        offset(b, out), probs ? offset(b, probs) : 0, scratch, batch, t, numHeads, d, scaleQuery ? 1 : 0,
+        offset(b, out), probs ? offset(b, probs) : 0, scratch, batch, t, numHeads, numKvHeads, d, scale, scaleMode, causal ? 1 : 0, window,
       ),
     );
     return probs ? [out, probs] : out;

@@ -4,7 +4,7 @@
  * between these and the stock composites and carry the gradients.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { KERNEL_ADD_LAYER_NORM, KERNEL_ATTENTION, KERNEL_GATHER_ROWS, KERNEL_GELU, KERNEL_LINEAR, KERNEL_LINEAR_QKV, wasmKernelsActive, wasmLinearActive } from './wasm_kernels.js';
+import { KERNEL_ADD_LAYER_NORM, KERNEL_ATTENTION, KERNEL_ENCODER_LAYER, KERNEL_GATHER_ROWS, KERNEL_GELU, KERNEL_LINEAR, KERNEL_LINEAR_QKV, wasmKernelsActive, wasmLinearActive } from './wasm_kernels.js';
 
 /**
  * `x @ weight + bias` for x [M, K], weight [K, N] (the pre-transposed [in, out] layout), bias [N], or undefined
@@ -62,10 +62,18 @@ export function addLayerNormKernel<T extends tf.Tensor>(x: T, residual: tf.Tenso
 /** Inputs of {@link attentionKernel}. */
 export interface AttentionKernelOptions {
   numHeads: number;
+  /** Key/value heads (grouped-query attention: query head h reads kv head h / (numHeads / numKvHeads)). Default numHeads. */
+  numKvHeads?: number;
   /** int32 [B, T], 1 = attend, 0 = padding (none: every key attends). */
   mask?: tf.Tensor2D;
+  /** Query i sees keys j <= i only. */
+  causal?: boolean;
+  /** Sliding window w: with `causal`, keys i - w < j <= i; without, keys |i - j| <= w. */
+  window?: number;
   /** Added to the scaled scores: [1 | B, heads, T, T] (MPNet's relative position bias). */
   positionBias?: tf.Tensor4D;
+  /** Multiplies the scores (or, with `scaleQuery`, q); default: divide by sqrt(d). */
+  scale?: number;
   /** DistilBERT: q / sqrt(d) before the product (instead of scores / sqrt(d)). */
   scaleQuery?: boolean;
   /** Also return the probabilities [B, heads, T, T]. */
@@ -73,8 +81,9 @@ export interface AttentionKernelOptions {
 }
 
 /**
- * Multi-head attention over projections q, k, v [B, T, H] (heads split and merged inside): context [B, T, H]
- * and, on request, the probabilities. Undefined where the kernels are unavailable.
+ * Multi-head attention over projections q [B, T, heads*d], k, v [B, T, kvHeads*d] (heads split and merged
+ * inside; blocked with an online softmax, so memory is O(T d) unless the probabilities are asked for): context
+ * [B, T, heads*d] and, on request, the probabilities. Undefined where the kernels are unavailable.
  */
 export function attentionKernel(
   q: tf.Tensor3D,
@@ -87,25 +96,82 @@ export function attentionKernel(
   if (!wasmKernelsActive() || q.dtype !== 'float32' || (k && k.dtype !== 'float32') || (v && v.dtype !== 'float32')) return undefined;
   const [b, t, width] = q.shape;
   const h = fusedQkv ? width / 3 : width;
-  if (fusedQkv ? width % 3 !== 0 : !k || !v || !tf.util.arraysEqual(k.shape, q.shape) || !tf.util.arraysEqual(v.shape, q.shape)) {
-    throw new Error(`attention: q, k, v must share one shape (or q be [B, T, 3H] alone), got [${q.shape}], [${k?.shape}], [${v?.shape}]`);
+  const heads = opts.numHeads;
+  const kvHeads = opts.numKvHeads ?? heads;
+  if (!Number.isInteger(kvHeads) || kvHeads < 1 || heads % kvHeads !== 0) throw new Error(`attention: numKvHeads must divide numHeads ${heads}, got ${kvHeads}`);
+  if (h % heads !== 0) throw new Error(`attention: hidden size ${h} is not a multiple of numHeads ${heads}`);
+  const kvShape = [b, t, (h / heads) * kvHeads];
+  if (fusedQkv ? width % 3 !== 0 || kvHeads !== heads : !k || !v || !tf.util.arraysEqual(k.shape, kvShape) || !tf.util.arraysEqual(v.shape, kvShape)) {
+    throw new Error(`attention: k and v must be [${kvShape}] for q [${q.shape}] (or q be [B, T, 3H] alone, kvHeads = heads), got [${k?.shape}], [${v?.shape}]`);
   }
-  if (h % opts.numHeads !== 0) throw new Error(`attention: hidden size ${h} is not a multiple of numHeads ${opts.numHeads}`);
   const mask = opts.mask;
   if (mask && (mask.shape[0] !== b || mask.shape[1] !== t)) throw new Error(`attention: mask must be [${b}, ${t}], got [${mask!.shape}]`);
   const bias = opts.positionBias;
-  if (bias && (bias.rank !== 4 || (bias.shape[0] !== 1 && bias.shape[0] !== b) || bias.shape[1] !== opts.numHeads || bias.shape[2] !== t || bias.shape[3] !== t)) {
-    throw new Error(`attention: positionBias must be [1 or ${b}, ${opts.numHeads}, ${t}, ${t}], got [${bias.shape}]`);
+  if (bias && (bias.rank !== 4 || (bias.shape[0] !== 1 && bias.shape[0] !== b) || bias.shape[1] !== heads || bias.shape[2] !== t || bias.shape[3] !== t)) {
+    throw new Error(`attention: positionBias must be [1 or ${b}, ${heads}, ${t}, ${t}], got [${bias.shape}]`);
   }
+  const window = opts.window ?? -1;
+  if (!Number.isInteger(window) || window < -1 || (opts.window !== undefined && opts.window < (opts.causal ? 1 : 0))) {
+    throw new Error(`attention: window must be an integer >= ${opts.causal ? 1 : 0}, got ${opts.window}`);
+  }
+  // How the scale enters (kernels.c SCALE_*): scores / sqrt(d) (HF's encoders, bit for bit), scores * scale,
+  // q / sqrt(d) (DistilBERT) or q * scale.
+  const root = Math.sqrt(h / heads);
+  const scaleMode = (opts.scaleQuery ? 2 : 0) + (opts.scale !== undefined ? 1 : 0);
+  const scale = opts.scale ?? root;
   return tf.tidy(() => {
     const m = mask && mask.dtype !== 'int32' ? tf.cast(mask, 'int32') : mask;
     const b32 = bias && bias.dtype !== 'float32' ? tf.cast(bias, 'float32') : bias;
     const inputs: tf.NamedTensorMap = fusedQkv ? { qkv: q } : { q, k: k!, v: v! };
     if (m) inputs.mask = m;
     if (b32) inputs.bias = b32;
-    const attrs = { numHeads: opts.numHeads, scaleQuery: !!opts.scaleQuery, outputProbs: !!opts.outputProbs } as unknown as tf.NamedAttrMap;
+    const attrs = { numHeads: heads, numKvHeads: kvHeads, scale, scaleMode, causal: !!opts.causal, window, outputProbs: !!opts.outputProbs } as unknown as tf.NamedAttrMap;
     const r = tf.engine().runKernel(KERNEL_ATTENTION, inputs, attrs) as tf.Tensor | tf.Tensor[];
     if (Array.isArray(r)) return { context: r[0] as tf.Tensor3D, probs: r[1] as tf.Tensor4D };
     return { context: r as tf.Tensor3D };
   });
+}
+
+/** The weights of a post-norm (BERT) encoder layer, as {@link encoderLayerKernel} takes them. */
+export interface EncoderLayerWeights {
+  /** Query, key, value, attention output: weight [H, H] (the [in, out] layout), bias [H]. */
+  q: { weight: tf.Tensor2D; bias: tf.Tensor1D };
+  k: { weight: tf.Tensor2D; bias: tf.Tensor1D };
+  v: { weight: tf.Tensor2D; bias: tf.Tensor1D };
+  o: { weight: tf.Tensor2D; bias: tf.Tensor1D };
+  /** LayerNorm after the attention block: gamma, beta [H], eps. */
+  norm1: { weight: tf.Tensor1D; bias: tf.Tensor1D; eps: number };
+  /** Feed-forward: [H, I] then [I, H], biases [I] and [H]. */
+  up: { weight: tf.Tensor2D; bias: tf.Tensor1D };
+  down: { weight: tf.Tensor2D; bias: tf.Tensor1D };
+  norm2: { weight: tf.Tensor1D; bias: tf.Tensor1D; eps: number };
+}
+
+/**
+ * A whole post-norm encoder layer in one kernel call: a = LayerNorm(x + o(attention(q, k, v of x))), then
+ * LayerNorm(a + down(gelu(up(a)))) (exact-erf GELU, scores / sqrt(d) or with `scaleQuery` DistilBERT's
+ * q / sqrt(d) first, padding mask only). x [B, T, H] float32, mask
+ * int32 [B, T] (or none). Undefined where the dense kernel does not run or the shapes do not fit (H a multiple of
+ * 8, every bias present): the caller then takes the per-op path.
+ */
+export function encoderLayerKernel(x: tf.Tensor3D, mask: tf.Tensor2D | undefined, w: EncoderLayerWeights, numHeads: number, scaleQuery = false): tf.Tensor3D | undefined {
+  const [, , h] = x.shape;
+  const params = [w.q, w.k, w.v, w.o, w.up, w.down];
+  const tensors = [x, ...params.flatMap((p) => [p.weight, p.bias]), w.norm1.weight, w.norm1.bias, w.norm2.weight, w.norm2.bias];
+  if (!wasmLinearActive() || h % 8 !== 0 || h % numHeads !== 0 || tensors.some((t) => t === undefined || t.dtype !== 'float32')) return undefined;
+  if (mask && mask.dtype !== 'int32') return undefined;
+  const inter = w.up.weight.shape[1];
+  const square = [w.q, w.k, w.v, w.o].every((p) => p.weight.shape[0] === h && p.weight.shape[1] === h);
+  if (!square || w.up.weight.shape[0] !== h || w.down.weight.shape[0] !== inter || w.down.weight.shape[1] !== h) {
+    throw new Error(`encoder layer: weights must be [${h}, ${h}] (q, k, v, o), [${h}, I] and [I, ${h}], got up [${w.up.weight.shape}], down [${w.down.weight.shape}]`);
+  }
+  const inputs: tf.NamedTensorMap = {
+    x,
+    wq: w.q.weight, wk: w.k.weight, wv: w.v.weight, bq: w.q.bias, bk: w.k.bias, bv: w.v.bias,
+    wo: w.o.weight, bo: w.o.bias, g1: w.norm1.weight, be1: w.norm1.bias,
+    wi: w.up.weight, bi: w.up.bias, w2: w.down.weight, b2: w.down.bias, g2: w.norm2.weight, be2: w.norm2.bias,
+  };
+  if (mask) inputs.mask = mask;
+  const attrs = { numHeads, eps1: w.norm1.eps, eps2: w.norm2.eps, scaleQuery } as unknown as tf.NamedAttrMap;
+  return tf.engine().runKernel(KERNEL_ENCODER_LAYER, inputs, attrs) as tf.Tensor3D;
 }

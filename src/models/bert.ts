@@ -5,7 +5,8 @@
  * https://github.com/huggingface/transformers/blob/ab0f050b42d903f34d6eb97f3f8c0c07f0517ad2/src/transformers/models/bert/configuration_bert.py
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import { getActivation, type Activation } from '../layers/activations.js';
+import { encoderLayer } from '../kernels/ops.js';
+import { gelu, getActivation, type Activation } from '../layers/activations.js';
 import { SelfAttention } from '../layers/attention.js';
 import { AttentionMask } from '../layers/attention_mask.js';
 import type { LayerNorm } from '../layers/layer_norm.js';
@@ -114,9 +115,30 @@ export class BertLayer extends Module implements EncoderLayer {
   }
 
   apply(x: tf.Tensor3D, ctx: LayerContext): { output: tf.Tensor3D; probs?: tf.Tensor4D } {
+    // Nothing to inspect inside the layer: the whole layer as one kernel call where it applies (wasm).
+    if (!ctx.needProbs && !ctx.taps.active && !ctx.positionBias) {
+      const fused = this.fused(x, ctx);
+      if (fused) return { output: fused };
+    }
     const { output: attended, probs } = this.attention.apply(x, ctx); // [B, T, H]
     const inter = this.intermediate.apply(attended, ctx.taps); // [B, T, I]
     return { output: this.output.apply(inter, attended, ctx.taps), probs }; // [B, T, H]
+  }
+
+  /** The layer by {@link encoderLayer} (BERT's own attention and exact GELU only), or undefined. */
+  private fused(x: tf.Tensor3D, ctx: LayerContext): tf.Tensor3D | undefined {
+    const att = this.attention;
+    if (!(att instanceof BertAttention) || this.intermediate.act !== gelu) return undefined;
+    const { query, key, value, numHeads, options } = att.self;
+    if (options.scaleQuery || options.numKvHeads !== undefined || options.causal || options.window !== undefined || options.scale !== undefined) return undefined;
+    const biases = [query.bias, key.bias, value.bias, att.output.dense.bias, this.intermediate.dense.bias, this.output.dense.bias];
+    if (biases.some((b) => b === undefined)) return undefined;
+    const lin = (l: Linear) => ({ weight: l.weight, bias: l.bias! });
+    const norm = (n: LayerNorm) => ({ weight: n.weight, bias: n.bias, eps: n.eps });
+    return encoderLayer(x, ctx.mask, {
+      q: lin(query), k: lin(key), v: lin(value), o: lin(att.output.dense), norm1: norm(att.output.LayerNorm),
+      up: lin(this.intermediate.dense), down: lin(this.output.dense), norm2: norm(this.output.LayerNorm),
+    }, numHeads);
   }
 }
 

@@ -5,7 +5,8 @@
  * https://github.com/huggingface/transformers/blob/ab0f050b42d903f34d6eb97f3f8c0c07f0517ad2/src/transformers/models/distilbert/configuration_distilbert.py
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { getActivation, type Activation } from '../layers/activations.js';
+import { encoderLayer } from '../kernels/ops.js';
+import { gelu, getActivation, type Activation } from '../layers/activations.js';
 import { SelfAttention } from '../layers/attention.js';
 import { AttentionMask } from '../layers/attention_mask.js';
 import type { LayerNorm } from '../layers/layer_norm.js';
@@ -109,6 +110,19 @@ class DistilBertLayer extends Module implements EncoderLayer {
   }
 
   apply(x: tf.Tensor3D, ctx: LayerContext): { output: tf.Tensor3D; probs?: tf.Tensor4D } {
+    // Nothing to inspect inside the layer: the whole layer as one kernel call where it applies (wasm).
+    if (!ctx.needProbs && !ctx.taps.active && this.ffn.activation === gelu) {
+      const { attention: sa, out_lin } = this.attention;
+      const { lin1, lin2 } = this.ffn;
+      const lins = [sa.query, sa.key, sa.value, out_lin, lin1, lin2];
+      if (lins.every((l) => l.bias !== undefined)) {
+        const lin = (l: Linear) => ({ weight: l.weight, bias: l.bias! });
+        const norm = (n: LayerNorm) => ({ weight: n.weight, bias: n.bias, eps: n.eps });
+        const w = { q: lin(sa.query), k: lin(sa.key), v: lin(sa.value), o: lin(out_lin), norm1: norm(this.sa_layer_norm), up: lin(lin1), down: lin(lin2), norm2: norm(this.output_layer_norm) };
+        const fused = encoderLayer(x, ctx.mask, w, sa.numHeads, true);
+        if (fused) return { output: fused };
+      }
+    }
     const { output: sa, probs } = this.attention.apply(x, ctx); // [B, T, D]
     const normed = this.record(ctx.taps, this.sa_layer_norm.apply(sa, x), 'sa_layer_norm'); // [B, T, D]
     const ffn = this.ffn.apply(normed, ctx.taps); // [B, T, D]

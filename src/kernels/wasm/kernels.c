@@ -62,6 +62,26 @@ INLINE v128_t vexp(v128_t x) {
   return wasm_f32x4_mul(y, pow2n);
 }
 
+/*
+ * 2^x on four lanes for x <= 0 (softmax's exp(s - max) with log2(e) folded into the scale): x = n + r, n the
+ * nearest integer, r in [-1/2, 1/2] exact, 2^r by a degree-6 polynomial (a relative least-squares fit; under
+ * 1e-7 relative, float32 evaluation included), 2^n in the exponent field. Below -126 gives 2^-126 (no denormals).
+ */
+INLINE v128_t vexp2_neg(v128_t x) {
+  x = wasm_f32x4_max(x, vsplat(-126.0f));
+  v128_t t = wasm_f32x4_add(x, vsplat(12582912.0f));
+  v128_t r = wasm_f32x4_sub(x, wasm_f32x4_sub(t, vsplat(12582912.0f)));
+  v128_t y = vsplat(1.5345806605182588e-4f);
+  y = wasm_f32x4_add(wasm_f32x4_mul(y, r), vsplat(1.3399930903688073e-3f));
+  y = wasm_f32x4_add(wasm_f32x4_mul(y, r), vsplat(9.618489071726799e-3f));
+  y = wasm_f32x4_add(wasm_f32x4_mul(y, r), vsplat(5.550328642129898e-2f));
+  y = wasm_f32x4_add(wasm_f32x4_mul(y, r), vsplat(2.4022646248340607e-1f));
+  y = wasm_f32x4_add(wasm_f32x4_mul(y, r), vsplat(6.931471824645996e-1f));
+  y = wasm_f32x4_add(wasm_f32x4_mul(y, r), vsplat(1.0f));
+  v128_t n = wasm_i32x4_sub(t, wasm_i32x4_splat(0x4B400000));
+  return wasm_f32x4_mul(y, wasm_i32x4_shl(wasm_i32x4_add(n, wasm_i32x4_splat(127)), 23));
+}
+
 INLINE v128_t vpoly_step(v128_t acc, v128_t x, f32 c) { return wasm_f32x4_add(wasm_f32x4_mul(acc, x), vsplat(c)); }
 
 /*
@@ -215,171 +235,338 @@ INLINE void tile_4x8(v128_t acc[8], const f32* a0, const f32* a1, const f32* a2,
   acc[0] = x00, acc[1] = x01, acc[2] = x10, acc[3] = x11, acc[4] = x20, acc[5] = x21, acc[6] = x30, acc[7] = x31;
 }
 
-/* Floats of scratch that attention() needs. */
+/* Keys per block of the blocked attention (a multiple of 8): scores of four queries by KB keys stay in scratch. */
+#define KB 64
+
+/* Floats of scratch that attention() needs: O(T * d), never T * T. */
 EXPORT(attention_scratch_floats)
 int32_t attention_scratch_floats(int32_t t, int32_t d) {
   int32_t tp = (t + 7) & ~7;
-  return d * tp /* Kt */ + tp * d /* V */ + tp /* key index */ + 4 * tp /* scores */ + 4 * d /* scaled queries */;
+  return d * tp /* Kt */ + tp * d /* V */ + tp /* key index */ + (t + 1) /* valid keys before */ + 4 * KB /* scores */ +
+         4 * d /* scaled queries */ + 4 * d /* context accumulators */ + d /* mean of V */ + 36 /* row state */;
 }
 
+/* Lanes m0 + 0..3 of a block that lie in [lo, hi), as an all-ones / all-zeros mask. */
+INLINE v128_t lanes_in(int32_t m0, int32_t lo, int32_t hi) {
+  v128_t m = wasm_i32x4_add(wasm_i32x4_splat(m0), wasm_i32x4_make(0, 1, 2, 3));
+  return wasm_v128_and(wasm_i32x4_ge(m, wasm_i32x4_splat(lo)), wasm_i32x4_lt(m, wasm_i32x4_splat(hi)));
+}
+
+/* Scale modes of attention(): how 1 / sqrt(d) (or a given scale) enters. */
+#define SCALE_DIV_SCORES 0 /* scores / s (HF's encoders: s = sqrt(d)) */
+#define SCALE_MUL_SCORES 1 /* scores * s (a configured scale) */
+#define SCALE_DIV_QUERY 2  /* (q / s) k (DistilBERT) */
+#define SCALE_MUL_QUERY 3  /* (q * s) k */
+
 /*
- * Multi-head self-attention for one layer, heads merged on both sides.
- *   q, k, v: [B, T, ld] rows; head h reads columns [h*d, (h+1)*d).
- *   mask: int32 [B, T], nonzero = attend (0 = padding: the key is left out, as HF's finfo.min additive mask
- *         or DistilBERT's masked_fill make its probability exactly 0); may be 0 (attend to all).
- *   bias: [biasBatch, heads, T, T] added to the scaled scores (MPNet's relative position bias); may be 0.
- *   out:  [B, T, heads*d] context.
- *   probs: [B, heads, T, T] attention probabilities (zeros at masked keys); may be 0.
- *   scale_query: DistilBERT divides q by sqrt(d) before the product; the others divide the scores.
- * Per (batch, head) the valid keys are gathered (K transposed to [d, n], V to [n, d]); each query row gets
- * scores over the n valid keys (four rows by eight keys at a time), softmax exp(s - max) / sum, and
- * sum_j p_j V_j. Nothing depends on how much padding follows a text.
+ * Multi-head self-attention for one layer, heads merged on both sides, blocked like the GEMM with an online
+ * softmax (flash-attention style), so memory is O(T * d) whatever T.
+ *   q: [B, T, ldq] rows, query head h reads columns [h*d, (h+1)*d); k, v: [B, T, ldkv] rows, kv head g reads
+ *      [g*d, (g+1)*d); query head h uses kv head h / (heads / kv_heads) (HF repeat_kv: grouped-query attention).
+ *   mask: int32 [B, T], nonzero = attend (0 = padding: the key is left out, as HF's finfo.min additive mask or
+ *         masked_fill make its probability exactly 0); may be 0 (attend to all).
+ *   causal: query i sees keys j <= i. window w >= 0 (< 0: none): with causal, keys i - w < j <= i; without,
+ *         keys |i - j| <= w.
+ *   bias: [bias_batch, heads, T, T] added to the scaled scores (MPNet's relative position bias); may be 0.
+ *   out:  [B, T, heads*d] context. probs: [B, heads, T, T] probabilities (zeros at masked keys); may be 0.
+ *   scale, scale_mode: see SCALE_* above.
+ * A query with no key left (every key padding or outside its causal / window range) attends uniformly to all T
+ * keys, as finfo.min on every score does in HF.
+ * Per (batch, kv head) the valid keys are gathered (K transposed in panels of eight keys, as the GEMM packs its
+ * weights, and V to [n, d]); a query's keys are then
+ * a contiguous range [lo, hi) of those. Four queries at a time walk blocks of KB keys aligned at multiples of KB
+ * of the valid-key index: scores (4x8 tiles), scale and bias, the block maximum, exp(s - max) with the running
+ * maximum and sum rescaled as it grows, and the context accumulated p V (4x8 tiles), divided by the sum at the
+ * end. A block a query has no key in leaves its state exactly unchanged (rescale by exp(0) = 1, add p = 0), so a
+ * query's result depends only on its own keys, never on the other queries or on how much padding a text has.
  */
 EXPORT(attention)
-void attention(const f32* q, const f32* k, const f32* v, int32_t ld, const int32_t* mask, const f32* bias,
-               int32_t bias_batch, f32* out, f32* probs, f32* scratch, int32_t B, int32_t T, int32_t heads,
-               int32_t d, int32_t scale_query) {
+void attention(const f32* q, const f32* k, const f32* v, int32_t ldq, int32_t ldkv, const int32_t* mask, const f32* bias,
+               int32_t bias_batch, f32* out, f32* probs, f32* scratch, int32_t B, int32_t T, int32_t heads, int32_t kv_heads,
+               int32_t d, f32 scale, int32_t scale_mode, int32_t causal, int32_t window) {
   const int32_t tp = (T + 7) & ~7;
-  f32* kt = scratch;               /* [d, np] */
-  f32* vc = kt + d * tp;           /* [n, d] */
-  int32_t* idx = (int32_t*)(vc + tp * d); /* [n] */
-  f32* sc = (f32*)(idx + tp);      /* [4, np] */
-  f32* qs = sc + 4 * tp;           /* [4, d] */
-  const f32 sqrtd = __builtin_sqrtf((f32)d);
+  f32* kt = scratch;                      /* [np / 8, d, 8]: K transposed in panels of eight keys */
+  f32* vc = kt + d * tp;                  /* [np, d] */
+  int32_t* idx = (int32_t*)(vc + tp * d); /* [n] position of the m-th valid key */
+  int32_t* cnt = idx + tp;                /* [T + 1] valid keys before position j */
+  f32* sc = (f32*)(cnt + T + 1);          /* [4, KB] */
+  f32* qs = sc + 4 * KB;                  /* [4, d] */
+  f32* acc = qs + 4 * d;                  /* [4, d] */
+  f32* vmean = acc + 4 * d;               /* [d] */
+  /* Per-row state of a block of four queries (in scratch: the module has no stack). */
+  int32_t* restrict lo = (int32_t*)(vmean + d);    /* [4] first key (valid-key index) */
+  int32_t* restrict hi = lo + 4;                   /* [4] one past the last key */
+  f32* restrict mx = (f32*)(hi + 4);               /* [4] running maximum */
+  f32* restrict sum = mx + 4;                      /* [4] running sum of exp(s - max) */
+  f32* restrict alpha = sum + 4;                   /* [4] this block's rescale of the row */
+  f32* restrict rowmax = alpha + 4;                /* [4, 4] the block's lane maxima per row */
   const int32_t hd = heads * d;
+  const int32_t rep = heads / kv_heads;
+  const f32 NEG_INF = -__builtin_inff();
+  const v128_t vscale = vsplat(scale);
+  /* The factor on raw scores inside the exponential (the queries carry it in the query modes). */
+  const f32 LOG2E = 1.44269504088896341f;
+  const f32 rowf = LOG2E * (scale_mode == SCALE_DIV_SCORES ? 1.0f / scale : scale_mode == SCALE_MUL_SCORES ? scale : 1.0f);
 
   for (int32_t b = 0; b < B; b++) {
     int32_t n = 0;
     for (int32_t j = 0; j < T; j++) {
+      cnt[j] = n;
       if (!mask || mask[b * T + j] != 0) idx[n++] = j;
     }
-    /* A row with every key masked: HF adds finfo.min to all scores, which leaves them all equal (uniform). */
-    const int32_t uniform = n == 0;
-    if (uniform) {
-      for (int32_t j = 0; j < T; j++) idx[j] = j;
-      n = T;
-    }
+    cnt[T] = n;
     const int32_t np = (n + 7) & ~7;
-    for (int32_t h = 0; h < heads; h++) {
-      const int32_t col = h * d;
-      /* Gather the valid keys (transposed) and values of this head. */
+    for (int32_t g = 0; g < kv_heads; g++) {
+      const int32_t kcol = g * d;
+      /* Gather the valid keys (transposed) and values of this kv head, zero past n. */
+      for (int32_t m = 0; m < n; m++) {
+        const f32* src = k + (int64_t)(b * T + idx[m]) * ldkv + kcol;
+        f32* dst = kt + (m >> 3) * 8 * d + (m & 7);
+        for (int32_t c = 0; c < d; c++) dst[c * 8] = src[c];
+      }
       for (int32_t c = 0; c < d; c++) {
-        f32* row = kt + c * np;
-        for (int32_t m = 0; m < n; m++) row[m] = k[(int64_t)(b * T + idx[m]) * ld + col + c];
-        for (int32_t m = n; m < np; m++) row[m] = 0.0f;
+        for (int32_t m = n; m < np; m++) kt[(m >> 3) * 8 * d + c * 8 + (m & 7)] = 0.0f;
       }
       for (int32_t m = 0; m < n; m++) {
-        const f32* src = v + (int64_t)(b * T + idx[m]) * ld + col;
+        const f32* src = v + (int64_t)(b * T + idx[m]) * ldkv + kcol;
         f32* dst = vc + m * d;
         for (int32_t c = 0; c < d; c++) dst[c] = src[c];
       }
-      const f32* hb = bias ? bias + (int64_t)((bias_batch == 1 ? 0 : b) * heads + h) * T * T : 0;
+      for (int32_t i = n * d; i < np * d; i++) vc[i] = 0.0f;
+      int32_t have_mean = 0;
 
-      for (int32_t i0 = 0; i0 < T; i0 += 4) {
-        const int32_t rows = T - i0 < 4 ? T - i0 : 4;
-        const f32* qr[4];
-        for (int32_t r = 0; r < 4; r++) {
-          const int32_t i = i0 + (r < rows ? r : 0);
-          const f32* src = q + (int64_t)(b * T + i) * ld + col;
-          if (scale_query) {
-            for (int32_t c = 0; c < d; c++) qs[r * d + c] = src[c] / sqrtd;
-            qr[r] = qs + r * d;
-          } else {
-            qr[r] = src;
-          }
-        }
-        const f32 *q0 = qr[0], *q1 = qr[1], *q2 = qr[2], *q3 = qr[3];
-        /* Scores for four query rows, eight keys at a time: s[r, m] = sum_c q[r, c] * Kt[c, m]. */
-        for (int32_t m0 = 0; m0 < np; m0 += 8) {
-          v128_t a[8];
-          for (int32_t u = 0; u < 8; u++) a[u] = wasm_f32x4_splat(0.0f);
-          tile_4x8(a, q0, q1, q2, q3, kt + m0, np, d);
+      for (int32_t hr = 0; hr < rep; hr++) {
+        const int32_t h = g * rep + hr;
+        const int32_t col = h * d;
+        const f32* hb = bias ? bias + (int64_t)((bias_batch == 1 ? 0 : b) * heads + h) * T * T : 0;
+
+        for (int32_t i0 = 0; i0 < T; i0 += 4) {
+          const int32_t rows = T - i0 < 4 ? T - i0 : 4;
+          int32_t glo = n, ghi = 0;
           for (int32_t r = 0; r < 4; r++) {
-            wasm_v128_store(sc + r * tp + m0, a[2 * r]);
-            wasm_v128_store(sc + r * tp + m0 + 4, a[2 * r + 1]);
-          }
-        }
-        for (int32_t r = 0; r < rows; r++) {
-          const int32_t i = i0 + r;
-          f32* s = sc + r * tp;
-          /* Scale, bias, max. */
-          if (uniform) {
-            for (int32_t m = 0; m < n; m++) s[m] = 0.0f;
-          } else if (!scale_query) {
-            v128_t vd = vsplat(sqrtd);
-            for (int32_t m = 0; m < np; m += 4) wasm_v128_store(s + m, wasm_f32x4_div(wasm_v128_load(s + m), vd));
-          }
-          if (hb && !uniform) {
-            const f32* br = hb + (int64_t)i * T;
-            for (int32_t m = 0; m < n; m++) s[m] += br[idx[m]];
-          }
-          /* The maximum (any order gives the same value). */
-          f32 mx = s[0];
-          {
-            int32_t m = 0;
-            if (n >= 4) {
-              v128_t vm = wasm_v128_load(s);
-              for (m = 4; m + 4 <= n; m += 4) vm = wasm_f32x4_max(vm, wasm_v128_load(s + m));
-              const f32 a = wasm_f32x4_extract_lane(vm, 0), b2 = wasm_f32x4_extract_lane(vm, 1);
-              const f32 c = wasm_f32x4_extract_lane(vm, 2), e = wasm_f32x4_extract_lane(vm, 3);
-              mx = a > b2 ? a : b2;
-              mx = c > mx ? c : mx;
-              mx = e > mx ? e : mx;
+            const int32_t i = i0 + (r < rows ? r : 0);
+            if (scale_mode == SCALE_DIV_QUERY || scale_mode == SCALE_MUL_QUERY) {
+              const f32* src = q + (int64_t)(b * T + i) * ldq + col;
+              for (int32_t c = 0; c < d; c++) qs[r * d + c] = scale_mode == SCALE_DIV_QUERY ? src[c] / scale : src[c] * scale;
             }
-            for (; m < n; m++) mx = s[m] > mx ? s[m] : mx;
+            /* The query's keys, as a range of the valid-key index. */
+            int32_t a = 0, e = T; /* positions [a, e) */
+            if (causal) {
+              e = i + 1;
+              if (window >= 0 && i - window + 1 > 0) a = i - window + 1;
+            } else if (window >= 0) {
+              a = i - window > 0 ? i - window : 0;
+              e = i + window + 1 < T ? i + window + 1 : T;
+            }
+            lo[r] = cnt[a];
+            hi[r] = cnt[e];
+            if (r >= rows) lo[r] = hi[r] = 0; /* a stand-in row past the end: no keys */
+            if (lo[r] < hi[r]) {
+              glo = lo[r] < glo ? lo[r] : glo;
+              ghi = hi[r] > ghi ? hi[r] : ghi;
+            }
+            mx[r] = NEG_INF;
+            sum[r] = 0.0f;
           }
-          /* exp(s - max) on the n valid keys; the padding lanes up to np are zeroed. */
-          v128_t vmx = vsplat(mx);
-          v128_t acc = wasm_f32x4_splat(0.0f);
-          int32_t m = 0;
-          for (; m + 4 <= n; m += 4) {
-            v128_t e = vexp(wasm_f32x4_sub(wasm_v128_load(s + m), vmx));
-            wasm_v128_store(s + m, e);
-            acc = wasm_f32x4_add(acc, e);
+          for (int32_t u = 0; u < 4 * d; u++) acc[u] = 0.0f;
+          const int32_t qscaled = scale_mode == SCALE_DIV_QUERY || scale_mode == SCALE_MUL_QUERY;
+          const f32* qrow = q + (int64_t)(b * T + i0) * ldq + col;
+          const f32* q0 = qscaled ? qs : qrow;
+          const f32* q1 = qscaled ? qs + d : rows > 1 ? qrow + ldq : qrow;
+          const f32* q2 = qscaled ? qs + 2 * d : rows > 2 ? qrow + 2 * ldq : qrow;
+          const f32* q3 = qscaled ? qs + 3 * d : rows > 3 ? qrow + 3 * ldq : qrow;
+          const f32 *p0 = sc, *p1 = sc + KB, *p2 = sc + 2 * KB, *p3 = sc + 3 * KB;
+
+          for (int32_t m0 = glo & ~(KB - 1); m0 < ghi; m0 += KB) {
+            const int32_t kn = ghi - m0 < KB ? ghi - m0 : KB;
+            const int32_t knp = (kn + 7) & ~7; /* <= np - m0 */
+            /* Scores for four query rows, eight keys (one panel) at a time: s[r, m] = sum_c q[r, c] * K[m0 + m, c]. */
+            /* Each row's maximum on the way (used where the whole block is the row's and unbiased). */
+            v128_t rm0 = vsplat(NEG_INF), rm1 = rm0, rm2 = rm0, rm3 = rm0;
+            for (int32_t mm = 0; mm < knp; mm += 8) {
+              v128_t a8[8];
+              for (int32_t u = 0; u < 8; u++) a8[u] = wasm_f32x4_splat(0.0f);
+              tile_4x8(a8, q0, q1, q2, q3, kt + (m0 + mm) * d, 8, d);
+              for (int32_t r = 0; r < 4; r++) {
+                wasm_v128_store(sc + r * KB + mm, a8[2 * r]);
+                wasm_v128_store(sc + r * KB + mm + 4, a8[2 * r + 1]);
+              }
+              rm0 = wasm_f32x4_max(rm0, wasm_f32x4_max(a8[0], a8[1]));
+              rm1 = wasm_f32x4_max(rm1, wasm_f32x4_max(a8[2], a8[3]));
+              rm2 = wasm_f32x4_max(rm2, wasm_f32x4_max(a8[4], a8[5]));
+              rm3 = wasm_f32x4_max(rm3, wasm_f32x4_max(a8[6], a8[7]));
+            }
+            wasm_v128_store(rowmax, rm0);
+            wasm_v128_store(rowmax + 4, rm1);
+            wasm_v128_store(rowmax + 8, rm2);
+            wasm_v128_store(rowmax + 12, rm3);
+            for (int32_t r = 0; r < 4; r++) {
+              f32* s = sc + r * KB;
+              const int32_t a = lo[r] - m0 > 0 ? lo[r] - m0 : 0;
+              const int32_t e = hi[r] - m0 < knp ? hi[r] - m0 : knp;
+              alpha[r] = 1.0f;
+              if (e <= a) { /* no key of this row here: p = 0, state unchanged */
+                for (int32_t m = 0; m < knp; m += 4) wasm_v128_store(s + m, wasm_f32x4_splat(0.0f));
+                continue;
+              }
+              const int32_t full = a == 0 && e == knp;
+              /* Without a bias the raw scores are kept and the scale goes inside the exponential, as
+                 2^((s - max) * f) with f = scale * log2(e) (the scale is positive, so the maximum is the same key's);
+                 with a bias they are scaled and biased first (f = log2(e)). Masked lanes become -inf. */
+              f32 f = rowf;
+              if (hb) {
+                const f32* br = hb + (int64_t)(i0 + r) * T;
+                for (int32_t m = 0; m < knp; m += 4) {
+                  v128_t x = wasm_v128_load(s + m);
+                  if (scale_mode == SCALE_DIV_SCORES) x = wasm_f32x4_div(x, vscale);
+                  else if (scale_mode == SCALE_MUL_SCORES) x = wasm_f32x4_mul(x, vscale);
+                  wasm_v128_store(s + m, x);
+                }
+                for (int32_t m = a; m < e; m++) s[m] += br[idx[m0 + m]];
+                f = LOG2E;
+              }
+              if (!full) {
+                for (int32_t m = 0; m < knp; m += 4) wasm_v128_store(s + m, wasm_v128_bitselect(wasm_v128_load(s + m), vsplat(NEG_INF), lanes_in(m, a, e)));
+              }
+              /* The block maximum (two chains; knp is a multiple of 8). */
+              v128_t vmx = wasm_v128_load(rowmax + 4 * r);
+              if (hb || !full) {
+                v128_t vmx0 = vsplat(NEG_INF), vmx1 = vmx0;
+                for (int32_t m = 0; m < knp; m += 8) {
+                  vmx0 = wasm_f32x4_max(vmx0, wasm_v128_load(s + m));
+                  vmx1 = wasm_f32x4_max(vmx1, wasm_v128_load(s + m + 4));
+                }
+                vmx = wasm_f32x4_max(vmx0, vmx1);
+              }
+              f32 bm = wasm_f32x4_extract_lane(vmx, 0);
+              for (int32_t l = 1; l < 4; l++) {
+                const f32 x = l == 1 ? wasm_f32x4_extract_lane(vmx, 1) : l == 2 ? wasm_f32x4_extract_lane(vmx, 2) : wasm_f32x4_extract_lane(vmx, 3);
+                bm = x > bm ? x : bm;
+              }
+              const f32 mnew = bm > mx[r] ? bm : mx[r];
+              if (mx[r] != NEG_INF && mnew != mx[r]) {
+                alpha[r] = wasm_f32x4_extract_lane(vexp2_neg(vsplat((mx[r] - mnew) * f)), 0);
+              } else if (mx[r] == NEG_INF) {
+                alpha[r] = 0.0f; /* nothing accumulated yet */
+              }
+              mx[r] = mnew;
+              /* p = 2^((s - max) * f) (0 on masked lanes), and its sum in a fixed lane order; two vectors per step
+                 so the polynomial chains overlap (knp is a multiple of 8). */
+              const v128_t vm = vsplat(mnew), vf = vsplat(f);
+              v128_t vs0 = wasm_f32x4_splat(0.0f), vs1 = vs0;
+              for (int32_t m = 0; m < knp; m += 8) {
+                v128_t x0 = vexp2_neg(wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(s + m), vm), vf));
+                v128_t x1 = vexp2_neg(wasm_f32x4_mul(wasm_f32x4_sub(wasm_v128_load(s + m + 4), vm), vf));
+                if (!full) {
+                  x0 = wasm_v128_and(x0, lanes_in(m, a, e));
+                  x1 = wasm_v128_and(x1, lanes_in(m + 4, a, e));
+                }
+                wasm_v128_store(s + m, x0);
+                wasm_v128_store(s + m + 4, x1);
+                vs0 = wasm_f32x4_add(vs0, x0);
+                vs1 = wasm_f32x4_add(vs1, x1);
+              }
+              sum[r] = sum[r] * alpha[r] + hsum(wasm_f32x4_add(vs0, vs1));
+            }
+            /* acc[r, :] = acc[r, :] * alpha[r] + sum_m p[r, m] V[m0 + m, :], four rows by eight columns at a time. */
+            const v128_t al0 = vsplat(alpha[0]), al1 = vsplat(alpha[1]), al2 = vsplat(alpha[2]), al3 = vsplat(alpha[3]);
+            int32_t c0 = 0;
+            for (; c0 + 8 <= d; c0 += 8) {
+              v128_t y[8];
+              y[0] = wasm_f32x4_mul(wasm_v128_load(acc + c0), al0);
+              y[1] = wasm_f32x4_mul(wasm_v128_load(acc + c0 + 4), al0);
+              y[2] = wasm_f32x4_mul(wasm_v128_load(acc + d + c0), al1);
+              y[3] = wasm_f32x4_mul(wasm_v128_load(acc + d + c0 + 4), al1);
+              y[4] = wasm_f32x4_mul(wasm_v128_load(acc + 2 * d + c0), al2);
+              y[5] = wasm_f32x4_mul(wasm_v128_load(acc + 2 * d + c0 + 4), al2);
+              y[6] = wasm_f32x4_mul(wasm_v128_load(acc + 3 * d + c0), al3);
+              y[7] = wasm_f32x4_mul(wasm_v128_load(acc + 3 * d + c0 + 4), al3);
+              tile_4x8(y, p0, p1, p2, p3, vc + (int64_t)m0 * d + c0, d, knp);
+              for (int32_t r = 0; r < 4; r++) {
+                wasm_v128_store(acc + r * d + c0, y[2 * r]);
+                wasm_v128_store(acc + r * d + c0 + 4, y[2 * r + 1]);
+              }
+            }
+            for (int32_t r = 0; r < 4; r++) {
+              const f32* pr = sc + r * KB;
+              f32* ar = acc + r * d;
+              int32_t c = c0;
+              for (; c + 4 <= d; c += 4) {
+                v128_t x = wasm_f32x4_mul(wasm_v128_load(ar + c), vsplat(alpha[r]));
+                const f32* vr = vc + (int64_t)m0 * d + c;
+                for (int32_t m = 0; m < knp; m++, vr += d) x = MADD(x, wasm_v128_load32_splat(pr + m), wasm_v128_load(vr));
+                wasm_v128_store(ar + c, x);
+              }
+              for (; c < d; c++) {
+                f32 x = ar[c] * alpha[r];
+                for (int32_t m = 0; m < knp; m++) x += pr[m] * vc[(int64_t)(m0 + m) * d + c];
+                ar[c] = x;
+              }
+            }
           }
-          f32 sum = hsum(acc);
-          for (; m < n; m++) {
-            f32 e = wasm_f32x4_extract_lane(vexp(vsplat(s[m] - mx)), 0);
-            s[m] = e;
-            sum += e;
+
+          /* context = acc / sum; a row with no key: the mean of V over all T positions (uniform). */
+          for (int32_t r = 0; r < rows; r++) {
+            const int32_t i = i0 + r;
+            f32* o = out + (int64_t)(b * T + i) * hd + col;
+            if (lo[r] >= hi[r]) {
+              if (!have_mean) {
+                for (int32_t c = 0; c < d; c++) vmean[c] = 0.0f;
+                for (int32_t j = 0; j < T; j++) {
+                  const f32* src = v + (int64_t)(b * T + j) * ldkv + kcol;
+                  for (int32_t c = 0; c < d; c++) vmean[c] += src[c];
+                }
+                for (int32_t c = 0; c < d; c++) vmean[c] /= (f32)T;
+                have_mean = 1;
+              }
+              for (int32_t c = 0; c < d; c++) o[c] = vmean[c];
+              if (probs) {
+                f32* pr = probs + ((int64_t)(b * heads + h) * T + i) * T;
+                for (int32_t j = 0; j < T; j++) pr[j] = 1.0f / (f32)T;
+              }
+              continue;
+            }
+            const v128_t vsum = vsplat(sum[r]);
+            const f32* ar = acc + r * d;
+            int32_t c = 0;
+            for (; c + 4 <= d; c += 4) wasm_v128_store(o + c, wasm_f32x4_div(wasm_v128_load(ar + c), vsum));
+            for (; c < d; c++) o[c] = ar[c] / sum[r];
           }
-          for (m = n; m < np; m++) s[m] = 0.0f;
-          v128_t vsum = vsplat(sum);
-          for (m = 0; m < np; m += 4) wasm_v128_store(s + m, wasm_f32x4_div(wasm_v128_load(s + m), vsum));
+
+          /* Probabilities on request: the scores again, exp(s - max) / sum with the final max and sum. */
           if (probs) {
-            f32* pr = probs + ((int64_t)(b * heads + h) * T + i) * T;
-            for (int32_t j = 0; j < T; j++) pr[j] = 0.0f;
-            for (m = 0; m < n; m++) pr[idx[m]] = s[m];
-          }
-        }
-        /* context[i, col:col+d] = sum_m p[i, m] * V[m, :] for the block's rows: four rows by eight columns at a
-           time, each sum in m order (the same order whatever the batch). */
-        const f32 *p0 = sc, *p1 = rows > 1 ? sc + tp : sc, *p2 = rows > 2 ? sc + 2 * tp : sc, *p3 = rows > 3 ? sc + 3 * tp : sc;
-        f32* o0 = out + (int64_t)(b * T + i0) * hd + col;
-        int32_t c0 = 0;
-        for (; c0 + 8 <= d; c0 += 8) {
-          v128_t y[8];
-          for (int32_t u = 0; u < 8; u++) y[u] = wasm_f32x4_splat(0.0f);
-          tile_4x8(y, p0, p1, p2, p3, vc + c0, d, n);
-          for (int32_t r = 0; r < rows; r++) { /* rows < 4 only in the last block of a text */
-            wasm_v128_store(o0 + r * hd + c0, y[2 * r]);
-            wasm_v128_store(o0 + r * hd + c0 + 4, y[2 * r + 1]);
-          }
-        }
-        for (int32_t r = 0; r < rows; r++) {
-          const f32* pr = sc + r * tp;
-          f32* o = o0 + r * hd;
-          int32_t c = c0;
-          for (; c + 4 <= d; c += 4) {
-            v128_t acc = wasm_f32x4_splat(0.0f);
-            const f32* vr = vc + c;
-            for (int32_t m = 0; m < n; m++, vr += d) acc = MADD(acc, wasm_v128_load32_splat(pr + m), wasm_v128_load(vr));
-            wasm_v128_store(o + c, acc);
-          }
-          for (; c < d; c++) {
-            f32 acc = 0.0f;
-            for (int32_t m = 0; m < n; m++) acc += pr[m] * vc[m * d + c];
-            o[c] = acc;
+            for (int32_t r = 0; r < rows; r++) {
+              if (lo[r] >= hi[r]) continue;
+              f32* pr = probs + ((int64_t)(b * heads + h) * T + i0 + r) * T;
+              for (int32_t j = 0; j < T; j++) pr[j] = 0.0f;
+            }
+            for (int32_t m0 = glo & ~7; m0 < ghi; m0 += 8) {
+              v128_t a8[8];
+              for (int32_t u = 0; u < 8; u++) a8[u] = wasm_f32x4_splat(0.0f);
+              tile_4x8(a8, q0, q1, q2, q3, kt + m0 * d, 8, d);
+              /* The blocks' score buffer is done with: reuse it as [4, 8] scaled and [4, 8] raw scores. */
+              f32* r8 = sc + 32;
+              for (int32_t u = 0; u < 8; u++) {
+                v128_t x = a8[u];
+                wasm_v128_store(r8 + u * 4, x);
+                if (scale_mode == SCALE_DIV_SCORES) x = wasm_f32x4_div(x, vscale);
+                else if (scale_mode == SCALE_MUL_SCORES) x = wasm_f32x4_mul(x, vscale);
+                wasm_v128_store(sc + u * 4, x);
+              }
+              for (int32_t r = 0; r < rows; r++) {
+                if (lo[r] >= hi[r]) continue;
+                const f32* s8 = sc + r * 8;
+                f32* pr = probs + ((int64_t)(b * heads + h) * T + i0 + r) * T;
+                const f32* br = hb ? hb + (int64_t)(i0 + r) * T : 0;
+                for (int32_t u = 0; u < 8; u++) {
+                  const int32_t m = m0 + u;
+                  if (m < lo[r] || m >= hi[r]) continue;
+                  /* As the blocks computed it: scaled + bias, or raw with the scale inside the exponential. */
+                  const f32 x = br ? (s8[u] + br[idx[m]] - mx[r]) * LOG2E : (r8[r * 8 + u] - mx[r]) * rowf;
+                  pr[idx[m]] = wasm_f32x4_extract_lane(vexp2_neg(vsplat(x)), 0) / sum[r];
+                }
+              }
+            }
           }
         }
       }
