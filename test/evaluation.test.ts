@@ -5,7 +5,7 @@
  * reference/training (`evaluator.before`).
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EmbeddingSimilarityEvaluator } from '../src/evaluation/embedding_similarity.js';
@@ -19,7 +19,44 @@ import { CrossEncoderRerankingEvaluator, type RerankingSample } from '../src/eva
 import type { EncoderLike, EvaluatorEncodeOptions, PredictorLike, TextPair } from '../src/evaluation/model_like.js';
 import type { Evaluator } from '../src/evaluation/types.js';
 import { pyFloat, pyFloat32 } from '../src/evaluation/base.js';
+import { SafetensorsFile, serializeSafetensors, type TensorToWrite } from '../src/formats/safetensors.js';
 import { fixture } from './helpers/fixtures.js';
+import { loadReference } from './helpers/reference.js';
+
+/**
+ * tiny-bert after bi-encoder run `run` of reference/training, as a model folder: every parameter from
+ * `bi.<run>.param_after.*`; the word-embedding rows that no batch used (not stored) are the initial rows decayed once
+ * per step, `p * f32(1 - lr_k * 0.01)`, as the README describes AdamW doing to parameters with zero gradients.
+ */
+function trainedTinyBert(run: string): string {
+  const ref = loadReference('training');
+  const src = fixture('models', 'tiny-bert');
+  const dir = mkdtempSync(join(tmpdir(), 'st-eval-after-'));
+  cpSync(src, dir, { recursive: true });
+  const initial = SafetensorsFile.parse(new Uint8Array(readFileSync(join(src, 'model.safetensors'))), 'tiny-bert');
+  const lrs = ref.json.bi_encoder.runs[run].lr_per_step as number[];
+  const decay = ref.json.bi_encoder.hyperparameters.weight_decay as number;
+  const tensors: Record<string, TensorToWrite> = {};
+  for (const name of initial.names()) {
+    const shape = [...initial.info(name).shape];
+    let data: Float32Array;
+    if (name === 'embeddings.word_embeddings.weight') {
+      data = Float32Array.from(initial.float32(name));
+      for (const lr of lrs) {
+        const f = Math.fround(1 - lr * decay);
+        for (let i = 0; i < data.length; i++) data[i] = Math.fround(data[i] * f);
+      }
+      const rows = ref.json.bi_encoder.word_embedding_rows as number[];
+      const trained = ref.f32(`bi.${run}.param_after.${name}.rows`);
+      rows.forEach((r, i) => data.set(trained.subarray(i * shape[1], (i + 1) * shape[1]), r * shape[1]));
+    } else {
+      data = ref.f32(`bi.${run}.param_after.${name}`);
+    }
+    tensors[name] = { dtype: 'F32', shape, data };
+  }
+  writeFileSync(join(dir, 'model.safetensors'), serializeSafetensors(tensors, { format: 'pt' }));
+  return dir;
+}
 
 const DATA = JSON.parse(readFileSync(new URL('./data/evaluation/evaluators.json', import.meta.url), 'utf8'));
 const TOL = 1e-6;
@@ -48,8 +85,13 @@ function stubEncoder(vectors: Record<string, number[]>, similarityFnName: string
     async encode(sentences: string[], options: EvaluatorEncodeOptions = {}) {
       m.calls++;
       return sentences.map((s) => {
-        const v = Float32Array.from(vectors[s]);
-        return options.truncateDim ? v.subarray(0, options.truncateDim) : v;
+        let v = Float32Array.from(vectors[s]);
+        if (options.truncateDim) v = v.subarray(0, options.truncateDim);
+        if (options.normalizeEmbeddings) {
+          const norm = Math.max(Math.fround(Math.sqrt(v.reduce((a, x) => a + x * x, 0))), 1e-12);
+          v = v.map((x) => x / norm);
+        }
+        return v;
       });
     },
   };
@@ -122,6 +164,25 @@ describe('EmbeddingSimilarityEvaluator (6.0.1 on fixed embeddings)', () => {
       await runCase(`EmbeddingSimilarityEvaluator ${i}`, ev, stubEncoder(DATA.vectors, c.model_similarity_fn_name), c.results, c.csv, [[-1, -1], [1, 20]]);
     });
   }
+  it('precision binary / ubinary: correlates the unpacked bits (manhattan = -Hamming distance), as hand-computed', async () => {
+    // bit patterns of the right-hand sentences differ from 'a' in 0, 1, 2 and 3 positions
+    const bits: Record<string, number> = { a: 0b10110010, b0: 0b10110010, b1: 0b10110011, b2: 0b00110011, b3: 0b00010011 };
+    for (const precision of ['binary', 'ubinary'] as const) {
+      const model: EncoderLike = {
+        async encode(sentences: string[], options: EvaluatorEncodeOptions = {}) {
+          assert.equal(options.precision, precision);
+          assert.equal(options.normalizeEmbeddings, true);
+          return sentences.map((s) => (precision === 'binary' ? Int8Array.of(bits[s] - 128) : Uint8Array.of(bits[s])));
+        },
+      };
+      const ev = new EmbeddingSimilarityEvaluator(['a', 'a', 'a', 'a'], ['b0', 'b1', 'b2', 'b3'], [4, 3, 1, 2], { precision, similarityFnNames: ['manhattan'] });
+      const got = await ev.evaluate(model);
+      // x = [4, 3, 1, 2], y = [0, -1, -2, -3]: Pearson 4 / sqrt(5 * 5) = 0.8, Spearman (ranks [4, 3, 1, 2] vs [4, 3, 2, 1]) 0.8
+      assert.ok(Math.abs(got.pearson_manhattan - 0.8) < 1e-12 && Math.abs(got.spearman_manhattan - 0.8) < 1e-12, JSON.stringify(got));
+      assert.equal(ev.csvFile, `similarity_evaluation_${precision}_results.csv`);
+      assert.deepEqual(ev.getConfigDict(), { precision });
+    }
+  });
   it('rejects mismatched lengths and unknown similarity names, naming them', () => {
     assert.throws(() => new EmbeddingSimilarityEvaluator(['a'], ['b', 'c'], [1]), /sentences1 has 1 entries but sentences2 has 2/);
     assert.throws(() => new EmbeddingSimilarityEvaluator(['a'], ['b'], [1], { similarityFnNames: ['cos' as 'cosine'] }), /similarityFnNames\[0\] must be one of cosine, dot, euclidean, manhattan; got "cos"/);
@@ -213,6 +274,23 @@ describe('evaluators end to end on the fixture models', function () {
       const ev = new EmbeddingSimilarityEvaluator(ref.sentences1, ref.sentences2, ref.scores, camel(args));
       const want = ref.before[variant];
       compare(`EmbeddingSimilarityEvaluator e2e ${variant}`, await ev.evaluate(model), { metrics: want.metrics, keys: want.metric_keys_in_order, primary_metric: want.primary_metric, greater_is_better: true }, ev as Evaluator<unknown>);
+    }
+  });
+  it('EmbeddingSimilarityEvaluator after each bi-encoder training run matches reference/training evaluator.after', async () => {
+    const { SentenceTransformer } = await import('../src/api/sentence_transformer.js');
+    const ref = loadReference('training').json.evaluator;
+    for (const run of Object.keys(ref.after)) {
+      const dir = trainedTinyBert(run);
+      try {
+        const model = await SentenceTransformer.load(dir, { device: 'cpu' });
+        for (const [variant, args] of Object.entries(ref.variants as Record<string, Record<string, unknown>>)) {
+          const ev = new EmbeddingSimilarityEvaluator(ref.sentences1, ref.sentences2, ref.scores, camel(args));
+          const want = ref.after[run][variant];
+          compare(`EmbeddingSimilarityEvaluator after ${run} ${variant}`, await ev.evaluate(model), { metrics: want.metrics, keys: want.metric_keys_in_order, primary_metric: want.primary_metric, greater_is_better: true }, ev as Evaluator<unknown>);
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
     }
   });
   it('InformationRetrieval / Triplet / BinaryClassification evaluators on tiny-bert match 6.0.1', async () => {

@@ -25,6 +25,29 @@ export interface EmbeddingSimilarityEvaluatorOptions {
   writeCsv?: boolean;
   /** `truncate_dim`: keep the first dims of each embedding. */
   truncateDim?: number | null;
+  /**
+   * `precision`: embed normalized and quantized (`float32`, `int8`, `uint8`, `binary`, `ubinary`) and correlate the
+   * similarities of the quantized vectors (binary ones unpacked to bits). Default none (raw float32). `float32` is
+   * Python's behaviour; for the integer precisions 6.0.1 hands integer tensors to its pairwise functions (cosine
+   * raises, int8 dot / manhattan wrap around), so here the quantized values are compared as floats instead.
+   */
+  precision?: EmbeddingPrecision | null;
+}
+
+/** The `precision` values of {@link EmbeddingSimilarityEvaluatorOptions}. */
+export type EmbeddingPrecision = 'float32' | 'int8' | 'uint8' | 'binary' | 'ubinary';
+const PRECISIONS: readonly EmbeddingPrecision[] = ['float32', 'int8', 'uint8', 'binary', 'ubinary'];
+
+/** numpy `unpackbits(axis=1)` of packed rows (most significant bit first); `binary` rows are int8 offset by 128. */
+function unpackBits(rows: Float32Array[], signed: boolean): Float32Array[] {
+  return rows.map((row) => {
+    const out = new Float32Array(row.length * 8);
+    for (let i = 0; i < row.length; i++) {
+      const byte = (signed ? row[i] + 128 : row[i]) & 0xff;
+      for (let b = 0; b < 8; b++) out[i * 8 + b] = (byte >> (7 - b)) & 1;
+    }
+    return out;
+  });
 }
 
 /**
@@ -51,6 +74,7 @@ export class EmbeddingSimilarityEvaluator implements Evaluator<EncoderLike> {
   private readonly showProgressBar: boolean;
   private readonly writeCsv: boolean;
   private readonly truncateDim: number | null;
+  private readonly precision: EmbeddingPrecision | null;
 
   constructor(
     readonly sentences1: string[],
@@ -74,7 +98,11 @@ export class EmbeddingSimilarityEvaluator implements Evaluator<EncoderLike> {
     this.showProgressBar = options.showProgressBar ?? false;
     this.writeCsv = options.writeCsv ?? true;
     this.truncateDim = options.truncateDim ?? null;
-    this.csvFile = `similarity_evaluation${this.name ? `_${this.name}` : ''}_results.csv`;
+    this.precision = options.precision ?? null;
+    if (this.precision !== null && !PRECISIONS.includes(this.precision)) {
+      throw new RangeError(`${what}: precision must be one of ${PRECISIONS.join(', ')}; got ${JSON.stringify(this.precision)}`);
+    }
+    this.csvFile = `similarity_evaluation${this.name ? `_${this.name}` : ''}${this.precision ? `_${this.precision}` : ''}_results.csv`;
   }
 
   /** The primary metric key (before the first evaluation, what it will be for a cosine model). */
@@ -89,9 +117,19 @@ export class EmbeddingSimilarityEvaluator implements Evaluator<EncoderLike> {
 
   async evaluate(model: EncoderLike, context?: EvaluationContext): Promise<Record<string, number>> {
     const what = 'EmbeddingSimilarityEvaluator';
-    const opts = { batchSize: this.batchSize, showProgressBar: this.showProgressBar, truncateDim: this.truncateDim, normalizeEmbeddings: false };
-    const e1 = await encodeRows(model, this.sentences1, opts, null, what);
-    const e2 = await encodeRows(model, this.sentences2, opts, null, what);
+    const opts = {
+      batchSize: this.batchSize,
+      showProgressBar: this.showProgressBar,
+      truncateDim: this.truncateDim,
+      normalizeEmbeddings: this.precision !== null,
+      ...(this.precision ? { precision: this.precision } : {}),
+    };
+    let e1 = await encodeRows(model, this.sentences1, opts, null, what);
+    let e2 = await encodeRows(model, this.sentences2, opts, null, what);
+    if (this.precision === 'binary' || this.precision === 'ubinary') {
+      e1 = unpackBits(e1, this.precision === 'binary');
+      e2 = unpackBits(e2, this.precision === 'binary');
+    }
     if (this.similarityFnNames.length === 0) this.similarityFnNames = [modelSimilarity(model, what)];
     const metrics: Record<string, number> = {};
     for (const fn of this.similarityFnNames) {
@@ -114,6 +152,9 @@ export class EmbeddingSimilarityEvaluator implements Evaluator<EncoderLike> {
 
   /** `get_config_dict()`: the non-default settings written to the model card. */
   getConfigDict(): Record<string, unknown> {
-    return this.truncateDim !== null ? { truncate_dim: this.truncateDim } : {};
+    const out: Record<string, unknown> = {};
+    if (this.truncateDim !== null) out.truncate_dim = this.truncateDim;
+    if (this.precision !== null) out.precision = this.precision;
+    return out;
   }
 }

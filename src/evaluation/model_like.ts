@@ -15,6 +15,8 @@ export interface EvaluatorEncodeOptions {
   showProgressBar?: boolean;
   truncateDim?: number | null;
   normalizeEmbeddings?: boolean;
+  /** `precision` (EmbeddingSimilarityEvaluator's option): the rows come back quantized. */
+  precision?: 'float32' | 'int8' | 'uint8' | 'binary' | 'ubinary';
   prompt?: string;
   promptName?: string;
 }

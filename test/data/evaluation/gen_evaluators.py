@@ -10,6 +10,7 @@ import numpy as np
 import torch
 import sentence_transformers
 from sentence_transformers import util
+from sentence_transformers.util.quantization import quantize_embeddings
 from sentence_transformers.sentence_transformer.evaluation import (
     EmbeddingSimilarityEvaluator, InformationRetrievalEvaluator, BinaryClassificationEvaluator, TripletEvaluator)
 from sentence_transformers.base.evaluation import SequentialEvaluator
@@ -32,12 +33,15 @@ class StubEncoder:
         self.similarity_fn_name = similarity_fn_name
         self.model_card_data = _Card()
 
-    def encode(self, sentences, convert_to_tensor=False, truncate_dim=None, normalize_embeddings=False, **kw):
+    def encode(self, sentences, convert_to_tensor=False, truncate_dim=None, normalize_embeddings=False, precision=None, **kw):
+        # as SentenceTransformer.encode: truncate, normalize, then quantize (ranges from this call's embeddings)
         m = np.stack([np.asarray(self.vectors[s], dtype=np.float32) for s in sentences])
         if truncate_dim is not None:
             m = m[:, :truncate_dim]
         if normalize_embeddings:
             m = torch.nn.functional.normalize(torch.from_numpy(m), p=2, dim=1).numpy()
+        if precision and precision != "float32":
+            m = quantize_embeddings(m, precision=precision)
         return torch.from_numpy(m) if convert_to_tensor else m
 
     encode_query = encode
@@ -101,7 +105,11 @@ for opts, fn_name in [({}, "cosine"), ({}, "dot"), ({"similarity_fn_names": ["co
                       ({"similarity_fn_names": ["dot", "manhattan"], "name": "sts-dev"}, "cosine"),
                       ({"main_similarity": "euclidean"}, "cosine"),
                       ({"main_similarity": "manhattan", "similarity_fn_names": ["cosine", "manhattan"], "name": "x"}, "cosine"),
-                      ({"truncate_dim": 4}, "cosine")]:
+                      ({"truncate_dim": 4}, "cosine"),
+                      # precision: only float32 works in 6.0.1 (int8 / uint8 / unpacked binary embeddings reach the
+                      # pairwise functions as integer tensors: cosine raises, dot / manhattan wrap around in int8)
+                      ({"precision": "float32", "similarity_fn_names": ["cosine", "dot", "euclidean", "manhattan"]}, "cosine"),
+                      ({"precision": "float32", "name": "q"}, "dot")]:
     ev = EmbeddingSimilarityEvaluator(s1, s2, gold, **opts)
     res, csvs = csv_of(ev, StubEncoder(vectors, fn_name), [(-1, -1), (1, 20)])
     ese_cases.append({"options": opts, "model_similarity_fn_name": fn_name, "results": res, "csv": csvs})
