@@ -18,7 +18,7 @@ import { CrossEncoderCorrelationEvaluator } from '../src/evaluation/cross_encode
 import { CrossEncoderRerankingEvaluator, type RerankingSample } from '../src/evaluation/cross_encoder_reranking.js';
 import type { EncoderLike, EvaluatorEncodeOptions, PredictorLike, TextPair } from '../src/evaluation/model_like.js';
 import type { Evaluator } from '../src/evaluation/types.js';
-import { pyFloat, pyFloat32 } from '../src/evaluation/base.js';
+import { pyFloat, pyFloat32, pyJsonDumps } from '../src/evaluation/base.js';
 import { SafetensorsFile, serializeSafetensors, type TensorToWrite } from '../src/formats/safetensors.js';
 import { fixture } from './helpers/fixtures.js';
 import { loadReference } from './helpers/reference.js';
@@ -111,7 +111,10 @@ async function runCase<M>(what: string, ev: Evaluator<M>, model: M, results: Rec
       compare(`${what} call ${i}`, got, results[i], ev as Evaluator<unknown>);
     }
     assert.deepEqual(readdirSync(dir).sort(), Object.keys(csv).sort(), `${what}: CSV files`);
-    for (const [file, text] of Object.entries(csv)) compareCsv(`${what}: ${file}`, readFileSync(join(dir, file), 'utf8'), text);
+    for (const [file, text] of Object.entries(csv)) {
+      if (file.endsWith('.jsonl')) compareJsonl(`${what}: ${file}`, readFileSync(join(dir, file), 'utf8'), text);
+      else compareCsv(`${what}: ${file}`, readFileSync(join(dir, file), 'utf8'), text);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -138,6 +141,42 @@ function compareCsv(what: string, got: string, want: string): void {
   }
 }
 
+/** JSON lines as Python wrote them: same keys, order and strings; numbers within TOL. */
+function compareJsonl(what: string, got: string, want: string): void {
+  assert.ok(got.endsWith('\n') && want.endsWith('\n'), `${what}: newline-terminated`);
+  const close = (g: unknown, w: unknown, path: string): void => {
+    if (typeof w === 'number') {
+      assert.ok(typeof g === 'number' && Math.abs(g - w) <= TOL, `${what}: ${path} ${String(g)} vs python ${w}`);
+    } else if (Array.isArray(w) && path.endsWith('.results')) {
+      // Hits whose scores are equal within TOL (e.g. cos(q, d) and cos(q, 3d): equal, but torch's float32 sums
+      // may differ by an ulp) may come in either order; compare each such run as a set.
+      const gw = g as { corpus_id: string; score: number }[];
+      const ww = w as { corpus_id: string; score: number }[];
+      assert.equal(gw.length, ww.length, `${what}: ${path} length`);
+      for (let i = 0; i < ww.length; ) {
+        let j = i + 1;
+        while (j < ww.length && Math.abs(ww[j].score - ww[j - 1].score) <= TOL) j++;
+        const ids = (xs: { corpus_id: string }[]) => xs.slice(i, j).map((x) => x.corpus_id).sort();
+        assert.deepEqual(ids(gw), ids(ww), `${what}: ${path}[${i}..${j - 1}] corpus ids`);
+        for (let k = i; k < j; k++) assert.ok(Math.abs(gw[k].score - ww[k].score) <= TOL, `${what}: ${path}[${k}].score ${gw[k].score} vs python ${ww[k].score}`);
+        i = j;
+      }
+    } else if (Array.isArray(w)) {
+      assert.ok(Array.isArray(g) && g.length === w.length, `${what}: ${path} length`);
+      w.forEach((x, i) => close((g as unknown[])[i], x, `${path}[${i}]`));
+    } else if (w && typeof w === 'object') {
+      assert.deepEqual(Object.keys(g as object), Object.keys(w), `${what}: ${path} keys`);
+      for (const [k, x] of Object.entries(w)) close((g as Record<string, unknown>)[k], x, `${path}.${k}`);
+    } else {
+      assert.equal(g, w, `${what}: ${path}`);
+    }
+  };
+  const gl = got.trimEnd().split('\n');
+  const wl = want.trimEnd().split('\n');
+  assert.equal(gl.length, wl.length, `${what}: line count`);
+  gl.forEach((line, i) => close(JSON.parse(line), JSON.parse(wl[i]), `line ${i}`));
+}
+
 function camel(opts: Record<string, unknown>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(opts)) out[k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase())] = v;
@@ -153,6 +192,12 @@ describe('evaluation: Python float formatting of CSV cells', () => {
     assert.equal(pyFloat(NaN), 'nan');
     assert.equal(pyFloat32(Math.fround(0.014182456)), '0.014182456');
     assert.equal(pyFloat32(Math.fround(-0.6056942)), '-0.6056942');
+  });
+});
+
+describe('evaluation: Python json.dumps of predictions', () => {
+  it('escapes non-ASCII as UTF-16 \\u escapes, writes floats as repr, with ", " and ": " separators', () => {
+    assert.equal(pyJsonDumps(DATA.json_dumps_sample[0]), DATA.json_dumps_sample[1]);
   });
 });
 

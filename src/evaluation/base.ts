@@ -78,6 +78,42 @@ export function pyFloat32(x: number): string {
   return pyFloat(f);
 }
 
+/**
+ * Python's `json.dumps(value)` with its defaults (separators `, ` and `: `, `ensure_ascii=True`: non-ASCII as
+ * `\uXXXX` UTF-16 escapes, every number as a Python float's `repr`, NaN / Infinity spelt as Python writes them).
+ */
+export function pyJsonDumps(value: unknown): string {
+  if (value === null || value === undefined) return 'null';
+  if (typeof value === 'boolean') return value ? 'true' : 'false';
+  if (typeof value === 'number') {
+    if (Number.isNaN(value)) return 'NaN';
+    if (!Number.isFinite(value)) return value > 0 ? 'Infinity' : '-Infinity';
+    return pyFloat(value);
+  }
+  if (typeof value === 'string') {
+    let out = '"';
+    for (let i = 0; i < value.length; i++) {
+      const c = value.charCodeAt(i);
+      const ch = value[i];
+      if (ch === '"') out += '\\"';
+      else if (ch === '\\') out += '\\\\';
+      else if (ch === '\n') out += '\\n';
+      else if (ch === '\r') out += '\\r';
+      else if (ch === '\t') out += '\\t';
+      else if (ch === '\b') out += '\\b';
+      else if (ch === '\f') out += '\\f';
+      else if (c < 0x20 || c > 0x7e) out += `\\u${c.toString(16).padStart(4, '0')}`;
+      else out += ch;
+    }
+    return `${out}"`;
+  }
+  if (Array.isArray(value)) return `[${value.map((v) => pyJsonDumps(v)).join(', ')}]`;
+  if (typeof value === 'object') {
+    return `{${Object.entries(value as Record<string, unknown>).map(([k, v]) => `${pyJsonDumps(k)}: ${pyJsonDumps(v)}`).join(', ')}}`;
+  }
+  throw new TypeError(`pyJsonDumps: cannot write a ${typeof value}`);
+}
+
 /** A CSV cell: a float64 value, a float32 value (`{ f32 }`, as numpy float32 prints), or an int. */
 export type CsvCell = number | { f32: number } | { int: number };
 

@@ -4,7 +4,8 @@
  *
  * Reference (pinned): https://github.com/huggingface/sentence-transformers/blob/v6.0.1/sentence_transformers/sentence_transformer/evaluation/information_retrieval.py
  */
-import { epochSteps, modelSimilarity, prefixMetrics, prefixName, writeCsvRow, parseSimilarityName, type CsvCell, type SimilarityName } from './base.js';
+import { epochSteps, modelSimilarity, prefixMetrics, prefixName, pyJsonDumps, writeCsvRow, parseSimilarityName, type CsvCell, type SimilarityName } from './base.js';
+import { joinPath, makeDir, writeFileBytes } from '../platform/fs.js';
 import { encodeRows, type EncoderLike } from './model_like.js';
 import type { EvaluationContext, Evaluator } from './types.js';
 import { similarityFn } from '../util/similarity.js';
@@ -45,6 +46,12 @@ export interface InformationRetrievalEvaluatorOptions {
   queryPromptName?: string | null;
   corpusPrompt?: string | null;
   corpusPromptName?: string | null;
+  /**
+   * `write_predictions` (default false): with an outputPath, write each query's top hits to
+   * `Information-Retrieval_evaluation[_<name>]_predictions_<fn>.jsonl` (one JSON line per query, as Python's
+   * `json.dumps`), replacing the file at every evaluation.
+   */
+  writePredictions?: boolean;
 }
 
 type Hit = { score: number; corpusId: string };
@@ -96,6 +103,7 @@ export class InformationRetrievalEvaluator implements Evaluator<EncoderLike> {
   private readonly mainScoreFunction: SimilarityName | null;
   private primary: string | null = null;
   private readonly truncateDim: number | null;
+  private readonly writePredictions: boolean;
   private readonly prompts: { queryPrompt?: string; queryPromptName?: string; corpusPrompt?: string; corpusPromptName?: string };
 
   constructor(
@@ -131,6 +139,7 @@ export class InformationRetrievalEvaluator implements Evaluator<EncoderLike> {
     this.scoreFunctionNames = this.scoreFunctions ? Object.keys(this.scoreFunctions).sort() : [];
     this.mainScoreFunction = options.mainScoreFunction ? parseSimilarityName(options.mainScoreFunction, `${what}: mainScoreFunction`) : null;
     this.truncateDim = options.truncateDim ?? null;
+    this.writePredictions = options.writePredictions ?? false;
     this.prompts = {
       queryPrompt: options.queryPrompt ?? undefined,
       queryPromptName: options.queryPromptName ?? undefined,
@@ -173,6 +182,16 @@ export class InformationRetrievalEvaluator implements Evaluator<EncoderLike> {
           hits.sort(compareHits);
           hits.length = Math.min(hits.length, maxK);
         }
+      }
+    }
+    if (this.writePredictions && context?.outputPath) {
+      await makeDir(context.outputPath);
+      for (const [name, perQuery] of Object.entries(results)) {
+        const lines = perQuery.map((hits, qi) =>
+          pyJsonDumps({ query_id: this.queryIds[qi], query: this.queries[qi], results: [...hits].sort(compareHits).map((h) => ({ corpus_id: h.corpusId, score: h.score })) }) + '\n', // spread-ok: max_k hits, copied
+        );
+        const file = `Information-Retrieval_evaluation${this.name ? `_${this.name}` : ''}_predictions_${name}.jsonl`;
+        await writeFileBytes(await joinPath(context.outputPath, file), lines.join(''));
       }
     }
     const scores: Record<string, Scores> = {};

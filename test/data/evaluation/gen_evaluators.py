@@ -158,13 +158,17 @@ for opts, fn_name in [({}, "cosine"), ({"corpus_chunk_size": 3}, "cosine"), ({},
                       ({"mrr_at_k": [3, 5], "ndcg_at_k": [2, 5], "accuracy_at_k": [1, 2], "precision_recall_at_k": [2, 4], "map_at_k": [3, 10],
                         "corpus_chunk_size": 7, "name": "nano"}, "cosine"),
                       ({"score_functions": {"dot": util.dot_score, "cosine": util.cos_sim}}, "cosine"),
-                      ({"score_functions": {"manhattan": util.manhattan_sim, "euclidean": util.euclidean_sim}, "main_score_function": "euclidean", "corpus_chunk_size": 4}, "cosine")]:
+                      ({"score_functions": {"manhattan": util.manhattan_sim, "euclidean": util.euclidean_sim}, "main_score_function": "euclidean", "corpus_chunk_size": 4}, "cosine"),
+                      ({"write_predictions": True, "name": "pred", "mrr_at_k": [3], "ndcg_at_k": [3], "accuracy_at_k": [1], "precision_recall_at_k": [2], "map_at_k": [4]}, "cosine"),
+                      ({"write_predictions": True, "score_functions": {"dot": util.dot_score, "cosine": util.cos_sim}}, "cosine")]:
     ev = InformationRetrievalEvaluator(queries, corpus, relevant, **opts)
     res, csvs = csv_of(ev, StubEncoder(ir_vectors, fn_name), [(-1, -1), (1, 7)])
     o = {k: (sorted(v.keys()) if k == "score_functions" else v) for k, v in opts.items()}
     if "score_functions" in opts:
         o["score_functions"] = list(opts["score_functions"].keys())
     ir_cases.append({"options": o, "model_similarity_fn_name": fn_name, "results": res, "csv": csvs})
+data["json_dumps_sample"] = [{"query_id": "q\u00e9\"\\", "query": "caf\u00e9 \U0001F355 \n\t\x01\x7f~", "results": [{"corpus_id": "d", "score": 1.5e-05}, {"corpus_id": "e", "score": 1.0}, {"corpus_id": "f", "score": -0.1234567}]}]
+data["json_dumps_sample"].append(json.dumps(data["json_dumps_sample"][0]))
 data["information_retrieval"] = {"vectors": {k: as_list(v) for k, v in ir_vectors.items()}, "queries": queries, "corpus": corpus,
                                  "relevant_docs": {k: sorted(v) for k, v in relevant.items()}, "cases": ir_cases}
 
