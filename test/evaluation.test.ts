@@ -228,6 +228,17 @@ describe('EmbeddingSimilarityEvaluator (6.0.1 on fixed embeddings)', () => {
       assert.deepEqual(ev.getConfigDict(), { precision });
     }
   });
+  it('describes itself as Python does for the model card', () => {
+    const e = DATA.embedding_similarity;
+    assert.equal(new EmbeddingSimilarityEvaluator(e.sentences1, e.sentences2, e.scores).description, DATA.descriptions.EmbeddingSimilarityEvaluator);
+    assert.equal(new InformationRetrievalEvaluator({}, {}, {}).description, DATA.descriptions.InformationRetrievalEvaluator);
+    assert.equal(new BinaryClassificationEvaluator([], [], []).description, DATA.descriptions.BinaryClassificationEvaluator);
+    assert.equal(new TripletEvaluator([], [], []).description, DATA.descriptions.TripletEvaluator);
+    assert.equal(new SequentialEvaluator([]).description, DATA.descriptions.SequentialEvaluator);
+    assert.equal(new CrossEncoderClassificationEvaluator([], []).description, DATA.descriptions.CrossEncoderClassificationEvaluator);
+    assert.equal(new CrossEncoderCorrelationEvaluator([], []).description, DATA.descriptions.CrossEncoderCorrelationEvaluator);
+    assert.equal(new CrossEncoderRerankingEvaluator([]).description, DATA.descriptions.CrossEncoderRerankingEvaluator);
+  });
   it('rejects mismatched lengths and unknown similarity names, naming them', () => {
     assert.throws(() => new EmbeddingSimilarityEvaluator(['a'], ['b', 'c'], [1]), /sentences1 has 1 entries but sentences2 has 2/);
     assert.throws(() => new EmbeddingSimilarityEvaluator(['a'], ['b'], [1], { similarityFnNames: ['cos' as 'cosine'] }), /similarityFnNames\[0\] must be one of cosine, dot, euclidean, manhattan; got "cos"/);

@@ -47,6 +47,8 @@ const IS_DISTANCE: Record<SimilarityName, boolean> = { cosine: false, dot: false
 export class BinaryClassificationEvaluator implements Evaluator<EncoderLike> {
   readonly name: string;
   readonly greaterIsBetter = true;
+  /** Python's `description` (the model card's task name). */
+  readonly description = 'Binary Classification';
   readonly csvFile: string;
   private similarityFnNames: SimilarityName[];
   private readonly batchSize: number;

@@ -37,6 +37,8 @@ export interface CrossEncoderClassificationEvaluatorOptions {
 export class CrossEncoderClassificationEvaluator implements Evaluator<PredictorLike> {
   readonly name: string;
   readonly greaterIsBetter = true;
+  /** Python's `description` (the model card's task name). */
+  readonly description = 'Cross Encoder Classification';
   readonly csvFile: string;
   private primary: string | null = null;
   private readonly batchSize: number;

@@ -32,6 +32,8 @@ export interface CrossEncoderCorrelationEvaluatorOptions {
 export class CrossEncoderCorrelationEvaluator implements Evaluator<PredictorLike> {
   readonly name: string;
   readonly greaterIsBetter = true;
+  /** Python's `description` (the model card's task name). */
+  readonly description = 'Cross Encoder Correlation';
   readonly primaryMetric: string;
   readonly csvFile: string;
   private readonly batchSize: number;

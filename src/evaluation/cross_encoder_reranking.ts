@@ -49,6 +49,8 @@ export interface CrossEncoderRerankingEvaluatorOptions {
 export class CrossEncoderRerankingEvaluator implements Evaluator<PredictorLike> {
   readonly name: string;
   readonly greaterIsBetter = true;
+  /** Python's `description` (the model card's task name). */
+  readonly description = 'Cross Encoder Reranking';
   readonly primaryMetric: string;
   readonly csvFile: string;
   readonly atK: number;

@@ -66,6 +66,8 @@ function unpackBits(rows: Float32Array[], signed: boolean): Float32Array[] {
 export class EmbeddingSimilarityEvaluator implements Evaluator<EncoderLike> {
   readonly name: string;
   readonly greaterIsBetter = true;
+  /** Python's `description` (the model card's task name). */
+  readonly description = 'Semantic Similarity';
   readonly csvFile: string;
   private readonly mainSimilarity: SimilarityName | null;
   private similarityFnNames: SimilarityName[];

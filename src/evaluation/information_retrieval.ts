@@ -91,6 +91,8 @@ function positiveInts(value: number[] | undefined, dflt: number[], what: string)
 export class InformationRetrievalEvaluator implements Evaluator<EncoderLike> {
   readonly name: string;
   readonly greaterIsBetter = true;
+  /** Python's `description` (the model card's task name). */
+  readonly description = 'Information Retrieval';
   readonly csvFile: string;
   readonly queryIds: string[];
   readonly corpusIds: string[];

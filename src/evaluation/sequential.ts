@@ -20,6 +20,8 @@ export class SequentialEvaluator<M> implements Evaluator<M> {
   readonly name = '';
   readonly primaryMetric = 'sequential_score';
   readonly greaterIsBetter = true;
+  /** Python's `description` (the model card's task name). */
+  readonly description = 'Sequential';
 
   constructor(
     readonly evaluators: Evaluator<M>[],

@@ -45,6 +45,8 @@ const ALL: readonly SimilarityName[] = ['cosine', 'dot', 'manhattan', 'euclidean
 export class TripletEvaluator implements Evaluator<EncoderLike> {
   readonly name: string;
   readonly greaterIsBetter = true;
+  /** Python's `description` (the model card's task name). */
+  readonly description = 'Triplet';
   readonly csvFile: string;
   readonly margin: Record<SimilarityName, number>;
   private readonly mainSimilarity: SimilarityName | null;

@@ -236,6 +236,16 @@ e2e["ce_reranking"] = run(CrossEncoderRerankingEvaluator([{"query": texts[0], "p
 e2e["ce_correlation"] = run(CrossEncoderCorrelationEvaluator([[texts[i], texts[i + 1]] for i in range(7)], [0.1, 0.5, 0.2, 0.9, 0.4, 0.3, 0.8]), ce)
 data["end_to_end"] = e2e
 
+data["descriptions"] = {
+    "EmbeddingSimilarityEvaluator": EmbeddingSimilarityEvaluator([], [], []).description,
+    "InformationRetrievalEvaluator": InformationRetrievalEvaluator({}, {}, {}).description,
+    "BinaryClassificationEvaluator": BinaryClassificationEvaluator([], [], []).description,
+    "TripletEvaluator": TripletEvaluator([], [], []).description,
+    "SequentialEvaluator": SequentialEvaluator([]).description,
+    "CrossEncoderClassificationEvaluator": CrossEncoderClassificationEvaluator([], []).description,
+    "CrossEncoderCorrelationEvaluator": CrossEncoderCorrelationEvaluator([], []).description,
+    "CrossEncoderRerankingEvaluator": CrossEncoderRerankingEvaluator([]).description,
+}
 with open(OUT, "w") as f:
     json.dump(data, f, indent=1)
 print("wrote", OUT, os.path.getsize(OUT))
