@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
 import { EmbeddingSimilarityEvaluator } from '../src/evaluation/embedding_similarity.js';
 import { BinaryClassificationEvaluator } from '../src/evaluation/binary_classification.js';
 import { TripletEvaluator } from '../src/evaluation/triplet.js';
@@ -356,7 +357,9 @@ describe('evaluators end to end on the fixture models', function () {
     const ir = new InformationRetrievalEvaluator({ a: t[0], b: t[3] }, Object.fromEntries(t.map((s, i) => [String(i), s])), { a: ['0', '1'], b: ['3'] }, { accuracyAtK: [1, 3], precisionRecallAtK: [1, 3], name: 'e2e' });
     compare('InformationRetrievalEvaluator e2e', await ir.evaluate(model), e2e.ir, ir as Evaluator<unknown>);
     const tr = new TripletEvaluator(t.slice(0, 3), t.slice(3, 6), t.slice(5, 8));
+    const tensorsBefore = tf.memory().numTensors;
     compare('TripletEvaluator e2e', await tr.evaluate(model), e2e.triplet, tr as Evaluator<unknown>);
+    assert.equal(tf.memory().numTensors, tensorsBefore, 'an evaluation leaves no tensors behind');
     const bc = new BinaryClassificationEvaluator(t.slice(0, 4), t.slice(4, 8), [1, 0, 1, 0]);
     compare('BinaryClassificationEvaluator e2e', await bc.evaluate(model), e2e.binary, bc as Evaluator<unknown>);
   });
