@@ -151,7 +151,7 @@ export { TripletLoss, type TripletLossOptions } from './losses/triplet.js';
 export { BatchHardTripletLoss, type BatchTripletLossOptions } from './losses/batch_hard_triplet.js';
 export { BatchAllTripletLoss } from './losses/batch_all_triplet.js';
 export { BatchSemiHardTripletLoss } from './losses/batch_semi_hard_triplet.js';
-export { MSELoss } from './losses/mse.js';
+export { MSELoss, type MSELossOptions } from './losses/mse.js';
 export { SoftmaxLoss, type SoftmaxLossOptions } from './losses/softmax.js';
 export { MultipleNegativesSymmetricRankingLoss, type MultipleNegativesSymmetricRankingLossOptions } from './losses/multiple_negatives_symmetric_ranking.js';
 export { BinaryCrossEntropyLoss, type BinaryCrossEntropyLossOptions } from './losses/binary_cross_entropy.js';

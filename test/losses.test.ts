@@ -57,7 +57,11 @@ function build(c: Case): Loss | CrossEncoderLoss {
     case 'BatchHardTripletLoss': return new BatchHardTripletLoss(o);
     case 'BatchAllTripletLoss': return new BatchAllTripletLoss(o);
     case 'BatchSemiHardTripletLoss': return new BatchSemiHardTripletLoss(o);
-    case 'MSELoss': return new MSELoss();
+    case 'MSELoss': {
+      if (!c.config.projection_dim) return new MSELoss();
+      const w = c.params['projection.weight'] as number[][];
+      return new MSELoss({ projectionDim: c.config.projection_dim as number, embeddingDimension: c.embeddings[0][0].length, initialWeights: { weight: w.flat(), bias: c.params['projection.bias'] as number[] } });
+    }
     case 'SoftmaxLoss': {
       const w = c.params['classifier.weight'] as number[][];
       return new SoftmaxLoss({ ...(o as object), embeddingDimension: c.embeddings[0][0].length, numLabels: o.numLabels as number, initialWeights: { weight: w.flat(), bias: c.params['classifier.bias'] as number[] } });
@@ -86,7 +90,9 @@ function run(c: Case, loss: Loss | CrossEncoderLoss): { value: number; grads: Fl
   const vars = (loss as Loss).trainableVariables?.() ?? [];
   if (vars.length) {
     const r = tf.variableGrads(() => f(...xs), vars); // spread-ok: a few columns
-    for (const [k, g] of Object.entries(r.grads)) out.paramGrads[k] = g.dataSync() as Float32Array;
+    // trainableVariables() order = the Python parameter order recorded (weight, bias)
+    const names = Object.keys(c.param_grads);
+    vars.forEach((v, i) => (out.paramGrads[names[i]] = r.grads[v.name].dataSync() as Float32Array));
     tf.dispose([r.value, ...Object.values(r.grads)]); // spread-ok: two variables
   }
   tf.dispose([...xs, ...(labels ? [labels] : []), ...(labelVectors ? [labelVectors] : [])]); // spread-ok: a few columns
@@ -112,7 +118,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
         const rel = Math.abs(r.value - c.value) / Math.max(Math.abs(c.value), 1e-30);
         let g = 0;
         c.grads.forEach((want, i) => want.flat().forEach((w, j) => (g = Math.max(g, Math.abs(r.grads[i][j] - w)))));
-        for (const [k, want] of Object.entries(c.param_grads)) (want as number[][]).flat().forEach((w, j) => (g = Math.max(g, Math.abs(r.paramGrads[k.replace('classifier.', 'classifier.')][j] - w))));
+        for (const [k, want] of Object.entries(c.param_grads)) (want as number[][]).flat().forEach((w, j) => (g = Math.max(g, Math.abs(r.paramGrads[k][j] - w))));
         const key = `${backend} ${c.name.split(' ')[0]}`;
         worst[key] = { value: Math.max(worst[key]?.value ?? 0, rel), grad: Math.max(worst[key]?.grad ?? 0, g) };
         assert.ok(rel <= 1e-6, `value ${r.value} vs torch ${c.value} (rel ${rel})`);
@@ -132,6 +138,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
         }
         assert.ok(g <= 1e-6 * scale, `max |grad - torch| ${g} (largest gradient ${scale})`);
         (loss as SoftmaxLoss).dispose?.();
+        assert.equal(Object.keys(r.paramGrads).length, Object.keys(c.param_grads).length, 'a gradient for every trainable variable');
       });
     }
   });
@@ -150,6 +157,16 @@ describe('losses: config dicts and bad input', () => {
       assert.equal(built[name].name, name);
     }
     softmax.dispose();
+  });
+  it('two SoftmaxLoss / projecting MSELoss instances live side by side (unique variable names), dispose frees all', () => {
+    const before = tf.memory().numTensors;
+    const a = new SoftmaxLoss({ embeddingDimension: 4, numLabels: 2, seed: 1 });
+    const b = new SoftmaxLoss({ embeddingDimension: 4, numLabels: 2, seed: 1 });
+    const c = new MSELoss({ projectionDim: 3, embeddingDimension: 4 });
+    const d = new MSELoss({ projectionDim: 3, embeddingDimension: 4 });
+    assert.equal(new Set([a, b, c, d].flatMap((l) => l.trainableVariables().map((v) => v.name))).size, 8);
+    [a, b, c, d].forEach((l) => l.dispose());
+    assert.equal(tf.memory().numTensors, before);
   });
   it('errors name the loss, the column count / labels expected and what was got', () => {
     const a = tf.zeros([2, 4]) as tf.Tensor2D;

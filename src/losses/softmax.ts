@@ -70,12 +70,12 @@ export class SoftmaxLoss implements Loss {
       const { weight, bias } = options.initialWeights;
       if (weight.length !== this.numLabels * inDim) throw new RangeError(`${what}: initialWeights.weight must hold ${this.numLabels} x ${inDim} values, got ${weight.length}`);
       if (bias.length !== this.numLabels) throw new RangeError(`${what}: initialWeights.bias must hold ${this.numLabels} values, got ${bias.length}`);
-      this.weight = tf.variable(tf.tensor2d(Float32Array.from(weight), [this.numLabels, inDim]), true, 'classifier.weight');
-      this.bias = tf.variable(tf.tensor1d(Float32Array.from(bias)), true, 'classifier.bias');
+      this.weight = tf.tidy(() => tf.variable(tf.tensor2d(Float32Array.from(weight), [this.numLabels, inDim]), true));
+      this.bias = tf.tidy(() => tf.variable(tf.tensor1d(Float32Array.from(bias)), true));
     } else {
       const bound = 1 / Math.sqrt(inDim);
-      this.weight = tf.variable(tf.randomUniform([this.numLabels, inDim], -bound, bound, 'float32', options.seed), true, 'classifier.weight');
-      this.bias = tf.variable(tf.randomUniform([this.numLabels], -bound, bound, 'float32', options.seed === undefined ? undefined : options.seed + 1), true, 'classifier.bias');
+      this.weight = tf.tidy(() => tf.variable(tf.randomUniform([this.numLabels, inDim], -bound, bound, 'float32', options.seed), true));
+      this.bias = tf.tidy(() => tf.variable(tf.randomUniform([this.numLabels], -bound, bound, 'float32', options.seed === undefined ? undefined : options.seed + 1), true));
     }
   }
 

@@ -115,6 +115,11 @@ teacher3 = torch.tensor(rng.standard_normal((B, 2, 16)).astype(np.float32))
 record("MSELoss", "MSELoss", {}, emb(B, cols=2), None, lambda e, _l: loss.compute_loss_from_embeddings(e, [teacher3[:, i] for i in range(2)]), label_vectors=teacher3, tag="two columns 3-D")
 record("MSELoss", "MSELoss", {}, emb(B, cols=2), None, lambda e, _l: loss.compute_loss_from_embeddings(e, [teacher for _ in e]), label_vectors=teacher, tag="two columns broadcast")
 
+ploss = L.MSELoss(model, projection_dim=12)
+teacher12 = torch.tensor(rng.standard_normal((B, 12)).astype(np.float32))
+record("MSELoss", "MSELoss", {"projection_dim": 12}, emb(B, cols=2), None, lambda e, _l: ploss.compute_loss_from_embeddings(e, [teacher12 for _ in e]),
+       extra_params=[("projection.weight", ploss.projection.weight), ("projection.bias", ploss.projection.bias)], label_vectors=teacher12, tag="projection 12")
+
 # SoftmaxLoss: the classifier's weights are recorded and fed to the TS loss
 nli_labels = torch.tensor([0, 1, 2, 2, 1, 0, 0, 2], dtype=torch.float32)
 for rep, diff, mult in [(True, True, False), (True, True, True), (False, False, True)]:
