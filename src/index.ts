@@ -132,7 +132,7 @@ export type { Loss, CrossEncoderLoss, EmbeddingBatch } from './losses/types.js';
 export type { Evaluator, EvaluationContext } from './evaluation/types.js';
 
 // Evaluators (sentence-transformers v6.0.1 names; each takes a structural model type, see EvaluatorEncoderLike)
-export { EmbeddingSimilarityEvaluator, type EmbeddingSimilarityEvaluatorOptions } from './evaluation/embedding_similarity.js';
+export { EmbeddingSimilarityEvaluator, type EmbeddingSimilarityEvaluatorOptions, type EmbeddingPrecision } from './evaluation/embedding_similarity.js';
 export { InformationRetrievalEvaluator, type InformationRetrievalEvaluatorOptions, type IRScoreFunction } from './evaluation/information_retrieval.js';
 export { BinaryClassificationEvaluator, type BinaryClassificationEvaluatorOptions } from './evaluation/binary_classification.js';
 export { TripletEvaluator, type TripletEvaluatorOptions } from './evaluation/triplet.js';
