@@ -1,7 +1,8 @@
 /**
  * The losses against sentence-transformers 6.0.1 / PyTorch: value and gradient w.r.t. every input embedding matrix
  * (and SoftmaxLoss's classifier) on fixed random float32 embeddings recorded by test/data/losses/gen_losses.py;
- * ≤ 1e-6 relative on the value, ≤ 1e-6 absolute on gradients; tf.memory().numTensors flat; on cpu and wasm.
+ * ≤ 1e-6 relative on the value, ≤ 1e-6 absolute on gradients; tf.memory().numTensors flat; on cpu and wasm. The
+ * recorded float32 tensors are written with their shortest float32 digits: Math.fround recovers them exactly.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -117,8 +118,8 @@ for (const backend of ['cpu', 'wasm'] as const) {
         assert.equal(tf.memory().numTensors, before, 'numTensors flat');
         const rel = Math.abs(r.value - c.value) / Math.max(Math.abs(c.value), 1e-30);
         let g = 0;
-        c.grads.forEach((want, i) => want.flat().forEach((w, j) => (g = Math.max(g, Math.abs(r.grads[i][j] - w)))));
-        for (const [k, want] of Object.entries(c.param_grads)) (want as number[][]).flat().forEach((w, j) => (g = Math.max(g, Math.abs(r.paramGrads[k][j] - w))));
+        c.grads.forEach((want, i) => want.flat().forEach((w, j) => (g = Math.max(g, Math.abs(r.grads[i][j] - Math.fround(w))))));
+        for (const [k, want] of Object.entries(c.param_grads)) (want as number[][]).flat().forEach((w, j) => (g = Math.max(g, Math.abs(r.paramGrads[k][j] - Math.fround(w)))));
         const key = `${backend} ${c.name.split(' ')[0]}`;
         worst[key] = { value: Math.max(worst[key]?.value ?? 0, rel), grad: Math.max(worst[key]?.grad ?? 0, g) };
         assert.ok(rel <= 1e-6, `value ${r.value} vs torch ${c.value} (rel ${rel})`);
@@ -131,7 +132,7 @@ for (const backend of ['cpu', 'wasm'] as const) {
           let ourErr = 0;
           c.grads.forEach((want, i) => want.flat().forEach((w, j) => {
             const exact = c.float64_grads ? c.float64_grads[i].flat()[j] : NaN;
-            torchErr = Math.max(torchErr, Math.abs(w - exact));
+            torchErr = Math.max(torchErr, Math.abs(Math.fround(w) - exact));
             ourErr = Math.max(ourErr, Math.abs(r.grads[i][j] - exact));
           }));
           beyond.push(`${key} ${c.name}: max|grad| ${scale.toFixed(2)}, |ours - torch32| ${g.toExponential(2)}, |ours - f64| ${ourErr.toExponential(2)}, |torch32 - f64| ${torchErr.toExponential(2)}`);

@@ -38,7 +38,11 @@ def emb(b, d=16, cols=2, scale=1.0):
 
 
 def L2(t):
-    return t.detach().numpy().astype(np.float64).tolist()
+    """float32 values written with numpy's shortest float32 digits (they read back to the same float32)."""
+    a = t.detach().numpy()
+    if a.dtype == np.float32:
+        return np.array([float(str(x)) for x in a.ravel()]).reshape(a.shape).tolist()
+    return a.astype(np.float64).tolist()
 
 
 cases = []
