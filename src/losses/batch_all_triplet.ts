@@ -6,13 +6,13 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { checkColumns, finiteNumber, requireLabels } from './common.js';
-import { batchDistanceMatrix, parseBatchDistance, type BatchDistance } from './distance_ops.js';
+import { batchDistanceMatrix, noGrad, parseBatchDistance, type BatchDistance } from './distance_ops.js';
 import { sameLabel, type BatchTripletLossOptions } from './batch_hard_triplet.js';
 import type { EmbeddingBatch, Loss } from './types.js';
 
 /**
  * `sum(relu(mask * (d(a, p) - d(a, n) + margin))) / (#positive triplets + 1e-16)`, as sentence-transformers v6.0.1
- * (the count of positive triplets is read from the values; it carries no gradient in Python either).
+ * (the count of positive triplets carries no gradient, in Python either).
  *
  * @example
  * ```ts
@@ -45,10 +45,8 @@ export class BatchAllTripletLoss implements Loss {
       const distinct = tf.mul(tf.mul(tf.expandDims(notEye, 2), tf.expandDims(notEye, 1)), tf.expandDims(notEye, 0));
       const valid = tf.mul(distinct, tf.mul(tf.expandDims(same, 2), tf.sub(1, tf.expandDims(same, 1))));
       const losses = tf.relu(tf.mul(valid, triplets));
-      const values = losses.dataSync() as Float32Array;
-      let count = 0;
-      for (let i = 0; i < values.length; i++) if (values[i] > 1e-16) count++;
-      return tf.div(tf.sum(losses), count + 1e-16) as tf.Scalar;
+      const count = noGrad((l) => tf.sum(tf.cast(tf.greater(l, 1e-16), 'float32')), losses);
+      return tf.div(tf.sum(losses), tf.add(count, 1e-16)) as tf.Scalar;
     });
   }
 

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { checkColumns, finiteNumber, requireLabels } from './common.js';
-import { batchDistanceMatrix, parseBatchDistance, type BatchDistance } from './distance_ops.js';
+import { batchDistanceMatrix, noGrad, parseBatchDistance, type BatchDistance } from './distance_ops.js';
 import { sameLabel, type BatchTripletLossOptions } from './batch_hard_triplet.js';
 import type { EmbeddingBatch, Loss } from './types.js';
 
@@ -19,8 +19,8 @@ function maskedExtreme(data: tf.Tensor2D, mask: tf.Tensor2D, kind: 'min' | 'max'
 
 /**
  * The semi-hard triplet loss of FaceNet as sentence-transformers v6.0.1 ports it from TensorFlow Addons: the mean
- * over (anchor, positive) pairs of `relu(d(a, p) - d(a, n_semi_hard) + margin)`. Which negatives qualify is read
- * from the distance values (Python's comparisons carry no gradient either).
+ * over (anchor, positive) pairs of `relu(d(a, p) - d(a, n_semi_hard) + margin)`. Which negatives qualify is decided
+ * off the gradient tape (Python's comparisons carry no gradient either).
  *
  * @example
  * ```ts
@@ -49,26 +49,16 @@ export class BatchSemiHardTripletLoss implements Loss {
       const adjacency = sameLabel(labels);
       const adjacencyNot = tf.sub(1, adjacency) as tf.Tensor2D;
       const dTile = tf.tile(d, [n, 1]) as tf.Tensor2D; // [n * n, n]: row (i * n + a) = d[a, :]
-      // mask[i*n + a, k] = label_a != label_k and d[a, k] > d[i, a]... as Python: pdist_tile > reshape(pdist.T, [-1, 1])
-      const dv = d.dataSync();
-      const adj = adjacencyNot.dataSync();
-      const mask = new Float32Array(n * n * n);
-      const anyMask = new Float32Array(n * n);
-      for (let r = 0; r < n * n; r++) {
-        const a = r % n; // row of pdist in the tile
-        const threshold = dv[(r % n) * n + Math.floor(r / n)]; // pdist.T flattened: pdist[r % n, floor(r / n)]
-        for (let k = 0; k < n; k++) {
-          if (adj[a * n + k] === 1 && dv[a * n + k] > threshold) {
-            mask[r * n + k] = 1;
-            anyMask[r] = 1;
-          }
-        }
-      }
-      const maskT = tf.tensor2d(mask, [n * n, n]);
-      const maskFinal = tf.transpose(tf.tensor2d(anyMask, [n, n])); // [n, n]
+      // Python: mask = adjacency_not.repeat([n, 1]) & (pdist_tile > reshape(pdist.T, [-1, 1])), off the tape.
+      const adjNotTile = tf.tile(adjacencyNot, [n, 1]); // [n * n, n]
+      const threshold = tf.reshape(tf.transpose(d), [-1, 1]); // [n * n, 1]
+      const maskOf = (dt: tf.Tensor, th: tf.Tensor): tf.Tensor => tf.mul(adjNotTile, tf.cast(tf.greater(dt, th), 'float32'));
+      const maskT = noGrad(maskOf, dTile, threshold) as tf.Tensor2D;
+      // mask_final = reshape(sum(mask, 1) > 0, [n, n]).T
+      const maskFinal = noGrad((dt, th) => tf.transpose(tf.reshape(tf.cast(tf.greater(tf.sum(maskOf(dt, th), 1), 0), 'float32'), [n, n])), dTile, threshold);
       const outside = tf.transpose(tf.reshape(maskedExtreme(dTile, maskT, 'min'), [n, n]));
       const inside = tf.tile(maskedExtreme(d, adjacencyNot, 'max'), [1, n]);
-      const semiHard = tf.where(tf.cast(maskFinal, 'bool'), outside, inside);
+      const semiHard = tf.add(tf.mul(maskFinal, outside), tf.mul(tf.sub(1, maskFinal), inside)); // torch.where(mask_final, outside, inside)
       const lossMat = tf.add(tf.sub(d, semiHard), this.margin);
       const maskPositives = tf.sub(adjacency, tf.eye(n));
       const numPositives = tf.maximum(tf.sum(maskPositives), 1e-16);

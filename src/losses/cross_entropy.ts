@@ -5,6 +5,7 @@
  * Reference (pinned): https://github.com/huggingface/sentence-transformers/blob/v6.0.1/sentence_transformers/cross_encoder/losses/cross_entropy.py
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { canReadSync } from '../backends/read.js';
 import { checkLogits } from './ce_common.js';
 import type { CrossEncoderLoss } from './types.js';
 
@@ -23,7 +24,8 @@ export class CrossEntropyLoss implements CrossEncoderLoss {
 
   compute(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
     checkLogits(this.name, logits, labels, false);
-    const values = labels.dataSync();
+    // Checked where labels can be read synchronously (cpu, wasm); webgpu / webgl skip the check rather than stall.
+    const values = canReadSync() ? labels.dataSync() : [];
     for (let i = 0; i < values.length; i++) {
       if (!Number.isInteger(values[i]) || values[i] < 0 || values[i] >= logits.shape[1]) {
         throw new RangeError(`${this.name}: labels[${i}] must be a class index in [0, ${logits.shape[1]}), got ${values[i]}`);

@@ -12,6 +12,19 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 
+/**
+ * `f(...inputs)` computed off the gradient tape, with a zero gradient (torch's comparisons and masks carry none).
+ * Comparisons (`less`, `equal`, ...) have no gradient in tfjs, so a mask derived from tensors on the tape must be
+ * built inside this (a `tf.customGrad` forward runs with the tape paused). No synchronous read is needed, so it works
+ * on webgpu too.
+ */
+export function noGrad(f: (...xs: tf.Tensor[]) => tf.Tensor, ...inputs: tf.Tensor[]): tf.Tensor {
+  return tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const xs = args.slice(0, inputs.length) as tf.Tensor[];
+    return { value: f(...xs), gradFunc: () => xs.map((x) => tf.zerosLike(x)) }; // spread-ok: a few tensors
+  })(...inputs); // spread-ok: a few tensors
+}
+
 /** torch `F.normalize(x, p=2, dim=1)`: rows divided by max(L2 norm, 1e-12). [N, D] -> [N, D]. */
 export function l2NormalizeRows(x: tf.Tensor2D): tf.Tensor2D {
   return tf.tidy(() => tf.div(x, tf.maximum(tf.sqrt(tf.sum(tf.square(x), 1, true)), 1e-12)));
@@ -115,7 +128,7 @@ export function parseBatchDistance(value: unknown, what: string): BatchDistance 
 /**
  * The [N, N] distance matrix: `1 - cos_sim(e, e)`, or the euclidean distance from the Gram matrix
  * (`|a|^2 - 2 a.b + |b|^2`, negatives set to 0; for the non-squared distance exact zeros stay zero with a zero
- * gradient, as Python's `mask * 1e-16` trick). The zero mask is read from the values (torch's `eq` has no gradient).
+ * gradient, as Python's `mask * 1e-16` trick). The zero mask carries no gradient (torch's `eq` has none).
  */
 export function batchDistanceMatrix(metric: BatchDistance, e: tf.Tensor2D): tf.Tensor2D {
   return tf.tidy((): tf.Tensor2D => {
@@ -125,8 +138,7 @@ export function batchDistanceMatrix(metric: BatchDistance, e: tf.Tensor2D): tf.T
     const sq = tf.sum(tf.mul(dot, tf.eye(n)), 1); // diag(dot) [N]
     const d = tf.relu(tf.add(tf.sub(tf.expandDims(sq, 0), tf.mul(2, dot)), tf.expandDims(sq, 1))) as tf.Tensor2D;
     if (metric === 'squared_euclidean_distance') return d;
-    const values = d.dataSync();
-    const zero = tf.tensor2d(Float32Array.from(values, (v) => (v === 0 ? 1 : 0)), [n, n]);
+    const zero = noGrad((t) => tf.cast(tf.equal(t, 0), 'float32'), d);
     return tf.mul(tf.sub(1, zero), tf.sqrt(tf.add(d, tf.mul(zero, 1e-16)))) as tf.Tensor2D;
   });
 }

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { checkColumns, finiteNumber, requireLabels } from './common.js';
-import { parseSiameseMetric, siameseDistance, type SiameseDistanceMetric } from './distance_ops.js';
+import { noGrad, parseSiameseMetric, siameseDistance, type SiameseDistanceMetric } from './distance_ops.js';
 import type { EmbeddingBatch, Loss } from './types.js';
 
 /** Options of {@link OnlineContrastiveLoss}. */
@@ -19,7 +19,7 @@ export interface OnlineContrastiveLossOptions {
 
 /**
  * `sum(d_pos_hard^2) + sum(relu(margin - d_neg_hard)^2)` (a sum, not a mean), as sentence-transformers v6.0.1. The
- * hard pairs are chosen from the distance values (no gradient through the choice, as Python's boolean indexing);
+ * hard pairs are chosen off the gradient tape (no gradient through the choice, as Python's boolean indexing);
  * pairs labelled other than 0 / 1 are ignored.
  *
  * @example
@@ -45,28 +45,26 @@ export class OnlineContrastiveLoss implements Loss {
     const labels = requireLabels(this.name, batch, a.shape[0]);
     return tf.tidy(() => {
       const d = siameseDistance(this.distanceMetric, a, b);
-      const dv = d.dataSync();
-      const lv = labels.dataSync();
-      const poss: number[] = [];
-      const negs: number[] = [];
-      for (let i = 0; i < dv.length; i++) {
-        if (lv[i] === 1) poss.push(dv[i]);
-        else if (lv[i] === 0) negs.push(dv[i]);
-      }
-      // float32 reductions, as torch's max / min / mean of the selected distances (NaN on an empty selection).
-      const mean = (xs: number[]): number => (xs.length ? Math.fround(xs.reduce((s, x) => s + x, 0) / xs.length) : NaN);
-      const max = (xs: number[]): number => xs.reduce((m, x) => Math.max(m, x), -Infinity);
-      const min = (xs: number[]): number => xs.reduce((m, x) => Math.min(m, x), Infinity);
-      const negLimit = poss.length > 1 ? max(poss) : mean(negs);
-      const posLimit = negs.length > 1 ? min(negs) : mean(poss);
-      const posMask = new Float32Array(dv.length);
-      const negMask = new Float32Array(dv.length);
-      for (let i = 0; i < dv.length; i++) {
-        if (lv[i] === 1 && dv[i] > posLimit) posMask[i] = 1;
-        if (lv[i] === 0 && dv[i] < negLimit) negMask[i] = 1;
-      }
-      const positive = tf.sum(tf.mul(tf.tensor1d(posMask), tf.square(d)));
-      const negative = tf.sum(tf.mul(tf.tensor1d(negMask), tf.square(tf.relu(tf.sub(this.margin, d)))));
+      const isPos = tf.cast(tf.equal(labels, 1), 'float32');
+      const isNeg = tf.cast(tf.equal(labels, 0), 'float32');
+      // The hard pairs, chosen off the tape as Python's boolean indexing: negatives closer than the farthest positive
+      // (the mean negative with one positive or none), positives farther than the closest negative (or the mean).
+      const masks = noGrad((dd) => {
+        const nPos = tf.sum(isPos);
+        const nNeg = tf.sum(isNeg);
+        const posMax = tf.max(tf.where(tf.cast(isPos, 'bool'), dd, tf.fill(dd.shape, -Infinity)));
+        const negMin = tf.min(tf.where(tf.cast(isNeg, 'bool'), dd, tf.fill(dd.shape, Infinity)));
+        const negMean = tf.div(tf.sum(tf.mul(dd, isNeg)), nNeg); // NaN without negatives, as torch's mean of nothing
+        const posMean = tf.div(tf.sum(tf.mul(dd, isPos)), nPos);
+        const negLimit = tf.where(tf.greater(nPos, 1), posMax, negMean);
+        const posLimit = tf.where(tf.greater(nNeg, 1), negMin, posMean);
+        const posMask = tf.mul(isPos, tf.cast(tf.greater(dd, posLimit), 'float32'));
+        const negMask = tf.mul(isNeg, tf.cast(tf.less(dd, negLimit), 'float32'));
+        return tf.stack([posMask, negMask]); // [2, n]
+      }, d);
+      const [posMask, negMask] = tf.unstack(masks);
+      const positive = tf.sum(tf.mul(posMask, tf.square(d)));
+      const negative = tf.sum(tf.mul(negMask, tf.square(tf.relu(tf.sub(this.margin, d)))));
       return tf.add(positive, negative) as tf.Scalar;
     });
   }
