@@ -5,7 +5,9 @@
  * recorded float32 tensors are written with their shortest float32 digits: Math.fround recovers them exactly.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { initBackend } from '../src/backends/index.js';
@@ -23,6 +25,8 @@ import { BinaryCrossEntropyLoss } from '../src/losses/binary_cross_entropy.js';
 import { CrossEntropyLoss } from '../src/losses/cross_entropy.js';
 import { CrossEncoderMSELoss } from '../src/losses/cross_encoder_mse.js';
 import type { CrossEncoderLoss, EmbeddingBatch, Loss } from '../src/losses/types.js';
+import { dawnChildEnv } from './helpers/dawn_env.js';
+import { PROJECT_ROOT } from './helpers/fixtures.js';
 
 interface Case {
   name: string;
@@ -76,7 +80,7 @@ function build(c: Case): Loss | CrossEncoderLoss {
 }
 
 /** value and gradients of one case; tensors created and disposed here. */
-function run(c: Case, loss: Loss | CrossEncoderLoss): { value: number; grads: Float32Array[]; paramGrads: Record<string, Float32Array> } {
+async function run(c: Case, loss: Loss | CrossEncoderLoss): Promise<{ value: number; grads: Float32Array[]; paramGrads: Record<string, Float32Array> }> {
   const xs = c.embeddings.map((e) => tf.tensor2d(e));
   const labels = c.labels ? tf.tensor1d(c.labels) : null;
   const labelVectors = c.label_vectors ? (Array.isArray(c.label_vectors[0][0]) ? tf.tensor3d(c.label_vectors as number[][][]) : tf.tensor2d(c.label_vectors as number[][])) : null;
@@ -86,14 +90,15 @@ function run(c: Case, loss: Loss | CrossEncoderLoss): { value: number; grads: Fl
     return (loss as Loss).compute(batch);
   };
   const { value, grads } = tf.valueAndGrads(f)(xs);
-  const out = { value: value.dataSync()[0], grads: grads.map((g) => g.dataSync() as Float32Array), paramGrads: {} as Record<string, Float32Array> };
+  // async reads: webgpu in Node cannot read synchronously
+  const out = { value: (await value.data())[0], grads: (await Promise.all(grads.map((g) => g.data()))) as Float32Array[], paramGrads: {} as Record<string, Float32Array> };
   tf.dispose([value, ...grads]); // spread-ok: a few columns
   const vars = (loss as Loss).trainableVariables?.() ?? [];
   if (vars.length) {
     const r = tf.variableGrads(() => f(...xs), vars); // spread-ok: a few columns
     // trainableVariables() order = the Python parameter order recorded (weight, bias)
     const names = Object.keys(c.param_grads);
-    vars.forEach((v, i) => (out.paramGrads[names[i]] = r.grads[v.name].dataSync() as Float32Array));
+    for (const [i, v] of vars.entries()) out.paramGrads[names[i]] = (await r.grads[v.name].data()) as Float32Array;
     tf.dispose([r.value, ...Object.values(r.grads)]); // spread-ok: two variables
   }
   tf.dispose([...xs, ...(labels ? [labels] : []), ...(labelVectors ? [labelVectors] : [])]); // spread-ok: a few columns
@@ -103,18 +108,20 @@ function run(c: Case, loss: Loss | CrossEncoderLoss): { value: number; grads: Fl
 const worst: Record<string, { value: number; grad: number }> = {};
 const beyond: string[] = [];
 
-for (const backend of ['cpu', 'wasm'] as const) {
+// LOSS_TEST_BACKENDS=webgpu runs the same checks on WebGPU (Dawn in Node: see the child run at the end of this file).
+const BACKENDS = (process.env.LOSS_TEST_BACKENDS ?? 'cpu,wasm').split(',') as ('cpu' | 'wasm' | 'webgpu')[];
+for (const backend of BACKENDS) {
   describe(`losses on ${backend}: value and gradients as PyTorch (sentence-transformers 6.0.1)`, function () {
     this.timeout(120000);
     before(async () => {
       await initBackend(backend);
     });
     for (const c of DATA.cases) {
-      it(`${c.name} ${JSON.stringify(c.config)}`, () => {
+      it(`${c.name} ${JSON.stringify(c.config)}`, async () => {
         const loss = build(c);
-        run(c, loss); // warm-up (kernels, wasm memory)
+        await run(c, loss); // warm-up (kernels, wasm memory)
         const before = tf.memory().numTensors;
-        const r = run(c, loss);
+        const r = await run(c, loss);
         assert.equal(tf.memory().numTensors, before, 'numTensors flat');
         const rel = Math.abs(r.value - c.value) / Math.max(Math.abs(c.value), 1e-30);
         let g = 0;
@@ -146,6 +153,10 @@ for (const backend of ['cpu', 'wasm'] as const) {
 }
 
 describe('losses: config dicts and bad input', () => {
+  before(async function () {
+    if (!BACKENDS.includes('cpu')) this.skip();
+    await initBackend('cpu');
+  });
   it('getConfigDict() matches Python get_config_dict() for the defaults', () => {
     const softmax = new SoftmaxLoss({ embeddingDimension: 16, numLabels: 3, seed: 1 });
     const built: Record<string, Loss> = {
@@ -184,3 +195,23 @@ describe('losses: config dicts and bad input', () => {
     console.log(`    cases with |grad - torch32| > 1e-6 (judged relative to their largest gradient):\n      ${beyond.join('\n      ')}`);
   });
 });
+
+if (process.env.LOSS_TEST_BACKENDS === undefined) {
+  describe('losses on webgpu (Dawn in Node, a child process): value and gradients as PyTorch', function () {
+    this.timeout(600000);
+    it('every case passes the same bars on webgpu (masks built in-graph, no synchronous read)', function () {
+      const dawn = dawnChildEnv();
+      if ('skip' in dawn) this.skip();
+      const mocha = fileURLToPath(new URL('../node_modules/mocha/bin/mocha.js', import.meta.url));
+      const r = spawnSync(process.execPath, [mocha, '--no-config', '--node-option', 'import=tsx', '--timeout', '300000', fileURLToPath(import.meta.url)], {
+        cwd: PROJECT_ROOT,
+        env: { ...dawn.env, LOSS_TEST_BACKENDS: 'webgpu' },
+        encoding: 'utf8',
+      });
+      const summary = (r.stdout ?? '').split('\n').filter((l) => /passing|failing|pending|webgpu \w+Loss/.test(l)).join('\n');
+      console.log(summary);
+      assert.equal(r.status, 0, `webgpu child failed:\n${r.stdout}\n${r.stderr}`);
+      assert.match(r.stdout, new RegExp(`${DATA.cases.length} passing`));
+    });
+  });
+}
