@@ -61,6 +61,8 @@ function trainedTinyBert(run: string): string {
 
 const DATA = JSON.parse(readFileSync(new URL('./data/evaluation/evaluators.json', import.meta.url), 'utf8'));
 const TOL = 1e-6;
+/** The device of the end-to-end runs (EVAL_TEST_DEVICE=wasm checks the wasm kernels' encode too). */
+const E2E_DEVICE = (process.env.EVAL_TEST_DEVICE ?? 'cpu') as 'cpu' | 'wasm';
 
 type Recorded = { metrics: Record<string, number>; keys: string[]; primary_metric: string; greater_is_better: boolean | null };
 /** Largest |ours - python| over all metrics seen, reported at the end. */
@@ -326,7 +328,7 @@ describe('evaluators end to end on the fixture models', function () {
   it('EmbeddingSimilarityEvaluator on tiny-bert matches reference/training evaluator.before (three variants)', async () => {
     const { SentenceTransformer } = await import('../src/api/sentence_transformer.js');
     const ref = JSON.parse(readFileSync(fixture('reference', 'training', 'reference.json'), 'utf8')).evaluator;
-    const model = await SentenceTransformer.load(fixture('models', 'tiny-bert'), { device: 'cpu' });
+    const model = await SentenceTransformer.load(fixture('models', 'tiny-bert'), { device: E2E_DEVICE });
     for (const [variant, args] of Object.entries(ref.variants as Record<string, Record<string, unknown>>)) {
       const ev = new EmbeddingSimilarityEvaluator(ref.sentences1, ref.sentences2, ref.scores, camel(args));
       const want = ref.before[variant];
@@ -339,7 +341,7 @@ describe('evaluators end to end on the fixture models', function () {
     for (const run of Object.keys(ref.after)) {
       const dir = trainedTinyBert(run);
       try {
-        const model = await SentenceTransformer.load(dir, { device: 'cpu' });
+        const model = await SentenceTransformer.load(dir, { device: E2E_DEVICE });
         for (const [variant, args] of Object.entries(ref.variants as Record<string, Record<string, unknown>>)) {
           const ev = new EmbeddingSimilarityEvaluator(ref.sentences1, ref.sentences2, ref.scores, camel(args));
           const want = ref.after[run][variant];
@@ -352,7 +354,7 @@ describe('evaluators end to end on the fixture models', function () {
   });
   it('InformationRetrieval / Triplet / BinaryClassification evaluators on tiny-bert match 6.0.1', async () => {
     const { SentenceTransformer } = await import('../src/api/sentence_transformer.js');
-    const model = await SentenceTransformer.load(fixture('models', 'tiny-bert'), { device: 'cpu' });
+    const model = await SentenceTransformer.load(fixture('models', 'tiny-bert'), { device: E2E_DEVICE });
     const t = e2e.texts as string[];
     const ir = new InformationRetrievalEvaluator({ a: t[0], b: t[3] }, Object.fromEntries(t.map((s, i) => [String(i), s])), { a: ['0', '1'], b: ['3'] }, { accuracyAtK: [1, 3], precisionRecallAtK: [1, 3], name: 'e2e' });
     compare('InformationRetrievalEvaluator e2e', await ir.evaluate(model), e2e.ir, ir as Evaluator<unknown>);
@@ -365,7 +367,7 @@ describe('evaluators end to end on the fixture models', function () {
   });
   it('CrossEncoder reranking / correlation evaluators on tiny-bert-cross-encoder match 6.0.1', async () => {
     const { CrossEncoder } = await import('../src/api/cross_encoder.js');
-    const model = await CrossEncoder.load(fixture('models', 'tiny-bert-cross-encoder'), { device: 'cpu' });
+    const model = await CrossEncoder.load(fixture('models', 'tiny-bert-cross-encoder'), { device: E2E_DEVICE });
     const t = e2e.texts as string[];
     const rr = new CrossEncoderRerankingEvaluator([{ query: t[0], positive: [t[1]], negative: t.slice(2, 6) }, { query: t[6], positive: [t[7], t[2]], negative: t.slice(0, 2) }], { atK: 3 });
     compare('CrossEncoderRerankingEvaluator e2e', await rr.evaluate(model), e2e.ce_reranking, rr as Evaluator<unknown>);
