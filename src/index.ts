@@ -130,3 +130,31 @@ export type { UrlCache, UrlFileOptions } from './platform/url.js';
 export { CACHED_NO_EXIST } from './hub/cache.js';
 export type { Loss, CrossEncoderLoss, EmbeddingBatch } from './losses/types.js';
 export type { Evaluator, EvaluationContext } from './evaluation/types.js';
+
+// Evaluators (sentence-transformers v6.0.1 names; each takes a structural model type, see EvaluatorEncoderLike)
+export { EmbeddingSimilarityEvaluator, type EmbeddingSimilarityEvaluatorOptions, type EmbeddingPrecision } from './evaluation/embedding_similarity.js';
+export { InformationRetrievalEvaluator, type InformationRetrievalEvaluatorOptions, type IRScoreFunction } from './evaluation/information_retrieval.js';
+export { BinaryClassificationEvaluator, type BinaryClassificationEvaluatorOptions } from './evaluation/binary_classification.js';
+export { TripletEvaluator, type TripletEvaluatorOptions } from './evaluation/triplet.js';
+export { SequentialEvaluator } from './evaluation/sequential.js';
+export { CrossEncoderClassificationEvaluator, type CrossEncoderClassificationEvaluatorOptions } from './evaluation/cross_encoder_classification.js';
+export { CrossEncoderCorrelationEvaluator, type CrossEncoderCorrelationEvaluatorOptions } from './evaluation/cross_encoder_correlation.js';
+export { CrossEncoderRerankingEvaluator, type CrossEncoderRerankingEvaluatorOptions, type RerankingSample } from './evaluation/cross_encoder_reranking.js';
+export type { EncoderLike as EvaluatorEncoderLike, PredictorLike, EvaluatorEncodeOptions, TextPair } from './evaluation/model_like.js';
+export type { SimilarityName } from './evaluation/base.js';
+
+// Losses (sentence-transformers v6.0.1 names; CrossEncoder's MSELoss is CrossEncoderMSELoss here)
+export { AnglELoss, type AnglELossOptions } from './losses/angle.js';
+export { ContrastiveLoss, type ContrastiveLossOptions } from './losses/contrastive.js';
+export { OnlineContrastiveLoss, type OnlineContrastiveLossOptions } from './losses/online_contrastive.js';
+export { TripletLoss, type TripletLossOptions } from './losses/triplet.js';
+export { BatchHardTripletLoss, type BatchTripletLossOptions } from './losses/batch_hard_triplet.js';
+export { BatchAllTripletLoss } from './losses/batch_all_triplet.js';
+export { BatchSemiHardTripletLoss } from './losses/batch_semi_hard_triplet.js';
+export { MSELoss, type MSELossOptions } from './losses/mse.js';
+export { SoftmaxLoss, type SoftmaxLossOptions } from './losses/softmax.js';
+export { MultipleNegativesSymmetricRankingLoss, type MultipleNegativesSymmetricRankingLossOptions } from './losses/multiple_negatives_symmetric_ranking.js';
+export { BinaryCrossEntropyLoss, type BinaryCrossEntropyLossOptions } from './losses/binary_cross_entropy.js';
+export { CrossEntropyLoss } from './losses/cross_entropy.js';
+export { CrossEncoderMSELoss } from './losses/cross_encoder_mse.js';
+export type { SiameseDistanceMetric, TripletDistanceMetric, BatchDistance } from './losses/distance_ops.js';

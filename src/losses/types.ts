@@ -15,6 +15,12 @@ export interface EmbeddingBatch {
   embeddings: tf.Tensor2D[];
   /** `[batch]` float32 labels from the `label` / `score` column, or null when the dataset has none. */
   labels: tf.Tensor1D | null;
+  /**
+   * A label column of vectors (MSELoss distillation: the teacher's embeddings, precomputed): `[batch, dim]` shared
+   * by every text column, or `[batch, columns, dim]` one per column. `labels` is null when this is set. Python passes
+   * these as the `labels` tensor itself; a separate field keeps `labels` a `[batch]` vector for every other loss.
+   */
+  labelVectors?: tf.Tensor2D | tf.Tensor3D | null;
 }
 
 /** A sentence-transformers (bi-encoder) loss. */
