@@ -80,15 +80,15 @@ export class TokenizerAdapter implements PipelineTokenizer {
 
   /**
    * The files `save_pretrained` writes that this adapter can reproduce: `tokenizer.json` (as read) and
-   * `tokenizer_config.json` (the parsed file), by file name.
+   * `tokenizer_config.json` (the parsed file, with `overrides` set, e.g. `model_max_length`), by file name.
    */
-  savedFiles(): Record<string, string> {
+  savedFiles(overrides: Record<string, unknown> = {}): Record<string, string> {
     if (this.tokenizerJson === undefined) {
       throw new Error('TokenizerAdapter.save: this tokenizer was not loaded from a tokenizer.json file (use TokenizerAdapter.load), so it has none to write');
     }
     return {
       'tokenizer.json': this.tokenizerJson,
-      'tokenizer_config.json': `${JSON.stringify(this.config.raw, null, 2)}\n`,
+      'tokenizer_config.json': `${JSON.stringify({ ...this.config.raw, ...overrides }, null, 2)}\n`,
     };
   }
 
