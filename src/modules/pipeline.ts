@@ -104,9 +104,17 @@ export function sentenceTransformersConfigJSON(config: SentenceTransformerConfig
   out.prompts ??= {};
   out.default_prompt_name ??= null;
   if (out.truncate_dim === null || out.truncate_dim === undefined) delete out.truncate_dim;
-  const sorted: Record<string, unknown> = {};
-  for (const k of Object.keys(out).sort()) sorted[k] = out[k];
-  return sorted as SentenceTransformerConfig;
+  return sortKeysDeep(out) as SentenceTransformerConfig;
+}
+
+/** A copy of a JSON value with every object's keys sorted (Python `json.dump(..., sort_keys=True)`). */
+function sortKeysDeep(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeysDeep);
+  if (value === null || typeof value !== 'object') return value;
+  const obj = value as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(obj).sort()) out[k] = sortKeysDeep(obj[k]);
+  return out;
 }
 
 /** What loading a directory produced. */
