@@ -93,7 +93,7 @@ export interface SentenceTransformerConfig {
 }
 
 /** The `__version__` this port writes: sentence-transformers' own entry says which layout the files follow. */
-export const SAVED_VERSIONS: Readonly<Record<string, string>> = { sentence_transformers: '6.0.1', transformers: '5.18.0', pytorch: '2.13.0' };
+const SAVED_VERSIONS: Readonly<Record<string, string>> = { sentence_transformers: '6.0.1', transformers: '5.18.0', pytorch: '2.13.0' };
 
 /**
  * config_sentence_transformers.json as 6.0.1 writes it (`_get_model_config`, `json.dump(..., sort_keys=True)`):
