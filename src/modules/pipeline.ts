@@ -243,7 +243,7 @@ export async function loadPipeline(dir: string, name?: string): Promise<LoadedPi
 /**
  * Save modules as sentence-transformers 6.0.1's `save`: the first module (a Transformer) in `dir` itself, every
  * other one in `<idx>_<ClassName>/`, then `modules.json` (6.x class paths) and `config_sentence_transformers.json`
- * ({@link sentenceTransformersConfigJSON} with `modelType`). Everything is written into a temporary folder that then
+ * (as `sentenceTransformersConfigJSON` builds it, with `modelType`). Everything is written into a temporary folder that then
  * replaces `dir` (see `writeDirAtomically`), so a failed save leaves no half-written model.
  */
 export async function savePipeline(
