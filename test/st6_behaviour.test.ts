@@ -87,4 +87,19 @@ describe('sentence-transformers 6.0.1 behaviour (recorded from 6.0.1)', function
       }
     });
   });
+
+  describe('prompt_length (Transformer._get_prompt_length)', () => {
+    const lengths = data.prompt_length as Record<string, Record<string, number>>;
+    for (const [name, prompts] of Object.entries(lengths)) {
+      it(`${name}: the prompt's tokens less a trailing special token, as 6.0.1 counts them`, async function () {
+        if (!requireFixtures(this, ['models', name])) return;
+        const m = await SentenceTransformer.load(fixture('models', name), { device: DEVICE });
+        try {
+          for (const [prompt, want] of Object.entries(prompts)) assert.equal(m.transformer.promptLength(prompt), want, JSON.stringify(prompt));
+        } finally {
+          m.dispose();
+        }
+      });
+    }
+  });
 });

@@ -379,8 +379,8 @@ export class SentenceTransformer {
     const prompt = this.resolvePrompt(opts);
     let promptLength: number | undefined;
     if (prompt) {
-      // Python: prompt_length = preprocess([prompt]).input_ids.shape[-1] - 1 (an empty prompt has none)
-      promptLength = this.transformer.tokenize([prompt]).seqLength - 1;
+      // Python 6.0.1: the prompt's token count less a trailing special token (an empty prompt has none)
+      promptLength = this.transformer.promptLength(prompt);
     }
     const n = list.length;
     const textAt = !prompt ? (i: number) => list[i] : (i: number) => prompt + list[i];

@@ -98,6 +98,6 @@ export class TokenizerAdapter implements PipelineTokenizer {
       truncation: maxLength === null ? null : { maxLength, strategy: 'longest_first' },
       padding: null,
     });
-    return encs.map((e) => ({ ids: e.ids, typeIds: e.typeIds }));
+    return encs.map((e) => ({ ids: e.ids, typeIds: e.typeIds, specialTokensMask: e.specialTokensMask }));
   }
 }

@@ -294,6 +294,18 @@ export class Transformer implements SentenceModule {
   }
 
   /**
+   * `prompt_length` of a prompt (6.0.1 `Transformer._get_prompt_length`): its token count when tokenized alone,
+   * less a trailing special token (the [SEP] / EOS the post-processor appends). Used by Pooling with
+   * `include_prompt: false`.
+   */
+  promptLength(prompt: string): number {
+    const [enc] = this.tokenizer.encodeInputs([this.prepareText(prompt)], this._maxSeqLength);
+    const n = enc.ids.length;
+    const trailingSpecial = enc.specialTokensMask === undefined || (n > 0 && enc.specialTokensMask[n - 1] === 1);
+    return trailingSpecial && n > 0 ? n - 1 : n;
+  }
+
+  /**
    * Tokenize texts (or pairs) as 6.0.1's `Transformer.preprocess`: lower-case when configured, truncate
    * `longest_first` at `maxSeqLength`, pad to the longest row on the tokenizer's `padding_side`.
    */

@@ -6,6 +6,7 @@ Run from the repository root: /work/venv/bin/python test/data/st6/gen_st6_behavi
 - pooling: 6.0.1 Pooling on a hand-made left-padded batch with prompt_length 2 (cls = first attended token, the prompt
   masked after the padding, a pooling_mode list concatenated in its own order).
 - truncate_dim: tiny-bert encode with truncate_dim=16 (slice, then normalize_embeddings), and what save() writes.
+- prompt_length: `Transformer._get_prompt_length` of some prompts on four fixture models.
 """
 import json
 import os
@@ -54,5 +55,15 @@ out["truncate_dim"] = {
     "reloaded_truncate_dim": reloaded_dim,
     "embedding_dimension": model.get_embedding_dimension() if hasattr(model, "get_embedding_dimension") else model.get_sentence_embedding_dimension(),
 }
+# prompt_length (Transformer._get_prompt_length): token count of the prompt alone less a trailing special token
+prompt_lengths = {}
+for name, prompts in [("tiny-bert", ["query: ", "x"]), ("tiny-roberta", ["query: ", "  spaced  "]), ("tiny-qwen3", None), ("tiny-embeddinggemma", None)]:
+    path = os.path.join(FIXTURES, "models", name)
+    if not os.path.isdir(path):
+        continue
+    m = SentenceTransformer(path, device="cpu")
+    chosen = prompts or [p for p in m.prompts.values() if p]
+    prompt_lengths[name] = {p: m[0]._get_prompt_length(p) for p in chosen}
+out["prompt_length"] = prompt_lengths
 json.dump(out, open(os.path.join("test", "data", "st6", "st6_behaviour.json"), "w"), indent=1)
 print("wrote test/data/st6/st6_behaviour.json")
