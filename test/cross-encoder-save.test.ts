@@ -87,6 +87,31 @@ describe('CrossEncoder.save (the sentence-transformers 6.0.1 layout)', function 
     });
   }
 
+  it('tiny-modernbert-cross-encoder (saved by 6.0.1, 6.x layout in): save -> load gives bit-identical predict()', async function () {
+    const name = 'tiny-modernbert-cross-encoder';
+    if (!requireFixtures(this, ...st6Parts('tiny-bert-cross-encoder'), ['models', name])) return;
+    const pairs = loadSt6Reference('tiny-bert-cross-encoder').json.pairs as Pair[];
+    const a = await CrossEncoder.load(fixture('models', name), { device: DEVICE });
+    let b: CrossEncoder | undefined;
+    try {
+      const before = await predictBits(a, pairs);
+      await a.save(join(root, 'saved'));
+      b = await CrossEncoder.load(join(root, 'saved'), { device: DEVICE });
+      assert.deepEqual(await predictBits(b, pairs), before);
+      assert.equal(b.maxSeqLength, a.maxSeqLength);
+      assert.equal(b.defaultActivationName, a.defaultActivationName);
+      for (const f of ['modules.json', 'sentence_bert_config.json']) {
+        assert.deepEqual(readJSON(join(root, 'saved', f)), readJSON(fixture('models', name, f)), `${f} as 6.0.1 wrote it`);
+      }
+      const { __version__: _v, ...st } = readJSON(join(root, 'saved', 'config_sentence_transformers.json'));
+      const { __version__: _w, ...want } = readJSON(fixture('models', name, 'config_sentence_transformers.json'));
+      assert.deepEqual(st, want);
+    } finally {
+      a.dispose();
+      b?.dispose();
+    }
+  });
+
   it("writes the files and configs 6.0.1's CrossEncoder.save writes (save_layout.json), the checkpoint's own keys", async function () {
     const name = 'tiny-bert-cross-encoder';
     if (!requireFixtures(this, ['reference', 'st6', 'save_layout.json'], ['models', name])) return;

@@ -9,7 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import { CrossEncoder } from '../src/api/cross_encoder.js';
 import { SentenceTransformer } from '../src/api/sentence_transformer.js';
+import { rewriteJsonObject } from '../src/modules/json_text.js';
 import { parsePoolingConfig, Pooling, poolingConfigToJSON } from '../src/modules/pooling.js';
 import { pool } from '../src/pooling/pooling.js';
 import { fixture, requireFixtures } from './helpers/fixtures.js';
@@ -100,6 +102,39 @@ describe('sentence-transformers 6.0.1 behaviour (recorded from 6.0.1)', function
           m.dispose();
         }
       });
+    }
+  });
+});
+
+describe('saved configs keep their floats (Python 6.0.1 strict config classes reject 2 for a float field)', () => {
+  it('rewriteJsonObject sets and removes top-level keys, keeps every other value as written, sorts the keys', () => {
+    const text = '{"b": 2.0, "a": {"x": [1.0, "}"], "y": "q\\"uote"}, "torch_dtype": "float16", "e": 1e-12}';
+    const out = rewriteJsonObject(text, { torch_dtype: undefined, dtype: 'float32', c: { k: [1, 2] } });
+    assert.deepEqual(JSON.parse(out), { a: { x: [1, '}'], y: 'q"uote' }, b: 2, c: { k: [1, 2] }, dtype: 'float32', e: 1e-12 });
+    assert.match(out, /"b": 2\.0/);
+    assert.match(out, /"x": \[1\.0, "\}"\]/);
+    assert.deepEqual(Object.keys(JSON.parse(out)), ['a', 'b', 'c', 'dtype', 'e']);
+    assert.throws(() => rewriteJsonObject('[1]', {}, 'x.json'), /x\.json: expected a JSON object/);
+  });
+
+  it('CrossEncoder.save of tiny-modernbert-cross-encoder writes initializer_cutoff_factor as 2.0, as in its config.json', async function () {
+    const name = 'tiny-modernbert-cross-encoder';
+    if (!requireFixtures(this, ['models', name])) return;
+    const src = readFileSync(fixture('models', name, 'config.json'), 'utf8');
+    assert.match(src, /"initializer_cutoff_factor": 2\.0/);
+    const dir = mkdtempSync(join(tmpdir(), 'st6-floats-'));
+    const ce = await CrossEncoder.load(fixture('models', name), { device: DEVICE });
+    try {
+      await ce.save(join(dir, 'out'));
+      const saved = readFileSync(join(dir, 'out', 'config.json'), 'utf8');
+      assert.match(saved, /"initializer_cutoff_factor": 2\.0/);
+      const { dtype, ...rest } = JSON.parse(saved);
+      const { torch_dtype: _t, dtype: _d, ...want } = JSON.parse(src);
+      assert.equal(dtype, 'float32');
+      assert.deepEqual(rest, want);
+    } finally {
+      ce.dispose();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

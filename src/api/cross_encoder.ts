@@ -194,8 +194,8 @@ export class CrossEncoder {
     savedActivation?: string,
     /** `max_seq_length` of a 3.x-style sentence_bert_config.json, when the folder has one. */
     savedMaxSeqLength?: number,
-    /** The checkpoint the model was built from (for {@link CrossEncoder.save}). */
-    private readonly weights?: WeightMap,
+    /** The checkpoint the model was built from and its config.json text (for {@link CrossEncoder.save}). */
+    private readonly source?: { weights: WeightMap; configText: string },
   ) {
     this.stripInputs = isLegacyCompat(opts.compat);
     const given = opts.maxSeqLength !== undefined && opts.maxSeqLength !== null ? opts.maxSeqLength : opts.maxLength;
@@ -235,8 +235,9 @@ export class CrossEncoder {
     const dir = await prepareLoad(modelIdOrDir, opts, CrossEncoder.resolveModel, 'model_name');
     let model: SequenceClassificationModel;
     let weights: WeightMap;
+    let configText: string;
     try {
-      ({ model, weights } = await loadSequenceClassifierWithWeights(dir));
+      ({ model, weights, configText } = await loadSequenceClassifierWithWeights(dir));
     } catch (e) {
       // Only now look at modules.json: a cross-encoder has none, and a URL folder is not probed for it (no 404).
       const entries = await readModulesJson(dir).catch(() => undefined);
@@ -255,7 +256,7 @@ export class CrossEncoder {
       const stPath = await joinPath(dir, 'config_sentence_transformers.json');
       const stConfig = (await mayHoldSavedActivation(dir, model)) && (await pathExists(stPath)) ? await readJSONFile<{ activation_fn?: unknown }>(stPath) : undefined;
       const saved = typeof stConfig?.activation_fn === 'string' && stConfig.activation_fn ? stConfig.activation_fn : undefined;
-      return new CrossEncoder(model, tk, dir, opts, saved, await savedMaxSeqLength(dir), weights);
+      return new CrossEncoder(model, tk, dir, opts, saved, await savedMaxSeqLength(dir), { weights, configText });
     } catch (e) {
       model.dispose();
       throw e;
@@ -435,11 +436,13 @@ export class CrossEncoder {
   async save(dir: string): Promise<void> {
     if (this.disposed) throw new Error('this CrossEncoder was disposed');
     if (typeof dir !== 'string' || dir === '') throw new TypeError(`dir (path) must be a non-empty string, got ${JSON.stringify(dir)}`);
-    if (!this.weights) throw new Error('CrossEncoder.save: this model has no checkpoint to write (load it with CrossEncoder.load)');
-    const config: Record<string, unknown> = { ...this.model.config.raw };
+    const source = this.source;
+    if (!source) throw new Error('CrossEncoder.save: this model has no checkpoint to write (load it with CrossEncoder.load)');
+    const raw = this.model.config.raw;
     const labels = this.labels;
-    if (config.id2label === undefined) config.id2label = Object.fromEntries(labels.map((l, i) => [String(i), l]));
-    if (config.label2id === undefined) config.label2id = Object.fromEntries(labels.map((l, i) => [l, i]));
+    const changes: Record<string, unknown> = {};
+    if (raw.id2label === undefined) changes.id2label = Object.fromEntries(labels.map((l, i) => [String(i), l]));
+    if (raw.label2id === undefined) changes.label2id = Object.fromEntries(labels.map((l, i) => [l, i]));
     const stConfig: Record<string, unknown> = { prompts: {}, default_prompt_name: null };
     if (this.defaultActivationName === 'custom') {
       logger.warn('CrossEncoder.save: the default activation is a custom function, which cannot be saved; activation_fn is left out (Python then uses its default)');
@@ -447,7 +450,7 @@ export class CrossEncoder {
       stConfig.activation_fn = this.defaultActivationName;
     }
     await writeDirAtomically(dir, async (tmp) => {
-      await saveModelFiles(tmp, config, this.weights!, this.tokenizerAdapter, this._maxSeqLength);
+      await saveModelFiles(tmp, { raw, text: source.configText, changes }, source.weights, this.tokenizerAdapter, this._maxSeqLength);
       await writeJSONFile(await joinPath(tmp, 'modules.json'), [{ idx: 0, name: '0', path: '', type: Transformer.typeName }]);
       await writeJSONFile(await joinPath(tmp, 'sentence_bert_config.json'), sentenceBertConfigFor('sequence-classification'));
       await writeJSONFile(await joinPath(tmp, 'config_sentence_transformers.json'), sentenceTransformersConfigJSON(stConfig, 'CrossEncoder'));

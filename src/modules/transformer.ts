@@ -14,9 +14,10 @@
 import { ConfigReader } from '../models/config.js';
 import { createMaskedLM, createModel, createSequenceClassifier, type MaskedLMHead } from '../models/index.js';
 import type { EncoderModel, SequenceClassificationModel } from '../models/types.js';
-import { joinPath, makeDir, pathExists, readJSONFile, writeFileBytes, writeJSONFile } from '../platform/fs.js';
+import { joinPath, makeDir, pathExists, readFileText, readJSONFile, writeFileBytes, writeJSONFile } from '../platform/fs.js';
 import { loadCheckpointDir, serializeSafetensors, WeightMap } from '../weights/index.js';
 import { logger } from '../util/logger.js';
+import { rewriteJsonObject } from './json_text.js';
 import { pyStrip } from './text.js';
 import { batchToTensors, padBatch, type PipelineTokenizer, type TokenizedBatch } from './tokenized_batch.js';
 import { TokenizerAdapter } from './tokenizer_adapter.js';
@@ -35,6 +36,8 @@ export interface TransformerOptions {
    * model owns it and frees it on dispose).
    */
   weights?: WeightMap;
+  /** The config.json text the model was built from (set by {@link Transformer.load}), kept so that save keeps its floats. */
+  configText?: string;
   /**
    * The masked-LM head for `transformer_task: "fill-mask"` (SPLADE): `forward` then sets `tokenEmbeddings` to the
    * token logits [B, T, vocab_size] instead of the last hidden state.
@@ -85,33 +88,47 @@ export function sentenceBertConfigFor(task: (typeof TRANSFORMER_TASKS)[number], 
 
 /**
  * Write a Hugging Face model folder's files as transformers 5 `save_pretrained` does (6.0.1 `Transformer.save`):
- * `config.json` (the loaded config with `dtype: "float32"` in place of `torch_dtype`, keys sorted), `model.safetensors`
+ * `config.json` (the loaded config with `dtype: "float32"` in place of `torch_dtype` and the `changes`, keys sorted;
+ * from its source text when given, so that `2.0` stays a float for Python's strict config classes), `model.safetensors`
  * (every checkpoint key in PyTorch's names and [out, in] layout, from the current tensors; `__metadata__`
  * `{"format": "pt"}`), `tokenizer.json` (as read) and `tokenizer_config.json` (as read, with `model_max_length` set
  * to `maxLength` when given). Used by {@link Transformer.save} and the CrossEncoder's save.
  */
 export async function saveModelFiles(
   dir: string,
-  config: Record<string, unknown>,
+  config: { raw: Record<string, unknown>; text?: string; changes?: Record<string, unknown> },
   weights: WeightMap,
   tokenizer: TokenizerAdapter,
   maxLength: number | null,
 ): Promise<void> {
   const tokenizerFiles = tokenizer.savedFiles(maxLength === null ? {} : { model_max_length: maxLength });
   await makeDir(dir);
-  const cfg: Record<string, unknown> = { ...config };
   // transformers 5 records the dtype it saved in under `dtype`; the weights are written as float32
-  delete cfg.torch_dtype;
-  cfg.dtype = 'float32';
-  await writeFileBytes(await joinPath(dir, 'config.json'), `${JSON.stringify(sortKeys(cfg), null, 2)}\n`);
+  const changes: Record<string, unknown> = { torch_dtype: undefined, dtype: 'float32', ...config.changes };
+  let text: string;
+  if (config.text !== undefined) {
+    text = rewriteJsonObject(config.text, changes, 'config.json');
+  } else {
+    const cfg: Record<string, unknown> = { ...config.raw };
+    for (const [k, v] of Object.entries(changes)) if (v === undefined) delete cfg[k]; else cfg[k] = v;
+    text = `${JSON.stringify(sortKeys(cfg), null, 2)}\n`;
+  }
+  await writeFileBytes(await joinPath(dir, 'config.json'), text);
   await writeFileBytes(await joinPath(dir, 'model.safetensors'), serializeSafetensors(await weights.stateDict(), { format: 'pt' }));
   for (const [name, text] of Object.entries(tokenizerFiles)) await writeFileBytes(await joinPath(dir, name), text);
 }
 
 /** A Hugging Face model folder opened for building: its parsed config.json and its checkpoint. */
-async function openModelDir(dir: string): Promise<{ config: Record<string, unknown>; weights: WeightMap }> {
-  const config = await readJSONFile<Record<string, unknown>>(await joinPath(dir, 'config.json'));
-  return { config, weights: WeightMap.from(await loadCheckpointDir(dir)) };
+async function openModelDir(dir: string): Promise<{ config: Record<string, unknown>; configText: string; weights: WeightMap }> {
+  const path = await joinPath(dir, 'config.json');
+  const configText = await readFileText(path);
+  let config: Record<string, unknown>;
+  try {
+    config = JSON.parse(configText) as Record<string, unknown>;
+  } catch (e) {
+    throw new SyntaxError(`invalid JSON in ${path}: ${(e as Error).message}`);
+  }
+  return { config, configText, weights: WeightMap.from(await loadCheckpointDir(dir)) };
 }
 
 /** The encoder in `dir` (config.json + model.safetensors or a sharded checkpoint). The caller disposes it. */
@@ -129,9 +146,9 @@ export async function loadSequenceClassifierFromDir(dir: string): Promise<Sequen
  * The `*ForSequenceClassification` model in `dir` and its checkpoint (kept for saving; the model shares its
  * tensors, so the checkpoint's `stateDict()` gives the current values). The caller disposes the model.
  */
-export async function loadSequenceClassifierWithWeights(dir: string): Promise<{ model: SequenceClassificationModel; weights: WeightMap }> {
-  const { config, weights } = await openModelDir(dir);
-  return { model: createSequenceClassifier(config, weights), weights };
+export async function loadSequenceClassifierWithWeights(dir: string): Promise<{ model: SequenceClassificationModel; weights: WeightMap; configText: string }> {
+  const { config, configText, weights } = await openModelDir(dir);
+  return { model: createSequenceClassifier(config, weights), weights, configText };
 }
 
 /**
@@ -176,6 +193,7 @@ export class Transformer implements SentenceModule {
   stripInputs: boolean;
   private _maxSeqLength: number | null;
   private readonly weights?: WeightMap;
+  private readonly configText?: string;
   /** The masked-LM head of a `fill-mask` Transformer (see {@link TransformerOptions.lmHead}). */
   readonly lmHead?: MaskedLMHead;
 
@@ -187,6 +205,7 @@ export class Transformer implements SentenceModule {
     opts: TransformerOptions = {},
   ) {
     this.weights = opts.weights;
+    this.configText = opts.configText;
     this.lmHead = opts.lmHead;
     this.doLowerCase = opts.doLowerCase ?? false;
     this.stripInputs = opts.stripInputs ?? false;
@@ -211,7 +230,7 @@ export class Transformer implements SentenceModule {
    */
   static async load(
     dir: string,
-    opts: Omit<TransformerOptions, 'weights' | 'lmHead'> & { readSentenceBertConfig?: boolean } = {},
+    opts: Omit<TransformerOptions, 'weights' | 'lmHead' | 'configText'> & { readSentenceBertConfig?: boolean } = {},
     defaultTask: string = 'feature-extraction',
   ): Promise<Transformer> {
     const sbertPath = await joinPath(dir, 'sentence_bert_config.json');
@@ -221,7 +240,7 @@ export class Transformer implements SentenceModule {
     const doLowerCase = sbert.bool('do_lower_case', false);
     const task = sbert.string('transformer_task', defaultTask);
     sbert.onlySupported('transformer_task', task, TRANSFORMER_TASKS);
-    const { config, weights } = await openModelDir(dir);
+    const { config, configText, weights } = await openModelDir(dir);
     const mlm = task === 'fill-mask' ? createMaskedLM(config, weights) : undefined;
     const model = mlm ? mlm.encoder : createModel(config, weights);
     try {
@@ -230,6 +249,7 @@ export class Transformer implements SentenceModule {
         maxSeqLength: opts.maxSeqLength !== undefined ? opts.maxSeqLength : maxSeqLength,
         doLowerCase: opts.doLowerCase ?? doLowerCase,
         weights,
+        configText,
         lmHead: mlm?.head,
       });
     } catch (e) {
@@ -253,7 +273,7 @@ export class Transformer implements SentenceModule {
   async save(dir: string): Promise<void> {
     if (!this.weights) throw new Error('Transformer.save: this module has no checkpoint to write (build it with Transformer.load)');
     if (!(this.tokenizer instanceof TokenizerAdapter)) throw new Error('Transformer.save: the tokenizer is not a TokenizerAdapter loaded from tokenizer.json');
-    await saveModelFiles(dir, this.model.config.raw, this.weights, this.tokenizer, this._maxSeqLength);
+    await saveModelFiles(dir, { raw: this.model.config.raw, text: this.configText }, this.weights, this.tokenizer, this._maxSeqLength);
     await writeJSONFile(await joinPath(dir, 'sentence_bert_config.json'), this.getConfigDict());
   }
 
