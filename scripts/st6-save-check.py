@@ -4,13 +4,13 @@ scores / embeddings with the ones this library recorded (ours.json). Not a test 
 
 Run: /work/venv/bin/python scripts/st6-save-check.py /tmp/st6-save-check
 
-Recorded run (2026-12-06; sentence-transformers 6.0.1, transformers 5.18.0, torch 2.13.0+cpu; sentence-tfjs on wasm):
-  tiny-bert-cross-encoder: loads in 6.0.1 (CrossEncoder activation=Sigmoid max_seq_length=512); max abs diff 5.96e-08
-  tiny-roberta-nli-cross-encoder: loads in 6.0.1 (CrossEncoder activation=Identity max_seq_length=512); max abs diff 1.31e-06
-  tiny-bert: loads (Transformer, Pooling, Normalize; max_seq_length 128; prompts query/document); max abs diff 1.45e-07
-  tiny-roberta: loads (Transformer, Pooling, Dense; max_seq_length 64); max abs diff 1.07e-06
-  tiny-bert-pooling: loads (Transformer, Pooling cls+mean+max; max_seq_length 128); max abs diff 2.03e-06
-  worst max abs diff 2.03e-06: OK
+Recorded run (2026-12-06; sentence-transformers 6.0.1, transformers 5.18.0, torch 2.13.0+cpu; sentence-tfjs on wasm;
+folders saved by sentence-tfjs, each loaded by 6.0.1 with defaults; max abs diff of scores / embeddings):
+  tiny-bert-cross-encoder 5.96e-08 (Sigmoid, max_seq_length 512); tiny-roberta-nli-cross-encoder 1.31e-06 (Identity, 512);
+  tiny-modernbert-cross-encoder 1.19e-07 (Sigmoid, 128); tiny-bert 1.45e-07 (Transformer, Pooling, Normalize; 128);
+  tiny-roberta 1.07e-06 (Transformer, Pooling, Dense; 64); tiny-bert-pooling 2.03e-06 (cls+max+mean);
+  tiny-qwen3 2.98e-07; tiny-embeddinggemma 5.07e-06 (Pooling, Dense, Dense, Normalize; its prompts); tiny-modernbert 2.68e-07
+  worst max abs diff 5.07e-06: OK
 """
 import json
 import sys
