@@ -10,6 +10,7 @@ export const VERSION = '0.1.0';
 export { SentenceTransformer, type EmbeddingRow, type EncodeFn, type InspectedTensor, type SentenceTransformerLoadOptions } from './api/sentence_transformer.js';
 export { type ModelResolver } from './api/load_common.js';
 export { PRECISIONS, OUTPUT_VALUES, DEFAULT_BATCH_SIZE, type EncodeOptions, type OutputValue, type Precision } from './api/encode_options.js';
+export type { CompatMode } from './api/encode_options.js';
 export { CrossEncoder, type CrossEncoderLoadOptions, type CrossEncoderPair, type PredictOptions, type RankOptions, type RankResult } from './api/cross_encoder.js';
 export { SparseEncoder, type SparseEncoderLoadOptions, type SparseEncodeOptions, type SparsityStats } from './api/sparse_encoder.js';
 export { EncodePool, type PoolEncodeOptions, type PoolLoadSpec, type PoolStartOptions } from './api/pool.js';

@@ -13,7 +13,7 @@ import { semanticSearch } from '../src/util/retrieval.js';
 import { SafetensorsFile } from '../src/formats/safetensors.js';
 import { CLI_MAIN, lines, maxAbsDiffRows, parseNpy, rowsOf, runCli } from './helpers/cli.js';
 import { fixture, requireFixtures } from './helpers/fixtures.js';
-import { loadReference, referenceParts, type ModelReference } from './helpers/st_reference.js';
+import { loadReference, loadSt6Reference, referenceParts, st6Parts, type ModelReference } from './helpers/st_reference.js';
 
 describe('cli: encode, similarity, search and demo on tiny-bert', function () {
   this.timeout(120000);
@@ -247,5 +247,38 @@ describe('cli: encode, similarity, search and demo on tiny-bert', function () {
     const emb = await model.encode(sentences);
     const want = model.similarity(emb, emb).map((row) => Array.from(row, (v) => v.toFixed(4)).join('  '));
     assert.deepEqual(lines(r.stdout).slice(-3), want);
+  });
+});
+
+describe('cli: encode --compat on tiny-roberta (texts as given, or stripped as 3.4.1)', function () {
+  this.timeout(120000);
+  let tmp: string;
+  before(function () {
+    if (!requireFixtures(this, ['models', 'tiny-roberta'], ...referenceParts('tiny-roberta'), ...st6Parts('tiny-roberta'))) return;
+    tmp = mkdtempSync(join(tmpdir(), 'stfjs-cli-compat-'));
+  });
+  after(() => {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('the default keeps edge whitespace (6.0.1 numbers); --compat 3.4 strips (3.4.1 numbers); a bad value is a usage error', async () => {
+    const all = loadSt6Reference('tiny-roberta').json.texts as string[];
+    const idx = all.map((_, i) => i).filter((i) => !/[\r\n]/.test(all[i]) && all[i] !== all[i].trim() && all[i].trim() !== '');
+    assert.ok(idx.length >= 1, 'a text with edge whitespace and words');
+    const input = join(tmp, 'texts.txt');
+    writeFileSync(input, idx.map((i) => all[i]).join('\n') + '\n');
+    for (const [args, ref] of [[[], loadSt6Reference('tiny-roberta')], [['--compat', '3.4'], loadReference('tiny-roberta')]] as const) {
+      const out = join(tmp, `emb${args.length}.npy`);
+      const r = await runCli(['encode', '--model', fixture('models', 'tiny-roberta'), input, '--output', out, ...args]);
+      assert.equal(r.code, 0, r.stderr);
+      const npy = parseNpy(readFileSync(out));
+      const got = rowsOf(npy.data as Float32Array, idx.length, 16);
+      const want = ref.rows('encode.embeddings');
+      const d = maxAbsDiffRows(got, idx.map((i) => want[i]));
+      assert.ok(d <= 1e-5, `${args.join(' ') || 'default'}: max abs diff ${d}`);
+    }
+    const bad = await runCli(['encode', '--model', fixture('models', 'tiny-roberta'), input, '--compat', '5']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--compat: expected one of 6\.0, 3\.4, got '5'/);
   });
 });

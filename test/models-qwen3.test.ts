@@ -5,9 +5,8 @@
  * taps under HF module names, no leaked tensors; on wasm with the kernels on and off, and on cpu. Also: config
  * features that are not implemented are errors naming key and value, and `attention_bias` is honoured.
  *
- * Stripping: the reference (6.0.1) does not strip inputs; this port still strips (3.4.1), which another issue
- * changes. The texts whose stripped form differs (found below with pyStrip, not listed by hand) are compared at
- * the encoder level only (their ids come from the reference batch); the pipeline checks cover every other text.
+ * Inputs are not stripped (6.0.1), so every reference text is compared through the whole pipeline, the whitespace
+ * texts ("   " and "\xa0\u3000 odd whitespace around \u2003\x1f") included.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -18,7 +17,6 @@ import { disableWasmKernels, enableWasmKernels, wasmKernelsActive } from '../src
 import { createModel } from '../src/models/index.js';
 import type { EncoderInputs, EncoderModel } from '../src/models/types.js';
 import { batchRows, padBatch, splitByPadding } from '../src/modules/tokenized_batch.js';
-import { pyStrip } from '../src/modules/text.js';
 import { loadCheckpointDir, WeightMap } from '../src/weights/index.js';
 import { fixture, requireFixtures } from './helpers/fixtures.js';
 import { assertEncoderParity, disposeInputs, loadFixtureModel, readConfig, referenceInputs, withExtraTensors } from './helpers/models.js';
@@ -34,11 +32,6 @@ const SETUPS: Setup[] = [
   { name: 'wasm, kernels off', device: 'wasm', kernels: false },
   { name: 'cpu', device: 'cpu', kernels: true },
 ];
-
-/** Indices of the reference texts that `str.strip()` changes (compared at the encoder level only, see above). */
-function strippedChanges(texts: string[]): number[] {
-  return texts.map((t, i) => (pyStrip(t) !== t ? i : -1)).filter((i) => i >= 0);
-}
 
 /** Row `i` of a left-padded batch cut to its real tokens (the last `length` positions), as a batch of one. */
 function leftRow(inputs: EncoderInputs, i: number): { inputs: EncoderInputs; length: number } {
@@ -155,8 +148,6 @@ for (const setup of SETUPS) {
     it('tokenizes with left padding and the EOS post-processor exactly as the reference batch (unstripped texts)', () => {
       const ref = loadStReference(NAME);
       const texts = ref.json.texts as string[];
-      const skip = strippedChanges(texts);
-      assert.deepEqual(skip, [5, 24], 'texts with leading/trailing whitespace (reported: "   " and "\\xa0\\u3000 odd whitespace around \\u2003\\x1f")');
       const batch = st.tokenize(texts);
       const ids = batchRows(batch, 'inputIds');
       const mask = batchRows(batch, 'attentionMask');
@@ -164,7 +155,6 @@ for (const setup of SETUPS) {
       const refMask = ref.intRows('batch.attention_mask');
       assert.equal(batch.seqLength, refIds[0].length);
       for (let i = 0; i < texts.length; i++) {
-        if (skip.includes(i)) continue;
         assert.deepEqual(ids[i], refIds[i], `input_ids of text ${i}`);
         assert.deepEqual(mask[i], refMask[i], `attention_mask of text ${i}`);
       }
@@ -175,8 +165,7 @@ for (const setup of SETUPS) {
     it('encode() (lasttoken pooling + Normalize) and similarity() match within 1e-5', async () => {
       const ref = loadStReference(NAME);
       const texts = ref.json.texts as string[];
-      const skip = strippedChanges(texts);
-      const keep = texts.map((_, i) => i).filter((i) => !skip.includes(i));
+      const keep = texts.map((_, i) => i); // every text: inputs are not stripped (6.0.1)
       const emb = (await st.encode(texts)) as Float32Array[];
       const want = ref.rows('encode.embeddings');
       worst.encode = maxAbsDiff(keep.map((i) => emb[i]), keep.map((i) => want[i]));
@@ -198,8 +187,7 @@ for (const setup of SETUPS) {
     it('encodeQuery() prepends the instruction prompt (19 tokens) and matches; encodeDocument() is plain encode', async () => {
       const ref = loadStReference(NAME);
       const texts = ref.json.texts as string[];
-      const skip = strippedChanges(texts);
-      const keep = texts.map((_, i) => i).filter((i) => !skip.includes(i));
+      const keep = texts.map((_, i) => i); // every text: inputs are not stripped (6.0.1)
       assert.equal(ref.json.encode_prompts.encode_query.prompt_length, 19);
       const prompt = ref.json.prompts.query as string;
       const batch = st.tokenize(texts.map((t) => prompt + t));

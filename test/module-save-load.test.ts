@@ -42,6 +42,10 @@ function listFiles(dir: string): string[] {
 
 const readJSON = (path: string): unknown => JSON.parse(readFileSync(path, 'utf8'));
 
+/** What sentence-transformers 6.0.1's save() wrote for a model (reference/st6/save_layout.json `saves`). */
+const st6Save = (name: string): { files: Record<string, unknown>; json: Record<string, unknown> } =>
+  (readJSON(fixture('reference', 'st6', 'save_layout.json')) as { saves: Record<string, { files: Record<string, unknown>; json: Record<string, unknown> }> }).saves[name];
+
 function assertBitEqual(a: Float32Array[], b: Float32Array[], what: string): void {
   assert.equal(a.length, b.length, `${what}: row count`);
   a.forEach((row, i) => {
@@ -68,16 +72,49 @@ describe('modules save themselves and load back (SentenceTransformer.save)', fun
   });
   afterEach(() => rmSync(tmp, { recursive: true, force: true }));
 
+  /** The module files of a 3.x-layout model folder (the fixtures), beside the root files. */
   const layouts: Record<string, string[]> = {
-    'tiny-bert': ['1_Pooling/config.json', '2_Normalize/'],
+    'tiny-bert': ['1_Pooling/config.json', '2_Normalize/config.json'],
     'tiny-roberta': ['1_Pooling/config.json', '2_Dense/config.json', '2_Dense/model.safetensors'],
     'tiny-bert-pooling': ['1_Pooling/config.json'],
   };
   const ROOT_FILES = ['config.json', 'config_sentence_transformers.json', 'model.safetensors', 'modules.json', 'sentence_bert_config.json', 'tokenizer.json', 'tokenizer_config.json'];
 
+  /**
+   * The saved folder against 6.0.1's save of the same model: the same files (but the model card README.md, which this
+   * library does not write), modules.json, module configs, sentence_bert_config.json and
+   * config_sentence_transformers.json equal (`__version__` aside), config.json with `dtype` (no `torch_dtype`) and
+   * every model key equal to 6.0.1's, tokenizer_config.json `model_max_length` equal.
+   */
+  function assertSt6Layout(name: string, dir: string): void {
+    const want = st6Save(name);
+    assert.deepEqual(listFiles(dir), Object.keys(want.files).filter((f) => f !== 'README.md').sort(), `${name}: files`);
+    for (const [f, content] of Object.entries(want.json)) {
+      const got = readJSON(join(dir, f)) as Record<string, unknown>;
+      if (f === 'config.json') {
+        assert.equal(got.dtype, 'float32');
+        assert.ok(!('torch_dtype' in got), 'config.json: torch_dtype is written as dtype (transformers 5)');
+        for (const [k, v] of Object.entries(got)) {
+          if (k in (content as object) && k !== 'transformers_version') assert.deepEqual(v, (content as Record<string, unknown>)[k], `config.json ${k}`);
+        }
+        for (const k of ['architectures', 'model_type', 'hidden_size', 'num_hidden_layers', 'vocab_size']) assert.ok(k in got, `config.json has ${k}`);
+      } else if (f === 'tokenizer_config.json') {
+        assert.equal(got.model_max_length, (content as Record<string, unknown>).model_max_length, 'tokenizer_config.json model_max_length (6.x keeps max_seq_length there)');
+      } else if (f === 'config_sentence_transformers.json') {
+        const { __version__: v, ...rest } = got;
+        const { __version__: _w, ...wantRest } = content as Record<string, unknown>;
+        assert.deepEqual(rest, wantRest, f);
+        assert.deepEqual(Object.keys(v as object).sort(), ['pytorch', 'sentence_transformers', 'transformers']);
+        assert.deepEqual(Object.keys(got), Object.keys(got).sort(), 'keys sorted (json sort_keys)');
+      } else {
+        assert.deepEqual(got, content, `${f} differs from 6.0.1's`);
+      }
+    }
+  }
+
   for (const [name, moduleFiles] of Object.entries(layouts)) {
-    it(`${name}: load -> save -> load gives bit-identical embeddings, the same configs and Python's file layout`, async function () {
-      if (!requireFixtures(this, ...referenceParts(name), ['models', name])) return;
+    it(`${name}: load (3.x layout) -> save (6.0.1 layout) -> load gives bit-identical embeddings and the same files as 6.0.1`, async function () {
+      if (!requireFixtures(this, ...referenceParts(name), ['models', name], ['reference', 'st6', 'save_layout.json'])) return;
       const src = fixture('models', name);
       const texts = loadReference(name).json.texts as string[];
       const a = await SentenceTransformer.load(src, { device: DEVICE });
@@ -86,13 +123,20 @@ describe('modules save themselves and load back (SentenceTransformer.save)', fun
         const before = await a.encode(texts);
         await a.save(tmp);
         assert.deepEqual(listFiles(tmp), [...ROOT_FILES, ...moduleFiles].sort());
+        if (st6Save(name)) assertSt6Layout(name, tmp);
         b = await SentenceTransformer.load(tmp, { device: DEVICE });
         assertBitEqual(await b.encode(texts), before, `${name} reloaded`);
         assertBitEqual(await a.encode(texts), before, `${name} after save`);
-
-        const configs = ['modules.json', 'config_sentence_transformers.json', 'sentence_bert_config.json', 'config.json', 'tokenizer_config.json'];
-        for (const f of [...configs, ...moduleFiles.filter((p) => p.endsWith('.json'))]) {
-          assert.deepEqual(readJSON(join(tmp, f)), readJSON(join(src, f)), `${f} differs from the source's`);
+        assert.equal(b.maxSeqLength, a.maxSeqLength, 'max_seq_length travels in tokenizer_config.json');
+        assert.deepEqual(b.prompts, a.prompts);
+        assert.equal(b.similarityFnName, a.similarityFnName);
+        // saving the reloaded model again writes the same files (the 6.0.1 layout reads back as written)
+        const again = mkdtempSync(join(tmpdir(), 'st-save-again-'));
+        try {
+          await b.save(again);
+          for (const f of listFiles(tmp).filter((p) => p.endsWith('.json'))) assert.deepEqual(readJSON(join(again, f)), readJSON(join(tmp, f)), `${f} after a second save`);
+        } finally {
+          rmSync(again, { recursive: true, force: true });
         }
         assert.ok(readFileSync(join(tmp, 'tokenizer.json')).equals(readFileSync(join(src, 'tokenizer.json'))), 'tokenizer.json is written as read');
         for (const f of ['model.safetensors', ...moduleFiles.filter((p) => p.endsWith('.safetensors'))]) {
@@ -152,7 +196,7 @@ describe('modules save themselves and load back (SentenceTransformer.save)', fun
       await a.save(tmp);
       const f = SafetensorsFile.parse(readFileSync(join(tmp, 'model.safetensors')));
       assert.deepEqual([...new Set(f.names().map((n) => f.info(n).dtype))], ['F32']);
-      assert.equal((readJSON(join(tmp, 'config.json')) as { torch_dtype: string }).torch_dtype, 'float32');
+      assert.equal((readJSON(join(tmp, 'config.json')) as { dtype: string }).dtype, 'float32');
       b = await SentenceTransformer.load(tmp, { device: DEVICE });
       assertBitEqual(await b.encode(texts), await a.encode(texts), 'tiny-bert-f16 reloaded');
     } finally {
@@ -221,8 +265,9 @@ describe('the module registry and exported module classes', function () {
       assertBitEqual(await built.encode(texts), await loaded.encode(texts), 'fromModules');
       await built.save(tmp);
       const modules = readJSON(join(tmp, 'modules.json')) as { idx: number; name: string; path: string; type: string }[];
-      assert.deepEqual(modules, readJSON(join(dir, 'modules.json')));
-      assert.deepEqual(readJSON(join(tmp, 'config_sentence_transformers.json')), { prompts: {}, default_prompt_name: null, similarity_fn_name: 'cosine' });
+      assert.deepEqual(modules, (st6Save('tiny-bert').json as Record<string, unknown>)['modules.json']);
+      const { __version__: _v, ...cfg } = readJSON(join(tmp, 'config_sentence_transformers.json')) as Record<string, unknown>;
+      assert.deepEqual(cfg, { default_prompt_name: null, model_type: 'SentenceTransformer', prompts: { document: '', query: '' }, similarity_fn_name: 'cosine' });
     } finally {
       built.dispose();
       loaded.dispose();

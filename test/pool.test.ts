@@ -9,6 +9,7 @@ import { EncodePool } from '../src/api/pool.js';
 import { liveWorkerCount } from '../src/platform/workers.js';
 import { fixture, requireFixtures } from './helpers/fixtures.js';
 import { poolTexts } from './helpers/corpus.js';
+import { loadReference, loadSt6Reference, referenceParts, st6Parts } from './helpers/st_reference.js';
 
 const MODEL = ['models', 'tiny-bert'];
 
@@ -201,4 +202,28 @@ describe('SentenceTransformer multi-process pool methods (tiny-bert)', function 
       await model.stopMultiProcessPool();
     }
   });
+});
+
+describe('multi-process pool follows the model: unstripped (6.0.1) or compat 3.4 (tiny-roberta)', function () {
+  this.timeout(600_000);
+  before(function () {
+    requireFixtures(this, ['models', 'tiny-roberta'], ...st6Parts('tiny-roberta'), ...referenceParts('tiny-roberta'));
+  });
+
+  for (const compat of ['6.0', '3.4'] as const) {
+    it(`compat ${compat}: workers give ${compat === '6.0' ? "6.0.1's" : "3.4.1's"} embeddings of the whitespace texts`, async function () {
+      const ref = compat === '6.0' ? loadSt6Reference('tiny-roberta') : loadReference('tiny-roberta');
+      const texts = ref.json.texts as string[];
+      const model = await SentenceTransformer.load(fixture('models', 'tiny-roberta'), { device: 'wasm', compat });
+      try {
+        await model.startMultiProcessPool({ workers: 1 });
+        const got = await model.encodeMultiProcess(texts, { chunkSize: 8 });
+        const want = ref.rows('encode.embeddings');
+        for (let i = 0; i < texts.length; i++) assert.ok(maxAbsDiff(got[i], want[i]) <= 1e-5, `text ${i}: ${maxAbsDiff(got[i], want[i])}`);
+      } finally {
+        await model.stopMultiProcessPool();
+        model.dispose();
+      }
+    });
+  }
 });

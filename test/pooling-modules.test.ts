@@ -65,7 +65,7 @@ describe('pipeline modules after pooling (Dense, Normalize)', () => {
   it('module types resolve from modules.json names; an unknown one names itself and the supported list', () => {
     assert.equal(moduleKind('sentence_transformers.models.Pooling'), 'Pooling');
     assert.equal(moduleKind('sentence_transformers.models.Dense.Dense'), 'Dense');
-    assert.throws(() => moduleKind('sentence_transformers.models.WordWeights'), /WordWeights.*supported: .*models\.Transformer.*models\.Normalize/);
+    assert.throws(() => moduleKind('sentence_transformers.models.WordWeights'), /WordWeights.*supported: .*modules\.transformer\.Transformer.*modules\.normalize\.Normalize/);
   });
 
   it('strip uses Python whitespace (removes \\u001f, keeps \\u200b) and len counts code points', () => {

@@ -109,9 +109,9 @@ describe('Pooling (sentence-transformers Pooling module)', () => {
     am.dispose();
   });
 
-  it('rejects an unknown config key and an unknown mode, naming them', () => {
+  it('rejects an unknown config key and an unknown mode, naming them; no mode flag means mean (6.0.1)', () => {
     assert.throws(() => parsePoolingConfig({ word_embedding_dimension: 4, pooling_mode_foo: true }), /pooling_mode_foo/);
     assert.throws(() => poolingConfigFromMode(4, 'median'), /median/);
-    assert.throws(() => parsePoolingConfig({ word_embedding_dimension: 4 }), /no pooling mode/);
+    assert.equal(poolingModeString(parsePoolingConfig({ word_embedding_dimension: 4 })), 'mean');
   });
 });

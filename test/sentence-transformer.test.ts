@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync, mkdirSync, copyFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, mkdirSync, copyFileSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
@@ -9,7 +9,7 @@ import { parsePoolingConfig, Pooling } from '../src/modules/pooling.js';
 import { supportedModelTypes } from '../src/models/index.js';
 import { readJSONFile } from '../src/platform/fs.js';
 import { fixture, requireFixtures } from './helpers/fixtures.js';
-import { loadReference, maxAbsDiff, referenceParts } from './helpers/st_reference.js';
+import { loadReference, loadSt6Reference, maxAbsDiff, referenceParts, st6Parts } from './helpers/st_reference.js';
 
 const DEVICE = (process.env.SENTENCE_TFJS_TEST_DEVICE as 'cpu' | 'wasm' | undefined) ?? 'wasm';
 
@@ -41,41 +41,45 @@ async function encodedTexts(name: string, normalizeEmbeddings: boolean): Promise
   const key = `${name}:${normalizeEmbeddings}`;
   let e = encoded.get(key);
   if (!e) {
-    e = await (await model(name)).encode(loadReference(name).json.texts as string[], { normalizeEmbeddings });
+    e = await (await model(name)).encode(loadSt6Reference(name).json.texts as string[], { normalizeEmbeddings });
     encoded.set(key, e);
   }
   return e;
 }
 
-/** Bi-encoder parity against `reference/<name>`: tokenization, encode (raw + normalized), similarity. */
-function parityCases(name: string, modelType: string, bar: { abs: number; cosine?: number }) {
-  describe(`${name} matches sentence-transformers 3.4.1`, function () {
+/**
+ * Bi-encoder parity against sentence-transformers 6.0.1 (`reference/st6/<name>`): tokenization of the raw
+ * (unstripped) texts, encode (raw + normalized), similarity. For a half-precision checkpoint (`half`), 6.0.1 computes
+ * in float16 / bfloat16 while this library computes in float32 (docs/loading dtypes): the embeddings are compared
+ * with `encode_float32.*` (6.0.1 loaded with dtype=float32) at the bar, and with 6.0.1's default half-precision output
+ * within the gap that 6.0.1 itself shows between its half and float32 runs (plus the bar).
+ */
+function parityCases(name: string, modelType: string, bar: { abs: number; cosine?: number; half?: boolean }) {
+  describe(`${name} matches sentence-transformers 6.0.1`, function () {
     this.timeout(600_000);
     before(function () {
-      if (!requireFixtures(this as unknown as Mocha.Context, ...referenceParts(name), ['models', name])) return;
+      if (!requireFixtures(this as unknown as Mocha.Context, ...st6Parts(name), ['models', name])) return;
       if (!supportedModelTypes().includes(modelType)) {
         console.warn(`  [skip] model_type ${modelType} is not implemented in src/models yet`);
         this.skip();
       }
     });
 
-    it('tokenization equals the reference batch exactly (input_ids, attention_mask, token_type_ids)', async () => {
-      const ref = loadReference(name);
+    it('tokenization of the unstripped texts equals the 6.0.1 batch exactly (input_ids, attention_mask, token_type_ids)', async () => {
+      const ref = loadSt6Reference(name);
       const m = await model(name);
       const batch = m.tokenize(ref.json.texts);
-      const ids = batchRows(batch, 'inputIds');
-      const want = ref.json.batch.input_ids as number[][];
       // the reference batch is padded to the longest text of all texts, as ours
-      assert.deepEqual(ids, want);
+      assert.deepEqual(batchRows(batch, 'inputIds'), ref.json.batch.input_ids);
       assert.deepEqual(batchRows(batch, 'attentionMask'), ref.json.batch.attention_mask);
       if (ref.json.batch.token_type_ids) assert.deepEqual(batchRows(batch, 'tokenTypeIds'), ref.json.batch.token_type_ids);
       else assert.equal(batch.tokenTypeIds, undefined);
     });
 
-    it(`encode() embeddings within ${bar.abs} (unnormalized and normalized)`, async () => {
-      const ref = loadReference(name);
-      const m = await model(name);
-      for (const [key, normalizeEmbeddings] of [['encode.embeddings', false], ['encode.embeddings_normalized', true]] as const) {
+    const prefix = bar.half ? 'encode_float32.' : 'encode.';
+    it(`encode() embeddings within ${bar.abs} of 6.0.1${bar.half ? ' loaded in float32' : ''} (unnormalized and normalized)`, async () => {
+      const ref = loadSt6Reference(name);
+      for (const [key, normalizeEmbeddings] of [[`${prefix}embeddings`, false], [`${prefix}embeddings_normalized`, true]] as const) {
         const got = await encodedTexts(name, normalizeEmbeddings);
         const want = ref.rows(key);
         if (bar.cosine !== undefined) {
@@ -87,20 +91,35 @@ function parityCases(name: string, modelType: string, bar: { abs: number; cosine
       }
     });
 
-    it('similarity() of the embeddings equals the reference matrix within 1e-5', async () => {
-      const ref = loadReference(name);
+    if (bar.half) {
+      it("encode() stays within 6.0.1's own half-precision rounding of its default (half-precision) output", async () => {
+        const ref = loadSt6Reference(name);
+        for (const key of ['embeddings', 'embeddings_normalized']) {
+          const got = await encodedTexts(name, key === 'embeddings_normalized');
+          const half = ref.rows(`encode.${key}`);
+          const gap = maxAbsDiff(half, ref.rows(`encode_float32.${key}`)); // 6.0.1 half vs 6.0.1 float32
+          const d = maxAbsDiff(got, half);
+          assert.ok(gap > 0 && d <= gap + bar.abs, `encode.${key}: max abs diff ${d} to the half-precision output (6.0.1's own half vs float32 gap ${gap})`);
+        }
+      });
+    }
+
+    it('similarity() of the embeddings equals the 6.0.1 matrix within 1e-5', async () => {
+      const ref = loadSt6Reference(name);
       const m = await model(name);
       assert.equal(m.similarityFnName, ref.json.similarity_fn_name);
       const e = await encodedTexts(name, false);
-      const d = maxAbsDiff(m.similarity(e, e), ref.rows('similarity'));
+      const d = maxAbsDiff(m.similarity(e, e), ref.rows(bar.half ? 'encode_float32.similarity' : 'similarity'));
       assert.ok(d <= 1e-5, `max abs diff ${d}`);
     });
 
-    it('reports the embedding dimension and max_seq_length of the reference', async () => {
-      const ref = loadReference(name);
+    it('reports the embedding dimension, max_seq_length and prompts of 6.0.1', async () => {
+      const ref = loadSt6Reference(name);
       const m = await model(name);
       assert.equal(m.maxSeqLength, ref.json.max_seq_length);
-      assert.equal(m.getSentenceEmbeddingDimension(), ref.shape('encode.embeddings')[1]);
+      assert.equal(m.getSentenceEmbeddingDimension(), ref.json.embedding_dim);
+      assert.deepEqual(m.prompts, ref.json.prompts);
+      assert.equal(m.defaultPromptName, ref.json.default_prompt_name);
     });
   });
 }
@@ -112,43 +131,44 @@ describe('SentenceTransformer', function () {
   });
 
   parityCases('tiny-bert', 'bert', { abs: 1e-5 });
-  parityCases('tiny-bert-f16', 'bert', { abs: 1e-5 });
-  parityCases('tiny-bert-bf16', 'bert', { abs: 1e-5 });
+  parityCases('tiny-bert-f16', 'bert', { abs: 1e-5, half: true });
+  parityCases('tiny-bert-bf16', 'bert', { abs: 1e-5, half: true });
   parityCases('tiny-bert-sharded', 'bert', { abs: 1e-5 });
   parityCases('tiny-roberta', 'roberta', { abs: 1e-5 });
   parityCases('tiny-mpnet', 'mpnet', { abs: 1e-5 });
   parityCases('tiny-distilbert', 'distilbert', { abs: 1e-5 });
-  parityCases('minilm-l6-full', 'bert', { abs: 1e-5, cosine: 0.99999 });
+  parityCases('minilm-l6-full', 'bert', { abs: 1e-5, cosine: 0.99999, half: true });
 
-  describe('prompts (tiny-bert)', function () {
+  describe('prompts (tiny-bert, sentence-transformers 6.0.1)', function () {
     before(function () {
-      requireFixtures(this as unknown as Mocha.Context, ...referenceParts('tiny-bert'));
+      requireFixtures(this as unknown as Mocha.Context, ...st6Parts('tiny-bert'), ...referenceParts('tiny-bert'));
     });
 
-    for (const p of ['query', 'document'] as const) {
-      it(`promptName '${p}' prepends the prompt: ids and embeddings equal the reference`, async () => {
-        const ref = loadReference('tiny-bert');
+    for (const [p, method] of [['query', 'encode_query'], ['document', 'encode_document']] as const) {
+      it(`promptName '${p}' prepends the prompt: ids and embeddings equal 6.0.1's ${method}`, async () => {
+        const ref = loadSt6Reference('tiny-bert');
         const m = await model('tiny-bert');
         const prompt = ref.json.prompts[p] as string;
         const texts = ref.json.texts as string[];
         const ids = batchRows(m.tokenize(texts.map((t) => prompt + t)), 'inputIds');
-        assert.deepEqual(ids, ref.intRows(`encode.prompt_${p}.input_ids`));
+        assert.deepEqual(ids, ref.intRows(`${method}.input_ids`));
         const got = await m.encode(texts, { promptName: p });
-        const d = maxAbsDiff(got, ref.rows(`encode.prompt_${p}.embeddings`));
+        const d = maxAbsDiff(got, ref.rows(`${method}.embeddings`));
         assert.ok(d <= 1e-5, `max abs diff ${d}`);
         const viaPrompt = await m.encode(texts, { prompt });
         assert.ok(maxAbsDiff(viaPrompt, got) === 0, 'prompt and promptName give the same result');
       });
     }
 
-    it('encodeQuery and encodeDocument use the query / document prompts', async () => {
-      const ref = loadReference('tiny-bert');
+    it('encodeQuery and encodeDocument equal 6.0.1 encode_query / encode_document', async () => {
+      const ref = loadSt6Reference('tiny-bert');
       const m = await model('tiny-bert');
       const texts = ref.json.texts as string[];
       const q = (await m.encodeQuery(texts)) as Float32Array[];
       const d = (await m.encodeDocument(texts)) as Float32Array[];
-      assert.ok(maxAbsDiff(q, ref.rows('encode.prompt_query.embeddings')) <= 1e-5);
-      assert.ok(maxAbsDiff(d, ref.rows('encode.prompt_document.embeddings')) <= 1e-5);
+      const dq = maxAbsDiff(q, ref.rows('encode_query.embeddings'));
+      const dd = maxAbsDiff(d, ref.rows('encode_document.embeddings'));
+      assert.ok(dq <= 1e-5 && dd <= 1e-5, `max abs diff query ${dq}, document ${dd}`);
     });
 
     it('an unknown promptName is an error listing the prompts', async () => {
@@ -157,11 +177,11 @@ describe('SentenceTransformer', function () {
     });
 
     it('defaultPromptName given at load applies when no prompt is passed', async () => {
-      const ref = loadReference('tiny-bert');
+      const ref = loadSt6Reference('tiny-bert');
       const m = await SentenceTransformer.load(fixture('models', 'tiny-bert'), { device: DEVICE, defaultPromptName: 'query' });
       try {
         const got = await m.encode(ref.json.texts as string[]);
-        assert.ok(maxAbsDiff(got, ref.rows('encode.prompt_query.embeddings')) <= 1e-5);
+        assert.ok(maxAbsDiff(got, ref.rows('encode_query.embeddings')) <= 1e-5);
       } finally {
         m.dispose();
       }
@@ -169,13 +189,65 @@ describe('SentenceTransformer', function () {
     });
   });
 
+  describe('prompt selection (6.0.1 save_layout.json prompt_selection, tiny-mpnet)', function () {
+    before(function () {
+      requireFixtures(this as unknown as Mocha.Context, ['reference', 'st6', 'save_layout.json'], ...st6Parts('tiny-mpnet'), ['models', 'tiny-mpnet']);
+    });
+
+    it("prompts {query, passage} (e5 style): 'document' exists, so encodeDocument uses no prompt, as 6.0.1", async () => {
+      const sel = JSON.parse(readFileSync(fixture('reference', 'st6', 'save_layout.json'), 'utf8')).prompt_selection;
+      assert.equal(sel.encode_document_equals_encode_without_prompt, true);
+      const texts = (loadSt6Reference('tiny-mpnet').json.texts as string[]).slice(0, 6);
+      const m = await SentenceTransformer.load(fixture('models', 'tiny-mpnet'), { device: DEVICE, prompts: { query: 'query: ', passage: 'passage: ' } });
+      const legacy = await SentenceTransformer.load(fixture('models', 'tiny-mpnet'), { device: DEVICE, prompts: { query: 'query: ', passage: 'passage: ' }, compat: '3.4' });
+      try {
+        assert.deepEqual(m.prompts, sel.prompts_after_load);
+        const plain = await m.encode(texts);
+        assert.equal(maxAbsDiff(await m.encodeDocument(texts), plain), 0);
+        assert.equal(maxAbsDiff(await m.encodeQuery(texts), await m.encode(texts, { promptName: 'query' })), 0);
+        assert.ok(maxAbsDiff(await m.encodeDocument(texts), await m.encode(texts, { promptName: 'passage' })) > 0);
+        // compat 3.4: no always-present 'document', so encodeDocument picks 'passage' as 3.4.1-era code did
+        assert.deepEqual(legacy.prompts, { query: 'query: ', passage: 'passage: ' });
+        assert.equal(maxAbsDiff(await legacy.encodeDocument(texts), await legacy.encode(texts, { promptName: 'passage' })), 0);
+      } finally {
+        m.dispose();
+        legacy.dispose();
+      }
+    });
+  });
+
+  describe('stripping: 6.0.1 keeps edge whitespace, compat 3.4 strips (tiny-roberta)', function () {
+    before(function () {
+      requireFixtures(this as unknown as Mocha.Context, ...st6Parts('tiny-roberta'), ...referenceParts('tiny-roberta'), ['models', 'tiny-roberta']);
+    });
+
+    it("compat: '3.4' reproduces 3.4.1's stripped ids and embeddings; the default reproduces 6.0.1's", async () => {
+      const old = loadReference('tiny-roberta');
+      const st6 = loadSt6Reference('tiny-roberta');
+      const texts = st6.json.texts as string[];
+      assert.deepEqual(texts, old.json.texts);
+      const legacy = await SentenceTransformer.load(fixture('models', 'tiny-roberta'), { device: DEVICE, compat: '3.4' });
+      try {
+        assert.deepEqual(batchRows(legacy.tokenize(texts), 'inputIds'), old.json.batch.input_ids);
+        const d34 = maxAbsDiff(await legacy.encode(texts), old.rows('encode.embeddings'));
+        assert.ok(d34 <= 1e-5, `compat 3.4 vs 3.4.1: max abs diff ${d34}`);
+        // the two references differ a lot on the whitespace texts (fixtures README: up to 1.03), so this tells them apart
+        const d6 = maxAbsDiff(await encodedTexts('tiny-roberta', false), st6.rows('encode.embeddings'));
+        assert.ok(d6 <= 1e-5 && maxAbsDiff(st6.rows('encode.embeddings'), old.rows('encode.embeddings')) > 0.5, `default vs 6.0.1: ${d6}`);
+        await assert.rejects(SentenceTransformer.load(fixture('models', 'tiny-roberta'), { device: DEVICE, compat: '5' as '3.4' }), /compat must be '6\.0' \(the default\) or '3\.4', got "5"/);
+      } finally {
+        legacy.dispose();
+      }
+    });
+  });
+
   describe('pooling configs on tiny-bert-pooling', function () {
     before(function () {
-      requireFixtures(this as unknown as Mocha.Context, ...referenceParts('tiny-bert-pooling'), ['models', 'tiny-bert-pooling', 'pooling_configs']);
+      requireFixtures(this as unknown as Mocha.Context, ...st6Parts('tiny-bert-pooling'), ['models', 'tiny-bert-pooling', 'pooling_configs']);
     });
     for (const mode of ['cls', 'max', 'mean', 'mean_sqrt_len_tokens', 'weightedmean', 'lasttoken', 'cls+mean+max']) {
-      it(`encode with the ${mode} Pooling equals the reference within 1e-5`, async () => {
-        const ref = loadReference('tiny-bert-pooling');
+      it(`encode with the ${mode} Pooling equals 6.0.1 within 1e-5`, async () => {
+        const ref = loadSt6Reference('tiny-bert-pooling');
         const base = await model('tiny-bert-pooling');
         const cfgPath = fixture('models', 'tiny-bert-pooling', 'pooling_configs', mode, 'config.json');
         // the directory's own pipeline is cls+mean+max; the other configs swap its Pooling module

@@ -2,31 +2,42 @@
  * CrossEncoder: scores (query, passage) pairs with a `*ForSequenceClassification` model, as Python
  * sentence-transformers' CrossEncoder.
  *
- * Reference (v3.4.1): https://github.com/UKPLab/sentence-transformers/blob/7d52a069e0b37d976b3ed3f674a6180436c27574/sentence_transformers/cross_encoder/CrossEncoder.py
- * (`__init__`, `smart_batching_collate_text_only`, `predict`, `rank`).
+ * Reference (v6.0.1): sentence-transformers 6.0.1 `sentence_transformers/cross_encoder/model.py` (`CrossEncoder.__init__`,
+ * `predict`, `rank`, `save`); 3.x files read as
+ * https://github.com/UKPLab/sentence-transformers/blob/7d52a069e0b37d976b3ed3f674a6180436c27574/sentence_transformers/cross_encoder/CrossEncoder.py
  *
- * Tokenization: both texts `str.strip()`-ped, `tokenizer(firsts, seconds, padding=True, truncation="longest_first",
- * max_length=max_length)`, where `max_length` None means the tokenizer's `model_max_length`. Batches run in
- * input order (no length sorting, as Python).
+ * Tokenization (6.0.1 `Transformer.preprocess`): the raw pair texts (3.4.1 stripped them; `compat: '3.4'` does
+ * again), `tokenizer(firsts, seconds, padding=True, truncation="longest_first", max_length=max_seq_length)`, where
+ * `max_seq_length` defaults to the tokenizer's `model_max_length` capped at `max_position_embeddings`. `predict`
+ * runs the pairs longest first (total characters) and returns the scores in input order.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { DeviceName } from '../backends/index.js';
 import type { SequenceClassificationModel } from '../models/types.js';
 import { activationFromName, type ActivationFn } from '../modules/activations.js';
-import { moduleKind, readModulesJson } from '../modules/pipeline.js';
-import { pyStrip } from '../modules/text.js';
+import type { WeightMap } from '../weights/index.js';
+import { moduleKind, readModulesJson, sentenceTransformersConfigJSON } from '../modules/pipeline.js';
+import { codePointLength, pyStrip } from '../modules/text.js';
 import { batchToTensors, padBatch, type TokenizedBatch } from '../modules/tokenized_batch.js';
 import { TokenizerAdapter } from '../modules/tokenizer_adapter.js';
-import { loadSequenceClassifierFromDir } from '../modules/transformer.js';
-import { joinPath, pathExists, readJSONFile } from '../platform/fs.js';
-import { resolveBatchSize } from './encode_options.js';
+import { loadSequenceClassifierWithWeights, saveModelFiles, sentenceBertConfigFor, Transformer } from '../modules/transformer.js';
+import { joinPath, pathExists, readJSONFile, writeDirAtomically, writeJSONFile } from '../platform/fs.js';
+import { logger } from '../util/logger.js';
+import { isLegacyCompat, resolveBatchSize, type CompatMode } from './encode_options.js';
 import { defaultResolver, prepareLoad, type ModelResolver } from './load_common.js';
 import { Progress, type ProgressCallback } from './progress.js';
 
 /** Options of {@link CrossEncoder.load} (Python `CrossEncoder(...)`'s keyword arguments). */
 export interface CrossEncoderLoadOptions {
-  /** `max_length`: truncation length of a pair (default: the tokenizer's model_max_length). */
+  /**
+   * `max_seq_length`: truncation length of a pair, special tokens included (default: a saved 3.x `max_seq_length`,
+   * else the tokenizer's `model_max_length` capped at the model's `max_position_embeddings`).
+   */
+  maxSeqLength?: number | null;
+  /** `max_length`: the deprecated name of {@link CrossEncoderLoadOptions.maxSeqLength} (used when that is not given). */
   maxLength?: number | null;
+  /** `'6.0'` (default): sentence-transformers 6.0.1 behaviour; `'3.4'`: strip both texts of every pair, as 3.4.1 ({@link CompatMode}). */
+  compat?: CompatMode;
   /** `num_labels`: must equal the checkpoint's classifier size when given. */
   numLabels?: number;
   /** `default_activation_function`: a torch class path (`torch.nn.Sigmoid`) or a function on logits. */
@@ -99,6 +110,20 @@ async function architectures(dir: string): Promise<string[] | undefined> {
   }
 }
 
+/**
+ * `max_seq_length` of the folder's sentence_bert_config.json when it has that (3.x-style) key; 6.x saves keep the
+ * max length in tokenizer_config.json instead. A URL folder is not probed (no 404 in the browser log).
+ */
+async function savedMaxSeqLength(dir: string): Promise<number | undefined> {
+  if (/^https?:\/\//i.test(dir)) return undefined;
+  const p = await joinPath(dir, 'sentence_bert_config.json');
+  if (!(await pathExists(p))) return undefined;
+  const v = (await readJSONFile<{ max_seq_length?: unknown }>(p)).max_seq_length;
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new RangeError(`${p}: max_seq_length must be a positive integer or null, got ${JSON.stringify(v)}`);
+  return v;
+}
+
 /** The error for a directory that holds an embedding model, not a classifier. */
 function notACrossEncoder(modelIdOrDir: string, dir: string, evidence: string, cause?: unknown): Error {
   return new Error(
@@ -150,12 +175,13 @@ export class CrossEncoder {
   /** Resolves `load`'s first argument to a local directory; replace to plug in another resolver. */
   static resolveModel: ModelResolver = defaultResolver;
 
-  /** `max_length` as given (null: the tokenizer's model_max_length). */
-  readonly maxLength: number | null;
   /** The activation applied by `predict` when none is passed. */
   readonly defaultActivationFunction: ActivationFn;
   /** Its torch class path, when known. */
   readonly defaultActivationName: string;
+  /** Strip both texts of every pair before tokenizing (`compat: '3.4'`; 6.0.1 does not). */
+  readonly stripInputs: boolean;
+  private _maxSeqLength: number | null = null;
   private disposed = false;
 
   private constructor(
@@ -166,19 +192,36 @@ export class CrossEncoder {
     opts: CrossEncoderLoadOptions,
     /** `activation_fn` of config_sentence_transformers.json (where sentence-transformers 4+ saves it). */
     savedActivation?: string,
+    /** `max_seq_length` of a 3.x-style sentence_bert_config.json, when the folder has one. */
+    savedMaxSeqLength?: number,
+    /** The checkpoint the model was built from and its config.json text (for {@link CrossEncoder.save}). */
+    private readonly source?: { weights: WeightMap; configText: string },
   ) {
-    if (opts.maxLength !== undefined && opts.maxLength !== null && (!Number.isInteger(opts.maxLength) || opts.maxLength <= 0)) {
-      throw new RangeError(`maxLength (max_length) must be a positive integer or null, got ${JSON.stringify(opts.maxLength)}`);
+    this.stripInputs = isLegacyCompat(opts.compat);
+    const given = opts.maxSeqLength !== undefined && opts.maxSeqLength !== null ? opts.maxSeqLength : opts.maxLength;
+    if (given !== undefined && given !== null) {
+      this.maxSeqLength = given;
+    } else if (savedMaxSeqLength !== undefined) {
+      this.maxSeqLength = savedMaxSeqLength;
+    } else {
+      // 6.0.1 Transformer.__init__: the tokenizer's model_max_length, capped at max_position_embeddings
+      const tml = tokenizerAdapter.modelMaxLength;
+      const maxPos = model.encoder.maxPositionEmbeddings;
+      this._maxSeqLength = tml !== undefined && Number.isFinite(tml) ? Math.min(tml, maxPos) : maxPos;
     }
-    this.maxLength = opts.maxLength ?? null;
     const raw = model.config.raw;
     const stCfg = raw.sentence_transformers as { activation_fn?: string } | undefined;
-    const fromConfig = savedActivation ?? (raw.sbert_ce_default_activation_function as string | undefined) ?? stCfg?.activation_fn;
+    // 6.0.1: config_sentence_transformers.json, else config.json sentence_transformers.activation_fn, else the legacy key
+    const fromConfig = savedActivation ?? stCfg?.activation_fn ?? (raw.sbert_ce_default_activation_function as string | undefined);
     if (opts.defaultActivationFunction !== undefined) {
       this.defaultActivationFunction = resolveActivation(opts.defaultActivationFunction, 'defaultActivationFunction')!;
       this.defaultActivationName = typeof opts.defaultActivationFunction === 'string' ? opts.defaultActivationFunction : 'custom';
     } else if (typeof fromConfig === 'string' && fromConfig) {
-      const key = savedActivation ? 'config_sentence_transformers.json activation_fn' : 'config.json sbert_ce_default_activation_function';
+      const key = savedActivation
+        ? 'config_sentence_transformers.json activation_fn'
+        : stCfg?.activation_fn
+          ? 'config.json sentence_transformers.activation_fn'
+          : 'config.json sbert_ce_default_activation_function';
       this.defaultActivationFunction = activationFromName(fromConfig, key).fn;
       this.defaultActivationName = fromConfig;
     } else {
@@ -191,8 +234,10 @@ export class CrossEncoder {
   static async load(modelIdOrDir: string, opts: CrossEncoderLoadOptions = {}): Promise<CrossEncoder> {
     const dir = await prepareLoad(modelIdOrDir, opts, CrossEncoder.resolveModel, 'model_name');
     let model: SequenceClassificationModel;
+    let weights: WeightMap;
+    let configText: string;
     try {
-      model = await loadSequenceClassifierFromDir(dir);
+      ({ model, weights, configText } = await loadSequenceClassifierWithWeights(dir));
     } catch (e) {
       // Only now look at modules.json: a cross-encoder has none, and a URL folder is not probed for it (no 404).
       const entries = await readModulesJson(dir).catch(() => undefined);
@@ -211,7 +256,7 @@ export class CrossEncoder {
       const stPath = await joinPath(dir, 'config_sentence_transformers.json');
       const stConfig = (await mayHoldSavedActivation(dir, model)) && (await pathExists(stPath)) ? await readJSONFile<{ activation_fn?: unknown }>(stPath) : undefined;
       const saved = typeof stConfig?.activation_fn === 'string' && stConfig.activation_fn ? stConfig.activation_fn : undefined;
-      return new CrossEncoder(model, tk, dir, opts, saved);
+      return new CrossEncoder(model, tk, dir, opts, saved, await savedMaxSeqLength(dir), { weights, configText });
     } catch (e) {
       model.dispose();
       throw e;
@@ -233,18 +278,53 @@ export class CrossEncoder {
     return this.tokenizerAdapter.tokenizer;
   }
 
-  /** The truncation length actually used: maxLength, else the tokenizer's model_max_length (null: none). */
-  get effectiveMaxLength(): number | null {
-    return this.maxLength ?? this.tokenizerAdapter.modelMaxLength ?? null;
+  /**
+   * `max_seq_length`: pairs longer than this (in tokens, special tokens included) are truncated `longest_first`.
+   * Settable (a positive integer up to the model's positions, or null for no truncation).
+   */
+  get maxSeqLength(): number | null {
+    return this._maxSeqLength;
   }
 
-  /** Tokenize pairs as Python's `smart_batching_collate_text_only` (strip both, longest_first, pad to longest). */
+  set maxSeqLength(value: number | null) {
+    if (value === null) {
+      this._maxSeqLength = null;
+      return;
+    }
+    if (typeof value !== 'number' || !Number.isInteger(value) || value <= 0) {
+      throw new RangeError(`maxSeqLength (max_seq_length) must be a positive integer or null, got ${JSON.stringify(value)}`);
+    }
+    const limit = this.model.encoder.maxPositionEmbeddings;
+    if (value > limit) throw new RangeError(`maxSeqLength (max_seq_length) ${value} exceeds what the ${this.model.modelType} model can embed (${limit} positions)`);
+    this._maxSeqLength = value;
+  }
+
+  /** `max_length`: the deprecated name of {@link CrossEncoder.maxSeqLength}. */
+  get maxLength(): number | null {
+    return this._maxSeqLength;
+  }
+
+  /** The truncation length used (= {@link CrossEncoder.maxSeqLength}; kept for code written against 3.x). */
+  get effectiveMaxLength(): number | null {
+    return this._maxSeqLength;
+  }
+
+  /**
+   * Tokenize pairs as 6.0.1's `preprocess`: the raw texts (stripped only with `compat: '3.4'`), `longest_first`
+   * truncation at `maxSeqLength`, padded to the longest on the tokenizer's `padding_side`.
+   */
   tokenize(pairs: readonly Pair[]): TokenizedBatch {
+    const prep = this.stripInputs ? (s: string) => pyStrip(s) : (s: string) => s;
     const encs = this.tokenizerAdapter.encodeInputs(
-      pairs.map((p) => [pyStrip(p[0]), pyStrip(p[1])] as const),
-      this.effectiveMaxLength,
+      pairs.map((p) => [prep(p[0]), prep(p[1])] as const),
+      this._maxSeqLength,
     );
-    return padBatch(encs, this.tokenizerAdapter.padTokenId, this.model.encoder.usesTokenTypes && this.tokenizerAdapter.returnsTokenTypeIds);
+    return padBatch(
+      encs,
+      this.tokenizerAdapter.padTokenId,
+      this.model.encoder.usesTokenTypes && this.tokenizerAdapter.returnsTokenTypeIds,
+      this.tokenizerAdapter.paddingSide,
+    );
   }
 
   /**
@@ -278,10 +358,14 @@ export class CrossEncoder {
     const act = resolveActivation(opts.activationFn, 'activationFn') ?? this.defaultActivationFunction;
     const L = this.numLabels;
     const out = new Float32Array(list.length * L);
+    // 6.0.1: np.argsort(-(len(a) + len(b))), longest pairs first; scores go back to input order (stable for ties)
+    const lengths = list.map((p) => codePointLength(p[0]) + codePointLength(p[1]));
+    const order = Array.from({ length: list.length }, (_, i) => i).sort((a, b) => lengths[b] - lengths[a] || a - b);
     const progress = await Progress.start(list.length, { showProgressBar: opts.showProgressBar, onProgress: opts.onProgress });
     try {
       for (let start = 0; start < list.length; start += batchSize) {
-        const batch = this.tokenize(list.slice(start, start + batchSize));
+        const idx = order.slice(start, start + batchSize);
+        const batch = this.tokenize(idx.map((i) => list[i]));
         const scores = tf.tidy(() => {
           const inputs = batchToTensors(batch);
           let s = act(this.model.forward(inputs)) as tf.Tensor2D;
@@ -289,7 +373,8 @@ export class CrossEncoder {
           return s;
         });
         try {
-          out.set((await scores.data()) as Float32Array, start * L);
+          const data = (await scores.data()) as Float32Array;
+          idx.forEach((orig, r) => out.set(data.subarray(r * L, (r + 1) * L), orig * L));
         } finally {
           scores.dispose();
         }
@@ -330,6 +415,46 @@ export class CrossEncoder {
     const results: RankResult[] = scores.map((score, i) => (returnDocuments ? { corpusId: i, score, text: documents[i] } : { corpusId: i, score }));
     results.sort((a, b) => b.score - a.score || a.corpusId - b.corpusId);
     return topK === null ? results : results.slice(0, topK);
+  }
+
+  /**
+   * `save(path)`: write the cross-encoder as sentence-transformers 6.0.1's `CrossEncoder.save` does, so that this
+   * library and Python 6.x load it: `config.json` (the classifier's config with `id2label` / `label2id`, `dtype`),
+   * `model.safetensors` (the checkpoint's own keys, current values, PyTorch layout), `tokenizer.json`,
+   * `tokenizer_config.json` (`model_max_length` = `maxSeqLength`), `modules.json` (one Transformer),
+   * `sentence_bert_config.json` (`transformer_task: "sequence-classification"`, `module_output_name: "scores"`) and
+   * `config_sentence_transformers.json` (`model_type: "CrossEncoder"`, `activation_fn`). The files go to a temporary
+   * folder that then replaces `dir`. No model card (README.md) is written. Node only (file system).
+   *
+   * @example
+   * ```ts
+   * const ce = await CrossEncoder.load('cross-encoder/ms-marco-MiniLM-L-6-v2');
+   * await ce.save('my-reranker');                  // Python: CrossEncoder('my-reranker') loads it
+   * const again = await CrossEncoder.load('my-reranker'); // same predict() scores, bit for bit
+   * ```
+   */
+  async save(dir: string): Promise<void> {
+    if (this.disposed) throw new Error('this CrossEncoder was disposed');
+    if (typeof dir !== 'string' || dir === '') throw new TypeError(`dir (path) must be a non-empty string, got ${JSON.stringify(dir)}`);
+    const source = this.source;
+    if (!source) throw new Error('CrossEncoder.save: this model has no checkpoint to write (load it with CrossEncoder.load)');
+    const raw = this.model.config.raw;
+    const labels = this.labels;
+    const changes: Record<string, unknown> = {};
+    if (raw.id2label === undefined) changes.id2label = Object.fromEntries(labels.map((l, i) => [String(i), l]));
+    if (raw.label2id === undefined) changes.label2id = Object.fromEntries(labels.map((l, i) => [l, i]));
+    const stConfig: Record<string, unknown> = { prompts: {}, default_prompt_name: null };
+    if (this.defaultActivationName === 'custom') {
+      logger.warn('CrossEncoder.save: the default activation is a custom function, which cannot be saved; activation_fn is left out (Python then uses its default)');
+    } else {
+      stConfig.activation_fn = this.defaultActivationName;
+    }
+    await writeDirAtomically(dir, async (tmp) => {
+      await saveModelFiles(tmp, { raw, text: source.configText, changes }, source.weights, this.tokenizerAdapter, this._maxSeqLength);
+      await writeJSONFile(await joinPath(tmp, 'modules.json'), [{ idx: 0, name: '0', path: '', type: Transformer.typeName }]);
+      await writeJSONFile(await joinPath(tmp, 'sentence_bert_config.json'), sentenceBertConfigFor('sequence-classification'));
+      await writeJSONFile(await joinPath(tmp, 'config_sentence_transformers.json'), sentenceTransformersConfigJSON(stConfig, 'CrossEncoder'));
+    });
   }
 
   /** Free the model's tensors. */

@@ -125,3 +125,40 @@ export function checkSentences(sentences: unknown, argName = 'sentences'): { lis
   }
   return { list: sentences as string[], inputWasString: false };
 }
+
+/**
+ * `compat`: which sentence-transformers behaviour a model follows. `'6.0'` (the default) follows 6.0.1; `'3.4'`
+ * restores 3.4.1's input handling: every text (and both texts of a pair) is `str.strip()`-ped before tokenizing,
+ * and the prompts are the saved ones (or the given ones) without 6.0.1's always-present `query` / `document` keys,
+ * so `encodeDocument` picks a `passage` / `corpus` prompt again. Loading, saving (always the 6.0.1 layout, which
+ * both this library and Python 6.x read) and the numbers of every other step are the same in both modes.
+ */
+export type CompatMode = '6.0' | '3.4';
+
+/** Validate a `compat` option; true for the 3.4 behaviour. */
+export function isLegacyCompat(value: unknown): boolean {
+  if (value === undefined || value === null || value === '6.0') return false;
+  if (value === '3.4') return true;
+  throw new RangeError(`compat must be '6.0' (the default) or '3.4', got ${JSON.stringify(value)}`);
+}
+
+/**
+ * The prompts of a loaded model (6.0.1 `BaseModel.__init__`, `_parse_model_config`, `_validate_prompts`):
+ * `{query: "", document: ""}` overridden by the given prompts, then the saved prompts fill the keys still missing or
+ * null, then every null becomes "". With `legacy` (compat 3.4): the given prompts, else the saved ones, as they are.
+ */
+export function resolvePrompts(
+  given: Readonly<Record<string, string>> | undefined,
+  saved: Readonly<Record<string, string | null>> | undefined,
+  legacy: boolean,
+): Record<string, string> {
+  const out: Record<string, string | null> = legacy ? {} : { query: null, document: null };
+  if (legacy && !given) Object.assign(out, saved ?? {});
+  Object.assign(out, given ?? {});
+  if (!legacy) {
+    for (const [k, v] of Object.entries(saved ?? {})) if (out[k] === undefined || out[k] === null) out[k] = v;
+  }
+  const result: Record<string, string> = {};
+  for (const [k, v] of Object.entries(out)) result[k] = v ?? '';
+  return result;
+}

@@ -4,7 +4,10 @@
  *
  * Reference (v3.4.1): https://github.com/UKPLab/sentence-transformers/blob/7d52a069e0b37d976b3ed3f674a6180436c27574/sentence_transformers/SentenceTransformer.py
  * (`encode`, `tokenize`, `similarity`, `similarity_pairwise`, `get_sentence_embedding_dimension`, `max_seq_length`);
- * `encodeQuery` / `encodeDocument` follow sentence-transformers v5 `encode_query` / `encode_document`.
+ * the behaviour follows sentence-transformers 6.0.1 (`sentence_transformer/model.py`, `base/model.py`): texts are not
+ * stripped, the prompts always hold `query` and `document`, an empty prompt prepends nothing and has no prompt
+ * length, `truncate_dim` comes from config_sentence_transformers.json too, and `truncate_dim` applies before
+ * `normalize_embeddings`. `compat: '3.4'` restores 3.4.1's stripping and prompts (see {@link CompatMode}).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { DeviceName } from '../backends/index.js';
@@ -21,7 +24,16 @@ import {
   type EmbeddingsInput,
   type SimilarityFunctionName,
 } from '../util/similarity.js';
-import { checkSentences, resolveEncodeOptions, type EncodeOptions, type Precision, type ResolvedEncodeOptions } from './encode_options.js';
+import {
+  checkSentences,
+  isLegacyCompat,
+  resolveEncodeOptions,
+  resolvePrompts,
+  type CompatMode,
+  type EncodeOptions,
+  type Precision,
+  type ResolvedEncodeOptions,
+} from './encode_options.js';
 import { defaultResolver, prepareLoad, type ModelResolver } from './load_common.js';
 import { quantizeRows } from './quantize_output.js';
 import { Progress } from './progress.js';
@@ -32,12 +44,18 @@ export type EmbeddingRow<P extends Precision = 'float32'> = P extends 'int8' | '
 
 /** Options of {@link SentenceTransformer.load}. */
 export interface SentenceTransformerLoadOptions {
-  /** `prompts`: replaces the model's prompts (config_sentence_transformers.json). */
+  /**
+   * `prompts`: override the model's prompts; the saved prompts (config_sentence_transformers.json) fill the other
+   * keys, and `query` / `document` always exist ("" when nobody set them), as in 6.0.1. With `compat: '3.4'` they
+   * replace the saved prompts.
+   */
   prompts?: Record<string, string>;
   /** `default_prompt_name`: a key of `prompts` used when encode gets neither prompt nor promptName. */
   defaultPromptName?: string | null;
-  /** `truncate_dim`: Matryoshka truncation of every embedding. */
+  /** `truncate_dim`: Matryoshka truncation of every embedding (default: config_sentence_transformers.json `truncate_dim`). */
   truncateDim?: number | null;
+  /** `'6.0'` (default): sentence-transformers 6.0.1 behaviour; `'3.4'`: 3.4.1's stripping and prompts ({@link CompatMode}). */
+  compat?: CompatMode;
   /** `similarity_fn_name`: cosine, dot, euclidean or manhattan. */
   similarityFnName?: string | null;
   /** tfjs device; calls `initBackend(device)`. Default: the current backend, or initBackend's default. */
@@ -103,6 +121,8 @@ export class SentenceTransformer {
   defaultPromptName: string | null;
   /** `truncate_dim`. */
   truncateDim: number | null;
+  /** The behaviour this model follows (`compat` at load). */
+  readonly compat: CompatMode;
   private _similarityFnName: SimilarityFunctionName | null;
   private disposed = false;
 
@@ -117,14 +137,17 @@ export class SentenceTransformer {
     readonly modelPath: string,
     opts: SentenceTransformerLoadOptions,
   ) {
-    this.prompts = { ...(opts.prompts ?? config.prompts ?? {}) };
+    const legacy = isLegacyCompat(opts.compat);
+    this.compat = legacy ? '3.4' : '6.0';
+    if (opts.compat !== undefined) transformer.stripInputs = legacy;
+    this.prompts = resolvePrompts(opts.prompts, config.prompts, legacy);
     this.defaultPromptName = opts.defaultPromptName !== undefined ? opts.defaultPromptName : (config.default_prompt_name ?? null);
     if (this.defaultPromptName !== null && !(this.defaultPromptName in this.prompts)) {
       throw new Error(
         `defaultPromptName (default_prompt_name) '${this.defaultPromptName}' not found in the configured prompts dictionary with keys ${JSON.stringify(Object.keys(this.prompts))}`,
       );
     }
-    this.truncateDim = opts.truncateDim ?? null;
+    this.truncateDim = opts.truncateDim !== undefined ? opts.truncateDim : (config.truncate_dim ?? null);
     const sim = opts.similarityFnName !== undefined ? opts.similarityFnName : (config.similarity_fn_name ?? null);
     this._similarityFnName = sim === null ? null : parseSimilarityFunction(sim);
   }
@@ -183,8 +206,9 @@ export class SentenceTransformer {
       prompts: { ...this.prompts },
       default_prompt_name: this.defaultPromptName,
       similarity_fn_name: this.similarityFnName,
+      truncate_dim: this.truncateDim,
     };
-    await savePipeline(dir, this.modules, config);
+    await savePipeline(dir, this.modules, config, 'SentenceTransformer');
   }
 
   /** The tokenizer (the underlying Tokenizer object when the adapter exposes it). */
@@ -238,7 +262,7 @@ export class SentenceTransformer {
     if (this.disposed) throw new Error('this SentenceTransformer was disposed');
   }
 
-  /** `tokenize(texts)`: strip, truncate at maxSeqLength, pad to the longest; plain int32 arrays [B, T]. */
+  /** `tokenize(texts)` (6.0.1 `preprocess`): truncate at maxSeqLength, pad to the longest; plain int32 arrays [B, T]. */
   tokenize(texts: readonly string[] | readonly (readonly [string, string])[]): TokenizedBatch {
     this.checkAlive();
     return this.transformer.tokenize(texts);
@@ -354,12 +378,12 @@ export class SentenceTransformer {
     }
     const prompt = this.resolvePrompt(opts);
     let promptLength: number | undefined;
-    if (prompt !== undefined) {
-      // Python: prompt_length = tokenize([prompt]).input_ids.shape[-1] - 1
-      promptLength = this.transformer.tokenize([prompt]).seqLength - 1;
+    if (prompt) {
+      // Python 6.0.1: the prompt's token count less a trailing special token (an empty prompt has none)
+      promptLength = this.transformer.promptLength(prompt);
     }
     const n = list.length;
-    const textAt = prompt === undefined ? (i: number) => list[i] : (i: number) => prompt + list[i];
+    const textAt = !prompt ? (i: number) => list[i] : (i: number) => prompt + list[i];
 
     // Python: np.argsort([-len(text)]) -- longest first; ties keep input order here (stable sort)
     const lengths = new Float64Array(n);
@@ -501,6 +525,8 @@ export class SentenceTransformer {
   /**
    * `encode_document` (sentence-transformers v5): {@link encode} with the first of the `document`, `passage`,
    * `corpus` prompts the model has (unless `prompt` or `promptName` is given). Same overloads and results as `encode`.
+   * `document` always exists (6.0.1), so a model whose prompts are `{query, passage}` (multilingual-e5 style) gets
+   * no prompt here, as in Python; pass `promptName: 'passage'` for it (or load with `compat: '3.4'`).
    */
   encodeDocument: EncodeFn = ((sentences: string | readonly string[], opts: EncodeOptions = {}) =>
     this.encode(sentences, this.withPrompt(opts, DOCUMENT_PROMPTS))) as EncodeFn;
@@ -533,7 +559,7 @@ export class SentenceTransformer {
     this.checkAlive();
     if (this.pool && !this.pool.isStopped) throw new Error('startMultiProcessPool: a pool is already running; call stopMultiProcessPool() first');
     if (!this.modelPath) throw new Error('startMultiProcessPool: the workers load the model from its directory, and this model has none (built with fromModules)');
-    const options = { prompts: this.prompts, defaultPromptName: this.defaultPromptName, truncateDim: this.truncateDim };
+    const options = { prompts: this.prompts, defaultPromptName: this.defaultPromptName, truncateDim: this.truncateDim, compat: this.compat };
     this.pool = await EncodePool.start({ modelDir: this.modelPath, options }, opts);
     return this.pool;
   }

@@ -17,7 +17,7 @@ import { Transformer } from '../modules/transformer.js';
 import type { Features, SentenceModule } from '../modules/types.js';
 import { parseSimilarityFunction, type SimilarityFunctionName } from '../util/similarity.js';
 import { sparseFromDense, sparseSimilarity, sparseSimilarityPairwise, type SparseVector } from '../util/sparse.js';
-import { checkSentences, resolveBatchSize } from './encode_options.js';
+import { checkSentences, isLegacyCompat, resolveBatchSize, resolvePrompts, type CompatMode } from './encode_options.js';
 import { defaultResolver, prepareLoad, type ModelResolver } from './load_common.js';
 import { Progress, type ProgressCallback } from './progress.js';
 
@@ -43,10 +43,15 @@ function logitsChunks(batch: TokenizedBatch, vocab: number): { rows: number[]; b
 
 /** Options of {@link SparseEncoder.load}. */
 export interface SparseEncoderLoadOptions {
-  /** `prompts`: replaces the model's prompts (config_sentence_transformers.json). */
+  /**
+   * `prompts`: override the model's prompts; the saved prompts fill the other keys and `query` / `document` always
+   * exist, as in 6.0.1 (with `compat: '3.4'` they replace the saved prompts).
+   */
   prompts?: Record<string, string>;
   /** `default_prompt_name`: a key of `prompts` used when encode gets neither prompt nor promptName. */
   defaultPromptName?: string | null;
+  /** `'6.0'` (default): sentence-transformers 6.0.1 behaviour; `'3.4'`: 3.4.1's stripping and prompts ({@link CompatMode}). */
+  compat?: CompatMode;
   /** `similarity_fn_name` (dot when the config has none). */
   similarityFnName?: string | null;
   /** `max_active_dims`: keep at most this many non-zero dimensions per vector (default: no limit). */
@@ -130,7 +135,9 @@ export class SparseEncoder {
           ` (got ${modules.map((m) => m.typeName).join(', ')}${transformer.lmHead ? '' : ' without a fill-mask head'}; CSR / SparseAutoEncoder models are not implemented)`,
       );
     }
-    this.prompts = { ...(opts.prompts ?? config.prompts ?? {}) };
+    const legacy = isLegacyCompat(opts.compat);
+    if (opts.compat !== undefined) transformer.stripInputs = legacy;
+    this.prompts = resolvePrompts(opts.prompts, config.prompts, legacy);
     this.defaultPromptName = opts.defaultPromptName !== undefined ? opts.defaultPromptName : (config.default_prompt_name ?? null);
     if (this.defaultPromptName !== null && !(this.defaultPromptName in this.prompts)) {
       throw new Error(`defaultPromptName (default_prompt_name) '${this.defaultPromptName}' not found in the configured prompts dictionary with keys ${JSON.stringify(Object.keys(this.prompts))}`);
@@ -189,14 +196,13 @@ export class SparseEncoder {
    */
   async save(dir: string): Promise<void> {
     this.checkAlive();
-    const config: SentenceTransformerConfig & { model_type: string } = {
+    const config: SentenceTransformerConfig = {
       ...this.config,
-      model_type: 'SparseEncoder',
       prompts: { ...this.prompts },
       default_prompt_name: this.defaultPromptName,
       similarity_fn_name: this.similarityFnName,
     };
-    await savePipeline(dir, this.modules, config);
+    await savePipeline(dir, this.modules, config, 'SparseEncoder');
   }
 
   /** `similarity_fn_name` (dot when the config has none). Settable. */

@@ -56,8 +56,10 @@ export const HUB_OPTIONS: OptionTable = {
   offline: { type: 'boolean', help: 'use the cache only, never the network (as HF_HUB_OFFLINE=1)' },
 };
 
+/** Options of commands that run a model: the device, and the sentence-transformers behaviour to follow. */
 export const DEVICE_OPTION: OptionTable = {
   device: { type: 'string', valueName: 'NAME', help: 'tfjs backend: wasm (default), cpu, webgpu, webgl, tensorflow or cuda' },
+  compat: { type: 'string', valueName: 'VER', help: "sentence-transformers behaviour: 6.0 (default; texts are used as given) or 3.4 (strip every text's edge whitespace first)" },
 };
 
 /** The parsed command line of one command. */

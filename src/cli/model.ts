@@ -2,6 +2,7 @@
  * Loading models for the CLI: hub options from the command line, download progress bars, and one-line
  * explanations of the usual failures (model not cached and hub unreachable, no such directory, gated repository).
  */
+import type { CompatMode } from '../api/encode_options.js';
 import type { SentenceTransformer } from '../api/sentence_transformer.js';
 import type { DeviceName } from '../backends/index.js';
 import {
@@ -43,6 +44,13 @@ const DEVICES: readonly DeviceName[] = ['wasm', 'cpu', 'webgpu', 'webgl', 'tenso
 export function deviceFrom(p: Parsed, command: string): DeviceName | undefined {
   return choiceOpt(p, 'device', DEVICES, command);
 }
+
+/** `--compat`: the sentence-transformers behaviour to follow (6.0, the default, or 3.4: strip the texts). */
+export function compatFrom(p: Parsed, command: string): CompatMode | undefined {
+  return choiceOpt(p, 'compat', COMPAT_MODES, command);
+}
+
+const COMPAT_MODES: readonly CompatMode[] = ['6.0', '3.4'];
 
 /** The hub id a model argument stands for, or undefined when it is not a valid id. */
 function hubIdOf(model: string): string | undefined {
@@ -95,8 +103,9 @@ export async function checkModelArg(model: string, option: string): Promise<void
 /** Load a SentenceTransformer for a command, with download bars on stderr; failures are explained in one line. */
 export async function loadSentenceTransformer(model: string, p: Parsed, ctx: CliContext, command: string, option = '--model'): Promise<SentenceTransformer> {
   const device = deviceFrom(p, command);
+  const compat = compatFrom(p, command);
   const { SentenceTransformer } = await import('../api/sentence_transformer.js');
-  return loadWith(model, p, ctx, option, (hub) => SentenceTransformer.load(model, { device, hub }));
+  return loadWith(model, p, ctx, option, (hub) => SentenceTransformer.load(model, { device, hub, compat }));
 }
 
 /**

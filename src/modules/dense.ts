@@ -4,6 +4,7 @@
  * `model.safetensors` with `linear.weight` [out, in] and `linear.bias` [out].
  *
  * Reference (v3.4.1): https://github.com/UKPLab/sentence-transformers/blob/7d52a069e0b37d976b3ed3f674a6180436c27574/sentence_transformers/models/Dense.py
+ * and v6.0.1 `sentence_transformers/base/modules/dense.py` (which adds `module_input_name` / `module_output_name`).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { Linear } from '../layers/linear.js';
@@ -11,7 +12,7 @@ import { ConfigReader } from '../models/config.js';
 import { joinPath, makeDir, readJSONFile, writeFileBytes, writeJSONFile } from '../platform/fs.js';
 import { loadCheckpointDir, serializeSafetensors, WeightMap, type TensorSource } from '../weights/index.js';
 import { activationFromName, type ActivationFn } from './activations.js';
-import type { Features, RequiredFile, SentenceModule } from './types.js';
+import { SENTENCE_EMBEDDING, type Features, type RequiredFile, type SentenceModule } from './types.js';
 
 /** A Dense module's config.json, in Python's keys (`config_keys`). */
 export interface DenseConfigJSON {
@@ -21,6 +22,10 @@ export interface DenseConfigJSON {
   bias?: boolean;
   /** A torch class path; default `torch.nn.modules.activation.Tanh` (null: Tanh too, as Python's default). */
   activation_function?: string | null;
+  /** sentence-transformers 6.x: the feature read (only `sentence_embedding` is supported; default). */
+  module_input_name?: string;
+  /** sentence-transformers 6.x: the feature written (only `sentence_embedding` is supported; default). */
+  module_output_name?: string;
 }
 
 /**
@@ -35,14 +40,14 @@ export interface DenseConfigJSON {
  * ```
  */
 export class Dense implements SentenceModule {
-  /** The 3.x modules.json type. */
-  static readonly typeName = 'sentence_transformers.models.Dense';
+  /** The modules.json type sentence-transformers 6.0.1 writes (the 3.x `sentence_transformers.models.Dense` loads too). */
+  static readonly typeName = 'sentence_transformers.base.modules.dense.Dense';
   static readonly requiredFiles: readonly RequiredFile[] = [
     { name: 'config.json' },
     { name: 'model.safetensors', alternatives: ['model.safetensors.index.json'] },
   ];
   /** Python's `config_keys`. */
-  static readonly configKeys = ['in_features', 'out_features', 'bias', 'activation_function'] as const;
+  static readonly configKeys = ['in_features', 'out_features', 'bias', 'activation_function', 'module_input_name', 'module_output_name'] as const;
 
   readonly typeName = Dense.typeName;
   readonly inFeatures: number;
@@ -62,6 +67,7 @@ export class Dense implements SentenceModule {
     const act = activationFromName(r.string('activation_function', 'torch.nn.modules.activation.Tanh'), `${source}: activation_function`);
     this.activationName = act.name;
     this.activation = act.fn;
+    for (const key of ['module_input_name', 'module_output_name']) r.onlySupported(key, r.string(key, SENTENCE_EMBEDDING), [SENTENCE_EMBEDDING]);
     this.weights = weights;
     this.linear = Linear.load(weights, 'linear', this.inFeatures, this.outFeatures, this.bias);
   }
@@ -80,7 +86,14 @@ export class Dense implements SentenceModule {
 
   /** Python `get_config_dict()`. */
   getConfigDict(): Required<DenseConfigJSON> {
-    return { in_features: this.inFeatures, out_features: this.outFeatures, bias: this.bias, activation_function: this.activationName };
+    return {
+      in_features: this.inFeatures,
+      out_features: this.outFeatures,
+      bias: this.bias,
+      activation_function: this.activationName,
+      module_input_name: SENTENCE_EMBEDDING,
+      module_output_name: SENTENCE_EMBEDDING,
+    };
   }
 
   /** Write `config.json` and `model.safetensors` (`linear.weight` [out, in], `linear.bias`, the current values). */

@@ -3,10 +3,12 @@
  * (norms clamped to at least 1e-12).
  *
  * Reference (v3.4.1): https://github.com/UKPLab/sentence-transformers/blob/7d52a069e0b37d976b3ed3f674a6180436c27574/sentence_transformers/models/Normalize.py
+ * and v6.0.1 `sentence_transformers/base/modules/normalize.py` (config.json `module_input_name`, `module_output_name`).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { makeDir } from '../platform/fs.js';
-import type { Features, RequiredFile, SentenceModule } from './types.js';
+import { ConfigReader } from '../models/config.js';
+import { joinPath, pathExists, readJSONFile, writeJSONFile } from '../platform/fs.js';
+import { SENTENCE_EMBEDDING, type Features, type RequiredFile, type SentenceModule } from './types.js';
 
 /** L2-normalize the rows of a [B, D] tensor with torch's eps (1e-12). */
 export function l2Normalize(x: tf.Tensor2D): tf.Tensor2D {
@@ -17,8 +19,9 @@ export function l2Normalize(x: tf.Tensor2D): tf.Tensor2D {
 }
 
 /**
- * L2-normalizes `sentence_embedding` (unit length rows, so dot product equals cosine similarity). It has no
- * config: its folder is empty.
+ * L2-normalizes `sentence_embedding` (unit length rows, so dot product equals cosine similarity). Its folder holds
+ * sentence-transformers 6.x's `config.json` (`{"module_input_name": "sentence_embedding", "module_output_name":
+ * "sentence_embedding"}`); a 3.x folder is empty, and both load.
  *
  * @example
  * ```ts
@@ -26,25 +29,33 @@ export function l2Normalize(x: tf.Tensor2D): tf.Tensor2D {
  * ```
  */
 export class Normalize implements SentenceModule {
-  /** The 3.x modules.json type. */
-  static readonly typeName = 'sentence_transformers.models.Normalize';
+  /** The modules.json type sentence-transformers 6.0.1 writes (the 3.x `sentence_transformers.models.Normalize` loads too). */
+  static readonly typeName = 'sentence_transformers.base.modules.normalize.Normalize';
   static readonly requiredFiles: readonly RequiredFile[] = [];
 
   readonly typeName = Normalize.typeName;
 
-  /** Load the module saved in `dir` (nothing to read). */
-  static async load(_dir: string): Promise<Normalize> {
+  /**
+   * Load the module saved in `dir`: its config.json when there is one (6.x; only `sentence_embedding` as input and
+   * output is supported), else nothing (a 3.x folder is empty).
+   */
+  static async load(dir: string): Promise<Normalize> {
+    const p = await joinPath(dir, 'config.json');
+    if (await pathExists(p)) {
+      const r = new ConfigReader(await readJSONFile<Record<string, unknown>>(p), p);
+      for (const key of ['module_input_name', 'module_output_name']) r.onlySupported(key, r.string(key, SENTENCE_EMBEDDING), [SENTENCE_EMBEDDING]);
+    }
     return new Normalize();
   }
 
-  /** Python `get_config_dict()`: no keys. */
-  getConfigDict(): Record<string, never> {
-    return {};
+  /** Python `get_config_dict()` (6.x config_keys). */
+  getConfigDict(): { module_input_name: string; module_output_name: string } {
+    return { module_input_name: SENTENCE_EMBEDDING, module_output_name: SENTENCE_EMBEDDING };
   }
 
-  /** Create the (empty) folder, as Python's save does. */
+  /** Write `config.json` (creating the folder), as sentence-transformers 6.0.1's save does. */
   async save(dir: string): Promise<void> {
-    await makeDir(dir);
+    await writeJSONFile(await joinPath(dir, 'config.json'), this.getConfigDict());
   }
 
   forward(features: Features): Features {

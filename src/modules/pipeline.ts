@@ -6,9 +6,11 @@
  * (which reads neither config_sentence_transformers.json nor sentence_bert_config.json), with Python's warning.
  *
  * Reference (v3.4.1): https://github.com/UKPLab/sentence-transformers/blob/7d52a069e0b37d976b3ed3f674a6180436c27574/sentence_transformers/SentenceTransformer.py
- * (`save`, `_load_sbert_model`, `_load_auto_model`, `_load_module_class_from_ref`).
+ * (`save`, `_load_sbert_model`, `_load_auto_model`, `_load_module_class_from_ref`); saving follows 6.0.1
+ * (`base/model.py` `BaseModel.save`, `_get_model_config`; `sentence_transformer/model.py` `_load_default_modules`):
+ * 6.x module class paths in modules.json, `config_sentence_transformers.json` with `model_type`, keys sorted.
  */
-import { joinPath, listSubfolders, makeDir, pathExists, readJSONFile, writeJSONFile } from '../platform/fs.js';
+import { joinPath, listSubfolders, makeDir, pathExists, readJSONFile, writeDirAtomically, writeJSONFile } from '../platform/fs.js';
 import { logger } from '../util/logger.js';
 import { Dense } from './dense.js';
 import { MLMTransformer } from './mlm_transformer.js';
@@ -76,12 +78,43 @@ export function moduleKind(type: string): ModuleKind {
   return moduleClassName(moduleClass(type).typeName) as ModuleKind;
 }
 
-/** config_sentence_transformers.json. */
+/** config_sentence_transformers.json (6.0.1 adds `model_type`; `truncate_dim` is written only when set). */
 export interface SentenceTransformerConfig {
   __version__?: Record<string, string>;
-  prompts?: Record<string, string>;
+  /** `SentenceTransformer`, `CrossEncoder` or `SparseEncoder` (6.x). */
+  model_type?: string;
+  prompts?: Record<string, string | null>;
   default_prompt_name?: string | null;
   similarity_fn_name?: string | null;
+  /** Matryoshka truncation applied by encode (6.x reads it as the model's `truncate_dim`). */
+  truncate_dim?: number | null;
+  /** A cross-encoder's activation (6.x). */
+  activation_fn?: string;
+}
+
+/** The `__version__` this port writes: sentence-transformers' own entry says which layout the files follow. */
+const SAVED_VERSIONS: Readonly<Record<string, string>> = { sentence_transformers: '6.0.1', transformers: '5.18.0', pytorch: '2.13.0' };
+
+/**
+ * config_sentence_transformers.json as 6.0.1 writes it (`_get_model_config`, `json.dump(..., sort_keys=True)`):
+ * `__version__`, `model_type`, `prompts`, `default_prompt_name`, the rest of `config`; `truncate_dim` only when set.
+ */
+export function sentenceTransformersConfigJSON(config: SentenceTransformerConfig, modelType: string): SentenceTransformerConfig {
+  const out: Record<string, unknown> = { ...config, __version__: { ...SAVED_VERSIONS }, model_type: modelType };
+  out.prompts ??= {};
+  out.default_prompt_name ??= null;
+  if (out.truncate_dim === null || out.truncate_dim === undefined) delete out.truncate_dim;
+  return sortKeysDeep(out) as SentenceTransformerConfig;
+}
+
+/** A copy of a JSON value with every object's keys sorted (Python `json.dump(..., sort_keys=True)`). */
+function sortKeysDeep(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeysDeep);
+  if (value === null || typeof value !== 'object') return value;
+  const obj = value as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(obj).sort()) out[k] = sortKeysDeep(obj[k]);
+  return out;
 }
 
 /** What loading a directory produced. */
@@ -151,6 +184,16 @@ async function noModulesJsonWarning(dir: string, name: string): Promise<string> 
 }
 
 /**
+ * The Pooling of a plain checkpoint (6.0.1 `_load_default_modules`): `lasttoken` when config.json
+ * `architectures[0]` ends with `ForCausalLM` and `is_causal` is not false, else `mean`.
+ */
+async function defaultPoolingMode(dir: string): Promise<'mean' | 'lasttoken'> {
+  const cfg = await readJSONFile<{ architectures?: unknown; is_causal?: unknown }>(await joinPath(dir, 'config.json'));
+  const first = Array.isArray(cfg.architectures) ? cfg.architectures[0] : undefined;
+  return typeof first === 'string' && first.endsWith('ForCausalLM') && cfg.is_causal !== false ? 'lasttoken' : 'mean';
+}
+
+/**
  * Load every module of a sentence-transformers directory, each by its class's static `load`. Missing files are
  * reported all at once, naming what is missing and what was expected. A directory without modules.json logs
  * Python's warning (once per load, through the library's logger) naming `name` (default: `dir`).
@@ -184,7 +227,7 @@ export async function loadPipeline(dir: string, name?: string): Promise<LoadedPi
       if (!fromModulesJson) modules.push(await Transformer.load(dir, { readSentenceBertConfig: false }));
       else modules.push(await cls.load(folder ? await joinPath(dir, folder) : dir));
     }
-    if (!fromModulesJson) modules.push(Pooling.fromMode((modules[0] as Transformer).getWordEmbeddingDimension(), 'mean'));
+    if (!fromModulesJson) modules.push(Pooling.fromMode((modules[0] as Transformer).getWordEmbeddingDimension(), await defaultPoolingMode(dir)));
   } catch (e) {
     dispose();
     throw e;
@@ -198,21 +241,30 @@ export async function loadPipeline(dir: string, name?: string): Promise<LoadedPi
 }
 
 /**
- * Save modules as Python's `SentenceTransformer.save`: the first module (a Transformer) in `dir` itself, every
- * other one in `<idx>_<ClassName>/`, then `modules.json` and `config_sentence_transformers.json`.
+ * Save modules as sentence-transformers 6.0.1's `save`: the first module (a Transformer) in `dir` itself, every
+ * other one in `<idx>_<ClassName>/`, then `modules.json` (6.x class paths) and `config_sentence_transformers.json`
+ * (as `sentenceTransformersConfigJSON` builds it, with `modelType`). Everything is written into a temporary folder that then
+ * replaces `dir` (see `writeDirAtomically`), so a failed save leaves no half-written model.
  */
-export async function savePipeline(dir: string, modules: readonly SentenceModule[], config: SentenceTransformerConfig): Promise<void> {
+export async function savePipeline(
+  dir: string,
+  modules: readonly SentenceModule[],
+  config: SentenceTransformerConfig,
+  modelType: string = 'SentenceTransformer',
+): Promise<void> {
   if (typeof dir !== 'string' || dir === '') throw new TypeError(`dir (path) must be a non-empty string, got ${JSON.stringify(dir)}`);
   const unsaveable = modules.filter((m) => typeof m.save !== 'function').map((m) => m.typeName);
   if (unsaveable.length) throw new Error(`save: module(s) ${unsaveable.join(', ')} cannot save themselves (no save method)`);
-  await makeDir(dir);
-  const entries: ModuleEntryJSON[] = [];
-  for (let idx = 0; idx < modules.length; idx++) {
-    const m = modules[idx];
-    const path = idx === 0 && m.typeName === Transformer.typeName ? '' : `${idx}_${moduleClassName(m.typeName)}`;
-    await m.save!(path ? await joinPath(dir, path) : dir);
-    entries.push({ idx, name: String(idx), path, type: m.typeName });
-  }
-  await writeJSONFile(await joinPath(dir, 'modules.json'), entries);
-  await writeJSONFile(await joinPath(dir, 'config_sentence_transformers.json'), config);
+  await writeDirAtomically(dir, async (tmp) => {
+    await makeDir(tmp);
+    const entries: ModuleEntryJSON[] = [];
+    for (let idx = 0; idx < modules.length; idx++) {
+      const m = modules[idx];
+      const path = idx === 0 && m.typeName === Transformer.typeName ? '' : `${idx}_${moduleClassName(m.typeName)}`;
+      await m.save!(path ? await joinPath(tmp, path) : tmp);
+      entries.push({ idx, name: String(idx), path, type: m.typeName });
+    }
+    await writeJSONFile(await joinPath(tmp, 'modules.json'), entries);
+    await writeJSONFile(await joinPath(tmp, 'config_sentence_transformers.json'), sentenceTransformersConfigJSON(config, modelType));
+  });
 }

@@ -3,6 +3,8 @@
  * its folder's `config.json` (Python's `config_keys`).
  *
  * Reference (v3.4.1): https://github.com/UKPLab/sentence-transformers/blob/7d52a069e0b37d976b3ed3f674a6180436c27574/sentence_transformers/models/Pooling.py
+ * and v6.0.1 `sentence_transformer/modules/pooling.py` (`config_keys = ["embedding_dimension", "pooling_mode",
+ * "include_prompt"]`; `load_config` still reads the 3.x `pooling_mode_*` flags, no true flag meaning "mean").
  */
 import { ConfigReader } from '../models/config.js';
 import { joinPath, readJSONFile, writeJSONFile } from '../platform/fs.js';
@@ -16,7 +18,7 @@ import {
 } from '../pooling/pooling.js';
 import type { Features, RequiredFile, SentenceModule } from './types.js';
 
-/** config.json keys (Python's `config_keys`, in the order `get_config_dict` writes them) and their config fields. */
+/** The 3.x config.json keys (3.4.1's `config_keys`, in its order) and their config fields. */
 const CONFIG_KEYS: ReadonlyArray<readonly [string, keyof PoolingConfig]> = [
   ['word_embedding_dimension', 'wordEmbeddingDimension'],
   ['pooling_mode_cls_token', 'cls'],
@@ -27,11 +29,12 @@ const CONFIG_KEYS: ReadonlyArray<readonly [string, keyof PoolingConfig]> = [
   ['pooling_mode_lasttoken', 'lasttoken'],
   ['include_prompt', 'includePrompt'],
 ];
-const FLAG_KEYS = CONFIG_KEYS.filter(([k]) => k.startsWith('pooling_mode')).map(([k]) => k);
 
 /**
- * Parse a `1_Pooling/config.json` object. Missing flags default to false and `include_prompt` to true,
- * as in Python; a `pooling_mode` string overrides the flags; unknown keys are an error naming them.
+ * Parse a `1_Pooling/config.json` object, in either layout: 6.x (`embedding_dimension`, `pooling_mode` a mode or a
+ * list of modes, `include_prompt`) or 3.x (`word_embedding_dimension` and `pooling_mode_*` flags). Missing flags
+ * default to false and `include_prompt` to true; no true flag means "mean" (6.0.1 `_convert_legacy_pooling_kwargs`);
+ * a `pooling_mode` overrides the flags; unknown keys are an error naming them.
  */
 export function parsePoolingConfig(json: unknown, source = 'pooling config'): PoolingConfig {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
@@ -48,16 +51,19 @@ export function parsePoolingConfig(json: unknown, source = 'pooling config'): Po
   for (const [k, field] of CONFIG_KEYS.slice(1)) (cfg as unknown as Record<string, boolean>)[field] = r.bool(k, field === 'includePrompt');
   // Python: a pooling_mode argument overrides every pooling_mode_* flag
   const mode = r.raw.pooling_mode;
+  if (Array.isArray(mode)) {
+    if (!mode.every((m) => typeof m === 'string')) throw new TypeError(`${source}: pooling_mode must be a string or a list of strings, got ${JSON.stringify(mode)}`);
+    return poolingConfigFromMode(dim, mode as string[], cfg.includePrompt);
+  }
   if (mode !== null && mode !== undefined) return poolingConfigFromMode(dim, r.string('pooling_mode', ''), cfg.includePrompt);
-  if (enabledPoolingModes(cfg).length === 0) throw new Error(`${source}: no pooling mode enabled (set one of ${FLAG_KEYS.join(', ')})`);
+  if (enabledPoolingModes(cfg).length === 0) cfg.mean = true; // 6.0.1: no pooling_mode_* flag set -> "mean"
   return cfg;
 }
 
-/** Serialize back to Python's config.json keys, in the order Python writes them. */
-export function poolingConfigToJSON(cfg: PoolingConfig): Record<string, number | boolean> {
-  const out: Record<string, number | boolean> = {};
-  for (const [k, field] of CONFIG_KEYS) out[k] = cfg[field];
-  return out;
+/** The 6.x config.json (sentence-transformers 6.0.1 `get_config_dict`): one mode as a string, several as a list. */
+export function poolingConfigToJSON(cfg: PoolingConfig): { embedding_dimension: number; pooling_mode: string | string[]; include_prompt: boolean } {
+  const modes = enabledPoolingModes(cfg);
+  return { embedding_dimension: cfg.wordEmbeddingDimension, pooling_mode: modes.length === 1 ? modes[0] : modes, include_prompt: cfg.includePrompt };
 }
 
 /**
@@ -72,18 +78,21 @@ export function poolingConfigToJSON(cfg: PoolingConfig): Record<string, number |
  * ```
  */
 export class Pooling implements SentenceModule {
-  /** The 3.x modules.json type. */
-  static readonly typeName = 'sentence_transformers.models.Pooling';
+  /** The modules.json type sentence-transformers 6.0.1 writes (the 3.x `sentence_transformers.models.Pooling` loads too). */
+  static readonly typeName = 'sentence_transformers.sentence_transformer.modules.pooling.Pooling';
   static readonly requiredFiles: readonly RequiredFile[] = [{ name: 'config.json' }];
-  /** Python's `config_keys`. */
-  static readonly configKeys: readonly string[] = CONFIG_KEYS.map(([k]) => k);
+  /** Python's `config_keys` (6.0.1). */
+  static readonly configKeys: readonly string[] = ['embedding_dimension', 'pooling_mode', 'include_prompt'];
 
   readonly typeName = Pooling.typeName;
 
   constructor(readonly config: PoolingConfig) {}
 
-  /** Python `Pooling(word_embedding_dimension, pooling_mode)`: a mode, or several joined by '+'. */
-  static fromMode(wordEmbeddingDimension: number, mode: string, includePrompt = true): Pooling {
+  /**
+   * Python `Pooling(embedding_dimension, pooling_mode)`: a mode, several joined by '+' (3.x order), or a list of
+   * modes (6.x; concatenated in the list's order).
+   */
+  static fromMode(wordEmbeddingDimension: number, mode: string | readonly string[], includePrompt = true): Pooling {
     return new Pooling(poolingConfigFromMode(wordEmbeddingDimension, mode, includePrompt));
   }
 
@@ -94,7 +103,7 @@ export class Pooling implements SentenceModule {
   }
 
   /** Python `get_config_dict()`. */
-  getConfigDict(): Record<string, number | boolean> {
+  getConfigDict(): ReturnType<typeof poolingConfigToJSON> {
     return poolingConfigToJSON(this.config);
   }
 

@@ -11,6 +11,8 @@ export interface EncodedInput {
   ids: ArrayLike<number>;
   /** Segment ids (same length as ids). */
   typeIds?: ArrayLike<number>;
+  /** 1 where the id is a special token the post-processor added ([CLS], [SEP], EOS...), when the tokenizer says. */
+  specialTokensMask?: ArrayLike<number>;
 }
 
 /**

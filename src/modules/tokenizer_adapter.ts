@@ -7,7 +7,8 @@
  * Reference: transformers v4.41.2 tokenization_utils_base.py
  * https://github.com/huggingface/transformers/blob/ab0f050b42d903f34d6eb97f3f8c0c07f0517ad2/src/transformers/tokenization_utils_base.py
  */
-import { joinPath, pathExists, readFileText, readJSONFile } from '../platform/fs.js';
+import { joinPath, pathExists, readFileText } from '../platform/fs.js';
+import { rewriteJsonObject } from './json_text.js';
 import { readTokenizerConfig, returnsTokenTypeIds, type TokenizerConfigInfo } from '../tokenizers/tokenizer_config.js';
 import { Tokenizer } from '../tokenizers/tokenizer.js';
 import type { JSONObject } from '../tokenizers/config.js';
@@ -21,6 +22,8 @@ export interface TokenizerAdapterOptions {
   modelType?: string;
   /** The tokenizer.json text the tokenizer was built from, kept so that `save` writes it back unchanged. */
   tokenizerJson?: string;
+  /** The tokenizer_config.json text, kept so that `save` rewrites only the keys it changes. */
+  tokenizerConfigText?: string;
 }
 
 /**
@@ -41,6 +44,7 @@ export class TokenizerAdapter implements PipelineTokenizer {
   /** What tokenizer_config.json says (`raw` is the parsed file, written back by `save`). */
   readonly config: TokenizerConfigInfo;
   private readonly tokenizerJson?: string;
+  private readonly tokenizerConfigText?: string;
 
   constructor(
     readonly tokenizer: Tokenizer,
@@ -54,6 +58,7 @@ export class TokenizerAdapter implements PipelineTokenizer {
     this.returnsTokenTypeIds = returnsTokenTypeIds(this.config, opts.modelType);
     this.paddingSide = this.config.paddingSide;
     this.tokenizerJson = opts.tokenizerJson;
+    this.tokenizerConfigText = opts.tokenizerConfigText;
   }
 
   /**
@@ -74,21 +79,32 @@ export class TokenizerAdapter implements PipelineTokenizer {
     }
     const tokenizer = Tokenizer.fromJSON(parsed);
     const cfgPath = await joinPath(dir, 'tokenizer_config.json');
-    const tokenizerConfig = (await pathExists(cfgPath)) ? await readJSONFile<Record<string, unknown>>(cfgPath) : {};
-    return new TokenizerAdapter(tokenizer, { tokenizerConfig, modelType, tokenizerJson });
+    const tokenizerConfigText = (await pathExists(cfgPath)) ? await readFileText(cfgPath) : undefined;
+    let tokenizerConfig: Record<string, unknown> = {};
+    if (tokenizerConfigText !== undefined) {
+      try {
+        tokenizerConfig = JSON.parse(tokenizerConfigText) as Record<string, unknown>;
+      } catch (e) {
+        throw new SyntaxError(`invalid JSON in ${cfgPath}: ${(e as Error).message}`);
+      }
+    }
+    return new TokenizerAdapter(tokenizer, { tokenizerConfig, modelType, tokenizerJson, tokenizerConfigText });
   }
 
   /**
    * The files `save_pretrained` writes that this adapter can reproduce: `tokenizer.json` (as read) and
-   * `tokenizer_config.json` (the parsed file), by file name.
+   * `tokenizer_config.json` (the parsed file, with `overrides` set, e.g. `model_max_length`), by file name.
    */
-  savedFiles(): Record<string, string> {
+  savedFiles(overrides: Record<string, unknown> = {}): Record<string, string> {
     if (this.tokenizerJson === undefined) {
       throw new Error('TokenizerAdapter.save: this tokenizer was not loaded from a tokenizer.json file (use TokenizerAdapter.load), so it has none to write');
     }
     return {
       'tokenizer.json': this.tokenizerJson,
-      'tokenizer_config.json': `${JSON.stringify(this.config.raw, null, 2)}\n`,
+      'tokenizer_config.json':
+        this.tokenizerConfigText !== undefined
+          ? rewriteJsonObject(this.tokenizerConfigText, overrides, 'tokenizer_config.json')
+          : `${JSON.stringify({ ...this.config.raw, ...overrides }, null, 2)}\n`,
     };
   }
 
@@ -98,6 +114,6 @@ export class TokenizerAdapter implements PipelineTokenizer {
       truncation: maxLength === null ? null : { maxLength, strategy: 'longest_first' },
       padding: null,
     });
-    return encs.map((e) => ({ ids: e.ids, typeIds: e.typeIds }));
+    return encs.map((e) => ({ ids: e.ids, typeIds: e.typeIds, specialTokensMask: e.specialTokensMask }));
   }
 }

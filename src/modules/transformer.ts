@@ -2,18 +2,22 @@
  * The Transformer module: tokenizes texts as sentence-transformers does and runs the encoder, setting
  * `token_embeddings` (the last hidden state).
  *
- * Reference (v3.4.1): https://github.com/UKPLab/sentence-transformers/blob/7d52a069e0b37d976b3ed3f674a6180436c27574/sentence_transformers/models/Transformer.py
+ * Reference (v6.0.1): sentence-transformers 6.0.1 `sentence_transformers/base/modules/transformer.py`
+ * (`Transformer.__init__`, `preprocess`, `save`, `get_config_dict`); 3.x layout read as
+ * https://github.com/UKPLab/sentence-transformers/blob/7d52a069e0b37d976b3ed3f674a6180436c27574/sentence_transformers/models/Transformer.py
  *
- * Tokenization copies `Transformer.tokenize`: every text is `str.strip()`-ped (Python whitespace), lower-cased
- * when `do_lower_case`, then `tokenizer(texts, padding=True, truncation="longest_first", max_length=max_seq_length)`.
- * The truncation/padding settings stored in tokenizer.json are ignored, as Python ignores them.
+ * Tokenization copies 6.0.1's `Transformer.preprocess`: the raw texts (NOT stripped: 3.4.1 stripped them, which
+ * {@link Transformer.stripInputs} restores), lower-cased when `do_lower_case`, then `tokenizer(texts, padding=True,
+ * truncation="longest_first", max_length=max_seq_length)`. The truncation/padding settings stored in tokenizer.json
+ * are ignored, as Python ignores them.
  */
 import { ConfigReader } from '../models/config.js';
 import { createMaskedLM, createModel, createSequenceClassifier, type MaskedLMHead } from '../models/index.js';
 import type { EncoderModel, SequenceClassificationModel } from '../models/types.js';
-import { joinPath, makeDir, pathExists, readJSONFile, writeFileBytes, writeJSONFile } from '../platform/fs.js';
+import { joinPath, makeDir, pathExists, readFileText, readJSONFile, writeFileBytes, writeJSONFile } from '../platform/fs.js';
 import { loadCheckpointDir, serializeSafetensors, WeightMap } from '../weights/index.js';
 import { logger } from '../util/logger.js';
+import { rewriteJsonObject } from './json_text.js';
 import { pyStrip } from './text.js';
 import { batchToTensors, padBatch, type PipelineTokenizer, type TokenizedBatch } from './tokenized_batch.js';
 import { TokenizerAdapter } from './tokenizer_adapter.js';
@@ -25,11 +29,15 @@ export interface TransformerOptions {
   maxSeqLength?: number | null;
   /** `do_lower_case` (sentence_bert_config.json). */
   doLowerCase?: boolean;
+  /** Strip every text (Python `str.strip()`) before tokenizing, as sentence-transformers 3.x did (default false, as 6.0.1). */
+  stripInputs?: boolean;
   /**
    * The checkpoint the model was built from, for {@link Transformer.save} (set by {@link Transformer.load}; the
    * model owns it and frees it on dispose).
    */
   weights?: WeightMap;
+  /** The config.json text the model was built from (set by {@link Transformer.load}), kept so that save keeps its floats. */
+  configText?: string;
   /**
    * The masked-LM head for `transformer_task: "fill-mask"` (SPLADE): `forward` then sets `tokenEmbeddings` to the
    * token logits [B, T, vocab_size] instead of the last hidden state.
@@ -40,18 +48,87 @@ export interface TransformerOptions {
 /** The `transformer_task` values a saved Transformer may name (sentence-transformers 6.x sentence_bert_config.json). */
 const TRANSFORMER_TASKS = ['feature-extraction', 'fill-mask', 'sequence-classification'] as const;
 
-/** sentence_bert_config.json: the Transformer module's own settings. */
+/**
+ * sentence_bert_config.json: the Transformer module's own settings. 6.0.1 writes `transformer_task`,
+ * `modality_config` and `module_output_name` (the max length lives in tokenizer_config.json `model_max_length`);
+ * 3.x wrote `max_seq_length` and `do_lower_case`. Both are read; an old `max_seq_length` wins when present.
+ */
 export interface SentenceBertConfig {
   max_seq_length?: number | null;
   do_lower_case?: boolean;
-  /** sentence-transformers 6.x: `fill-mask` for SPLADE's MLM logits (written only then). */
+  /** `feature-extraction`, `fill-mask` (SPLADE's MLM logits) or `sequence-classification` (a cross-encoder). */
   transformer_task?: string;
+  /** 6.x: which model method and output feed each modality (text only here). */
+  modality_config?: Record<string, { method: string; method_output_name: string }>;
+  /** 6.x: the feature the module writes (`token_embeddings`, or `scores` for a cross-encoder). */
+  module_output_name?: string;
+}
+
+/** 6.0.1 `TRANSFORMER_TASK_DEFAULTS`: the model output and feature name of each task this port runs. */
+const TASK_OUTPUTS: Record<(typeof TRANSFORMER_TASKS)[number], { methodOutputName: string; moduleOutputName: string }> = {
+  'feature-extraction': { methodOutputName: 'last_hidden_state', moduleOutputName: 'token_embeddings' },
+  'fill-mask': { methodOutputName: 'logits', moduleOutputName: 'token_embeddings' },
+  'sequence-classification': { methodOutputName: 'logits', moduleOutputName: 'scores' },
+};
+
+/**
+ * sentence_bert_config.json as sentence-transformers 6.0.1 writes it for `task` (`get_config_dict`), plus
+ * `do_lower_case: true` when set (6.0.1 still reads that key; it is omitted when false, as 6.0.1 omits it).
+ */
+export function sentenceBertConfigFor(task: (typeof TRANSFORMER_TASKS)[number], doLowerCase = false): SentenceBertConfig {
+  const out = TASK_OUTPUTS[task];
+  const cfg: SentenceBertConfig = {
+    transformer_task: task,
+    modality_config: { text: { method: 'forward', method_output_name: out.methodOutputName } },
+    module_output_name: out.moduleOutputName,
+  };
+  if (doLowerCase) cfg.do_lower_case = true;
+  return cfg;
+}
+
+/**
+ * Write a Hugging Face model folder's files as transformers 5 `save_pretrained` does (6.0.1 `Transformer.save`):
+ * `config.json` (the loaded config with `dtype: "float32"` in place of `torch_dtype` and the `changes`, keys sorted;
+ * from its source text when given, so that `2.0` stays a float for Python's strict config classes), `model.safetensors`
+ * (every checkpoint key in PyTorch's names and [out, in] layout, from the current tensors; `__metadata__`
+ * `{"format": "pt"}`), `tokenizer.json` (as read) and `tokenizer_config.json` (as read, with `model_max_length` set
+ * to `maxLength` when given). Used by {@link Transformer.save} and the CrossEncoder's save.
+ */
+export async function saveModelFiles(
+  dir: string,
+  config: { raw: Record<string, unknown>; text?: string; changes?: Record<string, unknown> },
+  weights: WeightMap,
+  tokenizer: TokenizerAdapter,
+  maxLength: number | null,
+): Promise<void> {
+  const tokenizerFiles = tokenizer.savedFiles(maxLength === null ? {} : { model_max_length: maxLength });
+  await makeDir(dir);
+  // transformers 5 records the dtype it saved in under `dtype`; the weights are written as float32
+  const changes: Record<string, unknown> = { torch_dtype: undefined, dtype: 'float32', ...config.changes };
+  let text: string;
+  if (config.text !== undefined) {
+    text = rewriteJsonObject(config.text, changes, 'config.json');
+  } else {
+    const cfg: Record<string, unknown> = { ...config.raw };
+    for (const [k, v] of Object.entries(changes)) if (v === undefined) delete cfg[k]; else cfg[k] = v;
+    text = `${JSON.stringify(sortKeys(cfg), null, 2)}\n`;
+  }
+  await writeFileBytes(await joinPath(dir, 'config.json'), text);
+  await writeFileBytes(await joinPath(dir, 'model.safetensors'), serializeSafetensors(await weights.stateDict(), { format: 'pt' }));
+  for (const [name, text] of Object.entries(tokenizerFiles)) await writeFileBytes(await joinPath(dir, name), text);
 }
 
 /** A Hugging Face model folder opened for building: its parsed config.json and its checkpoint. */
-async function openModelDir(dir: string): Promise<{ config: Record<string, unknown>; weights: WeightMap }> {
-  const config = await readJSONFile<Record<string, unknown>>(await joinPath(dir, 'config.json'));
-  return { config, weights: WeightMap.from(await loadCheckpointDir(dir)) };
+async function openModelDir(dir: string): Promise<{ config: Record<string, unknown>; configText: string; weights: WeightMap }> {
+  const path = await joinPath(dir, 'config.json');
+  const configText = await readFileText(path);
+  let config: Record<string, unknown>;
+  try {
+    config = JSON.parse(configText) as Record<string, unknown>;
+  } catch (e) {
+    throw new SyntaxError(`invalid JSON in ${path}: ${(e as Error).message}`);
+  }
+  return { config, configText, weights: WeightMap.from(await loadCheckpointDir(dir)) };
 }
 
 /** The encoder in `dir` (config.json + model.safetensors or a sharded checkpoint). The caller disposes it. */
@@ -62,14 +139,23 @@ export async function loadTransformerFromDir(dir: string): Promise<EncoderModel>
 
 /** The `*ForSequenceClassification` model in `dir` (a cross-encoder). The caller disposes it. */
 export async function loadSequenceClassifierFromDir(dir: string): Promise<SequenceClassificationModel> {
-  const { config, weights } = await openModelDir(dir);
-  return createSequenceClassifier(config, weights);
+  return (await loadSequenceClassifierWithWeights(dir)).model;
+}
+
+/**
+ * The `*ForSequenceClassification` model in `dir` and its checkpoint (kept for saving; the model shares its
+ * tensors, so the checkpoint's `stateDict()` gives the current values). The caller disposes the model.
+ */
+export async function loadSequenceClassifierWithWeights(dir: string): Promise<{ model: SequenceClassificationModel; weights: WeightMap; configText: string }> {
+  const { config, configText, weights } = await openModelDir(dir);
+  return { model: createSequenceClassifier(config, weights), weights, configText };
 }
 
 /**
  * The Transformer module: a Hugging Face encoder and its tokenizer. Its folder holds `config.json`, the weights
- * (`model.safetensors`, or a sharded checkpoint), `tokenizer.json`, `tokenizer_config.json` and
- * `sentence_bert_config.json` (`max_seq_length`, `do_lower_case`); in a saved model it is the root folder.
+ * (`model.safetensors`, or a sharded checkpoint), `tokenizer.json`, `tokenizer_config.json` (`model_max_length`)
+ * and `sentence_bert_config.json` (6.x: `transformer_task`, `modality_config`, `module_output_name`; 3.x:
+ * `max_seq_length`, `do_lower_case`); in a saved model it is the root folder.
  *
  * @example
  * ```ts
@@ -85,22 +171,29 @@ export async function loadSequenceClassifierFromDir(dir: string): Promise<Sequen
  * ```
  */
 export class Transformer implements SentenceModule {
-  /** The 3.x modules.json type. */
-  static readonly typeName = 'sentence_transformers.models.Transformer';
+  /** The modules.json type sentence-transformers 6.0.1 writes (the 3.x `sentence_transformers.models.Transformer` loads too). */
+  static readonly typeName = 'sentence_transformers.base.modules.transformer.Transformer';
   /** The files {@link Transformer.load} reads. */
   static readonly requiredFiles: readonly RequiredFile[] = [
     { name: 'config.json' },
     { name: 'model.safetensors', alternatives: ['model.safetensors.index.json'] },
     { name: 'tokenizer.json', note: 'the fast-tokenizer file; vocab.txt/merges.txt alone are not read' },
   ];
-  /** Python's `config_keys`: the keys of sentence_bert_config.json. */
-  static readonly configKeys = ['max_seq_length', 'do_lower_case'] as const;
+  /** The keys of sentence_bert_config.json this port reads (6.x and 3.x). */
+  static readonly configKeys = ['transformer_task', 'modality_config', 'module_output_name', 'max_seq_length', 'do_lower_case'] as const;
 
   readonly typeName = Transformer.typeName;
   /** `do_lower_case`: texts are lower-cased before tokenization. */
   doLowerCase: boolean;
+  /**
+   * Strip every text (Python `str.strip()`, pair texts too) before tokenizing, as sentence-transformers 3.x did.
+   * Default false: 6.0.1 passes the raw strings to the tokenizer (on byte-level BPE models such as RoBERTa,
+   * leading/trailing whitespace becomes tokens and changes the embedding).
+   */
+  stripInputs: boolean;
   private _maxSeqLength: number | null;
   private readonly weights?: WeightMap;
+  private readonly configText?: string;
   /** The masked-LM head of a `fill-mask` Transformer (see {@link TransformerOptions.lmHead}). */
   readonly lmHead?: MaskedLMHead;
 
@@ -112,8 +205,10 @@ export class Transformer implements SentenceModule {
     opts: TransformerOptions = {},
   ) {
     this.weights = opts.weights;
+    this.configText = opts.configText;
     this.lmHead = opts.lmHead;
     this.doLowerCase = opts.doLowerCase ?? false;
+    this.stripInputs = opts.stripInputs ?? false;
     let msl = opts.maxSeqLength ?? null;
     if (msl === null) {
       const tml = tokenizer.modelMaxLength;
@@ -135,7 +230,7 @@ export class Transformer implements SentenceModule {
    */
   static async load(
     dir: string,
-    opts: Omit<TransformerOptions, 'weights' | 'lmHead'> & { readSentenceBertConfig?: boolean } = {},
+    opts: Omit<TransformerOptions, 'weights' | 'lmHead' | 'configText'> & { readSentenceBertConfig?: boolean } = {},
     defaultTask: string = 'feature-extraction',
   ): Promise<Transformer> {
     const sbertPath = await joinPath(dir, 'sentence_bert_config.json');
@@ -145,7 +240,7 @@ export class Transformer implements SentenceModule {
     const doLowerCase = sbert.bool('do_lower_case', false);
     const task = sbert.string('transformer_task', defaultTask);
     sbert.onlySupported('transformer_task', task, TRANSFORMER_TASKS);
-    const { config, weights } = await openModelDir(dir);
+    const { config, configText, weights } = await openModelDir(dir);
     const mlm = task === 'fill-mask' ? createMaskedLM(config, weights) : undefined;
     const model = mlm ? mlm.encoder : createModel(config, weights);
     try {
@@ -154,6 +249,7 @@ export class Transformer implements SentenceModule {
         maxSeqLength: opts.maxSeqLength !== undefined ? opts.maxSeqLength : maxSeqLength,
         doLowerCase: opts.doLowerCase ?? doLowerCase,
         weights,
+        configText,
         lmHead: mlm?.head,
       });
     } catch (e) {
@@ -162,30 +258,22 @@ export class Transformer implements SentenceModule {
     }
   }
 
-  /** Python `get_config_dict()`: sentence_bert_config.json. */
+  /** Python `get_config_dict()`: sentence_bert_config.json as 6.0.1 writes it. */
   getConfigDict(): SentenceBertConfig {
-    const cfg: SentenceBertConfig = { max_seq_length: this._maxSeqLength, do_lower_case: this.doLowerCase };
-    if (this.lmHead) cfg.transformer_task = 'fill-mask';
-    return cfg;
+    return sentenceBertConfigFor(this.lmHead ? 'fill-mask' : 'feature-extraction', this.doLowerCase);
   }
 
   /**
-   * Write the module as Python's `Transformer.save` does: `config.json` and `model.safetensors` (every checkpoint
-   * key, in PyTorch's names and [out, in] layout, from the current tensors; `__metadata__` `{"format": "pt"}`),
-   * `tokenizer.json` and `tokenizer_config.json`, and `sentence_bert_config.json`. Needs a module built by
+   * Write the module as sentence-transformers 6.0.1's `Transformer.save` does: `config.json` (`dtype`), `model.safetensors`
+   * (every checkpoint key, in PyTorch's names and [out, in] layout, from the current tensors; `__metadata__`
+   * `{"format": "pt"}`), `tokenizer.json`, `tokenizer_config.json` (its `model_max_length` = `maxSeqLength`, where
+   * 6.x keeps the max length) and `sentence_bert_config.json` (no `max_seq_length`). Needs a module built by
    * {@link Transformer.load} (it keeps the checkpoint's key map and the tokenizer files).
    */
   async save(dir: string): Promise<void> {
     if (!this.weights) throw new Error('Transformer.save: this module has no checkpoint to write (build it with Transformer.load)');
     if (!(this.tokenizer instanceof TokenizerAdapter)) throw new Error('Transformer.save: the tokenizer is not a TokenizerAdapter loaded from tokenizer.json');
-    const tokenizerFiles = this.tokenizer.savedFiles();
-    await makeDir(dir);
-    const config: Record<string, unknown> = { ...this.model.config.raw };
-    // transformers' save_pretrained records the dtype it saves in; the weights are written as float32
-    if ('torch_dtype' in config) config.torch_dtype = 'float32';
-    await writeFileBytes(await joinPath(dir, 'config.json'), `${JSON.stringify(sortKeys(config), null, 2)}\n`);
-    await writeFileBytes(await joinPath(dir, 'model.safetensors'), serializeSafetensors(await this.weights.stateDict(), { format: 'pt' }));
-    for (const [name, text] of Object.entries(tokenizerFiles)) await writeFileBytes(await joinPath(dir, name), text);
+    await saveModelFiles(dir, { raw: this.model.config.raw, text: this.configText }, this.weights, this.tokenizer, this._maxSeqLength);
     await writeJSONFile(await joinPath(dir, 'sentence_bert_config.json'), this.getConfigDict());
   }
 
@@ -219,14 +307,26 @@ export class Transformer implements SentenceModule {
     return this.model.hiddenSize;
   }
 
-  /** Strip (Python whitespace) and optionally lower-case one text. */
+  /** Lower-case one text when `doLowerCase` (and strip it, Python whitespace, when `stripInputs`). */
   prepareText(text: string): string {
-    const s = pyStrip(text);
+    const s = this.stripInputs ? pyStrip(text) : text;
     return this.doLowerCase ? s.toLowerCase() : s;
   }
 
   /**
-   * Tokenize texts (or pairs) as Python's `Transformer.tokenize`: strip, lower-case when configured, truncate
+   * `prompt_length` of a prompt (6.0.1 `Transformer._get_prompt_length`): its token count when tokenized alone,
+   * less a trailing special token (the [SEP] / EOS the post-processor appends). Used by Pooling with
+   * `include_prompt: false`.
+   */
+  promptLength(prompt: string): number {
+    const [enc] = this.tokenizer.encodeInputs([this.prepareText(prompt)], this._maxSeqLength);
+    const n = enc.ids.length;
+    const trailingSpecial = enc.specialTokensMask === undefined || (n > 0 && enc.specialTokensMask[n - 1] === 1);
+    return trailingSpecial && n > 0 ? n - 1 : n;
+  }
+
+  /**
+   * Tokenize texts (or pairs) as 6.0.1's `Transformer.preprocess`: lower-case when configured, truncate
    * `longest_first` at `maxSeqLength`, pad to the longest row on the tokenizer's `padding_side`.
    */
   tokenize(texts: readonly string[] | readonly (readonly [string, string])[]): TokenizedBatch {

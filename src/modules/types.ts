@@ -78,3 +78,6 @@ export interface SentenceModuleClass {
 export function moduleClassName(typeName: string): string {
   return typeName.slice(typeName.lastIndexOf('.') + 1);
 }
+
+/** The one feature Dense and Normalize read and write here (sentence-transformers 6.x `module_input_name` / `module_output_name`). */
+export const SENTENCE_EMBEDDING = 'sentence_embedding';

@@ -109,3 +109,34 @@ export async function listSubfolders(path: string): Promise<string[]> {
     return [];
   }
 }
+
+/**
+ * Write a folder all at once: `fill` writes into a fresh sibling temp folder, which then takes `dir`'s place by
+ * rename (an existing `dir` is moved aside first and removed after), so a failed or interrupted save never leaves a
+ * half-written `dir`. The temp folder is removed when `fill` throws.
+ */
+export async function writeDirAtomically(dir: string, fill: (tmpDir: string) => Promise<void>): Promise<void> {
+  const fs = await nodeFs(`writing ${dir}`);
+  const p = await nodePath();
+  const target = p.resolve(dir);
+  await fs.mkdir(p.dirname(target), { recursive: true });
+  const tmp = await fs.mkdtemp(`${target}.tmp-`);
+  try {
+    await fill(tmp);
+    let old: string | undefined;
+    if (await pathExists(target)) {
+      old = `${tmp}.old`;
+      await fs.rename(target, old);
+    }
+    try {
+      await fs.rename(tmp, target);
+    } catch (e) {
+      if (old) await fs.rename(old, target);
+      throw e;
+    }
+    if (old) await fs.rm(old, { recursive: true, force: true });
+  } catch (e) {
+    await fs.rm(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}

@@ -4,7 +4,12 @@
  * Port of sentence-transformers v3.4.1 `models/Pooling.py`:
  * https://github.com/UKPLab/sentence-transformers/blob/7d52a069e0b37d976b3ed3f674a6180436c27574/sentence_transformers/models/Pooling.py
  *
- * Modes are concatenated in the order Python uses: cls, max, mean, mean_sqrt_len_tokens, weightedmean, lasttoken.
+ * and of v6.0.1 `sentence_transformer/modules/pooling.py` (`Pooling._forward_padded`, `_exclude_prompt_from_mask`):
+ * `cls` takes the first attended token (`attention_mask.argmax`, differs from 3.4.1's index 0 under left padding and
+ * with `include_prompt` false), `max` fills padding with -inf, the prompt is masked after any left padding.
+ *
+ * Modes are concatenated in the 3.x flag order (cls, max, mean, mean_sqrt_len_tokens, weightedmean, lasttoken), or in
+ * the order of a 6.x `pooling_mode` list ({@link PoolingConfig.order}).
  */
 import * as tf from '@tensorflow/tfjs-core';
 
@@ -31,6 +36,11 @@ export interface PoolingConfig {
   lasttoken: boolean;
   /** `include_prompt`: when false, the prompt's tokens are masked out before pooling. */
   includePrompt: boolean;
+  /**
+   * The concatenation order of the enabled modes when a 6.x `pooling_mode` list gave one (e.g. `["mean", "cls"]`);
+   * absent: the 3.x flag order.
+   */
+  order?: readonly PoolingMode[];
 }
 
 const MODE_FLAG: Record<PoolingMode, keyof PoolingConfig> = {
@@ -46,7 +56,7 @@ const MODE_FLAG: Record<PoolingMode, keyof PoolingConfig> = {
  * A config from a mode string as Python's `Pooling(dim, pooling_mode=...)` accepts it:
  * one of {@link POOLING_MODES}, or several joined with '+' (e.g. `'cls+mean+max'`).
  */
-export function poolingConfigFromMode(wordEmbeddingDimension: number, mode: string, includePrompt = true): PoolingConfig {
+export function poolingConfigFromMode(wordEmbeddingDimension: number, mode: string | readonly string[], includePrompt = true): PoolingConfig {
   const cfg: PoolingConfig = {
     wordEmbeddingDimension,
     cls: false,
@@ -57,17 +67,23 @@ export function poolingConfigFromMode(wordEmbeddingDimension: number, mode: stri
     lasttoken: false,
     includePrompt,
   };
-  for (const part of mode.toLowerCase().split('+')) {
+  const parts = typeof mode === 'string' ? mode.toLowerCase().split('+') : mode;
+  if (parts.length === 0) throw new Error('pooling_mode: expected a mode or a non-empty list of modes, got []');
+  for (const part of parts) {
     if (!(POOLING_MODES as readonly string[]).includes(part)) {
-      throw new Error(`pooling_mode: expected one of ${POOLING_MODES.join(', ')} (or several joined by '+'), got '${mode}'`);
+      throw new Error(`pooling_mode: expected one of ${POOLING_MODES.join(', ')} (or several joined by '+', or a list), got ${JSON.stringify(mode)}`);
     }
+    if (cfg[MODE_FLAG[part as PoolingMode]] === true) throw new Error(`pooling_mode: mode '${part}' given twice in ${JSON.stringify(mode)}`);
     (cfg as unknown as Record<string, boolean>)[MODE_FLAG[part as PoolingMode]] = true;
   }
+  // a list (6.x) concatenates in its own order; the '+' string keeps the 3.x flag order
+  if (typeof mode !== 'string' && parts.length > 1) cfg.order = parts as PoolingMode[];
   return cfg;
 }
 
 /** The enabled modes in concatenation order. */
 export function enabledPoolingModes(cfg: PoolingConfig): PoolingMode[] {
+  if (cfg.order) return [...cfg.order]; // spread-ok: at most the six modes
   return POOLING_MODES.filter((m) => cfg[MODE_FLAG[m]] === true);
 }
 
@@ -103,10 +119,14 @@ export function pool(tokenEmbeddings: tf.Tensor3D, attentionMask: tf.Tensor2D, c
   return tf.tidy(() => {
     let mask = tf.cast(attentionMask, 'float32') as tf.Tensor2D;
     const promptLength = opts.promptLength ?? 0;
+    const positions = tf.reshape(tf.range(0, T, 1, 'float32'), [1, T]);
+    // torch `attention_mask.argmax(dim=1)`: the first position whose mask is 1 (0 for an all-zero row), [B]
+    const firstAttended = (m: tf.Tensor2D) => tf.mod(tf.min(tf.add(positions, tf.mul(tf.sub(1, m), T)), 1), T);
     if (!cfg.includePrompt && promptLength > 0) {
-      // Python: attention_mask[:, :prompt_length] = 0
-      const keep = tf.cast(tf.greaterEqual(tf.range(0, T, 1, 'int32'), promptLength), 'float32');
-      mask = tf.mul(mask, tf.reshape(keep, [1, T]));
+      // Python 6.0.1 `_exclude_prompt_from_mask`: zero the positions before (left padding + prompt_length); with
+      // right padding that is attention_mask[:, :prompt_length] = 0
+      const cut = tf.reshape(tf.add(firstAttended(mask), promptLength), [B, 1]);
+      mask = tf.mul(mask, tf.cast(tf.greaterEqual(positions, cut), 'float32'));
     }
     const mask3 = tf.reshape(mask, [B, T, 1]) as tf.Tensor3D;
     const outputs: tf.Tensor2D[] = [];
@@ -120,12 +140,15 @@ export function pool(tokenEmbeddings: tf.Tensor3D, attentionMask: tf.Tensor2D, c
     };
     for (const mode of modes) {
       switch (mode) {
-        case 'cls':
-          outputs.push(tf.reshape(tf.slice(tokenEmbeddings, [0, 0, 0], [B, 1, H]), [B, H]));
+        case 'cls': {
+          // the first attended token of each row (index 0 under right padding)
+          const flatIdx = tf.add(tf.mul(tf.range(0, B, 1, 'int32'), tf.scalar(T, 'int32')), tf.cast(firstAttended(mask), 'int32'));
+          outputs.push(tf.gather(tf.reshape(tokenEmbeddings, [B * T, H]), flatIdx) as tf.Tensor2D);
           break;
+        }
         case 'max': {
-          // padding positions are set to -1e9 before the max
-          const filled = tf.where(tf.equal(tf.broadcastTo(mask3, [B, T, H]), 0), tf.fill([B, T, H], -1e9), tokenEmbeddings);
+          // masked_fill(mask == 0, -inf) before the max
+          const filled = tf.where(tf.equal(tf.broadcastTo(mask3, [B, T, H]), 0), tf.fill([B, T, H], -Infinity), tokenEmbeddings);
           outputs.push(tf.max(filled, 1) as tf.Tensor2D);
           break;
         }
@@ -149,7 +172,6 @@ export function pool(tokenEmbeddings: tf.Tensor3D, attentionMask: tf.Tensor2D, c
         }
         case 'lasttoken': {
           // index of the last position whose mask is 1 (0 when the mask is all zeros, as Python's gather gives)
-          const positions = tf.reshape(tf.range(0, T, 1, 'float32'), [1, T]);
           const last = tf.cast(tf.max(tf.mul(mask, positions), 1), 'int32');
           const flatIdx = tf.add(tf.mul(tf.range(0, B, 1, 'int32'), tf.scalar(T, 'int32')), last);
           const masked = tf.reshape(tf.mul(tokenEmbeddings, mask3), [B * T, H]);

@@ -1,6 +1,7 @@
 /**
- * Loads a model's reference outputs (`reference/<name>/reference.{json,safetensors}`, written by
- * sentence-transformers 3.4.1 on PyTorch) for the pooling / SentenceTransformer / CrossEncoder tests.
+ * Loads a model's reference outputs for the pooling / SentenceTransformer / CrossEncoder tests:
+ * `reference/<name>/reference.{json,safetensors}` (sentence-transformers 3.4.1 on PyTorch: hidden states, probes,
+ * 3.4.1's stripped inputs) and `reference/st6/<name>.{json,safetensors}` (6.0.1: what the library follows now).
  */
 import { readFileSync } from 'node:fs';
 import { SafetensorsFile } from '../../src/formats/safetensors.js';
@@ -28,11 +29,26 @@ export function referenceParts(model: string): string[][] {
   return [['reference', model, 'reference.json'], ['reference', model, 'reference.safetensors']];
 }
 
+/** The fixture parts of a model's sentence-transformers 6.0.1 reference (`reference/st6/<model>.*`). */
+export function st6Parts(model: string): string[][] {
+  return [['reference', 'st6', `${model}.json`], ['reference', 'st6', `${model}.safetensors`]];
+}
+
+/** A model's 3.4.1 reference (`reference/<model>/reference.*`). */
 export function loadReference(model: string): ModelReference {
-  const hit = cache.get(model);
+  return loadFiles(model, ['reference', model, 'reference.json'], ['reference', model, 'reference.safetensors']);
+}
+
+/** A model's 6.0.1 reference (`reference/st6/<model>.*`, see the fixtures README "sentence-transformers 6.0.1 versus 3.4.1"). */
+export function loadSt6Reference(model: string): ModelReference {
+  return loadFiles(`st6:${model}`, ...(st6Parts(model) as [string[], string[]]));
+}
+
+function loadFiles(key: string, jsonPath: string[], tensorPath: string[]): ModelReference {
+  const hit = cache.get(key);
   if (hit) return hit;
-  const json = JSON.parse(readFileSync(fixture('reference', model, 'reference.json'), 'utf8'));
-  const tensors = SafetensorsFile.parse(readFileSync(fixture('reference', model, 'reference.safetensors')), `reference/${model}/reference.safetensors`);
+  const json = JSON.parse(readFileSync(fixture(...jsonPath), 'utf8'));
+  const tensors = SafetensorsFile.parse(readFileSync(fixture(...tensorPath)), tensorPath.join('/'));
   const shape = (name: string) => [...tensors.info(name).shape];
   const flat = (name: string) => tensors.float32(name);
   const rows = (name: string): Float32Array[] => {
@@ -55,7 +71,7 @@ export function loadReference(model: string): ModelReference {
     return out;
   };
   const ref = { json, tensors, shape, rows, flat, intRows };
-  cache.set(model, ref);
+  cache.set(key, ref);
   return ref;
 }
 

@@ -3,15 +3,16 @@
  * are read through platform/fs, so `modelsBase` / `refBase` are folders in Node or URLs in a browser.
  *
  * Bi-encoders (tiny-bert, tiny-roberta, tiny-modernbert, tiny-qwen3, tiny-embeddinggemma): `SentenceTransformer.encode` of the 25 reference texts (tokenizer
- * included) vs `encode.embeddings`, and the encoder's last hidden state on the reference ids vs
- * `batch.last_hidden_state` (real tokens only). Cross-encoders: classifier logits on the reference pair batch
- * vs `batch.logits`.
+ * included) vs `encode.embeddings` of sentence-transformers 6.0.1 (`reference/st6/<name>.*` for the models whose main
+ * reference is 3.4.1's, which stripped the texts; the new twins' own reference is 6.0.1's), and the encoder's last
+ * hidden state on the reference ids vs `batch.last_hidden_state` (real tokens only). Cross-encoders: classifier logits
+ * on the reference pair batch vs `batch.logits`, and `predict` vs 6.0.1's `predict.scores`.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { CrossEncoder } from '../../src/api/cross_encoder.js';
 import { SentenceTransformer } from '../../src/api/sentence_transformer.js';
 import { loadSequenceClassifierFromDir, loadTransformerFromDir } from '../../src/modules/transformer.js';
-import { joinPath, readFileBytes, readJSONFile } from '../../src/platform/fs.js';
+import { joinPath, pathExists, readFileBytes, readJSONFile } from '../../src/platform/fs.js';
 import { SafetensorsFile } from '../../src/formats/safetensors.js';
 
 /** Max |ours - PyTorch| per check, with the number of values compared. */
@@ -57,6 +58,16 @@ async function reference(refBase: string, name: string) {
   return { json, st };
 }
 
+/** The sentence-transformers 6.0.1 outputs of a model: `st6/<name>.*` when there is one, else its own reference. */
+async function st6Reference(refBase: string, name: string) {
+  const json = await joinPath(refBase, 'st6', `${name}.json`);
+  if (!(await pathExists(json))) return reference(refBase, name);
+  return {
+    json: await readJSONFile<{ texts?: string[] }>(json),
+    st: SafetensorsFile.parse(await readFileBytes(await joinPath(refBase, 'st6', `${name}.safetensors`)), `st6/${name}.safetensors`),
+  };
+}
+
 function batchInputs(ref: SafetensorsFile) {
   const ids = int32(ref, 'batch.input_ids');
   const mask = int32(ref, 'batch.attention_mask');
@@ -72,14 +83,15 @@ function batchInputs(ref: SafetensorsFile) {
 }
 
 async function biEncoder(modelDir: string, refBase: string, name: string): Promise<ModelParityReport> {
-  const { json, st: ref } = await reference(refBase, name);
+  const { st: ref } = await reference(refBase, name);
+  const st6 = await st6Reference(refBase, name);
   const report: ModelParityReport = {};
   const model = await SentenceTransformer.load(modelDir);
   try {
-    const emb = (await model.encode(json.texts!, { batchSize: 32 })) as Float32Array[];
+    const emb = (await model.encode(st6.json.texts!, { batchSize: 32 })) as Float32Array[];
     const flat = new Float32Array(emb.reduce((s, r) => s + r.length, 0));
     emb.forEach((r, i) => flat.set(r, i * r.length));
-    report.encode = maxDiff(flat, ref.float32('encode.embeddings'));
+    report.encode = maxDiff(flat, st6.st.float32('encode.embeddings'));
   } finally {
     model.dispose();
   }
@@ -99,7 +111,7 @@ async function biEncoder(modelDir: string, refBase: string, name: string): Promi
 }
 
 async function crossEncoder(modelDir: string, refBase: string, name: string): Promise<ModelParityReport> {
-  const { json, st: ref } = await reference(refBase, name);
+  const { st: ref } = await reference(refBase, name);
   const report: ModelParityReport = {};
   const model = await loadSequenceClassifierFromDir(modelDir);
   const { tensors } = batchInputs(ref);
@@ -112,12 +124,13 @@ async function crossEncoder(modelDir: string, refBase: string, name: string): Pr
     tf.dispose(Object.values(tensors).filter((t): t is tf.Tensor2D => t !== undefined));
     model.dispose();
   }
-  // End to end: CrossEncoder.predict (pair tokenization + default activation) vs predict.scores.
+  // End to end: CrossEncoder.predict (pair tokenization + default activation) vs 6.0.1's predict.scores.
+  const st6 = await st6Reference(refBase, name);
   const ce = await CrossEncoder.load(modelDir);
   try {
-    const scores = (await ce.predict((json as { pairs: [string, string][] }).pairs)) as number[] | number[][];
+    const scores = (await ce.predict((st6.json as { pairs: [string, string][] }).pairs)) as number[] | number[][];
     const flat = scores.flat();
-    report.predict = maxDiff(flat, ref.float32('predict.scores'));
+    report.predict = maxDiff(flat, st6.st.float32('predict.scores'));
   } finally {
     ce.dispose();
   }

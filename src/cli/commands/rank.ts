@@ -9,7 +9,7 @@ import { DEFAULT_BATCH_SIZE } from '../../util/defaults.js';
 import { CliError, DEVICE_OPTION, flagOpt, HUB_OPTIONS, intOpt, requiredOpt, stringsOpt, type Parsed } from '../args.js';
 import type { CliContext, Command } from '../command.js';
 import { collectTexts, warnFileLikeTexts } from '../input.js';
-import { deviceFrom, loadWith } from '../model.js';
+import { compatFrom, deviceFrom, loadWith } from '../model.js';
 import { withTextsProgress } from '../progress.js';
 
 const NAME = 'rank';
@@ -33,8 +33,9 @@ export interface CliCrossEncoder {
 /** Load a cross-encoder (`CrossEncoder.load`) with the command's hub options, device, download bars and error lines. */
 export async function loadCrossEncoder(model: string, p: Parsed, ctx: CliContext, command: string, option: string): Promise<CliCrossEncoder> {
   const device = deviceFrom(p, command);
+  const compat = compatFrom(p, command);
   const { CrossEncoder } = await import('../../api/cross_encoder.js');
-  const ce = await loadWith(model, p, ctx, option, (hub) => CrossEncoder.load(model, { device, hub }));
+  const ce = await loadWith(model, p, ctx, option, (hub) => CrossEncoder.load(model, { device, hub, compat }));
   if (ce.numLabels !== 1) {
     ce.dispose();
     throw new CliError(`${option} ${model}: ranking needs a cross-encoder with one score per pair, this one has ${ce.numLabels} labels (${ce.labels.join(', ')})`);
