@@ -18,6 +18,7 @@ import { pyStrip } from '../modules/text.js';
 import { batchToTensors, padBatch, type TokenizedBatch } from '../modules/tokenized_batch.js';
 import { TokenizerAdapter } from '../modules/tokenizer_adapter.js';
 import { loadSequenceClassifierFromDir } from '../modules/transformer.js';
+import { checkModelDtype, type ModelDtype } from '../weights/index.js';
 import { joinPath, pathExists, readJSONFile } from '../platform/fs.js';
 import { resolveBatchSize } from './encode_options.js';
 import { defaultResolver, prepareLoad, type ModelResolver } from './load_common.js';
@@ -35,6 +36,8 @@ export interface CrossEncoderLoadOptions {
   device?: DeviceName;
   /** Options for the model-id resolver (hub). */
   hub?: Record<string, unknown>;
+  /** 'fp32' (default) or 'q8': int8 linear layers, as {@link SentenceTransformerLoadOptions.dtype}. */
+  dtype?: ModelDtype;
 }
 
 /** Options of {@link CrossEncoder.predict} (Python `predict`'s keyword arguments). */
@@ -189,10 +192,11 @@ export class CrossEncoder {
 
   /** Load a cross-encoder directory (config.json, weights, tokenizer.json) or a hub id. */
   static async load(modelIdOrDir: string, opts: CrossEncoderLoadOptions = {}): Promise<CrossEncoder> {
+    const dtype = checkModelDtype(opts.dtype, 'dtype (CrossEncoder.load)');
     const dir = await prepareLoad(modelIdOrDir, opts, CrossEncoder.resolveModel, 'model_name');
     let model: SequenceClassificationModel;
     try {
-      model = await loadSequenceClassifierFromDir(dir);
+      model = await loadSequenceClassifierFromDir(dir, dtype);
     } catch (e) {
       // Only now look at modules.json: a cross-encoder has none, and a URL folder is not probed for it (no 404).
       const entries = await readModulesJson(dir).catch(() => undefined);

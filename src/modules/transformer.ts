@@ -12,7 +12,7 @@ import { ConfigReader } from '../models/config.js';
 import { createMaskedLM, createModel, createSequenceClassifier, type MaskedLMHead } from '../models/index.js';
 import type { EncoderModel, SequenceClassificationModel } from '../models/types.js';
 import { joinPath, makeDir, pathExists, readJSONFile, writeFileBytes, writeJSONFile } from '../platform/fs.js';
-import { loadCheckpointDir, serializeSafetensors, WeightMap } from '../weights/index.js';
+import { checkModelDtype, loadCheckpointDir, q8Marker, Q8_MARKER_FILE, serializeSafetensors, WeightMap, type ModelDtype } from '../weights/index.js';
 import { logger } from '../util/logger.js';
 import { pyStrip } from './text.js';
 import { batchToTensors, padBatch, type PipelineTokenizer, type TokenizedBatch } from './tokenized_batch.js';
@@ -48,22 +48,36 @@ export interface SentenceBertConfig {
   transformer_task?: string;
 }
 
-/** A Hugging Face model folder opened for building: its parsed config.json and its checkpoint. */
-async function openModelDir(dir: string): Promise<{ config: Record<string, unknown>; weights: WeightMap }> {
+/**
+ * A Hugging Face model folder opened for building: its parsed config.json and its checkpoint. `dtype` 'q8' (or a
+ * folder written by `quantize`, which holds {@link Q8_MARKER_FILE}, unless `dtype` is 'fp32') opens the weights
+ * for int8 linear layers.
+ */
+async function openModelDir(dir: string, dtype?: ModelDtype): Promise<{ config: Record<string, unknown>; weights: WeightMap }> {
   const config = await readJSONFile<Record<string, unknown>>(await joinPath(dir, 'config.json'));
-  return { config, weights: WeightMap.from(await loadCheckpointDir(dir)) };
+  const resolved = dtype ?? ((await pathExists(await joinPath(dir, Q8_MARKER_FILE))) ? 'q8' : 'fp32');
+  return { config, weights: WeightMap.from(await loadCheckpointDir(dir), { dtype: resolved }) };
+}
+
+/** After building a model: a quantized map lets its file's bytes go (no float copy of the linear weights stays). */
+function settle(weights: WeightMap): void {
+  if (weights.dtype === 'q8') weights.detachSource();
 }
 
 /** The encoder in `dir` (config.json + model.safetensors or a sharded checkpoint). The caller disposes it. */
-export async function loadTransformerFromDir(dir: string): Promise<EncoderModel> {
-  const { config, weights } = await openModelDir(dir);
-  return createModel(config, weights);
+export async function loadTransformerFromDir(dir: string, dtype?: ModelDtype): Promise<EncoderModel> {
+  const { config, weights } = await openModelDir(dir, checkModelDtype(dtype));
+  const model = createModel(config, weights);
+  settle(weights);
+  return model;
 }
 
-/** The `*ForSequenceClassification` model in `dir` (a cross-encoder). The caller disposes it. */
-export async function loadSequenceClassifierFromDir(dir: string): Promise<SequenceClassificationModel> {
-  const { config, weights } = await openModelDir(dir);
-  return createSequenceClassifier(config, weights);
+/** The `*ForSequenceClassification` model in `dir` (a cross-encoder; `dtype` as {@link Transformer.load}). The caller disposes it. */
+export async function loadSequenceClassifierFromDir(dir: string, dtype?: ModelDtype): Promise<SequenceClassificationModel> {
+  const { config, weights } = await openModelDir(dir, checkModelDtype(dtype));
+  const model = createSequenceClassifier(config, weights);
+  settle(weights);
+  return model;
 }
 
 /**
@@ -135,7 +149,7 @@ export class Transformer implements SentenceModule {
    */
   static async load(
     dir: string,
-    opts: Omit<TransformerOptions, 'weights' | 'lmHead'> & { readSentenceBertConfig?: boolean } = {},
+    opts: Omit<TransformerOptions, 'weights' | 'lmHead'> & { readSentenceBertConfig?: boolean; dtype?: ModelDtype } = {},
     defaultTask: string = 'feature-extraction',
   ): Promise<Transformer> {
     const sbertPath = await joinPath(dir, 'sentence_bert_config.json');
@@ -145,9 +159,10 @@ export class Transformer implements SentenceModule {
     const doLowerCase = sbert.bool('do_lower_case', false);
     const task = sbert.string('transformer_task', defaultTask);
     sbert.onlySupported('transformer_task', task, TRANSFORMER_TASKS);
-    const { config, weights } = await openModelDir(dir);
+    const { config, weights } = await openModelDir(dir, checkModelDtype(opts.dtype));
     const mlm = task === 'fill-mask' ? createMaskedLM(config, weights) : undefined;
     const model = mlm ? mlm.encoder : createModel(config, weights);
+    settle(weights);
     try {
       const tokenizer = await TokenizerAdapter.load(dir, model.modelType);
       return new Transformer(model, tokenizer, {
@@ -187,6 +202,12 @@ export class Transformer implements SentenceModule {
     await writeFileBytes(await joinPath(dir, 'model.safetensors'), serializeSafetensors(await this.weights.stateDict(), { format: 'pt' }));
     for (const [name, text] of Object.entries(tokenizerFiles)) await writeFileBytes(await joinPath(dir, name), text);
     await writeJSONFile(await joinPath(dir, 'sentence_bert_config.json'), this.getConfigDict());
+    if (this.weights.dtype === 'q8') await writeJSONFile(await joinPath(dir, Q8_MARKER_FILE), q8Marker());
+  }
+
+  /** 'q8' when the encoder's linear layers are int8 (loaded with `dtype: 'q8'` or from a quantized folder), else 'fp32'. */
+  get dtype(): ModelDtype {
+    return this.weights?.dtype ?? 'fp32';
   }
 
   /** `max_seq_length`: texts longer than this (in tokens, special tokens included) are truncated. */
