@@ -439,3 +439,24 @@ function denseQkvQ8(x: tf.Tensor3D, q: DenseParams, k: DenseParams, v: DensePara
     bias?.dispose();
   }
 }
+
+/**
+ * Rows of an int8 table (values [num, dim] with one scale per row, as a quantized `Embedding`): ids (any integer
+ * dtype) [...] -> float32 [..., dim], each row `values[id] * scale[id]`. Reads the ids on the CPU (they come from
+ * the tokenizer); ids must lie in [0, num). Inference only.
+ */
+export function gatherRowsQ8(table: Q8KernelWeight, ids: tf.Tensor): tf.Tensor {
+  const num = table.outFeatures;
+  const dim = table.inFeatures;
+  const idv = ids.dataSync();
+  const out = new Float32Array(idv.length * dim);
+  for (let i = 0; i < idv.length; i++) {
+    const id = Number(idv[i]);
+    if (!(id >= 0 && id < num)) throw new Error(`gatherRowsQ8: id ${id} at ${i} is outside [0, ${num})`);
+    const s = table.scales[id];
+    const src = id * dim;
+    const dst = i * dim;
+    for (let c = 0; c < dim; c++) out[dst + c] = table.values[src + c] * s;
+  }
+  return tf.tensor(out, [...ids.shape, dim], 'float32');
+}
