@@ -249,6 +249,18 @@ describe('int8 (q8) path', () => {
     const mean = cs.reduce((a, b) => a + b, 0) / cs.length;
     // measured (wasm, relaxed and plain alike): min 0.998994, mean 0.999323
     assert.ok(min >= 0.9985 && mean >= 0.999, `min ${min}, mean ${mean}`);
+    // Saved (word embeddings int8 too: the base-model probe must still find them) and reloaded: the same embeddings.
+    const out = mkdtempSync(join(tmpdir(), 'q8-minilm-'));
+    try {
+      await q.save(out);
+      const re = await SentenceTransformer.load(out);
+      assert.equal(re.transformer.dtype, 'q8');
+      const er = (await re.encode(texts)) as Float32Array[];
+      for (let i = 0; i < texts.length; i++) assert.equal(maxAbs(er[i], eq[i]), 0);
+      re.dispose();
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
     fp.dispose();
     q.dispose();
   });

@@ -38,6 +38,7 @@ interface KernelExports {
   pack_panels(w: number, p: number, k: number, n: number): void;
   gemm_bias(x: number, p: number, bias: number, y: number, m: number, k: number, n: number): void;
   q8_packed_bytes(k: number, n: number): number;
+  q8_act_bytes(): number;
   q8_pack(w: number, p: number, wsum: number, k: number, n: number): void;
   q8_quantize_rows(x: number, xq: number, sx: number, zp: number, m: number, k: number, kp: number): void;
   q8_gemm(xq: number, sx: number, zp: number, p: number, wsum: number, sw: number, bias: number, y: number, m: number, kp: number, n: number): void;
@@ -440,10 +441,11 @@ function registerQ8(): void {
     const packed = q8PackedFor(b, ex, weights);
     const n = weights.reduce((a, w) => a + w.outFeatures, 0);
     const out = b.makeOutput([m, n], 'float32');
-    // Scratch: xq [M, Kp] 7-bit, then sx [M] float32 and zp [M] int32 (4-byte aligned after Kp-byte rows).
-    const scratch = b.wasm._malloc(m * kp + 8 * m);
+    // Scratch: xq [M, Kp] 7-bit (1 or 2 bytes each, per build), then sx [M] float32 and zp [M] int32.
+    const xqBytes = m * kp * ex.q8_act_bytes();
+    const scratch = b.wasm._malloc(xqBytes + 8 * m);
     try {
-      const sx = scratch + m * kp;
+      const sx = scratch + xqBytes;
       const zp = sx + 4 * m;
       ex.q8_quantize_rows(offset(b, x!), scratch, sx, zp, m, k, kp);
       ex.q8_gemm(scratch, sx, zp, packed.ptr, packed.wsum, packed.scales, bias ? offset(b, bias) : 0, offset(b, out), m, kp, n);

@@ -138,14 +138,28 @@ export class WeightMap {
     return this.prefix + name;
   }
 
-  /** Whether the checkpoint has `name` under this view. */
+  /**
+   * Whether the checkpoint has `name` under this view. In a quantized checkpoint `X.weight` counts as present when
+   * `X.weight_q8` is (see {@link get}).
+   */
   has(name: string): boolean {
-    return this.shared.source.has(this.key(name));
+    return this.shared.source.has(this.key(name)) || this.quantizedAlias(name) !== undefined;
+  }
+
+  /** For `X.weight` stored as `X.weight_q8` (+ `X.weight_scale`), the view of `X`; else undefined. */
+  private quantizedAlias(name: string): WeightMap | undefined {
+    if (!name.endsWith('weight') || this.shared.source.has(this.key(name))) return undefined;
+    const base = name === 'weight' ? '' : name.slice(0, -'.weight'.length);
+    if (name !== 'weight' && !name.endsWith('.weight')) return undefined;
+    const view = base ? this.pp(base) : this;
+    return this.shared.source.has(view.key(Q8_VALUES_SUFFIX)) ? view : undefined;
   }
 
   /** Checkpoint shape of `name` (throws `cannot find tensor X` when absent). */
   shape(name: string): number[] {
     const key = this.key(name);
+    const alias = this.quantizedAlias(name);
+    if (alias) return [...this.shared.source.info(alias.key(Q8_VALUES_SUFFIX)).shape];
     if (!this.shared.source.has(key)) throw new Error(`cannot find tensor ${key}`);
     return [...this.shared.source.info(key).shape];
   }
@@ -157,6 +171,19 @@ export class WeightMap {
   get<R extends tf.Rank = tf.Rank>(name: string, shape?: readonly number[]): tf.Tensor<R> {
     const key = this.key(name);
     const src = this.shared.source;
+    const alias = this.quantizedAlias(name);
+    if (alias) {
+      // A quantized checkpoint's `X.weight` read as float: the dequantized values (e.g. a tied decoder).
+      let t = this.shared.cache.get(key);
+      if (!t) {
+        const [rows, cols] = src.info(alias.key(Q8_VALUES_SUFFIX)).shape;
+        if (shape && (shape.length !== 2 || shape[0] !== rows || shape[1] !== cols)) throw new Error(`shape mismatch for ${key}: expected ${fmt(shape)}, got ${fmt([rows, cols])}`);
+        t = tf.tensor2d(alias.readQ8(cols, rows).dequantize(), [rows, cols]);
+        tf.keep(t);
+        this.shared.cache.set(key, t);
+      }
+      return t as tf.Tensor<R>;
+    }
     if (!src.has(key)) throw new Error(`cannot find tensor ${key}`);
     const got = src.info(key).shape;
     if (shape && (shape.length !== got.length || shape.some((d, i) => d !== got[i]))) {

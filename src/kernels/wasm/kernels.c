@@ -630,14 +630,28 @@ void q8_pack(const i8* w, i8* p, int32_t* wsum, int32_t K, int32_t N) {
 }
 
 /*
- * Quantize rows x [M, K] (float32) to xq [M, Kp] (7-bit, zero past K), scales sx [M] and zero points zp [M], as
- * described above (divisions and round-half-even, as the stock path's tf.div and tf.round).
+ * Bytes per quantized activation: 1 (relaxed build: the bytes feed the dot product directly), or 2 (plain build:
+ * widened to 16 bits once here, rather than once per column panel in the GEMM).
+ */
+#ifdef STFJS_RELAXED
+typedef u8 q8_act;
+#else
+typedef uint16_t q8_act;
+#endif
+EXPORT(q8_act_bytes)
+int32_t q8_act_bytes(void) {
+  return (int32_t)sizeof(q8_act);
+}
+
+/*
+ * Quantize rows x [M, K] (float32) to xq [M, Kp] (7-bit values, q8_act_bytes each; zp past K), scales sx [M] and
+ * zero points zp [M], as described above (divisions and round-half-even, as the stock path's tf.div and tf.round).
  */
 EXPORT(q8_quantize_rows)
-void q8_quantize_rows(const f32* x, u8* xq, f32* sx, int32_t* zp, int32_t M, int32_t K, int32_t Kp) {
+void q8_quantize_rows(const f32* x, q8_act* xq, f32* sx, int32_t* zp, int32_t M, int32_t K, int32_t Kp) {
   for (int32_t m = 0; m < M; m++) {
     const f32* xr = x + (int64_t)m * K;
-    u8* q = xq + (int64_t)m * Kp;
+    q8_act* q = xq + (int64_t)m * Kp;
     v128_t vlo = wasm_f32x4_splat(0.0f), vhi = vlo;
     int32_t k = 0;
     for (; k + 4 <= K; k += 4) {
@@ -669,15 +683,19 @@ void q8_quantize_rows(const f32* x, u8* xq, f32* sx, int32_t* zp, int32_t M, int
       r = wasm_f32x4_min(wasm_f32x4_max(r, qlo), qhi);
       const v128_t i = wasm_i32x4_trunc_sat_f32x4(r);
       const v128_t n16 = wasm_i16x8_narrow_i32x4(i, i);
+#ifdef STFJS_RELAXED
       const v128_t n8 = wasm_u8x16_narrow_i16x8(n16, n16);
       *(int32_t*)(q + k) = wasm_i32x4_extract_lane(n8, 0);
+#else
+      wasm_v128_store64_lane(q + k, n16, 0);
+#endif
     }
     for (; k < K; k++) {
       f32 r = __builtin_rintf(xr[k] / s) + z;
       r = r < 0.0f ? 0.0f : r > 127.0f ? 127.0f : r;
-      q[k] = (u8)(int32_t)r;
+      q[k] = (q8_act)(int32_t)r;
     }
-    for (; k < Kp; k++) q[k] = (u8)(int32_t)z; /* padding: xq - zp = 0 */
+    for (; k < Kp; k++) q[k] = (q8_act)(int32_t)z; /* padding: xq - zp = 0 */
   }
 }
 
@@ -711,7 +729,7 @@ INLINE void q8_store4(f32* y, v128_t acc, int32_t zp, f32 sx, const int32_t* wsu
 #define Q8_DOT(acc, w, x) ((v128_t)__builtin_wasm_relaxed_dot_i8x16_i7x16_add_s_i32x4((stfjs_i8x16)(w), (stfjs_i8x16)(x), (stfjs_i32x4)(acc)))
 
 /* Four rows by eight columns over Kp: acc[2r] columns 0-3, acc[2r + 1] columns 4-7 (exact int32 sums). */
-INLINE void q8_tile(v128_t acc[8], const u8* x0, const u8* x1, const u8* x2, const u8* x3, const i8* b, int32_t kp) {
+INLINE void q8_tile(v128_t acc[8], const q8_act* x0, const q8_act* x1, const q8_act* x2, const q8_act* x3, const i8* b, int32_t kp) {
   v128_t a00 = wasm_i32x4_splat(0), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
   for (int32_t k = 0; k < kp; k += 4, b += 32) {
     const v128_t b0 = wasm_v128_load(b), b1 = wasm_v128_load(b + 16);
@@ -737,27 +755,28 @@ INLINE v128_t q8_pairs(v128_t lo, v128_t hi) {
 }
 
 /*
- * The same sums with plain SIMD: bytes widened to int16, i32x4.dot_i16x8_s (pmaddwd). A 16-byte block (four
- * columns by four k) widens to columns 0-1 and 2-3; each dot leaves two partial sums per column, added at the end.
- * Four rows by eight columns, one half (four columns) at a time to stay within sixteen registers.
+ * The same sums with plain SIMD: weight bytes widened to int16 (the activations come widened), i32x4.dot_i16x8_s
+ * (pmaddwd). A 16-byte block (four columns by four k) widens to columns 0-1 and 2-3; each dot leaves two partial
+ * sums per column, added at the end. Four rows by eight columns, one half (four columns) at a time to stay within
+ * sixteen registers.
  */
-INLINE void q8_tile(v128_t acc[8], const u8* x0, const u8* x1, const u8* x2, const u8* x3, const i8* b, int32_t kp) {
+INLINE void q8_tile(v128_t acc[8], const q8_act* x0, const q8_act* x1, const q8_act* x2, const q8_act* x3, const i8* b, int32_t kp) {
   for (int32_t half = 0; half < 2; half++) {
     v128_t l0 = wasm_i32x4_splat(0), h0 = l0, l1 = l0, h1 = l0, l2 = l0, h2 = l0, l3 = l0, h3 = l0;
     const i8* bp = b + 16 * half;
     for (int32_t k = 0; k < kp; k += 4, bp += 32) {
       const v128_t w = wasm_v128_load(bp);
       const v128_t wl = wasm_i16x8_extend_low_i8x16(w), wh = wasm_i16x8_extend_high_i8x16(w);
-      const v128_t s0 = wasm_u16x8_extend_low_u8x16(wasm_v128_load32_splat(x0 + k));
+      const v128_t s0 = wasm_v128_load64_splat(x0 + k);
       l0 = wasm_i32x4_add(l0, wasm_i32x4_dot_i16x8(s0, wl));
       h0 = wasm_i32x4_add(h0, wasm_i32x4_dot_i16x8(s0, wh));
-      const v128_t s1 = wasm_u16x8_extend_low_u8x16(wasm_v128_load32_splat(x1 + k));
+      const v128_t s1 = wasm_v128_load64_splat(x1 + k);
       l1 = wasm_i32x4_add(l1, wasm_i32x4_dot_i16x8(s1, wl));
       h1 = wasm_i32x4_add(h1, wasm_i32x4_dot_i16x8(s1, wh));
-      const v128_t s2 = wasm_u16x8_extend_low_u8x16(wasm_v128_load32_splat(x2 + k));
+      const v128_t s2 = wasm_v128_load64_splat(x2 + k);
       l2 = wasm_i32x4_add(l2, wasm_i32x4_dot_i16x8(s2, wl));
       h2 = wasm_i32x4_add(h2, wasm_i32x4_dot_i16x8(s2, wh));
-      const v128_t s3 = wasm_u16x8_extend_low_u8x16(wasm_v128_load32_splat(x3 + k));
+      const v128_t s3 = wasm_v128_load64_splat(x3 + k);
       l3 = wasm_i32x4_add(l3, wasm_i32x4_dot_i16x8(s3, wl));
       h3 = wasm_i32x4_add(h3, wasm_i32x4_dot_i16x8(s3, wh));
     }
@@ -775,14 +794,14 @@ INLINE void q8_tile(v128_t acc[8], const u8* x0, const u8* x1, const u8* x2, con
  * last row, whose duplicate results are not stored) by eight columns. Each output depends only on its own row.
  */
 EXPORT(q8_gemm)
-void q8_gemm(const u8* xq, const f32* sx, const int32_t* zp, const i8* p, const int32_t* wsum, const f32* sw,
+void q8_gemm(const q8_act* xq, const f32* sx, const int32_t* zp, const i8* p, const int32_t* wsum, const f32* sw,
              const f32* bias, f32* y, int32_t M, int32_t Kp, int32_t N) {
   for (int32_t m0 = 0; m0 < M; m0 += 4) {
     const int32_t rows = M - m0 < 4 ? M - m0 : 4;
-    const u8* x0 = xq + (int64_t)m0 * Kp;
-    const u8* x1 = rows > 1 ? x0 + Kp : x0;
-    const u8* x2 = rows > 2 ? x0 + 2 * Kp : x1;
-    const u8* x3 = rows > 3 ? x0 + 3 * Kp : x2;
+    const q8_act* x0 = xq + (int64_t)m0 * Kp;
+    const q8_act* x1 = rows > 1 ? x0 + Kp : x0;
+    const q8_act* x2 = rows > 2 ? x0 + 2 * Kp : x1;
+    const q8_act* x3 = rows > 3 ? x0 + 3 * Kp : x2;
     for (int32_t n0 = 0; n0 < N; n0 += 8) {
       const int32_t cols = N - n0 < 8 ? N - n0 : 8;
       v128_t acc[8];
