@@ -5,7 +5,8 @@ onnxruntime on int8 weights of the SAME checkpoint that sentence-tfjs quantizes 
   /work/venv/bin/python bench/make_q8_onnx.py [--model ../shared/fixtures/models/minilm-l6-full] [--out DIR]
 
 Steps (provenance; the .onnx files are not committed, this script regenerates them):
- 1. load the model with sentence-transformers (float32: `model_kwargs={"dtype": torch.float32}`, whatever the
+ 1. load the model with sentence-transformers (float32, eager attention: `model_kwargs={"dtype": torch.float32,
+    "attn_implementation": "eager"}` -- the SDPA mask code does not trace correctly --, whatever the
     checkpoint's torch_dtype on disk) and take its Hugging Face encoder (`model[0].auto_model`);
  2. export the encoder with `torch.onnx.export` (TorchScript exporter, opset 17): inputs input_ids,
     attention_mask (and token_type_ids when the model has token types), int64 [batch, sequence]; output
@@ -18,7 +19,8 @@ Steps (provenance; the .onnx files are not committed, this script regenerates th
  4. copy config.json, tokenizer.json, tokenizer_config.json, special_tokens_map.json (if any) and the
     sentence-transformers files (modules.json, 1_Pooling/...) into DIR, the layout transformers.js reads with
     `env.localModelPath` / `local_files_only`;
- 5. check: onnxruntime (fp32 and q8) on 4 sentences against PyTorch's last_hidden_state, mean-pooled and
+ 5. check: onnxruntime (fp32 and q8) on the fixture texts (reference/<model>/reference.json; else 4 sentences)
+    against PyTorch's last_hidden_state, mean-pooled and
     normalized: print the min cosine of each and write DIR/provenance.json (versions, sha256 of both files,
     the parameters above, the check's numbers).
 """
@@ -56,7 +58,7 @@ def main():
     os.makedirs(os.path.join(out, "onnx"), exist_ok=True)
     torch.set_num_threads(max(1, os.cpu_count() or 1))
 
-    st = SentenceTransformer(model_dir, device="cpu", model_kwargs={"dtype": torch.float32})
+    st = SentenceTransformer(model_dir, device="cpu", model_kwargs={"dtype": torch.float32, "attn_implementation": "eager"})
     encoder = st[0].auto_model.eval()
     uses_token_types = getattr(encoder.config, "type_vocab_size", 0) > 0 and "token_type_ids" in st.tokenizer.model_input_names
     names = ["input_ids", "attention_mask"] + (["token_type_ids"] if uses_token_types else [])
@@ -69,6 +71,17 @@ def main():
         def forward(self, *xs):
             kw = dict(zip(names, xs))
             return self.m(**kw, return_dict=True).last_hidden_state
+
+    # The PyTorch reference for the check (step 5), computed before the export (tracing leaves the module altered).
+    texts = ["The weather is lovely today.", "It's so sunny outside!", "He drove to the stadium.", "A man is playing guitar in the park while people listen."]
+    ref_json = os.path.join(model_dir, "..", "..", "reference", os.path.basename(model_dir), "reference.json")
+    if os.path.exists(ref_json):  # the fixture texts, as scripts/q8-accuracy.ts uses for sentence-tfjs' q8
+        with open(ref_json) as f:
+            texts = json.load(f)["texts"]
+    batch = st.tokenizer(texts, padding=True, return_tensors="np")
+    feeds = {n: batch[n].astype(np.int64) for n in names}
+    with torch.no_grad():
+        ref = encoder(**{n: torch.from_numpy(v) for n, v in feeds.items()}).last_hidden_state.numpy()
 
     sample = st.tokenizer(["a sample sentence for export", "short"], padding=True, return_tensors="pt")
     inputs = tuple(sample[n] for n in names)
@@ -91,13 +104,6 @@ def main():
     for d in os.listdir(model_dir):
         if d.endswith("_Pooling") or d.endswith("_Normalize"):
             shutil.copytree(os.path.join(model_dir, d), os.path.join(out, d), dirs_exist_ok=True)
-
-    # Check against PyTorch: mean pooling + normalize over 4 sentences.
-    texts = ["The weather is lovely today.", "It's so sunny outside!", "He drove to the stadium.", "A man is playing guitar in the park while people listen."]
-    batch = st.tokenizer(texts, padding=True, return_tensors="np")
-    feeds = {n: batch[n].astype(np.int64) for n in names}
-    with torch.no_grad():
-        ref = encoder(**{n: torch.from_numpy(v) for n, v in feeds.items()}).last_hidden_state.numpy()
 
     def pool(h):
         m = feeds["attention_mask"][..., None].astype(np.float32)

@@ -10,7 +10,8 @@
  * 2. sentences/s: the same seeded texts (5-40 words), batch 32, fp32 and q8 alternating, `rounds` rounds each.
  * 3. load time and size on disk: fp32 (the folder as given), q8 quantized at load, q8 from a folder written by
  *    `sentence-tfjs quantize` (made in a temp folder).
- * 4. peak RSS (maxRSS of a child process that loads the model and encodes the texts once), per variant.
+ * 4. peak RSS (maxRSS of a child process that loads the model and encodes the texts once), per variant, and of a
+ *    child that only starts the wasm backend (the baseline that no model choice changes).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -44,9 +45,13 @@ function texts(n: number): string[] {
   return Array.from({ length: n }, () => Array.from({ length: 5 + Math.floor(r() * 36) }, () => words[Math.floor(r() * words.length)]).join(' ') + '.');
 }
 
+/** Bytes of a model folder (without an `onnx/` subfolder, which sentence-tfjs does not read). */
 function dirBytes(dir: string): number {
   let s = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) s += e.isDirectory() ? dirBytes(join(dir, e.name)) : statSync(join(dir, e.name)).size;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (e.isDirectory() && e.name === 'onnx') continue;
+    s += e.isDirectory() ? dirBytes(join(dir, e.name)) : statSync(join(dir, e.name)).size;
+  }
   return s;
 }
 
@@ -90,6 +95,10 @@ async function gemmBench(): Promise<string[]> {
 
 async function child(mode: string, dir: string): Promise<void> {
   await initBackend('wasm', { fallbackToCpu: false });
+  if (mode === 'none') {
+    console.log(JSON.stringify({ load: 0, maxRssMB: process.resourceUsage().maxRSS / 1024 }));
+    return;
+  }
   const t0 = performance.now();
   const model = await SentenceTransformer.load(dir, mode === 'fp32' ? {} : { dtype: 'q8' });
   const load = performance.now() - t0;
@@ -131,7 +140,9 @@ async function main(): Promise<void> {
     out.push(`  q8   ${median(rq).toFixed(1)} [${rq.map((v) => v.toFixed(1)).join(', ')}]  -> ${(median(rq) / median(rf)).toFixed(2)}x`, '');
     console.error(out.slice(-4).join('\n'));
 
-    out.push('| variant | size on disk | load (ms) | peak RSS (MB), load + encode |', '| --- | ---: | ---: | ---: |');
+    out.push('| variant | model.safetensors | folder (no onnx/) | load (ms) | peak RSS (MB), load + encode |', '| --- | ---: | ---: | ---: | ---: |');
+    const base = spawnSync(process.execPath, [...process.execArgv, import.meta.filename, '--child', 'none', MODEL], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    out.push(`baseline (wasm backend started, no model): peak RSS ${(JSON.parse(base.stdout.trim().split('\n').pop() ?? '{}') as { maxRssMB: number }).maxRssMB.toFixed(0)} MB`, '');
     const variants: [string, string, string][] = [['fp32', 'fp32', MODEL], ['q8 (quantized at load)', 'q8', MODEL], ['q8 (saved by quantize)', 'q8', qdir]];
     for (const [label, mode, dir] of variants) {
       const r = spawnSync(process.execPath, [...process.execArgv, import.meta.filename, '--child', mode, dir, '--texts', String(NTEXTS)], { encoding: 'utf8', maxBuffer: 1 << 26 });
@@ -139,7 +150,8 @@ async function main(): Promise<void> {
       if (r.status !== 0 || !line.startsWith('{')) throw new Error(`child ${label} failed (status ${r.status}, ${r.error?.message ?? ''}): ${r.stderr.slice(-2000)}`);
       const { load, maxRssMB } = JSON.parse(line) as { load: number; maxRssMB: number };
       const size = dirBytes(dir) / 1e6;
-      out.push(`| ${label} | ${size.toFixed(1)} MB | ${load.toFixed(0)} | ${maxRssMB.toFixed(0)} |`);
+      const weights = statSync(join(dir, 'model.safetensors')).size / 1e6;
+      out.push(`| ${label} | ${weights.toFixed(1)} MB | ${size.toFixed(1)} MB | ${load.toFixed(0)} | ${maxRssMB.toFixed(0)} |`);
       console.error(out[out.length - 1]);
     }
   } finally {

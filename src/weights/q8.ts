@@ -57,11 +57,11 @@ export function checkModelDtype(dtype: unknown, argName = 'dtype'): ModelDtype |
   throw new TypeError(`${argName}: expected one of ${MODEL_DTYPES.map((d) => `'${d}'`).join(', ')}, got ${JSON.stringify(dtype)}`);
 }
 
-/** `Math.round` with ties to even (as f32.nearest and tf.round). */
-function roundHalfEven(v: number): number {
-  const r = Math.round(v);
-  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
-}
+/**
+ * 1.5 * 2^52: for |v| < 2^51, `(v + ROUND) - ROUND` is v rounded to the nearest integer, ties to even (as f32.nearest
+ * and tf.round), by float64 addition's own rounding (about 10x faster than Math.round plus a tie fix-up).
+ */
+const ROUND = 6755399441055744;
 
 /**
  * A quantized `nn.Linear` weight: `values` [out, in] row-major in [-127, 127] and `scales` [out]. Holds plain typed
@@ -91,13 +91,16 @@ export class Q8LinearWeight {
     for (let n = 0; n < outFeatures; n++) {
       const row = n * inFeatures;
       let amax = 0;
-      for (let k = 0; k < inFeatures; k++) amax = Math.max(amax, Math.abs(w[row + k]));
+      for (let k = 0; k < inFeatures; k++) {
+        const a = Math.abs(w[row + k]);
+        if (a > amax) amax = a;
+      }
       if (!Number.isFinite(amax)) throw new Error(`Q8LinearWeight.quantize: row ${n} holds a non-finite value`);
       const s = amax > 0 ? Math.fround(amax / Q8_WEIGHT_QMAX) : 1;
       scales[n] = s;
       for (let k = 0; k < inFeatures; k++) {
-        const q = roundHalfEven(Math.fround(w[row + k] / s)); // fround(a / b) is float32 division
-        values[row + k] = Math.max(-Q8_WEIGHT_QMAX, Math.min(Q8_WEIGHT_QMAX, q));
+        const q = Math.fround(w[row + k] / s) + ROUND - ROUND; // fround(a / b) is float32 division
+        values[row + k] = q > Q8_WEIGHT_QMAX ? Q8_WEIGHT_QMAX : q < -Q8_WEIGHT_QMAX ? -Q8_WEIGHT_QMAX : q;
       }
     }
     return new Q8LinearWeight(values, scales, inFeatures, outFeatures);
