@@ -213,6 +213,23 @@ describe('int8 (q8) path', () => {
     }
   });
 
+  it('a worker pool of a q8 model runs q8 (the same embeddings as the model itself)', async function () {
+    this.timeout(120000);
+    const dir = writeTinySentenceTransformer();
+    const m = await SentenceTransformer.load(dir, { dtype: 'q8' });
+    try {
+      const texts = ['a tiny test', 'hello world again', 'one more'];
+      const own = (await m.encode(texts)) as Float32Array[];
+      await m.startMultiProcessPool({ workers: 1 });
+      const pooled = (await m.encodeMultiProcess(texts)) as Float32Array[];
+      for (let i = 0; i < texts.length; i++) assert.equal(maxAbs(pooled[i], own[i]), 0);
+    } finally {
+      await m.stopMultiProcessPool();
+      m.dispose();
+      removeTinyCheckpoint(dir);
+    }
+  });
+
   it('sentence-tfjs quantize -m DIR -o OUT writes a q8 model that loads as q8', async function () {
     this.timeout(120000);
     const dir = writeTinySentenceTransformer();

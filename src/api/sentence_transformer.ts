@@ -544,7 +544,7 @@ export class SentenceTransformer {
     this.checkAlive();
     if (this.pool && !this.pool.isStopped) throw new Error('startMultiProcessPool: a pool is already running; call stopMultiProcessPool() first');
     if (!this.modelPath) throw new Error('startMultiProcessPool: the workers load the model from its directory, and this model has none (built with fromModules)');
-    const options = { prompts: this.prompts, defaultPromptName: this.defaultPromptName, truncateDim: this.truncateDim };
+    const options = { prompts: this.prompts, defaultPromptName: this.defaultPromptName, truncateDim: this.truncateDim, dtype: this.transformer.dtype };
     this.pool = await EncodePool.start({ modelDir: this.modelPath, options }, opts);
     return this.pool;
   }
