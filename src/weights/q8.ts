@@ -46,6 +46,26 @@ export function q8Marker(): Q8Marker {
   };
 }
 
+/** Quantize `count` rows of `w` (rows of `inFeatures` floats) into rows `first`.. of `values` / `scales`. */
+function quantizeRowsInto(w: Float32Array, values: Int8Array, scales: Float32Array, first: number, count: number, inFeatures: number): void {
+  for (let i = 0; i < count; i++) {
+    const row = i * inFeatures;
+    const out = (first + i) * inFeatures;
+    let amax = 0;
+    for (let k = 0; k < inFeatures; k++) {
+      const a = Math.abs(w[row + k]);
+      if (a > amax) amax = a;
+    }
+    if (!Number.isFinite(amax)) throw new Error(`Q8LinearWeight.quantize: row ${first + i} holds a non-finite value`);
+    const s = amax > 0 ? Math.fround(amax / Q8_WEIGHT_QMAX) : 1;
+    scales[first + i] = s;
+    for (let k = 0; k < inFeatures; k++) {
+      const q = Math.fround(w[row + k] / s) + ROUND - ROUND; // fround(a / b) is float32 division
+      values[out + k] = q > Q8_WEIGHT_QMAX ? Q8_WEIGHT_QMAX : q < -Q8_WEIGHT_QMAX ? -Q8_WEIGHT_QMAX : q;
+    }
+  }
+}
+
 /** The model dtypes a load accepts: 'fp32' (default) or 'q8' (int8 linear weights, dynamic int8 activations). */
 export type ModelDtype = 'fp32' | 'q8';
 const MODEL_DTYPES: readonly ModelDtype[] = ['fp32', 'q8'];
@@ -88,23 +108,26 @@ export class Q8LinearWeight {
     if (w.length !== outFeatures * inFeatures) throw new Error(`Q8LinearWeight.quantize: w must hold ${outFeatures} x ${inFeatures} floats, got ${w.length}`);
     const values = new Int8Array(w.length);
     const scales = new Float32Array(outFeatures);
-    for (let n = 0; n < outFeatures; n++) {
-      const row = n * inFeatures;
-      let amax = 0;
-      for (let k = 0; k < inFeatures; k++) {
-        const a = Math.abs(w[row + k]);
-        if (a > amax) amax = a;
-      }
-      if (!Number.isFinite(amax)) throw new Error(`Q8LinearWeight.quantize: row ${n} holds a non-finite value`);
-      const s = amax > 0 ? Math.fround(amax / Q8_WEIGHT_QMAX) : 1;
-      scales[n] = s;
-      for (let k = 0; k < inFeatures; k++) {
-        const q = Math.fround(w[row + k] / s) + ROUND - ROUND; // fround(a / b) is float32 division
-        values[row + k] = q > Q8_WEIGHT_QMAX ? Q8_WEIGHT_QMAX : q < -Q8_WEIGHT_QMAX ? -Q8_WEIGHT_QMAX : q;
-      }
+    quantizeRowsInto(w, values, scales, 0, outFeatures, inFeatures);
+    return new Q8LinearWeight(values, scales, inFeatures, outFeatures);
+  }
+
+  /**
+   * Quantize a weight [out, in] handed out in blocks of rows: `rows(start, end)` returns rows [start, end) as float32
+   * (so a float16 checkpoint is converted a block at a time, never whole).
+   */
+  static quantizeBlocks(rows: (start: number, end: number) => Float32Array, outFeatures: number, inFeatures: number, block = 4096): Q8LinearWeight {
+    const values = new Int8Array(outFeatures * inFeatures);
+    const scales = new Float32Array(outFeatures);
+    for (let r0 = 0; r0 < outFeatures; r0 += block) {
+      const r1 = Math.min(outFeatures, r0 + block);
+      const w = rows(r0, r1);
+      if (w.length !== (r1 - r0) * inFeatures) throw new Error(`Q8LinearWeight.quantizeBlocks: rows ${r0}..${r1} must hold ${(r1 - r0) * inFeatures} floats, got ${w.length}`);
+      quantizeRowsInto(w, values, scales, r0, r1 - r0, inFeatures);
     }
     return new Q8LinearWeight(values, scales, inFeatures, outFeatures);
   }
+
 
   /** The dequantized weight [out, in]: values * scales per row. */
   dequantize(): Float32Array {

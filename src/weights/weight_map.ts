@@ -11,7 +11,7 @@
  * it back to [out, in] when the weights are saved.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Dtype, StoredArray, TensorInfo, TensorSource, TensorToWrite } from '../formats/safetensors.js';
+import { toFloat32, type Dtype, type StoredArray, type TensorInfo, type TensorSource, type TensorToWrite } from '../formats/safetensors.js';
 import { Q8_SCALES_SUFFIX, Q8_VALUES_SUFFIX, Q8LinearWeight, type ModelDtype } from './q8.js';
 
 const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
@@ -252,7 +252,14 @@ export class WeightMap {
           throw new Error(`shape mismatch for ${wkey}: expected ${fmt([outFeatures, inFeatures])}, got ${fmt(got)}`);
         }
         this.shared.used.add(wkey);
-        q = Q8LinearWeight.quantize(src.float32(wkey), outFeatures, inFeatures);
+        const dtype = src.info(wkey).dtype;
+        if (dtype === 'F32') {
+          q = Q8LinearWeight.quantize(src.float32(wkey), outFeatures, inFeatures); // a view of the file: no copy
+        } else {
+          // float16 / bfloat16 / float64: converted a block of rows at a time, so no whole float32 copy is made
+          const raw = src.typed(wkey) as Uint16Array | Float64Array;
+          q = Q8LinearWeight.quantizeBlocks((a, b) => toFloat32(raw.subarray(a * inFeatures, b * inFeatures), dtype), outFeatures, inFeatures);
+        }
       }
       this.shared.q8.set(path, q);
     }
