@@ -119,6 +119,23 @@ describe('int8 (q8) path', () => {
     }
   });
 
+  it('denseQ8 on the cpu backend (stock ops) gives the wasm kernel\'s numbers, bit for bit (K <= 1040)', async () => {
+    const [m, k, n] = [5, 96, 24];
+    const xs = randomArray(m * k, 71, 2);
+    const w = Q8LinearWeight.quantize(randomArray(n * k, 72), n, k);
+    const b = randomArray(n, 73);
+    const expected = referenceQ8(xs, m, k, w, b);
+    const onWasm = tf.tidy(() => denseQ8(tf.tensor2d(xs, [m, k]), w, tf.tensor1d(b)).dataSync());
+    await initBackend('cpu');
+    try {
+      const onCpu = tf.tidy(() => denseQ8(tf.tensor2d(xs, [m, k]), w, tf.tensor1d(b)).dataSync());
+      assert.equal(maxAbs(onCpu, expected), 0);
+      assert.equal(maxAbs(onCpu, onWasm), 0);
+    } finally {
+      await initBackend('wasm', { fallbackToCpu: false });
+    }
+  });
+
   it('kernel and stock ops agree on MiniLM shapes (K 384 exactly; K 1536 to float32 rounding of the stock matmul)', () => {
     for (const [m, k, n] of [[33, 384, 1536], [7, 1536, 384]]) {
       const x = tf.tensor2d(randomArray(m * k, m + k, 2), [m, k]);
