@@ -15,7 +15,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { DeviceName } from '../backends/index.js';
 import type { SequenceClassificationModel } from '../models/types.js';
 import { activationFromName, type ActivationFn } from '../modules/activations.js';
-import type { WeightMap } from '../weights/index.js';
 import { moduleKind, readModulesJson, sentenceTransformersConfigJSON } from '../modules/pipeline.js';
 import { codePointLength, pyStrip } from '../modules/text.js';
 import { batchToTensors, padBatch, type TokenizedBatch } from '../modules/tokenized_batch.js';
@@ -24,6 +23,7 @@ import { loadSequenceClassifierWithWeights, saveModelFiles, sentenceBertConfigFo
 import { joinPath, pathExists, readJSONFile, writeDirAtomically, writeJSONFile } from '../platform/fs.js';
 import { logger } from '../util/logger.js';
 import { isLegacyCompat, resolveBatchSize, type CompatMode } from './encode_options.js';
+import { checkModelDtype, type ModelDtype, type WeightMap } from '../weights/index.js';
 import { defaultResolver, prepareLoad, type ModelResolver } from './load_common.js';
 import { Progress, type ProgressCallback } from './progress.js';
 
@@ -46,6 +46,8 @@ export interface CrossEncoderLoadOptions {
   device?: DeviceName;
   /** Options for the model-id resolver (hub). */
   hub?: Record<string, unknown>;
+  /** 'fp32' (default) or 'q8': int8 linear layers, as {@link SentenceTransformerLoadOptions.dtype}. */
+  dtype?: ModelDtype;
 }
 
 /** Options of {@link CrossEncoder.predict} (Python `predict`'s keyword arguments). */
@@ -232,12 +234,13 @@ export class CrossEncoder {
 
   /** Load a cross-encoder directory (config.json, weights, tokenizer.json) or a hub id. */
   static async load(modelIdOrDir: string, opts: CrossEncoderLoadOptions = {}): Promise<CrossEncoder> {
+    const dtype = checkModelDtype(opts.dtype, 'dtype (CrossEncoder.load)');
     const dir = await prepareLoad(modelIdOrDir, opts, CrossEncoder.resolveModel, 'model_name');
     let model: SequenceClassificationModel;
     let weights: WeightMap;
     let configText: string;
     try {
-      ({ model, weights, configText } = await loadSequenceClassifierWithWeights(dir));
+      ({ model, weights, configText } = await loadSequenceClassifierWithWeights(dir, dtype));
     } catch (e) {
       // Only now look at modules.json: a cross-encoder has none, and a URL folder is not probed for it (no 404).
       const entries = await readModulesJson(dir).catch(() => undefined);

@@ -16,6 +16,7 @@ import { loadPipeline, savePipeline, type SentenceTransformerConfig } from '../m
 import { codePointLength } from '../modules/text.js';
 import { batchRows, splitByPadding, type TokenizedBatch } from '../modules/tokenized_batch.js';
 import { Transformer } from '../modules/transformer.js';
+import { checkModelDtype, type ModelDtype } from '../weights/index.js';
 import type { Features, PipelineForwardOptions, SentenceModule } from '../modules/types.js';
 import {
   pairwiseSimilarityFn,
@@ -62,6 +63,15 @@ export interface SentenceTransformerLoadOptions {
   device?: DeviceName;
   /** Options passed to the model-id resolver (hub revision, cache folder, token, local files only, ...). */
   hub?: Record<string, unknown>;
+  /**
+   * Weights of the encoder's linear layers (transformers.js' names): 'fp32' (default), or 'q8': int8 per output
+   * channel (quantized at load, or read from a folder written by `sentence-tfjs quantize`, which loads as 'q8'
+   * by default), with activations quantized per row at run time and int32 accumulation. Embeddings, norms and
+   * biases stay float32. Inference only.
+   * @example
+   * const model = await SentenceTransformer.load('models/all-MiniLM-L6-v2', { dtype: 'q8' });
+   */
+  dtype?: ModelDtype;
 }
 
 /**
@@ -158,8 +168,9 @@ export class SentenceTransformer {
    * {@link SentenceTransformer.resolveModel}.
    */
   static async load(modelIdOrDir: string, opts: SentenceTransformerLoadOptions = {}): Promise<SentenceTransformer> {
+    const dtype = checkModelDtype(opts.dtype, 'dtype (SentenceTransformer.load)');
     const dir = await prepareLoad(modelIdOrDir, opts, SentenceTransformer.resolveModel, 'model_name_or_path');
-    const loaded = await loadPipeline(dir, modelIdOrDir);
+    const loaded = await loadPipeline(dir, modelIdOrDir, { dtype });
     try {
       return new SentenceTransformer(loaded.modules, loaded.transformer, loaded.config, dir, opts);
     } catch (e) {
@@ -559,7 +570,7 @@ export class SentenceTransformer {
     this.checkAlive();
     if (this.pool && !this.pool.isStopped) throw new Error('startMultiProcessPool: a pool is already running; call stopMultiProcessPool() first');
     if (!this.modelPath) throw new Error('startMultiProcessPool: the workers load the model from its directory, and this model has none (built with fromModules)');
-    const options = { prompts: this.prompts, defaultPromptName: this.defaultPromptName, truncateDim: this.truncateDim, compat: this.compat };
+    const options = { prompts: this.prompts, defaultPromptName: this.defaultPromptName, truncateDim: this.truncateDim, compat: this.compat, dtype: this.transformer.dtype };
     this.pool = await EncodePool.start({ modelDir: this.modelPath, options }, opts);
     return this.pool;
   }

@@ -8,13 +8,14 @@ import { EXIT_OK, EXIT_RUNTIME_ERROR, EXIT_USAGE_ERROR, flagOpt, formatOptions, 
 import { commandHelp, commandOptions, EXIT_CODES_HELP, PROGRAM, type CliContext, type Command } from './command.js';
 import { demoCommand } from './commands/demo.js';
 import { downloadCommand } from './commands/download.js';
+import { quantizeCommand } from './commands/quantize.js';
 import { encodeCommand } from './commands/encode.js';
 import { rankCommand } from './commands/rank.js';
 import { searchCommand } from './commands/search.js';
 import { similarityCommand } from './commands/similarity.js';
 
 /** Every subcommand, in help order. */
-export const COMMANDS: Command[] = [encodeCommand, similarityCommand, searchCommand, rankCommand, downloadCommand, demoCommand];
+export const COMMANDS: Command[] = [encodeCommand, similarityCommand, searchCommand, rankCommand, downloadCommand, quantizeCommand, demoCommand];
 
 /** The top-level `--help` text. */
 export function topLevelHelp(): string {

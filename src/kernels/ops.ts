@@ -14,6 +14,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { addLayerNormStock, applyRotary, attentionStock, denseStock, extendedAttentionMask, gatherRowsStock, geluStock, mergeHeads, paddingFillMask, repeatKv, splitHeads, structuralMask } from './stock.js';
 import { addLayerNormKernel, attentionKernel, encoderLayerKernel, gatherRowsKernel, geluKernel, linearKernel, linearQkvKernel, type AttentionKernelOptions, type EncoderLayerWeights } from './wasm_ops.js';
 import { wasmKernelsActive, wasmLinearActive } from './wasm_kernels.js';
+import { denseQ8Kernel, denseQ8Stock, type Q8KernelWeight } from './q8.js';
 
 /** Whether a gradient tape records the ops run now. */
 function tapeOn(): boolean {
@@ -48,6 +49,8 @@ function withGradient<T extends tf.Tensor>(
 export interface DenseParams {
   readonly weight: tf.Tensor2D;
   readonly bias?: tf.Tensor1D;
+  /** An int8 weight (a `Linear` loaded with dtype 'q8'): {@link denseQkv} then runs {@link denseQ8} and never reads `weight`. */
+  readonly q8?: Q8KernelWeight;
 }
 
 /** Gradients of `x @ w + b` for x [M, K]. */
@@ -97,6 +100,7 @@ export type QkvProjections = { q: tf.Tensor3D; k: tf.Tensor3D; v: tf.Tensor3D; q
  * its own projection computes it), which the attention kernel reads in place; else three dense ops ({ q, k, v }).
  */
 export function denseQkv(x: tf.Tensor3D, q: DenseParams, k: DenseParams, v: DenseParams): QkvProjections {
+  if (q.q8 || k.q8 || v.q8) return denseQkvQ8(x, q, k, v);
   const ws = [q.weight, k.weight, v.weight] as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D];
   const bs = [q.bias, k.bias, v.bias];
   const h = ws[0].shape[1];
@@ -416,4 +420,70 @@ function attentionBackward(dy: tf.Tensor3D, proj: tf.Tensor3D[], bias: tf.Tensor
 export function encoderLayer(x: tf.Tensor3D, mask: PaddingMask | undefined, w: EncoderLayerWeights, numHeads: number, scaleQuery = false): tf.Tensor3D | undefined {
   if (tapeOn() || !isF32(x)) return undefined;
   return encoderLayerKernel(x, mask?.raw, w, numHeads, scaleQuery);
+}
+
+// ---- int8 (issue 17) ----------------------------------------------------------------------------------------
+
+/** `weights` side by side applied to x [..., in] (the 2-D work by `run`), reshaped back to [..., out]. */
+function denseQ8Rows<T extends tf.Tensor>(x: T, weights: readonly Q8KernelWeight[], bias: tf.Tensor1D | undefined): T {
+  const inF = weights[0].inFeatures;
+  if (x.shape[x.rank - 1] !== inF) throw new Error(`denseQ8: x must end in ${inF} features, got [${x.shape}]`);
+  const outF = weights.reduce((a, w) => a + w.outFeatures, 0);
+  const x2 = (x.rank === 2 ? x : tf.reshape(x, [-1, inF])) as tf.Tensor2D; // [N, in]
+  // The kernel has no gradient: under a tape the stock ops run (x's gradient through round() is zero there).
+  const y = (!tapeOn() && isF32(x2) && denseQ8Kernel(x2, weights, bias)) || denseQ8Stock(x2, weights, bias); // [N, out]
+  if (x.rank === 2) return y as unknown as T;
+  if (x2 !== (x as tf.Tensor)) x2.dispose();
+  const out = tf.reshape(y, [...x.shape.slice(0, -1), outF]) as T; // [..., out]
+  y.dispose();
+  return out;
+}
+
+/**
+ * `x @ W^T + bias` with an int8 weight W (per-output-channel scales) and x quantized per row to int8 at run time
+ * (dynamic quantization), int32 accumulation, dequantize + bias fused: x [..., in] -> [..., out]. On wasm, the
+ * int8 kernel (relaxed SIMD's `i32x4.relaxed_dot_i8x16_i7x16_add_s` where the runtime has it, else
+ * `i32x4.dot_i16x8_s`); elsewhere stock ops giving the same numbers. Inference only (no gradient).
+ * @example
+ * const y = denseQ8(x, linear.q8!, linear.bias); // [B, T, out]
+ */
+export function denseQ8<T extends tf.Tensor>(x: T, weight: Q8KernelWeight, bias?: tf.Tensor1D): T {
+  return denseQ8Rows(x, [weight], bias);
+}
+
+/** {@link denseQkv} for int8 weights: one fused int8 GEMM where all three are int8 (widths a multiple of 8). */
+function denseQkvQ8(x: tf.Tensor3D, q: DenseParams, k: DenseParams, v: DenseParams): QkvProjections {
+  const ps = [q, k, v];
+  const one = (p: DenseParams) => (p.q8 ? denseQ8(x, p.q8, p.bias) : dense(x, p.weight, p.bias));
+  const h = q.q8?.outFeatures;
+  const allBiases = ps.every((p) => p.bias !== undefined);
+  const fusable = wasmLinearActive() && !tapeOn() && isF32(x) && h !== undefined && h % 8 === 0 && ps.every((p) => p.q8 && p.q8.outFeatures === h) && (allBiases || ps.every((p) => p.bias === undefined));
+  if (!fusable) return { q: one(q), k: one(k), v: one(v) };
+  const bias = allBiases ? tf.concat(ps.map((p) => p.bias!)) as tf.Tensor1D : undefined; // [3H]
+  try {
+    return { qkv: denseQ8Rows(x, ps.map((p) => p.q8!), bias) }; // [B, T, 3H]
+  } finally {
+    bias?.dispose();
+  }
+}
+
+/**
+ * Rows of an int8 table (values [num, dim] with one scale per row, as a quantized `Embedding`): ids (any integer
+ * dtype) [...] -> float32 [..., dim], each row `values[id] * scale[id]`. Reads the ids on the CPU (they come from
+ * the tokenizer); ids must lie in [0, num). Inference only.
+ */
+export function gatherRowsQ8(table: Q8KernelWeight, ids: tf.Tensor): tf.Tensor {
+  const num = table.outFeatures;
+  const dim = table.inFeatures;
+  const idv = ids.dataSync();
+  const out = new Float32Array(idv.length * dim);
+  for (let i = 0; i < idv.length; i++) {
+    const id = Number(idv[i]);
+    if (!(id >= 0 && id < num)) throw new Error(`gatherRowsQ8: id ${id} at ${i} is outside [0, ${num})`);
+    const s = table.scales[id];
+    const src = id * dim;
+    const dst = i * dim;
+    for (let c = 0; c < dim; c++) out[dst + c] = table.values[src + c] * s;
+  }
+  return tf.tensor(out, [...ids.shape, dim], 'float32');
 }

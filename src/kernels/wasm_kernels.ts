@@ -28,6 +28,8 @@ export const KERNEL_GATHER_ROWS = 'SentenceTfjsGatherRows';
 export const KERNEL_LINEAR = 'SentenceTfjsLinear';
 export const KERNEL_LINEAR_QKV = 'SentenceTfjsLinearQKV';
 export const KERNEL_ENCODER_LAYER = 'SentenceTfjsEncoderLayer';
+/** int8 dense (one weight, or the fused Q/K/V: several side by side); see the int8 section of kernels.c. */
+export const KERNEL_LINEAR_Q8 = 'SentenceTfjsLinearQ8';
 
 interface KernelExports {
   gelu_erf(x: number, out: number, n: number): void;
@@ -36,6 +38,11 @@ interface KernelExports {
   gather_rows(table: number, ids: number, out: number, n: number, dim: number, num: number): void;
   pack_panels(w: number, p: number, k: number, n: number): void;
   gemm_bias(x: number, p: number, bias: number, y: number, m: number, k: number, n: number): void;
+  q8_packed_bytes(k: number, n: number): number;
+  q8_act_bytes(): number;
+  q8_pack(w: number, p: number, wsum: number, k: number, n: number): void;
+  q8_quantize_rows(x: number, xq: number, sx: number, zp: number, m: number, k: number, kp: number): void;
+  q8_gemm(xq: number, sx: number, zp: number, p: number, wsum: number, sw: number, bias: number, y: number, m: number, kp: number, n: number): void;
   attention(
     q: number, k: number, v: number, ldq: number, ldkv: number, mask: number, bias: number, biasBatch: number, out: number, probs: number,
     scratch: number, b: number, t: number, heads: number, kvHeads: number, d: number, scale: number, scaleMode: number, causal: number, window: number,
@@ -210,6 +217,7 @@ export async function installWasmKernels(): Promise<boolean> {
   compiled[variant] = await compiling[variant];
   if (!registered) {
     registerAll();
+    registerQ8();
     registered = true;
   }
   return wasmKernelsActive();
@@ -399,5 +407,100 @@ function registerAll(): void {
       ),
     );
     return probs ? [out, probs] : out;
+  });
+}
+
+// ---- int8 (issue 17) ----------------------------------------------------------------------------------------
+
+/**
+ * What the int8 dense kernel needs of a quantized weight (src/weights/q8.ts's Q8LinearWeight has it): values
+ * [out, in] in [-127, 127], scales [out], and a dispose hook to free the packed copy.
+ */
+export interface Q8KernelWeight {
+  readonly values: Int8Array;
+  readonly scales: Float32Array;
+  readonly inFeatures: number;
+  readonly outFeatures: number;
+  onDispose(fn: () => void): void;
+}
+
+/** Packed int8 weights (q8_pack) followed by their scales and row sums, in tfjs' heap. */
+interface Q8Packing {
+  ptr: number;
+  scales: number;
+  wsum: number;
+  parts: readonly Q8KernelWeight[];
+}
+
+const q8Packings = new WeakMap<WasmBackendLike, Map<Q8KernelWeight, Q8Packing[]>>();
+
+/**
+ * The packing of `weights` side by side (output widths a multiple of 8 when more than one), built on first use
+ * and freed when any of its weights is disposed. Keeps no JS copy: the weight's own arrays stay with it.
+ */
+function q8PackedFor(b: WasmBackendLike, ex: KernelExports, weights: readonly Q8KernelWeight[]): Q8Packing {
+  let map = q8Packings.get(b);
+  if (!map) {
+    map = new Map();
+    q8Packings.set(b, map);
+  }
+  const owner = weights[0];
+  const list = map.get(owner) ?? [];
+  const hit = list.find((p) => p.parts.length === weights.length && p.parts.every((w, i) => w === weights[i]));
+  if (hit) return hit;
+  const k = owner.inFeatures;
+  const n = weights.reduce((a, w) => a + w.outFeatures, 0);
+  const packedBytes = ex.q8_packed_bytes(k, n);
+  const ptr = b.wasm._malloc(packedBytes + n * 8);
+  const staging = b.wasm._malloc(k * n); // the [N, K] values, side by side, before packing
+  try {
+    let row = 0;
+    for (const w of weights) {
+      const heap = heapOf(b)!.buffer; // (re-read: a malloc may have grown the memory)
+      new Int8Array(heap, staging + row * k, w.values.length).set(w.values);
+      new Float32Array(heap, ptr + packedBytes + row * 4, w.outFeatures).set(w.scales);
+      row += w.outFeatures;
+    }
+    ex.q8_pack(staging, ptr, ptr + packedBytes + n * 4, k, n);
+  } finally {
+    b.wasm._free(staging);
+  }
+  const p: Q8Packing = { ptr, scales: ptr + packedBytes, wsum: ptr + packedBytes + n * 4, parts: weights };
+  list.push(p);
+  map.set(owner, list);
+  const m = map;
+  const free = () => {
+    const l = m.get(owner);
+    const i = l ? l.indexOf(p) : -1;
+    if (i < 0) return;
+    l!.splice(i, 1);
+    if (l!.length === 0) m.delete(owner);
+    b.wasm._free(p.ptr);
+  };
+  for (const w of weights) w.onDispose(free);
+  return p;
+}
+
+/** Register the int8 dense kernel: inputs x [M, K] (and bias [N]), attrs { weights: Q8KernelWeight[] }. */
+function registerQ8(): void {
+  registerWasm(KERNEL_LINEAR_Q8, (ex, b, { x, bias }, attrs) => {
+    const weights = attrs.weights as Q8KernelWeight[];
+    const [m, k] = x!.shape;
+    const kp = (k + 3) & ~3;
+    const packed = q8PackedFor(b, ex, weights);
+    const n = weights.reduce((a, w) => a + w.outFeatures, 0);
+    const out = b.makeOutput([m, n], 'float32');
+    // Scratch: xq [M, Kp] 7-bit (1 or 2 bytes each, per build), then sx [M] float32 and zp [M] int32.
+    const xqBytes = m * kp * ex.q8_act_bytes();
+    const scratch = b.wasm._malloc(xqBytes + 8 * m);
+    try {
+      const sx = scratch + xqBytes;
+      const zp = sx + 4 * m;
+      ex.q8_quantize_rows(offset(b, x!), scratch, sx, zp, m, k, kp);
+      ex.q8_gemm(scratch, sx, zp, packed.ptr, packed.wsum, packed.scales, bias ? offset(b, bias) : 0, offset(b, out), m, kp, n);
+    } finally {
+      b.wasm._free(scratch);
+    }
+    return out;
   });
 }

@@ -133,6 +133,8 @@ export class BertLayer extends Module implements EncoderLayer {
     if (options.scaleQuery || options.numKvHeads !== undefined || options.causal || options.window !== undefined || options.scale !== undefined) return undefined;
     const biases = [query.bias, key.bias, value.bias, att.output.dense.bias, this.intermediate.dense.bias, this.output.dense.bias];
     if (biases.some((b) => b === undefined)) return undefined;
+    // int8 layers run their own kernel (the fused layer is float32 only)
+    if ([query, key, value, att.output.dense, this.intermediate.dense, this.output.dense].some((l) => l.q8)) return undefined;
     const lin = (l: Linear) => ({ weight: l.weight, bias: l.bias! });
     const norm = (n: LayerNorm) => ({ weight: n.weight, bias: n.bias, eps: n.eps });
     return encoderLayer(x, ctx.mask, {

@@ -115,7 +115,8 @@ class DistilBertLayer extends Module implements EncoderLayer {
       const { attention: sa, out_lin } = this.attention;
       const { lin1, lin2 } = this.ffn;
       const lins = [sa.query, sa.key, sa.value, out_lin, lin1, lin2];
-      if (lins.every((l) => l.bias !== undefined)) {
+      // int8 layers run their own kernel (the fused layer is float32 only)
+      if (lins.every((l) => l.bias !== undefined && !l.q8)) {
         const lin = (l: Linear) => ({ weight: l.weight, bias: l.bias! });
         const norm = (n: LayerNorm) => ({ weight: n.weight, bias: n.bias, eps: n.eps });
         const w = { q: lin(sa.query), k: lin(sa.key), v: lin(sa.value), o: lin(out_lin), norm1: norm(this.sa_layer_norm), up: lin(lin1), down: lin(lin2), norm2: norm(this.output_layer_norm) };

@@ -15,7 +15,7 @@ import { ConfigReader } from '../models/config.js';
 import { createMaskedLM, createModel, createSequenceClassifier, type MaskedLMHead } from '../models/index.js';
 import type { EncoderModel, SequenceClassificationModel } from '../models/types.js';
 import { joinPath, makeDir, pathExists, readFileText, readJSONFile, writeFileBytes, writeJSONFile } from '../platform/fs.js';
-import { loadCheckpointDir, serializeSafetensors, WeightMap } from '../weights/index.js';
+import { checkModelDtype, loadCheckpointDir, q8Marker, Q8_MARKER_FILE, serializeSafetensors, WeightMap, type ModelDtype } from '../weights/index.js';
 import { logger } from '../util/logger.js';
 import { rewriteJsonObject } from './json_text.js';
 import { pyStrip } from './text.js';
@@ -118,8 +118,12 @@ export async function saveModelFiles(
   for (const [name, text] of Object.entries(tokenizerFiles)) await writeFileBytes(await joinPath(dir, name), text);
 }
 
-/** A Hugging Face model folder opened for building: its parsed config.json and its checkpoint. */
-async function openModelDir(dir: string): Promise<{ config: Record<string, unknown>; configText: string; weights: WeightMap }> {
+/**
+ * A Hugging Face model folder opened for building: its parsed config.json (and its text, kept for saving) and its
+ * checkpoint. `dtype` 'q8' (or a folder written by `quantize`, which holds {@link Q8_MARKER_FILE}, unless `dtype` is
+ * 'fp32') opens the weights for int8 linear layers.
+ */
+async function openModelDir(dir: string, dtype?: ModelDtype): Promise<{ config: Record<string, unknown>; configText: string; weights: WeightMap }> {
   const path = await joinPath(dir, 'config.json');
   const configText = await readFileText(path);
   let config: Record<string, unknown>;
@@ -128,27 +132,37 @@ async function openModelDir(dir: string): Promise<{ config: Record<string, unkno
   } catch (e) {
     throw new SyntaxError(`invalid JSON in ${path}: ${(e as Error).message}`);
   }
-  return { config, configText, weights: WeightMap.from(await loadCheckpointDir(dir)) };
+  const resolved = dtype ?? ((await pathExists(await joinPath(dir, Q8_MARKER_FILE))) ? 'q8' : 'fp32');
+  return { config, configText, weights: WeightMap.from(await loadCheckpointDir(dir), { dtype: resolved }) };
+}
+
+/** After building a model: a quantized map lets its file's bytes go (no float copy of the linear weights stays). */
+function settle(weights: WeightMap): void {
+  if (weights.dtype === 'q8') weights.detachSource();
 }
 
 /** The encoder in `dir` (config.json + model.safetensors or a sharded checkpoint). The caller disposes it. */
-export async function loadTransformerFromDir(dir: string): Promise<EncoderModel> {
-  const { config, weights } = await openModelDir(dir);
-  return createModel(config, weights);
+export async function loadTransformerFromDir(dir: string, dtype?: ModelDtype): Promise<EncoderModel> {
+  const { config, weights } = await openModelDir(dir, checkModelDtype(dtype));
+  const model = createModel(config, weights);
+  settle(weights);
+  return model;
 }
 
-/** The `*ForSequenceClassification` model in `dir` (a cross-encoder). The caller disposes it. */
-export async function loadSequenceClassifierFromDir(dir: string): Promise<SequenceClassificationModel> {
-  return (await loadSequenceClassifierWithWeights(dir)).model;
+/** The `*ForSequenceClassification` model in `dir` (a cross-encoder; `dtype` as {@link Transformer.load}). The caller disposes it. */
+export async function loadSequenceClassifierFromDir(dir: string, dtype?: ModelDtype): Promise<SequenceClassificationModel> {
+  return (await loadSequenceClassifierWithWeights(dir, dtype)).model;
 }
 
 /**
  * The `*ForSequenceClassification` model in `dir` and its checkpoint (kept for saving; the model shares its
  * tensors, so the checkpoint's `stateDict()` gives the current values). The caller disposes the model.
  */
-export async function loadSequenceClassifierWithWeights(dir: string): Promise<{ model: SequenceClassificationModel; weights: WeightMap; configText: string }> {
-  const { config, configText, weights } = await openModelDir(dir);
-  return { model: createSequenceClassifier(config, weights), weights, configText };
+export async function loadSequenceClassifierWithWeights(dir: string, dtype?: ModelDtype): Promise<{ model: SequenceClassificationModel; weights: WeightMap; configText: string }> {
+  const { config, configText, weights } = await openModelDir(dir, checkModelDtype(dtype));
+  const model = createSequenceClassifier(config, weights);
+  settle(weights);
+  return { model, weights, configText };
 }
 
 /**
@@ -230,7 +244,7 @@ export class Transformer implements SentenceModule {
    */
   static async load(
     dir: string,
-    opts: Omit<TransformerOptions, 'weights' | 'lmHead' | 'configText'> & { readSentenceBertConfig?: boolean } = {},
+    opts: Omit<TransformerOptions, 'weights' | 'lmHead' | 'configText'> & { readSentenceBertConfig?: boolean; dtype?: ModelDtype } = {},
     defaultTask: string = 'feature-extraction',
   ): Promise<Transformer> {
     const sbertPath = await joinPath(dir, 'sentence_bert_config.json');
@@ -240,9 +254,10 @@ export class Transformer implements SentenceModule {
     const doLowerCase = sbert.bool('do_lower_case', false);
     const task = sbert.string('transformer_task', defaultTask);
     sbert.onlySupported('transformer_task', task, TRANSFORMER_TASKS);
-    const { config, configText, weights } = await openModelDir(dir);
+    const { config, configText, weights } = await openModelDir(dir, checkModelDtype(opts.dtype));
     const mlm = task === 'fill-mask' ? createMaskedLM(config, weights) : undefined;
     const model = mlm ? mlm.encoder : createModel(config, weights);
+    settle(weights);
     try {
       const tokenizer = await TokenizerAdapter.load(dir, model.modelType);
       return new Transformer(model, tokenizer, {
@@ -275,6 +290,12 @@ export class Transformer implements SentenceModule {
     if (!(this.tokenizer instanceof TokenizerAdapter)) throw new Error('Transformer.save: the tokenizer is not a TokenizerAdapter loaded from tokenizer.json');
     await saveModelFiles(dir, { raw: this.model.config.raw, text: this.configText }, this.weights, this.tokenizer, this._maxSeqLength);
     await writeJSONFile(await joinPath(dir, 'sentence_bert_config.json'), this.getConfigDict());
+    if (this.weights.dtype === 'q8') await writeJSONFile(await joinPath(dir, Q8_MARKER_FILE), q8Marker());
+  }
+
+  /** 'q8' when the encoder's linear layers are int8 (loaded with `dtype: 'q8'` or from a quantized folder), else 'fp32'. */
+  get dtype(): ModelDtype {
+    return this.weights?.dtype ?? 'fp32';
   }
 
   /** `max_seq_length`: texts longer than this (in tokens, special tokens included) are truncated. */

@@ -11,7 +11,8 @@
  * it back to [out, in] when the weights are saved.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { Dtype, TensorSource, TensorToWrite } from '../formats/safetensors.js';
+import { toFloat32, type Dtype, type StoredArray, type TensorInfo, type TensorSource, type TensorToWrite } from '../formats/safetensors.js';
+import { Q8_SCALES_SUFFIX, Q8_VALUES_SUFFIX, Q8LinearWeight, type ModelDtype } from './q8.js';
 
 const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
 
@@ -27,10 +28,70 @@ export interface LinearParams {
   bias?: tf.Tensor1D;
 }
 
+/** A quantized linear layer's parameters (see {@link WeightMap.linearQ8}): the int8 weight, the float bias [out]. */
+export interface Q8LinearParams {
+  q8: Q8LinearWeight;
+  bias?: tf.Tensor1D;
+}
+
+/** Options of {@link WeightMap.from}. */
+export interface WeightMapOptions {
+  /** 'q8': `Linear` layers load their weights int8 ({@link WeightMap.linearQ8}). Default 'fp32'. */
+  dtype?: ModelDtype;
+}
+
 interface Shared {
   source: TensorSource;
   used: Set<string>;
   cache: Map<string, tf.Tensor>;
+  dtype: ModelDtype;
+  /** Quantized linear weights by their module path (`<name>`, without `.weight`). */
+  q8: Map<string, Q8LinearWeight>;
+}
+
+/**
+ * The tensors of a source that a model did not read, copied out of it, as a small source of its own (what a
+ * quantized map keeps after {@link WeightMap.detachSource}, so the file's bytes can go).
+ */
+class KeptTensors implements TensorSource {
+  private readonly infos = new Map<string, TensorInfo>();
+  private readonly data = new Map<string, StoredArray>();
+  private readonly floats = new Map<string, Float32Array>();
+  constructor(
+    readonly source: string,
+    private readonly order: string[],
+    from: TensorSource,
+    keep: (key: string) => boolean,
+  ) {
+    for (const k of order) {
+      this.infos.set(k, from.info(k));
+      if (keep(k)) {
+        this.data.set(k, from.typed(k).slice());
+        if (FLOAT_DTYPES.has(from.info(k).dtype)) this.floats.set(k, from.float32(k).slice());
+      }
+    }
+  }
+  names(): string[] {
+    return [...this.order];
+  }
+  has(name: string): boolean {
+    return this.infos.has(name);
+  }
+  info(name: string): TensorInfo {
+    const i = this.infos.get(name);
+    if (!i) throw new Error(`cannot find tensor ${name}`);
+    return i;
+  }
+  float32(name: string): Float32Array {
+    const f = this.floats.get(name);
+    if (!f) throw new Error(`${this.source}: tensor ${name} was released after loading (a quantized model keeps only what it uses)`);
+    return f;
+  }
+  typed(name: string): StoredArray {
+    const d = this.data.get(name);
+    if (!d) throw new Error(`${this.source}: tensor ${name} was released after loading (a quantized model keeps only what it uses)`);
+    return d;
+  }
 }
 
 /**
@@ -51,8 +112,13 @@ export class WeightMap {
   ) {}
 
   /** A root weight map over a tensor source (a safetensors file or a sharded checkpoint). */
-  static from(source: TensorSource): WeightMap {
-    return new WeightMap({ source, used: new Set(), cache: new Map() }, '');
+  static from(source: TensorSource, opts: WeightMapOptions = {}): WeightMap {
+    return new WeightMap({ source, used: new Set(), cache: new Map(), dtype: opts.dtype ?? 'fp32', q8: new Map() }, '');
+  }
+
+  /** 'q8' when `Linear` layers load int8 weights, else 'fp32'. */
+  get dtype(): ModelDtype {
+    return this.shared.dtype;
   }
 
   /** The underlying tensor source. */
@@ -72,14 +138,28 @@ export class WeightMap {
     return this.prefix + name;
   }
 
-  /** Whether the checkpoint has `name` under this view. */
+  /**
+   * Whether the checkpoint has `name` under this view. In a quantized checkpoint `X.weight` counts as present when
+   * `X.weight_q8` is (see {@link get}).
+   */
   has(name: string): boolean {
-    return this.shared.source.has(this.key(name));
+    return this.shared.source.has(this.key(name)) || this.quantizedAlias(name) !== undefined;
+  }
+
+  /** For `X.weight` stored as `X.weight_q8` (+ `X.weight_scale`), the view of `X`; else undefined. */
+  private quantizedAlias(name: string): WeightMap | undefined {
+    if (!name.endsWith('weight') || this.shared.source.has(this.key(name))) return undefined;
+    const base = name === 'weight' ? '' : name.slice(0, -'.weight'.length);
+    if (name !== 'weight' && !name.endsWith('.weight')) return undefined;
+    const view = base ? this.pp(base) : this;
+    return this.shared.source.has(view.key(Q8_VALUES_SUFFIX)) ? view : undefined;
   }
 
   /** Checkpoint shape of `name` (throws `cannot find tensor X` when absent). */
   shape(name: string): number[] {
     const key = this.key(name);
+    const alias = this.quantizedAlias(name);
+    if (alias) return [...this.shared.source.info(alias.key(Q8_VALUES_SUFFIX)).shape];
     if (!this.shared.source.has(key)) throw new Error(`cannot find tensor ${key}`);
     return [...this.shared.source.info(key).shape];
   }
@@ -91,6 +171,19 @@ export class WeightMap {
   get<R extends tf.Rank = tf.Rank>(name: string, shape?: readonly number[]): tf.Tensor<R> {
     const key = this.key(name);
     const src = this.shared.source;
+    const alias = this.quantizedAlias(name);
+    if (alias) {
+      // A quantized checkpoint's `X.weight` read as float: the dequantized values (e.g. a tied decoder).
+      let t = this.shared.cache.get(key);
+      if (!t) {
+        const [rows, cols] = src.info(alias.key(Q8_VALUES_SUFFIX)).shape;
+        if (shape && (shape.length !== 2 || shape[0] !== rows || shape[1] !== cols)) throw new Error(`shape mismatch for ${key}: expected ${fmt(shape)}, got ${fmt([rows, cols])}`);
+        t = tf.tensor2d(alias.readQ8(cols, rows).dequantize(), [rows, cols]);
+        tf.keep(t);
+        this.shared.cache.set(key, t);
+      }
+      return t as tf.Tensor<R>;
+    }
     if (!src.has(key)) throw new Error(`cannot find tensor ${key}`);
     const got = src.info(key).shape;
     if (shape && (shape.length !== got.length || shape.some((d, i) => d !== got[i]))) {
@@ -117,6 +210,14 @@ export class WeightMap {
     if (!w) {
       const wkey = sub.key('weight');
       const src = this.shared.source;
+      if (!src.has(wkey) && src.has(sub.key(Q8_VALUES_SUFFIX))) {
+        // A quantized checkpoint loaded as fp32: the dequantized weight.
+        const q = sub.readQ8(inFeatures, outFeatures);
+        w = tf.tidy(() => tf.transpose(tf.tensor2d(q.dequantize(), [outFeatures, inFeatures]))); // [in, out]
+        tf.keep(w);
+        this.shared.cache.set(key, w);
+        return { weight: w, bias: bias ? sub.get<tf.Rank.R1>('bias', [outFeatures]) : undefined };
+      }
       if (!src.has(wkey)) throw new Error(`cannot find tensor ${wkey}`);
       const got = src.info(wkey).shape;
       if (got.length !== 2 || got[0] !== outFeatures || got[1] !== inFeatures) {
@@ -128,6 +229,78 @@ export class WeightMap {
       this.shared.cache.set(key, w);
     }
     return { weight: w, bias: bias ? sub.get<tf.Rank.R1>('bias', [outFeatures]) : undefined };
+  }
+
+  /**
+   * An `nn.Linear(inFeatures, outFeatures)` under this view with an int8 weight: read from `name.weight_q8` and
+   * `name.weight_scale` when the checkpoint holds them (a model written by `quantize`), else quantized from
+   * `name.weight` [out, in] per output channel (see ./q8.ts). No float copy of the weight is kept.
+   */
+  linearQ8(name: string, inFeatures: number, outFeatures: number, bias = true): Q8LinearParams {
+    const sub = this.pp(name);
+    const path = this.key(name);
+    let q = this.shared.q8.get(path);
+    if (!q) {
+      const src = this.shared.source;
+      const wkey = sub.key('weight');
+      if (src.has(sub.key(Q8_VALUES_SUFFIX))) {
+        q = sub.readQ8(inFeatures, outFeatures);
+      } else {
+        if (!src.has(wkey)) throw new Error(`cannot find tensor ${wkey}`);
+        const got = src.info(wkey).shape;
+        if (got.length !== 2 || got[0] !== outFeatures || got[1] !== inFeatures) {
+          throw new Error(`shape mismatch for ${wkey}: expected ${fmt([outFeatures, inFeatures])}, got ${fmt(got)}`);
+        }
+        this.shared.used.add(wkey);
+        const dtype = src.info(wkey).dtype;
+        if (dtype === 'F32') {
+          q = Q8LinearWeight.quantize(src.float32(wkey), outFeatures, inFeatures); // a view of the file: no copy
+        } else {
+          // float16 / bfloat16 / float64: converted a block of rows at a time, so no whole float32 copy is made
+          const raw = src.typed(wkey) as Uint16Array | Float64Array;
+          q = Q8LinearWeight.quantizeBlocks((a, b) => toFloat32(raw.subarray(a * inFeatures, b * inFeatures), dtype), outFeatures, inFeatures);
+        }
+      }
+      this.shared.q8.set(path, q);
+    }
+    return { q8: q, bias: bias ? sub.get<tf.Rank.R1>('bias', [outFeatures]) : undefined };
+  }
+
+  /** `weight_q8` and `weight_scale` under this view, checked and copied out of the source. */
+  private readQ8(inFeatures: number, outFeatures: number): Q8LinearWeight {
+    const src = this.shared.source;
+    const vkey = this.key(Q8_VALUES_SUFFIX);
+    const skey = this.key(Q8_SCALES_SUFFIX);
+    const vi = src.info(vkey);
+    if (vi.dtype !== 'I8' || vi.shape.length !== 2 || vi.shape[0] !== outFeatures || vi.shape[1] !== inFeatures) {
+      throw new Error(`${vkey}: expected I8 ${fmt([outFeatures, inFeatures])}, got ${vi.dtype} ${fmt(vi.shape)}`);
+    }
+    if (!src.has(skey)) throw new Error(`cannot find tensor ${skey} (the scales of ${vkey})`);
+    const si = src.info(skey);
+    if (si.dtype !== 'F32' || si.shape.length !== 1 || si.shape[0] !== outFeatures) throw new Error(`${skey}: expected F32 [${outFeatures}], got ${si.dtype} ${fmt(si.shape)}`);
+    this.shared.used.add(vkey);
+    this.shared.used.add(skey);
+    const values = (src.typed(vkey) as Int8Array).slice();
+    const scales = src.float32(skey).slice();
+    for (let i = 0; i < values.length; i++) {
+      if (values[i] === -128) throw new Error(`${vkey}: values must lie in [-127, 127], got -128 at ${i}`);
+    }
+    for (let i = 0; i < scales.length; i++) {
+      if (!(scales[i] > 0) || !Number.isFinite(scales[i])) throw new Error(`${skey}: scales must be finite and > 0, got ${scales[i]} at ${i}`);
+    }
+    return new Q8LinearWeight(values, scales, inFeatures, outFeatures);
+  }
+
+  /**
+   * Let the source go (its file bytes with it) once the model is built: the tensors no module read are copied
+   * into a small source of their own, so {@link stateDict} still writes them. Meant for quantized maps, whose
+   * float linear weights must not stay resident; the tensors handed out stay valid.
+   */
+  detachSource(): void {
+    const src = this.shared.source;
+    const used = this.shared.used;
+    const kept = new KeptTensors(src.source, src.names(), src, (k) => !used.has(k) && !this.shared.cache.has(k));
+    this.shared.source = kept;
   }
 
   /**
@@ -144,6 +317,29 @@ export class WeightMap {
     for (const key of src.names()) {
       const info = src.info(key);
       const shape = [...info.shape];
+      const base = key.endsWith(`.${Q8_VALUES_SUFFIX}`) ? key.slice(0, -Q8_VALUES_SUFFIX.length - 1) : key.endsWith('.weight') ? key.slice(0, -'.weight'.length) : undefined;
+      const q = base !== undefined ? this.shared.q8.get(base) : undefined;
+      if (q) {
+        // A quantized linear: its int8 values and scales (in place of the float weight).
+        out[`${base}.${Q8_VALUES_SUFFIX}`] = { dtype: 'I8', shape: [q.outFeatures, q.inFeatures], data: q.values };
+        out[`${base}.${Q8_SCALES_SUFFIX}`] = { dtype: 'F32', shape: [q.outFeatures], data: q.scales };
+        continue;
+      }
+      if (key.endsWith(`.${Q8_SCALES_SUFFIX}`) && this.shared.q8.has(key.slice(0, -Q8_SCALES_SUFFIX.length - 1))) continue;
+      if (base !== undefined && key.endsWith(`.${Q8_VALUES_SUFFIX}`)) {
+        // A quantized checkpoint loaded as fp32: the (dequantized) float weight under its PyTorch name.
+        const t = this.shared.cache.get(`${base}.weight${TRANSPOSED}`);
+        if (t) {
+          const w = tf.transpose(t); // [in, out] -> [out, in]
+          try {
+            out[`${base}.weight`] = { dtype: 'F32', shape: [...w.shape], data: (await w.data()) as Float32Array };
+          } finally {
+            w.dispose();
+          }
+          continue;
+        }
+      }
+      if (key.endsWith(`.${Q8_SCALES_SUFFIX}`) && this.shared.cache.has(`${key.slice(0, -Q8_SCALES_SUFFIX.length - 1)}.weight${TRANSPOSED}`)) continue;
       const live = this.shared.cache.get(key);
       const transposed = key.endsWith('.weight') ? this.shared.cache.get(key + TRANSPOSED) : undefined;
       let data: Float32Array;
@@ -182,9 +378,11 @@ export class WeightMap {
     return this.shared.cache.size;
   }
 
-  /** Free every tensor this map (and all its prefixed views) created. */
+  /** Free every tensor (and quantized weight) this map (and all its prefixed views) created. */
   dispose(): void {
     for (const t of this.shared.cache.values()) t.dispose();
     this.shared.cache.clear();
+    for (const q of this.shared.q8.values()) q.dispose();
+    this.shared.q8.clear();
   }
 }

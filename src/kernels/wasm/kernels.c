@@ -748,3 +748,265 @@ void gemm_bias(const f32* x, const f32* p, const f32* bias, f32* y, int32_t M, i
     }
   }
 }
+
+/* ====================================================================================================
+ * int8 section (issue 17): dense layers with int8 weights and dynamically quantized activations.
+ * (Kept apart from the float32 kernels above; it shares only the EXPORT / INLINE macros.)
+ *
+ * The scheme, y[m, n] = (sum_k (xq[m, k] - zp[m]) * wq[n, k]) * (sx[m] * sw[n]) + bias[n], where
+ *   - weights, per output channel once at load (TypeScript, src/weights/q8.ts): sw[n] = max_k |w[n, k]| / 127,
+ *     wq = round-half-even(w / sw) in [-127, 127] (symmetric int8);
+ *   - activations, per row at run time (q8_quantize_rows), asymmetric 7-bit: lo = min(0, min_k x), hi = max(0,
+ *     max_k x), sx = (hi - lo) / 127 (1 for an all-zero row), zp = round-half-even(-lo / sx) in [0, 127],
+ *     xq = clamp(round-half-even(x / sx) + zp, 0, 127).
+ * Which side is 7-bit: i32x4.relaxed_dot_i8x16_i7x16_add_s(a, b, c) is only defined for b in [0, 127] (x86
+ * lowers it to pmaddubsw, which reads b unsigned), so one operand must be 7-bit and non-negative. Measured with
+ * PyTorch on minilm-l6-full (fp32 reference, 8 sentences, min / mean cosine of the embeddings): 7-bit weights
+ * with 8-bit symmetric activations 0.99810 / 0.99838; 8-bit weights with 7-bit symmetric activations
+ * 0.99897 / 0.99914; 8-bit weights with 7-bit asymmetric activations 0.99901 / 0.99930 (8-bit weights alone
+ * cost 0.99952 / 0.99958). So the weights keep all 8 bits (operand a) and the activations are the 7-bit operand,
+ * asymmetric so that a skewed row (GELU outputs: lo ~ -0.17, hi large) spends its 128 levels on its own range;
+ * the zero point costs one epilogue term, zp[m] * wsum[n] (wsum = sum_k wq[n, k], computed by q8_pack).
+ * The plain-SIMD build computes the same integers with i32x4.dot_i16x8_s on widened bytes. Every path (relaxed,
+ * plain, and the stock-ops fallback in src/kernels/q8.ts) has the same quantized operands; the int32 sums are
+ * exact, and the stock path's float32 matmul of the same integers is exact while |acc| < 2^24 (K <= 1040) and
+ * within float32 rounding beyond. The epilogue float(acc) * (sx[m] * sw[n]) + bias[n] is the same float32
+ * operations in the same order everywhere.
+ *
+ * Packed weights (q8_pack): panels of eight output columns; inside a panel, per block of four k, 32 bytes:
+ * columns 0-3 (four k each) then columns 4-7, i.e. p[panel][kb][c][j] = wq[8 * panel + c][4 * kb + j], where K
+ * is padded to Kp (a multiple of 4) and N to a multiple of 8 with zeros.
+ * ==================================================================================================== */
+
+typedef int8_t i8;
+typedef uint8_t u8;
+typedef signed char stfjs_i8x16 __attribute__((vector_size(16)));
+typedef int32_t stfjs_i32x4 __attribute__((vector_size(16)));
+
+/* Bytes of packed weights for N outputs over K inputs. */
+EXPORT(q8_packed_bytes)
+int32_t q8_packed_bytes(int32_t K, int32_t N) {
+  return ((N + 7) & ~7) * ((K + 3) & ~3);
+}
+
+/*
+ * Pack int8 weights wq [N, K] (PyTorch's [out, in] layout, values in [-127, 127]) into p (q8_packed_bytes bytes)
+ * and write their row sums wsum [N].
+ */
+EXPORT(q8_pack)
+void q8_pack(const i8* w, i8* p, int32_t* wsum, int32_t K, int32_t N) {
+  const int32_t kp = (K + 3) & ~3;
+  for (int32_t n = 0; n < N; n++) {
+    int32_t sum = 0;
+    for (int32_t k = 0; k < K; k++) sum += w[(int64_t)n * K + k];
+    wsum[n] = sum;
+  }
+  for (int32_t n0 = 0; n0 < N; n0 += 8) {
+    i8* panel = p + (int64_t)n0 * kp;
+    for (int32_t kb = 0; kb < kp; kb += 4) {
+      i8* blk = panel + kb * 8;
+      for (int32_t c = 0; c < 8; c++) {
+        const int32_t n = n0 + c;
+        for (int32_t j = 0; j < 4; j++) {
+          const int32_t k = kb + j;
+          blk[c * 4 + j] = n < N && k < K ? w[(int64_t)n * K + k] : 0;
+        }
+      }
+    }
+  }
+}
+
+/*
+ * Bytes per quantized activation: 1 (relaxed build: the bytes feed the dot product directly), or 2 (plain build:
+ * widened to 16 bits once here, rather than once per column panel in the GEMM).
+ */
+#ifdef STFJS_RELAXED
+typedef u8 q8_act;
+#else
+typedef uint16_t q8_act;
+#endif
+EXPORT(q8_act_bytes)
+int32_t q8_act_bytes(void) {
+  return (int32_t)sizeof(q8_act);
+}
+
+/*
+ * Quantize rows x [M, K] (float32) to xq [M, Kp] (7-bit values, q8_act_bytes each; zp past K), scales sx [M] and
+ * zero points zp [M], as described above (divisions and round-half-even, as the stock path's tf.div and tf.round).
+ */
+EXPORT(q8_quantize_rows)
+void q8_quantize_rows(const f32* x, q8_act* xq, f32* sx, int32_t* zp, int32_t M, int32_t K, int32_t Kp) {
+  for (int32_t m = 0; m < M; m++) {
+    const f32* xr = x + (int64_t)m * K;
+    q8_act* q = xq + (int64_t)m * Kp;
+    v128_t vlo = wasm_f32x4_splat(0.0f), vhi = vlo;
+    int32_t k = 0;
+    for (; k + 4 <= K; k += 4) {
+      const v128_t v = wasm_v128_load(xr + k);
+      vlo = wasm_f32x4_min(vlo, v);
+      vhi = wasm_f32x4_max(vhi, v);
+    }
+    f32 lo = wasm_f32x4_extract_lane(vlo, 0), hi = wasm_f32x4_extract_lane(vhi, 0);
+    lo = wasm_f32x4_extract_lane(vlo, 1) < lo ? wasm_f32x4_extract_lane(vlo, 1) : lo;
+    lo = wasm_f32x4_extract_lane(vlo, 2) < lo ? wasm_f32x4_extract_lane(vlo, 2) : lo;
+    lo = wasm_f32x4_extract_lane(vlo, 3) < lo ? wasm_f32x4_extract_lane(vlo, 3) : lo;
+    hi = wasm_f32x4_extract_lane(vhi, 1) > hi ? wasm_f32x4_extract_lane(vhi, 1) : hi;
+    hi = wasm_f32x4_extract_lane(vhi, 2) > hi ? wasm_f32x4_extract_lane(vhi, 2) : hi;
+    hi = wasm_f32x4_extract_lane(vhi, 3) > hi ? wasm_f32x4_extract_lane(vhi, 3) : hi;
+    for (; k < K; k++) {
+      lo = xr[k] < lo ? xr[k] : lo;
+      hi = xr[k] > hi ? xr[k] : hi;
+    }
+    const f32 range = hi - lo;
+    const f32 s = range > 0.0f ? range / 127.0f : 1.0f;
+    const f32 z = __builtin_rintf(-lo / s);
+    sx[m] = s;
+    zp[m] = (int32_t)z;
+    const v128_t vs = wasm_f32x4_splat(s), vz = wasm_f32x4_splat(z);
+    const v128_t qlo = wasm_f32x4_splat(0.0f), qhi = wasm_f32x4_splat(127.0f);
+    k = 0;
+    for (; k + 4 <= K; k += 4) {
+      v128_t r = wasm_f32x4_add(wasm_f32x4_nearest(wasm_f32x4_div(wasm_v128_load(xr + k), vs)), vz);
+      r = wasm_f32x4_min(wasm_f32x4_max(r, qlo), qhi);
+      const v128_t i = wasm_i32x4_trunc_sat_f32x4(r);
+      const v128_t n16 = wasm_i16x8_narrow_i32x4(i, i);
+#ifdef STFJS_RELAXED
+      const v128_t n8 = wasm_u8x16_narrow_i16x8(n16, n16);
+      *(int32_t*)(q + k) = wasm_i32x4_extract_lane(n8, 0);
+#else
+      wasm_v128_store64_lane(q + k, n16, 0);
+#endif
+    }
+    for (; k < K; k++) {
+      f32 r = __builtin_rintf(xr[k] / s) + z;
+      r = r < 0.0f ? 0.0f : r > 127.0f ? 127.0f : r;
+      q[k] = (q8_act)(int32_t)r;
+    }
+    for (; k < Kp; k++) q[k] = (q8_act)(int32_t)z; /* padding: xq - zp = 0 */
+  }
+}
+
+/* The epilogue of four output columns of one row: float(acc - zp * wsum) * (sx * sw) + bias. */
+INLINE void q8_store4(f32* y, v128_t acc, int32_t zp, f32 sx, const int32_t* wsum, const f32* sw, const f32* bias, int32_t cols) {
+  v128_t ws, s, b = wasm_f32x4_splat(0.0f);
+  if (cols >= 4) {
+    ws = wasm_v128_load(wsum);
+    s = wasm_v128_load(sw);
+    if (bias) b = wasm_v128_load(bias);
+  } else {
+    /* 1-3 columns: lanes past cols are 0 (their results are not stored). */
+    ws = wasm_i32x4_make(wsum[0], cols > 1 ? wsum[1] : 0, cols > 2 ? wsum[2] : 0, 0);
+    s = wasm_f32x4_make(sw[0], cols > 1 ? sw[1] : 0.0f, cols > 2 ? sw[2] : 0.0f, 0.0f);
+    if (bias) b = wasm_f32x4_make(bias[0], cols > 1 ? bias[1] : 0.0f, cols > 2 ? bias[2] : 0.0f, 0.0f);
+  }
+  const v128_t c = wasm_i32x4_sub(acc, wasm_i32x4_mul(ws, wasm_i32x4_splat(zp)));
+  v128_t v = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(c), wasm_f32x4_mul(wasm_f32x4_splat(sx), s));
+  if (bias) v = wasm_f32x4_add(v, b);
+  if (cols >= 4) {
+    wasm_v128_store(y, v);
+    return;
+  }
+  if (cols > 0) y[0] = wasm_f32x4_extract_lane(v, 0);
+  if (cols > 1) y[1] = wasm_f32x4_extract_lane(v, 1);
+  if (cols > 2) y[2] = wasm_f32x4_extract_lane(v, 2);
+}
+
+#ifdef STFJS_RELAXED
+/* a: the weights (signed int8), b: the activations (7-bit, [0, 127]). */
+#define Q8_DOT(acc, w, x) ((v128_t)__builtin_wasm_relaxed_dot_i8x16_i7x16_add_s_i32x4((stfjs_i8x16)(w), (stfjs_i8x16)(x), (stfjs_i32x4)(acc)))
+
+/* Four rows by eight columns over Kp: acc[2r] columns 0-3, acc[2r + 1] columns 4-7 (exact int32 sums). */
+INLINE void q8_tile(v128_t acc[8], const q8_act* x0, const q8_act* x1, const q8_act* x2, const q8_act* x3, const i8* b, int32_t kp) {
+  v128_t a00 = wasm_i32x4_splat(0), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
+  for (int32_t k = 0; k < kp; k += 4, b += 32) {
+    const v128_t b0 = wasm_v128_load(b), b1 = wasm_v128_load(b + 16);
+    const v128_t s0 = wasm_v128_load32_splat(x0 + k);
+    a00 = Q8_DOT(a00, b0, s0);
+    a01 = Q8_DOT(a01, b1, s0);
+    const v128_t s1 = wasm_v128_load32_splat(x1 + k);
+    a10 = Q8_DOT(a10, b0, s1);
+    a11 = Q8_DOT(a11, b1, s1);
+    const v128_t s2 = wasm_v128_load32_splat(x2 + k);
+    a20 = Q8_DOT(a20, b0, s2);
+    a21 = Q8_DOT(a21, b1, s2);
+    const v128_t s3 = wasm_v128_load32_splat(x3 + k);
+    a30 = Q8_DOT(a30, b0, s3);
+    a31 = Q8_DOT(a31, b1, s3);
+  }
+  acc[0] = a00, acc[1] = a01, acc[2] = a10, acc[3] = a11, acc[4] = a20, acc[5] = a21, acc[6] = a30, acc[7] = a31;
+}
+#else
+/* Sum lane pairs: [l0 + l1, l2 + l3] of lo then of hi (each pair is one column's two halves). */
+INLINE v128_t q8_pairs(v128_t lo, v128_t hi) {
+  return wasm_i32x4_add(wasm_i32x4_shuffle(lo, hi, 0, 2, 4, 6), wasm_i32x4_shuffle(lo, hi, 1, 3, 5, 7));
+}
+
+/*
+ * The same sums with plain SIMD: weight bytes widened to int16 (the activations come widened), i32x4.dot_i16x8_s
+ * (pmaddwd). A 16-byte block (four columns by four k) widens to columns 0-1 and 2-3; each dot leaves two partial
+ * sums per column, added at the end. Four rows by eight columns, one half (four columns) at a time to stay within
+ * sixteen registers.
+ */
+INLINE void q8_tile(v128_t acc[8], const q8_act* x0, const q8_act* x1, const q8_act* x2, const q8_act* x3, const i8* b, int32_t kp) {
+  for (int32_t half = 0; half < 2; half++) {
+    v128_t l0 = wasm_i32x4_splat(0), h0 = l0, l1 = l0, h1 = l0, l2 = l0, h2 = l0, l3 = l0, h3 = l0;
+    const i8* bp = b + 16 * half;
+    for (int32_t k = 0; k < kp; k += 4, bp += 32) {
+      const v128_t w = wasm_v128_load(bp);
+      const v128_t wl = wasm_i16x8_extend_low_i8x16(w), wh = wasm_i16x8_extend_high_i8x16(w);
+      const v128_t s0 = wasm_v128_load64_splat(x0 + k);
+      l0 = wasm_i32x4_add(l0, wasm_i32x4_dot_i16x8(s0, wl));
+      h0 = wasm_i32x4_add(h0, wasm_i32x4_dot_i16x8(s0, wh));
+      const v128_t s1 = wasm_v128_load64_splat(x1 + k);
+      l1 = wasm_i32x4_add(l1, wasm_i32x4_dot_i16x8(s1, wl));
+      h1 = wasm_i32x4_add(h1, wasm_i32x4_dot_i16x8(s1, wh));
+      const v128_t s2 = wasm_v128_load64_splat(x2 + k);
+      l2 = wasm_i32x4_add(l2, wasm_i32x4_dot_i16x8(s2, wl));
+      h2 = wasm_i32x4_add(h2, wasm_i32x4_dot_i16x8(s2, wh));
+      const v128_t s3 = wasm_v128_load64_splat(x3 + k);
+      l3 = wasm_i32x4_add(l3, wasm_i32x4_dot_i16x8(s3, wl));
+      h3 = wasm_i32x4_add(h3, wasm_i32x4_dot_i16x8(s3, wh));
+    }
+    acc[0 + half] = q8_pairs(l0, h0);
+    acc[2 + half] = q8_pairs(l1, h1);
+    acc[4 + half] = q8_pairs(l2, h2);
+    acc[6 + half] = q8_pairs(l3, h3);
+  }
+}
+#endif
+
+/*
+ * y [M, N] = dequantize(sum (xq - zp) * wq) + bias, with xq, sx, zp from q8_quantize_rows (rows of Kp bytes), p
+ * and wsum from q8_pack, sw [N] the weight scales, bias [N] or 0. Tiles of four rows (the last block repeats its
+ * last row, whose duplicate results are not stored) by eight columns. Each output depends only on its own row.
+ */
+EXPORT(q8_gemm)
+void q8_gemm(const q8_act* xq, const f32* sx, const int32_t* zp, const i8* p, const int32_t* wsum, const f32* sw,
+             const f32* bias, f32* y, int32_t M, int32_t Kp, int32_t N) {
+  for (int32_t m0 = 0; m0 < M; m0 += 4) {
+    const int32_t rows = M - m0 < 4 ? M - m0 : 4;
+    const q8_act* x0 = xq + (int64_t)m0 * Kp;
+    const q8_act* x1 = rows > 1 ? x0 + Kp : x0;
+    const q8_act* x2 = rows > 2 ? x0 + 2 * Kp : x1;
+    const q8_act* x3 = rows > 3 ? x0 + 3 * Kp : x2;
+    for (int32_t n0 = 0; n0 < N; n0 += 8) {
+      const int32_t cols = N - n0 < 8 ? N - n0 : 8;
+      v128_t acc[8];
+      q8_tile(acc, x0, x1, x2, x3, p + (int64_t)n0 * Kp, Kp);
+      const f32* b0 = bias ? bias + n0 : 0;
+      const f32* b1 = bias ? bias + n0 + 4 : 0;
+#define Q8_ROW(r)                                                                                          \
+  if (rows > r) {                                                                                          \
+    const int32_t m = m0 + r;                                                                              \
+    f32* yr = y + (int64_t)m * N + n0;                                                                     \
+    q8_store4(yr, acc[2 * r], zp[m], sx[m], wsum + n0, sw + n0, b0, cols);                                 \
+    if (cols > 4) q8_store4(yr + 4, acc[2 * r + 1], zp[m], sx[m], wsum + n0 + 4, sw + n0 + 4, b1, cols - 4); \
+  }
+      Q8_ROW(0)
+      Q8_ROW(1)
+      Q8_ROW(2)
+      Q8_ROW(3)
+#undef Q8_ROW
+    }
+  }
+}

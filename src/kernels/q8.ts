@@ -1,0 +1,65 @@
+/**
+ * The int8 dense op's two paths (the op itself is `denseQ8` in ./ops.ts): the wasm kernel (the int8 section of
+ * ./wasm/kernels.c) and the stock-ops composite every other backend runs.
+ *
+ * Both compute y[m, n] = (sum_k (xq[m, k] - zp[m]) * wq[n, k]) * (sx[m] * sw[n]) + bias[n], with the row x[m, :]
+ * quantized at run time to 7 bits, asymmetric: lo = min(0, min x), hi = max(0, max x), sx = (hi - lo) / 127 (1
+ * for an all-zero row), zp = round-half-even(-lo / sx), xq = clip(round-half-even(x / sx) + zp, 0, 127); wq in
+ * [-127, 127] with per-output-channel scales sw (src/weights/q8.ts). Why this split of bits: the int8 section of
+ * ./wasm/kernels.c. The stock path's float32 matmul of the same integers is exact while |acc| < 2^24 (K <= 1040)
+ * and within float32 rounding beyond; its epilogue is the same float32 operations in the same order, so the paths
+ * agree to the bit for K <= 1040 (test/q8.test.ts).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { KERNEL_LINEAR_Q8, wasmLinearActive, type Q8KernelWeight } from './wasm_kernels.js';
+
+export type { Q8KernelWeight } from './wasm_kernels.js';
+
+/** Levels of an activation row above its minimum (7 bits). */
+const ACT_LEVELS = 127;
+
+/** Check that `weights` (side by side) take x's K features; returns their total output width. */
+function checkWeights(x: tf.Tensor2D, weights: readonly Q8KernelWeight[], bias: tf.Tensor1D | undefined): number {
+  const k = x.shape[1];
+  let n = 0;
+  for (const w of weights) {
+    if (w.inFeatures !== k) throw new Error(`denseQ8: x has ${k} features, the int8 weight expects ${w.inFeatures}`);
+    n += w.outFeatures;
+  }
+  if (bias && (bias.rank !== 1 || bias.shape[0] !== n)) throw new Error(`denseQ8: bias must be [${n}], got [${bias.shape}]`);
+  return n;
+}
+
+/** The stock-ops composite: quantize x per row, multiply the integers as float32, dequantize, add the bias. */
+export function denseQ8Stock(x: tf.Tensor2D, weights: readonly Q8KernelWeight[], bias?: tf.Tensor1D): tf.Tensor2D {
+  const n = checkWeights(x, weights, bias);
+  const k = x.shape[1];
+  const values = new Float32Array(n * k);
+  const scales = new Float32Array(n);
+  let row = 0;
+  for (const w of weights) {
+    for (let i = 0; i < w.values.length; i++) values[row * k + i] = w.values[i];
+    scales.set(w.scales, row);
+    row += w.outFeatures;
+  }
+  return tf.tidy(() => {
+    const lo = tf.minimum(tf.min(x, 1, true), 0); // [M, 1]
+    const range = tf.sub(tf.maximum(tf.max(x, 1, true), 0), lo); // [M, 1]
+    const sx = tf.where(tf.greater(range, 0), tf.div(range, ACT_LEVELS), tf.onesLike(range)); // [M, 1]
+    const zp = tf.round(tf.div(tf.neg(lo), sx)); // [M, 1]
+    const xq = tf.clipByValue(tf.add(tf.round(tf.div(x, sx)), zp), 0, ACT_LEVELS); // [M, K] integers
+    const wq = tf.tensor2d(values, [n, k]); // [N, K] integers
+    const acc = tf.matMul(tf.sub(xq, zp), wq, false, true); // [M, N], exact integers while |acc| < 2^24
+    const y = tf.mul(acc, tf.mul(sx, tf.reshape(tf.tensor1d(scales), [1, n]))); // [M, N]
+    return (bias ? tf.add(y, bias) : y) as tf.Tensor2D;
+  });
+}
+
+/** The wasm kernel, or undefined where it cannot run (not wasm, kernels off, threaded tfjs with several threads). */
+export function denseQ8Kernel(x: tf.Tensor2D, weights: readonly Q8KernelWeight[], bias?: tf.Tensor1D): tf.Tensor2D | undefined {
+  if (x.dtype !== 'float32' || (bias && bias.dtype !== 'float32') || !wasmLinearActive()) return undefined;
+  checkWeights(x, weights, bias);
+  if (weights.length > 1 && weights.some((w) => w.outFeatures % 8 !== 0)) return undefined; // panels must not straddle two weights
+  const inputs: tf.NamedTensorMap = bias ? { x, bias } : { x };
+  return tf.engine().runKernel(KERNEL_LINEAR_Q8, inputs, { weights } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
+}

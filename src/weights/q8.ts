@@ -1,0 +1,162 @@
+/**
+ * int8 ("q8") linear weights: symmetric, one scale per output channel (per row of PyTorch's [out, in] weight),
+ * quantized once when a model loads with `dtype: 'q8'`, or read from a model written by `sentence-tfjs quantize`.
+ *
+ * The values are [-127, 127] (scale = max|row| / 127). The activations, quantized per row at run time, are the
+ * 7-bit side that the wasm kernel's relaxed-SIMD dot product needs (see the int8 section of
+ * src/kernels/wasm/kernels.c for the choice and its measured accuracy).
+ *
+ * Saved layout (safetensors keys, next to the float tensors the model keeps: embeddings, norms, biases):
+ *   `<linear>.weight_q8`    I8  [out, in]  the values in [-127, 127]
+ *   `<linear>.weight_scale` F32 [out]      the scales: weight ~= weight_q8 * weight_scale[:, None]
+ * (`<linear>.weight` itself is absent), and {@link Q8_MARKER_FILE} in the model folder says the folder is
+ * quantized.
+ *
+ * Pure typed-array code: no tfjs.
+ */
+
+/** Largest quantized magnitude of a weight (symmetric int8). */
+export const Q8_WEIGHT_QMAX = 127;
+/** Key suffix of the int8 values of a quantized linear weight (replacing `weight`). */
+export const Q8_VALUES_SUFFIX = 'weight_q8';
+/** Key suffix of the per-output-channel scales of a quantized linear weight. */
+export const Q8_SCALES_SUFFIX = 'weight_scale';
+/** The file (in a Transformer's folder) marking a quantized model; its contents: {@link Q8Marker}. */
+export const Q8_MARKER_FILE = 'sentence_tfjs_quantization.json';
+
+/** The contents of {@link Q8_MARKER_FILE}. */
+export interface Q8Marker {
+  /** Always 'q8'. */
+  dtype: 'q8';
+  /** Format version (1). */
+  format_version: number;
+  /** How the weights were quantized (informative). */
+  weights: string;
+  /** How activations are quantized at run time (informative). */
+  activations: string;
+}
+
+/** The marker written by `quantize`. */
+export function q8Marker(): Q8Marker {
+  return {
+    dtype: 'q8',
+    format_version: 1,
+    weights: `int8 symmetric per output channel, values in [-${Q8_WEIGHT_QMAX}, ${Q8_WEIGHT_QMAX}]: <linear>.${Q8_VALUES_SUFFIX} I8 [out, in], <linear>.${Q8_SCALES_SUFFIX} F32 [out]`,
+    activations: '7-bit asymmetric per row (zero point), dynamic (at run time), int32 accumulation',
+  };
+}
+
+/** Quantize `count` rows of `w` (rows of `inFeatures` floats) into rows `first`.. of `values` / `scales`. */
+function quantizeRowsInto(w: Float32Array, values: Int8Array, scales: Float32Array, first: number, count: number, inFeatures: number): void {
+  for (let i = 0; i < count; i++) {
+    const row = i * inFeatures;
+    const out = (first + i) * inFeatures;
+    let amax = 0;
+    for (let k = 0; k < inFeatures; k++) {
+      const a = Math.abs(w[row + k]);
+      if (a > amax) amax = a;
+    }
+    if (!Number.isFinite(amax)) throw new Error(`Q8LinearWeight.quantize: row ${first + i} holds a non-finite value`);
+    const s = amax > 0 ? Math.fround(amax / Q8_WEIGHT_QMAX) : 1;
+    scales[first + i] = s;
+    for (let k = 0; k < inFeatures; k++) {
+      const q = Math.fround(w[row + k] / s) + ROUND - ROUND; // fround(a / b) is float32 division
+      values[out + k] = q > Q8_WEIGHT_QMAX ? Q8_WEIGHT_QMAX : q < -Q8_WEIGHT_QMAX ? -Q8_WEIGHT_QMAX : q;
+    }
+  }
+}
+
+/** The model dtypes a load accepts: 'fp32' (default) or 'q8' (int8 linear weights, dynamic int8 activations). */
+export type ModelDtype = 'fp32' | 'q8';
+const MODEL_DTYPES: readonly ModelDtype[] = ['fp32', 'q8'];
+
+/** Check a `dtype` load option: undefined, 'fp32' or 'q8' (else a TypeError naming `argName`). */
+export function checkModelDtype(dtype: unknown, argName = 'dtype'): ModelDtype | undefined {
+  if (dtype === undefined) return undefined;
+  if (typeof dtype === 'string' && (MODEL_DTYPES as readonly string[]).includes(dtype)) return dtype as ModelDtype;
+  throw new TypeError(`${argName}: expected one of ${MODEL_DTYPES.map((d) => `'${d}'`).join(', ')}, got ${JSON.stringify(dtype)}`);
+}
+
+/**
+ * 1.5 * 2^52: for |v| < 2^51, `(v + ROUND) - ROUND` is v rounded to the nearest integer, ties to even (as f32.nearest
+ * and tf.round), by float64 addition's own rounding (about 10x faster than Math.round plus a tie fix-up).
+ */
+const ROUND = 6755399441055744;
+
+/**
+ * A quantized `nn.Linear` weight: `values` [out, in] row-major in [-127, 127] and `scales` [out]. Holds plain typed
+ * arrays; kernels may keep packed copies in their own memory and free them through {@link onDispose}.
+ */
+export class Q8LinearWeight {
+  private disposers: (() => void)[] = [];
+  private isDisposed = false;
+
+  constructor(
+    /** int8 values [out, in] (PyTorch layout), in [-127, 127]. */
+    readonly values: Int8Array,
+    /** Per-output-channel scales [out]. */
+    readonly scales: Float32Array,
+    readonly inFeatures: number,
+    readonly outFeatures: number,
+  ) {
+    if (values.length !== inFeatures * outFeatures) throw new Error(`Q8LinearWeight: values must hold ${outFeatures} x ${inFeatures} = ${inFeatures * outFeatures} entries, got ${values.length}`);
+    if (scales.length !== outFeatures) throw new Error(`Q8LinearWeight: scales must hold ${outFeatures} entries, got ${scales.length}`);
+  }
+
+  /** Quantize a float weight [out, in] (row-major, PyTorch layout) per output channel. */
+  static quantize(w: Float32Array, outFeatures: number, inFeatures: number): Q8LinearWeight {
+    if (w.length !== outFeatures * inFeatures) throw new Error(`Q8LinearWeight.quantize: w must hold ${outFeatures} x ${inFeatures} floats, got ${w.length}`);
+    const values = new Int8Array(w.length);
+    const scales = new Float32Array(outFeatures);
+    quantizeRowsInto(w, values, scales, 0, outFeatures, inFeatures);
+    return new Q8LinearWeight(values, scales, inFeatures, outFeatures);
+  }
+
+  /**
+   * Quantize a weight [out, in] handed out in blocks of rows: `rows(start, end)` returns rows [start, end) as float32
+   * (so a float16 checkpoint is converted a block at a time, never whole).
+   */
+  static quantizeBlocks(rows: (start: number, end: number) => Float32Array, outFeatures: number, inFeatures: number, block = 4096): Q8LinearWeight {
+    const values = new Int8Array(outFeatures * inFeatures);
+    const scales = new Float32Array(outFeatures);
+    for (let r0 = 0; r0 < outFeatures; r0 += block) {
+      const r1 = Math.min(outFeatures, r0 + block);
+      const w = rows(r0, r1);
+      if (w.length !== (r1 - r0) * inFeatures) throw new Error(`Q8LinearWeight.quantizeBlocks: rows ${r0}..${r1} must hold ${(r1 - r0) * inFeatures} floats, got ${w.length}`);
+      quantizeRowsInto(w, values, scales, r0, r1 - r0, inFeatures);
+    }
+    return new Q8LinearWeight(values, scales, inFeatures, outFeatures);
+  }
+
+
+  /** The dequantized weight [out, in]: values * scales per row. */
+  dequantize(): Float32Array {
+    const out = new Float32Array(this.values.length);
+    for (let n = 0; n < this.outFeatures; n++) {
+      const s = this.scales[n];
+      const row = n * this.inFeatures;
+      for (let k = 0; k < this.inFeatures; k++) out[row + k] = this.values[row + k] * s;
+    }
+    return out;
+  }
+
+  /** Whether {@link dispose} ran. */
+  get disposed(): boolean {
+    return this.isDisposed;
+  }
+
+  /** Run `fn` when this weight is disposed (frees copies held elsewhere, e.g. packed in a wasm heap). */
+  onDispose(fn: () => void): void {
+    if (this.isDisposed) fn();
+    else this.disposers.push(fn);
+  }
+
+  /** Free what others hold for this weight (the typed arrays go with the garbage collector). */
+  dispose(): void {
+    if (this.isDisposed) return;
+    this.isDisposed = true;
+    const fns = this.disposers;
+    this.disposers = [];
+    for (const f of fns) f();
+  }
+}

@@ -1,0 +1,318 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../src/backends/index.js';
+import { SafetensorsFile } from '../src/formats/safetensors.js';
+import { CrossEncoder, SentenceTransformer } from '../src/index.js';
+import { dense, denseQ8, denseQkv, installWasmKernels, wasmKernelsActive } from '../src/kernels/index.js';
+import { denseQ8Kernel, denseQ8Stock } from '../src/kernels/q8.js';
+import { wasmKernelsFlavor } from '../src/kernels/wasm_kernels.js';
+import { Q8_MARKER_FILE, Q8LinearWeight } from '../src/weights/index.js';
+import { runCli } from './helpers/cli.js';
+import { fixture, requireFixtures } from './helpers/fixtures.js';
+import { removeTinyCheckpoint, writeTinySentenceTransformer } from './helpers/tiny_checkpoint.js';
+
+/** mulberry32 in [-1, 1). */
+function rand(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return (((t ^ (t >>> 14)) >>> 0) / 4294967296) * 2 - 1;
+  };
+}
+
+function randomArray(n: number, seed: number, scale = 1): Float32Array {
+  const r = rand(seed);
+  return Float32Array.from({ length: n }, () => r() * scale);
+}
+
+/** Ties to even, as f32.nearest. */
+const rne = (v: number): number => {
+  const r = Math.round(v);
+  return r - v === 0.5 && r % 2 !== 0 ? r - 1 : r;
+};
+
+/**
+ * The scheme written out independently, in scalar float32 steps (Math.fround after each operation): activation
+ * rows 7-bit asymmetric, weights int8 per output channel, exact integer sums, epilogue acc * (sx * sw) + b.
+ */
+function referenceQ8(x: Float32Array, m: number, k: number, w: Q8LinearWeight, bias?: Float32Array): Float32Array {
+  const n = w.outFeatures;
+  const y = new Float32Array(m * n);
+  const f = Math.fround;
+  for (let i = 0; i < m; i++) {
+    let lo = 0;
+    let hi = 0;
+    for (let c = 0; c < k; c++) {
+      lo = Math.min(lo, x[i * k + c]);
+      hi = Math.max(hi, x[i * k + c]);
+    }
+    const range = f(hi - lo);
+    const sx = range > 0 ? f(range / 127) : 1;
+    const zp = rne(f(-lo / sx));
+    const xq = Array.from({ length: k }, (_, c) => Math.min(127, Math.max(0, rne(f(x[i * k + c] / sx)) + zp)) - zp);
+    for (let j = 0; j < n; j++) {
+      let acc = 0;
+      for (let c = 0; c < k; c++) acc += xq[c] * w.values[j * k + c];
+      let v = f(acc * f(sx * w.scales[j]));
+      if (bias) v = f(v + bias[j]);
+      y[i * n + j] = v;
+    }
+  }
+  return y;
+}
+
+function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+}
+
+function cosine(a: Float32Array, b: Float32Array): number {
+  let d = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    d += a[i] * b[i];
+    na += a[i] * a[i];
+    nb += b[i] * b[i];
+  }
+  return d / Math.sqrt(na * nb);
+}
+
+describe('int8 (q8) path', () => {
+  before(async function () {
+    assert.equal(await initBackend('wasm', { fallbackToCpu: false }), 'wasm');
+    assert.equal(await installWasmKernels(), true);
+  });
+
+  it('quantizes a weight per output channel: scale max|row| / 127, values rounded half to even', () => {
+    const q = Q8LinearWeight.quantize(Float32Array.from([0.5, -1.27, 0, 0.005, 0.0, 0, 0, 0]), 2, 4);
+    assert.deepEqual(Array.from(q.scales), [Math.fround(1.27 / 127), 1]);
+    // 0.5 / 0.01 = 50 (to float32 rounding), -1.27 / 0.01 = -127; row 2 is all zero: scale 1, values 0
+    assert.deepEqual(Array.from(q.values), [50, -127, 0, 0, 0, 0, 0, 0]);
+    const deq = q.dequantize();
+    assert.ok(Math.abs(deq[0] - 0.5) < 0.005 && Math.abs(deq[1] + 1.27) < 1e-6);
+  });
+
+  it('the wasm kernel (relaxed SIMD or plain, whichever runs) equals the scheme computed independently in scalar float32, bit for bit', function () {
+    assert.ok(wasmKernelsFlavor() !== 'none');
+    for (const [m, k, n, seed] of [[1, 8, 8, 1], [3, 37, 13, 2], [6, 64, 24, 3], [9, 384, 40, 4]]) {
+      const xs = randomArray(m * k, seed, 3);
+      xs[0] = 7.5; // an outlier
+      const w = Q8LinearWeight.quantize(randomArray(n * k, seed + 100), n, k);
+      const b = randomArray(n, seed + 200);
+      const expected = referenceQ8(xs, m, k, w, b);
+      const x = tf.tensor2d(xs, [m, k]);
+      const bias = tf.tensor1d(b);
+      const got = denseQ8Kernel(x, [w], bias)!;
+      assert.ok(got, 'the kernel runs on wasm');
+      assert.equal(maxAbs(got.dataSync(), expected), 0, `kernel [${m}, ${k}] x [${n}] (${wasmKernelsFlavor()})`);
+      const stock = denseQ8Stock(x, [w], bias);
+      assert.equal(maxAbs(stock.dataSync(), expected), 0, `stock [${m}, ${k}] x [${n}]`);
+      tf.dispose([x, bias, got, stock]);
+    }
+  });
+
+  it('denseQ8 on the cpu backend (stock ops) gives the wasm kernel\'s numbers, bit for bit (K <= 1040)', async () => {
+    const [m, k, n] = [5, 96, 24];
+    const xs = randomArray(m * k, 71, 2);
+    const w = Q8LinearWeight.quantize(randomArray(n * k, 72), n, k);
+    const b = randomArray(n, 73);
+    const expected = referenceQ8(xs, m, k, w, b);
+    const onWasm = tf.tidy(() => denseQ8(tf.tensor2d(xs, [m, k]), w, tf.tensor1d(b)).dataSync());
+    await initBackend('cpu');
+    try {
+      const onCpu = tf.tidy(() => denseQ8(tf.tensor2d(xs, [m, k]), w, tf.tensor1d(b)).dataSync());
+      assert.equal(maxAbs(onCpu, expected), 0);
+      assert.equal(maxAbs(onCpu, onWasm), 0);
+    } finally {
+      await initBackend('wasm', { fallbackToCpu: false });
+    }
+  });
+
+  it('kernel and stock ops agree on MiniLM shapes (K 384 exactly; K 1536 to float32 rounding of the stock matmul)', () => {
+    for (const [m, k, n] of [[33, 384, 1536], [7, 1536, 384]]) {
+      const x = tf.tensor2d(randomArray(m * k, m + k, 2), [m, k]);
+      const w = Q8LinearWeight.quantize(randomArray(n * k, n), n, k);
+      const a = denseQ8Kernel(x, [w])!;
+      const s = denseQ8Stock(x, [w]);
+      const scale = tf.max(tf.abs(a)).dataSync()[0];
+      const d = maxAbs(a.dataSync(), s.dataSync());
+      if (k <= 1040) assert.equal(d, 0);
+      else assert.ok(d <= scale * 1e-6, `max diff ${d} vs output scale ${scale}`);
+      tf.dispose([x, a, s]);
+    }
+  });
+
+  it('denseQ8 stays within the quantization error of the float32 dense layer', () => {
+    const [m, k, n] = [16, 384, 96];
+    const wf = randomArray(n * k, 9, 0.1);
+    const x = tf.tensor3d(randomArray(m * k, 10), [2, m / 2, k]);
+    const q = Q8LinearWeight.quantize(wf, n, k);
+    const wt = tf.transpose(tf.tensor2d(wf, [n, k])) as tf.Tensor2D; // [in, out]
+    const yq = denseQ8(x, q);
+    const yf = dense(x, wt);
+    assert.deepEqual(yq.shape, [2, m / 2, n]);
+    // error per output <= sum_k |x| * sw / 2 + |w| * sx / 2 (+ products of both): a loose bound is 2% of the rms
+    const rms = Math.sqrt(tf.mean(tf.square(yf)).dataSync()[0]);
+    const err = tf.max(tf.abs(tf.sub(yq, yf))).dataSync()[0];
+    assert.ok(err < 0.05 * rms, `max err ${err}, output rms ${rms}`);
+    tf.dispose([x, wt, yq, yf]);
+  });
+
+  it('the fused int8 Q/K/V projection equals three int8 projections, bit for bit', () => {
+    const [k, h] = [64, 32];
+    const ps = [0, 1, 2].map((i) => ({ q8: Q8LinearWeight.quantize(randomArray(h * k, 30 + i), h, k), bias: tf.tensor1d(randomArray(h, 40 + i)), weight: undefined as unknown as tf.Tensor2D }));
+    const x = tf.tensor3d(randomArray(2 * 5 * k, 50), [2, 5, k]);
+    const before = tf.memory().numTensors;
+    const fused = denseQkv(x, ps[0], ps[1], ps[2]);
+    assert.ok(fused.qkv, 'fused on wasm');
+    const parts = tf.split(fused.qkv!, 3, 2);
+    for (let i = 0; i < 3; i++) {
+      const one = denseQ8(x, ps[i].q8, ps[i].bias);
+      assert.equal(maxAbs(parts[i].dataSync(), one.dataSync()), 0);
+      one.dispose();
+    }
+    tf.dispose([fused.qkv!, ...parts]);
+    assert.equal(tf.memory().numTensors, before);
+    tf.dispose([x, ...ps.map((p) => p.bias)]);
+  });
+
+  it("rejects a dtype other than 'fp32' or 'q8', naming the option", async () => {
+    const dir = writeTinySentenceTransformer();
+    try {
+      await assert.rejects(SentenceTransformer.load(dir, { dtype: 'int4' as 'q8' }), /dtype \(SentenceTransformer\.load\): expected one of 'fp32', 'q8', got "int4"/);
+      await assert.rejects(CrossEncoder.load(dir, { dtype: 'fp16' as 'q8' }), /dtype \(CrossEncoder\.load\): expected one of 'fp32', 'q8', got "fp16"/);
+    } finally {
+      removeTinyCheckpoint(dir);
+    }
+  });
+
+  it('a saved q8 model is int8 on disk, marked, reloads as q8 with identical embeddings, and still loads as fp32', async () => {
+    const dir = writeTinySentenceTransformer();
+    const out = mkdtempSync(join(tmpdir(), 'q8-saved-'));
+    try {
+      const texts = ['a tiny test', 'hello world again', ''];
+      const fp = await SentenceTransformer.load(dir);
+      const q = await SentenceTransformer.load(dir, { dtype: 'q8' });
+      assert.equal(q.transformer.dtype, 'q8');
+      assert.equal(fp.transformer.dtype, 'fp32');
+      const before = tf.memory().numTensors;
+      const eq = (await q.encode(texts)) as Float32Array[];
+      assert.equal(tf.memory().numTensors, before, 'encode leaves no tensors behind');
+      const ef = (await fp.encode(texts)) as Float32Array[];
+      for (let i = 0; i < texts.length; i++) assert.ok(cosine(eq[i], ef[i]) > 0.999, `text ${i}: cos ${cosine(eq[i], ef[i])}`);
+      await q.save(out);
+      assert.ok(existsSync(join(out, Q8_MARKER_FILE)));
+      const st = SafetensorsFile.parse(new Uint8Array(readFileSync(join(out, 'model.safetensors'))), 'q8');
+      const names = st.names();
+      const lin = 'encoder.layer.0.attention.self.query';
+      assert.ok(names.includes(`${lin}.weight_q8`) && names.includes(`${lin}.weight_scale`) && !names.includes(`${lin}.weight`), names.join(', '));
+      assert.equal(st.info(`${lin}.weight_q8`).dtype, 'I8');
+      const re = await SentenceTransformer.load(out);
+      assert.equal(re.transformer.dtype, 'q8', 'the marker selects q8');
+      const er = (await re.encode(texts)) as Float32Array[];
+      for (let i = 0; i < texts.length; i++) assert.equal(maxAbs(er[i], eq[i]), 0);
+      const asFp = await SentenceTransformer.load(out, { dtype: 'fp32' });
+      assert.equal(asFp.transformer.dtype, 'fp32');
+      const ed = (await asFp.encode(texts)) as Float32Array[];
+      for (let i = 0; i < texts.length; i++) assert.ok(cosine(ed[i], ef[i]) > 0.999);
+      for (const m of [fp, q, re, asFp]) m.dispose();
+    } finally {
+      removeTinyCheckpoint(dir);
+      rmSync(out, { recursive: true, force: true });
+    }
+  });
+
+  it('a worker pool of a q8 model runs q8 (the same embeddings as the model itself)', async function () {
+    this.timeout(120000);
+    const dir = writeTinySentenceTransformer();
+    const m = await SentenceTransformer.load(dir, { dtype: 'q8' });
+    try {
+      const texts = ['a tiny test', 'hello world again', 'one more'];
+      const own = (await m.encode(texts)) as Float32Array[];
+      await m.startMultiProcessPool({ workers: 1 });
+      const pooled = (await m.encodeMultiProcess(texts)) as Float32Array[];
+      for (let i = 0; i < texts.length; i++) assert.equal(maxAbs(pooled[i], own[i]), 0);
+    } finally {
+      await m.stopMultiProcessPool();
+      m.dispose();
+      removeTinyCheckpoint(dir);
+    }
+  });
+
+  it('sentence-tfjs quantize -m DIR -o OUT writes a q8 model that loads as q8', async function () {
+    this.timeout(120000);
+    const dir = writeTinySentenceTransformer();
+    const out = join(mkdtempSync(join(tmpdir(), 'q8-cli-')), 'out');
+    try {
+      const r = await runCli(['quantize', '-m', dir, '-o', out, '-q']);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal(r.stdout.trim(), out);
+      assert.ok(existsSync(join(out, Q8_MARKER_FILE)) && existsSync(join(out, 'tokenizer.json')) && existsSync(join(out, 'modules.json')));
+      const m = await SentenceTransformer.load(out);
+      assert.equal(m.transformer.dtype, 'q8');
+      m.dispose();
+      const bad = await runCli(['quantize', '-m', dir]);
+      assert.equal(bad.code, 2);
+      assert.match(bad.stderr, /--output/);
+    } finally {
+      removeTinyCheckpoint(dir);
+      rmSync(join(out, '..'), { recursive: true, force: true });
+    }
+  });
+
+  it('a CrossEncoder loads q8 and scores the fixture pairs close to fp32', async function () {
+    this.timeout(120000);
+    requireFixtures(this, ['models', 'tiny-bert-cross-encoder'], ['reference', 'tiny-bert-cross-encoder', 'reference.json']);
+    const dir = fixture('models', 'tiny-bert-cross-encoder');
+    const { pairs } = JSON.parse(readFileSync(fixture('reference', 'tiny-bert-cross-encoder', 'reference.json'), 'utf8')) as { pairs: [string, string][] };
+    const fp = await CrossEncoder.load(dir);
+    const q = await CrossEncoder.load(dir, { dtype: 'q8' });
+    const a = Array.from((await fp.predict(pairs)) as unknown as ArrayLike<number>);
+    const b = Array.from((await q.predict(pairs)) as unknown as ArrayLike<number>);
+    assert.equal(a.length, pairs.length);
+    // measured: max abs diff 5.9e-3 on sigmoid scores up to 0.69; fp32 and q8 differ (the int8 path ran)
+    const d = maxAbs(a, b);
+    assert.ok(d > 0 && d < 0.02, `max abs diff ${d}`);
+    fp.dispose();
+    q.dispose();
+  });
+
+  it('minilm-l6-full: q8 embeddings of the fixture texts keep cosine >= 0.9985 (min) and >= 0.999 (mean) with fp32', async function () {
+    this.timeout(300000);
+    requireFixtures(this, ['models', 'minilm-l6-full'], ['reference', 'minilm-l6-full', 'reference.json']);
+    assert.ok(wasmKernelsActive());
+    const dir = fixture('models', 'minilm-l6-full');
+    const { texts } = JSON.parse(readFileSync(fixture('reference', 'minilm-l6-full', 'reference.json'), 'utf8')) as { texts: string[] };
+    const fp = await SentenceTransformer.load(dir);
+    const q = await SentenceTransformer.load(dir, { dtype: 'q8' });
+    const ef = (await fp.encode(texts)) as Float32Array[];
+    const eq = (await q.encode(texts)) as Float32Array[];
+    const cs = ef.map((e, i) => cosine(e, eq[i]));
+    const min = Math.min(...cs); // spread-ok: 25 texts
+    const mean = cs.reduce((a, b) => a + b, 0) / cs.length;
+    // measured (wasm, relaxed and plain alike): min 0.998994, mean 0.999323
+    assert.ok(min >= 0.9985 && mean >= 0.999, `min ${min}, mean ${mean}`);
+    // Saved (word embeddings int8 too: the base-model probe must still find them) and reloaded: the same embeddings.
+    const out = mkdtempSync(join(tmpdir(), 'q8-minilm-'));
+    try {
+      await q.save(out);
+      const re = await SentenceTransformer.load(out);
+      assert.equal(re.transformer.dtype, 'q8');
+      const er = (await re.encode(texts)) as Float32Array[];
+      for (let i = 0; i < texts.length; i++) assert.equal(maxAbs(er[i], eq[i]), 0);
+      re.dispose();
+    } finally {
+      rmSync(out, { recursive: true, force: true });
+    }
+    fp.dispose();
+    q.dispose();
+  });
+});
