@@ -30,46 +30,104 @@ export function addedToken(content: string, special: boolean, opts: Partial<Adde
   return { content, singleWord: false, lstrip: false, rstrip: false, normalized: !special, special, ...opts };
 }
 
-const WORD_START = /^[\p{Alphabetic}\p{M}\p{Nd}\p{Pc}\p{Join_Control}]/u;
-const WORD_END = /[\p{Alphabetic}\p{M}\p{Nd}\p{Pc}\p{Join_Control}]$/u;
-const SPACE_AT_END = /\p{White_Space}*$/u;
-const SPACE_AT_START = /^\p{White_Space}*/u;
+const WORD_CHAR = /^[\p{Alphabetic}\p{M}\p{Nd}\p{Pc}\p{Join_Control}]$/u;
+const WHITE_SPACE = /^\p{White_Space}$/u;
+
+/** Whether the code point of `s` ending at `end` (exclusive) is a word character (HF `ends_with_word`). */
+function wordCharBefore(s: string, end: number): boolean {
+  let i = end - 1;
+  const c = s.charCodeAt(i);
+  if ((c & 0xfc00) === 0xdc00 && i > 0 && (s.charCodeAt(i - 1) & 0xfc00) === 0xd800) i--;
+  return WORD_CHAR.test(String.fromCodePoint(s.codePointAt(i)!));
+}
+
+/** Whether the code point of `s` at `start` is a word character (HF `starts_with_word`). */
+function wordCharAt(s: string, start: number): boolean {
+  return WORD_CHAR.test(String.fromCodePoint(s.codePointAt(start)!));
+}
+
+/** Whether the UTF-16 unit is White_Space (every White_Space character is in the BMP). */
+function isSpaceUnit(c: number): boolean {
+  return c < 0x80 ? c === 0x20 || (c >= 0x09 && c <= 0x0d) : WHITE_SPACE.test(String.fromCharCode(c));
+}
 
 interface Pattern {
   content: string;
   id: number;
 }
 
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
 /**
- * Leftmost-longest multi-pattern matcher (same results as aho-corasick's LeftmostLongest): a RegExp
- * alternation with the longest patterns first finds, at the leftmost position, the longest pattern there.
+ * Leftmost-longest multi-pattern matcher (same results as aho-corasick's LeftmostLongest): a trie of the
+ * patterns' UTF-16 units, walked from each position until it leaves the trie; the first position with a match
+ * takes its longest pattern, and the scan goes on after it. Time: the text's length times at most the longest
+ * pattern's length (bounded by the tokenizer, not by the input).
  */
 class Matcher {
-  private readonly re: RegExp | null;
-  private readonly ids = new Map<string, number>();
+  /** Children of each node, keyed by UTF-16 unit. */
+  private readonly children: Array<Map<number, number>> = [new Map()];
+  /** Pattern id ending at each node, or -1. */
+  private readonly ends: number[] = [-1];
   readonly size: number;
 
   constructor(patterns: Pattern[]) {
-    const list = patterns.filter((p) => p.content.length > 0);
-    // Among equal contents the first added wins.
-    for (const p of list) if (!this.ids.has(p.content)) this.ids.set(p.content, p.id);
-    const uniq = [...this.ids.keys()].sort((a, b) => b.length - a.length);
-    this.re = uniq.length ? new RegExp(uniq.map(escapeRegExp).join('|'), 'g') : null;
-    this.size = uniq.length;
+    let size = 0;
+    for (const p of patterns) {
+      if (p.content.length === 0) continue;
+      let node = 0;
+      for (let i = 0; i < p.content.length; i++) {
+        const u = p.content.charCodeAt(i);
+        let next = this.children[node].get(u);
+        if (next === undefined) {
+          next = this.children.length;
+          this.children.push(new Map());
+          this.ends.push(-1);
+          this.children[node].set(u, next);
+        }
+        node = next;
+      }
+      // Among equal contents the first added wins.
+      if (this.ends[node] < 0) {
+        this.ends[node] = p.id;
+        size++;
+      }
+    }
+    this.size = size;
   }
 
   /** Non-overlapping matches as flat [start, end, id] triples. */
   find(s: string): number[] {
     const out: number[] = [];
-    const re = this.re;
-    if (re === null) return out;
-    re.lastIndex = 0;
-    let m: RegExpExecArray | null;
-    while ((m = re.exec(s)) !== null) out.push(m.index, m.index + m[0].length, this.ids.get(m[0])!);
+    if (this.size === 0) return out;
+    const children = this.children;
+    const ends = this.ends;
+    const root = children[0];
+    const n = s.length;
+    let i = 0;
+    while (i < n) {
+      let node = root.get(s.charCodeAt(i));
+      if (node === undefined) {
+        i++;
+        continue;
+      }
+      let bestEnd = -1;
+      let bestId = -1;
+      for (let j = i + 1; ; j++) {
+        if (ends[node] >= 0) {
+          bestEnd = j;
+          bestId = ends[node];
+        }
+        if (j >= n) break;
+        const next: number | undefined = children[node].get(s.charCodeAt(j));
+        if (next === undefined) break;
+        node = next;
+      }
+      if (bestEnd < 0) {
+        i++;
+        continue;
+      }
+      out.push(i, bestEnd, bestId);
+      i = bestEnd;
+    }
     return out;
   }
 }
@@ -175,6 +233,9 @@ export class AddedVocabulary {
     if (sentence.length === 0) return [[null, [0, 0]]];
     const splits: Array<[number | null, Offsets]> = [];
     let startOffset = 0;
+    // The last whitespace run scanned for rstrip: [runStart, runEnd) is whitespace and runEnd is not.
+    let runStart = -1;
+    let runEnd = -1;
     const found = matcher.find(sentence);
     for (let k = 0; k < found.length; k += 3) {
       let start = found[k];
@@ -183,18 +244,25 @@ export class AddedVocabulary {
       const tok = this.mapR.get(id)!;
       if (this.encodeSpecialTokens && this.specialSet.has(tok.content)) continue;
       if (tok.singleWord) {
-        const startSpace = start === 0 || !WORD_END.test(sentence.slice(0, start));
-        const stopSpace = stop === sentence.length || !WORD_START.test(sentence.slice(stop));
+        const startSpace = start === 0 || !wordCharBefore(sentence, start);
+        const stopSpace = stop === sentence.length || !wordCharAt(sentence, stop);
         if (!startSpace || !stopSpace) continue;
       }
       if (tok.lstrip) {
-        const before = sentence.slice(0, start);
-        const m = SPACE_AT_END.exec(before);
-        start = Math.max(m ? m.index : before.length, startOffset);
+        // The whitespace before the match, back to the previous split at most (HF takes max(newstart,
+        // start_offset)): each unit is scanned once over the whole sentence.
+        let k = start;
+        while (k > startOffset && isSpaceUnit(sentence.charCodeAt(k - 1))) k--;
+        start = Math.max(k, startOffset);
       }
       if (tok.rstrip) {
-        const m = SPACE_AT_START.exec(sentence.slice(stop));
-        stop += m ? m[0].length : 0;
+        // A run already scanned is not scanned again (tokens that are themselves whitespace could overlap it).
+        if (stop >= runStart && stop <= runEnd) stop = runEnd;
+        else {
+          runStart = stop;
+          while (stop < sentence.length && isSpaceUnit(sentence.charCodeAt(stop))) stop++;
+          runEnd = stop;
+        }
       }
       if (startOffset < start) splits.push([null, [startOffset, start]]);
       splits.push([id, [start, stop]]);
