@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { prng } from './helpers/corpus.js';
-import { fixture } from './helpers/fixtures.js';
+import { fixture, requireFixtures } from './helpers/fixtures.js';
 import { Tokenizer, TokenizerConfigError } from '../src/tokenizers/index.js';
 import { MAX_SEQUENCE_LENGTH } from '../src/tokenizers/truncation_padding.js';
 import { WordCache, WORD_CACHE_MAX_BYTES, WORD_CACHE_MAX_KEY } from '../src/tokenizers/word_cache.js';
@@ -93,6 +93,9 @@ function checkEncodings(tok: Tokenizer, what: string): void {
 
 describe('untrusted tokenizer.json', function () {
   this.timeout(120_000);
+  before(function () {
+    requireFixtures(this, ...NAMES.map((n) => ['tokenizers', n, 'tokenizer.json']));
+  });
 
   it('seeded mutations of every component: a TokenizerConfigError at load, or encodings with ids in the vocabulary and offsets in the text', function () {
     const r = prng(16);
@@ -181,7 +184,7 @@ describe('untrusted tokenizer.json', function () {
     assert.throws(() => tok.encode('hi', null, { padding: { strategy: 'max_length', maxLength: 2 ** 31 } }), /maxLength/);
     assert.throws(() => tok.setPadding({ padToMultipleOf: 2 ** 31 }), /padToMultipleOf/);
     // Up to the limit it works (and pads as asked).
-    const ok = load('bert-base-uncased');
+    const ok = load('bert-base-uncased') as Record<string, any>;
     ok.padding.pad_to_multiple_of = 64;
     assert.equal(Tokenizer.fromJSON(ok).encode('hi').ids.length, 64);
   });
