@@ -32,3 +32,24 @@ export function loadComponent<T>(path: string, load: () => T): T {
     throw new TokenizerConfigError(path, '', undefined, { message: `tokenizer config: ${path} is invalid: ${msg}`, cause: e });
   }
 }
+
+/** Deepest nesting of objects and arrays accepted in a tokenizer.json component (Sequence in Sequence …). */
+export const MAX_COMPONENT_DEPTH = 64;
+
+/**
+ * Refuses a component nested deeper than {@link MAX_COMPONENT_DEPTH} levels (the components are built and run
+ * recursively: a 100,000-deep Sequence would overflow the stack at load or at encode). Iterative, so any depth
+ * is measured; `skip` names keys not descended into (the model's vocab and merges, large and flat).
+ */
+export function checkDepth(value: unknown, path: string, skip: ReadonlySet<string> = new Set()): void {
+  const stack: Array<[unknown, number]> = [[value, 1]];
+  while (stack.length) {
+    const [v, d] = stack.pop()!;
+    if (v === null || typeof v !== 'object') continue;
+    if (d > MAX_COMPONENT_DEPTH) {
+      throw new TokenizerConfigError(path, '', undefined, { message: `tokenizer config: ${path} is nested deeper than ${MAX_COMPONENT_DEPTH} levels` });
+    }
+    if (Array.isArray(v)) for (const x of v) stack.push([x, d + 1]);
+    else for (const [k, x] of Object.entries(v)) if (d > 1 || !skip.has(k)) stack.push([x, d + 1]);
+  }
+}

@@ -10,7 +10,7 @@
  */
 import { AddedVocabulary, type AddedToken } from './added_vocabulary.js';
 import { asObject, TokenizerConfigError } from './config.js';
-import { loadComponent } from './config_error.js';
+import { checkDepth, loadComponent } from './config_error.js';
 import { createDecoder } from './decoders/index.js';
 import { Encoding } from './encoding.js';
 import { createModel } from './models/index.js';
@@ -56,6 +56,9 @@ export interface TokenizerParts {
   truncation?: TruncationParams | null;
   padding?: PaddingParams | null;
 }
+
+/** Keys of the model holding its (large, shallow) vocabulary: not walked by the nesting check. */
+const MODEL_FLAT_KEYS = new Set(['vocab', 'merges']);
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const LONE_SURROGATE_G = new RegExp(LONE_SURROGATE.source, 'g');
@@ -107,6 +110,8 @@ export class Tokenizer {
   /** Builds a Tokenizer from a parsed tokenizer.json. Unknown component types throw, naming the JSON path. */
   static fromJSON(json: unknown): Tokenizer {
     const o = asObject(json, 'tokenizer.json');
+    for (const c of ['normalizer', 'pre_tokenizer', 'post_processor', 'decoder', 'added_tokens', 'padding', 'truncation']) checkDepth(o[c], c);
+    checkDepth(o.model, 'model', MODEL_FLAT_KEYS);
     const t = new Tokenizer({
       model: loadComponent('model', () => createModel(o.model, 'model')),
       normalizer: loadComponent('normalizer', () => createNormalizer(o.normalizer, 'normalizer')),
