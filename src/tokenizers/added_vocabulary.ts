@@ -264,6 +264,9 @@ export class AddedVocabulary {
           runEnd = stop;
         }
       }
+      // A previous rstrip reached past this whole match (an lstrip token met inside whitespace it swallowed):
+      // HF panics ("AddedVocabulary bad split"); the match is dropped instead.
+      if (start > stop) continue;
       if (startOffset < start) splits.push([null, [startOffset, start]]);
       splits.push([id, [start, stop]]);
       startOffset = stop;
