@@ -100,4 +100,19 @@ describe('added-token matcher', function () {
     }
     assert.ok(b / Math.max(a, 20) < 10, `${a.toFixed(1)} -> ${b.toFixed(1)} ms`);
   });
+
+  it('holds a large added vocabulary compactly (100,000 tokens of up to 40 units): leftmost-longest still', function () {
+    const model = new WordPiece(new Map([['[UNK]', 0]]));
+    const vocab = new AddedVocabulary();
+    const toks = [];
+    for (let i = 0; i < 100_000; i++) toks.push(addedToken(`<t${i}${'x'.repeat(i % 30)}>`, i % 2 === 0));
+    vocab.addTokens(toks, model, null);
+    const text = 'a<t7xxxxxxx> <t70xxxxxxxxxx>b<t7<t123xxx>';
+    const got = vocab.extractAndNormalize(null, text).splits.map((sp) => [sp.tokens?.[0].id ?? null, ...sp.normalized.offsetsOriginal()]);
+    const id = (c: string) => vocab.tokenToId(c, model)!;
+    assert.deepEqual(got, [
+      [null, 0, 1], [id('<t7xxxxxxx>'), 1, 12], [null, 12, 13], [id('<t70xxxxxxxxxx>'), 13, 28], [null, 28, 32],
+      [id('<t123xxx>'), 32, 59],
+    ]);
+  });
 });

@@ -56,77 +56,75 @@ interface Pattern {
   id: number;
 }
 
+/** UTF-16 unit of `s` at `i`, or -1 past its end (so shorter strings sort first, as in JS string order). */
+function unitAt(s: string, i: number): number {
+  return i < s.length ? s.charCodeAt(i) : -1;
+}
+
 /**
- * Leftmost-longest multi-pattern matcher (same results as aho-corasick's LeftmostLongest): a trie of the
- * patterns' UTF-16 units, walked from each position until it leaves the trie; the first position with a match
- * takes its longest pattern, and the scan goes on after it. Time: the text's length times at most the longest
- * pattern's length (bounded by the tokenizer, not by the input).
+ * Leftmost-longest multi-pattern matcher (same results as aho-corasick's LeftmostLongest): the distinct
+ * patterns sorted by UTF-16 units, so that those sharing a prefix form a contiguous range, narrowed one unit
+ * at a time by binary search from each text position (a compact trie: no object per node, whatever the size
+ * of the added vocabulary). The first position with a match takes its longest pattern, and the scan goes on
+ * after it. Positions whose unit starts no pattern are skipped by a bitmap. Time: the text's length times at
+ * most the longest pattern's length times log(patterns), bounded by the tokenizer, not by the input.
  */
 class Matcher {
-  /** Children of each node, keyed by UTF-16 unit. */
-  private readonly children: Array<Map<number, number>> = [new Map()];
-  /** Pattern id ending at each node, or -1. */
-  private readonly ends: number[] = [-1];
+  private readonly sorted: string[];
+  private readonly ids = new Map<string, number>();
+  private readonly first = new Uint8Array(65536);
   readonly size: number;
 
   constructor(patterns: Pattern[]) {
-    let size = 0;
-    for (const p of patterns) {
-      if (p.content.length === 0) continue;
-      let node = 0;
-      for (let i = 0; i < p.content.length; i++) {
-        const u = p.content.charCodeAt(i);
-        let next = this.children[node].get(u);
-        if (next === undefined) {
-          next = this.children.length;
-          this.children.push(new Map());
-          this.ends.push(-1);
-          this.children[node].set(u, next);
-        }
-        node = next;
-      }
-      // Among equal contents the first added wins.
-      if (this.ends[node] < 0) {
-        this.ends[node] = p.id;
-        size++;
-      }
+    // Among equal contents the first added wins.
+    for (const p of patterns) if (p.content.length > 0 && !this.ids.has(p.content)) this.ids.set(p.content, p.id);
+    this.sorted = [...this.ids.keys()].sort();
+    for (const c of this.sorted) this.first[c.charCodeAt(0)] = 1;
+    this.size = this.sorted.length;
+  }
+
+  /** First index in [lo, hi) whose unit at `depth` is >= `unit` (or > `unit` when `after`). */
+  private bound(lo: number, hi: number, depth: number, unit: number, after: boolean): number {
+    const a = this.sorted;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const u = unitAt(a[mid], depth);
+      if (u < unit || (after && u === unit)) lo = mid + 1;
+      else hi = mid;
     }
-    this.size = size;
+    return lo;
   }
 
   /** Non-overlapping matches as flat [start, end, id] triples. */
   find(s: string): number[] {
     const out: number[] = [];
     if (this.size === 0) return out;
-    const children = this.children;
-    const ends = this.ends;
-    const root = children[0];
+    const sorted = this.sorted;
+    const first = this.first;
     const n = s.length;
     let i = 0;
     while (i < n) {
-      let node = root.get(s.charCodeAt(i));
-      if (node === undefined) {
+      if (first[s.charCodeAt(i)] === 0) {
         i++;
         continue;
       }
-      let bestEnd = -1;
-      let bestId = -1;
-      for (let j = i + 1; ; j++) {
-        if (ends[node] >= 0) {
-          bestEnd = j;
-          bestId = ends[node];
-        }
-        if (j >= n) break;
-        const next: number | undefined = children[node].get(s.charCodeAt(j));
-        if (next === undefined) break;
-        node = next;
+      let lo = 0;
+      let hi = sorted.length;
+      let best: string | undefined;
+      for (let j = i; j < n && lo < hi; j++) {
+        const depth = j - i;
+        const unit = s.charCodeAt(j);
+        lo = this.bound(lo, hi, depth, unit, false);
+        hi = this.bound(lo, hi, depth, unit, true);
+        // The shortest string of the range comes first: it is the pattern s[i..j] itself when there is one.
+        if (lo < hi && sorted[lo].length === depth + 1) best = sorted[lo];
       }
-      if (bestEnd < 0) {
+      if (best === undefined) {
         i++;
         continue;
       }
-      out.push(i, bestEnd, bestId);
-      i = bestEnd;
+      out.push(i, i + best.length, this.ids.get(best)!);
+      i += best.length;
     }
     return out;
   }
