@@ -112,7 +112,7 @@ describe('added-token matcher', function () {
     const id = (c: string) => vocab.tokenToId(c, model)!;
     assert.deepEqual(got, [
       [null, 0, 1], [id('<t7xxxxxxx>'), 1, 12], [null, 12, 13], [id('<t70xxxxxxxxxx>'), 13, 28], [null, 28, 32],
-      [id('<t123xxx>'), 32, 59],
+      [id('<t123xxx>'), 32, 41],
     ]);
   });
 });
