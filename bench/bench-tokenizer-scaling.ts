@@ -6,7 +6,8 @@
  *
  *   npm run bench:tokenizer-scaling [-- --max 1048576 --only t5 --kinds repeat,random --budget 60000]
  *
- * A series stops early when one encode takes over `--budget` ms (default 60,000).
+ * Each run starts after a full garbage collection. A series stops early when one encode takes over `--budget`
+ * ms (default 60,000).
  */
 import { INPUT_KINDS, loadUntruncated, longInput, scalingTokenizers, timeEncode, type InputKind } from '../test/helpers/tokenizer_scaling.js';
 
@@ -37,7 +38,7 @@ for (const t of scalingTokenizers()) {
     timeEncode(tok, longInput(kind, 1024, tok)); // warm-up
     for (const n of sizes) {
       const text = longInput(kind, n, tok);
-      const { ms, tokens } = timeEncode(tok, text, n <= 65536 ? 3 : 1);
+      const { ms, tokens } = timeEncode(tok, text, n <= 65536 ? 3 : 1, true);
       cells.push(`${ms.toFixed(ms < 10 ? 2 : 0)}${Number.isNaN(prev) ? '' : ` x${(ms / Math.max(prev, 0.01)).toFixed(1)}`}`);
       prev = ms;
       last = `${n}: ${ms.toFixed(0)} ms, ${tokens} tokens`;

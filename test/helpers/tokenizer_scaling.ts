@@ -7,6 +7,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { prng } from './corpus.js';
 import { fixture } from './fixtures.js';
 import { Tokenizer } from '../../src/tokenizers/index.js';
@@ -98,11 +100,26 @@ export function longInput(kind: InputKind, units: number, tok: Tokenizer, seed =
   return parts.join('').slice(0, units);
 }
 
-/** Milliseconds of one `encode` of `text` (best of `reps`), and the number of tokens. */
-export function timeEncode(tok: Tokenizer, text: string, reps = 1): { ms: number; tokens: number } {
+let gc: (() => void) | undefined;
+/** A full garbage collection (V8's `gc`, exposed at run time), so that each timed run starts from a clean heap. */
+export function collectGarbage(): void {
+  if (gc === undefined) {
+    setFlagsFromString('--expose_gc');
+    gc = runInNewContext('gc') as () => void;
+  }
+  gc();
+}
+
+/**
+ * Milliseconds of one `encode` of `text` (best of `reps`), and the number of tokens. With `gcFirst` each run
+ * starts after a full garbage collection (slow on a big heap): otherwise the garbage of earlier runs is
+ * collected inside the timed runs of larger inputs, which reads as a superlinear curve.
+ */
+export function timeEncode(tok: Tokenizer, text: string, reps = 1, gcFirst = false): { ms: number; tokens: number } {
   let best = Infinity;
   let tokens = 0;
   for (let i = 0; i < reps; i++) {
+    if (gcFirst) collectGarbage();
     const t0 = performance.now();
     tokens = tok.encode(text).ids.length;
     best = Math.min(best, performance.now() - t0);
