@@ -30,46 +30,102 @@ export function addedToken(content: string, special: boolean, opts: Partial<Adde
   return { content, singleWord: false, lstrip: false, rstrip: false, normalized: !special, special, ...opts };
 }
 
-const WORD_START = /^[\p{Alphabetic}\p{M}\p{Nd}\p{Pc}\p{Join_Control}]/u;
-const WORD_END = /[\p{Alphabetic}\p{M}\p{Nd}\p{Pc}\p{Join_Control}]$/u;
-const SPACE_AT_END = /\p{White_Space}*$/u;
-const SPACE_AT_START = /^\p{White_Space}*/u;
+const WORD_CHAR = /^[\p{Alphabetic}\p{M}\p{Nd}\p{Pc}\p{Join_Control}]$/u;
+const WHITE_SPACE = /^\p{White_Space}$/u;
+
+/** Whether the code point of `s` ending at `end` (exclusive) is a word character (HF `ends_with_word`). */
+function wordCharBefore(s: string, end: number): boolean {
+  let i = end - 1;
+  const c = s.charCodeAt(i);
+  if ((c & 0xfc00) === 0xdc00 && i > 0 && (s.charCodeAt(i - 1) & 0xfc00) === 0xd800) i--;
+  return WORD_CHAR.test(String.fromCodePoint(s.codePointAt(i)!));
+}
+
+/** Whether the code point of `s` at `start` is a word character (HF `starts_with_word`). */
+function wordCharAt(s: string, start: number): boolean {
+  return WORD_CHAR.test(String.fromCodePoint(s.codePointAt(start)!));
+}
+
+/** Whether the UTF-16 unit is White_Space (every White_Space character is in the BMP). */
+function isSpaceUnit(c: number): boolean {
+  return c < 0x80 ? c === 0x20 || (c >= 0x09 && c <= 0x0d) : WHITE_SPACE.test(String.fromCharCode(c));
+}
 
 interface Pattern {
   content: string;
   id: number;
 }
 
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** UTF-16 unit of `s` at `i`, or -1 past its end (so shorter strings sort first, as in JS string order). */
+function unitAt(s: string, i: number): number {
+  return i < s.length ? s.charCodeAt(i) : -1;
 }
 
 /**
- * Leftmost-longest multi-pattern matcher (same results as aho-corasick's LeftmostLongest): a RegExp
- * alternation with the longest patterns first finds, at the leftmost position, the longest pattern there.
+ * Leftmost-longest multi-pattern matcher (same results as aho-corasick's LeftmostLongest): the distinct
+ * patterns sorted by UTF-16 units, so that those sharing a prefix form a contiguous range, narrowed one unit
+ * at a time by binary search from each text position (a compact trie: no object per node, whatever the size
+ * of the added vocabulary). The first position with a match takes its longest pattern, and the scan goes on
+ * after it. Positions whose unit starts no pattern are skipped by a bitmap. Time: the text's length times at
+ * most the longest pattern's length times log(patterns), bounded by the tokenizer, not by the input.
  */
 class Matcher {
-  private readonly re: RegExp | null;
+  private readonly sorted: string[];
   private readonly ids = new Map<string, number>();
+  private readonly first = new Uint8Array(65536);
   readonly size: number;
 
   constructor(patterns: Pattern[]) {
-    const list = patterns.filter((p) => p.content.length > 0);
     // Among equal contents the first added wins.
-    for (const p of list) if (!this.ids.has(p.content)) this.ids.set(p.content, p.id);
-    const uniq = [...this.ids.keys()].sort((a, b) => b.length - a.length);
-    this.re = uniq.length ? new RegExp(uniq.map(escapeRegExp).join('|'), 'g') : null;
-    this.size = uniq.length;
+    for (const p of patterns) if (p.content.length > 0 && !this.ids.has(p.content)) this.ids.set(p.content, p.id);
+    this.sorted = [...this.ids.keys()].sort();
+    for (const c of this.sorted) this.first[c.charCodeAt(0)] = 1;
+    this.size = this.sorted.length;
+  }
+
+  /** First index in [lo, hi) whose unit at `depth` is >= `unit` (or > `unit` when `after`). */
+  private bound(lo: number, hi: number, depth: number, unit: number, after: boolean): number {
+    const a = this.sorted;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const u = unitAt(a[mid], depth);
+      if (u < unit || (after && u === unit)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
   }
 
   /** Non-overlapping matches as flat [start, end, id] triples. */
   find(s: string): number[] {
     const out: number[] = [];
-    const re = this.re;
-    if (re === null) return out;
-    re.lastIndex = 0;
-    let m: RegExpExecArray | null;
-    while ((m = re.exec(s)) !== null) out.push(m.index, m.index + m[0].length, this.ids.get(m[0])!);
+    if (this.size === 0) return out;
+    const sorted = this.sorted;
+    const first = this.first;
+    const n = s.length;
+    let i = 0;
+    while (i < n) {
+      if (first[s.charCodeAt(i)] === 0) {
+        i++;
+        continue;
+      }
+      let lo = 0;
+      let hi = sorted.length;
+      let best: string | undefined;
+      for (let j = i; j < n && lo < hi; j++) {
+        const depth = j - i;
+        const unit = s.charCodeAt(j);
+        lo = this.bound(lo, hi, depth, unit, false);
+        hi = this.bound(lo, hi, depth, unit, true);
+        // The shortest string of the range comes first: it is the pattern s[i..j] itself when there is one.
+        if (lo < hi && sorted[lo].length === depth + 1) best = sorted[lo];
+      }
+      if (best === undefined) {
+        i++;
+        continue;
+      }
+      out.push(i, i + best.length, this.ids.get(best)!);
+      i += best.length;
+    }
     return out;
   }
 }
@@ -175,6 +231,9 @@ export class AddedVocabulary {
     if (sentence.length === 0) return [[null, [0, 0]]];
     const splits: Array<[number | null, Offsets]> = [];
     let startOffset = 0;
+    // The last whitespace run scanned for rstrip: [runStart, runEnd) is whitespace and runEnd is not.
+    let runStart = -1;
+    let runEnd = -1;
     const found = matcher.find(sentence);
     for (let k = 0; k < found.length; k += 3) {
       let start = found[k];
@@ -183,19 +242,29 @@ export class AddedVocabulary {
       const tok = this.mapR.get(id)!;
       if (this.encodeSpecialTokens && this.specialSet.has(tok.content)) continue;
       if (tok.singleWord) {
-        const startSpace = start === 0 || !WORD_END.test(sentence.slice(0, start));
-        const stopSpace = stop === sentence.length || !WORD_START.test(sentence.slice(stop));
+        const startSpace = start === 0 || !wordCharBefore(sentence, start);
+        const stopSpace = stop === sentence.length || !wordCharAt(sentence, stop);
         if (!startSpace || !stopSpace) continue;
       }
       if (tok.lstrip) {
-        const before = sentence.slice(0, start);
-        const m = SPACE_AT_END.exec(before);
-        start = Math.max(m ? m.index : before.length, startOffset);
+        // The whitespace before the match, back to the previous split at most (HF takes max(newstart,
+        // start_offset)): each unit is scanned once over the whole sentence.
+        let k = start;
+        while (k > startOffset && isSpaceUnit(sentence.charCodeAt(k - 1))) k--;
+        start = Math.max(k, startOffset);
       }
       if (tok.rstrip) {
-        const m = SPACE_AT_START.exec(sentence.slice(stop));
-        stop += m ? m[0].length : 0;
+        // A run already scanned is not scanned again (tokens that are themselves whitespace could overlap it).
+        if (stop >= runStart && stop <= runEnd) stop = runEnd;
+        else {
+          runStart = stop;
+          while (stop < sentence.length && isSpaceUnit(sentence.charCodeAt(stop))) stop++;
+          runEnd = stop;
+        }
       }
+      // A previous rstrip reached past this whole match (an lstrip token met inside whitespace it swallowed):
+      // HF panics ("AddedVocabulary bad split"); the match is dropped instead.
+      if (start > stop) continue;
       if (startOffset < start) splits.push([null, [startOffset, start]]);
       splits.push([id, [start, stop]]);
       startOffset = stop;

@@ -3,29 +3,18 @@
  * and what was found.
  */
 import type { JSONObject } from './types.js';
+import { TokenizerConfigError } from './config_error.js';
+import { checkRegexSafety } from './regex_safety.js';
 import { UNICODE17_LETTERS, UNICODE17_NUMBERS } from './pre_tokenizers/byte_level.js';
 import { NEWER_WORD_RANGES } from './unicode_tables.js';
 
 export type { JSONObject };
 
-function describe(v: unknown): string {
-  if (v === null) return 'null';
-  if (Array.isArray(v)) return 'an array';
-  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '…' : v)}`;
-  return `${typeof v === 'object' ? 'an object' : typeof v} ${typeof v === 'object' ? '' : String(v)}`.trim();
-}
-
-/** Error for a tokenizer.json value that is not what a component expects. */
-export class TokenizerConfigError extends Error {
-  constructor(path: string, expected: string, got: unknown) {
-    super(`tokenizer config: ${path} must be ${expected}, got ${describe(got)}`);
-    this.name = 'TokenizerConfigError';
-  }
-}
+export { TokenizerConfigError };
 
 /** Error for an unknown component `type` (names the type and its JSON path). */
 export function unknownType(kind: string, type: unknown, path: string): Error {
-  return new Error(`tokenizer config: unknown ${kind} type ${JSON.stringify(type)} at ${path}.type`);
+  return new TokenizerConfigError(`${path}.type`, '', type, { message: `tokenizer config: unknown ${kind} type ${JSON.stringify(type)} at ${path}.type` });
 }
 
 export function asObject(v: unknown, path: string): JSONObject {
@@ -76,10 +65,13 @@ export function getPattern(o: JSONObject, key: string, path: string): string | R
   const p = asObject(o[key], `${path}.${key}`);
   if (typeof p.String === 'string') return p.String;
   if (typeof p.Regex === 'string') {
+    checkRegexSafety(p.Regex, `${path}.${key}.Regex`);
     try {
       return new RegExp(onigToJs(p.Regex), 'gu');
     } catch (e) {
-      throw new Error(`tokenizer config: ${path}.${key}.Regex ${JSON.stringify(p.Regex)} is not a valid regular expression here: ${(e as Error).message}`);
+      throw new TokenizerConfigError(`${path}.${key}.Regex`, '', p.Regex, {
+        message: `tokenizer config: ${path}.${key}.Regex ${JSON.stringify(p.Regex)} is not a valid regular expression here: ${(e as Error).message}`,
+      });
     }
   }
   throw new TokenizerConfigError(`${path}.${key}`, 'an object {"String": ...} or {"Regex": ...}', p);

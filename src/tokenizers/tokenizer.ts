@@ -10,9 +10,11 @@
  */
 import { AddedVocabulary, type AddedToken } from './added_vocabulary.js';
 import { asObject, TokenizerConfigError } from './config.js';
+import { checkDepth, loadComponent } from './config_error.js';
 import { createDecoder } from './decoders/index.js';
 import { Encoding } from './encoding.js';
 import { createModel } from './models/index.js';
+import { BPE } from './models/bpe.js';
 import { createNormalizer } from './normalizers/index.js';
 import { createPostProcessor } from './post_processors/index.js';
 import { createPreTokenizer } from './pre_tokenizers/index.js';
@@ -54,6 +56,9 @@ export interface TokenizerParts {
   truncation?: TruncationParams | null;
   padding?: PaddingParams | null;
 }
+
+/** Keys of the model holding its (large, shallow) vocabulary: not walked by the nesting check. */
+const MODEL_FLAT_KEYS = new Set(['vocab', 'merges']);
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const LONE_SURROGATE_G = new RegExp(LONE_SURROGATE.source, 'g');
@@ -105,35 +110,79 @@ export class Tokenizer {
   /** Builds a Tokenizer from a parsed tokenizer.json. Unknown component types throw, naming the JSON path. */
   static fromJSON(json: unknown): Tokenizer {
     const o = asObject(json, 'tokenizer.json');
+    for (const c of ['normalizer', 'pre_tokenizer', 'post_processor', 'decoder', 'added_tokens', 'padding', 'truncation']) checkDepth(o[c], c);
+    checkDepth(o.model, 'model', MODEL_FLAT_KEYS);
     const t = new Tokenizer({
-      model: createModel(o.model, 'model'),
-      normalizer: createNormalizer(o.normalizer, 'normalizer'),
-      preTokenizer: createPreTokenizer(o.pre_tokenizer, 'pre_tokenizer'),
-      postProcessor: createPostProcessor(o.post_processor, 'post_processor'),
-      decoder: createDecoder(o.decoder, 'decoder'),
-      truncation: parseTruncation(o.truncation),
-      padding: parsePadding(o.padding),
+      model: loadComponent('model', () => createModel(o.model, 'model')),
+      normalizer: loadComponent('normalizer', () => createNormalizer(o.normalizer, 'normalizer')),
+      preTokenizer: loadComponent('pre_tokenizer', () => createPreTokenizer(o.pre_tokenizer, 'pre_tokenizer')),
+      postProcessor: loadComponent('post_processor', () => createPostProcessor(o.post_processor, 'post_processor')),
+      decoder: loadComponent('decoder', () => createDecoder(o.decoder, 'decoder')),
+      padding: loadComponent('padding', () => parsePadding(o.padding)),
     });
+    const truncation = loadComponent('truncation', () => parseTruncation(o.truncation));
+    if (truncation) loadComponent('truncation', () => t.setTruncation(truncation));
     const added = o.added_tokens ?? [];
     if (!Array.isArray(added)) throw new TokenizerConfigError('added_tokens', 'an array', added);
     const tokens: AddedToken[] = [];
+    const flag = (e: Record<string, unknown>, k: string, i: number, dflt: boolean): boolean => {
+      const v = e[k];
+      if (v === undefined || v === null) return dflt;
+      if (typeof v !== 'boolean') throw new TokenizerConfigError(`added_tokens[${i}].${k}`, 'a boolean', v);
+      return v;
+    };
     added.forEach((a, i) => {
       const e = asObject(a, `added_tokens[${i}]`);
       if (typeof e.content !== 'string') throw new TokenizerConfigError(`added_tokens[${i}].content`, 'a string', e.content);
-      const special = e.special === true;
+      if (e.id !== undefined && !(typeof e.id === 'number' && Number.isInteger(e.id) && e.id >= 0 && e.id <= 0x7fffffff)) {
+        throw new TokenizerConfigError(`added_tokens[${i}].id`, 'a non-negative 32-bit integer', e.id);
+      }
+      const special = flag(e, 'special', i, false);
       tokens.push({
         content: e.content,
-        singleWord: e.single_word === true,
-        lstrip: e.lstrip === true,
-        rstrip: e.rstrip === true,
-        normalized: typeof e.normalized === 'boolean' ? e.normalized : !special,
+        singleWord: flag(e, 'single_word', i, false),
+        lstrip: flag(e, 'lstrip', i, false),
+        rstrip: flag(e, 'rstrip', i, false),
+        normalized: flag(e, 'normalized', i, !special),
         special,
       });
     });
     // As HF: the ids recorded in the file are not used; a token in the model vocabulary takes its id there,
     // the others the next free ids in order.
-    if (tokens.length) t.addedVocabulary.addTokens(tokens, t.model, t.normalizer);
+    if (tokens.length) loadComponent('added_tokens', () => t.addedVocabulary.addTokens(tokens, t.model, t.normalizer));
+    t.checkReferencedIds();
     return t;
+  }
+
+  /**
+   * Load-time consistency: every id the pipeline can emit on its own names a token. The post-processor's
+   * special tokens (run on empty sequences, single and pair), the padding's pad id and the model's unknown
+   * token must be in the vocabulary (model or added tokens), so that no encode produces an id outside it.
+   */
+  private checkReferencedIds(): void {
+    const known = (id: number): boolean => this.idToToken(id) !== undefined;
+    if (this.postProcessor) {
+      for (const pair of [false, true]) {
+        let ids: number[];
+        try {
+          const encs = pair ? [new Encoding(), new Encoding()] : [new Encoding()];
+          encs.forEach((e, i) => e.setSequenceId(i));
+          ids = Encoding.merge(this.postProcessor.processEncodings(encs, true), false).ids;
+        } catch (e) {
+          if (!pair) throw new TokenizerConfigError('post_processor', '', undefined, { message: `tokenizer config: post_processor is invalid: ${(e as Error).message}`, cause: e });
+          continue; // a template without a pair form refuses pairs at encode time, as HF
+        }
+        const bad = ids.find((id) => !known(id));
+        if (bad !== undefined) throw new TokenizerConfigError('post_processor', 'special tokens whose ids are in the vocabulary', bad, { message: `tokenizer config: post_processor adds the id ${bad}, which is not in the vocabulary (${this.getVocabSize()} tokens)` });
+      }
+    }
+    if (this.padding && !known(this.padding.padId)) {
+      throw new TokenizerConfigError('padding.pad_id', 'an id in the vocabulary', this.padding.padId);
+    }
+    const unk = (this.model as { unkToken?: unknown }).unkToken;
+    if (typeof unk === 'string' && this.model.tokenToId(unk) === undefined) {
+      throw new TokenizerConfigError('model.unk_token', 'a token of the vocabulary', unk);
+    }
   }
 
   /**

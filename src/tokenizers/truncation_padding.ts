@@ -51,12 +51,30 @@ function nonNegInt(v: unknown, path: string): number {
   return v;
 }
 
+/**
+ * The largest sequence length a truncation `max_length`, a fixed padding length or `pad_to_multiple_of` may
+ * declare (1,000,000 tokens): padding allocates that many entries per encoding, so an absurd value (2^31)
+ * is refused where it is read rather than exhausting memory at the first `encode`.
+ */
+export const MAX_SEQUENCE_LENGTH = 1_000_000;
+
+function length(v: unknown, path: string): number {
+  const n = nonNegInt(v, path);
+  if (n > MAX_SEQUENCE_LENGTH) throw new TokenizerConfigError(path, `a length of at most ${MAX_SEQUENCE_LENGTH.toLocaleString('en-US')}`, v);
+  return n;
+}
+
+/** An own key of a lookup table (never an inherited one such as "constructor"). */
+function own<T>(table: Record<string, T>, key: unknown): T | undefined {
+  return typeof key === 'string' && Object.hasOwn(table, key) ? table[key] : undefined;
+}
+
 /** Normalizes truncation options into params; `path` names the argument in errors. */
 export function toTruncationParams(o: TruncationOptions, path = 'truncation'): TruncationParams {
-  const strategy = STRATEGIES[o.strategy ?? 'longest_first'];
+  const strategy = own(STRATEGIES, o.strategy ?? 'longest_first');
   if (!strategy) throw new TokenizerConfigError(`${path}.strategy`, `one of ${Object.keys(STRATEGIES).join(', ')}`, o.strategy);
   return {
-    maxLength: nonNegInt(o.maxLength, `${path}.maxLength`),
+    maxLength: length(o.maxLength, `${path}.maxLength`),
     strategy,
     stride: nonNegInt(o.stride ?? 0, `${path}.stride`),
     direction: direction(o.direction, `${path}.direction`),
@@ -69,13 +87,13 @@ export function toPaddingParams(o: PaddingOptions, base: PaddingParams, path = '
   const s = o.strategy ?? (o.maxLength !== undefined ? 'max_length' : undefined);
   if (s === undefined) strategy = base.strategy;
   else if (s === 'longest' || s === 'BatchLongest' || s === 'batch_longest') strategy = 'BatchLongest';
-  else if (s === 'max_length' || s === 'fixed' || s === 'Fixed') strategy = { fixed: nonNegInt(o.maxLength, `${path}.maxLength`) };
+  else if (s === 'max_length' || s === 'fixed' || s === 'Fixed') strategy = { fixed: length(o.maxLength, `${path}.maxLength`) };
   else throw new TokenizerConfigError(`${path}.strategy`, '"longest" or "max_length"', s);
   const mult = o.padToMultipleOf === undefined ? base.padToMultipleOf : o.padToMultipleOf;
   return {
     strategy,
     direction: o.direction === undefined ? base.direction : direction(o.direction, `${path}.direction`),
-    padToMultipleOf: mult === null ? null : nonNegInt(mult, `${path}.padToMultipleOf`),
+    padToMultipleOf: mult === null ? null : length(mult, `${path}.padToMultipleOf`),
     padId: o.padId === undefined ? base.padId : nonNegInt(o.padId, `${path}.padId`),
     padTypeId: o.padTypeId === undefined ? base.padTypeId : nonNegInt(o.padTypeId, `${path}.padTypeId`),
     padToken: o.padToken ?? base.padToken,
@@ -86,10 +104,10 @@ export function toPaddingParams(o: PaddingOptions, base: PaddingParams, path = '
 export function parseTruncation(v: unknown, path = 'truncation'): TruncationParams | null {
   if (v === null || v === undefined) return null;
   const o = asObject(v, path);
-  const strategy = STRATEGIES[(o.strategy as string | undefined) ?? 'LongestFirst'];
+  const strategy = own(STRATEGIES, o.strategy ?? 'LongestFirst');
   if (!strategy) throw new TokenizerConfigError(`${path}.strategy`, 'LongestFirst, OnlyFirst or OnlySecond', o.strategy);
   return {
-    maxLength: nonNegInt(o.max_length, `${path}.max_length`),
+    maxLength: length(o.max_length, `${path}.max_length`),
     strategy,
     stride: nonNegInt(o.stride ?? 0, `${path}.stride`),
     direction: direction(o.direction, `${path}.direction`),
@@ -104,16 +122,21 @@ export function parsePadding(v: unknown, path = 'padding'): PaddingParams | null
   if (o.strategy === undefined || o.strategy === 'BatchLongest') strategy = 'BatchLongest';
   else {
     const s = asObject(o.strategy, `${path}.strategy`);
-    strategy = { fixed: nonNegInt(s.Fixed, `${path}.strategy.Fixed`) };
+    strategy = { fixed: length(s.Fixed, `${path}.strategy.Fixed`) };
   }
   return {
     strategy,
     direction: direction(o.direction, `${path}.direction`),
-    padToMultipleOf: o.pad_to_multiple_of === null || o.pad_to_multiple_of === undefined ? null : nonNegInt(o.pad_to_multiple_of, `${path}.pad_to_multiple_of`),
+    padToMultipleOf: o.pad_to_multiple_of === null || o.pad_to_multiple_of === undefined ? null : length(o.pad_to_multiple_of, `${path}.pad_to_multiple_of`),
     padId: nonNegInt(o.pad_id ?? 0, `${path}.pad_id`),
     padTypeId: nonNegInt(o.pad_type_id ?? 0, `${path}.pad_type_id`),
-    padToken: typeof o.pad_token === 'string' ? o.pad_token : '[PAD]',
+    padToken: o.pad_token === undefined ? '[PAD]' : getStr(o.pad_token, `${path}.pad_token`),
   };
+}
+
+function getStr(v: unknown, path: string): string {
+  if (typeof v !== 'string') throw new TokenizerConfigError(path, 'a string', v);
+  return v;
 }
 
 /** Truncates an encoding (and its pair) to `params.maxLength` tokens in total (HF `truncate_encodings`). */

@@ -6,6 +6,7 @@
  * https://github.com/huggingface/tokenizers/blob/v0.19.1/tokenizers/src/models/unigram/model.rs
  * (itself following sentencepiece unigram_model.cc `EncodeOptimized`).
  */
+import { WordCache } from '../word_cache.js';
 
 /** A token of one pre-token: id, string value (the surface text, not the vocab piece) and UTF-16 offsets. */
 export interface UnigramToken {
@@ -15,7 +16,6 @@ export interface UnigramToken {
 }
 
 const K_UNK_PENALTY = 10.0;
-const CACHE_CAPACITY = 10_000;
 
 /** UTF-16 unit of `s` at `i`, or -1 past its end (so shorter strings sort first, as in JS string order). */
 function unitAt(s: string, i: number): number {
@@ -40,7 +40,8 @@ export class Unigram {
    */
   private readonly sorted: string[];
   private readonly minScore: number;
-  private readonly cache = new Map<string, string[]>();
+  /** Word cache, bounded by bytes (see word_cache.ts). */
+  readonly cache = new WordCache<string[]>((ps) => ps.reduce((n, p) => n + 32 + 2 * p.length, 16));
 
   /**
    * @param vocab [piece, score] pairs, id = index
@@ -154,7 +155,6 @@ export class Unigram {
     const hit = this.cache.get(sentence);
     if (hit) return hit;
     const result = this.viterbi(sentence);
-    if (this.cache.size >= CACHE_CAPACITY) this.cache.clear();
     this.cache.set(sentence, result);
     return result;
   }

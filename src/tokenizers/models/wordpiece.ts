@@ -7,6 +7,7 @@
  */
 import { asObject, getInt, getString, TokenizerConfigError, type JSONObject } from '../config.js';
 import type { Model, Token } from '../types.js';
+import { tokensBytes, WordCache } from '../word_cache.js';
 
 export interface WordPieceOptions {
   unkToken?: string;
@@ -27,7 +28,6 @@ function cpLength(s: string): number {
   return n;
 }
 
-const CACHE_CAPACITY = 10000;
 
 /**
  * Two tries over UTF-16 units: word-initial pieces (root 0) and continuation pieces with their prefix removed
@@ -90,7 +90,8 @@ export class WordPiece implements Model {
   readonly unkToken: string;
   readonly continuingSubwordPrefix: string;
   readonly maxInputCharsPerWord: number;
-  private readonly cache = new Map<string, Token[]>();
+  /** Word cache, bounded by bytes (see word_cache.ts). */
+  readonly cache = new WordCache<Token[]>(tokensBytes);
   private trie: PieceTrie | undefined;
 
   constructor(vocab: Map<string, number>, opts: WordPieceOptions = {}) {
@@ -136,7 +137,6 @@ export class WordPiece implements Model {
     const cached = this.cache.get(sequence);
     if (cached !== undefined) return cached;
     const out = this.tokenizeUncached(sequence);
-    if (this.cache.size >= CACHE_CAPACITY) this.cache.clear();
     this.cache.set(sequence, out);
     return out;
   }

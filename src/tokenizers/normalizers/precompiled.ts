@@ -20,28 +20,84 @@ function isNewerExtend(cp: number): boolean {
   return false;
 }
 
+/** Window of Intl.Segmenter calls: V8's segmenter is superlinear on long strings (6 s for 64 Ki CJK units). */
+const WINDOW = 256;
+
+/** Pushes `segment` split again before the code points Rust's older tables do not treat as extending. */
+function pushSplit(segment: string, out: string[]): void {
+  if (segment.length === 1) {
+    out.push(segment);
+    return;
+  }
+  let start = 0;
+  let u = 0;
+  for (const ch of segment) {
+    if (u > start && isNewerExtend(ch.codePointAt(0)!)) {
+      out.push(segment.slice(start, u));
+      start = u;
+    }
+    u += ch.length;
+  }
+  out.push(segment.slice(start));
+}
+
 /**
  * Extended grapheme clusters of `text` (Unicode UAX #29, through Intl.Segmenter), split again before the code
  * points that Rust's older tables do not treat as extending (see grapheme_tables.ts).
+ *
+ * The text is segmented in windows of {@link WINDOW} units, so the time is linear in its length: a window's
+ * clusters are kept but its last one (which the window's end may cut), and the next window starts where that
+ * one starts. A grapheme break depends only on the text before it and the character after it, so a break
+ * followed by a character inside the window is a break of the whole text: the clusters are those of one call.
+ * A cluster longer than a window (a run of combining marks; only possible over 6 UTF-8 bytes, so looked up
+ * character by character anyway) is passed on in window-sized pieces up to where the segmenter, continuing
+ * inside it, ends it.
  */
-function graphemes(text: string): string[] {
+export function graphemes(text: string): string[] {
   segmenter ??= new Intl.Segmenter(undefined, { granularity: 'grapheme' });
   const out: string[] = [];
-  for (const { segment } of segmenter.segment(text)) {
-    if (segment.length === 1) {
-      out.push(segment);
+  const n = text.length;
+  let pos = 0;
+  let inLong = false;
+  while (pos < n) {
+    let end = Math.min(n, pos + WINDOW);
+    // Never cut a surrogate pair.
+    if (end < n && (text.charCodeAt(end) & 0xfc00) === 0xdc00 && (text.charCodeAt(end - 1) & 0xfc00) === 0xd800) end--;
+    const window = text.slice(pos, end);
+    const segs: string[] = [];
+    for (const { segment } of segmenter.segment(window)) segs.push(segment);
+    if (end === n) {
+      let k = 0;
+      if (inLong) for (const ch of segs[k++]) out.push(ch);
+      for (; k < segs.length; k++) pushSplit(segs[k], out);
+      break;
+    }
+    if (segs.length === 1 || (inLong && segs.length === 2)) {
+      // One cluster fills the window: emit it in pieces of at most one window (each over 6 UTF-8 bytes or
+      // made of single characters looked up alone) and go on inside it.
+      if (inLong && segs.length === 2) {
+        for (const ch of segs[0]) out.push(ch);
+        pos += segs[0].length;
+        inLong = false;
+        continue;
+      }
+      for (const ch of window) out.push(ch);
+      pos = end;
+      inLong = true;
       continue;
     }
-    let start = 0;
-    let u = 0;
-    for (const ch of segment) {
-      if (u > start && isNewerExtend(ch.codePointAt(0)!)) {
-        out.push(segment.slice(start, u));
-        start = u;
-      }
-      u += ch.length;
+    const keep = segs.length - 1;
+    let k = 0;
+    if (inLong) {
+      for (const ch of segs[0]) out.push(ch);
+      pos += segs[0].length;
+      k = 1;
+      inLong = false;
     }
-    out.push(segment.slice(start));
+    for (; k < keep; k++) {
+      pushSplit(segs[k], out);
+      pos += segs[k].length;
+    }
   }
   return out;
 }

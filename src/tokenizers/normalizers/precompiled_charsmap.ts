@@ -79,7 +79,13 @@ export class PrecompiledCharsmap {
       const start = results[0]!;
       let end = start;
       while (end < this.normalized.length && this.normalized[end] !== 0) end++;
-      out = decoder.decode(this.normalized.subarray(start, end));
+      // A rule pointing into the middle of a UTF-8 sequence (a crafted charsmap) replaces nothing
+      // (spm_precompiled's `from_utf8(...).ok()?`), rather than throwing at encode time.
+      try {
+        out = decoder.decode(this.normalized.subarray(start, end));
+      } catch {
+        out = null;
+      }
     }
     if (this.memo.size > 100_000) this.memo.clear();
     this.memo.set(chunk, out);
