@@ -4,10 +4,12 @@
  * shape, options; today the wasm kernels of ./wasm_kernels.ts), else its stock-op composite ({@link ./stock.ts});
  * the numbers are the same either way to float32 rounding (test/kernels.test.ts bounds the difference).
  *
- * Gradients: the stock composites have tfjs' own (except the gather's, see {@link gatherRows}). A kernel has none in tfjs' registry, so while a gradient tape
- * records (`tf.grad`, `tf.variableGrads`, ...) the kernel runs inside `tf.customGrad` with a backward pass made of
- * stock ops (the attention backward reruns the attention kernel for its probabilities). Outside a tape the
- * kernel is called directly. (tfjs-core registers no gradients of its own ops by itself: a program that trains
+ * Gradients: the stock composites have tfjs' own (except the gather's, see {@link gatherRows}). A kernel has none in
+ * tfjs' registry, so while a gradient tape records (`tf.grad`, `tf.variableGrads`, ...) the kernel runs inside
+ * `tf.customGrad`, whose backward is the matching wasm backward kernel (dense: dX = dY W^T and dW = X^T dY on the
+ * forward GEMM, db; fused Q/K/V; attention, probabilities recomputed per query row; GELU; add + LayerNorm; the
+ * gather's scatter-add) where it runs, else stock ops (the choice is made here, per op, in each backward; set
+ * `SENTENCE_TFJS_WASM_GRAD_KERNELS=0` for the stock backward). Outside a tape the kernel is called directly. (tfjs-core registers no gradients of its own ops by itself: a program that trains
  * imports `@tensorflow/tfjs-core/dist/register_all_gradients`, as the `@tensorflow/tfjs` umbrella does.)
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -368,7 +370,7 @@ function sumGroups(x: tf.Tensor4D, rep: number): tf.Tensor4D {
 }
 
 /**
- * Gradients of the attention kernel by stock ops, for P = softmax(S), S = c q k^T + bias (masked; c = 1 / sqrt(d)
+ * Gradients of the attention kernel: the backward kernel where it runs, else stock ops, for P = softmax(S), S = c q k^T + bias (masked; c = 1 / sqrt(d)
  * or `scale`), O = P v: dv = P^T dO, dS = P * (dO v^T - rowsum(P * dO v^T)), dq = c dS k, dk = c dS^T q,
  * dbias = dS (summed over a broadcast batch); with grouped-query heads, dk and dv are summed over each kv head's
  * query heads. A masked_fill mask stops dS at padding keys, and the causal / window mask (a `where`) at the keys
