@@ -100,6 +100,18 @@ describe('fused ops', () => {
       { name: 'dense (ragged 23 x 37 -> 19, bias)', kernel: 'SentenceTfjsLinear', make: () => [rnd([23, 37], 40), rnd([37, 19], 41), rnd([19], 42)], f: ([x, w, b]) => dense(x, w as tf.Tensor2D, b as tf.Tensor1D) },
       { name: 'GELU (odd length)', kernel: 'SentenceTfjsGeluErf', make: () => [rnd([7, 11], 43, 6)], f: ([x]) => gelu(x) },
       {
+        name: 'attention (a per-text position bias [B, heads, T, T], padded rows)',
+        kernel: 'SentenceTfjsAttention',
+        make: () => [rnd([2, 6, 16], 47), rnd([2, 6, 16], 48), rnd([2, 6, 16], 49), rnd([2, 2, 6, 6], 50)],
+        f: ([q, k, v, bias]) =>
+          tf.tidy(() => {
+            const m = AttentionMask.additive(tf.tensor2d([[1, 1, 1, 1, 1, 1], [1, 1, 1, 0, 0, 0]], [2, 6], 'int32'));
+            const out = attention({ q: q as tf.Tensor3D, k: k as tf.Tensor3D, v: v as tf.Tensor3D }, { numHeads: 2, mask: m, bias: bias as tf.Tensor4D }).context;
+            m.dispose();
+            return out;
+          }),
+      },
+      {
         name: 'attention (3 heads of width 5, 11 tokens, padded rows)',
         kernel: 'SentenceTfjsAttention',
         make: () => [rnd([2, 11, 15], 44), rnd([2, 11, 15], 45), rnd([2, 11, 15], 46)],
