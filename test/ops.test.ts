@@ -38,6 +38,28 @@ function kernelsOff<T>(f: () => T): T {
   }
 }
 
+/** Run `f` with the backward kernels off (forward kernels on; gradients from the stock-op backward in ops.ts). */
+function gradKernelsOff<T>(f: () => T): T {
+  const was = process.env.SENTENCE_TFJS_WASM_GRAD_KERNELS;
+  process.env.SENTENCE_TFJS_WASM_GRAD_KERNELS = '0';
+  try {
+    return f();
+  } finally {
+    if (was === undefined) delete process.env.SENTENCE_TFJS_WASM_GRAD_KERNELS;
+    else process.env.SENTENCE_TFJS_WASM_GRAD_KERNELS = was;
+  }
+}
+
+/** The backward kernel of each forward kernel. */
+const GRAD_KERNEL: Record<string, string> = {
+  SentenceTfjsLinear: 'SentenceTfjsLinearGrad',
+  SentenceTfjsLinearQKV: 'SentenceTfjsLinearQKVGrad',
+  SentenceTfjsGeluErf: 'SentenceTfjsGeluErfGrad',
+  SentenceTfjsAddLayerNorm: 'SentenceTfjsAddLayerNormGrad',
+  SentenceTfjsGatherRows: 'SentenceTfjsScatterAddRows',
+  SentenceTfjsAttention: 'SentenceTfjsAttentionGrad',
+};
+
 /** Gradients of sum(f(xs) * weights) w.r.t. xs, as plain arrays (computed on the current backend). */
 function gradsOf(f: (xs: tf.Tensor[]) => tf.Tensor, xs: tf.Tensor[], seed: number): Float32Array[] {
   const grads = tf.tidy(() => {
@@ -75,6 +97,32 @@ describe('fused ops', () => {
     const cases: { name: string; kernel: string; make: () => tf.Tensor[]; f: (xs: tf.Tensor[]) => tf.Tensor }[] = [
       { name: 'dense (rank 3, bias)', kernel: 'SentenceTfjsLinear', make: () => [rnd([2, 5, 12], 1), rnd([12, 9], 2), rnd([9], 3)], f: ([x, w, b]) => dense(x, w as tf.Tensor2D, b as tf.Tensor1D) },
       { name: 'dense (no bias)', kernel: 'SentenceTfjsLinear', make: () => [rnd([7, 12], 4), rnd([12, 9], 5)], f: ([x, w]) => dense(x, w as tf.Tensor2D) },
+      { name: 'dense (ragged 23 x 37 -> 19, bias)', kernel: 'SentenceTfjsLinear', make: () => [rnd([23, 37], 40), rnd([37, 19], 41), rnd([19], 42)], f: ([x, w, b]) => dense(x, w as tf.Tensor2D, b as tf.Tensor1D) },
+      { name: 'GELU (odd length)', kernel: 'SentenceTfjsGeluErf', make: () => [rnd([7, 11], 43, 6)], f: ([x]) => gelu(x) },
+      {
+        name: 'attention (a per-text position bias [B, heads, T, T], padded rows)',
+        kernel: 'SentenceTfjsAttention',
+        make: () => [rnd([2, 6, 16], 47), rnd([2, 6, 16], 48), rnd([2, 6, 16], 49), rnd([2, 2, 6, 6], 50)],
+        f: ([q, k, v, bias]) =>
+          tf.tidy(() => {
+            const m = AttentionMask.additive(tf.tensor2d([[1, 1, 1, 1, 1, 1], [1, 1, 1, 0, 0, 0]], [2, 6], 'int32'));
+            const out = attention({ q: q as tf.Tensor3D, k: k as tf.Tensor3D, v: v as tf.Tensor3D }, { numHeads: 2, mask: m, bias: bias as tf.Tensor4D }).context;
+            m.dispose();
+            return out;
+          }),
+      },
+      {
+        name: 'attention (3 heads of width 5, 11 tokens, padded rows)',
+        kernel: 'SentenceTfjsAttention',
+        make: () => [rnd([2, 11, 15], 44), rnd([2, 11, 15], 45), rnd([2, 11, 15], 46)],
+        f: ([q, k, v]) =>
+          tf.tidy(() => {
+            const m = AttentionMask.additive(tf.tensor2d([[1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1], [1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0]], [2, 11], 'int32'));
+            const out = attention({ q: q as tf.Tensor3D, k: k as tf.Tensor3D, v: v as tf.Tensor3D }, { numHeads: 3, mask: m }).context;
+            m.dispose();
+            return out;
+          }),
+      },
       {
         name: 'fused Q/K/V projection',
         kernel: 'SentenceTfjsLinearQKV',
@@ -138,13 +186,17 @@ describe('fused ops', () => {
       });
     }
     for (const c of cases) {
-      it(`${c.name}: the kernel runs under the tape, gradients match the stock ops to 1e-5 and no tensor leaks`, async () => {
+      it(`${c.name}: the kernel and its backward kernel run under the tape, gradients match the stock backward, the stock ops and cpu to 1e-5, no tensor leaks`, async () => {
         const xs = c.make();
         try {
           const before = tf.memory().numTensors;
           const names = await kernelNames(() => gradsOf(c.f, xs, 99).length && []);
           assert.ok(names.has(c.kernel), `${c.kernel} ran`);
+          assert.ok(names.has(GRAD_KERNEL[c.kernel]), `${GRAD_KERNEL[c.kernel]} ran`);
+          const stockNames = await kernelNames(() => gradKernelsOff(() => gradsOf(c.f, xs, 99).length && []));
+          assert.ok(stockNames.has(c.kernel) && !stockNames.has(GRAD_KERNEL[c.kernel]), 'SENTENCE_TFJS_WASM_GRAD_KERNELS=0: the stock backward');
           const on = gradsOf(c.f, xs, 99);
+          const stockBackward = gradKernelsOff(() => gradsOf(c.f, xs, 99));
           const off = kernelsOff(() => gradsOf(c.f, xs, 99));
           assert.equal(tf.memory().numTensors, before, 'no tensor leaks');
           await initBackend('cpu');
@@ -156,6 +208,7 @@ describe('fused ops', () => {
           }
           on.forEach((g, i) => {
             assert.ok(g.some((v) => v !== 0), `input ${i} gets a gradient`);
+            assertRelClose(g, stockBackward[i], 1e-5, `input ${i}: backward kernel vs stock backward`);
             assertRelClose(g, off[i], 1e-5, `input ${i}: kernels on vs off`);
             assertRelClose(g, cpu[i], 1e-5, `input ${i}: kernels on vs cpu`);
           });

@@ -4,15 +4,20 @@
  * shape, options; today the wasm kernels of ./wasm_kernels.ts), else its stock-op composite ({@link ./stock.ts});
  * the numbers are the same either way to float32 rounding (test/kernels.test.ts bounds the difference).
  *
- * Gradients: the stock composites have tfjs' own (except the gather's, see {@link gatherRows}). A kernel has none in tfjs' registry, so while a gradient tape
- * records (`tf.grad`, `tf.variableGrads`, ...) the kernel runs inside `tf.customGrad` with a backward pass made of
- * stock ops (the attention backward reruns the attention kernel for its probabilities). Outside a tape the
- * kernel is called directly. (tfjs-core registers no gradients of its own ops by itself: a program that trains
+ * Gradients: the stock composites have tfjs' own (except the gather's, see {@link gatherRows}). A kernel has none in
+ * tfjs' registry, so while a gradient tape records (`tf.grad`, `tf.variableGrads`, ...) the kernel runs inside
+ * `tf.customGrad`, whose backward is the matching wasm backward kernel (dense: dX = dY W^T and dW = X^T dY on the
+ * forward GEMM, db; fused Q/K/V; attention, probabilities recomputed per query row; GELU; add + LayerNorm; the
+ * gather's scatter-add) where it runs, else stock ops (the choice is made here, per op, in each backward; set
+ * `SENTENCE_TFJS_WASM_GRAD_KERNELS=0` for the stock backward). Outside a tape the kernel is called directly. (tfjs-core registers no gradients of its own ops by itself: a program that trains
  * imports `@tensorflow/tfjs-core/dist/register_all_gradients`, as the `@tensorflow/tfjs` umbrella does.)
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { addLayerNormStock, applyRotary, attentionStock, denseStock, extendedAttentionMask, gatherRowsStock, geluStock, mergeHeads, paddingFillMask, repeatKv, splitHeads, structuralMask } from './stock.js';
-import { addLayerNormKernel, attentionKernel, encoderLayerKernel, gatherRowsKernel, geluKernel, linearKernel, linearQkvKernel, type AttentionKernelOptions, type EncoderLayerWeights } from './wasm_ops.js';
+import {
+  addLayerNormGradKernel, addLayerNormKernel, attentionGradKernel, attentionKernel, encoderLayerKernel, gatherRowsKernel, geluGradKernel, geluKernel, linearGradKernel, linearKernel,
+  linearQkvGradKernel, linearQkvKernel, scatterAddRowsKernel, type AttentionKernelOptions, type EncoderLayerWeights,
+} from './wasm_ops.js';
 import { wasmKernelsActive, wasmLinearActive } from './wasm_kernels.js';
 import { denseQ8Kernel, denseQ8Stock, type Q8KernelWeight } from './q8.js';
 
@@ -53,8 +58,10 @@ export interface DenseParams {
   readonly q8?: Q8KernelWeight;
 }
 
-/** Gradients of `x @ w + b` for x [M, K]. */
+/** Gradients of `x @ w + b` for x [M, K]: the backward kernel on wasm, else stock matmuls. */
 function denseBackward(dy: tf.Tensor2D, x: tf.Tensor2D, w: tf.Tensor2D, withBias: boolean): tf.Tensor[] {
+  const fast = linearGradKernel(dy, x, w, withBias);
+  if (fast) return fast;
   const grads = [tf.matMul(dy, w, false, true), tf.matMul(x, dy, true, false)];
   if (withBias) grads.push(tf.sum(dy, 0));
   return grads;
@@ -117,6 +124,8 @@ export function denseQkv(x: tf.Tensor3D, q: DenseParams, k: DenseParams, v: Dens
     ([a, wq, wk, wv, bq, bk, bv]) =>
       linearQkvKernel(a as tf.Tensor2D, [wq, wk, wv] as [tf.Tensor2D, tf.Tensor2D, tf.Tensor2D], allBiases ? ([bq, bk, bv] as [tf.Tensor1D, tf.Tensor1D, tf.Tensor1D]) : undefined)!,
     (dy, [a, wq, wk, wv]) => {
+      const fast = linearQkvGradKernel(dy, a as tf.Tensor2D, [wq, wk, wv] as tf.Tensor2D[], allBiases);
+      if (fast) return fast;
       const dys = tf.split(dy, 3, 1) as tf.Tensor2D[]; // [B*T, H] each
       const w = [wq, wk, wv] as tf.Tensor2D[];
       const dx = tf.addN(dys.map((d, i) => tf.matMul(d, w[i], false, true)));
@@ -148,6 +157,7 @@ export function gelu<T extends tf.Tensor>(x: T): T {
     [],
     ([a]) => geluKernel(a)! as T,
     (dy, [a]) => [
+      geluGradKernel(a, dy) ??
       tf.tidy(() => {
         const cdf = tf.mul(0.5, tf.add(1, tf.erf(tf.mul(a, Math.SQRT1_2)))); // Phi(x)
         const pdf = tf.mul(tf.exp(tf.mul(tf.square(a), -0.5)), 1 / Math.sqrt(2 * Math.PI)); // phi(x)
@@ -174,8 +184,10 @@ export function addLayerNorm<T extends tf.Tensor>(x: T, residual: tf.Tensor | un
     inputs,
     [],
     (xs) => (residual ? addLayerNormKernel(xs[0], xs[1], xs[2] as tf.Tensor1D, xs[3] as tf.Tensor1D, eps) : addLayerNormKernel(xs[0], undefined, xs[1] as tf.Tensor1D, xs[2] as tf.Tensor1D, eps))! as T,
-    (dy, xs) =>
-      tf.tidy(() => {
+    (dy, xs) => {
+      const fast = addLayerNormGradKernel(dy, xs[0], residual ? xs[1] : undefined, (residual ? xs[2] : xs[1]) as tf.Tensor1D, eps);
+      if (fast) return residual ? [fast[0], tf.clone(fast[0]), fast[1], fast[2]] : fast;
+      return tf.tidy(() => {
         const [g] = residual ? [xs[2]] : [xs[1]];
         const z = tf.reshape(residual ? tf.add(xs[0], xs[1]) : xs[0], [-1, h]); // [N, H]
         const d = tf.reshape(dy, [-1, h]); // [N, H]
@@ -188,7 +200,8 @@ export function addLayerNorm<T extends tf.Tensor>(x: T, residual: tf.Tensor | un
         const dGamma = tf.sum(tf.mul(d, xhat), 0);
         const dBeta = tf.sum(d, 0);
         return residual ? [dx, tf.clone(dx), dGamma, dBeta] : [dx, dGamma, dBeta];
-      }),
+      });
+    },
   );
 }
 
@@ -206,7 +219,7 @@ export function gatherRows(table: tf.Tensor2D, ids: tf.Tensor): tf.Tensor {
     [table],
     [i32],
     ([t]) => (kernel ? gatherRowsKernel(t as tf.Tensor2D, i32)! : gatherRowsStock(t as tf.Tensor2D, i32)),
-    (dy, _xs, [idx]) => [tf.tidy(() => tf.scatterND(tf.reshape(idx, [-1, 1]), tf.reshape(dy, [-1, dim]), [num, dim]))], // [N, 1], [N, dim] -> [num, dim]
+    (dy, _xs, [idx]) => [scatterAddRowsKernel(dy, idx, [num, dim]) ?? tf.tidy(() => tf.scatterND(tf.reshape(idx, [-1, 1]), tf.reshape(dy, [-1, dim]), [num, dim]))], // [N, 1], [N, dim] -> [num, dim]
   );
   if (i32 !== ids) i32.dispose();
   return out;
@@ -361,7 +374,7 @@ function sumGroups(x: tf.Tensor4D, rep: number): tf.Tensor4D {
 }
 
 /**
- * Gradients of the attention kernel by stock ops, for P = softmax(S), S = c q k^T + bias (masked; c = 1 / sqrt(d)
+ * Gradients of the attention kernel: the backward kernel where it runs, else stock ops, for P = softmax(S), S = c q k^T + bias (masked; c = 1 / sqrt(d)
  * or `scale`), O = P v: dv = P^T dO, dS = P * (dO v^T - rowsum(P * dO v^T)), dq = c dS k, dk = c dS^T q,
  * dbias = dS (summed over a broadcast batch); with grouped-query heads, dk and dv are summed over each kv head's
  * query heads. A masked_fill mask stops dS at padding keys, and the causal / window mask (a `where`) at the keys
@@ -369,6 +382,8 @@ function sumGroups(x: tf.Tensor4D, rep: number): tf.Tensor4D {
  * through, as tfjs' own gradient of the stock ops does.
  */
 function attentionBackward(dy: tf.Tensor3D, proj: tf.Tensor3D[], bias: tf.Tensor4D | undefined, o: AttentionKernelOptions, fill: boolean): tf.Tensor[] {
+  const fast = attentionGradKernel(dy, proj[0], proj[1], proj[2], { ...o, positionBias: bias }, fill);
+  if (fast) return fast;
   return tf.tidy(() => {
     const heads = o.numHeads;
     const kvHeads = o.numKvHeads ?? heads;

@@ -30,6 +30,13 @@ export const KERNEL_LINEAR_QKV = 'SentenceTfjsLinearQKV';
 export const KERNEL_ENCODER_LAYER = 'SentenceTfjsEncoderLayer';
 /** int8 dense (one weight, or the fused Q/K/V: several side by side); see the int8 section of kernels.c. */
 export const KERNEL_LINEAR_Q8 = 'SentenceTfjsLinearQ8';
+/** Backward kernels (gradients of the ones above; see kernels.c's BACKWARD section). */
+export const KERNEL_LINEAR_GRAD = 'SentenceTfjsLinearGrad';
+export const KERNEL_LINEAR_QKV_GRAD = 'SentenceTfjsLinearQKVGrad';
+export const KERNEL_GELU_GRAD = 'SentenceTfjsGeluErfGrad';
+export const KERNEL_ADD_LAYER_NORM_GRAD = 'SentenceTfjsAddLayerNormGrad';
+export const KERNEL_SCATTER_ADD_ROWS = 'SentenceTfjsScatterAddRows';
+export const KERNEL_ATTENTION_GRAD = 'SentenceTfjsAttentionGrad';
 
 interface KernelExports {
   gelu_erf(x: number, out: number, n: number): void;
@@ -43,6 +50,18 @@ interface KernelExports {
   q8_pack(w: number, p: number, wsum: number, k: number, n: number): void;
   q8_quantize_rows(x: number, xq: number, sx: number, zp: number, m: number, k: number, kp: number): void;
   q8_gemm(xq: number, sx: number, zp: number, p: number, wsum: number, sw: number, bias: number, y: number, m: number, kp: number, n: number): void;
+  pack_panels_t(w: number, p: number, k: number, n: number, ld: number, off: number): void;
+  pack_panels_ld(x: number, p: number, k: number, n: number, ldx: number, c0: number): void;
+  transpose2d(x: number, out: number, m: number, n: number): void;
+  col_sum(x: number, out: number, m: number, n: number, ldx: number, c0: number): void;
+  gelu_erf_grad(x: number, dy: number, dx: number, n: number): void;
+  add_layer_norm_grad(x: number, residual: number, gamma: number, dy: number, dx: number, dgamma: number, dbeta: number, scratch: number, rows: number, h: number, eps: number): void;
+  scatter_add_rows(dy: number, ids: number, out: number, n: number, dim: number, num: number): void;
+  attention_grad_scratch_floats(t: number): number;
+  attention_grad(
+    q: number, k: number, v: number, ldq: number, ldkv: number, mask: number, bias: number, biasBatch: number, dout: number, dq: number, dk: number, dv: number,
+    dbias: number, scratch: number, b: number, t: number, heads: number, kvHeads: number, d: number, scale: number, scaleMode: number, causal: number, window: number, fill: number,
+  ): void;
   attention(
     q: number, k: number, v: number, ldq: number, ldkv: number, mask: number, bias: number, biasBatch: number, out: number, probs: number,
     scratch: number, b: number, t: number, heads: number, kvHeads: number, d: number, scale: number, scaleMode: number, causal: number, window: number,
@@ -218,6 +237,7 @@ export async function installWasmKernels(): Promise<boolean> {
   if (!registered) {
     registerAll();
     registerQ8();
+    registerBackward();
     registered = true;
   }
   return wasmKernelsActive();
@@ -255,6 +275,14 @@ export function wasmLinearActive(): boolean {
   if (variantOf(memory) === 'plain') return true;
   const threads = backend.wasm.tfjs?.getThreadsCount?.();
   return typeof threads === 'number' && threads <= 1;
+}
+
+/**
+ * Whether the backward kernels run (the custom kernels do, and `SENTENCE_TFJS_WASM_GRAD_KERNELS` is not '0': with
+ * it, gradients come from stock ops, read per call, for comparisons).
+ */
+export function wasmGradKernelsActive(): boolean {
+  return envFlag('SENTENCE_TFJS_WASM_GRAD_KERNELS') !== '0' && wasmKernelsActive();
 }
 
 /** Whether the custom kernels run on the current backend (wasm, installed, not disabled). */
@@ -502,5 +530,93 @@ function registerQ8(): void {
       b.wasm._free(scratch);
     }
     return out;
+  });
+}
+
+/**
+ * The backward kernels. Dense: dX = dY W^T by the forward GEMM on W^T's panels (packed per call: the weights
+ * change every step), dW = X^T dY by the same GEMM on X transposed and dY's panels, db = column sums of dY.
+ */
+function registerBackward(): void {
+  registerWasm(KERNEL_LINEAR_GRAD, (ex, b, { dy, x, weight }, attrs) => {
+    const [m, k] = x!.shape;
+    const n = weight!.shape[1];
+    const dx = b.makeOutput([m, k], 'float32');
+    const dw = b.makeOutput([k, n], 'float32');
+    const db = attrs.withBias ? b.makeOutput([n], 'float32') : undefined;
+    const [dyp, xp, wp] = [offset(b, dy!), offset(b, x!), offset(b, weight!)];
+    const wT = Math.ceil(k / 8) * 8 * n;
+    const xT = k * m;
+    withScratch(b, Math.max(wT, xT + Math.ceil(n / 8) * 8 * m), (s) => {
+      ex.pack_panels_t(wp, s, k, n, n, 0);
+      ex.gemm_bias(dyp, s, 0, offset(b, dx), m, n, k);
+      ex.transpose2d(xp, s, m, k);
+      ex.pack_panels_ld(dyp, s + xT * 4, m, n, n, 0);
+      ex.gemm_bias(s, s + xT * 4, 0, offset(b, dw), k, m, n);
+    });
+    if (db) ex.col_sum(dyp, offset(b, db), m, n, n, 0);
+    return db ? [dx, dw, db] : [dx, dw];
+  });
+  registerWasm(KERNEL_LINEAR_QKV_GRAD, (ex, b, { dy, x, wq, wk, wv }, attrs) => {
+    const [m, k] = x!.shape;
+    const h = wq!.shape[1];
+    const ws = [wq!, wk!, wv!];
+    const dx = b.makeOutput([m, k], 'float32');
+    const dws = ws.map(() => b.makeOutput([k, h], 'float32'));
+    const dbs = attrs.withBias ? ws.map(() => b.makeOutput([h], 'float32')) : [];
+    const [dyp, xp] = [offset(b, dy!), offset(b, x!)];
+    const wT = Math.ceil(k / 8) * 8 * 3 * h;
+    const xT = k * m;
+    withScratch(b, Math.max(wT, xT + Math.ceil(h / 8) * 8 * m), (s) => {
+      ws.forEach((w, i) => ex.pack_panels_t(offset(b, w), s, k, h, 3 * h, i * h));
+      ex.gemm_bias(dyp, s, 0, offset(b, dx), m, 3 * h, k);
+      ex.transpose2d(xp, s, m, k);
+      dws.forEach((dw, i) => {
+        ex.pack_panels_ld(dyp, s + xT * 4, m, h, 3 * h, i * h);
+        ex.gemm_bias(s, s + xT * 4, 0, offset(b, dw), k, m, h);
+      });
+    });
+    dbs.forEach((db, i) => ex.col_sum(dyp, offset(b, db), m, h, 3 * h, i * h));
+    return [dx, ...dws, ...dbs];
+  });
+  registerWasm(KERNEL_GELU_GRAD, (ex, b, { x, dy }) => {
+    const dx = b.makeOutput(x!.shape, 'float32');
+    ex.gelu_erf_grad(offset(b, x!), offset(b, dy!), offset(b, dx), size(x!.shape));
+    return dx;
+  });
+  registerWasm(KERNEL_ADD_LAYER_NORM_GRAD, (ex, b, { x, residual, gamma, dy }, attrs) => {
+    const h = x!.shape[x!.shape.length - 1];
+    const dx = b.makeOutput(x!.shape, 'float32');
+    const dg = b.makeOutput([h], 'float32');
+    const dbeta = b.makeOutput([h], 'float32');
+    withScratch(b, 2 * h, (s) =>
+      ex.add_layer_norm_grad(offset(b, x!), residual ? offset(b, residual) : 0, offset(b, gamma!), offset(b, dy!), offset(b, dx), offset(b, dg), offset(b, dbeta), s, size(x!.shape) / h, h, attrs.eps as number),
+    );
+    return [dx, dg, dbeta];
+  });
+  registerWasm(KERNEL_SCATTER_ADD_ROWS, (ex, b, { dy, ids }, attrs) => {
+    const [num, dim] = attrs.tableShape as [number, number];
+    const out = b.makeOutput([num, dim], 'float32');
+    ex.scatter_add_rows(offset(b, dy!), offset(b, ids!), offset(b, out), size(ids!.shape), dim, num);
+    return out;
+  });
+  registerWasm(KERNEL_ATTENTION_GRAD, (ex, b, { q, k, v, qkv, mask, bias, dy }, attrs) => {
+    const { numHeads, numKvHeads, scale, scaleMode, causal, window, fill } = attrs as { numHeads: number; numKvHeads: number; scale: number; scaleMode: number; causal: boolean; window: number; fill: boolean };
+    const [batch, t, width] = (qkv ?? q)!.shape;
+    const hidden = qkv ? width / 3 : width;
+    const d = hidden / numHeads;
+    const [ldq, ldkv] = qkv ? [3 * hidden, 3 * hidden] : [hidden, numKvHeads * d];
+    const [qp, kp, vp] = qkv ? [0, 1, 2].map((i) => offset(b, qkv) + i * hidden * 4) : [offset(b, q!), offset(b, k!), offset(b, v!)];
+    // Gradients laid out as the inputs: one [B, T, 3H] for a fused qkv, else dq, dk, dv.
+    const outs = qkv ? [b.makeOutput(qkv.shape, 'float32')] : [q!, k!, v!].map((x) => b.makeOutput(x.shape, 'float32'));
+    const [dqp, dkp, dvp] = qkv ? [0, 1, 2].map((i) => offset(b, outs[0]) + i * hidden * 4) : outs.map((o) => offset(b, o));
+    const dbias = bias ? b.makeOutput(bias.shape, 'float32') : undefined;
+    withScratch(b, ex.attention_grad_scratch_floats(t), (s) =>
+      ex.attention_grad(
+        qp, kp, vp, ldq, ldkv, mask ? offset(b, mask) : 0, bias ? offset(b, bias) : 0, bias ? bias.shape[0] : 0, offset(b, dy!), dqp, dkp, dvp,
+        dbias ? offset(b, dbias) : 0, s, batch, t, numHeads, numKvHeads, d, scale, scaleMode, causal ? 1 : 0, window, fill ? 1 : 0,
+      ),
+    );
+    return dbias ? [...outs, dbias] : outs;
   });
 }

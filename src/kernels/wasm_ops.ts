@@ -4,7 +4,10 @@
  * between these and the stock composites and carry the gradients.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { KERNEL_ADD_LAYER_NORM, KERNEL_ATTENTION, KERNEL_ENCODER_LAYER, KERNEL_GATHER_ROWS, KERNEL_GELU, KERNEL_LINEAR, KERNEL_LINEAR_QKV, wasmKernelsActive, wasmLinearActive } from './wasm_kernels.js';
+import {
+  KERNEL_ADD_LAYER_NORM, KERNEL_ADD_LAYER_NORM_GRAD, KERNEL_ATTENTION, KERNEL_ATTENTION_GRAD, KERNEL_ENCODER_LAYER, KERNEL_GATHER_ROWS, KERNEL_GELU, KERNEL_GELU_GRAD,
+  KERNEL_LINEAR, KERNEL_LINEAR_GRAD, KERNEL_LINEAR_QKV, KERNEL_LINEAR_QKV_GRAD, KERNEL_SCATTER_ADD_ROWS, wasmGradKernelsActive, wasmKernelsActive, wasmLinearActive,
+} from './wasm_kernels.js';
 
 /**
  * `x @ weight + bias` for x [M, K], weight [K, N] (the pre-transposed [in, out] layout), bias [N], or undefined
@@ -174,4 +177,62 @@ export function encoderLayerKernel(x: tf.Tensor3D, mask: tf.Tensor2D | undefined
   if (mask) inputs.mask = mask;
   const attrs = { numHeads, eps1: w.norm1.eps, eps2: w.norm2.eps, scaleQuery } as unknown as tf.NamedAttrMap;
   return tf.engine().runKernel(KERNEL_ENCODER_LAYER, inputs, attrs) as tf.Tensor3D;
+}
+
+// ---- Backward kernels (gradients of the kernels above); each undefined where the kernels cannot run. ----
+
+/** Gradients of `x @ weight (+ bias)`: [dx [M, K], dweight [K, N], dbias [N] when `withBias`], for dy [M, N]. */
+export function linearGradKernel(dy: tf.Tensor2D, x: tf.Tensor2D, weight: tf.Tensor2D, withBias: boolean): tf.Tensor[] | undefined {
+  if ([dy, x, weight].some((t) => t.dtype !== 'float32') || !wasmLinearActive() || !wasmGradKernelsActive()) return undefined;
+  return tf.engine().runKernel(KERNEL_LINEAR_GRAD, { dy, x, weight }, { withBias } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+}
+
+/** Gradients of the fused Q/K/V projection for dy [M, 3H]: [dx, dwq, dwk, dwv, (dbq, dbk, dbv when `withBias`)]. */
+export function linearQkvGradKernel(dy: tf.Tensor2D, x: tf.Tensor2D, weights: tf.Tensor2D[], withBias: boolean): tf.Tensor[] | undefined {
+  if ([dy, x, ...weights].some((t) => t.dtype !== 'float32') || !wasmLinearActive() || !wasmGradKernelsActive()) return undefined;
+  const [wq, wk, wv] = weights;
+  return tf.engine().runKernel(KERNEL_LINEAR_QKV_GRAD, { dy, x, wq, wk, wv }, { withBias } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+}
+
+/** dy * gelu'(x) (exact erf GELU), one pass. */
+export function geluGradKernel(x: tf.Tensor, dy: tf.Tensor): tf.Tensor | undefined {
+  if (x.dtype !== 'float32' || dy.dtype !== 'float32' || !wasmGradKernelsActive()) return undefined;
+  return tf.engine().runKernel(KERNEL_GELU_GRAD, { x, dy }) as tf.Tensor;
+}
+
+/** Gradients of `LayerNorm(x + residual)`: [dx (= dresidual), dgamma, dbeta]. */
+export function addLayerNormGradKernel(dy: tf.Tensor, x: tf.Tensor, residual: tf.Tensor | undefined, gamma: tf.Tensor1D, eps: number): tf.Tensor[] | undefined {
+  if ([dy, x, gamma].some((t) => t.dtype !== 'float32') || (residual && residual.dtype !== 'float32') || !wasmGradKernelsActive()) return undefined;
+  const inputs: tf.NamedTensorMap = residual ? { dy, x, residual, gamma } : { dy, x, gamma };
+  return tf.engine().runKernel(KERNEL_ADD_LAYER_NORM_GRAD, inputs, { eps } as unknown as tf.NamedAttrMap) as tf.Tensor[];
+}
+
+/** The table gradient of a row gather: [num, dim] zeros, then row ids[i] += dy[i] (repeated ids summed). ids int32. */
+export function scatterAddRowsKernel(dy: tf.Tensor, ids: tf.Tensor, tableShape: [number, number]): tf.Tensor2D | undefined {
+  if (dy.dtype !== 'float32' || ids.dtype !== 'int32' || !wasmGradKernelsActive()) return undefined;
+  return tf.engine().runKernel(KERNEL_SCATTER_ADD_ROWS, { dy, ids }, { tableShape } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
+}
+
+/**
+ * Gradients of {@link attentionKernel} (same inputs and options; `fill`: a masked_fill padding mask, whose padding
+ * keys pass no score gradient) for the context's gradient dy [B, T, heads*d]: [dqkv] for a fused projection (k, v
+ * undefined) else [dq, dk, dv], then dbias when `positionBias`. Probabilities recomputed per query row, O(T) memory.
+ */
+export function attentionGradKernel(dy: tf.Tensor3D, q: tf.Tensor3D, k: tf.Tensor3D | undefined, v: tf.Tensor3D | undefined, opts: AttentionKernelOptions, fill: boolean): tf.Tensor[] | undefined {
+  if (!wasmGradKernelsActive() || [dy, q, k, v, opts.positionBias].some((t) => t !== undefined && t.dtype !== 'float32')) return undefined;
+  const fused = k === undefined;
+  const h = fused ? q.shape[2] / 3 : q.shape[2];
+  const heads = opts.numHeads;
+  const root = Math.sqrt(h / heads);
+  return tf.tidy(() => {
+    const mask = opts.mask && opts.mask.dtype !== 'int32' ? tf.cast(opts.mask, 'int32') : opts.mask;
+    const inputs: tf.NamedTensorMap = fused ? { qkv: q, dy } : { q, k: k!, v: v!, dy };
+    if (mask) inputs.mask = mask;
+    if (opts.positionBias) inputs.bias = opts.positionBias;
+    const attrs = {
+      numHeads: heads, numKvHeads: opts.numKvHeads ?? heads, scale: opts.scale ?? root, scaleMode: (opts.scaleQuery ? 2 : 0) + (opts.scale !== undefined ? 1 : 0),
+      causal: !!opts.causal, window: opts.window ?? -1, fill,
+    } as unknown as tf.NamedAttrMap;
+    return tf.engine().runKernel(KERNEL_ATTENTION_GRAD, inputs, attrs) as tf.Tensor[];
+  });
 }

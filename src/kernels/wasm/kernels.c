@@ -1010,3 +1010,279 @@ void q8_gemm(const q8_act* xq, const f32* sx, const int32_t* zp, const i8* p, co
     }
   }
 }
+
+/* ================================================================================================================
+ * BACKWARD: gradients of the kernels above, for training on wasm (registered by wasm_kernels.ts, chosen by ops.ts).
+ * Same numbers as the stock-op gradients to float32 rounding (test/kernels_backward.test.ts). Every routine here
+ * only writes the outputs it is given.
+ * ================================================================================================================ */
+
+/*
+ * Transposed weights packed for gemm_bias: the panels of w^T, for w [K, N] (row stride ldw) taken as a [N, K]
+ * matrix, written as rows [off, off + N) of a packed [ld, K] matrix: p[panel][off + n][0..8) = w[8 * panel + 0..8][n]
+ * (zero past K). With it, dX = dY w^T is gemm_bias(dY, p, 0, dX, M, ld, K). p holds ceil(K / 8) * 8 * ld floats.
+ */
+EXPORT(pack_panels_t)
+void pack_panels_t(const f32* w, f32* p, int32_t K, int32_t N, int32_t ld, int32_t off) {
+  for (int32_t k0 = 0; k0 < K; k0 += 8) {
+    f32* dst = p + (int64_t)k0 * ld + (int64_t)off * 8;
+    const int32_t rows = K - k0 < 8 ? K - k0 : 8;
+    for (int32_t n = 0; n < N; n++) {
+      int32_t j = 0;
+      for (; j < rows; j++) dst[n * 8 + j] = w[(int64_t)(k0 + j) * N + n];
+      for (; j < 8; j++) dst[n * 8 + j] = 0.0f;
+    }
+  }
+}
+
+/* pack_panels of columns [c0, c0 + N) of x [K, ldx] (row stride ldx): the right operand of dW = X^T dY. */
+EXPORT(pack_panels_ld)
+void pack_panels_ld(const f32* x, f32* p, int32_t K, int32_t N, int32_t ldx, int32_t c0) {
+  for (int32_t n0 = 0; n0 < N; n0 += 8) {
+    f32* dst = p + (int64_t)n0 * K;
+    const int32_t cols = N - n0 < 8 ? N - n0 : 8;
+    for (int32_t k = 0; k < K; k++) {
+      const f32* src = x + (int64_t)k * ldx + c0 + n0;
+      int32_t j = 0;
+      for (; j < cols; j++) dst[k * 8 + j] = src[j];
+      for (; j < 8; j++) dst[k * 8 + j] = 0.0f;
+    }
+  }
+}
+
+/* out [N, M] = x^T for x [M, N], in tiles of 8 x 8 (cache-friendly both ways). */
+EXPORT(transpose2d)
+void transpose2d(const f32* x, f32* out, int32_t M, int32_t N) {
+  for (int32_t m0 = 0; m0 < M; m0 += 8) {
+    const int32_t me = M - m0 < 8 ? M : m0 + 8;
+    for (int32_t n0 = 0; n0 < N; n0 += 8) {
+      const int32_t ne = N - n0 < 8 ? N : n0 + 8;
+      for (int32_t m = m0; m < me; m++) {
+        for (int32_t n = n0; n < ne; n++) out[(int64_t)n * M + m] = x[(int64_t)m * N + n];
+      }
+    }
+  }
+}
+
+/* out[n] = sum over rows m of x[m, c0 + n] (row stride ldx), rows in order: a bias gradient. */
+EXPORT(col_sum)
+void col_sum(const f32* x, f32* out, int32_t M, int32_t N, int32_t ldx, int32_t c0) {
+  int32_t n = 0;
+  for (; n + 4 <= N; n += 4) {
+    v128_t acc = wasm_f32x4_splat(0.0f);
+    for (int32_t m = 0; m < M; m++) acc = wasm_f32x4_add(acc, wasm_v128_load(x + (int64_t)m * ldx + c0 + n));
+    wasm_v128_store(out + n, acc);
+  }
+  for (; n < N; n++) {
+    f32 s = 0.0f;
+    for (int32_t m = 0; m < M; m++) s += x[(int64_t)m * ldx + c0 + n];
+    out[n] = s;
+  }
+}
+
+/* d/dx of torch's exact GELU: Phi(x) + x phi(x), Phi(x) = (1 + erf(x / sqrt 2)) / 2, phi(x) = exp(-x^2 / 2) / sqrt(2 pi). */
+INLINE v128_t vgelu_grad(v128_t x) {
+  v128_t cdf = wasm_f32x4_mul(vsplat(0.5f), one_plus_erf(wasm_f32x4_mul(x, vsplat(0.70710678118654752f))));
+  v128_t pdf = wasm_f32x4_mul(vexp(wasm_f32x4_mul(wasm_f32x4_mul(x, x), vsplat(-0.5f))), vsplat(0.39894228040143268f));
+  return wasm_f32x4_add(cdf, wasm_f32x4_mul(x, pdf));
+}
+
+/* dx = dy * gelu'(x), n floats. */
+EXPORT(gelu_erf_grad)
+void gelu_erf_grad(const f32* x, const f32* dy, f32* dx, int32_t n) {
+  int32_t i = 0;
+  for (; i + 4 <= n; i += 4) wasm_v128_store(dx + i, wasm_f32x4_mul(wasm_v128_load(dy + i), vgelu_grad(wasm_v128_load(x + i))));
+  for (; i < n; i++) dx[i] = dy[i] * wasm_f32x4_extract_lane(vgelu_grad(vsplat(x[i])), 0);
+}
+
+/*
+ * Gradient of add_layer_norm: z = x + residual (residual may be 0), xhat = (z - mean) * rstd, out = xhat gamma + beta.
+ * dz = rstd (g - mean(g) - xhat mean(g xhat)) with g = dy gamma; dgamma = sum over rows of dy xhat, dbeta = sum of dy
+ * (rows in order). The statistics are recomputed as the forward computes them. scratch: 2h floats.
+ */
+EXPORT(add_layer_norm_grad)
+void add_layer_norm_grad(const f32* x, const f32* residual, const f32* gamma, const f32* dy, f32* dx, f32* dgamma, f32* dbeta,
+                         f32* scratch, int32_t rows, int32_t h, f32 eps) {
+  for (int32_t i = 0; i < h; i++) dgamma[i] = dbeta[i] = 0.0f;
+  f32* s = scratch;
+  f32* g = scratch + h;
+  for (int32_t r = 0; r < rows; r++) {
+    const f32* xr = x + (int64_t)r * h;
+    const f32* d = dy + (int64_t)r * h;
+    f32* o = dx + (int64_t)r * h;
+    if (residual) {
+      const f32* rr = residual + (int64_t)r * h;
+      for (int32_t i = 0; i < h; i++) s[i] = xr[i] + rr[i];
+    } else {
+      for (int32_t i = 0; i < h; i++) s[i] = xr[i];
+    }
+    const f32 mean = row_sum(s, h) / (f32)h;
+    f32 var = 0.0f;
+    for (int32_t i = 0; i < h; i++) {
+      s[i] -= mean;
+      var += s[i] * s[i];
+    }
+    const f32 rstd = 1.0f / __builtin_sqrtf(var / (f32)h + eps);
+    f32 sg = 0.0f, sgx = 0.0f;
+    for (int32_t i = 0; i < h; i++) {
+      const f32 xh = s[i] * rstd;
+      s[i] = xh;
+      g[i] = d[i] * gamma[i];
+      sg += g[i];
+      sgx += g[i] * xh;
+      dgamma[i] += d[i] * xh;
+      dbeta[i] += d[i];
+    }
+    const f32 mg = sg / (f32)h, mgx = sgx / (f32)h;
+    for (int32_t i = 0; i < h; i++) o[i] = rstd * (g[i] - mg - s[i] * mgx);
+  }
+}
+
+/* Gradient of gather_rows: table gradient [num, dim] = 0, then row ids[i] += dy[i] for i in order (ids outside [0, num) add nothing). */
+EXPORT(scatter_add_rows)
+void scatter_add_rows(const f32* dy, const int32_t* ids, f32* out, int32_t n, int32_t dim, int32_t num) {
+  for (int64_t i = 0; i < (int64_t)num * dim; i++) out[i] = 0.0f;
+  for (int32_t i = 0; i < n; i++) {
+    const int32_t id = ids[i];
+    if (id < 0 || id >= num) continue;
+    f32* o = out + (int64_t)id * dim;
+    const f32* src = dy + (int64_t)i * dim;
+    int32_t c = 0;
+    for (; c + 4 <= dim; c += 4) wasm_v128_store(o + c, wasm_f32x4_add(wasm_v128_load(o + c), wasm_v128_load(src + c)));
+    for (; c < dim; c++) o[c] += src[c];
+  }
+}
+
+INLINE f32 dot_d(const f32* a, const f32* b, int32_t d) {
+  v128_t acc = wasm_f32x4_splat(0.0f);
+  int32_t c = 0;
+  for (; c + 4 <= d; c += 4) acc = MADD(acc, wasm_v128_load(a + c), wasm_v128_load(b + c));
+  f32 s = hsum(acc);
+  for (; c < d; c++) s += a[c] * b[c];
+  return s;
+}
+
+/* y[0..d) += a * x[0..d). */
+INLINE void axpy_d(f32* y, f32 a, const f32* x, int32_t d) {
+  v128_t va = vsplat(a);
+  int32_t c = 0;
+  for (; c + 4 <= d; c += 4) wasm_v128_store(y + c, MADD(wasm_v128_load(y + c), va, wasm_v128_load(x + c)));
+  for (; c < d; c++) y[c] += a * x[c];
+}
+
+/* Floats of scratch attention_grad needs: 2 T (a query's probabilities and dP) + 4. */
+EXPORT(attention_grad_scratch_floats)
+int32_t attention_grad_scratch_floats(int32_t t) { return 2 * t + 8; }
+
+/*
+ * Gradient of attention() (same arguments and layouts; dout [B, T, heads*d] is the context's gradient): dq, dk, dv
+ * written with q's and k/v's row strides (ldq, ldkv) and column offsets, so that for a fused qkv (ldq = ldkv = 3H,
+ * dk = dq + H, dv = dq + 2H) they fill one [B, T, 3H] gradient. dbias (when bias): [bias_batch, heads, T, T], the
+ * scores' gradient (summed over the batch when bias_batch is 1).
+ * Per (batch, query head, query i) the probabilities are recomputed exactly as the softmax defines them (the
+ * query's allowed keys; uniform over all T when none is left), then dP_j = dO_i . v_j, dS_j = P_j (dP_j - sum P dP),
+ * dq_i = c sum_j dS_j k_j, dk_j += c dS_j q_i, dv_j += P_j dO_i (c: the scale on the raw scores). dS is 0 at the
+ * keys outside the causal / window range and, with `fill` (DistilBERT's masked_fill), at padding keys: what the
+ * stock gradient gives (it only differs from P-times-something in a row with no key left).
+ * Memory O(T) scratch; the work is the forward's twice over, with no T x T buffer.
+ */
+EXPORT(attention_grad)
+void attention_grad(const f32* q, const f32* k, const f32* v, int32_t ldq, int32_t ldkv, const int32_t* mask, const f32* bias,
+                    int32_t bias_batch, const f32* dout, f32* dq, f32* dk, f32* dv, f32* dbias, f32* scratch, int32_t B, int32_t T,
+                    int32_t heads, int32_t kv_heads, int32_t d, f32 scale, int32_t scale_mode, int32_t causal, int32_t window,
+                    int32_t fill) {
+  f32* P = scratch;
+  f32* dP = scratch + T;
+  const int32_t hd = heads * d;
+  const int32_t rep = heads / kv_heads;
+  const f32 c = scale_mode == SCALE_DIV_SCORES || scale_mode == SCALE_DIV_QUERY ? 1.0f / scale : scale;
+  const int32_t qmode = scale_mode == SCALE_DIV_QUERY || scale_mode == SCALE_MUL_QUERY;
+  for (int32_t b = 0; b < B; b++) {
+    for (int32_t i = 0; i < T; i++) {
+      for (int32_t u = 0; u < hd; u++) dq[(int64_t)(b * T + i) * ldq + u] = 0.0f;
+      for (int32_t u = 0; u < kv_heads * d; u++) dk[(int64_t)(b * T + i) * ldkv + u] = dv[(int64_t)(b * T + i) * ldkv + u] = 0.0f;
+    }
+  }
+  if (dbias) {
+    for (int64_t u = 0; u < (int64_t)bias_batch * heads * T * T; u++) dbias[u] = 0.0f;
+  }
+  for (int32_t b = 0; b < B; b++) {
+    for (int32_t h = 0; h < heads; h++) {
+      const int32_t qcol = h * d, kcol = (h / rep) * d;
+      const f32* hb = bias ? bias + (int64_t)((bias_batch == 1 ? 0 : b) * heads + h) * T * T : 0;
+      f32* db = dbias ? dbias + (int64_t)((bias_batch == 1 ? 0 : b) * heads + h) * T * T : 0;
+      for (int32_t i = 0; i < T; i++) {
+        const f32* qi = q + (int64_t)(b * T + i) * ldq + qcol;
+        const f32* doi = dout + (int64_t)(b * T + i) * hd + qcol;
+        int32_t a = 0, e = T;
+        if (causal) {
+          e = i + 1;
+          if (window >= 0 && i - window + 1 > 0) a = i - window + 1;
+        } else if (window >= 0) {
+          a = i - window > 0 ? i - window : 0;
+          e = i + window + 1 < T ? i + window + 1 : T;
+        }
+        /* Scores of the allowed keys (-inf elsewhere), their maximum. */
+        f32 mx = -__builtin_inff();
+        int32_t any = 0;
+        for (int32_t j = 0; j < T; j++) {
+          const int32_t ok = j >= a && j < e && (!mask || mask[b * T + j] != 0);
+          if (!ok) {
+            P[j] = -__builtin_inff();
+            continue;
+          }
+          const f32* kj = k + (int64_t)(b * T + j) * ldkv + kcol;
+          f32 s = dot_d(qi, kj, d) * c;
+          if (hb) s += hb[(int64_t)i * T + j];
+          P[j] = s;
+          mx = s > mx ? s : mx;
+          any = 1;
+        }
+        if (!any) {
+          for (int32_t j = 0; j < T; j++) P[j] = 1.0f / (f32)T;
+        } else {
+          f32 sum = 0.0f;
+          int32_t j = 0;
+          for (; j + 4 <= T; j += 4) {
+            v128_t x = wasm_v128_load(P + j);
+            v128_t live = wasm_f32x4_gt(x, vsplat(-__builtin_inff()));
+            v128_t ex = wasm_v128_and(vexp(wasm_f32x4_sub(wasm_v128_bitselect(x, vsplat(mx), live), vsplat(mx))), live);
+            wasm_v128_store(P + j, ex);
+            sum += hsum(ex);
+          }
+          for (; j < T; j++) {
+            const f32 ex = P[j] == -__builtin_inff() ? 0.0f : wasm_f32x4_extract_lane(vexp(vsplat(P[j] - mx)), 0);
+            P[j] = ex;
+            sum += ex;
+          }
+          const f32 inv = 1.0f / sum;
+          for (j = 0; j < T; j++) P[j] *= inv;
+        }
+        /* dP, and D = sum P dP. */
+        f32 D = 0.0f;
+        for (int32_t j = 0; j < T; j++) {
+          if (P[j] == 0.0f) {
+            dP[j] = 0.0f;
+            continue;
+          }
+          dP[j] = dot_d(doi, v + (int64_t)(b * T + j) * ldkv + kcol, d);
+          D += P[j] * dP[j];
+        }
+        f32* dqi = dq + (int64_t)(b * T + i) * ldq + qcol;
+        for (int32_t j = 0; j < T; j++) {
+          const f32 p = P[j];
+          if (p == 0.0f) continue;
+          const int32_t blocked = j < a || j >= e || (fill && mask && mask[b * T + j] == 0);
+          const f32 ds = blocked ? 0.0f : p * (dP[j] - D);
+          axpy_d(dv + (int64_t)(b * T + j) * ldkv + kcol, p, doi, d);
+          if (db) db[(int64_t)i * T + j] += ds;
+          if (ds == 0.0f) continue;
+          const f32* kj = k + (int64_t)(b * T + j) * ldkv + kcol;
+          axpy_d(dqi, c * ds, kj, d);
+          axpy_d(dk + (int64_t)(b * T + j) * ldkv + kcol, c * ds, qi, d);
+        }
+        (void)qmode;
+      }
+    }
+  }
+}
