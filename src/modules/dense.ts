@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Linear } from '../layers/linear.js';
 import { ConfigReader } from '../models/config.js';
 import { joinPath, makeDir, readJSONFile, writeFileBytes, writeJSONFile } from '../platform/fs.js';
-import { loadCheckpointDir, serializeSafetensors, WeightMap, type TensorSource } from '../weights/index.js';
+import { loadCheckpointDir, serializeSafetensors, WeightMap, type NamedParameter, type TensorSource } from '../weights/index.js';
 import { activationFromName, type ActivationFn } from './activations.js';
 import type { Features, RequiredFile, SentenceModule } from './types.js';
 
@@ -100,6 +100,11 @@ export class Dense implements SentenceModule {
 
   getSentenceEmbeddingDimension(): number {
     return this.outFeatures;
+  }
+
+  /** `linear.weight` and `linear.bias` as live variables. */
+  parameters(): NamedParameter[] {
+    return this.weights.parameters();
   }
 
   dispose(): void {

@@ -12,7 +12,7 @@ import { ConfigReader } from '../models/config.js';
 import { createMaskedLM, createModel, createSequenceClassifier, type MaskedLMHead } from '../models/index.js';
 import type { EncoderModel, SequenceClassificationModel } from '../models/types.js';
 import { joinPath, makeDir, pathExists, readJSONFile, writeFileBytes, writeJSONFile } from '../platform/fs.js';
-import { loadCheckpointDir, serializeSafetensors, WeightMap } from '../weights/index.js';
+import { loadCheckpointDir, serializeSafetensors, WeightMap, type NamedParameter } from '../weights/index.js';
 import { logger } from '../util/logger.js';
 import { pyStrip } from './text.js';
 import { batchToTensors, padBatch, type PipelineTokenizer, type TokenizedBatch } from './tokenized_batch.js';
@@ -160,6 +160,11 @@ export class Transformer implements SentenceModule {
       model.dispose();
       throw e;
     }
+  }
+
+  /** The encoder's parameters as live variables (HF names, e.g. `encoder.layer.0.attention.self.query.weight`). */
+  parameters(): NamedParameter[] {
+    return this.weights?.parameters() ?? [];
   }
 
   /** Python `get_config_dict()`: sentence_bert_config.json. */

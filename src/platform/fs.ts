@@ -109,3 +109,62 @@ export async function listSubfolders(path: string): Promise<string[]> {
     return [];
   }
 }
+
+/** What is at a local path: 'file', 'directory', 'other', or null when nothing is. */
+export async function pathKind(path: string): Promise<'file' | 'directory' | 'other' | null> {
+  const fs = await nodeFs(`checking ${path}`);
+  try {
+    const st = await fs.stat(path);
+    return st.isFile() ? 'file' : st.isDirectory() ? 'directory' : 'other';
+  } catch {
+    return null;
+  }
+}
+
+/** Remove a file or folder (recursively); nothing when absent. */
+export async function removePath(path: string): Promise<void> {
+  const fs = await nodeFs(`removing ${path}`);
+  await fs.rm(path, { recursive: true, force: true });
+}
+
+/**
+ * Write a folder atomically: `write(tmp)` fills a temporary sibling folder, which then replaces `dir` (the old
+ * folder is moved aside and removed only after the rename succeeded), so a failed save loses nothing on disk.
+ */
+export async function replaceDir(dir: string, write: (tmp: string) => Promise<void>): Promise<void> {
+  const fs = await nodeFs(`writing ${dir}`);
+  const p = await nodePath();
+  const abs = p.resolve(dir);
+  const stamp = `${process.pid}-${Date.now()}`;
+  const tmp = `${abs}.tmp-${stamp}`;
+  const old = `${abs}.old-${stamp}`;
+  await fs.mkdir(p.dirname(abs), { recursive: true });
+  try {
+    await write(tmp);
+  } catch (e) {
+    await fs.rm(tmp, { recursive: true, force: true });
+    throw e;
+  }
+  let moved = false;
+  try {
+    await fs.rename(abs, old);
+    moved = true;
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'ENOENT') {
+      await fs.rm(tmp, { recursive: true, force: true });
+      throw e;
+    }
+  }
+  await fs.rename(tmp, abs);
+  if (moved) await fs.rm(old, { recursive: true, force: true });
+}
+
+/** The names of the entries of a local folder (empty when it cannot be read). */
+export async function listDir(path: string): Promise<string[]> {
+  const fs = await nodeFs(`listing ${path}`);
+  try {
+    return (await fs.readdir(path)).sort();
+  } catch {
+    return [];
+  }
+}
