@@ -13,6 +13,7 @@ import { loadPipeline, savePipeline, type SentenceTransformerConfig } from '../m
 import { codePointLength } from '../modules/text.js';
 import { batchRows, splitByPadding, type TokenizedBatch } from '../modules/tokenized_batch.js';
 import { Transformer } from '../modules/transformer.js';
+import { logger } from '../util/logger.js';
 import type { Features, PipelineForwardOptions, SentenceModule } from '../modules/types.js';
 import {
   pairwiseSimilarityFn,
@@ -26,6 +27,8 @@ import { defaultResolver, prepareLoad, type ModelResolver } from './load_common.
 import { quantizeRows } from './quantize_output.js';
 import { Progress } from './progress.js';
 import { EncodePool, type PoolEncodeOptions, type PoolStartOptions } from './pool.js';
+import type { TrainOutput } from '../training/loop.js';
+import { fitSentenceTransformer, type FitOptions } from '../training/trainer.js';
 
 /** The row type `encode` returns for a precision. */
 export type EmbeddingRow<P extends Precision = 'float32'> = P extends 'int8' | 'binary' ? Int8Array : P extends 'uint8' | 'ubinary' ? Uint8Array : Float32Array;
@@ -44,6 +47,8 @@ export interface SentenceTransformerLoadOptions {
   device?: DeviceName;
   /** Options passed to the model-id resolver (hub revision, cache folder, token, local files only, ...). */
   hub?: Record<string, unknown>;
+  /** Python's `config_kwargs`: config.json overrides for the Transformer, e.g. `{ hidden_dropout_prob: 0 }`. */
+  configKwargs?: Record<string, unknown>;
 }
 
 /**
@@ -136,7 +141,7 @@ export class SentenceTransformer {
    */
   static async load(modelIdOrDir: string, opts: SentenceTransformerLoadOptions = {}): Promise<SentenceTransformer> {
     const dir = await prepareLoad(modelIdOrDir, opts, SentenceTransformer.resolveModel, 'model_name_or_path');
-    const loaded = await loadPipeline(dir, modelIdOrDir);
+    const loaded = await loadPipeline(dir, modelIdOrDir, { configKwargs: opts.configKwargs });
     try {
       return new SentenceTransformer(loaded.modules, loaded.transformer, loaded.config, dir, opts);
     } catch (e) {
@@ -185,6 +190,28 @@ export class SentenceTransformer {
       similarity_fn_name: this.similarityFnName,
     };
     await savePipeline(dir, this.modules, config);
+  }
+
+  /**
+   * Fine-tune the model (Python's `fit`): AdamW with fit()'s two parameter groups, the `WarmupLinear` schedule (or
+   * `scheduler`), clipping at `maxGradNorm`, evaluation, checkpoints; the model is saved to `outputPath` at the end
+   * (or, with an evaluator and `saveBestModel`, whenever its primary metric improves). Parameters are updated in
+   * place: `encode` and `save` see the trained weights.
+   *
+   * @example
+   * ```ts
+   * const model = await SentenceTransformer.load('sentence-transformers/all-MiniLM-L6-v2');
+   * await model.fit({
+   *   trainObjectives: [{ data: [{ texts: ['Query: diabetes treatment', 'Insulin therapy for diabetes'], label: 0.9 }], loss: new CosineSimilarityLoss() }],
+   *   epochs: 1,
+   *   warmupSteps: 100,
+   *   outputPath: './my-finetuned-model',
+   * });
+   * ```
+   */
+  async fit(options: FitOptions): Promise<TrainOutput> {
+    this.checkAlive();
+    return fitSentenceTransformer(this, { progress: (t) => logger.info(t), ...options });
   }
 
   /** The tokenizer (the underlying Tokenizer object when the adapter exposes it). */

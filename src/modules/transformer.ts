@@ -49,8 +49,8 @@ export interface SentenceBertConfig {
 }
 
 /** A Hugging Face model folder opened for building: its parsed config.json and its checkpoint. */
-async function openModelDir(dir: string): Promise<{ config: Record<string, unknown>; weights: WeightMap }> {
-  const config = await readJSONFile<Record<string, unknown>>(await joinPath(dir, 'config.json'));
+async function openModelDir(dir: string, configKwargs?: Record<string, unknown>): Promise<{ config: Record<string, unknown>; weights: WeightMap }> {
+  const config = { ...(await readJSONFile<Record<string, unknown>>(await joinPath(dir, 'config.json'))), ...(configKwargs ?? {}) };
   return { config, weights: WeightMap.from(await loadCheckpointDir(dir)) };
 }
 
@@ -135,7 +135,11 @@ export class Transformer implements SentenceModule {
    */
   static async load(
     dir: string,
-    opts: Omit<TransformerOptions, 'weights' | 'lmHead'> & { readSentenceBertConfig?: boolean } = {},
+    opts: Omit<TransformerOptions, 'weights' | 'lmHead'> & {
+      readSentenceBertConfig?: boolean;
+      /** Python's `config_kwargs`: keys that override config.json (e.g. `{ hidden_dropout_prob: 0 }`); saved with the model. */
+      configKwargs?: Record<string, unknown>;
+    } = {},
     defaultTask: string = 'feature-extraction',
   ): Promise<Transformer> {
     const sbertPath = await joinPath(dir, 'sentence_bert_config.json');
@@ -145,7 +149,7 @@ export class Transformer implements SentenceModule {
     const doLowerCase = sbert.bool('do_lower_case', false);
     const task = sbert.string('transformer_task', defaultTask);
     sbert.onlySupported('transformer_task', task, TRANSFORMER_TASKS);
-    const { config, weights } = await openModelDir(dir);
+    const { config, weights } = await openModelDir(dir, opts.configKwargs);
     const mlm = task === 'fill-mask' ? createMaskedLM(config, weights) : undefined;
     const model = mlm ? mlm.encoder : createModel(config, weights);
     try {
