@@ -22,6 +22,8 @@ import { joinPath, pathExists, readJSONFile } from '../platform/fs.js';
 import { resolveBatchSize } from './encode_options.js';
 import { defaultResolver, prepareLoad, type ModelResolver } from './load_common.js';
 import { Progress, type ProgressCallback } from './progress.js';
+import { fitCrossEncoder, type CrossEncoderFitOptions } from '../training/cross_encoder_trainer.js';
+import type { TrainOutput } from '../training/loop.js';
 
 /** Options of {@link CrossEncoder.load} (Python `CrossEncoder(...)`'s keyword arguments). */
 export interface CrossEncoderLoadOptions {
@@ -35,6 +37,8 @@ export interface CrossEncoderLoadOptions {
   device?: DeviceName;
   /** Options for the model-id resolver (hub). */
   hub?: Record<string, unknown>;
+  /** Python's `config_args`: config.json overrides, e.g. `{ hidden_dropout_prob: 0 }`. */
+  configKwargs?: Record<string, unknown>;
 }
 
 /** Options of {@link CrossEncoder.predict} (Python `predict`'s keyword arguments). */
@@ -192,7 +196,7 @@ export class CrossEncoder {
     const dir = await prepareLoad(modelIdOrDir, opts, CrossEncoder.resolveModel, 'model_name');
     let model: SequenceClassificationModel;
     try {
-      model = await loadSequenceClassifierFromDir(dir);
+      model = await loadSequenceClassifierFromDir(dir, opts.configKwargs);
     } catch (e) {
       // Only now look at modules.json: a cross-encoder has none, and a URL folder is not probed for it (no 404).
       const entries = await readModulesJson(dir).catch(() => undefined);
@@ -216,6 +220,22 @@ export class CrossEncoder {
       model.dispose();
       throw e;
     }
+  }
+
+  /**
+   * Fine-tune (Python 3.4.1's `CrossEncoder.fit`, its own loop): BCEWithLogits on the raw logits for one label
+   * (Identity while training; `predict` still applies Sigmoid), cross-entropy over class ids for several.
+   * Parameters are updated in place.
+   *
+   * @example
+   * ```ts
+   * const ce = await CrossEncoder.load('cross-encoder/ms-marco-MiniLM-L-6-v2');
+   * await ce.fit({ trainData: [{ texts: ['query', 'relevant passage'], label: 1 }], epochs: 1, warmupSteps: 10 });
+   * ```
+   */
+  async fit(options: CrossEncoderFitOptions): Promise<TrainOutput> {
+    if (this.disposed) throw new Error('this CrossEncoder was disposed');
+    return fitCrossEncoder(this, options);
   }
 
   /** `num_labels`. */

@@ -61,8 +61,8 @@ export async function loadTransformerFromDir(dir: string): Promise<EncoderModel>
 }
 
 /** The `*ForSequenceClassification` model in `dir` (a cross-encoder). The caller disposes it. */
-export async function loadSequenceClassifierFromDir(dir: string): Promise<SequenceClassificationModel> {
-  const { config, weights } = await openModelDir(dir);
+export async function loadSequenceClassifierFromDir(dir: string, configKwargs?: Record<string, unknown>): Promise<SequenceClassificationModel> {
+  const { config, weights } = await openModelDir(dir, configKwargs);
   return createSequenceClassifier(config, weights);
 }
 
