@@ -36,11 +36,6 @@ export function inTrainingMode<T>(probs: DropoutProbs, nextSeed: () => number, f
   }
 }
 
-/** Whether a forward pass runs in training mode now. */
-export function trainingMode(): boolean {
-  return mode !== null;
-}
-
 function drop<T extends tf.Tensor>(x: T, p: number): T {
   if (mode === null || !(p > 0)) return x;
   if (p >= 1) return tf.zerosLike(x);

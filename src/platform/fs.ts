@@ -159,12 +159,3 @@ export async function replaceDir(dir: string, write: (tmp: string) => Promise<vo
   if (moved) await fs.rm(old, { recursive: true, force: true });
 }
 
-/** The names of the entries of a local folder (empty when it cannot be read). */
-export async function listDir(path: string): Promise<string[]> {
-  const fs = await nodeFs(`listing ${path}`);
-  try {
-    return (await fs.readdir(path)).sort();
-  } catch {
-    return [];
-  }
-}

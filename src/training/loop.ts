@@ -13,7 +13,7 @@ import type { Evaluator } from '../evaluation/types.js';
 import type { Loss } from '../losses/types.js';
 import type { TokenizedBatch } from '../modules/tokenized_batch.js';
 import type { Features, SentenceModule } from '../modules/types.js';
-import { pathKind, replaceDir, joinPath, listDir, removePath, writeJSONFile } from '../platform/fs.js';
+import { pathKind, replaceDir, joinPath, removePath, writeJSONFile } from '../platform/fs.js';
 import type { NamedParameter } from '../weights/index.js';
 import type { Example } from './datasets.js';
 import { ensureGradients } from './gradients.js';
@@ -289,10 +289,4 @@ export async function runTrainingLoop(c: LoopConfig): Promise<TrainOutput> {
   }
   const trainingLoss = logs.length ? logs.reduce((a, l) => a + l.loss, 0) / logs.length : 0;
   return { globalStep: step, trainingLoss, logs, evaluations, bestMetric: best };
-}
-
-/** Existing checkpoint folders under `path` (checkpoint-<step>), oldest first. */
-export async function listCheckpoints(path: string): Promise<string[]> {
-  const names = (await listDir(path)).filter((n) => /^checkpoint-\d+$/.test(n));
-  return names.sort((a, b) => Number(a.slice(11)) - Number(b.slice(11)));
 }

@@ -46,12 +46,6 @@ export function decays(name: string): boolean {
 
 const f32 = Math.fround;
 
-/** The serializable state of the optimizer (checkpoints). */
-export interface AdamWState {
-  lr: number;
-  steps: Record<string, number>;
-}
-
 /**
  * torch.optim.AdamW over named parameters, two groups (decay / no decay).
  * @example
