@@ -135,9 +135,10 @@ export { MultipleNegativesRankingLoss, type MultipleNegativesRankingLossOptions 
 export { CoSENTLoss, type CoSENTLossOptions } from './losses/cosent.js';
 export { MatryoshkaLoss, type MatryoshkaLossOptions } from './losses/matryoshka.js';
 export { createLoss, lossNames, type LossFactory } from './losses/registry.js';
+export { type LossSimilarity } from './losses/similarity.js';
 export { SentenceTransformerTrainer, type SentenceTransformerTrainerOptions, type TrainingArguments, type FitOptions, type TrainObjective } from './training/trainer.js';
 export { type CrossEncoderFitOptions } from './training/cross_encoder_trainer.js';
-export { type StepLog, type EvalLog, type TrainOutput } from './training/loop.js';
+export { type StepLog, type EvalLog, type TrainOutput, type TrainableSentenceModel } from './training/loop.js';
 export { getScheduler, SCHEDULER_NAMES, type LrLambda, type ScheduleOptions } from './training/schedules.js';
 export { AdamW, clipGradNorm, type AdamWOptions } from './training/optimizer.js';
 export { type TrainingData, type TrainingRow, type BatchSamplerName } from './training/datasets.js';

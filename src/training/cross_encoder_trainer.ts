@@ -62,6 +62,7 @@ export interface CrossEncoderFitOptions {
   saveBestModel?: boolean;
   /** Default 1. */
   maxGradNorm?: number;
+  /** Called with every step's record `{ step, epoch, loss, learningRate, gradNorm }`. */
   callback?: (log: StepLog) => void | Promise<void>;
   /** Python's callback: (score, epoch, steps) after each evaluation. */
   evaluationCallback?: (score: number, epoch: number, steps: number) => void | Promise<void>;

@@ -23,9 +23,13 @@ import type { LrLambda } from './schedules.js';
 
 /** What the trainers need of a SentenceTransformer (a structural type: training/ sits below api/). */
 export interface TrainableSentenceModel {
+  /** The pipeline's modules (their `parameters()` are trained). */
   readonly modules: readonly SentenceModule[];
+  /** Tokenize one text column (strip, truncate, pad to the longest). */
   tokenize(texts: readonly string[]): TokenizedBatch;
+  /** Run the pipeline on a tokenized batch (features with `sentenceEmbedding`). */
   forward(batch: TokenizedBatch): Features;
+  /** Write the model to a folder. */
   save(dir: string): Promise<void>;
 }
 
