@@ -259,3 +259,55 @@ describe('training: SentenceTransformerTrainer, dropout, errors, saving, memory 
     }
   });
 });
+
+describe('training: checkpoints that resume (wasm)', function () {
+  let tmp: string;
+  before(async function () {
+    requireFixtures(this, ['models', 'tiny-bert'], ['reference', 'training']);
+    await initBackend('wasm');
+    tmp = mkdtempSync(join(tmpdir(), 'st-ckpt-'));
+  });
+  after(() => rmSync(tmp, { recursive: true, force: true }));
+
+  const args = (outputDir: string) => ({ outputDir, perDeviceTrainBatchSize: 4, learningRate: 2e-3, numTrainEpochs: 3, warmupSteps: 2, weightDecay: 0.01, saveSteps: 2, saveTotalLimit: 3, seed: 3 });
+
+  it('a fresh model resumed from checkpoint-4 (shuffled data, dropout on) continues exactly as the uninterrupted run; checkpoints beyond the limit are removed', async () => {
+    const rows = runRows('cosine_similarity_loss');
+    const full = await SentenceTransformer.load(modelDir('tiny-bert'));
+    const fullLogs: StepLog[] = [];
+    let fullParams: Float32Array[];
+    try {
+      await new SentenceTransformerTrainer({ model: full, args: args(join(tmp, 'full')), trainDataset: rows, loss: new CosineSimilarityLoss(), callback: (l) => void fullLogs.push(l) }).train();
+      fullParams = modelParameters(full).map((p) => p.variable.dataSync() as Float32Array);
+    } finally {
+      full.dispose();
+    }
+    assert.deepEqual(readdirSync(join(tmp, 'full')), ['checkpoint-4', 'checkpoint-6', 'checkpoint-8'], 'saveTotalLimit 3 keeps the newest three');
+    // A fresh model resumes from the step-4 checkpoint.
+    const resumed = await SentenceTransformer.load(modelDir('tiny-bert'));
+    try {
+      const logs: StepLog[] = [];
+      await new SentenceTransformerTrainer({ model: resumed, args: args(join(tmp, 'part2')), trainDataset: rows, loss: new CosineSimilarityLoss(), callback: (l) => void logs.push(l) }).train({
+        resumeFromCheckpoint: join(tmp, 'full', 'checkpoint-4'),
+      });
+      assert.deepEqual(
+        logs.map((l) => [l.step, l.loss, l.learningRate, l.gradNorm]),
+        fullLogs.slice(4).map((l) => [l.step, l.loss, l.learningRate, l.gradNorm]),
+      );
+      modelParameters(resumed).forEach((p, i) => assert.deepEqual(p.variable.dataSync(), fullParams[i], p.key));
+    } finally {
+      resumed.dispose();
+    }
+  });
+
+  it('resuming from a checkpoint of another model is refused, naming the parameter', async () => {
+    const other = await SentenceTransformer.load(modelDir('tiny-distilbert'));
+    try {
+      const trainer = new SentenceTransformerTrainer({ model: other, args: args(join(tmp, 'other')), trainDataset: runRows('cosine_similarity_loss'), loss: new CosineSimilarityLoss() });
+      await assert.rejects(trainer.train({ resumeFromCheckpoint: join(tmp, 'full', 'checkpoint-8') }), /is a checkpoint of another model/);
+      await assert.rejects(trainer.train({ resumeFromCheckpoint: tmp }), /is not a training checkpoint \(no training_state.json\)/);
+    } finally {
+      other.dispose();
+    }
+  });
+});

@@ -15,6 +15,7 @@ import type { TokenizedBatch } from '../modules/tokenized_batch.js';
 import type { Features, SentenceModule } from '../modules/types.js';
 import { pathKind, replaceDir, joinPath, removePath, writeJSONFile } from '../platform/fs.js';
 import type { NamedParameter } from '../weights/index.js';
+import { readTrainingState, writeTrainingState, type LoopPosition } from './checkpoint.js';
 import type { Example } from './datasets.js';
 import { ensureGradients } from './gradients.js';
 import { AdamW, clipGradNorm } from './optimizer.js';
@@ -76,8 +77,8 @@ export function dropoutProbs(config: Record<string, unknown> | undefined): Dropo
 /** One objective of a run: its examples (or batches) and its loss. */
 export interface Objective {
   loss: Loss;
-  /** Epoch -> batches of examples. */
-  batches: (epoch: number) => Example[][] | Promise<Example[][]>;
+  /** Epoch -> batches of examples (shuffled with the loop's generator, whose state checkpoints save). */
+  batches: (epoch: number, rng: Rng) => Example[][] | Promise<Example[][]>;
 }
 
 /** Everything the loop needs, already resolved from fit()'s options or the training arguments. */
@@ -114,6 +115,8 @@ export interface LoopConfig {
   checkpointSaveTotalLimit?: number;
   /** Progress bar writer (stderr line), when shown. */
   progress?: (text: string) => void;
+  /** A checkpoint folder to resume from (weights, optimizer, position, generator). */
+  resumeFrom?: string;
 }
 
 /** What a finished run reports. */
@@ -224,12 +227,20 @@ export async function runTrainingLoop(c: LoopConfig): Promise<TrainOutput> {
     }
   };
 
+  let resumed: LoopPosition | undefined;
+  if (c.resumeFrom !== undefined) {
+    resumed = await readTrainingState(c.resumeFrom, [...params, ...lossParams], optimizer);
+    step = resumed.step;
+    best = resumed.best;
+    rng.setState(resumed.rngState);
+  }
   try {
-    outer: for (let epoch = 0; epoch < c.epochs || (c.maxSteps !== undefined && step < c.maxSteps); epoch++) {
-      const perObjective = await Promise.all(c.objectives.map((o) => o.batches(epoch)));
+    outer: for (let epoch = resumed?.epoch ?? 0; epoch < c.epochs || (c.maxSteps !== undefined && step < c.maxSteps); epoch++) {
+      const fromCheckpoint = resumed !== undefined && epoch === resumed.epoch;
+      const perObjective = fromCheckpoint ? resumed!.batches : await Promise.all(c.objectives.map((o) => o.batches(epoch, rng)));
       // Round robin over the objectives (sentence-transformers' multi-dataset fit), stepsPerEpoch steps.
-      const cursor = perObjective.map(() => 0);
-      for (let s = 0; s < c.stepsPerEpoch; s++) {
+      const cursor = fromCheckpoint ? [...resumed!.cursor] : perObjective.map(() => 0);
+      for (let s = fromCheckpoint ? resumed!.stepInEpoch : 0; s < c.stepsPerEpoch; s++) {
         if (step >= total) break outer;
         let lossSum = 0;
         let acc: Record<string, tf.Tensor> = {};
@@ -277,8 +288,12 @@ export async function runTrainingLoop(c: LoopConfig): Promise<TrainOutput> {
         if (c.evaluator && c.evalSteps > 0 && step % c.evalSteps === 0) await evaluate(log.epoch);
         if (c.checkpointPath && c.checkpointSaveSteps && step % c.checkpointSaveSteps === 0) {
           const dir = await joinPath(c.checkpointPath, `checkpoint-${step}`);
-          await saveModelAtomic(c.model, dir);
-          await writeJSONFile(await joinPath(dir, 'trainer_state.json'), { global_step: step, epoch: log.epoch, log_history: logs, best_metric: best ?? null });
+          const position: LoopPosition = { step, epoch, stepInEpoch: s + 1, rngState: rng.state, batches: perObjective, cursor, best };
+          await replaceDir(dir, async (tmp) => {
+            await c.model.save(tmp);
+            await writeJSONFile(await joinPath(tmp, 'trainer_state.json'), { global_step: step, epoch: log.epoch, log_history: logs, best_metric: best ?? null });
+            await writeTrainingState(tmp, [...params, ...lossParams], optimizer, position);
+          });
           checkpoints.push(dir);
           const limit = c.checkpointSaveTotalLimit;
           if (limit !== undefined && limit > 0) while (checkpoints.length > limit) await removePath(checkpoints.shift()!);

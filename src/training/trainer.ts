@@ -91,7 +91,7 @@ function nonNegative(v: number | undefined, fallback: number, what: string): num
 }
 
 /** Batches for one epoch from an in-memory dataset, or the stream's batches (no shuffling). */
-async function objectiveFor(data: TrainingData, loss: Loss, batchSize: number, shuffle: boolean, dropLast: boolean, sampler: BatchSamplerName, rng: Rng): Promise<{ objective: Objective; batchesPerEpoch?: number }> {
+async function objectiveFor(data: TrainingData, loss: Loss, batchSize: number, shuffle: boolean, dropLast: boolean, sampler: BatchSamplerName): Promise<{ objective: Objective; batchesPerEpoch?: number }> {
   const spec = { what: loss.name, textColumns: loss.textColumns, needsLabels: loss.needsLabels };
   if (isStream(data)) {
     return {
@@ -106,9 +106,9 @@ async function objectiveFor(data: TrainingData, loss: Loss, batchSize: number, s
     };
   }
   const examples = readDataset(data as readonly Record<string, unknown>[], spec);
-  const first = batchOrder(examples, { batchSize, shuffle: false, dropLast, sampler }, rng);
+  const first = batchOrder(examples, { batchSize, shuffle: false, dropLast, sampler }, new Rng(0));
   return {
-    objective: { loss, batches: () => batchOrder(examples, { batchSize, shuffle, dropLast, sampler }, rng).map((b) => b.map((i) => examples[i])) },
+    objective: { loss, batches: (_epoch, rng) => batchOrder(examples, { batchSize, shuffle, dropLast, sampler }, rng).map((b) => b.map((i) => examples[i])) },
     batchesPerEpoch: first.length,
   };
 }
@@ -134,16 +134,18 @@ export class SentenceTransformerTrainer {
     if (!options.loss || typeof options.loss.compute !== 'function') throw new Error(`SentenceTransformerTrainer: loss must be a Loss (with compute), got ${typeof options.loss}`);
   }
 
-  /** Run the training; returns the step logs, evaluations and the global step. */
-  async train(): Promise<TrainOutput> {
+  /**
+   * Run the training; returns the step logs, evaluations and the global step. `resumeFromCheckpoint`: a
+   * `checkpoint-<step>` folder this trainer wrote (weights, optimizer, schedule position, generator, data position).
+   */
+  async train(opts: { resumeFromCheckpoint?: string } = {}): Promise<TrainOutput> {
     const { model, loss, evaluator } = this.options;
     const a = this.options.args ?? {};
     const batchSize = positiveInt(a.perDeviceTrainBatchSize, 8, 'perDeviceTrainBatchSize');
     const accum = positiveInt(a.gradientAccumulationSteps, 1, 'gradientAccumulationSteps');
     const seed = a.seed ?? 42;
-    const rng = new Rng(seed);
     const sampler: BatchSamplerName = a.batchSampler === 'no_duplicates' ? 'no_duplicates' : 'batch_sampler';
-    const { objective, batchesPerEpoch } = await objectiveFor(this.options.trainDataset, loss, batchSize, a.shuffle ?? true, a.dataloaderDropLast ?? false, sampler, rng);
+    const { objective, batchesPerEpoch } = await objectiveFor(this.options.trainDataset, loss, batchSize, a.shuffle ?? true, a.dataloaderDropLast ?? false, sampler);
     const maxSteps = a.maxSteps !== undefined && a.maxSteps > 0 ? positiveInt(a.maxSteps, 1, 'maxSteps') : undefined;
     if (batchesPerEpoch === undefined && maxSteps === undefined) throw new Error('maxSteps: a streamed (async iterable) dataset needs maxSteps, got none');
     const epochs = nonNegative(a.numTrainEpochs, 3, 'numTrainEpochs');
@@ -179,6 +181,7 @@ export class SentenceTransformerTrainer {
       checkpointPath: saveStrategy !== 'no' ? a.outputDir : undefined,
       checkpointSaveSteps: saveStrategy === 'steps' ? positiveInt(a.saveSteps, 500, 'saveSteps') : undefined,
       checkpointSaveTotalLimit: a.saveTotalLimit,
+      resumeFrom: opts.resumeFromCheckpoint,
     });
   }
 }
@@ -233,6 +236,8 @@ export interface FitOptions {
   seed?: number;
   /** Where the progress line goes (default: nowhere unless showProgressBar; then stderr through the caller). */
   progress?: (text: string) => void;
+  /** A `checkpoint-<step>` folder written by an earlier run with `checkpointPath`: training continues from there. */
+  resumeFromCheckpoint?: string;
 }
 
 /**
@@ -250,9 +255,8 @@ export async function fitSentenceTransformer(model: TrainableSentenceModel, o: F
   await checkOutputPath(o.outputPath, 'outputPath');
   await checkOutputPath(o.checkpointPath, 'checkpointPath');
   const seed = o.seed ?? 42;
-  const rng = new Rng(seed);
   const built = await Promise.all(
-    o.trainObjectives.map((t) => objectiveFor(t.data, t.loss, positiveInt(t.batchSize ?? o.batchSize, 16, 'batchSize'), o.shuffle ?? true, false, 'batch_sampler', rng)),
+    o.trainObjectives.map((t) => objectiveFor(t.data, t.loss, positiveInt(t.batchSize ?? o.batchSize, 16, 'batchSize'), o.shuffle ?? true, false, 'batch_sampler')),
   );
   const sizes = o.trainObjectives.map((t, i) => {
     if (built[i].batchesPerEpoch === undefined) return undefined;
@@ -299,6 +303,7 @@ export async function fitSentenceTransformer(model: TrainableSentenceModel, o: F
     checkpointSaveSteps: o.checkpointPath ? positiveInt(o.checkpointSaveSteps, 500, 'checkpointSaveSteps') : undefined,
     checkpointSaveTotalLimit: o.checkpointSaveTotalLimit,
     progress: o.showProgressBar ? o.progress : undefined,
+    resumeFrom: o.resumeFromCheckpoint,
   });
   if (o.outputPath && (!evaluator || !(o.saveBestModel ?? true))) await saveModelAtomic(model, o.outputPath);
   return out;
