@@ -64,7 +64,7 @@ export function crossEntropyDiagonal(logits: tf.Tensor2D): tf.Scalar {
   return tf.tidy((): tf.Scalar => {
     const n = logits.shape[0];
     const logp = tf.logSoftmax(logits, 1);
-    const onehot = tf.cast(tf.oneHot(tf.range(0, n, 1, 'int32'), logits.shape[1]), 'float32'); // [N, C]
+    const onehot = tf.eye(n, logits.shape[1]); // [N, C]: row i selects class i
     return tf.neg(tf.mean(tf.sum(tf.mul(logp, onehot), 1))) as tf.Scalar;
   });
 }
