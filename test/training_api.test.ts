@@ -311,3 +311,124 @@ describe('training: checkpoints that resume (wasm)', function () {
     }
   });
 });
+
+describe('training: evaluation during training and gradient accumulation (wasm)', function () {
+  let tmp: string;
+  before(async function () {
+    requireFixtures(this, ['models', 'tiny-bert'], ['reference', 'training']);
+    await initBackend('wasm');
+    tmp = mkdtempSync(join(tmpdir(), 'st-eval-'));
+  });
+  after(() => rmSync(tmp, { recursive: true, force: true }));
+
+  /** A structural evaluator: the mean cosine of two fixed pairs (its primary metric), counting its calls. */
+  function pairEvaluator() {
+    const calls: { epoch?: number; steps?: number }[] = [];
+    return {
+      calls,
+      evaluator: {
+        name: 'pairs',
+        primaryMetric: 'pairs_mean_cosine',
+        greaterIsBetter: true,
+        async evaluate(model: SentenceTransformer, context: { epoch?: number; steps?: number } = {}) {
+          calls.push(context);
+          const e = (await model.encode(['A man is eating food.', 'A man eats.', 'It is sunny.', 'The weather is lovely.'])) as Float32Array[];
+          const dot = (a: Float32Array, b: Float32Array) => a.reduce((s, x, i) => s + x * b[i], 0);
+          return { pairs_mean_cosine: (dot(e[0], e[1]) + dot(e[2], e[3])) / 2 };
+        },
+      },
+    };
+  }
+
+  it('fit() evaluates every evaluationSteps, saves the best model to outputPath and reports (score, epoch, steps)', async () => {
+    const model = await SentenceTransformer.load(modelDir('tiny-bert'), NO_DROPOUT);
+    try {
+      const { calls, evaluator } = pairEvaluator();
+      const scores: [number, number, number][] = [];
+      const out = join(tmp, 'best');
+      await model.fit({
+        trainObjectives: [{ data: runRows('multiple_negatives_ranking_loss'), loss: new MultipleNegativesRankingLoss() }],
+        evaluator: evaluator as never,
+        batchSize: 4,
+        epochs: 2,
+        warmupSteps: 1,
+        optimizerParams: { lr: 2e-3 },
+        evaluationSteps: 2,
+        outputPath: out,
+        shuffle: false,
+        evaluationCallback: (score, epoch, steps) => void scores.push([score, epoch, steps]),
+      });
+      assert.deepEqual(
+        calls.map((c) => c.steps),
+        [2, 4, 6],
+      );
+      assert.equal(scores.length, 3);
+      assert.ok(existsSync(join(out, 'model.safetensors')), 'the best model was saved');
+      const best = Math.max(...scores.map((s) => s[0])); // spread-ok: three scores
+      const saved = await SentenceTransformer.load(out);
+      try {
+        const { evaluator: e2 } = pairEvaluator();
+        const again = (await e2.evaluate(saved)).pairs_mean_cosine;
+        assert.ok(Math.abs(again - best) < 1e-6, `the saved model scores the best score: ${again} vs ${best}`);
+      } finally {
+        saved.dispose();
+      }
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('loadBestModelAtEnd restores the weights of the best evaluation', async () => {
+    const model = await SentenceTransformer.load(modelDir('tiny-bert'), NO_DROPOUT);
+    try {
+      const { evaluator } = pairEvaluator();
+      const evals: number[] = [];
+      await new SentenceTransformerTrainer({
+        model,
+        args: { perDeviceTrainBatchSize: 4, learningRate: 5e-3, numTrainEpochs: 2, evalStrategy: 'steps', evalSteps: 1, loadBestModelAtEnd: true, saveStrategy: 'no', shuffle: false },
+        trainDataset: runRows('multiple_negatives_ranking_loss'),
+        loss: new MultipleNegativesRankingLoss(),
+        evaluator: evaluator as never,
+        onEvaluate: (l) => void evals.push(l.metrics.pairs_mean_cosine),
+      }).train();
+      const best = Math.max(...evals); // spread-ok: six evaluations
+      assert.ok(best > evals[evals.length - 1] || best === evals[evals.length - 1]);
+      const now = (await evaluator.evaluate(model)).pairs_mean_cosine;
+      assert.ok(Math.abs(now - best) < 1e-6, `after training the model scores the best evaluation: ${now} vs ${best}`);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('gradientAccumulationSteps 2 at batch 2 follows the batch-4 run (mean losses: same gradients)', async () => {
+    const run = async (batch: number, accum: number) => {
+      const model = await SentenceTransformer.load(modelDir('tiny-bert'), NO_DROPOUT);
+      try {
+        const logs: StepLog[] = [];
+        await new SentenceTransformerTrainer({
+          model,
+          args: { perDeviceTrainBatchSize: batch, gradientAccumulationSteps: accum, learningRate: 2e-3, numTrainEpochs: 1, warmupSteps: 1, saveStrategy: 'no', shuffle: false },
+          trainDataset: runRows('cosine_similarity_loss'),
+          loss: new CosineSimilarityLoss(),
+          callback: (l) => void logs.push(l),
+        }).train();
+        return { logs, params: modelParameters(model).map((p) => ({ key: p.key, data: p.variable.dataSync() as Float32Array })) };
+      } finally {
+        model.dispose();
+      }
+    };
+    const a = await run(4, 1);
+    const b = await run(2, 2);
+    assert.equal(b.logs.length, 3);
+    a.logs.forEach((l, k) => {
+      assert.ok(Math.abs(l.loss - b.logs[k].loss) <= 1e-6, `loss ${k}: ${l.loss} vs ${b.logs[k].loss}`);
+      assert.ok(Math.abs(l.gradNorm - b.logs[k].gradNorm) / l.gradNorm <= 1e-5, `grad norm ${k}`);
+    });
+    // The attention key biases' gradient is float32 noise (README): they are compared within sum(lr) only.
+    const sumLr = a.logs.reduce((s, l) => s + l.learningRate, 0);
+    a.params.forEach((p, i) => {
+      const tol = /attention\.self\.key\.bias$/.test(p.key) ? sumLr : 1e-5;
+      p.data.forEach((v, j) => assert.ok(Math.abs(v - b.params[i].data[j]) <= tol, `${p.key}[${j}]: ${v} vs ${b.params[i].data[j]}`));
+    });
+  });
+});

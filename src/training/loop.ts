@@ -170,7 +170,7 @@ export function computeGradients(
           });
           const l = loss.compute({ embeddings, labels });
           if (scaleLoss === 1) return l;
-          raw = tf.keep(l.clone());
+          raw = tf.keep(tf.clone(l));
           return tf.mul(l, scaleLoss) as tf.Scalar;
         }),
       vars,
@@ -187,7 +187,7 @@ export function computeGradients(
 
 /** Snapshot of every parameter (clones), to restore the best model. */
 function snapshot(params: NamedParameter[]): tf.Tensor[] {
-  return params.map((p) => tf.keep(p.variable.clone()));
+  return params.map((p) => tf.keep(tf.clone(p.variable)));
 }
 
 /** Run the loop. */
