@@ -137,7 +137,7 @@ export { MatryoshkaLoss, type MatryoshkaLossOptions } from './losses/matryoshka.
 export { createLoss, lossNames, type LossFactory } from './losses/registry.js';
 export { type LossSimilarity } from './losses/similarity.js';
 export { SentenceTransformerTrainer, type SentenceTransformerTrainerOptions, type TrainingArguments, type FitOptions, type TrainObjective } from './training/trainer.js';
-export { type CrossEncoderFitOptions } from './training/cross_encoder_trainer.js';
+export { CrossEncoderTrainer, type CrossEncoderFitOptions, type CrossEncoderTrainerOptions, type TrainableCrossEncoder } from './training/cross_encoder_trainer.js';
 export { type StepLog, type EvalLog, type TrainOutput, type TrainableSentenceModel } from './training/loop.js';
 export { getScheduler, SCHEDULER_NAMES, type LrLambda, type ScheduleOptions } from './training/schedules.js';
 export { AdamW, clipGradNorm, type AdamWOptions } from './training/optimizer.js';

@@ -92,3 +92,29 @@ for (const setup of SETUPS) {
     });
   });
 }
+
+describe('CrossEncoderTrainer (wasm)', function () {
+  before(async function () {
+    requireFixtures(this, ['models', 'tiny-bert-cross-encoder'], ['reference', 'training']);
+    await initBackend('wasm');
+  });
+
+  it('with the reference arguments (shuffle off) gives CrossEncoder.fit reference losses', async () => {
+    const { CrossEncoderTrainer } = await import('../src/training/cross_encoder_trainer.js');
+    const rec = trainingReference().json.cross_encoder;
+    const ce = await CrossEncoder.load(modelDir('tiny-bert-cross-encoder'), { configKwargs: { hidden_dropout_prob: 0, attention_probs_dropout_prob: 0 } });
+    try {
+      const logs: StepLog[] = [];
+      await new CrossEncoderTrainer({
+        model: ce,
+        args: { perDeviceTrainBatchSize: 4, numTrainEpochs: 4, warmupSteps: 1, learningRate: 2e-3, weightDecay: 0.01, maxGradNorm: 1, shuffle: false },
+        trainDataset: rec.train_examples.map((e: { texts: string[]; label: number }) => ({ texts: e.texts, label: e.label })),
+        callback: (l) => void logs.push(l),
+      }).train();
+      assert.equal(logs.length, 8);
+      logs.forEach((l, k) => assert.ok(Math.abs(l.loss - rec.loss_per_step[k]) / rec.loss_per_step[k] <= 1e-5, `loss ${k}: ${l.loss} vs ${rec.loss_per_step[k]}`));
+    } finally {
+      ce.dispose();
+    }
+  });
+});

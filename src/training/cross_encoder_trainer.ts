@@ -184,3 +184,64 @@ export async function fitCrossEncoder(ce: TrainableCrossEncoder, o: CrossEncoder
   const trainingLoss = logs.length ? logs.reduce((a, l) => a + l.loss, 0) / logs.length : 0;
   return { globalStep: step, trainingLoss, logs, evaluations, bestMetric: best };
 }
+
+/** Arguments of {@link CrossEncoderTrainer}. */
+export interface CrossEncoderTrainerOptions {
+  model: TrainableCrossEncoder;
+  /** The training arguments it reads: batch size, learning rate, epochs, warmup, schedule, decay, clipping, seed, shuffle, outputDir. */
+  args?: Pick<
+    import('./trainer.js').TrainingArguments,
+    'perDeviceTrainBatchSize' | 'learningRate' | 'numTrainEpochs' | 'warmupRatio' | 'warmupSteps' | 'lrSchedulerType' | 'weightDecay' | 'maxGradNorm' | 'seed' | 'shuffle' | 'outputDir' | 'adamBeta1' | 'adamBeta2' | 'adamEpsilon'
+  >;
+  /** Rows `{ texts: [a, b], label }` or `{ sentence1, sentence2, label }`. */
+  trainDataset: readonly TrainingRow[];
+  /** Default: BCEWithLogits for 1 label, cross-entropy over class ids for more. */
+  loss?: CrossEncoderLoss;
+  evaluator?: Evaluator<never>;
+  /** Called with every step's record. */
+  callback?: (log: StepLog) => void | Promise<void>;
+}
+
+/**
+ * A CrossEncoderTrainer over training arguments (transformers' defaults: lr 5e-5, 3 epochs, batch 8, linear
+ * schedule, no warmup, weight decay 0), running {@link fitCrossEncoder}'s step; the model is saved to `outputDir`
+ * at the end when one is given.
+ *
+ * @example
+ * ```ts
+ * const trainer = new CrossEncoderTrainer({ model: ce, args: { numTrainEpochs: 1, warmupRatio: 0.1 }, trainDataset: rows });
+ * await trainer.train();
+ * ```
+ */
+export class CrossEncoderTrainer {
+  constructor(readonly options: CrossEncoderTrainerOptions) {
+    if (!options?.model) throw new Error('CrossEncoderTrainer: model is required');
+  }
+
+  /** Run the training. */
+  async train(): Promise<TrainOutput> {
+    const a = this.options.args ?? {};
+    const batchSize = a.perDeviceTrainBatchSize ?? 8;
+    const epochs = a.numTrainEpochs ?? 3;
+    const n = this.options.trainDataset.length;
+    const total = Math.ceil(n / batchSize) * epochs;
+    const warmupSteps = a.warmupSteps && a.warmupSteps > 0 ? a.warmupSteps : Math.ceil(total * (a.warmupRatio ?? 0));
+    return fitCrossEncoder(this.options.model, {
+      trainData: this.options.trainDataset,
+      batchSize,
+      epochs,
+      shuffle: a.shuffle ?? true,
+      lossFct: this.options.loss,
+      evaluator: this.options.evaluator,
+      scheduler: a.lrSchedulerType ?? 'linear',
+      warmupSteps,
+      optimizerParams: { lr: a.learningRate ?? 5e-5, betas: [a.adamBeta1 ?? 0.9, a.adamBeta2 ?? 0.999], eps: a.adamEpsilon ?? 1e-8 },
+      weightDecay: a.weightDecay ?? 0,
+      maxGradNorm: a.maxGradNorm ?? 1,
+      seed: a.seed ?? 42,
+      outputPath: a.outputDir,
+      saveBestModel: false,
+      callback: this.options.callback,
+    });
+  }
+}
