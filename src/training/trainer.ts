@@ -280,7 +280,7 @@ export async function fitSentenceTransformer(model: TrainableSentenceModel, o: F
     model,
     objectives: built.map((b) => b.objective),
     epochs,
-    stepsPerEpoch: stepsPerEpoch * o.trainObjectives.length > 0 ? stepsPerEpoch : 1,
+    stepsPerEpoch,
     lr,
     lrLambda: getScheduler(o.scheduler ?? 'WarmupLinear', nonNegative(o.warmupSteps, 10000, 'warmupSteps'), total, {}, lr),
     weightDecay: nonNegative(o.weightDecay, 0.01, 'weightDecay'),
