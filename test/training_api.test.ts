@@ -3,7 +3,6 @@
  * mode only (seeded), the schedules and AdamW against hand-computed values, the bad-input errors, saving after
  * training (atomic, reloadable, never NaN weights) and tf.memory() staying flat over 100 steps.
  */
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -4,7 +4,6 @@
  * biases within sum(lr)), predict after training (Sigmoid scores and Identity logits), on wasm (kernels on/off)
  * and cpu.
  */
-import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import assert from 'node:assert/strict';
 import { CrossEncoder } from '../src/api/cross_encoder.js';
 import { initBackend } from '../src/backends/index.js';
