@@ -22,13 +22,18 @@ import { getScheduler } from './schedules.js';
 
 /** What training needs of a CrossEncoder (a structural type: training/ sits below api/). */
 export interface TrainableCrossEncoder {
+  /** The classifier: its label count, config (dropout), forward pass and parameters. */
   readonly model: {
     readonly numLabels: number;
     readonly config: { readonly raw: Readonly<Record<string, unknown>> };
+    /** Logits [B, numLabels]. */
     forward(inputs: EncoderInputs): tf.Tensor2D;
+    /** The trainable parameters. */
     parameters?(): NamedParameter[];
   };
+  /** Tokenize (text, text) pairs. */
   tokenize(pairs: readonly (readonly [string, string])[]): TokenizedBatch;
+  /** Write the model to a folder (when the class can). */
   save?(dir: string): Promise<void>;
 }
 
@@ -204,7 +209,7 @@ export interface CrossEncoderTrainerOptions {
 
 /**
  * A CrossEncoderTrainer over training arguments (transformers' defaults: lr 5e-5, 3 epochs, batch 8, linear
- * schedule, no warmup, weight decay 0), running {@link fitCrossEncoder}'s step; the model is saved to `outputDir`
+ * schedule, no warmup, weight decay 0), running `CrossEncoder.fit`'s step; the model is saved to `outputDir`
  * at the end when one is given.
  *
  * @example
