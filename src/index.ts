@@ -159,3 +159,16 @@ export { BinaryCrossEntropyLoss, type BinaryCrossEntropyLossOptions } from './lo
 export { CrossEntropyLoss } from './losses/cross_entropy.js';
 export { CrossEncoderMSELoss } from './losses/cross_encoder_mse.js';
 export type { SiameseDistanceMetric, TripletDistanceMetric, BatchDistance } from './losses/distance_ops.js';
+
+export { CosineSimilarityLoss } from './losses/cosine_similarity.js';
+export { MultipleNegativesRankingLoss, type MultipleNegativesRankingLossOptions } from './losses/multiple_negatives_ranking.js';
+export { CoSENTLoss, type CoSENTLossOptions } from './losses/cosent.js';
+export { MatryoshkaLoss, type MatryoshkaLossOptions } from './losses/matryoshka.js';
+export { createLoss, lossNames, type LossFactory } from './losses/registry.js';
+export { type LossSimilarity } from './losses/similarity.js';
+export { SentenceTransformerTrainer, type SentenceTransformerTrainerOptions, type TrainingArguments, type FitOptions, type TrainObjective } from './training/trainer.js';
+export { CrossEncoderTrainer, type CrossEncoderFitOptions, type CrossEncoderTrainerOptions, type TrainableCrossEncoder } from './training/cross_encoder_trainer.js';
+export { type StepLog, type EvalLog, type TrainOutput, type TrainableSentenceModel } from './training/loop.js';
+export { getScheduler, SCHEDULER_NAMES, type LrLambda, type ScheduleOptions } from './training/schedules.js';
+export { AdamW, clipGradNorm, type AdamWOptions } from './training/optimizer.js';
+export { type TrainingData, type TrainingRow, type BatchSamplerName } from './training/datasets.js';

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { lines, runCli } from './helpers/cli.js';
 import { fixture, requireFixtures } from './helpers/fixtures.js';
 
-const COMMANDS = ['encode', 'similarity', 'search', 'rank', 'download', 'quantize', 'demo'];
+const COMMANDS = ['encode', 'similarity', 'search', 'rank', 'train', 'download', 'quantize', 'demo'];
 const STACK_LINE = /^\s+at .+/m;
 
 function assertOneErrorLine(stderr: string, pattern: RegExp): void {

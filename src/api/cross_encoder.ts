@@ -26,6 +26,8 @@ import { isLegacyCompat, resolveBatchSize, type CompatMode } from './encode_opti
 import { checkModelDtype, type ModelDtype, type WeightMap } from '../weights/index.js';
 import { defaultResolver, prepareLoad, type ModelResolver } from './load_common.js';
 import { Progress, type ProgressCallback } from './progress.js';
+import { fitCrossEncoder, type CrossEncoderFitOptions } from '../training/cross_encoder_trainer.js';
+import type { TrainOutput } from '../training/loop.js';
 
 /** Options of {@link CrossEncoder.load} (Python `CrossEncoder(...)`'s keyword arguments). */
 export interface CrossEncoderLoadOptions {
@@ -48,6 +50,8 @@ export interface CrossEncoderLoadOptions {
   hub?: Record<string, unknown>;
   /** 'fp32' (default) or 'q8': int8 linear layers, as {@link SentenceTransformerLoadOptions.dtype}. */
   dtype?: ModelDtype;
+  /** Python's `config_args`: config.json overrides, e.g. `{ hidden_dropout_prob: 0 }`. */
+  configKwargs?: Record<string, unknown>;
 }
 
 /** Options of {@link CrossEncoder.predict} (Python `predict`'s keyword arguments). */
@@ -240,7 +244,7 @@ export class CrossEncoder {
     let weights: WeightMap;
     let configText: string;
     try {
-      ({ model, weights, configText } = await loadSequenceClassifierWithWeights(dir, dtype));
+      ({ model, weights, configText } = await loadSequenceClassifierWithWeights(dir, dtype, opts.configKwargs));
     } catch (e) {
       // Only now look at modules.json: a cross-encoder has none, and a URL folder is not probed for it (no 404).
       const entries = await readModulesJson(dir).catch(() => undefined);
@@ -264,6 +268,22 @@ export class CrossEncoder {
       model.dispose();
       throw e;
     }
+  }
+
+  /**
+   * Fine-tune (Python 3.4.1's `CrossEncoder.fit`, its own loop): BCEWithLogits on the raw logits for one label
+   * (Identity while training; `predict` still applies Sigmoid), cross-entropy over class ids for several.
+   * Parameters are updated in place.
+   *
+   * @example
+   * ```ts
+   * const ce = await CrossEncoder.load('cross-encoder/ms-marco-MiniLM-L-6-v2');
+   * await ce.fit({ trainData: [{ texts: ['query', 'relevant passage'], label: 1 }], epochs: 1, warmupSteps: 10 });
+   * ```
+   */
+  async fit(options: CrossEncoderFitOptions): Promise<TrainOutput> {
+    if (this.disposed) throw new Error('this CrossEncoder was disposed');
+    return fitCrossEncoder(this, options);
   }
 
   /** `num_labels`. */

@@ -17,6 +17,7 @@ import { codePointLength } from '../modules/text.js';
 import { batchRows, splitByPadding, type TokenizedBatch } from '../modules/tokenized_batch.js';
 import { Transformer } from '../modules/transformer.js';
 import { checkModelDtype, type ModelDtype } from '../weights/index.js';
+import { logger } from '../util/logger.js';
 import type { Features, PipelineForwardOptions, SentenceModule } from '../modules/types.js';
 import {
   pairwiseSimilarityFn,
@@ -39,6 +40,8 @@ import { defaultResolver, prepareLoad, type ModelResolver } from './load_common.
 import { quantizeRows } from './quantize_output.js';
 import { Progress } from './progress.js';
 import { EncodePool, type PoolEncodeOptions, type PoolStartOptions } from './pool.js';
+import type { TrainOutput } from '../training/loop.js';
+import { fitSentenceTransformer, type FitOptions } from '../training/trainer.js';
 
 /** The row type `encode` returns for a precision. */
 export type EmbeddingRow<P extends Precision = 'float32'> = P extends 'int8' | 'binary' ? Int8Array : P extends 'uint8' | 'ubinary' ? Uint8Array : Float32Array;
@@ -72,6 +75,8 @@ export interface SentenceTransformerLoadOptions {
    * const model = await SentenceTransformer.load('models/all-MiniLM-L6-v2', { dtype: 'q8' });
    */
   dtype?: ModelDtype;
+  /** Python's `config_kwargs`: config.json overrides for the Transformer, e.g. `{ hidden_dropout_prob: 0 }`. */
+  configKwargs?: Record<string, unknown>;
 }
 
 /**
@@ -170,7 +175,7 @@ export class SentenceTransformer {
   static async load(modelIdOrDir: string, opts: SentenceTransformerLoadOptions = {}): Promise<SentenceTransformer> {
     const dtype = checkModelDtype(opts.dtype, 'dtype (SentenceTransformer.load)');
     const dir = await prepareLoad(modelIdOrDir, opts, SentenceTransformer.resolveModel, 'model_name_or_path');
-    const loaded = await loadPipeline(dir, modelIdOrDir, { dtype });
+    const loaded = await loadPipeline(dir, modelIdOrDir, { dtype, configKwargs: opts.configKwargs });
     try {
       return new SentenceTransformer(loaded.modules, loaded.transformer, loaded.config, dir, opts);
     } catch (e) {
@@ -220,6 +225,28 @@ export class SentenceTransformer {
       truncate_dim: this.truncateDim,
     };
     await savePipeline(dir, this.modules, config, 'SentenceTransformer');
+  }
+
+  /**
+   * Fine-tune the model (Python's `fit`): AdamW with fit()'s two parameter groups, the `WarmupLinear` schedule (or
+   * `scheduler`), clipping at `maxGradNorm`, evaluation, checkpoints; the model is saved to `outputPath` at the end
+   * (or, with an evaluator and `saveBestModel`, whenever its primary metric improves). Parameters are updated in
+   * place: `encode` and `save` see the trained weights.
+   *
+   * @example
+   * ```ts
+   * const model = await SentenceTransformer.load('sentence-transformers/all-MiniLM-L6-v2');
+   * await model.fit({
+   *   trainObjectives: [{ data: [{ texts: ['Query: diabetes treatment', 'Insulin therapy for diabetes'], label: 0.9 }], loss: new CosineSimilarityLoss() }],
+   *   epochs: 1,
+   *   warmupSteps: 100,
+   *   outputPath: './my-finetuned-model',
+   * });
+   * ```
+   */
+  async fit(options: FitOptions): Promise<TrainOutput> {
+    this.checkAlive();
+    return fitSentenceTransformer(this, { progress: (t) => logger.info(t), ...options });
   }
 
   /** The tokenizer (the underlying Tokenizer object when the adapter exposes it). */

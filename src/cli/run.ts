@@ -13,9 +13,10 @@ import { encodeCommand } from './commands/encode.js';
 import { rankCommand } from './commands/rank.js';
 import { searchCommand } from './commands/search.js';
 import { similarityCommand } from './commands/similarity.js';
+import { trainCommand } from './commands/train.js';
 
 /** Every subcommand, in help order. */
-export const COMMANDS: Command[] = [encodeCommand, similarityCommand, searchCommand, rankCommand, downloadCommand, quantizeCommand, demoCommand];
+export const COMMANDS: Command[] = [encodeCommand, similarityCommand, searchCommand, rankCommand, trainCommand, downloadCommand, quantizeCommand, demoCommand];
 
 /** The top-level `--help` text. */
 export function topLevelHelp(): string {

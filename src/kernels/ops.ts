@@ -267,6 +267,8 @@ export interface AttentionOptions {
   scaleQuery?: boolean;
   /** Also return the probabilities [B, heads, T, T] (default false). */
   outputProbs?: boolean;
+  /** Training only: dropout of the probabilities (the stock path then runs). */
+  probsDropout?: (probs: tf.Tensor4D) => tf.Tensor4D;
 }
 
 /** Rotary embedding of a projection [B, T, heads*d]. */
@@ -332,12 +334,12 @@ export function attention(p: QkvProjections, o: AttentionOptions): { context: tf
       owned.push(q, k);
       source = { q, k, v };
     }
-    const kernelApplies = wasmKernelsActive() && [source.qkv, source.q, source.k, source.v, o.bias].every(isF32) && !(outputProbs && tapeOn());
+    const kernelApplies = wasmKernelsActive() && [source.qkv, source.q, source.k, source.v, o.bias].every(isF32) && !o.probsDropout && !(outputProbs && tapeOn());
     if (kernelApplies) return attentionKernelOp(source, o, numKvHeads, outputProbs);
     const [q, k, v] = splitQkv(source);
     if (source.qkv) owned.push(q, k, v);
     const padding = o.mask && { kind: o.mask.kind, mask: o.mask.stock() };
-    const r = attentionStock(q, k, v, { numHeads: o.numHeads, numKvHeads, padding, causal: !!o.causal, window: o.window, bias: o.bias, scale: o.scale, scaleQuery: !!o.scaleQuery });
+    const r = attentionStock(q, k, v, { numHeads: o.numHeads, numKvHeads, padding, causal: !!o.causal, window: o.window, bias: o.bias, scale: o.scale, scaleQuery: !!o.scaleQuery, probsDropout: o.probsDropout });
     if (outputProbs) return r;
     r.probs.dispose();
     return { context: r.context };

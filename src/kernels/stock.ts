@@ -143,6 +143,8 @@ export interface StockAttentionOptions {
   /** Multiplies q k^T; undefined: divide by sqrt(d) (bit for bit what HF's encoders do). */
   scale?: number;
   scaleQuery: boolean;
+  /** Training only: dropout applied to the probabilities before they weight v (HF's attention_probs dropout). */
+  probsDropout?: (probs: tf.Tensor4D) => tf.Tensor4D;
 }
 
 /** HF `repeat_kv`: [B, kvHeads, T, d] -> [B, kvHeads * rep, T, d] (query head i reads kv head floor(i / rep)). */
@@ -191,7 +193,8 @@ export function attentionStock(q3: tf.Tensor3D, k3: tf.Tensor3D, v3: tf.Tensor3D
       if (allowed) scores = then(scores, (s) => tf.where(allowed, s, tf.scalar(FLOAT32_MIN)));
       return then(scores, softmaxLastAxis) as tf.Tensor4D; // [B, heads, T, T]
     });
-    const context = tf.matMul(probs, v) as tf.Tensor4D; // [B, heads, T, d]
+    const weights = o.probsDropout ? o.probsDropout(probs) : probs;
+    const context = tf.matMul(weights, v) as tf.Tensor4D; // [B, heads, T, d]
     return { context: mergeHeads(context), probs };
   });
 }

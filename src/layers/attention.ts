@@ -9,6 +9,7 @@
 import type * as tf from '@tensorflow/tfjs-core';
 import { attention, denseQkv, type AttentionOptions } from '../kernels/ops.js';
 import type { WeightMap } from '../weights/index.js';
+import { attentionDropout, attentionDropoutActive } from './dropout.js';
 import type { AttentionMask } from './attention_mask.js';
 import { Linear } from './linear.js';
 
@@ -72,6 +73,7 @@ export class SelfAttention {
       scale,
       scaleQuery,
       outputProbs: inputs.needProbs ?? true,
+      probsDropout: attentionDropoutActive() ? attentionDropout : undefined,
     };
     return attention(denseQkv(x, this.query, this.key, this.value), opts);
   }

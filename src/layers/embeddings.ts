@@ -1,6 +1,6 @@
 /**
  * The embedding block of BERT-family encoders: word + token type (when the model has them) + position, then
- * LayerNorm (dropout is the identity at inference). The additions happen in HF's order,
+ * LayerNorm, then dropout (training mode only; the identity at inference). The additions happen in HF's order,
  * `(word + token_type) + position`, so float32 results match bit for bit where the ops do.
  * https://github.com/huggingface/transformers/blob/ab0f050b42d903f34d6eb97f3f8c0c07f0517ad2/src/transformers/models/bert/modeling_bert.py
  * (BertEmbeddings; RobertaEmbeddings, DistilBERT's Embeddings and MPNetEmbeddings differ only in position ids and
@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { WeightMap } from '../weights/index.js';
+import { hiddenDropout } from './dropout.js';
 import { Embedding } from './embedding.js';
 import { LayerNorm } from './layer_norm.js';
 
@@ -42,7 +43,7 @@ export class Embeddings {
     let e = this.word.apply(inputIds); // [B, T, H]
     if (this.tokenType && tokenTypeIds) e = tf.add(e, this.tokenType.apply(tokenTypeIds));
     e = tf.add(e, this.position.apply(positionIds)); // [B, T, H] (+ [1, T, H] broadcast)
-    return this.norm.apply(e) as tf.Tensor3D;
+    return hiddenDropout(this.norm.apply(e) as tf.Tensor3D);
   }
 }
 

@@ -8,6 +8,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { encoderLayer } from '../kernels/ops.js';
 import { gelu, getActivation, type Activation } from '../layers/activations.js';
 import { SelfAttention } from '../layers/attention.js';
+import { hiddenDropout } from '../layers/dropout.js';
 import { AttentionMask } from '../layers/attention_mask.js';
 import type { LayerNorm } from '../layers/layer_norm.js';
 import type { Linear } from '../layers/linear.js';
@@ -53,7 +54,7 @@ class BertOutput extends Module {
 
   /** x [B, T, in], residual [B, T, H] -> [B, T, H]. */
   apply(x: tf.Tensor3D, residual: tf.Tensor3D, taps: TapRecorder): tf.Tensor3D {
-    return this.record(taps, this.LayerNorm.apply(this.dense.apply(x), residual));
+    return this.record(taps, this.LayerNorm.apply(hiddenDropout(this.dense.apply(x)), residual)); // dropout: training mode only
   }
 }
 

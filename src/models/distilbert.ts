@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { encoderLayer } from '../kernels/ops.js';
 import { gelu, getActivation, type Activation } from '../layers/activations.js';
 import { SelfAttention } from '../layers/attention.js';
+import { hiddenDropout } from '../layers/dropout.js';
 import { AttentionMask } from '../layers/attention_mask.js';
 import type { LayerNorm } from '../layers/layer_norm.js';
 import type { Linear } from '../layers/linear.js';
@@ -90,7 +91,7 @@ class DistilBertFFN extends Module {
   /** x [B, T, D] -> [B, T, D]. */
   apply(x: tf.Tensor3D, taps: TapRecorder): tf.Tensor3D {
     const inter = this.activation(this.lin1.apply(x)) as tf.Tensor3D; // [B, T, hidden_dim]
-    return this.record(taps, this.lin2.apply(inter));
+    return this.record(taps, hiddenDropout(this.lin2.apply(inter))); // dropout: training mode only
   }
 }
 

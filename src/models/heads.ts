@@ -12,7 +12,8 @@ import * as tf from '@tensorflow/tfjs-core';
 import { getActivation, type Activation } from '../layers/activations.js';
 import { LayerNorm } from '../layers/layer_norm.js';
 import { Linear } from '../layers/linear.js';
-import type { WeightMap } from '../weights/index.js';
+import type { NamedParameter, WeightMap } from '../weights/index.js';
+import { hiddenDropout } from '../layers/dropout.js';
 import { labelsFromConfig } from './config.js';
 import type { EncoderInputs, EncoderModel, LoadReport, SequenceClassificationModel } from './types.js';
 
@@ -77,7 +78,7 @@ export class ClassificationHead {
     if (this.pooling === 'mean' && !attentionMask) throw new Error('classification head: mean pooling needs the attention mask');
     const pooled = this.pooling === 'mean' ? maskedMean(hidden, attentionMask!) : firstToken(hidden); // [B, H]
     const h = this.activation(this.dense.apply(pooled)) as tf.Tensor2D;
-    return this.out.apply(this.norm ? this.norm.apply(h) : h);
+    return this.out.apply(hiddenDropout(this.norm ? this.norm.apply(h) : h)); // dropout: training mode only
   }
 
   /** Free what the head made (a bias-free norm's zeros); its weights belong to the checkpoint. */
@@ -95,7 +96,7 @@ export class SequenceClassifier implements SequenceClassificationModel {
     readonly encoder: EncoderModel,
     readonly head: ClassificationHead,
     readonly numLabels: number,
-    root: WeightMap,
+    private readonly root: WeightMap,
   ) {
     this.labels = labelsFromConfig(encoder.config.raw, numLabels);
     this.loadReport = { unused: root.unusedKeys(), missing: [] };
@@ -112,6 +113,11 @@ export class SequenceClassifier implements SequenceClassificationModel {
   /** Logits [B, numLabels]; the caller owns them. */
   forward(inputs: EncoderInputs): tf.Tensor2D {
     return tf.tidy(() => this.head.apply(this.encoder.forward(inputs).lastHiddenState, inputs.attentionMask));
+  }
+
+  /** Every parameter the model computes with (encoder and head), as live variables under the checkpoint's names. */
+  parameters(): NamedParameter[] {
+    return this.root.parameters();
   }
 
   /** Frees the encoder and head weights (tfjs memory). */

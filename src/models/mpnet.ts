@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { SelfAttention } from '../layers/attention.js';
 import { AttentionMask } from '../layers/attention_mask.js';
+import { hiddenDropout } from '../layers/dropout.js';
 import { Embedding } from '../layers/embedding.js';
 import type { LayerNorm } from '../layers/layer_norm.js';
 import type { Linear } from '../layers/linear.js';
@@ -104,7 +105,7 @@ class MPNetAttention extends Module {
 
   apply(x: tf.Tensor3D, ctx: LayerContext): { output: tf.Tensor3D; probs?: tf.Tensor4D } {
     const { output: attn, probs } = this.attn.apply(x, ctx); // [B, T, H]
-    return { output: this.record(ctx.taps, this.LayerNorm.apply(attn, x)), probs };
+    return { output: this.record(ctx.taps, this.LayerNorm.apply(hiddenDropout(attn), x)), probs }; // dropout: training mode only
   }
 }
 

@@ -9,6 +9,7 @@
  * the model owns its weights until `dispose()`.
  */
 import type * as tf from '@tensorflow/tfjs-core';
+import type { NamedParameter } from '../weights/index.js';
 
 /** Inputs of an encoder forward pass; every tensor is int32 [B, T]. */
 export interface EncoderInputs {
@@ -144,6 +145,8 @@ export interface SequenceClassificationModel {
   readonly loadReport: LoadReport;
   /** Logits [B, numLabels] (no activation). The caller owns the tensor. */
   forward(inputs: EncoderInputs): tf.Tensor2D;
+  /** The trainable parameters (live variables, checkpoint names), for the trainers. */
+  parameters?(): NamedParameter[];
   /** Frees the model's weights (tfjs memory). */
   dispose(): void;
 }

@@ -10,7 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { Linear } from '../layers/linear.js';
 import { ConfigReader } from '../models/config.js';
 import { joinPath, makeDir, readJSONFile, writeFileBytes, writeJSONFile } from '../platform/fs.js';
-import { loadCheckpointDir, serializeSafetensors, WeightMap, type TensorSource } from '../weights/index.js';
+import { loadCheckpointDir, serializeSafetensors, WeightMap, type NamedParameter, type TensorSource } from '../weights/index.js';
 import { activationFromName, type ActivationFn } from './activations.js';
 import { SENTENCE_EMBEDDING, type Features, type RequiredFile, type SentenceModule } from './types.js';
 
@@ -113,6 +113,11 @@ export class Dense implements SentenceModule {
 
   getSentenceEmbeddingDimension(): number {
     return this.outFeatures;
+  }
+
+  /** `linear.weight` and `linear.bias` as live variables. */
+  parameters(): NamedParameter[] {
+    return this.weights.parameters();
   }
 
   dispose(): void {

@@ -199,7 +199,7 @@ async function defaultPoolingMode(dir: string): Promise<'mean' | 'lasttoken'> {
  * reported all at once, naming what is missing and what was expected. A directory without modules.json logs
  * Python's warning (once per load, through the library's logger) naming `name` (default: `dir`).
  */
-export async function loadPipeline(dir: string, name?: string, opts: { dtype?: ModelDtype } = {}): Promise<LoadedPipeline> {
+export async function loadPipeline(dir: string, name?: string, opts: { dtype?: ModelDtype; configKwargs?: Record<string, unknown> } = {}): Promise<LoadedPipeline> {
   if (!(await pathExists(dir))) throw new Error(`model directory not found: ${dir}`);
   const entries = await readModulesJson(dir);
   const fromModulesJson = entries !== undefined;
@@ -225,9 +225,10 @@ export async function loadPipeline(dir: string, name?: string, opts: { dtype?: M
       if (cls === Transformer && modules.some((m) => m instanceof Transformer)) {
         throw new Error(`${dir}/modules.json: more than one Transformer module is not supported`);
       }
-      if (!fromModulesJson) modules.push(await Transformer.load(dir, { readSentenceBertConfig: false, dtype: opts.dtype }));
-      else if (cls === Transformer) modules.push(await Transformer.load(folder ? await joinPath(dir, folder) : dir, { dtype: opts.dtype }));
-      else modules.push(await cls.load(folder ? await joinPath(dir, folder) : dir));
+      const at = folder ? await joinPath(dir, folder) : dir;
+      if (!fromModulesJson) modules.push(await Transformer.load(dir, { readSentenceBertConfig: false, dtype: opts.dtype, configKwargs: opts.configKwargs }));
+      else if (cls === Transformer) modules.push(await Transformer.load(at, { dtype: opts.dtype, configKwargs: opts.configKwargs }));
+      else modules.push(await cls.load(at));
     }
     if (!fromModulesJson) modules.push(Pooling.fromMode((modules[0] as Transformer).getWordEmbeddingDimension(), await defaultPoolingMode(dir)));
   } catch (e) {

@@ -15,7 +15,7 @@ import { ConfigReader } from '../models/config.js';
 import { createMaskedLM, createModel, createSequenceClassifier, type MaskedLMHead } from '../models/index.js';
 import type { EncoderModel, SequenceClassificationModel } from '../models/types.js';
 import { joinPath, makeDir, pathExists, readFileText, readJSONFile, writeFileBytes, writeJSONFile } from '../platform/fs.js';
-import { checkModelDtype, loadCheckpointDir, q8Marker, Q8_MARKER_FILE, serializeSafetensors, WeightMap, type ModelDtype } from '../weights/index.js';
+import { checkModelDtype, loadCheckpointDir, q8Marker, Q8_MARKER_FILE, serializeSafetensors, WeightMap, type ModelDtype, type NamedParameter } from '../weights/index.js';
 import { logger } from '../util/logger.js';
 import { rewriteJsonObject } from './json_text.js';
 import { pyStrip } from './text.js';
@@ -119,18 +119,27 @@ export async function saveModelFiles(
 }
 
 /**
- * A Hugging Face model folder opened for building: its parsed config.json (and its text, kept for saving) and its
- * checkpoint. `dtype` 'q8' (or a folder written by `quantize`, which holds {@link Q8_MARKER_FILE}, unless `dtype` is
+ * A Hugging Face model folder opened for building: its parsed config.json (and its text, kept for saving; with
+ * `configKwargs`, Python's `config_kwargs`, laid over both) and its checkpoint. `dtype` 'q8' (or a folder written by `quantize`, which holds {@link Q8_MARKER_FILE}, unless `dtype` is
  * 'fp32') opens the weights for int8 linear layers.
  */
-async function openModelDir(dir: string, dtype?: ModelDtype): Promise<{ config: Record<string, unknown>; configText: string; weights: WeightMap }> {
+async function openModelDir(
+  dir: string,
+  dtype?: ModelDtype,
+  configKwargs?: Record<string, unknown>,
+): Promise<{ config: Record<string, unknown>; configText: string; weights: WeightMap }> {
   const path = await joinPath(dir, 'config.json');
-  const configText = await readFileText(path);
+  let configText = await readFileText(path);
   let config: Record<string, unknown>;
   try {
     config = JSON.parse(configText) as Record<string, unknown>;
   } catch (e) {
     throw new SyntaxError(`invalid JSON in ${path}: ${(e as Error).message}`);
+  }
+  if (configKwargs && Object.keys(configKwargs).length > 0) {
+    // Python's config_kwargs override config.json's keys, and are saved with the model
+    config = { ...config, ...configKwargs };
+    configText = rewriteJsonObject(configText, configKwargs, 'config.json');
   }
   const resolved = dtype ?? ((await pathExists(await joinPath(dir, Q8_MARKER_FILE))) ? 'q8' : 'fp32');
   return { config, configText, weights: WeightMap.from(await loadCheckpointDir(dir), { dtype: resolved }) };
@@ -149,17 +158,21 @@ export async function loadTransformerFromDir(dir: string, dtype?: ModelDtype): P
   return model;
 }
 
-/** The `*ForSequenceClassification` model in `dir` (a cross-encoder; `dtype` as {@link Transformer.load}). The caller disposes it. */
-export async function loadSequenceClassifierFromDir(dir: string, dtype?: ModelDtype): Promise<SequenceClassificationModel> {
-  return (await loadSequenceClassifierWithWeights(dir, dtype)).model;
+/** The `*ForSequenceClassification` model in `dir` (a cross-encoder; `dtype` as {@link Transformer.load}, `configKwargs` Python's `config_kwargs`). The caller disposes it. */
+export async function loadSequenceClassifierFromDir(dir: string, dtype?: ModelDtype, configKwargs?: Record<string, unknown>): Promise<SequenceClassificationModel> {
+  return (await loadSequenceClassifierWithWeights(dir, dtype, configKwargs)).model;
 }
 
 /**
  * The `*ForSequenceClassification` model in `dir` and its checkpoint (kept for saving; the model shares its
  * tensors, so the checkpoint's `stateDict()` gives the current values). The caller disposes the model.
  */
-export async function loadSequenceClassifierWithWeights(dir: string, dtype?: ModelDtype): Promise<{ model: SequenceClassificationModel; weights: WeightMap; configText: string }> {
-  const { config, configText, weights } = await openModelDir(dir, checkModelDtype(dtype));
+export async function loadSequenceClassifierWithWeights(
+  dir: string,
+  dtype?: ModelDtype,
+  configKwargs?: Record<string, unknown>,
+): Promise<{ model: SequenceClassificationModel; weights: WeightMap; configText: string }> {
+  const { config, configText, weights } = await openModelDir(dir, checkModelDtype(dtype), configKwargs);
   const model = createSequenceClassifier(config, weights);
   settle(weights);
   return { model, weights, configText };
@@ -244,7 +257,12 @@ export class Transformer implements SentenceModule {
    */
   static async load(
     dir: string,
-    opts: Omit<TransformerOptions, 'weights' | 'lmHead' | 'configText'> & { readSentenceBertConfig?: boolean; dtype?: ModelDtype } = {},
+    opts: Omit<TransformerOptions, 'weights' | 'lmHead' | 'configText'> & {
+      readSentenceBertConfig?: boolean;
+      dtype?: ModelDtype;
+      /** Python's `config_kwargs`: keys that override config.json (e.g. `{ hidden_dropout_prob: 0 }`); saved with the model. */
+      configKwargs?: Record<string, unknown>;
+    } = {},
     defaultTask: string = 'feature-extraction',
   ): Promise<Transformer> {
     const sbertPath = await joinPath(dir, 'sentence_bert_config.json');
@@ -254,7 +272,7 @@ export class Transformer implements SentenceModule {
     const doLowerCase = sbert.bool('do_lower_case', false);
     const task = sbert.string('transformer_task', defaultTask);
     sbert.onlySupported('transformer_task', task, TRANSFORMER_TASKS);
-    const { config, configText, weights } = await openModelDir(dir, checkModelDtype(opts.dtype));
+    const { config, configText, weights } = await openModelDir(dir, checkModelDtype(opts.dtype), opts.configKwargs);
     const mlm = task === 'fill-mask' ? createMaskedLM(config, weights) : undefined;
     const model = mlm ? mlm.encoder : createModel(config, weights);
     settle(weights);
@@ -271,6 +289,11 @@ export class Transformer implements SentenceModule {
       model.dispose();
       throw e;
     }
+  }
+
+  /** The encoder's parameters as live variables (HF names, e.g. `encoder.layer.0.attention.self.query.weight`). */
+  parameters(): NamedParameter[] {
+    return this.weights?.parameters() ?? [];
   }
 
   /** Python `get_config_dict()`: sentence_bert_config.json as 6.0.1 writes it. */

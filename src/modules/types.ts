@@ -5,6 +5,7 @@
  * Reference (v3.4.1): https://github.com/UKPLab/sentence-transformers/blob/7d52a069e0b37d976b3ed3f674a6180436c27574/sentence_transformers/SentenceTransformer.py
  */
 import type * as tf from '@tensorflow/tfjs-core';
+import type { NamedParameter } from '../weights/index.js';
 
 /**
  * Python's `features` dict, camelCased. Inputs are int32 [B, T]; `tokenEmbeddings` [B, T, H];
@@ -53,6 +54,11 @@ export interface SentenceModule {
   getConfigDict?(): object;
   /** Write the module's files into `dir` (created when missing), as Python's `save(output_path)`. */
   save?(dir: string): Promise<void>;
+  /**
+   * The module's trainable parameters (live variables, checkpoint keys), for the trainers; absent for modules
+   * without weights (Pooling, Normalize).
+   */
+  parameters?(): NamedParameter[];
   /** Free the module's tensors. */
   dispose(): void;
 }

@@ -140,3 +140,20 @@ export async function writeDirAtomically(dir: string, fill: (tmpDir: string) => 
     throw e;
   }
 }
+
+/** What is at a local path: 'file', 'directory', 'other', or null when nothing is. */
+export async function pathKind(path: string): Promise<'file' | 'directory' | 'other' | null> {
+  const fs = await nodeFs(`checking ${path}`);
+  try {
+    const st = await fs.stat(path);
+    return st.isFile() ? 'file' : st.isDirectory() ? 'directory' : 'other';
+  } catch {
+    return null;
+  }
+}
+
+/** Remove a file or folder (recursively); nothing when absent. */
+export async function removePath(path: string): Promise<void> {
+  const fs = await nodeFs(`removing ${path}`);
+  await fs.rm(path, { recursive: true, force: true });
+}

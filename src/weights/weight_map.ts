@@ -40,6 +40,26 @@ export interface WeightMapOptions {
   dtype?: ModelDtype;
 }
 
+/** One trainable parameter: its checkpoint key, the live variable, and whether it is held transposed ([in, out]). */
+export interface NamedParameter {
+  /** The checkpoint key (PyTorch's `named_parameters()` name under the checkpoint's prefix). */
+  key: string;
+  /** The variable every layer computes with; training assigns it in place. */
+  variable: tf.Variable;
+  /** True for a linear weight handed out as [in, out] (PyTorch stores [out, in]). */
+  transposed: boolean;
+}
+
+/**
+ * A float32 weight as a trainable `tf.Variable` sharing the tensor's data (no copy); the tensor itself is freed.
+ * Layers hold the variable, so an optimizer's `assign` updates every user of the weight (tied weights included).
+ */
+function asVariable<T extends tf.Tensor>(t: T): T {
+  const v = tf.variable(t, true);
+  t.dispose();
+  return v as unknown as T;
+}
+
 interface Shared {
   source: TensorSource;
   used: Set<string>;
@@ -192,8 +212,7 @@ export class WeightMap {
     this.shared.used.add(key);
     let t = this.shared.cache.get(key);
     if (!t) {
-      t = tf.tensor(src.float32(key), [...got], 'float32');
-      tf.keep(t);
+      t = asVariable(tf.tensor(src.float32(key), [...got], 'float32'));
       this.shared.cache.set(key, t);
     }
     return t as tf.Tensor<R>;
@@ -224,8 +243,7 @@ export class WeightMap {
         throw new Error(`shape mismatch for ${wkey}: expected ${fmt([outFeatures, inFeatures])}, got ${fmt(got)}`);
       }
       this.shared.used.add(wkey);
-      w = tf.tidy(() => tf.transpose(tf.tensor2d(src.float32(wkey), [outFeatures, inFeatures]))); // [in, out]
-      tf.keep(w);
+      w = asVariable(tf.tidy(() => tf.transpose(tf.tensor2d(src.float32(wkey), [outFeatures, inFeatures])))); // [in, out]
       this.shared.cache.set(key, w);
     }
     return { weight: w, bias: bias ? sub.get<tf.Rank.R1>('bias', [outFeatures]) : undefined };
@@ -359,6 +377,21 @@ export class WeightMap {
         continue;
       }
       out[key] = { dtype: 'F32', shape, data };
+    }
+    return out;
+  }
+
+  /**
+   * The parameters the model has read, as live variables, in the order they were first read (PyTorch's
+   * `named_parameters()` order for the encoders, which read their weights in module order). Keys no module read
+   * (a pooler under mean pooling) are not parameters of the computation and are not listed: they stay as stored.
+   */
+  parameters(): NamedParameter[] {
+    const out: NamedParameter[] = [];
+    for (const [cacheKey, t] of this.shared.cache) {
+      if (!(t instanceof tf.Variable)) continue;
+      const transposed = cacheKey.endsWith(TRANSPOSED);
+      out.push({ key: transposed ? cacheKey.slice(0, -TRANSPOSED.length) : cacheKey, variable: t, transposed });
     }
     return out;
   }

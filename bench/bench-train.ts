@@ -1,0 +1,143 @@
+/**
+ * `npm run bench:train`: fine-tuning speed on minilm-l6-full (fixtures), MultipleNegativesRankingLoss at batch 32
+ * pairs of ~30-token sentences and CosineSimilarityLoss at batch 16 pairs: steps/s, texts/s, peak RSS and the
+ * achieved GFLOP/s (forward + backward ~ 3x the forward FLOPs) against the wasm dense-kernel ceiling measured in
+ * the same run; with the wasm kernels and with stock ops. Peer: PyTorch sentence-transformers from the local
+ * Python stack (`BENCH_PYTHON`, default /work/venv/bin/python) with 1 and 2 threads, when installed.
+ * Options: `--steps N` (timed steps per workload, default 3), `--no-peer`.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import { SentenceTransformer } from '../src/api/sentence_transformer.js';
+import { initBackend } from '../src/backends/index.js';
+import { dense } from '../src/kernels/ops.js';
+import { disableWasmKernels, enableWasmKernels } from '../src/kernels/index.js';
+import { CosineSimilarityLoss } from '../src/losses/cosine_similarity.js';
+import { MultipleNegativesRankingLoss } from '../src/losses/multiple_negatives_ranking.js';
+import type { Loss } from '../src/losses/types.js';
+import { SentenceTransformerTrainer } from '../src/training/trainer.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const fixtures = process.env.SENTENCE_TFJS_FIXTURES ?? resolve(here, '..', '..', 'shared', 'fixtures');
+const modelDir = join(fixtures, 'models', 'minilm-l6-full');
+const args = process.argv.slice(2);
+const steps = Number(args[args.indexOf('--steps') + 1]) || 3;
+const peer = !args.includes('--no-peer');
+
+const WORDS = 'the a model sentence query document search learning neural network embedding vector training data text quick brown fox jumps over lazy dog city river mountain music science history language computer'.split(' ');
+function sentence(i: number, n = 26): string {
+  let s = '';
+  let x = i * 2654435761;
+  for (let k = 0; k < n; k++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    s += (k ? ' ' : '') + WORDS[x % WORDS.length];
+  }
+  return `${s}.`;
+}
+
+interface Workload {
+  name: string;
+  loss: () => Loss;
+  rows: Record<string, unknown>[];
+  batch: number;
+}
+const WORKLOADS: Workload[] = [
+  { name: 'MNRL, batch 32 pairs', loss: () => new MultipleNegativesRankingLoss(), batch: 32, rows: Array.from({ length: 32 * (steps + 1) }, (_, i) => ({ anchor: sentence(2 * i), positive: sentence(2 * i + 1) })) },
+  { name: 'CosineSimilarity, batch 16 pairs', loss: () => new CosineSimilarityLoss(), batch: 16, rows: Array.from({ length: 16 * (steps + 1) }, (_, i) => ({ sentence1: sentence(2 * i), sentence2: sentence(2 * i + 1), score: (i % 10) / 10 })) },
+];
+
+/** Forward FLOPs of a BERT encoder on `tokens` tokens in sequences of length `t` (dense layers + attention). */
+function forwardFlops(cfg: Record<string, number>, tokens: number, t: number): number {
+  const h = cfg.hidden_size;
+  const inter = cfg.intermediate_size;
+  return cfg.num_hidden_layers * tokens * (2 * (4 * h * h + 2 * h * inter) + 4 * t * h);
+}
+
+async function ceilingGflops(): Promise<number> {
+  const x = tf.randomUniform([2048, 384]) as tf.Tensor2D;
+  const w = tf.randomUniform([384, 1536]) as tf.Tensor2D;
+  const run = () => {
+    const y = dense(x, w);
+    y.dataSync();
+    y.dispose();
+  };
+  run();
+  const t0 = performance.now();
+  const n = 10;
+  for (let i = 0; i < n; i++) run();
+  const s = (performance.now() - t0) / 1000 / n;
+  tf.dispose([x, w]);
+  return (2 * 2048 * 384 * 1536) / s / 1e9;
+}
+
+async function main(): Promise<void> {
+  if (!existsSync(modelDir)) throw new Error(`bench:train needs the fixtures model ${modelDir}`);
+  await initBackend('wasm');
+  const ceiling = await ceilingGflops();
+  console.log(`wasm dense-kernel ceiling: ${ceiling.toFixed(1)} GFLOP/s (this run, this machine's load)`);
+  console.log('| runtime | workload | steps/s | texts/s | GFLOP/s (3x fwd) | % of ceiling | peak RSS MB |');
+  console.log('| --- | --- | --- | --- | --- | --- | --- |');
+  for (const kernels of [true, false]) {
+    if (kernels) enableWasmKernels();
+    else disableWasmKernels();
+    for (const w of WORKLOADS) {
+      const model = await SentenceTransformer.load(modelDir, { configKwargs: { hidden_dropout_prob: 0, attention_probs_dropout_prob: 0 } });
+      const cfg = (model.transformer.model.config.raw as Record<string, number>);
+      let flops = 0;
+      const cols = Object.keys(w.rows[0]).filter((k) => k !== 'score');
+      for (let b = 1; b <= steps; b++) {
+        for (const c of cols) {
+          const tb = model.tokenize(w.rows.slice(b * w.batch, (b + 1) * w.batch).map((r) => r[c] as string));
+          flops += 3 * forwardFlops(cfg, tb.batchSize * tb.seqLength, tb.seqLength);
+        }
+      }
+      const times: number[] = [];
+      let last = performance.now();
+      let peak = process.memoryUsage().rss;
+      await new SentenceTransformerTrainer({
+        model,
+        args: { perDeviceTrainBatchSize: w.batch, learningRate: 2e-5, maxSteps: steps + 1, shuffle: false, saveStrategy: 'no' },
+        trainDataset: w.rows,
+        loss: w.loss(),
+        callback: () => {
+          const now = performance.now();
+          times.push(now - last);
+          last = now;
+          peak = Math.max(peak, process.memoryUsage().rss);
+        },
+      }).train();
+      model.dispose();
+      const s = times.slice(1).reduce((a, b) => a + b, 0) / 1000; // first step: warmup
+      const texts = steps * w.batch * cols.length;
+      const gflops = flops / s / 1e9;
+      console.log(`| sentence-tfjs wasm ${kernels ? 'kernels' : 'stock ops'} | ${w.name} | ${(steps / s).toFixed(3)} | ${(texts / s).toFixed(1)} | ${gflops.toFixed(1)} | ${((100 * gflops) / ceiling).toFixed(0)}% | ${(peak / 2 ** 20).toFixed(0)} |`);
+    }
+  }
+  enableWasmKernels();
+  const python = process.env.BENCH_PYTHON ?? '/work/venv/bin/python';
+  if (!peer || !existsSync(python)) {
+    console.log(peer ? `(PyTorch peer skipped: ${python} not found)` : '(PyTorch peer skipped: --no-peer)');
+    return;
+  }
+  const work = WORKLOADS.map((w) => {
+    const cols = Object.keys(w.rows[0]).filter((k) => k !== 'score');
+    const rows = w.rows.slice(w.batch, 2 * w.batch);
+    return { name: w.name, loss: w.loss().name, columns: cols.map((c) => rows.map((r) => r[c])), labels: 'score' in rows[0] ? rows.map((r) => r.score) : null };
+  });
+  for (const threads of [1, 2]) {
+    const r = spawnSync(python, [join(here, 'bench-train-peer.py'), modelDir, String(threads), String(steps)], { input: JSON.stringify(work), encoding: 'utf8' });
+    if (r.status !== 0) {
+      console.log(`(PyTorch peer failed: ${r.stderr.trim().split('\n').pop()})`);
+      return;
+    }
+    for (const line of r.stdout.trim().split('\n')) {
+      const j = JSON.parse(line) as { name: string; threads: number; steps_per_s: number; texts_per_s: number };
+      console.log(`| PyTorch ${j.threads} thread${j.threads > 1 ? 's' : ''} | ${j.name} | ${j.steps_per_s.toFixed(3)} | ${j.texts_per_s.toFixed(1)} | | | |`);
+    }
+  }
+}
+
+await main();

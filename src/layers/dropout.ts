@@ -1,0 +1,62 @@
+/**
+ * Dropout as PyTorch's `nn.Dropout` places it in the encoders (HF BERT: after the embeddings' LayerNorm, on the
+ * attention probabilities, after each `dense` before the residual LayerNorm), active only in training mode. Eval
+ * mode (the default: encode, predict) is the identity, so inference numbers never change. The trainer switches
+ * training mode on around its forward passes with the model's probabilities and a seeded generator; the masks
+ * then come from `tf.randomUniform` with seeds drawn from that generator, so a run repeats exactly.
+ * https://pytorch.org/docs/1.13/generated/torch.nn.Dropout.html (kept units scaled by 1 / (1 - p))
+ */
+import * as tf from '@tensorflow/tfjs-core';
+
+/** The dropout probabilities of a model (HF config names: `hidden_dropout_prob`, `attention_probs_dropout_prob`). */
+export interface DropoutProbs {
+  hidden: number;
+  attention: number;
+}
+
+interface TrainingMode {
+  probs: DropoutProbs;
+  /** A fresh seed per mask. */
+  nextSeed: () => number;
+}
+
+let mode: TrainingMode | null = null;
+
+/**
+ * Run `fn` in training mode (dropout active with `probs`, masks seeded by `nextSeed`); eval mode again after it,
+ * also on error. Returns what `fn` returns.
+ */
+export function inTrainingMode<T>(probs: DropoutProbs, nextSeed: () => number, fn: () => T): T {
+  const prev = mode;
+  mode = { probs, nextSeed };
+  try {
+    return fn();
+  } finally {
+    mode = prev;
+  }
+}
+
+function drop<T extends tf.Tensor>(x: T, p: number): T {
+  if (mode === null || !(p > 0)) return x;
+  if (p >= 1) return tf.zerosLike(x);
+  const seed = mode.nextSeed();
+  return tf.tidy(() => {
+    const keep = tf.cast(tf.greaterEqual(tf.randomUniform(x.shape, 0, 1, 'float32', seed), p), 'float32');
+    return tf.mul(x, tf.div(keep, 1 - p)) as T;
+  });
+}
+
+/** `dropout(x)` with the hidden-state probability (identity in eval mode). */
+export function hiddenDropout<T extends tf.Tensor>(x: T): T {
+  return drop(x, mode?.probs.hidden ?? 0);
+}
+
+/** `dropout(probs)` with the attention probability (identity in eval mode). */
+export function attentionDropout<T extends tf.Tensor>(x: T): T {
+  return drop(x, mode?.probs.attention ?? 0);
+}
+
+/** Whether attention-probability dropout is active now (the attention op then takes its stock path). */
+export function attentionDropoutActive(): boolean {
+  return mode !== null && mode.probs.attention > 0;
+}

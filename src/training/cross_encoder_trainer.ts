@@ -1,0 +1,252 @@
+/**
+ * CrossEncoder training. `fitCrossEncoder` is sentence-transformers 3.4.1's `CrossEncoder.fit`, its own loop (not
+ * the HF Trainer): groups by name (no decay for `bias`, `LayerNorm.bias`, `LayerNorm.weight`), pooler and
+ * classifier trained, `activation_fct` Identity while training (BCEWithLogits on raw logits; predict applies
+ * Sigmoid), per batch: loss, backward, clip, AdamW step, zero grad, then the scheduler (first step at lr 0 with
+ * warmup); `total = len(dataloader) * epochs` (batches = ceil(rows / batchSize)).
+ * https://github.com/huggingface/sentence-transformers/blob/v3.4.1/sentence_transformers/cross_encoder/CrossEncoder.py
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { Evaluator } from '../evaluation/types.js';
+import { inTrainingMode } from '../layers/dropout.js';
+import type { CrossEncoderLoss } from '../losses/types.js';
+import type { EncoderInputs } from '../models/types.js';
+import { batchToTensors, type TokenizedBatch } from '../modules/tokenized_batch.js';
+import type { NamedParameter } from '../weights/index.js';
+import { batchOrder, readDataset, type Example, type TrainingRow } from './datasets.js';
+import { ensureGradients } from './gradients.js';
+import { checkOutputPath, dropoutProbs, saveModelAtomic, type EvalLog, type StepLog, type TrainOutput } from './loop.js';
+import { AdamW, clipGradNorm } from './optimizer.js';
+import { Rng } from './rng.js';
+import { getScheduler } from './schedules.js';
+
+/** What training needs of a CrossEncoder (a structural type: training/ sits below api/). */
+export interface TrainableCrossEncoder {
+  /** The classifier: its label count, config (dropout), forward pass and parameters. */
+  readonly model: {
+    readonly numLabels: number;
+    readonly config: { readonly raw: Readonly<Record<string, unknown>> };
+    /** Logits [B, numLabels]. */
+    forward(inputs: EncoderInputs): tf.Tensor2D;
+    /** The trainable parameters. */
+    parameters?(): NamedParameter[];
+  };
+  /** Tokenize (text, text) pairs. */
+  tokenize(pairs: readonly (readonly [string, string])[]): TokenizedBatch;
+  /** Write the model to a folder (when the class can). */
+  save?(dir: string): Promise<void>;
+}
+
+/** Options of `CrossEncoder.fit` (Python's keyword arguments, camelCased; their defaults). */
+export interface CrossEncoderFitOptions {
+  /** Rows `{ texts: [a, b], label }` (InputExample) or `{ sentence1, sentence2, label }`. */
+  trainData: readonly TrainingRow[];
+  /** Default 16. */
+  batchSize?: number;
+  /** Default true (the seed's `DataLoader(shuffle=True)`); false keeps dataset order. */
+  shuffle?: boolean;
+  evaluator?: Evaluator<never>;
+  /** Default 1. */
+  epochs?: number;
+  /** Default: BCEWithLogits for 1 label, cross-entropy over class ids for more. */
+  lossFct?: CrossEncoderLoss;
+  /** Applied to the logits before the loss (default identity, as Python's `nn.Identity()`). */
+  activationFct?: (logits: tf.Tensor) => tf.Tensor;
+  /** Default `WarmupLinear`. */
+  scheduler?: string;
+  /** Default 10000 (Python's default). */
+  warmupSteps?: number;
+  /** Default `{ lr: 2e-5 }`. */
+  optimizerParams?: { lr?: number; betas?: [number, number]; eps?: number };
+  /** Default 0.01. */
+  weightDecay?: number;
+  /** Evaluate every N steps (0: at the end of each epoch). */
+  evaluationSteps?: number;
+  outputPath?: string;
+  /** Default true. */
+  saveBestModel?: boolean;
+  /** Default 1. */
+  maxGradNorm?: number;
+  /** Called with every step's record `{ step, epoch, loss, learningRate, gradNorm }`. */
+  callback?: (log: StepLog) => void | Promise<void>;
+  /** Python's callback: (score, epoch, steps) after each evaluation. */
+  evaluationCallback?: (score: number, epoch: number, steps: number) => void | Promise<void>;
+  /** Default 42. */
+  seed?: number;
+}
+
+/** torch `BCEWithLogitsLoss()` (mean): max(x, 0) - x y + log(1 + exp(-|x|)). */
+function bceWithLogits(logits: tf.Tensor1D, labels: tf.Tensor1D): tf.Scalar {
+  return tf.tidy(() => tf.mean(tf.add(tf.sub(tf.relu(logits), tf.mul(logits, labels)), tf.log1p(tf.exp(tf.neg(tf.abs(logits)))))) as tf.Scalar);
+}
+
+/** torch `CrossEntropyLoss()` (mean) over class ids. */
+function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
+  return tf.tidy(() => {
+    const onehot = tf.cast(tf.oneHot(tf.cast(labels, 'int32'), logits.shape[1]), 'float32'); // [B, C]
+    return tf.neg(tf.mean(tf.sum(tf.mul(tf.logSoftmax(logits, 1), onehot), 1))) as tf.Scalar;
+  });
+}
+
+/**
+ * Python 3.4.1 `CrossEncoder.fit`. Parameters are updated in place (predict sees the trained weights); the model is
+ * saved to `outputPath` at the end (or whenever the evaluator's primary metric improves, with `saveBestModel`).
+ */
+export async function fitCrossEncoder(ce: TrainableCrossEncoder, o: CrossEncoderFitOptions): Promise<TrainOutput> {
+  await ensureGradients();
+  const params = ce.model.parameters?.() ?? [];
+  if (params.length === 0) throw new Error('CrossEncoder.fit: the model has no trainable parameters');
+  await checkOutputPath(o.outputPath, 'outputPath');
+  const numLabels = ce.model.numLabels;
+  const examples = readDataset(o.trainData, { what: 'CrossEncoder.fit', textColumns: { min: 2, max: 2 }, needsLabels: true }, 'trainData');
+  if (numLabels > 1) {
+    examples.forEach((e, i) => {
+      if (!Number.isInteger(e.label) || (e.label as number) < 0 || (e.label as number) >= numLabels) {
+        throw new Error(`trainData row ${i}, column label: expected a class id in [0, ${numLabels}) for a ${numLabels}-label model, got ${e.label}`);
+      }
+    });
+  }
+  const batchSize = o.batchSize ?? 16;
+  const epochs = o.epochs ?? 1;
+  if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`epochs must be a positive integer, got ${o.epochs}`);
+  const seed = o.seed ?? 42;
+  const rng = new Rng(seed);
+  const perEpoch = batchOrder(examples, { batchSize, shuffle: false, dropLast: false }, rng).length;
+  const total = perEpoch * epochs;
+  const lr = o.optimizerParams?.lr ?? 2e-5;
+  const lambda = getScheduler(o.scheduler ?? 'WarmupLinear', o.warmupSteps ?? 10000, total, {}, lr);
+  const optimizer = new AdamW(params, { lr, weightDecay: o.weightDecay ?? 0.01, betas: o.optimizerParams?.betas, eps: o.optimizerParams?.eps });
+  const vars = params.map((p) => p.variable);
+  const act = o.activationFct ?? ((x: tf.Tensor) => x);
+  const dropout = dropoutProbs(ce.model.config.raw as Record<string, unknown>);
+  const maxGradNorm = o.maxGradNorm ?? 1;
+  const logs: StepLog[] = [];
+  const evaluations: EvalLog[] = [];
+  let best: number | undefined;
+  let step = 0;
+  const evaluate = async (epoch: number) => {
+    if (!o.evaluator) return;
+    const metrics = await o.evaluator.evaluate(ce as never, { epoch, steps: step });
+    evaluations.push({ step, epoch, metrics });
+    const v = metrics[o.evaluator.primaryMetric];
+    if (typeof v !== 'number') return;
+    await o.evaluationCallback?.(v, epoch, step);
+    if (best === undefined || (o.evaluator.greaterIsBetter ? v > best : v < best)) {
+      best = v;
+      if (o.outputPath && (o.saveBestModel ?? true) && ce.save) await saveModelAtomic(ce as { save(dir: string): Promise<void> }, o.outputPath);
+    }
+  };
+  try {
+    for (let epoch = 0; epoch < epochs; epoch++) {
+      const order = batchOrder(examples, { batchSize, shuffle: o.shuffle ?? true, dropLast: false }, rng);
+      for (let b = 0; b < order.length; b++) {
+        const batch: Example[] = order[b].map((i) => examples[i]);
+        const tokenized = ce.tokenize(batch.map((e) => [e.texts[0], e.texts[1]] as const));
+        const labels = tf.tensor1d(Float32Array.from(batch.map((e) => e.label as number)), 'float32');
+        const inputs = batchToTensors(tokenized);
+        let value: tf.Scalar;
+        let grads: Record<string, tf.Tensor>;
+        try {
+          ({ value, grads } = tf.variableGrads(
+            () =>
+              inTrainingMode(dropout, () => rng.int(2 ** 31), () => {
+                const logits = act(ce.model.forward(inputs)) as tf.Tensor2D; // [B, L]
+                if (o.lossFct) return o.lossFct.compute(logits, labels);
+                return numLabels === 1 ? bceWithLogits(tf.reshape(logits, [-1]) as tf.Tensor1D, labels) : crossEntropy(logits, labels);
+              }),
+            vars,
+          ));
+        } finally {
+          labels.dispose();
+          tf.dispose([inputs.inputIds, inputs.attentionMask, inputs.tokenTypeIds].filter((t): t is tf.Tensor2D => t !== undefined));
+        }
+        const loss = (await value.data())[0];
+        value.dispose();
+        if (!Number.isFinite(loss)) {
+          tf.dispose(Object.values(grads));
+          throw new Error(`CrossEncoder.fit: the loss is ${loss} at step ${step} (epoch ${epoch}); training stopped before the update, no weights were changed or saved`);
+        }
+        const clipped = clipGradNorm(grads, maxGradNorm);
+        if (!Number.isFinite(clipped.norm)) {
+          tf.dispose(Object.values(clipped.grads));
+          throw new Error(`CrossEncoder.fit: the gradient norm is ${clipped.norm} at step ${step} (epoch ${epoch}); training stopped, no weights were changed or saved`);
+        }
+        const lrNow = lr * lambda(step);
+        optimizer.step(clipped.grads, lrNow);
+        tf.dispose(Object.values(clipped.grads));
+        step++;
+        const log = { step, epoch: epoch + (b + 1) / order.length, loss, learningRate: lrNow, gradNorm: clipped.norm };
+        logs.push(log);
+        await o.callback?.(log);
+        if (o.evaluator && o.evaluationSteps && o.evaluationSteps > 0 && step % o.evaluationSteps === 0) await evaluate(log.epoch);
+      }
+      await evaluate(epoch + 1);
+    }
+  } finally {
+    optimizer.dispose();
+  }
+  if (o.outputPath && ce.save && (!o.evaluator || !(o.saveBestModel ?? true))) await saveModelAtomic(ce as { save(dir: string): Promise<void> }, o.outputPath);
+  const trainingLoss = logs.length ? logs.reduce((a, l) => a + l.loss, 0) / logs.length : 0;
+  return { globalStep: step, trainingLoss, logs, evaluations, bestMetric: best };
+}
+
+/** Arguments of {@link CrossEncoderTrainer}. */
+export interface CrossEncoderTrainerOptions {
+  model: TrainableCrossEncoder;
+  /** The training arguments it reads: batch size, learning rate, epochs, warmup, schedule, decay, clipping, seed, shuffle, outputDir. */
+  args?: Pick<
+    import('./trainer.js').TrainingArguments,
+    'perDeviceTrainBatchSize' | 'learningRate' | 'numTrainEpochs' | 'warmupRatio' | 'warmupSteps' | 'lrSchedulerType' | 'weightDecay' | 'maxGradNorm' | 'seed' | 'shuffle' | 'outputDir' | 'adamBeta1' | 'adamBeta2' | 'adamEpsilon'
+  >;
+  /** Rows `{ texts: [a, b], label }` or `{ sentence1, sentence2, label }`. */
+  trainDataset: readonly TrainingRow[];
+  /** Default: BCEWithLogits for 1 label, cross-entropy over class ids for more. */
+  loss?: CrossEncoderLoss;
+  evaluator?: Evaluator<never>;
+  /** Called with every step's record. */
+  callback?: (log: StepLog) => void | Promise<void>;
+}
+
+/**
+ * A CrossEncoderTrainer over training arguments (transformers' defaults: lr 5e-5, 3 epochs, batch 8, linear
+ * schedule, no warmup, weight decay 0), running `CrossEncoder.fit`'s step; the model is saved to `outputDir`
+ * at the end when one is given.
+ *
+ * @example
+ * ```ts
+ * const trainer = new CrossEncoderTrainer({ model: ce, args: { numTrainEpochs: 1, warmupRatio: 0.1 }, trainDataset: rows });
+ * await trainer.train();
+ * ```
+ */
+export class CrossEncoderTrainer {
+  constructor(readonly options: CrossEncoderTrainerOptions) {
+    if (!options?.model) throw new Error('CrossEncoderTrainer: model is required');
+  }
+
+  /** Run the training. */
+  async train(): Promise<TrainOutput> {
+    const a = this.options.args ?? {};
+    const batchSize = a.perDeviceTrainBatchSize ?? 8;
+    const epochs = a.numTrainEpochs ?? 3;
+    const n = this.options.trainDataset.length;
+    const total = Math.ceil(n / batchSize) * epochs;
+    const warmupSteps = a.warmupSteps && a.warmupSteps > 0 ? a.warmupSteps : Math.ceil(total * (a.warmupRatio ?? 0));
+    return fitCrossEncoder(this.options.model, {
+      trainData: this.options.trainDataset,
+      batchSize,
+      epochs,
+      shuffle: a.shuffle ?? true,
+      lossFct: this.options.loss,
+      evaluator: this.options.evaluator,
+      scheduler: a.lrSchedulerType ?? 'linear',
+      warmupSteps,
+      optimizerParams: { lr: a.learningRate ?? 5e-5, betas: [a.adamBeta1 ?? 0.9, a.adamBeta2 ?? 0.999], eps: a.adamEpsilon ?? 1e-8 },
+      weightDecay: a.weightDecay ?? 0,
+      maxGradNorm: a.maxGradNorm ?? 1,
+      seed: a.seed ?? 42,
+      outputPath: a.outputDir,
+      saveBestModel: false,
+      callback: this.options.callback,
+    });
+  }
+}

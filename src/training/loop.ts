@@ -1,0 +1,311 @@
+/**
+ * The optimizer-step loop both bi-encoder entry points run (SentenceTransformerTrainer.train and
+ * SentenceTransformer.fit), copying sentence-transformers' step exactly (fixtures README, "Fine-tuning
+ * references (multi-step)"):
+ *   training mode; each text column tokenized separately; labels float32; loss; backward; grad norm (total L2,
+ *   before clipping); clip; AdamW step; THEN the scheduler step (step k runs at lr * lambda(k)); zero grad.
+ * https://github.com/huggingface/transformers/blob/v4.41.2/src/transformers/trainer.py (`_inner_training_loop`)
+ * https://github.com/huggingface/sentence-transformers/blob/v3.4.1/sentence_transformers/trainer.py
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { inTrainingMode, type DropoutProbs } from '../layers/dropout.js';
+import type { Evaluator } from '../evaluation/types.js';
+import type { Loss } from '../losses/types.js';
+import type { TokenizedBatch } from '../modules/tokenized_batch.js';
+import type { Features, SentenceModule } from '../modules/types.js';
+import { joinPath, pathKind, removePath, writeDirAtomically, writeJSONFile } from '../platform/fs.js';
+import type { NamedParameter } from '../weights/index.js';
+import { readTrainingState, writeTrainingState, type LoopPosition } from './checkpoint.js';
+import type { Example } from './datasets.js';
+import { ensureGradients } from './gradients.js';
+import { AdamW, clipGradNorm } from './optimizer.js';
+import { Rng } from './rng.js';
+import type { LrLambda } from './schedules.js';
+
+/** What the trainers need of a SentenceTransformer (a structural type: training/ sits below api/). */
+export interface TrainableSentenceModel {
+  /** The pipeline's modules (their `parameters()` are trained). */
+  readonly modules: readonly SentenceModule[];
+  /** Tokenize one text column (strip, truncate, pad to the longest). */
+  tokenize(texts: readonly string[]): TokenizedBatch;
+  /** Run the pipeline on a tokenized batch (features with `sentenceEmbedding`). */
+  forward(batch: TokenizedBatch): Features;
+  /** Write the model to a folder. */
+  save(dir: string): Promise<void>;
+}
+
+/** The per-step record sent to the callback (and logged). */
+export interface StepLog {
+  /** Optimizer steps done, counting this one (1-based, as the HF Trainer's `global_step`). */
+  step: number;
+  /** Fractional epoch after this step. */
+  epoch: number;
+  /** The batch loss before the update. */
+  loss: number;
+  /** The learning rate this step used. */
+  learningRate: number;
+  /** Total L2 norm of the gradients before clipping. */
+  gradNorm: number;
+}
+
+/** An evaluation during training. */
+export interface EvalLog {
+  step: number;
+  epoch: number;
+  metrics: Record<string, number>;
+}
+
+/** The parameters of a model, named as PyTorch's `named_parameters()` (`0.auto_model.<hf name>`, `2.linear.weight`). */
+export function modelParameters(model: TrainableSentenceModel): NamedParameter[] {
+  const out: NamedParameter[] = [];
+  model.modules.forEach((m, i) => {
+    const prefix = m.typeName.endsWith('.Transformer') ? `${i}.auto_model.` : `${i}.`;
+    for (const p of m.parameters?.() ?? []) out.push({ ...p, key: prefix + p.key });
+  });
+  return out;
+}
+
+/** The model's dropout probabilities from its config (HF names; 0 when absent). */
+export function dropoutProbs(config: Record<string, unknown> | undefined): DropoutProbs {
+  const num = (...keys: string[]) => {
+    for (const k of keys) if (typeof config?.[k] === 'number') return config[k] as number;
+    return 0;
+  };
+  return { hidden: num('hidden_dropout_prob', 'dropout'), attention: num('attention_probs_dropout_prob', 'attention_dropout') };
+}
+
+/** One objective of a run: its examples (or batches) and its loss. */
+export interface Objective {
+  loss: Loss;
+  /** Epoch -> batches of examples (shuffled with the loop's generator, whose state checkpoints save). */
+  batches: (epoch: number, rng: Rng) => Example[][] | Promise<Example[][]>;
+}
+
+/** Everything the loop needs, already resolved from fit()'s options or the training arguments. */
+export interface LoopConfig {
+  model: TrainableSentenceModel;
+  objectives: Objective[];
+  epochs: number;
+  /** Optimizer steps per epoch (the loop stops an epoch there). */
+  stepsPerEpoch: number;
+  /** Stop after this many optimizer steps (overrides epochs). */
+  maxSteps?: number;
+  lr: number;
+  lrLambda: LrLambda;
+  weightDecay: number;
+  maxGradNorm: number;
+  betas?: [number, number];
+  eps?: number;
+  gradientAccumulationSteps: number;
+  seed: number;
+  dropout: DropoutProbs;
+  onStep?: (log: StepLog) => void | Promise<void>;
+  loggingSteps?: number;
+  evaluator?: Evaluator<never>;
+  /** Evaluate every N steps (0: only at epoch ends when evalAtEpochEnd). */
+  evalSteps: number;
+  evalAtEpochEnd: boolean;
+  onEval?: (log: EvalLog) => void | Promise<void>;
+  /** Save the model here whenever the evaluator's primary metric improves. */
+  saveBestTo?: string;
+  /** Keep the best weights in memory and restore them at the end. */
+  loadBestAtEnd?: boolean;
+  checkpointPath?: string;
+  checkpointSaveSteps?: number;
+  checkpointSaveTotalLimit?: number;
+  /** Progress bar writer (stderr line), when shown. */
+  progress?: (text: string) => void;
+  /** A checkpoint folder to resume from (weights, optimizer, position, generator). */
+  resumeFrom?: string;
+}
+
+/** What a finished run reports. */
+export interface TrainOutput {
+  globalStep: number;
+  trainingLoss: number;
+  logs: StepLog[];
+  evaluations: EvalLog[];
+  bestMetric?: number;
+}
+
+/** Throw unless `path` is absent or a folder (an output path that is a file). */
+export async function checkOutputPath(path: string | undefined, what: string): Promise<void> {
+  if (path === undefined) return;
+  if (typeof path !== 'string' || path === '') throw new Error(`${what} must be a non-empty string path, got ${JSON.stringify(path)}`);
+  const kind = await pathKind(path);
+  if (kind !== null && kind !== 'directory') throw new Error(`${what}: ${path} exists and is a ${kind}, expected a folder (or nothing)`);
+}
+
+/** Save the model atomically (temporary folder, then rename). */
+export async function saveModelAtomic(model: { save(dir: string): Promise<void> }, dir: string): Promise<void> {
+  await writeDirAtomically(dir, (tmp) => model.save(tmp));
+}
+
+/**
+ * One training step on a batch (exposed for the gradient checks): the loss and the gradients of every parameter
+ * that has one (by variable name). The caller owns `grads` and `loss`.
+ */
+export function computeGradients(
+  model: TrainableSentenceModel,
+  loss: Loss,
+  batch: readonly Example[],
+  vars: tf.Variable[],
+  dropout: DropoutProbs,
+  rng: Rng,
+  scaleLoss = 1,
+): { loss: tf.Scalar; grads: Record<string, tf.Tensor> } {
+  const columns = batch[0].texts.length;
+  const tokenized = Array.from({ length: columns }, (_, c) => model.tokenize(batch.map((e) => e.texts[c])));
+  const hasLabels = batch[0].label !== null;
+  const labels = hasLabels ? tf.tensor1d(Float32Array.from(batch.map((e) => e.label as number)), 'float32') : null;
+  try {
+    let raw: tf.Scalar | undefined;
+    const { value, grads } = tf.variableGrads(
+      () =>
+        inTrainingMode(dropout, () => rng.int(2 ** 31), () => {
+          const embeddings = tokenized.map((b, c) => {
+            const f = model.forward(b);
+            if (!f.sentenceEmbedding) throw new Error(`column ${c}: the model produced no sentence embedding`);
+            return f.sentenceEmbedding;
+          });
+          const l = loss.compute({ embeddings, labels });
+          if (scaleLoss === 1) return l;
+          raw = tf.keep(tf.clone(l));
+          return tf.mul(l, scaleLoss) as tf.Scalar;
+        }),
+      vars,
+    );
+    if (raw) {
+      value.dispose();
+      return { loss: raw, grads };
+    }
+    return { loss: value, grads };
+  } finally {
+    labels?.dispose();
+  }
+}
+
+/** Snapshot of every parameter (clones), to restore the best model. */
+function snapshot(params: NamedParameter[]): tf.Tensor[] {
+  return params.map((p) => tf.keep(tf.clone(p.variable)));
+}
+
+/** Run the loop. */
+export async function runTrainingLoop(c: LoopConfig): Promise<TrainOutput> {
+  await ensureGradients();
+  const params = modelParameters(c.model);
+  if (params.length === 0) throw new Error('train: the model has no trainable parameters');
+  const lossVars = c.objectives.flatMap((o) => o.loss.trainableVariables?.() ?? []);
+  const vars = [...params.map((p) => p.variable), ...lossVars];
+  const lossParams: NamedParameter[] = lossVars.map((v) => ({ key: `loss.${v.name}`, variable: v, transposed: false }));
+  const optimizer = new AdamW([...params, ...lossParams], { lr: c.lr, weightDecay: c.weightDecay, betas: c.betas, eps: c.eps });
+  const rng = new Rng(c.seed);
+  const logs: StepLog[] = [];
+  const evaluations: EvalLog[] = [];
+  const total = c.maxSteps ?? c.stepsPerEpoch * c.epochs;
+  let step = 0;
+  let best: number | undefined;
+  let bestWeights: tf.Tensor[] | undefined;
+  const checkpoints: string[] = [];
+  const greater = c.evaluator?.greaterIsBetter ?? true;
+  const started = Date.now();
+
+  const evaluate = async (epoch: number) => {
+    if (!c.evaluator) return;
+    const metrics = await c.evaluator.evaluate(c.model as never, { epoch, steps: step });
+    const log = { step, epoch, metrics };
+    evaluations.push(log);
+    await c.onEval?.(log);
+    const value = metrics[c.evaluator.primaryMetric];
+    if (typeof value === 'number' && (best === undefined || (greater ? value > best : value < best))) {
+      best = value;
+      if (c.saveBestTo) await saveModelAtomic(c.model, c.saveBestTo);
+      if (c.loadBestAtEnd) {
+        tf.dispose(bestWeights ?? []);
+        bestWeights = snapshot(params);
+      }
+    }
+  };
+
+  let resumed: LoopPosition | undefined;
+  if (c.resumeFrom !== undefined) {
+    resumed = await readTrainingState(c.resumeFrom, [...params, ...lossParams], optimizer);
+    step = resumed.step;
+    best = resumed.best;
+    rng.setState(resumed.rngState);
+  }
+  try {
+    outer: for (let epoch = resumed?.epoch ?? 0; epoch < c.epochs || (c.maxSteps !== undefined && step < c.maxSteps); epoch++) {
+      const fromCheckpoint = resumed !== undefined && epoch === resumed.epoch;
+      const perObjective = fromCheckpoint ? resumed!.batches : await Promise.all(c.objectives.map((o) => o.batches(epoch, rng)));
+      // Round robin over the objectives (sentence-transformers' multi-dataset fit), stepsPerEpoch steps.
+      const cursor = fromCheckpoint ? [...resumed!.cursor] : perObjective.map(() => 0);
+      for (let s = fromCheckpoint ? resumed!.stepInEpoch : 0; s < c.stepsPerEpoch; s++) {
+        if (step >= total) break outer;
+        let lossSum = 0;
+        let acc: Record<string, tf.Tensor> = {};
+        for (let micro = 0; micro < c.gradientAccumulationSteps; micro++) {
+          const oi = (s * c.gradientAccumulationSteps + micro) % c.objectives.length;
+          const batches = perObjective[oi];
+          const batch = batches[cursor[oi]++ % batches.length];
+          const scale = 1 / c.gradientAccumulationSteps;
+          const r = computeGradients(c.model, c.objectives[oi].loss, batch, vars, c.dropout, rng, scale);
+          const lv = (await r.loss.data())[0];
+          r.loss.dispose();
+          if (!Number.isFinite(lv)) {
+            tf.dispose(Object.values(r.grads));
+            tf.dispose(Object.values(acc));
+            throw new Error(`train: the loss is ${lv} at step ${step} (epoch ${epoch}); training stopped before the update, no weights were changed or saved`);
+          }
+          lossSum += lv;
+          for (const [k, g] of Object.entries(r.grads)) {
+            if (acc[k]) {
+              const sum = tf.add(acc[k], g);
+              acc[k].dispose();
+              g.dispose();
+              acc[k] = sum;
+            } else acc[k] = g;
+          }
+        }
+        const loss = lossSum / c.gradientAccumulationSteps;
+        const { grads, norm } = clipGradNorm(acc, c.maxGradNorm);
+        acc = grads;
+        if (!Number.isFinite(norm)) {
+          tf.dispose(Object.values(acc));
+          throw new Error(`train: the gradient norm is ${norm} at step ${step} (epoch ${epoch}); training stopped before the update, no weights were changed or saved`);
+        }
+        const lr = c.lr * c.lrLambda(step);
+        optimizer.step(acc, lr);
+        tf.dispose(Object.values(acc));
+        step++;
+        const log: StepLog = { step, epoch: epoch + (s + 1) / c.stepsPerEpoch, loss, learningRate: lr, gradNorm: norm };
+        logs.push(log);
+        if (!c.loggingSteps || step % c.loggingSteps === 0 || step === total) await c.onStep?.(log);
+        if (c.progress) {
+          const eta = ((Date.now() - started) / step) * (total - step);
+          c.progress(`step ${step}/${total} loss ${loss.toFixed(4)} lr ${lr.toExponential(2)} eta ${(eta / 1000).toFixed(0)}s`);
+        }
+        if (c.evaluator && c.evalSteps > 0 && step % c.evalSteps === 0) await evaluate(log.epoch);
+        if (c.checkpointPath && c.checkpointSaveSteps && step % c.checkpointSaveSteps === 0) {
+          const dir = await joinPath(c.checkpointPath, `checkpoint-${step}`);
+          const position: LoopPosition = { step, epoch, stepInEpoch: s + 1, rngState: rng.state, batches: perObjective, cursor, best };
+          await writeDirAtomically(dir, async (tmp) => {
+            await c.model.save(tmp);
+            await writeJSONFile(await joinPath(tmp, 'trainer_state.json'), { global_step: step, epoch: log.epoch, log_history: logs, best_metric: best ?? null });
+            await writeTrainingState(tmp, [...params, ...lossParams], optimizer, position);
+          });
+          checkpoints.push(dir);
+          const limit = c.checkpointSaveTotalLimit;
+          if (limit !== undefined && limit > 0) while (checkpoints.length > limit) await removePath(checkpoints.shift()!);
+        }
+      }
+      if (c.evalAtEpochEnd) await evaluate(epoch + 1);
+    }
+    if (c.loadBestAtEnd && bestWeights) params.forEach((p, i) => p.variable.assign(bestWeights![i]));
+  } finally {
+    tf.dispose(bestWeights ?? []);
+    optimizer.dispose();
+  }
+  const trainingLoss = logs.length ? logs.reduce((a, l) => a + l.loss, 0) / logs.length : 0;
+  return { globalStep: step, trainingLoss, logs, evaluations, bestMetric: best };
+}

@@ -1,0 +1,2 @@
+/** tfjs-core gradient registrations (generated; see scripts/build-gradients.mjs). Importing it registers them. */
+export {};

@@ -1,0 +1,310 @@
+/**
+ * The bi-encoder trainers: {@link SentenceTransformerTrainer} (sentence-transformers 3+, training arguments) and
+ * {@link fitSentenceTransformer} (the seed's `model.fit(...)`), both over the step loop of ./loop.ts.
+ * https://github.com/huggingface/sentence-transformers/blob/v3.4.1/sentence_transformers/trainer.py
+ * https://github.com/huggingface/sentence-transformers/blob/v3.4.1/sentence_transformers/fit_mixin.py
+ */
+import type { Evaluator } from '../evaluation/types.js';
+import type { Loss } from '../losses/types.js';
+import { batchOrder, isStream, readDataset, streamBatches, type BatchSamplerName, type Example, type TrainingData } from './datasets.js';
+import { checkOutputPath, dropoutProbs, runTrainingLoop, saveModelAtomic, type EvalLog, type Objective, type StepLog, type TrainableSentenceModel, type TrainOutput } from './loop.js';
+import { Rng } from './rng.js';
+import { getScheduler } from './schedules.js';
+
+/** What the trainers read of a model besides the loop's needs: its config, for the dropout probabilities. */
+function modelConfig(model: TrainableSentenceModel): Record<string, unknown> | undefined {
+  const t = model.modules[0] as unknown as { model?: { config?: { raw?: Record<string, unknown> } } };
+  return t.model?.config?.raw;
+}
+
+/** The training arguments (`SentenceTransformerTrainingArguments`, camelCased; transformers' defaults). */
+export interface TrainingArguments {
+  /** Where checkpoints (and the final model, with `saveStrategy`) go. */
+  outputDir?: string;
+  /** Default 8. */
+  perDeviceTrainBatchSize?: number;
+  /** Default 5e-5. */
+  learningRate?: number;
+  /** Default 3. */
+  numTrainEpochs?: number;
+  /** Stop after this many steps (overrides numTrainEpochs; required for a streamed dataset). Default -1 (off). */
+  maxSteps?: number;
+  /** Warmup as a fraction of the total steps (default 0). */
+  warmupRatio?: number;
+  /** Warmup steps (overrides warmupRatio when > 0). */
+  warmupSteps?: number;
+  /** `linear` (default), `cosine`, `constant`, `constant_with_warmup`, ... (see schedules.ts). */
+  lrSchedulerType?: string;
+  /** Default 0. */
+  weightDecay?: number;
+  /** Default 1. */
+  maxGradNorm?: number;
+  adamBeta1?: number;
+  adamBeta2?: number;
+  adamEpsilon?: number;
+  /** Default 1. */
+  gradientAccumulationSteps?: number;
+  /** `no` (default), `steps`, `epoch`. */
+  evalStrategy?: 'no' | 'steps' | 'epoch';
+  evalSteps?: number;
+  /** `no`, `steps` (default, as transformers), `epoch`. */
+  saveStrategy?: 'no' | 'steps' | 'epoch';
+  /** Default 500. */
+  saveSteps?: number;
+  saveTotalLimit?: number;
+  loadBestModelAtEnd?: boolean;
+  /** Call the callback every N steps (default 1 here: every step). */
+  loggingSteps?: number;
+  /** Default 42. */
+  seed?: number;
+  /** `batch_sampler` (default: shuffled) or `no_duplicates`. */
+  batchSampler?: BatchSamplerName | 'default';
+  /** Drop the last partial batch (default false). */
+  dataloaderDropLast?: boolean;
+  /** Shuffle the training data each epoch (default true; false keeps dataset order). */
+  shuffle?: boolean;
+}
+
+/** Arguments of {@link SentenceTransformerTrainer}. */
+export interface SentenceTransformerTrainerOptions {
+  model: TrainableSentenceModel;
+  args?: TrainingArguments;
+  trainDataset: TrainingData;
+  loss: Loss;
+  evaluator?: Evaluator<never>;
+  /** Called with each step's record. */
+  callback?: (log: StepLog) => void | Promise<void>;
+  /** Called with each evaluation. */
+  onEvaluate?: (log: EvalLog) => void | Promise<void>;
+}
+
+function positiveInt(v: number | undefined, fallback: number, what: string): number {
+  const x = v ?? fallback;
+  if (!Number.isInteger(x) || x < 1) throw new Error(`${what} must be a positive integer, got ${JSON.stringify(v)}`);
+  return x;
+}
+
+function nonNegative(v: number | undefined, fallback: number, what: string): number {
+  const x = v ?? fallback;
+  if (typeof x !== 'number' || !Number.isFinite(x) || x < 0) throw new Error(`${what} must be a finite number >= 0, got ${JSON.stringify(v)}`);
+  return x;
+}
+
+/** Batches for one epoch from an in-memory dataset, or the stream's batches (no shuffling). */
+async function objectiveFor(data: TrainingData, loss: Loss, batchSize: number, shuffle: boolean, dropLast: boolean, sampler: BatchSamplerName): Promise<{ objective: Objective; batchesPerEpoch?: number }> {
+  const spec = { what: loss.name, textColumns: loss.textColumns, needsLabels: loss.needsLabels };
+  if (isStream(data)) {
+    return {
+      objective: {
+        loss,
+        batches: async () => {
+          const out: Example[][] = [];
+          for await (const b of streamBatches(data, batchSize, spec)) if (!dropLast || b.length === batchSize) out.push(b);
+          return out;
+        },
+      },
+    };
+  }
+  const examples = readDataset(data as readonly Record<string, unknown>[], spec);
+  const first = batchOrder(examples, { batchSize, shuffle: false, dropLast, sampler }, new Rng(0));
+  return {
+    objective: { loss, batches: (_epoch, rng) => batchOrder(examples, { batchSize, shuffle, dropLast, sampler }, rng).map((b) => b.map((i) => examples[i])) },
+    batchesPerEpoch: first.length,
+  };
+}
+
+/**
+ * sentence-transformers' `SentenceTransformerTrainer`: fine-tunes a model on a dataset with a loss, as the HF
+ * Trainer's loop does (AdamW with two groups, the scheduler after the optimizer, clipping, evaluation, checkpoints).
+ *
+ * @example
+ * ```ts
+ * const trainer = new SentenceTransformerTrainer({
+ *   model,
+ *   args: { perDeviceTrainBatchSize: 16, learningRate: 2e-5, numTrainEpochs: 1, warmupRatio: 0.1 },
+ *   trainDataset: [{ anchor: 'What is the capital of France?', positive: 'Paris is the capital of France.' }],
+ *   loss: new MultipleNegativesRankingLoss(),
+ * });
+ * const result = await trainer.train();
+ * ```
+ */
+export class SentenceTransformerTrainer {
+  constructor(readonly options: SentenceTransformerTrainerOptions) {
+    if (!options || !options.model) throw new Error('SentenceTransformerTrainer: model is required');
+    if (!options.loss || typeof options.loss.compute !== 'function') throw new Error(`SentenceTransformerTrainer: loss must be a Loss (with compute), got ${typeof options.loss}`);
+  }
+
+  /**
+   * Run the training; returns the step logs, evaluations and the global step. `resumeFromCheckpoint`: a
+   * `checkpoint-<step>` folder this trainer wrote (weights, optimizer, schedule position, generator, data position).
+   */
+  async train(opts: { resumeFromCheckpoint?: string } = {}): Promise<TrainOutput> {
+    const { model, loss, evaluator } = this.options;
+    const a = this.options.args ?? {};
+    const batchSize = positiveInt(a.perDeviceTrainBatchSize, 8, 'perDeviceTrainBatchSize');
+    const accum = positiveInt(a.gradientAccumulationSteps, 1, 'gradientAccumulationSteps');
+    const seed = a.seed ?? 42;
+    const sampler: BatchSamplerName = a.batchSampler === 'no_duplicates' ? 'no_duplicates' : 'batch_sampler';
+    const { objective, batchesPerEpoch } = await objectiveFor(this.options.trainDataset, loss, batchSize, a.shuffle ?? true, a.dataloaderDropLast ?? false, sampler);
+    const maxSteps = a.maxSteps !== undefined && a.maxSteps > 0 ? positiveInt(a.maxSteps, 1, 'maxSteps') : undefined;
+    if (batchesPerEpoch === undefined && maxSteps === undefined) throw new Error('maxSteps: a streamed (async iterable) dataset needs maxSteps, got none');
+    const epochs = nonNegative(a.numTrainEpochs, 3, 'numTrainEpochs');
+    const stepsPerEpoch = batchesPerEpoch !== undefined ? Math.max(1, Math.floor(batchesPerEpoch / accum)) : maxSteps!;
+    const total = maxSteps ?? Math.ceil(epochs * stepsPerEpoch);
+    const warmup = a.warmupSteps && a.warmupSteps > 0 ? a.warmupSteps : Math.ceil(total * nonNegative(a.warmupRatio, 0, 'warmupRatio'));
+    const lr = nonNegative(a.learningRate, 5e-5, 'learningRate');
+    const evalStrategy = a.evalStrategy ?? 'no';
+    const saveStrategy = a.saveStrategy ?? 'steps';
+    if (a.outputDir !== undefined) await checkOutputPath(a.outputDir, 'outputDir');
+    return runTrainingLoop({
+      model,
+      objectives: [objective],
+      epochs: maxSteps !== undefined ? Math.ceil(maxSteps / stepsPerEpoch) : Math.ceil(epochs),
+      stepsPerEpoch,
+      maxSteps: total,
+      lr,
+      lrLambda: getScheduler(a.lrSchedulerType ?? 'linear', warmup, total, {}, lr),
+      weightDecay: nonNegative(a.weightDecay, 0, 'weightDecay'),
+      maxGradNorm: nonNegative(a.maxGradNorm, 1, 'maxGradNorm'),
+      betas: [a.adamBeta1 ?? 0.9, a.adamBeta2 ?? 0.999],
+      eps: a.adamEpsilon ?? 1e-8,
+      gradientAccumulationSteps: accum,
+      seed,
+      dropout: dropoutProbs(modelConfig(model)),
+      onStep: this.options.callback,
+      loggingSteps: a.loggingSteps,
+      evaluator,
+      evalSteps: evalStrategy === 'steps' ? positiveInt(a.evalSteps, 500, 'evalSteps') : 0,
+      evalAtEpochEnd: evalStrategy === 'epoch',
+      onEval: this.options.onEvaluate,
+      loadBestAtEnd: a.loadBestModelAtEnd ?? false,
+      checkpointPath: saveStrategy !== 'no' ? a.outputDir : undefined,
+      checkpointSaveSteps: saveStrategy === 'steps' ? positiveInt(a.saveSteps, 500, 'saveSteps') : undefined,
+      checkpointSaveTotalLimit: a.saveTotalLimit,
+      resumeFrom: opts.resumeFromCheckpoint,
+    });
+  }
+}
+
+/** One `(dataloader, loss)` pair of `fit()`. */
+export interface TrainObjective {
+  /** Rows (or InputExample `{ texts, label }`), or an async iterable of them. */
+  data: TrainingData;
+  loss: Loss;
+  /** Batch size of this objective (default: fit's `batchSize`, 16). */
+  batchSize?: number;
+}
+
+/** The options of `SentenceTransformer.fit` (Python's keyword arguments, camelCased; their defaults). */
+export interface FitOptions {
+  trainObjectives: TrainObjective[];
+  evaluator?: Evaluator<never>;
+  /** Default 1. */
+  epochs?: number;
+  /** Batch size of the objectives that give none (default 16). */
+  batchSize?: number;
+  /** `steps_per_epoch`: default the shortest objective's batches. */
+  stepsPerEpoch?: number;
+  /** `WarmupLinear` (default), `constantlr`, `warmupconstant`, `warmupcosine`, `warmupcosinewithhardrestarts`, or transformers' names. */
+  scheduler?: string;
+  /** Default 10000 (Python's default). */
+  warmupSteps?: number;
+  /** Default `{ lr: 2e-5 }`. */
+  optimizerParams?: { lr?: number; betas?: [number, number]; eps?: number };
+  /** Default 0.01. */
+  weightDecay?: number;
+  /** Evaluate every N steps (0: at the end of each epoch). */
+  evaluationSteps?: number;
+  /** Save the final (or best) model here. */
+  outputPath?: string;
+  /** Default true: with an evaluator, save the best model to outputPath. */
+  saveBestModel?: boolean;
+  /** Default 1. */
+  maxGradNorm?: number;
+  showProgressBar?: boolean;
+  /** Called with every step's record `{ step, epoch, loss, learningRate, gradNorm }`. */
+  callback?: (log: StepLog) => void | Promise<void>;
+  /** Called after each evaluation with (score, epoch, steps), as Python's callback. */
+  evaluationCallback?: (score: number, epoch: number, steps: number) => void | Promise<void>;
+  checkpointPath?: string;
+  /** Default 500. */
+  checkpointSaveSteps?: number;
+  checkpointSaveTotalLimit?: number;
+  /** Shuffle each epoch (default true, as `DataLoader(shuffle=True)` in the seed). */
+  shuffle?: boolean;
+  /** Default 42. */
+  seed?: number;
+  /** Where the progress line goes (default: nowhere unless showProgressBar; then stderr through the caller). */
+  progress?: (text: string) => void;
+  /** A `checkpoint-<step>` folder written by an earlier run with `checkpointPath`: training continues from there. */
+  resumeFromCheckpoint?: string;
+}
+
+/**
+ * The seed's `model.fit(train_objectives=[(dataloader, loss)], epochs, warmup_steps, output_path, ...)`: fit()'s
+ * parameter groups and scheduler (`WarmupLinear` over `steps_per_epoch * epochs`, steps_per_epoch = the shortest
+ * objective's `len(dataset) // batch_size`), several objectives in round robin.
+ */
+export async function fitSentenceTransformer(model: TrainableSentenceModel, o: FitOptions): Promise<TrainOutput> {
+  if (!o || !Array.isArray(o.trainObjectives) || o.trainObjectives.length === 0) {
+    throw new Error(`fit: trainObjectives must be a non-empty array of { data, loss }, got ${JSON.stringify(o?.trainObjectives)}`);
+  }
+  o.trainObjectives.forEach((t, i) => {
+    if (!t || !t.loss || typeof t.loss.compute !== 'function') throw new Error(`fit: trainObjectives[${i}].loss must be a Loss, got ${typeof t?.loss}`);
+  });
+  await checkOutputPath(o.outputPath, 'outputPath');
+  await checkOutputPath(o.checkpointPath, 'checkpointPath');
+  const seed = o.seed ?? 42;
+  const built = await Promise.all(
+    o.trainObjectives.map((t) => objectiveFor(t.data, t.loss, positiveInt(t.batchSize ?? o.batchSize, 16, 'batchSize'), o.shuffle ?? true, false, 'batch_sampler')),
+  );
+  const sizes = o.trainObjectives.map((t, i) => {
+    if (built[i].batchesPerEpoch === undefined) return undefined;
+    return Math.floor(((t.data as readonly unknown[]).length) / positiveInt(t.batchSize ?? o.batchSize, 16, 'batchSize'));
+  });
+  let stepsPerEpoch = o.stepsPerEpoch;
+  if (stepsPerEpoch === undefined) {
+    if (sizes.some((s) => s === undefined)) throw new Error('fit: stepsPerEpoch is required with a streamed (async iterable) dataset');
+    stepsPerEpoch = Math.min(...(sizes as number[])); // spread-ok: one entry per objective
+    if (stepsPerEpoch < 1) {
+      const iters = built.map((b) => b.batchesPerEpoch ?? 0);
+      stepsPerEpoch = Math.min(...iters); // spread-ok: one entry per objective
+    }
+  }
+  stepsPerEpoch = positiveInt(stepsPerEpoch, 1, 'stepsPerEpoch');
+  const epochs = positiveInt(o.epochs, 1, 'epochs');
+  const total = stepsPerEpoch * epochs;
+  const lr = o.optimizerParams?.lr ?? 2e-5;
+  const evaluator = o.evaluator;
+  const out = await runTrainingLoop({
+    model,
+    objectives: built.map((b) => b.objective),
+    epochs,
+    stepsPerEpoch,
+    lr,
+    lrLambda: getScheduler(o.scheduler ?? 'WarmupLinear', nonNegative(o.warmupSteps, 10000, 'warmupSteps'), total, {}, lr),
+    weightDecay: nonNegative(o.weightDecay, 0.01, 'weightDecay'),
+    maxGradNorm: nonNegative(o.maxGradNorm, 1, 'maxGradNorm'),
+    betas: o.optimizerParams?.betas,
+    eps: o.optimizerParams?.eps,
+    gradientAccumulationSteps: 1,
+    seed,
+    dropout: dropoutProbs(modelConfig(model)),
+    onStep: o.callback,
+    evaluator,
+    evalSteps: o.evaluationSteps ?? 0,
+    evalAtEpochEnd: !((o.evaluationSteps ?? 0) > 0),
+    onEval: async (log) => {
+      const v = evaluator ? log.metrics[evaluator.primaryMetric] : undefined;
+      if (o.evaluationCallback && typeof v === 'number') await o.evaluationCallback(v, log.epoch, log.step);
+    },
+    saveBestTo: evaluator && (o.saveBestModel ?? true) ? o.outputPath : undefined,
+    checkpointPath: o.checkpointPath,
+    checkpointSaveSteps: o.checkpointPath ? positiveInt(o.checkpointSaveSteps, 500, 'checkpointSaveSteps') : undefined,
+    checkpointSaveTotalLimit: o.checkpointSaveTotalLimit,
+    progress: o.showProgressBar ? o.progress : undefined,
+    resumeFrom: o.resumeFromCheckpoint,
+  });
+  if (o.outputPath && (!evaluator || !(o.saveBestModel ?? true))) await saveModelAtomic(model, o.outputPath);
+  return out;
+}
