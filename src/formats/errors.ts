@@ -30,3 +30,51 @@ export class ModelConfigError extends Error {
     this.name = 'ModelConfigError';
   }
 }
+
+/**
+ * A short printable form of a JSON value for error messages: bounded in depth and length, so that a hostile value
+ * (100,000 levels of nesting, a megabyte string) cannot overflow the stack or flood the message.
+ */
+export function previewValue(v: unknown, maxChars = 80): string {
+  const out: string[] = [];
+  let len = 0;
+  const push = (s: string) => {
+    out.push(s);
+    len += s.length;
+  };
+  const walk = (x: unknown, depth: number): void => {
+    if (len > maxChars) return;
+    if (x === undefined) push('nothing');
+    else if (x === null || typeof x === 'boolean' || typeof x === 'number') push(String(x));
+    else if (typeof x === 'string') push(JSON.stringify(x.length > maxChars ? `${x.slice(0, maxChars)}...` : x));
+    else if (typeof x !== 'object') push(typeof x);
+    else if (depth >= 3) push(Array.isArray(x) ? '[...]' : '{...}');
+    else if (Array.isArray(x)) {
+      push('[');
+      for (let i = 0; i < x.length && len <= maxChars; i++) {
+        if (i) push(',');
+        walk(x[i], depth + 1);
+      }
+      push(']');
+    } else {
+      push('{');
+      let first = true;
+      for (const k of Object.keys(x)) {
+        if (len > maxChars) break;
+        if (!first) push(',');
+        first = false;
+        push(`${JSON.stringify(k.length > 40 ? `${k.slice(0, 40)}...` : k)}:`);
+        walk((x as Record<string, unknown>)[k], depth + 1);
+      }
+      push('}');
+    }
+  };
+  walk(v, 0);
+  const s = out.join('');
+  return s.length > maxChars + 20 ? `${s.slice(0, maxChars)}...` : s;
+}
+
+/** A {@link ModelConfigError} about a model's config.json (or, with `file`, another model file). */
+export function configError(message: string, key?: string, file = 'config.json'): ModelConfigError {
+  return new ModelConfigError(message, file, key);
+}

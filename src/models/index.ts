@@ -4,7 +4,8 @@
  */
 import type { WeightMap } from '../weights/index.js';
 import { BERT_HEAD, BertModel, parseBertConfig } from './bert.js';
-import { numLabelsFromConfig } from './config.js';
+import { checkDeclaredSizes, numLabelsFromConfig } from './config.js';
+import { ModelConfigError, previewValue } from '../formats/errors.js';
 import { DISTILBERT_HEAD, DistilBertModel, parseDistilBertConfig } from './distilbert.js';
 import { Gemma3TextModel, parseGemma3Config } from './gemma3.js';
 import { ClassificationHead, SequenceClassifier, type HeadSpec } from './heads.js';
@@ -52,12 +53,15 @@ export function supportedModelTypes(): string[] {
   return Object.keys(ARCHITECTURES);
 }
 
-function architectureOf(config: Record<string, unknown>): Architecture {
-  if (config === null || typeof config !== 'object') throw new Error(`config must be the parsed config.json object, got ${String(config)}`);
+function architectureOf(config: Record<string, unknown>, weights: WeightMap): Architecture {
+  if (config === null || typeof config !== 'object' || Array.isArray(config)) {
+    throw new ModelConfigError(`config must be the parsed config.json object, got ${previewValue(config)}`, 'config.json');
+  }
   const t = config.model_type;
   if (typeof t !== 'string' || !Object.prototype.hasOwnProperty.call(ARCHITECTURES, t)) {
-    throw new Error(`unsupported model_type ${JSON.stringify(t)} in config.json; supported: ${supportedModelTypes().join(', ')}`);
+    throw new ModelConfigError(`unsupported model_type ${previewValue(t)} in config.json; supported: ${supportedModelTypes().join(', ')}`, 'config.json', 'model_type');
   }
+  checkDeclaredSizes(config, weights, `${t} config`);
   return ARCHITECTURES[t];
 }
 
@@ -83,7 +87,7 @@ function encoderOf(arch: Architecture, config: Record<string, unknown>, weights:
  * `model.dispose()` frees it, and so does a failed load). Base-model prefixes (`bert.`, `roberta.`, ...) are detected.
  */
 export function createModel(config: Record<string, unknown>, weights: WeightMap): EncoderModel {
-  return owning(weights, () => encoderOf(architectureOf(config), config, weights));
+  return owning(weights, () => encoderOf(architectureOf(config, weights), config, weights));
 }
 
 /**
@@ -92,8 +96,8 @@ export function createModel(config: Record<string, unknown>, weights: WeightMap)
  */
 export function createSequenceClassifier(config: Record<string, unknown>, weights: WeightMap): SequenceClassificationModel {
   return owning(weights, () => {
-    const arch = architectureOf(config);
-    if (!arch.head) throw new Error(`model_type ${JSON.stringify(config.model_type)} has no sequence-classification head in sentence-tfjs (supported: ${Object.keys(ARCHITECTURES).filter((k) => ARCHITECTURES[k].head).join(', ')})`);
+    const arch = architectureOf(config, weights);
+    if (!arch.head) throw new ModelConfigError(`model_type ${JSON.stringify(config.model_type)} has no sequence-classification head in sentence-tfjs (supported: ${Object.keys(ARCHITECTURES).filter((k) => ARCHITECTURES[k].head).join(', ')})`, 'config.json', 'model_type');
     const numLabels = numLabelsFromConfig(config, String(config.model_type));
     const encoder = encoderOf(arch, config, weights);
     const spec = typeof arch.head === 'function' ? arch.head(config) : arch.head;
@@ -109,10 +113,10 @@ export function createSequenceClassifier(config: Record<string, unknown>, weight
  */
 export function createMaskedLM(config: Record<string, unknown>, weights: WeightMap): MaskedLM {
   return owning(weights, () => {
-    const arch = architectureOf(config);
+    const arch = architectureOf(config, weights);
     if (!arch.mlm) {
       const ok = Object.keys(ARCHITECTURES).filter((k) => ARCHITECTURES[k].mlm);
-      throw new Error(`model_type ${JSON.stringify(config.model_type)}: no masked-LM (fill-mask) head is implemented; supported: ${ok.join(', ')}`);
+      throw new ModelConfigError(`model_type ${JSON.stringify(config.model_type)}: no masked-LM (fill-mask) head is implemented; supported: ${ok.join(', ')}`, 'config.json', 'model_type');
     }
     const encoder = encoderOf(arch, config, weights);
     const head = new MaskedLMHead(arch.mlm, weights, encoder.baseWeights, encoder.config);

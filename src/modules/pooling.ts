@@ -4,6 +4,7 @@
  *
  * Reference (v3.4.1): https://github.com/UKPLab/sentence-transformers/blob/7d52a069e0b37d976b3ed3f674a6180436c27574/sentence_transformers/models/Pooling.py
  */
+import { configError } from '../formats/errors.js';
 import { ConfigReader } from '../models/config.js';
 import { joinPath, readJSONFile, writeJSONFile } from '../platform/fs.js';
 import {
@@ -35,13 +36,13 @@ const FLAG_KEYS = CONFIG_KEYS.filter(([k]) => k.startsWith('pooling_mode')).map(
  */
 export function parsePoolingConfig(json: unknown, source = 'pooling config'): PoolingConfig {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    throw new TypeError(`${source}: expected a JSON object, got ${Array.isArray(json) ? 'an array' : typeof json}`);
+    throw configError(`${source}: expected a JSON object, got ${Array.isArray(json) ? 'an array' : typeof json}`);
   }
   const r = new ConfigReader(json as Record<string, unknown>, source);
   // sentence-transformers 6.0.1 writes `embedding_dimension` where 3.x wrote `word_embedding_dimension`.
   const known = new Set(['pooling_mode', 'embedding_dimension', ...CONFIG_KEYS.map(([k]) => k)]);
   for (const k of Object.keys(r.raw)) {
-    if (!known.has(k)) throw new Error(`${source}: unknown key '${k}' (expected ${CONFIG_KEYS.map(([key]) => key).join(', ')}, pooling_mode, embedding_dimension)`);
+    if (!known.has(k)) throw configError(`${source}: unknown key '${k}' (expected ${CONFIG_KEYS.map(([key]) => key).join(', ')}, pooling_mode, embedding_dimension)`);
   }
   const dim = r.raw.word_embedding_dimension === undefined && r.raw.embedding_dimension !== undefined ? r.positiveInt('embedding_dimension') : r.positiveInt('word_embedding_dimension');
   const cfg = poolingConfigFromMode(dim, 'mean', true);
@@ -49,7 +50,7 @@ export function parsePoolingConfig(json: unknown, source = 'pooling config'): Po
   // Python: a pooling_mode argument overrides every pooling_mode_* flag
   const mode = r.raw.pooling_mode;
   if (mode !== null && mode !== undefined) return poolingConfigFromMode(dim, r.string('pooling_mode', ''), cfg.includePrompt);
-  if (enabledPoolingModes(cfg).length === 0) throw new Error(`${source}: no pooling mode enabled (set one of ${FLAG_KEYS.join(', ')})`);
+  if (enabledPoolingModes(cfg).length === 0) throw configError(`${source}: no pooling mode enabled (set one of ${FLAG_KEYS.join(', ')})`);
   return cfg;
 }
 

@@ -11,6 +11,7 @@
  * it back to [out, in] when the weights are saved.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { ModelConfigError } from '../formats/errors.js';
 import type { Dtype, TensorSource, TensorToWrite } from '../formats/safetensors.js';
 
 const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
@@ -67,6 +68,11 @@ export class WeightMap {
     return new WeightMap(this.shared, `${this.prefix}${p}.`);
   }
 
+  /** `cannot find tensor X`: the config asks for a tensor the checkpoint lacks. */
+  private missing(key: string): ModelConfigError {
+    return new ModelConfigError(`cannot find tensor ${key}`, this.shared.source.source, key);
+  }
+
   /** The full checkpoint key of `name` in this view. */
   key(name: string): string {
     return this.prefix + name;
@@ -80,7 +86,7 @@ export class WeightMap {
   /** Checkpoint shape of `name` (throws `cannot find tensor X` when absent). */
   shape(name: string): number[] {
     const key = this.key(name);
-    if (!this.shared.source.has(key)) throw new Error(`cannot find tensor ${key}`);
+    if (!this.shared.source.has(key)) throw this.missing(key);
     return [...this.shared.source.info(key).shape];
   }
 
@@ -91,10 +97,10 @@ export class WeightMap {
   get<R extends tf.Rank = tf.Rank>(name: string, shape?: readonly number[]): tf.Tensor<R> {
     const key = this.key(name);
     const src = this.shared.source;
-    if (!src.has(key)) throw new Error(`cannot find tensor ${key}`);
+    if (!src.has(key)) throw this.missing(key);
     const got = src.info(key).shape;
     if (shape && (shape.length !== got.length || shape.some((d, i) => d !== got[i]))) {
-      throw new Error(`shape mismatch for ${key}: expected ${fmt(shape)}, got ${fmt(got)}`);
+      throw new ModelConfigError(`shape mismatch for ${key}: expected ${fmt(shape)}, got ${fmt(got)}`, this.shared.source.source, key);
     }
     this.shared.used.add(key);
     let t = this.shared.cache.get(key);
@@ -117,10 +123,10 @@ export class WeightMap {
     if (!w) {
       const wkey = sub.key('weight');
       const src = this.shared.source;
-      if (!src.has(wkey)) throw new Error(`cannot find tensor ${wkey}`);
+      if (!src.has(wkey)) throw this.missing(wkey);
       const got = src.info(wkey).shape;
       if (got.length !== 2 || got[0] !== outFeatures || got[1] !== inFeatures) {
-        throw new Error(`shape mismatch for ${wkey}: expected ${fmt([outFeatures, inFeatures])}, got ${fmt(got)}`);
+        throw new ModelConfigError(`shape mismatch for ${wkey}: expected ${fmt([outFeatures, inFeatures])}, got ${fmt(got)}`, this.shared.source.source, wkey);
       }
       this.shared.used.add(wkey);
       w = tf.tidy(() => tf.transpose(tf.tensor2d(src.float32(wkey), [outFeatures, inFeatures]))); // [in, out]
