@@ -110,20 +110,28 @@ export const configTarget: Target = {
     const spec = pickModel(rng);
     const base = join(area, 'base', spec.name);
     const files = listFiles(base).filter((f) => !SKIP.test(f));
-    const file = rng.pick(files);
-    const op = rng.int(10);
+    let file = rng.pick(files);
+    const op = rng.int(11);
     let what: string;
     let bytes: Uint8Array | undefined;
     let symlink: { at: string; to: string } | undefined;
     const text = readFileSync(join(base, file));
-    if (op === 9 && spec.kind === 'st') {
+    const weightFiles = listFiles(base).filter((f) => f.endsWith('.safetensors'));
+    if (op === 8 && weightFiles.length) {
+      // A valid safetensors file that does not match the config: a tensor dropped, flattened, renamed or retyped.
+      const wf = rng.pick(weightFiles);
+      const m = checkpointMismatch(rng, readFileSync(join(base, wf)));
+      file = wf;
+      bytes = m.bytes;
+      what = `weights ${m.what}`;
+    } else if (op === 9 && spec.kind === 'st') {
       // A module folder (or a file) replaced by a symlink to the same thing in another model: outside the folder.
       const folders = readdirSync(base).filter((f) => statSync(join(base, f)).isDirectory() || f.endsWith('.json'));
       const at = rng.pick(folders);
       const other = rng.pick(MODELS.filter((m) => m.name !== spec.name));
       symlink = { at, to: join(area, 'base', other.name, at) };
       what = `symlink ${at} -> ../${other.name}/${at}`;
-    } else if (op <= 5) {
+    } else if (op <= 5 || op === 10) {
       let doc: unknown;
       try {
         doc = JSON.parse(new TextDecoder().decode(text));
@@ -218,4 +226,37 @@ function readModulePaths(dir: string): string[] {
   } catch {
     return [];
   }
+}
+
+/** Rewrite a safetensors file's header so that it stays valid but no longer matches the model's config. */
+function checkpointMismatch(rng: Rng, bytes: Uint8Array): { bytes: Uint8Array; what: string } {
+  const n = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))) as Record<string, { dtype: string; shape: number[] }>;
+  const names = Object.keys(header).filter((k) => k !== '__metadata__');
+  const t = rng.pick(names);
+  const kind = rng.int(4);
+  let what: string;
+  if (kind === 0) {
+    delete header[t];
+    what = `drop ${t}`;
+  } else if (kind === 1) {
+    header[t].shape = [header[t].shape.reduce((a, b) => a * b, 1)];
+    what = `flatten ${t}`;
+  } else if (kind === 2) {
+    header[`${t}x`] = header[t];
+    delete header[t];
+    what = `rename ${t}`;
+  } else {
+    header[t].dtype = header[t].dtype === 'F32' ? 'I32' : header[t].dtype === 'I64' ? 'F64' : 'I16';
+    what = `retype ${t} as ${header[t].dtype}`;
+  }
+  let json = new TextEncoder().encode(JSON.stringify(header));
+  const padded = new Uint8Array(Math.ceil(json.length / 8) * 8).fill(0x20);
+  padded.set(json);
+  json = padded;
+  const out = new Uint8Array(8 + json.length + bytes.length - 8 - n);
+  new DataView(out.buffer).setBigUint64(0, BigInt(json.length), true);
+  out.set(json, 8);
+  out.set(bytes.subarray(8 + n), 8 + json.length);
+  return { bytes: out, what };
 }

@@ -18,7 +18,7 @@ import { pyStrip } from '../modules/text.js';
 import { batchToTensors, padBatch, type TokenizedBatch } from '../modules/tokenized_batch.js';
 import { TokenizerAdapter } from '../modules/tokenizer_adapter.js';
 import { loadSequenceClassifierFromDir } from '../modules/transformer.js';
-import { joinPath, pathExists, readJSONFile } from '../platform/fs.js';
+import { checkNoLinksOutside, joinPath, pathExists, readJSONFile } from '../platform/fs.js';
 import { resolveBatchSize } from './encode_options.js';
 import { defaultResolver, prepareLoad, type ModelResolver } from './load_common.js';
 import { Progress, type ProgressCallback } from './progress.js';
@@ -190,6 +190,7 @@ export class CrossEncoder {
   /** Load a cross-encoder directory (config.json, weights, tokenizer.json) or a hub id. */
   static async load(modelIdOrDir: string, opts: CrossEncoderLoadOptions = {}): Promise<CrossEncoder> {
     const dir = await prepareLoad(modelIdOrDir, opts, CrossEncoder.resolveModel, 'model_name');
+    await checkNoLinksOutside(dir);
     let model: SequenceClassificationModel;
     try {
       model = await loadSequenceClassifierFromDir(dir);

@@ -6,6 +6,7 @@
  *
  * Modes are concatenated in the order Python uses: cls, max, mean, mean_sqrt_len_tokens, weightedmean, lasttoken.
  */
+import { configError } from '../formats/errors.js';
 import * as tf from '@tensorflow/tfjs-core';
 
 /** The pooling modes, in the order their outputs are concatenated. */
@@ -59,7 +60,7 @@ export function poolingConfigFromMode(wordEmbeddingDimension: number, mode: stri
   };
   for (const part of mode.toLowerCase().split('+')) {
     if (!(POOLING_MODES as readonly string[]).includes(part)) {
-      throw new Error(`pooling_mode: expected one of ${POOLING_MODES.join(', ')} (or several joined by '+'), got '${mode}'`);
+      throw configError(`pooling_mode: expected one of ${POOLING_MODES.join(', ')} (or several joined by '+'), got '${mode}'`);
     }
     (cfg as unknown as Record<string, boolean>)[MODE_FLAG[part as PoolingMode]] = true;
   }

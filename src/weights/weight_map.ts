@@ -113,6 +113,21 @@ export class WeightMap {
   }
 
   /**
+   * A tensor derived from the checkpoint at load time (a bias-free norm's zeros, a norm's `1 + weight`), made once
+   * by `make` and held with the checkpoint's tensors, so that {@link dispose} frees it too (a load that fails
+   * half-way frees everything it made by disposing the map). `name` must not be a checkpoint key.
+   */
+  derived<R extends tf.Rank = tf.Rank>(name: string, make: () => tf.Tensor<R>): tf.Tensor<R> {
+    const key = `${this.key(name)}#derived`;
+    let t = this.shared.cache.get(key);
+    if (!t) {
+      t = tf.keep(tf.tidy(make));
+      this.shared.cache.set(key, t);
+    }
+    return t as tf.Tensor<R>;
+  }
+
+  /**
    * An `nn.Linear(inFeatures, outFeatures)` under this view (`weight` [out, in] in the checkpoint, `bias` [out]).
    * Returns the weight transposed to [in, out]: the single place where PyTorch's layout is handled.
    */
