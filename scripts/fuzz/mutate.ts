@@ -121,7 +121,7 @@ export function mutateJson(rng: Rng, doc: unknown, extra: readonly unknown[] = [
     const s = pickSlot(rng, root.v);
     const op = rng.int(10);
     if (op <= 2) {
-      const v = (extra.length && rng.chance(0.5) ? rng.pick(extra) : randomValue(rng)) as Json;
+      const v = (extra.length && rng.chance(0.5) ? structuredClone(rng.pick(extra)) : randomValue(rng)) as Json; // a copy: never mutate the shared list
       setSlot(root, s, v);
       whats.push(`set ${s.path} = ${short(v)}`);
     } else if (op === 3 && s.parent !== null) {
@@ -157,7 +157,7 @@ export function mutateJson(rng: Rng, doc: unknown, extra: readonly unknown[] = [
       setSlot(root, s, v);
       whats.push(`wrap ${s.path}`);
     } else {
-      const v = (extra.length ? rng.pick(extra) : randomValue(rng)) as Json;
+      const v = (extra.length ? structuredClone(rng.pick(extra)) : randomValue(rng)) as Json;
       setSlot(root, s, v);
       whats.push(`set ${s.path} = ${short(v)}`);
     }
