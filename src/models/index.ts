@@ -53,7 +53,7 @@ export function supportedModelTypes(): string[] {
   return Object.keys(ARCHITECTURES);
 }
 
-function architectureOf(config: Record<string, unknown>, weights: WeightMap): Architecture {
+function architectureOf(config: Record<string, unknown>): Architecture {
   if (config === null || typeof config !== 'object' || Array.isArray(config)) {
     throw new ModelConfigError(`config must be the parsed config.json object, got ${previewValue(config)}`, 'config.json');
   }
@@ -61,7 +61,6 @@ function architectureOf(config: Record<string, unknown>, weights: WeightMap): Ar
   if (typeof t !== 'string' || !Object.prototype.hasOwnProperty.call(ARCHITECTURES, t)) {
     throw new ModelConfigError(`unsupported model_type ${previewValue(t)} in config.json; supported: ${supportedModelTypes().join(', ')}`, 'config.json', 'model_type');
   }
-  checkDeclaredSizes(config, weights, `${t} config`);
   return ARCHITECTURES[t];
 }
 
@@ -77,6 +76,8 @@ function owning<T>(weights: WeightMap, build: () => T): T {
 
 /** The encoder with its load report taken (before a head reads more keys). */
 function encoderOf(arch: Architecture, config: Record<string, unknown>, weights: WeightMap): BuiltEncoder {
+  // Before anything is built: declared sizes the checkpoint cannot back are refused (no 1e9-layer loops).
+  checkDeclaredSizes(config, weights, `${String(config.model_type)} config`);
   const encoder = arch.encoder(config, weights);
   encoder.sealReport();
   return encoder;
@@ -87,7 +88,7 @@ function encoderOf(arch: Architecture, config: Record<string, unknown>, weights:
  * `model.dispose()` frees it, and so does a failed load). Base-model prefixes (`bert.`, `roberta.`, ...) are detected.
  */
 export function createModel(config: Record<string, unknown>, weights: WeightMap): EncoderModel {
-  return owning(weights, () => encoderOf(architectureOf(config, weights), config, weights));
+  return owning(weights, () => encoderOf(architectureOf(config), config, weights));
 }
 
 /**
@@ -96,7 +97,7 @@ export function createModel(config: Record<string, unknown>, weights: WeightMap)
  */
 export function createSequenceClassifier(config: Record<string, unknown>, weights: WeightMap): SequenceClassificationModel {
   return owning(weights, () => {
-    const arch = architectureOf(config, weights);
+    const arch = architectureOf(config);
     if (!arch.head) throw new ModelConfigError(`model_type ${JSON.stringify(config.model_type)} has no sequence-classification head in sentence-tfjs (supported: ${Object.keys(ARCHITECTURES).filter((k) => ARCHITECTURES[k].head).join(', ')})`, 'config.json', 'model_type');
     const numLabels = numLabelsFromConfig(config, String(config.model_type));
     const encoder = encoderOf(arch, config, weights);
@@ -113,7 +114,7 @@ export function createSequenceClassifier(config: Record<string, unknown>, weight
  */
 export function createMaskedLM(config: Record<string, unknown>, weights: WeightMap): MaskedLM {
   return owning(weights, () => {
-    const arch = architectureOf(config, weights);
+    const arch = architectureOf(config);
     if (!arch.mlm) {
       const ok = Object.keys(ARCHITECTURES).filter((k) => ARCHITECTURES[k].mlm);
       throw new ModelConfigError(`model_type ${JSON.stringify(config.model_type)}: no masked-LM (fill-mask) head is implemented; supported: ${ok.join(', ')}`, 'config.json', 'model_type');

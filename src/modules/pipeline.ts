@@ -68,7 +68,7 @@ export function moduleClass(type: string): SentenceModuleClass {
   if (parts.length === 1) key = `sentence_transformers.models.${type}`;
   else if (parts.length >= 3 && parts[parts.length - 1] === parts[parts.length - 2]) key = parts.slice(0, -1).join('.');
   const cls = Object.prototype.hasOwnProperty.call(MODULE_TYPES, key) ? MODULE_TYPES[key] : undefined;
-  if (!cls) throw new ModelConfigError(`modules.json: unsupported module type ${previewValue(type)}; supported: ${CLASSES.map((c) => c.typeName).join(', ')}`, 'modules.json', 'type');
+  if (!cls) throw new ModelConfigError(`modules.json: unsupported module type '${type.length > 300 ? `${type.slice(0, 300)}...` : type}'; supported: ${CLASSES.map((c) => c.typeName).join(', ')}`, 'modules.json', 'type');
   return cls;
 }
 
