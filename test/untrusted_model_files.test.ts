@@ -233,6 +233,32 @@ describe('untrusted model folders', function () {
       await rejectsFlat(() => SentenceTransformer.load(dir), ModelConfigError, /entry 1 must be an object with a string "type"/);
     });
 
+    it('a Dense with no Pooling before it is a load error (not an encode-time one)', async function () {
+      if (!requireFixtures(this, ['models', 'tiny-roberta'])) return;
+      const dir = model('tiny-roberta');
+      editJSON(join(dir, 'modules.json'), (j) => {
+        (j as unknown as unknown[]).splice(1, 1);
+      });
+      await rejectsFlat(() => SentenceTransformer.load(dir), ModelConfigError, /Dense\) works on sentence embeddings, but no Pooling module comes before it/);
+    });
+
+    it('a max_seq_length too small for the special tokens is a load error naming the key', async () => {
+      const dir = model('tiny-bert');
+      editJSON(join(dir, 'sentence_bert_config.json'), (j) => {
+        j.max_seq_length = 1;
+      });
+      await rejectsFlat(() => SentenceTransformer.load(dir), ModelConfigError, /sentence_bert_config\.json: "max_seq_length" 1 cannot hold a text/);
+    });
+
+    it('a RoBERTa pad_token_id beyond max_position_embeddings is a load error', async function () {
+      if (!requireFixtures(this, ['models', 'tiny-roberta'])) return;
+      const dir = model('tiny-roberta');
+      editJSON(join(dir, 'config.json'), (j) => {
+        j.pad_token_id = 2 ** 32;
+      });
+      await rejectsFlat(() => SentenceTransformer.load(dir), ModelConfigError, /leaves no position .* \(pad_token_id\)/);
+    });
+
     it("a Pooling word_embedding_dimension that is not the Transformer's size is a load error", async () => {
       const dir = model('tiny-bert');
       editJSON(join(dir, '1_Pooling', 'config.json'), (j) => {

@@ -18,6 +18,7 @@ import { pyStrip } from '../modules/text.js';
 import { batchToTensors, padBatch, type TokenizedBatch } from '../modules/tokenized_batch.js';
 import { TokenizerAdapter } from '../modules/tokenizer_adapter.js';
 import { loadSequenceClassifierFromDir } from '../modules/transformer.js';
+import { ModelConfigError } from '../formats/errors.js';
 import { checkNoLinksOutside, joinPath, pathExists, readJSONFile } from '../platform/fs.js';
 import { resolveBatchSize } from './encode_options.js';
 import { defaultResolver, prepareLoad, type ModelResolver } from './load_common.js';
@@ -101,12 +102,15 @@ async function architectures(dir: string): Promise<string[] | undefined> {
 
 /** The error for a directory that holds an embedding model, not a classifier. */
 function notACrossEncoder(modelIdOrDir: string, dir: string, evidence: string, cause?: unknown): Error {
-  return new Error(
+  const e = new ModelConfigError(
     `modelIdOrDir (model_name) ${JSON.stringify(modelIdOrDir)}: ${dir} holds no classification head (${evidence}); ` +
       'it appears to be a sentence-transformers bi-encoder (an embedding model), not a cross-encoder. ' +
       `Load it with SentenceTransformer.load(${JSON.stringify(modelIdOrDir)}) to embed texts, or pass a cross-encoder (a *ForSequenceClassification checkpoint).`,
-    cause === undefined ? undefined : { cause },
+    `${dir}/config.json`,
+    'architectures',
   );
+  if (cause !== undefined) Object.defineProperty(e, 'cause', { value: cause, configurable: true, writable: true });
+  return e;
 }
 
 /**

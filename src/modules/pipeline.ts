@@ -283,6 +283,8 @@ function checkDimensions(modules: readonly SentenceModule[], folders: readonly s
         throw new ModelConfigError(`${file}: "word_embedding_dimension" is ${want}, but the Transformer gives token embeddings of size ${token}`, file, 'word_embedding_dimension');
       }
       sentence = m.getSentenceEmbeddingDimension();
+    } else if ((m instanceof Dense || m instanceof Normalize) && token !== undefined && sentence === undefined) {
+      throw new ModelConfigError(`modules.json: module ${i} (${m.typeName}) works on sentence embeddings, but no Pooling module comes before it`, 'modules.json', `[${i}]`);
     } else if (m instanceof Dense) {
       if (sentence !== undefined && m.inFeatures !== sentence) {
         throw new ModelConfigError(`${file}: "in_features" is ${m.inFeatures}, but the module before it gives sentence embeddings of size ${sentence}`, file, 'in_features');
