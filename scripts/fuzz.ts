@@ -55,7 +55,7 @@ for (const target of targets) {
     },
   });
   summaries.push(s);
-  console.log(`${target} seed=${seed} inputs=${count}: ${JSON.stringify(s.counts)} rejected by ${JSON.stringify(s.rejectedBy)} slowest ${s.maxMs.toFixed(0)} ms, wall ${(s.wallMs / 1000).toFixed(1)} s`);
+  console.log(`${target} seed=${seed} inputs=${count}: ${JSON.stringify(s.counts)} rejected by ${JSON.stringify(s.rejectedBy)} slowest ${s.maxMs.toFixed(0)} ms, time-outs retried alone ${s.retriedTimeouts}, wall ${(s.wallMs / 1000).toFixed(1)} s`);
 }
 const out = opt('json');
 if (out) writeFileSync(out, JSON.stringify(summaries, null, 2));

@@ -50,6 +50,8 @@ export interface FuzzSummary {
   findings: Finding[];
   /** Slowest input, ms. */
   maxMs: number;
+  /** Inputs that timed out once and were run again alone (a second time-out is a `hang`). */
+  retriedTimeouts: number;
   wallMs: number;
 }
 
@@ -67,6 +69,7 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
     rejectedBy: {},
     findings: [],
     maxMs: 0,
+    retriedTimeouts: 0,
     wallMs: 0,
   };
   const t0 = performance.now();
@@ -90,7 +93,18 @@ export async function runFuzz(o: FuzzOptions): Promise<FuzzSummary> {
   const worker = async () => {
     for (let job = queue.shift(); job; job = queue.shift()) {
       // A hang or crash ends the child; go on from the input after it.
-      for (let from = job[0]; from < job[1]; ) from = await runBatch(o, from, job[1], timeoutMs, record, s);
+      for (let from = job[0]; from < job[1]; ) {
+        const r = await runBatch(o, from, job[1], timeoutMs, record, s, false);
+        if (r.hungAt === undefined) {
+          from = r.next;
+          continue;
+        }
+        // A time-out is confirmed by running the input again alone in a fresh child: on a loaded machine a stall
+        // of the whole system looks like a hang. Only a second time-out is recorded as one.
+        s.retriedTimeouts++;
+        await runBatch(o, r.hungAt, r.hungAt + 1, timeoutMs, record, s, true);
+        from = r.hungAt + 1;
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, o.jobs ?? 1) }, worker));
@@ -106,7 +120,8 @@ function runBatch(
   timeoutMs: number,
   record: (index: number, kind: OutcomeKind, what: string, detail?: string, stack?: string) => void,
   s: FuzzSummary,
-): Promise<number> {
+  confirming: boolean,
+): Promise<{ next: number; hungAt?: number }> {
   return new Promise((resolveBatch) => {
     const child = fork(CHILD, [], {
       execArgv: ['--import', 'tsx', `--max-old-space-size=${o.heapMb ?? 1536}`, '--stack-size=984'],
@@ -146,16 +161,17 @@ function runBatch(
     });
     child.on('exit', (code, signal) => {
       clearTimeout(timer);
-      if (finished && code === 0) return resolveBatch(to);
+      if (finished && code === 0) return resolveBatch({ next: to });
       if (current) {
         const c = current as { index: number; what: string };
-        if (hung) record(c.index, 'hang', c.what, `no result within ${timeoutMs} ms`);
+        if (hung && !confirming) return resolveBatch({ next: c.index + 1, hungAt: c.index });
+        if (hung) record(c.index, 'hang', c.what, `no result within ${timeoutMs} ms, twice (the second time alone in a fresh child)`);
         else record(c.index, 'crash', c.what, `child exited (code ${code}, signal ${signal}): ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
-        return resolveBatch(c.index + 1);
+        return resolveBatch({ next: c.index + 1 });
       }
       // Died between inputs (start-up failure): report once on the next input and skip it, so the run ends.
       record(lastDone + 1, 'crash', '(between inputs)', `child exited (code ${code}, signal ${signal}): ${stderr.trim().split('\n').slice(-3).join(' | ')}`);
-      resolveBatch(lastDone + 2);
+      resolveBatch({ next: lastDone + 2 });
     });
     child.send({ target: o.target, seed: o.seed, from, to, fixtures: o.fixtures });
   });
