@@ -91,9 +91,13 @@ export async function checkNoLinksOutside(dir: string): Promise<void> {
     return; // a missing folder is reported by the caller
   }
   const roots = [root];
-  if (p.basename(p.dirname(root)) === 'snapshots') {
-    const blobs = p.join(p.dirname(p.dirname(root)), 'blobs');
-    roots.push(await fs.realpath(blobs).catch(() => blobs));
+  // A hub snapshot (or a folder inside one): its links point into the repository's blobs/.
+  for (let d = root; p.dirname(d) !== d; d = p.dirname(d)) {
+    if (p.basename(p.dirname(d)) === 'snapshots') {
+      const blobs = p.join(p.dirname(p.dirname(d)), 'blobs');
+      roots.push(await fs.realpath(blobs).catch(() => blobs));
+      break;
+    }
   }
   const inside = (t: string) => roots.some((r) => t === r || t.startsWith(r + p.sep));
   let seen = 0;
