@@ -4,9 +4,9 @@
  * ModelConfigErrors naming the file and the key.
  */
 import assert from 'node:assert/strict';
-import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { CrossEncoder, initBackend, ModelConfigError, SafetensorsError, SentenceTransformer } from '../src/index.js';
 import { fixture, requireFixtures } from './helpers/fixtures.js';
@@ -136,6 +136,28 @@ describe('untrusted model folders', function () {
       rmSync(join(dir, 'config.json'));
       symlinkSync(join(other, 'config.json'), join(dir, 'config.json'));
       await rejectsFlat(() => CrossEncoder.load(dir), ModelConfigError, /symbolic link/);
+    });
+
+    it("a hub cache snapshot whose files link into the repository's blobs/ loads (as huggingface_hub lays it out)", async () => {
+      const src = model('tiny-bert');
+      const repo = join(src, '..', 'models--org--tiny-bert');
+      const snap = join(repo, 'snapshots', 'abc123');
+      mkdirSync(join(repo, 'blobs'), { recursive: true });
+      const files = ['config.json', 'config_sentence_transformers.json', 'model.safetensors', 'modules.json', 'sentence_bert_config.json',
+        'special_tokens_map.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt', '1_Pooling/config.json'];
+      files.forEach((f, i) => {
+        copyFileSync(join(src, f), join(repo, 'blobs', `blob${i}`));
+        mkdirSync(join(snap, f, '..'), { recursive: true });
+        symlinkSync(relative(join(snap, f, '..'), join(repo, 'blobs', `blob${i}`)), join(snap, f));
+      });
+      const a = await SentenceTransformer.load(snap);
+      const b = await SentenceTransformer.load(src);
+      try {
+        assert.deepEqual(await a.encode(['hello']), await b.encode(['hello']));
+      } finally {
+        a.dispose();
+        b.dispose();
+      }
     });
 
     it('a symlink inside the folder is fine', async () => {
