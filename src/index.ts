@@ -121,6 +121,7 @@ export * from './hub/index.js';
 // Types that appear in the public signatures above (exported so the API reference can link them)
 export type { ProgressCallback } from './api/progress.js';
 export type { NpyDtype } from './formats/npy.js';
+export { ModelConfigError } from './formats/errors.js';
 export type { CodePointPredicate, Invert } from './tokenizers/pattern.js';
 export type { JSONObject } from './tokenizers/types.js';
 export type { EncoderShape, BaseConfig } from './models/types.js';

@@ -266,3 +266,45 @@ describe('safetensors on Python-written fixtures', () => {
     }
   });
 });
+
+describe('safetensors: the unsigned and float8 dtypes (U16, U32, U64, F8_E4M3, F8_E5M2)', () => {
+  // Written by PyTorch 2.13 + safetensors 0.8 (test/data/safetensors_dtypes/gen_dtypes.py), with PyTorch's `.float()`.
+  const dir = join(import.meta.dirname, 'data', 'safetensors_dtypes');
+  const file = SafetensorsFile.parse(readFileSync(join(dir, 'dtypes.safetensors')), 'dtypes.safetensors');
+  const expected = JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as Record<string, { shape: number[]; values: (number | string | null)[] }>;
+
+  for (const [name, dtype] of [['f8_e4m3', 'F8_E4M3'], ['f8_e5m2', 'F8_E5M2'], ['u16', 'U16'], ['u32', 'U32'], ['u64', 'U64']] as const) {
+    it(`${dtype}: every value equals PyTorch's float32 conversion (NaN and infinities included)`, () => {
+      assert.equal(file.info(name).dtype, dtype);
+      assert.deepEqual(file.info(name).shape, expected[name].shape);
+      const got = file.float32(name);
+      const want = expected[name].values;
+      assert.equal(got.length, want.length);
+      for (let i = 0; i < want.length; i++) {
+        const w = want[i];
+        if (w === null) assert.ok(Number.isNaN(got[i]), `${name}[${i}]: expected NaN, got ${got[i]}`);
+        else assert.equal(got[i], typeof w === 'string' ? Number(w.replace('inf', 'Infinity')) : Math.fround(w), `${name}[${i}]`);
+      }
+    });
+  }
+
+  it('typed() gives the stored integers (U64 as BigUint64Array)', () => {
+    assert.deepEqual(Array.from(file.typed('u16') as Uint16Array), [0, 1, 255, 256, 32767, 32768, 65535]);
+    assert.deepEqual(Array.from(file.typed('u64') as BigUint64Array), [0n, 1n, 2n ** 32n, 2n ** 53n - 1n]);
+  });
+
+  it('a U64 or I64 value beyond 2^53 is refused by float32(), naming the tensor', () => {
+    const big = new BigUint64Array([1n, 2n ** 63n]);
+    const bytes = serializeSafetensors({ ids: { dtype: 'U64', shape: [2], data: big } });
+    const f = SafetensorsFile.parse(bytes, 'big.safetensors');
+    assert.deepEqual(Array.from(f.typed('ids') as BigUint64Array), [1n, 2n ** 63n]);
+    assert.throws(() => f.float32('ids'), (e: Error) => e instanceof SafetensorsError && /tensor "ids": U64 element 1 is 9223372036854775808, beyond 2\^53/.test(e.message));
+  });
+
+  it('round-trips through serializeSafetensors byte for byte', () => {
+    const tensors: Record<string, { dtype: 'F8_E4M3' | 'F8_E5M2' | 'U16' | 'U32' | 'U64'; shape: number[]; data: never }> = {};
+    for (const n of file.names()) tensors[n] = { dtype: file.info(n).dtype as never, shape: [...file.info(n).shape], data: file.typed(n) as never };
+    const again = SafetensorsFile.parse(serializeSafetensors(tensors, { format: 'pt' }));
+    for (const n of file.names()) assert.deepEqual(again.typed(n), file.typed(n));
+  });
+});

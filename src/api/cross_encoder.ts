@@ -20,10 +20,11 @@ import { codePointLength, pyStrip } from '../modules/text.js';
 import { batchToTensors, padBatch, type TokenizedBatch } from '../modules/tokenized_batch.js';
 import { TokenizerAdapter } from '../modules/tokenizer_adapter.js';
 import { loadSequenceClassifierWithWeights, saveModelFiles, sentenceBertConfigFor, Transformer } from '../modules/transformer.js';
-import { joinPath, pathExists, readJSONFile, writeDirAtomically, writeJSONFile } from '../platform/fs.js';
+import { checkNoLinksOutside, joinPath, pathExists, readJSONFile, writeDirAtomically, writeJSONFile } from '../platform/fs.js';
 import { logger } from '../util/logger.js';
 import { isLegacyCompat, resolveBatchSize, type CompatMode } from './encode_options.js';
 import { checkModelDtype, type ModelDtype, type WeightMap } from '../weights/index.js';
+import { ModelConfigError } from '../formats/errors.js';
 import { defaultResolver, prepareLoad, type ModelResolver } from './load_common.js';
 import { Progress, type ProgressCallback } from './progress.js';
 import { fitCrossEncoder, type CrossEncoderFitOptions } from '../training/cross_encoder_trainer.js';
@@ -132,12 +133,15 @@ async function savedMaxSeqLength(dir: string): Promise<number | undefined> {
 
 /** The error for a directory that holds an embedding model, not a classifier. */
 function notACrossEncoder(modelIdOrDir: string, dir: string, evidence: string, cause?: unknown): Error {
-  return new Error(
+  const e = new ModelConfigError(
     `modelIdOrDir (model_name) ${JSON.stringify(modelIdOrDir)}: ${dir} holds no classification head (${evidence}); ` +
       'it appears to be a sentence-transformers bi-encoder (an embedding model), not a cross-encoder. ' +
       `Load it with SentenceTransformer.load(${JSON.stringify(modelIdOrDir)}) to embed texts, or pass a cross-encoder (a *ForSequenceClassification checkpoint).`,
-    cause === undefined ? undefined : { cause },
+    `${dir}/config.json`,
+    'architectures',
   );
+  if (cause !== undefined) Object.defineProperty(e, 'cause', { value: cause, configurable: true, writable: true });
+  return e;
 }
 
 /**
@@ -240,6 +244,7 @@ export class CrossEncoder {
   static async load(modelIdOrDir: string, opts: CrossEncoderLoadOptions = {}): Promise<CrossEncoder> {
     const dtype = checkModelDtype(opts.dtype, 'dtype (CrossEncoder.load)');
     const dir = await prepareLoad(modelIdOrDir, opts, CrossEncoder.resolveModel, 'model_name');
+    await checkNoLinksOutside(dir);
     let model: SequenceClassificationModel;
     let weights: WeightMap;
     let configText: string;

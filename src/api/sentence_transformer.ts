@@ -12,7 +12,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { DeviceName } from '../backends/index.js';
 import { l2Normalize } from '../modules/normalize.js';
-import { loadPipeline, savePipeline, type SentenceTransformerConfig } from '../modules/pipeline.js';
+import { loadPipeline, ownPrompt, savePipeline, type SentenceTransformerConfig } from '../modules/pipeline.js';
 import { codePointLength } from '../modules/text.js';
 import { batchRows, splitByPadding, type TokenizedBatch } from '../modules/tokenized_batch.js';
 import { Transformer } from '../modules/transformer.js';
@@ -157,7 +157,7 @@ export class SentenceTransformer {
     if (opts.compat !== undefined) transformer.stripInputs = legacy;
     this.prompts = resolvePrompts(opts.prompts, config.prompts, legacy);
     this.defaultPromptName = opts.defaultPromptName !== undefined ? opts.defaultPromptName : (config.default_prompt_name ?? null);
-    if (this.defaultPromptName !== null && !(this.defaultPromptName in this.prompts)) {
+    if (this.defaultPromptName !== null && !ownPrompt(this.prompts, this.defaultPromptName)) {
       throw new Error(
         `defaultPromptName (default_prompt_name) '${this.defaultPromptName}' not found in the configured prompts dictionary with keys ${JSON.stringify(Object.keys(this.prompts))}`,
       );
@@ -377,14 +377,19 @@ export class SentenceTransformer {
       return opts.prompt;
     }
     if (opts.promptName !== undefined && opts.promptName !== null) {
-      if (!(opts.promptName in this.prompts)) {
+      if (!ownPrompt(this.prompts, opts.promptName)) {
         throw new Error(
           `promptName (prompt_name) '${opts.promptName}' not found in the configured prompts dictionary with keys ${JSON.stringify(Object.keys(this.prompts))}`,
         );
       }
       return this.prompts[opts.promptName];
     }
-    if (this.defaultPromptName !== null) return this.prompts[this.defaultPromptName];
+    if (this.defaultPromptName !== null) {
+      if (!ownPrompt(this.prompts, this.defaultPromptName)) {
+        throw new Error(`defaultPromptName (default_prompt_name) '${this.defaultPromptName}' is not one of the prompts (${JSON.stringify(Object.keys(this.prompts))})`);
+      }
+      return this.prompts[this.defaultPromptName];
+    }
     return undefined;
   }
 
@@ -572,7 +577,7 @@ export class SentenceTransformer {
   /** `opts` with `promptName` set to the first of `names` the model has, unless a prompt is already chosen. */
   private withPrompt(opts: EncodeOptions, names: readonly string[]): EncodeOptions {
     if (opts.prompt !== undefined || opts.promptName !== undefined) return opts;
-    const name = names.find((p) => p in this.prompts);
+    const name = names.find((p) => ownPrompt(this.prompts, p));
     return name === undefined ? opts : { ...opts, promptName: name };
   }
 

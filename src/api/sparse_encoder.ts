@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { DeviceName } from '../backends/index.js';
-import { loadPipeline, readModulesJson, savePipeline, type SentenceTransformerConfig } from '../modules/pipeline.js';
+import { loadPipeline, ownPrompt, readModulesJson, savePipeline, type SentenceTransformerConfig } from '../modules/pipeline.js';
 import { SpladePooling } from '../modules/splade_pooling.js';
 import { codePointLength } from '../modules/text.js';
 import { rowLengths, selectRows, splitByPadding, type TokenizedBatch } from '../modules/tokenized_batch.js';
@@ -139,7 +139,7 @@ export class SparseEncoder {
     if (opts.compat !== undefined) transformer.stripInputs = legacy;
     this.prompts = resolvePrompts(opts.prompts, config.prompts, legacy);
     this.defaultPromptName = opts.defaultPromptName !== undefined ? opts.defaultPromptName : (config.default_prompt_name ?? null);
-    if (this.defaultPromptName !== null && !(this.defaultPromptName in this.prompts)) {
+    if (this.defaultPromptName !== null && !ownPrompt(this.prompts, this.defaultPromptName)) {
       throw new Error(`defaultPromptName (default_prompt_name) '${this.defaultPromptName}' not found in the configured prompts dictionary with keys ${JSON.stringify(Object.keys(this.prompts))}`);
     }
     this.maxActiveDims = checkMaxActiveDims(opts.maxActiveDims ?? null);
@@ -270,12 +270,17 @@ export class SparseEncoder {
       return opts.prompt;
     }
     if (opts.promptName !== undefined && opts.promptName !== null) {
-      if (!(opts.promptName in this.prompts)) {
+      if (!ownPrompt(this.prompts, opts.promptName)) {
         throw new Error(`promptName (prompt_name) '${opts.promptName}' not found in the configured prompts dictionary with keys ${JSON.stringify(Object.keys(this.prompts))}`);
       }
       return this.prompts[opts.promptName];
     }
-    if (this.defaultPromptName !== null) return this.prompts[this.defaultPromptName];
+    if (this.defaultPromptName !== null) {
+      if (!ownPrompt(this.prompts, this.defaultPromptName)) {
+        throw new Error(`defaultPromptName (default_prompt_name) '${this.defaultPromptName}' is not one of the prompts (${JSON.stringify(Object.keys(this.prompts))})`);
+      }
+      return this.prompts[this.defaultPromptName];
+    }
     return undefined;
   }
 
@@ -330,7 +335,7 @@ export class SparseEncoder {
   encodeQuery(sentences: readonly string[], opts?: SparseEncodeOptions): Promise<SparseVector[]>;
   encodeQuery(sentences: string | readonly string[], opts: SparseEncodeOptions = {}): Promise<SparseVector | SparseVector[]> {
     const o = { ...opts };
-    if (o.prompt === undefined && o.promptName === undefined && 'query' in this.prompts) o.promptName = 'query';
+    if (o.prompt === undefined && o.promptName === undefined && ownPrompt(this.prompts, 'query')) o.promptName = 'query';
     return this.encode(sentences as readonly string[], o);
   }
 
@@ -340,7 +345,7 @@ export class SparseEncoder {
   encodeDocument(sentences: string | readonly string[], opts: SparseEncodeOptions = {}): Promise<SparseVector | SparseVector[]> {
     const o = { ...opts };
     if (o.prompt === undefined && o.promptName === undefined) {
-      const name = ['document', 'passage', 'corpus'].find((p) => p in this.prompts);
+      const name = ['document', 'passage', 'corpus'].find((p) => ownPrompt(this.prompts, p));
       if (name) o.promptName = name;
     }
     return this.encode(sentences as readonly string[], o);

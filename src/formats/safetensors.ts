@@ -20,8 +20,15 @@ export const DTYPE_SIZES = {
   I32: 4,
   I16: 2,
   I8: 1,
+  U64: 8,
+  U32: 4,
+  U16: 2,
   U8: 1,
   BOOL: 1,
+  /** float8 e4m3 ("fn": no infinities, one NaN pattern), as PyTorch's `float8_e4m3fn`. */
+  F8_E4M3: 1,
+  /** float8 e5m2 (IEEE-like: the high byte of a float16), as PyTorch's `float8_e5m2`. */
+  F8_E5M2: 1,
 } as const;
 
 /** A safetensors dtype name (a key of {@link DTYPE_SIZES}). */
@@ -30,12 +37,14 @@ export type Dtype = keyof typeof DTYPE_SIZES;
 /** Largest header accepted (the reference implementation's limit is 100 MB). */
 export const MAX_HEADER_BYTES = 100_000_000;
 
-/** A typed array as stored: F16/BF16 come back as raw Uint16Array bits, BOOL as Uint8Array. */
+/** A typed array as stored: F16/BF16 come back as raw Uint16Array bits, F8 as raw Uint8Array bits, BOOL as Uint8Array. */
 export type StoredArray =
   | Float64Array
   | Float32Array
   | Uint16Array
+  | Uint32Array
   | BigInt64Array
+  | BigUint64Array
   | Int32Array
   | Int16Array
   | Int8Array
@@ -72,7 +81,10 @@ export interface TensorSource {
   has(name: string): boolean;
   /** Dtype, shape and byte range of a tensor; throws {@link SafetensorsError} when absent. */
   info(name: string): TensorInfo;
-  /** The tensor converted to float32 (exact for F16/BF16; F64 and integers are cast). */
+  /**
+   * The tensor converted to float32 (exact for F16/BF16/F8; F64 and integers are cast). A 64-bit integer tensor
+   * holding a value beyond 2^53 raises a {@link SafetensorsError} naming the tensor.
+   */
   float32(name: string): Float32Array;
   /** The tensor in its stored dtype (zero-copy view where the data is aligned). */
   typed(name: string): StoredArray;
@@ -211,7 +223,18 @@ export class SafetensorsFile implements TensorSource {
 
   float32(name: string): Float32Array {
     const t = this.info(name);
-    return toFloat32(view(this.bytes, t), t.dtype);
+    const a = view(this.bytes, t);
+    if (t.dtype === 'I64' || t.dtype === 'U64') {
+      // 64-bit integers beyond 2^53 have no exact number (nor float32): name the tensor rather than round silently.
+      const big = a as BigInt64Array | BigUint64Array;
+      for (let i = 0; i < big.length; i++) {
+        const v = big[i];
+        if (v > 9007199254740991n || v < -9007199254740991n) {
+          throw new SafetensorsError(`${t.dtype} element ${i} is ${v}, beyond 2^53: it cannot be used as a number`, this.source, name);
+        }
+      }
+    }
+    return toFloat32(a, t.dtype);
   }
 }
 
@@ -255,8 +278,13 @@ const CTORS = {
   I32: Int32Array,
   I16: Int16Array,
   I8: Int8Array,
+  U64: BigUint64Array,
+  U32: Uint32Array,
+  U16: Uint16Array,
   U8: Uint8Array,
   BOOL: Uint8Array,
+  F8_E4M3: Uint8Array,
+  F8_E5M2: Uint8Array,
 } as const;
 
 /** Zero-copy typed view when the absolute offset is aligned to the element size; a copy otherwise. */
@@ -293,6 +321,36 @@ function f16ToF32(src: Uint16Array): Float32Array {
   return out;
 }
 
+let e4m3Table: Float32Array | undefined;
+
+/** float8 e4m3fn bit pattern -> float32, exactly: bias 7, subnormals m * 2^-9, S.1111.111 is NaN, no infinities. */
+export function e4m3ToFloat(b: number): number {
+  const s = b & 0x80 ? -1 : 1;
+  const e = (b >> 3) & 0xf;
+  const m = b & 7;
+  if (e === 0) return s * m * 2 ** -9;
+  if (e === 15 && m === 7) return NaN;
+  return s * (1 + m / 8) * 2 ** (e - 7);
+}
+
+function f8ToF32(src: Uint8Array, dtype: 'F8_E4M3' | 'F8_E5M2'): Float32Array {
+  let table: Float32Array;
+  if (dtype === 'F8_E4M3') {
+    if (!e4m3Table) {
+      e4m3Table = new Float32Array(256);
+      for (let i = 0; i < 256; i++) e4m3Table[i] = e4m3ToFloat(i);
+    }
+    table = e4m3Table;
+  } else {
+    // e5m2 is the high byte of a float16 (same sign, exponent and bias; two mantissa bits).
+    table = new Float32Array(256);
+    for (let i = 0; i < 256; i++) table[i] = halfToFloat(i << 8);
+  }
+  const out = new Float32Array(src.length);
+  for (let i = 0; i < src.length; i++) out[i] = table[src[i]];
+  return out;
+}
+
 function bf16ToF32(src: Uint16Array): Float32Array {
   const out = new Uint32Array(src.length);
   for (let i = 0; i < src.length; i++) out[i] = src[i] << 16;
@@ -308,8 +366,12 @@ export function toFloat32(a: StoredArray, dtype: Dtype): Float32Array {
       return f16ToF32(a as Uint16Array);
     case 'BF16':
       return bf16ToF32(a as Uint16Array);
-    case 'I64': {
-      const src = a as BigInt64Array;
+    case 'F8_E4M3':
+    case 'F8_E5M2':
+      return f8ToF32(a as Uint8Array, dtype);
+    case 'I64':
+    case 'U64': {
+      const src = a as BigInt64Array | BigUint64Array;
       const out = new Float32Array(src.length);
       for (let i = 0; i < src.length; i++) out[i] = Number(src[i]);
       return out;

@@ -257,6 +257,14 @@ export class HubSession {
           await file.close().catch(() => undefined);
           await fs.remove(incomplete);
         }
+        const code = (e as { code?: unknown }).code;
+        if (code === 'ENOSPC' || code === 'EDQUOT') {
+          // As huggingface_hub: the partial bytes stay in `.incomplete` (never under snapshots/) for the next call to resume.
+          throw new HubError(
+            `${filename} of ${this.repoId}: the disk is full (${code}) while writing ${incomplete} (${file.size} of ${expected} bytes so far); free some space and call again, the download resumes from there`,
+            { cause: e },
+          );
+        }
         throw e;
       } finally {
         await file.close().catch(() => undefined);

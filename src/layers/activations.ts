@@ -2,6 +2,7 @@
  * Activation functions by their Hugging Face names (`hidden_act`, DistilBERT's `activation`), computed as PyTorch does.
  * https://github.com/huggingface/transformers/blob/ab0f050b42d903f34d6eb97f3f8c0c07f0517ad2/src/transformers/activations.py
  */
+import { configError, previewValue } from '../formats/errors.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { gelu as geluOp } from '../kernels/ops.js';
 
@@ -45,7 +46,7 @@ export const SUPPORTED_ACTIVATIONS = Object.keys(ACTIVATIONS);
 /** The activation named `name` (HF's ACT2FN keys); `key` names the config key for the error message. */
 export function getActivation(name: unknown, key = 'hidden_act'): Activation {
   if (typeof name !== 'string' || !Object.prototype.hasOwnProperty.call(ACTIVATIONS, name)) {
-    throw new Error(`unsupported ${key} ${JSON.stringify(name)}; supported: ${SUPPORTED_ACTIVATIONS.join(', ')}`);
+    throw configError(`unsupported ${key} ${previewValue(name)}; supported: ${SUPPORTED_ACTIVATIONS.join(', ')}`);
   }
   return ACTIVATIONS[name];
 }

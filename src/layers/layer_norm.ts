@@ -21,7 +21,8 @@ export class LayerNorm {
   static load(wm: WeightMap, name: string, size: number, eps: number, bias = true): LayerNorm {
     const sub = wm.pp(name);
     if (bias) return new LayerNorm(sub.get('weight', [size]), sub.get('bias', [size]), eps);
-    return new LayerNorm(sub.get('weight', [size]), tf.keep(tf.zeros([size], 'float32')) as tf.Tensor1D, eps, true);
+    // The zeros are held by the WeightMap (freed with it, also when a later tensor of the load is missing).
+    return new LayerNorm(sub.get('weight', [size]), sub.derived<tf.Rank.R1>(`zeros${size}`, () => tf.zeros([size], 'float32')), eps);
   }
 
   /** x [..., H] -> LayerNorm(x + residual) [..., H] (`residual`, same shape, is optional), the fused op. */

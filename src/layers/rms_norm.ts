@@ -21,16 +21,26 @@ export class RMSNorm {
     readonly weight: tf.Tensor1D, // [H]
     readonly eps: number,
     readonly options: RMSNormOptions = {},
+    /** The scale `weight + offset` when the caller made it and owns it (a WeightMap's derived tensor). */
+    scale?: tf.Tensor1D,
   ) {
     if (!(eps > 0)) throw new Error(`RMSNorm: eps must be a positive number, got ${eps}`);
     const offset = options.offset ?? 0;
+    this.ownsScale = offset !== 0 && scale === undefined;
     // Gemma computes `1.0 + weight.float()` in float32 on every call; doing it once gives the same float32 values.
-    this.scale = offset === 0 ? weight : tf.keep(tf.add(weight, offset));
+    this.scale = offset === 0 ? weight : (scale ?? tf.keep(tf.add(weight, offset)));
   }
 
-  /** Load `name.weight` [size] from `wm`. */
+  /** Whether {@link dispose} frees the scale (made here, not held by a WeightMap). */
+  private readonly ownsScale: boolean;
+
+  /** Load `name.weight` [size] from `wm` (the derived scale is held by `wm`, freed with it). */
   static load(wm: WeightMap, name: string, size: number, eps: number, options: RMSNormOptions = {}): RMSNorm {
-    return new RMSNorm(wm.pp(name).get('weight', [size]), eps, options);
+    const sub = wm.pp(name);
+    const weight = sub.get<tf.Rank.R1>('weight', [size]);
+    const offset = options.offset ?? 0;
+    const scale = offset === 0 ? undefined : sub.derived<tf.Rank.R1>(`scale+${offset}`, () => tf.add(weight, offset));
+    return new RMSNorm(weight, eps, options, scale);
   }
 
   /** x [..., H] -> [..., H]. */
@@ -43,6 +53,6 @@ export class RMSNorm {
 
   /** Free the derived scale (the weight belongs to the WeightMap). */
   dispose(): void {
-    if (this.scale !== this.weight) this.scale.dispose();
+    if (this.ownsScale) this.scale.dispose();
   }
 }

@@ -3,12 +3,14 @@
  * the wrong type names the key, what was expected and what was got.
  */
 
+import { ModelConfigError, previewValue } from '../formats/errors.js';
 import { getActivation } from '../layers/activations.js';
+import type { WeightMap } from '../weights/index.js';
 import type { EncoderShape } from './types.js';
 
 type Raw = Readonly<Record<string, unknown>>;
 
-const show = (v: unknown) => (v === undefined ? 'nothing' : JSON.stringify(v));
+const show = (v: unknown) => previewValue(v);
 
 /** Typed access to one model's config.json (`what` names it in errors, e.g. `bert config`). */
 export class ConfigReader {
@@ -17,7 +19,7 @@ export class ConfigReader {
     readonly what: string,
   ) {
     if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-      throw new Error(`${what}: config.json must be a JSON object, got ${show(raw)}`);
+      throw new ModelConfigError(`${what}: config.json must be a JSON object, got ${show(raw)}`, what);
     }
   }
 
@@ -26,11 +28,11 @@ export class ConfigReader {
   }
 
   private missing(key: string, expected: string): Error {
-    return new Error(`${this.what}: config.json is missing required key "${key}" (expected ${expected})`);
+    return new ModelConfigError(`${this.what}: config.json is missing required key "${key}" (expected ${expected})`, this.what, key);
   }
 
   private invalid(key: string, expected: string): Error {
-    return new Error(`${this.what}: config.json key "${key}" must be ${expected}, got ${show(this.raw[key])}`);
+    return new ModelConfigError(`${this.what}: config.json key "${key}" must be ${expected}, got ${show(this.raw[key])}`, this.what, key);
   }
 
   /** A positive integer, required. */
@@ -53,7 +55,7 @@ export class ConfigReader {
       return fallback;
     }
     const v = this.raw[key];
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw this.invalid(key, expected);
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) throw this.invalid(key, expected);
     return v;
   }
 
@@ -84,7 +86,7 @@ export class ConfigReader {
   /** Throw when `key` is present with a value other than one of `supported` (e.g. relative position types). */
   onlySupported(key: string, value: unknown, supported: readonly unknown[]): void {
     if (!supported.includes(value)) {
-      throw new Error(`${this.what}: config.json "${key}": ${show(value)} is not supported (supported: ${supported.map(show).join(', ')})`);
+      throw new ModelConfigError(`${this.what}: config.json "${key}": ${show(value)} is not supported (supported: ${supported.map(show).join(', ')})`, this.what, key);
     }
   }
 }
@@ -134,8 +136,10 @@ export function readEncoderShape(r: ConfigReader, opts: ShapeKeys = {}): Encoder
     pad_token_id: r.nonNegativeInt(key('pad_token_id'), opts.padTokenId ?? 0),
   };
   if (s.hidden_size % s.num_attention_heads !== 0) {
-    throw new Error(
+    throw new ModelConfigError(
       `${r.what}: ${key('hidden_size')} (${s.hidden_size}) must be a multiple of ${key('num_attention_heads')} (${s.num_attention_heads})`,
+      r.what,
+      key('hidden_size'),
     );
   }
   getActivation(s.hidden_act, key('hidden_act'));
@@ -184,4 +188,39 @@ export function numLabelsFromConfig(raw: Raw, what: string): number {
     if (n > 0) return n;
   }
   return r.positiveInt('num_labels', 2);
+}
+
+/** config.json keys that count layers: each layer has at least one tensor in the checkpoint. */
+const LAYER_COUNT_KEYS = ['num_hidden_layers', 'n_layers', 'num_layers'];
+/** config.json keys that size a tensor dimension: none can exceed the checkpoint's element count. */
+const DIMENSION_KEYS = [
+  'vocab_size', 'hidden_size', 'dim', 'intermediate_size', 'hidden_dim', 'max_position_embeddings', 'num_attention_heads', 'n_heads',
+  'num_key_value_heads', 'head_dim', 'type_vocab_size', 'relative_attention_num_buckets', 'num_labels', 'embedding_size',
+];
+
+/**
+ * Check the sizes config.json declares against the checkpoint before anything is allocated: a layer count above
+ * the checkpoint's tensor count, or a dimension (vocab, hidden, intermediate, positions, heads) above its element
+ * count, cannot be backed by weights, so it is a {@link ModelConfigError} naming the key (a `num_hidden_layers`
+ * or `vocab_size` of 1e9 would otherwise size arrays and loops before the first missing tensor is noticed).
+ */
+export function checkDeclaredSizes(raw: Raw, weights: WeightMap, what: string): void {
+  const names = weights.source.names();
+  let elements = 0;
+  for (const n of names) elements += weights.source.info(n).shape.reduce((a, b) => a * b, 1);
+  const check = (keys: readonly string[], limit: number, unit: string) => {
+    for (const k of keys) {
+      if (!Object.prototype.hasOwnProperty.call(raw, k)) continue;
+      const v = raw[k];
+      if (typeof v === 'number' && v > limit) {
+        throw new ModelConfigError(
+          `${what}: config.json key "${k}" declares ${v}, more than the checkpoint ${weights.source.source} can back (it holds ${limit} ${unit})`,
+          what,
+          k,
+        );
+      }
+    }
+  };
+  check(LAYER_COUNT_KEYS, names.length, 'tensors');
+  check(DIMENSION_KEYS, elements, 'elements');
 }

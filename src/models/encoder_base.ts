@@ -4,6 +4,7 @@
  * (`<encoder>.layer.i`), token type ids, positions. Architectures supply an {@link EncoderSpec} (their layer,
  * prefixes, positions) and the attention bias.
  */
+import { configError } from '../formats/errors.js';
 import * as tf from '@tensorflow/tfjs-core';
 import type { AttentionMask } from '../layers/attention_mask.js';
 import { Embeddings } from '../layers/embeddings.js';
@@ -70,6 +71,12 @@ export abstract class EncoderBase<C extends BaseConfig> extends ModelBase<C, Lay
     const s: EncoderShape = config.shape;
     // Longest usable sequence: the position table's rows, less `paddingIdx + 1` for positions counted from it.
     const maxPositions = s.max_position_embeddings - (spec.paddingIdx === undefined ? 0 : spec.paddingIdx + 1);
+    if (maxPositions < 1) {
+      throw configError(
+        `${config.model_type} config: max_position_embeddings (${s.max_position_embeddings}) leaves no position once positions count from the padding index ${spec.paddingIdx} (pad_token_id)`,
+        'pad_token_id',
+      );
+    }
     super(config, root, basePrefix(root, 'embeddings.word_embeddings.weight', spec.prefixes, config.model_type), maxPositions);
     this.paddingIdx = spec.paddingIdx;
     this.embeddings = this.leaf(

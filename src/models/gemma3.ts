@@ -9,6 +9,7 @@
  * https://github.com/huggingface/transformers/blob/008f5c8c29be84d4721dc6d1e0fcd72300580be4/src/transformers/models/gemma3/configuration_gemma3.py
  * https://github.com/huggingface/transformers/blob/0018aa647bb13801f061e2d1027c326f531b59fb/src/transformers/masking_utils.py
  */
+import { configError, previewValue } from '../formats/errors.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { getActivation } from '../layers/activations.js';
 import { AttentionMask } from '../layers/attention_mask.js';
@@ -87,12 +88,12 @@ export function parseGemma3Config(raw: Record<string, unknown>): Gemma3Config {
   };
   getActivation(cfg.hidden_activation, 'hidden_activation');
   if (cfg.num_attention_heads % cfg.num_key_value_heads !== 0) {
-    throw new Error(`gemma3_text config: num_attention_heads (${cfg.num_attention_heads}) must be a multiple of num_key_value_heads (${cfg.num_key_value_heads})`);
+    throw configError(`gemma3_text config: num_attention_heads (${cfg.num_attention_heads}) must be a multiple of num_key_value_heads (${cfg.num_key_value_heads})`);
   }
-  if (cfg.head_dim % 2 !== 0) throw new Error(`gemma3_text config: head_dim must be even (rotary), got ${cfg.head_dim}`);
+  if (cfg.head_dim % 2 !== 0) throw configError(`gemma3_text config: head_dim must be even (rotary), got ${cfg.head_dim}`);
   const softcap = raw.attn_logit_softcapping;
   if (softcap !== undefined && softcap !== null) {
-    throw new Error(`gemma3_text config: config.json "attn_logit_softcapping": ${JSON.stringify(softcap)} is not supported (supported: null)`);
+    throw configError(`gemma3_text config: config.json "attn_logit_softcapping": ${previewValue(softcap)} is not supported (supported: null)`);
   }
   const layer_types = readLayerTypes(raw, r, num_hidden_layers);
   const rope_theta = readRopeBases(raw, r);
@@ -109,11 +110,11 @@ function readLayerTypes(raw: Record<string, unknown>, r: ConfigReader, n: number
     return Array.from({ length: n }, (_, i) => ((i + 1) % pattern ? 'sliding_attention' : 'full_attention'));
   }
   if (!Array.isArray(given) || given.length !== n) {
-    throw new Error(`gemma3_text config: config.json "layer_types" must be an array of ${n} layer types (num_hidden_layers), got ${JSON.stringify(given)}`);
+    throw configError(`gemma3_text config: config.json "layer_types" must be an array of ${n} layer types (num_hidden_layers), got ${previewValue(given)}`);
   }
   return given.map((t, i) => {
     if (!LAYER_TYPES.includes(t as LayerType)) {
-      throw new Error(`gemma3_text config: config.json "layer_types"[${i}]: ${JSON.stringify(t)} is not supported (supported: ${LAYER_TYPES.map((x) => JSON.stringify(x)).join(', ')})`);
+      throw configError(`gemma3_text config: config.json "layer_types"[${i}]: ${previewValue(t)} is not supported (supported: ${LAYER_TYPES.map((x) => previewValue(x)).join(', ')})`);
     }
     return t as LayerType;
   });
@@ -127,17 +128,17 @@ function readLayerTypes(raw: Record<string, unknown>, r: ConfigReader, n: number
 function readRopeBases(raw: Record<string, unknown>, r: ConfigReader): Record<LayerType, number> {
   const checkType = (key: string, params: unknown) => {
     if (params === null || params === undefined) return;
-    if (typeof params !== 'object' || Array.isArray(params)) throw new Error(`gemma3_text config: config.json "${key}" must be an object, got ${JSON.stringify(params)}`);
+    if (typeof params !== 'object' || Array.isArray(params)) throw configError(`gemma3_text config: config.json "${key}" must be an object, got ${previewValue(params)}`);
     const p = params as Record<string, unknown>;
     const type = p.rope_type ?? p.type ?? 'default';
-    if (type !== 'default') throw new Error(`gemma3_text config: config.json "${key}.rope_type": ${JSON.stringify(type)} is not supported (supported: "default")`);
+    if (type !== 'default') throw configError(`gemma3_text config: config.json "${key}.rope_type": ${previewValue(type)} is not supported (supported: "default")`);
   };
   // transformers 5 fills a missing entry or rope_theta from the v4 keys, then from its defaults.
   checkType('rope_scaling', raw.rope_scaling);
   const legacy: Record<LayerType, number> = { full_attention: r.positiveNumber('rope_theta', 1_000_000), sliding_attention: r.positiveNumber('rope_local_base_freq', 10_000) };
   const rp = raw.rope_parameters;
   if (rp === undefined || rp === null) return legacy;
-  if (typeof rp !== 'object' || Array.isArray(rp)) throw new Error(`gemma3_text config: config.json "rope_parameters" must be an object, got ${JSON.stringify(rp)}`);
+  if (typeof rp !== 'object' || Array.isArray(rp)) throw configError(`gemma3_text config: config.json "rope_parameters" must be an object, got ${previewValue(rp)}`);
   const out = {} as Record<LayerType, number>;
   for (const lt of LAYER_TYPES) {
     const p = (rp as Record<string, unknown>)[lt];
@@ -147,7 +148,7 @@ function readRopeBases(raw: Record<string, unknown>, r: ConfigReader): Record<La
     }
     checkType(`rope_parameters.${lt}`, p);
     const theta = (p as Record<string, unknown>).rope_theta ?? legacy[lt];
-    if (typeof theta !== 'number' || !(theta > 0)) throw new Error(`gemma3_text config: config.json "rope_parameters.${lt}.rope_theta" must be a positive number, got ${JSON.stringify(theta)}`);
+    if (typeof theta !== 'number' || !(theta > 0)) throw configError(`gemma3_text config: config.json "rope_parameters.${lt}.rope_theta" must be a positive number, got ${previewValue(theta)}`);
     out[lt] = theta;
   }
   return out;

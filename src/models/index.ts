@@ -4,7 +4,8 @@
  */
 import type { WeightMap } from '../weights/index.js';
 import { BERT_HEAD, BertModel, parseBertConfig } from './bert.js';
-import { numLabelsFromConfig } from './config.js';
+import { checkDeclaredSizes, numLabelsFromConfig } from './config.js';
+import { ModelConfigError, previewValue } from '../formats/errors.js';
 import { DISTILBERT_HEAD, DistilBertModel, parseDistilBertConfig } from './distilbert.js';
 import { Gemma3TextModel, parseGemma3Config } from './gemma3.js';
 import { ClassificationHead, SequenceClassifier, type HeadSpec } from './heads.js';
@@ -53,10 +54,12 @@ export function supportedModelTypes(): string[] {
 }
 
 function architectureOf(config: Record<string, unknown>): Architecture {
-  if (config === null || typeof config !== 'object') throw new Error(`config must be the parsed config.json object, got ${String(config)}`);
+  if (config === null || typeof config !== 'object' || Array.isArray(config)) {
+    throw new ModelConfigError(`config must be the parsed config.json object, got ${previewValue(config)}`, 'config.json');
+  }
   const t = config.model_type;
   if (typeof t !== 'string' || !Object.prototype.hasOwnProperty.call(ARCHITECTURES, t)) {
-    throw new Error(`unsupported model_type ${JSON.stringify(t)} in config.json; supported: ${supportedModelTypes().join(', ')}`);
+    throw new ModelConfigError(`unsupported model_type ${previewValue(t)} in config.json; supported: ${supportedModelTypes().join(', ')}`, 'config.json', 'model_type');
   }
   return ARCHITECTURES[t];
 }
@@ -73,6 +76,8 @@ function owning<T>(weights: WeightMap, build: () => T): T {
 
 /** The encoder with its load report taken (before a head reads more keys). */
 function encoderOf(arch: Architecture, config: Record<string, unknown>, weights: WeightMap): BuiltEncoder {
+  // Before anything is built: declared sizes the checkpoint cannot back are refused (no 1e9-layer loops).
+  checkDeclaredSizes(config, weights, `${String(config.model_type)} config`);
   const encoder = arch.encoder(config, weights);
   encoder.sealReport();
   return encoder;
@@ -93,7 +98,7 @@ export function createModel(config: Record<string, unknown>, weights: WeightMap)
 export function createSequenceClassifier(config: Record<string, unknown>, weights: WeightMap): SequenceClassificationModel {
   return owning(weights, () => {
     const arch = architectureOf(config);
-    if (!arch.head) throw new Error(`model_type ${JSON.stringify(config.model_type)} has no sequence-classification head in sentence-tfjs (supported: ${Object.keys(ARCHITECTURES).filter((k) => ARCHITECTURES[k].head).join(', ')})`);
+    if (!arch.head) throw new ModelConfigError(`model_type ${JSON.stringify(config.model_type)} has no sequence-classification head in sentence-tfjs (supported: ${Object.keys(ARCHITECTURES).filter((k) => ARCHITECTURES[k].head).join(', ')})`, 'config.json', 'model_type');
     const numLabels = numLabelsFromConfig(config, String(config.model_type));
     const encoder = encoderOf(arch, config, weights);
     const spec = typeof arch.head === 'function' ? arch.head(config) : arch.head;
@@ -112,7 +117,7 @@ export function createMaskedLM(config: Record<string, unknown>, weights: WeightM
     const arch = architectureOf(config);
     if (!arch.mlm) {
       const ok = Object.keys(ARCHITECTURES).filter((k) => ARCHITECTURES[k].mlm);
-      throw new Error(`model_type ${JSON.stringify(config.model_type)}: no masked-LM (fill-mask) head is implemented; supported: ${ok.join(', ')}`);
+      throw new ModelConfigError(`model_type ${JSON.stringify(config.model_type)}: no masked-LM (fill-mask) head is implemented; supported: ${ok.join(', ')}`, 'config.json', 'model_type');
     }
     const encoder = encoderOf(arch, config, weights);
     const head = new MaskedLMHead(arch.mlm, weights, encoder.baseWeights, encoder.config);

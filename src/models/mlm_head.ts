@@ -8,6 +8,7 @@
  * the decoder `cls.predictions.decoder.weight` is tied to `embeddings.word_embeddings.weight` (`tie_word_embeddings`,
  * default true) and then not stored: the word embeddings are read instead.
  */
+import { configError, previewValue } from '../formats/errors.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { dense } from '../kernels/ops.js';
 import { getActivation, type Activation } from '../layers/activations.js';
@@ -64,9 +65,9 @@ export class MaskedLMHead extends Module {
     this.vocabSize = s.vocab_size;
     this.transform = this.module('transform', (w) => new PredictionHeadTransform(w, s.hidden_size, s.hidden_act, s.layer_norm_eps));
     const tied = config.raw.tie_word_embeddings ?? true;
-    if (typeof tied !== 'boolean') throw new Error(`${config.model_type} config: tie_word_embeddings must be a boolean, got ${JSON.stringify(tied)}`);
+    if (typeof tied !== 'boolean') throw configError(`${config.model_type} config: tie_word_embeddings must be a boolean, got ${previewValue(tied)}`);
     const stored = wm.has('decoder.weight');
-    if (!tied && !stored) throw new Error(`${config.model_type} config: tie_word_embeddings is false but ${wm.key('decoder.weight')} is missing`);
+    if (!tied && !stored) throw configError(`${config.model_type} config: tie_word_embeddings is false but ${wm.key('decoder.weight')} is missing`);
     // tied: the word embeddings E [V, H] read as an nn.Linear(H, V) weight (a stored copy is the same tensor)
     if (tied && stored) wm.get('decoder.weight', [s.vocab_size, s.hidden_size]);
     const w = tied ? base.linear('embeddings.word_embeddings', s.hidden_size, s.vocab_size, false) : wm.linear('decoder', s.hidden_size, s.vocab_size, false);

@@ -5,6 +5,7 @@
  * supplies how to embed, the per-forward context its layers share (mask, rotary tables, position bias), the layer
  * list and an optional final norm. BERT-family specifics live in {@link EncoderBase}.
  */
+import { configError } from '../formats/errors.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { canReadSync } from '../backends/read.js';
 import type { AttentionMask } from '../layers/attention_mask.js';
@@ -37,7 +38,7 @@ export interface ForwardContext<X extends ModelLayerContext> {
 export function basePrefix(root: WeightMap, probe: string, prefixes: readonly string[], what: string): string {
   if (root.has(probe)) return '';
   for (const p of prefixes) if (root.has(`${p}.${probe}`)) return p;
-  throw new Error(`cannot find tensor ${probe} (nor ${prefixes.map((p) => `${p}.${probe}`).join(', ')}) in ${root.source.source}: not a ${what} checkpoint?`);
+  throw configError(`cannot find tensor ${probe} (nor ${prefixes.map((p) => `${p}.${probe}`).join(', ')}) in ${root.source.source}: not a ${what} checkpoint?`);
 }
 
 /**

@@ -7,6 +7,7 @@
  * (transformers 5.18 wrote the fixtures: `layer_types` and per-type `rope_parameters`; 4.48-style configs give
  * `global_attn_every_n_layers`, `global_rope_theta` and `local_rope_theta` instead, read here too.)
  */
+import { configError, previewValue } from '../formats/errors.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { attention } from '../kernels/ops.js';
 import { getActivation } from '../layers/activations.js';
@@ -64,13 +65,13 @@ export function parseModernBertConfig(raw: Record<string, unknown>): ModernBertC
   if (raw.layer_types !== undefined && raw.layer_types !== null) {
     const lt = raw.layer_types;
     if (!Array.isArray(lt) || lt.length !== n || !lt.every((t) => LAYER_TYPES.includes(t as ModernBertLayerType))) {
-      throw new Error(`modernbert config: config.json key "layer_types" must list ${n} entries of ${LAYER_TYPES.map((t) => JSON.stringify(t)).join(' / ')}, got ${JSON.stringify(lt)}`);
+      throw configError(`modernbert config: config.json key "layer_types" must list ${n} entries of ${LAYER_TYPES.map((t) => previewValue(t)).join(' / ')}, got ${previewValue(lt)}`);
     }
     layerTypes = lt as ModernBertLayerType[];
     // transformers has read the window from one key and the RoPE base from the other: they must agree.
     if (raw.global_attn_every_n_layers !== undefined && raw.global_attn_every_n_layers !== null && layerTypes.some((t, i) => t !== derived[i])) {
-      throw new Error(
-        `modernbert config: config.json keys "layer_types" ${JSON.stringify(layerTypes)} and "global_attn_every_n_layers" ${every} disagree (${JSON.stringify(derived)}); only layouts where both agree are supported`,
+      throw configError(
+        `modernbert config: config.json keys "layer_types" ${previewValue(layerTypes)} and "global_attn_every_n_layers" ${every} disagree (${previewValue(derived)}); only layouts where both agree are supported`,
       );
     }
   }
@@ -96,7 +97,7 @@ export function parseModernBertConfig(raw: Record<string, unknown>): ModernBertC
   getActivation(cfg.classifier_activation, 'classifier_activation');
   const headDim = shape.hidden_size / shape.num_attention_heads;
   if (raw.head_dim !== undefined && raw.head_dim !== null) r.onlySupported('head_dim', raw.head_dim, [headDim]);
-  if (headDim % 2 !== 0) throw new Error(`modernbert config: hidden_size / num_attention_heads (${headDim}) must be even for rotary embeddings`);
+  if (headDim % 2 !== 0) throw configError(`modernbert config: hidden_size / num_attention_heads (${headDim}) must be even for rotary embeddings`);
   r.onlySupported('rope_scaling', raw.rope_scaling ?? null, [null]);
   return cfg;
 }
@@ -106,7 +107,7 @@ function readRopeThetas(r: ConfigReader, raw: Record<string, unknown>): Record<M
   const fallback = { full_attention: r.positiveNumber('global_rope_theta', 160000), sliding_attention: r.positiveNumber('local_rope_theta', 10000) };
   const params = raw.rope_parameters;
   if (params === undefined || params === null) return fallback;
-  if (typeof params !== 'object' || Array.isArray(params)) throw new Error(`modernbert config: config.json key "rope_parameters" must be an object, got ${JSON.stringify(params)}`);
+  if (typeof params !== 'object' || Array.isArray(params)) throw configError(`modernbert config: config.json key "rope_parameters" must be an object, got ${previewValue(params)}`);
   const out = { ...fallback };
   for (const t of LAYER_TYPES) {
     const p = (params as Record<string, unknown>)[t];

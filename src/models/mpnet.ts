@@ -5,6 +5,7 @@
  * https://github.com/huggingface/transformers/blob/ab0f050b42d903f34d6eb97f3f8c0c07f0517ad2/src/transformers/models/mpnet/modeling_mpnet.py
  * https://github.com/huggingface/transformers/blob/ab0f050b42d903f34d6eb97f3f8c0c07f0517ad2/src/transformers/models/mpnet/configuration_mpnet.py
  */
+import { configError } from '../formats/errors.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { SelfAttention } from '../layers/attention.js';
 import { AttentionMask } from '../layers/attention_mask.js';
@@ -40,7 +41,7 @@ export function parseMPNetConfig(raw: Record<string, unknown>): MPNetConfig {
   const shape = readEncoderShape(r, { padTokenId: 1, fixed: { type_vocab_size: 0 } });
   const cfg: MPNetConfig = { model_type, raw, shape, ...shape, relative_attention_num_buckets: r.positiveInt('relative_attention_num_buckets', 32) };
   if (cfg.relative_attention_num_buckets < MPNET_NUM_BUCKETS) {
-    throw new Error(`mpnet config: relative_attention_num_buckets must be at least ${MPNET_NUM_BUCKETS} (transformers always computes ${MPNET_NUM_BUCKETS} buckets), got ${cfg.relative_attention_num_buckets}`);
+    throw configError(`mpnet config: relative_attention_num_buckets must be at least ${MPNET_NUM_BUCKETS} (transformers always computes ${MPNET_NUM_BUCKETS} buckets), got ${cfg.relative_attention_num_buckets}`);
   }
   return cfg;
 }

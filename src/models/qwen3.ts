@@ -9,6 +9,7 @@
  * https://github.com/huggingface/transformers/blob/1f3ae2b3ac7e5b32262588602ff42efb372a6232/src/transformers/models/qwen3/configuration_qwen3.py
  * https://github.com/huggingface/transformers/blob/9ee3f431c32e9e5f6c0888f6b2b0ca3f6c289dd6/src/transformers/masking_utils.py
  */
+import { configError, previewValue } from '../formats/errors.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { getActivation } from '../layers/activations.js';
 import { AttentionMask } from '../layers/attention_mask.js';
@@ -49,18 +50,18 @@ export interface Qwen3Config extends BaseConfig {
   pad_token_id: number;
 }
 
-const show = (v: unknown) => JSON.stringify(v);
+const show = (v: unknown) => previewValue(v);
 
 /** The rope type of a `rope_parameters` / `rope_scaling` object: only "default" (plain RoPE) is implemented. */
 function checkRopeType(r: ConfigReader, key: string): void {
   const v = r.raw[key];
   if (v === undefined || v === null) return;
-  if (typeof v !== 'object' || Array.isArray(v)) throw new Error(`${r.what}: config.json key "${key}" must be an object, got ${show(v)}`);
+  if (typeof v !== 'object' || Array.isArray(v)) throw configError(`${r.what}: config.json key "${key}" must be an object, got ${show(v)}`);
   const o = v as Record<string, unknown>;
   const typeKey = 'rope_type' in o ? 'rope_type' : 'type' in o ? 'type' : undefined;
   const type = typeKey ? o[typeKey] : 'default';
   if (type !== 'default') {
-    throw new Error(`${r.what}: config.json "${key}.${typeKey}": ${show(type)} is not supported (supported: "default", plain RoPE)`);
+    throw configError(`${r.what}: config.json "${key}.${typeKey}": ${show(type)} is not supported (supported: "default", plain RoPE)`);
   }
 }
 
@@ -71,7 +72,7 @@ export function parseQwen3Config(raw: Record<string, unknown>): Qwen3Config {
   const num_attention_heads = r.positiveInt('num_attention_heads');
   const num_key_value_heads = r.positiveInt('num_key_value_heads', num_attention_heads);
   if (num_attention_heads % num_key_value_heads !== 0) {
-    throw new Error(`qwen3 config: num_attention_heads (${num_attention_heads}) must be a multiple of num_key_value_heads (${num_key_value_heads})`);
+    throw configError(`qwen3 config: num_attention_heads (${num_attention_heads}) must be a multiple of num_key_value_heads (${num_key_value_heads})`);
   }
   checkRopeType(r, 'rope_parameters');
   checkRopeType(r, 'rope_scaling');
@@ -86,7 +87,7 @@ export function parseQwen3Config(raw: Record<string, unknown>): Qwen3Config {
   types.forEach((t, i) => {
     if (t !== 'full_attention') {
       const key = Array.isArray(raw.layer_types) ? `layer_types[${i}]` : 'use_sliding_window';
-      throw new Error(`qwen3 config: config.json "${key}": ${show(Array.isArray(raw.layer_types) ? t : useSliding)} is not supported (sliding-window attention is not implemented; supported: "full_attention" layers)`);
+      throw configError(`qwen3 config: config.json "${key}": ${show(Array.isArray(raw.layer_types) ? t : useSliding)} is not supported (sliding-window attention is not implemented; supported: "full_attention" layers)`);
     }
   });
   const cfg = {
@@ -106,7 +107,7 @@ export function parseQwen3Config(raw: Record<string, unknown>): Qwen3Config {
     attention_bias: r.bool('attention_bias', false),
     pad_token_id: r.nonNegativeInt('pad_token_id', 0),
   };
-  if (cfg.head_dim % 2 !== 0) throw new Error(`qwen3 config: head_dim must be even for RoPE, got ${cfg.head_dim}`);
+  if (cfg.head_dim % 2 !== 0) throw configError(`qwen3 config: head_dim must be even for RoPE, got ${cfg.head_dim}`);
   getActivation(cfg.hidden_act, 'hidden_act');
   const shape = rmsNormShape(cfg, cfg.hidden_act);
   return { ...cfg, shape };

@@ -6,6 +6,7 @@
  * Python resolves the name with `import_from_string` (v3.4.1 models/Dense.py):
  * https://github.com/UKPLab/sentence-transformers/blob/7d52a069e0b37d976b3ed3f674a6180436c27574/sentence_transformers/models/Dense.py
  */
+import { configError } from '../formats/errors.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { gelu, getActivation, type Activation } from '../layers/activations.js';
 
@@ -37,7 +38,7 @@ export function activationFromName(name: string | null | undefined, what = 'acti
   const cls = name.split('.').pop() ?? name;
   const fn = Object.prototype.hasOwnProperty.call(ACTIVATIONS, cls) ? ACTIVATIONS[cls] : undefined;
   if (!fn) {
-    throw new Error(`${what}: unsupported activation '${name}'; supported: ${SUPPORTED_ACTIVATIONS.map((a) => `torch.nn.${a}`).join(', ')}`);
+    throw configError(`${what}: unsupported activation '${name}'; supported: ${SUPPORTED_ACTIVATIONS.map((a) => `torch.nn.${a}`).join(', ')}`);
   }
   return { name, fn };
 }

@@ -69,7 +69,12 @@ export class Dense implements SentenceModule {
     this.activation = act.fn;
     for (const key of ['module_input_name', 'module_output_name']) r.onlySupported(key, r.string(key, SENTENCE_EMBEDDING), [SENTENCE_EMBEDDING]);
     this.weights = weights;
-    this.linear = Linear.load(weights, 'linear', this.inFeatures, this.outFeatures, this.bias);
+    try {
+      this.linear = Linear.load(weights, 'linear', this.inFeatures, this.outFeatures, this.bias);
+    } catch (e) {
+      weights.dispose(); // a rejected load keeps no tensor (the weight is made before the bias is checked)
+      throw e;
+    }
   }
 
   /** Build from a config object and the module's tensors (`linear.weight`, `linear.bias`). */

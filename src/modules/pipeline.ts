@@ -10,7 +10,8 @@
  * (`base/model.py` `BaseModel.save`, `_get_model_config`; `sentence_transformer/model.py` `_load_default_modules`):
  * 6.x module class paths in modules.json, `config_sentence_transformers.json` with `model_type`, keys sorted.
  */
-import { joinPath, listSubfolders, makeDir, pathExists, readJSONFile, writeDirAtomically, writeJSONFile } from '../platform/fs.js';
+import { ModelConfigError, previewValue } from '../formats/errors.js';
+import { checkNoLinksOutside, joinPath, listSubfolders, makeDir, pathEscapeProblem, pathExists, readJSONFile, writeDirAtomically, writeJSONFile } from '../platform/fs.js';
 import { logger } from '../util/logger.js';
 import { Dense } from './dense.js';
 import { MLMTransformer } from './mlm_transformer.js';
@@ -70,7 +71,7 @@ export function moduleClass(type: string): SentenceModuleClass {
   if (parts.length === 1) key = `sentence_transformers.models.${type}`;
   else if (parts.length >= 3 && parts[parts.length - 1] === parts[parts.length - 2]) key = parts.slice(0, -1).join('.');
   const cls = Object.prototype.hasOwnProperty.call(MODULE_TYPES, key) ? MODULE_TYPES[key] : undefined;
-  if (!cls) throw new Error(`modules.json: unsupported module type '${type}'; supported: ${CLASSES.map((c) => c.typeName).join(', ')}`);
+  if (!cls) throw new ModelConfigError(`modules.json: unsupported module type '${type.length > 300 ? `${type.slice(0, 300)}...` : type}'; supported: ${CLASSES.map((c) => c.typeName).join(', ')}`, 'modules.json', 'type');
   return cls;
 }
 
@@ -118,6 +119,50 @@ function sortKeysDeep(value: unknown): unknown {
   return out;
 }
 
+/** Whether `name` is an own prompt of `prompts` holding a string (never an inherited name such as `toString`). */
+export function ownPrompt(prompts: Readonly<Record<string, unknown>>, name: unknown): name is string {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(prompts, name) && typeof prompts[name] === 'string';
+}
+
+const SIMILARITY_NAMES = ['cosine', 'dot', 'euclidean', 'manhattan'];
+
+/**
+ * Validate config_sentence_transformers.json as read (`file` names it in errors): `prompts` an object of strings,
+ * `default_prompt_name` null or one of its own keys (never an inherited name such as `toString`),
+ * `similarity_fn_name` null or a known function. Errors are {@link ModelConfigError}s naming the key, at load time.
+ */
+export function validateSentenceTransformerConfig(config: unknown, file: string): SentenceTransformerConfig {
+  const fail = (key: string, msg: string): never => {
+    throw new ModelConfigError(`${file}: "${key}" ${msg}`, file, key);
+  };
+  if (config === null || typeof config !== 'object' || Array.isArray(config)) fail('(root)', `must be a JSON object, got ${previewValue(config)}`);
+  const c = config as Record<string, unknown>;
+  const own = (k: string) => Object.prototype.hasOwnProperty.call(c, k);
+  if (own('prompts') && c.prompts !== null) {
+    const p = c.prompts;
+    if (typeof p !== 'object' || Array.isArray(p)) fail('prompts', `must be an object of prompt name -> prompt text, got ${previewValue(p)}`);
+    for (const [k, v] of Object.entries(p as Record<string, unknown>)) {
+      if (typeof v !== 'string') fail(`prompts.${k}`, `must be a string (the prompt text), got ${previewValue(v)}`);
+    }
+  }
+  const prompts = (own('prompts') && c.prompts !== null ? c.prompts : {}) as Record<string, string>;
+  if (own('default_prompt_name') && c.default_prompt_name !== null) {
+    const d = c.default_prompt_name;
+    if (typeof d !== 'string') fail('default_prompt_name', `must be null or a prompt name, got ${previewValue(d)}`);
+    if (!Object.prototype.hasOwnProperty.call(prompts, d as string)) {
+      fail('default_prompt_name', `${previewValue(d)} is not one of the prompts (${previewValue(Object.keys(prompts))})`);
+    }
+  }
+  if (own('similarity_fn_name') && c.similarity_fn_name !== null && !SIMILARITY_NAMES.includes(c.similarity_fn_name as string)) {
+    fail('similarity_fn_name', `must be null or one of ${SIMILARITY_NAMES.join(', ')}, got ${previewValue(c.similarity_fn_name)}`);
+  }
+  const out: SentenceTransformerConfig = { ...c };
+  if (!own('prompts') || c.prompts === null) delete out.prompts;
+  if (!own('default_prompt_name')) delete out.default_prompt_name;
+  if (!own('similarity_fn_name')) delete out.similarity_fn_name;
+  return out;
+}
+
 /** What loading a directory produced. */
 export interface LoadedPipeline {
   modules: SentenceModule[];
@@ -155,14 +200,27 @@ export async function readModulesJson(dir: string): Promise<ModuleEntryJSON[] | 
   const path = await joinPath(dir, 'modules.json');
   const json = await optionalJSON<unknown>(path);
   if (json === undefined) return undefined;
-  if (!Array.isArray(json)) throw new TypeError(`${path}: expected a JSON array of modules, got ${typeof json}`);
+  if (!Array.isArray(json)) throw new ModelConfigError(`${path}: expected a JSON array of modules, got ${previewValue(json)}`, path);
   return json.map((e, i) => {
-    if (typeof e !== 'object' || e === null || typeof (e as ModuleEntryJSON).type !== 'string') {
-      throw new TypeError(`${path}: entry ${i} must be an object with a string "type", got ${JSON.stringify(e)}`);
+    if (typeof e !== 'object' || e === null || Array.isArray(e) || typeof (e as ModuleEntryJSON).type !== 'string') {
+      throw new ModelConfigError(`${path}: entry ${i} must be an object with a string "type", got ${previewValue(e)}`, path, `[${i}].type`);
     }
     const entry = e as ModuleEntryJSON;
-    moduleClass(entry.type);
-    return { ...entry, path: typeof entry.path === 'string' ? entry.path : '' };
+    try {
+      moduleClass(entry.type);
+    } catch (err) {
+      throw new ModelConfigError(`${path}: entry ${i}: ${(err as Error).message}`, path, `[${i}].type`);
+    }
+    const own = Object.prototype.hasOwnProperty.call(entry, 'path');
+    if (own && typeof entry.path !== 'string') {
+      throw new ModelConfigError(`${path}: entry ${i} "path" must be a string (a folder inside the model), got ${previewValue(entry.path)}`, path, `[${i}].path`);
+    }
+    const rel = own ? entry.path : '';
+    const problem = pathEscapeProblem(rel);
+    if (problem) {
+      throw new ModelConfigError(`${path}: entry ${i} "path" ${previewValue(rel)} could leave the model folder (${problem}); module paths must be folders inside it`, path, `[${i}].path`);
+    }
+    return { ...entry, path: rel };
   });
 }
 
@@ -201,19 +259,23 @@ async function defaultPoolingMode(dir: string): Promise<'mean' | 'lasttoken'> {
  */
 export async function loadPipeline(dir: string, name?: string, opts: { dtype?: ModelDtype; configKwargs?: Record<string, unknown> } = {}): Promise<LoadedPipeline> {
   if (!(await pathExists(dir))) throw new Error(`model directory not found: ${dir}`);
+  await checkNoLinksOutside(dir);
   const entries = await readModulesJson(dir);
   const fromModulesJson = entries !== undefined;
   const list = (entries ?? [{ path: '', type: Transformer.typeName }]).map((e) => ({ folder: e.path.replace(/\/+$/, ''), cls: moduleClass(e.type) }));
   const { missing, expected } = await missingFiles(dir, list);
   if (missing.length > 0) {
-    throw new Error(
+    throw new ModelConfigError(
       `${dir} is not a complete sentence-transformers model: missing ${missing.join(', ')}` +
         ` (expected ${fromModulesJson ? 'modules.json and ' : ''}${expected.join(', ')})`,
+      dir,
     );
   }
   // A plain checkpoint (no modules.json) is read as Python's `_load_auto_model` reads it: no
   // config_sentence_transformers.json and no sentence_bert_config.json (so a URL folder is not probed for them).
-  const config = fromModulesJson ? ((await optionalJSON<SentenceTransformerConfig>(await joinPath(dir, 'config_sentence_transformers.json'))) ?? {}) : {};
+  const stPath = await joinPath(dir, 'config_sentence_transformers.json');
+  const rawConfig = fromModulesJson ? await optionalJSON<unknown>(stPath) : undefined;
+  const config = rawConfig === undefined ? {} : validateSentenceTransformerConfig(rawConfig, stPath);
   if (!fromModulesJson) logger.warn(await noModulesJsonWarning(dir, name ?? dir));
 
   const modules: SentenceModule[] = [];
@@ -223,7 +285,7 @@ export async function loadPipeline(dir: string, name?: string, opts: { dtype?: M
   try {
     for (const { folder, cls } of list) {
       if (cls === Transformer && modules.some((m) => m instanceof Transformer)) {
-        throw new Error(`${dir}/modules.json: more than one Transformer module is not supported`);
+        throw new ModelConfigError(`${dir}/modules.json: more than one Transformer module is not supported`, 'modules.json');
       }
       const at = folder ? await joinPath(dir, folder) : dir;
       if (!fromModulesJson) modules.push(await Transformer.load(dir, { readSentenceBertConfig: false, dtype: opts.dtype, configKwargs: opts.configKwargs }));
@@ -236,11 +298,49 @@ export async function loadPipeline(dir: string, name?: string, opts: { dtype?: M
     throw e;
   }
   const transformer = modules[0];
-  if (!(transformer instanceof Transformer)) {
+  try {
+    if (!(transformer instanceof Transformer)) {
+      throw new ModelConfigError(`${dir}/modules.json: the first module must be a ${Transformer.typeName}`, 'modules.json');
+    }
+    checkDimensions(modules, list.map((e) => e.folder));
+  } catch (e) {
     dispose();
-    throw new Error(`${dir}/modules.json: the first module must be a ${Transformer.typeName}`);
+    throw e;
   }
   return { modules, transformer, config, fromModulesJson };
+}
+
+/**
+ * Check at load time that each module takes the size the one before it gives: Pooling's
+ * `word_embedding_dimension` is the Transformer's hidden size, a Dense's `in_features` the sentence embedding size
+ * before it (a mismatch would otherwise load and fail at the first encode).
+ */
+function checkDimensions(modules: readonly SentenceModule[], folders: readonly string[]): void {
+  const first = modules[0] as Transformer;
+  if (first.lmHead) return; // fill-mask: token logits, not hidden states (SpladePooling reads them as they are)
+  let token: number | undefined = first.getWordEmbeddingDimension();
+  let sentence: number | undefined;
+  for (let i = 1; i < modules.length; i++) {
+    const m = modules[i];
+    const file = `${folders[i] || '.'}/config.json`;
+    if (m instanceof Pooling) {
+      const want = m.config.wordEmbeddingDimension;
+      if (token !== undefined && want !== token) {
+        throw new ModelConfigError(`${file}: "word_embedding_dimension" is ${want}, but the Transformer gives token embeddings of size ${token}`, file, 'word_embedding_dimension');
+      }
+      sentence = m.getSentenceEmbeddingDimension();
+    } else if ((m instanceof Dense || m instanceof Normalize) && token !== undefined && sentence === undefined) {
+      throw new ModelConfigError(`modules.json: module ${i} (${m.typeName}) works on sentence embeddings, but no Pooling module comes before it`, 'modules.json', `[${i}]`);
+    } else if (m instanceof Dense) {
+      if (sentence !== undefined && m.inFeatures !== sentence) {
+        throw new ModelConfigError(`${file}: "in_features" is ${m.inFeatures}, but the module before it gives sentence embeddings of size ${sentence}`, file, 'in_features');
+      }
+      sentence = m.outFeatures;
+    } else if (!(m instanceof Normalize)) {
+      token = undefined;
+      sentence = undefined; // a module whose sizes are not known here: stop checking
+    }
+  }
 }
 
 /**

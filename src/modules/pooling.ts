@@ -6,6 +6,7 @@
  * and v6.0.1 `sentence_transformer/modules/pooling.py` (`config_keys = ["embedding_dimension", "pooling_mode",
  * "include_prompt"]`; `load_config` still reads the 3.x `pooling_mode_*` flags, no true flag meaning "mean").
  */
+import { configError } from '../formats/errors.js';
 import { ConfigReader } from '../models/config.js';
 import { joinPath, readJSONFile, writeJSONFile } from '../platform/fs.js';
 import {
@@ -38,13 +39,13 @@ const CONFIG_KEYS: ReadonlyArray<readonly [string, keyof PoolingConfig]> = [
  */
 export function parsePoolingConfig(json: unknown, source = 'pooling config'): PoolingConfig {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    throw new TypeError(`${source}: expected a JSON object, got ${Array.isArray(json) ? 'an array' : typeof json}`);
+    throw configError(`${source}: expected a JSON object, got ${Array.isArray(json) ? 'an array' : typeof json}`);
   }
   const r = new ConfigReader(json as Record<string, unknown>, source);
   // sentence-transformers 6.0.1 writes `embedding_dimension` where 3.x wrote `word_embedding_dimension`.
   const known = new Set(['pooling_mode', 'embedding_dimension', ...CONFIG_KEYS.map(([k]) => k)]);
   for (const k of Object.keys(r.raw)) {
-    if (!known.has(k)) throw new Error(`${source}: unknown key '${k}' (expected ${CONFIG_KEYS.map(([key]) => key).join(', ')}, pooling_mode, embedding_dimension)`);
+    if (!known.has(k)) throw configError(`${source}: unknown key '${k}' (expected ${CONFIG_KEYS.map(([key]) => key).join(', ')}, pooling_mode, embedding_dimension)`);
   }
   const dim = r.raw.word_embedding_dimension === undefined && r.raw.embedding_dimension !== undefined ? r.positiveInt('embedding_dimension') : r.positiveInt('word_embedding_dimension');
   const cfg = poolingConfigFromMode(dim, 'mean', true);

@@ -5,6 +5,7 @@
  *
  * Reference (6.0.1): https://github.com/huggingface/sentence-transformers/blob/2c74ee9a3147e9814cc6bd72a3696f1b971c19c9/sentence_transformers/sparse_encoder/modules/splade_pooling.py
  */
+import { configError } from '../formats/errors.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigReader } from '../models/config.js';
 import { joinPath, readJSONFile, writeJSONFile } from '../platform/fs.js';
@@ -34,11 +35,11 @@ const ACTIVATIONS: readonly SpladeActivation[] = ['relu', 'log1p_relu'];
  */
 export function parseSpladePoolingConfig(json: unknown, source = 'SpladePooling config'): SpladePoolingConfig {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) {
-    throw new TypeError(`${source}: expected a JSON object, got ${Array.isArray(json) ? 'an array' : typeof json}`);
+    throw configError(`${source}: expected a JSON object, got ${Array.isArray(json) ? 'an array' : typeof json}`);
   }
   const r = new ConfigReader(json as Record<string, unknown>, source);
   const known = ['pooling_strategy', 'activation_function', 'embedding_dimension', 'word_embedding_dimension', 'chunk_size'];
-  for (const k of Object.keys(r.raw)) if (!known.includes(k)) throw new Error(`${source}: unknown key '${k}' (expected ${known.join(', ')})`);
+  for (const k of Object.keys(r.raw)) if (!known.includes(k)) throw configError(`${source}: unknown key '${k}' (expected ${known.join(', ')})`);
   const pooling_strategy = r.string('pooling_strategy', 'max') as SpladePoolingStrategy;
   r.onlySupported('pooling_strategy', pooling_strategy, STRATEGIES);
   const activation_function = r.string('activation_function', 'relu') as SpladeActivation;

@@ -11,6 +11,7 @@
  * truncation="longest_first", max_length=max_seq_length)`. The truncation/padding settings stored in tokenizer.json
  * are ignored, as Python ignores them.
  */
+import { ModelConfigError } from '../formats/errors.js';
 import { ConfigReader } from '../models/config.js';
 import { createMaskedLM, createModel, createSequenceClassifier, type MaskedLMHead } from '../models/index.js';
 import type { EncoderModel, SequenceClassificationModel } from '../models/types.js';
@@ -278,13 +279,23 @@ export class Transformer implements SentenceModule {
     settle(weights);
     try {
       const tokenizer = await TokenizerAdapter.load(dir, model.modelType);
-      return new Transformer(model, tokenizer, {
+      const t = new Transformer(model, tokenizer, {
         maxSeqLength: opts.maxSeqLength !== undefined ? opts.maxSeqLength : maxSeqLength,
         doLowerCase: opts.doLowerCase ?? doLowerCase,
         weights,
         configText,
         lmHead: mlm?.head,
       });
+      // A max_seq_length too small for the special tokens fails every encode: refuse it at load, naming the key.
+      try {
+        t.tokenize(['']);
+      } catch (e) {
+        if (/truncation/.test((e as Error).message)) {
+          throw new ModelConfigError(`${sbertPath}: "max_seq_length" ${t.maxSeqLength} cannot hold a text: ${(e as Error).message}`, sbertPath, 'max_seq_length');
+        }
+        throw e;
+      }
+      return t;
     } catch (e) {
       model.dispose();
       throw e;

@@ -5,6 +5,7 @@
  * marks `node:*` as external).
  * Paths that are http(s) URLs are read with fetch instead (see url.ts), in browsers and in Node.
  */
+import { ModelConfigError } from '../formats/errors.js';
 import { nodeBuiltins } from './node_builtins.js';
 import { isUrl, joinUrl, readUrlBytes, urlExists } from './url.js';
 
@@ -48,14 +49,84 @@ export async function readFileText(path: string): Promise<string> {
   return fs.readFile(path, 'utf8');
 }
 
-/** Read and parse a JSON file; a parse error names the file. */
+/** Read and parse a JSON file; a parse error is a {@link ModelConfigError} naming the file. */
 export async function readJSONFile<T = unknown>(path: string): Promise<T> {
   const text = await readFileText(path);
   try {
     return JSON.parse(text) as T;
   } catch (e) {
-    throw new SyntaxError(`invalid JSON in ${path}: ${(e as Error).message}`);
+    throw new ModelConfigError(`invalid JSON in ${path}: ${(e as Error).message}`, path);
   }
+}
+
+/**
+ * Why `rel` (a path written inside a model folder: a modules.json `path`, a shard file name) could leave the
+ * folder, or null when it cannot: it must be relative, with no `..` segment, not start with `/`, `\\` or `~`,
+ * hold no drive letter, backslash or NUL.
+ */
+export function pathEscapeProblem(rel: string): string | null {
+  if (rel.includes('\0')) return 'it holds a NUL character';
+  if (rel.startsWith('/') || rel.startsWith('\\')) return 'it is an absolute path';
+  if (rel.startsWith('~')) return "it starts with '~'";
+  if (/^[A-Za-z]:/.test(rel)) return 'it names a drive';
+  if (rel.includes('\\')) return 'it holds a backslash';
+  if (rel.split('/').some((seg) => seg === '..')) return "it has a '..' segment";
+  return null;
+}
+
+/**
+ * Refuse a model folder holding a symbolic link that resolves outside it (a local folder could otherwise make the
+ * library read files from anywhere). A hub cache snapshot (`.../snapshots/<rev>/`) may link into its repository's
+ * `blobs/` folder, as huggingface_hub lays it out. URLs are not checked (they have no links). The walk is bounded
+ * (10,000 entries, 8 levels) and does not follow links into folders.
+ */
+export async function checkNoLinksOutside(dir: string): Promise<void> {
+  if (isUrl(dir) || !isNode()) return;
+  const fs = await nodeFs(`checking ${dir}`);
+  const p = await nodePath();
+  let root: string;
+  try {
+    root = await fs.realpath(dir);
+  } catch {
+    return; // a missing folder is reported by the caller
+  }
+  const roots = [root];
+  // A hub snapshot (or a folder inside one): its links point into the repository's blobs/.
+  for (let d = root; p.dirname(d) !== d; d = p.dirname(d)) {
+    if (p.basename(p.dirname(d)) === 'snapshots') {
+      const blobs = p.join(p.dirname(p.dirname(d)), 'blobs');
+      roots.push(await fs.realpath(blobs).catch(() => blobs));
+      break;
+    }
+  }
+  const inside = (t: string) => roots.some((r) => t === r || t.startsWith(r + p.sep));
+  let seen = 0;
+  const walk = async (folder: string, depth: number): Promise<void> => {
+    let entries: import('node:fs').Dirent[];
+    try {
+      entries = await fs.readdir(folder, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (++seen > 10_000) return;
+      const full = p.join(folder, e.name);
+      if (e.isSymbolicLink()) {
+        let target: string;
+        try {
+          target = await fs.realpath(full);
+        } catch {
+          target = p.resolve(folder, await fs.readlink(full));
+        }
+        if (!inside(target)) {
+          throw new ModelConfigError(`${full} is a symbolic link to ${target}, outside the model folder ${dir}; refusing to read it`, full);
+        }
+      } else if (e.isDirectory() && depth < 8) {
+        await walk(full, depth + 1);
+      }
+    }
+  };
+  await walk(root, 0);
 }
 
 /** Write bytes to a file (creating parent folders). */

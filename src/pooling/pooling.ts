@@ -11,6 +11,7 @@
  * Modes are concatenated in the 3.x flag order (cls, max, mean, mean_sqrt_len_tokens, weightedmean, lasttoken), or in
  * the order of a 6.x `pooling_mode` list ({@link PoolingConfig.order}).
  */
+import { configError } from '../formats/errors.js';
 import * as tf from '@tensorflow/tfjs-core';
 
 /** The pooling modes, in the order their outputs are concatenated. */
@@ -71,7 +72,7 @@ export function poolingConfigFromMode(wordEmbeddingDimension: number, mode: stri
   if (parts.length === 0) throw new Error('pooling_mode: expected a mode or a non-empty list of modes, got []');
   for (const part of parts) {
     if (!(POOLING_MODES as readonly string[]).includes(part)) {
-      throw new Error(`pooling_mode: expected one of ${POOLING_MODES.join(', ')} (or several joined by '+', or a list), got ${JSON.stringify(mode)}`);
+      throw configError(`pooling_mode: expected one of ${POOLING_MODES.join(', ')} (or several joined by '+', or a list), got ${JSON.stringify(mode)}`);
     }
     if (cfg[MODE_FLAG[part as PoolingMode]] === true) throw new Error(`pooling_mode: mode '${part}' given twice in ${JSON.stringify(mode)}`);
     (cfg as unknown as Record<string, boolean>)[MODE_FLAG[part as PoolingMode]] = true;

@@ -2,8 +2,9 @@
  * Loading checkpoints from a directory (Node) or from bytes (anywhere).
  * Prefers `model.safetensors`, then `model.safetensors.index.json` with its shards.
  */
+import { configError } from '../formats/errors.js';
 import { joinPath, pathExists, readFileBytes, readJSONFile } from '../platform/fs.js';
-import { SafetensorsFile, type TensorSource } from '../formats/safetensors.js';
+import { SafetensorsError, SafetensorsFile, type TensorSource } from '../formats/safetensors.js';
 import { parseIndex, shardFiles, ShardedSafetensors } from './sharded.js';
 
 /** Read and validate one safetensors file from disk. */
@@ -16,7 +17,11 @@ export async function readShardedSafetensors(indexPath: string): Promise<Sharded
   const index = parseIndex(await readJSONFile(indexPath), indexPath);
   const dir = indexPath.replace(/[\\/][^\\/]*$/, '');
   const shards = new Map<string, SafetensorsFile>();
-  for (const f of shardFiles(index)) shards.set(f, await readSafetensorsFile(await joinPath(dir, f)));
+  for (const f of shardFiles(index)) {
+    const path = await joinPath(dir, f);
+    if (!(await pathExists(path))) throw new SafetensorsError(`shard ${JSON.stringify(f)} named in the index is missing (${path})`, indexPath);
+    shards.set(f, await readSafetensorsFile(path));
+  }
   return new ShardedSafetensors(indexPath, index, shards);
 }
 
@@ -31,7 +36,7 @@ export async function loadCheckpointDir(dir: string, baseName = 'model'): Promis
   if (await pathExists(index)) return readShardedSafetensors(index);
   const bin = await joinPath(dir, 'pytorch_model.bin');
   if (await pathExists(bin)) {
-    throw new Error(`${dir}: only pytorch_model.bin found; sentence-tfjs reads safetensors only (expected ${baseName}.safetensors or ${baseName}.safetensors.index.json). Convert it with Python: model.save_pretrained(dir, safe_serialization=True)`);
+    throw configError(`${dir}: only pytorch_model.bin found; sentence-tfjs reads safetensors only (expected ${baseName}.safetensors or ${baseName}.safetensors.index.json). Convert it with Python: model.save_pretrained(dir, safe_serialization=True)`);
   }
-  throw new Error(`${dir}: no weights found (expected ${baseName}.safetensors or ${baseName}.safetensors.index.json)`);
+  throw configError(`${dir}: no weights found (expected ${baseName}.safetensors or ${baseName}.safetensors.index.json)`);
 }

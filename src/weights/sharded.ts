@@ -2,6 +2,7 @@
  * Sharded checkpoints: `model.safetensors.index.json` maps each tensor name to the shard file holding it
  * (https://github.com/huggingface/transformers/blob/ab0f050b42d903f34d6eb97f3f8c0c07f0517ad2/src/transformers/modeling_utils.py#L384).
  */
+import { pathEscapeProblem } from '../platform/fs.js';
 import { SafetensorsError, SafetensorsFile, type StoredArray, type TensorInfo, type TensorSource } from '../formats/safetensors.js';
 
 /** The parsed index file. */
@@ -17,7 +18,7 @@ export function parseIndex(obj: unknown, source: string): SafetensorsIndex {
     throw new SafetensorsError('index must be an object with a "weight_map" object of tensor name -> shard file', source);
   }
   for (const [k, v] of Object.entries(o.weight_map as Record<string, unknown>)) {
-    if (typeof v !== 'string' || v.includes('..') || v.startsWith('/')) {
+    if (typeof v !== 'string' || v === '' || pathEscapeProblem(v) !== null) {
       throw new SafetensorsError(`weight_map entry must be a plain shard file name, got ${JSON.stringify(v)}`, source, k);
     }
   }

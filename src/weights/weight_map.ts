@@ -11,6 +11,7 @@
  * it back to [out, in] when the weights are saved.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { ModelConfigError } from '../formats/errors.js';
 import { toFloat32, type Dtype, type StoredArray, type TensorInfo, type TensorSource, type TensorToWrite } from '../formats/safetensors.js';
 import { Q8_SCALES_SUFFIX, Q8_VALUES_SUFFIX, Q8LinearWeight, type ModelDtype } from './q8.js';
 
@@ -153,6 +154,11 @@ export class WeightMap {
     return new WeightMap(this.shared, `${this.prefix}${p}.`);
   }
 
+  /** `cannot find tensor X`: the config asks for a tensor the checkpoint lacks. */
+  private missing(key: string): ModelConfigError {
+    return new ModelConfigError(`cannot find tensor ${key}`, this.shared.source.source, key);
+  }
+
   /** The full checkpoint key of `name` in this view. */
   key(name: string): string {
     return this.prefix + name;
@@ -180,7 +186,7 @@ export class WeightMap {
     const key = this.key(name);
     const alias = this.quantizedAlias(name);
     if (alias) return [...this.shared.source.info(alias.key(Q8_VALUES_SUFFIX)).shape];
-    if (!this.shared.source.has(key)) throw new Error(`cannot find tensor ${key}`);
+    if (!this.shared.source.has(key)) throw this.missing(key);
     return [...this.shared.source.info(key).shape];
   }
 
@@ -204,15 +210,30 @@ export class WeightMap {
       }
       return t as tf.Tensor<R>;
     }
-    if (!src.has(key)) throw new Error(`cannot find tensor ${key}`);
+    if (!src.has(key)) throw this.missing(key);
     const got = src.info(key).shape;
     if (shape && (shape.length !== got.length || shape.some((d, i) => d !== got[i]))) {
-      throw new Error(`shape mismatch for ${key}: expected ${fmt(shape)}, got ${fmt(got)}`);
+      throw new ModelConfigError(`shape mismatch for ${key}: expected ${fmt(shape)}, got ${fmt(got)}`, this.shared.source.source, key);
     }
     this.shared.used.add(key);
     let t = this.shared.cache.get(key);
     if (!t) {
       t = asVariable(tf.tensor(src.float32(key), [...got], 'float32'));
+      this.shared.cache.set(key, t);
+    }
+    return t as tf.Tensor<R>;
+  }
+
+  /**
+   * A tensor derived from the checkpoint at load time (a bias-free norm's zeros, a norm's `1 + weight`), made once
+   * by `make` and held with the checkpoint's tensors, so that {@link dispose} frees it too (a load that fails
+   * half-way frees everything it made by disposing the map). `name` must not be a checkpoint key.
+   */
+  derived<R extends tf.Rank = tf.Rank>(name: string, make: () => tf.Tensor<R>): tf.Tensor<R> {
+    const key = `${this.key(name)}#derived`;
+    let t = this.shared.cache.get(key);
+    if (!t) {
+      t = tf.keep(tf.tidy(make));
       this.shared.cache.set(key, t);
     }
     return t as tf.Tensor<R>;
@@ -237,10 +258,10 @@ export class WeightMap {
         this.shared.cache.set(key, w);
         return { weight: w, bias: bias ? sub.get<tf.Rank.R1>('bias', [outFeatures]) : undefined };
       }
-      if (!src.has(wkey)) throw new Error(`cannot find tensor ${wkey}`);
+      if (!src.has(wkey)) throw this.missing(wkey);
       const got = src.info(wkey).shape;
       if (got.length !== 2 || got[0] !== outFeatures || got[1] !== inFeatures) {
-        throw new Error(`shape mismatch for ${wkey}: expected ${fmt([outFeatures, inFeatures])}, got ${fmt(got)}`);
+        throw new ModelConfigError(`shape mismatch for ${wkey}: expected ${fmt([outFeatures, inFeatures])}, got ${fmt(got)}`, this.shared.source.source, wkey);
       }
       this.shared.used.add(wkey);
       w = asVariable(tf.tidy(() => tf.transpose(tf.tensor2d(src.float32(wkey), [outFeatures, inFeatures])))); // [in, out]

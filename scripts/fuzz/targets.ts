@@ -1,0 +1,11 @@
+/** The fuzz targets by name. */
+import { configTarget } from './config_target.js';
+import { safetensorsTarget } from './safetensors_target.js';
+import { tokenizerTarget } from './tokenizer_target.js';
+import type { Target } from './types.js';
+
+export const TARGETS: Readonly<Record<string, Target>> = {
+  safetensors: safetensorsTarget,
+  config: configTarget,
+  tokenizer: tokenizerTarget,
+};

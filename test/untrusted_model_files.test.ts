@@ -1,0 +1,292 @@
+/**
+ * Model folders from anyone: rejected loads free every tensor they made, paths stay inside the folder, prompt names
+ * are own keys validated at load, declared sizes are checked against the checkpoint, and the errors are
+ * ModelConfigErrors naming the file and the key.
+ */
+import assert from 'node:assert/strict';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { CrossEncoder, initBackend, ModelConfigError, SafetensorsError, SentenceTransformer } from '../src/index.js';
+import { fixture, requireFixtures } from './helpers/fixtures.js';
+
+/** A writable copy of a fixture model folder. */
+function copyModel(name: string): string {
+  const dir = join(mkdtempSync(join(tmpdir(), 'stfjs-untrusted-')), name);
+  cpSync(fixture('models', name), dir, { recursive: true, filter: (src) => !src.includes('/onnx') });
+  return dir;
+}
+
+/** Rewrite a safetensors file's header with `edit` (the data is kept). */
+function editHeader(path: string, edit: (h: Record<string, { dtype: string; shape: number[]; data_offsets: number[] }>) => void): void {
+  const bytes = readFileSync(path);
+  const n = Number(bytes.readBigUInt64LE(0));
+  const header = JSON.parse(bytes.subarray(8, 8 + n).toString('utf8'));
+  edit(header);
+  let json = Buffer.from(JSON.stringify(header));
+  json = Buffer.concat([json, Buffer.alloc((8 - (json.length % 8)) % 8, 0x20)]);
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(json.length));
+  writeFileSync(path, Buffer.concat([len, json, bytes.subarray(8 + n)]));
+}
+
+const editJSON = (path: string, edit: (j: Record<string, unknown>) => void) => {
+  const j = JSON.parse(readFileSync(path, 'utf8'));
+  edit(j);
+  writeFileSync(path, JSON.stringify(j));
+};
+
+describe('untrusted model folders', function () {
+  const made: string[] = [];
+  before(async function () {
+    if (!requireFixtures(this, ['models', 'tiny-bert'])) return;
+    await initBackend('cpu');
+  });
+  after(() => {
+    for (const d of made) rmSync(join(d, '..'), { recursive: true, force: true });
+  });
+  const model = (name: string) => {
+    const d = copyModel(name);
+    made.push(d);
+    return d;
+  };
+
+  /** Load must reject with `cls` (and match `re`), and leave tf.memory().numTensors as it was. */
+  async function rejectsFlat(load: () => Promise<unknown>, cls: new (...a: never[]) => Error, re: RegExp): Promise<void> {
+    const before = tf.memory().numTensors;
+    await assert.rejects(load, (e: Error) => {
+      assert.ok(e instanceof cls, `expected ${cls.name}, got ${e.name}: ${e.message}`);
+      assert.match(e.message, re);
+      return true;
+    });
+    assert.equal(tf.memory().numTensors, before, 'a rejected load leaked tensors');
+  }
+
+  describe('a rejected load keeps no tensor', () => {
+    it('a Dense bias of the wrong shape (tiny-roberta 2_Dense)', async () => {
+      const dir = model('tiny-roberta');
+      editHeader(join(dir, '2_Dense', 'model.safetensors'), (h) => {
+        h['linear.bias'].shape = [1, h['linear.bias'].shape[0]];
+      });
+      await rejectsFlat(() => SentenceTransformer.load(dir), ModelConfigError, /shape mismatch for linear\.bias/);
+    });
+
+    for (const name of ['tiny-bert', 'tiny-modernbert', 'tiny-embeddinggemma', 'tiny-qwen3', 'tiny-mpnet', 'tiny-distilbert']) {
+      it(`${name}: every 5th checkpoint tensor (and the last) missing in turn`, async function () {
+        this.timeout(300_000);
+        const dir = model(name);
+        const path = join(dir, 'model.safetensors');
+        const original = readFileSync(path);
+        const n = Number(original.readBigUInt64LE(0));
+        const names = Object.keys(JSON.parse(original.subarray(8, 8 + n).toString('utf8'))).filter((k) => k !== '__metadata__').sort();
+        const picked = names.filter((_, i) => i % 5 === 0 || i === names.length - 1);
+        let rejected = 0;
+        for (const t of picked) {
+          writeFileSync(path, original);
+          editHeader(path, (h) => {
+            h[`${t}.renamed`] = h[t];
+            delete h[t];
+          });
+          const before = tf.memory().numTensors;
+          try {
+            // Some tensors are optional (an unused pooler, a position_ids buffer): then the load succeeds.
+            (await SentenceTransformer.load(dir)).dispose();
+          } catch (e) {
+            assert.ok(e instanceof ModelConfigError, `${t}: ${(e as Error).name}: ${(e as Error).message}`);
+            rejected++;
+          }
+          assert.equal(tf.memory().numTensors, before, `${name}: load without ${t} leaked tensors`);
+        }
+        assert.ok(rejected >= picked.length / 2, `${rejected} of ${picked.length} loads rejected`);
+      });
+    }
+
+    it('a cross-encoder whose classifier is missing', async () => {
+      const dir = model('tiny-bert-cross-encoder');
+      editHeader(join(dir, 'model.safetensors'), (h) => {
+        delete h['classifier.bias'];
+      });
+      await rejectsFlat(() => CrossEncoder.load(dir), ModelConfigError, /classifier\.bias/);
+    });
+  });
+
+  describe('paths stay inside the model folder', () => {
+    for (const p of ['../tiny-roberta/2_Dense', './../x', '~/../2_Dense', '/etc', '1_Pooling/../../x', 'C:/x', '1_Pooling\\..\\..']) {
+      it(`modules.json path ${JSON.stringify(p)} is refused`, async () => {
+        const dir = model('tiny-bert');
+        editJSON(join(dir, 'modules.json'), (j) => {
+          (j as unknown as { path: string }[])[1].path = p;
+        });
+        await rejectsFlat(() => SentenceTransformer.load(dir), ModelConfigError, /modules\.json: entry 1 "path" .* could leave the model folder/);
+      });
+    }
+
+    it('a module folder that is a symlink to another model is refused', async () => {
+      const dir = model('tiny-bert');
+      const other = model('tiny-mpnet');
+      rmSync(join(dir, '1_Pooling'), { recursive: true });
+      symlinkSync(join(other, '1_Pooling'), join(dir, '1_Pooling'));
+      await rejectsFlat(() => SentenceTransformer.load(dir), ModelConfigError, /symbolic link .* outside the model folder/);
+    });
+
+    it('a config.json symlinked to a file outside is refused (CrossEncoder too)', async () => {
+      const dir = model('tiny-bert-cross-encoder');
+      const other = model('tiny-bert');
+      rmSync(join(dir, 'config.json'));
+      symlinkSync(join(other, 'config.json'), join(dir, 'config.json'));
+      await rejectsFlat(() => CrossEncoder.load(dir), ModelConfigError, /symbolic link/);
+    });
+
+    it("a hub cache snapshot whose files link into the repository's blobs/ loads (as huggingface_hub lays it out)", async () => {
+      const src = model('tiny-bert');
+      const repo = join(src, '..', 'models--org--tiny-bert');
+      const snap = join(repo, 'snapshots', 'abc123');
+      mkdirSync(join(repo, 'blobs'), { recursive: true });
+      const files = ['config.json', 'config_sentence_transformers.json', 'model.safetensors', 'modules.json', 'sentence_bert_config.json',
+        'special_tokens_map.json', 'tokenizer.json', 'tokenizer_config.json', 'vocab.txt', '1_Pooling/config.json'];
+      files.forEach((f, i) => {
+        copyFileSync(join(src, f), join(repo, 'blobs', `blob${i}`));
+        mkdirSync(join(snap, f, '..'), { recursive: true });
+        symlinkSync(relative(join(snap, f, '..'), join(repo, 'blobs', `blob${i}`)), join(snap, f));
+      });
+      const a = await SentenceTransformer.load(snap);
+      const b = await SentenceTransformer.load(src);
+      try {
+        assert.deepEqual(await a.encode(['hello']), await b.encode(['hello']));
+      } finally {
+        a.dispose();
+        b.dispose();
+      }
+    });
+
+    it('a symlink inside the folder is fine', async () => {
+      const dir = model('tiny-bert');
+      rmSync(join(dir, 'README.md'));
+      symlinkSync('config.json', join(dir, 'README.md'));
+      const m = await SentenceTransformer.load(dir);
+      m.dispose();
+    });
+
+    it('a sharded index naming a shard outside is refused', async () => {
+      const dir = model('tiny-bert-sharded');
+      editJSON(join(dir, 'model.safetensors.index.json'), (j) => {
+        const wm = j.weight_map as Record<string, string>;
+        wm[Object.keys(wm)[0]] = '../tiny-bert/model.safetensors';
+      });
+      await rejectsFlat(() => SentenceTransformer.load(dir), SafetensorsError, /weight_map entry must be a plain shard file name/);
+    });
+  });
+
+  describe('prompts are own keys, validated at load', () => {
+    for (const name of ['toString', 'constructor', '__proto__', 'hasOwnProperty']) {
+      it(`default_prompt_name ${JSON.stringify(name)} is a load error naming the key`, async () => {
+        const dir = model('tiny-bert');
+        editJSON(join(dir, 'config_sentence_transformers.json'), (j) => {
+          j.default_prompt_name = name;
+        });
+        await rejectsFlat(() => SentenceTransformer.load(dir), ModelConfigError, /"default_prompt_name" .* is not one of the prompts/);
+      });
+    }
+
+    it('prompts: { query: null } is a load error naming prompts.query', async () => {
+      const dir = model('tiny-bert');
+      editJSON(join(dir, 'config_sentence_transformers.json'), (j) => {
+        j.prompts = { query: null };
+      });
+      await rejectsFlat(() => SentenceTransformer.load(dir), ModelConfigError, /"prompts\.query" must be a string/);
+    });
+
+    it('an own prompt named "toString" works (looked up as an own key)', async () => {
+      const dir = model('tiny-bert');
+      editJSON(join(dir, 'config_sentence_transformers.json'), (j) => {
+        j.prompts = { toString: 'query: ' };
+        j.default_prompt_name = 'toString';
+      });
+      const m = await SentenceTransformer.load(dir);
+      try {
+        const a = (await m.encode(['hello'])) as Float32Array[];
+        const b = (await m.encode(['hello'], { prompt: 'query: ' })) as Float32Array[];
+        assert.deepEqual(a, b);
+        await assert.rejects(() => m.encode(['x'], { promptName: 'constructor' }), /not found in the configured prompts/);
+      } finally {
+        m.dispose();
+      }
+    });
+
+    it('similarity_fn_name "constructor" is a load error naming the key', async () => {
+      const dir = model('tiny-bert');
+      editJSON(join(dir, 'config_sentence_transformers.json'), (j) => {
+        j.similarity_fn_name = 'constructor';
+      });
+      await rejectsFlat(() => SentenceTransformer.load(dir), ModelConfigError, /"similarity_fn_name" must be null or one of/);
+    });
+  });
+
+  describe('declared sizes and JSON types', () => {
+    for (const [key, value] of [['num_hidden_layers', 1e9], ['vocab_size', 1e9], ['max_position_embeddings', 2 ** 53], ['intermediate_size', 1e12]] as const) {
+      it(`${key} = ${value} is refused before anything is allocated`, async () => {
+        const dir = model('tiny-bert');
+        editJSON(join(dir, 'config.json'), (j) => {
+          j[key] = value;
+        });
+        const t0 = performance.now();
+        await rejectsFlat(() => SentenceTransformer.load(dir), ModelConfigError, new RegExp(`"${key}" (declares|must be)`));
+        assert.ok(performance.now() - t0 < 10_000);
+      });
+    }
+
+    it('a deeply nested value in config.json is an error naming the key, not a stack overflow', async () => {
+      const dir = model('tiny-bert');
+      const text = readFileSync(join(dir, 'config.json'), 'utf8');
+      writeFileSync(join(dir, 'config.json'), text.replace('"hidden_size": 32', `"hidden_size": ${'['.repeat(100_000)}1${']'.repeat(100_000)}`).replace(/"hidden_size":\s*\d+/, `"hidden_size": ${'['.repeat(100_000)}1${']'.repeat(100_000)}`));
+      await rejectsFlat(() => SentenceTransformer.load(dir), ModelConfigError, /"hidden_size" must be a positive integer/);
+    });
+
+    it('invalid JSON in a module config names the file', async () => {
+      const dir = model('tiny-bert');
+      writeFileSync(join(dir, '1_Pooling', 'config.json'), '{"word_embedding_dimension": 32,');
+      await rejectsFlat(() => SentenceTransformer.load(dir), ModelConfigError, /invalid JSON in .*1_Pooling.config\.json/);
+    });
+
+    it('a modules.json entry that is not an object names the entry', async () => {
+      const dir = model('tiny-bert');
+      writeFileSync(join(dir, 'modules.json'), JSON.stringify([{ idx: 0, name: '0', path: '', type: 'sentence_transformers.models.Transformer' }, 5]));
+      await rejectsFlat(() => SentenceTransformer.load(dir), ModelConfigError, /entry 1 must be an object with a string "type"/);
+    });
+
+    it('a Dense with no Pooling before it is a load error (not an encode-time one)', async function () {
+      if (!requireFixtures(this, ['models', 'tiny-roberta'])) return;
+      const dir = model('tiny-roberta');
+      editJSON(join(dir, 'modules.json'), (j) => {
+        (j as unknown as unknown[]).splice(1, 1);
+      });
+      await rejectsFlat(() => SentenceTransformer.load(dir), ModelConfigError, /Dense\) works on sentence embeddings, but no Pooling module comes before it/);
+    });
+
+    it('a max_seq_length too small for the special tokens is a load error naming the key', async () => {
+      const dir = model('tiny-bert');
+      editJSON(join(dir, 'sentence_bert_config.json'), (j) => {
+        j.max_seq_length = 1;
+      });
+      await rejectsFlat(() => SentenceTransformer.load(dir), ModelConfigError, /sentence_bert_config\.json: "max_seq_length" 1 cannot hold a text/);
+    });
+
+    it('a RoBERTa pad_token_id beyond max_position_embeddings is a load error', async function () {
+      if (!requireFixtures(this, ['models', 'tiny-roberta'])) return;
+      const dir = model('tiny-roberta');
+      editJSON(join(dir, 'config.json'), (j) => {
+        j.pad_token_id = 2 ** 32;
+      });
+      await rejectsFlat(() => SentenceTransformer.load(dir), ModelConfigError, /leaves no position .* \(pad_token_id\)/);
+    });
+
+    it("a Pooling word_embedding_dimension that is not the Transformer's size is a load error", async () => {
+      const dir = model('tiny-bert');
+      editJSON(join(dir, '1_Pooling', 'config.json'), (j) => {
+        j.word_embedding_dimension = 7;
+      });
+      await rejectsFlat(() => SentenceTransformer.load(dir), ModelConfigError, /"word_embedding_dimension" is 7, but the Transformer gives token embeddings of size/);
+    });
+  });
+});
