@@ -17,7 +17,7 @@ import type { DeviceName } from '../src/backends/index.js';
  * naming it; an option that is silently ignored would make a "q8" row measure fp32. Returns undefined when
  * q8 can be asked for, else the reason it cannot.
  */
-async function q8Unavailable(modelDir: string, loadWith: (opts: Record<string, unknown>) => Promise<{ dispose: () => unknown }>): Promise<string | undefined> {
+export async function q8Unavailable(modelDir: string, loadWith: (opts: Record<string, unknown>) => Promise<{ dispose: () => unknown }>): Promise<string | undefined> {
   try {
     const probe = await loadWith({ device: 'wasm', dtype: 'no-such-dtype' });
     await probe.dispose();
