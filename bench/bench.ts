@@ -283,6 +283,11 @@ async function runModel(args: BenchArgs, name: string, python: string | undefine
       }
       process.stderr.write(`[bench] ${name} ${cellKey(cell)}: repetition ${rep + 1}/${slices.length} done\n`);
     }
+    // Raw throughput as each cell ends (agreement not yet checked), so that a run cut short still leaves its numbers.
+    for (const l of lives.filter(active)) {
+      const x = l.cells.get(cellKey(cell));
+      if (x) process.stderr.write(`[bench] ${name} ${cellKey(cell)}: ${l.label}: ${f(throughput(x.texts, x.totalMs))} sentences/s (${x.texts} texts, agreement not yet checked)\n`);
+    }
   }
   if (args.ceiling && modelType === 'bert' && !sparse) {
     for (const l of lives.filter((x) => active(x) && x.slot.kind === 'ours')) {
