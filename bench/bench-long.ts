@@ -101,7 +101,11 @@ function main(): void {
           const line = (r.stdout ?? '').trim().split('\n').pop() ?? '';
           let result: string;
           if (r.error && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') result = `did not finish in ${timeoutS} s`;
-          else if (r.status !== 0 || !line.startsWith('{')) result = `failed (exit ${r.status ?? r.signal}): ${(r.stderr ?? '').trim().split('\n').filter(Boolean).slice(-1)[0]?.slice(0, 160) ?? ''}`;
+          else if (r.status !== 0 || !line.startsWith('{')) {
+            // The error's own line, not Node's trailing version banner.
+            const errLines = (r.stderr ?? '').split('\n').filter((x) => /error|abort|out of|bounds/i.test(x));
+            result = `failed (exit ${r.status ?? r.signal}): ${(errLines[0] ?? (r.stderr ?? '').trim().split('\n').slice(-1)[0] ?? '').trim().slice(0, 200)}`;
+          }
           else {
             const j = JSON.parse(line) as { ms: number; tokens: number; peakRssMB: number; rssLoadedMB: number };
             result = `${j.tokens} tokens · ${(j.ms / 1000).toFixed(1)} s · peak RSS ${j.peakRssMB.toFixed(0)} MB (loaded: ${j.rssLoadedMB.toFixed(0)} MB)`;
