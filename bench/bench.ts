@@ -344,6 +344,18 @@ async function runModel(args: BenchArgs, name: string, python: string | undefine
   return run;
 }
 
+/**
+ * A batch far slower than the median (over 5x) means the process was starved by other work during it: the
+ * figure is then said to be unreliable instead of silently folded into the mean.
+ */
+function stallNote(latMs: readonly number[]): string {
+  if (latMs.length < 2) return '';
+  const v = [...latMs].sort((a, b) => a - b);
+  const med = v[v.length >> 1]!;
+  const max = v[v.length - 1]!;
+  return max > 5 * med ? ` (**stalled**: slowest batch ${f(max / 1000)} s vs median ${f(med / 1000)} s; unreliable)` : '';
+}
+
 function headlineNode(versions: readonly string[]): string {
   return versions.includes('22') ? '22' : versions.includes('24') ? '24' : versions[0]!;
 }
@@ -420,7 +432,8 @@ function report(args: BenchArgs, run: ModelRun): string {
         continue;
       }
       const sps = throughput(x.texts, x.totalMs);
-      L.push(`| ${l.label} | ${f(sps)} | ${ratioText(l.slot.kind, sps, tjsFp32, tjsQ8, l === tjsRef)} |`);
+      const stall = stallNote(x.latMs);
+      L.push(`| ${l.label} | ${f(sps)}${stall} | ${ratioText(l.slot.kind, sps, tjsFp32, tjsQ8, l === tjsRef)} |`);
     }
     L.push('');
     L.push('<details><summary>latency, tokens/s, GFLOP/s</summary>');
