@@ -103,7 +103,7 @@ function main(): void {
           if (r.error && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') result = `did not finish in ${timeoutS} s`;
           else if (r.status !== 0 || !line.startsWith('{')) {
             // The error's own line, not Node's trailing version banner.
-            const errLines = (r.stderr ?? '').split('\n').filter((x) => /error|abort|out of|bounds/i.test(x));
+            const errLines = (r.stderr ?? '').split('\n').filter((x) => x.length < 300 && /error|abort|out of|bounds/i.test(x));
             result = `failed (exit ${r.status ?? r.signal}): ${(errLines[0] ?? (r.stderr ?? '').trim().split('\n').slice(-1)[0] ?? '').trim().slice(0, 200)}`;
           }
           else {
