@@ -1,45 +1,27 @@
 /**
- * One runtime of `npm run bench`, in its own process (so that its peak RSS is its own):
- * `node --import tsx bench/bench-child.ts <config.json> <result.json>`.
+ * One Node-side runtime of `npm run bench`, in its own process (so that its peak RSS is its own) and under the
+ * Node version the parent chose: `<node> --import tsx bench/bench-child.ts <config.json>`.
  *
- * Loads the runtime (timed: load time), then for every workload and batch size encodes the workload's texts in
- * sentence-transformers' order (longest first) in batches, one warm-up batch untimed, and records the latency of
- * every batch. Writes a {@link ChildResult} and, per workload, the embeddings for the agreement check.
+ * The child loads its runtime (timed), says `ready` on fd 3, then serves the parent's commands (JSON lines on
+ * stdin) until `exit`: `run` encodes the given batches in the given order and answers with the latency of each
+ * (writing the embeddings when asked), `ceiling` measures the matMul ceiling. Replies go to fd 3 as JSON lines, so
+ * that whatever a library prints on stdout cannot break the protocol. The parent runs one child at a time and
+ * alternates them (bench.ts).
  */
-import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync, writeSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import {
-  type Cell,
-  type ChildConfig,
-  type ChildResult,
-  encoderFlops,
-  type EncoderDims,
-  peakRssMB,
-  percentile,
-  relaxedSimdAvailable,
-  RUNTIME_LABELS,
-  writeEmbeddings,
-} from './bench-common.js';
-import { batches, lengthSortedOrder, makeWorkload, spreadOrder, type WorkloadName } from './bench-workloads.js';
+import { createInterface } from 'node:readline';
+import { type ChildConfig, type ChildReply, type ChildCommand, peakRssMB, relaxedSimdAvailable, writeEmbeddings } from './bench-common.js';
 import { type BatchEncoder, loadOrt, loadTransformersJs } from './bench-peers.js';
-import { loadOurs, loadOursPool, matmulCeiling } from './bench-ours.js';
-import { groupByLength } from '../src/modules/tokenized_batch.js';
+import { loadOurs, loadOursPool, loadOursSparse, matmulCeiling } from './bench-ours.js';
 
 interface Loaded {
   encode: BatchEncoder;
-  /** Texts per timed call (the pool takes several batches per call); defaults to the batch size. */
-  textsPerCall?: (batchSize: number) => number;
-  /** Batch sizes this runtime is measured at (the pool: 32 only). */
-  batchSizes?: number[];
+  /** Encode several batches at once (the pool spreads them over its workers); default: one after another. */
+  encodeMany?: (batches: string[][]) => Promise<Float32Array[][]>;
   close?: () => Promise<void>;
   backend?: string;
   notes?: string[];
-}
-
-function encoderDims(modelDir: string): EncoderDims {
-  const c = JSON.parse(readFileSync(join(modelDir, 'config.json'), 'utf8')) as Record<string, number>;
-  return { layers: c['num_hidden_layers']!, hidden: c['hidden_size']!, intermediate: c['intermediate_size']! };
 }
 
 function hasPackage(name: string): boolean {
@@ -51,120 +33,107 @@ function hasPackage(name: string): boolean {
   }
 }
 
+const kernels = (): string => (relaxedSimdAvailable() ? 'relaxed-SIMD kernels' : 'plain SIMD kernels');
+
 async function load(cfg: ChildConfig): Promise<Loaded | string> {
-  switch (cfg.runtime) {
+  switch (cfg.kind) {
     case 'ours':
-    case 'ours-relaxed': {
-      const m = await loadOurs(cfg.modelDir, 'wasm');
-      return { encode: m.encode, backend: m.backend, close: m.close };
+    case 'ours-relaxed':
+    case 'ours-q8': {
+      const m = cfg.sparse ? await loadOursSparse(cfg.modelDir) : await loadOurs(cfg.modelDir, 'wasm', cfg.kind === 'ours-q8' ? 'q8' : undefined);
+      return typeof m === 'string' ? m : { encode: m.encode, backend: m.backend, close: m.close };
     }
     case 'tfnode': {
       if (!hasPackage('@tensorflow/tfjs-node')) return "@tensorflow/tfjs-node is not installed: device 'tensorflow' skipped";
       const m = await loadOurs(cfg.modelDir, 'tensorflow');
-      return { encode: m.encode, backend: m.backend, close: m.close };
+      return typeof m === 'string' ? m : { encode: m.encode, backend: m.backend, close: m.close };
     }
     case 'ours-pool':
-    case 'ours-pool-relaxed': {
-      const m = await loadOursPool(cfg.modelDir, 2);
-      return { encode: m.encode, close: m.close, backend: `wasm x2 workers (${relaxedSimdAvailable() ? 'relaxed-simd' : 'simd'} kernels)`, batchSizes: [32], textsPerCall: (b) => 8 * b };
+    case 'ours-pool-relaxed':
+    case 'ours-pool-q8': {
+      if (cfg.sparse) return 'the pool encodes dense embeddings only (SentenceTransformer)';
+      const m = await loadOursPool(cfg.modelDir, 2, cfg.kind === 'ours-pool-q8' ? 'q8' : undefined);
+      if (typeof m === 'string') return m;
+      return { encode: m.encode, encodeMany: m.encodeMany, close: m.close, backend: `wasm x2 workers (${kernels()})` };
     }
     case 'tjs':
-      return { encode: await loadTransformersJs(cfg.modelDir), backend: 'onnxruntime-node (transformers.js default threads)' };
+    case 'tjs-q8':
+      return { encode: await loadTransformersJs(cfg.modelDir, cfg.kind === 'tjs-q8' ? 'q8' : 'fp32'), backend: 'onnxruntime-node (transformers.js default threads)' };
     case 'ort1':
       return { encode: await loadOrt(cfg.modelDir, cfg.maxSeqLength, 1), backend: 'onnxruntime-node cpu' };
     case 'ort2':
       return { encode: await loadOrt(cfg.modelDir, cfg.maxSeqLength, 2), backend: 'onnxruntime-node cpu' };
+    default:
+      return `bench-child runs Node-side runtimes only, got ${JSON.stringify(cfg.kind)}`;
   }
 }
 
+const reply = (r: ChildReply): void => {
+  writeSync(3, JSON.stringify(r) + '\n');
+};
+
 async function main(): Promise<void> {
-  const [configPath, resultPath] = process.argv.slice(2);
-  if (!configPath || !resultPath) throw new Error('usage: bench-child.ts <config.json> <result.json>');
+  const [configPath] = process.argv.slice(2);
+  if (!configPath) throw new Error('usage: bench-child.ts <config.json>');
   const cfg = JSON.parse(readFileSync(configPath, 'utf8')) as ChildConfig;
-  const result: ChildResult = { runtime: cfg.runtime, label: RUNTIME_LABELS[cfg.runtime], loadMs: 0, peakRssMB: 0, cells: [], notes: [] };
   const t0 = performance.now();
   const loaded = await load(cfg);
-  result.loadMs = performance.now() - t0;
+  const loadMs = performance.now() - t0;
   if (typeof loaded === 'string') {
-    result.skipped = loaded;
-    writeFileSync(resultPath, JSON.stringify(result));
+    reply({ type: 'ready', loadMs, skipped: loaded, node: process.version, notes: [] });
+    reply({ type: 'bye', peakRssMB: peakRssMB() });
     return;
   }
-  result.backend = loaded.backend;
-  result.notes.push(...(loaded.notes ?? []));
-  const dims = encoderDims(cfg.modelDir);
-
-  for (const name of cfg.workloads) {
-    const texts = makeWorkload(name as WorkloadName, cfg.quick).texts;
-    const counts = cfg.tokenCounts[name]!;
-    const order = lengthSortedOrder(texts);
-    const embeddings = new Map<number, Float32Array>();
-    const wanted = name === 'passages' ? cfg.passageBatchSizes : cfg.batchSizes;
-    const sizes = loaded.batchSizes ? wanted.filter((b) => loaded.batchSizes!.includes(b)) : wanted;
-    for (const batchSize of sizes) {
-      const perCall = loaded.textsPerCall?.(batchSize) ?? batchSize;
-      const inOrder = batches(order, perCall);
-      // With a time budget, visit the batches spread over the length range (same sequence for every runtime).
-      const calls = cfg.budgetSec > 0 ? spreadOrder(inOrder.length).map((k) => inOrder[k]!) : inOrder;
-      await loaded.encode(inOrder[inOrder.length >> 1]!.map((i) => texts[i]!)); // warm-up (a median-length batch), untimed
-      const lat: number[] = [];
-      let nTexts = 0;
-      let nTokens = 0;
-      let flops = 0;
-      const splitsBatches = cfg.runtime.startsWith('ours') || cfg.runtime === 'tfnode';
-      const start = performance.now();
-      for (const call of calls) {
-        const t = performance.now();
-        const out = await loaded.encode(call.map((i) => texts[i]!));
-        lat.push(performance.now() - t);
-        if (out.length !== call.length) throw new Error(`${cfg.runtime}: ${call.length} texts in, ${out.length} embeddings out`);
-        call.forEach((i, k) => {
-          if (!embeddings.has(i)) embeddings.set(i, out[k]!);
-        });
-        nTexts += call.length;
-        for (const b of batches(call, batchSize)) {
-          const lens = b.map((i) => counts[i]!);
-          nTokens += lens.reduce((a, c) => a + c, 0);
-          const longest = Math.max(...lens);
-          if (splitsBatches) {
-            // Ours runs each batch as sub-batches of similar lengths (splitByPadding): count the work it does.
-            for (const g of groupByLength(lens, longest)) flops += encoderFlops(dims, g.length, Math.max(...g.map((k) => lens[k]!)));
-          } else {
-            flops += encoderFlops(dims, b.length, longest);
-          }
-        }
-        if (cfg.budgetSec > 0 && performance.now() - start > cfg.budgetSec * 1000) break;
+  reply({ type: 'ready', loadMs, backend: loaded.backend, node: process.version, notes: loaded.notes ?? [] });
+  const rl = createInterface({ input: process.stdin });
+  for await (const line of rl) {
+    if (!line.trim()) continue;
+    const cmd = JSON.parse(line) as ChildCommand;
+    try {
+      if (cmd.type === 'exit') break;
+      if (cmd.type === 'ceiling') {
+        const c = await matmulCeiling();
+        reply({ type: 'ceiling', gflops: c.gflops, shape: c.shape });
+        continue;
       }
-      const cell: Cell = {
-        workload: name,
-        batchSize,
-        texts: nTexts,
-        tokens: nTokens,
-        flops,
-        totalMs: lat.reduce((a, c) => a + c, 0),
-        p50Ms: percentile(lat, 50),
-        p95Ms: percentile(lat, 95),
-      };
-      result.cells.push(cell);
-      process.stderr.write(`  ${cfg.runtime} ${name} b${batchSize}: ${nTexts} texts in ${(cell.totalMs / 1000).toFixed(1)} s\n`);
+      const texts = cmd.batches.map((b) => b.texts);
+      const latMs: number[] = [];
+      let outs: Float32Array[][];
+      const start = performance.now();
+      if (loaded.encodeMany) {
+        outs = await loaded.encodeMany(texts);
+      } else {
+        outs = [];
+        for (const t of texts) {
+          const s = performance.now();
+          outs.push(await loaded.encode(t));
+          latMs.push(performance.now() - s);
+        }
+      }
+      const totalMs = performance.now() - start;
+      outs.forEach((o, k) => {
+        if (o.length !== texts[k]!.length) throw new Error(`${cfg.kind}: ${texts[k]!.length} texts in, ${o.length} embeddings out`);
+      });
+      if (cmd.embPath) writeEmbeddings(cmd.embPath, cmd.batches.flatMap((b) => b.indices), outs.flat());
+      reply({ type: 'ran', totalMs, latMs });
+    } catch (e) {
+      reply({ type: 'error', message: e instanceof Error ? (e.stack ?? e.message) : String(e) });
     }
-    const idx = [...embeddings.keys()].sort((a, b) => a - b);
-    writeEmbeddings(join(cfg.embeddingsDir, `${cfg.runtime}-${name}.bin`), idx, idx.map((i) => embeddings.get(i)!));
-  }
-  if (cfg.matmulCeiling) {
-    const c = await matmulCeiling();
-    result.matmulGflops = c.gflops;
-    result.matmulShape = c.shape;
   }
   await loaded.close?.();
-  result.peakRssMB = peakRssMB();
-  writeFileSync(resultPath, JSON.stringify(result));
+  reply({ type: 'bye', peakRssMB: peakRssMB() });
 }
 
 main().then(
   () => process.exit(0),
   (e: unknown) => {
-    console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
+    const message = e instanceof Error ? (e.stack ?? e.message) : String(e);
+    try {
+      reply({ type: 'error', message });
+    } catch {
+      // fd 3 closed: the parent is gone
+    }
+    console.error(message);
     process.exit(1);
   },
 );

@@ -1,6 +1,6 @@
 /**
- * Shared pieces of `npm run bench`: the parent <-> child JSON protocol, statistics, the encoder FLOP count and
- * the embedding files used for the cross-runtime agreement check.
+ * Shared pieces of `npm run bench`: the parent <-> child JSON-lines protocol (bench-child.ts and bench_torch.py
+ * speak it), statistics, the encoder FLOP count and the embedding files used for the cross-runtime agreement check.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 
@@ -32,70 +32,37 @@ export async function requireBenchPeers(packages: readonly string[], skipHint = 
   process.exit(2);
 }
 
-/** The runtimes that `npm run bench` can measure, each in its own child process. */
-export const RUNTIMES = ['ours', 'ours-pool', 'ours-relaxed', 'ours-pool-relaxed', 'tfnode', 'tjs', 'ort1', 'ort2'] as const;
-export type RuntimeName = (typeof RUNTIMES)[number];
-
-export const RUNTIME_LABELS: Record<RuntimeName, string> = {
-  ours: 'sentence-tfjs (wasm)',
-  'ours-pool': 'sentence-tfjs pool (2 wasm workers)',
-  'ours-relaxed': 'sentence-tfjs (wasm, relaxed SIMD)',
-  'ours-pool-relaxed': 'sentence-tfjs pool (2 workers, relaxed SIMD)',
-  tfnode: "sentence-tfjs (device 'tensorflow')",
-  tjs: 'transformers.js (fp32 ONNX)',
-  ort1: 'onnxruntime-node, 1 thread',
-  ort2: 'onnxruntime-node, 2 threads',
-};
-
-/** What the parent asks a child to run. */
+/** What the parent asks a child to load (the child's argv[2] is this, as a JSON file). */
 export interface ChildConfig {
-  runtime: RuntimeName;
+  /** A runtime kind of bench-plan.ts (ours, ours-pool, tjs, torch2, ...). */
+  kind: string;
   modelDir: string;
   maxSeqLength: number;
-  quick: boolean;
-  workloads: string[];
-  batchSizes: number[];
-  /** Batch sizes for the passages workload. */
-  passageBatchSizes: number[];
-  /** Stop a (workload, batch size) cell after this many seconds of timed batches (0 = no limit). */
-  budgetSec: number;
-  /** Token counts per text (special tokens included, truncated), per workload, from the Rust tokenizer. */
-  tokenCounts: Record<string, number[]>;
-  /** Where to write the embeddings for the agreement check. */
-  embeddingsDir: string;
-  /** Also measure the matMul ceiling (our runtimes only). */
-  matmulCeiling: boolean;
+  /** The model is a SparseEncoder (SPLADE): vectors come back dense, vocabulary-wide. */
+  sparse: boolean;
+  /** PyTorch children: torch.set_num_threads. */
+  threads?: number;
 }
 
-/** One (workload, batch size) measurement. */
-export interface Cell {
-  workload: string;
-  batchSize: number;
-  /** Texts encoded in the timed batches (fewer than the workload when the budget ran out). */
-  texts: number;
-  /** Real tokens (special tokens included) of those texts. */
-  tokens: number;
-  /** Encoder FLOPs for the padded batch shapes actually run. */
-  flops: number;
-  totalMs: number;
-  p50Ms: number;
-  p95Ms: number;
+/** One batch of a `run` command: the texts and their indices in the workload (for the embeddings file). */
+export interface BatchSpec {
+  indices: number[];
+  texts: string[];
 }
 
-/** What a child reports back. */
-export interface ChildResult {
-  runtime: RuntimeName;
-  label: string;
-  skipped?: string;
-  loadMs: number;
-  peakRssMB: number;
-  cells: Cell[];
-  notes: string[];
-  /** Best GFLOP/s of a large tf.matMul on the same backend, measured in the same process. */
-  matmulGflops?: number;
-  matmulShape?: string;
-  backend?: string;
-}
+/** Parent -> child, one JSON line each on the child's stdin. */
+export type ChildCommand =
+  | { type: 'run'; batches: BatchSpec[]; embPath?: string }
+  | { type: 'ceiling' }
+  | { type: 'exit' };
+
+/** Child -> parent, one JSON line each on the child's fd 3. */
+export type ChildReply =
+  | { type: 'ready'; loadMs: number; backend?: string; skipped?: string; node?: string; notes: string[] }
+  | { type: 'ran'; totalMs: number; latMs: number[] }
+  | { type: 'ceiling'; gflops: number; shape: string }
+  | { type: 'bye'; peakRssMB: number }
+  | { type: 'error'; message: string };
 
 /** Percentile by linear interpolation between closest ranks (p in [0, 100]). */
 export function percentile(values: readonly number[], p: number): number {

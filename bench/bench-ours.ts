@@ -1,29 +1,100 @@
 /**
- * Our runtimes for `npm run bench`: SentenceTransformer on a tfjs backend, the worker pool, and the practical
+ * Our runtimes for `npm run bench`: SentenceTransformer (fp32, or q8 where `load` implements it) and SparseEncoder
+ * on a tfjs backend, the worker pool, and the practical
  * ceiling (a large tf.matMul on the same backend, in the same process).
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { BatchEncoder } from './bench-peers.js';
 import { EncodePool } from '../src/api/pool.js';
-import { SentenceTransformer } from '../src/api/sentence_transformer.js';
+import { SentenceTransformer, type SentenceTransformerLoadOptions } from '../src/api/sentence_transformer.js';
+import { SparseEncoder } from '../src/api/sparse_encoder.js';
+import type { SparseVector } from '../src/util/sparse.js';
 import { linearKernel, wasmKernelsFlavor, wasmLinearActive } from '../src/kernels/index.js';
 import type { DeviceName } from '../src/backends/index.js';
 
-/** SentenceTransformer.load on `device`; each call encodes one batch, normalized. */
-export async function loadOurs(modelDir: string, device: string): Promise<{ encode: BatchEncoder; backend: string; close: () => Promise<void> }> {
-  const model = await SentenceTransformer.load(modelDir, { device: device as DeviceName });
+/**
+ * Whether `SentenceTransformer.load` implements `dtype`: an implemented option rejects a value it does not know,
+ * naming it; an option that is silently ignored would make a "q8" row measure fp32. Returns undefined when
+ * q8 can be asked for, else the reason it cannot.
+ */
+export async function q8Unavailable(modelDir: string, loadWith: (opts: Record<string, unknown>) => Promise<{ dispose: () => unknown }>): Promise<string | undefined> {
+  try {
+    const probe = await loadWith({ device: 'wasm', dtype: 'no-such-dtype' });
+    await probe.dispose();
+    return `skipped: q8 not available (load accepted dtype 'no-such-dtype' for ${modelDir}: the dtype option is not implemented)`;
+  } catch (e) {
+    const msg = e instanceof Error ? e.message : String(e);
+    if (!/dtype/i.test(msg)) return `skipped: q8 not available (${msg.split('\n')[0]})`;
+    return undefined;
+  }
+}
+
+/** SentenceTransformer.load on `device` (with `dtype` when given); each call encodes one batch, normalized. */
+export async function loadOurs(modelDir: string, device: string, dtype?: 'q8'): Promise<{ encode: BatchEncoder; backend: string; close: () => Promise<void> } | string> {
+  const loadWith = (opts: Record<string, unknown>) => SentenceTransformer.load(modelDir, opts as SentenceTransformerLoadOptions);
+  if (dtype) {
+    const why = await q8Unavailable(modelDir, loadWith);
+    if (why) return why;
+  }
+  let model: SentenceTransformer;
+  try {
+    model = await loadWith({ device: device as DeviceName, ...(dtype ? { dtype } : {}) });
+  } catch (e) {
+    if (!dtype) throw e;
+    return `skipped: q8 not available (${(e instanceof Error ? e.message : String(e)).split('\n')[0]})`;
+  }
   return {
     encode: (texts) => model.encode(texts, { batchSize: texts.length, normalizeEmbeddings: true }),
+    backend: (wasmKernelsFlavor() === 'none' ? tf.getBackend() : `${tf.getBackend()} (${wasmKernelsFlavor()} kernels)`) + (dtype ? `, dtype ${dtype}` : ''),
+    close: async () => model.dispose(),
+  };
+}
+
+/** SparseEncoder.load on wasm; each call encodes one batch, the sparse vectors written out dense (for the agreement check). */
+export async function loadOursSparse(modelDir: string): Promise<{ encode: BatchEncoder; backend: string; close: () => Promise<void> }> {
+  const model = await SparseEncoder.load(modelDir, { device: 'wasm' });
+  return {
+    encode: async (texts) => {
+      const rows = (await model.encode(texts, { batchSize: texts.length })) as SparseVector[];
+      return rows.map((r) => {
+        const d = new Float32Array(r.dim);
+        r.indices.forEach((i, k) => (d[i] = r.values[k]!));
+        return d;
+      });
+    },
     backend: wasmKernelsFlavor() === 'none' ? tf.getBackend() : `${tf.getBackend()} (${wasmKernelsFlavor()} kernels)`,
     close: async () => model.dispose(),
   };
 }
 
-/** The worker pool with `workers` wasm workers, default chunking (256 texts per call -> 8 chunks of 32). */
-export async function loadOursPool(modelDir: string, workers: number): Promise<{ encode: BatchEncoder; close: () => Promise<void> }> {
-  const pool = await EncodePool.start({ modelDir, options: { device: 'wasm' } }, { workers });
+/**
+ * The worker pool with `workers` wasm workers. `encodeMany` hands each batch to the pool as one chunk (chunkSize =
+ * the batch), all at once, so the workers run exactly the batches every other runtime runs.
+ */
+export async function loadOursPool(
+  modelDir: string,
+  workers: number,
+  dtype?: 'q8',
+): Promise<{ encode: BatchEncoder; encodeMany: (batches: string[][]) => Promise<Float32Array[][]>; close: () => Promise<void> } | string> {
+  const start = (options: Record<string, unknown>, n: number) => EncodePool.start({ modelDir, options }, { workers: n });
+  if (dtype) {
+    const why = await q8Unavailable(modelDir, async (opts) => {
+      const p = await start(opts, 1);
+      return { dispose: () => p.stop() };
+    });
+    if (why) return why;
+  }
+  let pool: EncodePool;
+  try {
+    pool = await start({ device: 'wasm', ...(dtype ? { dtype } : {}) }, workers);
+  } catch (e) {
+    if (!dtype) throw e;
+    return `skipped: q8 not available (${(e instanceof Error ? e.message : String(e)).split('\n')[0]})`;
+  }
+  const one = (texts: string[]) => pool.encode(texts, { batchSize: texts.length, chunkSize: texts.length, normalizeEmbeddings: true });
   return {
-    encode: (texts) => pool.encode(texts, { batchSize: 32, normalizeEmbeddings: true }),
+    encode: one,
+    encodeMany: (batches) => Promise.all(batches.map(one)),
     close: () => pool.stop(),
   };
 }

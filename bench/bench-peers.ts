@@ -1,6 +1,6 @@
 /**
  * The peers of `npm run bench`: @huggingface/transformers (feature-extraction pipeline, mean pooling + normalize,
- * fp32 ONNX, local files only) and onnxruntime-node used directly (Rust tokenizer, then mean pooling + L2
+ * fp32 or q8 ONNX, local files only) and onnxruntime-node used directly (Rust tokenizer, then mean pooling + L2
  * normalization in JS), on the same ONNX export of the same weights (`<model>/onnx/model.onnx`).
  */
 import { basename, dirname, join, sep } from 'node:path';
@@ -8,13 +8,16 @@ import { basename, dirname, join, sep } from 'node:path';
 /** Encodes one batch of texts into L2-normalized sentence embeddings. */
 export type BatchEncoder = (texts: string[]) => Promise<Float32Array[]>;
 
-/** transformers.js: the model dir is loaded as model id `<basename>` under `env.localModelPath = <parent>/`. */
-export async function loadTransformersJs(modelDir: string): Promise<BatchEncoder> {
+/**
+ * transformers.js: the model dir is loaded as model id `<basename>` under `env.localModelPath = <parent>/`;
+ * dtype 'fp32' reads `onnx/model.onnx`, 'q8' reads `onnx/model_quantized.onnx` (transformers.js' own names).
+ */
+export async function loadTransformersJs(modelDir: string, dtype: 'fp32' | 'q8' = 'fp32'): Promise<BatchEncoder> {
   const { pipeline, env } = await import('@huggingface/transformers');
   env.allowRemoteModels = false;
   env.allowLocalModels = true;
   env.localModelPath = dirname(modelDir) + sep;
-  const extractor = await pipeline('feature-extraction', basename(modelDir), { dtype: 'fp32', device: 'cpu' });
+  const extractor = await pipeline('feature-extraction', basename(modelDir), { dtype, device: 'cpu' });
   return async (texts) => {
     const out = await extractor(texts, { pooling: 'mean', normalize: true });
     const [n, d] = out.dims as [number, number];

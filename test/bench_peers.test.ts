@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT, requireFixtures } from './helpers/fixtures.js';
+import { agreement, agreementBar, agrees, cellSlices, FP32_BAR, parseBenchArgs, ratioText, roster, rotation, throughput } from '../bench/bench-plan.js';
 
 const PEERS = ['onnxruntime-node', '@huggingface/transformers', '@huggingface/tokenizers'];
 
@@ -56,5 +57,151 @@ describe('bench peers: out of the default install, named when missing', function
     const r = benchWithoutPeers('bench/bench-tokenizer.ts', []);
     assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, /^bench: missing @huggingface\/tokenizers: install the benchmark peers with `npm run bench:install`/);
+  });
+});
+
+/**
+ * The bench's own logic, without timing anything: argument parsing, which runtime runs under which Node version,
+ * the round-robin schedule (every runtime gets the same length-sorted batches, each exactly once), the agreement
+ * statistics that gate a speed, and the ratio text.
+ */
+describe('bench logic (no timing)', () => {
+  it('parses --node, --models, --runtimes, --cells and --reps, with the documented defaults', () => {
+    const d = parseBenchArgs([]);
+    assert.deepEqual(d.nodeVersions, ['current']);
+    assert.deepEqual(d.models, ['minilm-l6-full']);
+    assert.equal(d.runtimes, undefined);
+    assert.equal(d.cells, undefined);
+    assert.equal(d.reps, 4);
+    assert.equal(d.python, '/work/venv/bin/python');
+    assert.equal(d.ceiling, true);
+    const a = parseBenchArgs(['--node', '20,22,24', '--models', 'tiny-qwen3,random-splade', '--runtimes', 'ours,torch1', '--cells', 'sentences:32,queries:1:50', '--reps', '3', '--no-ceiling', '--q8-onnx', '/x/q.onnx']);
+    assert.deepEqual(a.nodeVersions, ['20', '22', '24']);
+    assert.deepEqual(a.models, ['tiny-qwen3', 'random-splade']);
+    assert.deepEqual(a.runtimes, ['ours', 'torch1']);
+    assert.deepEqual(a.cells, [
+      { workload: 'sentences', batchSize: 32, texts: 640 },
+      { workload: 'queries', batchSize: 1, texts: 50 },
+    ]);
+    assert.equal(a.reps, 3);
+    assert.equal(a.ceiling, false);
+    assert.equal(a.q8Onnx, '/x/q.onnx');
+  });
+
+  it('takes the Python and the q8 ONNX from the environment when no flag names them; a flag wins', () => {
+    const env = { SENTENCE_TFJS_BENCH_PYTHON: '/opt/py', SENTENCE_TFJS_BENCH_Q8_ONNX: '/q8.onnx' };
+    assert.equal(parseBenchArgs([], env).python, '/opt/py');
+    assert.equal(parseBenchArgs([], env).q8Onnx, '/q8.onnx');
+    assert.equal(parseBenchArgs(['--python', '/usr/bin/python3'], env).python, '/usr/bin/python3');
+  });
+
+  it('rejects bad flags naming the flag, what was expected and what was got', () => {
+    assert.throws(() => parseBenchArgs(['--nodes', '22']), /unknown flag --nodes; expected one of/);
+    assert.throws(() => parseBenchArgs(['--node', 'v22']), /--node: expected Node major versions .* got "v22"/);
+    assert.throws(() => parseBenchArgs(['--node', '22,22']), /--node: expected distinct versions/);
+    assert.throws(() => parseBenchArgs(['--runtimes', 'ours,pytorch']), /--runtimes: expected some of .* got "pytorch"/);
+    assert.throws(() => parseBenchArgs(['--cells', 'docs:32']), /--cells: expected workload:batch\[:texts\] .* got "docs:32"/);
+    assert.throws(() => parseBenchArgs(['--cells', 'sentences:0']), /--cells: expected a positive integer batch size/);
+    assert.throws(() => parseBenchArgs(['--reps', '0']), /--reps: expected a positive integer, got 0/);
+    assert.throws(() => parseBenchArgs(['--node']), /--node: expected a value, got nothing/);
+  });
+
+  it('runs every Node-side runtime under every --node version and the PyTorch runtimes once', () => {
+    const r = roster(['ours', 'tjs', 'torch1', 'torch2'], ['20', '22']);
+    assert.deepEqual(
+      r.map((s) => s.id),
+      ['ours@node20', 'tjs@node20', 'ours@node22', 'tjs@node22', 'torch1', 'torch2'],
+    );
+    assert.equal(r[2]!.node, '22');
+    assert.equal(r[4]!.node, undefined);
+    assert.deepEqual(roster(['ours'], ['current']).map((s) => s.id), ['ours']);
+  });
+
+  it('deals the length-sorted batches into slices: each batch exactly once, every slice spanning the length range', () => {
+    const texts = Array.from({ length: 100 }, (_, i) => 'w '.repeat(1 + ((i * 37) % 100)).trim());
+    const slices = cellSlices(texts, 8, 4);
+    assert.equal(slices.length, 4);
+    const all = slices.flat();
+    assert.equal(all.length, 13); // ceil(100 / 8)
+    assert.deepEqual([...all.flat()].sort((a, b) => a - b), Array.from({ length: 100 }, (_, i) => i));
+    // Every batch is a run of the longest-first order: its texts are no longer than any text of an earlier batch.
+    const sorted = [...all].sort((x, y) => texts[y[0]!]!.length - texts[x[0]!]!.length);
+    for (let k = 1; k < sorted.length; k++) assert.ok(Math.min(...sorted[k - 1]!.map((i) => texts[i]!.length)) >= Math.max(...sorted[k]!.map((i) => texts[i]!.length)));
+    // The first slice holds the longest batch and one from the shorter half (bit-reversed order: 0, 8, 4, 12, ...).
+    const lens = (b: number[]) => Math.max(...b.map((i) => texts[i]!.length));
+    assert.ok(Math.max(...slices[0]!.map(lens)) > 150 && Math.min(...slices[0]!.map(lens)) < 100);
+    // The same call gives the same slices (every runtime gets these).
+    assert.deepEqual(cellSlices(texts, 8, 4), slices);
+    // More slices than batches: one batch per slice.
+    assert.equal(cellSlices(texts.slice(0, 10), 8, 4).length, 2);
+  });
+
+  it('rotates the runtime order by one each repetition', () => {
+    assert.deepEqual(rotation(['a', 'b', 'c'], 0), ['a', 'b', 'c']);
+    assert.deepEqual(rotation(['a', 'b', 'c'], 1), ['b', 'c', 'a']);
+    assert.deepEqual(rotation(['a', 'b', 'c'], 5), ['c', 'a', 'b']);
+    assert.deepEqual(rotation([], 3), []);
+  });
+
+  it('agreement: min and mean cosine and max abs diff over the texts both have, minus the skipped ones', () => {
+    const A = new Map<number, Float32Array>([
+      [0, Float32Array.of(1, 0)],
+      [1, Float32Array.of(0, 1)],
+      [2, Float32Array.of(1, 1)],
+      [3, Float32Array.of(1, 0)],
+    ]);
+    const B = new Map<number, Float32Array>([
+      [0, Float32Array.of(1, 0)],
+      [1, Float32Array.of(0.6, 0.8)], // cosine 0.8 with (0, 1)
+      [2, Float32Array.of(-1, -1)], // cosine -1, but skipped
+      [9, Float32Array.of(1, 0)], // not in A
+    ]);
+    const a = agreement(A, B, (i) => i === 2);
+    assert.equal(a.compared, 2);
+    assert.equal(a.excluded, 1);
+    assert.ok(Math.abs(a.minCos - 0.8) < 1e-6, String(a.minCos));
+    assert.ok(Math.abs(a.meanCos - 0.9) < 1e-6, String(a.meanCos));
+    assert.ok(Math.abs(a.maxAbsDiff - 0.6) < 1e-6, String(a.maxAbsDiff));
+    assert.equal(agrees(a, FP32_BAR), false);
+    assert.equal(agrees(agreement(A, A), FP32_BAR), true);
+    assert.equal(agrees(agreement(A, new Map()), FP32_BAR), false, 'nothing compared: no speed quoted');
+    assert.throws(() => agreement(A, new Map([[0, Float32Array.of(1, 0, 0)]])), /text 0 has 2 dimensions in the reference and 3 in the runtime/);
+  });
+
+  it('holds fp32 runtimes to 0.9999 and q8 runtimes to 0.99 against fp32', () => {
+    assert.equal(agreementBar('ours'), 0.9999);
+    assert.equal(agreementBar('torch2'), 0.9999);
+    assert.equal(agreementBar('ours-pool-q8'), 0.99);
+    assert.equal(agreementBar('tjs-q8'), 0.99);
+  });
+
+  it('ratio text: vs transformers.js fp32; a q8 runtime says its fp32 ratio is a cross comparison and adds its ratio to q8', () => {
+    assert.equal(throughput(640, 4000), 160);
+    assert.ok(Number.isNaN(throughput(1, 0)));
+    assert.equal(ratioText('tjs', 200, 200, undefined, true), '1');
+    assert.equal(ratioText('tjs', 180, 200, undefined), '0.90×');
+    assert.equal(ratioText('ours-pool', 120, 240, 400), '0.50×');
+    assert.equal(ratioText('ours-pool-q8', 300, 240, 400), '1.25× (cross: q8 vs fp32); 0.75× vs q8');
+    assert.equal(ratioText('tjs-q8', 400, 240, 400), '1.67× (cross: q8 vs fp32)');
+    assert.equal(ratioText('torch2', 391.4, 240, undefined), '1.63×');
+    assert.equal(ratioText('ours', 100, undefined, undefined), '', 'no transformers.js row: no ratio');
+  });
+});
+
+describe('bench q8 detection (no timing)', () => {
+  it('a load that accepts an unknown dtype means the option is not implemented: the q8 row is skipped, never fp32 labelled q8', async () => {
+    const { q8Unavailable } = await import('../bench/bench-ours.js');
+    const seen: unknown[] = [];
+    const accepts = async (opts: Record<string, unknown>) => (seen.push(opts['dtype']), { dispose: () => undefined });
+    assert.match((await q8Unavailable('m', accepts))!, /^skipped: q8 not available \(load accepted dtype 'no-such-dtype'/);
+    assert.deepEqual(seen, ['no-such-dtype']);
+    const rejectsDtype = async () => {
+      throw new Error("dtype: expected 'fp32' or 'q8', got 'no-such-dtype'");
+    };
+    assert.equal(await q8Unavailable('m', rejectsDtype), undefined);
+    const otherError = async () => {
+      throw new Error('no model.safetensors');
+    };
+    assert.equal(await q8Unavailable('m', otherError), 'skipped: q8 not available (no model.safetensors)');
   });
 });
