@@ -156,7 +156,8 @@ export function resolvePrompts(
   if (legacy && !given) Object.assign(out, saved ?? {});
   Object.assign(out, given ?? {});
   if (!legacy) {
-    for (const [k, v] of Object.entries(saved ?? {})) if (out[k] === undefined || out[k] === null) out[k] = v;
+    // own keys only: a prompt may be named like an Object.prototype member (`toString`)
+    for (const [k, v] of Object.entries(saved ?? {})) if (!Object.prototype.hasOwnProperty.call(out, k) || out[k] === null) out[k] = v;
   }
   const result: Record<string, string> = {};
   for (const [k, v] of Object.entries(out)) result[k] = v ?? '';
