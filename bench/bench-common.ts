@@ -178,3 +178,6 @@ export function flagReader(argv: string[]): (flag: string) => string | undefined
     return v;
   };
 }
+
+/** Encodes one batch of texts into L2-normalized sentence embeddings (every runtime of the bench). */
+export type BatchEncoder = (texts: string[]) => Promise<Float32Array[]>;

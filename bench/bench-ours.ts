@@ -4,7 +4,7 @@
  * ceiling (a large tf.matMul on the same backend, in the same process).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import type { BatchEncoder } from './bench-peers.js';
+import type { BatchEncoder } from './bench-common.js';
 import { EncodePool } from '../src/api/pool.js';
 import { SentenceTransformer, type SentenceTransformerLoadOptions } from '../src/api/sentence_transformer.js';
 import { SparseEncoder } from '../src/api/sparse_encoder.js';

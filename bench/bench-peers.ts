@@ -5,8 +5,9 @@
  */
 import { basename, dirname, join, sep } from 'node:path';
 
-/** Encodes one batch of texts into L2-normalized sentence embeddings. */
-export type BatchEncoder = (texts: string[]) => Promise<Float32Array[]>;
+import type { BatchEncoder } from './bench-common.js';
+
+export type { BatchEncoder };
 
 /**
  * transformers.js: the model dir is loaded as model id `<basename>` under `env.localModelPath = <parent>/`;

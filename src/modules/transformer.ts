@@ -135,7 +135,7 @@ async function openModelDir(
   try {
     config = JSON.parse(configText) as Record<string, unknown>;
   } catch (e) {
-    throw new SyntaxError(`invalid JSON in ${path}: ${(e as Error).message}`);
+    throw new ModelConfigError(`invalid JSON in ${path}: ${(e as Error).message}`, path);
   }
   if (configKwargs && Object.keys(configKwargs).length > 0) {
     // Python's config_kwargs override config.json's keys, and are saved with the model
