@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/backends/index.js';
 import { SafetensorsFile } from '../src/formats/safetensors.js';
-import { CrossEncoder, SentenceTransformer } from '../src/index.js';
+import { CrossEncoder, SentenceTransformer, SparseEncoder } from '../src/index.js';
+import type { SparseVector } from '../src/util/sparse.js';
 import { dense, denseQ8, denseQkv, installWasmKernels, wasmKernelsActive } from '../src/kernels/index.js';
 import { denseQ8Kernel, denseQ8Stock } from '../src/kernels/q8.js';
 import { wasmKernelsFlavor } from '../src/kernels/wasm_kernels.js';
@@ -189,6 +190,7 @@ describe('int8 (q8) path', () => {
     try {
       await assert.rejects(SentenceTransformer.load(dir, { dtype: 'int4' as 'q8' }), /dtype \(SentenceTransformer\.load\): expected one of 'fp32', 'q8', got "int4"/);
       await assert.rejects(CrossEncoder.load(dir, { dtype: 'fp16' as 'q8' }), /dtype \(CrossEncoder\.load\): expected one of 'fp32', 'q8', got "fp16"/);
+      await assert.rejects(SparseEncoder.load(dir, { dtype: 'int4' as 'q8' }), /dtype \(SparseEncoder\.load\): expected one of 'fp32', 'q8', got "int4"/);
     } finally {
       removeTinyCheckpoint(dir);
     }
@@ -283,6 +285,36 @@ describe('int8 (q8) path', () => {
     assert.ok(d > 0 && d < 0.02, `max abs diff ${d}`);
     fp.dispose();
     q.dispose();
+  });
+
+  it('a SparseEncoder loads q8 (int8 linear layers) and keeps the fp32 sparse vectors to within quantization error', async function () {
+    this.timeout(120000);
+    requireFixtures(this, ['models', 'tiny-splade'], ['reference', 'tiny-splade', 'reference.json']);
+    const dir = fixture('models', 'tiny-splade');
+    const { texts } = JSON.parse(readFileSync(fixture('reference', 'tiny-splade', 'reference.json'), 'utf8')) as { texts: string[] };
+    const fp = await SparseEncoder.load(dir);
+    const q = await SparseEncoder.load(dir, { dtype: 'q8' });
+    const fpDefault = await SparseEncoder.load(dir, { dtype: 'fp32' });
+    try {
+      assert.equal(q.transformer.dtype, 'q8');
+      assert.equal(fpDefault.transformer.dtype, 'fp32');
+      const dense = (v: SparseVector): Float32Array => {
+        const out = new Float32Array(v.dim);
+        v.indices.forEach((k, i) => (out[k] = v.values[i]));
+        return out;
+      };
+      const a = ((await fp.encode(texts)) as SparseVector[]).map(dense);
+      const b = ((await q.encode(texts)) as SparseVector[]).map(dense);
+      const cs = a.map((e, i) => cosine(e, b[i]));
+      const min = Math.min(...cs); // spread-ok: fixture texts
+      const d = Math.max(...a.map((e, i) => maxAbs(e, b[i]))); // spread-ok: fixture texts
+      // measured (wasm; random tiny weights, harsher than trained ones): min cosine 0.998769, max abs diff 0.0415
+      assert.ok(d > 0 && min >= 0.998, `min cosine ${min}, max abs diff ${d}`);
+    } finally {
+      fp.dispose();
+      q.dispose();
+      fpDefault.dispose();
+    }
   });
 
   it('minilm-l6-full: q8 embeddings of the fixture texts keep cosine >= 0.9985 (min) and >= 0.999 (mean) with fp32', async function () {
