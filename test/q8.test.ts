@@ -137,6 +137,31 @@ describe('int8 (q8) path', () => {
     }
   });
 
+  it('the stock path (cpu) builds its float weight once per weight: repeated calls give the same numbers, leak no tensors, and dispose frees it', async () => {
+    const [m, k, n] = [3, 40, 16];
+    const xs = randomArray(m * k, 81, 2);
+    const w = Q8LinearWeight.quantize(randomArray(n * k, 82), n, k);
+    const b = randomArray(n, 83);
+    const expected = referenceQ8(xs, m, k, w, b);
+    await initBackend('cpu');
+    try {
+      const before = tf.memory().numTensors;
+      const first = tf.tidy(() => denseQ8(tf.tensor2d(xs, [m, k]), w, tf.tensor1d(b)).dataSync());
+      const cached = tf.memory().numTensors;
+      assert.equal(cached - before, 2); // the integers [N, K] and the scales [1, N], kept
+      for (let i = 0; i < 3; i++) {
+        const again = tf.tidy(() => denseQ8(tf.tensor2d(xs, [m, k]), w, tf.tensor1d(b)).dataSync());
+        assert.equal(maxAbs(again, first), 0);
+        assert.equal(tf.memory().numTensors, cached);
+      }
+      assert.equal(maxAbs(first, expected), 0);
+      w.dispose();
+      assert.equal(tf.memory().numTensors, before);
+    } finally {
+      await initBackend('wasm', { fallbackToCpu: false });
+    }
+  });
+
   it('kernel and stock ops agree on MiniLM shapes (K 384 exactly; K 1536 to float32 rounding of the stock matmul)', () => {
     for (const [m, k, n] of [[33, 384, 1536], [7, 1536, 384]]) {
       const x = tf.tensor2d(randomArray(m * k, m + k, 2), [m, k]);
