@@ -137,6 +137,32 @@ describe('int8 (q8) path', () => {
     }
   });
 
+  it('once the wasm kernel packs a weight, the JS copy of its values is dropped and re-derived exactly from the packed copy', function () {
+    if (!wasmKernelsActive()) this.skip();
+    const [m, k, n] = [4, 37, 24]; // K not a multiple of 4, N of 8: padding in the packing
+    const xs = randomArray(m * k, 91, 2);
+    const w = Q8LinearWeight.quantize(randomArray(n * k, 92), n, k);
+    const v = Q8LinearWeight.quantize(randomArray(8 * k, 93), 8, k);
+    const original = w.values.slice();
+    const originalV = v.values.slice();
+    assert.equal(w.holdsValues, true);
+    const y = tf.tidy(() => denseQ8(tf.tensor2d(xs, [m, k]), w).dataSync());
+    assert.equal(w.holdsValues, false);
+    assert.deepEqual(w.values, original);
+    assert.equal(maxAbs(y, referenceQ8(xs, m, k, w, new Float32Array(n))), 0);
+    // A packing of two weights side by side (as the fused Q/K/V projection): each part unpacks its own rows, and
+    // disposing one part hands the other its values back before the packed copy is freed.
+    const x = tf.tensor2d(xs, [m, k]);
+    const side = denseQ8Kernel(x, [v, w])!;
+    side.dispose();
+    x.dispose();
+    assert.deepEqual(v.values, originalV);
+    assert.deepEqual(w.values, original);
+    v.dispose();
+    assert.deepEqual(w.values, original);
+    w.dispose();
+  });
+
   it('the stock path (cpu) builds its float weight once per weight: repeated calls give the same numbers, leak no tensors, and dispose frees it', async () => {
     const [m, k, n] = [3, 40, 16];
     const xs = randomArray(m * k, 81, 2);

@@ -54,7 +54,7 @@ function stockWeightFor(weights: readonly Q8KernelWeight[], n: number, k: number
   const scales = new Float32Array(n);
   let row = 0;
   for (const w of weights) {
-    for (let i = 0; i < w.values.length; i++) values[row * k + i] = w.values[i];
+    values.set(w.values, row * k); // (int8 -> float32; one read: it may be re-derived from a packed copy)
     scales.set(w.scales, row);
     row += w.outFeatures;
   }
