@@ -37,13 +37,18 @@ def qa_sym8(x):
     return torch.clamp(torch.round(x / s), -127, 127) * s
 
 def kind(name):
+    last = name.split('.')[-1]
+    if last in ('q_proj', 'k_proj', 'v_proj'): return 'qkv'
+    if last == 'o_proj': return 'attn_out'
+    if last in ('gate_proj', 'up_proj'): return 'ffn_up'
+    if last == 'down_proj': return 'ffn_down'
     if 'attention.self' in name: return 'qkv'
     if 'attention.output' in name: return 'attn_out'
     if 'intermediate' in name: return 'ffn_up'
     if name.endswith('output.dense'): return 'ffn_down'
     return 'other'
 
-linears = {n: mod for n, mod in m.named_modules() if isinstance(mod, torch.nn.Linear)}
+linears = {n: mod for n, mod in m[0].named_modules() if isinstance(mod, torch.nn.Linear)}  # the Transformer's (as 'q8' loads)
 orig = {n: mod.weight.data.clone() for n, mod in linears.items()}
 
 with torch.no_grad():

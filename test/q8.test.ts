@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/backends/index.js';
-import { SafetensorsFile } from '../src/formats/safetensors.js';
+import { SafetensorsFile, serializeSafetensors, type TensorToWrite } from '../src/formats/safetensors.js';
 import { CrossEncoder, SentenceTransformer, SparseEncoder } from '../src/index.js';
 import type { SparseVector } from '../src/util/sparse.js';
 import { dense, denseQ8, denseQkv, installWasmKernels, wasmKernelsActive } from '../src/kernels/index.js';
@@ -268,6 +268,11 @@ describe('int8 (q8) path', () => {
       const lin = 'encoder.layer.0.attention.self.query';
       assert.ok(names.includes(`${lin}.weight_q8`) && names.includes(`${lin}.weight_scale`) && !names.includes(`${lin}.weight`), names.join(', '));
       assert.equal(st.info(`${lin}.weight_q8`).dtype, 'I8');
+      // The attention output projection stays float32 (Q8_FLOAT_LINEARS); the marker says format version 2.
+      const attOut = 'encoder.layer.0.attention.output.dense';
+      assert.ok(names.includes(`${attOut}.weight`) && !names.includes(`${attOut}.weight_q8`), names.join(', '));
+      assert.equal(st.info(`${attOut}.weight`).dtype, 'F32');
+      assert.equal((JSON.parse(readFileSync(join(out, Q8_MARKER_FILE), 'utf8')) as { format_version: number }).format_version, 2);
       const re = await SentenceTransformer.load(out);
       assert.equal(re.transformer.dtype, 'q8', 'the marker selects q8');
       const er = (await re.encode(texts)) as Float32Array[];
@@ -276,7 +281,31 @@ describe('int8 (q8) path', () => {
       assert.equal(asFp.transformer.dtype, 'fp32');
       const ed = (await asFp.encode(texts)) as Float32Array[];
       for (let i = 0; i < texts.length; i++) assert.ok(cosine(ed[i], ef[i]) > 0.999);
-      for (const m of [fp, q, re, asFp]) m.dispose();
+      // A format-1 folder (every linear int8, the attention output too) still loads its int8 layers as int8: a save
+      // of it keeps attention.output.dense as weight_q8.
+      const tensors: Record<string, TensorToWrite> = {};
+      for (const name of names) {
+        const info = st.info(name);
+        if (name === `${attOut}.weight`) {
+          const [o, i] = info.shape;
+          const qa = Q8LinearWeight.quantize(st.float32(name), o, i);
+          tensors[`${attOut}.weight_q8`] = { dtype: 'I8', shape: [o, i], data: qa.values };
+          tensors[`${attOut}.weight_scale`] = { dtype: 'F32', shape: [o], data: qa.scales };
+        } else tensors[name] = { dtype: info.dtype, shape: [...info.shape], data: info.dtype === 'F32' ? st.float32(name) : new Int8Array(st.raw(name).slice().buffer) }; // F32 and I8 only here
+      }
+      writeFileSync(join(out, 'model.safetensors'), serializeSafetensors(tensors));
+      const v1 = await SentenceTransformer.load(out);
+      const ev1 = (await v1.encode(texts)) as Float32Array[];
+      for (let i = 0; i < texts.length; i++) assert.ok(cosine(ev1[i], ef[i]) > 0.999);
+      const out2 = mkdtempSync(join(tmpdir(), 'q8-saved-v1-'));
+      try {
+        await v1.save(out2);
+        const names2 = SafetensorsFile.parse(new Uint8Array(readFileSync(join(out2, 'model.safetensors'))), 'q8v1').names();
+        assert.ok(names2.includes(`${attOut}.weight_q8`) && !names2.includes(`${attOut}.weight`), names2.join(', '));
+      } finally {
+        rmSync(out2, { recursive: true, force: true });
+      }
+      for (const m of [fp, q, re, asFp, v1]) m.dispose();
     } finally {
       removeTinyCheckpoint(dir);
       rmSync(out, { recursive: true, force: true });
@@ -331,7 +360,7 @@ describe('int8 (q8) path', () => {
     const a = Array.from((await fp.predict(pairs)) as unknown as ArrayLike<number>);
     const b = Array.from((await q.predict(pairs)) as unknown as ArrayLike<number>);
     assert.equal(a.length, pairs.length);
-    // measured: max abs diff 5.9e-3 on sigmoid scores up to 0.69; fp32 and q8 differ (the int8 path ran)
+    // measured: max abs diff 4.6e-3 on sigmoid scores up to 0.69 (every linear int8: 5.9e-3); the int8 path ran
     const d = maxAbs(a, b);
     assert.ok(d > 0 && d < 0.02, `max abs diff ${d}`);
     fp.dispose();
@@ -359,8 +388,9 @@ describe('int8 (q8) path', () => {
       const cs = a.map((e, i) => cosine(e, b[i]));
       const min = Math.min(...cs); // spread-ok: fixture texts
       const d = Math.max(...a.map((e, i) => maxAbs(e, b[i]))); // spread-ok: fixture texts
-      // measured (wasm; random tiny weights, harsher than trained ones): min cosine 0.998769, max abs diff 0.0415
-      assert.ok(d > 0 && min >= 0.998, `min cosine ${min}, max abs diff ${d}`);
+      // measured (wasm, 25 texts; random tiny weights): min cosine 0.999003, max abs diff 0.0475 (every linear
+      // int8: 0.998769)
+      assert.ok(d > 0 && min >= 0.9985, `min cosine ${min}, max abs diff ${d}`);
     } finally {
       fp.dispose();
       q.dispose();
@@ -368,7 +398,7 @@ describe('int8 (q8) path', () => {
     }
   });
 
-  it('minilm-l6-full: q8 embeddings of the fixture texts keep cosine >= 0.9985 (min) and >= 0.999 (mean) with fp32', async function () {
+  it('minilm-l6-full: q8 embeddings of the fixture texts keep cosine >= 0.999 (min and mean) with fp32', async function () {
     this.timeout(300000);
     requireFixtures(this, ['models', 'minilm-l6-full'], ['reference', 'minilm-l6-full', 'reference.json']);
     assert.ok(wasmKernelsActive());
@@ -381,8 +411,9 @@ describe('int8 (q8) path', () => {
     const cs = ef.map((e, i) => cosine(e, eq[i]));
     const min = Math.min(...cs); // spread-ok: 25 texts
     const mean = cs.reduce((a, b) => a + b, 0) / cs.length;
-    // measured (wasm, relaxed and plain alike): min 0.998994, mean 0.999323
-    assert.ok(min >= 0.9985 && mean >= 0.999, `min ${min}, mean ${mean}`);
+    // measured (wasm, plain SIMD; attention output projections float32): min 0.999251, mean 0.999522
+    // (every linear int8, format 1: min 0.998994, mean 0.999323)
+    assert.ok(min >= 0.999 && mean >= 0.999, `min ${min}, mean ${mean}`);
     // Saved (word embeddings int8 too: the base-model probe must still find them) and reloaded: the same embeddings.
     const out = mkdtempSync(join(tmpdir(), 'q8-minilm-'));
     try {
