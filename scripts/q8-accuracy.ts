@@ -6,7 +6,7 @@
  *     q8 embeddings: mean overlap of the top-10 sets, queries with the same top-10 in the same order, top-1 agreement;
  *   - cross-encoders: max abs diff of the predicted scores on the fixture pairs.
  *
- *   npx tsx scripts/q8-accuracy.ts [--fixtures DIR] [--json out.json]
+ *   npx tsx scripts/q8-accuracy.ts [--fixtures DIR] [--json out.json] [--models a,b (bi-encoders only, no search / cross)]
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -84,7 +84,8 @@ async function main(): Promise<void> {
   await initBackend('wasm', { fallbackToCpu: false });
   const report: Record<string, unknown> = {};
   const lines: string[] = ['| model | texts | min cos | mean cos | max abs diff | sim matrix max / mean abs change |', '| --- | ---: | ---: | ---: | ---: | ---: |'];
-  for (const name of BI) {
+  const only = opt('--models')?.split(',');
+  for (const name of only ?? BI) {
     const ref = JSON.parse(readFileSync(join(FIX, 'reference', name, 'reference.json'), 'utf8')) as { texts: string[] };
     const [f, q] = await encodeBoth(join(FIX, 'models', name), ref.texts);
     const cs = f.map((a, i) => cos(a, q[i]));
@@ -105,6 +106,10 @@ async function main(): Promise<void> {
     console.error(lines[lines.length - 1]);
   }
 
+  if (only) {
+    console.log(lines.join('\n'));
+    return;
+  }
   // Retrieval on a random corpus (minilm-l6-full).
   const corpus = randomSentences(1000, 17);
   const queries = randomSentences(50, 1017);

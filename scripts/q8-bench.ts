@@ -3,7 +3,10 @@
  * one worker (this process), minilm-l6-full (issue 17). Run it under the Node version to measure
  * (`npx -y node@22 --import tsx scripts/q8-bench.ts` for relaxed SIMD; Node 20 runs the plain-SIMD kernels).
  *
- *   npx tsx scripts/q8-bench.ts [--model DIR] [--rounds 3] [--texts 600]
+ *   npx tsx scripts/q8-bench.ts [--model DIR] [--rounds 3] [--texts 600] [--q8-all DIR] [--gemm-only | --no-gemm]
+ *
+ * `--q8-all DIR`: a folder written by `quantize` format version 1 (every linear layer int8, as before the attention
+ * output projections stayed float32), added to the alternating rounds and the RSS table as "q8, all linears int8".
  *
  * 1. GEMM microbenchmark: the fp32 dense kernel vs the int8 one (activation quantization included) on MiniLM's
  *    shapes at 1024 rows (batch 32 x 32 tokens), GFLOP/s = 2 M K N / time.
@@ -31,6 +34,7 @@ const opt = (name: string, d: string): string => {
 const MODEL = opt('--model', join(import.meta.dirname, '../../shared/fixtures/models/minilm-l6-full'));
 const ROUNDS = Number(opt('--rounds', '3'));
 const NTEXTS = Number(opt('--texts', '600'));
+const Q8_ALL = opt('--q8-all', '');
 
 function texts(n: number): string[] {
   let a = 12345;
@@ -110,7 +114,7 @@ async function main(): Promise<void> {
   if (args[0] === '--child') return child(args[1], args[2]);
   await initBackend('wasm', { fallbackToCpu: false });
   const out: string[] = [`node ${process.version}, wasm kernels: ${wasmKernelsFlavor()}, model ${MODEL}`, ''];
-  out.push(...(await gemmBench()), '');
+  if (!args.includes('--no-gemm')) out.push(...(await gemmBench()), '');
   console.error(out.join('\n'));
   if (args.includes('--gemm-only')) return;
 
@@ -122,12 +126,15 @@ async function main(): Promise<void> {
     const data = texts(NTEXTS);
     const fp = await SentenceTransformer.load(MODEL);
     const q8 = await SentenceTransformer.load(MODEL, { dtype: 'q8' });
+    const q8all = Q8_ALL ? await SentenceTransformer.load(Q8_ALL) : undefined;
     await fp.encode(data.slice(0, 64), { batchSize: 32 });
     await q8.encode(data.slice(0, 64), { batchSize: 32 });
+    if (q8all) await q8all.encode(data.slice(0, 64), { batchSize: 32 });
     const rf: number[] = [];
     const rq: number[] = [];
+    const ra: number[] = [];
     for (let r = 0; r < ROUNDS; r++) {
-      for (const [m, acc] of [[fp, rf], [q8, rq]] as const) {
+      for (const [m, acc] of [[fp, rf], [q8, rq], ...(q8all ? [[q8all, ra]] : [])] as [SentenceTransformer, number[]][]) {
         const t0 = performance.now();
         await m.encode(data, { batchSize: 32 });
         acc.push(data.length / ((performance.now() - t0) / 1000));
@@ -135,15 +142,19 @@ async function main(): Promise<void> {
     }
     fp.dispose();
     q8.dispose();
+    q8all?.dispose();
     out.push(`sentences/s (${NTEXTS} texts of 5-40 words, batch 32, one worker, ${ROUNDS} alternating rounds; median [all]):`);
     out.push(`  fp32 ${median(rf).toFixed(1)} [${rf.map((v) => v.toFixed(1)).join(', ')}]`);
-    out.push(`  q8   ${median(rq).toFixed(1)} [${rq.map((v) => v.toFixed(1)).join(', ')}]  -> ${(median(rq) / median(rf)).toFixed(2)}x`, '');
-    console.error(out.slice(-4).join('\n'));
+    out.push(`  q8   ${median(rq).toFixed(1)} [${rq.map((v) => v.toFixed(1)).join(', ')}]  -> ${(median(rq) / median(rf)).toFixed(2)}x`);
+    if (q8all) out.push(`  q8, all linears int8 ${median(ra).toFixed(1)} [${ra.map((v) => v.toFixed(1)).join(', ')}]  -> ${(median(ra) / median(rf)).toFixed(2)}x`);
+    out.push('');
+    console.error(out.slice(-5).join('\n'));
 
     out.push('| variant | model.safetensors | folder (no onnx/) | load (ms) | peak RSS (MB), load + encode |', '| --- | ---: | ---: | ---: | ---: |');
     const base = spawnSync(process.execPath, [...process.execArgv, import.meta.filename, '--child', 'none', MODEL], { encoding: 'utf8', maxBuffer: 1 << 26 });
     out.push(`baseline (wasm backend started, no model): peak RSS ${(JSON.parse(base.stdout.trim().split('\n').pop() ?? '{}') as { maxRssMB: number }).maxRssMB.toFixed(0)} MB`, '');
     const variants: [string, string, string][] = [['fp32', 'fp32', MODEL], ['q8 (quantized at load)', 'q8', MODEL], ['q8 (saved by quantize)', 'q8', qdir]];
+    if (Q8_ALL) variants.push(['q8, all linears int8 (quantize v1 folder)', 'q8', Q8_ALL]);
     for (const [label, mode, dir] of variants) {
       const r = spawnSync(process.execPath, [...process.execArgv, import.meta.filename, '--child', mode, dir, '--texts', String(NTEXTS)], { encoding: 'utf8', maxBuffer: 1 << 26 });
       const line = r.stdout.trim().split('\n').pop() ?? '';

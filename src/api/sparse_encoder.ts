@@ -18,6 +18,7 @@ import type { Features, SentenceModule } from '../modules/types.js';
 import { parseSimilarityFunction, type SimilarityFunctionName } from '../util/similarity.js';
 import { sparseFromDense, sparseSimilarity, sparseSimilarityPairwise, type SparseVector } from '../util/sparse.js';
 import { checkSentences, isLegacyCompat, resolveBatchSize, resolvePrompts, type CompatMode } from './encode_options.js';
+import { checkModelDtype, type ModelDtype } from '../weights/index.js';
 import { defaultResolver, prepareLoad, type ModelResolver } from './load_common.js';
 import { Progress, type ProgressCallback } from './progress.js';
 
@@ -60,6 +61,14 @@ export interface SparseEncoderLoadOptions {
   device?: DeviceName;
   /** Options passed to the model-id resolver (hub revision, cache folder, token, local files only, ...). */
   hub?: Record<string, unknown>;
+  /**
+   * 'fp32' (default) or 'q8': int8 linear layers (the MLM head's transform included), as
+   * SentenceTransformer.load's `dtype`; a folder written by `sentence-tfjs quantize` loads as 'q8' unless
+   * 'fp32' is passed.
+   * @example
+   * const splade = await SparseEncoder.load('models/splade', { dtype: 'q8' });
+   */
+  dtype?: ModelDtype;
 }
 
 /** Options of {@link SparseEncoder.encode}. */
@@ -154,15 +163,16 @@ export class SparseEncoder {
    * Python's `_load_default_modules`), or a hub id resolved by {@link SparseEncoder.resolveModel}.
    */
   static async load(modelIdOrDir: string, opts: SparseEncoderLoadOptions = {}): Promise<SparseEncoder> {
+    const dtype = checkModelDtype(opts.dtype, 'dtype (SparseEncoder.load)');
     const dir = await prepareLoad(modelIdOrDir, opts, SparseEncoder.resolveModel, 'model_name_or_path');
     let modules: SentenceModule[];
     let transformer: Transformer;
     let config: SentenceTransformerConfig = {};
     if ((await readModulesJson(dir)) === undefined) {
-      transformer = await Transformer.load(dir, {}, 'fill-mask');
+      transformer = await Transformer.load(dir, { dtype }, 'fill-mask');
       modules = [transformer, new SpladePooling({ pooling_strategy: 'max' })];
     } else {
-      const loaded = await loadPipeline(dir);
+      const loaded = await loadPipeline(dir, undefined, { dtype });
       ({ modules, transformer, config } = loaded);
     }
     try {

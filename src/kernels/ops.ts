@@ -493,6 +493,7 @@ export function gatherRowsQ8(table: Q8KernelWeight, ids: tf.Tensor): tf.Tensor {
   const num = table.outFeatures;
   const dim = table.inFeatures;
   const idv = ids.dataSync();
+  const values = table.values; // one read (a weight may re-derive it from a packed copy)
   const out = new Float32Array(idv.length * dim);
   for (let i = 0; i < idv.length; i++) {
     const id = Number(idv[i]);
@@ -500,7 +501,7 @@ export function gatherRowsQ8(table: Q8KernelWeight, ids: tf.Tensor): tf.Tensor {
     const s = table.scales[id];
     const src = id * dim;
     const dst = i * dim;
-    for (let c = 0; c < dim; c++) out[dst + c] = table.values[src + c] * s;
+    for (let c = 0; c < dim; c++) out[dst + c] = values[src + c] * s;
   }
   return tf.tensor(out, [...ids.shape, dim], 'float32');
 }

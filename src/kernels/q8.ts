@@ -30,27 +30,65 @@ function checkWeights(x: tf.Tensor2D, weights: readonly Q8KernelWeight[], bias: 
   return n;
 }
 
-/** The stock-ops composite: quantize x per row, multiply the integers as float32, dequantize, add the bias. */
-export function denseQ8Stock(x: tf.Tensor2D, weights: readonly Q8KernelWeight[], bias?: tf.Tensor1D): tf.Tensor2D {
-  const n = checkWeights(x, weights, bias);
-  const k = x.shape[1];
+/** The stock path's float copy of a set of weights (side by side): the integers [N, K] and the scales [1, N]. */
+interface StockQ8Weight {
+  parts: readonly Q8KernelWeight[];
+  backend: string;
+  wq: tf.Tensor2D;
+  scales: tf.Tensor2D;
+}
+
+const stockWeights = new Map<Q8KernelWeight, StockQ8Weight[]>();
+
+/**
+ * The float tensors of `weights` on the current backend, made on first use and kept (tfjs keeps them alive) until
+ * any of the weights is disposed (a model's dispose), so repeated calls on cpu / webgl / webgpu build nothing.
+ */
+function stockWeightFor(weights: readonly Q8KernelWeight[], n: number, k: number): StockQ8Weight {
+  const owner = weights[0];
+  const backend = tf.getBackend();
+  const list = stockWeights.get(owner) ?? [];
+  const hit = list.find((c) => c.backend === backend && c.parts.length === weights.length && c.parts.every((w, i) => w === weights[i]));
+  if (hit) return hit;
   const values = new Float32Array(n * k);
   const scales = new Float32Array(n);
   let row = 0;
   for (const w of weights) {
-    for (let i = 0; i < w.values.length; i++) values[row * k + i] = w.values[i];
+    values.set(w.values, row * k); // (int8 -> float32; one read: it may be re-derived from a packed copy)
     scales.set(w.scales, row);
     row += w.outFeatures;
   }
+  const c: StockQ8Weight = { parts: weights, backend, wq: tf.keep(tf.tensor2d(values, [n, k])), scales: tf.keep(tf.tensor2d(scales, [1, n])) };
+  list.push(c);
+  stockWeights.set(owner, list);
+  const free = () => {
+    const l = stockWeights.get(owner);
+    const i = l ? l.indexOf(c) : -1;
+    if (i < 0) return;
+    l!.splice(i, 1);
+    if (l!.length === 0) stockWeights.delete(owner);
+    c.wq.dispose();
+    c.scales.dispose();
+  };
+  for (const w of weights) w.onDispose(free);
+  return c;
+}
+
+/**
+ * The stock-ops composite: quantize x per row, multiply the integers as float32, dequantize, add the bias. The
+ * weights' float tensors are cached per weight set and backend (freed with the weights).
+ */
+export function denseQ8Stock(x: tf.Tensor2D, weights: readonly Q8KernelWeight[], bias?: tf.Tensor1D): tf.Tensor2D {
+  const n = checkWeights(x, weights, bias);
+  const { wq, scales } = stockWeightFor(weights, n, x.shape[1]); // [N, K] integers, [1, N]
   return tf.tidy(() => {
     const lo = tf.minimum(tf.min(x, 1, true), 0); // [M, 1]
     const range = tf.sub(tf.maximum(tf.max(x, 1, true), 0), lo); // [M, 1]
     const sx = tf.where(tf.greater(range, 0), tf.div(range, ACT_LEVELS), tf.onesLike(range)); // [M, 1]
     const zp = tf.round(tf.div(tf.neg(lo), sx)); // [M, 1]
     const xq = tf.clipByValue(tf.add(tf.round(tf.div(x, sx)), zp), 0, ACT_LEVELS); // [M, K] integers
-    const wq = tf.tensor2d(values, [n, k]); // [N, K] integers
     const acc = tf.matMul(tf.sub(xq, zp), wq, false, true); // [M, N], exact integers while |acc| < 2^24
-    const y = tf.mul(acc, tf.mul(sx, tf.reshape(tf.tensor1d(scales), [1, n]))); // [M, N]
+    const y = tf.mul(acc, tf.mul(sx, scales)); // [M, N]
     return (bias ? tf.add(y, bias) : y) as tf.Tensor2D;
   });
 }

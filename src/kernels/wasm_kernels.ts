@@ -450,6 +450,10 @@ export interface Q8KernelWeight {
   readonly inFeatures: number;
   readonly outFeatures: number;
   onDispose(fn: () => void): void;
+  /** Drop the JS copy of the values; `unpack` re-derives them from the packed copy `token` (Q8LinearWeight). */
+  releaseValues?(unpack: () => Int8Array, token: object): void;
+  /** Take the JS copy back before the packed copy `token` is freed. */
+  restoreValues?(token: object): void;
 }
 
 /** Packed int8 weights (q8_pack) followed by their scales and row sums, in tfjs' heap. */
@@ -484,8 +488,9 @@ function q8PackedFor(b: WasmBackendLike, ex: KernelExports, weights: readonly Q8
   try {
     let row = 0;
     for (const w of weights) {
+      const values = w.values;
       const heap = heapOf(b)!.buffer; // (re-read: a malloc may have grown the memory)
-      new Int8Array(heap, staging + row * k, w.values.length).set(w.values);
+      new Int8Array(heap, staging + row * k, values.length).set(values);
       new Float32Array(heap, ptr + packedBytes + row * 4, w.outFeatures).set(w.scales);
       row += w.outFeatures;
     }
@@ -497,10 +502,30 @@ function q8PackedFor(b: WasmBackendLike, ex: KernelExports, weights: readonly Q8
   list.push(p);
   map.set(owner, list);
   const m = map;
+  // The packed copy stands in for the weights' JS values (no second copy of every int8 layer in JS memory):
+  // rows r0.. of the packing, unpacked (p[n0 * Kp + kb * 8 + c * 4 + j] = wq[n0 + c][kb + j], see q8_pack).
+  const kp = (k + 3) & ~3;
+  const unpackRows = (r0: number, rows: number): Int8Array => {
+    const packed = new Int8Array(heapOf(b)!.buffer, ptr, packedBytes);
+    const out = new Int8Array(rows * k);
+    for (let i = 0; i < rows; i++) {
+      const nn = r0 + i;
+      const base = (nn & ~7) * kp + (nn & 7) * 4;
+      for (let kk = 0; kk < k; kk++) out[i * k + kk] = packed[base + (kk & ~3) * 8 + (kk & 3)];
+    }
+    return out;
+  };
+  let r0 = 0;
+  for (const w of weights) {
+    const first = r0;
+    w.releaseValues?.(() => unpackRows(first, w.outFeatures), p);
+    r0 += w.outFeatures;
+  }
   const free = () => {
     const l = m.get(owner);
     const i = l ? l.indexOf(p) : -1;
     if (i < 0) return;
+    for (const w of weights) w.restoreValues?.(p); // parts still alive keep their values (no-op once disposed)
     l!.splice(i, 1);
     if (l!.length === 0) m.delete(owner);
     b.wasm._free(p.ptr);

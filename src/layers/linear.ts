@@ -39,9 +39,12 @@ export class Linear {
     return this.w;
   }
 
-  /** Load `name.weight` [out, in] (and `name.bias` [out]) from `wm` (int8 when `wm.dtype` is 'q8'). */
+  /**
+   * Load `name.weight` [out, in] (and `name.bias` [out]) from `wm`: int8 when `wm.dtype` is 'q8', except the
+   * attention output projections, kept float32 unless the file holds them int8 ({@link WeightMap.quantizesLinear}).
+   */
   static load(wm: WeightMap, name: string, inFeatures: number, outFeatures: number, bias = true): Linear {
-    const params = wm.dtype === 'q8' ? wm.linearQ8(name, inFeatures, outFeatures, bias) : wm.linear(name, inFeatures, outFeatures, bias);
+    const params = wm.quantizesLinear(name) ? wm.linearQ8(name, inFeatures, outFeatures, bias) : wm.linear(name, inFeatures, outFeatures, bias);
     return new Linear(params, inFeatures, outFeatures);
   }
 

@@ -24,12 +24,28 @@ export const Q8_SCALES_SUFFIX = 'weight_scale';
 /** The file (in a Transformer's folder) marking a quantized model; its contents: {@link Q8Marker}. */
 export const Q8_MARKER_FILE = 'sentence_tfjs_quantization.json';
 
+/**
+ * Linear layers that a 'q8' load keeps float32 unless the checkpoint already holds them int8: the attention output
+ * projections (BERT / RoBERTa `attention.output.dense`, MPNet `attention.attn.o`, DistilBERT `attention.out_lin`,
+ * ModernBERT `attn.Wo`, Qwen3 / Gemma `self_attn.o_proj`). Their input is the attention context, each row the
+ * concatenation of heads of very different magnitudes, which one per-row 7-bit scale resolves worst. Measured on
+ * minilm-l6-full (scripts/q8-sensitivity.py, table in docs/q8.md): keeping them float32 lifts the min cosine with
+ * fp32 over the fixture texts from 0.99899 to 0.99934, for 1/12 of the encoder's linear FLOPs (keeping the FFN down
+ * projections instead, 1/3 of the FLOPs, gives only 0.99899).
+ */
+export const Q8_FLOAT_LINEARS = /(^|\.)(attention\.output\.dense|attention\.attn\.o|attention\.out_lin|attn\.Wo|self_attn\.o_proj)$/;
+
 /** The contents of {@link Q8_MARKER_FILE}. */
 export interface Q8Marker {
   /** Always 'q8'. */
   dtype: 'q8';
-  /** Format version (1). */
+  /**
+   * Format version: 2 (this library) keeps the {@link Q8_FLOAT_LINEARS} float32 (`X.weight`); 1 quantized every
+   * linear layer. Both load alike: a layer is int8 exactly when the file holds `X.weight_q8`.
+   */
   format_version: number;
+  /** Linear layers left float32 (informative; version 2). */
+  float_linears?: string;
   /** How the weights were quantized (informative). */
   weights: string;
   /** How activations are quantized at run time (informative). */
@@ -40,7 +56,8 @@ export interface Q8Marker {
 export function q8Marker(): Q8Marker {
   return {
     dtype: 'q8',
-    format_version: 1,
+    format_version: 2,
+    float_linears: `attention output projections (${Q8_FLOAT_LINEARS.source}), stored as <linear>.weight F32`,
     weights: `int8 symmetric per output channel, values in [-${Q8_WEIGHT_QMAX}, ${Q8_WEIGHT_QMAX}]: <linear>.${Q8_VALUES_SUFFIX} I8 [out, in], <linear>.${Q8_SCALES_SUFFIX} F32 [out]`,
     activations: '7-bit asymmetric per row (zero point), dynamic (at run time), int32 accumulation',
   };
@@ -90,10 +107,14 @@ const ROUND = 6755399441055744;
 export class Q8LinearWeight {
   private disposers: (() => void)[] = [];
   private isDisposed = false;
+  /** The JS copy of the values, until a kernel holding a packed copy releases it ({@link releaseValues}). */
+  private held?: Int8Array;
+  /** Re-derives the values from that packed copy, and which packing it is. */
+  private source?: { unpack: () => Int8Array; token: object };
 
   constructor(
     /** int8 values [out, in] (PyTorch layout), in [-127, 127]. */
-    readonly values: Int8Array,
+    values: Int8Array,
     /** Per-output-channel scales [out]. */
     readonly scales: Float32Array,
     readonly inFeatures: number,
@@ -101,6 +122,38 @@ export class Q8LinearWeight {
   ) {
     if (values.length !== inFeatures * outFeatures) throw new Error(`Q8LinearWeight: values must hold ${outFeatures} x ${inFeatures} = ${inFeatures * outFeatures} entries, got ${values.length}`);
     if (scales.length !== outFeatures) throw new Error(`Q8LinearWeight: scales must hold ${outFeatures} entries, got ${scales.length}`);
+    this.held = values;
+  }
+
+  /**
+   * The int8 values [out, in] (PyTorch layout), in [-127, 127]. Once a kernel keeps a packed copy (the wasm
+   * GEMM), the JS copy is dropped and this re-derives a fresh array from the packed one on each read: read it
+   * once into a local, not per element.
+   */
+  get values(): Int8Array {
+    return this.held ?? this.source!.unpack();
+  }
+
+  /** Whether the JS copy of the values is held (false once a packed copy stands in for it). */
+  get holdsValues(): boolean {
+    return this.held !== undefined;
+  }
+
+  /**
+   * Drop the JS copy of the values: `unpack` re-derives them from a packed copy (identified by `token`) that lives
+   * until this weight is disposed or {@link restoreValues} is called with the same token. No-op if already dropped.
+   */
+  releaseValues(unpack: () => Int8Array, token: object): void {
+    if (this.held === undefined || this.isDisposed) return;
+    this.source = { unpack, token };
+    this.held = undefined;
+  }
+
+  /** Take the JS copy back from the packed copy `token` (before that copy is freed while this weight lives on). */
+  restoreValues(token: object): void {
+    if (this.held !== undefined || this.source?.token !== token) return;
+    this.held = this.source.unpack();
+    this.source = undefined;
   }
 
   /** Quantize a float weight [out, in] (row-major, PyTorch layout) per output channel. */
@@ -131,11 +184,12 @@ export class Q8LinearWeight {
 
   /** The dequantized weight [out, in]: values * scales per row. */
   dequantize(): Float32Array {
-    const out = new Float32Array(this.values.length);
+    const v = this.values;
+    const out = new Float32Array(v.length);
     for (let n = 0; n < this.outFeatures; n++) {
       const s = this.scales[n];
       const row = n * this.inFeatures;
-      for (let k = 0; k < this.inFeatures; k++) out[row + k] = this.values[row + k] * s;
+      for (let k = 0; k < this.inFeatures; k++) out[row + k] = v[row + k] * s;
     }
     return out;
   }
@@ -155,6 +209,8 @@ export class Q8LinearWeight {
   dispose(): void {
     if (this.isDisposed) return;
     this.isDisposed = true;
+    this.held = undefined;
+    this.source = undefined;
     const fns = this.disposers;
     this.disposers = [];
     for (const f of fns) f();

@@ -13,7 +13,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ModelConfigError } from '../formats/errors.js';
 import { toFloat32, type Dtype, type StoredArray, type TensorInfo, type TensorSource, type TensorToWrite } from '../formats/safetensors.js';
-import { Q8_SCALES_SUFFIX, Q8_VALUES_SUFFIX, Q8LinearWeight, type ModelDtype } from './q8.js';
+import { Q8_FLOAT_LINEARS, Q8_SCALES_SUFFIX, Q8_VALUES_SUFFIX, Q8LinearWeight, type ModelDtype } from './q8.js';
 
 const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
 
@@ -268,6 +268,15 @@ export class WeightMap {
       this.shared.cache.set(key, w);
     }
     return { weight: w, bias: bias ? sub.get<tf.Rank.R1>('bias', [outFeatures]) : undefined };
+  }
+
+  /**
+   * Whether `Linear.load` makes `name` int8: dtype 'q8', and either the checkpoint holds `name.weight_q8` (a file
+   * written by `quantize`, any version) or the layer is not one of {@link Q8_FLOAT_LINEARS}.
+   */
+  quantizesLinear(name: string): boolean {
+    if (this.shared.dtype !== 'q8') return false;
+    return this.shared.source.has(this.pp(name).key(Q8_VALUES_SUFFIX)) || !Q8_FLOAT_LINEARS.test(this.key(name));
   }
 
   /**
