@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigReader } from '../models/config.js';
 import { joinPath, pathExists, readJSONFile, writeJSONFile } from '../platform/fs.js';
+import { isUrl } from '../platform/url.js';
 import { SENTENCE_EMBEDDING, type Features, type RequiredFile, type SentenceModule } from './types.js';
 
 /** L2-normalize the rows of a [B, D] tensor with torch's eps (1e-12). */
@@ -41,7 +42,9 @@ export class Normalize implements SentenceModule {
    */
   static async load(dir: string): Promise<Normalize> {
     const p = await joinPath(dir, 'config.json');
-    if (await pathExists(p)) {
+    // 6.0.1 writes a config.json (its only keys must be the defaults); 3.x leaves the folder empty. A URL folder is
+    // not probed for it: a missing file would be a 404 in the browser console, for a check that changes nothing.
+    if (!isUrl(dir) && (await pathExists(p))) {
       const r = new ConfigReader(await readJSONFile<Record<string, unknown>>(p), p);
       for (const key of ['module_input_name', 'module_output_name']) r.onlySupported(key, r.string(key, SENTENCE_EMBEDDING), [SENTENCE_EMBEDDING]);
     }

@@ -16,7 +16,7 @@ import { ConfigReader } from '../models/config.js';
 import { createMaskedLM, createModel, createSequenceClassifier, type MaskedLMHead } from '../models/index.js';
 import type { EncoderModel, SequenceClassificationModel } from '../models/types.js';
 import { joinPath, makeDir, pathExists, readFileText, readJSONFile, writeFileBytes, writeJSONFile } from '../platform/fs.js';
-import { checkModelDtype, loadCheckpointDir, q8Marker, Q8_MARKER_FILE, serializeSafetensors, WeightMap, type ModelDtype, type NamedParameter } from '../weights/index.js';
+import { checkModelDtype, loadCheckpointDir, q8Marker, Q8_MARKER_FILE, Q8_VALUES_SUFFIX, serializeSafetensors, WeightMap, type ModelDtype, type NamedParameter } from '../weights/index.js';
 import { logger } from '../util/logger.js';
 import { rewriteJsonObject } from './json_text.js';
 import { pyStrip } from './text.js';
@@ -121,7 +121,7 @@ export async function saveModelFiles(
 
 /**
  * A Hugging Face model folder opened for building: its parsed config.json (and its text, kept for saving; with
- * `configKwargs`, Python's `config_kwargs`, laid over both) and its checkpoint. `dtype` 'q8' (or a folder written by `quantize`, which holds {@link Q8_MARKER_FILE}, unless `dtype` is
+ * `configKwargs`, Python's `config_kwargs`, laid over both) and its checkpoint. `dtype` 'q8' (or a folder written by `quantize`, whose checkpoint holds int8 `<linear>.weight_q8` tensors, unless `dtype` is
  * 'fp32') opens the weights for int8 linear layers.
  */
 async function openModelDir(
@@ -142,8 +142,11 @@ async function openModelDir(
     config = { ...config, ...configKwargs };
     configText = rewriteJsonObject(configText, configKwargs, 'config.json');
   }
-  const resolved = dtype ?? ((await pathExists(await joinPath(dir, Q8_MARKER_FILE))) ? 'q8' : 'fp32');
-  return { config, configText, weights: WeightMap.from(await loadCheckpointDir(dir), { dtype: resolved }) };
+  const source = await loadCheckpointDir(dir);
+  // A folder written by `quantize` holds int8 `<linear>.weight_q8` tensors: read off the checkpoint's own names,
+  // so that no extra file is probed (a URL folder would log a 404 for a missing marker).
+  const resolved = dtype ?? (source.names().some((n) => n.endsWith(`.${Q8_VALUES_SUFFIX}`)) ? 'q8' : 'fp32');
+  return { config, configText, weights: WeightMap.from(source, { dtype: resolved }) };
 }
 
 /** After building a model: a quantized map lets its file's bytes go (no float copy of the linear weights stays). */
