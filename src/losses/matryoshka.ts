@@ -6,7 +6,7 @@
  * https://github.com/huggingface/sentence-transformers/blob/v3.4.1/sentence_transformers/losses/MatryoshkaLoss.py
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { normalizeRows } from './similarity.js';
+import { normalizeRows } from './distance_ops.js';
 import type { EmbeddingBatch, Loss } from './types.js';
 
 /** Options of {@link MatryoshkaLoss}. */

@@ -158,6 +158,7 @@ export function computeGradients(
   const tokenized = Array.from({ length: columns }, (_, c) => model.tokenize(batch.map((e) => e.texts[c])));
   const hasLabels = batch[0].label !== null;
   const labels = hasLabels ? tf.tensor1d(Float32Array.from(batch.map((e) => e.label as number)), 'float32') : null;
+  const labelVectors = batch[0].labelVector ? labelVectorTensor(batch) : null;
   try {
     let raw: tf.Scalar | undefined;
     const { value, grads } = tf.variableGrads(
@@ -168,7 +169,7 @@ export function computeGradients(
             if (!f.sentenceEmbedding) throw new Error(`column ${c}: the model produced no sentence embedding`);
             return f.sentenceEmbedding;
           });
-          const l = loss.compute({ embeddings, labels });
+          const l = loss.compute({ embeddings, labels, labelVectors });
           if (scaleLoss === 1) return l;
           raw = tf.keep(tf.clone(l));
           return tf.mul(l, scaleLoss) as tf.Scalar;
@@ -182,7 +183,24 @@ export function computeGradients(
     return { loss: value, grads };
   } finally {
     labels?.dispose();
+    labelVectors?.dispose();
   }
+}
+
+/** The batch's vector labels (MSELoss teachers) as `[batch, dim]` or `[batch, columns, dim]` float32. */
+function labelVectorTensor(batch: readonly Example[]): tf.Tensor2D | tf.Tensor3D {
+  const first = batch[0].labelVector!;
+  if (Array.isArray(first[0])) {
+    const cols = first.length;
+    const dim = (first[0] as number[]).length;
+    const flat = new Float32Array(batch.length * cols * dim);
+    batch.forEach((e, i) => (e.labelVector as number[][]).forEach((v, c) => flat.set(v, (i * cols + c) * dim)));
+    return tf.tensor3d(flat, [batch.length, cols, dim]);
+  }
+  const dim = first.length;
+  const flat = new Float32Array(batch.length * dim);
+  batch.forEach((e, i) => flat.set(e.labelVector as number[], i * dim));
+  return tf.tensor2d(flat, [batch.length, dim]);
 }
 
 /** Snapshot of every parameter (clones), to restore the best model. */
