@@ -129,7 +129,7 @@ export type { EnvLike } from './hub/env.js';
 export type { WebGLPrecision } from './backends/webgl.js';
 export type { UrlCache, UrlFileOptions } from './platform/url.js';
 export { CACHED_NO_EXIST } from './hub/cache.js';
-export type { Loss, CrossEncoderLoss, EmbeddingBatch } from './losses/types.js';
+export type { Loss, CrossEncoderLoss, EmbeddingBatch, ModelLossContext } from './losses/types.js';
 export type { Evaluator, EvaluationContext } from './evaluation/types.js';
 
 // Evaluators (sentence-transformers v6.0.1 names; each takes a structural model type, see EvaluatorEncoderLike)
@@ -163,6 +163,7 @@ export type { SiameseDistanceMetric, TripletDistanceMetric, BatchDistance } from
 export { CosineSimilarityLoss } from './losses/cosine_similarity.js';
 export { MultipleNegativesRankingLoss, type MultipleNegativesRankingLossOptions } from './losses/multiple_negatives_ranking.js';
 export { CoSENTLoss, type CoSENTLossOptions } from './losses/cosent.js';
+export { CachedMultipleNegativesRankingLoss, type CachedMultipleNegativesRankingLossOptions } from './losses/cached_multiple_negatives_ranking.js';
 export { MatryoshkaLoss, type MatryoshkaLossOptions } from './losses/matryoshka.js';
 export { createLoss, lossNames, createCrossEncoderLoss, crossEncoderLossNames, type LossFactory, type CrossEncoderLossFactory } from './losses/registry.js';
 export { type LossSimilarity } from './losses/distance_ops.js';

@@ -10,11 +10,15 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { SentenceTransformer } from '../src/api/sentence_transformer.js';
 import { initBackend } from '../src/backends/index.js';
+import { CachedMultipleNegativesRankingLoss } from '../src/losses/cached_multiple_negatives_ranking.js';
 import { MSELoss } from '../src/losses/mse.js';
+import { MultipleNegativesRankingLoss } from '../src/losses/multiple_negatives_ranking.js';
 import { createCrossEncoderLoss, createLoss, crossEncoderLossNames, lossNames } from '../src/losses/registry.js';
 import { SoftmaxLoss } from '../src/losses/softmax.js';
 import type { EmbeddingBatch, Loss } from '../src/losses/types.js';
-import type { StepLog } from '../src/training/loop.js';
+import type { Example } from '../src/training/datasets.js';
+import { computeGradients, modelParameters, type StepLog } from '../src/training/loop.js';
+import { Rng } from '../src/training/rng.js';
 import { SentenceTransformerTrainer } from '../src/training/trainer.js';
 import { requireFixtures } from './helpers/fixtures.js';
 import { modelDir } from './helpers/reference.js';
@@ -41,7 +45,7 @@ describe('losses: the registry covers every loss in src/losses', () => {
 
   it('createLoss knows every bi-encoder loss class (by its Python name) and builds that class', () => {
     const declared = declaredLosses('Loss');
-    assert.ok(declared.size >= 14, `found only ${declared.size} loss classes`);
+    assert.ok(declared.size >= 15, `found only ${declared.size} loss classes`);
     const opts: Record<string, Record<string, unknown>> = { SoftmaxLoss: { embeddingDimension: 4, numLabels: 3 }, MatryoshkaLoss: { matryoshkaDims: [4, 2] } };
     for (const [name, cls] of declared) {
       assert.ok(lossNames().includes(name), `createLoss lacks ${name}`);
@@ -143,6 +147,102 @@ describe('losses: short fits with MSELoss, SoftmaxLoss and TripletLoss lower the
       const logs = await fit(model, rows, createLoss('TripletLoss', { distanceMetric: 'COSINE', tripletMargin: 0.5 }));
       assert.ok(logs[0].loss > 0);
       assert.ok(logs[5].loss < logs[0].loss * 0.8, `loss ${logs[0].loss} -> ${logs[5].loss}`);
+    } finally {
+      model.dispose();
+    }
+  });
+});
+
+describe('losses: CachedMultipleNegativesRankingLoss (GradCache) is exact and smaller (wasm)', function () {
+  before(async function () {
+    requireFixtures(this, ['models', 'tiny-bert']);
+    await initBackend('wasm');
+  });
+
+  const NO_DROP = { hidden: 0, attention: 0 };
+  const WORDS = ['apple', 'river', 'music', 'stone', 'cloud', 'train', 'garden', 'paper', 'window', 'silver', 'forest', 'ocean'];
+  /** n rows of (anchor, positive, negative) with distinct, varied-length texts. */
+  function rows(n: number): Example[] {
+    return Array.from({ length: n }, (_, i) => {
+      const w = (k: number) => WORDS[(i * 7 + k) % WORDS.length];
+      return { texts: [`${w(0)} ${w(1)} number ${i}`, `a ${w(0)} near the ${w(1)} ${i} ${'x '.repeat(i % 4)}`, `${w(5)} and ${w(3)} ${i + 100}`], label: null };
+    });
+  }
+
+  it('the loss and the step-0 gradient of every parameter equal plain MNRL on the same batch (≤1e-5), for mini-batches 1, 3 and the whole batch', async () => {
+    const model = await SentenceTransformer.load(modelDir('tiny-bert'), NO_DROPOUT);
+    try {
+      const vars = modelParameters(model).map((p) => p.variable);
+      const batch = rows(8);
+      const ref = computeGradients(model, new MultipleNegativesRankingLoss(), batch, vars, NO_DROP, new Rng(1));
+      const refLoss = ref.loss.dataSync()[0];
+      const before = tf.memory().numTensors;
+      for (const m of [1, 3, 8]) {
+        const got = computeGradients(model, new CachedMultipleNegativesRankingLoss({ miniBatchSize: m }), batch, vars, NO_DROP, new Rng(1));
+        const lossDiff = Math.abs(got.loss.dataSync()[0] - refLoss);
+        assert.deepEqual(Object.keys(got.grads).sort(), Object.keys(ref.grads).sort());
+        let maxDiff = 0;
+        for (const [k, g] of Object.entries(ref.grads)) maxDiff = Math.max(maxDiff, tf.tidy(() => tf.max(tf.abs(tf.sub(g, got.grads[k]))).dataSync()[0]));
+        console.log(`      miniBatchSize ${m}: loss ${refLoss.toFixed(6)} diff ${lossDiff.toExponential(2)}, max grad diff ${maxDiff.toExponential(2)} over ${Object.keys(ref.grads).length} parameters`);
+        assert.ok(lossDiff <= 1e-5, `loss diff ${lossDiff}`);
+        assert.ok(maxDiff <= 1e-5, `grad diff ${maxDiff}`);
+        got.loss.dispose();
+        tf.dispose(Object.values(got.grads));
+      }
+      assert.equal(tf.memory().numTensors, before);
+      ref.loss.dispose();
+      tf.dispose(Object.values(ref.grads));
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('a gradient-accumulation scale multiplies the gradients, not the reported loss', async () => {
+    const model = await SentenceTransformer.load(modelDir('tiny-bert'), NO_DROPOUT);
+    try {
+      const vars = modelParameters(model).map((p) => p.variable);
+      const loss = new CachedMultipleNegativesRankingLoss({ miniBatchSize: 2 });
+      const a = computeGradients(model, loss, rows(4), vars, NO_DROP, new Rng(1));
+      const b = computeGradients(model, loss, rows(4), vars, NO_DROP, new Rng(1), 0.25);
+      assert.ok(Math.abs(a.loss.dataSync()[0] - b.loss.dataSync()[0]) <= 1e-7);
+      const k = Object.keys(a.grads)[0];
+      const diff = tf.tidy(() => tf.max(tf.abs(tf.sub(tf.mul(a.grads[k], 0.25), b.grads[k]))).dataSync()[0]);
+      assert.ok(diff <= 1e-7, `scaled grad diff ${diff}`);
+      tf.dispose([a.loss, b.loss, ...Object.values(a.grads), ...Object.values(b.grads)]); // spread-ok: one model's parameters
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('peak memory of one step at batch 96 is smaller than plain MNRL (tf.profile peakBytes), and a short fit lowers the loss', async () => {
+    const model = await SentenceTransformer.load(modelDir('tiny-bert'), NO_DROPOUT);
+    try {
+      const vars = modelParameters(model).map((p) => p.variable);
+      const batch = rows(96);
+      const peak = async (loss: Loss) => {
+        const info = await tf.profile(() => {
+          const r = computeGradients(model, loss, batch, vars, NO_DROP, new Rng(1));
+          r.loss.dispose();
+          tf.dispose(Object.values(r.grads));
+        });
+        return info.peakBytes;
+      };
+      const plain = await peak(new MultipleNegativesRankingLoss());
+      const cached = await peak(new CachedMultipleNegativesRankingLoss({ miniBatchSize: 8 }));
+      console.log(`      batch 96 x 3 columns: peak bytes MNRL ${(plain / 2 ** 20).toFixed(1)} MiB, cached (mini-batch 8) ${(cached / 2 ** 20).toFixed(1)} MiB (${(cached / plain).toFixed(2)}x)`);
+      assert.ok(cached < plain * 0.6, `cached ${cached} vs plain ${plain}`);
+      const logs = await (async () => {
+        const out: StepLog[] = [];
+        await new SentenceTransformerTrainer({
+          model,
+          args: { perDeviceTrainBatchSize: 12, learningRate: 2e-3, maxSteps: 5, lrSchedulerType: 'constant', shuffle: false, saveStrategy: 'no' },
+          trainDataset: rows(12).map((e) => ({ anchor: e.texts[0], positive: e.texts[1], negative: e.texts[2] })),
+          loss: createLoss('CachedMultipleNegativesRankingLoss', { miniBatchSize: 4 }),
+          callback: (l) => void out.push(l),
+        }).train();
+        return out;
+      })();
+      assert.ok(logs[4].loss < logs[0].loss * 0.8, `loss ${logs[0].loss} -> ${logs[4].loss}`);
     } finally {
       model.dispose();
     }

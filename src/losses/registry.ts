@@ -9,6 +9,7 @@ import { BatchAllTripletLoss } from './batch_all_triplet.js';
 import { BatchHardTripletLoss, type BatchTripletLossOptions } from './batch_hard_triplet.js';
 import { BatchSemiHardTripletLoss } from './batch_semi_hard_triplet.js';
 import { BinaryCrossEntropyLoss, type BinaryCrossEntropyLossOptions } from './binary_cross_entropy.js';
+import { CachedMultipleNegativesRankingLoss, type CachedMultipleNegativesRankingLossOptions } from './cached_multiple_negatives_ranking.js';
 import { ContrastiveLoss, type ContrastiveLossOptions } from './contrastive.js';
 import { CoSENTLoss } from './cosent.js';
 import { CosineSimilarityLoss } from './cosine_similarity.js';
@@ -34,6 +35,7 @@ const LOSSES: Record<string, LossFactory> = {
   BatchAllTripletLoss: (o) => new BatchAllTripletLoss(o as BatchTripletLossOptions),
   BatchHardTripletLoss: (o) => new BatchHardTripletLoss(o as BatchTripletLossOptions),
   BatchSemiHardTripletLoss: (o) => new BatchSemiHardTripletLoss(o as BatchTripletLossOptions),
+  CachedMultipleNegativesRankingLoss: (o) => new CachedMultipleNegativesRankingLoss(o as CachedMultipleNegativesRankingLossOptions),
   ContrastiveLoss: (o) => new ContrastiveLoss(o as ContrastiveLossOptions),
   CoSENTLoss: (o) => new CoSENTLoss(o),
   CosineSimilarityLoss: () => new CosineSimilarityLoss(),

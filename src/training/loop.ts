@@ -10,7 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { inTrainingMode, type DropoutProbs } from '../layers/dropout.js';
 import type { Evaluator } from '../evaluation/types.js';
-import type { Loss } from '../losses/types.js';
+import type { Loss, ModelLossContext } from '../losses/types.js';
 import type { TokenizedBatch } from '../modules/tokenized_batch.js';
 import type { Features, SentenceModule } from '../modules/types.js';
 import { joinPath, pathKind, removePath, writeDirAtomically, writeJSONFile } from '../platform/fs.js';
@@ -160,6 +160,24 @@ export function computeGradients(
   const labels = hasLabels ? tf.tensor1d(Float32Array.from(batch.map((e) => e.label as number)), 'float32') : null;
   const labelVectors = batch[0].labelVector ? labelVectorTensor(batch) : null;
   try {
+    if (loss.computeWithModel) {
+      const ctx: ModelLossContext = {
+        columns,
+        rows: batch.length,
+        labels,
+        variables: vars,
+        nextSeed: () => rng.int(2 ** 31),
+        embed: (column, start, end, seed) => {
+          const sub = new Rng(seed);
+          return inTrainingMode(dropout, () => sub.int(2 ** 31), () => {
+            const f = model.forward(sliceTokenized(tokenized[column], start, end));
+            if (!f.sentenceEmbedding) throw new Error(`column ${column}: the model produced no sentence embedding`);
+            return f.sentenceEmbedding;
+          });
+        },
+      };
+      return loss.computeWithModel(ctx, scaleLoss);
+    }
     let raw: tf.Scalar | undefined;
     const { value, grads } = tf.variableGrads(
       () =>
@@ -185,6 +203,18 @@ export function computeGradients(
     labels?.dispose();
     labelVectors?.dispose();
   }
+}
+
+/** Rows [start, end) of a padded batch (same sequence length: Python slices the padded features). */
+function sliceTokenized(b: TokenizedBatch, start: number, end: number): TokenizedBatch {
+  const T = b.seqLength;
+  return {
+    batchSize: end - start,
+    seqLength: T,
+    inputIds: b.inputIds.subarray(start * T, end * T),
+    attentionMask: b.attentionMask.subarray(start * T, end * T),
+    tokenTypeIds: b.tokenTypeIds?.subarray(start * T, end * T),
+  };
 }
 
 /** The batch's vector labels (MSELoss teachers) as `[batch, dim]` or `[batch, columns, dim]` float32. */
