@@ -4,7 +4,7 @@
  * Public entry point. Everything here bundles for browsers: Node built-ins are only reached lazily through
  * src/platform when a file-system function is called. (The CLI is separate: `bin: sentence-tfjs`.)
  */
-export const VERSION = '0.1.0';
+export { VERSION } from './util/version.js';
 
 // High-level API
 export { SentenceTransformer, type EmbeddingRow, type EncodeFn, type InspectedTensor, type SentenceTransformerLoadOptions } from './api/sentence_transformer.js';

@@ -15,6 +15,7 @@ import type { TokenizedBatch } from '../modules/tokenized_batch.js';
 import type { Features, SentenceModule } from '../modules/types.js';
 import { joinPath, pathKind, removePath, writeDirAtomically, writeJSONFile } from '../platform/fs.js';
 import type { NamedParameter } from '../weights/index.js';
+import type { ModelCardData } from './model_card.js';
 import { readTrainingState, writeTrainingState, type LoopPosition } from './checkpoint.js';
 import type { Example } from './datasets.js';
 import { ensureGradients } from './gradients.js';
@@ -32,6 +33,16 @@ export interface TrainableSentenceModel {
   forward(batch: TokenizedBatch): Features;
   /** Write the model to a folder. */
   save(dir: string): Promise<void>;
+  /** The model card data the trainers record after a run (`save` writes it as README.md); absent when unsupported. */
+  modelCardData?: ModelCardData | null;
+  /** Where it was loaded from (the card's base model). */
+  readonly modelPath?: string;
+  /** The card's max sequence length. */
+  readonly maxSeqLength?: number | null;
+  /** The card's similarity function. */
+  readonly similarityFnName?: string | null;
+  /** The card's output dimensionality. */
+  getSentenceEmbeddingDimension?(): number | null;
 }
 
 /** The per-step record sent to the callback (and logged). */
