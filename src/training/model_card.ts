@@ -111,7 +111,8 @@ export function renderModelCard(d: ModelCardData): string {
     out.push(`### Training Dataset${d.trainDatasets.length > 1 ? ` ${i + 1}` : ''}`, '', '#### Unnamed Dataset', '');
     if (t.size !== null) out.push(`* Size: ${t.size.toLocaleString('en-US')} training samples`);
     out.push(`* Columns: ${t.columns.map((c) => `<code>${c}</code>`).join(', ')}`);
-    out.push(`* Loss: <code>${t.loss.name}</code> with these parameters:`, '  ```json', ...JSON.stringify(t.loss.config, null, 4).split('\n').map((l) => `  ${l}`), '  ```', '');
+    const config = JSON.stringify(t.loss.config, null, 4).split('\n').map((l) => `  ${l}`).join('\n');
+    out.push(`* Loss: <code>${t.loss.name}</code> with these parameters:`, '  ```json', config, '  ```', '');
   });
   out.push('### Training Hyperparameters', '#### Non-Default Hyperparameters', '');
   for (const [k, v] of Object.entries(d.nonDefaultHyperparameters)) out.push(`- \`${k}\`: ${py(v)}`);
