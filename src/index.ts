@@ -170,6 +170,7 @@ export { type LossSimilarity } from './losses/distance_ops.js';
 export { SentenceTransformerTrainer, type SentenceTransformerTrainerOptions, type TrainingArguments, type FitOptions, type TrainObjective } from './training/trainer.js';
 export { CrossEncoderTrainer, type CrossEncoderFitOptions, type CrossEncoderTrainerOptions, type TrainableCrossEncoder } from './training/cross_encoder_trainer.js';
 export { type StepLog, type EvalLog, type TrainOutput, type TrainableSentenceModel } from './training/loop.js';
+export { renderModelCard, type ModelCardData, type ModelCardDataset, type ModelCardEvaluation } from './training/model_card.js';
 export { getScheduler, SCHEDULER_NAMES, type LrLambda, type ScheduleOptions } from './training/schedules.js';
 export { AdamW, clipGradNorm, type AdamWOptions } from './training/optimizer.js';
 export { type TrainingData, type TrainingRow, type BatchSamplerName } from './training/datasets.js';
