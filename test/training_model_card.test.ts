@@ -12,6 +12,7 @@ import { initBackend } from '../src/backends/index.js';
 import { EmbeddingSimilarityEvaluator } from '../src/evaluation/embedding_similarity.js';
 import { CoSENTLoss } from '../src/losses/cosent.js';
 import type { EvalLog } from '../src/training/loop.js';
+import { renderModelCard } from '../src/training/model_card.js';
 import { SentenceTransformerTrainer } from '../src/training/trainer.js';
 import { requireFixtures } from './helpers/fixtures.js';
 import { modelDir } from './helpers/reference.js';
@@ -53,6 +54,7 @@ describe('training: the model card (README.md) after a fit (wasm)', function () 
       assert.match(card, /- loss:CoSENTLoss\n/);
       assert.match(card, /- dataset_size:4\n/);
       assert.ok(card.includes(`- **Base model:** ${modelDir('tiny-bert')}`));
+      assert.doesNotMatch(card, /^base_model:/m, 'a local folder is no hub base_model (as Python)');
       assert.match(card, /- \*\*Output Dimensionality:\*\* 32 dimensions/);
       assert.match(card, /\* Size: 4 training samples/);
       assert.match(card, /\* Columns: <code>sentence1<\/code>, <code>sentence2<\/code>, <code>score<\/code>/);
@@ -106,5 +108,25 @@ describe('training: the model card (README.md) after a fit (wasm)', function () 
     } finally {
       model.dispose();
     }
+  });
+
+  it('a hub id base model goes into the YAML metadata and links to the hub', () => {
+    const card = renderModelCard({
+      baseModel: 'sentence-transformers/all-MiniLM-L6-v2',
+      maxSeqLength: 256,
+      outputDimensionality: 384,
+      similarityFnName: 'cosine',
+      trainDatasets: [{ size: 1200, columns: ['anchor', 'positive'], loss: { name: 'MultipleNegativesRankingLoss', config: { scale: 20, similarity_fct: 'cos_sim' } } }],
+      allHyperparameters: { learning_rate: 2e-5 },
+      nonDefaultHyperparameters: {},
+      evaluations: [],
+      logs: [],
+      backend: 'cpu',
+    });
+    assert.match(card, /^base_model: sentence-transformers\/all-MiniLM-L6-v2$/m);
+    assert.ok(card.includes('- **Base model:** [sentence-transformers/all-MiniLM-L6-v2](https://huggingface.co/sentence-transformers/all-MiniLM-L6-v2)'));
+    assert.match(card, /\* Size: 1,200 training samples/);
+    assert.match(card, /- \*\*Maximum Sequence Length:\*\* 256 tokens/);
+    assert.doesNotMatch(card, /## Evaluation/);
   });
 });

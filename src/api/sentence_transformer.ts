@@ -149,6 +149,9 @@ export class SentenceTransformer {
    */
   modelCardData: ModelCardData | null = null;
 
+  /** What `load` was given (a hub id or a directory): the model card's base model. Empty for `fromModules`. */
+  modelNameOrPath = '';
+
   private constructor(
     /** The pipeline's modules in order (Transformer first). */
     readonly modules: SentenceModule[],
@@ -185,7 +188,9 @@ export class SentenceTransformer {
     const dir = await prepareLoad(modelIdOrDir, opts, SentenceTransformer.resolveModel, 'model_name_or_path');
     const loaded = await loadPipeline(dir, modelIdOrDir, { dtype, configKwargs: opts.configKwargs });
     try {
-      return new SentenceTransformer(loaded.modules, loaded.transformer, loaded.config, dir, opts);
+      const st = new SentenceTransformer(loaded.modules, loaded.transformer, loaded.config, dir, opts);
+      st.modelNameOrPath = modelIdOrDir;
+      return st;
     } catch (e) {
       for (const m of loaded.modules) m.dispose();
       throw e;

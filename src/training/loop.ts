@@ -35,8 +35,8 @@ export interface TrainableSentenceModel {
   save(dir: string): Promise<void>;
   /** The model card data the trainers record after a run (`save` writes it as README.md); absent when unsupported. */
   modelCardData?: ModelCardData | null;
-  /** Where it was loaded from (the card's base model). */
-  readonly modelPath?: string;
+  /** What it was loaded from, a hub id or a folder (the card's base model). */
+  readonly modelNameOrPath?: string;
   /** The card's max sequence length. */
   readonly maxSeqLength?: number | null;
   /** The card's similarity function. */

@@ -65,6 +65,11 @@ function py(v: unknown): string {
   return String(v);
 }
 
+/** A Hugging Face repo id (`owner/name` or `name`), not a local path: only those go into the YAML `base_model`. */
+function isHubId(s: string): boolean {
+  return /^[A-Za-z0-9][\w.-]*(\/[\w.-]+)?$/.test(s) && !s.startsWith('.') && !/\.\./.test(s);
+}
+
 const fmt = (x: number) => x.toFixed(4);
 
 /**
@@ -88,14 +93,14 @@ export function renderModelCard(d: ModelCardData): string {
     '- generated_from_trainer',
     `- dataset_size:${size}`,
     ...losses.map((l) => `- loss:${l}`),
-    ...(d.baseModel ? [`base_model: ${d.baseModel}`] : []),
+    ...(d.baseModel && isHubId(d.baseModel) ? [`base_model: ${d.baseModel}`] : []),
     '---',
   ];
   const out: string[] = [...yaml, '', '# Sentence Transformer model', ''];
   const base = d.baseModel ? ` finetuned from ${d.baseModel}` : ' trained';
   out.push(`This is a [sentence-transformers](https://www.SBERT.net) model${base} with sentence-tfjs. It maps sentences to a ${d.outputDimensionality ?? 'fixed'}-dimensional dense vector space.`, '');
   out.push('## Model Details', '', '### Model Description', '- **Model Type:** Sentence Transformer');
-  out.push(d.baseModel ? `- **Base model:** ${d.baseModel}` : '<!-- - **Base model:** Unknown -->');
+  out.push(d.baseModel ? (isHubId(d.baseModel) ? `- **Base model:** [${d.baseModel}](https://huggingface.co/${d.baseModel})` : `- **Base model:** ${d.baseModel}`) : '<!-- - **Base model:** Unknown -->');
   out.push(`- **Maximum Sequence Length:** ${d.maxSeqLength ?? 'None'} tokens`, `- **Output Dimensionality:** ${d.outputDimensionality ?? 'None'} dimensions`, `- **Similarity Function:** ${d.similarityFnName ?? 'Cosine Similarity'}`, '');
   out.push('## Usage', '', '```ts', "import { SentenceTransformer } from 'sentence-tfjs';", "const model = await SentenceTransformer.load('path/to/this/model');", "const embeddings = await model.encode(['The weather is lovely today.', 'It is sunny outside!']);", '```', '');
   if (d.evaluations.length) {

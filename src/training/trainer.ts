@@ -36,7 +36,7 @@ function recordModelCard(
   for (const [k, v] of Object.entries(given)) if (v !== undefined && k in all) nonDefault[k] = all[k];
   const last = out.evaluations[out.evaluations.length - 1];
   const card: ModelCardData = {
-    baseModel: model.modelPath || null,
+    baseModel: model.modelNameOrPath || null,
     maxSeqLength: model.maxSeqLength ?? null,
     outputDimensionality: model.getSentenceEmbeddingDimension?.() ?? null,
     similarityFnName: model.similarityFnName ?? null,
