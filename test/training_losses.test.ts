@@ -18,6 +18,7 @@ import { SoftmaxLoss } from '../src/losses/softmax.js';
 import type { EmbeddingBatch, Loss } from '../src/losses/types.js';
 import type { Example } from '../src/training/datasets.js';
 import { computeGradients, modelParameters, type StepLog } from '../src/training/loop.js';
+import { ensureGradients } from '../src/training/gradients.js';
 import { Rng } from '../src/training/rng.js';
 import { SentenceTransformerTrainer } from '../src/training/trainer.js';
 import { requireFixtures } from './helpers/fixtures.js';
@@ -157,6 +158,7 @@ describe('losses: CachedMultipleNegativesRankingLoss (GradCache) is exact and sm
   before(async function () {
     requireFixtures(this, ['models', 'tiny-bert']);
     await initBackend('wasm');
+    await ensureGradients(); // computeGradients is called directly here (the trainers do this first)
   });
 
   const NO_DROP = { hidden: 0, attention: 0 };
