@@ -11,6 +11,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { SentenceTransformer } from '../src/api/sentence_transformer.js';
 import { initBackend } from '../src/backends/index.js';
 import { CachedMultipleNegativesRankingLoss } from '../src/losses/cached_multiple_negatives_ranking.js';
+import { MatryoshkaLoss } from '../src/losses/matryoshka.js';
 import { MSELoss } from '../src/losses/mse.js';
 import { MultipleNegativesRankingLoss } from '../src/losses/multiple_negatives_ranking.js';
 import { createCrossEncoderLoss, createLoss, crossEncoderLossNames, lossNames } from '../src/losses/registry.js';
@@ -194,6 +195,28 @@ describe('losses: CachedMultipleNegativesRankingLoss (GradCache) is exact and sm
       assert.equal(tf.memory().numTensors, before);
       ref.loss.dispose();
       tf.dispose(Object.values(ref.grads));
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('MatryoshkaLoss around it runs the truncations inside GradCache: loss and gradients equal MatryoshkaLoss(MNRL) (≤1e-5)', async () => {
+    const model = await SentenceTransformer.load(modelDir('tiny-bert'), NO_DROPOUT);
+    try {
+      const vars = modelParameters(model).map((p) => p.variable);
+      const batch = rows(8);
+      const opts = { matryoshkaDims: [32, 16, 8], matryoshkaWeights: [1, 0.5, 0.25] };
+      const cachedLoss = new MatryoshkaLoss(new CachedMultipleNegativesRankingLoss({ miniBatchSize: 3 }), opts);
+      assert.equal(typeof cachedLoss.computeWithModel, 'function');
+      assert.equal(new MatryoshkaLoss(new MultipleNegativesRankingLoss(), opts).computeWithModel, undefined);
+      const ref = computeGradients(model, new MatryoshkaLoss(new MultipleNegativesRankingLoss(), opts), batch, vars, NO_DROP, new Rng(1));
+      const got = computeGradients(model, cachedLoss, batch, vars, NO_DROP, new Rng(1));
+      const lossDiff = Math.abs(got.loss.dataSync()[0] - ref.loss.dataSync()[0]);
+      let maxDiff = 0;
+      for (const [k, g] of Object.entries(ref.grads)) maxDiff = Math.max(maxDiff, tf.tidy(() => tf.max(tf.abs(tf.sub(g, got.grads[k]))).dataSync()[0]));
+      console.log(`      Matryoshka(Cached): loss diff ${lossDiff.toExponential(2)}, max grad diff ${maxDiff.toExponential(2)}`);
+      assert.ok(lossDiff <= 1e-5 && maxDiff <= 1e-5, `loss diff ${lossDiff}, grad diff ${maxDiff}`);
+      tf.dispose([ref.loss, got.loss, ...Object.values(ref.grads), ...Object.values(got.grads)]); // spread-ok: one model's parameters
     } finally {
       model.dispose();
     }

@@ -55,6 +55,14 @@ export class CachedMultipleNegativesRankingLoss implements Loss {
   }
 
   computeWithModel(ctx: ModelLossContext, lossScale: number): { loss: tf.Scalar; grads: Record<string, tf.Tensor> } {
+    return this.gradCache(ctx, lossScale, (embeddings) => this.mnrl.compute({ embeddings, labels: null }));
+  }
+
+  /**
+   * GradCache with another loss of the full-batch embeddings in stage 2 (MatryoshkaLoss wrapping this one runs its
+   * truncated MNRL terms here, as Python's `CachedLossDecorator`). `lossOf` must be a pure function of `embeddings`.
+   */
+  gradCache(ctx: ModelLossContext, lossScale: number, lossOf: (embeddings: tf.Tensor2D[]) => tf.Scalar): { loss: tf.Scalar; grads: Record<string, tf.Tensor> } {
     if (ctx.columns < 2) throw new Error(`${this.name}: needs at least 2 text columns (anchor, positive), got ${ctx.columns}`);
     const ranges: [number, number][] = [];
     for (let s = 0; s < ctx.rows; s += this.miniBatchSize) ranges.push([s, Math.min(ctx.rows, s + this.miniBatchSize)]);
@@ -67,7 +75,7 @@ export class CachedMultipleNegativesRankingLoss implements Loss {
     const grads: Record<string, tf.Tensor> = {};
     try {
       // Stage 2: the loss and its gradient with respect to the embeddings (scaled as the trainer asks).
-      const out = tf.valueAndGrads((...embeddings: tf.Tensor[]) => tf.mul(this.mnrl.compute({ embeddings: embeddings as tf.Tensor2D[], labels: null }), lossScale) as tf.Scalar)(reps);
+      const out = tf.valueAndGrads((...embeddings: tf.Tensor[]) => tf.mul(lossOf(embeddings as tf.Tensor2D[]), lossScale) as tf.Scalar)(reps);
       cache = out.grads;
       loss = lossScale === 1 ? out.value : tf.tidy(() => tf.div(out.value, lossScale) as tf.Scalar);
       if (loss !== out.value) out.value.dispose();
