@@ -222,6 +222,45 @@ describe('losses: CachedMultipleNegativesRankingLoss (GradCache) is exact and sm
     }
   });
 
+  // Stage 1 runs without a tape: this also checks that training-mode dropout is applied there (the fused wasm BERT
+  // layer, which has no dropout sites, steps aside while dropout is active; it did not, and masks went missing).
+  it('with dropout on, stage 3 replays stage 1 masks: the gradient matches a central finite difference of the loss (same seeds)', async () => {
+    const model = await SentenceTransformer.load(modelDir('tiny-bert'));
+    try {
+      const params = modelParameters(model);
+      const vars = params.map((p) => p.variable);
+      const drop = { hidden: 0.1, attention: 0.1 };
+      const loss = new CachedMultipleNegativesRankingLoss({ miniBatchSize: 2 });
+      const batch = rows(6);
+      const r = computeGradients(model, loss, batch, vars, drop, new Rng(5));
+      // The largest gradient entry of the whole model.
+      let best = { name: '', index: 0, g: 0 };
+      for (const [name, g] of Object.entries(r.grads)) {
+        const d = g.dataSync();
+        for (let i = 0; i < d.length; i++) if (Math.abs(d[i]) > Math.abs(best.g)) best = { name, index: i, g: d[i] };
+      }
+      tf.dispose([r.loss, ...Object.values(r.grads)]); // spread-ok: one model's parameters
+      const v = vars.find((x) => x.name === best.name)!;
+      const original = v.dataSync().slice();
+      const lossAt = (delta: number) => {
+        const moved = original.slice();
+        moved[best.index] += delta;
+        v.assign(tf.tensor(moved, v.shape));
+        const out = computeGradients(model, loss, batch, vars, drop, new Rng(5)); // the same seeds: the same masks
+        const value = out.loss.dataSync()[0];
+        tf.dispose([out.loss, ...Object.values(out.grads)]); // spread-ok: one model's parameters
+        return value;
+      };
+      const h = 1e-2;
+      const fd = (lossAt(h) - lossAt(-h)) / (2 * h);
+      v.assign(tf.tensor(original, v.shape));
+      console.log(`      dropout 0.1: d loss / d ${best.name}[${best.index}] GradCache ${best.g.toFixed(5)}, finite difference ${fd.toFixed(5)}`);
+      assert.ok(Math.abs(fd - best.g) <= 0.02 * Math.abs(best.g), `GradCache ${best.g} vs finite difference ${fd}`);
+    } finally {
+      model.dispose();
+    }
+  });
+
   it('a gradient-accumulation scale multiplies the gradients, not the reported loss', async () => {
     const model = await SentenceTransformer.load(modelDir('tiny-bert'), NO_DROPOUT);
     try {
