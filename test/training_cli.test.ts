@@ -97,4 +97,17 @@ describe('cli: sentence-tfjs train', function () {
     assert.equal(r.code, 0, r.stderr);
     assert.match(readFileSync(join(tmp, 'out-nli', 'README.md'), 'utf8'), /"num_labels": 3,/);
   });
+
+  it('--loss MSELoss reads teacher vectors from a JSONL label column', async () => {
+    const teacher = (k: number) => JSON.stringify(Array.from({ length: 32 }, (_, i) => ((i * 7 + k) % 5) / 10 - 0.2));
+    writeFileSync(join(tmp, 'distill.jsonl'), [`{"english": "A man eats.", "label": ${teacher(1)}}`, `{"english": "A dog runs.", "label": ${teacher(2)}}`].join('\n'));
+    const r = await runCli(['train', '-m', modelDir('tiny-bert'), '--data', join(tmp, 'distill.jsonl'), '--loss', 'MSELoss', '--max-steps', '3', '--batch-size', '2', '--lr', '1e-3', '--warmup-ratio', '0', '-o', join(tmp, 'out-mse')]);
+    assert.equal(r.code, 0, r.stderr);
+    const losses = [...r.stderr.matchAll(/^step \d+ epoch \S+ loss (\d+\.\d+)/gm)].map((m) => Number(m[1]));
+    assert.equal(losses.length, 3);
+    assert.ok(losses[2] < losses[0], `MSE ${losses.join(' -> ')}`);
+    writeFileSync(join(tmp, 'distill_bad.jsonl'), `{"english": "A man eats.", "label": [0.1, "x"]}`);
+    const bad = await runCli(['train', '-m', modelDir('tiny-bert'), '--data', join(tmp, 'distill_bad.jsonl'), '--loss', 'MSELoss', '-o', join(tmp, 'out-mse-bad')]);
+    assert.match(bad.stderr, /dataset row 0, column label\[1\]: expected a finite number, got "x"/);
+  });
 });
