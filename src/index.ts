@@ -4,7 +4,7 @@
  * Public entry point. Everything here bundles for browsers: Node built-ins are only reached lazily through
  * src/platform when a file-system function is called. (The CLI is separate: `bin: sentence-tfjs`.)
  */
-export const VERSION = '0.1.0';
+export { VERSION } from './util/version.js';
 
 // High-level API
 export { SentenceTransformer, type EmbeddingRow, type EncodeFn, type InspectedTensor, type SentenceTransformerLoadOptions } from './api/sentence_transformer.js';
@@ -130,7 +130,7 @@ export type { EnvLike } from './hub/env.js';
 export type { WebGLPrecision } from './backends/webgl.js';
 export type { UrlCache, UrlFileOptions } from './platform/url.js';
 export { CACHED_NO_EXIST } from './hub/cache.js';
-export type { Loss, CrossEncoderLoss, EmbeddingBatch } from './losses/types.js';
+export type { Loss, CrossEncoderLoss, EmbeddingBatch, ModelLossContext } from './losses/types.js';
 export type { Evaluator, EvaluationContext } from './evaluation/types.js';
 
 // Evaluators (sentence-transformers v6.0.1 names; each takes a structural model type, see EvaluatorEncoderLike)
@@ -164,12 +164,14 @@ export type { SiameseDistanceMetric, TripletDistanceMetric, BatchDistance } from
 export { CosineSimilarityLoss } from './losses/cosine_similarity.js';
 export { MultipleNegativesRankingLoss, type MultipleNegativesRankingLossOptions } from './losses/multiple_negatives_ranking.js';
 export { CoSENTLoss, type CoSENTLossOptions } from './losses/cosent.js';
+export { CachedMultipleNegativesRankingLoss, type CachedMultipleNegativesRankingLossOptions } from './losses/cached_multiple_negatives_ranking.js';
 export { MatryoshkaLoss, type MatryoshkaLossOptions } from './losses/matryoshka.js';
-export { createLoss, lossNames, type LossFactory } from './losses/registry.js';
-export { type LossSimilarity } from './losses/similarity.js';
+export { createLoss, lossNames, createCrossEncoderLoss, crossEncoderLossNames, type LossFactory, type CrossEncoderLossFactory } from './losses/registry.js';
+export { type LossSimilarity } from './losses/distance_ops.js';
 export { SentenceTransformerTrainer, type SentenceTransformerTrainerOptions, type TrainingArguments, type FitOptions, type TrainObjective } from './training/trainer.js';
 export { CrossEncoderTrainer, type CrossEncoderFitOptions, type CrossEncoderTrainerOptions, type TrainableCrossEncoder } from './training/cross_encoder_trainer.js';
 export { type StepLog, type EvalLog, type TrainOutput, type TrainableSentenceModel } from './training/loop.js';
+export { renderModelCard, type ModelCardData, type ModelCardDataset, type ModelCardEvaluation } from './training/model_card.js';
 export { getScheduler, SCHEDULER_NAMES, type LrLambda, type ScheduleOptions } from './training/schedules.js';
 export { AdamW, clipGradNorm, type AdamWOptions } from './training/optimizer.js';
 export { type TrainingData, type TrainingRow, type BatchSamplerName } from './training/datasets.js';

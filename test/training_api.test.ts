@@ -86,10 +86,10 @@ describe('training: schedules and AdamW (hand-computed)', () => {
     tf.dispose(Object.values(grads));
   });
 
-  it('the loss registry builds the four losses by Python name', () => {
-    assert.deepEqual(lossNames(), ['CoSENTLoss', 'CosineSimilarityLoss', 'MatryoshkaLoss', 'MultipleNegativesRankingLoss']);
+  it('the loss registry builds the losses by Python name (every loss: test/training_losses.test.ts)', () => {
+    for (const n of ['CoSENTLoss', 'CosineSimilarityLoss', 'MatryoshkaLoss', 'MultipleNegativesRankingLoss']) assert.ok(lossNames().includes(n), n);
     assert.equal(createLoss('MatryoshkaLoss', { matryoshkaDims: [8, 32, 16] }).getConfigDict().matryoshka_dims?.toString(), '32,16,8');
-    assert.throws(() => createLoss('Nope'), /unknown loss "Nope"; known: CoSENTLoss/);
+    assert.throws(() => createLoss('Nope'), /unknown loss "Nope"; known: AnglELoss, /);
   });
 });
 

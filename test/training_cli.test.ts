@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SentenceTransformer } from '../src/api/sentence_transformer.js';
+import { readFileSync } from 'node:fs';
 import { readTrainingFile } from '../src/cli/commands/train.js';
 import { runCli } from './helpers/cli.js';
 import { requireFixtures } from './helpers/fixtures.js';
@@ -49,11 +50,64 @@ describe('cli: sentence-tfjs train', function () {
   it('refuses an unknown loss and a CSV label that is not a number, naming them', async () => {
     const bad = await runCli(['train', '-m', modelDir('tiny-bert'), '--data', join(tmp, 'pairs.jsonl'), '--loss', 'Nope', '-o', join(tmp, 'x')]);
     assert.notEqual(bad.code, 0);
-    assert.match(bad.stderr, /--loss Nope: unknown loss; known: CoSENTLoss, CosineSimilarityLoss/);
+    assert.match(bad.stderr, /--loss Nope: unknown loss; known: AnglELoss, BatchAllTripletLoss/);
     writeFileSync(join(tmp, 'bad.csv'), 'sentence1,sentence2,score\na,b,high\n');
     const badCsv = await runCli(['train', '-m', modelDir('tiny-bert'), '--data', join(tmp, 'bad.csv'), '--loss', 'CosineSimilarityLoss', '-o', join(tmp, 'y')]);
     assert.notEqual(badCsv.code, 0);
     assert.match(badCsv.stderr, /bad\.csv line 2, column score: expected a number, got "high"/);
     assert.equal(existsSync(join(tmp, 'y')), false);
+  });
+
+  it('--eval with a score column: EmbeddingSimilarityEvaluator every --eval-steps, metrics in the summary and the model card', async () => {
+    writeFileSync(join(tmp, 'sts_train.jsonl'), ['{"sentence1": "A man is eating food.", "sentence2": "A man eats.", "score": 0.9}', '{"sentence1": "The sky is blue.", "sentence2": "Stocks fell.", "score": 0.1}', '{"sentence1": "A girl plays.", "sentence2": "A child is playing.", "score": 0.8}', '{"sentence1": "It rains.", "sentence2": "A cat sleeps.", "score": 0.0}'].join('\n'));
+    writeFileSync(join(tmp, 'dev.jsonl'), ['{"sentence1": "A woman sings.", "sentence2": "A lady is singing.", "score": 1.0}', '{"sentence1": "A dog runs.", "sentence2": "The market is closed.", "score": 0.0}', '{"sentence1": "Men cook.", "sentence2": "People make food.", "score": 0.7}'].join('\n'));
+    const out = join(tmp, 'out-sts');
+    const r = await runCli(['train', '-m', modelDir('tiny-bert'), '--data', join(tmp, 'sts_train.jsonl'), '--eval', join(tmp, 'dev.jsonl'), '--eval-steps', '2', '--loss', 'CoSENTLoss', '--loss-options', '{"scale": 15}', '--max-steps', '4', '--batch-size', '2', '--lr', '1e-3', '-o', out]);
+    assert.equal(r.code, 0, r.stderr);
+    const evals = [...r.stderr.matchAll(/^eval step (\d+) epoch \d+\.\d+ dev_spearman_cosine (-?\d\.\d+)$/gm)];
+    assert.deepEqual(evals.map((m) => Number(m[1])), [2, 4]);
+    const summary = JSON.parse(r.stdout.trim());
+    assert.equal(summary.steps, 4);
+    assert.equal(summary.eval.dev_spearman_cosine.toFixed(6), evals[1][2]);
+    assert.ok('dev_pearson_cosine' in summary.eval);
+    const card = readFileSync(join(out, 'README.md'), 'utf8');
+    assert.match(card, /\* Loss: <code>CoSENTLoss<\/code> with these parameters:\n {2}```json\n {2}\{\n {6}"scale": 15,/);
+    assert.match(card, /#### EmbeddingSimilarityEvaluator \(`dev`\)/);
+    assert.match(card, /- `eval_steps`: 2/);
+  });
+
+  it('--eval with (anchor, positive, negative) rows: TripletEvaluator at each epoch end (TripletLoss); a dev file of other columns is refused', async () => {
+    const triplets = ['{"anchor": "A man eats.", "positive": "Someone has a meal.", "negative": "Stocks fell."}', '{"anchor": "A dog runs.", "positive": "A puppy is running.", "negative": "It is raining."}'].join('\n');
+    writeFileSync(join(tmp, 'triplets.jsonl'), triplets);
+    writeFileSync(join(tmp, 'trip_dev.jsonl'), triplets);
+    const r = await runCli(['train', '-m', modelDir('tiny-bert'), '--data', join(tmp, 'triplets.jsonl'), '--eval', join(tmp, 'trip_dev.jsonl'), '--loss', 'TripletLoss', '--epochs', '2', '--batch-size', '2', '-o', join(tmp, 'out-trip')]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal([...r.stderr.matchAll(/^eval step \d+ epoch \d\.00 trip_dev_cosine_accuracy \d\.\d+$/gm)].length, 2);
+    assert.ok('trip_dev_cosine_accuracy' in JSON.parse(r.stdout.trim()).eval);
+    const bad = await runCli(['train', '-m', modelDir('tiny-bert'), '--data', join(tmp, 'triplets.jsonl'), '--eval', join(tmp, 'pairs.jsonl'), '--loss', 'TripletLoss', '-o', join(tmp, 'out-bad')]);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /--eval .*pairs\.jsonl: expected 2 text columns and a score\/label column \(EmbeddingSimilarityEvaluator\) or 3 text columns .*got 2 text column\(s\) \(anchor, positive\) and no label/);
+    const noEval = await runCli(['train', '-m', modelDir('tiny-bert'), '--data', join(tmp, 'triplets.jsonl'), '--eval-steps', '2', '--loss', 'TripletLoss', '-o', join(tmp, 'out-bad2')]);
+    assert.match(noEval.stderr, /--eval-steps needs --eval FILE/);
+  });
+
+  it('--loss SoftmaxLoss takes the embedding size from the model and the classes from the labels', async () => {
+    writeFileSync(join(tmp, 'nli.jsonl'), ['{"premise": "A man eats.", "hypothesis": "A man has food.", "label": 0}', '{"premise": "A dog runs.", "hypothesis": "A cat sleeps.", "label": 2}', '{"premise": "It rains.", "hypothesis": "It is wet.", "label": 1}'].join('\n'));
+    const r = await runCli(['train', '-m', modelDir('tiny-bert'), '--data', join(tmp, 'nli.jsonl'), '--loss', 'SoftmaxLoss', '--max-steps', '2', '--batch-size', '3', '-o', join(tmp, 'out-nli')]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(readFileSync(join(tmp, 'out-nli', 'README.md'), 'utf8'), /"num_labels": 3,/);
+  });
+
+  it('--loss MSELoss reads teacher vectors from a JSONL label column', async () => {
+    const teacher = (k: number) => JSON.stringify(Array.from({ length: 32 }, (_, i) => ((i * 7 + k) % 5) / 10 - 0.2));
+    writeFileSync(join(tmp, 'distill.jsonl'), [`{"english": "A man eats.", "label": ${teacher(1)}}`, `{"english": "A dog runs.", "label": ${teacher(2)}}`].join('\n'));
+    const r = await runCli(['train', '-m', modelDir('tiny-bert'), '--data', join(tmp, 'distill.jsonl'), '--loss', 'MSELoss', '--max-steps', '3', '--batch-size', '2', '--lr', '1e-3', '--warmup-ratio', '0', '-o', join(tmp, 'out-mse')]);
+    assert.equal(r.code, 0, r.stderr);
+    const losses = [...r.stderr.matchAll(/^step \d+ epoch \S+ loss (\d+\.\d+)/gm)].map((m) => Number(m[1]));
+    assert.equal(losses.length, 3);
+    assert.ok(losses[2] < losses[0], `MSE ${losses.join(' -> ')}`);
+    writeFileSync(join(tmp, 'distill_bad.jsonl'), `{"english": "A man eats.", "label": [0.1, "x"]}`);
+    const bad = await runCli(['train', '-m', modelDir('tiny-bert'), '--data', join(tmp, 'distill_bad.jsonl'), '--loss', 'MSELoss', '-o', join(tmp, 'out-mse-bad')]);
+    assert.match(bad.stderr, /dataset row 0, column label\[1\]: expected a finite number, got "x"/);
   });
 });

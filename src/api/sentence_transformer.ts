@@ -42,6 +42,8 @@ import { Progress } from './progress.js';
 import { EncodePool, type PoolEncodeOptions, type PoolStartOptions } from './pool.js';
 import type { TrainOutput } from '../training/loop.js';
 import { fitSentenceTransformer, type FitOptions } from '../training/trainer.js';
+import { renderModelCard, type ModelCardData } from '../training/model_card.js';
+import { joinPath, writeFileBytes } from '../platform/fs.js';
 
 /** The row type `encode` returns for a precision. */
 export type EmbeddingRow<P extends Precision = 'float32'> = P extends 'int8' | 'binary' ? Int8Array : P extends 'uint8' | 'ubinary' ? Uint8Array : Float32Array;
@@ -141,6 +143,15 @@ export class SentenceTransformer {
   private _similarityFnName: SimilarityFunctionName | null;
   private disposed = false;
 
+  /**
+   * What the last training run recorded for the model card (base model, losses and their configs, hyperparameters,
+   * dataset sizes and columns, evaluation results); `save` writes it as README.md. Null before any training.
+   */
+  modelCardData: ModelCardData | null = null;
+
+  /** What `load` was given (a hub id or a directory): the model card's base model. Empty for `fromModules`. */
+  modelNameOrPath = '';
+
   private constructor(
     /** The pipeline's modules in order (Transformer first). */
     readonly modules: SentenceModule[],
@@ -177,7 +188,9 @@ export class SentenceTransformer {
     const dir = await prepareLoad(modelIdOrDir, opts, SentenceTransformer.resolveModel, 'model_name_or_path');
     const loaded = await loadPipeline(dir, modelIdOrDir, { dtype, configKwargs: opts.configKwargs });
     try {
-      return new SentenceTransformer(loaded.modules, loaded.transformer, loaded.config, dir, opts);
+      const st = new SentenceTransformer(loaded.modules, loaded.transformer, loaded.config, dir, opts);
+      st.modelNameOrPath = modelIdOrDir;
+      return st;
     } catch (e) {
       for (const m of loaded.modules) m.dispose();
       throw e;
@@ -213,6 +226,7 @@ export class SentenceTransformer {
    * function), the Transformer's files at the root (config.json, model.safetensors, tokenizer files,
    * sentence_bert_config.json) and each other module in `<idx>_<Module>/` (e.g. `1_Pooling/config.json`).
    * Weights are written in the checkpoint's names and PyTorch's [out, in] layout, from the current tensors.
+   * After training (fit or SentenceTransformerTrainer), a model card README.md from {@link modelCardData}.
    * Node only (file system).
    */
   async save(dir: string): Promise<void> {
@@ -225,6 +239,7 @@ export class SentenceTransformer {
       truncate_dim: this.truncateDim,
     };
     await savePipeline(dir, this.modules, config, 'SentenceTransformer');
+    if (this.modelCardData) await writeFileBytes(await joinPath(dir, 'README.md'), renderModelCard(this.modelCardData));
   }
 
   /**

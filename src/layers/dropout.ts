@@ -56,6 +56,14 @@ export function attentionDropout<T extends tf.Tensor>(x: T): T {
   return drop(x, mode?.probs.attention ?? 0);
 }
 
+/**
+ * Whether any dropout is active now (training mode with a probability > 0): fused whole-layer kernels, which have no
+ * dropout sites, must then step aside even without a gradient tape (GradCache's no-tape forward).
+ */
+export function dropoutActive(): boolean {
+  return mode !== null && (mode.probs.hidden > 0 || mode.probs.attention > 0);
+}
+
 /** Whether attention-probability dropout is active now (the attention op then takes its stock path). */
 export function attentionDropoutActive(): boolean {
   return mode !== null && mode.probs.attention > 0;

@@ -6,6 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { checkColumns, positiveNumber, requireLabels } from './common.js';
+import { cosentRanking } from './cosent.js';
 import { pairwiseAngle } from './distance_ops.js';
 import type { EmbeddingBatch, Loss } from './types.js';
 
@@ -58,13 +59,4 @@ export class AnglELoss implements Loss {
   getConfigDict(): Record<string, unknown> {
     return { scale: this.scale, similarity_fct: 'pairwise_angle_sim' };
   }
-}
-
-/** CoSENT's `compute_loss_from_embeddings` after the similarity: logsumexp over [0, scale (s_i - s_j) where l_i < l_j]. */
-function cosentRanking(similarities: tf.Tensor1D, labels: tf.Tensor1D, scale: number): tf.Scalar {
-  const s = tf.mul(similarities, scale);
-  const diff = tf.sub(tf.expandDims(s, 1), tf.expandDims(s, 0)); // [m, m]: s_i - s_j
-  const smaller = tf.cast(tf.less(tf.expandDims(labels, 1), tf.expandDims(labels, 0)), 'float32'); // l_i < l_j
-  const masked = tf.sub(diff, tf.mul(tf.sub(1, smaller), 1e12));
-  return tf.logSumExp(tf.concat([tf.zeros([1]), tf.reshape(masked, [-1])])) as tf.Scalar;
 }

@@ -4,7 +4,7 @@
  * https://github.com/huggingface/sentence-transformers/blob/v6.0.1/sentence_transformers/losses/CoSENTLoss.py
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { pairwiseSimilarity, parseLossSimilarity, type LossSimilarity } from './similarity.js';
+import { pairwiseSimilarity, parseLossSimilarity, type LossSimilarity } from './distance_ops.js';
 import type { EmbeddingBatch, Loss } from './types.js';
 
 /** Options of {@link CoSENTLoss}. */
@@ -42,17 +42,25 @@ export class CoSENTLoss implements Loss {
   compute({ embeddings, labels }: EmbeddingBatch): tf.Scalar {
     if (!labels) throw new Error(`${this.name}: the batch has no labels (a "label" or "score" column is needed)`);
     const [u, v] = embeddings;
-    return tf.tidy(() => {
-      const s = tf.mul(this.scores(u, v), this.scale); // [B]
-      const diff = tf.sub(tf.expandDims(s, 1), tf.expandDims(s, 0)); // [B, B]: s_i - s_j
-      const ordered = tf.cast(tf.less(tf.expandDims(labels, 1), tf.expandDims(labels, 0)), 'float32'); // label_i < label_j
-      const masked = tf.sub(diff, tf.mul(tf.sub(1, ordered), 1e12));
-      const flat = tf.concat([tf.zeros([1]), tf.reshape(masked, [-1])]); // [1 + B*B]
-      return tf.logSumExp(flat) as tf.Scalar;
-    });
+    return tf.tidy(() => cosentRanking(this.scores(u, v), labels, this.scale));
   }
 
   getConfigDict(): Record<string, unknown> {
     return { scale: this.scale, similarity_fct: `pairwise_${this.similarity}` };
   }
+}
+
+/**
+ * CoSENT's ranking step after the similarity (shared with AnglELoss): `logsumexp([0, scale (s_i - s_j) for every
+ * pair with label_i < label_j])`. similarities, labels [m] -> scalar. The caller owns the result.
+ */
+export function cosentRanking(similarities: tf.Tensor1D, labels: tf.Tensor1D, scale: number): tf.Scalar {
+  return tf.tidy(() => {
+    const s = tf.mul(similarities, scale); // [m]
+    const diff = tf.sub(tf.expandDims(s, 1), tf.expandDims(s, 0)); // [m, m]: s_i - s_j
+    const ordered = tf.cast(tf.less(tf.expandDims(labels, 1), tf.expandDims(labels, 0)), 'float32'); // label_i < label_j
+    const masked = tf.sub(diff, tf.mul(tf.sub(1, ordered), 1e12));
+    const flat = tf.concat([tf.zeros([1]), tf.reshape(masked, [-1])]); // [1 + m*m]
+    return tf.logSumExp(flat) as tf.Scalar;
+  });
 }

@@ -5,6 +5,10 @@
  * `F.pairwise_distance` adds eps 1e-6 to the difference) and the batch-triplet distance matrices. Pure functions;
  * the caller owns the results.
  *
+ * Also the `util` similarity functions the losses take by name (`cos_sim`, `dot_score`, `euclidean_sim`,
+ * `manhattan_sim`, as matrices and pairwise) and the in-batch cross-entropy of the ranking losses. This is the one
+ * place these live (similarity.ts was folded in here).
+ *
  * References (pinned):
  * https://github.com/huggingface/sentence-transformers/blob/v6.0.1/sentence_transformers/util/similarity.py
  * https://github.com/huggingface/sentence-transformers/blob/v6.0.1/sentence_transformers/sentence_transformer/losses/contrastive.py
@@ -25,19 +29,66 @@ export function noGrad(f: (...xs: tf.Tensor[]) => tf.Tensor, ...inputs: tf.Tenso
   })(...inputs); // spread-ok: a few tensors
 }
 
-/** torch `F.normalize(x, p=2, dim=1)`: rows divided by max(L2 norm, 1e-12). [N, D] -> [N, D]. */
-export function l2NormalizeRows(x: tf.Tensor2D): tf.Tensor2D {
+/** The similarity functions a loss can take (sentence-transformers' names). */
+export type LossSimilarity = 'cos_sim' | 'dot_score' | 'euclidean_sim' | 'manhattan_sim';
+
+/** torch `F.normalize(x, p=2, dim=1)`: rows divided by max(L2 norm, 1e-12). x [N, D] -> [N, D]. */
+export function normalizeRows(x: tf.Tensor2D): tf.Tensor2D {
   return tf.tidy(() => tf.div(x, tf.maximum(tf.sqrt(tf.sum(tf.square(x), 1, true)), 1e-12)));
 }
 
-/** `cos_sim(a, b)`: [N, D] x [M, D] -> [N, M]. */
-export function cosSimMatrix(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
-  return tf.tidy(() => tf.matMul(l2NormalizeRows(a), l2NormalizeRows(b), false, true));
+/** The [N, M] similarity matrix of a [N, D] and b [M, D]. */
+export function similarityMatrix(fn: LossSimilarity, a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D {
+  return tf.tidy(() => {
+    switch (fn) {
+      case 'cos_sim':
+        return tf.matMul(normalizeRows(a), normalizeRows(b), false, true);
+      case 'dot_score':
+        return tf.matMul(a, b, false, true);
+      case 'euclidean_sim': {
+        const d = tf.sub(tf.expandDims(a, 1), tf.expandDims(b, 0)); // [N, M, D]
+        return tf.neg(tf.sqrt(tf.sum(tf.square(d), 2))) as tf.Tensor2D;
+      }
+      case 'manhattan_sim': {
+        const d = tf.sub(tf.expandDims(a, 1), tf.expandDims(b, 0)); // [N, M, D]
+        return tf.neg(tf.sum(tf.abs(d), 2)) as tf.Tensor2D;
+      }
+    }
+  });
 }
 
-/** `pairwise_cos_sim(a, b)`: [N, D] x [N, D] -> [N]. */
-export function pairwiseCos(a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor1D {
-  return tf.tidy(() => tf.sum(tf.mul(l2NormalizeRows(a), l2NormalizeRows(b)), 1));
+/** Row-wise similarity of a [N, D] and b [N, D] -> [N] (`pairwise_*`). */
+export function pairwiseSimilarity(fn: LossSimilarity, a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor1D {
+  return tf.tidy((): tf.Tensor1D => {
+    switch (fn) {
+      case 'cos_sim':
+        return tf.sum(tf.mul(normalizeRows(a), normalizeRows(b)), 1);
+      case 'dot_score':
+        return tf.sum(tf.mul(a, b), 1);
+      case 'euclidean_sim':
+        return tf.neg(tf.sqrt(tf.sum(tf.square(tf.sub(a, b)), 1))) as tf.Tensor1D;
+      case 'manhattan_sim':
+        return tf.neg(tf.sum(tf.abs(tf.sub(a, b)), 1)) as tf.Tensor1D;
+    }
+  });
+}
+
+/** Parse a similarity option (`cos_sim`, `pairwise_cos_sim`, `dot_score`, ...), naming `what` in the error. */
+export function parseLossSimilarity(name: string | undefined, fallback: LossSimilarity, what: string): LossSimilarity {
+  if (name === undefined) return fallback;
+  const n = name.replace(/^pairwise_/, '');
+  if (n === 'cos_sim' || n === 'dot_score' || n === 'euclidean_sim' || n === 'manhattan_sim') return n;
+  throw new Error(`${what}: similarityFct must be one of cos_sim, dot_score, euclidean_sim, manhattan_sim, got ${JSON.stringify(name)}`);
+}
+
+/** Mean cross-entropy of logits [N, C] against integer targets `0..N-1` (torch `F.cross_entropy(x, arange(N))`). */
+export function crossEntropyDiagonal(logits: tf.Tensor2D): tf.Scalar {
+  return tf.tidy((): tf.Scalar => {
+    const n = logits.shape[0];
+    const logp = tf.logSoftmax(logits, 1);
+    const onehot = tf.eye(n, logits.shape[1]); // [N, C]: row i selects class i
+    return tf.neg(tf.mean(tf.sum(tf.mul(logp, onehot), 1))) as tf.Scalar;
+  });
 }
 
 /**
@@ -108,7 +159,7 @@ export function parseTripletMetric(value: unknown, what: string): TripletDistanc
 /** `1 - pairwise_cos_sim`, `-pairwise_euclidean_sim` = sqrt(sum((a-b)^2)), `-pairwise_manhattan_sim`. [N] */
 export function tripletDistance(metric: TripletDistanceMetric, a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor1D {
   return tf.tidy((): tf.Tensor1D => {
-    if (metric === 'COSINE') return tf.sub(1, pairwiseCos(a, b)) as tf.Tensor1D;
+    if (metric === 'COSINE') return tf.sub(1, pairwiseSimilarity('cos_sim', a, b)) as tf.Tensor1D;
     const diff = tf.sub(a, b);
     return (metric === 'EUCLIDEAN' ? tf.sqrt(tf.sum(tf.square(diff), 1)) : tf.sum(tf.abs(diff), 1)) as tf.Tensor1D;
   });
@@ -132,7 +183,7 @@ export function parseBatchDistance(value: unknown, what: string): BatchDistance 
  */
 export function batchDistanceMatrix(metric: BatchDistance, e: tf.Tensor2D): tf.Tensor2D {
   return tf.tidy((): tf.Tensor2D => {
-    if (metric === 'cosine_distance') return tf.sub(1, cosSimMatrix(e, e));
+    if (metric === 'cosine_distance') return tf.sub(1, similarityMatrix('cos_sim', e, e));
     const dot = tf.matMul(e, e, false, true); // [N, N]
     const n = e.shape[0];
     const sq = tf.sum(tf.mul(dot, tf.eye(n)), 1); // diag(dot) [N]

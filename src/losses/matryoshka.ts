@@ -6,7 +6,8 @@
  * https://github.com/huggingface/sentence-transformers/blob/v3.4.1/sentence_transformers/losses/MatryoshkaLoss.py
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { normalizeRows } from './similarity.js';
+import { normalizeRows } from './distance_ops.js';
+import type { CachedMultipleNegativesRankingLoss } from './cached_multiple_negatives_ranking.js';
 import type { EmbeddingBatch, Loss } from './types.js';
 
 /** Options of {@link MatryoshkaLoss}. */
@@ -45,7 +46,15 @@ export class MatryoshkaLoss implements Loss {
     this.weights = order.map((o) => o[1]);
     this.textColumns = loss.textColumns;
     this.needsLabels = loss.needsLabels;
+    const cached = loss as Loss & { gradCache?: CachedMultipleNegativesRankingLoss['gradCache'] };
+    if (typeof cached.gradCache === 'function') {
+      // Around a GradCache loss the truncations run inside its stage 2: the memory stays a mini-batch's.
+      this.computeWithModel = (ctx, lossScale) => cached.gradCache!.call(loss, ctx, lossScale, (embeddings) => this.compute({ embeddings, labels: ctx.labels }));
+    }
   }
+
+  /** Set only around a GradCache loss (CachedMultipleNegativesRankingLoss); see {@link Loss.computeWithModel}. */
+  computeWithModel?: Loss['computeWithModel'];
 
   compute(batch: EmbeddingBatch): tf.Scalar {
     return tf.tidy(() => {

@@ -6,7 +6,7 @@
  * https://github.com/huggingface/sentence-transformers/blob/v3.4.1/sentence_transformers/losses/MultipleNegativesRankingLoss.py
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { crossEntropyDiagonal, parseLossSimilarity, similarityMatrix, type LossSimilarity } from './similarity.js';
+import { crossEntropyDiagonal, parseLossSimilarity, similarityMatrix, type LossSimilarity } from './distance_ops.js';
 import type { EmbeddingBatch, Loss } from './types.js';
 
 /** Options of {@link MultipleNegativesRankingLoss}. */

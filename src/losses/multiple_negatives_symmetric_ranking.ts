@@ -8,7 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { checkColumns, positiveNumber } from './common.js';
-import { cosSimMatrix } from './distance_ops.js';
+import { similarityMatrix } from './distance_ops.js';
 import type { EmbeddingBatch, Loss } from './types.js';
 
 /** Options of {@link MultipleNegativesSymmetricRankingLoss}. */
@@ -48,7 +48,7 @@ export class MultipleNegativesSymmetricRankingLoss implements Loss {
     const cols = checkColumns(this.name, batch, 2, Infinity);
     return tf.tidy(() => {
       const n = cols[0].shape[0];
-      const sim = (a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D => (this.similarityFct === 'cos_sim' ? cosSimMatrix(a, b) : tf.matMul(a, b, false, true));
+      const sim = (a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D => (this.similarityFct === 'cos_sim' ? similarityMatrix('cos_sim', a, b) : tf.matMul(a, b, false, true));
       const queries = cols[0];
       const docsAll = tf.concat(cols.slice(1), 0); // [n * (k - 1), dim]
       const queryToDoc = tf.mul(sim(queries, docsAll), this.scale); // [n, n * (k - 1)]

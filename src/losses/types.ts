@@ -23,6 +23,31 @@ export interface EmbeddingBatch {
   labelVectors?: tf.Tensor2D | tf.Tensor3D | null;
 }
 
+/**
+ * What the trainer hands a model-aware loss ({@link Loss.computeWithModel}) for one batch: the model as a function
+ * of row ranges, so the loss decides when (and how many rows at a time) the model runs, on or off the gradient
+ * tape. Python's losses hold the model (`self.model(features)`); this is the narrow slice of it they use.
+ */
+export interface ModelLossContext {
+  /** Text columns in the batch (anchor, positive, negatives…). */
+  readonly columns: number;
+  /** Rows in the batch. */
+  readonly rows: number;
+  /** The batch's `[batch]` labels, or null (as {@link EmbeddingBatch.labels}). */
+  readonly labels: tf.Tensor1D | null;
+  /** The variables to differentiate: the model's parameters, then any the loss owns. */
+  readonly variables: tf.Variable[];
+  /** A fresh dropout seed from the trainer's generator; pass the same seed to {@link embed} to replay the masks. */
+  nextSeed(): number;
+  /**
+   * The `[end - start, dim]` sentence embeddings of rows `[start, end)` of text column `column`, in training mode
+   * with dropout masks drawn from `seed`. The column is tokenized once, padded to its longest row, and sliced (as
+   * Python slices the padded features), so a row's numbers do not depend on the range. Recorded on the gradient
+   * tape only when called inside one (`tf.variableGrads`). The caller owns the result.
+   */
+  embed(column: number, start: number, end: number, seed: number): tf.Tensor2D;
+}
+
 /** A sentence-transformers (bi-encoder) loss. */
 export interface Loss {
   /** Python's class name, e.g. `MultipleNegativesRankingLoss` (model cards, the CLI `--loss` value). */
@@ -33,6 +58,13 @@ export interface Loss {
   readonly needsLabels: boolean;
   /** The scalar loss of one batch: pure tfjs ops, run inside the gradient tape; the caller owns the result. */
   compute(batch: EmbeddingBatch): tf.Scalar;
+  /**
+   * Optional: a loss that runs the model itself (CachedMultipleNegativesRankingLoss's GradCache). When present the
+   * trainer calls this instead of embedding the columns and calling {@link compute}: it returns the unscaled batch
+   * loss and the gradients of `ctx.variables` (keyed by variable name, variables without a gradient left out) of
+   * `lossScale * loss`. The caller owns both.
+   */
+  computeWithModel?(ctx: ModelLossContext, lossScale: number): { loss: tf.Scalar; grads: Record<string, tf.Tensor> };
   /** Trainable variables the loss itself owns (SoftmaxLoss's classifier); none for most losses. */
   trainableVariables?(): tf.Variable[];
   /** Hyperparameters as sentence-transformers' `get_config_dict()` (written to the model card). */

@@ -8,7 +8,7 @@ import type * as tf from '@tensorflow/tfjs-core';
 import { encoderLayer } from '../kernels/ops.js';
 import { gelu, getActivation, type Activation } from '../layers/activations.js';
 import { SelfAttention } from '../layers/attention.js';
-import { hiddenDropout } from '../layers/dropout.js';
+import { dropoutActive, hiddenDropout } from '../layers/dropout.js';
 import { AttentionMask } from '../layers/attention_mask.js';
 import type { LayerNorm } from '../layers/layer_norm.js';
 import type { Linear } from '../layers/linear.js';
@@ -117,7 +117,7 @@ export class BertLayer extends Module implements EncoderLayer {
 
   apply(x: tf.Tensor3D, ctx: LayerContext): { output: tf.Tensor3D; probs?: tf.Tensor4D } {
     // Nothing to inspect inside the layer: the whole layer as one kernel call where it applies (wasm).
-    if (!ctx.needProbs && !ctx.taps.active && !ctx.positionBias) {
+    if (!ctx.needProbs && !ctx.taps.active && !ctx.positionBias && !dropoutActive()) {
       const fused = this.fused(x, ctx);
       if (fused) return { output: fused };
     }

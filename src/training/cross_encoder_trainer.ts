@@ -9,6 +9,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type { Evaluator } from '../evaluation/types.js';
 import { inTrainingMode } from '../layers/dropout.js';
+import { createCrossEncoderLoss } from '../losses/registry.js';
 import type { CrossEncoderLoss } from '../losses/types.js';
 import type { EncoderInputs } from '../models/types.js';
 import { batchToTensors, type TokenizedBatch } from '../modules/tokenized_batch.js';
@@ -49,7 +50,8 @@ export interface CrossEncoderFitOptions {
   /** Default 1. */
   epochs?: number;
   /** Default: BCEWithLogits for 1 label, cross-entropy over class ids for more. */
-  lossFct?: CrossEncoderLoss;
+  /** The loss, or its Python class name (`BinaryCrossEntropyLoss`, `CrossEntropyLoss`, `MSELoss`; see createCrossEncoderLoss). */
+  lossFct?: CrossEncoderLoss | string;
   /** Applied to the logits before the loss (default identity, as Python's `nn.Identity()`). */
   activationFct?: (logits: tf.Tensor) => tf.Tensor;
   /** Default `WarmupLinear`. */
@@ -97,6 +99,7 @@ export async function fitCrossEncoder(ce: TrainableCrossEncoder, o: CrossEncoder
   const params = ce.model.parameters?.() ?? [];
   if (params.length === 0) throw new Error('CrossEncoder.fit: the model has no trainable parameters');
   await checkOutputPath(o.outputPath, 'outputPath');
+  const lossFct = typeof o.lossFct === 'string' ? createCrossEncoderLoss(o.lossFct) : o.lossFct;
   const numLabels = ce.model.numLabels;
   const examples = readDataset(o.trainData, { what: 'CrossEncoder.fit', textColumns: { min: 2, max: 2 }, needsLabels: true }, 'trainData');
   if (numLabels > 1) {
@@ -151,7 +154,7 @@ export async function fitCrossEncoder(ce: TrainableCrossEncoder, o: CrossEncoder
             () =>
               inTrainingMode(dropout, () => rng.int(2 ** 31), () => {
                 const logits = act(ce.model.forward(inputs)) as tf.Tensor2D; // [B, L]
-                if (o.lossFct) return o.lossFct.compute(logits, labels);
+                if (lossFct) return lossFct.compute(logits, labels);
                 return numLabels === 1 ? bceWithLogits(tf.reshape(logits, [-1]) as tf.Tensor1D, labels) : crossEntropy(logits, labels);
               }),
             vars,
@@ -200,8 +203,8 @@ export interface CrossEncoderTrainerOptions {
   >;
   /** Rows `{ texts: [a, b], label }` or `{ sentence1, sentence2, label }`. */
   trainDataset: readonly TrainingRow[];
-  /** Default: BCEWithLogits for 1 label, cross-entropy over class ids for more. */
-  loss?: CrossEncoderLoss;
+  /** Default: BCEWithLogits for 1 label, cross-entropy over class ids for more. A class name is resolved by createCrossEncoderLoss. */
+  loss?: CrossEncoderLoss | string;
   evaluator?: Evaluator<never>;
   /** Called with every step's record. */
   callback?: (log: StepLog) => void | Promise<void>;

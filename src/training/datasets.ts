@@ -20,6 +20,33 @@ const LABEL_COLUMNS = ['label', 'score'] as const;
 export interface Example {
   texts: string[];
   label: number | null;
+  /**
+   * A label column of vectors (MSELoss: the teacher's embeddings): one vector `[dim]` for every text column, or one
+   * per column `[columns][dim]`. `label` is null when this is set.
+   */
+  labelVector?: number[] | number[][];
+}
+
+/** A label that is a vector (or one vector per column) of finite numbers, checked; undefined when it is no array. */
+function readLabelVector(label: unknown, index: number, labelName: string, columns: number): number[] | number[][] | undefined {
+  if (!Array.isArray(label)) return undefined;
+  const where = `dataset row ${index}, column ${labelName}`;
+  const checkVec = (v: unknown, at: string): number[] => {
+    if (!Array.isArray(v) || v.length === 0) throw new Error(`${where}${at}: expected a non-empty array of finite numbers, got ${JSON.stringify(v)?.slice(0, 40)}`);
+    v.forEach((x, j) => {
+      if (typeof x !== 'number' || !Number.isFinite(x)) throw new Error(`${where}${at}[${j}]: expected a finite number, got ${JSON.stringify(x)}`);
+    });
+    return v as number[];
+  };
+  if (Array.isArray(label[0])) {
+    if (label.length !== columns) throw new Error(`${where}: expected one vector per text column (${columns}), got ${label.length}`);
+    const rows = label.map((v, i) => checkVec(v, `[${i}]`));
+    rows.forEach((r, i) => {
+      if (r.length !== rows[0].length) throw new Error(`${where}[${i}]: expected ${rows[0].length} numbers as [0], got ${r.length}`);
+    });
+    return rows;
+  }
+  return checkVec(label, '');
 }
 
 /** What a loss asks of the data (a {@link Loss} or a cross-encoder's two text columns and a label). */
@@ -59,6 +86,8 @@ export function readRow(row: TrainingRow, index: number, spec: ColumnSpec): Exam
     throw new Error(`dataset row ${index}: ${spec.what} needs ${want} text columns, got ${texts.length} (${names.join(', ') || 'none'})`);
   }
   let value: number | null = null;
+  const labelVector = readLabelVector(label, index, labelName, texts.length);
+  if (labelVector) return { texts: texts as string[], label: null, labelVector };
   if (label !== undefined && label !== null) {
     if (typeof label === 'boolean') value = label ? 1 : 0;
     else if (typeof label === 'number' && Number.isFinite(label)) value = label;
@@ -75,9 +104,13 @@ export function readDataset(rows: readonly TrainingRow[], spec: ColumnSpec, name
   const out = rows.map((r, i) => readRow(r, i, spec));
   const n = out[0].texts.length;
   const hasLabel = out[0].label !== null;
+  const vectorShape = (e: Example) => (e.labelVector ? JSON.stringify(Array.isArray(e.labelVector[0]) ? [e.labelVector.length, (e.labelVector[0] as number[]).length] : [e.labelVector.length]) : null);
+  const shape0 = vectorShape(out[0]);
   out.forEach((e, i) => {
     if (e.texts.length !== n) throw new Error(`${name} row ${i}: expected ${n} text columns as row 0, got ${e.texts.length}`);
     if ((e.label !== null) !== hasLabel) throw new Error(`${name} row ${i}: ${hasLabel ? 'missing the label' : 'has a label that row 0 lacks'}`);
+    const shape = vectorShape(e);
+    if (shape !== shape0) throw new Error(`${name} row ${i}: label vector shape ${shape ?? 'none'} differs from row 0's ${shape0 ?? 'none'}`);
   });
   return out;
 }

@@ -10,11 +10,12 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { inTrainingMode, type DropoutProbs } from '../layers/dropout.js';
 import type { Evaluator } from '../evaluation/types.js';
-import type { Loss } from '../losses/types.js';
+import type { Loss, ModelLossContext } from '../losses/types.js';
 import type { TokenizedBatch } from '../modules/tokenized_batch.js';
 import type { Features, SentenceModule } from '../modules/types.js';
 import { joinPath, pathKind, removePath, writeDirAtomically, writeJSONFile } from '../platform/fs.js';
 import type { NamedParameter } from '../weights/index.js';
+import type { ModelCardData } from './model_card.js';
 import { readTrainingState, writeTrainingState, type LoopPosition } from './checkpoint.js';
 import type { Example } from './datasets.js';
 import { ensureGradients } from './gradients.js';
@@ -32,6 +33,16 @@ export interface TrainableSentenceModel {
   forward(batch: TokenizedBatch): Features;
   /** Write the model to a folder. */
   save(dir: string): Promise<void>;
+  /** The model card data the trainers record after a run (`save` writes it as README.md); absent when unsupported. */
+  modelCardData?: ModelCardData | null;
+  /** What it was loaded from, a hub id or a folder (the card's base model). */
+  readonly modelNameOrPath?: string;
+  /** The card's max sequence length. */
+  readonly maxSeqLength?: number | null;
+  /** The card's similarity function. */
+  readonly similarityFnName?: string | null;
+  /** The card's output dimensionality. */
+  getSentenceEmbeddingDimension?(): number | null;
 }
 
 /** The per-step record sent to the callback (and logged). */
@@ -158,7 +169,26 @@ export function computeGradients(
   const tokenized = Array.from({ length: columns }, (_, c) => model.tokenize(batch.map((e) => e.texts[c])));
   const hasLabels = batch[0].label !== null;
   const labels = hasLabels ? tf.tensor1d(Float32Array.from(batch.map((e) => e.label as number)), 'float32') : null;
+  const labelVectors = batch[0].labelVector ? labelVectorTensor(batch) : null;
   try {
+    if (loss.computeWithModel) {
+      const ctx: ModelLossContext = {
+        columns,
+        rows: batch.length,
+        labels,
+        variables: vars,
+        nextSeed: () => rng.int(2 ** 31),
+        embed: (column, start, end, seed) => {
+          const sub = new Rng(seed);
+          return inTrainingMode(dropout, () => sub.int(2 ** 31), () => {
+            const f = model.forward(sliceTokenized(tokenized[column], start, end));
+            if (!f.sentenceEmbedding) throw new Error(`column ${column}: the model produced no sentence embedding`);
+            return f.sentenceEmbedding;
+          });
+        },
+      };
+      return loss.computeWithModel(ctx, scaleLoss);
+    }
     let raw: tf.Scalar | undefined;
     const { value, grads } = tf.variableGrads(
       () =>
@@ -168,7 +198,7 @@ export function computeGradients(
             if (!f.sentenceEmbedding) throw new Error(`column ${c}: the model produced no sentence embedding`);
             return f.sentenceEmbedding;
           });
-          const l = loss.compute({ embeddings, labels });
+          const l = loss.compute({ embeddings, labels, labelVectors });
           if (scaleLoss === 1) return l;
           raw = tf.keep(tf.clone(l));
           return tf.mul(l, scaleLoss) as tf.Scalar;
@@ -182,7 +212,36 @@ export function computeGradients(
     return { loss: value, grads };
   } finally {
     labels?.dispose();
+    labelVectors?.dispose();
   }
+}
+
+/** Rows [start, end) of a padded batch (same sequence length: Python slices the padded features). */
+function sliceTokenized(b: TokenizedBatch, start: number, end: number): TokenizedBatch {
+  const T = b.seqLength;
+  return {
+    batchSize: end - start,
+    seqLength: T,
+    inputIds: b.inputIds.subarray(start * T, end * T),
+    attentionMask: b.attentionMask.subarray(start * T, end * T),
+    tokenTypeIds: b.tokenTypeIds?.subarray(start * T, end * T),
+  };
+}
+
+/** The batch's vector labels (MSELoss teachers) as `[batch, dim]` or `[batch, columns, dim]` float32. */
+function labelVectorTensor(batch: readonly Example[]): tf.Tensor2D | tf.Tensor3D {
+  const first = batch[0].labelVector!;
+  if (Array.isArray(first[0])) {
+    const cols = first.length;
+    const dim = (first[0] as number[]).length;
+    const flat = new Float32Array(batch.length * cols * dim);
+    batch.forEach((e, i) => (e.labelVector as number[][]).forEach((v, c) => flat.set(v, (i * cols + c) * dim)));
+    return tf.tensor3d(flat, [batch.length, cols, dim]);
+  }
+  const dim = first.length;
+  const flat = new Float32Array(batch.length * dim);
+  batch.forEach((e, i) => flat.set(e.labelVector as number[], i * dim));
+  return tf.tensor2d(flat, [batch.length, dim]);
 }
 
 /** Snapshot of every parameter (clones), to restore the best model. */

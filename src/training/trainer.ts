@@ -8,13 +8,50 @@ import type { Evaluator } from '../evaluation/types.js';
 import type { Loss } from '../losses/types.js';
 import { batchOrder, isStream, readDataset, streamBatches, type BatchSamplerName, type Example, type TrainingData } from './datasets.js';
 import { checkOutputPath, dropoutProbs, runTrainingLoop, saveModelAtomic, type EvalLog, type Objective, type StepLog, type TrainableSentenceModel, type TrainOutput } from './loop.js';
+import { datasetColumns, type ModelCardData } from './model_card.js';
 import { Rng } from './rng.js';
+import { getBackend } from '@tensorflow/tfjs-core';
 import { getScheduler } from './schedules.js';
 
 /** What the trainers read of a model besides the loop's needs: its config, for the dropout probabilities. */
 function modelConfig(model: TrainableSentenceModel): Record<string, unknown> | undefined {
   const t = model.modules[0] as unknown as { model?: { config?: { raw?: Record<string, unknown> } } };
   return t.model?.config?.raw;
+}
+
+/** camelCase -> snake_case (the card prints Python's argument names). */
+const snake = (k: string) => k.replace(/[A-Z]/g, (m) => `_${m.toLowerCase()}`);
+
+/** Record the run on the model for its card (save writes README.md), when the model keeps card data. */
+function recordModelCard(
+  model: TrainableSentenceModel,
+  datasets: { data: TrainingData; loss: Loss }[],
+  all: Record<string, unknown>,
+  given: Record<string, unknown>,
+  evaluator: Evaluator<never> | undefined,
+  out: TrainOutput,
+): void {
+  if (!('modelCardData' in model)) return;
+  const nonDefault: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(given)) if (v !== undefined && k in all) nonDefault[k] = all[k];
+  const last = out.evaluations[out.evaluations.length - 1];
+  const card: ModelCardData = {
+    baseModel: model.modelNameOrPath || null,
+    maxSeqLength: model.maxSeqLength ?? null,
+    outputDimensionality: model.getSentenceEmbeddingDimension?.() ?? null,
+    similarityFnName: model.similarityFnName ?? null,
+    trainDatasets: datasets.map(({ data, loss }) => ({
+      size: Array.isArray(data) ? data.length : null,
+      columns: Array.isArray(data) ? datasetColumns(data[0] as Record<string, unknown>) : [],
+      loss: { name: loss.name, config: loss.getConfigDict() },
+    })),
+    allHyperparameters: all,
+    nonDefaultHyperparameters: nonDefault,
+    evaluations: evaluator && last ? [{ className: evaluator.constructor.name, name: evaluator.name, primaryMetric: evaluator.primaryMetric, metrics: last.metrics }] : [],
+    logs: out.evaluations.map((e) => ({ epoch: e.epoch, step: e.step, trainingLoss: out.logs.find((l) => l.step === e.step)?.loss ?? null, metrics: evaluator ? { [evaluator.primaryMetric]: e.metrics[evaluator.primaryMetric] } : {} })),
+    backend: getBackend(),
+  };
+  model.modelCardData = card;
 }
 
 /** The training arguments (`SentenceTransformerTrainingArguments`, camelCased; transformers' defaults). */
@@ -156,7 +193,33 @@ export class SentenceTransformerTrainer {
     const evalStrategy = a.evalStrategy ?? 'no';
     const saveStrategy = a.saveStrategy ?? 'steps';
     if (a.outputDir !== undefined) await checkOutputPath(a.outputDir, 'outputDir');
-    return runTrainingLoop({
+    const all: Record<string, unknown> = {
+      per_device_train_batch_size: batchSize,
+      num_train_epochs: epochs,
+      max_steps: maxSteps ?? -1,
+      learning_rate: lr,
+      weight_decay: a.weightDecay ?? 0,
+      adam_beta1: a.adamBeta1 ?? 0.9,
+      adam_beta2: a.adamBeta2 ?? 0.999,
+      adam_epsilon: a.adamEpsilon ?? 1e-8,
+      max_grad_norm: a.maxGradNorm ?? 1,
+      lr_scheduler_type: a.lrSchedulerType ?? 'linear',
+      warmup_ratio: a.warmupRatio ?? 0,
+      warmup_steps: a.warmupSteps ?? 0,
+      gradient_accumulation_steps: accum,
+      eval_strategy: evalStrategy,
+      eval_steps: a.evalSteps ?? null,
+      save_strategy: saveStrategy,
+      save_steps: a.saveSteps ?? 500,
+      save_total_limit: a.saveTotalLimit ?? null,
+      load_best_model_at_end: a.loadBestModelAtEnd ?? false,
+      seed,
+      dataloader_drop_last: a.dataloaderDropLast ?? false,
+      batch_sampler: sampler,
+    };
+    const given = Object.fromEntries(Object.entries(a).map(([k, v]) => [k === 'perDeviceTrainBatchSize' ? 'per_device_train_batch_size' : snake(k), v]));
+    const live: TrainOutput = { globalStep: 0, trainingLoss: 0, logs: [], evaluations: [] };
+    const out = await runTrainingLoop({
       model,
       objectives: [objective],
       epochs: maxSteps !== undefined ? Math.ceil(maxSteps / stepsPerEpoch) : Math.ceil(epochs),
@@ -171,18 +234,27 @@ export class SentenceTransformerTrainer {
       gradientAccumulationSteps: accum,
       seed,
       dropout: dropoutProbs(modelConfig(model)),
-      onStep: this.options.callback,
+      onStep: async (l) => {
+        live.logs.push(l);
+        await this.options.callback?.(l);
+      },
       loggingSteps: a.loggingSteps,
       evaluator,
       evalSteps: evalStrategy === 'steps' ? positiveInt(a.evalSteps, 500, 'evalSteps') : 0,
       evalAtEpochEnd: evalStrategy === 'epoch',
-      onEval: this.options.onEvaluate,
+      onEval: async (e) => {
+        live.evaluations.push(e);
+        recordModelCard(model, [{ data: this.options.trainDataset, loss }], all, given, evaluator, live); // before a checkpoint saves
+        await this.options.onEvaluate?.(e);
+      },
       loadBestAtEnd: a.loadBestModelAtEnd ?? false,
       checkpointPath: saveStrategy !== 'no' ? a.outputDir : undefined,
       checkpointSaveSteps: saveStrategy === 'steps' ? positiveInt(a.saveSteps, 500, 'saveSteps') : undefined,
       checkpointSaveTotalLimit: a.saveTotalLimit,
       resumeFrom: opts.resumeFromCheckpoint,
     });
+    recordModelCard(model, [{ data: this.options.trainDataset, loss }], all, given, evaluator, out);
+    return out;
   }
 }
 
@@ -276,6 +348,21 @@ export async function fitSentenceTransformer(model: TrainableSentenceModel, o: F
   const total = stepsPerEpoch * epochs;
   const lr = o.optimizerParams?.lr ?? 2e-5;
   const evaluator = o.evaluator;
+  const all: Record<string, unknown> = {
+    epochs,
+    steps_per_epoch: stepsPerEpoch,
+    batch_size: o.batchSize ?? 16,
+    scheduler: o.scheduler ?? 'WarmupLinear',
+    warmup_steps: o.warmupSteps ?? 10000,
+    optimizer_params: { lr },
+    weight_decay: o.weightDecay ?? 0.01,
+    evaluation_steps: o.evaluationSteps ?? 0,
+    max_grad_norm: o.maxGradNorm ?? 1,
+    save_best_model: o.saveBestModel ?? true,
+    seed,
+  };
+  const given: Record<string, unknown> = { epochs: o.epochs, steps_per_epoch: o.stepsPerEpoch, batch_size: o.batchSize, scheduler: o.scheduler, warmup_steps: o.warmupSteps, optimizer_params: o.optimizerParams, weight_decay: o.weightDecay, evaluation_steps: o.evaluationSteps, max_grad_norm: o.maxGradNorm, save_best_model: o.saveBestModel, seed: o.seed };
+  const live: TrainOutput = { globalStep: 0, trainingLoss: 0, logs: [], evaluations: [] };
   const out = await runTrainingLoop({
     model,
     objectives: built.map((b) => b.objective),
@@ -290,11 +377,16 @@ export async function fitSentenceTransformer(model: TrainableSentenceModel, o: F
     gradientAccumulationSteps: 1,
     seed,
     dropout: dropoutProbs(modelConfig(model)),
-    onStep: o.callback,
+    onStep: async (l) => {
+      live.logs.push(l);
+      await o.callback?.(l);
+    },
     evaluator,
     evalSteps: o.evaluationSteps ?? 0,
     evalAtEpochEnd: !((o.evaluationSteps ?? 0) > 0),
     onEval: async (log) => {
+      live.evaluations.push(log);
+      recordModelCard(model, o.trainObjectives, all, given, evaluator, live); // before the best model is saved
       const v = evaluator ? log.metrics[evaluator.primaryMetric] : undefined;
       if (o.evaluationCallback && typeof v === 'number') await o.evaluationCallback(v, log.epoch, log.step);
     },
@@ -305,6 +397,7 @@ export async function fitSentenceTransformer(model: TrainableSentenceModel, o: F
     progress: o.showProgressBar ? o.progress : undefined,
     resumeFrom: o.resumeFromCheckpoint,
   });
+  recordModelCard(model, o.trainObjectives, all, given, evaluator, out);
   if (o.outputPath && (!evaluator || !(o.saveBestModel ?? true))) await saveModelAtomic(model, o.outputPath);
   return out;
 }

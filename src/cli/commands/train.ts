@@ -5,7 +5,11 @@
  *
  * Reference (v3.4.1): https://github.com/huggingface/sentence-transformers/blob/v3.4.1/sentence_transformers/trainer.py
  */
+import { EmbeddingSimilarityEvaluator } from '../../evaluation/embedding_similarity.js';
+import { TripletEvaluator } from '../../evaluation/triplet.js';
+import type { Evaluator } from '../../evaluation/types.js';
 import { createLoss, lossNames } from '../../losses/registry.js';
+import type { Loss } from '../../losses/types.js';
 import { readFileText } from '../../platform/fs.js';
 import { writeStderrLine, writeStdout } from '../../platform/cli_io.js';
 import { saveModelAtomic, checkOutputPath } from '../../training/loop.js';
@@ -94,16 +98,85 @@ function numberOpt(p: Parsed, name: string): number | undefined {
   return n;
 }
 
+/** The text columns and the label column of a file's first row (sentence-transformers' rules). */
+function splitColumns(row: Record<string, unknown>): { texts: string[]; label: string | null } {
+  if (Array.isArray(row.texts)) return { texts: row.texts.map((_, i) => `texts[${i}]`), label: 'label' in row ? 'label' : null };
+  const label = 'label' in row ? 'label' : 'score' in row ? 'score' : null;
+  return { texts: Object.keys(row).filter((k) => k !== 'label' && k !== 'score'), label };
+}
+
+/** A row's text in column `c` of {@link splitColumns}. */
+function textAt(row: Record<string, unknown>, c: string, file: string, i: number): string {
+  const m = /^texts\[(\d+)\]$/.exec(c);
+  const v = m && Array.isArray(row.texts) ? row.texts[Number(m[1])] : row[c];
+  if (typeof v !== 'string') throw new CliError(`${file} row ${i}, column ${c}: expected a string, got ${v === null ? 'null' : typeof v}`);
+  return v;
+}
+
+/**
+ * The evaluator for a dev file, chosen from its columns as sentence-transformers' examples do: two text columns
+ * and a `score` / `label` column -> EmbeddingSimilarityEvaluator; three text columns (anchor, positive, negative)
+ * and no label -> TripletEvaluator. Named after the file (`dev.jsonl` -> `dev`).
+ */
+export function evaluatorForRows(rows: readonly Record<string, unknown>[], file: string): Evaluator<never> {
+  if (rows.length === 0) throw new CliError(`--eval ${file}: the file has no rows`);
+  const { texts, label } = splitColumns(rows[0]);
+  const name = (file.split(/[\\/]/).pop() ?? 'dev').replace(/\.(jsonl|csv)$/i, '');
+  if (texts.length === 2 && label !== null) {
+    const scores = rows.map((r, i) => {
+      const v = r[label];
+      if (typeof v !== 'number' || !Number.isFinite(v)) throw new CliError(`${file} row ${i}, column ${label}: expected a number, got ${JSON.stringify(v)}`);
+      return v;
+    });
+    return new EmbeddingSimilarityEvaluator(rows.map((r, i) => textAt(r, texts[0], file, i)), rows.map((r, i) => textAt(r, texts[1], file, i)), scores, { name }) as unknown as Evaluator<never>;
+  }
+  if (texts.length === 3 && label === null) {
+    const col = (c: number) => rows.map((r, i) => textAt(r, texts[c], file, i));
+    return new TripletEvaluator(col(0), col(1), col(2), { name }) as unknown as Evaluator<never>;
+  }
+  throw new CliError(
+    `--eval ${file}: expected 2 text columns and a score/label column (EmbeddingSimilarityEvaluator) or 3 text columns (anchor, positive, negative: TripletEvaluator), got ${texts.length} text column(s) (${texts.join(', ')})${label ? ` and ${label}` : ' and no label'}`,
+  );
+}
+
+/** The loss by name with its options; SoftmaxLoss and MSELoss get the model's embedding size, SoftmaxLoss its classes from the labels. */
+function buildLoss(name: string, opts: Record<string, unknown>, rows: readonly Record<string, unknown>[], dim: number | null): Loss {
+  const o: Record<string, unknown> = Object.assign({}, opts);
+  if (name === 'SoftmaxLoss' || (name === 'MSELoss' && o.projectionDim !== undefined)) o.embeddingDimension ??= dim;
+  if (name === 'SoftmaxLoss' && o.numLabels === undefined) {
+    let max = -1;
+    for (const r of rows) if (typeof r.label === 'number' && r.label > max) max = r.label;
+    o.numLabels = max + 1;
+  }
+  return createLoss(name, o);
+}
+
 async function run(p: Parsed, ctx: CliContext): Promise<void> {
   const modelArg = requiredOpt(p, 'model', NAME, 'a model to fine-tune (hub id or directory)');
   const data = requiredOpt(p, 'data', NAME, 'a .jsonl or .csv file of training rows');
   const out = requiredOpt(p, 'output', NAME, 'the folder to save the trained model in');
   const lossName = stringOpt(p, 'loss') ?? 'MultipleNegativesRankingLoss';
   if (!lossNames().includes(lossName)) throw new CliError(`--loss ${lossName}: unknown loss; known: ${lossNames().join(', ')}`);
+  const lossOptsText = stringOpt(p, 'loss-options');
+  let lossOpts: Record<string, unknown> = {};
+  if (lossOptsText !== undefined) {
+    try {
+      lossOpts = JSON.parse(lossOptsText) as Record<string, unknown>;
+    } catch (e) {
+      throw new CliError(`--loss-options must be a JSON object, got ${JSON.stringify(lossOptsText)} (${(e as Error).message})`);
+    }
+    if (lossOpts === null || typeof lossOpts !== 'object' || Array.isArray(lossOpts)) throw new CliError(`--loss-options must be a JSON object, got ${lossOptsText}`);
+  }
+  const evalFile = stringOpt(p, 'eval');
+  const evalSteps = intOpt(p, 'eval-steps', NAME);
+  if (evalSteps !== undefined && evalFile === undefined) throw new CliError('--eval-steps needs --eval FILE (the rows to evaluate on)');
   await checkOutputPath(out, '--output');
   const rows = await readTrainingFile(data);
+  const evaluator = evalFile === undefined ? undefined : evaluatorForRows(await readTrainingFile(evalFile), evalFile);
   const model = await loadSentenceTransformer(modelArg, p, ctx, NAME);
   try {
+    const loss = buildLoss(lossName, lossOpts, rows, model.getSentenceEmbeddingDimension());
+    let lastEval: Record<string, number> | undefined;
     const result = await new SentenceTransformerTrainer({
       model,
       args: {
@@ -114,13 +187,22 @@ async function run(p: Parsed, ctx: CliContext): Promise<void> {
         warmupRatio: numberOpt(p, 'warmup-ratio') ?? 0.1,
         seed: intOpt(p, 'seed', NAME, 0) ?? 42,
         saveStrategy: 'no',
+        evalStrategy: evaluator ? (evalSteps !== undefined ? 'steps' : 'epoch') : 'no',
+        evalSteps,
       },
       trainDataset: rows,
-      loss: createLoss(lossName),
+      loss,
+      evaluator,
+      onEvaluate: (e) => {
+        lastEval = e.metrics;
+        if (!ctx.quiet && evaluator) writeStderrLine(`eval step ${e.step} epoch ${e.epoch.toFixed(2)} ${evaluator.primaryMetric} ${e.metrics[evaluator.primaryMetric]?.toFixed(6)}`);
+      },
       callback: ctx.quiet ? undefined : (l) => writeStderrLine(`step ${l.step} epoch ${l.epoch.toFixed(2)} loss ${l.loss.toFixed(6)} lr ${l.learningRate.toExponential(3)} grad_norm ${l.gradNorm.toFixed(4)}`),
     }).train();
     await saveModelAtomic(model, out);
-    await writeStdout(`${JSON.stringify({ output: out, steps: result.globalStep, training_loss: result.trainingLoss })}\n`);
+    const summary: Record<string, unknown> = { output: out, steps: result.globalStep, training_loss: result.trainingLoss };
+    if (lastEval) summary.eval = lastEval;
+    await writeStdout(`${JSON.stringify(summary)}\n`);
   } finally {
     model.dispose();
   }
@@ -133,11 +215,17 @@ export const trainCommand: Command = {
   description:
     'Fine-tune a SentenceTransformer (SentenceTransformerTrainer: AdamW, linear schedule with warmup, clipping at 1)\n' +
     'on a .jsonl file (one JSON object per line) or a .csv file (header row). Every column but "label" / "score" is\n' +
-    'a text input, in column order. Prints one line per step on stderr, then {"output", "steps", "training_loss"}.',
+    'a text input, in column order. Prints one line per step on stderr, then {"output", "steps", "training_loss"}.\n' +
+    'With --eval FILE, evaluates at the end of each epoch (or every --eval-steps steps): 2 text columns and a score\n' +
+    'give an EmbeddingSimilarityEvaluator, 3 text columns (anchor, positive, negative) a TripletEvaluator; the last\n' +
+    'metrics go into the summary ("eval") and the saved model card (README.md).',
   options: {
     model: { type: 'string', short: 'm', valueName: 'MODEL', help: 'hub id or local model directory (required)' },
     data: { type: 'string', valueName: 'FILE', help: 'training rows, .jsonl or .csv (required)' },
     loss: { type: 'string', valueName: 'NAME', help: `loss class name (default MultipleNegativesRankingLoss; ${lossNames().join(', ')})` },
+    'loss-options': { type: 'string', valueName: 'JSON', help: 'the loss\'s options as a JSON object, e.g. {"scale": 20} (camelCase names)' },
+    eval: { type: 'string', valueName: 'FILE', help: 'dev rows (.jsonl or .csv) to evaluate on during training' },
+    'eval-steps': { type: 'string', valueName: 'N', help: 'evaluate every N steps (default: at the end of each epoch)' },
     output: { type: 'string', short: 'o', valueName: 'DIR', help: 'where the trained model is saved (required)' },
     epochs: { type: 'string', valueName: 'N', help: 'epochs (default 1)' },
     'max-steps': { type: 'string', valueName: 'N', help: 'stop after N optimizer steps' },

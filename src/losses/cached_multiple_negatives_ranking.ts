@@ -1,0 +1,122 @@
+/**
+ * CachedMultipleNegativesRankingLoss: MultipleNegativesRankingLoss with GradCache (Gao et al. 2021), so a large
+ * batch (many in-batch negatives) trains in the memory of a small one. Three stages per batch:
+ *   1. embed every column in mini-batches of `miniBatchSize` rows OFF the gradient tape (no activations kept);
+ *   2. the MNRL loss on the full `[batch, dim]` embeddings, and its gradient with respect to them (the cache);
+ *   3. re-embed each mini-batch ON the tape, with the same dropout masks, and backpropagate the cached gradient
+ *      through it (`sum(embeddings * cache)`), summing the parameter gradients.
+ * The result is exact: the loss and the gradients equal plain MNRL's on the same batch (up to float32 rounding).
+ * Only one mini-batch's activations are alive at a time.
+ *
+ * It needs the model inside the loss, through the optional {@link Loss.computeWithModel} contract the trainer calls;
+ * `compute(embeddings)` (no model) gives plain MNRL's value.
+ *
+ * Reference (pinned): https://github.com/huggingface/sentence-transformers/blob/v6.0.1/sentence_transformers/sentence_transformer/losses/cached_multiple_negatives_ranking.py
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import { MultipleNegativesRankingLoss } from './multiple_negatives_ranking.js';
+import type { EmbeddingBatch, Loss, ModelLossContext } from './types.js';
+
+/** Options of {@link CachedMultipleNegativesRankingLoss}. */
+export interface CachedMultipleNegativesRankingLossOptions {
+  /** Inverse temperature (default 20). */
+  scale?: number;
+  /** `cos_sim` (default) or `dot_score`, ... as MultipleNegativesRankingLoss. */
+  similarityFct?: string;
+  /** `mini_batch_size` (default 32): rows embedded at once; smaller uses less memory, same result. */
+  miniBatchSize?: number;
+}
+
+/**
+ * @example
+ * ```ts
+ * // Batch 256 in the memory of batch 16; the trainer calls computeWithModel.
+ * const loss = new CachedMultipleNegativesRankingLoss({ miniBatchSize: 16 });
+ * await new SentenceTransformerTrainer({ model, trainDataset: pairs, loss, args: { perDeviceTrainBatchSize: 256 } }).train();
+ * ```
+ */
+export class CachedMultipleNegativesRankingLoss implements Loss {
+  readonly name = 'CachedMultipleNegativesRankingLoss';
+  readonly textColumns = { min: 2, max: Number.MAX_SAFE_INTEGER };
+  readonly needsLabels = false;
+  readonly miniBatchSize: number;
+  private readonly mnrl: MultipleNegativesRankingLoss;
+
+  constructor(opts: CachedMultipleNegativesRankingLossOptions = {}) {
+    this.mnrl = new MultipleNegativesRankingLoss({ scale: opts.scale, similarityFct: opts.similarityFct });
+    const m = opts.miniBatchSize ?? 32;
+    if (!Number.isInteger(m) || m < 1) throw new RangeError(`${this.name}: miniBatchSize (mini_batch_size) must be a positive integer, got ${JSON.stringify(opts.miniBatchSize)}`);
+    this.miniBatchSize = m;
+  }
+
+  /** Plain MNRL on precomputed embeddings (the same value GradCache computes). */
+  compute(batch: EmbeddingBatch): tf.Scalar {
+    return this.mnrl.compute(batch);
+  }
+
+  computeWithModel(ctx: ModelLossContext, lossScale: number): { loss: tf.Scalar; grads: Record<string, tf.Tensor> } {
+    return this.gradCache(ctx, lossScale, (embeddings) => this.mnrl.compute({ embeddings, labels: null }));
+  }
+
+  /**
+   * GradCache with another loss of the full-batch embeddings in stage 2 (MatryoshkaLoss wrapping this one runs its
+   * truncated MNRL terms here, as Python's `CachedLossDecorator`). `lossOf` must be a pure function of `embeddings`.
+   */
+  gradCache(ctx: ModelLossContext, lossScale: number, lossOf: (embeddings: tf.Tensor2D[]) => tf.Scalar): { loss: tf.Scalar; grads: Record<string, tf.Tensor> } {
+    if (ctx.columns < 2) throw new Error(`${this.name}: needs at least 2 text columns (anchor, positive), got ${ctx.columns}`);
+    const ranges: [number, number][] = [];
+    for (let s = 0; s < ctx.rows; s += this.miniBatchSize) ranges.push([s, Math.min(ctx.rows, s + this.miniBatchSize)]);
+    // The dropout seed of each (column, mini-batch), replayed in stage 3 (Python's RandContext).
+    const seeds = Array.from({ length: ctx.columns }, () => ranges.map(() => ctx.nextSeed()));
+    // Stage 1: embeddings without the tape. reps[c]: [rows, dim]
+    const reps = seeds.map((colSeeds, c) => tf.tidy(() => tf.concat(ranges.map(([s, e], k) => ctx.embed(c, s, e, colSeeds[k])), 0)));
+    let cache: tf.Tensor[] = [];
+    let loss: tf.Scalar | undefined;
+    const grads: Record<string, tf.Tensor> = {};
+    try {
+      // Stage 2: the loss and its gradient with respect to the embeddings (scaled as the trainer asks).
+      const out = tf.valueAndGrads((...embeddings: tf.Tensor[]) => tf.mul(lossOf(embeddings as tf.Tensor2D[]), lossScale) as tf.Scalar)(reps);
+      cache = out.grads;
+      loss = lossScale === 1 ? out.value : tf.tidy(() => tf.div(out.value, lossScale) as tf.Scalar);
+      if (loss !== out.value) out.value.dispose();
+      // Stage 3: backpropagate the cached gradient through each mini-batch, summing the parameter gradients.
+      for (let c = 0; c < ctx.columns; c++) {
+        ranges.forEach(([s, e], k) => {
+          const g = tf.slice(cache[c], [s, 0], [e - s, -1]); // [e - s, dim]
+          const r = tf.variableGrads(() => tf.sum(tf.mul(ctx.embed(c, s, e, seeds[c][k]), g)) as tf.Scalar, ctx.variables);
+          g.dispose();
+          r.value.dispose();
+          for (const [name, t] of Object.entries(r.grads)) {
+            if (grads[name]) {
+              const sum = tf.add(grads[name], t);
+              grads[name].dispose();
+              t.dispose();
+              grads[name] = sum;
+            } else grads[name] = t;
+          }
+        });
+      }
+      return { loss, grads };
+    } catch (e) {
+      loss?.dispose();
+      tf.dispose(Object.values(grads));
+      throw e;
+    } finally {
+      tf.dispose(reps);
+      tf.dispose(cache);
+    }
+  }
+
+  getConfigDict(): Record<string, unknown> {
+    return {
+      ...this.mnrl.getConfigDict(), // spread-ok: a fixed set of keys
+      mini_batch_size: this.miniBatchSize,
+      mini_batch_num_tokens: null,
+      gather_across_devices: false,
+      directions: ['query_to_doc'],
+      partition_mode: 'joint',
+      hardness_mode: null,
+      hardness_strength: 0.0,
+    };
+  }
+}
