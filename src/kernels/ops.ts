@@ -57,8 +57,8 @@ function withGradient<T extends tf.Tensor>(
  * took the tfjs-wasm heap to wasm32's 4 GiB limit (malloc fails, emscripten aborts, and the next free faults with
  * "memory access out of bounds"). So, while a tape records, such a composite is one customGrad node that keeps its
  * inputs only and recomputes itself in the backward under tfjs' own gradients (`tf.grads` with the incoming dy):
- * the same ops and the same gradient functions as before, so the same numbers, with the composite's
- * intermediates alive for one op's backward instead of the whole pass.
+ * the same ops and gradient functions as before (an input's gradient terms may be summed in another order: float32
+ * rounding), with the composite's intermediates alive for one op's backward instead of the whole pass.
  */
 function oneTapeNode<T extends tf.Tensor>(inputs: tf.Tensor[], f: (xs: tf.Tensor[]) => T): T {
   return withGradient(inputs, [], f, (dy, xs) => {
