@@ -1,6 +1,6 @@
 """PyTorch peer of `npm run bench:train`: the same workloads with sentence-transformers (fit's step: tokenize each
 column, loss, backward, clip, AdamW), timed per step. Usage: python bench-train-peer.py <model_dir> <threads> <steps>
-< workloads.json; prints one JSON line per workload: {"name", "threads", "steps_per_s", "texts_per_s"}."""
+< workloads.json; prints one JSON line per workload: {"name", "threads", "steps_per_s", "texts_per_s", "cpu_s_per_step" (process CPU time)}."""
 import json, sys, time
 import torch
 from sentence_transformers import SentenceTransformer, losses
@@ -25,9 +25,10 @@ for w in work:
         opt.zero_grad()
 
     step()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for _ in range(steps):
         step()
     dt = (time.perf_counter() - t0) / steps
+    cpu = (time.process_time() - c0) / steps
     n = sum(len(c) for c in cols)
-    print(json.dumps({"name": w["name"], "threads": threads, "steps_per_s": 1 / dt, "texts_per_s": n / dt}), flush=True)
+    print(json.dumps({"name": w["name"], "threads": threads, "steps_per_s": 1 / dt, "texts_per_s": n / dt, "cpu_s_per_step": cpu}), flush=True)

@@ -4,7 +4,10 @@
  * achieved GFLOP/s (forward + backward ~ 3x the forward FLOPs) against the wasm dense-kernel ceiling measured in
  * the same run; with the wasm kernels and with stock ops. Peer: PyTorch sentence-transformers from the local
  * Python stack (`BENCH_PYTHON`, default /work/venv/bin/python) with 1 and 2 threads, when installed.
- * Options: `--steps N` (timed steps per workload, default 3), `--no-peer`.
+ * Options: `--steps N` (timed steps per workload, default 3), `--no-peer`, `--only kernels|stock`,
+ * `--workload mnrl|cos`. Each row also reports the process CPU time per step and the share of the step spent in
+ * the optimizer update; the ceiling is re-measured next to each row (the machine may be shared: compare rows of
+ * one run only).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -18,6 +21,7 @@ import { disableWasmKernels, enableWasmKernels } from '../src/kernels/index.js';
 import { CosineSimilarityLoss } from '../src/losses/cosine_similarity.js';
 import { MultipleNegativesRankingLoss } from '../src/losses/multiple_negatives_ranking.js';
 import type { Loss } from '../src/losses/types.js';
+import { AdamW } from '../src/training/optimizer.js';
 import { SentenceTransformerTrainer } from '../src/training/trainer.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -26,6 +30,9 @@ const modelDir = join(fixtures, 'models', 'minilm-l6-full');
 const args = process.argv.slice(2);
 const steps = Number(args[args.indexOf('--steps') + 1]) || 3;
 const peer = !args.includes('--no-peer');
+const opt = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+const only = opt('--only');
+const which = opt('--workload');
 
 const WORDS = 'the a model sentence query document search learning neural network embedding vector training data text quick brown fox jumps over lazy dog city river mountain music science history language computer'.split(' ');
 function sentence(i: number, n = 26): string {
@@ -39,14 +46,15 @@ function sentence(i: number, n = 26): string {
 }
 
 interface Workload {
+  key: string;
   name: string;
   loss: () => Loss;
   rows: Record<string, unknown>[];
   batch: number;
 }
 const WORKLOADS: Workload[] = [
-  { name: 'MNRL, batch 32 pairs', loss: () => new MultipleNegativesRankingLoss(), batch: 32, rows: Array.from({ length: 32 * (steps + 1) }, (_, i) => ({ anchor: sentence(2 * i), positive: sentence(2 * i + 1) })) },
-  { name: 'CosineSimilarity, batch 16 pairs', loss: () => new CosineSimilarityLoss(), batch: 16, rows: Array.from({ length: 16 * (steps + 1) }, (_, i) => ({ sentence1: sentence(2 * i), sentence2: sentence(2 * i + 1), score: (i % 10) / 10 })) },
+  { key: 'mnrl', name: 'MNRL, batch 32 pairs', loss: () => new MultipleNegativesRankingLoss(), batch: 32, rows: Array.from({ length: 32 * (steps + 1) }, (_, i) => ({ anchor: sentence(2 * i), positive: sentence(2 * i + 1) })) },
+  { key: 'cos', name: 'CosineSimilarity, batch 16 pairs', loss: () => new CosineSimilarityLoss(), batch: 16, rows: Array.from({ length: 16 * (steps + 1) }, (_, i) => ({ sentence1: sentence(2 * i), sentence2: sentence(2 * i + 1), score: (i % 10) / 10 })) },
 ];
 
 /** Forward FLOPs of a BERT encoder on `tokens` tokens in sequences of length `t` (dense layers + attention). */
@@ -56,7 +64,8 @@ function forwardFlops(cfg: Record<string, number>, tokens: number, t: number): n
   return cfg.num_hidden_layers * tokens * (2 * (4 * h * h + 2 * h * inter) + 4 * t * h);
 }
 
-async function ceilingGflops(): Promise<number> {
+/** The dense kernel's GFLOP/s on a [2048, 384] x [384, 1536] product, per wall second and per CPU second. */
+async function ceilingGflops(): Promise<{ wall: number; cpu: number }> {
   const x = tf.randomUniform([2048, 384]) as tf.Tensor2D;
   const w = tf.randomUniform([384, 1536]) as tf.Tensor2D;
   const run = () => {
@@ -64,26 +73,62 @@ async function ceilingGflops(): Promise<number> {
     y.dataSync();
     y.dispose();
   };
-  run();
+  for (let i = 0; i < 3; i++) run();
   const t0 = performance.now();
+  const c0 = process.cpuUsage();
   const n = 10;
   for (let i = 0; i < n; i++) run();
   const s = (performance.now() - t0) / 1000 / n;
+  const c = process.cpuUsage(c0);
+  const cpuS = (c.user + c.system) / 1e6 / n;
   tf.dispose([x, w]);
-  return (2 * 2048 * 384 * 1536) / s / 1e9;
+  const flops = 2 * 2048 * 384 * 1536;
+  return { wall: flops / s / 1e9, cpu: flops / cpuS / 1e9 };
 }
 
 async function main(): Promise<void> {
   if (!existsSync(modelDir)) throw new Error(`bench:train needs the fixtures model ${modelDir}`);
   await initBackend('wasm');
-  const ceiling = await ceilingGflops();
-  console.log(`wasm dense-kernel ceiling: ${ceiling.toFixed(1)} GFLOP/s (this run, this machine's load)`);
-  console.log('| runtime | workload | steps/s | texts/s | GFLOP/s (3x fwd) | % of ceiling | peak RSS MB |');
-  console.log('| --- | --- | --- | --- | --- | --- | --- |');
-  for (const kernels of [true, false]) {
-    if (kernels) enableWasmKernels();
-    else disableWasmKernels();
+  // Time spent in AdamW.step (the optimizer update), summed over the timed steps.
+  let optMs = 0;
+  const step = AdamW.prototype.step;
+  AdamW.prototype.step = function (this: AdamW, ...a: Parameters<typeof step>) {
+    const t = performance.now();
+    step.apply(this, a);
+    optMs += performance.now() - t;
+  };
+  const child = args.includes('--child');
+  if (!child) {
+    console.log('| runtime | workload | steps/s | texts/s | CPU s/step | optimizer % | GFLOP/s (3x fwd) | ceiling GFLOP/s | % of ceiling | peak RSS MB |');
+    console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  }
+  const ours = new Map<string, { stepsPerS: number; cpuPerStep: number }>();
+  if (!child) {
+    // Each row in its own process: its own wasm heap (peak RSS per row; a heap that hit wasm32's 4 GiB limit
+    // aborts that row only).
+    for (const mode of ['kernels', 'stock']) {
+      if (only && only !== mode) continue;
+      for (const w of WORKLOADS) {
+        if (which && which !== w.key) continue;
+        const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', '--steps', String(steps), '--only', mode, '--workload', w.key], { encoding: 'utf8', maxBuffer: 1 << 26 });
+        const row = r.stdout.split('\n').find((l) => l.startsWith('| sentence-tfjs'));
+        const json = r.stdout.split('\n').find((l) => l.startsWith('#json '));
+        if (json) ours.set(`${mode} ${w.name}`, JSON.parse(json.slice(6)) as { stepsPerS: number; cpuPerStep: number });
+        if (row) console.log(row);
+        else {
+          const why = /memory access out of bounds|Aborted\(\)|Error: [^\n]*/.exec(r.stderr)?.[0] ?? `exit ${r.status}`;
+          console.log(`| sentence-tfjs wasm ${mode === 'kernels' ? 'kernels' : 'stock ops'} | ${w.name} | failed: ${why} | | | | | | | |`);
+        }
+      }
+    }
+  }
+  for (const kernels of child ? [true, false] : []) {
+    if (only && only !== (kernels ? 'kernels' : 'stock')) continue;
+    enableWasmKernels();
+    const ceiling = await ceilingGflops(); // the dense kernel: measured with the kernels on, next to the row
+    if (!kernels) disableWasmKernels();
     for (const w of WORKLOADS) {
+      if (which && which !== w.key) continue;
       const model = await SentenceTransformer.load(modelDir, { configKwargs: { hidden_dropout_prob: 0, attention_probs_dropout_prob: 0 } });
       const cfg = (model.transformer.model.config.raw as Record<string, number>);
       let flops = 0;
@@ -95,7 +140,10 @@ async function main(): Promise<void> {
         }
       }
       const times: number[] = [];
+      const cpu: number[] = [];
+      const optAt: number[] = [];
       let last = performance.now();
+      let lastCpu = process.cpuUsage();
       let peak = process.memoryUsage().rss;
       await new SentenceTransformerTrainer({
         model,
@@ -106,17 +154,30 @@ async function main(): Promise<void> {
           const now = performance.now();
           times.push(now - last);
           last = now;
+          const c = process.cpuUsage();
+          cpu.push((c.user + c.system - lastCpu.user - lastCpu.system) / 1e6);
+          lastCpu = c;
+          optAt.push(optMs);
           peak = Math.max(peak, process.memoryUsage().rss);
         },
       }).train();
       model.dispose();
       const s = times.slice(1).reduce((a, b) => a + b, 0) / 1000; // first step: warmup
+      const cpuPerStep = cpu.slice(1).reduce((a, b) => a + b, 0) / steps;
+      const optShare = (optAt[optAt.length - 1] - optAt[0]) / 1000 / s;
       const texts = steps * w.batch * cols.length;
       const gflops = flops / s / 1e9;
-      console.log(`| sentence-tfjs wasm ${kernels ? 'kernels' : 'stock ops'} | ${w.name} | ${(steps / s).toFixed(3)} | ${(texts / s).toFixed(1)} | ${gflops.toFixed(1)} | ${((100 * gflops) / ceiling).toFixed(0)}% | ${(peak / 2 ** 20).toFixed(0)} |`);
+      const gflopsCpu = flops / (cpuPerStep * steps) / 1e9;
+      const pct = (a: number, b: number) => `${((100 * a) / b).toFixed(0)}%`;
+      console.log(`#json ${JSON.stringify({ stepsPerS: steps / s, cpuPerStep })}`);
+      console.log(
+        `| sentence-tfjs wasm ${kernels ? 'kernels' : 'stock ops'} | ${w.name} | ${(steps / s).toFixed(3)} | ${(texts / s).toFixed(1)} | ${cpuPerStep.toFixed(2)} | ${(100 * optShare).toFixed(1)}% | ` +
+          `${gflops.toFixed(1)} wall / ${gflopsCpu.toFixed(1)} CPU | ${ceiling.wall.toFixed(1)} wall / ${ceiling.cpu.toFixed(1)} CPU | ${pct(gflops, ceiling.wall)} wall / ${pct(gflopsCpu, ceiling.cpu)} CPU | ${(peak / 2 ** 20).toFixed(0)} |`,
+      );
     }
   }
   enableWasmKernels();
+  if (child) return;
   const python = process.env.BENCH_PYTHON ?? '/work/venv/bin/python';
   if (!peer || !existsSync(python)) {
     console.log(peer ? `(PyTorch peer skipped: ${python} not found)` : '(PyTorch peer skipped: --no-peer)');
@@ -134,8 +195,10 @@ async function main(): Promise<void> {
       return;
     }
     for (const line of r.stdout.trim().split('\n')) {
-      const j = JSON.parse(line) as { name: string; threads: number; steps_per_s: number; texts_per_s: number };
-      console.log(`| PyTorch ${j.threads} thread${j.threads > 1 ? 's' : ''} | ${j.name} | ${j.steps_per_s.toFixed(3)} | ${j.texts_per_s.toFixed(1)} | | | |`);
+      const j = JSON.parse(line) as { name: string; threads: number; steps_per_s: number; texts_per_s: number; cpu_s_per_step: number };
+      const k = ours.get(`kernels ${j.name}`);
+      const ratio = k ? ` (sentence-tfjs kernels, 1 worker: ${(k.stepsPerS / j.steps_per_s).toFixed(2)}x by wall, ${(j.cpu_s_per_step / k.cpuPerStep).toFixed(2)}x by CPU time)` : '';
+      console.log(`| PyTorch ${j.threads} thread${j.threads > 1 ? 's' : ''} | ${j.name}${ratio} | ${j.steps_per_s.toFixed(3)} | ${j.texts_per_s.toFixed(1)} | ${j.cpu_s_per_step.toFixed(2)} | | | | | |`);
     }
   }
 }

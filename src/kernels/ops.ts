@@ -50,6 +50,30 @@ function withGradient<T extends tf.Tensor>(
   return f(...inputs) as T; // spread-ok: an op's own inputs (at most a handful of tensors)
 }
 
+/**
+ * STOCK_TAPE_NOTE. tfjs-core's tape keeps every tensor a recorded op made and every intermediate gradient until
+ * the whole backward pass ends (`Engine.gradients` is one tidy). The GELU and LayerNorm composites record 5-10
+ * full-size intermediates forward and more backward; over MiniLM-L6 with MNRL at batch 32 pairs on stock ops that
+ * took the tfjs-wasm heap to wasm32's 4 GiB limit (malloc fails, emscripten aborts, and the next free faults with
+ * "memory access out of bounds"). So, while a tape records, such a composite is one customGrad node that keeps its
+ * inputs only and recomputes itself in the backward under tfjs' own gradients (`tf.grads` with the incoming dy):
+ * the same ops and gradient functions as before (an input's gradient terms may be summed in another order: float32
+ * rounding), with the composite's intermediates alive for one op's backward instead of the whole pass.
+ */
+function oneTapeNode<T extends tf.Tensor>(inputs: tf.Tensor[], f: (xs: tf.Tensor[]) => T): T {
+  return withGradient(inputs, [], f, (dy, xs) => {
+    // The outer backward is running on the engine's tape (gradient depth 0 again); a nested tf.grads starts a
+    // tape of its own and, when done, clears the engine's: hand the outer one back.
+    const state = (tf.engine() as unknown as { state: { activeTape: unknown } }).state;
+    const outer = state.activeTape;
+    try {
+      return tf.grads((...a: tf.Tensor[]) => f(a))(xs, dy); // spread-ok: an op's own inputs (at most four)
+    } finally {
+      state.activeTape = outer;
+    }
+  });
+}
+
 /** A dense layer's parameters: weight [in, out] (pre-transposed), bias [out]. `Linear` is one. */
 export interface DenseParams {
   readonly weight: tf.Tensor2D;
@@ -151,7 +175,8 @@ export function splitQkv(p: QkvProjections): [tf.Tensor3D, tf.Tensor3D, tf.Tenso
  * const h = gelu(dense(x, w1, b1));
  */
 export function gelu<T extends tf.Tensor>(x: T): T {
-  if (!isF32(x) || !wasmKernelsActive()) return geluStock(x);
+  if (!isF32(x)) return geluStock(x);
+  if (!wasmKernelsActive()) return oneTapeNode([x], ([a]) => geluStock(a) as T); // STOCK_TAPE_NOTE
   return withGradient(
     [x],
     [],
@@ -178,7 +203,13 @@ export function addLayerNorm<T extends tf.Tensor>(x: T, residual: tf.Tensor | un
   }
   const h = x.shape[x.rank - 1];
   if (gamma.shape[0] !== h || beta.shape[0] !== h) throw new Error(`addLayerNorm: gamma and beta must be [${h}], got [${gamma.shape}] and [${beta.shape}]`);
-  if (!isF32(x) || !isF32(residual) || !wasmKernelsActive()) return addLayerNormStock(x, residual, gamma, beta, eps);
+  if (!isF32(x) || !isF32(residual)) return addLayerNormStock(x, residual, gamma, beta, eps);
+  if (!wasmKernelsActive()) {
+    // STOCK_TAPE_NOTE
+    return residual
+      ? oneTapeNode([x, residual, gamma, beta], ([a, r, g, b]) => addLayerNormStock(a as T, r, g as tf.Tensor1D, b as tf.Tensor1D, eps))
+      : oneTapeNode([x, gamma, beta], ([a, g, b]) => addLayerNormStock(a as T, undefined, g as tf.Tensor1D, b as tf.Tensor1D, eps));
+  }
   const inputs = residual ? [x, residual, gamma, beta] : [x, gamma, beta];
   return withGradient(
     inputs,

@@ -37,8 +37,11 @@ export const KERNEL_GELU_GRAD = 'SentenceTfjsGeluErfGrad';
 export const KERNEL_ADD_LAYER_NORM_GRAD = 'SentenceTfjsAddLayerNormGrad';
 export const KERNEL_SCATTER_ADD_ROWS = 'SentenceTfjsScatterAddRows';
 export const KERNEL_ATTENTION_GRAD = 'SentenceTfjsAttentionGrad';
+/** One fused AdamW update of a parameter (kernels.c's OPTIMIZER section). */
+export const KERNEL_ADAMW = 'SentenceTfjsAdamW';
 
 interface KernelExports {
+  adamw_step(p: number, g: number, m: number, v: number, pOut: number, mOut: number, vOut: number, n: number, hasState: number, b1: number, omb1: number, b2: number, omb2: number, decay: number, bc2: number, stepSize: number, eps: number): void;
   gelu_erf(x: number, out: number, n: number): void;
   add_layer_norm(x: number, residual: number, gamma: number, beta: number, out: number, scratch: number, rows: number, h: number, eps: number): void;
   attention_scratch_floats(t: number, d: number): number;
@@ -563,6 +566,13 @@ function registerQ8(): void {
  * change every step), dW = X^T dY by the same GEMM on X transposed and dY's panels, db = column sums of dY.
  */
 function registerBackward(): void {
+  registerWasm(KERNEL_ADAMW, (ex, b, { p, g, m, v }, attrs) => {
+    const [b1, omb1, b2, omb2, decay, bc2, stepSize, eps] = attrs.scalars as number[];
+    const outs = [0, 1, 2].map(() => b.makeOutput(p!.shape, 'float32'));
+    const [po, mo, vo] = outs.map((o) => offset(b, o));
+    ex.adamw_step(offset(b, p!), offset(b, g!), m ? offset(b, m) : 0, v ? offset(b, v) : 0, po, mo, vo, size(p!.shape), m ? 1 : 0, b1, omb1, b2, omb2, decay, bc2, stepSize, eps);
+    return outs;
+  });
   registerWasm(KERNEL_LINEAR_GRAD, (ex, b, { dy, x, weight }, attrs) => {
     const [m, k] = x!.shape;
     const n = weight!.shape[1];

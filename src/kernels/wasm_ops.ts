@@ -5,7 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import {
-  KERNEL_ADD_LAYER_NORM, KERNEL_ADD_LAYER_NORM_GRAD, KERNEL_ATTENTION, KERNEL_ATTENTION_GRAD, KERNEL_ENCODER_LAYER, KERNEL_GATHER_ROWS, KERNEL_GELU, KERNEL_GELU_GRAD,
+  KERNEL_ADAMW, KERNEL_ADD_LAYER_NORM, KERNEL_ADD_LAYER_NORM_GRAD, KERNEL_ATTENTION, KERNEL_ATTENTION_GRAD, KERNEL_ENCODER_LAYER, KERNEL_GATHER_ROWS, KERNEL_GELU, KERNEL_GELU_GRAD,
   KERNEL_LINEAR, KERNEL_LINEAR_GRAD, KERNEL_LINEAR_QKV, KERNEL_LINEAR_QKV_GRAD, KERNEL_SCATTER_ADD_ROWS, wasmGradKernelsActive, wasmKernelsActive, wasmLinearActive,
 } from './wasm_kernels.js';
 
@@ -235,4 +235,15 @@ export function attentionGradKernel(dy: tf.Tensor3D, q: tf.Tensor3D, k: tf.Tenso
     } as unknown as tf.NamedAttrMap;
     return tf.engine().runKernel(KERNEL_ATTENTION_GRAD, inputs, attrs) as tf.Tensor[];
   });
+}
+
+/**
+ * One AdamW update of a float32 parameter in a single pass (kernels.c's `adamw_step`): [p', m', v'] from p, its
+ * gradient g and the moments m, v (undefined on the first step), with the float32 scalars
+ * [b1, 1-b1, b2, 1-b2, decay, bc2, stepSize, eps] of src/training/optimizer.ts; undefined when the kernels are off.
+ */
+export function adamwKernel(p: tf.Tensor, g: tf.Tensor, m: tf.Tensor | undefined, v: tf.Tensor | undefined, scalars: number[]): tf.Tensor[] | undefined {
+  if ([p, g, m, v].some((t) => t !== undefined && t.dtype !== 'float32') || !wasmGradKernelsActive()) return undefined;
+  const inputs: tf.NamedTensorMap = m && v ? { p, g, m, v } : { p, g };
+  return tf.engine().runKernel(KERNEL_ADAMW, inputs, { scalars } as unknown as tf.NamedAttrMap) as tf.Tensor[];
 }

@@ -10,6 +10,7 @@
  * A parameter without a gradient this step (unused by the computation) is not touched at all, not even decayed.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { adamwKernel } from '../kernels/index.js';
 import type { NamedParameter } from '../weights/index.js';
 
 /** AdamW's hyperparameters (torch's defaults but the learning rate). */
@@ -90,7 +91,10 @@ export class AdamW {
       const stepSize = f32(-lr / (1 - b1 ** t));
       const m0 = s.expAvg;
       const v0 = s.expAvgSq;
-      const [p, m, v] = tf.tidy(() => {
+      // On wasm with the kernels: one fused pass (same float32 ops in the same order, bit-identical); else the
+      // elementwise formula below (cpu, webgl, webgpu, wasm stock ops).
+      const fused = adamwKernel(s.variable, g, m0, v0, [f32(b1), f32(1 - b1), f32(b2), f32(1 - b2), decay, bc2, stepSize, f32(this.eps)]);
+      const [p, m, v] = fused ?? tf.tidy(() => {
         const m = m0 ? tf.add(tf.mul(m0, f32(b1)), tf.mul(g, f32(1 - b1))) : tf.mul(g, f32(1 - b1));
         const v = v0 ? tf.add(tf.mul(v0, f32(b2)), tf.mul(tf.mul(g, f32(1 - b2)), g)) : tf.mul(tf.mul(g, f32(1 - b2)), g);
         const denom = tf.add(tf.div(tf.sqrt(v), bc2), f32(this.eps));

@@ -1286,3 +1286,44 @@ void attention_grad(const f32* q, const f32* k, const f32* v, int32_t ldq, int32
     }
   }
 }
+
+/* ==== OPTIMIZER: AdamW (torch.optim.AdamW, single-tensor path), one fused pass per parameter ====================
+ * Every op in float32, in torch's order, with the scalars precomputed (in double, rounded to float32) by the caller
+ * (src/training/optimizer.ts), so the result is bit-identical to the elementwise-op formula there:
+ *   p' = p * decay;  m' = m * b1 + g * omb1;  v' = v * b2 + (g * omb2) * g   (m = v = 0 absent: m' = g * omb1 ...)
+ *   p' = p' + (m' * step_size) / (sqrt(v') / bc2 + eps)
+ * has_state = 0 for the first step (no moments yet; m and v are not read). Writes p_out, m_out, v_out (n floats). */
+EXPORT(adamw_step)
+void adamw_step(const f32* p, const f32* g, const f32* m, const f32* v, f32* p_out, f32* m_out, f32* v_out, int32_t n,
+                int32_t has_state, f32 b1, f32 omb1, f32 b2, f32 omb2, f32 decay, f32 bc2, f32 step_size, f32 eps) {
+  int32_t i = 0;
+  const v128_t vb1 = vsplat(b1), vomb1 = vsplat(omb1), vb2 = vsplat(b2), vomb2 = vsplat(omb2);
+  const v128_t vdecay = vsplat(decay), vbc2 = vsplat(bc2), vstep = vsplat(step_size), veps = vsplat(eps);
+  for (; i + 4 <= n; i += 4) {
+    const v128_t gi = wasm_v128_load(g + i);
+    v128_t mi = wasm_f32x4_mul(gi, vomb1);
+    v128_t vi = wasm_f32x4_mul(wasm_f32x4_mul(gi, vomb2), gi);
+    if (has_state) {
+      mi = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(m + i), vb1), mi);
+      vi = wasm_f32x4_add(wasm_f32x4_mul(wasm_v128_load(v + i), vb2), vi);
+    }
+    const v128_t denom = wasm_f32x4_add(wasm_f32x4_div(wasm_f32x4_sqrt(vi), vbc2), veps);
+    const v128_t pi = wasm_f32x4_mul(wasm_v128_load(p + i), vdecay);
+    wasm_v128_store(p_out + i, wasm_f32x4_add(pi, wasm_f32x4_div(wasm_f32x4_mul(mi, vstep), denom)));
+    wasm_v128_store(m_out + i, mi);
+    wasm_v128_store(v_out + i, vi);
+  }
+  for (; i < n; i++) {
+    const f32 gi = g[i];
+    f32 mi = gi * omb1;
+    f32 vi = (gi * omb2) * gi;
+    if (has_state) {
+      mi = m[i] * b1 + mi;
+      vi = v[i] * b2 + vi;
+    }
+    const f32 denom = wasm_f32x4_extract_lane(wasm_f32x4_sqrt(vsplat(vi)), 0) / bc2 + eps;
+    p_out[i] = p[i] * decay + (mi * step_size) / denom;
+    m_out[i] = mi;
+    v_out[i] = vi;
+  }
+}
