@@ -181,3 +181,8 @@ export function flagReader(argv: string[]): (flag: string) => string | undefined
 
 /** Encodes one batch of texts into L2-normalized sentence embeddings (every runtime of the bench). */
 export type BatchEncoder = (texts: string[]) => Promise<Float32Array[]>;
+
+/** The environment variable naming the Python (torch + sentence-transformers) the PyTorch peers run on. */
+export const BENCH_PYTHON_ENV = 'SENTENCE_TFJS_BENCH_PYTHON';
+/** The Python used when neither `--python` nor {@link BENCH_PYTHON_ENV} names one (this workplace's venv). */
+export const DEFAULT_BENCH_PYTHON = '/work/venv/bin/python';

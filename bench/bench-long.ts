@@ -17,7 +17,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } 
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { flagReader } from './bench-common.js';
+import { BENCH_PYTHON_ENV, DEFAULT_BENCH_PYTHON, flagReader } from './bench-common.js';
 import { makeWorkload } from './bench-workloads.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -73,7 +73,7 @@ function main(): void {
   const lengths = (get('--lengths') ?? '512,2048,8192').split(',').map(Number);
   for (const n of lengths) if (!Number.isInteger(n) || n < 8) throw new Error(`--lengths: expected integers >= 8, got ${get('--lengths')}`);
   const timeoutS = Number(get('--timeout') ?? 300);
-  const python = get('--python') ?? process.env['SENTENCE_TFJS_BENCH_PYTHON'] ?? '/work/venv/bin/python';
+  const python = get('--python') ?? process.env[BENCH_PYTHON_ENV] ?? DEFAULT_BENCH_PYTHON;
   const hasPy = existsSync(python) && spawnSync(python, ['-c', 'import torch, sentence_transformers'], { timeout: 120_000 }).status === 0;
   const work = mkdtempSync(join(tmpdir(), 'sentence-tfjs-bench-long-'));
   const maxLen = Math.max(...lengths);

@@ -4,7 +4,7 @@
  * (same length-sorted batches for every runtime, split into repetitions that alternate the runtimes), the agreement
  * statistics and the speed ratios.
  */
-import { cosine, flagReader } from './bench-common.js';
+import { BENCH_PYTHON_ENV, cosine, DEFAULT_BENCH_PYTHON, flagReader } from './bench-common.js';
 import { batches, lengthSortedOrder, spreadOrder, WORKLOAD_NAMES, type WorkloadName } from './bench-workloads.js';
 
 /** Runtimes that run in Node (each under every `--node` version). */
@@ -128,7 +128,7 @@ export function parseBenchArgs(argv: string[], env: Record<string, string | unde
     cells: cellsFlag ? parseCells(cellsFlag, quick) : undefined,
     reps,
     quick,
-    python: get('--python') ?? env['SENTENCE_TFJS_BENCH_PYTHON'] ?? '/work/venv/bin/python',
+    python: get('--python') ?? env[BENCH_PYTHON_ENV] ?? DEFAULT_BENCH_PYTHON,
     q8Onnx: get('--q8-onnx') ?? env['SENTENCE_TFJS_BENCH_Q8_ONNX'],
     ceiling: !argv.includes('--no-ceiling'),
     json: get('--json'),

@@ -3,7 +3,7 @@
  * pairs of ~30-token sentences and CosineSimilarityLoss at batch 16 pairs: steps/s, texts/s, peak RSS and the
  * achieved GFLOP/s (forward + backward ~ 3x the forward FLOPs) against the wasm dense-kernel ceiling measured in
  * the same run; with the wasm kernels and with stock ops. Peer: PyTorch sentence-transformers from the local
- * Python stack (`BENCH_PYTHON`, default /work/venv/bin/python) with 1 and 2 threads, when installed.
+ * Python stack (`SENTENCE_TFJS_BENCH_PYTHON`, default /work/venv/bin/python) with 1 and 2 threads, when installed.
  * Options: `--steps N` (timed steps per workload, default 3), `--no-peer`, `--only kernels|stock`,
  * `--workload mnrl|cos`. Each row also reports the process CPU time per step and the share of the step spent in
  * the optimizer update; the ceiling is re-measured next to each row (the machine may be shared: compare rows of
@@ -23,6 +23,7 @@ import { MultipleNegativesRankingLoss } from '../src/losses/multiple_negatives_r
 import type { Loss } from '../src/losses/types.js';
 import { AdamW } from '../src/training/optimizer.js';
 import { SentenceTransformerTrainer } from '../src/training/trainer.js';
+import { BENCH_PYTHON_ENV, DEFAULT_BENCH_PYTHON } from './bench-common.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const fixtures = process.env.SENTENCE_TFJS_FIXTURES ?? resolve(here, '..', '..', 'shared', 'fixtures');
@@ -178,7 +179,7 @@ async function main(): Promise<void> {
   }
   enableWasmKernels();
   if (child) return;
-  const python = process.env.BENCH_PYTHON ?? '/work/venv/bin/python';
+  const python = process.env[BENCH_PYTHON_ENV] ?? DEFAULT_BENCH_PYTHON;
   if (!peer || !existsSync(python)) {
     console.log(peer ? `(PyTorch peer skipped: ${python} not found)` : '(PyTorch peer skipped: --no-peer)');
     return;
