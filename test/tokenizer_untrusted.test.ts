@@ -167,6 +167,18 @@ describe('untrusted tokenizer.json', function () {
     const d = load('roberta-base-bpe');
     (d.post_processor as any).cls = ['<s>', 70_000];
     assert.throws(() => Tokenizer.fromJSON(d), (e: Error) => e instanceof TokenizerConfigError && /post_processor/.test(e.message));
+    // an id that is not an integer (a fuzzer find: [[101]] compared as 101 against the vocabulary size)
+    const e = load('bert-base-uncased');
+    (e.post_processor as any).special_tokens['[CLS]'].ids = [[101]];
+    assert.throws(() => Tokenizer.fromJSON(e), (err: Error) => err instanceof TokenizerConfigError && /special_tokens\["\[CLS\]"\]\.ids\[0\] must be a non-negative integer token id/.test(err.message));
+  });
+
+  it('a Unigram model without unk_id loads (as HF), and a text it cannot cover is a TokenizerConfigError naming model.unk_id', function () {
+    const a = load('t5-base');
+    delete (a.model as any).unk_id;
+    const tok = Tokenizer.fromJSON(a);
+    assert.deepEqual(tok.encode('hello').ids.length > 0, true);
+    assert.throws(() => tok.encode('日'), (err: Error) => err instanceof TokenizerConfigError && /model\.unk_id is not set.*"日"/.test(err.message));
   });
 
   it(`refuses absurd lengths (over ${MAX_SEQUENCE_LENGTH}) in padding and truncation instead of allocating them`, function () {

@@ -6,6 +6,7 @@
  * https://github.com/huggingface/tokenizers/blob/v0.19.1/tokenizers/src/models/unigram/model.rs
  * (itself following sentencepiece unigram_model.cc `EncodeOptimized`).
  */
+import { TokenizerConfigError } from '../config_error.js';
 import { WordCache } from '../word_cache.js';
 
 /** A token of one pre-token: id, string value (the surface text, not the vocab piece) and UTF-16 offsets. */
@@ -194,7 +195,10 @@ export class Unigram {
         const candidate = unkScore + here;
         if (startsAt[keyPos] === -1 || candidate > bestScore[keyPos]!) {
           if (this.unkId === null) {
-            throw new Error(`Unigram: no unk_id for the character ${JSON.stringify(String.fromCodePoint(cp))} missing from the vocabulary`);
+            // HF fails here too (at encode: the file is valid for texts the vocabulary covers); a named error, naming the key
+            throw new TokenizerConfigError('model.unk_id', 'set, since the text has a character missing from the vocabulary', null, {
+              message: `tokenizer config: model.unk_id is not set, and the character ${JSON.stringify(String.fromCodePoint(cp))} is missing from the Unigram vocabulary`,
+            });
           }
           bestScore[keyPos] = candidate;
           startsAt[keyPos] = pos;

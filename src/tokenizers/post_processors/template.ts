@@ -81,6 +81,12 @@ export class TemplateProcessing implements PostProcessor {
       if (!Array.isArray(ids) || !Array.isArray(tokens) || ids.length !== tokens.length) {
         throw new TokenizerConfigError(`${path}.special_tokens[${JSON.stringify(k)}]`, 'an object with ids and tokens of the same length', e);
       }
+      ids.forEach((id, i) => {
+        if (!Number.isSafeInteger(id) || (id as number) < 0) throw new TokenizerConfigError(`${path}.special_tokens[${JSON.stringify(k)}].ids[${i}]`, 'a non-negative integer token id', id);
+      });
+      tokens.forEach((t, i) => {
+        if (typeof t !== 'string') throw new TokenizerConfigError(`${path}.special_tokens[${JSON.stringify(k)}].tokens[${i}]`, 'a string', t);
+      });
       special.set(k, { id: typeof e.id === 'string' ? e.id : k, ids: ids as number[], tokens: tokens as string[] });
     }
     const tpl = (key: string): Piece[] => {
