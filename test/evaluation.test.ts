@@ -21,7 +21,7 @@ import type { EncoderLike, EvaluatorEncodeOptions, PredictorLike, TextPair } fro
 import type { Evaluator } from '../src/evaluation/types.js';
 import { pyFloat, pyFloat32, pyJsonDumps } from '../src/evaluation/base.js';
 import { SafetensorsFile, serializeSafetensors, type TensorToWrite } from '../src/formats/safetensors.js';
-import { fixture } from './helpers/fixtures.js';
+import { fixture, requireFixtures } from './helpers/fixtures.js';
 import { loadReference } from './helpers/reference.js';
 
 /**
@@ -324,6 +324,9 @@ describe('CrossEncoder evaluators (6.0.1 on fixed scores)', () => {
 
 describe('evaluators end to end on the fixture models', function () {
   this.timeout(300000);
+  before(function () {
+    requireFixtures(this, ['models', 'tiny-bert'], ['models', 'tiny-bert-cross-encoder'], ['reference', 'training', 'reference.json']);
+  });
   const e2e = DATA.end_to_end;
   it('EmbeddingSimilarityEvaluator on tiny-bert matches reference/training evaluator.before (three variants)', async () => {
     const { SentenceTransformer } = await import('../src/api/sentence_transformer.js');

@@ -64,7 +64,9 @@ describe('sentence-transformers 6.0.1 behaviour (recorded from 6.0.1)', function
       requireFixtures(this as unknown as Mocha.Context, ['models', 'tiny-bert']);
       tmp = mkdtempSync(join(tmpdir(), 'st6-truncate-'));
     });
-    after(() => rmSync(tmp, { recursive: true, force: true }));
+    after(() => {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
 
     it('slices after the modules and before normalizeEmbeddings, as 6.0.1; save writes truncate_dim and load reads it', async () => {
       const m = await SentenceTransformer.load(fixture('models', 'tiny-bert'), { device: DEVICE, truncateDim: t.truncate_dim });

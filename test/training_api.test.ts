@@ -100,7 +100,9 @@ describe('training: SentenceTransformerTrainer, dropout, errors, saving, memory 
     await initBackend('wasm');
     tmp = mkdtempSync(join(tmpdir(), 'st-train-'));
   });
-  after(() => rmSync(tmp, { recursive: true, force: true }));
+  after(() => {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
 
   it('SentenceTransformerTrainer with the reference arguments gives the reference per-step losses (CosineSimilarityLoss)', async () => {
     const rec = trainingReference().json.bi_encoder.runs.cosine_similarity_loss;
@@ -266,7 +268,9 @@ describe('training: checkpoints that resume (wasm)', function () {
     await initBackend('wasm');
     tmp = mkdtempSync(join(tmpdir(), 'st-ckpt-'));
   });
-  after(() => rmSync(tmp, { recursive: true, force: true }));
+  after(() => {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
 
   const args = (outputDir: string) => ({ outputDir, perDeviceTrainBatchSize: 4, learningRate: 2e-3, numTrainEpochs: 3, warmupSteps: 2, weightDecay: 0.01, saveSteps: 2, saveTotalLimit: 3, seed: 3 });
 
@@ -318,7 +322,9 @@ describe('training: evaluation during training and gradient accumulation (wasm)'
     await initBackend('wasm');
     tmp = mkdtempSync(join(tmpdir(), 'st-eval-'));
   });
-  after(() => rmSync(tmp, { recursive: true, force: true }));
+  after(() => {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
 
   /** A structural evaluator: the mean cosine of two fixed pairs (its primary metric), counting its calls. */
   function pairEvaluator() {

@@ -21,7 +21,9 @@ describe('cli: sentence-tfjs train', function () {
     writeFileSync(join(tmp, 'pairs.jsonl'), '{"anchor": "A man is eating food.", "positive": "A man eats."}\n\n{"anchor": "The weather is lovely.", "positive": "It is sunny."}\n');
     writeFileSync(join(tmp, 'sts.csv'), 'sentence1,sentence2,score\n"A man, eating",A man eats.,0.9\nThe sky,"He said ""hi""",0.1\n');
   });
-  after(() => rmSync(tmp, { recursive: true, force: true }));
+  after(() => {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
 
   it('reads JSONL objects and CSV with quoted fields, label columns as numbers', async () => {
     assert.deepEqual(await readTrainingFile(join(tmp, 'sts.csv')), [

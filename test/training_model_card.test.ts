@@ -29,7 +29,9 @@ describe('training: the model card (README.md) after a fit (wasm)', function () 
     await initBackend('wasm');
     tmp = mkdtempSync(join(tmpdir(), 'st-card-'));
   });
-  after(() => rmSync(tmp, { recursive: true, force: true }));
+  after(() => {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
 
   it('lists the base model, the loss with its config, the non-default and all hyperparameters, the dataset and the evaluator metrics', async () => {
     const model = await SentenceTransformer.load(modelDir('tiny-bert'), NO_DROPOUT);
