@@ -173,12 +173,13 @@ describe('untrusted tokenizer.json', function () {
     assert.throws(() => Tokenizer.fromJSON(e), (err: Error) => err instanceof TokenizerConfigError && /special_tokens\["\[CLS\]"\]\.ids\[0\] must be a non-negative integer token id/.test(err.message));
   });
 
-  it('a Unigram model without unk_id loads (as HF), and a text it cannot cover is a TokenizerConfigError naming model.unk_id', function () {
-    const a = load('t5-base');
-    delete (a.model as any).unk_id;
-    const tok = Tokenizer.fromJSON(a);
-    assert.deepEqual(tok.encode('hello').ids.length > 0, true);
-    assert.throws(() => tok.encode('日'), (err: Error) => err instanceof TokenizerConfigError && /model\.unk_id is not set.*"日"/.test(err.message));
+  it('a Unigram model without unk_id (and without byte_fallback) is refused at load, naming model.unk_id', function () {
+    for (const unk of [undefined, null]) {
+      const a = load('t5-base');
+      if (unk === undefined) delete (a.model as any).unk_id;
+      else (a.model as any).unk_id = unk;
+      assert.throws(() => Tokenizer.fromJSON(a), (err: Error) => err instanceof TokenizerConfigError && /model\.unk_id must be a token id/.test(err.message));
+    }
   });
 
   it(`refuses absurd lengths (over ${MAX_SEQUENCE_LENGTH}) in padding and truncation instead of allocating them`, function () {

@@ -82,7 +82,13 @@ export class Unigram {
     if (unk !== undefined && unk !== null && typeof unk !== 'number') {
       throw new Error(`Unigram: ${path}.unk_id must be a number or null, got ${JSON.stringify(unk)}`);
     }
-    return new Unigram(pairs, (unk as number | null | undefined) ?? null, config.byte_fallback === true);
+    const byteFallback = config.byte_fallback === true;
+    if ((unk === undefined || unk === null) && !byteFallback) {
+      // Every Unigram text with a character outside the vocabulary would fail at encode (HF's MissingUnkId): refuse the
+      // file now, naming the key, rather than at the first such text.
+      throw new TokenizerConfigError(`${path}.unk_id`, 'a token id (a Unigram model without byte_fallback cannot encode characters missing from its vocabulary without one)', unk ?? null);
+    }
+    return new Unigram(pairs, (unk as number | null | undefined) ?? null, byteFallback);
   }
 
   /** First index in [lo, hi) whose unit at `depth` is >= `unit` (or > `unit` when `after`). */
