@@ -31,10 +31,18 @@ const LOSS_DIR = fileURLToPath(new URL('../src/losses/', import.meta.url));
 /** Class names declared in src/losses, by the contract they implement (read from the sources, not the registry). */
 function declaredLosses(contract: 'Loss' | 'CrossEncoderLoss'): Map<string, string> {
   const out = new Map<string, string>(); // Python name -> class name
+  const bases = new Map<string, string>(); // abstract base -> the contract it implements
+  for (const f of readdirSync(LOSS_DIR).filter((n) => n.endsWith('.ts'))) {
+    for (const m of readFileSync(LOSS_DIR + f, 'utf8').matchAll(/export abstract class (\w+) implements (\w+)/g)) bases.set(m[1]!, m[2]!);
+  }
   for (const f of readdirSync(LOSS_DIR).filter((n) => n.endsWith('.ts'))) {
     const src = readFileSync(LOSS_DIR + f, 'utf8');
     for (const m of src.matchAll(/export class (\w+) implements (\w+) \{[^]*?readonly name(?:: string)? = '(\w+)'/g)) {
       if (m[2] === contract) out.set(m[3], m[1]);
+    }
+    // losses built on a shared base name themselves in the base constructor: `extends Base { constructor(...) { super('Name'`
+    for (const m of src.matchAll(/export class (\w+) extends (\w+) \{\s*constructor\([^)]*\) \{\s*super\('(\w+)'/g)) {
+      if (bases.get(m[2]!) === contract) out.set(m[3]!, m[1]!);
     }
   }
   return out;

@@ -6,7 +6,8 @@
  */
 import { AnglELoss, type AnglELossOptions } from './angle.js';
 import { BatchAllTripletLoss } from './batch_all_triplet.js';
-import { BatchHardTripletLoss, type BatchTripletLossOptions } from './batch_hard_triplet.js';
+import { BatchHardTripletLoss } from './batch_hard_triplet.js';
+import type { BatchTripletLossOptions } from './batch_triplet_common.js';
 import { BatchSemiHardTripletLoss } from './batch_semi_hard_triplet.js';
 import { BinaryCrossEntropyLoss, type BinaryCrossEntropyLossOptions } from './binary_cross_entropy.js';
 import { CachedMultipleNegativesRankingLoss, type CachedMultipleNegativesRankingLossOptions } from './cached_multiple_negatives_ranking.js';
