@@ -7,6 +7,7 @@
  * https://github.com/huggingface/sentence-transformers/blob/v3.4.1/sentence_transformers/cross_encoder/CrossEncoder.py
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { getBackend } from '@tensorflow/tfjs-core';
 import type { Evaluator } from '../evaluation/types.js';
 import { inTrainingMode } from '../layers/dropout.js';
 import { createCrossEncoderLoss } from '../losses/registry.js';
@@ -17,6 +18,7 @@ import type { NamedParameter } from '../weights/index.js';
 import { batchOrder, readDataset, type Example, type TrainingRow } from './datasets.js';
 import { ensureGradients } from './gradients.js';
 import { checkOutputPath, dropoutProbs, saveModelAtomic, type EvalLog, type StepLog, type TrainOutput } from './loop.js';
+import { datasetColumns, type ModelCardData } from './model_card.js';
 import { AdamW, clipGradNorm } from './optimizer.js';
 import { Rng } from './rng.js';
 import { getScheduler } from './schedules.js';
@@ -36,6 +38,12 @@ export interface TrainableCrossEncoder {
   tokenize(pairs: readonly (readonly [string, string])[]): TokenizedBatch;
   /** Write the model to a folder (when the class can). */
   save?(dir: string): Promise<void>;
+  /** Where the run is recorded for the model card (README.md) that `save` writes, when the class keeps one. */
+  modelCardData?: ModelCardData | null;
+  /** What `load` was given: the card's base model. */
+  readonly modelNameOrPath?: string;
+  /** The card's maximum sequence length. */
+  readonly maxSeqLength?: number | null;
 }
 
 /** Options of `CrossEncoder.fit` (Python's keyword arguments, camelCased; their defaults). */
@@ -77,6 +85,52 @@ export interface CrossEncoderFitOptions {
   seed?: number;
 }
 
+/** The hyperparameters the card lists: every one the run used, and those the caller set (Python's names). */
+interface CardHyperparameters {
+  all: Record<string, unknown>;
+  given: Record<string, unknown>;
+}
+
+/** Python 6.0.1 `CrossEncoder.fit`'s keyword arguments as the card names them. */
+function fitHyperparameters(o: CrossEncoderFitOptions): CardHyperparameters {
+  const all: Record<string, unknown> = {
+    batch_size: o.batchSize ?? 16,
+    epochs: o.epochs ?? 1,
+    scheduler: o.scheduler ?? 'WarmupLinear',
+    warmup_steps: o.warmupSteps ?? 10000,
+    optimizer_params: { lr: o.optimizerParams?.lr ?? 2e-5 },
+    weight_decay: o.weightDecay ?? 0.01,
+    evaluation_steps: o.evaluationSteps ?? 0,
+    max_grad_norm: o.maxGradNorm ?? 1,
+    save_best_model: o.saveBestModel ?? true,
+    seed: o.seed ?? 42,
+  };
+  const given: Record<string, unknown> = { batch_size: o.batchSize, epochs: o.epochs, scheduler: o.scheduler, warmup_steps: o.warmupSteps, optimizer_params: o.optimizerParams, weight_decay: o.weightDecay, evaluation_steps: o.evaluationSteps, max_grad_norm: o.maxGradNorm, save_best_model: o.saveBestModel, seed: o.seed };
+  return { all, given };
+}
+
+/** Record the run on the model for its card (CrossEncoder.save writes README.md), as the bi-encoder trainers do. */
+function recordCrossEncoderCard(ce: TrainableCrossEncoder, rows: readonly TrainingRow[], loss: CrossEncoderLoss, hp: CardHyperparameters, evaluator: Evaluator<never> | undefined, out: TrainOutput): void {
+  if (!('modelCardData' in ce)) return;
+  const nonDefault: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(hp.given)) if (v !== undefined && k in hp.all) nonDefault[k] = hp.all[k];
+  const last = out.evaluations[out.evaluations.length - 1];
+  ce.modelCardData = {
+    modelType: 'CrossEncoder',
+    numLabels: ce.model.numLabels,
+    baseModel: ce.modelNameOrPath || null,
+    maxSeqLength: ce.maxSeqLength ?? null,
+    outputDimensionality: null,
+    similarityFnName: null,
+    trainDatasets: [{ size: rows.length, columns: datasetColumns(rows[0] as Record<string, unknown>), loss: { name: loss.name, config: loss.getConfigDict() } }],
+    allHyperparameters: hp.all,
+    nonDefaultHyperparameters: nonDefault,
+    evaluations: evaluator && last ? [{ className: evaluator.constructor.name, name: evaluator.name, primaryMetric: evaluator.primaryMetric, metrics: last.metrics }] : [],
+    logs: out.evaluations.map((e) => ({ epoch: e.epoch, step: e.step, trainingLoss: out.logs.find((l) => l.step === e.step)?.loss ?? null, metrics: evaluator ? { [evaluator.primaryMetric]: e.metrics[evaluator.primaryMetric] } : {} })),
+    backend: getBackend(),
+  };
+}
+
 /** torch `BCEWithLogitsLoss()` (mean): max(x, 0) - x y + log(1 + exp(-|x|)). */
 function bceWithLogits(logits: tf.Tensor1D, labels: tf.Tensor1D): tf.Scalar {
   return tf.tidy(() => tf.mean(tf.add(tf.sub(tf.relu(logits), tf.mul(logits, labels)), tf.log1p(tf.exp(tf.neg(tf.abs(logits)))))) as tf.Scalar);
@@ -94,13 +148,16 @@ function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
  * Python 3.4.1 `CrossEncoder.fit`. Parameters are updated in place (predict sees the trained weights); the model is
  * saved to `outputPath` at the end (or whenever the evaluator's primary metric improves, with `saveBestModel`).
  */
-export async function fitCrossEncoder(ce: TrainableCrossEncoder, o: CrossEncoderFitOptions): Promise<TrainOutput> {
+export async function fitCrossEncoder(ce: TrainableCrossEncoder, o: CrossEncoderFitOptions, cardHyperparameters?: CardHyperparameters): Promise<TrainOutput> {
   await ensureGradients();
   const params = ce.model.parameters?.() ?? [];
   if (params.length === 0) throw new Error('CrossEncoder.fit: the model has no trainable parameters');
   await checkOutputPath(o.outputPath, 'outputPath');
   const lossFct = typeof o.lossFct === 'string' ? createCrossEncoderLoss(o.lossFct) : o.lossFct;
   const numLabels = ce.model.numLabels;
+  // the card names the default loss by the registry's class (the same BCEWithLogits / cross-entropy)
+  const cardLoss = lossFct ?? createCrossEncoderLoss(numLabels === 1 ? 'BinaryCrossEntropyLoss' : 'CrossEntropyLoss');
+  const hp = cardHyperparameters ?? fitHyperparameters(o);
   const examples = readDataset(o.trainData, { what: 'CrossEncoder.fit', textColumns: { min: 2, max: 2 }, needsLabels: true }, 'trainData');
   if (numLabels > 1) {
     examples.forEach((e, i) => {
@@ -131,6 +188,7 @@ export async function fitCrossEncoder(ce: TrainableCrossEncoder, o: CrossEncoder
     if (!o.evaluator) return;
     const metrics = await o.evaluator.evaluate(ce as never, { epoch, steps: step });
     evaluations.push({ step, epoch, metrics });
+    recordCrossEncoderCard(ce, o.trainData, cardLoss, hp, o.evaluator, { globalStep: step, trainingLoss: 0, logs, evaluations }); // before the best model is saved
     const v = metrics[o.evaluator.primaryMetric];
     if (typeof v !== 'number') return;
     await o.evaluationCallback?.(v, epoch, step);
@@ -188,6 +246,7 @@ export async function fitCrossEncoder(ce: TrainableCrossEncoder, o: CrossEncoder
   } finally {
     optimizer.dispose();
   }
+  recordCrossEncoderCard(ce, o.trainData, cardLoss, hp, o.evaluator, { globalStep: step, trainingLoss: 0, logs, evaluations });
   if (o.outputPath && ce.save && (!o.evaluator || !(o.saveBestModel ?? true))) await saveModelAtomic(ce as { save(dir: string): Promise<void> }, o.outputPath);
   const trainingLoss = logs.length ? logs.reduce((a, l) => a + l.loss, 0) / logs.length : 0;
   return { globalStep: step, trainingLoss, logs, evaluations, bestMetric: best };
@@ -234,6 +293,22 @@ export class CrossEncoderTrainer {
     const n = this.options.trainDataset.length;
     const total = Math.ceil(n / batchSize) * epochs;
     const warmupSteps = a.warmupSteps && a.warmupSteps > 0 ? a.warmupSteps : Math.ceil(total * (a.warmupRatio ?? 0));
+    const all: Record<string, unknown> = {
+      per_device_train_batch_size: batchSize,
+      num_train_epochs: epochs,
+      learning_rate: a.learningRate ?? 5e-5,
+      lr_scheduler_type: a.lrSchedulerType ?? 'linear',
+      warmup_ratio: a.warmupRatio ?? 0,
+      warmup_steps: a.warmupSteps ?? 0,
+      weight_decay: a.weightDecay ?? 0,
+      adam_beta1: a.adamBeta1 ?? 0.9,
+      adam_beta2: a.adamBeta2 ?? 0.999,
+      adam_epsilon: a.adamEpsilon ?? 1e-8,
+      max_grad_norm: a.maxGradNorm ?? 1,
+      seed: a.seed ?? 42,
+    };
+    const snake = (k: string) => (k === 'perDeviceTrainBatchSize' ? 'per_device_train_batch_size' : k.replace(/[A-Z]/g, (m) => `_${m.toLowerCase()}`));
+    const given = Object.fromEntries(Object.entries(a).map(([k, v]) => [snake(k), v]));
     return fitCrossEncoder(this.options.model, {
       trainData: this.options.trainDataset,
       batchSize,
@@ -250,6 +325,6 @@ export class CrossEncoderTrainer {
       outputPath: a.outputDir,
       saveBestModel: false,
       callback: this.options.callback,
-    });
+    }, { all, given });
   }
 }
