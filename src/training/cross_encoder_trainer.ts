@@ -79,6 +79,8 @@ export interface CrossEncoderFitOptions {
   maxGradNorm?: number;
   /** Called with every step's record `{ step, epoch, loss, learningRate, gradNorm }`. */
   callback?: (log: StepLog) => void | Promise<void>;
+  /** Called with each evaluation's record `{ step, epoch, metrics }`. */
+  onEvaluate?: (log: EvalLog) => void | Promise<void>;
   /** Python's callback: (score, epoch, steps) after each evaluation. */
   evaluationCallback?: (score: number, epoch: number, steps: number) => void | Promise<void>;
   /** Default 42. */
@@ -189,6 +191,7 @@ export async function fitCrossEncoder(ce: TrainableCrossEncoder, o: CrossEncoder
     const metrics = await o.evaluator.evaluate(ce as never, { epoch, steps: step });
     evaluations.push({ step, epoch, metrics });
     recordCrossEncoderCard(ce, o.trainData, cardLoss, hp, o.evaluator, { globalStep: step, trainingLoss: 0, logs, evaluations }); // before the best model is saved
+    await o.onEvaluate?.({ step, epoch, metrics });
     const v = metrics[o.evaluator.primaryMetric];
     if (typeof v !== 'number') return;
     await o.evaluationCallback?.(v, epoch, step);
@@ -255,10 +258,10 @@ export async function fitCrossEncoder(ce: TrainableCrossEncoder, o: CrossEncoder
 /** Arguments of {@link CrossEncoderTrainer}. */
 export interface CrossEncoderTrainerOptions {
   model: TrainableCrossEncoder;
-  /** The training arguments it reads: batch size, learning rate, epochs, warmup, schedule, decay, clipping, seed, shuffle, outputDir. */
+  /** The training arguments it reads: batch size, learning rate, epochs, warmup, schedule, decay, clipping, seed, shuffle, outputDir, evalSteps (with an evaluator, also every N steps; always at each epoch's end). */
   args?: Pick<
     import('./trainer.js').TrainingArguments,
-    'perDeviceTrainBatchSize' | 'learningRate' | 'numTrainEpochs' | 'warmupRatio' | 'warmupSteps' | 'lrSchedulerType' | 'weightDecay' | 'maxGradNorm' | 'seed' | 'shuffle' | 'outputDir' | 'adamBeta1' | 'adamBeta2' | 'adamEpsilon'
+    'perDeviceTrainBatchSize' | 'learningRate' | 'numTrainEpochs' | 'warmupRatio' | 'warmupSteps' | 'lrSchedulerType' | 'weightDecay' | 'maxGradNorm' | 'seed' | 'shuffle' | 'outputDir' | 'adamBeta1' | 'adamBeta2' | 'adamEpsilon' | 'evalSteps'
   >;
   /** Rows `{ texts: [a, b], label }` or `{ sentence1, sentence2, label }`. */
   trainDataset: readonly TrainingRow[];
@@ -267,6 +270,8 @@ export interface CrossEncoderTrainerOptions {
   evaluator?: Evaluator<never>;
   /** Called with every step's record. */
   callback?: (log: StepLog) => void | Promise<void>;
+  /** Called with each evaluation. */
+  onEvaluate?: (log: EvalLog) => void | Promise<void>;
 }
 
 /**
@@ -316,6 +321,7 @@ export class CrossEncoderTrainer {
       shuffle: a.shuffle ?? true,
       lossFct: this.options.loss,
       evaluator: this.options.evaluator,
+      evaluationSteps: a.evalSteps,
       scheduler: a.lrSchedulerType ?? 'linear',
       warmupSteps,
       optimizerParams: { lr: a.learningRate ?? 5e-5, betas: [a.adamBeta1 ?? 0.9, a.adamBeta2 ?? 0.999], eps: a.adamEpsilon ?? 1e-8 },
@@ -325,6 +331,7 @@ export class CrossEncoderTrainer {
       outputPath: a.outputDir,
       saveBestModel: false,
       callback: this.options.callback,
+      onEvaluate: this.options.onEvaluate,
     }, { all, given });
   }
 }
