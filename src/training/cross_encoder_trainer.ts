@@ -21,6 +21,7 @@ import { checkOutputPath, dropoutProbs, saveModelAtomic, type EvalLog, type Step
 import { datasetColumns, type ModelCardData } from './model_card.js';
 import { AdamW, clipGradNorm } from './optimizer.js';
 import { Rng } from './rng.js';
+import { dataLoaderPermutations, FIT_TRAINER_SEED } from './samplers.js';
 import { getScheduler } from './schedules.js';
 
 /** What training needs of a CrossEncoder (a structural type: training/ sits below api/). */
@@ -52,7 +53,10 @@ export interface CrossEncoderFitOptions {
   trainData: readonly TrainingRow[];
   /** Default 16. */
   batchSize?: number;
-  /** Default true (the seed's `DataLoader(shuffle=True)`); false keeps dataset order. */
+  /**
+   * Default true (the seed's `DataLoader(shuffle=True)`): the batches 6.0.1's fit gives after `torch.manual_seed(seed)`
+   * (the loader's order, then its trainer's shuffle with 42 + epoch); false keeps dataset order.
+   */
   shuffle?: boolean;
   evaluator?: Evaluator<never>;
   /** Default 1. */
@@ -83,7 +87,7 @@ export interface CrossEncoderFitOptions {
   onEvaluate?: (log: EvalLog) => void | Promise<void>;
   /** Python's callback: (score, epoch, steps) after each evaluation. */
   evaluationCallback?: (score: number, epoch: number, steps: number) => void | Promise<void>;
-  /** Default 42. */
+  /** Default 42: the `torch.manual_seed` before Python's fit (the loader's order; CrossEncoderTrainer: `args.seed`), and the dropout masks' seed. */
   seed?: number;
 }
 
@@ -150,7 +154,12 @@ function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
  * Python 3.4.1 `CrossEncoder.fit`. Parameters are updated in place (predict sees the trained weights); the model is
  * saved to `outputPath` at the end (or whenever the evaluator's primary metric improves, with `saveBestModel`).
  */
-export async function fitCrossEncoder(ce: TrainableCrossEncoder, o: CrossEncoderFitOptions, cardHyperparameters?: CardHyperparameters): Promise<TrainOutput> {
+export async function fitCrossEncoder(
+  ce: TrainableCrossEncoder,
+  o: CrossEncoderFitOptions,
+  /** Set by CrossEncoderTrainer: its hyperparameters for the card, and the trainer's shuffle (not fit's). */
+  fromTrainer?: { hyperparameters: CardHyperparameters },
+): Promise<TrainOutput> {
   await ensureGradients();
   const params = ce.model.parameters?.() ?? [];
   if (params.length === 0) throw new Error('CrossEncoder.fit: the model has no trainable parameters');
@@ -159,7 +168,7 @@ export async function fitCrossEncoder(ce: TrainableCrossEncoder, o: CrossEncoder
   const numLabels = ce.model.numLabels;
   // the card names the default loss by the registry's class (the same BCEWithLogits / cross-entropy)
   const cardLoss = lossFct ?? createCrossEncoderLoss(numLabels === 1 ? 'BinaryCrossEntropyLoss' : 'CrossEntropyLoss');
-  const hp = cardHyperparameters ?? fitHyperparameters(o);
+  const hp = fromTrainer?.hyperparameters ?? fitHyperparameters(o);
   const examples = readDataset(o.trainData, { what: 'CrossEncoder.fit', textColumns: { min: 2, max: 2 }, needsLabels: true }, 'trainData');
   if (numLabels > 1) {
     examples.forEach((e, i) => {
@@ -173,7 +182,11 @@ export async function fitCrossEncoder(ce: TrainableCrossEncoder, o: CrossEncoder
   if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`epochs must be a positive integer, got ${o.epochs}`);
   const seed = o.seed ?? 42;
   const rng = new Rng(seed);
-  const perEpoch = batchOrder(examples, { batchSize, shuffle: false, dropLast: false }, rng).length;
+  const perEpoch = batchOrder(examples, { batchSize, shuffle: false, dropLast: false }).length;
+  // 6.0.1's order: CrossEncoderTrainer shuffles with `seed + epoch`; CrossEncoder.fit first takes the rows in its
+  // DataLoader(shuffle=True) order after torch.manual_seed(seed), then its trainer shuffles with 42 + epoch.
+  const fitOrder = fromTrainer === undefined;
+  const rows = fitOrder && (o.shuffle ?? true) ? dataLoaderPermutations([examples.length], seed)[0] : undefined;
   const total = perEpoch * epochs;
   const lr = o.optimizerParams?.lr ?? 2e-5;
   const lambda = getScheduler(o.scheduler ?? 'WarmupLinear', o.warmupSteps ?? 10000, total, {}, lr);
@@ -202,7 +215,7 @@ export async function fitCrossEncoder(ce: TrainableCrossEncoder, o: CrossEncoder
   };
   try {
     for (let epoch = 0; epoch < epochs; epoch++) {
-      const order = batchOrder(examples, { batchSize, shuffle: o.shuffle ?? true, dropLast: false }, rng);
+      const order = batchOrder(examples, { batchSize, shuffle: o.shuffle ?? true, dropLast: false, seed: fitOrder ? FIT_TRAINER_SEED : seed, epoch, rows });
       for (let b = 0; b < order.length; b++) {
         const batch: Example[] = order[b].map((i) => examples[i]);
         const tokenized = ce.tokenize(batch.map((e) => [e.texts[0], e.texts[1]] as const));
@@ -332,6 +345,6 @@ export class CrossEncoderTrainer {
       saveBestModel: false,
       callback: this.options.callback,
       onEvaluate: this.options.onEvaluate,
-    }, { all, given });
+    }, { hyperparameters: { all, given } });
   }
 }

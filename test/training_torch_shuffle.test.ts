@@ -1,0 +1,138 @@
+/**
+ * Shuffling as sentence-transformers 6.0.1 shuffles: torch's CPU generator (mt19937) and torch.randperm reproduced
+ * exactly, and the batches of real 6.0.1 SentenceTransformerTrainer runs (default and no_duplicates samplers) and of
+ * the legacy fit() (DataLoader(shuffle=True) after torch.manual_seed) for the same seeds. The references were recorded
+ * with /work/venv by test/data/torch_shuffle/gen_torch_shuffle.py.
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { SentenceTransformer } from '../src/api/sentence_transformer.js';
+import { initBackend } from '../src/backends/index.js';
+import type { EmbeddingBatch, Loss } from '../src/losses/types.js';
+import { batchOrder, readDataset } from '../src/training/datasets.js';
+import { dataLoaderPermutations, roundRobinEpoch } from '../src/training/samplers.js';
+import { TorchGenerator } from '../src/training/torch_generator.js';
+import { SentenceTransformerTrainer } from '../src/training/trainer.js';
+import { requireFixtures } from './helpers/fixtures.js';
+import { modelDir } from './helpers/reference.js';
+
+interface TrainerRun {
+  n: number;
+  batch_size: number;
+  epochs: number;
+  seed: number;
+  sampler: 'batch_sampler' | 'no_duplicates';
+  dup_every: number;
+  batches: number[][];
+}
+const REF = JSON.parse(readFileSync(new URL('./data/torch_shuffle/torch_shuffle.json', import.meta.url), 'utf8')) as {
+  randperm: { n: number; seed: number; perm: number[] }[];
+  randperm_twice: { n: number; seed: number; perms: number[][] }[];
+  trainer: TrainerRun[];
+  fit: { seed: number; n: number; batch_size: number; epochs: number; batches: number[][] }[];
+};
+
+/** The rows of a recorded run: anchors `a<i>`, positives `p<i>` (or `p0` every dup_every-th row), label = row id. */
+function rows(r: { n: number; dup_every?: number }) {
+  return Array.from({ length: r.n }, (_, i) => ({ anchor: `a${i}`, positive: r.dup_every && i % r.dup_every === 0 ? 'p0' : `p${i}`, label: i }));
+}
+
+/** A loss that records each batch's row ids (its labels) and contributes nothing to the update. */
+class RecordingLoss implements Loss {
+  readonly name = 'RecordingLoss';
+  readonly textColumns = { min: 2, max: 2 };
+  readonly needsLabels = true;
+  readonly batches: number[][] = [];
+  compute(batch: EmbeddingBatch): tf.Scalar {
+    this.batches.push(Array.from(batch.labels!.dataSync()));
+    return tf.mul(tf.sum(batch.embeddings[0]), 0) as tf.Scalar;
+  }
+  getConfigDict(): Record<string, unknown> {
+    return {};
+  }
+}
+
+describe('training: shuffling as sentence-transformers 6.0.1 (torch generator)', function () {
+  it('torch.randperm(n, generator=manual_seed(seed)) for 35 (n, seed), seeds above 2^32 included, exactly', () => {
+    for (const r of REF.randperm) assert.deepEqual(new TorchGenerator(r.seed).randperm(r.n), r.perm, `n ${r.n} seed ${r.seed}`);
+  });
+
+  it('the generator state carries over: two randperms in a row from one generator', () => {
+    for (const r of REF.randperm_twice) {
+      const g = new TorchGenerator(r.seed);
+      assert.deepEqual([g.randperm(r.n), g.randperm(r.n)], r.perms);
+    }
+  });
+
+  it('a saved state restores the sequence; a bad state or seed is refused naming it', () => {
+    const g = new TorchGenerator(9);
+    g.randperm(700); // past one 624-word twist
+    const s = g.state;
+    const next = g.randperm(50);
+    const h = new TorchGenerator(0);
+    h.setState(s);
+    assert.deepEqual(h.randperm(50), next);
+    assert.throws(() => h.setState({ words: [1], index: 0 }), /generator state must be \{ words: 624 integers/);
+    assert.throws(() => new TorchGenerator(-1), /seed must be a non-negative safe integer, got -1/);
+  });
+
+  it('batchOrder gives the batches of 6.0.1 trainer runs: default sampler (seed + epoch) and no_duplicates (0 + epoch)', () => {
+    for (const r of REF.trainer) {
+      const examples = readDataset(rows(r), { what: 'test', textColumns: { min: 2, max: 2 }, needsLabels: true });
+      const got: number[][] = [];
+      for (let epoch = 0; epoch < r.epochs; epoch++) got.push(...batchOrder(examples, { batchSize: r.batch_size, shuffle: true, dropLast: false, sampler: r.sampler, seed: r.seed, epoch }));
+      assert.deepEqual(got, r.batches, `${r.sampler} seed ${r.seed}`);
+    }
+  });
+
+  it('the fit() order: the DataLoader order after torch.manual_seed, then the round robin with seed 42 + epoch', () => {
+    for (const f of REF.fit) {
+      const [loader] = dataLoaderPermutations([f.n], f.seed);
+      const got: number[][] = [];
+      for (let e = 0; e < f.epochs; e++) got.push(...roundRobinEpoch([f.n], [f.batch_size], e)[0].map((b) => b.map((j) => loader[j])));
+      assert.deepEqual(got, f.batches, `seed ${f.seed}`);
+    }
+  });
+
+  describe('end to end on tiny-bert (cpu)', function () {
+    before(async function () {
+      requireFixtures(this, ['models', 'tiny-bert']);
+      await initBackend('cpu');
+    });
+
+    it('SentenceTransformerTrainer trains on 6.0.1\'s batches for the same seed (both samplers)', async () => {
+      const model = await SentenceTransformer.load(modelDir('tiny-bert'));
+      try {
+        for (const r of [REF.trainer[0], REF.trainer[3]]) {
+          const loss = new RecordingLoss();
+          await new SentenceTransformerTrainer({
+            model,
+            args: { perDeviceTrainBatchSize: r.batch_size, numTrainEpochs: r.epochs, learningRate: 0, seed: r.seed, batchSampler: r.sampler, saveStrategy: 'no' },
+            trainDataset: rows(r),
+            loss,
+          }).train();
+          assert.deepEqual(loss.batches, r.batches, `${r.sampler} seed ${r.seed}`);
+        }
+      } finally {
+        model.dispose();
+      }
+    });
+
+    it('fit() trains on the batches of 6.0.1\'s fit after torch.manual_seed(seed) (its first len // batch_size of each epoch)', async () => {
+      const model = await SentenceTransformer.load(modelDir('tiny-bert'));
+      try {
+        for (const f of REF.fit) {
+          const loss = new RecordingLoss();
+          await model.fit({ trainObjectives: [{ data: rows(f).map((x) => ({ texts: [x.anchor, x.positive], label: x.label })), loss }], epochs: f.epochs, batchSize: f.batch_size, warmupSteps: 0, optimizerParams: { lr: 0 }, seed: f.seed });
+          const perEpoch = Math.floor(f.n / f.batch_size);
+          const pythonPerEpoch = Math.ceil(f.n / f.batch_size);
+          const expected = Array.from({ length: f.epochs }, (_, e) => f.batches.slice(e * pythonPerEpoch, e * pythonPerEpoch + perEpoch)).flat();
+          assert.deepEqual(loss.batches, expected, `seed ${f.seed}`);
+        }
+      } finally {
+        model.dispose();
+      }
+    });
+  });
+});
