@@ -31,6 +31,7 @@ const REF = JSON.parse(readFileSync(new URL('./data/torch_shuffle/torch_shuffle.
   randperm_twice: { n: number; seed: number; perms: number[][] }[];
   trainer: TrainerRun[];
   fit: { seed: number; n: number; batch_size: number; epochs: number; batches: number[][] }[];
+  fit_two_objectives: { seed: number; sizes: number[]; batch_sizes: number[]; epochs: number; batches: string[][] };
 };
 
 /** The rows of a recorded run: anchors `a<i>`, positives `p<i>` (or `p0` every dup_every-th row), label = row id. */
@@ -90,9 +91,21 @@ describe('training: shuffling as sentence-transformers 6.0.1 (torch generator)',
     for (const f of REF.fit) {
       const [loader] = dataLoaderPermutations([f.n], f.seed);
       const got: number[][] = [];
-      for (let e = 0; e < f.epochs; e++) got.push(...roundRobinEpoch([f.n], [f.batch_size], e)[0].map((b) => b.map((j) => loader[j])));
+      for (let e = 0; e < f.epochs; e++) got.push(...roundRobinEpoch([f.n], f.batch_size, e)[0].map((b) => b.map((j) => loader[j])));
       assert.deepEqual(got, f.batches, `seed ${f.seed}`);
     }
+  });
+
+  it('fit() with two objectives: the loaders in turn on the global generator, one shared round-robin generator, the last loader\'s batch size', () => {
+    const f = REF.fit_two_objectives;
+    const loaders = dataLoaderPermutations(f.sizes, f.seed);
+    const batchSize = f.batch_sizes[f.batch_sizes.length - 1];
+    const got: string[][] = [];
+    for (let e = 0; e < f.epochs; e++) {
+      const plan = roundRobinEpoch(f.sizes, batchSize, e);
+      for (let s = 0; s < plan[0].length + plan[1].length; s++) got.push(plan[s % 2][Math.floor(s / 2)].map((j) => `${'ab'[s % 2]}${loaders[s % 2][j]}`));
+    }
+    assert.deepEqual(got, f.batches);
   });
 
   describe('end to end on tiny-bert (cpu)', function () {

@@ -70,11 +70,11 @@ function* batchSampler(rows: Iterator<number>, batchSize: number): Generator<num
 /**
  * fit()'s batches of one epoch per objective (row positions in each objective's dataset), as 6.0.1's
  * RoundRobinBatchSampler yields them: one shared generator seeded `FIT_TRAINER_SEED + epoch`, objectives in turn,
- * stopping at the first that runs out.
+ * stopping at the first that runs out; one batch size for all (6.0.1's fit keeps the last loader's).
  */
-export function roundRobinEpoch(sizes: readonly number[], batchSizes: readonly number[], epoch: number): number[][][] {
+export function roundRobinEpoch(sizes: readonly number[], batchSize: number, epoch: number): number[][][] {
   const g = new TorchGenerator(FIT_TRAINER_SEED + epoch);
-  const iters = sizes.map((n, i) => batchSampler(randomSampler(n, g), batchSizes[i]));
+  const iters = sizes.map((n) => batchSampler(randomSampler(n, g), batchSize));
   const out: number[][][] = sizes.map(() => []);
   for (let k = 0; ; k = (k + 1) % sizes.length) {
     const r = iters[k].next();

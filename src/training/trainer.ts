@@ -12,6 +12,7 @@ import { datasetColumns, type ModelCardData } from './model_card.js';
 import { dataLoaderPermutations, FIT_TRAINER_SEED, roundRobinEpoch } from './samplers.js';
 import { getBackend } from '@tensorflow/tfjs-core';
 import { getScheduler } from './schedules.js';
+import { logger } from '../util/logger.js';
 
 /** What the trainers read of a model besides the loop's needs: its config, for the dropout probabilities. */
 function modelConfig(model: TrainableSentenceModel): Record<string, unknown> | undefined {
@@ -278,7 +279,10 @@ export interface TrainObjective {
   /** Rows (or InputExample `{ texts, label }`), or an async iterable of them. */
   data: TrainingData;
   loss: Loss;
-  /** Batch size of this objective (default: fit's `batchSize`, 16). */
+  /**
+   * Batch size (default: fit's `batchSize`, 16). As 6.0.1's fit, which keeps only the last DataLoader's batch_size,
+   * the LAST objective's batch size applies to every objective (a warning says so when they differ).
+   */
   batchSize?: number;
 }
 
@@ -335,13 +339,13 @@ export interface FitOptions {
  * 6.0.1 fit()'s order (./samplers.ts): each objective's rows in its `DataLoader(shuffle=True)` order after
  * `torch.manual_seed(seed)`, then the trainer's round robin over the objectives (seed 42 + epoch).
  */
-function useFitOrder(built: { objective: Objective; examples?: Example[] }[], batchSizes: number[], seed: number): void {
+function useFitOrder(built: { objective: Objective; examples?: Example[] }[], batchSize: number, seed: number): void {
   const sizes = built.map((b) => b.examples!.length);
   const rows = dataLoaderPermutations(sizes, seed);
   let plan: { epoch: number; batches: number[][][] } | undefined;
   built.forEach((b, k) => {
     b.objective.batches = (epoch) => {
-      if (plan?.epoch !== epoch) plan = { epoch, batches: roundRobinEpoch(sizes, batchSizes, epoch) };
+      if (plan?.epoch !== epoch) plan = { epoch, batches: roundRobinEpoch(sizes, batchSize, epoch) };
       return plan.batches[k].map((batch) => batch.map((j) => b.examples![rows[k][j]]));
     };
   });
@@ -362,13 +366,14 @@ export async function fitSentenceTransformer(model: TrainableSentenceModel, o: F
   await checkOutputPath(o.outputPath, 'outputPath');
   await checkOutputPath(o.checkpointPath, 'checkpointPath');
   const seed = o.seed ?? 42;
-  const built = await Promise.all(
-    o.trainObjectives.map((t) => objectiveFor(t.data, t.loss, positiveInt(t.batchSize ?? o.batchSize, 16, 'batchSize'), o.shuffle ?? true, false, 'batch_sampler', FIT_TRAINER_SEED)),
-  );
-  if ((o.shuffle ?? true) && built.every((b) => b.examples)) useFitOrder(built, o.trainObjectives.map((t) => positiveInt(t.batchSize ?? o.batchSize, 16, 'batchSize')), seed);
+  const sizesGiven = o.trainObjectives.map((t, i) => positiveInt(t.batchSize ?? o.batchSize, 16, `trainObjectives[${i}].batchSize`));
+  const batchSize = sizesGiven[sizesGiven.length - 1]; // 6.0.1's fit: `batch_size = getattr(data_loader, "batch_size")`, the last loader's
+  if (sizesGiven.some((b) => b !== batchSize)) logger.warn(`fit: the objectives' batch sizes differ (${sizesGiven.join(', ')}); as sentence-transformers 6.0.1's fit, the last one (${batchSize}) applies to all`);
+  const built = await Promise.all(o.trainObjectives.map((t) => objectiveFor(t.data, t.loss, batchSize, o.shuffle ?? true, false, 'batch_sampler', FIT_TRAINER_SEED)));
+  if ((o.shuffle ?? true) && built.every((b) => b.examples)) useFitOrder(built, batchSize, seed);
   const sizes = o.trainObjectives.map((t, i) => {
     if (built[i].batchesPerEpoch === undefined) return undefined;
-    return Math.floor(((t.data as readonly unknown[]).length) / positiveInt(t.batchSize ?? o.batchSize, 16, 'batchSize'));
+    return Math.floor(((t.data as readonly unknown[]).length) / batchSize);
   });
   let stepsPerEpoch = o.stepsPerEpoch;
   if (stepsPerEpoch === undefined) {
@@ -387,7 +392,7 @@ export async function fitSentenceTransformer(model: TrainableSentenceModel, o: F
   const all: Record<string, unknown> = {
     epochs,
     steps_per_epoch: stepsPerEpoch,
-    batch_size: o.batchSize ?? 16,
+    batch_size: batchSize,
     scheduler: o.scheduler ?? 'WarmupLinear',
     warmup_steps: o.warmupSteps ?? 10000,
     optimizer_params: { lr },

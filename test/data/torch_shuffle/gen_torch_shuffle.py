@@ -95,3 +95,32 @@ for seed, n, bs in [(42, 10, 3), (0, 9, 4)]:
 
 json.dump(out, open(os.path.join(HERE, 'torch_shuffle.json'), 'w'))
 print(json.dumps({k: (v if k in ('trainer', 'fit') else len(v)) for k, v in out.items()}, indent=None))
+
+# fit() with two objectives: the round robin draws each objective's randperm lazily from one shared generator.
+torch.manual_seed(3)
+model = SentenceTransformer(MODEL)
+dls = [DataLoader([InputExample(texts=[f'a{i}', f'p{i}'], label=float(i)) for i in range(7)], shuffle=True, batch_size=3),
+       DataLoader([InputExample(texts=[f'b{i}', f'q{i}'], label=float(i)) for i in range(5)], shuffle=True, batch_size=2)]
+texts = []
+
+
+class TextRecorder(Recorder):
+    def __call__(self, features):
+        self.batches.append([f['sentence_0'] for f in features])
+        return self.inner(features)
+
+
+def patched2(self, *a, **k):
+    orig(self, *a, **k)
+    self.data_collator = TextRecorder(self.data_collator, texts)
+
+
+trmod.SentenceTransformerTrainer.__init__ = patched2
+try:
+    torch.manual_seed(3)
+    model.fit(train_objectives=[(dl, MultipleNegativesRankingLoss(model)) for dl in dls], epochs=2, warmup_steps=0, optimizer_params={'lr': 0.0}, show_progress_bar=False)
+finally:
+    trmod.SentenceTransformerTrainer.__init__ = orig
+out['fit_two_objectives'] = {'seed': 3, 'sizes': [7, 5], 'batch_sizes': [3, 2], 'epochs': 2, 'batches': texts}
+json.dump(out, open(os.path.join(HERE, 'torch_shuffle.json'), 'w'))
+print(out['fit_two_objectives'])
