@@ -82,3 +82,13 @@ export function roundRobinEpoch(sizes: readonly number[], batchSize: number, epo
     out[k].push(r.value);
   }
 }
+
+/**
+ * How many batches fit()'s round robin yields per epoch (6.0.1 trains them all, including short last batches):
+ * objective i is asked at turns i, i + k, ...; the round robin stops at the first request past an objective's
+ * ceil(n_i / batch) batches.
+ */
+export function roundRobinLength(sizes: readonly number[], batchSize: number): number {
+  const k = sizes.length;
+  return Math.min(...sizes.map((n, i) => Math.ceil(n / batchSize) * k + i)); // spread-ok: one entry per objective
+}

@@ -9,7 +9,7 @@ import type { Loss } from '../losses/types.js';
 import { batchOrder, isStream, readDataset, streamBatches, type BatchSamplerName, type Example, type TrainingData } from './datasets.js';
 import { checkOutputPath, dropoutProbs, runTrainingLoop, saveModelAtomic, type EvalLog, type Objective, type StepLog, type TrainableSentenceModel, type TrainOutput } from './loop.js';
 import { datasetColumns, type ModelCardData } from './model_card.js';
-import { dataLoaderPermutations, FIT_TRAINER_SEED, roundRobinEpoch } from './samplers.js';
+import { dataLoaderPermutations, FIT_TRAINER_SEED, roundRobinEpoch, roundRobinLength } from './samplers.js';
 import { getBackend } from '@tensorflow/tfjs-core';
 import { getScheduler } from './schedules.js';
 import { logger } from '../util/logger.js';
@@ -386,7 +386,10 @@ export async function fitSentenceTransformer(model: TrainableSentenceModel, o: F
   }
   stepsPerEpoch = positiveInt(stepsPerEpoch, 1, 'stepsPerEpoch');
   const epochs = positiveInt(o.epochs, 1, 'epochs');
-  const total = stepsPerEpoch * epochs;
+  const total = stepsPerEpoch * epochs; // the scheduler's steps (6.0.1's fit: min(len(dataset) // batch_size) * epochs)
+  // 6.0.1's fit trains the whole round robin each epoch (short last batches included), past the scheduler's total
+  // when the sizes are not multiples of the batch size (the linear schedule then stays at lr 0).
+  const loopStepsPerEpoch = o.stepsPerEpoch === undefined ? roundRobinLength(o.trainObjectives.map((t) => (t.data as readonly unknown[]).length), batchSize) : stepsPerEpoch;
   const lr = o.optimizerParams?.lr ?? 2e-5;
   const evaluator = o.evaluator;
   const all: Record<string, unknown> = {
@@ -408,7 +411,7 @@ export async function fitSentenceTransformer(model: TrainableSentenceModel, o: F
     model,
     objectives: built.map((b) => b.objective),
     epochs,
-    stepsPerEpoch,
+    stepsPerEpoch: loopStepsPerEpoch,
     lr,
     lrLambda: getScheduler(o.scheduler ?? 'WarmupLinear', nonNegative(o.warmupSteps, 10000, 'warmupSteps'), total, {}, lr),
     weightDecay: nonNegative(o.weightDecay, 0.01, 'weightDecay'),
