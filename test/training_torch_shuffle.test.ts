@@ -9,7 +9,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { SentenceTransformer } from '../src/api/sentence_transformer.js';
 import { initBackend } from '../src/backends/index.js';
-import type { EmbeddingBatch, Loss } from '../src/losses/types.js';
+import type { CrossEncoderLoss, EmbeddingBatch, Loss } from '../src/losses/types.js';
+import { CrossEncoder } from '../src/api/cross_encoder.js';
+import { CrossEncoderTrainer } from '../src/training/cross_encoder_trainer.js';
 import { batchOrder, readDataset } from '../src/training/datasets.js';
 import { dataLoaderPermutations, roundRobinEpoch } from '../src/training/samplers.js';
 import { TorchGenerator } from '../src/training/torch_generator.js';
@@ -32,7 +34,22 @@ const REF = JSON.parse(readFileSync(new URL('./data/torch_shuffle/torch_shuffle.
   trainer: TrainerRun[];
   fit: { seed: number; n: number; batch_size: number; epochs: number; batches: number[][] }[];
   fit_two_objectives: { seed: number; sizes: number[]; batch_sizes: number[]; epochs: number; batches: string[][] };
+  cross_encoder_trainer: { n: number; batch_size: number; epochs: number; seed: number; batches: number[][] };
+  cross_encoder_fit: { n: number; batch_size: number; epochs: number; seed: number; batches: number[][] };
 };
+
+/** A CrossEncoder loss that records each batch's row ids (its labels) and contributes nothing. */
+class RecordingCrossEncoderLoss implements CrossEncoderLoss {
+  readonly name = 'RecordingCrossEncoderLoss';
+  readonly batches: number[][] = [];
+  compute(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
+    this.batches.push(Array.from(labels.dataSync()));
+    return tf.mul(tf.sum(logits), 0) as tf.Scalar;
+  }
+  getConfigDict(): Record<string, unknown> {
+    return {};
+  }
+}
 
 /** The rows of a recorded run: anchors `a<i>`, positives `p<i>` (or `p0` every dup_every-th row), label = row id. */
 function rows(r: { n: number; dup_every?: number }) {
@@ -168,6 +185,24 @@ describe('training: shuffling as sentence-transformers 6.0.1 (torch generator)',
         assert.deepEqual(record, f.batches);
       } finally {
         model.dispose();
+      }
+    });
+
+    it('CrossEncoderTrainer (seed + epoch) and CrossEncoder.fit (loader order, then 42 + epoch) train on 6.0.1\'s batches', async function () {
+      requireFixtures(this, ['models', 'tiny-bert-cross-encoder']);
+      const ce = await CrossEncoder.load(modelDir('tiny-bert-cross-encoder'));
+      try {
+        const rowsCe = (n: number) => Array.from({ length: n }, (_, i) => ({ sentence1: `a${i}`, sentence2: `p${i}`, label: i }));
+        const t = REF.cross_encoder_trainer;
+        const tl = new RecordingCrossEncoderLoss();
+        await new CrossEncoderTrainer({ model: ce, args: { perDeviceTrainBatchSize: t.batch_size, numTrainEpochs: t.epochs, learningRate: 0, seed: t.seed }, trainDataset: rowsCe(t.n), loss: tl }).train();
+        assert.deepEqual(tl.batches, t.batches, 'CrossEncoderTrainer');
+        const f = REF.cross_encoder_fit;
+        const fl = new RecordingCrossEncoderLoss();
+        await ce.fit({ trainData: rowsCe(f.n).map((r) => ({ texts: [r.sentence1, r.sentence2], label: r.label })), batchSize: f.batch_size, epochs: f.epochs, warmupSteps: 0, optimizerParams: { lr: 0 }, lossFct: fl, seed: f.seed });
+        assert.deepEqual(fl.batches, f.batches, 'CrossEncoder.fit');
+      } finally {
+        ce.dispose();
       }
     });
   });

@@ -124,3 +124,50 @@ finally:
 out['fit_two_objectives'] = {'seed': 3, 'sizes': [7, 5], 'batch_sizes': [3, 2], 'epochs': 2, 'batches': texts}
 json.dump(out, open(os.path.join(HERE, 'torch_shuffle.json'), 'w'))
 print(out['fit_two_objectives'])
+
+# CrossEncoderTrainer (seed 11, 3 epochs) and CrossEncoder.fit (after torch.manual_seed(4)) on tiny-bert-cross-encoder.
+from sentence_transformers.cross_encoder import CrossEncoder, CrossEncoderTrainer, CrossEncoderTrainingArguments
+from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss
+import sentence_transformers.cross_encoder.trainer as cetrmod
+
+CE_MODEL = os.path.join(FIXTURES, 'models', 'tiny-bert-cross-encoder')
+ce_batches = []
+
+
+class CERecorder(Recorder):
+    def __call__(self, features):
+        first = 'sentence1' if 'sentence1' in features[0] else 'sentence_0'
+        self.batches.append([int(f[first][1:]) for f in features])
+        return self.inner(features)
+
+
+ce = CrossEncoder(CE_MODEL)
+ds = Dataset.from_dict({'sentence1': [f'a{i}' for i in range(9)], 'sentence2': [f'p{i}' for i in range(9)], 'label': [float(i % 2) for i in range(9)]})
+with tempfile.TemporaryDirectory() as tmp:
+    args = CrossEncoderTrainingArguments(output_dir=tmp, num_train_epochs=3, per_device_train_batch_size=4, learning_rate=0.0, seed=11, save_strategy='no', report_to='none', disable_tqdm=True)
+    t = CrossEncoderTrainer(model=ce, args=args, train_dataset=ds, loss=BinaryCrossEntropyLoss(ce))
+    t.data_collator = CERecorder(t.data_collator, ce_batches)
+    t.train()
+out['cross_encoder_trainer'] = {'n': 9, 'batch_size': 4, 'epochs': 3, 'seed': 11, 'batches': ce_batches}
+
+ce_fit_batches = []
+orig_ce = cetrmod.CrossEncoderTrainer.__init__
+
+
+def patched_ce(self, *a, **k):
+    orig_ce(self, *a, **k)
+    self.data_collator = CERecorder(self.data_collator, ce_fit_batches)
+
+
+cetrmod.CrossEncoderTrainer.__init__ = patched_ce
+try:
+    ce = CrossEncoder(CE_MODEL)
+    examples = [InputExample(texts=[f'a{i}', f'p{i}'], label=float(i % 2)) for i in range(9)]
+    dl = DataLoader(examples, shuffle=True, batch_size=4)
+    torch.manual_seed(4)
+    ce.fit(train_dataloader=dl, epochs=2, warmup_steps=0, optimizer_params={'lr': 0.0}, show_progress_bar=False)
+finally:
+    cetrmod.CrossEncoderTrainer.__init__ = orig_ce
+out['cross_encoder_fit'] = {'n': 9, 'batch_size': 4, 'epochs': 2, 'seed': 4, 'batches': ce_fit_batches}
+json.dump(out, open(os.path.join(HERE, 'torch_shuffle.json'), 'w'))
+print(out['cross_encoder_trainer'], out['cross_encoder_fit'])
