@@ -158,7 +158,7 @@ export async function fitCrossEncoder(
   ce: TrainableCrossEncoder,
   o: CrossEncoderFitOptions,
   /** Set by CrossEncoderTrainer: its hyperparameters for the card, and the trainer's shuffle (not fit's). */
-  fromTrainer?: { hyperparameters: CardHyperparameters },
+  fromTrainer?: { hyperparameters: CardHyperparameters; maxSteps?: number },
 ): Promise<TrainOutput> {
   await ensureGradients();
   const params = ce.model.parameters?.() ?? [];
@@ -187,7 +187,9 @@ export async function fitCrossEncoder(
   // DataLoader(shuffle=True) order after torch.manual_seed(seed), then its trainer shuffles with 42 + epoch.
   const fitOrder = fromTrainer === undefined;
   const rows = fitOrder && (o.shuffle ?? true) ? dataLoaderPermutations([examples.length], seed)[0] : undefined;
-  const total = perEpoch * epochs;
+  const maxSteps = fromTrainer?.maxSteps;
+  const total = maxSteps ?? perEpoch * epochs;
+  const epochsToRun = maxSteps !== undefined ? Math.ceil(maxSteps / perEpoch) : epochs;
   const lr = o.optimizerParams?.lr ?? 2e-5;
   const lambda = getScheduler(o.scheduler ?? 'WarmupLinear', o.warmupSteps ?? 10000, total, {}, lr);
   const optimizer = new AdamW(params, { lr, weightDecay: o.weightDecay ?? 0.01, betas: o.optimizerParams?.betas, eps: o.optimizerParams?.eps });
@@ -214,7 +216,7 @@ export async function fitCrossEncoder(
     }
   };
   try {
-    for (let epoch = 0; epoch < epochs; epoch++) {
+    outer: for (let epoch = 0; epoch < epochsToRun; epoch++) {
       const order = batchOrder(examples, { batchSize, shuffle: o.shuffle ?? true, dropLast: false, seed: fitOrder ? FIT_TRAINER_SEED : seed, epoch, rows });
       for (let b = 0; b < order.length; b++) {
         const batch: Example[] = order[b].map((i) => examples[i]);
@@ -256,6 +258,11 @@ export async function fitCrossEncoder(
         logs.push(log);
         await o.callback?.(log);
         if (o.evaluator && o.evaluationSteps && o.evaluationSteps > 0 && step % o.evaluationSteps === 0) await evaluate(log.epoch);
+        if (step === maxSteps && b + 1 < order.length) {
+          // the run ends mid-epoch: a last evaluation (unless evalSteps just made it), no epoch-end one
+          if (!(o.evaluationSteps && step % o.evaluationSteps === 0)) await evaluate(log.epoch);
+          break outer;
+        }
       }
       await evaluate(epoch + 1);
     }
@@ -271,10 +278,10 @@ export async function fitCrossEncoder(
 /** Arguments of {@link CrossEncoderTrainer}. */
 export interface CrossEncoderTrainerOptions {
   model: TrainableCrossEncoder;
-  /** The training arguments it reads: batch size, learning rate, epochs, warmup, schedule, decay, clipping, seed, shuffle, outputDir, evalSteps (with an evaluator, also every N steps; always at each epoch's end). */
+  /** The training arguments it reads: batch size, learning rate, epochs, warmup, schedule, decay, clipping, seed, shuffle, outputDir, evalSteps (with an evaluator, also every N steps; always at each epoch's end), maxSteps (stop there; overrides the epochs). */
   args?: Pick<
     import('./trainer.js').TrainingArguments,
-    'perDeviceTrainBatchSize' | 'learningRate' | 'numTrainEpochs' | 'warmupRatio' | 'warmupSteps' | 'lrSchedulerType' | 'weightDecay' | 'maxGradNorm' | 'seed' | 'shuffle' | 'outputDir' | 'adamBeta1' | 'adamBeta2' | 'adamEpsilon' | 'evalSteps'
+    'perDeviceTrainBatchSize' | 'learningRate' | 'numTrainEpochs' | 'warmupRatio' | 'warmupSteps' | 'lrSchedulerType' | 'weightDecay' | 'maxGradNorm' | 'seed' | 'shuffle' | 'outputDir' | 'adamBeta1' | 'adamBeta2' | 'adamEpsilon' | 'evalSteps' | 'maxSteps'
   >;
   /** Rows `{ texts: [a, b], label }` or `{ sentence1, sentence2, label }`. */
   trainDataset: readonly TrainingRow[];
@@ -309,11 +316,14 @@ export class CrossEncoderTrainer {
     const batchSize = a.perDeviceTrainBatchSize ?? 8;
     const epochs = a.numTrainEpochs ?? 3;
     const n = this.options.trainDataset.length;
-    const total = Math.ceil(n / batchSize) * epochs;
+    const maxSteps = a.maxSteps !== undefined && a.maxSteps > 0 ? a.maxSteps : undefined;
+    if (maxSteps !== undefined && !Number.isInteger(maxSteps)) throw new Error(`maxSteps must be a positive integer, got ${a.maxSteps}`);
+    const total = maxSteps ?? Math.ceil(n / batchSize) * epochs;
     const warmupSteps = a.warmupSteps && a.warmupSteps > 0 ? a.warmupSteps : Math.ceil(total * (a.warmupRatio ?? 0));
     const all: Record<string, unknown> = {
       per_device_train_batch_size: batchSize,
       num_train_epochs: epochs,
+      max_steps: maxSteps ?? -1,
       learning_rate: a.learningRate ?? 5e-5,
       lr_scheduler_type: a.lrSchedulerType ?? 'linear',
       warmup_ratio: a.warmupRatio ?? 0,
@@ -345,6 +355,6 @@ export class CrossEncoderTrainer {
       saveBestModel: false,
       callback: this.options.callback,
       onEvaluate: this.options.onEvaluate,
-    }, { hyperparameters: { all, given } });
+    }, { hyperparameters: { all, given }, maxSteps });
   }
 }

@@ -180,7 +180,6 @@ function evalLine(ctx: CliContext, evaluator: Evaluator<never> | undefined, e: E
 
 /** The cross-encoder branch: CrossEncoder.load, CrossEncoderTrainer, the CrossEncoder evaluators, save. */
 async function runCrossEncoder(p: Parsed, ctx: CliContext, o: { modelArg: string; data: string; out: string; lossName: string | undefined; lossOpts: Record<string, unknown> }): Promise<void> {
-  if (stringOpt(p, 'max-steps') !== undefined) throw new CliError('--max-steps is not supported with --cross-encoder (CrossEncoderTrainer counts epochs); use --epochs');
   const loss = crossEncoderLoss(o.lossName, o.lossOpts);
   const evalFile = stringOpt(p, 'eval');
   const evalSteps = intOpt(p, 'eval-steps', NAME);
@@ -198,6 +197,7 @@ async function runCrossEncoder(p: Parsed, ctx: CliContext, o: { modelArg: string
       args: {
         perDeviceTrainBatchSize: intOpt(p, 'batch-size', NAME) ?? 16,
         numTrainEpochs: intOpt(p, 'epochs', NAME) ?? 1,
+        maxSteps: intOpt(p, 'max-steps', NAME),
         learningRate: numberOpt(p, 'lr') ?? 2e-5,
         warmupRatio: numberOpt(p, 'warmup-ratio') ?? 0.1,
         seed: intOpt(p, 'seed', NAME, 0) ?? 42,
