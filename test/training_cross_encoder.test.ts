@@ -116,4 +116,20 @@ describe('CrossEncoderTrainer (wasm)', function () {
       ce.dispose();
     }
   });
+
+  it('maxSteps stops mid-epoch and sets the linear schedule\'s length (lr * (1 - k / maxSteps))', async () => {
+    const { CrossEncoderTrainer } = await import('../src/training/cross_encoder_trainer.js');
+    const ce = await CrossEncoder.load(modelDir('tiny-bert-cross-encoder'));
+    try {
+      const logs: StepLog[] = [];
+      const rows = ['a', 'b', 'c', 'd'].map((t, i) => ({ sentence1: `query ${t}`, sentence2: `passage ${t}`, label: i % 2 }));
+      const out = await new CrossEncoderTrainer({ model: ce, args: { perDeviceTrainBatchSize: 2, numTrainEpochs: 5, maxSteps: 3, learningRate: 3e-4 }, trainDataset: rows, callback: (l) => void logs.push(l) }).train();
+      assert.equal(out.globalStep, 3);
+      assert.deepEqual(logs.map((l) => l.epoch), [0.5, 1, 1.5]);
+      [3e-4, 2e-4, 1e-4].forEach((lr, k) => assert.ok(Math.abs(logs[k].learningRate - lr) < 1e-15, `lr ${k}: ${logs[k].learningRate}`));
+      assert.match(JSON.stringify(ce.modelCardData?.allHyperparameters), /"max_steps":3/);
+    } finally {
+      ce.dispose();
+    }
+  });
 });

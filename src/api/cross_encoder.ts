@@ -20,7 +20,7 @@ import { codePointLength, pyStrip } from '../modules/text.js';
 import { batchToTensors, padBatch, type TokenizedBatch } from '../modules/tokenized_batch.js';
 import { TokenizerAdapter } from '../modules/tokenizer_adapter.js';
 import { loadSequenceClassifierWithWeights, saveModelFiles, sentenceBertConfigFor, Transformer } from '../modules/transformer.js';
-import { checkNoLinksOutside, joinPath, pathExists, readJSONFile, writeDirAtomically, writeJSONFile } from '../platform/fs.js';
+import { checkNoLinksOutside, joinPath, pathExists, readJSONFile, writeDirAtomically, writeFileBytes, writeJSONFile } from '../platform/fs.js';
 import { logger } from '../util/logger.js';
 import { isLegacyCompat, resolveBatchSize, type CompatMode } from './encode_options.js';
 import { checkModelDtype, type ModelDtype, type WeightMap } from '../weights/index.js';
@@ -29,6 +29,7 @@ import { defaultResolver, prepareLoad, type ModelResolver } from './load_common.
 import { Progress, type ProgressCallback } from './progress.js';
 import { fitCrossEncoder, type CrossEncoderFitOptions } from '../training/cross_encoder_trainer.js';
 import type { TrainOutput } from '../training/loop.js';
+import { renderModelCard, type ModelCardData } from '../training/model_card.js';
 
 /** Options of {@link CrossEncoder.load} (Python `CrossEncoder(...)`'s keyword arguments). */
 export interface CrossEncoderLoadOptions {
@@ -194,6 +195,16 @@ export class CrossEncoder {
   private _maxSeqLength: number | null = null;
   private disposed = false;
 
+  /**
+   * What the last training run (`fit`, CrossEncoderTrainer) recorded for the model card (base model, loss and its
+   * config, hyperparameters, dataset size and columns, evaluation results); `save` writes it as README.md in
+   * 6.0.1's cross-encoder card shape. Null before any training.
+   */
+  modelCardData: ModelCardData | null = null;
+
+  /** What `load` was given (a hub id or a directory): the model card's base model. */
+  modelNameOrPath = '';
+
   private constructor(
     readonly model: SequenceClassificationModel,
     readonly tokenizerAdapter: TokenizerAdapter,
@@ -268,7 +279,9 @@ export class CrossEncoder {
       const stPath = await joinPath(dir, 'config_sentence_transformers.json');
       const stConfig = (await mayHoldSavedActivation(dir, model)) && (await pathExists(stPath)) ? await readJSONFile<{ activation_fn?: unknown }>(stPath) : undefined;
       const saved = typeof stConfig?.activation_fn === 'string' && stConfig.activation_fn ? stConfig.activation_fn : undefined;
-      return new CrossEncoder(model, tk, dir, opts, saved, await savedMaxSeqLength(dir), { weights, configText });
+      const ce = new CrossEncoder(model, tk, dir, opts, saved, await savedMaxSeqLength(dir), { weights, configText });
+      ce.modelNameOrPath = modelIdOrDir;
+      return ce;
     } catch (e) {
       model.dispose();
       throw e;
@@ -452,7 +465,8 @@ export class CrossEncoder {
    * `tokenizer_config.json` (`model_max_length` = `maxSeqLength`), `modules.json` (one Transformer),
    * `sentence_bert_config.json` (`transformer_task: "sequence-classification"`, `module_output_name: "scores"`) and
    * `config_sentence_transformers.json` (`model_type: "CrossEncoder"`, `activation_fn`). The files go to a temporary
-   * folder that then replaces `dir`. No model card (README.md) is written. Node only (file system).
+   * folder that then replaces `dir`. After training, the model card README.md too (see {@link CrossEncoder.modelCardData}).
+   * Node only (file system).
    *
    * @example
    * ```ts
@@ -482,6 +496,7 @@ export class CrossEncoder {
       await writeJSONFile(await joinPath(tmp, 'modules.json'), [{ idx: 0, name: '0', path: '', type: Transformer.typeName }]);
       await writeJSONFile(await joinPath(tmp, 'sentence_bert_config.json'), sentenceBertConfigFor('sequence-classification'));
       await writeJSONFile(await joinPath(tmp, 'config_sentence_transformers.json'), sentenceTransformersConfigJSON(stConfig, 'CrossEncoder'));
+      if (this.modelCardData) await writeFileBytes(await joinPath(tmp, 'README.md'), renderModelCard(this.modelCardData));
     });
   }
 

@@ -18,6 +18,8 @@ interface TrainingMode {
   probs: DropoutProbs;
   /** A fresh seed per mask. */
   nextSeed: () => number;
+  /** When set, the named sites ({@link dropoutAt}) passed, in order. */
+  sites?: string[];
 }
 
 let mode: TrainingMode | null = null;
@@ -26,9 +28,9 @@ let mode: TrainingMode | null = null;
  * Run `fn` in training mode (dropout active with `probs`, masks seeded by `nextSeed`); eval mode again after it,
  * also on error. Returns what `fn` returns.
  */
-export function inTrainingMode<T>(probs: DropoutProbs, nextSeed: () => number, fn: () => T): T {
+export function inTrainingMode<T>(probs: DropoutProbs, nextSeed: () => number, fn: () => T, sites?: string[]): T {
   const prev = mode;
-  mode = { probs, nextSeed };
+  mode = { probs, nextSeed, sites };
   try {
     return fn();
   } finally {
@@ -44,6 +46,23 @@ function drop<T extends tf.Tensor>(x: T, p: number): T {
     const keep = tf.cast(tf.greaterEqual(tf.randomUniform(x.shape, 0, 1, 'float32', seed), p), 'float32');
     return tf.mul(x, tf.div(keep, 1 - p)) as T;
   });
+}
+
+/**
+ * `nn.Dropout(p)` at a site whose probability the model's own config gives (ModernBERT's `embedding_dropout`,
+ * `mlp_dropout`, `attention_dropout`, `classifier_dropout`; Qwen3's and Gemma3's `attention_dropout`): identity in
+ * eval mode. `site` is the module path PyTorch names it by (`layers.0.mlp.drop`; an attention module's own path for
+ * its functional dropout of the probabilities), recorded when {@link inTrainingMode} is given a list.
+ */
+export function dropoutAt<T extends tf.Tensor>(x: T, p: number, site: string): T {
+  if (mode === null) return x;
+  mode.sites?.push(site);
+  return drop(x, p);
+}
+
+/** Whether training mode is on (sites with their own probability, {@link dropoutAt}, are live). */
+export function trainingModeOn(): boolean {
+  return mode !== null;
 }
 
 /** `dropout(x)` with the hidden-state probability (identity in eval mode). */

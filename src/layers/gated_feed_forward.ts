@@ -59,10 +59,12 @@ export class FusedGatedFeedForward {
   }
 
   /** x [..., H] -> [..., H]. */
-  apply<T extends tf.Tensor>(x: T): T {
+  /** `drop`: ModernBERT's `mlp.drop` before `Wo` (training mode; the caller passes it only then). */
+  apply<T extends tf.Tensor>(x: T, drop?: (h: tf.Tensor) => tf.Tensor): T {
     return tf.tidy(() => {
       const [input, gate] = tf.split(this.wi.apply(x), 2, -1); // 2 x [..., I]
-      return this.wo.apply(tf.mul(this.activation(input), gate)) as T;
+      const h = tf.mul(this.activation(input), gate);
+      return this.wo.apply(drop ? drop(h) : h) as T;
     });
   }
 }

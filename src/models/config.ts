@@ -67,6 +67,14 @@ export class ConfigReader {
     return v;
   }
 
+  /** A dropout probability: a number in [0, 1], `fallback` when absent or null. */
+  probability(key: string, fallback: number): number {
+    if (!this.present(key)) return fallback;
+    const v = this.raw[key];
+    if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 1) throw this.invalid(key, 'a probability (a number in [0, 1])');
+    return v;
+  }
+
   /** A string, `fallback` when absent. */
   string(key: string, fallback: string): string {
     if (!this.present(key)) return fallback;

@@ -12,6 +12,7 @@
 import { configError, previewValue } from '../formats/errors.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { getActivation } from '../layers/activations.js';
+import { dropoutAt, trainingModeOn } from '../layers/dropout.js';
 import { AttentionMask } from '../layers/attention_mask.js';
 import { Embedding } from '../layers/embedding.js';
 import { GatedFeedForward } from '../layers/gated_feed_forward.js';
@@ -58,6 +59,8 @@ export interface Gemma3Config extends BaseConfig {
   readonly use_bidirectional_attention: boolean;
   /** RoPE base per layer type (rope_parameters, or the legacy rope_theta / rope_local_base_freq). */
   readonly rope_theta: Readonly<Record<LayerType, number>>;
+  /** `attention_dropout` (default 0.0; null reads as 0): dropout of the attention probabilities, training mode only. */
+  readonly attention_dropout: number;
 }
 
 /**
@@ -85,6 +88,7 @@ export function parseGemma3Config(raw: Record<string, unknown>): Gemma3Config {
     query_pre_attn_scalar: r.positiveNumber('query_pre_attn_scalar', 256),
     sliding_window: r.positiveInt('sliding_window', 4096),
     use_bidirectional_attention: r.bool('use_bidirectional_attention', false),
+    attention_dropout: r.probability('attention_dropout', 0),
   };
   getActivation(cfg.hidden_activation, 'hidden_activation');
   if (cfg.num_attention_heads % cfg.num_key_value_heads !== 0) {
@@ -241,7 +245,9 @@ class Gemma3DecoderLayer extends Module {
     const { taps } = ctx;
     const normed = this.norm(this.input_layernorm, 'input_layernorm', x, taps); // [B, T, H]
     const c = this.c;
+    const p = c.attention_dropout; // training mode: dropout of the probabilities (the op then takes its per-op path)
     const { output: attended, probs } = this.self_attn.apply(normed, taps, {
+      probsDropout: trainingModeOn() && p > 0 ? (probs4: tf.Tensor4D) => dropoutAt(probs4, p, this.self_attn.path) : undefined,
       mask: ctx.mask,
       causal: !c.use_bidirectional_attention,
       window: this.layerType === 'sliding_attention' ? gemma3Window(c) : undefined,

@@ -13,7 +13,7 @@ import { getActivation, type Activation } from '../layers/activations.js';
 import { LayerNorm } from '../layers/layer_norm.js';
 import { Linear } from '../layers/linear.js';
 import type { NamedParameter, WeightMap } from '../weights/index.js';
-import { hiddenDropout } from '../layers/dropout.js';
+import { dropoutAt, hiddenDropout } from '../layers/dropout.js';
 import { labelsFromConfig } from './config.js';
 import type { EncoderInputs, EncoderModel, LoadReport, SequenceClassificationModel } from './types.js';
 
@@ -37,6 +37,8 @@ export interface HeadSpec {
   norm?: { name: string; eps: number; bias: boolean };
   /** What feeds `dense`: the first token (default) or the mean over real tokens (ModernBERT `classifier_pooling: "mean"`). */
   pooling?: 'first' | 'mean';
+  /** The dropout before the output projection with its own probability and module name (ModernBERT `classifier_dropout`, `drop`); default the hidden dropout. */
+  dropout?: { p: number; site: string };
 }
 
 /** hidden [B, T, H] -> the first token's vector [B, H] (`[CLS]` / `<s>`). */
@@ -63,6 +65,7 @@ export class ClassificationHead {
   readonly norm?: LayerNorm;
   readonly out: Linear;
   readonly pooling: 'first' | 'mean';
+  private readonly dropout?: { p: number; site: string };
 
   /** Load `spec`'s layers from `root` (`base`: the view under the base-model prefix). */
   constructor(spec: HeadSpec, root: WeightMap, base: WeightMap, hidden: number, numLabels: number) {
@@ -70,6 +73,7 @@ export class ClassificationHead {
     this.activation = getActivation(spec.activation, 'activation');
     this.out = Linear.load(root, spec.out, hidden, numLabels);
     this.pooling = spec.pooling ?? 'first';
+    this.dropout = spec.dropout;
     if (spec.norm) this.norm = LayerNorm.load(root, spec.norm.name, hidden, spec.norm.eps, spec.norm.bias);
   }
 
@@ -78,7 +82,9 @@ export class ClassificationHead {
     if (this.pooling === 'mean' && !attentionMask) throw new Error('classification head: mean pooling needs the attention mask');
     const pooled = this.pooling === 'mean' ? maskedMean(hidden, attentionMask!) : firstToken(hidden); // [B, H]
     const h = this.activation(this.dense.apply(pooled)) as tf.Tensor2D;
-    return this.out.apply(hiddenDropout(this.norm ? this.norm.apply(h) : h)); // dropout: training mode only
+    const normed = this.norm ? this.norm.apply(h) : h;
+    const dropped = this.dropout ? dropoutAt(normed, this.dropout.p, this.dropout.site) : hiddenDropout(normed); // dropout: training mode only
+    return this.out.apply(dropped);
   }
 
   /** Free what the head made (a bias-free norm's zeros); its weights belong to the checkpoint. */

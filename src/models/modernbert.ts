@@ -11,6 +11,7 @@ import { configError, previewValue } from '../formats/errors.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { attention } from '../kernels/ops.js';
 import { getActivation } from '../layers/activations.js';
+import { dropoutAt, trainingModeOn } from '../layers/dropout.js';
 import { AttentionMask } from '../layers/attention_mask.js';
 import { Embedding } from '../layers/embedding.js';
 import { FusedGatedFeedForward } from '../layers/gated_feed_forward.js';
@@ -49,6 +50,15 @@ export interface ModernBertConfig extends BaseConfig, EncoderShape {
   readonly layer_types: readonly ModernBertLayerType[];
   /** RoPE base per layer type (`rope_parameters[type].rope_theta`, else `global_rope_theta` 160000 / `local_rope_theta` 10000). */
   readonly rope_theta: Readonly<Record<ModernBertLayerType, number>>;
+  /**
+   * Dropout probabilities (training mode only; all default 0.0, as transformers): `embedding_dropout` after the
+   * embedding norm, `attention_dropout` on the attention probabilities and after `Wo` (`out_drop`), `mlp_dropout`
+   * between the GeGLU and `Wo`, `classifier_dropout` before the classifier.
+   */
+  readonly embedding_dropout: number;
+  readonly attention_dropout: number;
+  readonly mlp_dropout: number;
+  readonly classifier_dropout: number;
 }
 
 const LAYER_TYPES: readonly ModernBertLayerType[] = ['full_attention', 'sliding_attention'];
@@ -93,6 +103,10 @@ export function parseModernBertConfig(raw: Record<string, unknown>): ModernBertC
     local_attention: r.positiveInt('local_attention', 128),
     layer_types: layerTypes,
     rope_theta: readRopeThetas(r, raw),
+    embedding_dropout: r.probability('embedding_dropout', 0),
+    attention_dropout: r.probability('attention_dropout', 0),
+    mlp_dropout: r.probability('mlp_dropout', 0),
+    classifier_dropout: r.probability('classifier_dropout', 0),
   };
   getActivation(cfg.classifier_activation, 'classifier_activation');
   const headDim = shape.hidden_size / shape.num_attention_heads;
@@ -125,12 +139,15 @@ interface ModernBertContext extends ModelLayerContext {
   rotary: Record<ModernBertLayerType, { cos: tf.Tensor; sin: tf.Tensor }>;
 }
 
-/** `ModernBertEmbeddings` (`embeddings`): `norm(tok_embeddings(ids))`, no positions, no token types. */
+/** `ModernBertEmbeddings` (`embeddings`): `drop(norm(tok_embeddings(ids)))`, no positions, no token types. */
 class ModernBertEmbeddings extends Module {
   readonly tok_embeddings: Embedding;
   readonly norm: LayerNorm;
 
-  constructor(wm: WeightMap, c: ModernBertConfig) {
+  constructor(
+    wm: WeightMap,
+    readonly c: ModernBertConfig,
+  ) {
     super(wm);
     this.tok_embeddings = this.leaf('tok_embeddings', (w, n) => Embedding.load(w, n, c.vocab_size, c.hidden_size));
     this.norm = this.leaf('norm', (w, n) => LayerNorm.load(w, n, c.hidden_size, c.norm_eps, c.norm_bias));
@@ -138,7 +155,8 @@ class ModernBertEmbeddings extends Module {
 
   /** ids int32 [B, T] -> [B, T, H]. */
   apply(ids: tf.Tensor2D, taps: TapRecorder): tf.Tensor3D {
-    return this.record(taps, this.norm.apply(this.tok_embeddings.apply(ids)) as tf.Tensor3D);
+    const normed = this.norm.apply(this.tok_embeddings.apply(ids)) as tf.Tensor3D;
+    return this.record(taps, dropoutAt(normed, this.c.embedding_dropout, `${this.path}.drop`)); // dropout: training mode only
   }
 }
 
@@ -159,6 +177,7 @@ class ModernBertAttention extends Module {
 
   /** x [B, T, H] -> [B, T, H] (and the probabilities [B, heads, T, T] when asked). */
   apply(x: tf.Tensor3D, ctx: ModernBertContext): { output: tf.Tensor3D; probs?: tf.Tensor4D } {
+    const p = this.c.attention_dropout;
     // [B, T, 3H]: each row is q | k | v (HF views it as [B, T, 3, heads, d]), the fused layout attention() reads.
     const qkv = this.record(ctx.taps, this.Wqkv.apply(x), 'Wqkv');
     const { context, probs } = attention(
@@ -172,9 +191,13 @@ class ModernBertAttention extends Module {
         // Scale: the op's default divides the scores by sqrt(head_dim); HF multiplies by head_dim ** -0.5. The two
         // differ by at most one float32 rounding of a score, and the default lets global layers use the wasm kernel.
         outputProbs: ctx.needProbs,
+        // Training mode with attention_dropout > 0: dropout of the probabilities (the op then takes its per-op path).
+        probsDropout: trainingModeOn() && p > 0 ? (x) => dropoutAt(x, p, this.path) : undefined,
       },
     ); // context [B, T, H]
-    return { output: this.record(ctx.taps, this.Wo.apply(context)), probs };
+    // `out_drop`: nn.Dropout(attention_dropout) after Wo (nn.Identity when attention_dropout is 0)
+    const out = p > 0 ? dropoutAt(this.Wo.apply(context), p, `${this.path}.out_drop`) : this.Wo.apply(context);
+    return { output: this.record(ctx.taps, out), probs };
   }
 }
 
@@ -188,7 +211,11 @@ class ModernBertLayer extends Module {
   readonly mlp_norm: LayerNorm;
   readonly mlp: FusedGatedFeedForward;
 
-  constructor(wm: WeightMap, c: ModernBertConfig, index: number) {
+  constructor(
+    wm: WeightMap,
+    readonly c: ModernBertConfig,
+    index: number,
+  ) {
     super(wm);
     const h = c.hidden_size;
     this.attn_norm = this.leaf('attn_norm', (w, n) => (index === 0 ? undefined : LayerNorm.load(w, n, h, c.norm_eps, c.norm_bias)), true);
@@ -208,7 +235,9 @@ class ModernBertLayer extends Module {
     const { output: attended, probs } = this.attn.apply(normed, ctx);
     const h = tf.add(x, attended) as tf.Tensor3D; // [B, T, H]
     const m = this.record(ctx.taps, this.mlp_norm.apply(h), 'mlp_norm');
-    const out = tf.add(h, this.record(ctx.taps, this.mlp.apply(m), 'mlp')) as tf.Tensor3D;
+    // `mlp.drop`: nn.Dropout(mlp_dropout) between act(input) * gate and Wo (training mode only)
+    const mlpDrop = trainingModeOn() ? (x: tf.Tensor) => dropoutAt(x, this.c.mlp_dropout, `${this.path}.mlp.drop`) : undefined;
+    const out = tf.add(h, this.record(ctx.taps, this.mlp.apply(m, mlpDrop), 'mlp')) as tf.Tensor3D;
     return { output: out, probs }; // tap `layers.i`: recorded by the model's loop
   }
 }
@@ -223,6 +252,7 @@ export function modernBertHead(raw: Record<string, unknown>): HeadSpec {
     norm: { name: 'head.norm', eps: c.norm_eps, bias: c.norm_bias },
     out: 'classifier',
     pooling: c.classifier_pooling === 'mean' ? 'mean' : 'first',
+    dropout: { p: c.classifier_dropout, site: 'drop' },
   };
 }
 

@@ -12,6 +12,7 @@
 import { configError, previewValue } from '../formats/errors.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { getActivation } from '../layers/activations.js';
+import { dropoutAt, trainingModeOn } from '../layers/dropout.js';
 import { AttentionMask } from '../layers/attention_mask.js';
 import { Embedding } from '../layers/embedding.js';
 import { GatedFeedForward } from '../layers/gated_feed_forward.js';
@@ -48,6 +49,8 @@ export interface Qwen3Config extends BaseConfig {
   attention_bias: boolean;
   /** Default 0 when absent (only used to report the model's pad id). */
   pad_token_id: number;
+  /** `attention_dropout` (default 0.0): dropout of the attention probabilities, training mode only. */
+  attention_dropout: number;
 }
 
 const show = (v: unknown) => previewValue(v);
@@ -106,6 +109,7 @@ export function parseQwen3Config(raw: Record<string, unknown>): Qwen3Config {
     rope_theta,
     attention_bias: r.bool('attention_bias', false),
     pad_token_id: r.nonNegativeInt('pad_token_id', 0),
+    attention_dropout: r.probability('attention_dropout', 0),
   };
   if (cfg.head_dim % 2 !== 0) throw configError(`qwen3 config: head_dim must be even for RoPE, got ${cfg.head_dim}`);
   getActivation(cfg.hidden_act, 'hidden_act');
@@ -128,7 +132,10 @@ class Qwen3DecoderLayer extends Module {
   /** `Qwen3MLP`: down_proj(act(gate_proj(x)) * up_proj(x)), no biases. */
   readonly mlp: GatedFeedForward;
 
-  constructor(wm: WeightMap, c: Qwen3Config) {
+  constructor(
+    wm: WeightMap,
+    readonly c: Qwen3Config,
+  ) {
     super(wm);
     this.input_layernorm = this.leaf('input_layernorm', (w, n) => RMSNorm.load(w, n, c.hidden_size, c.rms_norm_eps), true);
     this.self_attn = this.module(
@@ -152,7 +159,9 @@ class Qwen3DecoderLayer extends Module {
   apply(x: tf.Tensor3D, ctx: Qwen3Context): { output: tf.Tensor3D; probs?: tf.Tensor4D } {
     const normed0 = this.record(ctx.taps, this.input_layernorm.apply(x), 'input_layernorm');
     // scale head_dim^-0.5 (the op's default 1 / sqrt(d))
-    const { output: attended, probs } = this.self_attn.apply(normed0, ctx.taps, { mask: ctx.mask, causal: true, rotary: ctx.rotary, outputProbs: ctx.needProbs });
+    const p = this.c.attention_dropout; // training mode: dropout of the probabilities (the op then takes its per-op path)
+    const probsDropout = trainingModeOn() && p > 0 ? (x: tf.Tensor4D) => dropoutAt(x, p, this.self_attn.path) : undefined;
+    const { output: attended, probs } = this.self_attn.apply(normed0, ctx.taps, { mask: ctx.mask, causal: true, rotary: ctx.rotary, outputProbs: ctx.needProbs, probsDropout });
     const h = tf.add(x, attended) as tf.Tensor3D; // [B, T, H]
     const normed = this.record(ctx.taps, this.post_attention_layernorm.apply(h), 'post_attention_layernorm');
     const out = tf.add(h, this.record(ctx.taps, this.mlp.apply(normed), 'mlp')) as tf.Tensor3D;

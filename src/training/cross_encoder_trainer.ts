@@ -7,6 +7,7 @@
  * https://github.com/huggingface/sentence-transformers/blob/v3.4.1/sentence_transformers/cross_encoder/CrossEncoder.py
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { getBackend } from '@tensorflow/tfjs-core';
 import type { Evaluator } from '../evaluation/types.js';
 import { inTrainingMode } from '../layers/dropout.js';
 import { createCrossEncoderLoss } from '../losses/registry.js';
@@ -17,8 +18,10 @@ import type { NamedParameter } from '../weights/index.js';
 import { batchOrder, readDataset, type Example, type TrainingRow } from './datasets.js';
 import { ensureGradients } from './gradients.js';
 import { checkOutputPath, dropoutProbs, saveModelAtomic, type EvalLog, type StepLog, type TrainOutput } from './loop.js';
+import { datasetColumns, type ModelCardData } from './model_card.js';
 import { AdamW, clipGradNorm } from './optimizer.js';
 import { Rng } from './rng.js';
+import { dataLoaderPermutations, FIT_TRAINER_SEED } from './samplers.js';
 import { getScheduler } from './schedules.js';
 
 /** What training needs of a CrossEncoder (a structural type: training/ sits below api/). */
@@ -36,6 +39,12 @@ export interface TrainableCrossEncoder {
   tokenize(pairs: readonly (readonly [string, string])[]): TokenizedBatch;
   /** Write the model to a folder (when the class can). */
   save?(dir: string): Promise<void>;
+  /** Where the run is recorded for the model card (README.md) that `save` writes, when the class keeps one. */
+  modelCardData?: ModelCardData | null;
+  /** What `load` was given: the card's base model. */
+  readonly modelNameOrPath?: string;
+  /** The card's maximum sequence length. */
+  readonly maxSeqLength?: number | null;
 }
 
 /** Options of `CrossEncoder.fit` (Python's keyword arguments, camelCased; their defaults). */
@@ -44,7 +53,10 @@ export interface CrossEncoderFitOptions {
   trainData: readonly TrainingRow[];
   /** Default 16. */
   batchSize?: number;
-  /** Default true (the seed's `DataLoader(shuffle=True)`); false keeps dataset order. */
+  /**
+   * Default true (the seed's `DataLoader(shuffle=True)`): the batches 6.0.1's fit gives after `torch.manual_seed(seed)`
+   * (the loader's order, then its trainer's shuffle with 42 + epoch); false keeps dataset order.
+   */
   shuffle?: boolean;
   evaluator?: Evaluator<never>;
   /** Default 1. */
@@ -71,10 +83,58 @@ export interface CrossEncoderFitOptions {
   maxGradNorm?: number;
   /** Called with every step's record `{ step, epoch, loss, learningRate, gradNorm }`. */
   callback?: (log: StepLog) => void | Promise<void>;
+  /** Called with each evaluation's record `{ step, epoch, metrics }`. */
+  onEvaluate?: (log: EvalLog) => void | Promise<void>;
   /** Python's callback: (score, epoch, steps) after each evaluation. */
   evaluationCallback?: (score: number, epoch: number, steps: number) => void | Promise<void>;
-  /** Default 42. */
+  /** Default 42: the `torch.manual_seed` before Python's fit (the loader's order; CrossEncoderTrainer: `args.seed`), and the dropout masks' seed. */
   seed?: number;
+}
+
+/** The hyperparameters the card lists: every one the run used, and those the caller set (Python's names). */
+interface CardHyperparameters {
+  all: Record<string, unknown>;
+  given: Record<string, unknown>;
+}
+
+/** Python 6.0.1 `CrossEncoder.fit`'s keyword arguments as the card names them. */
+function fitHyperparameters(o: CrossEncoderFitOptions): CardHyperparameters {
+  const all: Record<string, unknown> = {
+    batch_size: o.batchSize ?? 16,
+    epochs: o.epochs ?? 1,
+    scheduler: o.scheduler ?? 'WarmupLinear',
+    warmup_steps: o.warmupSteps ?? 10000,
+    optimizer_params: { lr: o.optimizerParams?.lr ?? 2e-5 },
+    weight_decay: o.weightDecay ?? 0.01,
+    evaluation_steps: o.evaluationSteps ?? 0,
+    max_grad_norm: o.maxGradNorm ?? 1,
+    save_best_model: o.saveBestModel ?? true,
+    seed: o.seed ?? 42,
+  };
+  const given: Record<string, unknown> = { batch_size: o.batchSize, epochs: o.epochs, scheduler: o.scheduler, warmup_steps: o.warmupSteps, optimizer_params: o.optimizerParams, weight_decay: o.weightDecay, evaluation_steps: o.evaluationSteps, max_grad_norm: o.maxGradNorm, save_best_model: o.saveBestModel, seed: o.seed };
+  return { all, given };
+}
+
+/** Record the run on the model for its card (CrossEncoder.save writes README.md), as the bi-encoder trainers do. */
+function recordCrossEncoderCard(ce: TrainableCrossEncoder, rows: readonly TrainingRow[], loss: CrossEncoderLoss, hp: CardHyperparameters, evaluator: Evaluator<never> | undefined, out: TrainOutput): void {
+  if (!('modelCardData' in ce)) return;
+  const nonDefault: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(hp.given)) if (v !== undefined && k in hp.all) nonDefault[k] = hp.all[k];
+  const last = out.evaluations[out.evaluations.length - 1];
+  ce.modelCardData = {
+    modelType: 'CrossEncoder',
+    numLabels: ce.model.numLabels,
+    baseModel: ce.modelNameOrPath || null,
+    maxSeqLength: ce.maxSeqLength ?? null,
+    outputDimensionality: null,
+    similarityFnName: null,
+    trainDatasets: [{ size: rows.length, columns: datasetColumns(rows[0] as Record<string, unknown>), loss: { name: loss.name, config: loss.getConfigDict() } }],
+    allHyperparameters: hp.all,
+    nonDefaultHyperparameters: nonDefault,
+    evaluations: evaluator && last ? [{ className: evaluator.constructor.name, name: evaluator.name, primaryMetric: evaluator.primaryMetric, metrics: last.metrics }] : [],
+    logs: out.evaluations.map((e) => ({ epoch: e.epoch, step: e.step, trainingLoss: out.logs.find((l) => l.step === e.step)?.loss ?? null, metrics: evaluator ? { [evaluator.primaryMetric]: e.metrics[evaluator.primaryMetric] } : {} })),
+    backend: getBackend(),
+  };
 }
 
 /** torch `BCEWithLogitsLoss()` (mean): max(x, 0) - x y + log(1 + exp(-|x|)). */
@@ -94,13 +154,21 @@ function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
  * Python 3.4.1 `CrossEncoder.fit`. Parameters are updated in place (predict sees the trained weights); the model is
  * saved to `outputPath` at the end (or whenever the evaluator's primary metric improves, with `saveBestModel`).
  */
-export async function fitCrossEncoder(ce: TrainableCrossEncoder, o: CrossEncoderFitOptions): Promise<TrainOutput> {
+export async function fitCrossEncoder(
+  ce: TrainableCrossEncoder,
+  o: CrossEncoderFitOptions,
+  /** Set by CrossEncoderTrainer: its hyperparameters for the card, and the trainer's shuffle (not fit's). */
+  fromTrainer?: { hyperparameters: CardHyperparameters; maxSteps?: number },
+): Promise<TrainOutput> {
   await ensureGradients();
   const params = ce.model.parameters?.() ?? [];
   if (params.length === 0) throw new Error('CrossEncoder.fit: the model has no trainable parameters');
   await checkOutputPath(o.outputPath, 'outputPath');
   const lossFct = typeof o.lossFct === 'string' ? createCrossEncoderLoss(o.lossFct) : o.lossFct;
   const numLabels = ce.model.numLabels;
+  // the card names the default loss by the registry's class (the same BCEWithLogits / cross-entropy)
+  const cardLoss = lossFct ?? createCrossEncoderLoss(numLabels === 1 ? 'BinaryCrossEntropyLoss' : 'CrossEntropyLoss');
+  const hp = fromTrainer?.hyperparameters ?? fitHyperparameters(o);
   const examples = readDataset(o.trainData, { what: 'CrossEncoder.fit', textColumns: { min: 2, max: 2 }, needsLabels: true }, 'trainData');
   if (numLabels > 1) {
     examples.forEach((e, i) => {
@@ -114,8 +182,14 @@ export async function fitCrossEncoder(ce: TrainableCrossEncoder, o: CrossEncoder
   if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`epochs must be a positive integer, got ${o.epochs}`);
   const seed = o.seed ?? 42;
   const rng = new Rng(seed);
-  const perEpoch = batchOrder(examples, { batchSize, shuffle: false, dropLast: false }, rng).length;
-  const total = perEpoch * epochs;
+  const perEpoch = batchOrder(examples, { batchSize, shuffle: false, dropLast: false }).length;
+  // 6.0.1's order: CrossEncoderTrainer shuffles with `seed + epoch`; CrossEncoder.fit first takes the rows in its
+  // DataLoader(shuffle=True) order after torch.manual_seed(seed), then its trainer shuffles with 42 + epoch.
+  const fitOrder = fromTrainer === undefined;
+  const rows = fitOrder && (o.shuffle ?? true) ? dataLoaderPermutations([examples.length], seed)[0] : undefined;
+  const maxSteps = fromTrainer?.maxSteps;
+  const total = maxSteps ?? perEpoch * epochs;
+  const epochsToRun = maxSteps !== undefined ? Math.ceil(maxSteps / perEpoch) : epochs;
   const lr = o.optimizerParams?.lr ?? 2e-5;
   const lambda = getScheduler(o.scheduler ?? 'WarmupLinear', o.warmupSteps ?? 10000, total, {}, lr);
   const optimizer = new AdamW(params, { lr, weightDecay: o.weightDecay ?? 0.01, betas: o.optimizerParams?.betas, eps: o.optimizerParams?.eps });
@@ -131,6 +205,8 @@ export async function fitCrossEncoder(ce: TrainableCrossEncoder, o: CrossEncoder
     if (!o.evaluator) return;
     const metrics = await o.evaluator.evaluate(ce as never, { epoch, steps: step });
     evaluations.push({ step, epoch, metrics });
+    recordCrossEncoderCard(ce, o.trainData, cardLoss, hp, o.evaluator, { globalStep: step, trainingLoss: 0, logs, evaluations }); // before the best model is saved
+    await o.onEvaluate?.({ step, epoch, metrics });
     const v = metrics[o.evaluator.primaryMetric];
     if (typeof v !== 'number') return;
     await o.evaluationCallback?.(v, epoch, step);
@@ -140,8 +216,8 @@ export async function fitCrossEncoder(ce: TrainableCrossEncoder, o: CrossEncoder
     }
   };
   try {
-    for (let epoch = 0; epoch < epochs; epoch++) {
-      const order = batchOrder(examples, { batchSize, shuffle: o.shuffle ?? true, dropLast: false }, rng);
+    outer: for (let epoch = 0; epoch < epochsToRun; epoch++) {
+      const order = batchOrder(examples, { batchSize, shuffle: o.shuffle ?? true, dropLast: false, seed: fitOrder ? FIT_TRAINER_SEED : seed, epoch, rows });
       for (let b = 0; b < order.length; b++) {
         const batch: Example[] = order[b].map((i) => examples[i]);
         const tokenized = ce.tokenize(batch.map((e) => [e.texts[0], e.texts[1]] as const));
@@ -182,12 +258,18 @@ export async function fitCrossEncoder(ce: TrainableCrossEncoder, o: CrossEncoder
         logs.push(log);
         await o.callback?.(log);
         if (o.evaluator && o.evaluationSteps && o.evaluationSteps > 0 && step % o.evaluationSteps === 0) await evaluate(log.epoch);
+        if (step === maxSteps && b + 1 < order.length) {
+          // the run ends mid-epoch: a last evaluation (unless evalSteps just made it), no epoch-end one
+          if (!(o.evaluationSteps && step % o.evaluationSteps === 0)) await evaluate(log.epoch);
+          break outer;
+        }
       }
       await evaluate(epoch + 1);
     }
   } finally {
     optimizer.dispose();
   }
+  recordCrossEncoderCard(ce, o.trainData, cardLoss, hp, o.evaluator, { globalStep: step, trainingLoss: 0, logs, evaluations });
   if (o.outputPath && ce.save && (!o.evaluator || !(o.saveBestModel ?? true))) await saveModelAtomic(ce as { save(dir: string): Promise<void> }, o.outputPath);
   const trainingLoss = logs.length ? logs.reduce((a, l) => a + l.loss, 0) / logs.length : 0;
   return { globalStep: step, trainingLoss, logs, evaluations, bestMetric: best };
@@ -196,10 +278,10 @@ export async function fitCrossEncoder(ce: TrainableCrossEncoder, o: CrossEncoder
 /** Arguments of {@link CrossEncoderTrainer}. */
 export interface CrossEncoderTrainerOptions {
   model: TrainableCrossEncoder;
-  /** The training arguments it reads: batch size, learning rate, epochs, warmup, schedule, decay, clipping, seed, shuffle, outputDir. */
+  /** The training arguments it reads: batch size, learning rate, epochs, warmup, schedule, decay, clipping, seed, shuffle, outputDir, evalSteps (with an evaluator, also every N steps; always at each epoch's end), maxSteps (stop there; overrides the epochs). */
   args?: Pick<
     import('./trainer.js').TrainingArguments,
-    'perDeviceTrainBatchSize' | 'learningRate' | 'numTrainEpochs' | 'warmupRatio' | 'warmupSteps' | 'lrSchedulerType' | 'weightDecay' | 'maxGradNorm' | 'seed' | 'shuffle' | 'outputDir' | 'adamBeta1' | 'adamBeta2' | 'adamEpsilon'
+    'perDeviceTrainBatchSize' | 'learningRate' | 'numTrainEpochs' | 'warmupRatio' | 'warmupSteps' | 'lrSchedulerType' | 'weightDecay' | 'maxGradNorm' | 'seed' | 'shuffle' | 'outputDir' | 'adamBeta1' | 'adamBeta2' | 'adamEpsilon' | 'evalSteps' | 'maxSteps'
   >;
   /** Rows `{ texts: [a, b], label }` or `{ sentence1, sentence2, label }`. */
   trainDataset: readonly TrainingRow[];
@@ -208,6 +290,8 @@ export interface CrossEncoderTrainerOptions {
   evaluator?: Evaluator<never>;
   /** Called with every step's record. */
   callback?: (log: StepLog) => void | Promise<void>;
+  /** Called with each evaluation. */
+  onEvaluate?: (log: EvalLog) => void | Promise<void>;
 }
 
 /**
@@ -232,8 +316,27 @@ export class CrossEncoderTrainer {
     const batchSize = a.perDeviceTrainBatchSize ?? 8;
     const epochs = a.numTrainEpochs ?? 3;
     const n = this.options.trainDataset.length;
-    const total = Math.ceil(n / batchSize) * epochs;
+    const maxSteps = a.maxSteps !== undefined && a.maxSteps > 0 ? a.maxSteps : undefined;
+    if (maxSteps !== undefined && !Number.isInteger(maxSteps)) throw new Error(`maxSteps must be a positive integer, got ${a.maxSteps}`);
+    const total = maxSteps ?? Math.ceil(n / batchSize) * epochs;
     const warmupSteps = a.warmupSteps && a.warmupSteps > 0 ? a.warmupSteps : Math.ceil(total * (a.warmupRatio ?? 0));
+    const all: Record<string, unknown> = {
+      per_device_train_batch_size: batchSize,
+      num_train_epochs: epochs,
+      max_steps: maxSteps ?? -1,
+      learning_rate: a.learningRate ?? 5e-5,
+      lr_scheduler_type: a.lrSchedulerType ?? 'linear',
+      warmup_ratio: a.warmupRatio ?? 0,
+      warmup_steps: a.warmupSteps ?? 0,
+      weight_decay: a.weightDecay ?? 0,
+      adam_beta1: a.adamBeta1 ?? 0.9,
+      adam_beta2: a.adamBeta2 ?? 0.999,
+      adam_epsilon: a.adamEpsilon ?? 1e-8,
+      max_grad_norm: a.maxGradNorm ?? 1,
+      seed: a.seed ?? 42,
+    };
+    const snake = (k: string) => (k === 'perDeviceTrainBatchSize' ? 'per_device_train_batch_size' : k.replace(/[A-Z]/g, (m) => `_${m.toLowerCase()}`));
+    const given = Object.fromEntries(Object.entries(a).map(([k, v]) => [snake(k), v]));
     return fitCrossEncoder(this.options.model, {
       trainData: this.options.trainDataset,
       batchSize,
@@ -241,6 +344,7 @@ export class CrossEncoderTrainer {
       shuffle: a.shuffle ?? true,
       lossFct: this.options.loss,
       evaluator: this.options.evaluator,
+      evaluationSteps: a.evalSteps,
       scheduler: a.lrSchedulerType ?? 'linear',
       warmupSteps,
       optimizerParams: { lr: a.learningRate ?? 5e-5, betas: [a.adamBeta1 ?? 0.9, a.adamBeta2 ?? 0.999], eps: a.adamEpsilon ?? 1e-8 },
@@ -250,6 +354,7 @@ export class CrossEncoderTrainer {
       outputPath: a.outputDir,
       saveBestModel: false,
       callback: this.options.callback,
-    });
+      onEvaluate: this.options.onEvaluate,
+    }, { hyperparameters: { all, given }, maxSteps });
   }
 }

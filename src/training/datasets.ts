@@ -5,7 +5,7 @@
  * errors name the row, the column, what was expected and what was got.
  * https://github.com/huggingface/sentence-transformers/blob/v3.4.1/sentence_transformers/data_collator.py
  */
-import { Rng } from './rng.js';
+import { epochPermutation } from './samplers.js';
 
 /** A training row: named text columns (and a `label` / `score`), or an InputExample `{ texts, label }`. */
 export type TrainingRow = Record<string, unknown>;
@@ -124,18 +124,24 @@ export interface BatchOrderOptions {
   shuffle: boolean;
   dropLast: boolean;
   sampler?: BatchSamplerName;
+  /** The trainer's seed (`args.seed`, default 42) and the epoch (from 0): the shuffle is torch's, as 6.0.1's samplers. */
+  seed?: number;
+  epoch?: number;
+  /** The rows' order before the sampler (fit()'s DataLoader order); default the dataset's. */
+  rows?: readonly number[];
 }
 
 /**
- * The batches of one epoch as row indices: in order, or shuffled by `rng`; `no_duplicates` keeps a batch free of
- * repeated texts (a row whose texts already occur in the batch waits for a later batch, as Python's
- * NoDuplicatesBatchSampler).
+ * The batches of one epoch as row indices: in order, or shuffled as sentence-transformers 6.0.1's trainer shuffles
+ * for the same seed and epoch (torch.randperm, see ./samplers.ts); `no_duplicates` keeps a batch free of repeated
+ * texts (a row whose texts already occur in the batch waits for a later batch, as Python's NoDuplicatesBatchSampler).
  */
-export function batchOrder(examples: readonly Example[], o: BatchOrderOptions, rng: Rng): number[][] {
+export function batchOrder(examples: readonly Example[], o: BatchOrderOptions): number[][] {
   const n = examples.length;
   if (!Number.isInteger(o.batchSize) || o.batchSize < 1) throw new Error(`batchSize must be a positive integer, got ${o.batchSize}`);
   if (o.dropLast && o.batchSize > n) throw new Error(`batchSize ${o.batchSize} is larger than the dataset (${n} rows) with dropLast: no batch would be left`);
-  const order = o.shuffle ? rng.permutation(n) : Array.from({ length: n }, (_, i) => i);
+  const perm = o.shuffle ? epochPermutation(n, o.sampler ?? 'batch_sampler', o.seed ?? 42, o.epoch ?? 0) : Array.from({ length: n }, (_, i) => i);
+  const order = o.rows ? perm.map((j) => o.rows![j]) : perm;
   const batches: number[][] = [];
   if (o.sampler === 'no_duplicates') {
     let remaining = order;

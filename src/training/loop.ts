@@ -88,8 +88,8 @@ export function dropoutProbs(config: Record<string, unknown> | undefined): Dropo
 /** One objective of a run: its examples (or batches) and its loss. */
 export interface Objective {
   loss: Loss;
-  /** Epoch -> batches of examples (shuffled with the loop's generator, whose state checkpoints save). */
-  batches: (epoch: number, rng: Rng) => Example[][] | Promise<Example[][]>;
+  /** Epoch (from 0) -> batches of examples (shuffled from the epoch number alone, as 6.0.1's samplers). */
+  batches: (epoch: number) => Example[][] | Promise<Example[][]>;
 }
 
 /** Everything the loop needs, already resolved from fit()'s options or the training arguments. */
@@ -296,7 +296,7 @@ export async function runTrainingLoop(c: LoopConfig): Promise<TrainOutput> {
   try {
     outer: for (let epoch = resumed?.epoch ?? 0; epoch < c.epochs || (c.maxSteps !== undefined && step < c.maxSteps); epoch++) {
       const fromCheckpoint = resumed !== undefined && epoch === resumed.epoch;
-      const perObjective = fromCheckpoint ? resumed!.batches : await Promise.all(c.objectives.map((o) => o.batches(epoch, rng)));
+      const perObjective = fromCheckpoint ? resumed!.batches : await Promise.all(c.objectives.map((o) => o.batches(epoch)));
       // Round robin over the objectives (sentence-transformers' multi-dataset fit), stepsPerEpoch steps.
       const cursor = fromCheckpoint ? [...resumed!.cursor] : perObjective.map(() => 0);
       for (let s = fromCheckpoint ? resumed!.stepInEpoch : 0; s < c.stepsPerEpoch; s++) {

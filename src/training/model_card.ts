@@ -33,6 +33,10 @@ export interface ModelCardEvaluation {
 
 /** What the trainers record for the card. */
 export interface ModelCardData {
+  /** Which card: a bi-encoder's (default) or a cross-encoder's (6.0.1's cross_encoder/model_card_template.md). */
+  modelType?: 'SentenceTransformer' | 'CrossEncoder';
+  /** A cross-encoder's `num_labels` (its card's "Number of Output Labels", task and pipeline tag). */
+  numLabels?: number;
   baseModel: string | null;
   maxSeqLength: number | null;
   outputDimensionality: number | null;
@@ -80,29 +84,46 @@ const fmt = (x: number) => x.toFixed(4);
  * ```
  */
 export function renderModelCard(d: ModelCardData): string {
+  const cross = d.modelType === 'CrossEncoder';
   const losses = [...new Set(d.trainDatasets.map((t) => t.loss.name))];
   const size = d.trainDatasets.reduce((s, t) => s + (t.size ?? 0), 0);
+  const numLabels = d.numLabels ?? 1;
+  const hubBase = d.baseModel && isHubId(d.baseModel) ? d.baseModel : null;
+  // 6.0.1: a cross-encoder card's task and pipeline tag follow num_labels (CrossEncoderModelCardData.register_model)
+  const taskName = numLabels === 1 ? 'text reranking and semantic search' : 'text pair classification';
   const yaml = [
     '---',
     'library_name: sentence-transformers',
-    'pipeline_tag: sentence-similarity',
+    `pipeline_tag: ${cross ? (numLabels === 1 ? 'text-ranking' : 'text-classification') : 'sentence-similarity'}`,
     'tags:',
     '- sentence-transformers',
-    '- sentence-similarity',
-    '- feature-extraction',
+    ...(cross ? ['- cross-encoder', '- reranker'] : ['- sentence-similarity', '- feature-extraction']),
     '- generated_from_trainer',
     `- dataset_size:${size}`,
     ...losses.map((l) => `- loss:${l}`),
-    ...(d.baseModel && isHubId(d.baseModel) ? [`base_model: ${d.baseModel}`] : []),
+    ...(hubBase ? [`base_model: ${hubBase}`] : []),
     '---',
   ];
-  const out: string[] = [...yaml, '', '# Sentence Transformer model', ''];
-  const base = d.baseModel ? ` finetuned from ${d.baseModel}` : ' trained';
-  out.push(`This is a [sentence-transformers](https://www.SBERT.net) model${base} with sentence-tfjs. It maps sentences to a ${d.outputDimensionality ?? 'fixed'}-dimensional dense vector space.`, '');
-  out.push('## Model Details', '', '### Model Description', '- **Model Type:** Sentence Transformer');
-  out.push(d.baseModel ? (isHubId(d.baseModel) ? `- **Base model:** [${d.baseModel}](https://huggingface.co/${d.baseModel})` : `- **Base model:** ${d.baseModel}`) : '<!-- - **Base model:** Unknown -->');
-  out.push(`- **Maximum Sequence Length:** ${d.maxSeqLength ?? 'None'} tokens`, `- **Output Dimensionality:** ${d.outputDimensionality ?? 'None'} dimensions`, `- **Similarity Function:** ${d.similarityFnName ?? 'Cosine Similarity'}`, '');
-  out.push('## Usage', '', '```ts', "import { SentenceTransformer } from 'sentence-tfjs';", "const model = await SentenceTransformer.load('path/to/this/model');", "const embeddings = await model.encode(['The weather is lovely today.', 'It is sunny outside!']);", '```', '');
+  const title = cross ? `CrossEncoder${hubBase ? ` based on ${hubBase}` : ''}` : 'Sentence Transformer model'; // 6.0.1's cross-encoder model_name
+  const out: string[] = [...yaml, '', `# ${title}`, ''];
+  const base = d.baseModel ? ` finetuned from ${hubBase ? `[${hubBase}](https://huggingface.co/${hubBase})` : d.baseModel}` : ' trained';
+  if (cross) {
+    out.push(`This is a [Cross Encoder](https://www.sbert.net/docs/cross_encoder/usage/usage.html) model${base} using sentence-tfjs, in the [sentence-transformers](https://www.SBERT.net) format. It computes scores for pairs of texts, which can be used for ${taskName}.`, '');
+  } else {
+    out.push(`This is a [sentence-transformers](https://www.SBERT.net) model${base} with sentence-tfjs. It maps sentences to a ${d.outputDimensionality ?? 'fixed'}-dimensional dense vector space.`, '');
+  }
+  out.push('## Model Details', '', '### Model Description', `- **Model Type:** ${cross ? 'Cross Encoder' : 'Sentence Transformer'}`);
+  out.push(d.baseModel ? (hubBase ? `- **Base model:** [${hubBase}](https://huggingface.co/${hubBase})` : `- **Base model:** ${d.baseModel}`) : '<!-- - **Base model:** Unknown -->');
+  out.push(`- **Maximum Sequence Length:** ${d.maxSeqLength ?? 'None'} tokens`);
+  if (cross) out.push(`- **Number of Output Labels:** ${numLabels} label${numLabels > 1 ? 's' : ''}`, '');
+  else out.push(`- **Output Dimensionality:** ${d.outputDimensionality ?? 'None'} dimensions`, `- **Similarity Function:** ${d.similarityFnName ?? 'Cosine Similarity'}`, '');
+  out.push('## Usage', '', '```ts');
+  if (cross) {
+    out.push("import { CrossEncoder } from 'sentence-tfjs';", "const model = await CrossEncoder.load('path/to/this/model');", "const scores = await model.predict([['How many people live in Berlin?', 'Berlin has a population of 3,520,031 registered inhabitants.']]);");
+  } else {
+    out.push("import { SentenceTransformer } from 'sentence-tfjs';", "const model = await SentenceTransformer.load('path/to/this/model');", "const embeddings = await model.encode(['The weather is lovely today.', 'It is sunny outside!']);");
+  }
+  out.push('```', '');
   if (d.evaluations.length) {
     out.push('## Evaluation', '', '### Metrics', '');
     for (const e of d.evaluations) {

@@ -1,7 +1,7 @@
 /**
- * A small seeded generator (mulberry32) for shuffling, samplers and dropout masks: the same seed gives the same
- * run. Its state is one 32-bit integer, saved in checkpoints. (It is not torch's generator: a shuffled order here
- * differs from Python's for the same seed.)
+ * A small seeded generator (mulberry32) for the dropout masks' seeds: the same seed gives the same run. Its state is
+ * one 32-bit integer, saved in checkpoints. (Shuffling uses torch's generator instead, ./torch_generator.ts, so that
+ * batches are Python's; dropout masks cannot equal torch's anyway.)
  */
 export class Rng {
   private s: number;
@@ -25,15 +25,6 @@ export class Rng {
     return Math.floor(this.next() * n);
   }
 
-  /** A random permutation of 0..n-1 (Fisher-Yates). */
-  permutation(n: number): number[] {
-    const a = Array.from({ length: n }, (_, i) => i);
-    for (let i = n - 1; i > 0; i--) {
-      const j = this.int(i + 1);
-      [a[i], a[j]] = [a[j], a[i]];
-    }
-    return a;
-  }
 
   /** The state, to restore with {@link Rng.setState}. */
   get state(): number {

@@ -9,9 +9,10 @@ import type { Loss } from '../losses/types.js';
 import { batchOrder, isStream, readDataset, streamBatches, type BatchSamplerName, type Example, type TrainingData } from './datasets.js';
 import { checkOutputPath, dropoutProbs, runTrainingLoop, saveModelAtomic, type EvalLog, type Objective, type StepLog, type TrainableSentenceModel, type TrainOutput } from './loop.js';
 import { datasetColumns, type ModelCardData } from './model_card.js';
-import { Rng } from './rng.js';
+import { dataLoaderPermutations, FIT_TRAINER_SEED, roundRobinEpoch, roundRobinLength } from './samplers.js';
 import { getBackend } from '@tensorflow/tfjs-core';
 import { getScheduler } from './schedules.js';
+import { logger } from '../util/logger.js';
 
 /** What the trainers read of a model besides the loop's needs: its config, for the dropout probabilities. */
 function modelConfig(model: TrainableSentenceModel): Record<string, unknown> | undefined {
@@ -92,7 +93,10 @@ export interface TrainingArguments {
   loadBestModelAtEnd?: boolean;
   /** Call the callback every N steps (default 1 here: every step). */
   loggingSteps?: number;
-  /** Default 42. */
+  /**
+   * Default 42. The shuffle equals sentence-transformers 6.0.1's for the same seed (torch.randperm from a generator
+   * seeded `seed + epoch`; `no_duplicates` seeds `0 + epoch` whatever the seed, as 6.0.1 does).
+   */
   seed?: number;
   /** `batch_sampler` (default: shuffled) or `no_duplicates`. */
   batchSampler?: BatchSamplerName | 'default';
@@ -127,8 +131,19 @@ function nonNegative(v: number | undefined, fallback: number, what: string): num
   return x;
 }
 
-/** Batches for one epoch from an in-memory dataset, or the stream's batches (no shuffling). */
-async function objectiveFor(data: TrainingData, loss: Loss, batchSize: number, shuffle: boolean, dropLast: boolean, sampler: BatchSamplerName): Promise<{ objective: Objective; batchesPerEpoch?: number }> {
+/**
+ * Batches for one epoch from an in-memory dataset (shuffled as 6.0.1's trainer does for `seed` and the epoch), or
+ * the stream's batches (no shuffling).
+ */
+async function objectiveFor(
+  data: TrainingData,
+  loss: Loss,
+  batchSize: number,
+  shuffle: boolean,
+  dropLast: boolean,
+  sampler: BatchSamplerName,
+  seed: number,
+): Promise<{ objective: Objective; batchesPerEpoch?: number; examples?: Example[] }> {
   const spec = { what: loss.name, textColumns: loss.textColumns, needsLabels: loss.needsLabels };
   if (isStream(data)) {
     return {
@@ -143,10 +158,11 @@ async function objectiveFor(data: TrainingData, loss: Loss, batchSize: number, s
     };
   }
   const examples = readDataset(data as readonly Record<string, unknown>[], spec);
-  const first = batchOrder(examples, { batchSize, shuffle: false, dropLast, sampler }, new Rng(0));
+  const first = batchOrder(examples, { batchSize, shuffle: false, dropLast, sampler });
   return {
-    objective: { loss, batches: (_epoch, rng) => batchOrder(examples, { batchSize, shuffle, dropLast, sampler }, rng).map((b) => b.map((i) => examples[i])) },
+    objective: { loss, batches: (epoch) => batchOrder(examples, { batchSize, shuffle, dropLast, sampler, seed, epoch }).map((b) => b.map((i) => examples[i])) },
     batchesPerEpoch: first.length,
+    examples,
   };
 }
 
@@ -182,7 +198,7 @@ export class SentenceTransformerTrainer {
     const accum = positiveInt(a.gradientAccumulationSteps, 1, 'gradientAccumulationSteps');
     const seed = a.seed ?? 42;
     const sampler: BatchSamplerName = a.batchSampler === 'no_duplicates' ? 'no_duplicates' : 'batch_sampler';
-    const { objective, batchesPerEpoch } = await objectiveFor(this.options.trainDataset, loss, batchSize, a.shuffle ?? true, a.dataloaderDropLast ?? false, sampler);
+    const { objective, batchesPerEpoch } = await objectiveFor(this.options.trainDataset, loss, batchSize, a.shuffle ?? true, a.dataloaderDropLast ?? false, sampler, seed);
     const maxSteps = a.maxSteps !== undefined && a.maxSteps > 0 ? positiveInt(a.maxSteps, 1, 'maxSteps') : undefined;
     if (batchesPerEpoch === undefined && maxSteps === undefined) throw new Error('maxSteps: a streamed (async iterable) dataset needs maxSteps, got none');
     const epochs = nonNegative(a.numTrainEpochs, 3, 'numTrainEpochs');
@@ -263,7 +279,10 @@ export interface TrainObjective {
   /** Rows (or InputExample `{ texts, label }`), or an async iterable of them. */
   data: TrainingData;
   loss: Loss;
-  /** Batch size of this objective (default: fit's `batchSize`, 16). */
+  /**
+   * Batch size (default: fit's `batchSize`, 16). As 6.0.1's fit, which keeps only the last DataLoader's batch_size,
+   * the LAST objective's batch size applies to every objective (a warning says so when they differ).
+   */
   batchSize?: number;
 }
 
@@ -302,14 +321,34 @@ export interface FitOptions {
   /** Default 500. */
   checkpointSaveSteps?: number;
   checkpointSaveTotalLimit?: number;
-  /** Shuffle each epoch (default true, as `DataLoader(shuffle=True)` in the seed). */
+  /**
+   * Shuffle (default true, as `DataLoader(shuffle=True)` in the seed): the batches 6.0.1's fit gives after
+   * `torch.manual_seed(seed)` (the loaders' order, then its trainer's shuffle with seed 42 + epoch). false: dataset
+   * order, no shuffle at all (Python's fit always shuffles in its trainer).
+   */
   shuffle?: boolean;
-  /** Default 42. */
+  /** Default 42: the `torch.manual_seed` before Python's fit (the loaders' order), and the dropout masks' seed. */
   seed?: number;
   /** Where the progress line goes (default: nowhere unless showProgressBar; then stderr through the caller). */
   progress?: (text: string) => void;
   /** A `checkpoint-<step>` folder written by an earlier run with `checkpointPath`: training continues from there. */
   resumeFromCheckpoint?: string;
+}
+
+/**
+ * 6.0.1 fit()'s order (./samplers.ts): each objective's rows in its `DataLoader(shuffle=True)` order after
+ * `torch.manual_seed(seed)`, then the trainer's round robin over the objectives (seed 42 + epoch).
+ */
+function useFitOrder(built: { objective: Objective; examples?: Example[] }[], batchSize: number, seed: number): void {
+  const sizes = built.map((b) => b.examples!.length);
+  const rows = dataLoaderPermutations(sizes, seed);
+  let plan: { epoch: number; batches: number[][][] } | undefined;
+  built.forEach((b, k) => {
+    b.objective.batches = (epoch) => {
+      if (plan?.epoch !== epoch) plan = { epoch, batches: roundRobinEpoch(sizes, batchSize, epoch) };
+      return plan.batches[k].map((batch) => batch.map((j) => b.examples![rows[k][j]]));
+    };
+  });
 }
 
 /**
@@ -327,12 +366,14 @@ export async function fitSentenceTransformer(model: TrainableSentenceModel, o: F
   await checkOutputPath(o.outputPath, 'outputPath');
   await checkOutputPath(o.checkpointPath, 'checkpointPath');
   const seed = o.seed ?? 42;
-  const built = await Promise.all(
-    o.trainObjectives.map((t) => objectiveFor(t.data, t.loss, positiveInt(t.batchSize ?? o.batchSize, 16, 'batchSize'), o.shuffle ?? true, false, 'batch_sampler')),
-  );
+  const sizesGiven = o.trainObjectives.map((t, i) => positiveInt(t.batchSize ?? o.batchSize, 16, `trainObjectives[${i}].batchSize`));
+  const batchSize = sizesGiven[sizesGiven.length - 1]; // 6.0.1's fit: `batch_size = getattr(data_loader, "batch_size")`, the last loader's
+  if (sizesGiven.some((b) => b !== batchSize)) logger.warn(`fit: the objectives' batch sizes differ (${sizesGiven.join(', ')}); as sentence-transformers 6.0.1's fit, the last one (${batchSize}) applies to all`);
+  const built = await Promise.all(o.trainObjectives.map((t) => objectiveFor(t.data, t.loss, batchSize, o.shuffle ?? true, false, 'batch_sampler', FIT_TRAINER_SEED)));
+  if ((o.shuffle ?? true) && built.every((b) => b.examples)) useFitOrder(built, batchSize, seed);
   const sizes = o.trainObjectives.map((t, i) => {
     if (built[i].batchesPerEpoch === undefined) return undefined;
-    return Math.floor(((t.data as readonly unknown[]).length) / positiveInt(t.batchSize ?? o.batchSize, 16, 'batchSize'));
+    return Math.floor(((t.data as readonly unknown[]).length) / batchSize);
   });
   let stepsPerEpoch = o.stepsPerEpoch;
   if (stepsPerEpoch === undefined) {
@@ -345,13 +386,16 @@ export async function fitSentenceTransformer(model: TrainableSentenceModel, o: F
   }
   stepsPerEpoch = positiveInt(stepsPerEpoch, 1, 'stepsPerEpoch');
   const epochs = positiveInt(o.epochs, 1, 'epochs');
-  const total = stepsPerEpoch * epochs;
+  const total = stepsPerEpoch * epochs; // the scheduler's steps (6.0.1's fit: min(len(dataset) // batch_size) * epochs)
+  // 6.0.1's fit trains the whole round robin each epoch (short last batches included), past the scheduler's total
+  // when the sizes are not multiples of the batch size (the linear schedule then stays at lr 0).
+  const loopStepsPerEpoch = o.stepsPerEpoch === undefined ? roundRobinLength(o.trainObjectives.map((t) => (t.data as readonly unknown[]).length), batchSize) : stepsPerEpoch;
   const lr = o.optimizerParams?.lr ?? 2e-5;
   const evaluator = o.evaluator;
   const all: Record<string, unknown> = {
     epochs,
     steps_per_epoch: stepsPerEpoch,
-    batch_size: o.batchSize ?? 16,
+    batch_size: batchSize,
     scheduler: o.scheduler ?? 'WarmupLinear',
     warmup_steps: o.warmupSteps ?? 10000,
     optimizer_params: { lr },
@@ -367,7 +411,7 @@ export async function fitSentenceTransformer(model: TrainableSentenceModel, o: F
     model,
     objectives: built.map((b) => b.objective),
     epochs,
-    stepsPerEpoch,
+    stepsPerEpoch: loopStepsPerEpoch,
     lr,
     lrLambda: getScheduler(o.scheduler ?? 'WarmupLinear', nonNegative(o.warmupSteps, 10000, 'warmupSteps'), total, {}, lr),
     weightDecay: nonNegative(o.weightDecay, 0.01, 'weightDecay'),

@@ -14,9 +14,12 @@ import { readFileText } from '../../platform/fs.js';
 import { writeStderrLine, writeStdout } from '../../platform/cli_io.js';
 import { saveModelAtomic, checkOutputPath } from '../../training/loop.js';
 import { SentenceTransformerTrainer } from '../../training/trainer.js';
-import { CliError, DEVICE_OPTION, HUB_OPTIONS, intOpt, requiredOpt, stringOpt, type Parsed } from '../args.js';
+import { CrossEncoderTrainer } from '../../training/cross_encoder_trainer.js';
+import type { EvalLog, StepLog } from '../../training/loop.js';
+import { CliError, DEVICE_OPTION, flagOpt, HUB_OPTIONS, intOpt, requiredOpt, stringOpt, type Parsed } from '../args.js';
 import type { CliContext, Command } from '../command.js';
-import { loadSentenceTransformer } from '../model.js';
+import { deviceFrom, loadSentenceTransformer, loadWith } from '../model.js';
+import { crossEncoderEvaluatorForRows, crossEncoderLoss, isCrossEncoderFolder, isCrossEncoderOnlyLoss } from './train_cross_encoder.js';
 
 const NAME = 'train';
 
@@ -151,22 +154,81 @@ function buildLoss(name: string, opts: Record<string, unknown>, rows: readonly R
   return createLoss(name, o);
 }
 
+/** `--loss-options` as an object ({} when absent). */
+function lossOptions(p: Parsed): Record<string, unknown> {
+  const text = stringOpt(p, 'loss-options');
+  if (text === undefined) return {};
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new CliError(`--loss-options must be a JSON object, got ${JSON.stringify(text)} (${(e as Error).message})`);
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new CliError(`--loss-options must be a JSON object, got ${text}`);
+  return v as Record<string, unknown>;
+}
+
+/** Print a step record on stderr (unless --quiet). */
+function stepLine(ctx: CliContext) {
+  return ctx.quiet ? undefined : (l: StepLog) => writeStderrLine(`step ${l.step} epoch ${l.epoch.toFixed(2)} loss ${l.loss.toFixed(6)} lr ${l.learningRate.toExponential(3)} grad_norm ${l.gradNorm.toFixed(4)}`);
+}
+
+/** Print an evaluation's primary metric on stderr (unless --quiet). */
+function evalLine(ctx: CliContext, evaluator: Evaluator<never> | undefined, e: EvalLog): void {
+  if (!ctx.quiet && evaluator) writeStderrLine(`eval step ${e.step} epoch ${e.epoch.toFixed(2)} ${evaluator.primaryMetric} ${e.metrics[evaluator.primaryMetric]?.toFixed(6)}`);
+}
+
+/** The cross-encoder branch: CrossEncoder.load, CrossEncoderTrainer, the CrossEncoder evaluators, save. */
+async function runCrossEncoder(p: Parsed, ctx: CliContext, o: { modelArg: string; data: string; out: string; lossName: string | undefined; lossOpts: Record<string, unknown> }): Promise<void> {
+  const loss = crossEncoderLoss(o.lossName, o.lossOpts);
+  const evalFile = stringOpt(p, 'eval');
+  const evalSteps = intOpt(p, 'eval-steps', NAME);
+  if (evalSteps !== undefined && evalFile === undefined) throw new CliError('--eval-steps needs --eval FILE (the rows to evaluate on)');
+  await checkOutputPath(o.out, '--output');
+  const rows = await readTrainingFile(o.data);
+  const evalRows = evalFile === undefined ? undefined : await readTrainingFile(evalFile);
+  const device = deviceFrom(p, NAME);
+  const { CrossEncoder } = await import('../../api/cross_encoder.js');
+  const ce = await loadWith(o.modelArg, p, ctx, '--model', (hub) => CrossEncoder.load(o.modelArg, { device, hub }));
+  try {
+    const evaluator = evalRows === undefined ? undefined : crossEncoderEvaluatorForRows(evalRows, evalFile!, ce.numLabels);
+    const result = await new CrossEncoderTrainer({
+      model: ce,
+      args: {
+        perDeviceTrainBatchSize: intOpt(p, 'batch-size', NAME) ?? 16,
+        numTrainEpochs: intOpt(p, 'epochs', NAME) ?? 1,
+        maxSteps: intOpt(p, 'max-steps', NAME),
+        learningRate: numberOpt(p, 'lr') ?? 2e-5,
+        warmupRatio: numberOpt(p, 'warmup-ratio') ?? 0.1,
+        seed: intOpt(p, 'seed', NAME, 0) ?? 42,
+        evalSteps,
+      },
+      trainDataset: rows,
+      loss,
+      evaluator,
+      callback: stepLine(ctx),
+      onEvaluate: (e) => evalLine(ctx, evaluator, e),
+    }).train();
+    const lastEval = result.evaluations[result.evaluations.length - 1]?.metrics;
+    await saveModelAtomic(ce, o.out);
+    const summary: Record<string, unknown> = { output: o.out, steps: result.globalStep, training_loss: result.trainingLoss };
+    if (lastEval) summary.eval = lastEval;
+    await writeStdout(`${JSON.stringify(summary)}\n`);
+  } finally {
+    ce.dispose();
+  }
+}
+
 async function run(p: Parsed, ctx: CliContext): Promise<void> {
   const modelArg = requiredOpt(p, 'model', NAME, 'a model to fine-tune (hub id or directory)');
   const data = requiredOpt(p, 'data', NAME, 'a .jsonl or .csv file of training rows');
   const out = requiredOpt(p, 'output', NAME, 'the folder to save the trained model in');
-  const lossName = stringOpt(p, 'loss') ?? 'MultipleNegativesRankingLoss';
+  const given = stringOpt(p, 'loss');
+  const cross = flagOpt(p, 'cross-encoder') || isCrossEncoderOnlyLoss(given) || (await isCrossEncoderFolder(modelArg));
+  if (cross) return runCrossEncoder(p, ctx, { modelArg, data, out, lossName: given, lossOpts: lossOptions(p) });
+  const lossName = given ?? 'MultipleNegativesRankingLoss';
   if (!lossNames().includes(lossName)) throw new CliError(`--loss ${lossName}: unknown loss; known: ${lossNames().join(', ')}`);
-  const lossOptsText = stringOpt(p, 'loss-options');
-  let lossOpts: Record<string, unknown> = {};
-  if (lossOptsText !== undefined) {
-    try {
-      lossOpts = JSON.parse(lossOptsText) as Record<string, unknown>;
-    } catch (e) {
-      throw new CliError(`--loss-options must be a JSON object, got ${JSON.stringify(lossOptsText)} (${(e as Error).message})`);
-    }
-    if (lossOpts === null || typeof lossOpts !== 'object' || Array.isArray(lossOpts)) throw new CliError(`--loss-options must be a JSON object, got ${lossOptsText}`);
-  }
+  const lossOpts = lossOptions(p);
   const evalFile = stringOpt(p, 'eval');
   const evalSteps = intOpt(p, 'eval-steps', NAME);
   if (evalSteps !== undefined && evalFile === undefined) throw new CliError('--eval-steps needs --eval FILE (the rows to evaluate on)');
@@ -195,9 +257,9 @@ async function run(p: Parsed, ctx: CliContext): Promise<void> {
       evaluator,
       onEvaluate: (e) => {
         lastEval = e.metrics;
-        if (!ctx.quiet && evaluator) writeStderrLine(`eval step ${e.step} epoch ${e.epoch.toFixed(2)} ${evaluator.primaryMetric} ${e.metrics[evaluator.primaryMetric]?.toFixed(6)}`);
+        evalLine(ctx, evaluator, e);
       },
-      callback: ctx.quiet ? undefined : (l) => writeStderrLine(`step ${l.step} epoch ${l.epoch.toFixed(2)} loss ${l.loss.toFixed(6)} lr ${l.learningRate.toExponential(3)} grad_norm ${l.gradNorm.toFixed(4)}`),
+      callback: stepLine(ctx),
     }).train();
     await saveModelAtomic(model, out);
     const summary: Record<string, unknown> = { output: out, steps: result.globalStep, training_loss: result.trainingLoss };
@@ -210,7 +272,7 @@ async function run(p: Parsed, ctx: CliContext): Promise<void> {
 
 export const trainCommand: Command = {
   name: NAME,
-  summary: 'fine-tune a sentence-transformer on a JSONL or CSV file',
+  summary: 'fine-tune a sentence-transformer or a cross-encoder on a JSONL or CSV file',
   usage: ['train --model MODEL --data FILE --loss NAME --output DIR [options]'],
   description:
     'Fine-tune a SentenceTransformer (SentenceTransformerTrainer: AdamW, linear schedule with warmup, clipping at 1)\n' +
@@ -218,11 +280,20 @@ export const trainCommand: Command = {
     'a text input, in column order. Prints one line per step on stderr, then {"output", "steps", "training_loss"}.\n' +
     'With --eval FILE, evaluates at the end of each epoch (or every --eval-steps steps): 2 text columns and a score\n' +
     'give an EmbeddingSimilarityEvaluator, 3 text columns (anchor, positive, negative) a TripletEvaluator; the last\n' +
-    'metrics go into the summary ("eval") and the saved model card (README.md).',
+    'metrics go into the summary ("eval") and the saved model card (README.md).\n' +
+    'Cross-encoders (CrossEncoderTrainer): with --cross-encoder, or when --loss names a cross-encoder-only loss\n' +
+    '(BinaryCrossEntropyLoss, CrossEntropyLoss), or when --model is a local cross-encoder folder\n' +
+    '(config_sentence_transformers.json model_type "CrossEncoder", or a ...ForSequenceClassification config.json\n' +
+    'without modules.json). Rows are 2 text columns and a label (sentence1, sentence2, label / query, passage,\n' +
+    'label); --loss BinaryCrossEntropyLoss | CrossEntropyLoss | MSELoss (default: BinaryCrossEntropyLoss for one\n' +
+    'label, CrossEntropyLoss over class ids for several). --eval: query, positive and negative/documents lists give\n' +
+    'a CrossEncoderRerankingEvaluator; 2 text columns and a label a CrossEncoderClassificationEvaluator (several\n' +
+    'labels, or labels all 0/1) or a CrossEncoderCorrelationEvaluator. A hub id needs --cross-encoder (or such a loss).',
   options: {
     model: { type: 'string', short: 'm', valueName: 'MODEL', help: 'hub id or local model directory (required)' },
     data: { type: 'string', valueName: 'FILE', help: 'training rows, .jsonl or .csv (required)' },
-    loss: { type: 'string', valueName: 'NAME', help: `loss class name (default MultipleNegativesRankingLoss; ${lossNames().join(', ')})` },
+    loss: { type: 'string', valueName: 'NAME', help: `loss class name (default MultipleNegativesRankingLoss; ${lossNames().join(', ')}; cross-encoders: BinaryCrossEntropyLoss, CrossEntropyLoss, MSELoss)` },
+    'cross-encoder': { type: 'boolean', help: 'train a cross-encoder (CrossEncoder.load, CrossEncoderTrainer, CrossEncoder losses and evaluators)' },
     'loss-options': { type: 'string', valueName: 'JSON', help: 'the loss\'s options as a JSON object, e.g. {"scale": 20} (camelCase names)' },
     eval: { type: 'string', valueName: 'FILE', help: 'dev rows (.jsonl or .csv) to evaluate on during training' },
     'eval-steps': { type: 'string', valueName: 'N', help: 'evaluate every N steps (default: at the end of each epoch)' },
@@ -237,6 +308,9 @@ export const trainCommand: Command = {
     ...HUB_OPTIONS,
   },
   positionals: false,
-  examples: ['train -m sentence-transformers/all-MiniLM-L6-v2 --data pairs.jsonl --loss MultipleNegativesRankingLoss --epochs 1 -o ./my-model'],
+  examples: [
+    'train -m sentence-transformers/all-MiniLM-L6-v2 --data pairs.jsonl --loss MultipleNegativesRankingLoss --epochs 1 -o ./my-model',
+    'train --cross-encoder -m cross-encoder/ms-marco-MiniLM-L6-v2 --data qrels.jsonl --loss BinaryCrossEntropyLoss --eval dev.jsonl -o ./my-reranker',
+  ],
   run,
 };
