@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
+import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { parsePoolingConfig } from '../src/modules/pooling.js';
 import {
   pool,
@@ -114,4 +115,39 @@ describe('Pooling (sentence-transformers Pooling module)', () => {
     assert.throws(() => poolingConfigFromMode(4, 'median'), /median/);
     assert.equal(poolingModeString(parsePoolingConfig({ word_embedding_dimension: 4 })), 'mean');
   });
+});
+
+describe('Pooling gradients on every backend (cls and lasttoken pick rows)', () => {
+  // The picked rows' gradient: an independent expectation written out by hand (1 at the picked token of each row,
+  // 0 elsewhere), on cpu and on wasm, whose backend has no UnsortedSegmentSum for tf.gather's own gradient.
+  const B = 2;
+  const T = 4;
+  const H = 3;
+  const mask = [
+    [1, 1, 1, 0], // right padding: cls = token 0, lasttoken = token 2
+    [0, 1, 1, 1], // left padding: cls = first attended token 1, lasttoken = token 3
+  ];
+  const picked: Record<string, number[]> = { cls: [0, 1], lasttoken: [2, 3] };
+  for (const backend of ['cpu', 'wasm'] as const) {
+    for (const mode of ['cls', 'lasttoken'] as const) {
+      it(`${mode} pooling's gradient is 1 at the picked token and 0 elsewhere on ${backend}`, async () => {
+        const { initBackend } = await import('../src/backends/index.js');
+        await initBackend(backend);
+        try {
+          const before = tf.memory().numTensors;
+          const x = tf.tensor3d(Array.from({ length: B * T * H }, (_, i) => Math.sin(i + 1)), [B, T, H]);
+          const m = tf.tensor2d(mask, [B, T]);
+          const cfg = poolingConfigFromMode(H, mode);
+          const g = tf.grad((e: tf.Tensor) => tf.sum(pool(e as tf.Tensor3D, m, cfg)))(x);
+          const got = g.arraySync() as number[][][];
+          const want = Array.from({ length: B }, (_, b) => Array.from({ length: T }, (_, t) => Array.from({ length: H }, () => (t === picked[mode]![b] ? 1 : 0))));
+          assert.deepEqual(got, want);
+          tf.dispose([x, m, g]);
+          assert.equal(tf.memory().numTensors, before);
+        } finally {
+          await tf.setBackend('cpu');
+        }
+      });
+    }
+  }
 });

@@ -13,6 +13,7 @@
  */
 import { configError } from '../formats/errors.js';
 import * as tf from '@tensorflow/tfjs-core';
+import { gatherRows } from '../kernels/ops.js';
 
 /** The pooling modes, in the order their outputs are concatenated. */
 export const POOLING_MODES = ['cls', 'max', 'mean', 'mean_sqrt_len_tokens', 'weightedmean', 'lasttoken'] as const;
@@ -144,7 +145,7 @@ export function pool(tokenEmbeddings: tf.Tensor3D, attentionMask: tf.Tensor2D, c
         case 'cls': {
           // the first attended token of each row (index 0 under right padding)
           const flatIdx = tf.add(tf.mul(tf.range(0, B, 1, 'int32'), tf.scalar(T, 'int32')), tf.cast(firstAttended(mask), 'int32'));
-          outputs.push(tf.gather(tf.reshape(tokenEmbeddings, [B * T, H]), flatIdx) as tf.Tensor2D);
+          outputs.push(gatherRows(tf.reshape(tokenEmbeddings, [B * T, H]), flatIdx) as tf.Tensor2D); // [B*T, H] rows -> [B, H]
           break;
         }
         case 'max': {
@@ -175,8 +176,8 @@ export function pool(tokenEmbeddings: tf.Tensor3D, attentionMask: tf.Tensor2D, c
           // index of the last position whose mask is 1 (0 when the mask is all zeros, as Python's gather gives)
           const last = tf.cast(tf.max(tf.mul(mask, positions), 1), 'int32');
           const flatIdx = tf.add(tf.mul(tf.range(0, B, 1, 'int32'), tf.scalar(T, 'int32')), last);
-          const masked = tf.reshape(tf.mul(tokenEmbeddings, mask3), [B * T, H]);
-          outputs.push(tf.gather(masked, flatIdx) as tf.Tensor2D);
+          const masked = tf.reshape(tf.mul(tokenEmbeddings, mask3), [B * T, H]) as tf.Tensor2D; // [B, T, H] -> [B*T, H]
+          outputs.push(gatherRows(masked, flatIdx) as tf.Tensor2D);
           break;
         }
       }
