@@ -152,12 +152,16 @@ export class AdamW {
  * norms), returned as computed BEFORE clipping; every gradient is then multiplied by
  * `min(maxNorm / (norm + 1e-6), 1)` (in float32). Returns the clipped gradients (new tensors; the inputs are
  * disposed) and the norm. Pass `maxNorm` = Infinity (or <= 0) to only measure.
+ * Async because the norm is read back to decide the factor: on webgpu (Dawn in Node has no synchronous read at all)
+ * and webgl a synchronous read would stall or throw.
+ * @example
+ * const { grads: clipped, norm } = await clipGradNorm(grads, 1);
  */
-export function clipGradNorm(grads: Record<string, tf.Tensor>, maxNorm: number): { grads: Record<string, tf.Tensor>; norm: number } {
+export async function clipGradNorm(grads: Record<string, tf.Tensor>, maxNorm: number): Promise<{ grads: Record<string, tf.Tensor>; norm: number }> {
   const names = Object.keys(grads);
   if (names.length === 0) return { grads, norm: 0 };
   const normT = tf.tidy(() => tf.sqrt(tf.sum(tf.square(tf.stack(names.map((n) => tf.sqrt(tf.sum(tf.square(grads[n])))))))));
-  const norm = normT.dataSync()[0];
+  const norm = (await normT.data())[0];
   normT.dispose();
   if (!(maxNorm > 0) || !Number.isFinite(maxNorm)) return { grads, norm };
   const coef = Math.min(f32(f32(maxNorm) / f32(norm + f32(1e-6))), 1);
