@@ -29,7 +29,7 @@ describe('training in headless Chromium', function () {
 
   // webgpu (SwiftShader) is not here yet: the run stops with "mapAsync on GPUBuffer: a valid external Instance
   // reference no longer exists" (not investigated; see the notes).
-  for (const device of ['wasm'] as const) {
+  for (const device of ['wasm', 'webgpu'] as const) {
   it(`${device}: 9 CosineSimilarityLoss steps match PyTorch (loss and grad norm 1e-5 relative, encode after 1e-5)`, async () => {
     const page = await h!.openPage();
     try {

@@ -1,0 +1,93 @@
+/**
+ * Fine-tuning on webgpu in Node (Dawn; SwiftShader's software Vulkan where there is no GPU): the reference's 9-step
+ * bi-encoder `fit()` runs (fixtures/reference/training, README "Fine-tuning references (multi-step)") at the bars of
+ * test/training.test.ts (per-step loss and grad norm 1e-5 relative, final parameters 1e-5, encode after 1e-5), and
+ * tf.memory().numTensors flat over the steps. Dawn has no synchronous read at all (tfjs' readSync needs an
+ * OffscreenCanvas), so this also guards the training loop against any dataSync()/arraySync().
+ *
+ * Dawn's env (VK_ICD_FILENAMES) must be set before Node starts, so the checks run in a child mocha process on this
+ * file. SwiftShader is slow: by default one run (CosineSimilarityLoss); TRAINING_WEBGPU_RUNS=all (or a comma list of
+ * run names) runs more.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import { SentenceTransformer } from '../src/api/sentence_transformer.js';
+import { initBackend } from '../src/backends/index.js';
+import { ensureGradients } from '../src/training/gradients.js';
+import type { StepLog } from '../src/training/loop.js';
+import { dawnChildEnv } from './helpers/dawn_env.js';
+import { PROJECT_ROOT, requireFixtures } from './helpers/fixtures.js';
+import { modelDir } from './helpers/reference.js';
+import { checkBiEncoderFit, lossOf, RUNS, runRows, type RunName } from './helpers/training_reference.js';
+
+const CHILD = process.env.TRAINING_WEBGPU_CHILD === '1';
+const SELECTED = process.env.TRAINING_WEBGPU_RUNS ?? 'cosine_similarity_loss';
+const RUNS_HERE: readonly RunName[] = SELECTED === 'all' ? RUNS : (SELECTED.split(',') as RunName[]);
+
+if (CHILD) {
+  describe('training on webgpu (Dawn in Node)', function () {
+    this.timeout(600_000);
+    before(async function () {
+      if (!requireFixtures(this, ['models', 'tiny-bert'], ['reference', 'training'])) return;
+      assert.equal(await initBackend('webgpu', { fallbackToCpu: false }), 'webgpu');
+      await ensureGradients();
+    });
+
+    for (const run of RUNS_HERE) {
+      assert.ok(RUNS.includes(run), `TRAINING_WEBGPU_RUNS: unknown run '${run}', expected 'all' or some of ${RUNS.join(', ')}`);
+      it(`${run}: fit() for 9 steps matches PyTorch (loss, grad norm, final parameters, encode after) with numTensors flat`, async () => {
+        const started = Date.now();
+        const model = await SentenceTransformer.load(modelDir('tiny-bert'), { configKwargs: { hidden_dropout_prob: 0, attention_probs_dropout_prob: 0 } });
+        try {
+          const logs: StepLog[] = [];
+          const live: number[] = [];
+          await model.fit({
+            trainObjectives: [{ data: runRows(run), loss: lossOf(run) }],
+            batchSize: 4,
+            epochs: 3,
+            warmupSteps: 2,
+            optimizerParams: { lr: 2e-3 },
+            weightDecay: 0.01,
+            maxGradNorm: 1,
+            shuffle: false,
+            callback: (l) => {
+              logs.push(l);
+              live.push(tf.memory().numTensors);
+            },
+          });
+          // After every step: the parameters, Adam's two moments per parameter and nothing else that grows.
+          assert.deepEqual(live, live.map(() => live[0]), `numTensors after each step: ${live.join(', ')}`);
+          const d = await checkBiEncoderFit(model, run, logs);
+          console.log(
+            `      webgpu ${run}: loss rel ${d.lossRel.toExponential(2)}, grad norm rel ${d.normRel.toExponential(2)}, params ${d.params.toExponential(2)} (sensitive elements ${d.sensitive.toExponential(2)}), key biases ${d.keyBiases.toExponential(2)}, encode ${d.encode.toExponential(2)}; numTensors ${live[0]} at every step; ${((Date.now() - started) / 1000).toFixed(1)} s`,
+          );
+        } finally {
+          model.dispose();
+        }
+      });
+    }
+  });
+} else {
+  describe('training on webgpu (Dawn in Node, a child process)', function () {
+    this.timeout(900_000);
+    it(`fit() on webgpu matches the PyTorch reference (${RUNS_HERE.join(', ')}) with numTensors flat`, function () {
+      const dawn = dawnChildEnv();
+      if ('skip' in dawn) {
+        console.warn(`  [skip] webgpu training test: ${dawn.skip}`);
+        this.skip();
+      }
+      if (!requireFixtures(this, ['models', 'tiny-bert'], ['reference', 'training'])) return;
+      const mocha = fileURLToPath(new URL('../node_modules/mocha/bin/mocha.js', import.meta.url));
+      const r = spawnSync(process.execPath, [mocha, '--no-config', '--node-option', 'import=tsx', '--timeout', '600000', fileURLToPath(import.meta.url)], {
+        cwd: PROJECT_ROOT,
+        env: { ...dawn.env, TRAINING_WEBGPU_CHILD: '1' },
+        encoding: 'utf8',
+      });
+      console.log((r.stdout ?? '').split('\n').filter((l) => /passing|failing|pending|webgpu \w+_loss:/.test(l)).join('\n'));
+      assert.equal(r.status, 0, `webgpu child failed:\n${r.stdout}\n${r.stderr}`);
+      assert.match(r.stdout, new RegExp(`${RUNS_HERE.length} passing`));
+    });
+  });
+}
