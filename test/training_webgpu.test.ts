@@ -6,13 +6,14 @@
  * OffscreenCanvas), so this also guards the training loop against any dataSync()/arraySync().
  *
  * Dawn's env (VK_ICD_FILENAMES) must be set before Node starts, so the checks run in a child mocha process on this
- * file. SwiftShader is slow: by default one run (CosineSimilarityLoss); TRAINING_WEBGPU_RUNS=all (or a comma list of
- * run names) runs more.
+ * file. SwiftShader is slow: by default one run (CosineSimilarityLoss); TRAINING_WEBGPU_RUNS=all (the four losses and
+ * the 8-step CrossEncoder.fit run) or a comma list of run names (`cross_encoder` for the CrossEncoder) runs more.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
+import { CrossEncoder } from '../src/api/cross_encoder.js';
 import { SentenceTransformer } from '../src/api/sentence_transformer.js';
 import { initBackend } from '../src/backends/index.js';
 import { ensureGradients } from '../src/training/gradients.js';
@@ -20,11 +21,13 @@ import type { StepLog } from '../src/training/loop.js';
 import { dawnChildEnv } from './helpers/dawn_env.js';
 import { PROJECT_ROOT, requireFixtures } from './helpers/fixtures.js';
 import { modelDir } from './helpers/reference.js';
-import { checkBiEncoderFit, lossOf, RUNS, runRows, type RunName } from './helpers/training_reference.js';
+import { checkBiEncoderFit, checkCrossEncoderFit, lossOf, RUNS, runRows, trainingReference, type RunName } from './helpers/training_reference.js';
 
 const CHILD = process.env.TRAINING_WEBGPU_CHILD === '1';
 const SELECTED = process.env.TRAINING_WEBGPU_RUNS ?? 'cosine_similarity_loss';
-const RUNS_HERE: readonly RunName[] = SELECTED === 'all' ? RUNS : (SELECTED.split(',') as RunName[]);
+const ALL = [...RUNS, 'cross_encoder'] as const;
+const RUNS_HERE = (SELECTED === 'all' ? ALL : SELECTED.split(',')) as (RunName | 'cross_encoder')[];
+for (const r of RUNS_HERE) assert.ok((ALL as readonly string[]).includes(r), `TRAINING_WEBGPU_RUNS: unknown run '${r}', expected 'all' or some of ${ALL.join(', ')}`);
 
 if (CHILD) {
   describe('training on webgpu (Dawn in Node)', function () {
@@ -36,7 +39,40 @@ if (CHILD) {
     });
 
     for (const run of RUNS_HERE) {
-      assert.ok(RUNS.includes(run), `TRAINING_WEBGPU_RUNS: unknown run '${run}', expected 'all' or some of ${RUNS.join(', ')}`);
+      if (run === 'cross_encoder') {
+        it('CrossEncoder.fit for 8 steps matches PyTorch (loss, grad norm, every parameter, predict after) with numTensors flat', async function () {
+          if (!requireFixtures(this, ['models', 'tiny-bert-cross-encoder'])) return;
+          const started = Date.now();
+          const rec = trainingReference().json.cross_encoder;
+          const ce = await CrossEncoder.load(modelDir('tiny-bert-cross-encoder'), { configKwargs: { hidden_dropout_prob: 0, attention_probs_dropout_prob: 0 } });
+          try {
+            const logs: StepLog[] = [];
+            const live: number[] = [];
+            await ce.fit({
+              trainData: rec.train_examples.map((e: { texts: string[]; label: number }) => ({ texts: e.texts, label: e.label })),
+              batchSize: 4,
+              shuffle: false,
+              epochs: 4,
+              warmupSteps: 1,
+              optimizerParams: { lr: 2e-3 },
+              weightDecay: 0.01,
+              maxGradNorm: 1,
+              callback: (l) => {
+                logs.push(l);
+                live.push(tf.memory().numTensors);
+              },
+            });
+            assert.deepEqual(live, live.map(() => live[0]), `numTensors after each step: ${live.join(', ')}`);
+            const d = await checkCrossEncoderFit(ce, logs);
+            console.log(
+              `      webgpu cross_encoder: loss rel ${d.lossRel.toExponential(2)}, grad norm rel ${d.normRel.toExponential(2)}, params ${d.params.toExponential(2)}, key biases ${d.keyBiases.toExponential(2)}, predict ${d.predict.toExponential(2)}; numTensors ${live[0]} at every step; ${((Date.now() - started) / 1000).toFixed(1)} s`,
+            );
+          } finally {
+            ce.dispose();
+          }
+        });
+        continue;
+      }
       it(`${run}: fit() for 9 steps matches PyTorch (loss, grad norm, final parameters, encode after) with numTensors flat`, async () => {
         const started = Date.now();
         const model = await SentenceTransformer.load(modelDir('tiny-bert'), { configKwargs: { hidden_dropout_prob: 0, attention_probs_dropout_prob: 0 } });
@@ -85,7 +121,7 @@ if (CHILD) {
         env: { ...dawn.env, TRAINING_WEBGPU_CHILD: '1' },
         encoding: 'utf8',
       });
-      console.log((r.stdout ?? '').split('\n').filter((l) => /passing|failing|pending|webgpu \w+_loss:/.test(l)).join('\n'));
+      console.log((r.stdout ?? '').split('\n').filter((l) => /passing|failing|pending|webgpu \w+(_loss|_encoder):/.test(l)).join('\n'));
       assert.equal(r.status, 0, `webgpu child failed:\n${r.stdout}\n${r.stderr}`);
       assert.match(r.stdout, new RegExp(`${RUNS_HERE.length} passing`));
     });

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
+import type { CrossEncoder } from '../../src/api/cross_encoder.js';
 import type { SentenceTransformer } from '../../src/api/sentence_transformer.js';
 import { createLoss } from '../../src/losses/registry.js';
 import type { Loss } from '../../src/losses/types.js';
@@ -131,6 +132,60 @@ export async function checkBiEncoderFit(model: SentenceTransformer, run: RunName
   enc.forEach((r, i) => flat.set(r, i * r.length));
   out.encode = diffs(flat, ref.f32(`bi.${run}.encode_after`)).abs;
   assert.ok(out.encode <= 1e-5, `encode after: max abs diff ${out.encode}`);
+  return out;
+}
+
+/** The largest differences of the CrossEncoder.fit run from the reference (see {@link checkCrossEncoderFit}). */
+export interface CrossEncoderFitDiffs {
+  lossRel: number;
+  normRel: number;
+  params: number;
+  keyBiases: number;
+  /** predict after training: Sigmoid scores and Identity logits */
+  predict: number;
+}
+
+/**
+ * Assert the reference's 8-step CrossEncoder.fit run (`logs` and the trained `ce`): per-step lr (1e-15), loss and
+ * grad norm (1e-5 relative), every parameter (1e-5; the key biases within sum(lr)), the recorded parameter set, and
+ * predict after training (1e-5). All reads are asynchronous.
+ */
+export async function checkCrossEncoderFit(ce: CrossEncoder, logs: StepLog[]): Promise<CrossEncoderFitDiffs> {
+  const ref = trainingReference();
+  const rec = ref.json.cross_encoder;
+  assert.equal(logs.length, 8);
+  const out: CrossEncoderFitDiffs = { lossRel: 0, normRel: 0, params: 0, keyBiases: 0, predict: 0 };
+  logs.forEach((l, k) => {
+    assert.ok(Math.abs(l.learningRate - rec.lr_per_step[k]) <= 1e-15, `lr at step ${k}`);
+    const a = Math.abs(l.loss - rec.loss_per_step[k]) / rec.loss_per_step[k];
+    const b = Math.abs(l.gradNorm - rec.grad_norm_before_clipping_per_step[k]) / rec.grad_norm_before_clipping_per_step[k];
+    assert.ok(a <= 1e-5, `loss at step ${k}: ${l.loss} vs ${rec.loss_per_step[k]}`);
+    assert.ok(b <= 1e-5, `grad norm at step ${k}: ${l.gradNorm} vs ${rec.grad_norm_before_clipping_per_step[k]}`);
+    out.lossRel = Math.max(out.lossRel, a);
+    out.normRel = Math.max(out.normRel, b);
+  });
+  const sumLr = rec.lr_per_step.reduce((x: number, y: number) => x + y, 0);
+  const rows: number[] = rec.word_embedding_rows;
+  const recorded = new Set(Object.keys(rec.param_after_tensors));
+  for (const p of ce.model.parameters!()) {
+    assert.ok(recorded.has(p.key), `unexpected parameter ${p.key}`);
+    recorded.delete(p.key);
+    const d = diffs(await torchLayoutAsync(p, p.variable, rows), ref.f32(refName('ce.param_after', p.key))).abs;
+    if (/attention\.self\.key\.bias$/.test(p.key)) {
+      assert.ok(d <= sumLr, `${p.key}: ${d}`);
+      out.keyBiases = Math.max(out.keyBiases, d);
+    } else {
+      assert.ok(d <= 1e-5, `${p.key}: final parameter max abs diff ${d}`);
+      out.params = Math.max(out.params, d);
+    }
+  }
+  assert.deepEqual([...recorded], [], 'recorded parameters the model does not train');
+  const scores = (await ce.predict(rec.eval_pairs)) as number[];
+  const logits = (await ce.predict(rec.eval_pairs, { activationFn: 'torch.nn.Identity' })) as number[];
+  const ds = diffs(scores, rec.predict.after.scores).abs;
+  const dl = diffs(logits, rec.predict.after.logits).abs;
+  assert.ok(ds <= 1e-5 && dl <= 1e-5, `predict after: scores ${ds}, logits ${dl}`);
+  out.predict = Math.max(ds, dl);
   return out;
 }
 
