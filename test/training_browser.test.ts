@@ -28,9 +28,10 @@ describe('training in headless Chromium', function () {
   });
   after(async () => h?.close());
 
-  // webgpu: no synchronous read may happen in the loop. tfjs-webgpu's readSync renders through OffscreenCanvas
-  // WebGPU contexts; after one (clipGradNorm's dataSync, before it became async) the next mapAsync failed with
-  // "a valid external Instance reference no longer exists".
+  // webgpu: no synchronous read may happen in the loop. tfjs-webgpu 4.22's readSync copies the buffer into
+  // OffscreenCanvas WebGPU textures and reads them through a 2D canvas; in headless Chromium on SwiftShader that
+  // returns zeros (dataSync of [1, 4, 9, 16] gave [0, 0, 0, 0]) and loses the device: the next mapAsync fails with
+  // "a valid external Instance reference no longer exists". clipGradNorm's dataSync did that until it became async.
   for (const device of ['wasm', 'webgpu', 'webgl'] as const) {
   it(`${device}: 9 CosineSimilarityLoss steps match PyTorch (loss and grad norm 1e-5 relative, encode after 1e-5), numTensors flat`, async () => {
     const page = await h!.openPage();

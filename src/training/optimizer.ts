@@ -152,8 +152,8 @@ export class AdamW {
  * norms), returned as computed BEFORE clipping; every gradient is then multiplied by
  * `min(maxNorm / (norm + 1e-6), 1)` (in float32). Returns the clipped gradients (new tensors; the inputs are
  * disposed) and the norm. Pass `maxNorm` = Infinity (or <= 0) to only measure.
- * Async because the norm is read back to decide the factor: on webgpu (Dawn in Node has no synchronous read at all)
- * and webgl a synchronous read would stall or throw.
+ * Async because the norm is read back to decide the factor: on webgpu a synchronous read throws in Node (Dawn) and,
+ * in headless Chromium on SwiftShader, returns zeros and loses the device; on webgl it stalls the pipeline.
  * @example
  * const { grads: clipped, norm } = await clipGradNorm(grads, 1);
  */
