@@ -16,12 +16,14 @@ import * as tf from '@tensorflow/tfjs-core';
 import { CrossEncoder } from '../src/api/cross_encoder.js';
 import { SentenceTransformer } from '../src/api/sentence_transformer.js';
 import { initBackend } from '../src/backends/index.js';
+import { readDataset } from '../src/training/datasets.js';
 import { ensureGradients } from '../src/training/gradients.js';
-import type { StepLog } from '../src/training/loop.js';
+import { computeGradients, modelParameters, type StepLog } from '../src/training/loop.js';
+import { Rng } from '../src/training/rng.js';
 import { dawnChildEnv } from './helpers/dawn_env.js';
 import { PROJECT_ROOT, requireFixtures } from './helpers/fixtures.js';
 import { modelDir } from './helpers/reference.js';
-import { checkBiEncoderFit, checkCrossEncoderFit, lossOf, RUNS, runRows, trainingReference, type RunName } from './helpers/training_reference.js';
+import { checkBiEncoderFit, checkCrossEncoderFit, diffs, lossOf, refName, RUNS, runRows, torchLayoutAsync, trainingReference, type RunName } from './helpers/training_reference.js';
 
 const CHILD = process.env.TRAINING_WEBGPU_CHILD === '1';
 const SELECTED = process.env.TRAINING_WEBGPU_RUNS ?? 'cosine_similarity_loss';
@@ -75,6 +77,7 @@ if (CHILD) {
       }
       it(`${run}: fit() for 9 steps matches PyTorch (loss, grad norm, final parameters, encode after) with numTensors flat`, async () => {
         const started = Date.now();
+        const alive = tf.memory().numTensors;
         const model = await SentenceTransformer.load(modelDir('tiny-bert'), { configKwargs: { hidden_dropout_prob: 0, attention_probs_dropout_prob: 0 } });
         try {
           const logs: StepLog[] = [];
@@ -102,13 +105,46 @@ if (CHILD) {
         } finally {
           model.dispose();
         }
+        assert.equal(tf.memory().numTensors, alive, 'numTensors after the trained model is disposed');
+      });
+
+      it(`${run}: the step-0 loss and the gradient of every parameter match PyTorch within 1e-5`, async () => {
+        const ref = trainingReference();
+        const rows: number[] = ref.json.bi_encoder.word_embedding_rows;
+        const model = await SentenceTransformer.load(modelDir('tiny-bert'));
+        try {
+          const loss = lossOf(run);
+          const examples = readDataset(runRows(run), { what: loss.name, textColumns: loss.textColumns, needsLabels: loss.needsLabels });
+          const params = modelParameters(model);
+          const { loss: l, grads } = computeGradients(model, loss, examples.slice(0, 4), params.map((p) => p.variable), { hidden: 0, attention: 0 }, new Rng(1));
+          try {
+            const lv = (await l.data())[0];
+            const want = ref.json.bi_encoder.runs[run].loss_per_step[0];
+            assert.ok(Math.abs(lv - want) <= 1e-5 * Math.abs(want), `loss ${lv} vs ${want}`);
+            let worst = 0;
+            for (const p of params) {
+              const hf = p.key.replace(/^0\.auto_model\./, '');
+              const g = grads[p.variable.name];
+              assert.ok(g, `no gradient for ${hf}`);
+              const d: number = diffs(await torchLayoutAsync(p, g, rows), ref.f32(refName(`bi.${run}.grad_step0`, hf))).abs;
+              assert.ok(d <= 1e-5, `${hf}: gradient max abs diff ${d}`);
+              worst = Math.max(worst, d);
+            }
+            assert.equal(params.length, Object.keys(ref.json.bi_encoder.runs[run].grad_step0_tensors).length, 'parameters with a gradient');
+            console.log(`      webgpu ${run}: step 0 loss diff ${Math.abs(lv - want).toExponential(2)}, max grad diff ${worst.toExponential(2)}`);
+          } finally {
+            tf.dispose([l, ...Object.values(grads)]); // spread-ok: one gradient per parameter
+          }
+        } finally {
+          model.dispose();
+        }
       });
     }
   });
 } else {
   describe('training on webgpu (Dawn in Node, a child process)', function () {
     this.timeout(900_000);
-    it(`fit() on webgpu matches the PyTorch reference (${RUNS_HERE.join(', ')}) with numTensors flat`, function () {
+    it(`fit() and step-0 gradients on webgpu match the PyTorch reference (${RUNS_HERE.join(', ')}) with numTensors flat`, function () {
       const dawn = dawnChildEnv();
       if ('skip' in dawn) {
         console.warn(`  [skip] webgpu training test: ${dawn.skip}`);
@@ -121,9 +157,10 @@ if (CHILD) {
         env: { ...dawn.env, TRAINING_WEBGPU_CHILD: '1' },
         encoding: 'utf8',
       });
-      console.log((r.stdout ?? '').split('\n').filter((l) => /passing|failing|pending|webgpu \w+(_loss|_encoder):/.test(l)).join('\n'));
+      console.log((r.stdout ?? '').split('\n').filter((l) => /passing|failing|pending|webgpu \w+(_loss|_encoder):|^\s+\d+\) /.test(l)).join('\n'));
       assert.equal(r.status, 0, `webgpu child failed:\n${r.stdout}\n${r.stderr}`);
-      assert.match(r.stdout, new RegExp(`${RUNS_HERE.length} passing`));
+      // two tests per bi-encoder run (fit, step-0 gradients), one for the CrossEncoder
+      assert.match(r.stdout, new RegExp(`${RUNS_HERE.length + RUNS_HERE.filter((x) => x !== 'cross_encoder').length} passing`));
     });
   });
 }
