@@ -161,8 +161,12 @@ export async function clipGradNorm(grads: Record<string, tf.Tensor>, maxNorm: nu
   const names = Object.keys(grads);
   if (names.length === 0) return { grads, norm: 0 };
   const normT = tf.tidy(() => tf.sqrt(tf.sum(tf.square(tf.stack(names.map((n) => tf.sqrt(tf.sum(tf.square(grads[n])))))))));
-  const norm = (await normT.data())[0];
-  normT.dispose();
+  let norm: number;
+  try {
+    norm = (await normT.data())[0];
+  } finally {
+    normT.dispose();
+  }
   if (!(maxNorm > 0) || !Number.isFinite(maxNorm)) return { grads, norm };
   const coef = Math.min(f32(f32(maxNorm) / f32(norm + f32(1e-6))), 1);
   const out: Record<string, tf.Tensor> = {};
