@@ -1,7 +1,8 @@
 /**
  * Fine-tuning on webgpu in Node (Dawn; SwiftShader's software Vulkan where there is no GPU): the reference's 9-step
  * bi-encoder `fit()` runs (fixtures/reference/training, README "Fine-tuning references (multi-step)") at the bars of
- * test/training.test.ts (per-step loss and grad norm 1e-5 relative, final parameters 1e-5, encode after 1e-5), and
+ * test/training.test.ts (per-step loss and grad norm 1e-5 relative, final parameters 1e-5, encode after 1e-5), the
+ * step-0 gradients of every parameter (1e-5), the model fit() saves (outputPath) equal to the trained parameters, and
  * tf.memory().numTensors flat over the steps. Dawn has no synchronous read at all (tfjs' readSync needs an
  * OffscreenCanvas), so this also guards the training loop against any dataSync()/arraySync().
  *
@@ -11,11 +12,15 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { CrossEncoder } from '../src/api/cross_encoder.js';
 import { SentenceTransformer } from '../src/api/sentence_transformer.js';
 import { initBackend } from '../src/backends/index.js';
+import { SafetensorsFile } from '../src/formats/safetensors.js';
 import { readDataset } from '../src/training/datasets.js';
 import { ensureGradients } from '../src/training/gradients.js';
 import { computeGradients, modelParameters, type StepLog } from '../src/training/loop.js';
@@ -78,6 +83,7 @@ if (CHILD) {
       it(`${run}: fit() for 9 steps matches PyTorch (loss, grad norm, final parameters, encode after) with numTensors flat`, async () => {
         const started = Date.now();
         const alive = tf.memory().numTensors;
+        const saved = join(mkdtempSync(join(tmpdir(), 'sentence-tfjs-webgpu-fit-')), 'model');
         const model = await SentenceTransformer.load(modelDir('tiny-bert'), { configKwargs: { hidden_dropout_prob: 0, attention_probs_dropout_prob: 0 } });
         try {
           const logs: StepLog[] = [];
@@ -91,6 +97,7 @@ if (CHILD) {
             weightDecay: 0.01,
             maxGradNorm: 1,
             shuffle: false,
+            outputPath: saved,
             callback: (l) => {
               logs.push(l);
               live.push(tf.memory().numTensors);
@@ -99,6 +106,12 @@ if (CHILD) {
           // After every step: the parameters, Adam's two moments per parameter and nothing else that grows.
           assert.deepEqual(live, live.map(() => live[0]), `numTensors after each step: ${live.join(', ')}`);
           const d = await checkBiEncoderFit(model, run, logs);
+          // fit() saved the trained model (outputPath) through asynchronous reads: the file holds the parameters exactly.
+          const st = SafetensorsFile.parse(readFileSync(join(saved, 'model.safetensors')), 'model.safetensors');
+          for (const p of modelParameters(model)) {
+            const hf = p.key.replace(/^0\.auto_model\./, '');
+            assert.deepEqual(st.float32(hf), await torchLayoutAsync(p, p.variable, undefined), `saved ${hf}`);
+          }
           console.log(
             `      webgpu ${run}: loss rel ${d.lossRel.toExponential(2)}, grad norm rel ${d.normRel.toExponential(2)}, params ${d.params.toExponential(2)} (sensitive elements ${d.sensitive.toExponential(2)}), key biases ${d.keyBiases.toExponential(2)}, encode ${d.encode.toExponential(2)}; numTensors ${live[0]} at every step; ${((Date.now() - started) / 1000).toFixed(1)} s`,
           );
@@ -106,6 +119,7 @@ if (CHILD) {
           model.dispose();
         }
         assert.equal(tf.memory().numTensors, alive, 'numTensors after the trained model is disposed');
+        rmSync(dirname(saved), { recursive: true, force: true });
       });
 
       it(`${run}: the step-0 loss and the gradient of every parameter match PyTorch within 1e-5`, async () => {
