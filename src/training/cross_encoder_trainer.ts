@@ -245,7 +245,7 @@ export async function fitCrossEncoder(
           tf.dispose(Object.values(grads));
           throw new Error(`CrossEncoder.fit: the loss is ${loss} at step ${step} (epoch ${epoch}); training stopped before the update, no weights were changed or saved`);
         }
-        const clipped = clipGradNorm(grads, maxGradNorm);
+        const clipped = await clipGradNorm(grads, maxGradNorm);
         if (!Number.isFinite(clipped.norm)) {
           tf.dispose(Object.values(clipped.grads));
           throw new Error(`CrossEncoder.fit: the gradient norm is ${clipped.norm} at step ${step} (epoch ${epoch}); training stopped, no weights were changed or saved`);

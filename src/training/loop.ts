@@ -327,7 +327,7 @@ export async function runTrainingLoop(c: LoopConfig): Promise<TrainOutput> {
           }
         }
         const loss = lossSum / c.gradientAccumulationSteps;
-        const { grads, norm } = clipGradNorm(acc, c.maxGradNorm);
+        const { grads, norm } = await clipGradNorm(acc, c.maxGradNorm);
         acc = grads;
         if (!Number.isFinite(norm)) {
           tf.dispose(Object.values(acc));

@@ -152,13 +152,21 @@ export class AdamW {
  * norms), returned as computed BEFORE clipping; every gradient is then multiplied by
  * `min(maxNorm / (norm + 1e-6), 1)` (in float32). Returns the clipped gradients (new tensors; the inputs are
  * disposed) and the norm. Pass `maxNorm` = Infinity (or <= 0) to only measure.
+ * Async because the norm is read back to decide the factor: on webgpu a synchronous read throws in Node (Dawn) and,
+ * in headless Chromium on SwiftShader, returns zeros and loses the device; on webgl it stalls the pipeline.
+ * @example
+ * const { grads: clipped, norm } = await clipGradNorm(grads, 1);
  */
-export function clipGradNorm(grads: Record<string, tf.Tensor>, maxNorm: number): { grads: Record<string, tf.Tensor>; norm: number } {
+export async function clipGradNorm(grads: Record<string, tf.Tensor>, maxNorm: number): Promise<{ grads: Record<string, tf.Tensor>; norm: number }> {
   const names = Object.keys(grads);
   if (names.length === 0) return { grads, norm: 0 };
   const normT = tf.tidy(() => tf.sqrt(tf.sum(tf.square(tf.stack(names.map((n) => tf.sqrt(tf.sum(tf.square(grads[n])))))))));
-  const norm = normT.dataSync()[0];
-  normT.dispose();
+  let norm: number;
+  try {
+    norm = (await normT.data())[0];
+  } finally {
+    normT.dispose();
+  }
   if (!(maxNorm > 0) || !Number.isFinite(maxNorm)) return { grads, norm };
   const coef = Math.min(f32(f32(maxNorm) / f32(norm + f32(1e-6))), 1);
   const out: Record<string, tf.Tensor> = {};
