@@ -71,6 +71,7 @@ export class Dense implements SentenceModule {
     this.weights = weights;
     try {
       this.linear = Linear.load(weights, 'linear', this.inFeatures, this.outFeatures, this.bias);
+      weights.detachSource(); // the file (read tensor by tensor) is closed; the weights live in their tensors
     } catch (e) {
       weights.dispose(); // a rejected load keeps no tensor (the weight is made before the bias is checked)
       throw e;

@@ -149,9 +149,12 @@ async function openModelDir(
   return { config, configText, weights: WeightMap.from(source, { dtype: resolved }) };
 }
 
-/** After building a model: a quantized map lets its file's bytes go (no float copy of the linear weights stays). */
+/**
+ * After building a model: the map lets its file go (closed, or its bytes freed), keeping only the tensors no module
+ * read: a float32 model's weights live in its tensors, a quantized one keeps no float copy of its linear weights.
+ */
 function settle(weights: WeightMap): void {
-  if (weights.dtype === 'q8') weights.detachSource();
+  weights.detachSource();
 }
 
 /** The encoder in `dir` (config.json + model.safetensors or a sharded checkpoint). The caller disposes it. */

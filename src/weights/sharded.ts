@@ -37,7 +37,7 @@ export class ShardedSafetensors implements TensorSource {
   constructor(
     readonly source: string,
     index: SafetensorsIndex,
-    shards: Map<string, SafetensorsFile>,
+    private readonly shards: Map<string, SafetensorsFile>,
   ) {
     for (const [name, file] of Object.entries(index.weight_map)) {
       const shard = shards.get(file);
@@ -69,6 +69,10 @@ export class ShardedSafetensors implements TensorSource {
   }
   typed(name: string): StoredArray {
     return this.shard(name).typed(name);
+  }
+  /** Release every shard's file (see {@link SafetensorsFile.close}). */
+  close(): void {
+    for (const s of this.shards.values()) s.close();
   }
 }
 

@@ -340,15 +340,18 @@ export class WeightMap {
   }
 
   /**
-   * Let the source go (its file bytes with it) once the model is built: the tensors no module read are copied
-   * into a small source of their own, so {@link stateDict} still writes them. Meant for quantized maps, whose
-   * float linear weights must not stay resident; the tensors handed out stay valid.
+   * Let the source go (its file bytes or its open file with it) once the model is built: the tensors no module
+   * read are copied into a small source of their own, so {@link stateDict} still writes them, and the source is
+   * closed. Every model load does it (a float32 model's used weights live in its tensors; a quantized model's float
+   * linear weights must not stay resident); the tensors handed out stay valid.
    */
   detachSource(): void {
     const src = this.shared.source;
+    if (src instanceof KeptTensors) return;
     const used = this.shared.used;
     const kept = new KeptTensors(src.source, src.names(), src, (k) => !used.has(k) && !this.shared.cache.has(k));
     this.shared.source = kept;
+    src.close?.(); // a file read tensor by tensor: its descriptor goes now
   }
 
   /**
@@ -443,6 +446,7 @@ export class WeightMap {
 
   /** Free every tensor (and quantized weight) this map (and all its prefixed views) created. */
   dispose(): void {
+    this.shared.source.close?.();
     for (const t of this.shared.cache.values()) t.dispose();
     this.shared.cache.clear();
     for (const q of this.shared.q8.values()) q.dispose();
