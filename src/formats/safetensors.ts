@@ -93,6 +93,13 @@ export interface TensorSource {
    * in-memory sources have nothing to release.
    */
   close?(): void;
+  /** True when typed() / float32() return arrays of their own (read from a file), not views of a kept buffer. */
+  readonly readsCopies?: boolean;
+  /**
+   * Elements [begin, end) of the flattened tensor in its stored dtype (a run of rows of a row-major matrix), read
+   * alone (a large table is converted a block at a time without ever being whole in memory). Optional.
+   */
+  typedRange?(name: string, begin: number, end: number): StoredArray;
 }
 
 /**
@@ -165,6 +172,22 @@ export class SafetensorsFile implements TensorSource {
   /** Release the file of a source made by {@link open} (tensors already read stay valid); no-op for {@link parse}. */
   close(): void {
     this.reader?.close();
+  }
+
+  /** True for a file read tensor by tensor ({@link open}): each read is an array of its own. */
+  get readsCopies(): boolean {
+    return this.reader !== null;
+  }
+
+  /** Elements [begin, end) of the flattened tensor, stored dtype: a view (parse) or a read of that range only (open). */
+  typedRange(name: string, begin: number, end: number): StoredArray {
+    const t = this.info(name);
+    const size = DTYPE_SIZES[t.dtype];
+    const n = (t.end - t.begin) / size;
+    if (!(Number.isSafeInteger(begin) && Number.isSafeInteger(end) && 0 <= begin && begin <= end && end <= n)) {
+      throw new SafetensorsError(`typedRange: expected 0 <= begin <= end <= ${n}, got [${begin}, ${end})`, this.source, name);
+    }
+    return this.stored({ ...t, begin: t.begin + begin * size, end: t.begin + end * size });
   }
 
   /** Names of every tensor in the file. */

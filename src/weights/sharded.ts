@@ -70,6 +70,13 @@ export class ShardedSafetensors implements TensorSource {
   typed(name: string): StoredArray {
     return this.shard(name).typed(name);
   }
+  /** True when every shard is read tensor by tensor (see {@link SafetensorsFile.readsCopies}). */
+  get readsCopies(): boolean {
+    return [...this.shards.values()].every((s) => s.readsCopies);
+  }
+  typedRange(name: string, begin: number, end: number): StoredArray {
+    return this.shard(name).typedRange(name, begin, end);
+  }
   /** Release every shard's file (see {@link SafetensorsFile.close}). */
   close(): void {
     for (const s of this.shards.values()) s.close();

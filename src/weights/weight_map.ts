@@ -301,7 +301,11 @@ export class WeightMap {
         }
         this.shared.used.add(wkey);
         const dtype = src.info(wkey).dtype;
-        if (dtype === 'F32') {
+        if (src.typedRange && src.readsCopies && FLOAT_DTYPES.has(dtype)) {
+          // a file read tensor by tensor: read and convert a block of rows at a time (no whole copy of the table)
+          const range = src.typedRange.bind(src);
+          q = Q8LinearWeight.quantizeBlocks((a, b) => toFloat32(range(wkey, a * inFeatures, b * inFeatures), dtype), outFeatures, inFeatures, Math.max(1, Math.floor(2 ** 20 / inFeatures)));
+        } else if (dtype === 'F32') {
           q = Q8LinearWeight.quantize(src.float32(wkey), outFeatures, inFeatures); // a view of the file: no copy
         } else {
           // float16 / bfloat16 / float64: converted a block of rows at a time, so no whole float32 copy is made
@@ -328,8 +332,9 @@ export class WeightMap {
     if (si.dtype !== 'F32' || si.shape.length !== 1 || si.shape[0] !== outFeatures) throw new Error(`${skey}: expected F32 [${outFeatures}], got ${si.dtype} ${fmt(si.shape)}`);
     this.shared.used.add(vkey);
     this.shared.used.add(skey);
-    const values = (src.typed(vkey) as Int8Array).slice();
-    const scales = src.float32(skey).slice();
+    // (copied out of a buffer the source keeps; a file read tensor by tensor hands out arrays of their own)
+    const values = src.readsCopies ? (src.typed(vkey) as Int8Array) : (src.typed(vkey) as Int8Array).slice();
+    const scales = src.readsCopies ? src.float32(skey) : src.float32(skey).slice();
     for (let i = 0; i < values.length; i++) {
       if (values[i] === -128) throw new Error(`${vkey}: values must lie in [-127, 127], got -128 at ${i}`);
     }
