@@ -87,8 +87,11 @@ class KeptTensors implements TensorSource {
     for (const k of order) {
       this.infos.set(k, from.info(k));
       if (keep(k)) {
-        this.data.set(k, from.typed(k).slice());
-        if (FLOAT_DTYPES.has(from.info(k).dtype)) this.floats.set(k, from.float32(k).slice());
+        // one read per tensor; an array of its own (a copy unless the source reads copies)
+        const d = from.readsCopies ? from.typed(k) : from.typed(k).slice();
+        this.data.set(k, d);
+        const dtype = from.info(k).dtype;
+        if (FLOAT_DTYPES.has(dtype)) this.floats.set(k, toFloat32(d, dtype)); // (F32: the same array)
       }
     }
   }
