@@ -99,7 +99,7 @@ export interface TensorSource {
    * Elements [begin, end) of the flattened tensor in its stored dtype (a run of rows of a row-major matrix), read
    * alone (a large table is converted a block at a time without ever being whole in memory). Optional.
    */
-  typedRange?(name: string, begin: number, end: number): StoredArray;
+  typedRange?(name: string, begin: number, end: number, scratch?: ArrayBuffer): StoredArray;
 }
 
 /**
@@ -109,8 +109,11 @@ export interface TensorSource {
 export interface RangeReader {
   /** The file's size in bytes. */
   readonly size: number;
-  /** Bytes [begin, end) as a fresh array (offset 0); throws when the file yields fewer bytes. */
-  read(begin: number, end: number): Uint8Array;
+  /**
+   * Bytes [begin, end) as a fresh array (offset 0), or into `into` (exactly end - begin bytes) when given; throws when
+   * the file yields fewer bytes.
+   */
+  read(begin: number, end: number, into?: Uint8Array): Uint8Array;
   /** Release the file; read() throws afterwards. Idempotent. */
   close(): void;
 }
@@ -179,15 +182,23 @@ export class SafetensorsFile implements TensorSource {
     return this.reader !== null;
   }
 
-  /** Elements [begin, end) of the flattened tensor, stored dtype: a view (parse) or a read of that range only (open). */
-  typedRange(name: string, begin: number, end: number): StoredArray {
+  /**
+   * Elements [begin, end) of the flattened tensor, stored dtype: a view (parse) or a read of that range only (open),
+   * into `scratch` when given (at least the range's bytes; reused block after block, so reads make no garbage).
+   */
+  typedRange(name: string, begin: number, end: number, scratch?: ArrayBuffer): StoredArray {
     const t = this.info(name);
     const size = DTYPE_SIZES[t.dtype];
     const n = (t.end - t.begin) / size;
     if (!(Number.isSafeInteger(begin) && Number.isSafeInteger(end) && 0 <= begin && begin <= end && end <= n)) {
       throw new SafetensorsError(`typedRange: expected 0 <= begin <= end <= ${n}, got [${begin}, ${end})`, this.source, name);
     }
-    return this.stored({ ...t, begin: t.begin + begin * size, end: t.begin + end * size });
+    const range = { ...t, begin: t.begin + begin * size, end: t.begin + end * size };
+    if (this.bytes || !scratch) return this.stored(range);
+    const len = range.end - range.begin;
+    if (scratch.byteLength < len) throw new RangeError(`typedRange: scratch must hold ${len} bytes, got ${scratch.byteLength}`);
+    this.reader!.read(range.begin, range.end, new Uint8Array(scratch, 0, len));
+    return new CTORS[t.dtype](scratch as ArrayBuffer, 0, end - begin) as StoredArray;
   }
 
   /** Names of every tensor in the file. */
@@ -395,12 +406,12 @@ export function halfToFloat(h: number): number {
   return s * (1 + m / 1024) * 2 ** (e - 15);
 }
 
-function f16ToF32(src: Uint16Array): Float32Array {
+function f16ToF32(src: Uint16Array, into?: Float32Array): Float32Array {
   if (!f16Table) {
     f16Table = new Float32Array(65536);
     for (let i = 0; i < 65536; i++) f16Table[i] = halfToFloat(i);
   }
-  const out = new Float32Array(src.length);
+  const out = into ?? new Float32Array(src.length);
   const table = f16Table;
   for (let i = 0; i < src.length; i++) out[i] = table[src[i]];
   return out;
@@ -436,21 +447,32 @@ function f8ToF32(src: Uint8Array, dtype: 'F8_E4M3' | 'F8_E5M2'): Float32Array {
   return out;
 }
 
-function bf16ToF32(src: Uint16Array): Float32Array {
-  const out = new Uint32Array(src.length);
+function bf16ToF32(src: Uint16Array, into?: Float32Array): Float32Array {
+  const f = into ?? new Float32Array(src.length);
+  const out = new Uint32Array(f.buffer, f.byteOffset, src.length);
   for (let i = 0; i < src.length; i++) out[i] = src[i] << 16;
-  return new Float32Array(out.buffer);
+  return f;
 }
 
-/** Convert a stored array to float32. F32 is returned as is (a view); everything else is converted. */
-export function toFloat32(a: StoredArray, dtype: Dtype): Float32Array {
+/**
+ * Convert a stored array to float32. F32 is returned as is (a view); everything else is converted, F16 / BF16 /
+ * F64 into `into` when given (exactly `a.length` floats: a buffer reused block after block), else a new array.
+ */
+export function toFloat32(a: StoredArray, dtype: Dtype, into?: Float32Array): Float32Array {
+  if (into && dtype !== 'F32' && into.length !== a.length) throw new RangeError(`toFloat32: into must hold ${a.length} floats, got ${into.length}`);
   switch (dtype) {
     case 'F32':
       return a as Float32Array;
     case 'F16':
-      return f16ToF32(a as Uint16Array);
+      return f16ToF32(a as Uint16Array, into);
     case 'BF16':
-      return bf16ToF32(a as Uint16Array);
+      return bf16ToF32(a as Uint16Array, into);
+    case 'F64':
+      if (into) {
+        into.set(a as Float64Array);
+        return into;
+      }
+      return Float32Array.from(a as Float64Array);
     case 'F8_E4M3':
     case 'F8_E5M2':
       return f8ToF32(a as Uint8Array, dtype);

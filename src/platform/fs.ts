@@ -61,10 +61,11 @@ export async function openFileReader(path: string): Promise<RangeReader> {
   fdFinalizer ??= new FinalizationRegistry((close) => close());
   const reader: RangeReader = {
     size,
-    read(begin: number, end: number): Uint8Array {
+    read(begin: number, end: number, into?: Uint8Array): Uint8Array {
       if (fd === null) throw new Error(`${path}: read after close`);
       if (!(Number.isSafeInteger(begin) && Number.isSafeInteger(end) && 0 <= begin && begin <= end)) throw new RangeError(`read: expected 0 <= begin <= end, got [${begin}, ${end})`);
-      const out = new Uint8Array(end - begin);
+      if (into && into.length !== end - begin) throw new RangeError(`read: into must hold ${end - begin} bytes, got ${into.length}`);
+      const out = into ?? new Uint8Array(end - begin);
       let done = 0;
       while (done < out.length) {
         const n = fs.readSync(fd, out, done, out.length - done, begin + done);

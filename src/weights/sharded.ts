@@ -74,8 +74,8 @@ export class ShardedSafetensors implements TensorSource {
   get readsCopies(): boolean {
     return [...this.shards.values()].every((s) => s.readsCopies);
   }
-  typedRange(name: string, begin: number, end: number): StoredArray {
-    return this.shard(name).typedRange(name, begin, end);
+  typedRange(name: string, begin: number, end: number, scratch?: ArrayBuffer): StoredArray {
+    return this.shard(name).typedRange(name, begin, end, scratch);
   }
   /** Release every shard's file (see {@link SafetensorsFile.close}). */
   close(): void {

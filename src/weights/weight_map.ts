@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ModelConfigError } from '../formats/errors.js';
-import { toFloat32, type Dtype, type StoredArray, type TensorInfo, type TensorSource, type TensorToWrite } from '../formats/safetensors.js';
+import { DTYPE_SIZES, toFloat32, type Dtype, type StoredArray, type TensorInfo, type TensorSource, type TensorToWrite } from '../formats/safetensors.js';
 import { Q8_FLOAT_LINEARS, Q8_SCALES_SUFFIX, Q8_VALUES_SUFFIX, Q8LinearWeight, type ModelDtype } from './q8.js';
 
 const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
@@ -305,9 +305,13 @@ export class WeightMap {
         this.shared.used.add(wkey);
         const dtype = src.info(wkey).dtype;
         if (src.typedRange && src.readsCopies && FLOAT_DTYPES.has(dtype)) {
-          // a file read tensor by tensor: read and convert a block of rows at a time (no whole copy of the table)
+          // a file read tensor by tensor: read and convert a block of rows at a time into two buffers reused block
+          // after block (no whole copy of the table, no garbage left for the collector to catch up with)
           const range = src.typedRange.bind(src);
-          q = Q8LinearWeight.quantizeBlocks((a, b) => toFloat32(range(wkey, a * inFeatures, b * inFeatures), dtype), outFeatures, inFeatures, Math.max(1, Math.floor(2 ** 20 / inFeatures)));
+          const block = Math.max(1, Math.min(outFeatures, Math.floor(2 ** 20 / inFeatures)));
+          const raw = new ArrayBuffer(block * inFeatures * DTYPE_SIZES[dtype]);
+          const f32 = dtype === 'F32' ? undefined : new Float32Array(block * inFeatures);
+          q = Q8LinearWeight.quantizeBlocks((a, b) => toFloat32(range(wkey, a * inFeatures, b * inFeatures, raw), dtype, f32?.subarray(0, (b - a) * inFeatures)), outFeatures, inFeatures, block);
         } else if (dtype === 'F32') {
           q = Q8LinearWeight.quantize(src.float32(wkey), outFeatures, inFeatures); // a view of the file: no copy
         } else {
