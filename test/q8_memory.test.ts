@@ -117,20 +117,23 @@ describe('model loads read their checkpoint a tensor at a time (peak RSS, issue 
     weights.detachSource();
     try {
       const before = tf.memory().numTensors;
-      const [b, t] = [3, 230]; // 690 rows: a chunk of 512 and one of 178
-      const idv = new Int32Array(b * t).map((_, i) => 1000 + ((i * 7919) % 20000));
-      const maskv = new Int32Array(b * t).map((_, i) => (i % t < t - 40 * (i / t | 0) ? 1 : 0)); // padded rows too
-      const ids = tf.tensor2d(idv, [b, t], 'int32');
-      const mask = tf.tensor2d(maskv, [b, t], 'int32');
-      const chunked = model.forward({ inputIds: ids, attentionMask: mask });
-      // A tap makes the layer take its whole-batch path (each module's output is recorded).
-      const whole = model.forward({ inputIds: ids, attentionMask: mask }, { taps: ['encoder.layer.5.intermediate'] });
-      const a = chunked.lastHiddenState.dataSync();
-      const w = whole.lastHiddenState.dataSync();
-      let diff = 0;
-      for (let i = 0; i < a.length; i++) if (a[i] !== w[i] && !(Number.isNaN(a[i]) && Number.isNaN(w[i]))) diff++;
-      assert.equal(diff, 0, `${diff} of ${a.length} values differ`);
-      tf.dispose([ids, mask, chunked.lastHiddenState, whole.lastHiddenState, ...Object.values(whole.intermediates ?? {})]);
+      // Chunks of 512 and 178 rows ([3, 230]; and with the attention maps asked for), of 512 and 88 rows ([2, 300]).
+      for (const [b, t, outputAttentions] of [[3, 230, false], [2, 300, false], [3, 230, true]] as const) {
+        const idv = new Int32Array(b * t).map((_, i) => 1000 + ((i * 7919) % 20000));
+        const maskv = new Int32Array(b * t).map((_, i) => (i % t < t - 40 * ((i / t) | 0) ? 1 : 0)); // padded rows too
+        const ids = tf.tensor2d(idv, [b, t], 'int32');
+        const mask = tf.tensor2d(maskv, [b, t], 'int32');
+        const chunked = model.forward({ inputIds: ids, attentionMask: mask }, { outputAttentions });
+        // A tap makes the layer take its whole-batch path (each module's output is recorded).
+        const whole = model.forward({ inputIds: ids, attentionMask: mask }, { outputAttentions, taps: ['encoder.layer.5.intermediate'] });
+        const a = chunked.lastHiddenState.dataSync();
+        const w = whole.lastHiddenState.dataSync();
+        let diff = 0;
+        for (let i = 0; i < a.length; i++) if (a[i] !== w[i]) diff++;
+        assert.equal(diff, 0, `[${b}, ${t}]: ${diff} of ${a.length} values differ`);
+        assert.ok(a.every(Number.isFinite));
+        tf.dispose([ids, mask, chunked.lastHiddenState, whole.lastHiddenState, ...(chunked.attentions ?? []), ...(whole.attentions ?? []), ...Object.values(whole.intermediates ?? {})]); // spread-ok: 6 layers
+      }
       assert.equal(tf.memory().numTensors, before);
     } finally {
       model.dispose();
