@@ -458,7 +458,6 @@ export class WeightMap {
 
   /** Free every tensor (and quantized weight) this map (and all its prefixed views) created. */
   dispose(): void {
-    this.shared.source.close?.();
     for (const t of this.shared.cache.values()) t.dispose();
     this.shared.cache.clear();
     for (const q of this.shared.q8.values()) q.dispose();
