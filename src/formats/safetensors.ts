@@ -88,6 +88,34 @@ export interface TensorSource {
   float32(name: string): Float32Array;
   /** The tensor in its stored dtype (zero-copy view where the data is aligned). */
   typed(name: string): StoredArray;
+  /**
+   * Release what the source holds open (a file read tensor by tensor); reading a tensor afterwards throws. Optional:
+   * in-memory sources have nothing to release.
+   */
+  close?(): void;
+  /** True when typed() / float32() return arrays of their own (read from a file), not views of a kept buffer. */
+  readonly readsCopies?: boolean;
+  /**
+   * Elements [begin, end) of the flattened tensor in its stored dtype (a run of rows of a row-major matrix), read
+   * alone (a large table is converted a block at a time without ever being whole in memory). Optional.
+   */
+  typedRange?(name: string, begin: number, end: number, scratch?: ArrayBuffer): StoredArray;
+}
+
+/**
+ * Random access to the bytes of a file that is not read whole (src/platform/fs.ts opens one on a local path), so
+ * that a checkpoint is read one tensor at a time and only the tensors asked for are ever resident.
+ */
+export interface RangeReader {
+  /** The file's size in bytes. */
+  readonly size: number;
+  /**
+   * Bytes [begin, end) as a fresh array (offset 0), or into `into` (exactly end - begin bytes) when given; throws when
+   * the file yields fewer bytes.
+   */
+  read(begin: number, end: number, into?: Uint8Array): Uint8Array;
+  /** Release the file; read() throws afterwards. Idempotent. */
+  close(): void;
 }
 
 const isDtype = (d: unknown): d is Dtype => typeof d === 'string' && Object.prototype.hasOwnProperty.call(DTYPE_SIZES, d);
@@ -100,7 +128,9 @@ export class SafetensorsFile implements TensorSource {
 
   private constructor(
     readonly source: string,
-    private readonly bytes: Uint8Array,
+    /** The whole file in memory (parse), or null when it is read a tensor at a time (open). */
+    private readonly bytes: Uint8Array | null,
+    private readonly reader: RangeReader | null,
     tensors: Map<string, TensorInfo>,
     metadata: Record<string, string> | null,
   ) {
@@ -114,83 +144,61 @@ export class SafetensorsFile implements TensorSource {
    */
   static parse(data: ArrayBuffer | Uint8Array, source = '<buffer>'): SafetensorsFile {
     const bytes = data instanceof Uint8Array ? data : new Uint8Array(data);
-    const fail = (msg: string, tensor?: string): never => {
-      throw new SafetensorsError(msg, source, tensor);
-    };
-    if (bytes.byteLength < 8) fail(`file is ${bytes.byteLength} bytes, too short for the 8-byte header length`);
-    const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-    const n = dv.getBigUint64(0, true);
-    if (n > BigInt(MAX_HEADER_BYTES)) fail(`header length ${n} is above the ${MAX_HEADER_BYTES}-byte limit`);
-    const headerLen = Number(n);
-    if (8 + headerLen > bytes.byteLength) {
-      fail(`header length ${headerLen} runs beyond the end of the file (${bytes.byteLength} bytes)`);
-    }
-    let header: unknown;
-    try {
-      header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + headerLen)));
-    } catch (e) {
-      fail(`header is not valid UTF-8 JSON (${(e as Error).message})`);
-    }
-    if (header === null || typeof header !== 'object' || Array.isArray(header)) {
-      fail(`header must be a JSON object, got ${header === null ? 'null' : Array.isArray(header) ? 'an array' : typeof header}`);
-    }
-    const dataStart = 8 + headerLen;
-    const dataLen = bytes.byteLength - dataStart;
-    const entries = Object.entries(header as Record<string, unknown>);
-    // JSON.parse keeps the last of duplicate keys silently; detect duplicates by re-scanning the raw header.
-    checkDuplicateKeys(bytes.subarray(8, 8 + headerLen), source);
+    const headerLen = readHeaderLength(bytes.subarray(0, 8), bytes.byteLength, source);
+    const { tensors, metadata } = parseHeader(bytes.subarray(8, 8 + headerLen), bytes.byteLength, source);
+    return new SafetensorsFile(source, bytes, null, tensors, metadata);
+  }
 
-    let metadata: Record<string, string> | null = null;
-    const tensors = new Map<string, TensorInfo>();
-    for (const [name, value] of entries) {
-      if (name === '__metadata__') {
-        if (value === null || typeof value !== 'object' || Array.isArray(value)) fail('__metadata__ must be an object of strings');
-        for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-          if (typeof v !== 'string') fail(`__metadata__[${JSON.stringify(k)}] must be a string, got ${typeof v}`);
-        }
-        metadata = value as Record<string, string>;
-        continue;
-      }
-      if (value === null || typeof value !== 'object') fail('entry must be an object with dtype, shape, data_offsets', name);
-      const { dtype, shape, data_offsets: offsets } = value as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
-      if (!isDtype(dtype)) fail(`unknown dtype ${JSON.stringify(dtype)} (expected one of ${Object.keys(DTYPE_SIZES).join(', ')})`, name);
-      if (!Array.isArray(shape)) fail(`shape must be an array, got ${JSON.stringify(shape)}`, name);
-      for (const d of shape as unknown[]) {
-        if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) {
-          fail(`shape must hold non-negative integers, got ${JSON.stringify(shape)}`, name);
-        }
-      }
-      if (
-        !Array.isArray(offsets) ||
-        offsets.length !== 2 ||
-        !offsets.every((o) => typeof o === 'number' && Number.isSafeInteger(o) && o >= 0)
-      ) {
-        fail(`data_offsets must be [begin, end] non-negative integers, got ${JSON.stringify(offsets)}`, name);
-      }
-      const [begin, end] = offsets as [number, number];
-      if (begin > end) fail(`data_offsets [${begin}, ${end}] has begin after end`, name);
-      if (end > dataLen) fail(`data_offsets [${begin}, ${end}] out of range: the data buffer is ${dataLen} bytes`, name);
-      const numel = (shape as number[]).reduce((a, b) => a * b, 1);
-      const expected = numel * DTYPE_SIZES[dtype as Dtype];
-      if (end - begin !== expected) {
-        fail(`data_offsets span ${end - begin} bytes but shape ${JSON.stringify(shape)} x ${dtype} needs ${expected}`, name);
-      }
-      tensors.set(name, {
-        name,
-        dtype: dtype as Dtype,
-        shape: Object.freeze([...(shape as number[])]),
-        begin: dataStart + begin,
-        end: dataStart + end,
-      });
+  /**
+   * Validate a safetensors file's header through `reader` (its data is not read): each tensor is read from the file
+   * when asked for, into an array of its own, so a model holds only what it keeps. {@link close} releases the file.
+   *
+   * @example
+   * ```ts
+   * const file = SafetensorsFile.open(await openFileReader('model.safetensors'), 'model.safetensors');
+   * const w = file.float32('embeddings.word_embeddings.weight'); // reads that tensor only
+   * file.close();
+   * ```
+   */
+  static open(reader: RangeReader, source = '<reader>'): SafetensorsFile {
+    try {
+      const size = reader.size;
+      const headerLen = readHeaderLength(reader.read(0, Math.min(8, size)), size, source);
+      const { tensors, metadata } = parseHeader(reader.read(8, 8 + headerLen), size, source);
+      return new SafetensorsFile(source, null, reader, tensors, metadata);
+    } catch (e) {
+      reader.close();
+      throw e;
     }
-    // Tensors must not overlap (empty tensors occupy nothing).
-    const sorted = [...tensors.values()].filter((t) => t.end > t.begin).sort((a, b) => a.begin - b.begin);
-    for (let i = 1; i < sorted.length; i++) {
-      if (sorted[i].begin < sorted[i - 1].end) {
-        fail(`data_offsets overlap with tensor ${JSON.stringify(sorted[i - 1].name)}`, sorted[i].name);
-      }
+  }
+
+  /** Release the file of a source made by {@link open} (tensors already read stay valid); no-op for {@link parse}. */
+  close(): void {
+    this.reader?.close();
+  }
+
+  /** True for a file read tensor by tensor ({@link open}): each read is an array of its own. */
+  get readsCopies(): boolean {
+    return this.reader !== null;
+  }
+
+  /**
+   * Elements [begin, end) of the flattened tensor, stored dtype: a view (parse) or a read of that range only (open),
+   * into `scratch` when given (at least the range's bytes; reused block after block, so reads make no garbage).
+   */
+  typedRange(name: string, begin: number, end: number, scratch?: ArrayBuffer): StoredArray {
+    const t = this.info(name);
+    const size = DTYPE_SIZES[t.dtype];
+    const n = (t.end - t.begin) / size;
+    if (!(Number.isSafeInteger(begin) && Number.isSafeInteger(end) && 0 <= begin && begin <= end && end <= n)) {
+      throw new SafetensorsError(`typedRange: expected 0 <= begin <= end <= ${n}, got [${begin}, ${end})`, this.source, name);
     }
-    return new SafetensorsFile(source, bytes, tensors, metadata);
+    const range = { ...t, begin: t.begin + begin * size, end: t.begin + end * size };
+    if (this.bytes || !scratch) return this.stored(range);
+    const len = range.end - range.begin;
+    if (scratch.byteLength < len) throw new RangeError(`typedRange: scratch must hold ${len} bytes, got ${scratch.byteLength}`);
+    this.reader!.read(range.begin, range.end, new Uint8Array(scratch, 0, len));
+    return new CTORS[t.dtype](scratch as ArrayBuffer, 0, end - begin) as StoredArray;
   }
 
   /** Names of every tensor in the file. */
@@ -213,17 +221,22 @@ export class SafetensorsFile implements TensorSource {
   /** The raw bytes of a tensor (a view, no copy). */
   raw(name: string): Uint8Array {
     const t = this.info(name);
-    return this.bytes.subarray(t.begin, t.end);
+    return this.bytes ? this.bytes.subarray(t.begin, t.end) : this.reader!.read(t.begin, t.end);
   }
 
   typed(name: string): StoredArray {
-    const t = this.info(name);
-    return view(this.bytes, t);
+    return this.stored(this.info(name));
+  }
+
+  /** A tensor's data in its stored dtype: a view of the buffer (parse), or read from the file (open). */
+  private stored(t: TensorInfo): StoredArray {
+    if (this.bytes) return view(this.bytes, t);
+    return view(this.reader!.read(t.begin, t.end), { ...t, begin: 0, end: t.end - t.begin }); // fresh, offset 0: aligned
   }
 
   float32(name: string): Float32Array {
     const t = this.info(name);
-    const a = view(this.bytes, t);
+    const a = this.stored(t);
     if (t.dtype === 'I64' || t.dtype === 'U64') {
       // 64-bit integers beyond 2^53 have no exact number (nor float32): name the tensor rather than round silently.
       const big = a as BigInt64Array | BigUint64Array;
@@ -236,6 +249,89 @@ export class SafetensorsFile implements TensorSource {
     }
     return toFloat32(a, t.dtype);
   }
+}
+
+/** The u64 header length from the first 8 bytes of a file of `fileBytes` bytes, checked against the limit and the file. */
+function readHeaderLength(first: Uint8Array, fileBytes: number, source: string): number {
+  if (fileBytes < 8 || first.byteLength < 8) throw new SafetensorsError(`file is ${fileBytes} bytes, too short for the 8-byte header length`, source);
+  const n = new DataView(first.buffer, first.byteOffset, 8).getBigUint64(0, true);
+  if (n > BigInt(MAX_HEADER_BYTES)) throw new SafetensorsError(`header length ${n} is above the ${MAX_HEADER_BYTES}-byte limit`, source);
+  const headerLen = Number(n);
+  if (8 + headerLen > fileBytes) throw new SafetensorsError(`header length ${headerLen} runs beyond the end of the file (${fileBytes} bytes)`, source);
+  return headerLen;
+}
+
+/** Validate the JSON header (`headerBytes`, after the 8-byte length) of a file of `fileBytes` bytes. */
+function parseHeader(headerBytes: Uint8Array, fileBytes: number, source: string): { tensors: Map<string, TensorInfo>; metadata: Record<string, string> | null } {
+  const fail = (msg: string, tensor?: string): never => {
+    throw new SafetensorsError(msg, source, tensor);
+  };
+  let header: unknown;
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(headerBytes));
+  } catch (e) {
+    fail(`header is not valid UTF-8 JSON (${(e as Error).message})`);
+  }
+  if (header === null || typeof header !== 'object' || Array.isArray(header)) {
+    fail(`header must be a JSON object, got ${header === null ? 'null' : Array.isArray(header) ? 'an array' : typeof header}`);
+  }
+  const dataStart = 8 + headerBytes.byteLength;
+  const dataLen = fileBytes - dataStart;
+  const entries = Object.entries(header as Record<string, unknown>);
+  // JSON.parse keeps the last of duplicate keys silently; detect duplicates by re-scanning the raw header.
+  checkDuplicateKeys(headerBytes, source);
+
+  let metadata: Record<string, string> | null = null;
+  const tensors = new Map<string, TensorInfo>();
+  for (const [name, value] of entries) {
+    if (name === '__metadata__') {
+      if (value === null || typeof value !== 'object' || Array.isArray(value)) fail('__metadata__ must be an object of strings');
+      for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+        if (typeof v !== 'string') fail(`__metadata__[${JSON.stringify(k)}] must be a string, got ${typeof v}`);
+      }
+      metadata = value as Record<string, string>;
+      continue;
+    }
+    if (value === null || typeof value !== 'object') fail('entry must be an object with dtype, shape, data_offsets', name);
+    const { dtype, shape, data_offsets: offsets } = value as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    if (!isDtype(dtype)) fail(`unknown dtype ${JSON.stringify(dtype)} (expected one of ${Object.keys(DTYPE_SIZES).join(', ')})`, name);
+    if (!Array.isArray(shape)) fail(`shape must be an array, got ${JSON.stringify(shape)}`, name);
+    for (const d of shape as unknown[]) {
+      if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) {
+        fail(`shape must hold non-negative integers, got ${JSON.stringify(shape)}`, name);
+      }
+    }
+    if (
+      !Array.isArray(offsets) ||
+      offsets.length !== 2 ||
+      !offsets.every((o) => typeof o === 'number' && Number.isSafeInteger(o) && o >= 0)
+    ) {
+      fail(`data_offsets must be [begin, end] non-negative integers, got ${JSON.stringify(offsets)}`, name);
+    }
+    const [begin, end] = offsets as [number, number];
+    if (begin > end) fail(`data_offsets [${begin}, ${end}] has begin after end`, name);
+    if (end > dataLen) fail(`data_offsets [${begin}, ${end}] out of range: the data buffer is ${dataLen} bytes`, name);
+    const numel = (shape as number[]).reduce((a, b) => a * b, 1);
+    const expected = numel * DTYPE_SIZES[dtype as Dtype];
+    if (end - begin !== expected) {
+      fail(`data_offsets span ${end - begin} bytes but shape ${JSON.stringify(shape)} x ${dtype} needs ${expected}`, name);
+    }
+    tensors.set(name, {
+      name,
+      dtype: dtype as Dtype,
+      shape: Object.freeze([...(shape as number[])]),
+      begin: dataStart + begin,
+      end: dataStart + end,
+    });
+  }
+  // Tensors must not overlap (empty tensors occupy nothing).
+  const sorted = [...tensors.values()].filter((t) => t.end > t.begin).sort((a, b) => a.begin - b.begin);
+  for (let i = 1; i < sorted.length; i++) {
+    if (sorted[i].begin < sorted[i - 1].end) {
+      fail(`data_offsets overlap with tensor ${JSON.stringify(sorted[i - 1].name)}`, sorted[i].name);
+    }
+  }
+  return { tensors, metadata };
 }
 
 /** Reject headers that repeat a key (JSON.parse would keep the last silently). */
@@ -310,12 +406,12 @@ export function halfToFloat(h: number): number {
   return s * (1 + m / 1024) * 2 ** (e - 15);
 }
 
-function f16ToF32(src: Uint16Array): Float32Array {
+function f16ToF32(src: Uint16Array, into?: Float32Array): Float32Array {
   if (!f16Table) {
     f16Table = new Float32Array(65536);
     for (let i = 0; i < 65536; i++) f16Table[i] = halfToFloat(i);
   }
-  const out = new Float32Array(src.length);
+  const out = into ?? new Float32Array(src.length);
   const table = f16Table;
   for (let i = 0; i < src.length; i++) out[i] = table[src[i]];
   return out;
@@ -351,21 +447,32 @@ function f8ToF32(src: Uint8Array, dtype: 'F8_E4M3' | 'F8_E5M2'): Float32Array {
   return out;
 }
 
-function bf16ToF32(src: Uint16Array): Float32Array {
-  const out = new Uint32Array(src.length);
+function bf16ToF32(src: Uint16Array, into?: Float32Array): Float32Array {
+  const f = into ?? new Float32Array(src.length);
+  const out = new Uint32Array(f.buffer, f.byteOffset, src.length);
   for (let i = 0; i < src.length; i++) out[i] = src[i] << 16;
-  return new Float32Array(out.buffer);
+  return f;
 }
 
-/** Convert a stored array to float32. F32 is returned as is (a view); everything else is converted. */
-export function toFloat32(a: StoredArray, dtype: Dtype): Float32Array {
+/**
+ * Convert a stored array to float32. F32 is returned as is (a view); everything else is converted, F16 / BF16 /
+ * F64 into `into` when given (exactly `a.length` floats: a buffer reused block after block), else a new array.
+ */
+export function toFloat32(a: StoredArray, dtype: Dtype, into?: Float32Array): Float32Array {
+  if (into && dtype !== 'F32' && into.length !== a.length) throw new RangeError(`toFloat32: into must hold ${a.length} floats, got ${into.length}`);
   switch (dtype) {
     case 'F32':
       return a as Float32Array;
     case 'F16':
-      return f16ToF32(a as Uint16Array);
+      return f16ToF32(a as Uint16Array, into);
     case 'BF16':
-      return bf16ToF32(a as Uint16Array);
+      return bf16ToF32(a as Uint16Array, into);
+    case 'F64':
+      if (into) {
+        into.set(a as Float64Array);
+        return into;
+      }
+      return Float32Array.from(a as Float64Array);
     case 'F8_E4M3':
     case 'F8_E5M2':
       return f8ToF32(a as Uint8Array, dtype);

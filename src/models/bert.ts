@@ -4,7 +4,7 @@
  * https://github.com/huggingface/transformers/blob/ab0f050b42d903f34d6eb97f3f8c0c07f0517ad2/src/transformers/models/bert/modeling_bert.py
  * https://github.com/huggingface/transformers/blob/ab0f050b42d903f34d6eb97f3f8c0c07f0517ad2/src/transformers/models/bert/configuration_bert.py
  */
-import type * as tf from '@tensorflow/tfjs-core';
+import * as tf from '@tensorflow/tfjs-core';
 import { encoderLayer } from '../kernels/ops.js';
 import { gelu, getActivation, type Activation } from '../layers/activations.js';
 import { SelfAttention } from '../layers/attention.js';
@@ -99,6 +99,9 @@ interface AttentionModule extends Module {
   apply(x: tf.Tensor3D, ctx: LayerContext): { output: tf.Tensor3D; probs?: tf.Tensor4D };
 }
 
+/** Rows per chunk of an int8 layer's feed-forward block (see {@link BertLayer}'s feedForwardInRows). */
+const Q8_FFN_ROWS = 512;
+
 /**
  * `BertLayer`: `attention`, then `intermediate` and `output` (dense + LayerNorm(+attention)). MPNet's layer is this
  * with its own `attention` module.
@@ -122,8 +125,36 @@ export class BertLayer extends Module implements EncoderLayer {
       if (fused) return { output: fused };
     }
     const { output: attended, probs } = this.attention.apply(x, ctx); // [B, T, H]
+    if (this.intermediate.dense.q8 && !ctx.taps.active && attended.shape[0] * attended.shape[1] > Q8_FFN_ROWS) {
+      return { output: this.feedForwardInRows(attended, ctx.taps), probs };
+    }
     const inter = this.intermediate.apply(attended, ctx.taps); // [B, T, I]
     return { output: this.output.apply(inter, attended, ctx.taps), probs }; // [B, T, H]
+  }
+
+  /**
+   * The feed-forward block over {@link Q8_FFN_ROWS} rows at a time (int8 layers): its rows are independent (per-row
+   * activation quantization included), so the result is the same, while the [rows, I] temporaries (up projection,
+   * activation, quantized activations) stay those of one chunk: the wasm heap, which never shrinks, is not grown to
+   * the batch's [B * T, I].
+   */
+  private feedForwardInRows(attended: tf.Tensor3D, taps: TapRecorder): tf.Tensor3D {
+    const [b, t, h] = attended.shape;
+    const m = b * t;
+    const flat = tf.reshape(attended, [1, m, h]); // [1, B * T, H]
+    const parts: tf.Tensor3D[] = [];
+    for (let r = 0; r < m; r += Q8_FFN_ROWS) {
+      const n = Math.min(Q8_FFN_ROWS, m - r);
+      parts.push(
+        tf.tidy(() => {
+          const rows = tf.slice(flat, [0, r, 0], [1, n, h]) as tf.Tensor3D; // [1, n, H]
+          return this.output.apply(this.intermediate.apply(rows, taps), rows, taps); // [1, n, H]
+        }),
+      );
+    }
+    const out = tf.reshape(tf.concat(parts, 1), [b, t, h]) as tf.Tensor3D; // [B, T, H]
+    tf.dispose(parts);
+    return out;
   }
 
   /** The layer by {@link encoderLayer} (BERT's own attention and exact GELU only), or undefined. */

@@ -86,7 +86,15 @@ export class Dense implements SentenceModule {
   static async load(dir: string): Promise<Dense> {
     const p = await joinPath(dir, 'config.json');
     const cfg = await readJSONFile<DenseConfigJSON>(p);
-    return Dense.fromConfig(cfg, await loadCheckpointDir(dir), p);
+    const source = await loadCheckpointDir(dir);
+    try {
+      const dense = Dense.fromConfig(cfg, source, p);
+      dense.weights.detachSource(); // its own file (read tensor by tensor) is closed; the weights live in their tensors
+      return dense;
+    } catch (e) {
+      source.close?.();
+      throw e;
+    }
   }
 
   /** Python `get_config_dict()`. */

@@ -149,17 +149,27 @@ async function openModelDir(
   return { config, configText, weights: WeightMap.from(source, { dtype: resolved }) };
 }
 
-/** After building a model: a quantized map lets its file's bytes go (no float copy of the linear weights stays). */
-function settle(weights: WeightMap): void {
-  if (weights.dtype === 'q8') weights.detachSource();
+/**
+ * Build a model from `weights`, then let the map's file go (closed, or its bytes freed), keeping only the tensors no
+ * module read: a float32 model's weights live in its tensors, a quantized one keeps no float copy of its linear
+ * weights. A build that throws closes the file too.
+ */
+function settle<T>(weights: WeightMap, build: () => T): T {
+  let built: T;
+  try {
+    built = build();
+  } catch (e) {
+    weights.source.close?.(); // a failed build: its file goes now (the map freed its tensors)
+    throw e;
+  }
+  weights.detachSource();
+  return built;
 }
 
 /** The encoder in `dir` (config.json + model.safetensors or a sharded checkpoint). The caller disposes it. */
 export async function loadTransformerFromDir(dir: string, dtype?: ModelDtype): Promise<EncoderModel> {
   const { config, weights } = await openModelDir(dir, checkModelDtype(dtype));
-  const model = createModel(config, weights);
-  settle(weights);
-  return model;
+  return settle(weights, () => createModel(config, weights));
 }
 
 /** The `*ForSequenceClassification` model in `dir` (a cross-encoder; `dtype` as {@link Transformer.load}, `configKwargs` Python's `config_kwargs`). The caller disposes it. */
@@ -177,8 +187,7 @@ export async function loadSequenceClassifierWithWeights(
   configKwargs?: Record<string, unknown>,
 ): Promise<{ model: SequenceClassificationModel; weights: WeightMap; configText: string }> {
   const { config, configText, weights } = await openModelDir(dir, checkModelDtype(dtype), configKwargs);
-  const model = createSequenceClassifier(config, weights);
-  settle(weights);
+  const model = settle(weights, () => createSequenceClassifier(config, weights));
   return { model, weights, configText };
 }
 
@@ -277,9 +286,8 @@ export class Transformer implements SentenceModule {
     const task = sbert.string('transformer_task', defaultTask);
     sbert.onlySupported('transformer_task', task, TRANSFORMER_TASKS);
     const { config, configText, weights } = await openModelDir(dir, checkModelDtype(opts.dtype), opts.configKwargs);
-    const mlm = task === 'fill-mask' ? createMaskedLM(config, weights) : undefined;
-    const model = mlm ? mlm.encoder : createModel(config, weights);
-    settle(weights);
+    const mlm = task === 'fill-mask' ? settle(weights, () => createMaskedLM(config, weights)) : undefined;
+    const model = mlm ? mlm.encoder : settle(weights, () => createModel(config, weights));
     try {
       const tokenizer = await TokenizerAdapter.load(dir, model.modelType);
       const t = new Transformer(model, tokenizer, {

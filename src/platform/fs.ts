@@ -6,6 +6,7 @@
  * Paths that are http(s) URLs are read with fetch instead (see url.ts), in browsers and in Node.
  */
 import { ModelConfigError } from '../formats/errors.js';
+import type { RangeReader } from '../formats/safetensors.js';
 import { nodeBuiltins } from './node_builtins.js';
 import { isUrl, joinUrl, readUrlBytes, urlExists } from './url.js';
 
@@ -40,6 +41,49 @@ export async function readFileBytes(path: string): Promise<Uint8Array> {
   const fs = await nodeFs(`reading ${path}`);
   const buf = await fs.readFile(path);
   return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
+}
+
+/** Closes the descriptor of a {@link openFileReader} reader that was dropped without close(). */
+let fdFinalizer: FinalizationRegistry<() => void> | undefined;
+
+/**
+ * Open a local file for reads of byte ranges (a safetensors checkpoint read one tensor at a time, never whole).
+ * Synchronous reads on one descriptor, held until `close()` (or, as a fallback, until the reader is collected).
+ * Node only: a URL has no range reader here (read it whole with {@link readFileBytes}).
+ */
+export async function openFileReader(path: string): Promise<RangeReader> {
+  if (isUrl(path)) throw new Error(`openFileReader: expected a local path, got the URL ${path} (read it with readFileBytes)`);
+  if (!isNode()) throw new Error(`reading ${path} needs a file system (Node.js); in a browser, load from a URL or an ArrayBuffer instead`);
+  const fs = await nodeBuiltins.fs();
+  let fd: number | null = fs.openSync(path, 'r');
+  const size = fs.fstatSync(fd).size;
+  const release = (d: number) => () => fs.closeSync(d);
+  fdFinalizer ??= new FinalizationRegistry((close) => close());
+  const reader: RangeReader = {
+    size,
+    read(begin: number, end: number, into?: Uint8Array): Uint8Array {
+      if (fd === null) throw new Error(`${path}: read after close`);
+      if (!(Number.isSafeInteger(begin) && Number.isSafeInteger(end) && 0 <= begin && begin <= end)) throw new RangeError(`read: expected 0 <= begin <= end, got [${begin}, ${end})`);
+      if (into && into.length !== end - begin) throw new RangeError(`read: into must hold ${end - begin} bytes, got ${into.length}`);
+      const out = into ?? new Uint8Array(end - begin);
+      let done = 0;
+      while (done < out.length) {
+        const n = fs.readSync(fd, out, done, out.length - done, begin + done);
+        if (n === 0) throw new ModelConfigError(`${path}: the file ended at byte ${begin + done}, expected bytes up to ${end} (was it changed while loading?)`, path);
+        done += n;
+      }
+      return out;
+    },
+    close(): void {
+      if (fd === null) return;
+      fdFinalizer!.unregister(reader);
+      const d = fd;
+      fd = null;
+      fs.closeSync(d);
+    },
+  };
+  fdFinalizer.register(reader, release(fd), reader);
+  return reader;
 }
 
 /** Read a whole file as UTF-8 text. */

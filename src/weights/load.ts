@@ -3,13 +3,19 @@
  * Prefers `model.safetensors`, then `model.safetensors.index.json` with its shards.
  */
 import { configError } from '../formats/errors.js';
-import { joinPath, pathExists, readFileBytes, readJSONFile } from '../platform/fs.js';
+import { joinPath, openFileReader, pathExists, readFileBytes, readJSONFile } from '../platform/fs.js';
+import { isUrl } from '../platform/url.js';
 import { SafetensorsError, SafetensorsFile, type TensorSource } from '../formats/safetensors.js';
 import { parseIndex, shardFiles, ShardedSafetensors } from './sharded.js';
 
-/** Read and validate one safetensors file from disk. */
+/**
+ * Open and validate one safetensors file: a local file is read one tensor at a time as they are asked for (never
+ * whole: a model keeps only what it uses; close() the result, or let the weight map's detachSource do it), a URL is
+ * fetched whole.
+ */
 export async function readSafetensorsFile(path: string): Promise<SafetensorsFile> {
-  return SafetensorsFile.parse(await readFileBytes(path), path);
+  if (isUrl(path)) return SafetensorsFile.parse(await readFileBytes(path), path);
+  return SafetensorsFile.open(await openFileReader(path), path);
 }
 
 /** Read a sharded checkpoint from its index file path. */
@@ -17,12 +23,17 @@ export async function readShardedSafetensors(indexPath: string): Promise<Sharded
   const index = parseIndex(await readJSONFile(indexPath), indexPath);
   const dir = indexPath.replace(/[\\/][^\\/]*$/, '');
   const shards = new Map<string, SafetensorsFile>();
-  for (const f of shardFiles(index)) {
-    const path = await joinPath(dir, f);
-    if (!(await pathExists(path))) throw new SafetensorsError(`shard ${JSON.stringify(f)} named in the index is missing (${path})`, indexPath);
-    shards.set(f, await readSafetensorsFile(path));
+  try {
+    for (const f of shardFiles(index)) {
+      const path = await joinPath(dir, f);
+      if (!(await pathExists(path))) throw new SafetensorsError(`shard ${JSON.stringify(f)} named in the index is missing (${path})`, indexPath);
+      shards.set(f, await readSafetensorsFile(path));
+    }
+    return new ShardedSafetensors(indexPath, index, shards);
+  } catch (e) {
+    for (const s of shards.values()) s.close();
+    throw e;
   }
-  return new ShardedSafetensors(indexPath, index, shards);
 }
 
 /**

@@ -37,7 +37,7 @@ export class ShardedSafetensors implements TensorSource {
   constructor(
     readonly source: string,
     index: SafetensorsIndex,
-    shards: Map<string, SafetensorsFile>,
+    private readonly shards: Map<string, SafetensorsFile>,
   ) {
     for (const [name, file] of Object.entries(index.weight_map)) {
       const shard = shards.get(file);
@@ -69,6 +69,17 @@ export class ShardedSafetensors implements TensorSource {
   }
   typed(name: string): StoredArray {
     return this.shard(name).typed(name);
+  }
+  /** True when every shard is read tensor by tensor (see {@link SafetensorsFile.readsCopies}). */
+  get readsCopies(): boolean {
+    return [...this.shards.values()].every((s) => s.readsCopies);
+  }
+  typedRange(name: string, begin: number, end: number, scratch?: ArrayBuffer): StoredArray {
+    return this.shard(name).typedRange(name, begin, end, scratch);
+  }
+  /** Release every shard's file (see {@link SafetensorsFile.close}). */
+  close(): void {
+    for (const s of this.shards.values()) s.close();
   }
 }
 

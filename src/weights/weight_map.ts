@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ModelConfigError } from '../formats/errors.js';
-import { toFloat32, type Dtype, type StoredArray, type TensorInfo, type TensorSource, type TensorToWrite } from '../formats/safetensors.js';
+import { DTYPE_SIZES, toFloat32, type Dtype, type StoredArray, type TensorInfo, type TensorSource, type TensorToWrite } from '../formats/safetensors.js';
 import { Q8_FLOAT_LINEARS, Q8_SCALES_SUFFIX, Q8_VALUES_SUFFIX, Q8LinearWeight, type ModelDtype } from './q8.js';
 
 const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
@@ -87,8 +87,11 @@ class KeptTensors implements TensorSource {
     for (const k of order) {
       this.infos.set(k, from.info(k));
       if (keep(k)) {
-        this.data.set(k, from.typed(k).slice());
-        if (FLOAT_DTYPES.has(from.info(k).dtype)) this.floats.set(k, from.float32(k).slice());
+        // one read per tensor; an array of its own (a copy unless the source reads copies)
+        const d = from.readsCopies ? from.typed(k) : from.typed(k).slice();
+        this.data.set(k, d);
+        const dtype = from.info(k).dtype;
+        if (FLOAT_DTYPES.has(dtype)) this.floats.set(k, toFloat32(d, dtype)); // (F32: the same array)
       }
     }
   }
@@ -301,7 +304,15 @@ export class WeightMap {
         }
         this.shared.used.add(wkey);
         const dtype = src.info(wkey).dtype;
-        if (dtype === 'F32') {
+        if (src.typedRange && src.readsCopies && FLOAT_DTYPES.has(dtype)) {
+          // a file read tensor by tensor: read and convert a block of rows at a time into two buffers reused block
+          // after block (no whole copy of the table, no garbage left for the collector to catch up with)
+          const range = src.typedRange.bind(src);
+          const block = Math.max(1, Math.min(outFeatures, Math.floor(2 ** 20 / inFeatures)));
+          const raw = new ArrayBuffer(block * inFeatures * DTYPE_SIZES[dtype]);
+          const f32 = dtype === 'F32' ? undefined : new Float32Array(block * inFeatures);
+          q = Q8LinearWeight.quantizeBlocks((a, b) => toFloat32(range(wkey, a * inFeatures, b * inFeatures, raw), dtype, f32?.subarray(0, (b - a) * inFeatures)), outFeatures, inFeatures, block);
+        } else if (dtype === 'F32') {
           q = Q8LinearWeight.quantize(src.float32(wkey), outFeatures, inFeatures); // a view of the file: no copy
         } else {
           // float16 / bfloat16 / float64: converted a block of rows at a time, so no whole float32 copy is made
@@ -328,8 +339,9 @@ export class WeightMap {
     if (si.dtype !== 'F32' || si.shape.length !== 1 || si.shape[0] !== outFeatures) throw new Error(`${skey}: expected F32 [${outFeatures}], got ${si.dtype} ${fmt(si.shape)}`);
     this.shared.used.add(vkey);
     this.shared.used.add(skey);
-    const values = (src.typed(vkey) as Int8Array).slice();
-    const scales = src.float32(skey).slice();
+    // (copied out of a buffer the source keeps; a file read tensor by tensor hands out arrays of their own)
+    const values = src.readsCopies ? (src.typed(vkey) as Int8Array) : (src.typed(vkey) as Int8Array).slice();
+    const scales = src.readsCopies ? src.float32(skey) : src.float32(skey).slice();
     for (let i = 0; i < values.length; i++) {
       if (values[i] === -128) throw new Error(`${vkey}: values must lie in [-127, 127], got -128 at ${i}`);
     }
@@ -340,15 +352,18 @@ export class WeightMap {
   }
 
   /**
-   * Let the source go (its file bytes with it) once the model is built: the tensors no module read are copied
-   * into a small source of their own, so {@link stateDict} still writes them. Meant for quantized maps, whose
-   * float linear weights must not stay resident; the tensors handed out stay valid.
+   * Let the source go (its file bytes or its open file with it) once the model is built: the tensors no module
+   * read are copied into a small source of their own, so {@link stateDict} still writes them, and the source is
+   * closed. Every model load does it (a float32 model's used weights live in its tensors; a quantized model's float
+   * linear weights must not stay resident); the tensors handed out stay valid.
    */
   detachSource(): void {
     const src = this.shared.source;
+    if (src instanceof KeptTensors) return;
     const used = this.shared.used;
     const kept = new KeptTensors(src.source, src.names(), src, (k) => !used.has(k) && !this.shared.cache.has(k));
     this.shared.source = kept;
+    src.close?.(); // a file read tensor by tensor: its descriptor goes now
   }
 
   /**

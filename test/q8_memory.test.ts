@@ -1,0 +1,142 @@
+/**
+ * What keeps the peak RSS of a model load down (issue 17, "peak RSS of the int8 model ≤ 0.5× the fp32 one";
+ * scripts/q8-rss.ts prints the measured table): a local safetensors file is read one tensor (or one block of rows)
+ * at a time and closed after the load, and an int8 layer's feed-forward block runs over chunks of rows.
+ * Structural checks (bytes read, reads made, file closed, results equal), not RSS readings, so that CI load cannot
+ * make them flaky.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../src/backends/index.js';
+import { SafetensorsFile, type RangeReader } from '../src/formats/safetensors.js';
+import { installWasmKernels } from '../src/kernels/index.js';
+import { createModel } from '../src/models/index.js';
+import { openFileReader } from '../src/platform/fs.js';
+import { WeightMap } from '../src/weights/index.js';
+import { fixture, requireFixtures } from './helpers/fixtures.js';
+
+/** A reader that records each read's byte count and whether it was closed. */
+function counting(inner: RangeReader): RangeReader & { reads: number[]; closed: boolean } {
+  const r = {
+    reads: [] as number[],
+    closed: false,
+    size: inner.size,
+    read(begin: number, end: number): Uint8Array {
+      r.reads.push(end - begin);
+      return inner.read(begin, end);
+    },
+    close(): void {
+      r.closed = true;
+      inner.close();
+    },
+  };
+  return r;
+}
+
+const sum = (a: number[]): number => a.reduce((x, y) => x + y, 0);
+
+describe('model loads read their checkpoint a tensor at a time (peak RSS, issue 17)', () => {
+  before(async function () {
+    assert.equal(await initBackend('wasm', { fallbackToCpu: false }), 'wasm');
+    assert.equal(await installWasmKernels(), true);
+  });
+
+  it('SafetensorsFile.open reads only the header until a tensor is asked for, then that tensor alone, with the values parse() gives', async function () {
+    if (!requireFixtures(this, ['models', 'tiny-bert-f16'])) return;
+    const path = fixture('models', 'tiny-bert-f16', 'model.safetensors');
+    const whole = SafetensorsFile.parse(readFileSync(path), path);
+    const reader = counting(await openFileReader(path));
+    const file = SafetensorsFile.open(reader, path);
+    const headerLen = Number(new DataView(readFileSync(path).buffer, 0, 8).getBigUint64(0, true));
+    assert.deepEqual(reader.reads, [8, headerLen]);
+    assert.deepEqual(file.names().sort(), whole.names().sort());
+    assert.equal(file.readsCopies, true);
+    assert.equal(whole.readsCopies, false);
+    const name = 'embeddings.word_embeddings.weight';
+    const info = file.info(name);
+    assert.equal(info.dtype, 'F16');
+    assert.deepEqual(file.float32(name), whole.float32(name));
+    assert.equal(reader.reads.at(-1), info.end - info.begin);
+    // a run of rows alone: elements [2 * dim, 5 * dim) of the table
+    const dim = info.shape[1];
+    assert.deepEqual(file.typedRange(name, 2 * dim, 5 * dim), (whole.typed(name) as Uint16Array).subarray(2 * dim, 5 * dim));
+    assert.equal(reader.reads.at(-1), 3 * dim * 2);
+    assert.throws(() => file.typedRange(name, 0, info.end - info.begin), /typedRange: expected 0 <= begin <= end <= /);
+    file.close();
+    assert.equal(reader.closed, true);
+    assert.throws(() => file.float32(name), /read after close/);
+  });
+
+  it('openFileReader names a read past the end of the file (a file changed while loading)', async function () {
+    if (!requireFixtures(this, ['models', 'tiny-bert-f16'])) return;
+    const path = fixture('models', 'tiny-bert-f16', 'config.json');
+    const reader = await openFileReader(path);
+    try {
+      assert.throws(() => reader.read(0, reader.size + 1), (e: Error) => e.message.includes(path) && e.message.includes(`the file ended at byte ${reader.size}`));
+      assert.equal(new TextDecoder().decode(reader.read(0, 1)), '{');
+    } finally {
+      reader.close();
+    }
+    reader.close(); // idempotent
+  });
+
+  it('a q8 load of a float16 checkpoint reads each byte at most once, in reads of at most 2 MiB (never the whole table), and closes the file', async function () {
+    if (!requireFixtures(this, ['models', 'minilm-l6-full'])) return;
+    const dir = fixture('models', 'minilm-l6-full');
+    const path = join(dir, 'model.safetensors');
+    const reader = counting(await openFileReader(path));
+    const weights = WeightMap.from(SafetensorsFile.open(reader, path), { dtype: 'q8' });
+    const model = createModel(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>, weights);
+    try {
+      weights.detachSource();
+      assert.equal(reader.closed, true);
+      // The word-embedding table (30522 x 384 float16, 23.4 MB) is read in blocks of 2^20 elements (2 MiB); the largest
+      // other tensor (an FFN weight, 1536 x 384 float16) is 1.2 MB. Before, the whole 45 MB file was one read.
+      assert.ok(Math.max(...reader.reads.slice(2)) <= 2 ** 21, `largest read ${Math.max(...reader.reads.slice(2))} bytes`); // spread-ok: ~200 reads
+      assert.ok(sum(reader.reads) <= reader.size, `read ${sum(reader.reads)} bytes of a ${reader.size}-byte file`);
+      const ids = tf.tensor2d([[101, 7592, 2088, 102]], [1, 4], 'int32');
+      const mask = tf.onesLike(ids) as tf.Tensor2D;
+      const readBefore = reader.reads.length;
+      const out = model.forward({ inputIds: ids, attentionMask: mask });
+      assert.equal(reader.reads.length, readBefore); // the forward reads nothing more (the file is closed)
+      tf.dispose([ids, mask, out.lastHiddenState]);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it("an int8 BERT layer's feed-forward over chunks of 512 rows gives the whole batch's numbers, bit for bit", async function () {
+    if (!requireFixtures(this, ['models', 'minilm-l6-full'])) return;
+    this.timeout(300000);
+    const dir = fixture('models', 'minilm-l6-full');
+    const path = join(dir, 'model.safetensors');
+    const weights = WeightMap.from(SafetensorsFile.open(await openFileReader(path), path), { dtype: 'q8' });
+    const model = createModel(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>, weights);
+    weights.detachSource();
+    try {
+      const before = tf.memory().numTensors;
+      // Chunks of 512 and 178 rows ([3, 230]; and with the attention maps asked for), of 512 and 88 rows ([2, 300]).
+      for (const [b, t, outputAttentions] of [[3, 230, false], [2, 300, false], [3, 230, true]] as const) {
+        const idv = new Int32Array(b * t).map((_, i) => 1000 + ((i * 7919) % 20000));
+        const maskv = new Int32Array(b * t).map((_, i) => (i % t < t - 40 * ((i / t) | 0) ? 1 : 0)); // padded rows too
+        const ids = tf.tensor2d(idv, [b, t], 'int32');
+        const mask = tf.tensor2d(maskv, [b, t], 'int32');
+        const chunked = model.forward({ inputIds: ids, attentionMask: mask }, { outputAttentions });
+        // A tap makes the layer take its whole-batch path (each module's output is recorded).
+        const whole = model.forward({ inputIds: ids, attentionMask: mask }, { outputAttentions, taps: ['encoder.layer.5.intermediate'] });
+        const a = chunked.lastHiddenState.dataSync();
+        const w = whole.lastHiddenState.dataSync();
+        let diff = 0;
+        for (let i = 0; i < a.length; i++) if (a[i] !== w[i]) diff++;
+        assert.equal(diff, 0, `[${b}, ${t}]: ${diff} of ${a.length} values differ`);
+        assert.ok(a.every(Number.isFinite));
+        tf.dispose([ids, mask, chunked.lastHiddenState, whole.lastHiddenState, ...(chunked.attentions ?? []), ...(whole.attentions ?? []), ...Object.values(whole.intermediates ?? {})]); // spread-ok: 6 layers
+      }
+      assert.equal(tf.memory().numTensors, before);
+    } finally {
+      model.dispose();
+    }
+  });
+});
