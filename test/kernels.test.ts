@@ -347,6 +347,7 @@ describe('wasm SIMD kernels', () => {
     ['minilm-l6-full', 'encoder.layer'],
     ['tiny-roberta', 'encoder.layer'],
     ['tiny-distilbert', 'transformer.layer'],
+    ['tiny-mpnet', 'encoder.layer'], // the relative position bias goes into every layer's call
   ]) {
     it(`${name}: each layer is one kernel call on wasm, bit for bit the per-op path, which taps and attentions still take`, async function () {
       if (!requireFixtures(this, ['models', name])) return;
@@ -393,13 +394,26 @@ describe('wasm SIMD kernels', () => {
     const mask = tf.tensor2d([[1, 1, 1, 1, 1, 0, 0], [1, 1, 1, 0, 0, 0, 0]], [2, 7], 'int32');
     try {
       const before = tf.memory().numTensors;
-      const prof = await tf.profile(() => model.forward({ inputIds: ids, attentionMask: mask }).lastHiddenState);
-      const kernels = new Set(prof.kernels.map((k) => k.name));
-      for (const name of ['SentenceTfjsLinear', 'SentenceTfjsLinearQKV', 'SentenceTfjsAttention', 'SentenceTfjsGeluErf', 'SentenceTfjsAddLayerNorm', 'SentenceTfjsGatherRows']) {
-        assert.ok(kernels.has(name), `${name} ran`);
+      // The fused layer (one call per layer), and the per-op kernels, which asking for the attentions forces.
+      // (tf.profile reuses one profile object: read each before the next.)
+      const ran = async (outputAttentions: boolean): Promise<Set<string>> => {
+        const prof = await tf.profile(() => {
+          const r = model.forward({ inputIds: ids, attentionMask: mask }, { outputAttentions });
+          tf.dispose(r.attentions ?? []);
+          return r.lastHiddenState;
+        });
+        tf.dispose(prof.result as tf.Tensor);
+        return new Set(prof.kernels.map((k) => k.name));
+      };
+      for (const [kernels, names] of [
+        [await ran(false), ['SentenceTfjsEncoderLayer', 'SentenceTfjsGatherRows']],
+        [await ran(true), ['SentenceTfjsLinear', 'SentenceTfjsLinearQKV', 'SentenceTfjsAttention', 'SentenceTfjsGeluErf', 'SentenceTfjsAddLayerNorm', 'SentenceTfjsGatherRows']],
+      ] as const) {
+        for (const name of names) assert.ok(kernels.has(name), `${name} ran`);
+        for (const name of ['BatchMatMul', '_FusedMatMul', 'Erf', 'Softmax']) assert.ok(!kernels.has(name), `stock ${name} did not run`);
       }
-      for (const name of ['BatchMatMul', '_FusedMatMul', 'Erf', 'Softmax']) assert.ok(!kernels.has(name), `stock ${name} did not run`);
       const fast = model.forward({ inputIds: ids, attentionMask: mask });
+      const perOp = model.forward({ inputIds: ids, attentionMask: mask }, { outputAttentions: true });
       disableWasmKernels();
       let stock;
       try {
@@ -408,7 +422,8 @@ describe('wasm SIMD kernels', () => {
         enableWasmKernels();
       }
       assertClose(fast.lastHiddenState, stock.lastHiddenState, 1e-5, 'fused vs stock last_hidden_state');
-      tf.dispose([fast.lastHiddenState, stock.lastHiddenState, prof.result as tf.Tensor]);
+      assertClose(perOp.lastHiddenState, stock.lastHiddenState, 1e-5, 'per-op kernels vs stock last_hidden_state');
+      tf.dispose([fast.lastHiddenState, perOp.lastHiddenState, ...perOp.attentions!, stock.lastHiddenState]);
       assert.equal(tf.memory().numTensors, before);
     } finally {
       tf.dispose([ids, mask]);
