@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/backends/index.js';
-import { attentionKernel, addLayerNormKernel, gatherRowsKernel, geluKernel, linearKernel, linearQkvKernel, disableWasmKernels, enableWasmKernels, installWasmKernels, wasmKernelsActive } from '../src/kernels/index.js';
+import { attentionKernel, addLayerNormKernel, gatherRowsKernel, geluKernel, linearKernel, linearQkvKernel, disableWasmKernels, enableWasmKernels, installWasmKernels, wasmKernelsActive, wasmKernelsFlavor } from '../src/kernels/index.js';
 import { KERNELS_SOURCE_SHA256 } from '../src/kernels/wasm_kernels_binary.js';
 import { attentionStock, extendedAttentionMask } from '../src/kernels/stock.js';
 import { createModel } from '../src/models/index.js';
@@ -158,6 +158,33 @@ describe('wasm SIMD kernels', () => {
       tf.dispose([w, want, got]);
     }
     x.dispose();
+  });
+
+  it('dense kernel over several column blocks: each output is its bias plus the products in k order, every row strip and remainder', () => {
+    // K = 4096: a block of gemm_bias is 2 panels (16 columns), so N = 40 is three blocks, the last one ragged;
+    // M = 1..7 covers the 4-row strips and the 1-3 remainder rows.
+    const [k, n] = [4096, 40];
+    const w = pseudoRandom(k * n, 71, 1);
+    const bias = pseudoRandom(n, 72, 1);
+    const fma = wasmKernelsFlavor() === 'relaxed-simd';
+    const [wt, bt] = [tf.tensor2d(w, [k, n]), tf.tensor1d(bias)];
+    for (const m of [1, 2, 3, 4, 5, 7]) {
+      const x = pseudoRandom(m * k, 70 + m, 1);
+      const xt = tf.tensor2d(x, [m, k]);
+      const y = linearKernel(xt, wt, bt)!;
+      const got = y.dataSync();
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j < n; j++) {
+          let acc = bias[j];
+          // plain SIMD: the product rounded, then the sum; relaxed SIMD: a fused multiply-add (one rounding).
+          for (let c = 0; c < k; c++) acc = Math.fround(acc + (fma ? x[i * k + c] * w[c * n + j] : Math.fround(x[i * k + c] * w[c * n + j])));
+          if (fma) assert.ok(Math.abs(got[i * n + j] - acc) <= 1e-6 * Math.max(1, Math.abs(acc)), `M ${m} [${i}, ${j}]: ${got[i * n + j]} vs ${acc}`);
+          else assert.equal(got[i * n + j], acc, `M ${m} [${i}, ${j}]`);
+        }
+      }
+      tf.dispose([xt, y]);
+    }
+    tf.dispose([wt, bt]);
   });
 
   it('fused Q/K/V projection equals the three projections bit for bit (with and without biases), and attention reads it in place', () => {

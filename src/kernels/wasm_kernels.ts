@@ -162,7 +162,7 @@ type Variant = 'plain' | 'shared';
 const compiling: Partial<Record<Variant, Promise<WebAssembly.Module>>> = {};
 const compiled: Partial<Record<Variant, WebAssembly.Module>> = {};
 /** One instance per tfjs-wasm memory (a re-created backend has a new heap). */
-const instances = new WeakMap<WebAssembly.Memory, KernelExports>();
+let instances = new WeakMap<WebAssembly.Memory, KernelExports>();
 let registered = false;
 let disabled = false;
 
@@ -244,6 +244,22 @@ export async function installWasmKernels(): Promise<boolean> {
     registered = true;
   }
   return wasmKernelsActive();
+}
+
+/**
+ * For old-vs-new benchmarks in one process (scripts/bench-queries.ts): from now on run `bytes`, another build of
+ * kernels.c with the same exports and packing formats (the current backend's variant), or with no bytes the
+ * committed build again. Call after {@link installWasmKernels}; packed weights stay valid across the swap.
+ * @example
+ * await swapWasmKernelBinary(oldBytes); time(); await swapWasmKernelBinary(); time();
+ */
+export async function swapWasmKernelBinary(bytes?: Uint8Array): Promise<void> {
+  const backend = currentWasmBackend();
+  const memory = backend && heapOf(backend);
+  if (!memory || !registered) throw new Error('swapWasmKernelBinary: install the kernels on the wasm backend first');
+  const variant = variantOf(memory);
+  compiled[variant] = await WebAssembly.compile((bytes ?? (await wasmBytes(variant))) as BufferSource);
+  instances = new WeakMap();
 }
 
 /** Stop using the custom kernels (the composite tfjs ops run instead); `installWasmKernels` no longer enables them. */
