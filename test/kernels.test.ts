@@ -162,8 +162,12 @@ describe('wasm SIMD kernels', () => {
 
   it('dense kernel over several column blocks: each output is its bias plus the products in k order, every row strip and remainder', () => {
     // K = 4096: a block of gemm_bias is 2 panels (16 columns), so N = 40 is three blocks, the last one ragged;
-    // M = 1..7 covers the 4-row strips and the 1-3 remainder rows.
-    const [k, n] = [4096, 40];
+    // K = 64, N = 44: one block of 6 panels (the last half full), which one remainder row takes 4 panels at a
+    // time and two rows 2 at a time. M = 1..7 covers the 4-row strips and the 1-3 remainder rows.
+    for (const [k, n] of [[4096, 40], [64, 44]]) denseAgainstKOrder(k, n);
+  });
+
+  function denseAgainstKOrder(k: number, n: number): void {
     const w = pseudoRandom(k * n, 71, 1);
     const bias = pseudoRandom(n, 72, 1);
     const fma = wasmKernelsFlavor() === 'relaxed-simd';
@@ -179,13 +183,13 @@ describe('wasm SIMD kernels', () => {
           // plain SIMD: the product rounded, then the sum; relaxed SIMD: a fused multiply-add (one rounding).
           for (let c = 0; c < k; c++) acc = Math.fround(acc + (fma ? x[i * k + c] * w[c * n + j] : Math.fround(x[i * k + c] * w[c * n + j])));
           if (fma) assert.ok(Math.abs(got[i * n + j] - acc) <= 1e-6 * Math.max(1, Math.abs(acc)), `M ${m} [${i}, ${j}]: ${got[i * n + j]} vs ${acc}`);
-          else assert.equal(got[i * n + j], acc, `M ${m} [${i}, ${j}]`);
+          else assert.equal(got[i * n + j], acc, `[${m}, ${k}] x [${k}, ${n}]: [${i}, ${j}]`);
         }
       }
       tf.dispose([xt, y]);
     }
     tf.dispose([wt, bt]);
-  });
+  }
 
   it('fused Q/K/V projection equals the three projections bit for bit (with and without biases), and attention reads it in place', () => {
     const [m, k, h, heads] = [9, 24, 16, 2];
