@@ -10,8 +10,9 @@
  *    `npm run bench` does (bench/bench-ours.ts matmulCeiling, with that round's kernels), then encodes `--texts`
  *    queries of bench's `queries` workload one at a time (batch 1, normalized, as the bench's queries:1 cell), and
  *    reports encoder GFLOP/s (bench-common's count) and % of the ceiling. Medians over rounds, and new / old.
- * Also a GEMM-only line: the dense kernel alone at [M x K] x [K x N] for the query's M (old vs new, alternating).
- * Prints markdown. On a shared machine the ratio (one alternating run) is what means something.
+ * Also a GEMM-only column: the dense kernel alone at the query's M (up and down projections).
+ * Each speed is given in wall time (as the bench) and in CPU time of this process (the ceiling too), steadier on a
+ * shared machine. Prints markdown. On a shared machine the ratio (one alternating run) is what means something.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { readFileSync } from 'node:fs';
@@ -49,6 +50,35 @@ function kernelCounts(kernels: { name: string }[]): { total: number; top: string
   for (const k of real) by.set(k.name, (by.get(k.name) ?? 0) + 1);
   const top = [...by].sort((a, b) => b[1] - a[1]).map(([n, c]) => `${n} ${c}`).join(', ');
   return { total: real.length, top };
+}
+
+function cpuMs(since: NodeJS.CpuUsage): number {
+  const c = process.cpuUsage(since);
+  return (c.user + c.system) / 1000;
+}
+
+/**
+ * matmulCeiling's shapes through the dense kernel, timed in CPU time of this process (steadier than wall time on a
+ * shared machine): best of the medians of 5, GFLOP/s.
+ */
+async function denseCeilingCpu(): Promise<number> {
+  let best = 0;
+  for (const [m, k, n] of [[1024, 384, 1536], [1024, 1536, 384], [1024, 1024, 1024]] as const) {
+    const a = tf.randomNormal([m, k]) as tf.Tensor2D;
+    const b = tf.randomNormal([k, n]) as tf.Tensor2D;
+    linearKernel(a, b)!.dispose();
+    const ms: number[] = [];
+    for (let r = 0; r < 5; r++) {
+      const c0 = process.cpuUsage();
+      const c = linearKernel(a, b)!;
+      await c.data();
+      ms.push(cpuMs(c0));
+      c.dispose();
+    }
+    tf.dispose([a, b]);
+    best = Math.max(best, (2 * m * k * n) / (median(ms) * 1e6));
+  }
+  return best;
 }
 
 async function main(): Promise<void> {
@@ -99,41 +129,48 @@ async function main(): Promise<void> {
     linearKernel(a, w)!.dispose();
     linearKernel(a2, w2)!.dispose();
 
-    const res = new Map<string, { ceil: number[]; gflops: number[]; gemm: number[] }>(variants.map(([n]) => [n, { ceil: [], gflops: [], gemm: [] }]));
+    const res = new Map<string, Record<'ceil' | 'ceilCpu' | 'gflops' | 'gflopsCpu' | 'gemm', number[]>>(
+      variants.map(([n]) => [n, { ceil: [], ceilCpu: [], gflops: [], gflopsCpu: [], gemm: [] }]),
+    );
     for (let r = 0; r < rounds; r++) {
       const order = r % 2 ? [...variants].reverse() : variants; // spread-ok: two variants
       for (const [name, bytes] of order) {
         await swapWasmKernelBinary(bytes);
         const e = res.get(name)!;
         e.ceil.push((await matmulCeiling()).gflops);
-        // GEMM: up then down projection, 200 times; GFLOP/s.
+        e.ceilCpu.push(await denseCeilingCpu());
+        // GEMM: up then down projection, 200 times; GFLOP/s of CPU time.
         const reps = 200;
-        let t0 = performance.now();
+        let c0 = process.cpuUsage();
         for (let i = 0; i < reps; i++) {
           linearKernel(a, w)!.dispose();
           linearKernel(a2, w2)!.dispose();
         }
-        e.gemm.push((reps * 4 * m * dims.hidden * dims.intermediate) / ((performance.now() - t0) * 1e6));
+        e.gemm.push((reps * 4 * m * dims.hidden * dims.intermediate) / (cpuMs(c0) * 1e6));
         for (const t of texts.slice(0, 4)) await model.encode([t], { normalizeEmbeddings: true }); // warm-up
-        t0 = performance.now();
+        const t0 = performance.now();
+        c0 = process.cpuUsage();
         for (const t of texts) await model.encode([t], { normalizeEmbeddings: true });
+        e.gflopsCpu.push(flops / (cpuMs(c0) * 1e6));
         e.gflops.push(flops / ((performance.now() - t0) * 1e6));
       }
     }
     tf.dispose([a, w, w2, a2]);
-    console.log('| kernels | ceiling GFLOP/s | queries:1 GFLOP/s | % of own ceiling | % of old ceiling | GEMM at M ' + m + ' GFLOP/s |');
-    console.log('| --- | ---: | ---: | ---: | ---: | ---: |');
-    const oldCeil = median(res.get(variants[0]![0])!.ceil);
+    console.log(`| kernels | ceiling GFLOP/s wall / CPU | queries:1 GFLOP/s wall / CPU | % of own ceiling wall / CPU | GEMM at M ${m} GFLOP/s (CPU) |`);
+    console.log('| --- | ---: | ---: | ---: | ---: |');
     for (const [name] of variants) {
       const e = res.get(name)!;
-      const pctOwn = median(e.gflops.map((g, i) => (100 * g) / e.ceil[i]!));
-      console.log(`| ${name} | ${median(e.ceil).toFixed(1)} | ${median(e.gflops).toFixed(2)} | ${pctOwn.toFixed(1)} | ${((100 * median(e.gflops)) / oldCeil).toFixed(1)} | ${median(e.gemm).toFixed(1)} |`);
+      const pct = (g: number[], c: number[]) => median(g.map((x, i) => (100 * x) / c[i]!)).toFixed(1);
+      console.log(
+        `| ${name} | ${median(e.ceil).toFixed(1)} / ${median(e.ceilCpu).toFixed(1)} | ${median(e.gflops).toFixed(2)} / ${median(e.gflopsCpu).toFixed(2)} | ${pct(e.gflops, e.ceil)} / ${pct(e.gflopsCpu, e.ceilCpu)} | ${median(e.gemm).toFixed(1)} |`,
+      );
     }
     if (old) {
       const o = res.get('old')!;
       const n = res.get('new')!;
-      const ratios = n.gflops.map((g, i) => g / o.gflops[i]!);
-      console.log(`\nnew / old queries:1 throughput: median of per-round ratios ${median(ratios).toFixed(3)} (rounds: ${ratios.map((x) => x.toFixed(3)).join(', ')}); GEMM ${(median(n.gemm) / median(o.gemm)).toFixed(3)}\n`);
+      const ratio = (k: 'gflops' | 'gflopsCpu') => n[k].map((g, i) => g / o[k][i]!);
+      const show = (xs: number[]) => `${median(xs).toFixed(3)} (rounds ${xs.map((x) => x.toFixed(2)).join(', ')})`;
+      console.log(`\nnew / old queries:1 throughput, median of per-round ratios: wall ${show(ratio('gflops'))}; CPU ${show(ratio('gflopsCpu'))}; GEMM ${(median(n.gemm) / median(o.gemm)).toFixed(3)}\n`);
     }
     await swapWasmKernelBinary();
     model.dispose();
