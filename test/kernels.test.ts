@@ -161,7 +161,7 @@ describe('wasm SIMD kernels', () => {
   });
 
   it('dense kernel over several column blocks: each output is its bias plus the products in k order, every row strip and remainder', () => {
-    // K = 4096: a block of gemm_bias is 2 panels (16 columns), so N = 40 is three blocks, the last one ragged;
+    // K = 4096: a block of gemm_bias (512 KB of packed weights) is 4 panels (32 columns), so N = 40 is two blocks, the last one ragged;
     // K = 64, N = 44: one block of 6 panels (the last half full), which one remainder row takes 4 panels at a
     // time and two rows 2 at a time. M = 1..7 covers the 4-row strips and the 1-3 remainder rows.
     for (const [k, n] of [[4096, 40], [64, 44]]) denseAgainstKOrder(k, n);
