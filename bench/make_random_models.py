@@ -25,6 +25,7 @@ SCALE = {
     "qwen3": dict(hidden_size=384, num_hidden_layers=6, num_attention_heads=6, num_key_value_heads=2, head_dim=64, intermediate_size=1024),
     "gemma3_text": dict(hidden_size=384, num_hidden_layers=6, num_attention_heads=3, num_key_value_heads=1, head_dim=128, query_pre_attn_scalar=128, intermediate_size=1152, sliding_window=512),
     "bert": dict(hidden_size=384, num_hidden_layers=6, num_attention_heads=12, intermediate_size=1536),
+    "mpnet": dict(hidden_size=384, num_hidden_layers=6, num_attention_heads=12, intermediate_size=1536),
 }
 
 

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/backends/index.js';
-import { attentionKernel, addLayerNormKernel, gatherRowsKernel, geluKernel, linearKernel, linearQkvKernel, disableWasmKernels, enableWasmKernels, installWasmKernels, wasmKernelsActive } from '../src/kernels/index.js';
+import { attentionKernel, addLayerNormKernel, gatherRowsKernel, geluKernel, linearKernel, linearQkvKernel, disableWasmKernels, enableWasmKernels, installWasmKernels, wasmKernelsActive, wasmKernelsFlavor } from '../src/kernels/index.js';
 import { KERNELS_SOURCE_SHA256 } from '../src/kernels/wasm_kernels_binary.js';
 import { attentionStock, extendedAttentionMask } from '../src/kernels/stock.js';
 import { createModel } from '../src/models/index.js';
@@ -159,6 +159,37 @@ describe('wasm SIMD kernels', () => {
     }
     x.dispose();
   });
+
+  it('dense kernel over several column blocks: each output is its bias plus the products in k order, every row strip and remainder', () => {
+    // K = 4096: a block of gemm_bias (512 KB of packed weights) is 4 panels (32 columns), so N = 40 is two blocks, the last one ragged;
+    // K = 64, N = 44: one block of 6 panels (the last half full), which one remainder row takes 4 panels at a
+    // time and two rows 2 at a time. M = 1..7 covers the 4-row strips and the 1-3 remainder rows.
+    for (const [k, n] of [[4096, 40], [64, 44]]) denseAgainstKOrder(k, n);
+  });
+
+  function denseAgainstKOrder(k: number, n: number): void {
+    const w = pseudoRandom(k * n, 71, 1);
+    const bias = pseudoRandom(n, 72, 1);
+    const fma = wasmKernelsFlavor() === 'relaxed-simd';
+    const [wt, bt] = [tf.tensor2d(w, [k, n]), tf.tensor1d(bias)];
+    for (const m of [1, 2, 3, 4, 5, 7]) {
+      const x = pseudoRandom(m * k, 70 + m, 1);
+      const xt = tf.tensor2d(x, [m, k]);
+      const y = linearKernel(xt, wt, bt)!;
+      const got = y.dataSync();
+      for (let i = 0; i < m; i++) {
+        for (let j = 0; j < n; j++) {
+          let acc = bias[j];
+          // plain SIMD: the product rounded, then the sum; relaxed SIMD: a fused multiply-add (one rounding).
+          for (let c = 0; c < k; c++) acc = Math.fround(acc + (fma ? x[i * k + c] * w[c * n + j] : Math.fround(x[i * k + c] * w[c * n + j])));
+          if (fma) assert.ok(Math.abs(got[i * n + j] - acc) <= 1e-6 * Math.max(1, Math.abs(acc)), `M ${m} [${i}, ${j}]: ${got[i * n + j]} vs ${acc}`);
+          else assert.equal(got[i * n + j], acc, `[${m}, ${k}] x [${k}, ${n}]: [${i}, ${j}]`);
+        }
+      }
+      tf.dispose([xt, y]);
+    }
+    tf.dispose([wt, bt]);
+  }
 
   it('fused Q/K/V projection equals the three projections bit for bit (with and without biases), and attention reads it in place', () => {
     const [m, k, h, heads] = [9, 24, 16, 2];
@@ -347,6 +378,7 @@ describe('wasm SIMD kernels', () => {
     ['minilm-l6-full', 'encoder.layer'],
     ['tiny-roberta', 'encoder.layer'],
     ['tiny-distilbert', 'transformer.layer'],
+    ['tiny-mpnet', 'encoder.layer'], // the relative position bias goes into every layer's call
   ]) {
     it(`${name}: each layer is one kernel call on wasm, bit for bit the per-op path, which taps and attentions still take`, async function () {
       if (!requireFixtures(this, ['models', name])) return;
@@ -393,13 +425,26 @@ describe('wasm SIMD kernels', () => {
     const mask = tf.tensor2d([[1, 1, 1, 1, 1, 0, 0], [1, 1, 1, 0, 0, 0, 0]], [2, 7], 'int32');
     try {
       const before = tf.memory().numTensors;
-      const prof = await tf.profile(() => model.forward({ inputIds: ids, attentionMask: mask }).lastHiddenState);
-      const kernels = new Set(prof.kernels.map((k) => k.name));
-      for (const name of ['SentenceTfjsLinear', 'SentenceTfjsLinearQKV', 'SentenceTfjsAttention', 'SentenceTfjsGeluErf', 'SentenceTfjsAddLayerNorm', 'SentenceTfjsGatherRows']) {
-        assert.ok(kernels.has(name), `${name} ran`);
+      // The fused layer (one call per layer), and the per-op kernels, which asking for the attentions forces.
+      // (tf.profile reuses one profile object: read each before the next.)
+      const ran = async (outputAttentions: boolean): Promise<Set<string>> => {
+        const prof = await tf.profile(() => {
+          const r = model.forward({ inputIds: ids, attentionMask: mask }, { outputAttentions });
+          tf.dispose(r.attentions ?? []);
+          return r.lastHiddenState;
+        });
+        tf.dispose(prof.result as tf.Tensor);
+        return new Set(prof.kernels.map((k) => k.name));
+      };
+      for (const [kernels, names] of [
+        [await ran(false), ['SentenceTfjsEncoderLayer', 'SentenceTfjsGatherRows']],
+        [await ran(true), ['SentenceTfjsLinear', 'SentenceTfjsLinearQKV', 'SentenceTfjsAttention', 'SentenceTfjsGeluErf', 'SentenceTfjsAddLayerNorm', 'SentenceTfjsGatherRows']],
+      ] as const) {
+        for (const name of names) assert.ok(kernels.has(name), `${name} ran`);
+        for (const name of ['BatchMatMul', '_FusedMatMul', 'Erf', 'Softmax']) assert.ok(!kernels.has(name), `stock ${name} did not run`);
       }
-      for (const name of ['BatchMatMul', '_FusedMatMul', 'Erf', 'Softmax']) assert.ok(!kernels.has(name), `stock ${name} did not run`);
       const fast = model.forward({ inputIds: ids, attentionMask: mask });
+      const perOp = model.forward({ inputIds: ids, attentionMask: mask }, { outputAttentions: true });
       disableWasmKernels();
       let stock;
       try {
@@ -408,7 +453,8 @@ describe('wasm SIMD kernels', () => {
         enableWasmKernels();
       }
       assertClose(fast.lastHiddenState, stock.lastHiddenState, 1e-5, 'fused vs stock last_hidden_state');
-      tf.dispose([fast.lastHiddenState, stock.lastHiddenState, prof.result as tf.Tensor]);
+      assertClose(perOp.lastHiddenState, stock.lastHiddenState, 1e-5, 'per-op kernels vs stock last_hidden_state');
+      tf.dispose([fast.lastHiddenState, perOp.lastHiddenState, ...perOp.attentions!, stock.lastHiddenState]);
       assert.equal(tf.memory().numTensors, before);
     } finally {
       tf.dispose([ids, mask]);

@@ -456,18 +456,18 @@ function attentionBackward(dy: tf.Tensor3D, proj: tf.Tensor3D[], bias: tf.Tensor
 }
 
 /**
- * A whole post-norm (BERT, DistilBERT) encoder layer as one kernel call on wasm: `a = LayerNorm(x + o(attention(x)))`,
- * then `LayerNorm(a + down(gelu(up(a))))` (exact GELU, scores / sqrt(d) or, `scaleQuery`, q / sqrt(d) first; the
- * padding mask), bit for bit what the per-op
+ * A whole post-norm (BERT, DistilBERT, MPNet) encoder layer as one kernel call on wasm: `a = LayerNorm(x + o(attention(x)))`,
+ * then `LayerNorm(a + down(gelu(up(a))))` (exact GELU, scores / sqrt(d) or, `scaleQuery`, q / sqrt(d) first; MPNet's
+ * `positionBias` [1 | B, heads, T, T] added to the scores; the padding mask), bit for bit what the per-op
  * path computes, with 1 kernel call instead of 16 (and no reshapes). Undefined where it does not apply (not the
  * wasm dense kernel, a gradient tape recording, H not a multiple of 8, a bias missing, a non-int32 mask): the
  * caller then runs the per-op path, which it must also take whenever taps or probabilities are wanted.
  * @example
  * const y = encoderLayer(x, ctx.mask, weights, 12) ?? perOp(x);
  */
-export function encoderLayer(x: tf.Tensor3D, mask: PaddingMask | undefined, w: EncoderLayerWeights, numHeads: number, scaleQuery = false): tf.Tensor3D | undefined {
+export function encoderLayer(x: tf.Tensor3D, mask: PaddingMask | undefined, w: EncoderLayerWeights, numHeads: number, scaleQuery = false, positionBias?: tf.Tensor4D): tf.Tensor3D | undefined {
   if (tapeOn() || !isF32(x)) return undefined;
-  return encoderLayerKernel(x, mask?.raw, w, numHeads, scaleQuery);
+  return encoderLayerKernel(x, mask?.raw, w, numHeads, scaleQuery, positionBias);
 }
 
 // ---- int8 (issue 17) ----------------------------------------------------------------------------------------

@@ -162,7 +162,7 @@ type Variant = 'plain' | 'shared';
 const compiling: Partial<Record<Variant, Promise<WebAssembly.Module>>> = {};
 const compiled: Partial<Record<Variant, WebAssembly.Module>> = {};
 /** One instance per tfjs-wasm memory (a re-created backend has a new heap). */
-const instances = new WeakMap<WebAssembly.Memory, KernelExports>();
+let instances = new WeakMap<WebAssembly.Memory, KernelExports>();
 let registered = false;
 let disabled = false;
 
@@ -244,6 +244,22 @@ export async function installWasmKernels(): Promise<boolean> {
     registered = true;
   }
   return wasmKernelsActive();
+}
+
+/**
+ * For old-vs-new benchmarks in one process (scripts/bench-queries.ts): from now on run `bytes`, another build of
+ * kernels.c with the same exports and packing formats (the current backend's variant), or with no bytes the
+ * committed build again. Call after {@link installWasmKernels}; packed weights stay valid across the swap.
+ * @example
+ * await swapWasmKernelBinary(oldBytes); time(); await swapWasmKernelBinary(); time();
+ */
+export async function swapWasmKernelBinary(bytes?: Uint8Array): Promise<void> {
+  const backend = currentWasmBackend();
+  const memory = backend && heapOf(backend);
+  if (!memory || !registered) throw new Error('swapWasmKernelBinary: install the kernels on the wasm backend first');
+  const variant = variantOf(memory);
+  compiled[variant] = await WebAssembly.compile((bytes ?? (await wasmBytes(variant))) as BufferSource);
+  instances = new WeakMap();
 }
 
 /** Stop using the custom kernels (the composite tfjs ops run instead); `installWasmKernels` no longer enables them. */
@@ -372,11 +388,11 @@ function registerAll(): void {
     );
     return out;
   });
-  // A whole post-norm encoder layer (BERT's, DistilBERT's): LayerNorm(x + Wo attention(x Wqkv)) = a, then
-  // LayerNorm(a + W2 gelu(a W1)), by the same kernel calls, in the same order, as the per-op path, with the
-  // intermediates in one scratch block instead of tensors: bit for bit what the per-op path gives.
+  // A whole post-norm encoder layer (BERT's, DistilBERT's, MPNet's with its position bias): LayerNorm(x + Wo
+  // attention(x Wqkv)) = a, then LayerNorm(a + W2 gelu(a W1)), by the same kernel calls, in the same order, as the
+  // per-op path, with the intermediates in one scratch block instead of tensors: bit for bit what the per-op path gives.
   registerWasm(KERNEL_ENCODER_LAYER, (ex, b, inputs, attrs) => {
-    const { x, mask, wq, wk, wv, bq, bk, bv, wo, bo, g1, be1, wi, bi, w2, b2, g2, be2 } = inputs as Record<string, tf.TensorInfo>;
+    const { x, mask, bias, wq, wk, wv, bq, bk, bv, wo, bo, g1, be1, wi, bi, w2, b2, g2, be2 } = inputs as Record<string, tf.TensorInfo>;
     const { numHeads, eps1, eps2, scaleQuery } = attrs as { numHeads: number; eps1: number; eps2: number; scaleQuery: boolean };
     const [batch, t, h] = x.shape;
     const m = batch * t;
@@ -401,7 +417,9 @@ function registerAll(): void {
       ex.gemm_bias(xp, qkvPack.ptr, qkvPack.bias, qkv, m, h, 3 * h);
       // Scores / sqrt(d) (BERT), or q / sqrt(d) first (DistilBERT): kernels.c's SCALE_DIV_SCORES / SCALE_DIV_QUERY.
       const scaleMode = scaleQuery ? 2 : 0;
-      ex.attention(qkv, qkv + h * 4, qkv + 2 * h * 4, 3 * h, 3 * h, mask ? offset(b, mask) : 0, 0, 0, context, 0, attnScratch, batch, t, numHeads, numHeads, d, Math.sqrt(d), scaleMode, 0, -1);
+      // MPNet's relative position bias [1 | B, heads, T, T] is added to the scaled scores, as in the attention kernel.
+      const [biasPtr, biasBatch] = bias ? [offset(b, bias), bias.shape[0]] : [0, 0];
+      ex.attention(qkv, qkv + h * 4, qkv + 2 * h * 4, 3 * h, 3 * h, mask ? offset(b, mask) : 0, biasPtr, biasBatch, context, 0, attnScratch, batch, t, numHeads, numHeads, d, Math.sqrt(d), scaleMode, 0, -1);
       ex.gemm_bias(context, oPack.ptr, offset(b, bo), proj, m, h, h);
       ex.add_layer_norm(proj, xp, offset(b, g1), offset(b, be1), attended, lnScratch, m, h, eps1);
       ex.gemm_bias(attended, iPack.ptr, offset(b, bi), hidden, m, h, inter);

@@ -153,16 +153,27 @@ export interface EncoderLayerWeights {
 /**
  * A whole post-norm encoder layer in one kernel call: a = LayerNorm(x + o(attention(q, k, v of x))), then
  * LayerNorm(a + down(gelu(up(a)))) (exact-erf GELU, scores / sqrt(d) or with `scaleQuery` DistilBERT's
- * q / sqrt(d) first, padding mask only). x [B, T, H] float32, mask
- * int32 [B, T] (or none). Undefined where the dense kernel does not run or the shapes do not fit (H a multiple of
+ * q / sqrt(d) first, plus MPNet's `positionBias` [1 | B, heads, T, T] when given, then the padding mask). x [B, T, H]
+ * float32, mask int32 [B, T] (or none). Undefined where the dense kernel does not run or the shapes do not fit (H a multiple of
  * 8, every bias present): the caller then takes the per-op path.
  */
-export function encoderLayerKernel(x: tf.Tensor3D, mask: tf.Tensor2D | undefined, w: EncoderLayerWeights, numHeads: number, scaleQuery = false): tf.Tensor3D | undefined {
-  const [, , h] = x.shape;
+export function encoderLayerKernel(
+  x: tf.Tensor3D,
+  mask: tf.Tensor2D | undefined,
+  w: EncoderLayerWeights,
+  numHeads: number,
+  scaleQuery = false,
+  positionBias?: tf.Tensor4D,
+): tf.Tensor3D | undefined {
+  const [b, t, h] = x.shape;
   const params = [w.q, w.k, w.v, w.o, w.up, w.down];
   const tensors = [x, ...params.flatMap((p) => [p.weight, p.bias]), w.norm1.weight, w.norm1.bias, w.norm2.weight, w.norm2.bias];
   if (!wasmLinearActive() || h % 8 !== 0 || h % numHeads !== 0 || tensors.some((t) => t === undefined || t.dtype !== 'float32')) return undefined;
-  if (mask && mask.dtype !== 'int32') return undefined;
+  if ((mask && mask.dtype !== 'int32') || (positionBias && positionBias.dtype !== 'float32')) return undefined;
+  const pb = positionBias?.shape;
+  if (pb && (pb.length !== 4 || (pb[0] !== 1 && pb[0] !== b) || pb[1] !== numHeads || pb[2] !== t || pb[3] !== t)) {
+    throw new Error(`encoder layer: positionBias must be [1 or ${b}, ${numHeads}, ${t}, ${t}], got [${pb}]`);
+  }
   const inter = w.up.weight.shape[1];
   const square = [w.q, w.k, w.v, w.o].every((p) => p.weight.shape[0] === h && p.weight.shape[1] === h);
   if (!square || w.up.weight.shape[0] !== h || w.down.weight.shape[0] !== inter || w.down.weight.shape[1] !== h) {
@@ -175,6 +186,7 @@ export function encoderLayerKernel(x: tf.Tensor3D, mask: tf.Tensor2D | undefined
     wi: w.up.weight, bi: w.up.bias, w2: w.down.weight, b2: w.down.bias, g2: w.norm2.weight, be2: w.norm2.bias,
   };
   if (mask) inputs.mask = mask;
+  if (positionBias) inputs.bias = positionBias;
   const attrs = { numHeads, eps1: w.norm1.eps, eps2: w.norm2.eps, scaleQuery } as unknown as tf.NamedAttrMap;
   return tf.engine().runKernel(KERNEL_ENCODER_LAYER, inputs, attrs) as tf.Tensor3D;
 }

@@ -92,11 +92,27 @@ class BertAttention extends Module {
     this.record(ctx.taps, context, 'self');
     return { output: this.record(ctx.taps, this.output.apply(context, x, ctx.taps)), probs };
   }
+
+  fusable(): FusableAttention {
+    return { self: this.self, o: this.output.dense, norm: this.output.LayerNorm };
+  }
 }
 
-/** What a layer's `attention` module is: x [B, T, H] -> [B, T, H] after its residual LayerNorm. */
+/** What the fused layer reads of an attention block: projections (and options), output projection, LayerNorm. */
+export interface FusableAttention {
+  self: SelfAttention;
+  o: Linear;
+  norm: LayerNorm;
+}
+
+/**
+ * What a layer's `attention` module is: x [B, T, H] -> [B, T, H] after its residual LayerNorm; `fusable` gives its
+ * parts when it is BERT's block (attention, plus any position bias; dense; dropout; LayerNorm over it + x), which
+ * the fused layer kernel then runs.
+ */
 interface AttentionModule extends Module {
   apply(x: tf.Tensor3D, ctx: LayerContext): { output: tf.Tensor3D; probs?: tf.Tensor4D };
+  fusable?(): FusableAttention;
 }
 
 /** Rows per chunk of an int8 layer's feed-forward block (see {@link BertLayer}'s feedForwardInRows). */
@@ -120,7 +136,7 @@ export class BertLayer extends Module implements EncoderLayer {
 
   apply(x: tf.Tensor3D, ctx: LayerContext): { output: tf.Tensor3D; probs?: tf.Tensor4D } {
     // Nothing to inspect inside the layer: the whole layer as one kernel call where it applies (wasm).
-    if (!ctx.needProbs && !ctx.taps.active && !ctx.positionBias && !dropoutActive()) {
+    if (!ctx.needProbs && !ctx.taps.active && !dropoutActive()) {
       const fused = this.fused(x, ctx);
       if (fused) return { output: fused };
     }
@@ -157,22 +173,22 @@ export class BertLayer extends Module implements EncoderLayer {
     return out;
   }
 
-  /** The layer by {@link encoderLayer} (BERT's own attention and exact GELU only), or undefined. */
+  /** The layer by {@link encoderLayer} (a fusable attention block, MPNet's position bias, exact GELU), or undefined. */
   private fused(x: tf.Tensor3D, ctx: LayerContext): tf.Tensor3D | undefined {
-    const att = this.attention;
-    if (!(att instanceof BertAttention) || this.intermediate.act !== gelu) return undefined;
+    const att = this.attention.fusable?.();
+    if (!att || this.intermediate.act !== gelu) return undefined;
     const { query, key, value, numHeads, options } = att.self;
     if (options.scaleQuery || options.numKvHeads !== undefined || options.causal || options.window !== undefined || options.scale !== undefined) return undefined;
-    const biases = [query.bias, key.bias, value.bias, att.output.dense.bias, this.intermediate.dense.bias, this.output.dense.bias];
+    const biases = [query.bias, key.bias, value.bias, att.o.bias, this.intermediate.dense.bias, this.output.dense.bias];
     if (biases.some((b) => b === undefined)) return undefined;
     // int8 layers run their own kernel (the fused layer is float32 only)
-    if ([query, key, value, att.output.dense, this.intermediate.dense, this.output.dense].some((l) => l.q8)) return undefined;
+    if ([query, key, value, att.o, this.intermediate.dense, this.output.dense].some((l) => l.q8)) return undefined;
     const lin = (l: Linear) => ({ weight: l.weight, bias: l.bias! });
     const norm = (n: LayerNorm) => ({ weight: n.weight, bias: n.bias, eps: n.eps });
     return encoderLayer(x, ctx.mask, {
-      q: lin(query), k: lin(key), v: lin(value), o: lin(att.output.dense), norm1: norm(att.output.LayerNorm),
+      q: lin(query), k: lin(key), v: lin(value), o: lin(att.o), norm1: norm(att.norm),
       up: lin(this.intermediate.dense), down: lin(this.output.dense), norm2: norm(this.output.LayerNorm),
-    }, numHeads);
+    }, numHeads, false, ctx.positionBias);
   }
 }
 

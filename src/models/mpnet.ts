@@ -15,7 +15,7 @@ import type { LayerNorm } from '../layers/layer_norm.js';
 import type { Linear } from '../layers/linear.js';
 import { Module } from '../layers/module.js';
 import type { WeightMap } from '../weights/index.js';
-import { BertLayer } from './bert.js';
+import { BertLayer, type FusableAttention } from './bert.js';
 import { ConfigReader, readEncoderShape } from './config.js';
 import { EncoderBase, type AttentionContext, type LayerContext, type ResolvedInputs } from './encoder_base.js';
 import type { HeadSpec } from './heads.js';
@@ -107,6 +107,11 @@ class MPNetAttention extends Module {
   apply(x: tf.Tensor3D, ctx: LayerContext): { output: tf.Tensor3D; probs?: tf.Tensor4D } {
     const { output: attn, probs } = this.attn.apply(x, ctx); // [B, T, H]
     return { output: this.record(ctx.taps, this.LayerNorm.apply(hiddenDropout(attn), x)), probs }; // dropout: training mode only
+  }
+
+  /** BERT's block with the position bias: the layer runs as one kernel call where it can. */
+  fusable(): FusableAttention {
+    return { self: this.attn.attention, o: this.attn.o, norm: this.LayerNorm };
   }
 }
 
