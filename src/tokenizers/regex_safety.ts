@@ -15,6 +15,7 @@
  * The real tokenizers' patterns (GPT-2, Llama 3, Qwen, Gemma, BLOOM, DeepSeek style) pass.
  */
 import { TokenizerConfigError } from './config_error.js';
+import { AmbiguityRefusal, findPolynomialAmbiguity } from './regex_ambiguity.js';
 
 /** The largest `{n}` / `{n,m}` count accepted. */
 export const MAX_REPEAT = 1000;
@@ -43,6 +44,31 @@ export function checkRegexSafety(source: string, path: string): void {
     }
     throw e;
   }
+}
+
+/**
+ * Throws a TokenizerConfigError naming `path` when `jsSource` (the JS translation of `source`) backtracks
+ * polynomially (two loops that can share one run of characters, see regex_ambiguity.ts), or is too large for that
+ * analysis to finish in its bounds.
+ */
+export function checkPolynomialBacktracking(jsSource: string, source: string, path: string): void {
+  let why: string | null = null;
+  try {
+    const w = findPolynomialAmbiguity(jsSource);
+    if (w) {
+      why =
+        `polynomial backtracking: the loops on ${short(w.first)} and ${short(w.second)} can share one run of characters ` +
+        `(e.g. ${JSON.stringify(w.example.repeat(3))}…), so a failing match attempt takes time quadratic or worse in the text's length`;
+    }
+  } catch (e) {
+    if (!(e instanceof AmbiguityRefusal)) throw e;
+    why = e.message;
+  }
+  if (why !== null) throw new TokenizerConfigError(path, `a regular expression that runs in linear time (${why})`, source);
+}
+
+function short(atom: string): string {
+  return atom.length > 40 ? `${atom.slice(0, 40)}…` : atom;
 }
 
 class Screen {
