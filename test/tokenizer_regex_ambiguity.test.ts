@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { Tokenizer, TokenizerConfigError } from '../src/tokenizers/index.js';
 import { onigToJs } from '../src/tokenizers/config.js';
-import { findPolynomialAmbiguity, MAX_POSITIONS } from '../src/tokenizers/regex_ambiguity.js';
+import { atomRepresentatives, findPolynomialAmbiguity, MAX_POSITIONS } from '../src/tokenizers/regex_ambiguity.js';
+import { collectGarbage, timeEncode } from './helpers/tokenizer_scaling.js';
 
 /** Split / Replace regexes of real tokenizer.json files (Oniguruma source, as the file holds it), with where each is from. */
 const REAL: ReadonlyArray<{ name: string; source: string; regex: string }> = [
@@ -73,6 +74,14 @@ const REFUSED: ReadonlyArray<[regex: string, reason: RegExp]> = [
   ['[a-z]+[a-m]*;', /polynomial backtracking/],
   ['\\s+[ \\t]+(?!\\S)', /polynomial backtracking/],
   ["'\\p{L}*\\p{L}+'", /polynomial backtracking/],
+  // Search restart: linear per attempt, but each start inside the run scans to its end and fails.
+  ['a*b', /search restart: an attempt starting in a run of "a" follows the loop on a/],
+  ['\\s*x', /search restart/],
+  ['a*b|a', /search restart/],
+  ['a+(?=b)', /search restart/],
+  ['a*$', /search restart/],
+  ['\\s*[\\r\\n]+', /search restart/], // alone (Llama-3's alternation also holds \s+, which consumes the run)
+  ['\\d+\\.\\d+', /search restart/],
   ['(a|a)*$', /nested quantifiers backtrack exponentially/],
   ['(a+)+b', /nested quantifiers/],
   ['(\\w+\\s?)*$', /nested quantifiers/],
@@ -112,6 +121,48 @@ describe('polynomial backtracking screen (tokenizer.json regexes)', function () 
       assert.throws(() => Tokenizer.fromJSON(json), (e: Error) => e instanceof TokenizerConfigError && e.message.includes('normalizer.pattern.Regex'));
     });
   }
+
+  // Adversarial long inputs from each accepted pattern's own classes: a run of one class, and two classes
+  // alternating. 256 KiB must take under 32x the time of 32 KiB (8x the text: linear ~8, quadratic ~64), the bound
+  // and the timing of test/tokenizer_scaling.test.ts (loose because garbage collection on a busy machine read up
+  // to x20 at these sizes for linear paths).
+  const SMALL = 32 * 1024;
+  const LARGE = 256 * 1024;
+  for (const r of REAL) {
+    it(`${r.name}: adversarial 256 KiB inputs from its own character classes encode in linear time`, function () {
+      const tok = Tokenizer.fromJSON(splitTokenizerJson(r.regex));
+      const reps = atomRepresentatives(new RegExp(onigToJs(r.regex), 'u').source).slice(0, 6);
+      const units: string[] = [...reps];
+      for (let i = 0; i < reps.length; i++) for (let j = i + 1; j < reps.length; j++) units.push(reps[i] + reps[j]);
+      const fill = (u: string, n: number) => u.repeat(Math.ceil(n / u.length)).slice(0, n);
+      const rows: string[] = [];
+      for (const u of units) {
+        const small = fill(u, SMALL);
+        const large = fill(u, LARGE);
+        timeEncode(tok, small);
+        collectGarbage();
+        let a = Infinity;
+        let b = Infinity;
+        let ratio = Infinity;
+        for (let attempt = 0; attempt < 2 && ratio >= 32; attempt++) {
+          a = Math.min(a, timeEncode(tok, small).ms, timeEncode(tok, small).ms);
+          b = Math.min(b, timeEncode(tok, large).ms);
+          ratio = b / Math.max(a, 20);
+        }
+        rows.push(`${JSON.stringify(u)}: ${a.toFixed(1)} -> ${b.toFixed(1)} ms (x${ratio.toFixed(2)})`);
+        assert.ok(ratio < 32, `${r.name} ${rows[rows.length - 1]}`);
+      }
+      assert.ok(units.length >= 1);
+    });
+  }
+
+  it('accepts look-alikes that stay linear: a loop behind a required character, a lookahead that holds inside the run', function () {
+    for (const regex of ['x\\s*y', '\\s+(?!\\S)', "'\\p{L}+'", '\\p{N}+(?:\\.\\p{N}+)?', '[a-z]+[0-9]*']) {
+      const t0 = performance.now();
+      Tokenizer.fromJSON(splitTokenizerJson(regex));
+      assert.ok(performance.now() - t0 < 500, regex);
+    }
+  });
 
   it('refuses a pattern too large to analyse, saying so', function () {
     assert.throws(

@@ -50,7 +50,7 @@ type Ast =
   | { t: 'seq'; items: Ast[] }
   | { t: 'alt'; items: Ast[] }
   | { t: 'rep'; body: Ast; min: number; max: number }
-  | { t: 'assert' };
+  | { t: 'assert'; kind: string; body?: Ast };
 
 /** Why a pattern is refused (the caller wraps it in a TokenizerConfigError). */
 export class AmbiguityRefusal extends Error {}
@@ -106,11 +106,11 @@ class Parser {
       const body = this.alt(depth + 1);
       if (s[this.i] !== ')') throw new AmbiguityRefusal('an unclosed "("');
       this.i++;
-      return look ? { t: 'assert' } : body;
+      return look ? { t: 'assert', kind: look[1], body } : body;
     }
     if (c === '^' || c === '$') {
       this.i++;
-      return { t: 'assert' };
+      return { t: 'assert', kind: c };
     }
     if (c === '[') {
       this.i++;
@@ -125,7 +125,7 @@ class Parser {
       const n = s[this.i + 1] ?? '';
       if (n === 'b' || n === 'B') {
         this.i += 2;
-        return { t: 'assert' };
+        return { t: 'assert', kind: `\\${n}` };
       }
       if (/[1-9k]/.test(n)) throw new AmbiguityRefusal(`the back-reference \\${n}`);
       const braced = /^\\(?:[pP]\{[^}]*\}|u\{[0-9a-fA-F]+\}|u[0-9a-fA-F]{4}|x[0-9a-fA-F]{2}|c[A-Za-z])/.exec(s.slice(this.i, this.i + 64));
@@ -157,20 +157,28 @@ class Parser {
   }
 }
 
-/** A fragment of the position automaton: assertions count as empty for `nullAny`, as failing for `nullClean`. */
+/**
+ * A fragment of the position automaton. `lastG` lists the positions after which the fragment may end, each with
+ * the assertions crossed on the way (one entry per way); `nullG` the assertion lists under which it matches empty.
+ * A position is accepting (a match may end there) when some way to the end crosses no assertion; for one run of a
+ * character c, when every assertion crossed holds inside such a run (`(?!\S)` inside spaces, `\B`).
+ */
 interface Frag {
-  nullAny: boolean;
-  nullClean: boolean;
+  nullG: number[][];
   first: number[];
   lastAny: number[];
-  lastClean: number[];
+  lastG: Array<[number, number[]]>;
 }
 
-const EMPTY: Frag = { nullAny: true, nullClean: true, first: [], lastAny: [], lastClean: [] };
+/** Ways kept per fragment (beyond them, guarded ways are dropped: fewer accepting positions, more refusals). */
+const MAX_WAYS = 256;
+const EMPTY: Frag = { nullG: [[]], first: [], lastAny: [], lastG: [] };
 
 class Glushkov {
   readonly atoms: string[] = [];
   readonly follow: Set<number>[] = [];
+  /** Each assertion: its kind (`^`, `$`, `\b`, `\B`, `=`, `!`, `<=`, `<!`) and, for a one-atom lookaround, the atom. */
+  readonly asserts: Array<{ kind: string; atom?: string }> = [];
 
   build(a: Ast): Frag {
     switch (a.t) {
@@ -179,20 +187,22 @@ class Glushkov {
         if (p >= MAX_POSITIONS) throw new AmbiguityRefusal(`too large to analyse: over ${MAX_POSITIONS} character positions once counted repeats are unrolled`);
         this.atoms.push(a.src);
         this.follow.push(new Set());
-        return { nullAny: false, nullClean: false, first: [p], lastAny: [p], lastClean: [p] };
+        return { nullG: [], first: [p], lastAny: [p], lastG: [[p, []]] };
       }
-      case 'assert':
-        return { nullAny: true, nullClean: false, first: [], lastAny: [], lastClean: [] };
+      case 'assert': {
+        const id = this.asserts.length;
+        this.asserts.push({ kind: a.kind, atom: a.body?.t === 'chr' ? a.body.src : undefined });
+        return { nullG: [[id]], first: [], lastAny: [], lastG: [] };
+      }
       case 'seq':
         return a.items.reduce((f, x) => this.then(f, this.build(x)), EMPTY);
       case 'alt': {
         const fs = a.items.map((x) => this.build(x));
         return {
-          nullAny: fs.some((f) => f.nullAny),
-          nullClean: fs.some((f) => f.nullClean),
+          nullG: capNull(fs.flatMap((f) => f.nullG)),
           first: fs.flatMap((f) => f.first),
           lastAny: fs.flatMap((f) => f.lastAny),
-          lastClean: fs.flatMap((f) => f.lastClean),
+          lastG: capLast(fs.flatMap((f) => f.lastG)),
         };
       }
       case 'rep': {
@@ -217,18 +227,33 @@ class Glushkov {
 
   private then(a: Frag, b: Frag): Frag {
     for (const l of a.lastAny) for (const x of b.first) this.follow[l].add(x);
+    const aNull = a.nullG.length > 0;
+    const bNull = b.nullG.length > 0;
     return {
-      nullAny: a.nullAny && b.nullAny,
-      nullClean: a.nullClean && b.nullClean,
-      first: a.nullAny ? a.first.concat(b.first) : a.first,
-      lastAny: b.nullAny ? b.lastAny.concat(a.lastAny) : b.lastAny,
-      lastClean: b.nullClean ? b.lastClean.concat(a.lastClean) : b.lastClean,
+      nullG: capNull(a.nullG.flatMap((g) => b.nullG.map((h) => g.concat(h)))),
+      first: aNull ? a.first.concat(b.first) : a.first,
+      lastAny: bNull ? b.lastAny.concat(a.lastAny) : b.lastAny,
+      lastG: capLast(b.lastG.concat(a.lastG.flatMap(([p, g]) => b.nullG.map((h): [number, number[]] => [p, g.concat(h)])))),
     };
+  }
+
+  /** The positions where a match may end: with no assertion crossed, or (given `holds`) only assertions that hold. */
+  accepting(root: Frag, holds: (assertion: number) => boolean = () => false): Set<number> {
+    return new Set(root.lastG.filter(([, g]) => g.every(holds)).map(([p]) => p));
   }
 }
 
+/** Drops ways beyond {@link MAX_WAYS}, guarded ones first (the unguarded ones decide plain acceptance). */
+function capLast(ways: Array<[number, number[]]>): Array<[number, number[]]> {
+  return ways.length <= MAX_WAYS ? ways : ways.filter(([, g]) => g.length === 0).slice(0, MAX_WAYS);
+}
+
+function capNull(ways: number[][]): number[][] {
+  return ways.length <= MAX_WAYS ? ways : ways.filter((g) => g.length === 0).slice(0, 1);
+}
+
 function optional(f: Frag): Frag {
-  return { ...f, nullAny: true, nullClean: true };
+  return { ...f, nullG: f.nullG.some((g) => g.length === 0) ? f.nullG : [[], ...f.nullG] }; // spread-ok: at most MAX_WAYS
 }
 
 /** Members of each Unicode general category (and the scripts tokenizer patterns name), for the sample alphabet. */
@@ -296,7 +321,7 @@ export function findPolynomialAmbiguity(jsSource: string): AmbiguityWitness | nu
   const n = g.atoms.length;
   const sample = sampleAlphabet(jsSource);
   const sets = atomSets(g.atoms, sample);
-  const accepting = new Set(root.lastClean);
+  const accepting = g.accepting(root);
   const live = (p: number) => !accepting.has(p) && sets[p].some((w) => w !== 0);
   const succ: number[][] = g.follow.map((f, p) => (live(p) ? [...f].filter(live) : [])); // spread-ok: one position's followers
   // reach[p]: positions reachable from p in one or more steps (restricted automaton).
@@ -343,6 +368,108 @@ export function findPolynomialAmbiguity(jsSource: string): AmbiguityWitness | nu
         }
       }
     }
+  }
+  return null;
+}
+
+/**
+ * One sample character of each distinct character set the pattern's atoms match (`jsSource`: a JS `u` RegExp
+ * source), printable ones first: the alphabet of adversarial inputs for the pattern (runs of one class,
+ * alternations of two).
+ */
+export function atomRepresentatives(jsSource: string): string[] {
+  const g = new Glushkov();
+  g.build(new Parser(jsSource).parse());
+  const sample = sampleAlphabet(jsSource);
+  const sets = atomSets(g.atoms, sample);
+  const out = new Map<string, string>();
+  for (const bits of sets) {
+    const id = bits.join(',');
+    if (out.has(id)) continue;
+    let pick = -1;
+    for (let k = 0; k < sample.length; k++) {
+      if ((bits[k >>> 5] & (1 << (k & 31))) === 0) continue;
+      if (pick < 0) pick = k;
+      if (sample[k] >= 0x20 && sample[k] !== 0x7f) {
+        pick = k;
+        break;
+      }
+    }
+    if (pick >= 0) out.set(id, String.fromCodePoint(sample[pick]));
+  }
+  return [...out.values()]; // spread-ok: one entry per atom of the pattern
+}
+
+/** What {@link findSearchRestart} found: a loop a failing attempt can run along, and a character of its run. */
+export interface RestartWitness {
+  /** Source of the looping atom. */
+  atom: string;
+  /** A character the loop runs on. */
+  example: string;
+}
+
+/**
+ * The search-restart screen (one character class at a time). A global split retries the pattern at every start
+ * position that did not begin a match; when an attempt starting inside a long run of one character c can follow
+ * a non-accepting loop along the whole run and then fail, and no accepting loop consumes c-runs (so the attempt
+ * does not end with a match of the run), each of the n starts scans O(n): `a*b` or `\s*x` over `aaaa…`, O(n^2) in
+ * all, with no ambiguity inside one attempt. For each class of sample characters (characters no atom tells
+ * apart), this finds a non-accepting position q on a cycle of positions matching c, entered from the pattern's
+ * start on c alone through non-accepting positions; it is a witness unless an accepting position r on a cycle of
+ * positions matching c is entered from the start on c alone (then the attempt's match extends over the run and the
+ * next start lies past it: GPT-2's `\s+(?!\S)` next to `\s+`, o200k's `[\p{Lu}…]*[\p{Ll}…]+` next to
+ * `[\p{Lu}…]+[\p{Ll}…]*`). Runs of one character only: a loop over a longer word (`(?:ab)*c`) is not screened.
+ */
+export function findSearchRestart(jsSource: string): RestartWitness | null {
+  const holdsInRun = (a: { kind: string; atom?: string }, c: string): boolean => {
+    if (a.kind === '\\B') return true; // between two characters of one run: never a word boundary
+    if (a.atom === undefined) return false; // ^ $ \b, or a lookaround of more than one atom
+    const inAtom = new RegExp(`^(?:${a.atom})$`, 'u').test(c);
+    return a.kind === '!' || a.kind === '<!' ? !inAtom : inAtom;
+  };
+  const g = new Glushkov();
+  const root = g.build(new Parser(jsSource).parse());
+  const n = g.atoms.length;
+  const sample = sampleAlphabet(jsSource);
+  const sets = atomSets(g.atoms, sample);
+  const follow = g.follow.map((f) => [...f]); // spread-ok: one position's followers
+  const seen = new Set<string>();
+  for (let k = 0; k < sample.length; k++) {
+    const inC: boolean[] = sets.map((b) => (b[k >>> 5] & (1 << (k & 31))) !== 0);
+    const sig = inC.map((x) => (x ? '1' : '0')).join('');
+    if (seen.has(sig) || !inC.includes(true)) continue;
+    seen.add(sig);
+    const ch = String.fromCodePoint(sample[k]);
+    const accepting = g.accepting(root, (id) => holdsInRun(g.asserts[id], ch));
+    /** Positions reachable from the start reading c only (through non-accepting positions when `strict`). */
+    const reachFromStart = (strict: boolean): Set<number> => {
+      const out = new Set<number>();
+      const stack = root.first.filter((p) => inC[p] && !(strict && accepting.has(p)));
+      while (stack.length) {
+        const p = stack.pop()!;
+        if (out.has(p)) continue;
+        out.add(p);
+        for (const x of follow[p]) if (inC[x] && !(strict && accepting.has(x)) && !out.has(x)) stack.push(x);
+      }
+      return out;
+    };
+    /** Whether p lies on a cycle of positions matching c (non-accepting ones only when `strict`). */
+    const onCycle = (p: number, strict: boolean): boolean => {
+      const visited = new Uint8Array(n);
+      const stack = follow[p].filter((x) => inC[x] && !(strict && accepting.has(x)));
+      while (stack.length) {
+        const x = stack.pop()!;
+        if (x === p) return true;
+        if (visited[x]) continue;
+        visited[x] = 1;
+        for (const y of follow[x]) if (inC[y] && !(strict && accepting.has(y)) && !visited[y]) stack.push(y);
+      }
+      return false;
+    };
+    const q = [...reachFromStart(true)].find((p) => onCycle(p, true)); // spread-ok: positions of one pattern
+    if (q === undefined) continue;
+    const consumed = [...reachFromStart(false)].some((r) => accepting.has(r) && onCycle(r, false)); // spread-ok: as above
+    if (!consumed) return { atom: g.atoms[q], example: String.fromCodePoint(sample[k]) };
   }
   return null;
 }

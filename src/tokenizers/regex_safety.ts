@@ -15,7 +15,7 @@
  * The real tokenizers' patterns (GPT-2, Llama 3, Qwen, Gemma, BLOOM, DeepSeek style) pass.
  */
 import { TokenizerConfigError } from './config_error.js';
-import { AmbiguityRefusal, findPolynomialAmbiguity } from './regex_ambiguity.js';
+import { AmbiguityRefusal, findPolynomialAmbiguity, findSearchRestart } from './regex_ambiguity.js';
 
 /** The largest `{n}` / `{n,m}` count accepted. */
 export const MAX_REPEAT = 1000;
@@ -48,8 +48,9 @@ export function checkRegexSafety(source: string, path: string): void {
 
 /**
  * Throws a TokenizerConfigError naming `path` when `jsSource` (the JS translation of `source`) backtracks
- * polynomially (two loops that can share one run of characters, see regex_ambiguity.ts), or is too large for that
- * analysis to finish in its bounds.
+ * polynomially (two loops that can share one run of characters), or makes a global split retry a far-scanning
+ * failing attempt at every position (see regex_ambiguity.ts), or is too large for that analysis to finish in its
+ * bounds.
  */
 export function checkPolynomialBacktracking(jsSource: string, source: string, path: string): void {
   let why: string | null = null;
@@ -59,6 +60,13 @@ export function checkPolynomialBacktracking(jsSource: string, source: string, pa
       why =
         `polynomial backtracking: the loops on ${short(w.first)} and ${short(w.second)} can share one run of characters ` +
         `(e.g. ${JSON.stringify(w.example.repeat(3))}…), so a failing match attempt takes time quadratic or worse in the text's length`;
+    } else {
+      const r = findSearchRestart(jsSource);
+      if (r) {
+        why =
+          `search restart: an attempt starting in a run of ${JSON.stringify(r.example)} follows the loop on ${short(r.atom)} to the run's end ` +
+          `and can fail there, and no match consumes the run, so the split retries it at every position (quadratic in the run's length)`;
+      }
     }
   } catch (e) {
     if (!(e instanceof AmbiguityRefusal)) throw e;
