@@ -13,6 +13,8 @@
  * - atomic groups and possessive quantifiers (`(?>…)`, `a*+`), conditionals and absent operators, which JS
  *   does not have.
  * The real tokenizers' patterns (GPT-2, Llama 3, Qwen, Gemma, BLOOM, DeepSeek style) pass.
+ * After translation, {@link checkPolynomialBacktracking} screens the polynomial and search-restart classes
+ * (regex_ambiguity.ts). What is and is not covered: docs/tokenizer-safety.md.
  */
 import { TokenizerConfigError } from './config_error.js';
 import { AmbiguityRefusal, findPolynomialAmbiguity, findSearchRestart } from './regex_ambiguity.js';
