@@ -359,6 +359,42 @@ describe('untrusted model folders', function () {
       await rejectsFlat(() => SentenceTransformer.load(dir), ModelConfigError, /leaves no position .* \(pad_token_id\)/);
     });
 
+    it('every key of the Pooling, Dense, SpladePooling and Normalize configs, set to each wrong JSON type: the module loads or throws a ModelConfigError naming the file', async () => {
+      // The whole-folder sweep (every JSON file of five fixture models, 5,208 cases) is scripts/config-type-sweep.ts.
+      const WRONG: unknown[] = [[true], true, 0, -1, 1.5, 'x', [], {}, null, [1], { a: 1 }, 'toString', 1e300];
+      const roberta = model('tiny-roberta');
+      const splade = model('tiny-splade');
+      mkdirSync(join(roberta, '3_Normalize'));
+      writeFileSync(join(roberta, '3_Normalize', 'config.json'), JSON.stringify({ module_input_name: 'sentence_embedding', module_output_name: 'sentence_embedding' }));
+      const modules: Array<[string, (d: string) => Promise<{ dispose(): void }>, string[]]> = [
+        [join(roberta, '1_Pooling'), (d) => Pooling.load(d), ['embedding_dimension', 'pooling_mode', 'include_prompt', 'word_embedding_dimension', 'pooling_mode_cls_token', 'pooling_mode_mean_tokens', 'pooling_mode_max_tokens', 'pooling_mode_mean_sqrt_len_tokens', 'pooling_mode_weightedmean_tokens', 'pooling_mode_lasttoken']],
+        [join(roberta, '2_Dense'), (d) => Dense.load(d), ['in_features', 'out_features', 'bias', 'activation_function', 'module_input_name', 'module_output_name']],
+        [join(splade, '1_SpladePooling'), (d) => SpladePooling.load(d), ['pooling_strategy', 'activation_function', 'embedding_dimension', 'word_embedding_dimension', 'chunk_size']],
+        [join(roberta, '3_Normalize'), (d) => Normalize.load(d), ['module_input_name', 'module_output_name']],
+      ];
+      let cases = 0;
+      for (const [dir, load, keys] of modules) {
+        const path = join(dir, 'config.json');
+        const orig = readFileSync(path, 'utf8');
+        const variants: unknown[] = WRONG.slice();
+        for (const k of keys) for (const v of WRONG) variants.push({ ...JSON.parse(orig), [k]: v });
+        for (const v of variants) {
+          writeFileSync(path, JSON.stringify(v));
+          cases++;
+          const before = tf.memory().numTensors;
+          try {
+            (await load(dir)).dispose();
+          } catch (e) {
+            assert.ok(e instanceof ModelConfigError, `${path} = ${JSON.stringify(v)}: ${(e as Error).name}: ${(e as Error).message}`);
+            assert.ok((e as ModelConfigError).file.endsWith('config.json') || (e as Error).message.includes(path), `${JSON.stringify(v)}: ${(e as Error).message}`);
+          }
+          assert.equal(tf.memory().numTensors, before, `${path} = ${JSON.stringify(v)} leaked tensors`);
+        }
+        writeFileSync(path, orig);
+      }
+      assert.ok(cases > 300);
+    });
+
     for (const [mode, re] of [
       [[true], /"pooling_mode" must be a string or a list of strings, got \[true\]/],
       [[1, 'mean'], /"pooling_mode" must be a string or a list of strings/],
