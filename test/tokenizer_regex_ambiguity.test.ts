@@ -171,5 +171,14 @@ describe('polynomial backtracking screen (tokenizer.json regexes)', function () 
     );
     // Under the cap, a long linear pattern loads.
     Tokenizer.fromJSON(splitTokenizerJson('a{600}b{600}c'));
+    // Dense transition graphs and long analyses are cut short too, each in well under a second.
+    for (const [regex, re] of [
+      ['[a-z]?'.repeat(1500), /too large to analyse: over 100,000 transitions between character positions/],
+      ['b*'.repeat(300) + 'x', /too large to analyse: over 4,000,000 steps|polynomial backtracking/],
+    ] as const) {
+      const t0 = performance.now();
+      assert.throws(() => Tokenizer.fromJSON(splitTokenizerJson(regex)), (e: Error) => e instanceof TokenizerConfigError && re.test(e.message));
+      assert.ok(performance.now() - t0 < 2000, `${regex.slice(0, 12)}…: ${(performance.now() - t0).toFixed(0)} ms`);
+    }
   });
 });

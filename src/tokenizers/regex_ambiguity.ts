@@ -32,8 +32,9 @@
  *    automaton N x N x N from (p, p, q) to (p, q, q), the three runs reading the same characters (the labels of the
  *    three target positions must meet). Only p, q on loops with q reachable from p are tried; the first run stays in
  *    p's strongly connected component, the third in q's.
- * 6. Bounded: at most {@link MAX_POSITIONS} positions after unrolling and {@link MAX_PRODUCT_STATES} product states
- *    visited in all; a pattern beyond either is refused as too large to analyse.
+ * 6. Bounded: at most {@link MAX_POSITIONS} positions after unrolling, {@link MAX_EDGES} transitions,
+ *    {@link MAX_PRODUCT_STATES} product states visited in all and {@link MAX_STEPS} graph steps per screen; a pattern
+ *    beyond any of them is refused as too large to analyse (each bound keeps one load under a second).
  *
  * Not covered (docs/tokenizer-safety.md): the search-restart class, where each attempt is linear but fails after
  * scanning far and the global split retries at every start position (`a*b` over `aaaa…`), and ambiguity hidden in
@@ -44,6 +45,19 @@
 export const MAX_POSITIONS = 2000;
 /** Product-automaton states visited, over all (p, q) pairs, beyond which a pattern is refused as too large. */
 export const MAX_PRODUCT_STATES = 200_000;
+/** Transitions of the position automaton beyond which a pattern is refused as too large. */
+export const MAX_EDGES = 100_000;
+/** Graph steps (edges followed) per screen beyond which a pattern is refused as too large. */
+export const MAX_STEPS = 4_000_000;
+
+/** A countdown of graph steps; throws {@link AmbiguityRefusal} when spent. */
+class Steps {
+  private left = MAX_STEPS;
+  take(n: number): void {
+    this.left -= n;
+    if (this.left < 0) throw new AmbiguityRefusal(`too large to analyse: over ${MAX_STEPS.toLocaleString('en-US')} steps of the automaton analysis`);
+  }
+}
 
 type Ast =
   | { t: 'chr'; src: string }
@@ -175,6 +189,7 @@ const MAX_WAYS = 256;
 const EMPTY: Frag = { nullG: [[]], first: [], lastAny: [], lastG: [] };
 
 class Glushkov {
+  private edges = 0;
   readonly atoms: string[] = [];
   readonly follow: Set<number>[] = [];
   /** Each assertion: its kind (`^`, `$`, `\b`, `\B`, `=`, `!`, `<=`, `<!`) and, for a one-atom lookaround, the atom. */
@@ -212,7 +227,7 @@ class Glushkov {
         for (let k = 0; k < fixed; k++) f = this.then(f, this.build(body));
         if (max === Infinity) {
           const loop = this.build(body);
-          for (const l of loop.lastAny) for (const x of loop.first) this.follow[l].add(x);
+          this.link(loop.lastAny, loop.first);
           f = this.then(f, min === 0 ? optional(loop) : loop);
         } else {
           // {n,m}: the m - n optional copies nest, as the engine tries them: x(x(x)?)?
@@ -226,7 +241,7 @@ class Glushkov {
   }
 
   private then(a: Frag, b: Frag): Frag {
-    for (const l of a.lastAny) for (const x of b.first) this.follow[l].add(x);
+    this.link(a.lastAny, b.first);
     const aNull = a.nullG.length > 0;
     const bNull = b.nullG.length > 0;
     return {
@@ -235,6 +250,13 @@ class Glushkov {
       lastAny: bNull ? b.lastAny.concat(a.lastAny) : b.lastAny,
       lastG: capLast(b.lastG.concat(a.lastG.flatMap(([p, g]) => b.nullG.map((h): [number, number[]] => [p, g.concat(h)])))),
     };
+  }
+
+  /** Adds the transitions from each of `from` to each of `to`, within {@link MAX_EDGES}. */
+  private link(from: readonly number[], to: readonly number[]): void {
+    this.edges += from.length * to.length;
+    if (this.edges > MAX_EDGES) throw new AmbiguityRefusal(`too large to analyse: over ${MAX_EDGES.toLocaleString('en-US')} transitions between character positions`);
+    for (const l of from) for (const x of to) this.follow[l].add(x);
   }
 
   /** The positions where a match may end: with no assertion crossed, or (given `holds`) only assertions that hold. */
@@ -325,6 +347,7 @@ export function findPolynomialAmbiguity(jsSource: string): AmbiguityWitness | nu
   const live = (p: number) => !accepting.has(p) && sets[p].some((w) => w !== 0);
   const succ: number[][] = g.follow.map((f, p) => (live(p) ? [...f].filter(live) : [])); // spread-ok: one position's followers
   // reach[p]: positions reachable from p in one or more steps (restricted automaton).
+  const steps = new Steps();
   const reach: Set<number>[] = succ.map((_, p) => {
     const seen = new Set<number>();
     const stack = [...succ[p]]; // spread-ok: one position's followers
@@ -332,6 +355,7 @@ export function findPolynomialAmbiguity(jsSource: string): AmbiguityWitness | nu
       const x = stack.pop()!;
       if (seen.has(x)) continue;
       seen.add(x);
+      steps.take(succ[x].length + 1);
       for (const y of succ[x]) if (!seen.has(y)) stack.push(y);
     }
     return seen;
@@ -351,6 +375,7 @@ export function findPolynomialAmbiguity(jsSource: string): AmbiguityWitness | nu
           if (!sameScc(a2, p)) continue;
           for (const b2 of succ[b]) {
             if (b2 !== q && !reach[b2].has(q)) continue;
+            steps.take(succ[c].length);
             for (const c2 of succ[c]) {
               if (!sameScc(c2, q) || !meet3(sets[a2], sets[b2], sets[c2])) continue;
               if (a2 === p && b2 === q && c2 === q) {
@@ -433,6 +458,7 @@ export function findSearchRestart(jsSource: string): RestartWitness | null {
   const sample = sampleAlphabet(jsSource);
   const sets = atomSets(g.atoms, sample);
   const follow = g.follow.map((f) => [...f]); // spread-ok: one position's followers
+  const steps = new Steps();
   const seen = new Set<string>();
   for (let k = 0; k < sample.length; k++) {
     const inC: boolean[] = sets.map((b) => (b[k >>> 5] & (1 << (k & 31))) !== 0);
@@ -442,33 +468,78 @@ export function findSearchRestart(jsSource: string): RestartWitness | null {
     const ch = String.fromCodePoint(sample[k]);
     const accepting = g.accepting(root, (id) => holdsInRun(g.asserts[id], ch));
     /** Positions reachable from the start reading c only (through non-accepting positions when `strict`). */
-    const reachFromStart = (strict: boolean): Set<number> => {
-      const out = new Set<number>();
+    const reachFromStart = (strict: boolean): number[] => {
+      const out = new Uint8Array(n);
+      const list: number[] = [];
       const stack = root.first.filter((p) => inC[p] && !(strict && accepting.has(p)));
       while (stack.length) {
         const p = stack.pop()!;
-        if (out.has(p)) continue;
-        out.add(p);
-        for (const x of follow[p]) if (inC[x] && !(strict && accepting.has(x)) && !out.has(x)) stack.push(x);
+        if (out[p]) continue;
+        out[p] = 1;
+        list.push(p);
+        steps.take(follow[p].length + 1);
+        for (const x of follow[p]) if (inC[x] && !(strict && accepting.has(x)) && !out[x]) stack.push(x);
       }
-      return out;
+      return list;
     };
-    /** Whether p lies on a cycle of positions matching c (non-accepting ones only when `strict`). */
-    const onCycle = (p: number, strict: boolean): boolean => {
-      const visited = new Uint8Array(n);
-      const stack = follow[p].filter((x) => inC[x] && !(strict && accepting.has(x)));
-      while (stack.length) {
-        const x = stack.pop()!;
-        if (x === p) return true;
-        if (visited[x]) continue;
-        visited[x] = 1;
-        for (const y of follow[x]) if (inC[y] && !(strict && accepting.has(y)) && !visited[y]) stack.push(y);
+    /** Which of `nodes` lie on a cycle of the graph they induce (Kosaraju: a component of two or more, or a self-loop). */
+    const onCycles = (nodes: number[]): Set<number> => {
+      const inside = new Uint8Array(n);
+      for (const p of nodes) inside[p] = 1;
+      const pred: number[][] = nodes.map(() => []);
+      const index = new Map(nodes.map((p, i) => [p, i]));
+      for (const p of nodes) for (const x of follow[p]) if (inside[x]) pred[index.get(x)!].push(p);
+      steps.take(nodes.length * 2);
+      // First pass: finishing order of an iterative DFS.
+      const order: number[] = [];
+      const done = new Uint8Array(n);
+      for (const s0 of nodes) {
+        if (done[s0]) continue;
+        const stack: Array<[number, number]> = [[s0, 0]];
+        done[s0] = 1;
+        while (stack.length) {
+          const top = stack[stack.length - 1];
+          const next = follow[top[0]];
+          steps.take(1);
+          while (top[1] < next.length && (!inside[next[top[1]]] || done[next[top[1]]])) top[1]++;
+          if (top[1] < next.length) {
+            const x = next[top[1]++];
+            done[x] = 1;
+            stack.push([x, 0]);
+          } else {
+            order.push(top[0]);
+            stack.pop();
+          }
+        }
       }
-      return false;
+      // Second pass on the reversed graph, in reverse finishing order: one component per tree.
+      const comp = new Int32Array(n).fill(-1);
+      const sizes: number[] = [];
+      for (let i = order.length - 1; i >= 0; i--) {
+        if (comp[order[i]] >= 0) continue;
+        const c = sizes.length;
+        sizes.push(0);
+        const stack = [order[i]];
+        comp[order[i]] = c;
+        while (stack.length) {
+          const x = stack.pop()!;
+          sizes[c]++;
+          steps.take(pred[index.get(x)!].length + 1);
+          for (const y of pred[index.get(x)!]) if (comp[y] < 0) {
+            comp[y] = c;
+            stack.push(y);
+          }
+        }
+      }
+      return new Set(nodes.filter((p) => sizes[comp[p]] > 1 || follow[p].includes(p)));
     };
-    const q = [...reachFromStart(true)].find((p) => onCycle(p, true)); // spread-ok: positions of one pattern
+    const strictNodes = reachFromStart(true);
+    const loopsStrict = onCycles(strictNodes);
+    const q = strictNodes.find((p) => loopsStrict.has(p));
     if (q === undefined) continue;
-    const consumed = [...reachFromStart(false)].some((r) => accepting.has(r) && onCycle(r, false)); // spread-ok: as above
+    const anyNodes = reachFromStart(false);
+    const loopsAny = onCycles(anyNodes);
+    const consumed = anyNodes.some((r) => accepting.has(r) && loopsAny.has(r));
     if (!consumed) return { atom: g.atoms[q], example: String.fromCodePoint(sample[k]) };
   }
   return null;
