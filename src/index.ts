@@ -43,6 +43,7 @@ export {
   type SentenceTransformerConfig,
 } from './modules/pipeline.js';
 export type { Features, PipelineForwardOptions, RequiredFile, SentenceModule, SentenceModuleClass } from './modules/types.js';
+export type { ModuleLoadOptions } from './modules/types.js';
 export type { EncodedInput, PipelineTokenizer, TokenizedBatch } from './modules/tokenized_batch.js';
 
 // Models (tfjs graphs) and layer inspection types

@@ -202,6 +202,38 @@ describe('untrusted tokenizer.json', function () {
     assert.equal(Tokenizer.fromJSON(ok).encode('hi').ids.length, 64);
   });
 
+  it('refuses at load a truncation that cannot hold the special tokens or whose stride does not fit (fuzz seed 505 #2240), naming the key, what was expected and what was got', function () {
+    // BERT adds 2 special tokens to one sequence and 3 to a pair: a max_length of 2 used to load, then throw a
+    // RangeError at the first pair encode. HF's with_truncation refuses the stride case; the rest panics at encode.
+    const cases: Array<[string, (t: Record<string, any>) => void, RegExp]> = [
+      ['truncation.max_length', (t) => (t.max_length = 2), /truncation\.max_length: max length 2 must be at least 3 \(the special tokens the post-processor adds to a pair\)/],
+      ['truncation.max_length', (t) => (t.max_length = 1), /max length 1 must be at least 3/],
+      ['truncation.stride', (t) => ((t.max_length = 10), (t.stride = 8)), /truncation\.stride: stride 8 must be smaller than the effective max length 8 \(= 10 - 2 special tokens\)/],
+      ['truncation.stride', (t) => ((t.max_length = 10), (t.stride = 3)), /truncation\.stride: stride 3 must be smaller than 3, the length LongestFirst cuts/],
+    ];
+    for (const [path, f, re] of cases) {
+      const json = load('bert-base-uncased') as Record<string, any>;
+      f(json.truncation);
+      assert.throws(() => Tokenizer.fromJSON(json), (e: Error) => e instanceof TokenizerConfigError && (e as TokenizerConfigError).path === path && re.test(e.message), `${path}: ${JSON.stringify(json.truncation)}`);
+    }
+    // At the limits it loads, and every single and pair encode keeps to the length (overflow windows too, except
+    // where a pair has no room left for text: HF then moves each whole sequence into one overflowing encoding).
+    for (const [maxLength, stride] of [[3, 0], [10, 2], [512, 0]]) {
+      const json = load('bert-base-uncased') as Record<string, any>;
+      Object.assign(json.truncation, { max_length: maxLength, stride });
+      const tok = Tokenizer.fromJSON(json);
+      const long = 'one two three four five six seven eight nine ten eleven twelve';
+      for (const e of [tok.encode(long), tok.encode(long, long), tok.encode('', ''), tok.encode('hi')]) {
+        assert.ok(e.ids.length <= maxLength, `${maxLength}/${stride}: ${e.ids.length} tokens`);
+        if (maxLength > 3) for (const o of e.overflowing) assert.ok(o.ids.length <= maxLength);
+      }
+    }
+    // A stride equal to the effective length fails in setTruncation too (a TokenizerConfigError, not a RangeError).
+    const tok = Tokenizer.fromJSON(load('bert-base-uncased'));
+    assert.throws(() => tok.setTruncation({ maxLength: 10, stride: 8 }), (e: Error) => e instanceof TokenizerConfigError && /setTruncation\(options\)\.stride/.test(e.message));
+    assert.throws(() => tok.setTruncation({ maxLength: 2 }), (e: Error) => e instanceof TokenizerConfigError && /setTruncation\(options\)\.maxLength: max length 2 must be at least 3/.test(e.message));
+  });
+
   it('refuses components nested without bound (a 100,000-deep Sequence) with a named error, not a stack overflow', function () {
     let norm: Record<string, unknown> = { type: 'Lowercase' };
     for (let i = 0; i < 100_000; i++) norm = { type: 'Sequence', normalizers: [norm] };

@@ -8,7 +8,8 @@ import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, sym
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { CrossEncoder, initBackend, ModelConfigError, SafetensorsError, SentenceTransformer } from '../src/index.js';
+import { CrossEncoder, Dense, initBackend, loadSequenceClassifierFromDir, loadTransformerFromDir, ModelConfigError, Normalize, Pooling, SafetensorsError, SentenceTransformer, SpladePooling, Tokenizer, TokenizerAdapter, Transformer } from '../src/index.js';
+import { MLMTransformer } from '../src/modules/mlm_transformer.js';
 import { fixture, requireFixtures } from './helpers/fixtures.js';
 
 /** A writable copy of a fixture model folder. */
@@ -168,6 +169,83 @@ describe('untrusted model folders', function () {
       m.dispose();
     });
 
+    describe('a module loaded directly refuses a symlink out of its folder, as the pipeline does', () => {
+      /** `file` in `folder` (of a copy of `name`) replaced by a link to the same file of another copy: outside. */
+      const linkedOut = (name: string, folder: string, file: string): string => {
+        const dir = model(name);
+        const other = model(name);
+        rmSync(join(dir, folder, file));
+        symlinkSync(join(other, folder, file), join(dir, folder, file));
+        return join(dir, folder);
+      };
+      const cases: Array<[string, string, string, string, (d: string) => Promise<{ dispose(): void } | void>]> = [
+        ['Transformer.load', 'tiny-bert', '', 'config.json', (d) => Transformer.load(d)],
+        ['Transformer.load (its tokenizer.json)', 'tiny-bert', '', 'tokenizer.json', (d) => Transformer.load(d)],
+        ['MLMTransformer.load', 'tiny-splade', '', 'model.safetensors', (d) => MLMTransformer.load(d)],
+        ['Dense.load', 'tiny-roberta', '2_Dense', 'model.safetensors', (d) => Dense.load(d)],
+        ['Dense.load (config.json)', 'tiny-roberta', '2_Dense', 'config.json', (d) => Dense.load(d)],
+        ['Pooling.load', 'tiny-bert', '1_Pooling', 'config.json', (d) => Pooling.load(d)],
+        ['SpladePooling.load', 'tiny-splade', '1_SpladePooling', 'config.json', (d) => SpladePooling.load(d)],
+        ['TokenizerAdapter.load', 'tiny-bert', '', 'tokenizer.json', (d) => TokenizerAdapter.load(d, 'bert').then(() => undefined)],
+        ['loadTransformerFromDir', 'tiny-bert', '', 'model.safetensors', (d) => loadTransformerFromDir(d)],
+        ['loadSequenceClassifierFromDir', 'tiny-bert-cross-encoder', '', 'model.safetensors', (d) => loadSequenceClassifierFromDir(d)],
+      ];
+      for (const [what, name, folder, file, load] of cases) {
+        it(`${what}: ${folder ? `${folder}/` : ''}${file} linked outside is refused`, async () => {
+          await rejectsFlat(() => load(linkedOut(name, folder, file)), ModelConfigError, /is a symbolic link to .*, outside the model folder .*; refusing to read it/);
+        });
+      }
+
+      it('Tokenizer.fromPretrainedDir: vocab.txt linked outside is refused', async () => {
+        // Checked by name: fromPretrainedDir loads pretrained.js by a dynamic import, which under mocha + tsx can
+        // bind a second copy of the error classes (instanceof across the two copies is false).
+        await assert.rejects(() => Tokenizer.fromPretrainedDir(linkedOut('tiny-bert', '', 'vocab.txt')), (e: Error) => e.name === 'ModelConfigError' && /vocab\.txt is a symbolic link to .*, outside the model folder/.test(e.message));
+      });
+
+      it('Normalize.load: a config.json linked outside is refused', async () => {
+        const dir = model('tiny-bert');
+        const outside = join(dir, '..', 'normalize.json');
+        writeFileSync(outside, JSON.stringify({ module_input_name: 'sentence_embedding', module_output_name: 'sentence_embedding' }));
+        mkdirSync(join(dir, '2_Normalize'));
+        symlinkSync(outside, join(dir, '2_Normalize', 'config.json'));
+        await rejectsFlat(() => Normalize.load(join(dir, '2_Normalize')), ModelConfigError, /symbolic link/);
+      });
+
+      it('a link inside the module folder loads; so does a module folder linking elsewhere in its model through the pipeline', async () => {
+        const dir = model('tiny-roberta');
+        // 2_Dense/config.json -> 2_Dense/real.json: inside the module folder, fine for a direct load.
+        cpSync(join(dir, '2_Dense', 'config.json'), join(dir, '2_Dense', 'real.json'));
+        rmSync(join(dir, '2_Dense', 'config.json'));
+        symlinkSync('real.json', join(dir, '2_Dense', 'config.json'));
+        (await Dense.load(join(dir, '2_Dense'))).dispose();
+        // 1_Pooling/config.json -> ../shared_pooling.json: outside 1_Pooling but inside the model: the pipeline's
+        // modules are checked against the model folder (as its own walk allows), a direct load against the module's.
+        cpSync(join(dir, '1_Pooling', 'config.json'), join(dir, 'shared_pooling.json'));
+        rmSync(join(dir, '1_Pooling', 'config.json'));
+        symlinkSync(join('..', 'shared_pooling.json'), join(dir, '1_Pooling', 'config.json'));
+        const m = await SentenceTransformer.load(dir);
+        assert.equal((await m.encode(['hello'])).length, 1);
+        m.dispose();
+        await rejectsFlat(() => Pooling.load(join(dir, '1_Pooling')), ModelConfigError, /symbolic link/);
+      });
+
+      it("a module folder inside a hub cache snapshot, its files linked into the repository's blobs/, loads directly", async () => {
+        const src = model('tiny-roberta');
+        const repo = join(src, '..', 'models--org--tiny-roberta');
+        const snap = join(repo, 'snapshots', 'abc123');
+        mkdirSync(join(repo, 'blobs'), { recursive: true });
+        ['2_Dense/config.json', '2_Dense/model.safetensors', '1_Pooling/config.json'].forEach((f, i) => {
+          copyFileSync(join(src, f), join(repo, 'blobs', `blob${i}`));
+          mkdirSync(join(snap, f, '..'), { recursive: true });
+          symlinkSync(relative(join(snap, f, '..'), join(repo, 'blobs', `blob${i}`)), join(snap, f));
+        });
+        const dense = await Dense.load(join(snap, '2_Dense'));
+        assert.equal(dense.getSentenceEmbeddingDimension(), 16);
+        dense.dispose();
+        assert.equal((await Pooling.load(join(snap, '1_Pooling'))).getSentenceEmbeddingDimension(), 32);
+      });
+    });
+
     it('a sharded index naming a shard outside is refused', async () => {
       const dir = model('tiny-bert-sharded');
       editJSON(join(dir, 'model.safetensors.index.json'), (j) => {
@@ -280,6 +358,66 @@ describe('untrusted model folders', function () {
       });
       await rejectsFlat(() => SentenceTransformer.load(dir), ModelConfigError, /leaves no position .* \(pad_token_id\)/);
     });
+
+    it('every key of the Pooling, Dense, SpladePooling and Normalize configs, set to each wrong JSON type: the module loads or throws a ModelConfigError naming the file', async () => {
+      // The whole-folder sweep (every JSON file of five fixture models, 5,208 cases) is scripts/config-type-sweep.ts.
+      const WRONG: unknown[] = [[true], true, 0, -1, 1.5, 'x', [], {}, null, [1], { a: 1 }, 'toString', 1e300];
+      const roberta = model('tiny-roberta');
+      const splade = model('tiny-splade');
+      mkdirSync(join(roberta, '3_Normalize'));
+      writeFileSync(join(roberta, '3_Normalize', 'config.json'), JSON.stringify({ module_input_name: 'sentence_embedding', module_output_name: 'sentence_embedding' }));
+      const modules: Array<[string, (d: string) => Promise<{ dispose(): void }>, string[]]> = [
+        [join(roberta, '1_Pooling'), (d) => Pooling.load(d), ['embedding_dimension', 'pooling_mode', 'include_prompt', 'word_embedding_dimension', 'pooling_mode_cls_token', 'pooling_mode_mean_tokens', 'pooling_mode_max_tokens', 'pooling_mode_mean_sqrt_len_tokens', 'pooling_mode_weightedmean_tokens', 'pooling_mode_lasttoken']],
+        [join(roberta, '2_Dense'), (d) => Dense.load(d), ['in_features', 'out_features', 'bias', 'activation_function', 'module_input_name', 'module_output_name']],
+        [join(splade, '1_SpladePooling'), (d) => SpladePooling.load(d), ['pooling_strategy', 'activation_function', 'embedding_dimension', 'word_embedding_dimension', 'chunk_size']],
+        [join(roberta, '3_Normalize'), (d) => Normalize.load(d), ['module_input_name', 'module_output_name']],
+      ];
+      let cases = 0;
+      for (const [dir, load, keys] of modules) {
+        const path = join(dir, 'config.json');
+        const orig = readFileSync(path, 'utf8');
+        const variants: unknown[] = WRONG.slice();
+        for (const k of keys) for (const v of WRONG) variants.push({ ...JSON.parse(orig), [k]: v });
+        for (const v of variants) {
+          writeFileSync(path, JSON.stringify(v));
+          cases++;
+          const before = tf.memory().numTensors;
+          try {
+            (await load(dir)).dispose();
+          } catch (e) {
+            assert.ok(e instanceof ModelConfigError, `${path} = ${JSON.stringify(v)}: ${(e as Error).name}: ${(e as Error).message}`);
+            assert.ok((e as ModelConfigError).file.endsWith('config.json') || (e as Error).message.includes(path), `${JSON.stringify(v)}: ${(e as Error).message}`);
+          }
+          assert.equal(tf.memory().numTensors, before, `${path} = ${JSON.stringify(v)} leaked tensors`);
+        }
+        writeFileSync(path, orig);
+      }
+      assert.ok(cases > 300);
+    });
+
+    for (const [mode, re] of [
+      [[true], /"pooling_mode" must be a string or a list of strings, got \[true\]/],
+      [[1, 'mean'], /"pooling_mode" must be a string or a list of strings/],
+      [[], /"pooling_mode": expected a mode or a non-empty list of modes/],
+      [['mean', 'mean'], /"pooling_mode": mode 'mean' given twice/],
+      ['nonsense', /"pooling_mode": expected one of cls, /],
+      [{ a: 1 }, /"pooling_mode" must be a string/],
+      [7, /"pooling_mode" must be a string/],
+    ] as const) {
+      it(`a Pooling pooling_mode of ${JSON.stringify(mode)} is a ModelConfigError naming the file and the key (fuzz seed 505 #5733)`, async () => {
+        const dir = model('tiny-bert');
+        editJSON(join(dir, '1_Pooling', 'config.json'), (j) => {
+          j.pooling_mode = mode;
+        });
+        await assert.rejects(() => SentenceTransformer.load(dir), (e: Error) => {
+          assert.ok(e instanceof ModelConfigError, `${e.name}: ${e.message}`);
+          assert.equal(e.key, 'pooling_mode');
+          assert.match(e.file, /1_Pooling\/config\.json$/);
+          assert.match(e.message, re);
+          return true;
+        });
+      });
+    }
 
     it("a Pooling word_embedding_dimension that is not the Transformer's size is a load error", async () => {
       const dir = model('tiny-bert');

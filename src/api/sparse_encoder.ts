@@ -8,6 +8,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { DeviceName } from '../backends/index.js';
+import { ModelConfigError } from '../formats/errors.js';
 import { loadPipeline, ownPrompt, readModulesJson, savePipeline, type SentenceTransformerConfig } from '../modules/pipeline.js';
 import { SpladePooling } from '../modules/splade_pooling.js';
 import { codePointLength } from '../modules/text.js';
@@ -139,9 +140,12 @@ export class SparseEncoder {
     opts: SparseEncoderLoadOptions,
   ) {
     if (!transformer.lmHead || !modules.some((m) => m instanceof SpladePooling)) {
-      throw new Error(
+      // A folder's files decide this (modules.json, or sentence_bert_config.json's transformer_task): a config error.
+      throw new ModelConfigError(
         'SparseEncoder: only SPLADE models are supported: a Transformer with transformer_task "fill-mask" (or MLMTransformer) followed by SpladePooling' +
           ` (got ${modules.map((m) => m.typeName).join(', ')}${transformer.lmHead ? '' : ' without a fill-mask head'}; CSR / SparseAutoEncoder models are not implemented)`,
+        transformer.lmHead ? 'modules.json' : 'sentence_bert_config.json',
+        transformer.lmHead ? undefined : 'transformer_task',
       );
     }
     const legacy = isLegacyCompat(opts.compat);

@@ -9,10 +9,10 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { Linear } from '../layers/linear.js';
 import { ConfigReader } from '../models/config.js';
-import { joinPath, makeDir, readJSONFile, writeFileBytes, writeJSONFile } from '../platform/fs.js';
+import { checkNoLinksOutside, joinPath, makeDir, readJSONFile, writeFileBytes, writeJSONFile } from '../platform/fs.js';
 import { loadCheckpointDir, serializeSafetensors, WeightMap, type NamedParameter, type TensorSource } from '../weights/index.js';
 import { activationFromName, type ActivationFn } from './activations.js';
-import { SENTENCE_EMBEDDING, type Features, type RequiredFile, type SentenceModule } from './types.js';
+import { SENTENCE_EMBEDDING, type Features, type ModuleLoadOptions, type RequiredFile, type SentenceModule } from './types.js';
 
 /** A Dense module's config.json, in Python's keys (`config_keys`). */
 export interface DenseConfigJSON {
@@ -82,8 +82,9 @@ export class Dense implements SentenceModule {
     return new Dense(config, WeightMap.from(source), where);
   }
 
-  /** Load the module saved in `dir` (`config.json` + weights). */
-  static async load(dir: string): Promise<Dense> {
+  /** Load the module saved in `dir` (`config.json` + weights; a symlink resolving outside the folder is refused). */
+  static async load(dir: string, opts: ModuleLoadOptions = {}): Promise<Dense> {
+    await checkNoLinksOutside(dir, opts.within);
     const p = await joinPath(dir, 'config.json');
     const cfg = await readJSONFile<DenseConfigJSON>(p);
     const source = await loadCheckpointDir(dir);

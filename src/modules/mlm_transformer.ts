@@ -11,5 +11,5 @@ import type { SentenceModuleClass } from './types.js';
 export const MLMTransformer: SentenceModuleClass = {
   typeName: 'sentence_transformers.sparse_encoder.models.MLMTransformer',
   requiredFiles: Transformer.requiredFiles,
-  load: (dir: string) => Transformer.load(dir, {}, 'fill-mask'),
+  load: (dir: string, opts = {}) => Transformer.load(dir, opts, 'fill-mask'),
 };

@@ -7,9 +7,9 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigReader } from '../models/config.js';
-import { joinPath, pathExists, readJSONFile, writeJSONFile } from '../platform/fs.js';
+import { checkNoLinksOutside, joinPath, pathExists, readJSONFile, writeJSONFile } from '../platform/fs.js';
 import { isUrl } from '../platform/url.js';
-import { SENTENCE_EMBEDDING, type Features, type RequiredFile, type SentenceModule } from './types.js';
+import { SENTENCE_EMBEDDING, type Features, type ModuleLoadOptions, type RequiredFile, type SentenceModule } from './types.js';
 
 /** L2-normalize the rows of a [B, D] tensor with torch's eps (1e-12). */
 export function l2Normalize(x: tf.Tensor2D): tf.Tensor2D {
@@ -40,7 +40,8 @@ export class Normalize implements SentenceModule {
    * Load the module saved in `dir`: its config.json when there is one (6.x; only `sentence_embedding` as input and
    * output is supported), else nothing (a 3.x folder is empty).
    */
-  static async load(dir: string): Promise<Normalize> {
+  static async load(dir: string, opts: ModuleLoadOptions = {}): Promise<Normalize> {
+    await checkNoLinksOutside(dir, opts.within);
     const p = await joinPath(dir, 'config.json');
     // 6.0.1 writes a config.json (its only keys must be the defaults); 3.x leaves the folder empty. A URL folder is
     // not probed for it: a missing file would be a 404 in the browser console, for a check that changes nothing.

@@ -289,8 +289,8 @@ export async function loadPipeline(dir: string, name?: string, opts: { dtype?: M
       }
       const at = folder ? await joinPath(dir, folder) : dir;
       if (!fromModulesJson) modules.push(await Transformer.load(dir, { readSentenceBertConfig: false, dtype: opts.dtype, configKwargs: opts.configKwargs }));
-      else if (cls === Transformer) modules.push(await Transformer.load(at, { dtype: opts.dtype, configKwargs: opts.configKwargs }));
-      else modules.push(await cls.load(at));
+      else if (cls === Transformer) modules.push(await Transformer.load(at, { dtype: opts.dtype, configKwargs: opts.configKwargs, within: dir }));
+      else modules.push(await cls.load(at, { within: dir }));
     }
     if (!fromModulesJson) modules.push(Pooling.fromMode((modules[0] as Transformer).getWordEmbeddingDimension(), await defaultPoolingMode(dir)));
   } catch (e) {

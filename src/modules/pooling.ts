@@ -6,9 +6,9 @@
  * and v6.0.1 `sentence_transformer/modules/pooling.py` (`config_keys = ["embedding_dimension", "pooling_mode",
  * "include_prompt"]`; `load_config` still reads the 3.x `pooling_mode_*` flags, no true flag meaning "mean").
  */
-import { configError } from '../formats/errors.js';
+import { configError, ModelConfigError, previewValue } from '../formats/errors.js';
 import { ConfigReader } from '../models/config.js';
-import { joinPath, readJSONFile, writeJSONFile } from '../platform/fs.js';
+import { checkNoLinksOutside, joinPath, readJSONFile, writeJSONFile } from '../platform/fs.js';
 import {
   enabledPoolingModes,
   pool,
@@ -17,7 +17,7 @@ import {
   poolingOutputDimension,
   type PoolingConfig,
 } from '../pooling/pooling.js';
-import type { Features, RequiredFile, SentenceModule } from './types.js';
+import type { Features, ModuleLoadOptions, RequiredFile, SentenceModule } from './types.js';
 
 /** The 3.x config.json keys (3.4.1's `config_keys`, in its order) and their config fields. */
 const CONFIG_KEYS: ReadonlyArray<readonly [string, keyof PoolingConfig]> = [
@@ -53,12 +53,23 @@ export function parsePoolingConfig(json: unknown, source = 'pooling config'): Po
   // Python: a pooling_mode argument overrides every pooling_mode_* flag
   const mode = r.raw.pooling_mode;
   if (Array.isArray(mode)) {
-    if (!mode.every((m) => typeof m === 'string')) throw new TypeError(`${source}: pooling_mode must be a string or a list of strings, got ${JSON.stringify(mode)}`);
-    return poolingConfigFromMode(dim, mode as string[], cfg.includePrompt);
+    if (!mode.every((m) => typeof m === 'string')) {
+      throw new ModelConfigError(`${source}: config.json key "pooling_mode" must be a string or a list of strings, got ${previewValue(mode)}`, source, 'pooling_mode');
+    }
+    return modeOrError(dim, mode as string[], cfg.includePrompt, source);
   }
-  if (mode !== null && mode !== undefined) return poolingConfigFromMode(dim, r.string('pooling_mode', ''), cfg.includePrompt);
+  if (mode !== null && mode !== undefined) return modeOrError(dim, r.string('pooling_mode', ''), cfg.includePrompt, source);
   if (enabledPoolingModes(cfg).length === 0) cfg.mean = true; // 6.0.1: no pooling_mode_* flag set -> "mean"
   return cfg;
+}
+
+/** {@link poolingConfigFromMode}, its errors (an unknown, repeated or empty mode) as a ModelConfigError naming the file. */
+function modeOrError(dim: number, mode: string | string[], includePrompt: boolean, source: string): PoolingConfig {
+  try {
+    return poolingConfigFromMode(dim, mode, includePrompt);
+  } catch (e) {
+    throw new ModelConfigError(`${source}: config.json key "pooling_mode": ${(e as Error).message.replace(/^pooling_mode: /, '')}`, source, 'pooling_mode');
+  }
 }
 
 /** The 6.x config.json (sentence-transformers 6.0.1 `get_config_dict`): one mode as a string, several as a list. */
@@ -97,8 +108,9 @@ export class Pooling implements SentenceModule {
     return new Pooling(poolingConfigFromMode(wordEmbeddingDimension, mode, includePrompt));
   }
 
-  /** Load the module saved in `dir` (its `config.json`). */
-  static async load(dir: string): Promise<Pooling> {
+  /** Load the module saved in `dir` (its `config.json`; a symlink resolving outside the folder is refused). */
+  static async load(dir: string, opts: ModuleLoadOptions = {}): Promise<Pooling> {
+    await checkNoLinksOutside(dir, opts.within);
     const p = await joinPath(dir, 'config.json');
     return new Pooling(parsePoolingConfig(await readJSONFile(p), p));
   }

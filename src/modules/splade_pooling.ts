@@ -8,8 +8,8 @@
 import { configError } from '../formats/errors.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { ConfigReader } from '../models/config.js';
-import { joinPath, readJSONFile, writeJSONFile } from '../platform/fs.js';
-import type { Features, RequiredFile, SentenceModule } from './types.js';
+import { checkNoLinksOutside, joinPath, readJSONFile, writeJSONFile } from '../platform/fs.js';
+import type { Features, ModuleLoadOptions, RequiredFile, SentenceModule } from './types.js';
 
 /** `pooling_strategy`: over the tokens of a text. */
 export type SpladePoolingStrategy = 'max' | 'sum';
@@ -104,8 +104,9 @@ export class SpladePooling implements SentenceModule {
     this.config = parseSpladePoolingConfig({ ...config }, 'SpladePooling');
   }
 
-  /** Load the module saved in `dir` (its `config.json`). */
-  static async load(dir: string): Promise<SpladePooling> {
+  /** Load the module saved in `dir` (its `config.json`; a symlink resolving outside the folder is refused). */
+  static async load(dir: string, opts: ModuleLoadOptions = {}): Promise<SpladePooling> {
+    await checkNoLinksOutside(dir, opts.within);
     const p = await joinPath(dir, 'config.json');
     return new SpladePooling(parseSpladePoolingConfig(await readJSONFile(p), p));
   }

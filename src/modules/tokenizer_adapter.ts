@@ -7,12 +7,13 @@
  * Reference: transformers v4.41.2 tokenization_utils_base.py
  * https://github.com/huggingface/transformers/blob/ab0f050b42d903f34d6eb97f3f8c0c07f0517ad2/src/transformers/tokenization_utils_base.py
  */
-import { joinPath, pathExists, readFileText } from '../platform/fs.js';
+import { checkNoLinksOutside, joinPath, pathExists, readFileText } from '../platform/fs.js';
 import { rewriteJsonObject } from './json_text.js';
 import { readTokenizerConfig, returnsTokenTypeIds, type TokenizerConfigInfo } from '../tokenizers/tokenizer_config.js';
 import { Tokenizer } from '../tokenizers/tokenizer.js';
 import type { JSONObject } from '../tokenizers/config.js';
 import type { EncodedInput, PipelineTokenizer } from './tokenized_batch.js';
+import type { ModuleLoadOptions } from './types.js';
 
 /** Options of {@link TokenizerAdapter}: what tokenizer_config.json and config.json say about the inputs. */
 export interface TokenizerAdapterOptions {
@@ -65,7 +66,8 @@ export class TokenizerAdapter implements PipelineTokenizer {
    * Read a model folder's tokenizer: `tokenizer.json` (required) with its `tokenizer_config.json` facts.
    * `modelType` (config.json `model_type`) decides token type ids when tokenizer_config.json says nothing.
    */
-  static async load(dir: string, modelType?: string): Promise<TokenizerAdapter> {
+  static async load(dir: string, modelType?: string, opts: ModuleLoadOptions = {}): Promise<TokenizerAdapter> {
+    await checkNoLinksOutside(dir, opts.within); // a symlink resolving outside the folder is refused
     const tkPath = await joinPath(dir, 'tokenizer.json');
     if (!(await pathExists(tkPath))) {
       throw new Error(`${dir}: no tokenizer.json (sentence-tfjs reads the fast-tokenizer file; write it in Python with tokenizer.save_pretrained)`);

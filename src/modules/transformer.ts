@@ -15,14 +15,14 @@ import { ModelConfigError } from '../formats/errors.js';
 import { ConfigReader } from '../models/config.js';
 import { createMaskedLM, createModel, createSequenceClassifier, type MaskedLMHead } from '../models/index.js';
 import type { EncoderModel, SequenceClassificationModel } from '../models/types.js';
-import { joinPath, makeDir, pathExists, readFileText, readJSONFile, writeFileBytes, writeJSONFile } from '../platform/fs.js';
+import { checkNoLinksOutside, joinPath, makeDir, pathExists, readFileText, readJSONFile, writeFileBytes, writeJSONFile } from '../platform/fs.js';
 import { checkModelDtype, loadCheckpointDir, q8Marker, Q8_MARKER_FILE, Q8_VALUES_SUFFIX, serializeSafetensors, WeightMap, type ModelDtype, type NamedParameter } from '../weights/index.js';
 import { logger } from '../util/logger.js';
 import { rewriteJsonObject } from './json_text.js';
 import { pyStrip } from './text.js';
 import { batchToTensors, padBatch, type PipelineTokenizer, type TokenizedBatch } from './tokenized_batch.js';
 import { TokenizerAdapter } from './tokenizer_adapter.js';
-import type { Features, PipelineForwardOptions, RequiredFile, SentenceModule } from './types.js';
+import type { Features, ModuleLoadOptions, PipelineForwardOptions, RequiredFile, SentenceModule } from './types.js';
 
 /** Options of the {@link Transformer} module (the `sentence_bert_config.json` keys, in camelCase). */
 export interface TransformerOptions {
@@ -166,14 +166,16 @@ function settle<T>(weights: WeightMap, build: () => T): T {
   return built;
 }
 
-/** The encoder in `dir` (config.json + model.safetensors or a sharded checkpoint). The caller disposes it. */
+/** The encoder in `dir` (config.json + model.safetensors or a sharded checkpoint; no symlink out of `dir`). The caller disposes it. */
 export async function loadTransformerFromDir(dir: string, dtype?: ModelDtype): Promise<EncoderModel> {
+  await checkNoLinksOutside(dir);
   const { config, weights } = await openModelDir(dir, checkModelDtype(dtype));
   return settle(weights, () => createModel(config, weights));
 }
 
 /** The `*ForSequenceClassification` model in `dir` (a cross-encoder; `dtype` as {@link Transformer.load}, `configKwargs` Python's `config_kwargs`). The caller disposes it. */
 export async function loadSequenceClassifierFromDir(dir: string, dtype?: ModelDtype, configKwargs?: Record<string, unknown>): Promise<SequenceClassificationModel> {
+  await checkNoLinksOutside(dir);
   return (await loadSequenceClassifierWithWeights(dir, dtype, configKwargs)).model;
 }
 
@@ -266,11 +268,12 @@ export class Transformer implements SentenceModule {
   /**
    * Load the module saved in `dir` (Python `Transformer.load`): `sentence_bert_config.json` (optional; `opts`
    * override it; `readSentenceBertConfig: false` skips it, as Python's plain-checkpoint path does), the encoder from
-   * `config.json` + weights, the tokenizer from `tokenizer.json` + `tokenizer_config.json`.
+   * `config.json` + weights, the tokenizer from `tokenizer.json` + `tokenizer_config.json`. A symlink in `dir`
+   * resolving outside it (or outside `opts.within`) is refused.
    */
   static async load(
     dir: string,
-    opts: Omit<TransformerOptions, 'weights' | 'lmHead' | 'configText'> & {
+    opts: Omit<TransformerOptions, 'weights' | 'lmHead' | 'configText'> & ModuleLoadOptions & {
       readSentenceBertConfig?: boolean;
       dtype?: ModelDtype;
       /** Python's `config_kwargs`: keys that override config.json (e.g. `{ hidden_dropout_prob: 0 }`); saved with the model. */
@@ -278,6 +281,7 @@ export class Transformer implements SentenceModule {
     } = {},
     defaultTask: string = 'feature-extraction',
   ): Promise<Transformer> {
+    await checkNoLinksOutside(dir, opts.within);
     const sbertPath = await joinPath(dir, 'sentence_bert_config.json');
     const readSbert = opts.readSentenceBertConfig !== false && (await pathExists(sbertPath));
     const sbert = new ConfigReader(readSbert ? await readJSONFile<Record<string, unknown>>(sbertPath) : {}, sbertPath);
@@ -289,7 +293,7 @@ export class Transformer implements SentenceModule {
     const mlm = task === 'fill-mask' ? settle(weights, () => createMaskedLM(config, weights)) : undefined;
     const model = mlm ? mlm.encoder : settle(weights, () => createModel(config, weights));
     try {
-      const tokenizer = await TokenizerAdapter.load(dir, model.modelType);
+      const tokenizer = await TokenizerAdapter.load(dir, model.modelType, { within: opts.within });
       const t = new Transformer(model, tokenizer, {
         maxSeqLength: opts.maxSeqLength !== undefined ? opts.maxSeqLength : maxSeqLength,
         doLowerCase: opts.doLowerCase ?? doLowerCase,

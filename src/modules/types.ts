@@ -77,7 +77,16 @@ export interface SentenceModuleClass {
   /** Files its folder must hold (checked for every module before any is loaded, and reported together). */
   readonly requiredFiles: readonly RequiredFile[];
   /** Load the module saved in `dir` (Python `Module.load(path)`). */
-  load(dir: string): Promise<SentenceModule>;
+  load(dir: string, opts?: ModuleLoadOptions): Promise<SentenceModule>;
+}
+
+/** Options every module's static `load` takes. */
+export interface ModuleLoadOptions {
+  /**
+   * The folder symbolic links in `dir` may resolve into (default: `dir` itself; a hub snapshot's `blobs/` is always
+   * allowed). A pipeline passes its model folder. A link resolving elsewhere is a `ModelConfigError`.
+   */
+  within?: string;
 }
 
 /** The class name of a module's Python type (`sentence_transformers.models.Dense` -> `Dense`), used for folder names. */

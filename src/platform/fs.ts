@@ -123,18 +123,25 @@ export function pathEscapeProblem(rel: string): string | null {
  * library read files from anywhere). A hub cache snapshot (`.../snapshots/<rev>/`) may link into its repository's
  * `blobs/` folder, as huggingface_hub lays it out. URLs are not checked (they have no links). The walk is bounded
  * (10,000 entries, 8 levels) and does not follow links into folders.
+ *
+ * Every loader that reads a folder calls it (the pipeline, CrossEncoder, each module's `load`, the tokenizer's
+ * `fromPretrainedDir`), so a module loaded directly is checked as one loaded through modules.json. `within` (default
+ * `dir`) is the folder links may resolve into: a pipeline passes its model folder, so a module folder may link to
+ * files elsewhere in the same model, as the pipeline's own check allows.
  */
-export async function checkNoLinksOutside(dir: string): Promise<void> {
+export async function checkNoLinksOutside(dir: string, within: string = dir): Promise<void> {
   if (isUrl(dir) || !isNode()) return;
   const fs = await nodeFs(`checking ${dir}`);
   const p = await nodePath();
   let root: string;
+  let allowed: string;
   try {
     root = await fs.realpath(dir);
+    allowed = within === dir ? root : await fs.realpath(within);
   } catch {
     return; // a missing folder is reported by the caller
   }
-  const roots = [root];
+  const roots = [allowed];
   // A hub snapshot (or a folder inside one): its links point into the repository's blobs/.
   for (let d = root; p.dirname(d) !== d; d = p.dirname(d)) {
     if (p.basename(p.dirname(d)) === 'snapshots') {
@@ -163,7 +170,7 @@ export async function checkNoLinksOutside(dir: string): Promise<void> {
           target = p.resolve(folder, await fs.readlink(full));
         }
         if (!inside(target)) {
-          throw new ModelConfigError(`${full} is a symbolic link to ${target}, outside the model folder ${dir}; refusing to read it`, full);
+          throw new ModelConfigError(`${full} is a symbolic link to ${target}, outside the model folder ${within}; refusing to read it`, full);
         }
       } else if (e.isDirectory() && depth < 8) {
         await walk(full, depth + 1);

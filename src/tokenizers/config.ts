@@ -4,7 +4,7 @@
  */
 import type { JSONObject } from './types.js';
 import { TokenizerConfigError } from './config_error.js';
-import { checkRegexSafety } from './regex_safety.js';
+import { checkPolynomialBacktracking, checkRegexSafety } from './regex_safety.js';
 import { UNICODE17_LETTERS, UNICODE17_NUMBERS } from './pre_tokenizers/byte_level.js';
 import { NEWER_WORD_RANGES } from './unicode_tables.js';
 
@@ -66,13 +66,16 @@ export function getPattern(o: JSONObject, key: string, path: string): string | R
   if (typeof p.String === 'string') return p.String;
   if (typeof p.Regex === 'string') {
     checkRegexSafety(p.Regex, `${path}.${key}.Regex`);
+    let re: RegExp;
     try {
-      return new RegExp(onigToJs(p.Regex), 'gu');
+      re = new RegExp(onigToJs(p.Regex), 'gu');
     } catch (e) {
       throw new TokenizerConfigError(`${path}.${key}.Regex`, '', p.Regex, {
         message: `tokenizer config: ${path}.${key}.Regex ${JSON.stringify(p.Regex)} is not a valid regular expression here: ${(e as Error).message}`,
       });
     }
+    checkPolynomialBacktracking(re.source, p.Regex, `${path}.${key}.Regex`);
+    return re;
   }
   throw new TokenizerConfigError(`${path}.${key}`, 'an object {"String": ...} or {"Regex": ...}', p);
 }

@@ -6,7 +6,7 @@
  * Reference: https://github.com/huggingface/transformers/blob/ab0f050b42d903f34d6eb97f3f8c0c07f0517ad2/src/transformers/convert_slow_tokenizer.py
  * and https://github.com/huggingface/transformers/blob/ab0f050b42d903f34d6eb97f3f8c0c07f0517ad2/src/transformers/tokenization_utils_fast.py
  */
-import { joinPath, pathExists, readFileText, readJSONFile } from '../platform/fs.js';
+import { checkNoLinksOutside, joinPath, pathExists, readFileText, readJSONFile } from '../platform/fs.js';
 import { asObject, TokenizerConfigError, type JSONObject } from './config.js';
 import { WordPieceDecoder } from './decoders/wordpiece.js';
 import { WordPiece } from './models/wordpiece.js';
@@ -83,9 +83,13 @@ export function fromWordPieceVocab(vocabText: string, config: JSONObject = {}, s
   return tokenizer;
 }
 
-/** Loads the tokenizer of a model directory: tokenizer.json when present, else vocab.txt (+ configs). */
+/**
+ * Loads the tokenizer of a model directory: tokenizer.json when present, else vocab.txt (+ configs). A symlink in
+ * `dir` resolving outside it is refused (a ModelConfigError), as the model loaders do.
+ */
 export async function fromPretrainedDir(dir: string, options: FromPretrainedOptions = {}): Promise<Tokenizer> {
   if (typeof dir !== 'string') throw new TypeError(`Tokenizer.fromPretrainedDir: dir must be a string, got ${typeof dir}`);
+  await checkNoLinksOutside(dir);
   const p = (f: string): Promise<string> => joinPath(dir, f);
   const readOpt = async (f: string): Promise<JSONObject> => ((await pathExists(await p(f))) ? asObject(await readJSONFile(await p(f)), f) : {});
   const config = await readOpt('tokenizer_config.json');

@@ -13,8 +13,11 @@
  * - atomic groups and possessive quantifiers (`(?>…)`, `a*+`), conditionals and absent operators, which JS
  *   does not have.
  * The real tokenizers' patterns (GPT-2, Llama 3, Qwen, Gemma, BLOOM, DeepSeek style) pass.
+ * After translation, {@link checkPolynomialBacktracking} screens the polynomial and search-restart classes
+ * (regex_ambiguity.ts). What is and is not covered: docs/tokenizer-safety.md.
  */
 import { TokenizerConfigError } from './config_error.js';
+import { AmbiguityRefusal, findPolynomialAmbiguity, findSearchRestart } from './regex_ambiguity.js';
 
 /** The largest `{n}` / `{n,m}` count accepted. */
 export const MAX_REPEAT = 1000;
@@ -43,6 +46,39 @@ export function checkRegexSafety(source: string, path: string): void {
     }
     throw e;
   }
+}
+
+/**
+ * Throws a TokenizerConfigError naming `path` when `jsSource` (the JS translation of `source`) backtracks
+ * polynomially (two loops that can share one run of characters), or makes a global split retry a far-scanning
+ * failing attempt at every position (see regex_ambiguity.ts), or is too large for that analysis to finish in its
+ * bounds.
+ */
+export function checkPolynomialBacktracking(jsSource: string, source: string, path: string): void {
+  let why: string | null = null;
+  try {
+    const w = findPolynomialAmbiguity(jsSource);
+    if (w) {
+      why =
+        `polynomial backtracking: the loops on ${short(w.first)} and ${short(w.second)} can share one run of characters ` +
+        `(e.g. ${JSON.stringify(w.example.repeat(3))}…), so a failing match attempt takes time quadratic or worse in the text's length`;
+    } else {
+      const r = findSearchRestart(jsSource);
+      if (r) {
+        why =
+          `search restart: an attempt starting in a run of ${JSON.stringify(r.example)} follows the loop on ${short(r.atom)} to the run's end ` +
+          `and can fail there, and no match consumes the run, so the split retries it at every position (quadratic in the run's length)`;
+      }
+    }
+  } catch (e) {
+    if (!(e instanceof AmbiguityRefusal)) throw e;
+    why = e.message;
+  }
+  if (why !== null) throw new TokenizerConfigError(path, `a regular expression that runs in linear time (${why})`, source);
+}
+
+function short(atom: string): string {
+  return atom.length > 40 ? `${atom.slice(0, 40)}…` : atom;
 }
 
 class Screen {

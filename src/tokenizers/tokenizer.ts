@@ -21,6 +21,7 @@ import { createPreTokenizer } from './pre_tokenizers/index.js';
 import {
   padEncodings, parsePadding, parseTruncation, toPaddingParams, toTruncationParams, truncateEncodings,
   type PaddingOptions, type TruncationOptions,
+  truncationProblem,
 } from './truncation_padding.js';
 import type { Decoder, Model, Normalizer, Offsets, PaddingParams, PostProcessor, PreTokenizer, TruncationParams } from './types.js';
 import { BertPreTokenizer, bertWordRanges } from './pre_tokenizers/bert.js';
@@ -121,7 +122,7 @@ export class Tokenizer {
       padding: loadComponent('padding', () => parsePadding(o.padding)),
     });
     const truncation = loadComponent('truncation', () => parseTruncation(o.truncation));
-    if (truncation) loadComponent('truncation', () => t.setTruncation(truncation));
+    if (truncation) loadComponent('truncation', () => t.setTruncation(truncation, 'truncation'));
     const added = o.added_tokens ?? [];
     if (!Array.isArray(added)) throw new TokenizerConfigError('added_tokens', 'an array', added);
     const tokens: AddedToken[] = [];
@@ -152,6 +153,19 @@ export class Tokenizer {
     if (tokens.length) loadComponent('added_tokens', () => t.addedVocabulary.addTokens(tokens, t.model, t.normalizer));
     t.checkReferencedIds();
     return t;
+  }
+
+  /** Whether the post-processor can process a pair (a template without a pair form refuses pairs at encode). */
+  private pairSupported(): boolean {
+    if (!this.postProcessor) return true;
+    try {
+      const encs = [new Encoding(), new Encoding()];
+      encs.forEach((e, i) => e.setSequenceId(i));
+      this.postProcessor.processEncodings(encs, true);
+      return true;
+    } catch {
+      return false;
+    }
   }
 
   /**
@@ -222,15 +236,17 @@ export class Tokenizer {
   }
 
   /** Sets (or with null, disables) the default truncation. */
-  setTruncation(t: TruncationOptions | TruncationParams | null): void {
+  setTruncation(t: TruncationOptions | TruncationParams | null, path = 'setTruncation(options)'): void {
     if (t === null) {
       this.truncation = null;
       return;
     }
-    const p = toTruncationParams(t as TruncationOptions, 'setTruncation(options)');
+    const p = toTruncationParams(t as TruncationOptions, path === 'truncation' ? path : 'setTruncation(options)');
     const added = this.postProcessor?.addedTokens(false) ?? 0;
-    if (p.maxLength - added < p.stride) {
-      throw new RangeError(`setTruncation: stride ${p.stride} must be smaller than the effective max length ${p.maxLength - added} (= ${p.maxLength} - ${added} special tokens)`);
+    const bad = truncationProblem(p, added, this.pairSupported() ? (this.postProcessor?.addedTokens(true) ?? 0) : null);
+    if (bad) {
+      const key = path === 'truncation' ? `truncation.${bad.key}` : `setTruncation(options).${bad.key === 'max_length' ? 'maxLength' : 'stride'}`;
+      throw new TokenizerConfigError(key, bad.expected, bad.got, { message: `tokenizer config: ${key}: ${bad.key === 'stride' ? 'stride' : 'max length'} ${bad.got} must be ${bad.expected}` });
     }
     this.truncation = p;
   }

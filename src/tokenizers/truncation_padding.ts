@@ -114,6 +114,34 @@ export function parseTruncation(v: unknown, path = 'truncation'): TruncationPara
   };
 }
 
+/**
+ * Why a default truncation cannot serve every encode, or null when it can. `added` is what the post-processor adds
+ * to a single sequence, `addedPair` to a pair (null: pairs are refused anyway). HF's `with_truncation` refuses a
+ * stride above the effective max length (`max_length` minus the single's special tokens) and panics at encode on
+ * the rest (`max_length` below the special tokens: usize underflow; `stride >= max_len` in `Encoding::truncate`);
+ * here all of them are refused when the truncation is set, so that a file's truncation fails at load, not at the
+ * first long text. LongestFirst cuts both sequences of a long pair to half the pair's effective length, so the
+ * stride must fit that half too.
+ */
+export function truncationProblem(p: TruncationParams, added: number, addedPair: number | null): { key: 'max_length' | 'stride'; expected: string; got: number } | null {
+  const need = Math.max(added, addedPair ?? 0);
+  if (p.maxLength < need) {
+    return { key: 'max_length', expected: `at least ${need} (the special tokens the post-processor adds to a ${need === added ? 'single sequence' : 'pair'})`, got: p.maxLength };
+  }
+  const single = p.maxLength - added;
+  if (single > 0 && p.stride >= single) {
+    return { key: 'stride', expected: `smaller than the effective max length ${single} (= ${p.maxLength} - ${added} special tokens)`, got: p.stride };
+  }
+  if (addedPair !== null && p.strategy === 'LongestFirst') {
+    const pair = p.maxLength - addedPair;
+    const half = Math.floor(pair / 2) || pair; // the shorter cut of a long pair (0 or 1 token: no stride applies below 1)
+    if (half > 0 && p.stride >= half) {
+      return { key: 'stride', expected: `smaller than ${half}, the length LongestFirst cuts each sequence of a long pair to (${p.maxLength} - ${addedPair} special tokens, halved)`, got: p.stride };
+    }
+  }
+  return null;
+}
+
 /** The `padding` section of tokenizer.json (null: none). */
 export function parsePadding(v: unknown, path = 'padding'): PaddingParams | null {
   if (v === null || v === undefined) return null;
