@@ -9,9 +9,15 @@ import { Tokenizer, TokenizerConfigError } from '../src/tokenizers/index.js';
 import { onigToJs } from '../src/tokenizers/config.js';
 import { atomRepresentatives, findPolynomialAmbiguity, MAX_POSITIONS } from '../src/tokenizers/regex_ambiguity.js';
 import { collectGarbage, timeEncode } from './helpers/tokenizer_scaling.js';
+import { cpToUtf16 } from './helpers/rust_oracle.js';
 
 /** Split / Replace regexes of real tokenizer.json files (Oniguruma source, as the file holds it), with where each is from. */
 const REAL: ReadonlyArray<{ name: string; source: string; regex: string }> = [
+  {
+    name: 'BLOOM (an Oniguruma nested class: `[^(\\s|[.,!?…])]` is one class, its inner class inlined)',
+    source: 'bigscience/bloom tokenizer.json pre_tokenizer.pretokenizers[0]',
+    regex: ' ?[^(\\s|[.,!?…。，、।۔،])]+',
+  },
   {
     name: 'GPT-2 (also RoBERTa, GPT-NeoX, ModernBERT, StarCoder: the ByteLevel split)',
     source: 'openai/gpt-2 src/encoder.py; huggingface/tokenizers pre_tokenizers/byte_level.rs',
@@ -52,7 +58,7 @@ const REAL: ReadonlyArray<{ name: string; source: string; regex: string }> = [
   { name: 'whitespace runs (Split / Replace)', source: 'WhitespaceSplit-style Split patterns', regex: '\\s+' },
   { name: 'punctuation split', source: 'Punctuation-style Split on a Unicode class', regex: '\\p{P}' },
 ];
-// Gemma, Phi-3 (mini), Llama-2, T5, XLM-R: no regex (String patterns and Metaspace). BLOOM: see the test below.
+// Gemma, Phi-3 (mini), Llama-2, T5, XLM-R: no regex (String patterns and Metaspace).
 
 /** A tokenizer whose only pre-tokenizer is a Split on `regex` (each piece of over 100 characters one [UNK], others per character, of a two-token WordPiece model). */
 function splitTokenizerJson(regex: string): Record<string, unknown> {
@@ -180,5 +186,29 @@ describe('polynomial backtracking screen (tokenizer.json regexes)', function () 
       assert.throws(() => Tokenizer.fromJSON(splitTokenizerJson(regex)), (e: Error) => e instanceof TokenizerConfigError && re.test(e.message));
       assert.ok(performance.now() - t0 < 2000, `${regex.slice(0, 12)}…: ${(performance.now() - t0).toFixed(0)} ms`);
     }
+  });
+});
+
+describe('Oniguruma nested character classes (BLOOM)', () => {
+  const bloom = REAL[0]!.regex;
+  const texts = ['Hello, world! How (are) you?', 'a|b|c (x) [y] ...', '東京。大阪、京都，  spaced   out\n\tend', '', '...!!!', 'मेरा नाम۔ ok،'];
+
+  it("BLOOM's split gives the pieces HF tokenizers (Rust) gives, offsets included", async () => {
+    const tk = (await import('@anush008/tokenizers')).default;
+    const json = JSON.stringify(splitTokenizerJson(bloom));
+    const rust = tk.Tokenizer.fromString(json);
+    const ours = Tokenizer.fromJSON(JSON.parse(json));
+    for (const t of texts) {
+      const r = await rust.encode(t, null, { addSpecialTokens: false });
+      const o = ours.encode(t, null, { addSpecialTokens: false });
+      const rOffsets = r.getOffsets().map(([a, b]) => [a, b]);
+      const m = cpToUtf16(t);
+      assert.deepEqual(o.offsets, rOffsets.map(([a, b]) => [m[a!], m[b!]]), JSON.stringify(t));
+      assert.deepEqual(o.tokens, r.getTokens(), JSON.stringify(t));
+    }
+  });
+
+  it('a negated class nested in a class is refused with a named error', () => {
+    assert.throws(() => Tokenizer.fromJSON(splitTokenizerJson('[a[^b]]+')), (e: Error) => e.name === 'TokenizerConfigError' && /negated class nested/.test(e.message));
   });
 });

@@ -213,6 +213,7 @@ function caseClass(ch: string): string {
 export function onigToJs(src: string): string {
   let out = '';
   let inClass = false;
+  let classDepth = 0; // Oniguruma classes nested inside the open one
   // One entry per open group: whether ignore-case is on inside it.
   const groups: boolean[] = [];
   let ci = false;
@@ -238,7 +239,20 @@ export function onigToJs(src: string): string {
       continue;
     }
     if (inClass) {
-      if (c === ']') inClass = false;
+      // Oniguruma nests classes: `[a[bc]]` is the union of a and [bc] (BLOOM's ` ?[^(\s|[.,!?…])]+`). A nested
+      // positive class is inlined into the enclosing one; a negated or POSIX nested class has no such rewrite.
+      if (c === '[') {
+        if (src[i + 1] === '^' || src[i + 1] === ':') throw new Error(`a ${src[i + 1] === '^' ? 'negated' : 'POSIX'} class nested in a character class is not supported`);
+        classDepth++;
+        continue;
+      }
+      if (c === ']') {
+        if (classDepth > 0) {
+          classDepth--;
+          continue;
+        }
+        inClass = false;
+      }
       out += c;
       continue;
     }
