@@ -12,6 +12,15 @@ import { datasetColumns, type ModelCardData } from './model_card.js';
 import { Rng } from './rng.js';
 import { getBackend } from '@tensorflow/tfjs-core';
 import { getScheduler } from './schedules.js';
+import type { DataParallelOptions } from './data_parallel.js';
+
+/** Throw unless `batchSize` splits into `dp.workers` equal shards. */
+function checkShards(dp: DataParallelOptions | undefined, batchSize: number, what: string): void {
+  const n = dp?.workers ?? 2;
+  if (dp && Number.isInteger(n) && n > 1 && batchSize % n !== 0) {
+    throw new Error(`${what} (${batchSize}) must be divisible by dataParallel.workers (${n}): each step's batch is cut into ${n} equal shards`);
+  }
+}
 
 /** What the trainers read of a model besides the loop's needs: its config, for the dropout probabilities. */
 function modelConfig(model: TrainableSentenceModel): Record<string, unknown> | undefined {
@@ -100,6 +109,17 @@ export interface TrainingArguments {
   dataloaderDropLast?: boolean;
   /** Shuffle the training data each epoch (default true; false keeps dataset order). */
   shuffle?: boolean;
+  /**
+   * Data-parallel training over worker threads, as `torchrun --nproc_per_node N` runs the Python trainer (DDP):
+   * `perDeviceTrainBatchSize` is then the GLOBAL batch of a step, cut into `workers` equal shards, one per replica
+   * (so it must be divisible by `workers`); the gradients are averaged across replicas before one identical AdamW
+   * step on each. See {@link DataParallelOptions}.
+   * @example
+   * ```ts
+   * args: { perDeviceTrainBatchSize: 32, dataParallel: { workers: 2 } } // two replicas of 16 rows each per step
+   * ```
+   */
+  dataParallel?: DataParallelOptions;
 }
 
 /** Arguments of {@link SentenceTransformerTrainer}. */
@@ -183,6 +203,7 @@ export class SentenceTransformerTrainer {
     const seed = a.seed ?? 42;
     const sampler: BatchSamplerName = a.batchSampler === 'no_duplicates' ? 'no_duplicates' : 'batch_sampler';
     const { objective, batchesPerEpoch } = await objectiveFor(this.options.trainDataset, loss, batchSize, a.shuffle ?? true, a.dataloaderDropLast ?? false, sampler);
+    checkShards(a.dataParallel, batchSize, 'perDeviceTrainBatchSize');
     const maxSteps = a.maxSteps !== undefined && a.maxSteps > 0 ? positiveInt(a.maxSteps, 1, 'maxSteps') : undefined;
     if (batchesPerEpoch === undefined && maxSteps === undefined) throw new Error('maxSteps: a streamed (async iterable) dataset needs maxSteps, got none');
     const epochs = nonNegative(a.numTrainEpochs, 3, 'numTrainEpochs');
@@ -252,6 +273,7 @@ export class SentenceTransformerTrainer {
       checkpointSaveSteps: saveStrategy === 'steps' ? positiveInt(a.saveSteps, 500, 'saveSteps') : undefined,
       checkpointSaveTotalLimit: a.saveTotalLimit,
       resumeFrom: opts.resumeFromCheckpoint,
+      dataParallel: a.dataParallel,
     });
     recordModelCard(model, [{ data: this.options.trainDataset, loss }], all, given, evaluator, out);
     return out;
@@ -310,6 +332,15 @@ export interface FitOptions {
   progress?: (text: string) => void;
   /** A `checkpoint-<step>` folder written by an earlier run with `checkpointPath`: training continues from there. */
   resumeFromCheckpoint?: string;
+  /**
+   * Data-parallel training over worker threads (DDP): each objective's batch size is the GLOBAL batch of a step, cut
+   * into `workers` equal shards (so it must be divisible by `workers`). See {@link DataParallelOptions}.
+   * @example
+   * ```ts
+   * await model.fit({ trainObjectives: [{ data, loss, batchSize: 32 }], dataParallel: { workers: 2 } });
+   * ```
+   */
+  dataParallel?: DataParallelOptions;
 }
 
 /**
@@ -330,6 +361,7 @@ export async function fitSentenceTransformer(model: TrainableSentenceModel, o: F
   const built = await Promise.all(
     o.trainObjectives.map((t) => objectiveFor(t.data, t.loss, positiveInt(t.batchSize ?? o.batchSize, 16, 'batchSize'), o.shuffle ?? true, false, 'batch_sampler')),
   );
+  o.trainObjectives.forEach((t, i) => checkShards(o.dataParallel, positiveInt(t.batchSize ?? o.batchSize, 16, 'batchSize'), `trainObjectives[${i}] batch size`));
   const sizes = o.trainObjectives.map((t, i) => {
     if (built[i].batchesPerEpoch === undefined) return undefined;
     return Math.floor(((t.data as readonly unknown[]).length) / positiveInt(t.batchSize ?? o.batchSize, 16, 'batchSize'));
@@ -396,6 +428,7 @@ export async function fitSentenceTransformer(model: TrainableSentenceModel, o: F
     checkpointSaveTotalLimit: o.checkpointSaveTotalLimit,
     progress: o.showProgressBar ? o.progress : undefined,
     resumeFrom: o.resumeFromCheckpoint,
+    dataParallel: o.dataParallel,
   });
   recordModelCard(model, o.trainObjectives, all, given, evaluator, out);
   if (o.outputPath && (!evaluator || !(o.saveBestModel ?? true))) await saveModelAtomic(model, o.outputPath);
