@@ -44,7 +44,7 @@ export interface TrainableSentenceModel {
   readonly similarityFnName?: string | null;
   /** The card's output dimensionality. */
   getSentenceEmbeddingDimension?(): number | null;
-  /** How a worker loads a replica of the model (data-parallel training); absent when the model cannot be replicated. */
+  /** @internal How a worker loads a replica of the model (data-parallel training); absent when the model cannot be replicated. */
   replicaSpec?(): ReplicaSpec;
 }
 

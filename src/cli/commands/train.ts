@@ -170,6 +170,7 @@ async function run(p: Parsed, ctx: CliContext): Promise<void> {
   const evalFile = stringOpt(p, 'eval');
   const evalSteps = intOpt(p, 'eval-steps', NAME);
   if (evalSteps !== undefined && evalFile === undefined) throw new CliError('--eval-steps needs --eval FILE (the rows to evaluate on)');
+  const workers = intOpt(p, 'workers', NAME);
   await checkOutputPath(out, '--output');
   const rows = await readTrainingFile(data);
   const evaluator = evalFile === undefined ? undefined : evaluatorForRows(await readTrainingFile(evalFile), evalFile);
@@ -189,6 +190,7 @@ async function run(p: Parsed, ctx: CliContext): Promise<void> {
         saveStrategy: 'no',
         evalStrategy: evaluator ? (evalSteps !== undefined ? 'steps' : 'epoch') : 'no',
         evalSteps,
+        ...(workers !== undefined && workers > 1 ? { dataParallel: { workers } } : {}),
       },
       trainDataset: rows,
       loss,
@@ -218,7 +220,8 @@ export const trainCommand: Command = {
     'a text input, in column order. Prints one line per step on stderr, then {"output", "steps", "training_loss"}.\n' +
     'With --eval FILE, evaluates at the end of each epoch (or every --eval-steps steps): 2 text columns and a score\n' +
     'give an EmbeddingSimilarityEvaluator, 3 text columns (anchor, positive, negative) a TripletEvaluator; the last\n' +
-    'metrics go into the summary ("eval") and the saved model card (README.md).',
+    'metrics go into the summary ("eval") and the saved model card (README.md). With --workers N, N replicas train in\n' +
+    'parallel (DDP: this thread and N-1 worker threads, gradients averaged across them each step).',
   options: {
     model: { type: 'string', short: 'm', valueName: 'MODEL', help: 'hub id or local model directory (required)' },
     data: { type: 'string', valueName: 'FILE', help: 'training rows, .jsonl or .csv (required)' },
@@ -233,6 +236,7 @@ export const trainCommand: Command = {
     lr: { type: 'string', valueName: 'X', help: 'learning rate (default 2e-5)' },
     'warmup-ratio': { type: 'string', valueName: 'R', help: 'warmup as a fraction of the steps (default 0.1)' },
     seed: { type: 'string', valueName: 'N', help: 'shuffling and dropout seed (default 42)' },
+    workers: { type: 'string', valueName: 'N', help: 'data-parallel replicas, as torchrun --nproc_per_node N (default 1: off); the batch size is then the global batch, cut into N shards' },
     ...DEVICE_OPTION,
     ...HUB_OPTIONS,
   },
