@@ -478,8 +478,13 @@ async function dataParallelGradients(
   const data = sum!;
   others.forEach((o, i) => {
     if (o.keys.join('\n') !== keys.join('\n')) throw new Error(`dataParallel: worker rank ${i + 1} sent gradients for other parameters than rank 0 (${o.keys.length} vs ${keys.length})`);
-    for (let j = 0; j < data.length; j++) data[j] += o.data[j];
   });
-  for (let j = 0; j < data.length; j++) data[j] /= N;
+  // The all-reduce: float32 sums in rank order, then / N (each operation rounded to float32, as torch's).
+  const last = others[others.length - 1].data;
+  for (let j = 0; j < data.length; j++) {
+    let x = data[j];
+    for (let r = 0; r < others.length - 1; r++) x = Math.fround(x + others[r].data[j]);
+    data[j] = Math.fround(x + last[j]) / N;
+  }
   return { lossSum, averaged: { keys, data } };
 }
