@@ -220,9 +220,12 @@ describe('training: data-parallel over worker replicas (DDP semantics, wasm)', f
         worst.norm = Math.max(worst.norm, rel(l.gradNorm, ref.grad_norm[k]));
         assert.ok(Math.abs(l.learningRate - ref.lr[k]) <= 1e-15, `lr step ${k + 1}: ${l.learningRate} vs ${ref.lr[k]}`);
       });
-      const named = new Map(modelParameters(model).map((p) => [p.key.replace(/^0\.auto_model\./, ''), p.variable]));
+      const named = new Map(modelParameters(model).map((p) => [p.key.replace(/^0\.auto_model\./, ''), p]));
       for (const [key, want] of Object.entries(ref.params)) {
-        const got = named.get(key)!.dataSync();
+        const p = named.get(key)!;
+        // A linear weight is held transposed ([in, out]); torch's is [out, in].
+        const got = tf.tidy(() => (p.transposed ? tf.transpose(p.variable) : p.variable).dataSync());
+        assert.deepEqual(p.transposed ? [...p.variable.shape].reverse() : p.variable.shape, want.shape, key);
         want.data.forEach((v, i) => (worst.param = Math.max(worst.param, Math.abs(got[i] - v))));
       }
       const emb = await model.encode(ref.probes);
