@@ -5,7 +5,8 @@
  * that throws or dies mid-step, replicas that drift apart) and tf.memory() flat in the coordinator.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs-core';
@@ -39,30 +40,38 @@ const asExamples = (rows: Record<string, unknown>[], cols: string[], label?: str
  * and divided by n (tf.add, tf.div: float32), clipGradNorm, AdamW at a constant lr. Returns the per-step mean of
  * the shard losses; the model's parameters are updated in place.
  */
-function expectedRun(model: SentenceTransformer, loss: Loss, examples: Example[], batch: number, n: number, steps: number, lr: number): number[] {
+function expectedRun(model: SentenceTransformer, loss: Loss, examples: Example[], batch: number, n: number, steps: number, lr: number, accum = 1): number[] {
   const params = modelParameters(model);
   const vars = params.map((p) => p.variable);
   const opt = new AdamW(params, { lr, weightDecay: 0 });
   const losses: number[] = [];
   const noDropout = { hidden: 0, attention: 0 };
+  const addInto = (acc: Record<string, tf.Tensor> | undefined, g: Record<string, tf.Tensor>) => {
+    if (!acc) return g;
+    for (const key of Object.keys(g)) {
+      const t = tf.add(acc[key], g[key]);
+      acc[key].dispose();
+      g[key].dispose();
+      acc[key] = t;
+    }
+    return acc;
+  };
+  const k = batch / n;
+  let next = 0;
   for (let s = 0; s < steps; s++) {
-    const rows = examples.slice(s * batch, (s + 1) * batch);
-    const k = batch / n;
+    const micro = Array.from({ length: accum }, () => examples.slice(next, (next += batch)));
+    // Each rank sums its micro-steps' gradients (loss scaled by 1 / accum); then the ranks are summed in order, / n.
     let sum: Record<string, tf.Tensor> | undefined;
-    let lossSum = 0;
+    const shardLoss = micro.map(() => new Array<number>(n).fill(0));
     for (let r = 0; r < n; r++) {
-      const g = computeGradients(model, loss, rows.slice(r * k, (r + 1) * k), vars, noDropout, new Rng(r));
-      lossSum += g.loss.dataSync()[0];
-      g.loss.dispose();
-      if (!sum) sum = g.grads;
-      else {
-        for (const key of Object.keys(g.grads)) {
-          const t = tf.add(sum[key], g.grads[key]);
-          sum[key].dispose();
-          g.grads[key].dispose();
-          sum[key] = t;
-        }
-      }
+      let rank: Record<string, tf.Tensor> | undefined;
+      micro.forEach((rows, m) => {
+        const g = computeGradients(model, loss, rows.slice(r * k, (r + 1) * k), vars, noDropout, new Rng(r), 1 / accum);
+        shardLoss[m][r] = g.loss.dataSync()[0];
+        g.loss.dispose();
+        rank = addInto(rank, g.grads);
+      });
+      sum = addInto(sum, rank!);
     }
     const avg: Record<string, tf.Tensor> = {};
     for (const key of Object.keys(sum!)) {
@@ -72,7 +81,7 @@ function expectedRun(model: SentenceTransformer, loss: Loss, examples: Example[]
     const { grads } = clipGradNorm(avg, 1);
     opt.step(grads, lr);
     tf.dispose(Object.values(grads));
-    losses.push(lossSum / n);
+    losses.push(shardLoss.reduce((a, ls) => a + ls.reduce((x, y) => x + y, 0) / n, 0) / accum);
   }
   opt.dispose();
   return losses;
@@ -144,6 +153,53 @@ describe('training: data-parallel over worker replicas (DDP semantics, wasm)', f
       }
     });
   }
+
+  it('gradient accumulation (2 micro-steps) with 2 replicas: each replica sums its micro-steps, then the average; equals the in-process expectation exactly', async () => {
+    const lr = 1e-3;
+    const rows = pairs(24);
+    const expected = await SentenceTransformer.load(modelDir('tiny-bert'), NO_DROPOUT);
+    const ddp = await SentenceTransformer.load(modelDir('tiny-bert'), NO_DROPOUT);
+    try {
+      const expLosses = expectedRun(expected, new MultipleNegativesRankingLoss(), asExamples(rows, ['anchor', 'positive']), 4, 2, 3, lr, 2);
+      const logs: StepLog[] = [];
+      await new SentenceTransformerTrainer({
+        model: ddp,
+        args: { perDeviceTrainBatchSize: 4, gradientAccumulationSteps: 2, learningRate: lr, maxSteps: 3, lrSchedulerType: 'constant', weightDecay: 0, shuffle: false, saveStrategy: 'no', dataParallel: { workers: 2, verifyEvery: 3 } },
+        trainDataset: rows,
+        loss: new MultipleNegativesRankingLoss(),
+        callback: (l) => void logs.push(l),
+      }).train();
+      assert.deepEqual(
+        logs.map((l) => l.loss),
+        expLosses,
+      );
+      assert.equal(paramsChecksum(modelParameters(ddp)), paramsChecksum(modelParameters(expected)));
+    } finally {
+      expected.dispose();
+      ddp.dispose();
+    }
+  });
+
+  it('a run resumed from a checkpoint (optimizer state sent to the replicas) reproduces the uninterrupted data-parallel run bit for bit', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'ddp-resume-'));
+    const args = { perDeviceTrainBatchSize: 4, learningRate: 1e-3, maxSteps: 4, shuffle: false, dataParallel: { workers: 2, verifyEvery: 1 } } as const;
+    const full = await SentenceTransformer.load(modelDir('tiny-bert'), NO_DROPOUT);
+    const resumed = await SentenceTransformer.load(modelDir('tiny-bert'), NO_DROPOUT);
+    try {
+      const fullLogs: StepLog[] = [];
+      await new SentenceTransformerTrainer({ model: full, args: { ...args, outputDir: tmp, saveStrategy: 'steps', saveSteps: 2 }, trainDataset: pairs(16), loss: new MultipleNegativesRankingLoss(), callback: (l) => void fullLogs.push(l) }).train();
+      const logs: StepLog[] = [];
+      await new SentenceTransformerTrainer({ model: resumed, args: { ...args, saveStrategy: 'no' }, trainDataset: pairs(16), loss: new MultipleNegativesRankingLoss(), callback: (l) => void logs.push(l) }).train({
+        resumeFromCheckpoint: join(tmp, 'checkpoint-2'),
+      });
+      assert.deepEqual(logs, fullLogs.slice(2));
+      assert.equal(paramsChecksum(modelParameters(resumed)), paramsChecksum(modelParameters(full)));
+    } finally {
+      full.dispose();
+      resumed.dispose();
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
 
   it('a batch size not divisible by the workers is refused before training, naming both numbers; a short last batch is refused at its step', async () => {
     const model = await SentenceTransformer.load(modelDir('tiny-bert'), NO_DROPOUT);
