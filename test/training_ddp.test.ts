@@ -13,6 +13,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { SentenceTransformer } from '../src/api/sentence_transformer.js';
 import { initBackend } from '../src/backends/index.js';
 import { CosineSimilarityLoss } from '../src/losses/cosine_similarity.js';
+import { MatryoshkaLoss } from '../src/losses/matryoshka.js';
 import { MultipleNegativesRankingLoss } from '../src/losses/multiple_negatives_ranking.js';
 import type { Loss } from '../src/losses/types.js';
 import { liveWorkerCount } from '../src/platform/workers.js';
@@ -198,6 +199,24 @@ describe('training: data-parallel over worker replicas (DDP semantics, wasm)', f
       full.dispose();
       resumed.dispose();
       rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it('a loss the workers cannot rebuild from its config (a MatryoshkaLoss over MNRL with scale 10) is refused at start, naming dataParallel.lossOptions; with lossOptions it trains', async () => {
+    const model = await SentenceTransformer.load(modelDir('tiny-bert'), NO_DROPOUT);
+    try {
+      const run = (lossOptions?: Record<string, unknown>) =>
+        new SentenceTransformerTrainer({
+          model,
+          args: { perDeviceTrainBatchSize: 4, maxSteps: 1, saveStrategy: 'no', dataParallel: { workers: 2, verifyEvery: 1, lossOptions } },
+          trainDataset: pairs(8),
+          loss: new MatryoshkaLoss(new MultipleNegativesRankingLoss({ scale: 10 }), { matryoshkaDims: [32, 16] }),
+        }).train();
+      await assert.rejects(run(), /dataParallel: worker rank 1 could not start: MatryoshkaLoss rebuilt from .* not rank 0's .*"scale":10.*; pass dataParallel\.lossOptions/);
+      const out = await run({ loss: 'MultipleNegativesRankingLoss', lossOptions: { scale: 10 }, matryoshkaDims: [32, 16] });
+      assert.equal(out.globalStep, 1);
+    } finally {
+      model.dispose();
     }
   });
 

@@ -78,8 +78,13 @@ export interface Fault {
 export interface LossRecipe {
   name: string;
   options: Record<string, unknown>;
-  /** The coordinator's `getConfigDict()`: the rebuilt loss must give the same. */
-  config: Record<string, unknown>;
+  /** The coordinator's loss, every field (nested losses too) as JSON: the rebuilt loss must give the same. */
+  fingerprint: string;
+}
+
+/** A loss's fields as JSON (nested losses included, functions and tensors left out): equal for equal losses. */
+export function lossFingerprint(loss: Loss): string {
+  return JSON.stringify(loss, (_k, v: unknown) => (typeof v === 'function' || (typeof v === 'object' && v !== null && 'dataId' in v) ? undefined : v));
 }
 
 /** One micro-step of one replica: its shard of the global batch. */
@@ -148,8 +153,7 @@ export function lossRecipe(loss: Loss, options: Record<string, unknown> | undefi
   if ((loss.trainableVariables?.() ?? []).length > 0) {
     throw new Error(`dataParallel: ${loss.name} has its own trainable variables, which data-parallel training does not replicate yet; train it with dataParallel off`);
   }
-  const config = loss.getConfigDict();
-  return { name: loss.name, options: options ?? camelKeys(config), config };
+  return { name: loss.name, options: options ?? camelKeys(loss.getConfigDict()), fingerprint: lossFingerprint(loss) };
 }
 
 /** Flatten `grads` (keyed by variable name) into one float32 array in parameter order; `keys`: the parameters present. */

@@ -9,7 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { createLoss } from '../losses/registry.js';
 import type { Loss } from '../losses/types.js';
 import type { ParentPort } from '../platform/workers.js';
-import { flattenGrads, paramsChecksum, toWireError, unflattenGrads, type Fault, type FromReplica, type ReplicaSpec, type ToReplica } from './data_parallel.js';
+import { flattenGrads, lossFingerprint, paramsChecksum, toWireError, unflattenGrads, type Fault, type FromReplica, type ReplicaSpec, type ToReplica } from './data_parallel.js';
 import { ensureGradients } from './gradients.js';
 import { computeGradients, modelParameters, type TrainableSentenceModel } from './loop.js';
 import { AdamW, clipWithNorm } from './optimizer.js';
@@ -44,9 +44,9 @@ async function init(msg: Extract<ToReplica, { type: 'init' }>, load: ReplicaLoad
   }
   const losses = msg.losses.map((r) => {
     const loss = createLoss(r.name, r.options);
-    const got = JSON.stringify(loss.getConfigDict());
-    if (got !== JSON.stringify(r.config)) {
-      throw new Error(`${r.name} rebuilt from ${JSON.stringify(r.options)} has config ${got}, not rank 0's ${JSON.stringify(r.config)}; pass dataParallel.lossOptions (createLoss options)`);
+    const got = lossFingerprint(loss);
+    if (got !== r.fingerprint) {
+      throw new Error(`${r.name} rebuilt from ${JSON.stringify(r.options)} is ${got}, not rank 0's ${r.fingerprint}; pass dataParallel.lossOptions (createLoss options)`);
     }
     return loss;
   });
