@@ -2,7 +2,8 @@
  * Data-parallel training (PyTorch DDP, as sentence-transformers runs under `torchrun --nproc_per_node N`) over
  * worker threads: N replicas of the model, rank 0 in the calling thread (the coordinator: its model is the user's,
  * so evaluation, checkpoints and save see rank 0's weights) and ranks 1..N-1 each in its own worker
- * (worker_threads under Node, module Web Workers in browsers; platform/workers.ts).
+ * (platform/workers.ts: worker_threads under Node; tested under Node only — browsers would need a bundle of
+ * api/train_worker.ts, which scripts/build-browser.mjs does not build yet).
  * https://github.com/pytorch/pytorch/blob/v2.5.0/torch/nn/parallel/distributed.py (`DistributedDataParallel`:
  * parameters broadcast from rank 0 at construction, gradients all-reduced and divided by the world size in backward)
  * https://github.com/huggingface/transformers/blob/v4.41.2/src/transformers/trainer.py (`_inner_training_loop`: each
