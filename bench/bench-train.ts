@@ -4,8 +4,11 @@
  * achieved GFLOP/s (forward + backward ~ 3x the forward FLOPs) against the wasm dense-kernel ceiling measured in
  * the same run; with the wasm kernels and with stock ops. Peer: PyTorch sentence-transformers from the local
  * Python stack (`SENTENCE_TFJS_BENCH_PYTHON`, default /work/venv/bin/python) with 1 and 2 threads, when installed.
- * Options: `--steps N` (timed steps per workload, default 3), `--no-peer`, `--only kernels|stock`,
- * `--workload mnrl|cos`. Each row also reports the process CPU time per step and the share of the step spent in
+ * With the kernels, each workload also runs data-parallel over 2 replicas (`dataParallel: { workers: 2 }`, DDP
+ * semantics: the same global batch cut into 2 shards, this thread + 1 worker thread, gradients averaged); CPU time
+ * and peak RSS are the whole process's (both replicas).
+ * Options: `--steps N` (timed steps per workload, default 3), `--no-peer`, `--no-pool` (no data-parallel rows),
+ * `--only kernels|stock`, `--workload mnrl|cos`. Each row also reports the process CPU time per step and the share of the step spent in
  * the optimizer update; the ceiling is re-measured next to each row (the machine may be shared: compare rows of
  * one run only).
  */
@@ -34,6 +37,8 @@ const peer = !args.includes('--no-peer');
 const opt = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
 const only = opt('--only');
 const which = opt('--workload');
+const workers = Number(opt('--workers') ?? 1);
+const pool = !args.includes('--no-pool');
 
 const WORDS = 'the a model sentence query document search learning neural network embedding vector training data text quick brown fox jumps over lazy dog city river mountain music science history language computer'.split(' ');
 function sentence(i: number, n = 26): string {
@@ -87,6 +92,11 @@ async function ceilingGflops(): Promise<{ wall: number; cpu: number }> {
   return { wall: flops / s / 1e9, cpu: flops / cpuS / 1e9 };
 }
 
+/** The runtime column: wasm kernels or stock ops, and the data-parallel replicas when more than one. */
+function runtimeName(kernels: boolean, n: number): string {
+  return `sentence-tfjs wasm ${kernels ? 'kernels' : 'stock ops'}${n > 1 ? `, ${n} workers (DDP)` : ''}`;
+}
+
 async function main(): Promise<void> {
   if (!existsSync(modelDir)) throw new Error(`bench:train needs the fixtures model ${modelDir}`);
   await initBackend('wasm');
@@ -111,14 +121,16 @@ async function main(): Promise<void> {
       if (only && only !== mode) continue;
       for (const w of WORKLOADS) {
         if (which && which !== w.key) continue;
-        const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', '--steps', String(steps), '--only', mode, '--workload', w.key], { encoding: 'utf8', maxBuffer: 1 << 26 });
-        const row = r.stdout.split('\n').find((l) => l.startsWith('| sentence-tfjs'));
-        const json = r.stdout.split('\n').find((l) => l.startsWith('#json '));
-        if (json) ours.set(`${mode} ${w.name}`, JSON.parse(json.slice(6)) as { stepsPerS: number; cpuPerStep: number });
-        if (row) console.log(row);
-        else {
-          const why = /memory access out of bounds|Aborted\(\)|Error: [^\n]*/.exec(r.stderr)?.[0] ?? `exit ${r.status}`;
-          console.log(`| sentence-tfjs wasm ${mode === 'kernels' ? 'kernels' : 'stock ops'} | ${w.name} | failed: ${why} | | | | | | | |`);
+        for (const n of mode === 'kernels' && pool ? [1, 2] : [1]) {
+          const r = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--child', '--steps', String(steps), '--only', mode, '--workload', w.key, '--workers', String(n)], { encoding: 'utf8', maxBuffer: 1 << 26 });
+          const row = r.stdout.split('\n').find((l) => l.startsWith('| sentence-tfjs'));
+          const json = r.stdout.split('\n').find((l) => l.startsWith('#json '));
+          if (json) ours.set(`${mode}${n > 1 ? ` x${n}` : ''} ${w.name}`, JSON.parse(json.slice(6)) as { stepsPerS: number; cpuPerStep: number });
+          if (row) console.log(row);
+          else {
+            const why = /memory access out of bounds|Aborted\(\)|Error: [^\n]*/.exec(r.stderr)?.[0] ?? `exit ${r.status}`;
+            console.log(`| ${runtimeName(mode === 'kernels', n)} | ${w.name} | failed: ${why} | | | | | | | |`);
+          }
         }
       }
     }
@@ -148,7 +160,7 @@ async function main(): Promise<void> {
       let peak = process.memoryUsage().rss;
       await new SentenceTransformerTrainer({
         model,
-        args: { perDeviceTrainBatchSize: w.batch, learningRate: 2e-5, maxSteps: steps + 1, shuffle: false, saveStrategy: 'no' },
+        args: { perDeviceTrainBatchSize: w.batch, learningRate: 2e-5, maxSteps: steps + 1, shuffle: false, saveStrategy: 'no', ...(workers > 1 ? { dataParallel: { workers } } : {}) },
         trainDataset: w.rows,
         loss: w.loss(),
         callback: () => {
@@ -172,7 +184,7 @@ async function main(): Promise<void> {
       const pct = (a: number, b: number) => `${((100 * a) / b).toFixed(0)}%`;
       console.log(`#json ${JSON.stringify({ stepsPerS: steps / s, cpuPerStep })}`);
       console.log(
-        `| sentence-tfjs wasm ${kernels ? 'kernels' : 'stock ops'} | ${w.name} | ${(steps / s).toFixed(3)} | ${(texts / s).toFixed(1)} | ${cpuPerStep.toFixed(2)} | ${(100 * optShare).toFixed(1)}% | ` +
+        `| ${runtimeName(kernels, workers)} | ${w.name} | ${(steps / s).toFixed(3)} | ${(texts / s).toFixed(1)} | ${cpuPerStep.toFixed(2)} | ${(100 * optShare).toFixed(1)}% | ` +
           `${gflops.toFixed(1)} wall / ${gflopsCpu.toFixed(1)} CPU | ${ceiling.wall.toFixed(1)} wall / ${ceiling.cpu.toFixed(1)} CPU | ${pct(gflops, ceiling.wall)} wall / ${pct(gflopsCpu, ceiling.cpu)} CPU | ${(peak / 2 ** 20).toFixed(0)} |`,
       );
     }
@@ -197,8 +209,12 @@ async function main(): Promise<void> {
     }
     for (const line of r.stdout.trim().split('\n')) {
       const j = JSON.parse(line) as { name: string; threads: number; steps_per_s: number; texts_per_s: number; cpu_s_per_step: number };
-      const k = ours.get(`kernels ${j.name}`);
-      const ratio = k ? ` (sentence-tfjs kernels, 1 worker: ${(k.stepsPerS / j.steps_per_s).toFixed(2)}x by wall, ${(j.cpu_s_per_step / k.cpuPerStep).toFixed(2)}x by CPU time)` : '';
+      const ratios: string[] = [];
+      for (const [key, label] of [['kernels', '1 worker'], ['kernels x2', '2 workers (DDP)']]) {
+        const k = ours.get(`${key} ${j.name}`);
+        if (k) ratios.push(`${label}: ${(k.stepsPerS / j.steps_per_s).toFixed(2)}x by wall, ${(j.cpu_s_per_step / k.cpuPerStep).toFixed(2)}x by CPU time`);
+      }
+      const ratio = ratios.length ? ` (sentence-tfjs kernels, ${ratios.join('; ')})` : '';
       console.log(`| PyTorch ${j.threads} thread${j.threads > 1 ? 's' : ''} | ${j.name}${ratio} | ${j.steps_per_s.toFixed(3)} | ${j.texts_per_s.toFixed(1)} | ${j.cpu_s_per_step.toFixed(2)} | | | | | |`);
     }
   }

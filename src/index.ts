@@ -177,3 +177,4 @@ export { renderModelCard, type ModelCardData, type ModelCardDataset, type ModelC
 export { getScheduler, SCHEDULER_NAMES, type LrLambda, type ScheduleOptions } from './training/schedules.js';
 export { AdamW, clipGradNorm, type AdamWOptions } from './training/optimizer.js';
 export { type TrainingData, type TrainingRow, type BatchSamplerName } from './training/datasets.js';
+export { type DataParallelOptions } from './training/data_parallel.js';

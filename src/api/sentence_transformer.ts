@@ -40,6 +40,7 @@ import { defaultResolver, prepareLoad, type ModelResolver } from './load_common.
 import { quantizeRows } from './quantize_output.js';
 import { Progress } from './progress.js';
 import { EncodePool, type PoolEncodeOptions, type PoolStartOptions } from './pool.js';
+import type { ReplicaSpec } from '../training/data_parallel.js';
 import type { TrainOutput } from '../training/loop.js';
 import { fitSentenceTransformer, type FitOptions } from '../training/trainer.js';
 import { renderModelCard, type ModelCardData } from '../training/model_card.js';
@@ -163,6 +164,7 @@ export class SentenceTransformer {
     readonly modelPath: string,
     opts: SentenceTransformerLoadOptions,
   ) {
+    this.loadConfigKwargs = opts.configKwargs;
     const legacy = isLegacyCompat(opts.compat);
     this.compat = legacy ? '3.4' : '6.0';
     if (opts.compat !== undefined) transformer.stripInputs = legacy;
@@ -607,6 +609,20 @@ export class SentenceTransformer {
   }
 
   private pool: EncodePool | undefined;
+  private readonly loadConfigKwargs: Record<string, unknown> | undefined;
+
+  /**
+   * @internal Data-parallel training (`dataParallel` of the trainers): how a worker loads a replica of this model
+   * (its directory and load options, on the coordinator's cpu backend or else single-threaded wasm).
+   */
+  replicaSpec(): ReplicaSpec {
+    this.checkAlive();
+    if (!this.modelPath) throw new Error('dataParallel: the replicas load the model from its directory, and this model has none (built with fromModules)');
+    const device = tf.getBackend() === 'cpu' ? 'cpu' : 'wasm';
+    const options = { device, dtype: this.transformer.dtype, compat: this.compat, ...(this.loadConfigKwargs ? { configKwargs: this.loadConfigKwargs } : {}) };
+    const ts = import.meta.url.endsWith('.ts');
+    return { workerUrl: new URL(ts ? './train_worker.ts' : './train_worker.js', import.meta.url).href, modelDir: this.modelPath, options };
+  }
 
   /**
    * `start_multi_process_pool`: start `workers` workers (default 2; worker_threads in Node, Web Workers in

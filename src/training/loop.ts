@@ -17,6 +17,7 @@ import { joinPath, pathKind, removePath, writeDirAtomically, writeJSONFile } fro
 import type { NamedParameter } from '../weights/index.js';
 import type { ModelCardData } from './model_card.js';
 import { readTrainingState, writeTrainingState, type LoopPosition } from './checkpoint.js';
+import { DataParallelGroup, flattenGrads, lossRecipe, paramsChecksum, unflattenGrads, type DataParallelOptions, type ReplicaSpec, type ShardWork } from './data_parallel.js';
 import type { Example } from './datasets.js';
 import { ensureGradients } from './gradients.js';
 import { AdamW, clipGradNorm } from './optimizer.js';
@@ -43,6 +44,8 @@ export interface TrainableSentenceModel {
   readonly similarityFnName?: string | null;
   /** The card's output dimensionality. */
   getSentenceEmbeddingDimension?(): number | null;
+  /** @internal How a worker loads a replica of the model (data-parallel training); absent when the model cannot be replicated. */
+  replicaSpec?(): ReplicaSpec;
 }
 
 /** The per-step record sent to the callback (and logged). */
@@ -128,6 +131,8 @@ export interface LoopConfig {
   progress?: (text: string) => void;
   /** A checkpoint folder to resume from (weights, optimizer, position, generator). */
   resumeFrom?: string;
+  /** Data-parallel training over worker replicas (./data_parallel.ts). */
+  dataParallel?: DataParallelOptions;
 }
 
 /** What a finished run reports. */
@@ -293,7 +298,23 @@ export async function runTrainingLoop(c: LoopConfig): Promise<TrainOutput> {
     best = resumed.best;
     rng.setState(resumed.rngState);
   }
+  let group: DataParallelGroup | undefined;
   try {
+    const dp = c.dataParallel;
+    const replicas = dp ? dataParallelWorkers(dp) : 1;
+    if (dp && replicas > 1) {
+      if (!c.model.replicaSpec) throw new Error('dataParallel: the model cannot be replicated in workers (it has no replicaSpec(); a SentenceTransformer loaded from a folder or the hub has)');
+      group = await DataParallelGroup.start({
+        spec: c.model.replicaSpec(),
+        workers: replicas,
+        params,
+        losses: c.objectives.map((o) => lossRecipe(o.loss, dp.lossOptions)),
+        dropout: c.dropout,
+        adamw: { lr: c.lr, weightDecay: c.weightDecay, betas: c.betas, eps: c.eps },
+        optimizerState: resumed ? await optimizer.stateTensors() : undefined,
+        fault: dp.faultForTesting,
+      });
+    }
     outer: for (let epoch = resumed?.epoch ?? 0; epoch < c.epochs || (c.maxSteps !== undefined && step < c.maxSteps); epoch++) {
       const fromCheckpoint = resumed !== undefined && epoch === resumed.epoch;
       const perObjective = fromCheckpoint ? resumed!.batches : await Promise.all(c.objectives.map((o) => o.batches(epoch)));
@@ -303,7 +324,14 @@ export async function runTrainingLoop(c: LoopConfig): Promise<TrainOutput> {
         if (step >= total) break outer;
         let lossSum = 0;
         let acc: Record<string, tf.Tensor> = {};
-        for (let micro = 0; micro < c.gradientAccumulationSteps; micro++) {
+        let averaged: { keys: string[]; data: Float32Array } | undefined;
+        if (group) {
+          const r = await dataParallelGradients(group, c, step, epoch, s, perObjective, cursor, rng, params);
+          lossSum = r.lossSum;
+          averaged = r.averaged;
+          acc = unflattenGrads(averaged.keys, averaged.data, params);
+        }
+        for (let micro = 0; micro < (group ? 0 : c.gradientAccumulationSteps); micro++) {
           const oi = (s * c.gradientAccumulationSteps + micro) % c.objectives.length;
           const batches = perObjective[oi];
           const batch = batches[cursor[oi]++ % batches.length];
@@ -334,9 +362,19 @@ export async function runTrainingLoop(c: LoopConfig): Promise<TrainOutput> {
           throw new Error(`train: the gradient norm is ${norm} at step ${step} (epoch ${epoch}); training stopped before the update, no weights were changed or saved`);
         }
         const lr = c.lr * c.lrLambda(step);
+        // The replicas step on the same averaged gradients, with the same norm and lr, while this thread steps rank 0.
+        const applied = group && averaged ? group.apply(averaged.keys, averaged.data, norm, c.maxGradNorm, lr) : undefined;
+        applied?.catch(() => undefined); // awaited below; no unhandled rejection while rank 0 steps
         optimizer.step(acc, lr);
         tf.dispose(Object.values(acc));
+        await applied;
         step++;
+        if (group && dp?.verifyEvery && step % dp.verifyEvery === 0) {
+          const mine = paramsChecksum(params);
+          (await group.checksums()).forEach((x, i) => {
+            if (x !== mine) throw new Error(`dataParallel: replica rank ${i + 1} differs from rank 0 after step ${step} (parameter checksums ${x} vs ${mine})`);
+          });
+        }
         const log: StepLog = { step, epoch: epoch + (s + 1) / c.stepsPerEpoch, loss, learningRate: lr, gradNorm: norm };
         logs.push(log);
         if (!c.loggingSteps || step % c.loggingSteps === 0 || step === total) await c.onStep?.(log);
@@ -364,7 +402,89 @@ export async function runTrainingLoop(c: LoopConfig): Promise<TrainOutput> {
   } finally {
     tf.dispose(bestWeights ?? []);
     optimizer.dispose();
+    await group?.stop();
   }
   const trainingLoss = logs.length ? logs.reduce((a, l) => a + l.loss, 0) / logs.length : 0;
   return { globalStep: step, trainingLoss, logs, evaluations, bestMetric: best };
+}
+
+/** `dataParallel.workers`, checked (default 2). */
+function dataParallelWorkers(dp: DataParallelOptions): number {
+  const n = dp.workers ?? 2;
+  if (!Number.isInteger(n) || n < 1) throw new Error(`dataParallel.workers must be a positive integer, got ${JSON.stringify(dp.workers)}`);
+  return n;
+}
+
+/**
+ * One optimizer step's gradients over the replicas: each micro-step's batch cut into `group.size` equal contiguous
+ * shards (rank r: rows [r * B / N, (r + 1) * B / N)), one dropout seed per shard; ranks 1..N-1 compute in their
+ * workers while rank 0 computes here; the flat gradients are summed in rank order and divided by N (float32).
+ * `lossSum`: the sum over micro-steps of the mean of the shard losses.
+ */
+async function dataParallelGradients(
+  group: DataParallelGroup,
+  c: LoopConfig,
+  step: number,
+  epoch: number,
+  s: number,
+  perObjective: Example[][][],
+  cursor: number[],
+  rng: Rng,
+  params: NamedParameter[],
+): Promise<{ lossSum: number; averaged: { keys: string[]; data: Float32Array } }> {
+  const N = group.size;
+  const shards: ShardWork[][] = Array.from({ length: N }, () => []);
+  const scale = 1 / c.gradientAccumulationSteps;
+  for (let micro = 0; micro < c.gradientAccumulationSteps; micro++) {
+    const oi = (s * c.gradientAccumulationSteps + micro) % c.objectives.length;
+    const batches = perObjective[oi];
+    const batch = batches[cursor[oi]++ % batches.length];
+    if (batch.length % N !== 0) {
+      throw new Error(
+        `dataParallel: the batch of step ${step + 1} (epoch ${epoch}) has ${batch.length} rows, not divisible by workers = ${N}: each step's batch is cut into ${N} equal shards (use a batch size divisible by ${N}, and dataloaderDropLast for a short last batch)`,
+      );
+    }
+    const k = batch.length / N;
+    for (let r = 0; r < N; r++) shards[r].push({ objective: oi, examples: batch.slice(r * k, (r + 1) * k), seed: rng.int(2 ** 31), scale });
+  }
+  const remote = group.computeShards(step + 1, shards.slice(1));
+  remote.catch(() => undefined); // awaited below, after rank 0's own shards
+  const losses0: number[] = [];
+  let sum: Float32Array | undefined;
+  let keys: string[] = [];
+  const vars = params.map((p) => p.variable);
+  for (const w of shards[0]) {
+    const r = computeGradients(c.model, c.objectives[w.objective].loss, w.examples, vars, c.dropout, new Rng(w.seed), w.scale);
+    losses0.push((await r.loss.data())[0]);
+    r.loss.dispose();
+    const flat = flattenGrads(r.grads, params);
+    tf.dispose(Object.values(r.grads));
+    if (!sum) {
+      sum = flat.data;
+      keys = flat.keys;
+    } else for (let i = 0; i < sum.length; i++) sum[i] += flat.data[i];
+  }
+  const others = await remote;
+  let lossSum = 0;
+  for (let m = 0; m < c.gradientAccumulationSteps; m++) {
+    let l = losses0[m];
+    for (const o of others) l += o.losses[m];
+    const mean = l / N;
+    if (!Number.isFinite(mean)) {
+      throw new Error(`train: the loss is ${mean} at step ${step} (epoch ${epoch}; mean over ${N} data-parallel shards); training stopped before the update, no weights were changed or saved`);
+    }
+    lossSum += mean;
+  }
+  const data = sum!;
+  others.forEach((o, i) => {
+    if (o.keys.join('\n') !== keys.join('\n')) throw new Error(`dataParallel: worker rank ${i + 1} sent gradients for other parameters than rank 0 (${o.keys.length} vs ${keys.length})`);
+  });
+  // The all-reduce: float32 sums in rank order, then / N (each operation rounded to float32, as torch's).
+  const last = others[others.length - 1].data;
+  for (let j = 0; j < data.length; j++) {
+    let x = data[j];
+    for (let r = 0; r < others.length - 1; r++) x = Math.fround(x + others[r].data[j]);
+    data[j] = Math.fround(x + last[j]) / N;
+  }
+  return { lossSum, averaged: { keys, data } };
 }

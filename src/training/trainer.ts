@@ -13,6 +13,15 @@ import { dataLoaderPermutations, FIT_TRAINER_SEED, roundRobinEpoch, roundRobinLe
 import { getBackend } from '@tensorflow/tfjs-core';
 import { getScheduler } from './schedules.js';
 import { logger } from '../util/logger.js';
+import type { DataParallelOptions } from './data_parallel.js';
+
+/** Throw unless `batchSize` splits into `dp.workers` equal shards. */
+function checkShards(dp: DataParallelOptions | undefined, batchSize: number, what: string): void {
+  const n = dp?.workers ?? 2;
+  if (dp && Number.isInteger(n) && n > 1 && batchSize % n !== 0) {
+    throw new Error(`${what} (${batchSize}) must be divisible by dataParallel.workers (${n}): each step's batch is cut into ${n} equal shards`);
+  }
+}
 
 /** What the trainers read of a model besides the loop's needs: its config, for the dropout probabilities. */
 function modelConfig(model: TrainableSentenceModel): Record<string, unknown> | undefined {
@@ -104,6 +113,17 @@ export interface TrainingArguments {
   dataloaderDropLast?: boolean;
   /** Shuffle the training data each epoch (default true; false keeps dataset order). */
   shuffle?: boolean;
+  /**
+   * Data-parallel training over worker threads, as `torchrun --nproc_per_node N` runs the Python trainer (DDP):
+   * `perDeviceTrainBatchSize` is then the GLOBAL batch of a step, cut into `workers` equal shards, one per replica
+   * (so it must be divisible by `workers`); the gradients are averaged across replicas before one identical AdamW
+   * step on each. See {@link DataParallelOptions}.
+   * @example
+   * ```ts
+   * args: { perDeviceTrainBatchSize: 32, dataParallel: { workers: 2 } } // two replicas of 16 rows each per step
+   * ```
+   */
+  dataParallel?: DataParallelOptions;
 }
 
 /** Arguments of {@link SentenceTransformerTrainer}. */
@@ -199,6 +219,7 @@ export class SentenceTransformerTrainer {
     const seed = a.seed ?? 42;
     const sampler: BatchSamplerName = a.batchSampler === 'no_duplicates' ? 'no_duplicates' : 'batch_sampler';
     const { objective, batchesPerEpoch } = await objectiveFor(this.options.trainDataset, loss, batchSize, a.shuffle ?? true, a.dataloaderDropLast ?? false, sampler, seed);
+    checkShards(a.dataParallel, batchSize, 'perDeviceTrainBatchSize');
     const maxSteps = a.maxSteps !== undefined && a.maxSteps > 0 ? positiveInt(a.maxSteps, 1, 'maxSteps') : undefined;
     if (batchesPerEpoch === undefined && maxSteps === undefined) throw new Error('maxSteps: a streamed (async iterable) dataset needs maxSteps, got none');
     const epochs = nonNegative(a.numTrainEpochs, 3, 'numTrainEpochs');
@@ -268,6 +289,7 @@ export class SentenceTransformerTrainer {
       checkpointSaveSteps: saveStrategy === 'steps' ? positiveInt(a.saveSteps, 500, 'saveSteps') : undefined,
       checkpointSaveTotalLimit: a.saveTotalLimit,
       resumeFrom: opts.resumeFromCheckpoint,
+      dataParallel: a.dataParallel,
     });
     recordModelCard(model, [{ data: this.options.trainDataset, loss }], all, given, evaluator, out);
     return out;
@@ -333,6 +355,15 @@ export interface FitOptions {
   progress?: (text: string) => void;
   /** A `checkpoint-<step>` folder written by an earlier run with `checkpointPath`: training continues from there. */
   resumeFromCheckpoint?: string;
+  /**
+   * Data-parallel training over worker threads (DDP): each objective's batch size is the GLOBAL batch of a step, cut
+   * into `workers` equal shards (so it must be divisible by `workers`). See {@link DataParallelOptions}.
+   * @example
+   * ```ts
+   * await model.fit({ trainObjectives: [{ data, loss, batchSize: 32 }], dataParallel: { workers: 2 } });
+   * ```
+   */
+  dataParallel?: DataParallelOptions;
 }
 
 /**
@@ -371,6 +402,7 @@ export async function fitSentenceTransformer(model: TrainableSentenceModel, o: F
   if (sizesGiven.some((b) => b !== batchSize)) logger.warn(`fit: the objectives' batch sizes differ (${sizesGiven.join(', ')}); as sentence-transformers 6.0.1's fit, the last one (${batchSize}) applies to all`);
   const built = await Promise.all(o.trainObjectives.map((t) => objectiveFor(t.data, t.loss, batchSize, o.shuffle ?? true, false, 'batch_sampler', FIT_TRAINER_SEED)));
   if ((o.shuffle ?? true) && built.every((b) => b.examples)) useFitOrder(built, batchSize, seed);
+  checkShards(o.dataParallel, batchSize, 'batchSize');
   const sizes = o.trainObjectives.map((t, i) => {
     if (built[i].batchesPerEpoch === undefined) return undefined;
     return Math.floor(((t.data as readonly unknown[]).length) / batchSize);
@@ -440,6 +472,7 @@ export async function fitSentenceTransformer(model: TrainableSentenceModel, o: F
     checkpointSaveTotalLimit: o.checkpointSaveTotalLimit,
     progress: o.showProgressBar ? o.progress : undefined,
     resumeFrom: o.resumeFromCheckpoint,
+    dataParallel: o.dataParallel,
   });
   recordModelCard(model, o.trainObjectives, all, given, evaluator, out);
   if (o.outputPath && (!evaluator || !(o.saveBestModel ?? true))) await saveModelAtomic(model, o.outputPath);

@@ -232,6 +232,7 @@ async function run(p: Parsed, ctx: CliContext): Promise<void> {
   const evalFile = stringOpt(p, 'eval');
   const evalSteps = intOpt(p, 'eval-steps', NAME);
   if (evalSteps !== undefined && evalFile === undefined) throw new CliError('--eval-steps needs --eval FILE (the rows to evaluate on)');
+  const workers = intOpt(p, 'workers', NAME);
   await checkOutputPath(out, '--output');
   const rows = await readTrainingFile(data);
   const evaluator = evalFile === undefined ? undefined : evaluatorForRows(await readTrainingFile(evalFile), evalFile);
@@ -251,6 +252,7 @@ async function run(p: Parsed, ctx: CliContext): Promise<void> {
         saveStrategy: 'no',
         evalStrategy: evaluator ? (evalSteps !== undefined ? 'steps' : 'epoch') : 'no',
         evalSteps,
+        ...(workers !== undefined && workers > 1 ? { dataParallel: { workers } } : {}),
       },
       trainDataset: rows,
       loss,
@@ -288,7 +290,9 @@ export const trainCommand: Command = {
     'label); --loss BinaryCrossEntropyLoss | CrossEntropyLoss | MSELoss (default: BinaryCrossEntropyLoss for one\n' +
     'label, CrossEntropyLoss over class ids for several). --eval: query, positive and negative/documents lists give\n' +
     'a CrossEncoderRerankingEvaluator; 2 text columns and a label a CrossEncoderClassificationEvaluator (several\n' +
-    'labels, or labels all 0/1) or a CrossEncoderCorrelationEvaluator. A hub id needs --cross-encoder (or such a loss).',
+    'labels, or labels all 0/1) or a CrossEncoderCorrelationEvaluator. A hub id needs --cross-encoder (or such a loss).\n' +
+    'With --workers N, N replicas train in parallel (DDP: this thread and N-1 worker threads, gradients averaged\n' +
+    'across them each step).',
   options: {
     model: { type: 'string', short: 'm', valueName: 'MODEL', help: 'hub id or local model directory (required)' },
     data: { type: 'string', valueName: 'FILE', help: 'training rows, .jsonl or .csv (required)' },
@@ -304,6 +308,7 @@ export const trainCommand: Command = {
     lr: { type: 'string', valueName: 'X', help: 'learning rate (default 2e-5)' },
     'warmup-ratio': { type: 'string', valueName: 'R', help: 'warmup as a fraction of the steps (default 0.1)' },
     seed: { type: 'string', valueName: 'N', help: 'shuffling and dropout seed (default 42)' },
+    workers: { type: 'string', valueName: 'N', help: 'data-parallel replicas, as torchrun --nproc_per_node N (default 1: off); the batch size is then the global batch, cut into N shards' },
     ...DEVICE_OPTION,
     ...HUB_OPTIONS,
   },

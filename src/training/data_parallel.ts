@@ -1,0 +1,352 @@
+/**
+ * Data-parallel training (PyTorch DDP, as sentence-transformers runs under `torchrun --nproc_per_node N`) over
+ * worker threads: N replicas of the model, rank 0 in the calling thread (the coordinator: its model is the user's,
+ * so evaluation, checkpoints and save see rank 0's weights) and ranks 1..N-1 each in its own worker
+ * (platform/workers.ts: worker_threads under Node; tested under Node only — browsers would need a bundle of
+ * api/train_worker.ts, which scripts/build-browser.mjs does not build yet).
+ * https://github.com/pytorch/pytorch/blob/v2.5.0/torch/nn/parallel/distributed.py (`DistributedDataParallel`:
+ * parameters broadcast from rank 0 at construction, gradients all-reduced and divided by the world size in backward)
+ * https://github.com/huggingface/transformers/blob/v4.41.2/src/transformers/trainer.py (`_inner_training_loop`: each
+ * rank clips and steps its own optimizer on the all-reduced gradients; the logged loss is the mean over ranks)
+ *
+ * One optimizer step: the global batch of every micro-step is cut into N equal contiguous shards; each replica runs
+ * forward + backward on its shard alone (MNRL's in-batch negatives are the shard's, as per-device batches are in
+ * Python), with its own dropout seed, and sums its micro-steps' gradients (scaled by 1 / accumulation steps); the
+ * coordinator sums the replicas' flat float32 gradients in rank order and divides by N (an all-reduce by transfer to
+ * the coordinator); the coordinator measures the clip norm on the averaged gradients, and EVERY replica applies the
+ * same clip coefficient and the same AdamW step to the same float32 gradients. Nothing else is broadcast after
+ * start, so the replicas stay bit-identical (checked by {@link DataParallelGroup.checksums} in the tests).
+ */
+import * as tf from '@tensorflow/tfjs-core';
+import type { DropoutProbs } from '../layers/dropout.js';
+import type { Loss } from '../losses/types.js';
+import { spawnWorker, type WorkerHandle } from '../platform/workers.js';
+import type { NamedParameter } from '../weights/index.js';
+import type { Example } from './datasets.js';
+
+/** What a replica worker loads: the model's directory and load options (structured-cloneable). */
+export interface ReplicaSpec {
+  /** The worker's ES module entry (api/train_worker.ts: it loads the model and serves {@link ToReplica} messages). */
+  workerUrl: string;
+  /** The model's resolved directory (a path, or an http(s) URL in browsers). */
+  modelDir: string;
+  /** `SentenceTransformer.load` options (the backend device among them). */
+  options: Record<string, unknown>;
+}
+
+/**
+ * Data-parallel training (`TrainingArguments.dataParallel`, `FitOptions.dataParallel`, `sentence-tfjs train
+ * --workers N`).
+ * @example
+ * ```ts
+ * // Two replicas (this thread + one worker thread); each optimizer step's batch of 32 is cut into two shards of 16.
+ * await new SentenceTransformerTrainer({ model, trainDataset, loss, args: { perDeviceTrainBatchSize: 32, dataParallel: { workers: 2 } } }).train();
+ * ```
+ */
+export interface DataParallelOptions {
+  /**
+   * Replicas (torchrun's `nproc_per_node`; default 2): rank 0 runs in the calling thread, the others in worker
+   * threads. The batch size given to the trainer is the GLOBAL batch of one step and must be divisible by `workers`;
+   * each replica's shard (Python's per-device batch) is batch / workers rows.
+   */
+  workers?: number;
+  /**
+   * The options `createLoss(loss.name, lossOptions)` rebuilds each worker's loss from. Default: the loss's
+   * `getConfigDict()` camelCased; a loss that cannot be rebuilt from it is refused at start, naming this option.
+   */
+  lossOptions?: Record<string, unknown>;
+  /**
+   * Every N optimizer steps, compare a checksum of every replica's parameters with rank 0's and throw if one
+   * differs (a check that the replicas stayed bit-identical; costs one pass over the parameters per replica).
+   * Default 0: never.
+   */
+  verifyEvery?: number;
+  /**
+   * @internal Test hook: at step `step`, rank `rank` throws, ends its thread (`exit`), or nudges its first
+   * parameter (`perturb`, which {@link verifyEvery} must catch).
+   */
+  faultForTesting?: Fault;
+}
+
+/** A test fault (see {@link DataParallelOptions.faultForTesting}). */
+export interface Fault {
+  rank: number;
+  step: number;
+  kind: 'throw' | 'exit' | 'perturb';
+}
+
+/** A loss as a worker rebuilds it (losses/registry.ts `createLoss`). */
+export interface LossRecipe {
+  name: string;
+  options: Record<string, unknown>;
+  /** The coordinator's loss, every field (nested losses too) as JSON: the rebuilt loss must give the same. */
+  fingerprint: string;
+}
+
+/** A loss's fields as JSON (nested losses included, functions and tensors left out): equal for equal losses. */
+export function lossFingerprint(loss: Loss): string {
+  return JSON.stringify(loss, (_k, v: unknown) => (typeof v === 'function' || (typeof v === 'object' && v !== null && 'dataId' in v) ? undefined : v));
+}
+
+/** One micro-step of one replica: its shard of the global batch. */
+export interface ShardWork {
+  objective: number;
+  examples: Example[];
+  /** The replica's dropout seed for this shard. */
+  seed: number;
+  /** Loss scaling (1 / accumulation steps). */
+  scale: number;
+}
+
+/** An error as it crosses the worker boundary. */
+interface WireError {
+  name: string;
+  message: string;
+}
+
+/** coordinator -> replica. */
+export type ToReplica =
+  | {
+      type: 'init';
+      rank: number;
+      spec: ReplicaSpec;
+      losses: LossRecipe[];
+      dropout: DropoutProbs;
+      adamw: { lr: number; weightDecay: number; betas?: [number, number]; eps?: number };
+      /** Rank 0's parameters (keys in modelParameters() order), broadcast as DDP does at construction. */
+      params: { keys: string[]; data: Float32Array };
+      optimizerState?: { steps: Record<string, number>; tensors: Record<string, { shape: number[]; data: Float32Array }> };
+      fault?: Fault;
+    }
+  | { type: 'step'; id: number; step: number; shards: ShardWork[] }
+  | { type: 'apply'; id: number; keys: string[]; grads: Float32Array; norm: number; maxGradNorm: number; lr: number }
+  | { type: 'checksum'; id: number };
+
+/** replica -> coordinator. */
+export type FromReplica =
+  | { type: 'ready' }
+  | { type: 'init-error'; error: WireError }
+  | { type: 'grads'; id: number; losses: number[]; keys: string[]; data: Float32Array }
+  | { type: 'applied'; id: number }
+  | { type: 'checksum'; id: number; value: string }
+  | { type: 'error'; id: number; error: WireError };
+
+export function toWireError(e: unknown): WireError {
+  return e instanceof Error ? { name: e.name, message: e.message } : { name: 'Error', message: String(e) };
+}
+
+const ERROR_CLASSES: Record<string, ErrorConstructor> = { TypeError, RangeError, SyntaxError, ReferenceError };
+
+function fromWireError(w: WireError, where: string): Error {
+  const Cls = ERROR_CLASSES[w.name] ?? Error;
+  const e = new Cls(`${where}: ${w.message}`);
+  if (!(w.name in ERROR_CLASSES) && w.name !== 'Error') e.name = w.name;
+  return e;
+}
+
+/** snake_case keys -> camelCase (getConfigDict() -> createLoss options). */
+function camelKeys(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).map(([k, v]) => [k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()), v]));
+}
+
+/** The recipe a worker rebuilds `loss` from; throws for a loss with its own trainable variables. */
+export function lossRecipe(loss: Loss, options: Record<string, unknown> | undefined): LossRecipe {
+  if ((loss.trainableVariables?.() ?? []).length > 0) {
+    throw new Error(`dataParallel: ${loss.name} has its own trainable variables, which data-parallel training does not replicate yet; train it with dataParallel off`);
+  }
+  return { name: loss.name, options: options ?? camelKeys(loss.getConfigDict()), fingerprint: lossFingerprint(loss) };
+}
+
+/** Flatten `grads` (keyed by variable name) into one float32 array in parameter order; `keys`: the parameters present. */
+export function flattenGrads(grads: Record<string, tf.Tensor>, params: readonly NamedParameter[]): { keys: string[]; data: Float32Array } {
+  const present = params.filter((p) => grads[p.variable.name] !== undefined);
+  const data = new Float32Array(present.reduce((n, p) => n + p.variable.size, 0));
+  let off = 0;
+  for (const p of present) {
+    data.set(grads[p.variable.name].dataSync() as Float32Array, off);
+    off += p.variable.size;
+  }
+  return { keys: present.map((p) => p.key), data };
+}
+
+/** The inverse of {@link flattenGrads}: one tensor per key (by variable name); the caller owns them. */
+export function unflattenGrads(keys: readonly string[], data: Float32Array, params: readonly NamedParameter[]): Record<string, tf.Tensor> {
+  const byKey = new Map(params.map((p) => [p.key, p]));
+  const out: Record<string, tf.Tensor> = {};
+  let off = 0;
+  for (const k of keys) {
+    const p = byKey.get(k);
+    if (!p) throw new Error(`dataParallel: gradient for unknown parameter ${k}`);
+    out[p.variable.name] = tf.tensor(data.subarray(off, off + p.variable.size), p.variable.shape, 'float32');
+    off += p.variable.size;
+  }
+  if (off !== data.length) throw new Error(`dataParallel: ${data.length} gradient values for parameters of ${off} values`);
+  return out;
+}
+
+/** Every parameter's values in order, flat (the initial broadcast). */
+export function flattenParams(params: readonly NamedParameter[]): { keys: string[]; data: Float32Array } {
+  const data = new Float32Array(params.reduce((n, p) => n + p.variable.size, 0));
+  let off = 0;
+  for (const p of params) {
+    data.set(p.variable.dataSync() as Float32Array, off);
+    off += p.variable.size;
+  }
+  return { keys: params.map((p) => p.key), data };
+}
+
+/** FNV-1a over the float32 bits of every parameter, in order: equal checksums = bit-identical replicas (hex). */
+export function paramsChecksum(params: readonly NamedParameter[]): string {
+  let h = 0x811c9dc5;
+  for (const p of params) {
+    const v = p.variable.dataSync() as Float32Array;
+    const u = new Uint32Array(v.buffer, v.byteOffset, v.length);
+    for (let i = 0; i < u.length; i++) h = Math.imul(h ^ u[i], 16777619) >>> 0;
+  }
+  return h.toString(16).padStart(8, '0');
+}
+
+interface Pending {
+  rank: number;
+  resolve: (msg: FromReplica) => void;
+  reject: (e: Error) => void;
+}
+
+/** Options of {@link DataParallelGroup.start}. */
+export interface GroupStart {
+  spec: ReplicaSpec;
+  /** Total replicas, rank 0 included. */
+  workers: number;
+  params: readonly NamedParameter[];
+  losses: LossRecipe[];
+  dropout: DropoutProbs;
+  adamw: { lr: number; weightDecay: number; betas?: [number, number]; eps?: number };
+  optimizerState?: { steps: Record<string, number>; tensors: Record<string, { shape: number[]; data: Float32Array }> };
+  fault?: Fault;
+}
+
+/** The coordinator's handle on replicas 1..N-1. Create with {@link DataParallelGroup.start}; always {@link stop} it. */
+export class DataParallelGroup {
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  private failure: Error | undefined;
+  private stopped = false;
+
+  private constructor(
+    private readonly handles: WorkerHandle[],
+    /** Replicas, rank 0 included. */
+    readonly size: number,
+  ) {}
+
+  /** Start the workers (ranks 1..N-1), each loading the model and taking rank 0's parameters; resolves when all are ready. */
+  static async start(o: GroupStart): Promise<DataParallelGroup> {
+    const url = new URL(o.spec.workerUrl);
+    const handles: WorkerHandle[] = [];
+    const group = new DataParallelGroup(handles, o.workers);
+    try {
+      for (let rank = 1; rank < o.workers; rank++) handles.push(await spawnWorker(url));
+      const params = flattenParams(o.params);
+      await Promise.all(
+        handles.map((h, i) => {
+          const rank = i + 1;
+          return new Promise<void>((resolve, reject) => {
+            let loaded = false;
+            h.onMessage((raw) => {
+              const msg = raw as FromReplica;
+              if (msg.type === 'ready') {
+                loaded = true;
+                resolve();
+              } else if (msg.type === 'init-error') {
+                reject(fromWireError(msg.error, `dataParallel: worker rank ${rank} could not start`));
+              } else group.onMessage(msg);
+            });
+            h.onExit((code, error) => {
+              const why = error ? `${error.name}: ${error.message}` : `exit code ${code}`;
+              if (!loaded) reject(new Error(`dataParallel: worker rank ${rank} ended while loading the model (${why})`));
+              else group.onExit(rank, why);
+            });
+            const fault = o.fault && o.fault.rank === rank ? o.fault : undefined;
+            h.post({ type: 'init', rank, spec: o.spec, losses: o.losses, dropout: o.dropout, adamw: o.adamw, params, optimizerState: o.optimizerState, fault } satisfies ToReplica);
+            h.keepAlive(true);
+          });
+        }),
+      );
+    } catch (e) {
+      await group.stop();
+      throw e;
+    }
+    return group;
+  }
+
+  private onMessage(msg: FromReplica): void {
+    if (!('id' in msg)) return;
+    const p = this.pending.get(msg.id);
+    if (!p) return;
+    this.pending.delete(msg.id);
+    if (msg.type === 'error') p.reject(fromWireError(msg.error, `dataParallel: worker rank ${p.rank} failed`));
+    else p.resolve(msg);
+  }
+
+  private onExit(rank: number, why: string): void {
+    if (this.stopped) return;
+    const e = new Error(`dataParallel: worker rank ${rank} ended (${why}) during training`);
+    this.failure ??= e;
+    for (const [id, p] of this.pending) {
+      if (p.rank === rank) {
+        this.pending.delete(id);
+        p.reject(e);
+      }
+    }
+  }
+
+  private request(rank: number, make: (id: number) => ToReplica, transfer?: ArrayBuffer[]): Promise<FromReplica> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    return new Promise<FromReplica>((resolve, reject) => {
+      this.pending.set(id, { rank, resolve, reject });
+      this.handles[rank - 1].post(make(id), transfer);
+    });
+  }
+
+  /**
+   * Send ranks 1..N-1 their shards (`shards[rank - 1]`); resolves to each rank's per-shard losses and its summed
+   * flat gradients. Call before computing rank 0's shards in this thread (the workers run meanwhile).
+   */
+  computeShards(step: number, shards: ShardWork[][]): Promise<{ losses: number[]; keys: string[]; data: Float32Array }[]> {
+    return Promise.all(
+      this.handles.map((_, i) =>
+        this.request(i + 1, (id) => ({ type: 'step', id, step, shards: shards[i] })).then((m) => {
+          if (m.type !== 'grads') throw new Error(`dataParallel: worker rank ${i + 1} answered ${m.type} to a step`);
+          return m;
+        }),
+      ),
+    );
+  }
+
+  /** Every worker clips the averaged gradients with the coordinator's `norm` and takes the AdamW step at `lr`. */
+  apply(keys: string[], grads: Float32Array, norm: number, maxGradNorm: number, lr: number): Promise<void> {
+    return Promise.all(
+      this.handles.map((_, i) => {
+        // Each worker gets its own copy (transferred, not copied again by postMessage).
+        const copy = grads.slice();
+        return this.request(i + 1, (id) => ({ type: 'apply', id, keys, grads: copy, norm, maxGradNorm, lr }), [copy.buffer]);
+      }),
+    ).then(() => undefined);
+  }
+
+  /** The parameter checksums of ranks 1..N-1 ({@link paramsChecksum}). */
+  async checksums(): Promise<string[]> {
+    const answers = await Promise.all(this.handles.map((_, i) => this.request(i + 1, (id) => ({ type: 'checksum', id }))));
+    return answers.map((m) => (m.type === 'checksum' ? m.value : ''));
+  }
+
+  /** Terminate every worker; pending requests reject. Safe to call twice. */
+  async stop(): Promise<void> {
+    if (this.stopped) return;
+    this.stopped = true;
+    const e = new Error('dataParallel: the replicas were stopped');
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
+    await Promise.all(this.handles.map((h) => h.terminate()));
+  }
+}
