@@ -5,7 +5,7 @@
  * the same run; with the wasm kernels and with stock ops. Peer: PyTorch sentence-transformers from the local
  * Python stack (`SENTENCE_TFJS_BENCH_PYTHON`, default /work/venv/bin/python) with 1 and 2 threads, when installed.
  * With the kernels, each workload also runs data-parallel over 2 replicas (`dataParallel: { workers: 2 }`, DDP
- * semantics: the same global batch cut into 2 shards, this thread + 1 worker thread, gradients averaged); CPU time
+ * semantics: the same global batch as two per-device batches of half its size, this thread + 1 worker thread, gradients averaged); CPU time
  * and peak RSS are the whole process's (both replicas).
  * Options: `--steps N` (timed steps per workload, default 3), `--no-peer`, `--no-pool` (no data-parallel rows),
  * `--only kernels|stock`, `--workload mnrl|cos`. Each row also reports the process CPU time per step and the share of the step spent in
@@ -160,7 +160,8 @@ async function main(): Promise<void> {
       let peak = process.memoryUsage().rss;
       await new SentenceTransformerTrainer({
         model,
-        args: { perDeviceTrainBatchSize: w.batch, learningRate: 2e-5, maxSteps: steps + 1, shuffle: false, saveStrategy: 'no', ...(workers > 1 ? { dataParallel: { workers } } : {}) },
+        // the same global batch for every row: one per-device batch of w.batch / workers rows per replica
+        args: { perDeviceTrainBatchSize: w.batch / workers, learningRate: 2e-5, maxSteps: steps + 1, shuffle: false, saveStrategy: 'no', ...(workers > 1 ? { dataParallel: { workers } } : {}) },
         trainDataset: w.rows,
         loss: w.loss(),
         callback: () => {

@@ -49,16 +49,13 @@ describe('cli: sentence-tfjs train', function () {
     }
   });
 
-  it('--workers 2 trains data-parallel (2 replicas, the batch cut in 2 shards); a batch size not divisible by it is refused', async () => {
+  it('--workers 2 trains data-parallel (2 replicas, --batch-size rows each)', async () => {
     const out = join(tmp, 'out-ddp');
-    const r = await runCli(['train', '-m', modelDir('tiny-bert'), '--data', join(tmp, 'sts.csv'), '--loss', 'CosineSimilarityLoss', '--batch-size', '2', '--workers', '2', '--lr', '1e-3', '-o', out]);
+    const r = await runCli(['train', '-m', modelDir('tiny-bert'), '--data', join(tmp, 'sts.csv'), '--loss', 'CosineSimilarityLoss', '--batch-size', '1', '--workers', '2', '--lr', '1e-3', '-o', out]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /step 1 epoch 1\.00 loss \d+\.\d+/);
     assert.equal(JSON.parse(r.stdout.trim()).steps, 1);
     assert.ok(existsSync(join(out, 'model.safetensors')));
-    const bad = await runCli(['train', '-m', modelDir('tiny-bert'), '--data', join(tmp, 'sts.csv'), '--loss', 'CosineSimilarityLoss', '--batch-size', '3', '--workers', '2', '-o', join(tmp, 'z')]);
-    assert.notEqual(bad.code, 0);
-    assert.match(bad.stderr, /perDeviceTrainBatchSize \(3\) must be divisible by dataParallel\.workers \(2\)/);
   });
 
   it('refuses an unknown loss and a CSV label that is not a number, naming them', async () => {

@@ -127,7 +127,7 @@ describe('training: data-parallel over worker replicas (DDP semantics, wasm)', f
         const logs: StepLog[] = [];
         await new SentenceTransformerTrainer({
           model: ddp,
-          args: { perDeviceTrainBatchSize: 8, learningRate: lr, maxSteps: 3, lrSchedulerType: 'constant', weightDecay: 0, shuffle: false, saveStrategy: 'no', dataParallel: { workers: 2, verifyEvery: 1 } },
+          args: { perDeviceTrainBatchSize: 4, learningRate: lr, maxSteps: 3, lrSchedulerType: 'constant', weightDecay: 0, shuffle: false, saveStrategy: 'no', dataParallel: { workers: 2, verifyEvery: 1 } },
           trainDataset: rows as Record<string, unknown>[],
           loss: makeLoss(),
           callback: (l) => void logs.push(l),
@@ -165,7 +165,7 @@ describe('training: data-parallel over worker replicas (DDP semantics, wasm)', f
       const logs: StepLog[] = [];
       await new SentenceTransformerTrainer({
         model: ddp,
-        args: { perDeviceTrainBatchSize: 4, gradientAccumulationSteps: 2, learningRate: lr, maxSteps: 3, lrSchedulerType: 'constant', weightDecay: 0, shuffle: false, saveStrategy: 'no', dataParallel: { workers: 2, verifyEvery: 3 } },
+        args: { perDeviceTrainBatchSize: 2, gradientAccumulationSteps: 2, learningRate: lr, maxSteps: 3, lrSchedulerType: 'constant', weightDecay: 0, shuffle: false, saveStrategy: 'no', dataParallel: { workers: 2, verifyEvery: 3 } },
         trainDataset: rows,
         loss: new MultipleNegativesRankingLoss(),
         callback: (l) => void logs.push(l),
@@ -183,7 +183,7 @@ describe('training: data-parallel over worker replicas (DDP semantics, wasm)', f
 
   it('a run resumed from a checkpoint (optimizer state sent to the replicas) reproduces the uninterrupted data-parallel run bit for bit', async () => {
     const tmp = mkdtempSync(join(tmpdir(), 'ddp-resume-'));
-    const args = { perDeviceTrainBatchSize: 4, learningRate: 1e-3, maxSteps: 4, shuffle: false, dataParallel: { workers: 2, verifyEvery: 1 } } as const;
+    const args = { perDeviceTrainBatchSize: 2, learningRate: 1e-3, maxSteps: 4, shuffle: false, dataParallel: { workers: 2, verifyEvery: 1 } } as const;
     const full = await SentenceTransformer.load(modelDir('tiny-bert'), NO_DROPOUT);
     const resumed = await SentenceTransformer.load(modelDir('tiny-bert'), NO_DROPOUT);
     try {
@@ -208,7 +208,7 @@ describe('training: data-parallel over worker replicas (DDP semantics, wasm)', f
       const run = (lossOptions?: Record<string, unknown>) =>
         new SentenceTransformerTrainer({
           model,
-          args: { perDeviceTrainBatchSize: 4, maxSteps: 1, saveStrategy: 'no', dataParallel: { workers: 2, verifyEvery: 1, lossOptions } },
+          args: { perDeviceTrainBatchSize: 2, maxSteps: 1, saveStrategy: 'no', dataParallel: { workers: 2, verifyEvery: 1, lossOptions } },
           trainDataset: pairs(8),
           loss: new MatryoshkaLoss(new MultipleNegativesRankingLoss({ scale: 10 }), { matryoshkaDims: [32, 16] }),
         }).train();
@@ -220,15 +220,17 @@ describe('training: data-parallel over worker replicas (DDP semantics, wasm)', f
     }
   });
 
-  it('a batch size not divisible by the workers is refused before training, naming both numbers; a short last batch is refused at its step', async () => {
+  it('the batch size is per replica (a step takes one batch per replica); a bad worker count and a short last batch are refused, naming the numbers', async () => {
     const model = await SentenceTransformer.load(modelDir('tiny-bert'), NO_DROPOUT);
     try {
+      const out = await new SentenceTransformerTrainer({ model, args: { perDeviceTrainBatchSize: 5, numTrainEpochs: 1, shuffle: false, saveStrategy: 'no', dataParallel: { workers: 2 } }, trainDataset: pairs(20), loss: new MultipleNegativesRankingLoss() }).train();
+      assert.equal(out.globalStep, 2); // 20 rows / (5 per replica x 2 replicas)
       await assert.rejects(
-        new SentenceTransformerTrainer({ model, args: { perDeviceTrainBatchSize: 5, saveStrategy: 'no', dataParallel: { workers: 2 } }, trainDataset: pairs(10), loss: new MultipleNegativesRankingLoss() }).train(),
-        /perDeviceTrainBatchSize \(5\) must be divisible by dataParallel\.workers \(2\)/,
+        new SentenceTransformerTrainer({ model, args: { perDeviceTrainBatchSize: 4, saveStrategy: 'no', dataParallel: { workers: 0 } }, trainDataset: pairs(8), loss: new MultipleNegativesRankingLoss() }).train(),
+        /dataParallel\.workers must be a positive integer, got 0/,
       );
       await assert.rejects(
-        new SentenceTransformerTrainer({ model, args: { perDeviceTrainBatchSize: 4, numTrainEpochs: 1, shuffle: false, saveStrategy: 'no', dataParallel: { workers: 2 } }, trainDataset: pairs(9), loss: new MultipleNegativesRankingLoss() }).train(),
+        new SentenceTransformerTrainer({ model, args: { perDeviceTrainBatchSize: 2, numTrainEpochs: 1, shuffle: false, saveStrategy: 'no', dataParallel: { workers: 2 } }, trainDataset: pairs(9), loss: new MultipleNegativesRankingLoss() }).train(),
         /the batch of step 3 \(epoch 0\) has 1 rows, not divisible by workers = 2/,
       );
     } finally {
@@ -247,7 +249,7 @@ describe('training: data-parallel over worker replicas (DDP semantics, wasm)', f
         const before = tf.memory().numTensors;
         const err = await new SentenceTransformerTrainer({
           model,
-          args: { perDeviceTrainBatchSize: 4, maxSteps: 4, shuffle: false, saveStrategy: 'no', dataParallel: { workers: 2, verifyEvery: 1, faultForTesting: { rank: 1, step: 2, kind } } },
+          args: { perDeviceTrainBatchSize: 2, maxSteps: 4, shuffle: false, saveStrategy: 'no', dataParallel: { workers: 2, verifyEvery: 1, faultForTesting: { rank: 1, step: 2, kind } } },
           trainDataset: pairs(16),
           loss: new MultipleNegativesRankingLoss(),
         })
@@ -274,7 +276,7 @@ describe('training: data-parallel over worker replicas (DDP semantics, wasm)', f
       await new SentenceTransformerTrainer({
         model,
         args: {
-          perDeviceTrainBatchSize: ref.per_device_train_batch_size * ref.world_size, // our batch is the global one
+          perDeviceTrainBatchSize: ref.per_device_train_batch_size, // per replica, as Python's
           maxSteps: 3,
           learningRate: ref.learning_rate,
           weightDecay: ref.weight_decay,

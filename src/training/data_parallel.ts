@@ -39,15 +39,16 @@ export interface ReplicaSpec {
  * --workers N`).
  * @example
  * ```ts
- * // Two replicas (this thread + one worker thread); each optimizer step's batch of 32 is cut into two shards of 16.
- * await new SentenceTransformerTrainer({ model, trainDataset, loss, args: { perDeviceTrainBatchSize: 32, dataParallel: { workers: 2 } } }).train();
+ * // Two replicas (this thread + one worker thread) of 16 rows each: 32 rows per optimizer step.
+ * await new SentenceTransformerTrainer({ model, trainDataset, loss, args: { perDeviceTrainBatchSize: 16, dataParallel: { workers: 2 } } }).train();
  * ```
  */
 export interface DataParallelOptions {
   /**
    * Replicas (torchrun's `nproc_per_node`; default 2): rank 0 runs in the calling thread, the others in worker
-   * threads. The batch size given to the trainer is the GLOBAL batch of one step and must be divisible by `workers`;
-   * each replica's shard (Python's per-device batch) is batch / workers rows.
+   * threads. The batch size given to the trainer is per replica, as Python's `per_device_train_batch_size`: one
+   * step takes `workers` consecutive batches of the sampler's order, one per replica (what accelerate's batch
+   * sampler shard hands the ranks), i.e. a global batch of batch × workers rows.
    */
   workers?: number;
   /**
@@ -66,6 +67,13 @@ export interface DataParallelOptions {
    * parameter (`perturb`, which {@link verifyEvery} must catch).
    */
   faultForTesting?: Fault;
+}
+
+/** `dataParallel.workers`, checked (default 2). */
+export function dataParallelWorkers(dp: DataParallelOptions): number {
+  const n = dp.workers ?? 2;
+  if (!Number.isInteger(n) || n < 1) throw new Error(`dataParallel.workers must be a positive integer, got ${JSON.stringify(dp.workers)}`);
+  return n;
 }
 
 /** A test fault (see {@link DataParallelOptions.faultForTesting}). */

@@ -17,7 +17,7 @@ import { joinPath, pathKind, removePath, writeDirAtomically, writeJSONFile } fro
 import type { NamedParameter } from '../weights/index.js';
 import type { ModelCardData } from './model_card.js';
 import { readTrainingState, writeTrainingState, type LoopPosition } from './checkpoint.js';
-import { DataParallelGroup, flattenGrads, lossRecipe, paramsChecksum, unflattenGrads, type DataParallelOptions, type ReplicaSpec, type ShardWork } from './data_parallel.js';
+import { DataParallelGroup, dataParallelWorkers, flattenGrads, lossRecipe, paramsChecksum, unflattenGrads, type DataParallelOptions, type ReplicaSpec, type ShardWork } from './data_parallel.js';
 import type { Example } from './datasets.js';
 import { ensureGradients } from './gradients.js';
 import { AdamW, clipGradNorm } from './optimizer.js';
@@ -408,12 +408,6 @@ export async function runTrainingLoop(c: LoopConfig): Promise<TrainOutput> {
   return { globalStep: step, trainingLoss, logs, evaluations, bestMetric: best };
 }
 
-/** `dataParallel.workers`, checked (default 2). */
-function dataParallelWorkers(dp: DataParallelOptions): number {
-  const n = dp.workers ?? 2;
-  if (!Number.isInteger(n) || n < 1) throw new Error(`dataParallel.workers must be a positive integer, got ${JSON.stringify(dp.workers)}`);
-  return n;
-}
 
 /**
  * One optimizer step's gradients over the replicas: each micro-step's batch cut into `group.size` equal contiguous
@@ -441,7 +435,7 @@ async function dataParallelGradients(
     const batch = batches[cursor[oi]++ % batches.length];
     if (batch.length % N !== 0) {
       throw new Error(
-        `dataParallel: the batch of step ${step + 1} (epoch ${epoch}) has ${batch.length} rows, not divisible by workers = ${N}: each step's batch is cut into ${N} equal shards (use a batch size divisible by ${N}, and dataloaderDropLast for a short last batch)`,
+        `dataParallel: the batch of step ${step + 1} (epoch ${epoch}) has ${batch.length} rows, not divisible by workers = ${N}: each step's batch is cut into ${N} equal shards (a short last batch: set dataloaderDropLast)`,
       );
     }
     const k = batch.length / N;

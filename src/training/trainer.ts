@@ -13,15 +13,8 @@ import { dataLoaderPermutations, FIT_TRAINER_SEED, roundRobinEpoch, roundRobinLe
 import { getBackend } from '@tensorflow/tfjs-core';
 import { getScheduler } from './schedules.js';
 import { logger } from '../util/logger.js';
-import type { DataParallelOptions } from './data_parallel.js';
+import { dataParallelWorkers, type DataParallelOptions } from './data_parallel.js';
 
-/** Throw unless `batchSize` splits into `dp.workers` equal shards. */
-function checkShards(dp: DataParallelOptions | undefined, batchSize: number, what: string): void {
-  const n = dp?.workers ?? 2;
-  if (dp && Number.isInteger(n) && n > 1 && batchSize % n !== 0) {
-    throw new Error(`${what} (${batchSize}) must be divisible by dataParallel.workers (${n}): each step's batch is cut into ${n} equal shards`);
-  }
-}
 
 /** What the trainers read of a model besides the loop's needs: its config, for the dropout probabilities. */
 function modelConfig(model: TrainableSentenceModel): Record<string, unknown> | undefined {
@@ -115,12 +108,12 @@ export interface TrainingArguments {
   shuffle?: boolean;
   /**
    * Data-parallel training over worker threads, as `torchrun --nproc_per_node N` runs the Python trainer (DDP):
-   * `perDeviceTrainBatchSize` is then the GLOBAL batch of a step, cut into `workers` equal shards, one per replica
-   * (so it must be divisible by `workers`); the gradients are averaged across replicas before one identical AdamW
-   * step on each. See {@link DataParallelOptions}.
+   * `perDeviceTrainBatchSize` stays per replica (a step's global batch is `perDeviceTrainBatchSize × workers`, as
+   * under torchrun); the gradients are averaged across replicas before one identical AdamW step on each. See
+   * {@link DataParallelOptions}.
    * @example
    * ```ts
-   * args: { perDeviceTrainBatchSize: 32, dataParallel: { workers: 2 } } // two replicas of 16 rows each per step
+   * args: { perDeviceTrainBatchSize: 16, dataParallel: { workers: 2 } } // two replicas of 16 rows each per step
    * ```
    */
   dataParallel?: DataParallelOptions;
@@ -214,12 +207,12 @@ export class SentenceTransformerTrainer {
   async train(opts: { resumeFromCheckpoint?: string } = {}): Promise<TrainOutput> {
     const { model, loss, evaluator } = this.options;
     const a = this.options.args ?? {};
-    const batchSize = positiveInt(a.perDeviceTrainBatchSize, 8, 'perDeviceTrainBatchSize');
+    const perDevice = positiveInt(a.perDeviceTrainBatchSize, 8, 'perDeviceTrainBatchSize');
+    const batchSize = perDevice * (a.dataParallel ? dataParallelWorkers(a.dataParallel) : 1); // a step's global batch: one per-device batch per replica
     const accum = positiveInt(a.gradientAccumulationSteps, 1, 'gradientAccumulationSteps');
     const seed = a.seed ?? 42;
     const sampler: BatchSamplerName = a.batchSampler === 'no_duplicates' ? 'no_duplicates' : 'batch_sampler';
     const { objective, batchesPerEpoch } = await objectiveFor(this.options.trainDataset, loss, batchSize, a.shuffle ?? true, a.dataloaderDropLast ?? false, sampler, seed);
-    checkShards(a.dataParallel, batchSize, 'perDeviceTrainBatchSize');
     const maxSteps = a.maxSteps !== undefined && a.maxSteps > 0 ? positiveInt(a.maxSteps, 1, 'maxSteps') : undefined;
     if (batchesPerEpoch === undefined && maxSteps === undefined) throw new Error('maxSteps: a streamed (async iterable) dataset needs maxSteps, got none');
     const epochs = nonNegative(a.numTrainEpochs, 3, 'numTrainEpochs');
@@ -231,7 +224,7 @@ export class SentenceTransformerTrainer {
     const saveStrategy = a.saveStrategy ?? 'steps';
     if (a.outputDir !== undefined) await checkOutputPath(a.outputDir, 'outputDir');
     const all: Record<string, unknown> = {
-      per_device_train_batch_size: batchSize,
+      per_device_train_batch_size: perDevice,
       num_train_epochs: epochs,
       max_steps: maxSteps ?? -1,
       learning_rate: lr,
@@ -356,11 +349,11 @@ export interface FitOptions {
   /** A `checkpoint-<step>` folder written by an earlier run with `checkpointPath`: training continues from there. */
   resumeFromCheckpoint?: string;
   /**
-   * Data-parallel training over worker threads (DDP): each objective's batch size is the GLOBAL batch of a step, cut
-   * into `workers` equal shards (so it must be divisible by `workers`). See {@link DataParallelOptions}.
+   * Data-parallel training over worker threads (DDP): the batch size stays per replica (a step's global batch is
+   * batch size × `workers`). See {@link DataParallelOptions}.
    * @example
    * ```ts
-   * await model.fit({ trainObjectives: [{ data, loss, batchSize: 32 }], dataParallel: { workers: 2 } });
+   * await model.fit({ trainObjectives: [{ data, loss, batchSize: 16 }], dataParallel: { workers: 2 } }); // 32 rows a step
    * ```
    */
   dataParallel?: DataParallelOptions;
@@ -398,11 +391,11 @@ export async function fitSentenceTransformer(model: TrainableSentenceModel, o: F
   await checkOutputPath(o.checkpointPath, 'checkpointPath');
   const seed = o.seed ?? 42;
   const sizesGiven = o.trainObjectives.map((t, i) => positiveInt(t.batchSize ?? o.batchSize, 16, `trainObjectives[${i}].batchSize`));
-  const batchSize = sizesGiven[sizesGiven.length - 1]; // 6.0.1's fit: `batch_size = getattr(data_loader, "batch_size")`, the last loader's
-  if (sizesGiven.some((b) => b !== batchSize)) logger.warn(`fit: the objectives' batch sizes differ (${sizesGiven.join(', ')}); as sentence-transformers 6.0.1's fit, the last one (${batchSize}) applies to all`);
+  const perDevice = sizesGiven[sizesGiven.length - 1]; // 6.0.1's fit: `batch_size = getattr(data_loader, "batch_size")`, the last loader's
+  if (sizesGiven.some((b) => b !== perDevice)) logger.warn(`fit: the objectives' batch sizes differ (${sizesGiven.join(', ')}); as sentence-transformers 6.0.1's fit, the last one (${perDevice}) applies to all`);
+  const batchSize = perDevice * (o.dataParallel ? dataParallelWorkers(o.dataParallel) : 1); // a step's global batch: one per-device batch per replica
   const built = await Promise.all(o.trainObjectives.map((t) => objectiveFor(t.data, t.loss, batchSize, o.shuffle ?? true, false, 'batch_sampler', FIT_TRAINER_SEED)));
   if ((o.shuffle ?? true) && built.every((b) => b.examples)) useFitOrder(built, batchSize, seed);
-  checkShards(o.dataParallel, batchSize, 'batchSize');
   const sizes = o.trainObjectives.map((t, i) => {
     if (built[i].batchesPerEpoch === undefined) return undefined;
     return Math.floor(((t.data as readonly unknown[]).length) / batchSize);

@@ -308,7 +308,7 @@ export const trainCommand: Command = {
     lr: { type: 'string', valueName: 'X', help: 'learning rate (default 2e-5)' },
     'warmup-ratio': { type: 'string', valueName: 'R', help: 'warmup as a fraction of the steps (default 0.1)' },
     seed: { type: 'string', valueName: 'N', help: 'shuffling and dropout seed (default 42)' },
-    workers: { type: 'string', valueName: 'N', help: 'data-parallel replicas, as torchrun --nproc_per_node N (default 1: off); the batch size is then the global batch, cut into N shards' },
+    workers: { type: 'string', valueName: 'N', help: 'data-parallel replicas, as torchrun --nproc_per_node N (default 1: off); --batch-size stays per replica (N batches a step)' },
     ...DEVICE_OPTION,
     ...HUB_OPTIONS,
   },
