@@ -8,7 +8,10 @@ from sentence_transformers import SentenceTransformer, losses
 model_dir, threads, steps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 torch.set_num_threads(threads)
 work = json.load(sys.stdin)
-model = SentenceTransformer(model_dir, device="cpu")
+# float32, as ours trains: minilm-l6-full's checkpoint is F16 and transformers 5 would otherwise load and train it in
+# half precision, which CPU matmuls run far off their float32 speed (the earlier "backward mm 5x slower" figures).
+model = SentenceTransformer(model_dir, device="cpu", model_kwargs={"dtype": torch.float32})
+assert next(model.parameters()).dtype == torch.float32
 model.train()
 for w in work:
     loss = losses.MultipleNegativesRankingLoss(model) if w["loss"] == "MultipleNegativesRankingLoss" else losses.CosineSimilarityLoss(model)
