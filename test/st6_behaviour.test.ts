@@ -51,7 +51,7 @@ describe('sentence-transformers 6.0.1 behaviour (recorded from 6.0.1)', function
       const legacy = parsePoolingConfig({ word_embedding_dimension: 4, pooling_mode_mean_tokens: true, pooling_mode_cls_token: true, include_prompt: false });
       assert.deepEqual(poolingConfigToJSON(legacy), { embedding_dimension: 4, pooling_mode: ['cls', 'mean'], include_prompt: false });
       assert.equal(Pooling.fromMode(4, ['mean', 'cls']).poolingMode, 'mean+cls');
-      assert.throws(() => parsePoolingConfig({ embedding_dimension: 4, pooling_mode: ['mean', 7] }), /pooling_mode must be a string or a list of strings/);
+      assert.throws(() => parsePoolingConfig({ embedding_dimension: 4, pooling_mode: ['mean', 7] }), /key "pooling_mode" must be a string or a list of strings, got \["mean",7\]/);
       assert.throws(() => parsePoolingConfig({ embedding_dimension: 4, pooling_mode: ['mean', 'mean'] }), /'mean' given twice/);
       assert.throws(() => parsePoolingConfig({ embedding_dimension: 4, pooling_mode: [] }), /non-empty list/);
     });
