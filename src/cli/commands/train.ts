@@ -169,6 +169,18 @@ function lossOptions(p: Parsed): Record<string, unknown> {
 }
 
 /** Print a step record on stderr (unless --quiet). */
+/** The options both trainers take from the command line, with the CLI's defaults (one place for them). */
+function scheduleArgs(p: Parsed) {
+  return {
+    perDeviceTrainBatchSize: intOpt(p, 'batch-size', NAME) ?? 16,
+    numTrainEpochs: intOpt(p, 'epochs', NAME) ?? 1,
+    maxSteps: intOpt(p, 'max-steps', NAME),
+    learningRate: numberOpt(p, 'lr') ?? 2e-5,
+    warmupRatio: numberOpt(p, 'warmup-ratio') ?? 0.1,
+    seed: intOpt(p, 'seed', NAME, 0) ?? 42,
+  };
+}
+
 function stepLine(ctx: CliContext) {
   return ctx.quiet ? undefined : (l: StepLog) => writeStderrLine(`step ${l.step} epoch ${l.epoch.toFixed(2)} loss ${l.loss.toFixed(6)} lr ${l.learningRate.toExponential(3)} grad_norm ${l.gradNorm.toFixed(4)}`);
 }
@@ -195,12 +207,7 @@ async function runCrossEncoder(p: Parsed, ctx: CliContext, o: { modelArg: string
     const result = await new CrossEncoderTrainer({
       model: ce,
       args: {
-        perDeviceTrainBatchSize: intOpt(p, 'batch-size', NAME) ?? 16,
-        numTrainEpochs: intOpt(p, 'epochs', NAME) ?? 1,
-        maxSteps: intOpt(p, 'max-steps', NAME),
-        learningRate: numberOpt(p, 'lr') ?? 2e-5,
-        warmupRatio: numberOpt(p, 'warmup-ratio') ?? 0.1,
-        seed: intOpt(p, 'seed', NAME, 0) ?? 42,
+        ...scheduleArgs(p),
         evalSteps,
       },
       trainDataset: rows,
@@ -243,12 +250,7 @@ async function run(p: Parsed, ctx: CliContext): Promise<void> {
     const result = await new SentenceTransformerTrainer({
       model,
       args: {
-        perDeviceTrainBatchSize: intOpt(p, 'batch-size', NAME) ?? 16,
-        numTrainEpochs: intOpt(p, 'epochs', NAME) ?? 1,
-        maxSteps: intOpt(p, 'max-steps', NAME),
-        learningRate: numberOpt(p, 'lr') ?? 2e-5,
-        warmupRatio: numberOpt(p, 'warmup-ratio') ?? 0.1,
-        seed: intOpt(p, 'seed', NAME, 0) ?? 42,
+        ...scheduleArgs(p),
         saveStrategy: 'no',
         evalStrategy: evaluator ? (evalSteps !== undefined ? 'steps' : 'epoch') : 'no',
         evalSteps,
