@@ -311,6 +311,22 @@ export function wasmKernelsActive(): boolean {
   return b !== undefined && exportsFor(b) !== undefined;
 }
 
+/**
+ * A float32 view of a tensor's values where the wasm backend holds them (no copy), or undefined when the tensor is
+ * not a float32 tensor of the current wasm backend (read it with `dataSync()` then). The view is only valid until
+ * the next allocation on the backend (the heap may grow and move): copy out of it at once.
+ * @example
+ * const v = float32HeapView(g); dst.set(v ?? g.dataSync(), off); // one copy instead of two
+ */
+export function float32HeapView(t: tf.Tensor): Float32Array | undefined {
+  const b = currentWasmBackend();
+  if (!b || t.dtype !== 'float32') return undefined;
+  const d = b.dataIdMap.get(t.dataId);
+  const memory = heapOf(b);
+  if (!d || !memory) return undefined;
+  return new Float32Array(memory.buffer, d.memoryOffset, t.size);
+}
+
 function offset(backend: WasmBackendLike, t: tf.TensorInfo): number {
   const d = backend.dataIdMap.get(t.dataId);
   if (!d) throw new Error(`sentence-tfjs wasm kernel: expected a tensor held by the wasm backend, got one of shape [${t.shape}] (${t.dtype}) held elsewhere`);

@@ -11,15 +11,24 @@
  *
  * One optimizer step: the global batch of every micro-step is cut into N equal contiguous shards; each replica runs
  * forward + backward on its shard alone (MNRL's in-batch negatives are the shard's, as per-device batches are in
- * Python), with its own dropout seed, and sums its micro-steps' gradients (scaled by 1 / accumulation steps); the
- * coordinator sums the replicas' flat float32 gradients in rank order and divides by N (an all-reduce by transfer to
- * the coordinator); the coordinator measures the clip norm on the averaged gradients, and EVERY replica applies the
- * same clip coefficient and the same AdamW step to the same float32 gradients. Nothing else is broadcast after
- * start, so the replicas stay bit-identical (checked by {@link DataParallelGroup.checksums} in the tests).
+ * Python), with its own dropout seed, and sums its micro-steps' gradients (scaled by 1 / accumulation steps) into
+ * its flat float32 gradient buffer (every parameter at a fixed offset, {@link gradLayout}); the buffers are summed
+ * in rank order and divided by N (the all-reduce); EVERY replica then measures the clip norm on the same averaged
+ * float32 gradients (the same ops on the same values: the same bits; the coordinator checks each replica's norm
+ * against its own), clips and takes the same AdamW step. Nothing else is broadcast after start, so the replicas stay
+ * bit-identical (checked by {@link DataParallelGroup.checksums} in the tests).
+ *
+ * The exchange ({@link exchangeMode}, chosen in that one place): where SharedArrayBuffer is usable (Node; pages
+ * that are cross-origin isolated), every rank's gradient buffer is a shared arena allocated once at start; the
+ * all-reduce is a reduce-scatter in place (rank r sums its 1/N of the vector over all ranks, in rank order, into
+ * rank 0's arena) and every replica reads the averaged gradients from rank 0's arena: no gradient crosses a
+ * postMessage. Elsewhere (`transfer`): each worker transfers its gradients to the coordinator, which averages them
+ * all and transfers a copy of the average to each worker.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { DropoutProbs } from '../layers/dropout.js';
 import type { Loss } from '../losses/types.js';
+import { float32HeapView } from '../kernels/index.js';
 import { spawnWorker, type WorkerHandle } from '../platform/workers.js';
 import type { NamedParameter } from '../weights/index.js';
 import type { Example } from './datasets.js';
@@ -67,6 +76,21 @@ export interface DataParallelOptions {
    * parameter (`perturb`, which {@link verifyEvery} must catch).
    */
   faultForTesting?: Fault;
+  /** @internal Test hook: force the gradient exchange (default: {@link exchangeMode}). */
+  exchangeForTesting?: Exchange;
+}
+
+/** How replicas exchange gradients: shared arenas (reduce-scatter in place) or transferred buffers. */
+export type Exchange = 'shared' | 'transfer';
+
+/**
+ * The gradient exchange this environment allows (the one place it is chosen): `shared` where SharedArrayBuffer
+ * exists and, in a page, the page is cross-origin isolated (`crossOriginIsolated`; without isolation browsers
+ * withhold or refuse to share it); `transfer` otherwise.
+ */
+export function exchangeMode(): Exchange {
+  if (typeof SharedArrayBuffer === 'undefined') return 'transfer';
+  return (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated === false ? 'transfer' : 'shared';
 }
 
 /** `dataParallel.workers`, checked (default 2). */
@@ -123,19 +147,27 @@ export type ToReplica =
       adamw: { lr: number; weightDecay: number; betas?: [number, number]; eps?: number };
       /** Rank 0's parameters (keys in modelParameters() order), broadcast as DDP does at construction. */
       params: { keys: string[]; data: Float32Array };
+      /** The shared exchange: every rank's gradient arena (SharedArrayBuffer views, index = rank); absent: transfer. */
+      arenas?: Float32Array[];
       optimizerState?: { steps: Record<string, number>; tensors: Record<string, { shape: number[]; data: Float32Array }> };
       fault?: Fault;
     }
   | { type: 'step'; id: number; step: number; shards: ShardWork[] }
-  | { type: 'apply'; id: number; keys: string[]; grads: Float32Array; norm: number; maxGradNorm: number; lr: number }
+  /** Shared exchange: sum elements [lo, hi) of every rank's arena in rank order, / N, into rank 0's arena. */
+  | { type: 'reduce'; id: number; lo: number; hi: number }
+  /** Clip (measuring the norm) and step the averaged gradients: `grads` (transfer) or rank 0's arena (shared). */
+  | { type: 'apply'; id: number; keys: string[]; grads?: Float32Array; maxGradNorm: number; lr: number }
   | { type: 'checksum'; id: number };
 
 /** replica -> coordinator. */
 export type FromReplica =
   | { type: 'ready' }
   | { type: 'init-error'; error: WireError }
-  | { type: 'grads'; id: number; losses: number[]; keys: string[]; data: Float32Array }
-  | { type: 'applied'; id: number }
+  /** `data`: the transfer exchange only (shared: the gradients are in the rank's arena). */
+  | { type: 'grads'; id: number; losses: number[]; keys: string[]; data?: Float32Array }
+  | { type: 'reduced'; id: number }
+  /** `norm`: the gradient norm this replica measured (it skipped the update when not finite). */
+  | { type: 'applied'; id: number; norm: number }
   | { type: 'checksum'; id: number; value: string }
   | { type: 'error'; id: number; error: WireError };
 
@@ -165,31 +197,82 @@ export function lossRecipe(loss: Loss, options: Record<string, unknown> | undefi
   return { name: loss.name, options: options ?? camelKeys(loss.getConfigDict()), fingerprint: lossFingerprint(loss) };
 }
 
-/** Flatten `grads` (keyed by variable name) into one float32 array in parameter order; `keys`: the parameters present. */
-export function flattenGrads(grads: Record<string, tf.Tensor>, params: readonly NamedParameter[]): { keys: string[]; data: Float32Array } {
-  const present = params.filter((p) => grads[p.variable.name] !== undefined);
-  const data = new Float32Array(present.reduce((n, p) => n + p.variable.size, 0));
-  let off = 0;
-  for (const p of present) {
-    data.set(grads[p.variable.name].dataSync() as Float32Array, off);
-    off += p.variable.size;
-  }
-  return { keys: present.map((p) => p.key), data };
+/** Where each parameter's gradient lives in a flat gradient buffer: every parameter, in order, at a fixed offset. */
+export interface GradLayout {
+  params: readonly NamedParameter[];
+  offsets: number[];
+  /** parameter key -> index in `params`. */
+  index: Map<string, number>;
+  /** Values in the buffer. */
+  total: number;
 }
 
-/** The inverse of {@link flattenGrads}: one tensor per key (by variable name); the caller owns them. */
-export function unflattenGrads(keys: readonly string[], data: Float32Array, params: readonly NamedParameter[]): Record<string, tf.Tensor> {
-  const byKey = new Map(params.map((p) => [p.key, p]));
-  const out: Record<string, tf.Tensor> = {};
-  let off = 0;
-  for (const k of keys) {
-    const p = byKey.get(k);
-    if (!p) throw new Error(`dataParallel: gradient for unknown parameter ${k}`);
-    out[p.variable.name] = tf.tensor(data.subarray(off, off + p.variable.size), p.variable.shape, 'float32');
-    off += p.variable.size;
+export function gradLayout(params: readonly NamedParameter[]): GradLayout {
+  const offsets: number[] = [];
+  let total = 0;
+  for (const p of params) {
+    offsets.push(total);
+    total += p.variable.size;
   }
-  if (off !== data.length) throw new Error(`dataParallel: ${data.length} gradient values for parameters of ${off} values`);
+  return { params, offsets, index: new Map(params.map((p, i) => [p.key, i])), total };
+}
+
+/**
+ * Write (`add` false) or add in float32 (`add` true) `grads` (keyed by variable name) into `dst` at the layout's
+ * offsets, reading each gradient once (straight from the wasm heap where it lives there). Returns the keys of the
+ * parameters that have a gradient, in order (the others' slots are left as they are).
+ */
+export function accumulateGrads(grads: Record<string, tf.Tensor>, layout: GradLayout, dst: Float32Array, add: boolean): string[] {
+  const keys: string[] = [];
+  layout.params.forEach((p, i) => {
+    const g = grads[p.variable.name];
+    if (!g) return;
+    if (g.size !== p.variable.size) throw new Error(`dataParallel: the gradient of ${p.key} has ${g.size} values, its parameter ${p.variable.size}`);
+    keys.push(p.key);
+    const off = layout.offsets[i];
+    const src = float32HeapView(g) ?? (g.dataSync() as Float32Array);
+    if (!add) dst.set(src, off);
+    else for (let j = 0; j < src.length; j++) dst[off + j] += src[j];
+  });
+  return keys;
+}
+
+/** The gradients of `keys` read from a buffer in {@link gradLayout}: one tensor per key (by variable name); the caller owns them. */
+export function unflattenGrads(keys: readonly string[], data: Float32Array, layout: GradLayout): Record<string, tf.Tensor> {
+  if (data.length !== layout.total) throw new Error(`dataParallel: ${data.length} gradient values for parameters of ${layout.total} values`);
+  const out: Record<string, tf.Tensor> = {};
+  for (const k of keys) {
+    const i = layout.index.get(k);
+    if (i === undefined) throw new Error(`dataParallel: gradient for unknown parameter ${k}`);
+    const p = layout.params[i];
+    out[p.variable.name] = tf.tensor(data.subarray(layout.offsets[i], layout.offsets[i] + p.variable.size), p.variable.shape, 'float32');
+  }
   return out;
+}
+
+/**
+ * The all-reduce of elements [lo, hi): `bufs[0][j] = (((bufs[0][j] + bufs[1][j]) + …) + bufs[N-1][j]) / N`, each
+ * operation rounded to float32 (as torch's), ranks summed in order.
+ */
+export function reduceRange(bufs: readonly Float32Array[], lo: number, hi: number): void {
+  const n = bufs.length;
+  const out = bufs[0];
+  if (n === 2) {
+    const b = bufs[1];
+    for (let j = lo; j < hi; j++) out[j] = Math.fround(out[j] + b[j]) / 2;
+    return;
+  }
+  const last = bufs[n - 1];
+  for (let j = lo; j < hi; j++) {
+    let x = out[j];
+    for (let r = 1; r < n - 1; r++) x = Math.fround(x + bufs[r][j]);
+    out[j] = Math.fround(x + last[j]) / n;
+  }
+}
+
+/** Rank `rank`'s share [lo, hi) of a reduce-scatter over `total` values and `n` ranks. */
+function reduceShare(total: number, n: number, rank: number): [number, number] {
+  return [Math.floor((rank * total) / n), Math.floor(((rank + 1) * total) / n)];
 }
 
 /** Every parameter's values in order, flat (the initial broadcast). */
@@ -220,6 +303,10 @@ interface Pending {
   reject: (e: Error) => void;
 }
 
+function missing(rank: number): never {
+  throw new Error(`dataParallel: worker rank ${rank} sent no gradients (transfer exchange)`);
+}
+
 /** Options of {@link DataParallelGroup.start}. */
 export interface GroupStart {
   spec: ReplicaSpec;
@@ -231,6 +318,8 @@ export interface GroupStart {
   adamw: { lr: number; weightDecay: number; betas?: [number, number]; eps?: number };
   optimizerState?: { steps: Record<string, number>; tensors: Record<string, { shape: number[]; data: Float32Array }> };
   fault?: Fault;
+  /** Default {@link exchangeMode}(). */
+  exchange?: Exchange;
 }
 
 /** The coordinator's handle on replicas 1..N-1. Create with {@link DataParallelGroup.start}; always {@link stop} it. */
@@ -244,13 +333,20 @@ export class DataParallelGroup {
     private readonly handles: WorkerHandle[],
     /** Replicas, rank 0 included. */
     readonly size: number,
+    readonly layout: GradLayout,
+    /** Shared exchange: every rank's arena (index = rank); undefined: transfer. */
+    private readonly arenas: Float32Array[] | undefined,
+    /** Rank 0's gradient buffer (its arena when shared). */
+    readonly buffer: Float32Array,
   ) {}
 
   /** Start the workers (ranks 1..N-1), each loading the model and taking rank 0's parameters; resolves when all are ready. */
   static async start(o: GroupStart): Promise<DataParallelGroup> {
     const url = new URL(o.spec.workerUrl);
     const handles: WorkerHandle[] = [];
-    const group = new DataParallelGroup(handles, o.workers);
+    const layout = gradLayout(o.params);
+    const arenas = (o.exchange ?? exchangeMode()) === 'shared' ? Array.from({ length: o.workers }, () => new Float32Array(new SharedArrayBuffer(layout.total * 4))) : undefined;
+    const group = new DataParallelGroup(handles, o.workers, layout, arenas, arenas?.[0] ?? new Float32Array(layout.total));
     try {
       for (let rank = 1; rank < o.workers; rank++) handles.push(await spawnWorker(url));
       const params = flattenParams(o.params);
@@ -274,7 +370,7 @@ export class DataParallelGroup {
               else group.onExit(rank, why);
             });
             const fault = o.fault && o.fault.rank === rank ? o.fault : undefined;
-            h.post({ type: 'init', rank, spec: o.spec, losses: o.losses, dropout: o.dropout, adamw: o.adamw, params, optimizerState: o.optimizerState, fault } satisfies ToReplica);
+            h.post({ type: 'init', rank, spec: o.spec, losses: o.losses, dropout: o.dropout, adamw: o.adamw, params, arenas, optimizerState: o.optimizerState, fault } satisfies ToReplica);
             h.keepAlive(true);
           });
         }),
@@ -317,10 +413,11 @@ export class DataParallelGroup {
   }
 
   /**
-   * Send ranks 1..N-1 their shards (`shards[rank - 1]`); resolves to each rank's per-shard losses and its summed
-   * flat gradients. Call before computing rank 0's shards in this thread (the workers run meanwhile).
+   * Send ranks 1..N-1 their shards (`shards[rank - 1]`); resolves to each rank's per-shard losses, the keys of its
+   * gradients and (transfer exchange) its summed flat gradients. Call before computing rank 0's shards into
+   * {@link buffer} in this thread (the workers run meanwhile).
    */
-  computeShards(step: number, shards: ShardWork[][]): Promise<{ losses: number[]; keys: string[]; data: Float32Array }[]> {
+  computeShards(step: number, shards: ShardWork[][]): Promise<{ losses: number[]; keys: string[]; data?: Float32Array }[]> {
     return Promise.all(
       this.handles.map((_, i) =>
         this.request(i + 1, (id) => ({ type: 'step', id, step, shards: shards[i] })).then((m) => {
@@ -331,15 +428,44 @@ export class DataParallelGroup {
     );
   }
 
-  /** Every worker clips the averaged gradients with the coordinator's `norm` and takes the AdamW step at `lr`. */
-  apply(keys: string[], grads: Float32Array, norm: number, maxGradNorm: number, lr: number): Promise<void> {
+  /**
+   * The all-reduce, once every rank's gradients are in: shared, a reduce-scatter (each rank sums its share in place,
+   * this thread too); transfer, this thread sums the workers' `data` into {@link buffer}. Resolves to the averaged
+   * gradients ({@link buffer}).
+   */
+  async allReduce(others: { data?: Float32Array }[]): Promise<Float32Array> {
+    const n = this.size;
+    if (!this.arenas) {
+      reduceRange([this.buffer].concat(others.map((o, i) => o.data ?? missing(i + 1))), 0, this.layout.total);
+      return this.buffer;
+    }
+    const done = Promise.all(
+      this.handles.map((_, i) => {
+        const [lo, hi] = reduceShare(this.layout.total, n, i + 1);
+        return this.request(i + 1, (id) => ({ type: 'reduce', id, lo, hi }));
+      }),
+    );
+    done.catch(() => undefined); // awaited below
+    const [lo, hi] = reduceShare(this.layout.total, n, 0);
+    reduceRange(this.arenas, lo, hi);
+    await done;
+    return this.buffer;
+  }
+
+  /**
+   * Every worker measures the norm of the averaged gradients (`grads`, from {@link allReduce}), clips to
+   * `maxGradNorm` and takes the AdamW step at `lr` (no step when the norm is not finite); resolves to the norms they
+   * measured, rank order. Rank 0 does the same meanwhile; the buffer must not change until this resolves.
+   */
+  apply(keys: string[], grads: Float32Array, maxGradNorm: number, lr: number): Promise<number[]> {
     return Promise.all(
       this.handles.map((_, i) => {
+        if (this.arenas) return this.request(i + 1, (id) => ({ type: 'apply', id, keys, maxGradNorm, lr }));
         // Each worker gets its own copy (transferred, not copied again by postMessage).
         const copy = grads.slice();
-        return this.request(i + 1, (id) => ({ type: 'apply', id, keys, grads: copy, norm, maxGradNorm, lr }), [copy.buffer]);
+        return this.request(i + 1, (id) => ({ type: 'apply', id, keys, grads: copy, maxGradNorm, lr }), [copy.buffer]);
       }),
-    ).then(() => undefined);
+    ).then((answers) => answers.map((m) => (m.type === 'applied' ? m.norm : NaN)));
   }
 
   /** The parameter checksums of ranks 1..N-1 ({@link paramsChecksum}). */

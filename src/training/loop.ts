@@ -17,7 +17,7 @@ import { joinPath, pathKind, removePath, writeDirAtomically, writeJSONFile } fro
 import type { NamedParameter } from '../weights/index.js';
 import type { ModelCardData } from './model_card.js';
 import { readTrainingState, writeTrainingState, type LoopPosition } from './checkpoint.js';
-import { DataParallelGroup, dataParallelWorkers, flattenGrads, lossRecipe, paramsChecksum, unflattenGrads, type DataParallelOptions, type ReplicaSpec, type ShardWork } from './data_parallel.js';
+import { accumulateGrads, DataParallelGroup, dataParallelWorkers, lossRecipe, paramsChecksum, unflattenGrads, type DataParallelOptions, type ReplicaSpec, type ShardWork } from './data_parallel.js';
 import type { Example } from './datasets.js';
 import { ensureGradients } from './gradients.js';
 import { AdamW, clipGradNorm } from './optimizer.js';
@@ -313,6 +313,7 @@ export async function runTrainingLoop(c: LoopConfig): Promise<TrainOutput> {
         adamw: { lr: c.lr, weightDecay: c.weightDecay, betas: c.betas, eps: c.eps },
         optimizerState: resumed ? await optimizer.stateTensors() : undefined,
         fault: dp.faultForTesting,
+        exchange: dp.exchangeForTesting,
       });
     }
     outer: for (let epoch = resumed?.epoch ?? 0; epoch < c.epochs || (c.maxSteps !== undefined && step < c.maxSteps); epoch++) {
@@ -324,12 +325,15 @@ export async function runTrainingLoop(c: LoopConfig): Promise<TrainOutput> {
         if (step >= total) break outer;
         let lossSum = 0;
         let acc: Record<string, tf.Tensor> = {};
-        let averaged: { keys: string[]; data: Float32Array } | undefined;
+        const lr = c.lr * c.lrLambda(step);
+        let applied: Promise<number[]> | undefined;
         if (group) {
-          const r = await dataParallelGradients(group, c, step, epoch, s, perObjective, cursor, rng, params);
+          const r = await dataParallelGradients(group, c, step, epoch, s, perObjective, cursor, rng);
           lossSum = r.lossSum;
-          averaged = r.averaged;
-          acc = unflattenGrads(averaged.keys, averaged.data, params);
+          // The replicas clip and step on the same averaged gradients at the same lr while this thread does rank 0's.
+          applied = group.apply(r.averaged.keys, r.averaged.data, c.maxGradNorm, lr);
+          applied.catch(() => undefined); // awaited below; no unhandled rejection while rank 0 steps
+          acc = unflattenGrads(r.averaged.keys, r.averaged.data, group.layout);
         }
         for (let micro = 0; micro < (group ? 0 : c.gradientAccumulationSteps); micro++) {
           const oi = (s * c.gradientAccumulationSteps + micro) % c.objectives.length;
@@ -361,13 +365,12 @@ export async function runTrainingLoop(c: LoopConfig): Promise<TrainOutput> {
           tf.dispose(Object.values(acc));
           throw new Error(`train: the gradient norm is ${norm} at step ${step} (epoch ${epoch}); training stopped before the update, no weights were changed or saved`);
         }
-        const lr = c.lr * c.lrLambda(step);
-        // The replicas step on the same averaged gradients, with the same norm and lr, while this thread steps rank 0.
-        const applied = group && averaged ? group.apply(averaged.keys, averaged.data, norm, c.maxGradNorm, lr) : undefined;
-        applied?.catch(() => undefined); // awaited below; no unhandled rejection while rank 0 steps
         optimizer.step(acc, lr);
         tf.dispose(Object.values(acc));
-        await applied;
+        (await applied)?.forEach((x, i) => {
+          // The same ops on the same float32 values: a different norm means the replicas' backends disagree.
+          if (!Object.is(x, norm)) throw new Error(`dataParallel: replica rank ${i + 1} measured the gradient norm ${x} at step ${step + 1}, rank 0 ${norm}`);
+        });
         step++;
         if (group && dp?.verifyEvery && step % dp.verifyEvery === 0) {
           const mine = paramsChecksum(params);
@@ -412,8 +415,8 @@ export async function runTrainingLoop(c: LoopConfig): Promise<TrainOutput> {
 /**
  * One optimizer step's gradients over the replicas: each micro-step's batch cut into `group.size` equal contiguous
  * shards (rank r: rows [r * B / N, (r + 1) * B / N)), one dropout seed per shard; ranks 1..N-1 compute in their
- * workers while rank 0 computes here; the flat gradients are summed in rank order and divided by N (float32).
- * `lossSum`: the sum over micro-steps of the mean of the shard losses.
+ * workers while rank 0 computes here into the group's buffer; then the all-reduce (summed in rank order, / N,
+ * float32). `lossSum`: the sum over micro-steps of the mean of the shard losses.
  */
 async function dataParallelGradients(
   group: DataParallelGroup,
@@ -424,7 +427,6 @@ async function dataParallelGradients(
   perObjective: Example[][][],
   cursor: number[],
   rng: Rng,
-  params: NamedParameter[],
 ): Promise<{ lossSum: number; averaged: { keys: string[]; data: Float32Array } }> {
   const N = group.size;
   const shards: ShardWork[][] = Array.from({ length: N }, () => []);
@@ -444,19 +446,16 @@ async function dataParallelGradients(
   const remote = group.computeShards(step + 1, shards.slice(1));
   remote.catch(() => undefined); // awaited below, after rank 0's own shards
   const losses0: number[] = [];
-  let sum: Float32Array | undefined;
   let keys: string[] = [];
-  const vars = params.map((p) => p.variable);
+  const vars = group.layout.params.map((p) => p.variable);
   for (const w of shards[0]) {
     const r = computeGradients(c.model, c.objectives[w.objective].loss, w.examples, vars, c.dropout, new Rng(w.seed), w.scale);
     losses0.push((await r.loss.data())[0]);
     r.loss.dispose();
-    const flat = flattenGrads(r.grads, params);
+    const got = accumulateGrads(r.grads, group.layout, group.buffer, losses0.length > 1);
     tf.dispose(Object.values(r.grads));
-    if (!sum) {
-      sum = flat.data;
-      keys = flat.keys;
-    } else for (let i = 0; i < sum.length; i++) sum[i] += flat.data[i];
+    if (losses0.length > 1 && got.join('\n') !== keys.join('\n')) throw new Error('dataParallel: the shards of one step produced gradients for different parameters');
+    keys = got;
   }
   const others = await remote;
   let lossSum = 0;
@@ -469,16 +468,9 @@ async function dataParallelGradients(
     }
     lossSum += mean;
   }
-  const data = sum!;
   others.forEach((o, i) => {
     if (o.keys.join('\n') !== keys.join('\n')) throw new Error(`dataParallel: worker rank ${i + 1} sent gradients for other parameters than rank 0 (${o.keys.length} vs ${keys.length})`);
   });
-  // The all-reduce: float32 sums in rank order, then / N (each operation rounded to float32, as torch's).
-  const last = others[others.length - 1].data;
-  for (let j = 0; j < data.length; j++) {
-    let x = data[j];
-    for (let r = 0; r < others.length - 1; r++) x = Math.fround(x + others[r].data[j]);
-    data[j] = Math.fround(x + last[j]) / N;
-  }
+  const data = await group.allReduce(others);
   return { lossSum, averaged: { keys, data } };
 }

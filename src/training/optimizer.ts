@@ -172,11 +172,10 @@ export async function clipGradNorm(grads: Record<string, tf.Tensor>, maxNorm: nu
 
 /**
  * The clipping half of {@link clipGradNorm} with the norm given: every gradient times
- * `min(maxNorm / (norm + 1e-6), 1)` (float32). Data-parallel replicas use it with the coordinator's norm, so that
- * every replica scales by the same float32 coefficient. Returns new tensors and disposes the inputs (or returns
- * `grads` itself when `maxNorm` is Infinity or <= 0).
+ * `min(maxNorm / (norm + 1e-6), 1)` (float32). Returns new tensors and disposes the inputs (or returns `grads`
+ * itself when `maxNorm` is Infinity or <= 0).
  */
-export function clipWithNorm(grads: Record<string, tf.Tensor>, norm: number, maxNorm: number): Record<string, tf.Tensor> {
+function clipWithNorm(grads: Record<string, tf.Tensor>, norm: number, maxNorm: number): Record<string, tf.Tensor> {
   if (!(maxNorm > 0) || !Number.isFinite(maxNorm)) return grads;
   const coef = Math.min(f32(f32(maxNorm) / f32(norm + f32(1e-6))), 1);
   const out: Record<string, tf.Tensor> = {};

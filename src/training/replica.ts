@@ -1,18 +1,19 @@
 /**
  * The worker's side of data-parallel training (./data_parallel.ts): one replica of the model. On `init` it loads
  * the model, takes rank 0's parameters (and optimizer state, when the run resumes), rebuilds the losses and builds
- * its AdamW; on `step` it runs forward + backward on its shards and sends back the summed flat gradients; on `apply`
- * it clips the averaged gradients with the coordinator's norm and takes the AdamW step; on `checksum` it hashes its
- * parameters. Messages are handled one at a time, in arrival order.
+ * its AdamW; on `step` it runs forward + backward on its shards and sums their flat gradients into its arena (shared
+ * exchange) or a buffer it transfers back; on `reduce` (shared) it averages its share of every rank's arena into
+ * rank 0's; on `apply` it measures the norm of the averaged gradients (rank 0's arena, or the buffer sent), clips and
+ * takes the AdamW step; on `checksum` it hashes its parameters. Messages are handled one at a time, in arrival order.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { createLoss } from '../losses/registry.js';
 import type { Loss } from '../losses/types.js';
 import type { ParentPort } from '../platform/workers.js';
-import { flattenGrads, lossFingerprint, paramsChecksum, toWireError, unflattenGrads, type Fault, type FromReplica, type ReplicaSpec, type ToReplica } from './data_parallel.js';
+import { accumulateGrads, gradLayout, lossFingerprint, paramsChecksum, reduceRange, toWireError, unflattenGrads, type Fault, type GradLayout, type FromReplica, type ReplicaSpec, type ToReplica } from './data_parallel.js';
 import { ensureGradients } from './gradients.js';
 import { computeGradients, modelParameters, type TrainableSentenceModel } from './loop.js';
-import { AdamW, clipWithNorm } from './optimizer.js';
+import { AdamW, clipGradNorm } from './optimizer.js';
 import { Rng } from './rng.js';
 
 /** Loads the replica's model from the spec (once per worker). */
@@ -26,6 +27,9 @@ interface Replica {
   losses: Loss[];
   dropout: Extract<ToReplica, { type: 'init' }>['dropout'];
   optimizer: AdamW;
+  layout: GradLayout;
+  /** The shared exchange's arenas (index = rank); undefined: transfer. */
+  arenas?: Float32Array[];
   fault?: Fault;
 }
 
@@ -52,7 +56,9 @@ async function init(msg: Extract<ToReplica, { type: 'init' }>, load: ReplicaLoad
   });
   const optimizer = new AdamW(params, msg.adamw);
   if (msg.optimizerState) optimizer.loadState(msg.optimizerState.steps, msg.optimizerState.tensors);
-  return { rank: msg.rank, model, params, vars: params.map((p) => p.variable), losses, dropout: msg.dropout, optimizer, fault: msg.fault };
+  const layout = gradLayout(params);
+  if (msg.arenas && msg.arenas.some((a) => a.length !== layout.total)) throw new Error(`the gradient arenas hold ${msg.arenas[0].length} values, the worker's parameters ${layout.total}`);
+  return { rank: msg.rank, model, params, vars: params.map((p) => p.variable), losses, dropout: msg.dropout, optimizer, layout, arenas: msg.arenas, fault: msg.fault };
 }
 
 function step(r: Replica, msg: Extract<ToReplica, { type: 'step' }>, port: ParentPort): void {
@@ -63,33 +69,32 @@ function step(r: Replica, msg: Extract<ToReplica, { type: 'step' }>, port: Paren
     v.assign(tf.tidy(() => tf.add(v, 1e-3)));
   }
   const losses: number[] = [];
-  let acc: Float32Array | undefined;
+  const data = r.arenas?.[r.rank] ?? new Float32Array(r.layout.total);
   let keys: string[] = [];
   for (const s of msg.shards) {
     const g = computeGradients(r.model, r.losses[s.objective], s.examples, r.vars, r.dropout, new Rng(s.seed), s.scale);
     losses.push(g.loss.dataSync()[0]);
     g.loss.dispose();
-    const flat = flattenGrads(g.grads, r.params);
+    const got = accumulateGrads(g.grads, r.layout, data, losses.length > 1);
     tf.dispose(Object.values(g.grads));
-    if (!acc) {
-      acc = flat.data;
-      keys = flat.keys;
-    } else {
-      if (flat.keys.join('\n') !== keys.join('\n')) throw new Error('the shards of one step produced gradients for different parameters');
-      for (let i = 0; i < acc.length; i++) acc[i] += flat.data[i];
-    }
+    if (losses.length > 1 && got.join('\n') !== keys.join('\n')) throw new Error('the shards of one step produced gradients for different parameters');
+    keys = got;
   }
-  const data = acc ?? new Float32Array(0);
-  port.post({ type: 'grads', id: msg.id, losses, keys, data } satisfies FromReplica, [data.buffer as ArrayBuffer]);
+  if (r.arenas) port.post({ type: 'grads', id: msg.id, losses, keys } satisfies FromReplica);
+  else port.post({ type: 'grads', id: msg.id, losses, keys, data } satisfies FromReplica, [data.buffer as ArrayBuffer]);
 }
 
-function apply(r: Replica, msg: Extract<ToReplica, { type: 'apply' }>): void {
-  const grads = clipWithNorm(unflattenGrads(msg.keys, msg.grads, r.params), msg.norm, msg.maxGradNorm);
+/** Clip and step on the averaged gradients; returns the norm measured (no step when it is not finite). */
+async function apply(r: Replica, msg: Extract<ToReplica, { type: 'apply' }>): Promise<number> {
+  const avg = msg.grads ?? r.arenas?.[0];
+  if (!avg) throw new Error('apply without gradients (neither sent nor in a shared arena)');
+  const { grads, norm } = await clipGradNorm(unflattenGrads(msg.keys, avg, r.layout), msg.maxGradNorm);
   try {
-    r.optimizer.step(grads, msg.lr);
+    if (Number.isFinite(norm)) r.optimizer.step(grads, msg.lr); // rank 0 stops the run on a non-finite norm
   } finally {
     tf.dispose(Object.values(grads));
   }
+  return norm;
 }
 
 /**
@@ -114,10 +119,11 @@ export function serveTrainingReplica(port: ParentPort, load: ReplicaLoader): voi
       try {
         if (!replica) throw new Error(`${msg.type} before init`);
         if (msg.type === 'step') step(replica, msg, port);
-        else if (msg.type === 'apply') {
-          apply(replica, msg);
-          port.post({ type: 'applied', id: msg.id } satisfies FromReplica);
-        } else if (msg.type === 'checksum') port.post({ type: 'checksum', id: msg.id, value: paramsChecksum(replica.params) } satisfies FromReplica);
+        else if (msg.type === 'reduce') {
+          if (!replica.arenas) throw new Error('reduce without shared arenas');
+          reduceRange(replica.arenas, msg.lo, msg.hi);
+          port.post({ type: 'reduced', id: msg.id } satisfies FromReplica);
+        } else if (msg.type === 'apply') port.post({ type: 'applied', id: msg.id, norm: await apply(replica, msg) } satisfies FromReplica); else if (msg.type === 'checksum') port.post({ type: 'checksum', id: msg.id, value: paramsChecksum(replica.params) } satisfies FromReplica);
       } catch (e) {
         port.post({ type: 'error', id: msg.id, error: toWireError(e) } satisfies FromReplica);
       }
