@@ -18,7 +18,7 @@ import { MultipleNegativesRankingLoss } from '../src/losses/multiple_negatives_r
 import type { Loss } from '../src/losses/types.js';
 import { liveWorkerCount } from '../src/platform/workers.js';
 import type { Example } from '../src/training/datasets.js';
-import { paramsChecksum } from '../src/training/data_parallel.js';
+import { exchangeMode, paramsChecksum } from '../src/training/data_parallel.js';
 import { computeGradients, modelParameters, type StepLog } from '../src/training/loop.js';
 import { AdamW, clipGradNorm } from '../src/training/optimizer.js';
 import { Rng } from '../src/training/rng.js';
@@ -154,6 +154,44 @@ describe('training: data-parallel over worker replicas (DDP semantics, wasm)', f
       }
     });
   }
+
+  it('the gradient exchange: shared arenas (reduce-scatter in place) where SharedArrayBuffer is usable, else transferred buffers (a page that is not cross-origin isolated); with 3 replicas both give the in-process expectation bit for bit', async () => {
+    assert.equal(exchangeMode(), 'shared', 'Node has SharedArrayBuffer');
+    const g = globalThis as { crossOriginIsolated?: boolean };
+    g.crossOriginIsolated = false;
+    try {
+      assert.equal(exchangeMode(), 'transfer', 'a page that is not cross-origin isolated');
+    } finally {
+      delete g.crossOriginIsolated;
+    }
+    const lr = 1e-3;
+    const rows = pairs(36);
+    const expected = await SentenceTransformer.load(modelDir('tiny-bert'), NO_DROPOUT);
+    const expLosses = await expectedRun(expected, new MultipleNegativesRankingLoss(), asExamples(rows, ['anchor', 'positive']), 12, 3, 3, lr);
+    try {
+      for (const exchange of ['shared', 'transfer'] as const) {
+        const ddp = await SentenceTransformer.load(modelDir('tiny-bert'), NO_DROPOUT);
+        try {
+          const before = tf.memory().numTensors;
+          const logs: StepLog[] = [];
+          await new SentenceTransformerTrainer({
+            model: ddp,
+            args: { perDeviceTrainBatchSize: 4, learningRate: lr, maxSteps: 3, lrSchedulerType: 'constant', weightDecay: 0, shuffle: false, saveStrategy: 'no', dataParallel: { workers: 3, verifyEvery: 1, exchangeForTesting: exchange } },
+            trainDataset: rows,
+            loss: new MultipleNegativesRankingLoss(),
+            callback: (l) => void logs.push(l),
+          }).train();
+          assert.equal(tf.memory().numTensors, before, `${exchange}: numTensors flat in the coordinator`);
+          logs.forEach((l, k) => assert.ok(Math.abs(l.loss - expLosses[k]) <= 1e-6 * Math.abs(expLosses[k]), `${exchange} step ${k + 1}: ${l.loss} vs ${expLosses[k]}`));
+          assert.equal(paramsChecksum(modelParameters(ddp)), paramsChecksum(modelParameters(expected)), `${exchange}: parameters bit-identical to the expectation`);
+        } finally {
+          ddp.dispose();
+        }
+      }
+    } finally {
+      expected.dispose();
+    }
+  });
 
   it('gradient accumulation (2 micro-steps) with 2 replicas: each replica sums its micro-steps, then the average; equals the in-process expectation exactly', async () => {
     const lr = 1e-3;
