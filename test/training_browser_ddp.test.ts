@@ -45,7 +45,12 @@ describe('data-parallel training in headless Chromium (2 replicas: the page + a 
 
   it('2 MNRL steps with dataParallel.workers = 2 equal the same steps in-process in the page bit for bit; numTensors flat; the worker is terminated', async () => {
     // A relative URL, as a page would write it: resolved against the page, not the worker's script.
-    const r = await api((a) => a.run('bundle/train-worker.js', 2));
+    // The worker must run on wasm from the page's wasmPaths, not fall back to cpu: it fetches the tfjs .wasm binary.
+    const wasmFetches: string[] = [];
+    const onRequest = (q: { url(): string }) => void (/\/wasm\/tfjs-backend-wasm[\w-]*\.wasm$/.test(q.url()) && wasmFetches.push(q.url()));
+    page!.on('request', onRequest);
+    const r = await api((a) => a.run('bundle/train-worker.js', 2)).finally(() => page!.off('request', onRequest));
+    assert.ok(wasmFetches.length > 0, 'the replica worker fetched no tfjs .wasm binary from /wasm/');
     assert.equal(r.losses.length, 2);
     // The loss record is the mean of the shard losses; the same float64 sum both ways, but in another order of operations.
     r.losses.forEach((l, k) => assert.ok(Math.abs(l - r.expectedLosses[k]) <= 1e-6 * Math.abs(r.expectedLosses[k]), `step ${k + 1}: ${l} vs ${r.expectedLosses[k]}`));
