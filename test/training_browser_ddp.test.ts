@@ -12,6 +12,7 @@ import type { BrowserTrainDdpApi } from './browser/train_ddp_entry.js';
 import { buildBrowserEntry, startBrowserHarness, type BrowserHarness } from './helpers/browser_harness.js';
 import { chromiumMissing } from './helpers/chromium.js';
 import { requireFixtures } from './helpers/fixtures.js';
+import { replicaSpecFor } from '../src/training/replica_spec.js';
 
 type Api = { sentenceTfjsTrainDdp: BrowserTrainDdpApi };
 
@@ -95,5 +96,14 @@ describe('data-parallel training in headless Chromium (2 replicas: the page + a 
     assert.match(r.noUrl.message, /dataParallel\.workerUrl/);
     assert.match(r.noUrl.message, /--train-worker/);
     assert.equal(await api((a) => a.liveWorkerCount()), 0);
+  });
+});
+
+describe('dataParallel.workerUrl under Node (replica_spec.ts)', () => {
+  const spec = { workerUrl: 'file:///lib/api/train_worker.js', modelDir: '/models/m', options: { device: 'wasm' } };
+  it("keeps the model's own worker entry by default, takes an absolute file: URL, and names dataParallel.workerUrl for a relative one", () => {
+    assert.deepEqual(replicaSpecFor(spec, { workers: 2 }), spec);
+    assert.deepEqual(replicaSpecFor(spec, { workers: 2, workerUrl: new URL('file:///app/train-worker.js') }), { ...spec, workerUrl: 'file:///app/train-worker.js' });
+    assert.throws(() => replicaSpecFor(spec, { workers: 2, workerUrl: 'train-worker.js' }), /^Error: dataParallel\.workerUrl must be a URL \(absolute under Node: a file: URL\), got "train-worker\.js"$/);
   });
 });
