@@ -44,28 +44,33 @@ describe('data-parallel training in headless Chromium (2 replicas: the page + a 
   const api = <R>(fn: (a: BrowserTrainDdpApi, arg: unknown) => R | Promise<R>, arg?: unknown): Promise<R> =>
     page!.evaluate(([src, a]) => new Function('api', 'arg', `return (${src})(api, arg);`)((window as unknown as Api).sentenceTfjsTrainDdp, a), [fn.toString(), arg] as const) as Promise<R>;
 
-  it('2 MNRL steps with dataParallel.workers = 2 equal the same steps in-process in the page bit for bit; numTensors flat; the worker is terminated', async () => {
-    // A relative URL, as a page would write it: resolved against the page, not the worker's script.
-    // The worker must run on wasm from the page's wasmPaths, not fall back to cpu: it fetches the tfjs .wasm binary.
-    const wasmFetches: string[] = [];
-    const onRequest = (q: { url(): string }) => void (/\/wasm\/tfjs-backend-wasm[\w-]*\.wasm$/.test(q.url()) && wasmFetches.push(q.url()));
-    page!.on('request', onRequest);
-    const r = await api((a) => a.run('bundle/train-worker.js', 2)).finally(() => page!.off('request', onRequest));
-    assert.ok(wasmFetches.length > 0, 'the replica worker fetched no tfjs .wasm binary from /wasm/');
-    assert.equal(r.losses.length, 2);
-    // The loss record is the mean of the shard losses; the same float64 sum both ways, but in another order of operations.
-    r.losses.forEach((l, k) => assert.ok(Math.abs(l - r.expectedLosses[k]) <= 1e-6 * Math.abs(r.expectedLosses[k]), `step ${k + 1}: ${l} vs ${r.expectedLosses[k]}`));
-    assert.ok(r.moved > 0, 'the parameters moved');
-    assert.equal(r.maxDiff, 0, `max |param diff| ${r.maxDiff} (${r.differing} values differ)`);
-    assert.equal(r.differing, 0);
-    assert.equal(r.checksums[1], r.checksums[0]);
-    assert.equal(r.numTensors[1], r.numTensors[0], 'numTensors flat in the page');
-    assert.equal(r.liveWorkers, 0, 'every replica worker is terminated after the run');
-    const t0 = Date.now();
-    while (page!.workers().length && Date.now() - t0 < 10_000) await new Promise((res) => setTimeout(res, 50));
-    assert.deepEqual(page!.workers().map((w) => w.url()), [], "Chromium's own list of the page's workers");
-    console.log(`      chromium wasm DDP: losses ${r.losses.map((l) => l.toFixed(6)).join(', ')} (in-process ${r.expectedLosses.map((l) => l.toFixed(6)).join(', ')}); max param diff ${r.maxDiff}; largest parameter move ${r.moved.toExponential(2)}; in-process ${(r.inProcessMs / 1000).toFixed(1)} s, DDP ${(r.ddpMs / 1000).toFixed(1)} s (under load)`);
-  });
+  for (const [what, run] of [
+    ['SentenceTransformerTrainer: 2 MNRL steps', 'runTrainer'],
+    ['model.fit: 2 CosineSimilarityLoss steps', 'runFit'],
+  ] as const) {
+    it(`${what} with dataParallel.workers = 2 equal the same steps in-process in the page bit for bit; numTensors flat; the worker is terminated`, async () => {
+      // The worker must run on wasm from the page's wasmPaths, not fall back to cpu: it fetches the tfjs .wasm binary.
+      const wasmFetches: string[] = [];
+      const onRequest = (q: { url(): string }) => void (/\/wasm\/tfjs-backend-wasm[\w-]*\.wasm$/.test(q.url()) && wasmFetches.push(q.url()));
+      page!.on('request', onRequest);
+      // A relative worker URL, as a page would write it: resolved against the page, not the worker's script.
+      const r = await api((a, arg) => a[arg as 'runTrainer' | 'runFit']('bundle/train-worker.js', 2), run).finally(() => page!.off('request', onRequest));
+      assert.ok(wasmFetches.length > 0, 'the replica worker fetched no tfjs .wasm binary from /wasm/');
+      assert.equal(r.losses.length, 2);
+      // The loss record is the mean of the shard losses (the same float64 values, summed in another order).
+      r.losses.forEach((l, k) => assert.ok(Math.abs(l - r.expectedLosses[k]) <= 1e-6 * Math.abs(r.expectedLosses[k]), `step ${k + 1}: ${l} vs ${r.expectedLosses[k]}`));
+      assert.ok(r.moved > 0, 'the parameters moved');
+      assert.equal(r.maxDiff, 0, `max |param diff| ${r.maxDiff} (${r.differing} values differ)`);
+      assert.equal(r.differing, 0);
+      assert.equal(r.checksums[1], r.checksums[0]);
+      assert.equal(r.numTensors[1], r.numTensors[0], 'numTensors flat in the page');
+      assert.equal(r.liveWorkers, 0, 'every replica worker is terminated after the run');
+      const t0 = Date.now();
+      while (page!.workers().length && Date.now() - t0 < 10_000) await new Promise((res) => setTimeout(res, 50));
+      assert.deepEqual(page!.workers().map((w) => w.url()), [], "Chromium's own list of the page's workers");
+      console.log(`      chromium wasm DDP, ${what}: losses ${r.losses.map((l) => l.toFixed(6)).join(', ')} (in-process ${r.expectedLosses.map((l) => l.toFixed(6)).join(', ')}); max param diff ${r.maxDiff}; largest parameter move ${r.moved.toExponential(2)}; in-process ${(r.inProcessMs / 1000).toFixed(1)} s, DDP ${(r.ddpMs / 1000).toFixed(1)} s (under load)`);
+    });
+  }
 
   for (const [kind, message] of [
     ['throw', /^RangeError: dataParallel: worker rank 1 failed: injected fault in rank 1 at step 2/],
