@@ -16,6 +16,43 @@ import { replicaSpecFor } from '../src/training/replica_spec.js';
 
 type Api = { sentenceTfjsTrainDdp: BrowserTrainDdpApi };
 
+/** Run `fn(api, arg)` in the page (fn's source is sent; it must only use its arguments). */
+const call = <R>(page: Page, fn: (a: BrowserTrainDdpApi, arg: unknown) => R | Promise<R>, arg?: unknown): Promise<R> =>
+  page.evaluate(([src, a]) => new Function('api', 'arg', `return (${src})(api, arg);`)((window as unknown as Api).sentenceTfjsTrainDdp, a), [fn.toString(), arg] as const) as Promise<R>;
+
+const RUNS = [
+  ['SentenceTransformerTrainer: 2 MNRL steps', 'runTrainer'],
+  ['model.fit: 2 CosineSimilarityLoss steps', 'runFit'],
+] as const;
+
+/**
+ * A DDP run in the page vs the same steps in-process in the page: bit-identical parameters, the same losses, the
+ * worker on wasm from the page's wasmPaths, numTensors flat, no worker left.
+ */
+async function bitForBit(page: Page, what: string, run: (typeof RUNS)[number][1], label = ''): Promise<void> {
+  // The worker must run on wasm from the page's wasmPaths, not fall back to cpu: it fetches the tfjs .wasm binary.
+  const wasmFetches: string[] = [];
+  const onRequest = (q: { url(): string }) => void (/\/wasm\/tfjs-backend-wasm[\w-]*\.wasm$/.test(q.url()) && wasmFetches.push(q.url()));
+  page.on('request', onRequest);
+  // A relative worker URL, as a page would write it: resolved against the page, not the worker's script.
+  const r = await call(page, (a, arg) => a[arg as 'runTrainer' | 'runFit']('bundle/train-worker.js', 2), run).finally(() => page.off('request', onRequest));
+  assert.ok(wasmFetches.length > 0, 'the replica worker fetched no tfjs .wasm binary from /wasm/');
+  assert.equal(r.losses.length, 2);
+  // The loss record is the mean of the shard losses (the same float64 values, summed in another order).
+  r.losses.forEach((l, k) => assert.ok(Math.abs(l - r.expectedLosses[k]) <= 1e-6 * Math.abs(r.expectedLosses[k]), `step ${k + 1}: ${l} vs ${r.expectedLosses[k]}`));
+  assert.ok(r.moved > 0, 'the parameters moved');
+  assert.equal(r.maxDiff, 0, `max |param diff| ${r.maxDiff} (${r.differing} values differ)`);
+  assert.equal(r.differing, 0);
+  assert.equal(r.checksums[1], r.checksums[0]);
+  assert.equal(r.numTensors[1], r.numTensors[0], 'numTensors flat in the page');
+  assert.equal(r.liveWorkers, 0, 'every replica worker is terminated after the run');
+  const t0 = Date.now();
+  while (page.workers().some((w) => !w.url().startsWith('blob:')) && Date.now() - t0 < 10_000) await new Promise((res) => setTimeout(res, 50));
+  // (Chromium's own list; a multithreaded tfjs-wasm in the page has its pthread workers there too, as blob: URLs.)
+  assert.deepEqual(page.workers().map((w) => w.url()).filter((u) => !u.startsWith('blob:')), [], "Chromium's own list of the page's workers");
+  console.log(`      chromium wasm DDP${label}, ${what}: losses ${r.losses.map((l) => l.toFixed(6)).join(', ')} (in-process ${r.expectedLosses.map((l) => l.toFixed(6)).join(', ')}); max param diff ${r.maxDiff}; largest parameter move ${r.moved.toExponential(2)}; in-process ${(r.inProcessMs / 1000).toFixed(1)} s, DDP ${(r.ddpMs / 1000).toFixed(1)} s (under load); worker .wasm fetched: ${[...new Set(wasmFetches.map((u) => u.slice(u.lastIndexOf('/') + 1)))].join(', ')}`);
+}
+
 describe('data-parallel training in headless Chromium (2 replicas: the page + a module Web Worker, wasm)', function () {
   this.timeout(120_000);
   let h: BrowserHarness | undefined;
@@ -41,36 +78,9 @@ describe('data-parallel training in headless Chromium (2 replicas: the page + a 
     await h?.close();
   });
 
-  const api = <R>(fn: (a: BrowserTrainDdpApi, arg: unknown) => R | Promise<R>, arg?: unknown): Promise<R> =>
-    page!.evaluate(([src, a]) => new Function('api', 'arg', `return (${src})(api, arg);`)((window as unknown as Api).sentenceTfjsTrainDdp, a), [fn.toString(), arg] as const) as Promise<R>;
+  const api = <R>(fn: (a: BrowserTrainDdpApi, arg: unknown) => R | Promise<R>, arg?: unknown): Promise<R> => call(page!, fn, arg);
 
-  for (const [what, run] of [
-    ['SentenceTransformerTrainer: 2 MNRL steps', 'runTrainer'],
-    ['model.fit: 2 CosineSimilarityLoss steps', 'runFit'],
-  ] as const) {
-    it(`${what} with dataParallel.workers = 2 equal the same steps in-process in the page bit for bit; numTensors flat; the worker is terminated`, async () => {
-      // The worker must run on wasm from the page's wasmPaths, not fall back to cpu: it fetches the tfjs .wasm binary.
-      const wasmFetches: string[] = [];
-      const onRequest = (q: { url(): string }) => void (/\/wasm\/tfjs-backend-wasm[\w-]*\.wasm$/.test(q.url()) && wasmFetches.push(q.url()));
-      page!.on('request', onRequest);
-      // A relative worker URL, as a page would write it: resolved against the page, not the worker's script.
-      const r = await api((a, arg) => a[arg as 'runTrainer' | 'runFit']('bundle/train-worker.js', 2), run).finally(() => page!.off('request', onRequest));
-      assert.ok(wasmFetches.length > 0, 'the replica worker fetched no tfjs .wasm binary from /wasm/');
-      assert.equal(r.losses.length, 2);
-      // The loss record is the mean of the shard losses (the same float64 values, summed in another order).
-      r.losses.forEach((l, k) => assert.ok(Math.abs(l - r.expectedLosses[k]) <= 1e-6 * Math.abs(r.expectedLosses[k]), `step ${k + 1}: ${l} vs ${r.expectedLosses[k]}`));
-      assert.ok(r.moved > 0, 'the parameters moved');
-      assert.equal(r.maxDiff, 0, `max |param diff| ${r.maxDiff} (${r.differing} values differ)`);
-      assert.equal(r.differing, 0);
-      assert.equal(r.checksums[1], r.checksums[0]);
-      assert.equal(r.numTensors[1], r.numTensors[0], 'numTensors flat in the page');
-      assert.equal(r.liveWorkers, 0, 'every replica worker is terminated after the run');
-      const t0 = Date.now();
-      while (page!.workers().length && Date.now() - t0 < 10_000) await new Promise((res) => setTimeout(res, 50));
-      assert.deepEqual(page!.workers().map((w) => w.url()), [], "Chromium's own list of the page's workers");
-      console.log(`      chromium wasm DDP, ${what}: losses ${r.losses.map((l) => l.toFixed(6)).join(', ')} (in-process ${r.expectedLosses.map((l) => l.toFixed(6)).join(', ')}); max param diff ${r.maxDiff}; largest parameter move ${r.moved.toExponential(2)}; in-process ${(r.inProcessMs / 1000).toFixed(1)} s, DDP ${(r.ddpMs / 1000).toFixed(1)} s (under load)`);
-    });
-  }
+  for (const [what, run] of RUNS) it(`${what} with dataParallel.workers = 2 equal the same steps in-process in the page bit for bit; numTensors flat; the worker is terminated`, () => bitForBit(page!, what, run));
 
   for (const [kind, message] of [
     ['throw', /^RangeError: dataParallel: worker rank 1 failed: injected fault in rank 1 at step 2/],
@@ -102,6 +112,30 @@ describe('data-parallel training in headless Chromium (2 replicas: the page + a 
     assert.match(r.noUrl.message, /--train-worker/);
     assert.equal(await api((a) => a.liveWorkerCount()), 0);
   });
+});
+
+describe('data-parallel training in a cross-origin-isolated page (COOP + COEP: SharedArrayBuffer present)', function () {
+  this.timeout(120_000);
+  let h: BrowserHarness | undefined;
+  let page: Page | undefined;
+
+  before(async function () {
+    if (chromiumMissing() || !requireFixtures(this, ['models', 'tiny-bert'])) return this.skip();
+    const dir = buildBrowserEntry('test/browser/train_ddp_entry.ts', 'browser-train-ddp-coi', ['--train-worker']);
+    h = await startBrowserHarness(dir, 'browser-train-ddp-coi.js', { crossOriginIsolated: true });
+    page = await h.openPage();
+    assert.equal(await page.evaluate((w) => (window as unknown as Api).sentenceTfjsTrainDdp.init(w), `${h.server.url}/wasm/`), 'wasm');
+    const env = await call(page, (a) => a.environment());
+    assert.equal(env.crossOriginIsolated, true, JSON.stringify(env));
+    assert.equal(env.sharedArrayBuffer, true, JSON.stringify(env));
+    console.log(`      page: ${JSON.stringify(env)}`);
+  });
+  after(async () => {
+    await page?.close().catch(() => undefined);
+    await h?.close();
+  });
+
+  for (const [what, run] of RUNS) it(`${what}: the same bit-for-bit equality with the in-page steps`, () => bitForBit(page!, what, run, ' (cross-origin isolated)'));
 });
 
 describe('dataParallel.workerUrl under Node (replica_spec.ts)', () => {

@@ -211,6 +211,11 @@ const api = {
   },
 
   liveWorkerCount,
+
+  /** Whether this page is cross-origin isolated, has SharedArrayBuffer, and runs tfjs-wasm multithreaded. */
+  environment() {
+    return { crossOriginIsolated: globalThis.crossOriginIsolated === true, sharedArrayBuffer: typeof SharedArrayBuffer === 'function', wasmThreads: tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT') };
+  },
 };
 
 (globalThis as { sentenceTfjsTrainDdp?: typeof api }).sentenceTfjsTrainDdp = api;
