@@ -27,16 +27,24 @@ const RUNS = [
 
 /**
  * A DDP run in the page vs the same steps in-process in the page: bit-identical parameters, the same losses, the
- * worker on wasm from the page's wasmPaths, numTensors flat, no worker left.
+ * worker on wasm from the page's wasmPaths and the model from the page's Cache API (no network fetch), numTensors
+ * flat, no worker left.
  */
 async function bitForBit(page: Page, what: string, run: (typeof RUNS)[number][1], label = ''): Promise<void> {
+  // No model file from the network: the page has the model (init loaded it); the replica loads from what it has.
   // The worker must run on wasm from the page's wasmPaths, not fall back to cpu: it fetches the tfjs .wasm binary.
   const wasmFetches: string[] = [];
-  const onRequest = (q: { url(): string }) => void (/\/wasm\/tfjs-backend-wasm[\w-]*\.wasm$/.test(q.url()) && wasmFetches.push(q.url()));
+  const modelFetches: string[] = [];
+  const onRequest = (q: { url(): string }) => {
+    if (/\/wasm\/tfjs-backend-wasm[\w-]*\.wasm$/.test(q.url())) wasmFetches.push(q.url());
+    if (q.url().includes('/fixtures/models/')) modelFetches.push(q.url());
+  };
   page.on('request', onRequest);
   // A relative worker URL, as a page would write it: resolved against the page, not the worker's script.
   const r = await call(page, (a, arg) => a[arg as 'runTrainer' | 'runFit']('bundle/train-worker.js', 2), run).finally(() => page.off('request', onRequest));
   assert.ok(wasmFetches.length > 0, 'the replica worker fetched no tfjs .wasm binary from /wasm/');
+  // The page loaded the model before (init): the worker reads its files from the Cache API, as the page does.
+  assert.deepEqual(modelFetches, [], 'model files fetched from the network during the run');
   assert.equal(r.losses.length, 2);
   // The loss record is the mean of the shard losses (the same float64 values, summed in another order).
   r.losses.forEach((l, k) => assert.ok(Math.abs(l - r.expectedLosses[k]) <= 1e-6 * Math.abs(r.expectedLosses[k]), `step ${k + 1}: ${l} vs ${r.expectedLosses[k]}`));

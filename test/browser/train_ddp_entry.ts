@@ -143,9 +143,11 @@ function trainer(model: SentenceTransformer, steps: number, dataParallel: DataPa
 const asError = (e: unknown) => ({ name: (e as Error).name, message: (e as Error).message });
 
 const api = {
-  /** Set up the wasm backend from the served binaries (no fallback to cpu). */
+  /** Set up the wasm backend from the served binaries (no fallback to cpu) and load the model once (into the Cache API). */
   async init(wasmPaths: string): Promise<string> {
-    return initBackend('wasm', { wasmPaths, fallbackToCpu: false });
+    const device = await initBackend('wasm', { wasmPaths, fallbackToCpu: false });
+    (await SentenceTransformer.load(modelUrl(), NO_DROPOUT)).dispose();
+    return device;
   },
 
   /** SentenceTransformerTrainer: `steps` MNRL steps with 2 replicas (this page + one Web Worker) next to the in-page expectation. */
