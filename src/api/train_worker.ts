@@ -1,9 +1,12 @@
 /**
  * The entry module of every data-parallel training worker (training/data_parallel.ts): loads one replica of the
  * SentenceTransformer (single-threaded wasm, or the coordinator's cpu backend) and serves the replica protocol
- * (training/replica.ts). Runs as compiled JS from dist/, and in development and tests as TypeScript through tsx.
+ * (training/replica.ts). Runs as compiled JS from dist/, in development and tests as TypeScript through tsx, and in
+ * browsers as a module Web Worker from a browser bundle (`node scripts/build-browser.mjs --train-worker` ->
+ * train-worker.js; the trainers' `dataParallel.workerUrl`).
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { initBackend } from '../backends/index.js';
 import { parentPort } from '../platform/workers.js';
 import { serveTrainingReplica } from '../training/replica.js';
 import { setLogLevel } from '../util/logger.js';
@@ -13,5 +16,7 @@ serveTrainingReplica(await parentPort(), async (spec) => {
   // One thread per replica: the parallelism comes from the replicas.
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
   setLogLevel('error'); // the coordinator already gave the load's warnings once
+  // Browsers: the worker's own script URL says nothing about where the page serves the .wasm binaries.
+  if (spec.wasmPaths !== undefined && spec.options.device === 'wasm') await initBackend('wasm', { wasmPaths: spec.wasmPaths, fallbackToCpu: false });
   return SentenceTransformer.load(spec.modelDir, spec.options as SentenceTransformerLoadOptions);
 });

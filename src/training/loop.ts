@@ -17,6 +17,7 @@ import { joinPath, pathKind, removePath, writeDirAtomically, writeJSONFile } fro
 import type { NamedParameter } from '../weights/index.js';
 import type { ModelCardData } from './model_card.js';
 import { readTrainingState, writeTrainingState, type LoopPosition } from './checkpoint.js';
+import { replicaSpecFor } from './replica_spec.js';
 import { DataParallelGroup, dataParallelWorkers, flattenGrads, lossRecipe, paramsChecksum, unflattenGrads, type DataParallelOptions, type ReplicaSpec, type ShardWork } from './data_parallel.js';
 import type { Example } from './datasets.js';
 import { ensureGradients } from './gradients.js';
@@ -305,7 +306,7 @@ export async function runTrainingLoop(c: LoopConfig): Promise<TrainOutput> {
     if (dp && replicas > 1) {
       if (!c.model.replicaSpec) throw new Error('dataParallel: the model cannot be replicated in workers (it has no replicaSpec(); a SentenceTransformer loaded from a folder or the hub has)');
       group = await DataParallelGroup.start({
-        spec: c.model.replicaSpec(),
+        spec: replicaSpecFor(c.model.replicaSpec(), dp),
         workers: replicas,
         params,
         losses: c.objectives.map((o) => lossRecipe(o.loss, dp.lossOptions)),
