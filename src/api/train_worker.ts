@@ -1,17 +1,22 @@
 /**
  * The entry module of every data-parallel training worker (training/data_parallel.ts): loads one replica of the
- * SentenceTransformer (single-threaded wasm, or the coordinator's cpu backend) and serves the replica protocol
- * (training/replica.ts). Runs as compiled JS from dist/, and in development and tests as TypeScript through tsx.
+ * SentenceTransformer or CrossEncoder (single-threaded wasm, or the coordinator's cpu backend), rebuilds the losses
+ * and serves the replica protocol (training/replica.ts). Runs as compiled JS from dist/, and in development and tests
+ * as TypeScript through tsx.
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { parentPort } from '../platform/workers.js';
+import { crossEncoderReplica } from '../training/cross_encoder_trainer.js';
+import { sentenceReplica } from '../training/loop.js';
 import { serveTrainingReplica } from '../training/replica.js';
 import { setLogLevel } from '../util/logger.js';
+import { CrossEncoder, type CrossEncoderLoadOptions } from './cross_encoder.js';
 import { SentenceTransformer, type SentenceTransformerLoadOptions } from './sentence_transformer.js';
 
-serveTrainingReplica(await parentPort(), async (spec) => {
+serveTrainingReplica(await parentPort(), async (spec, losses) => {
   // One thread per replica: the parallelism comes from the replicas.
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
   setLogLevel('error'); // the coordinator already gave the load's warnings once
-  return SentenceTransformer.load(spec.modelDir, spec.options as SentenceTransformerLoadOptions);
+  if (spec.kind === 'cross-encoder') return crossEncoderReplica(await CrossEncoder.load(spec.modelDir, spec.options as CrossEncoderLoadOptions), losses);
+  return sentenceReplica(await SentenceTransformer.load(spec.modelDir, spec.options as SentenceTransformerLoadOptions), losses);
 });
