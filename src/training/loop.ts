@@ -107,9 +107,10 @@ export function lossParameters(losses: readonly Loss[]): NamedParameter[] {
  */
 export function sentenceReplica(model: TrainableSentenceModel, recipes: readonly LossRecipe[]): ReplicaModel {
   const losses = recipes.map((r) => checkRebuiltLoss(createLoss(r.name, r.options), r));
-  const params = [...modelParameters(model), ...lossParameters(losses)];
+  const own = lossParameters(losses);
+  const params = [...modelParameters(model), ...own];
   const vars = params.map((p) => p.variable);
-  return { params, gradients: (objective, examples, dropout, rng, scale) => computeGradients(model, losses[objective], examples, vars, dropout, rng, scale) };
+  return { params, unclipped: new Set(own.map((p) => p.variable.name)), gradients: (objective, examples, dropout, rng, scale) => computeGradients(model, losses[objective], examples, vars, dropout, rng, scale) };
 }
 
 /** The model's dropout probabilities from its config (HF names; 0 when absent). */
@@ -295,6 +296,7 @@ export async function runTrainingLoop(c: LoopConfig): Promise<TrainOutput> {
   const lossParams = lossParameters(c.objectives.map((o) => o.loss));
   const allParams = [...params, ...lossParams];
   const vars = allParams.map((p) => p.variable);
+  const lossVarNames = new Set(lossParams.map((p) => p.variable.name));
   const optimizer = new AdamW([...params, ...lossParams], { lr: c.lr, weightDecay: c.weightDecay, betas: c.betas, eps: c.eps });
   const rng = new Rng(c.seed);
   const logs: StepLog[] = [];
@@ -388,7 +390,8 @@ export async function runTrainingLoop(c: LoopConfig): Promise<TrainOutput> {
           }
         }
         const loss = lossSum / c.gradientAccumulationSteps;
-        const { grads, norm } = await clipGradNorm(acc, c.maxGradNorm);
+        // 6.0.1 measures and clips the model's gradients only (`model.parameters()`): not the losses' own variables
+        const { grads, norm } = await clipGradNorm(acc, c.maxGradNorm, lossVarNames);
         acc = grads;
         if (!Number.isFinite(norm)) {
           tf.dispose(Object.values(acc));

@@ -22,6 +22,8 @@ import { Rng } from './rng.js';
  */
 export interface ReplicaModel {
   params: NamedParameter[];
+  /** Variable names left out of the clip norm and unclipped (the losses' own variables, as 6.0.1 clips the model's only). */
+  unclipped?: ReadonlySet<string>;
   gradients(objective: number, examples: readonly Example[], dropout: DropoutProbs, rng: Rng, scale: number): { loss: tf.Scalar; grads: Record<string, tf.Tensor> };
 }
 
@@ -84,7 +86,7 @@ function step(r: Replica, msg: Extract<ToReplica, { type: 'step' }>, port: Paren
 }
 
 function apply(r: Replica, msg: Extract<ToReplica, { type: 'apply' }>): void {
-  const grads = clipWithNorm(unflattenGrads(msg.keys, msg.grads, r.params), msg.norm, msg.maxGradNorm);
+  const grads = clipWithNorm(unflattenGrads(msg.keys, msg.grads, r.params), msg.norm, msg.maxGradNorm, r.model.unclipped);
   try {
     r.optimizer.step(grads, msg.lr);
   } finally {
