@@ -2,8 +2,9 @@
  * The worker's side of data-parallel training (./data_parallel.ts): one replica of the model. On `init` it loads
  * the model and rebuilds the losses (the loader: a SentenceTransformer, loop.ts `sentenceReplica`, or a CrossEncoder,
  * cross_encoder_trainer.ts `crossEncoderReplica`), takes rank 0's parameters (the losses' own variables among them)
- * and optimizer state when the run resumes, and builds its AdamW; on `step` it runs forward + backward on its shards and sends back the summed flat gradients; on `apply`
- * it clips the averaged gradients with the coordinator's norm and takes the AdamW step; on `checksum` it hashes its
+ * and optimizer state when the run resumes, and builds its AdamW; on `step` it runs forward + backward on its shards
+ * and sends back the summed flat gradients; on `apply` it clips the averaged gradients with the coordinator's norm
+ * (the losses' own variables unclipped, as the coordinator) and takes the AdamW step; on `checksum` it hashes its
  * parameters. Messages are handled one at a time, in arrival order.
  */
 import * as tf from '@tensorflow/tfjs-core';
