@@ -17,6 +17,10 @@ serveTrainingReplica(await parentPort(), async (spec, losses) => {
   // One thread per replica: the parallelism comes from the replicas.
   tf.env().set('WASM_HAS_MULTITHREAD_SUPPORT', false);
   setLogLevel('error'); // the coordinator already gave the load's warnings once
-  if (spec.kind === 'cross-encoder') return crossEncoderReplica(await CrossEncoder.load(spec.modelDir, spec.options as CrossEncoderLoadOptions), losses);
+  if (spec.kind === 'cross-encoder') {
+    const ce = await CrossEncoder.load(spec.modelDir, spec.options as CrossEncoderLoadOptions);
+    ce.maxSeqLength = (spec.options as CrossEncoderLoadOptions).maxSeqLength ?? null; // rank 0's truncation, null (none) included
+    return crossEncoderReplica(ce, losses);
+  }
   return sentenceReplica(await SentenceTransformer.load(spec.modelDir, spec.options as SentenceTransformerLoadOptions), losses);
 });
