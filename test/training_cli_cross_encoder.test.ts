@@ -103,4 +103,25 @@ describe('cli: sentence-tfjs train, cross-encoders', function () {
     assert.match(bad.stderr, /--loss MultipleNegativesRankingLoss: not a cross-encoder loss; known: BinaryCrossEntropyLoss, CrossEntropyLoss, MSELoss/);
     assert.equal(existsSync(join(tmp, 'x')), false);
   });
+
+  it('--workers 2 trains a cross-encoder data-parallel (--batch-size per replica: 4 rows, 2 x 2 a step, 2 epochs = 2 steps), saving what the same CrossEncoderTrainer dataParallel run in this process gives, bit for bit', async () => {
+    const out = join(tmp, 'out-ddp');
+    const r = await runCli(['train', '--cross-encoder', '-m', modelDir('tiny-bert-cross-encoder'), '--data', join(tmp, 'train.csv'), '--workers', '2', '--loss', 'BinaryCrossEntropyLoss', '--epochs', '2', '--batch-size', '2', '--lr', '1e-3', '--warmup-ratio', '0.25', '--seed', '7', '--device', 'cpu', '-q', '-o', out]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout.trim()).steps, 2);
+    const ref = await CrossEncoder.load(modelDir('tiny-bert-cross-encoder'), { device: 'cpu' });
+    const saved = await CrossEncoder.load(out, { device: 'cpu' });
+    try {
+      await new CrossEncoderTrainer({
+        model: ref,
+        args: { numTrainEpochs: 2, perDeviceTrainBatchSize: 2, learningRate: 1e-3, warmupRatio: 0.25, seed: 7, dataParallel: { workers: 2 } },
+        trainDataset: await readTrainingFile(join(tmp, 'train.csv')),
+        loss: 'BinaryCrossEntropyLoss',
+      }).train();
+      assert.deepEqual(await saved.predict(PAIRS), await ref.predict(PAIRS));
+    } finally {
+      ref.dispose();
+      saved.dispose();
+    }
+  });
 });

@@ -99,6 +99,25 @@ export class SoftmaxLoss implements Loss {
     return [this.weight, this.bias];
   }
 
+  /** Python's names in the loss module: `classifier.weight` (decayed) and `classifier.bias` (not decayed). */
+  namedTrainableVariables(): { name: string; variable: tf.Variable }[] {
+    return [
+      { name: 'classifier.weight', variable: this.weight },
+      { name: 'classifier.bias', variable: this.bias },
+    ];
+  }
+
+  /** What createLoss rebuilds this loss's shape from (data-parallel workers then take rank 0's classifier values). */
+  replicaOptions(): Record<string, unknown> {
+    return {
+      embeddingDimension: this.embeddingDimension,
+      numLabels: this.numLabels,
+      concatenationSentRep: this.concatenationSentRep,
+      concatenationSentDifference: this.concatenationSentDifference,
+      concatenationSentMultiplication: this.concatenationSentMultiplication,
+    };
+  }
+
   /** Frees the classifier's variables. */
   dispose(): void {
     this.weight.dispose();

@@ -67,6 +67,16 @@ export interface Loss {
   computeWithModel?(ctx: ModelLossContext, lossScale: number): { loss: tf.Scalar; grads: Record<string, tf.Tensor> };
   /** Trainable variables the loss itself owns (SoftmaxLoss's classifier); none for most losses. */
   trainableVariables?(): tf.Variable[];
+  /**
+   * The same variables under their PyTorch names in the loss module (`classifier.weight`, `classifier.bias`): the
+   * optimizer's weight-decay groups and the checkpoints use them. Default: their position in `trainableVariables()`.
+   */
+  namedTrainableVariables?(): { name: string; variable: tf.Variable }[];
+  /**
+   * The options `createLoss(name, options)` rebuilds an equal loss from (data-parallel workers). Default:
+   * `getConfigDict()` camelCased.
+   */
+  replicaOptions?(): Record<string, unknown>;
   /** Hyperparameters as sentence-transformers' `get_config_dict()` (written to the model card). */
   getConfigDict(): Record<string, unknown>;
 }

@@ -30,10 +30,12 @@ export interface ReplicaSpec {
   workerUrl: string;
   /** The model's resolved directory (a path, or an http(s) URL in browsers). */
   modelDir: string;
-  /** `SentenceTransformer.load` options (the backend device among them). */
+  /** `SentenceTransformer.load` (or `CrossEncoder.load`) options (the backend device among them). */
   options: Record<string, unknown>;
   /** Browsers: where the worker fetches the tfjs .wasm binaries (`initBackend`'s `wasmPaths`, absolute URLs). */
   wasmPaths?: string | Record<string, string>;
+  /** Which class the worker loads (default `'sentence-transformer'`). */
+  kind?: 'sentence-transformer' | 'cross-encoder';
 }
 
 /**
@@ -171,12 +173,22 @@ function camelKeys(o: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(o).map(([k, v]) => [k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()), v]));
 }
 
-/** The recipe a worker rebuilds `loss` from; throws for a loss with its own trainable variables. */
-export function lossRecipe(loss: Loss, options: Record<string, unknown> | undefined): LossRecipe {
-  if ((loss.trainableVariables?.() ?? []).length > 0) {
-    throw new Error(`dataParallel: ${loss.name} has its own trainable variables, which data-parallel training does not replicate yet; train it with dataParallel off`);
+/**
+ * The recipe a worker rebuilds `loss` from: `options`, else the loss's own `replicaOptions()`, else its
+ * `getConfigDict()` camelCased. A loss with its own variables (SoftmaxLoss's classifier) is rebuilt with any initial
+ * values: its variables are parameters of the run, and the workers take rank 0's values with the model's.
+ */
+export function lossRecipe(loss: Pick<Loss, 'name' | 'getConfigDict' | 'replicaOptions'>, options: Record<string, unknown> | undefined): LossRecipe {
+  return { name: loss.name, options: options ?? loss.replicaOptions?.() ?? camelKeys(loss.getConfigDict()), fingerprint: lossFingerprint(loss as Loss) };
+}
+
+/** Check that a loss a worker rebuilt from `recipe` is rank 0's (same fields); returns it. */
+export function checkRebuiltLoss<L extends object>(loss: L, recipe: LossRecipe): L {
+  const got = lossFingerprint(loss as unknown as Loss);
+  if (got !== recipe.fingerprint) {
+    throw new Error(`${recipe.name} rebuilt from ${JSON.stringify(recipe.options)} is ${got}, not rank 0's ${recipe.fingerprint}; pass dataParallel.lossOptions (createLoss options)`);
   }
-  return { name: loss.name, options: options ?? camelKeys(loss.getConfigDict()), fingerprint: lossFingerprint(loss) };
+  return loss;
 }
 
 /** Flatten `grads` (keyed by variable name) into one float32 array in parameter order; `keys`: the parameters present. */

@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { inTrainingMode, type DropoutProbs } from '../layers/dropout.js';
 import type { Evaluator } from '../evaluation/types.js';
+import { createLoss } from '../losses/registry.js';
 import type { Loss, ModelLossContext } from '../losses/types.js';
 import type { TokenizedBatch } from '../modules/tokenized_batch.js';
 import type { Features, SentenceModule } from '../modules/types.js';
@@ -18,7 +19,8 @@ import type { NamedParameter } from '../weights/index.js';
 import type { ModelCardData } from './model_card.js';
 import { readTrainingState, writeTrainingState, type LoopPosition } from './checkpoint.js';
 import { replicaSpecFor } from './replica_spec.js';
-import { DataParallelGroup, dataParallelWorkers, flattenGrads, lossRecipe, paramsChecksum, unflattenGrads, type DataParallelOptions, type ReplicaSpec, type ShardWork } from './data_parallel.js';
+import { checkRebuiltLoss, DataParallelGroup, dataParallelWorkers, flattenGrads, lossRecipe, paramsChecksum, unflattenGrads, type DataParallelOptions, type LossRecipe, type ReplicaSpec, type ShardWork } from './data_parallel.js';
+import type { ReplicaModel } from './replica.js';
 import type { Example } from './datasets.js';
 import { ensureGradients } from './gradients.js';
 import { AdamW, clipGradNorm } from './optimizer.js';
@@ -78,6 +80,38 @@ export function modelParameters(model: TrainableSentenceModel): NamedParameter[]
     for (const p of m.parameters?.() ?? []) out.push({ ...p, key: prefix + p.key });
   });
   return out;
+}
+
+/**
+ * The losses' own variables as parameters of the run (SoftmaxLoss's classifier), after the model's: keyed
+ * `loss.<objective>.<name>` with the name PyTorch gives them in the loss module (`classifier.weight`, decayed;
+ * `classifier.bias`, not decayed: 6.0.1's trainer groups the loss's named_parameters with the transformers rule).
+ * A variable shared by two objectives is listed once.
+ */
+export function lossParameters(losses: readonly Loss[]): NamedParameter[] {
+  const out: NamedParameter[] = [];
+  const seen = new Set<tf.Variable>();
+  losses.forEach((loss, oi) => {
+    const named = loss.namedTrainableVariables?.() ?? (loss.trainableVariables?.() ?? []).map((variable, j) => ({ name: String(j), variable }));
+    for (const { name, variable } of named) {
+      if (seen.has(variable)) continue;
+      seen.add(variable);
+      out.push({ key: `loss.${oi}.${name}`, variable, transposed: false });
+    }
+  });
+  return out;
+}
+
+/**
+ * A data-parallel worker's replica of a SentenceTransformer (./replica.ts): the losses rebuilt from rank 0's
+ * recipes (createLoss, checked field by field), the parameters the model's then the losses' own.
+ */
+export function sentenceReplica(model: TrainableSentenceModel, recipes: readonly LossRecipe[]): ReplicaModel {
+  const losses = recipes.map((r) => checkRebuiltLoss(createLoss(r.name, r.options), r));
+  const own = lossParameters(losses);
+  const params = [...modelParameters(model), ...own];
+  const vars = params.map((p) => p.variable);
+  return { params, unclipped: new Set(own.map((p) => p.variable.name)), gradients: (objective, examples, dropout, rng, scale) => computeGradients(model, losses[objective], examples, vars, dropout, rng, scale) };
 }
 
 /** The model's dropout probabilities from its config (HF names; 0 when absent). */
@@ -260,9 +294,10 @@ export async function runTrainingLoop(c: LoopConfig): Promise<TrainOutput> {
   await ensureGradients();
   const params = modelParameters(c.model);
   if (params.length === 0) throw new Error('train: the model has no trainable parameters');
-  const lossVars = c.objectives.flatMap((o) => o.loss.trainableVariables?.() ?? []);
-  const vars = [...params.map((p) => p.variable), ...lossVars];
-  const lossParams: NamedParameter[] = lossVars.map((v) => ({ key: `loss.${v.name}`, variable: v, transposed: false }));
+  const lossParams = lossParameters(c.objectives.map((o) => o.loss));
+  const allParams = [...params, ...lossParams];
+  const vars = allParams.map((p) => p.variable);
+  const lossVarNames = new Set(lossParams.map((p) => p.variable.name));
   const optimizer = new AdamW([...params, ...lossParams], { lr: c.lr, weightDecay: c.weightDecay, betas: c.betas, eps: c.eps });
   const rng = new Rng(c.seed);
   const logs: StepLog[] = [];
@@ -308,7 +343,7 @@ export async function runTrainingLoop(c: LoopConfig): Promise<TrainOutput> {
       group = await DataParallelGroup.start({
         spec: replicaSpecFor(c.model.replicaSpec(), dp),
         workers: replicas,
-        params,
+        params: allParams,
         losses: c.objectives.map((o) => lossRecipe(o.loss, dp.lossOptions)),
         dropout: c.dropout,
         adamw: { lr: c.lr, weightDecay: c.weightDecay, betas: c.betas, eps: c.eps },
@@ -327,10 +362,10 @@ export async function runTrainingLoop(c: LoopConfig): Promise<TrainOutput> {
         let acc: Record<string, tf.Tensor> = {};
         let averaged: { keys: string[]; data: Float32Array } | undefined;
         if (group) {
-          const r = await dataParallelGradients(group, c, step, epoch, s, perObjective, cursor, rng, params);
+          const r = await dataParallelGradients(group, c, step, epoch, s, perObjective, cursor, rng, allParams);
           lossSum = r.lossSum;
           averaged = r.averaged;
-          acc = unflattenGrads(averaged.keys, averaged.data, params);
+          acc = unflattenGrads(averaged.keys, averaged.data, allParams);
         }
         for (let micro = 0; micro < (group ? 0 : c.gradientAccumulationSteps); micro++) {
           const oi = (s * c.gradientAccumulationSteps + micro) % c.objectives.length;
@@ -356,7 +391,8 @@ export async function runTrainingLoop(c: LoopConfig): Promise<TrainOutput> {
           }
         }
         const loss = lossSum / c.gradientAccumulationSteps;
-        const { grads, norm } = await clipGradNorm(acc, c.maxGradNorm);
+        // 6.0.1 measures and clips the model's gradients only (`model.parameters()`): not the losses' own variables
+        const { grads, norm } = await clipGradNorm(acc, c.maxGradNorm, lossVarNames);
         acc = grads;
         if (!Number.isFinite(norm)) {
           tf.dispose(Object.values(acc));
@@ -371,7 +407,7 @@ export async function runTrainingLoop(c: LoopConfig): Promise<TrainOutput> {
         await applied;
         step++;
         if (group && dp?.verifyEvery && step % dp.verifyEvery === 0) {
-          const mine = paramsChecksum(params);
+          const mine = paramsChecksum(allParams);
           (await group.checksums()).forEach((x, i) => {
             if (x !== mine) throw new Error(`dataParallel: replica rank ${i + 1} differs from rank 0 after step ${step} (parameter checksums ${x} vs ${mine})`);
           });
@@ -442,6 +478,23 @@ async function dataParallelGradients(
     const k = batch.length / N;
     for (let r = 0; r < N; r++) shards[r].push({ objective: oi, examples: batch.slice(r * k, (r + 1) * k), seed: rng.int(2 ** 31), scale });
   }
+  return allReduceShards(group, step, epoch, shards, params, (w, vars) => computeGradients(c.model, c.objectives[w.objective].loss, w.examples, vars, c.dropout, new Rng(w.seed), w.scale));
+}
+
+/**
+ * The exchange of one optimizer step: ranks 1..N-1 compute `shards[rank]` in their workers while `local` computes
+ * rank 0's here; the flat gradients are summed in rank order and divided by N (float32). `lossSum`: the sum over
+ * micro-steps of the mean of the shard losses. Shared by the bi-encoder loop and the CrossEncoder's.
+ */
+export async function allReduceShards(
+  group: DataParallelGroup,
+  step: number,
+  epoch: number,
+  shards: ShardWork[][],
+  params: readonly NamedParameter[],
+  local: (w: ShardWork, vars: tf.Variable[]) => { loss: tf.Scalar; grads: Record<string, tf.Tensor> },
+): Promise<{ lossSum: number; averaged: { keys: string[]; data: Float32Array } }> {
+  const N = group.size;
   const remote = group.computeShards(step + 1, shards.slice(1));
   remote.catch(() => undefined); // awaited below, after rank 0's own shards
   const losses0: number[] = [];
@@ -449,7 +502,7 @@ async function dataParallelGradients(
   let keys: string[] = [];
   const vars = params.map((p) => p.variable);
   for (const w of shards[0]) {
-    const r = computeGradients(c.model, c.objectives[w.objective].loss, w.examples, vars, c.dropout, new Rng(w.seed), w.scale);
+    const r = local(w, vars);
     losses0.push((await r.loss.data())[0]);
     r.loss.dispose();
     const flat = flattenGrads(r.grads, params);
@@ -461,7 +514,7 @@ async function dataParallelGradients(
   }
   const others = await remote;
   let lossSum = 0;
-  for (let m = 0; m < c.gradientAccumulationSteps; m++) {
+  for (let m = 0; m < shards[0].length; m++) {
     let l = losses0[m];
     for (const o of others) l += o.losses[m];
     const mean = l / N;
