@@ -19,8 +19,7 @@ import { batchOrder, readDataset, type Example, type TrainingRow } from './datas
 import { ensureGradients } from './gradients.js';
 import { checkOutputPath, dropoutProbs, saveModelAtomic, type EvalLog, type StepLog, type TrainOutput } from './loop.js';
 import { cardLogRows, datasetCardTables, datasetColumns, type ModelCardData } from './model_card.js';
-import { modelRepr } from './model_card_format.js';
-import { sentenceBertConfigFor } from '../modules/transformer.js';
+import { crossEncoderRepr } from './model_card_format.js';
 import type { EncodedInput } from '../modules/tokenized_batch.js';
 import { AdamW, clipGradNorm } from './optimizer.js';
 import { Rng } from './rng.js';
@@ -138,7 +137,6 @@ function recordCrossEncoderCard(ce: TrainableCrossEncoder, rows: readonly Traini
   const nonDefault: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(hp.given)) if (v !== undefined && k in hp.all) nonDefault[k] = hp.all[k];
   const last = out.evaluations[out.evaluations.length - 1];
-  const transformer = { typeName: 'sentence_transformers.base.modules.transformer.Transformer', getConfigDict: () => sentenceBertConfigFor('sequence-classification'), model: ce.model };
   ce.modelCardData = {
     modelType: 'CrossEncoder',
     numLabels: ce.model.numLabels,
@@ -146,7 +144,7 @@ function recordCrossEncoderCard(ce: TrainableCrossEncoder, rows: readonly Traini
     maxSeqLength: ce.maxSeqLength ?? null,
     outputDimensionality: null,
     similarityFnName: null,
-    modelString: modelRepr('CrossEncoder', [transformer]),
+    modelString: crossEncoderRepr(ce.model),
     trainDatasets: [{
       size: rows.length,
       columns: datasetColumns(rows[0] as Record<string, unknown>),

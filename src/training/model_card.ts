@@ -221,7 +221,7 @@ export function renderModelCard(d: ModelCardData): string {
     '',
   ];
   const from = hubBase ? ` finetuned from [${hubBase}](https://huggingface.co/${hubBase})` : ' trained';
-  if (cross) out.push(`This is a [Cross Encoder](https://www.sbert.net/docs/cross_encoder/usage/usage.html) model${from} using [sentence-tfjs](https://github.com/sentence-tfjs/sentence-tfjs), in the [sentence-transformers](https://www.SBERT.net) format. It computes scores for pairs of texts, which can be used for ${taskName}.`, '');
+  if (cross) out.push(`This is a [Cross Encoder](https://www.sbert.net/docs/cross_encoder/usage/usage.html) model${from} using sentence-tfjs, in the [sentence-transformers](https://www.SBERT.net) format. It computes scores for pairs of texts, which can be used for ${taskName}.`, '');
   else out.push(`This is a [sentence-transformers](https://www.SBERT.net) model${from}. It maps inputs to a ${d.outputDimensionality ?? 'None'}-dimensional dense vector space and can be used for ${taskName}.`, '');
 
   out.push('## Model Details', '', '### Model Description', `- **Model Type:** ${cross ? 'Cross Encoder' : 'Sentence Transformer'}`);

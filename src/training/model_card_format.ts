@@ -6,6 +6,7 @@
  * Reference (pinned): https://github.com/huggingface/sentence-transformers/blob/v6.0.1/sentence_transformers/base/model_card.py
  * and https://github.com/huggingface/transformers/blob/v5.18.0/src/transformers/modelcard.py (`make_markdown_table`, `_maybe_round`)
  */
+import { sentenceBertConfigFor } from '../modules/transformer.js';
 
 /** A number as Python's `repr(float)` prints it: `1.0`, `0.25`, `1e-05`, `1e+16`, `nan`, `inf`. */
 export function pyFloat(x: number): string {
@@ -268,4 +269,10 @@ export function modelRepr(className: string, modules: readonly ReprModule[]): st
     return `  (${i}): ${name}(${pyRepr(cfg, new Set(['pooling_mode']))})`;
   });
   return `${className}(\n${lines.join('\n')}\n)`;
+}
+
+/** A cross-encoder's `repr(model)`: one Transformer module over its `*ForSequenceClassification` model. */
+export function crossEncoderRepr(model: { readonly config?: { readonly raw?: Record<string, unknown> } }): string {
+  const transformer: ReprModule = { typeName: 'sentence_transformers.base.modules.transformer.Transformer', getConfigDict: () => sentenceBertConfigFor('sequence-classification'), model };
+  return modelRepr('CrossEncoder', [transformer]);
 }
