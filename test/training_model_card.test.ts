@@ -257,7 +257,7 @@ describe('training: the model card, its parts', () => {
 
   it('training-log rows: one per logging step (the mean loss since the last), one per evaluation, merged by step', () => {
     const steps = [1, 2, 3, 4, 5].map((s) => ({ step: s, epoch: s / 5, loss: s }));
-    const evals = [{ step: 3, epoch: 0.6, metrics: { d_m: 0.3, d_x: 9 } }, { step: 4, epoch: 0.8, metrics: { d_m: 0.4 } }];
+    const evals: { step: number; epoch: number; metrics: Record<string, number> }[] = [{ step: 3, epoch: 0.6, metrics: { d_m: 0.3, d_x: 9 } }, { step: 4, epoch: 0.8, metrics: { d_m: 0.4 } }];
     assert.deepEqual(cardLogRows(steps, evals, 2, 'd_m'), [
       { epoch: 0.4, step: 2, trainingLoss: 1.5, metrics: {} },
       { epoch: 0.6, step: 3, trainingLoss: null, metrics: { d_m: 0.3 } },
