@@ -29,6 +29,7 @@ const data = (f: string) => readFileSync(new URL(`./data/model_card/${f}`, impor
 /** sentence-transformers 6.0.1's cards of the two runs below, its repr(model) of each fixture, its losses' citations. */
 const PY_ST_CARD = data('st_card.md');
 const PY_CE_CARD = data('ce_card.md');
+const PY_BEST_CARD = data('st_best_card.md');
 const PY_REPRS = JSON.parse(data('reprs.json')) as Record<string, string>;
 const PY_CITATIONS = JSON.parse(data('citations.json')) as Record<string, string | null>;
 
@@ -142,6 +143,27 @@ describe('training: the model card (README.md) after a fit (wasm)', function () 
       assert.ok(card.slice(card.indexOf('#### All Hyperparameters')).includes('- `adam_beta1`: 0.9'));
       const reloaded = await SentenceTransformer.load(out);
       reloaded.dispose();
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('with loadBestModelAtEnd the kept checkpoint\'s Training Logs row is bold, as 6.0.1 prints it', async () => {
+    const model = await SentenceTransformer.load(modelDir('tiny-bert'), NO_DROPOUT);
+    try {
+      const out = join(tmp, 'best');
+      await new SentenceTransformerTrainer({
+        model,
+        args: { perDeviceTrainBatchSize: 4, learningRate: 1e-3, numTrainEpochs: 2, warmupRatio: 0.25, evalStrategy: 'steps', evalSteps: 1, saveStrategy: 'steps', saveSteps: 1, outputDir: join(tmp, 'best-ckpt'), loadBestModelAtEnd: true, seed: 7, loggingSteps: 1 },
+        trainDataset: S1.map((s, i) => ({ sentence1: s, sentence2: S2[i], score: SCORES[i] })),
+        loss: new CoSENTLoss({ scale: 15 }),
+        evaluator: new EmbeddingSimilarityEvaluator(S1.slice(0, 4), S2.slice(0, 4), SCORES.slice(0, 4), { name: 'sts-dev' }),
+      }).train();
+      await model.save(out);
+      const card = readFileSync(join(out, 'README.md'), 'utf8');
+      compareCards(card, PY_BEST_CARD, { usage: '### Direct Usage (sentence-tfjs)' });
+      assert.match(card, /\| \*\*0\.5\*\* \| \*\*1\*\* \| \*\*1\.7889\*\* +\| \*\*0\.8\*\* +\|\n/);
+      assert.match(card, /\n\n\* The bold row denotes the saved checkpoint\.\n\n### Training Time/);
     } finally {
       model.dispose();
     }

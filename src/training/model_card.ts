@@ -386,3 +386,13 @@ export function timedEvaluator<E extends { evaluate(...args: never[]): Promise<u
   };
   return timed;
 }
+
+/** The step of the best evaluation (the checkpoint `load_best_model_at_end` keeps; its log row is bold), or null. */
+export function bestEvaluationStep(evaluations: readonly { step: number; metrics: Record<string, number> }[], primaryMetric: string, greaterIsBetter: boolean): number | null {
+  let best: { step: number; value: number } | null = null;
+  for (const e of evaluations) {
+    const v = e.metrics[primaryMetric];
+    if (typeof v === 'number' && (best === null || (greaterIsBetter ? v > best.value : v < best.value))) best = { step: e.step, value: v };
+  }
+  return best?.step ?? null;
+}

@@ -8,7 +8,7 @@ import type { Evaluator } from '../evaluation/types.js';
 import type { Loss } from '../losses/types.js';
 import { batchOrder, isStream, readDataset, streamBatches, type BatchSamplerName, type Example, type TrainingData } from './datasets.js';
 import { checkOutputPath, dropoutProbs, runTrainingLoop, saveModelAtomic, type EvalLog, type Objective, type StepLog, type TrainableSentenceModel, type TrainOutput } from './loop.js';
-import { cardLogRows, datasetCardTables, datasetColumns, timedEvaluator, type ModelCardData } from './model_card.js';
+import { bestEvaluationStep, cardLogRows, datasetCardTables, datasetColumns, timedEvaluator, type ModelCardData } from './model_card.js';
 import { modelRepr, type ReprModule } from './model_card_format.js';
 import { dataLoaderPermutations, FIT_TRAINER_SEED, roundRobinEpoch, roundRobinLength } from './samplers.js';
 import { getBackend } from '@tensorflow/tfjs-core';
@@ -315,6 +315,8 @@ export class SentenceTransformerTrainer {
       dataParallel: a.dataParallel,
     });
     recordModelCard(model, [{ data: this.options.trainDataset, loss }], all, given, evaluator, out, clock);
+    // 6.0.1 marks the kept checkpoint's row once it loads the best model at the end (`set_best_model_step`)
+    if (a.loadBestModelAtEnd && evaluator && model.modelCardData) model.modelCardData.bestModelStep = bestEvaluationStep(out.evaluations, evaluator.primaryMetric, evaluator.greaterIsBetter);
     return out;
   }
 }

@@ -6,6 +6,7 @@ fixtures' tiny models, so that sentence-tfjs's card can be compared with it sect
   * ce_card.md: CrossEncoderTrainer on tiny-bert-cross-encoder (dropout off), BinaryCrossEntropyLoss, 4 rows
     (sentence1, sentence2, label), batch 2, 1 epoch (2 steps), logging_steps 1, a CrossEncoderCorrelationEvaluator
     ('dev') every step;
+  * st_best_card.md: the bi-encoder run with load_best_model_at_end (evaluations and checkpoints every step);
   * reprs.json: repr(model) of every fixture model (the card's "Full Model Architecture");
   * citations.json: the `citation` of each loss sentence-tfjs implements (null: none).
 Run: /work/venv/bin/python test/data/model_card/gen_cards.py"""
@@ -30,7 +31,8 @@ SCORES = [0.9, 0.8, 0.1, 0.0, 0.85, 0.7, 0.6, 0.05]
 
 def card_of(model, trainer_cls, args_cls, ds, loss, evaluator, **args):
     with tempfile.TemporaryDirectory() as tmp:
-        a = args_cls(output_dir=tmp, save_strategy='no', report_to='none', logging_steps=1, **args)
+        args.setdefault('save_strategy', args.pop('save_strategy_override', 'no'))
+        a = args_cls(output_dir=tmp, report_to='none', logging_steps=1, **args)
         trainer_cls(model=model, args=a, train_dataset=ds, loss=loss, evaluator=evaluator).train()
         model.save_pretrained(os.path.join(tmp, 'saved'))
         return open(os.path.join(tmp, 'saved', 'README.md')).read()
@@ -43,6 +45,15 @@ st_card = card_of(st, SentenceTransformerTrainer, SentenceTransformerTrainingArg
                   num_train_epochs=2, per_device_train_batch_size=4, learning_rate=1e-3, warmup_ratio=0.25,
                   eval_strategy='steps', eval_steps=2, seed=7)
 open(os.path.join(here, 'st_card.md'), 'w').write(st_card)
+
+# The same run keeping the best checkpoint (load_best_model_at_end; evaluations and saves every step): the kept
+# step's Training Logs row is bold.
+st = SentenceTransformer(os.path.join(fixtures, 'tiny-bert'), config_kwargs=NO_DROPOUT)
+best_card = card_of(st, SentenceTransformerTrainer, SentenceTransformerTrainingArguments, st_ds, losses.CoSENTLoss(st, scale=15), st_ev,
+                    num_train_epochs=2, per_device_train_batch_size=4, learning_rate=1e-3, warmup_ratio=0.25,
+                    eval_strategy='steps', eval_steps=1, seed=7, save_strategy_override='steps', save_steps=1,
+                    load_best_model_at_end=True, metric_for_best_model='sts-dev_spearman_cosine')
+open(os.path.join(here, 'st_best_card.md'), 'w').write(best_card)
 
 ce = CrossEncoder(os.path.join(fixtures, 'tiny-bert-cross-encoder'), config_kwargs=NO_DROPOUT)
 ce_ds = Dataset.from_dict({'sentence1': ['a cat', 'a dog', 'the sun', 'rain'], 'sentence2': ['a kitten', 'a car', 'the moon', 'wet'], 'label': [1.0, 0.0, 0.5, 1.0]})
