@@ -16,8 +16,9 @@ import { initBackend } from '../src/backends/index.js';
 import { EmbeddingSimilarityEvaluator } from '../src/evaluation/embedding_similarity.js';
 import { CoSENTLoss } from '../src/losses/cosent.js';
 import { createCrossEncoderLoss, createLoss } from '../src/losses/registry.js';
-import { cardCitations, cardLogRows, renderModelCard } from '../src/training/model_card.js';
-import { crossEncoderRepr, formatDuration, markdownTable, modelRepr, pyFloat, pyRound, pyRepr, type ReprModule } from '../src/training/model_card_format.js';
+import { cardCitations, cardLogRows, cardPrimaryMetrics, renderModelCard } from '../src/training/model_card.js';
+import { SequentialEvaluator } from '../src/evaluation/sequential.js';
+import { columnStats, crossEncoderRepr, formatDuration, samplesTable, markdownTable, modelRepr, pyFloat, pyRound, pyRepr, type ReprModule } from '../src/training/model_card_format.js';
 import { CrossEncoder } from '../src/api/cross_encoder.js';
 import { CrossEncoderCorrelationEvaluator } from '../src/evaluation/cross_encoder_correlation.js';
 import { CrossEncoderTrainer } from '../src/training/cross_encoder_trainer.js';
@@ -251,11 +252,16 @@ describe('training: the model card (README.md) after a fit (wasm)', function () 
 });
 
 describe('training: the model card, its parts', () => {
+  before(async () => {
+    await initBackend('wasm');
+  });
+
   it('each loss carries 6.0.1\'s citation (BibTeX), none where 6.0.1 has none', () => {
     const opts: Record<string, Record<string, unknown>> = { SoftmaxLoss: { embeddingDimension: 32, numLabels: 3 }, MatryoshkaLoss: { loss: 'CoSENTLoss', matryoshkaDims: [32, 16] } };
     for (const [key, expected] of Object.entries(PY_CITATIONS)) {
       const loss = key.startsWith('cross_encoder.') ? createCrossEncoderLoss(key.slice('cross_encoder.'.length)) : createLoss(key, opts[key] ?? {});
       assert.equal(loss.citation ?? null, expected === null ? null : expected.trim(), key); // the card prints it trimmed
+      (loss as { dispose?: () => void }).dispose?.();
     }
   });
 
@@ -272,6 +278,19 @@ describe('training: the model card, its parts', () => {
     assert.equal(pyRepr({ a: 'it\'s', b: ['x', 'y'], c: null, d: true, e: 2 }, new Set(['b'])), `{'a': "it's", 'b': ('x', 'y'), 'c': None, 'd': True, 'e': 2}`);
   });
 
+  it('column statistics as 6.0.1: int labels by share, lists by length, floats rounded half to even; samples as Python prints them', () => {
+    const ints = columnStats([0, 1, 1, 2], () => []);
+    assert.deepEqual(ints, { dtype: 'int', modality: '', details: [['0', '~25.00%'], ['1', '~50.00%'], ['2', '~25.00%']] });
+    assert.deepEqual(columnStats([1, 1], () => []).details, [['1', '100.00%']], 'one value: no ~');
+    assert.deepEqual(columnStats([[1, 2], [3, 4]], () => []).details, [['size', '2 elements']]);
+    assert.deepEqual(columnStats([[1], [2, 3]], () => []).details, [['min', '1 elements'], ['mean', '1.50 elements'], ['max', '2 elements']]);
+    assert.deepEqual(columnStats([0.125, 0.5], () => []).details, [['min', '0.12'], ['mean', '0.31'], ['max', '0.5']]);
+    assert.deepEqual(columnStats(['a b', 'c'], (t) => t.map((x) => x.split(' ').length + 2)).details, [['min', '3 tokens'], ['mean', '3.5 tokens'], ['max', '4 tokens']]);
+    const t = samplesTable(['v', 'l'], [{ v: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6], l: 2 }], ['list', 'int']);
+    // transformers' make_markdown_table + indent printed this (Python, by hand once)
+    assert.equal(t, '  | v                                           | l              |\n  |:--------------------------------------------|:---------------|\n  | <code>[0.1, 0.2, 0.3, 0.4, 0.5, ...]</code> | <code>2</code> |\n');
+  });
+
   it('markdown tables as transformers\' make_markdown_table: padded cells, floats with more than 4 decimals cut to 4', () => {
     const t = markdownTable([{ Epoch: { num: 0.5, isInt: false }, Step: { num: 12, isInt: true }, Loss: { num: 1.23456789, isInt: false } }, { Epoch: { num: 1, isInt: false }, Step: { num: 24, isInt: true }, Loss: '-' }]);
     assert.equal(t, '| Epoch | Step | Loss   |\n|:-----:|:----:|:------:|\n| 0.5   | 12   | 1.2346 |\n| 1.0   | 24   | -      |\n');
@@ -280,11 +299,15 @@ describe('training: the model card, its parts', () => {
   it('training-log rows: one per logging step (the mean loss since the last), one per evaluation, merged by step', () => {
     const steps = [1, 2, 3, 4, 5].map((s) => ({ step: s, epoch: s / 5, loss: s }));
     const evals: { step: number; epoch: number; metrics: Record<string, number> }[] = [{ step: 3, epoch: 0.6, metrics: { d_m: 0.3, d_x: 9 } }, { step: 4, epoch: 0.8, metrics: { d_m: 0.4 } }];
-    assert.deepEqual(cardLogRows(steps, evals, 2, 'd_m'), [
+    assert.deepEqual(cardLogRows(steps, evals, 2, ['d_m']), [
       { epoch: 0.4, step: 2, trainingLoss: 1.5, metrics: {} },
       { epoch: 0.6, step: 3, trainingLoss: null, metrics: { d_m: 0.3 } },
       { epoch: 0.8, step: 4, trainingLoss: 3.5, metrics: { d_m: 0.4 } },
     ]);
+    // a SequentialEvaluator's row shows each of its evaluators' primary metrics
+    const seq = new SequentialEvaluator([new EmbeddingSimilarityEvaluator(['a'], ['b'], [1], { name: 'x' }), new EmbeddingSimilarityEvaluator(['a'], ['b'], [1], { name: 'y' })]);
+    assert.deepEqual(cardPrimaryMetrics(seq), ['x_spearman_cosine', 'y_spearman_cosine']);
+    assert.deepEqual(cardLogRows([], [{ step: 1, epoch: 1, metrics: { x_spearman_cosine: 0.5, y_spearman_cosine: 0.25, sequential_score: 0.25 } }], 500, cardPrimaryMetrics(seq)), [{ epoch: 1, step: 1, trainingLoss: null, metrics: { x_spearman_cosine: 0.5, y_spearman_cosine: 0.25 } }]);
   });
 
   it('a hub id base model goes into the YAML metadata, the title and the description', () => {

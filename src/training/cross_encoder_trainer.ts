@@ -18,7 +18,7 @@ import type { NamedParameter } from '../weights/index.js';
 import { batchOrder, readDataset, type Example, type TrainingRow } from './datasets.js';
 import { ensureGradients } from './gradients.js';
 import { checkOutputPath, dropoutProbs, saveModelAtomic, type EvalLog, type StepLog, type TrainOutput } from './loop.js';
-import { cardLogRows, datasetCardTables, datasetColumns, type ModelCardData } from './model_card.js';
+import { cardLogRows, cardPrimaryMetrics, datasetCardTables, datasetColumns, type ModelCardData } from './model_card.js';
 import { crossEncoderRepr } from './model_card_format.js';
 import type { EncodedInput } from '../modules/tokenized_batch.js';
 import { AdamW, clipGradNorm } from './optimizer.js';
@@ -154,7 +154,7 @@ function recordCrossEncoderCard(ce: TrainableCrossEncoder, rows: readonly Traini
     allHyperparameters: hp.all,
     nonDefaultHyperparameters: nonDefault,
     evaluations: evaluator && last ? [{ className: evaluator.constructor.name, name: evaluator.name, description: (evaluator as { description?: string }).description, primaryMetric: evaluator.primaryMetric, metrics: last.metrics }] : [],
-    logs: cardLogRows(out.logs, out.evaluations, clock.loggingSteps, evaluator?.primaryMetric),
+    logs: cardLogRows(out.logs, out.evaluations, clock.loggingSteps, cardPrimaryMetrics(evaluator)),
     trainingTime: { totalSeconds: (performance.now() - clock.start) / 1000, evaluationSeconds: clock.evaluationSeconds },
     backend: getBackend(),
   };

@@ -334,13 +334,13 @@ export function datasetCardTables(rows: readonly Record<string, unknown>[], coun
 /**
  * The Training Logs rows as 6.0.1's card callback collects them: a row at every `loggingSteps`-th step (transformers'
  * `logging_steps`, default 500) with the mean loss of the steps since the previous one, and a row per evaluation with
- * the evaluator's primary metric; an evaluation at a logged step joins that step's row.
+ * the evaluator's primary metrics (see {@link cardPrimaryMetrics}); an evaluation at a logged step joins that step's row.
  */
 export function cardLogRows(
   steps: readonly { step: number; epoch: number; loss: number }[],
   evaluations: readonly { step: number; epoch: number; metrics: Record<string, number> }[],
   loggingSteps: number,
-  primaryMetric: string | undefined,
+  primaryMetrics: readonly string[],
 ): ModelCardLogRow[] {
   const rows: ModelCardLogRow[] = [];
   const evals = [...evaluations];
@@ -349,7 +349,7 @@ export function cardLogRows(
   const addEvalsUpTo = (step: number) => {
     while (evals.length && evals[0].step <= step) {
       const e = evals.shift()!;
-      const m = primaryMetric !== undefined && primaryMetric in e.metrics ? { [primaryMetric]: e.metrics[primaryMetric] } : {};
+      const m = Object.fromEntries(primaryMetrics.filter((k) => k in e.metrics).map((k) => [k, e.metrics[k]]));
       const last = rows[rows.length - 1];
       if (last && last.step === e.step) Object.assign(last.metrics, m);
       else rows.push({ epoch: e.epoch, step: e.step, trainingLoss: null, metrics: m });
@@ -395,4 +395,10 @@ export function bestEvaluationStep(evaluations: readonly { step: number; metrics
     if (typeof v === 'number' && (best === null || (greaterIsBetter ? v > best.value : v < best.value))) best = { step: e.step, value: v };
   }
   return best?.step ?? null;
+}
+
+/** The metrics a Training Logs row shows: the evaluator's primary metric, or a SequentialEvaluator's evaluators' (as 6.0.1). */
+export function cardPrimaryMetrics(evaluator: { primaryMetric: string; evaluators?: readonly { primaryMetric: string }[] } | undefined): string[] {
+  if (!evaluator) return [];
+  return Array.isArray(evaluator.evaluators) ? evaluator.evaluators.map((e) => e.primaryMetric) : [evaluator.primaryMetric];
 }

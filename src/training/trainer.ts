@@ -8,7 +8,7 @@ import type { Evaluator } from '../evaluation/types.js';
 import type { Loss } from '../losses/types.js';
 import { batchOrder, isStream, readDataset, streamBatches, type BatchSamplerName, type Example, type TrainingData } from './datasets.js';
 import { checkOutputPath, dropoutProbs, runTrainingLoop, saveModelAtomic, type EvalLog, type Objective, type StepLog, type TrainableSentenceModel, type TrainOutput } from './loop.js';
-import { bestEvaluationStep, cardLogRows, datasetCardTables, datasetColumns, timedEvaluator, type ModelCardData } from './model_card.js';
+import { bestEvaluationStep, cardLogRows, cardPrimaryMetrics, datasetCardTables, datasetColumns, timedEvaluator, type ModelCardData } from './model_card.js';
 import { modelRepr, type ReprModule } from './model_card_format.js';
 import { dataLoaderPermutations, FIT_TRAINER_SEED, roundRobinEpoch, roundRobinLength } from './samplers.js';
 import { getBackend } from '@tensorflow/tfjs-core';
@@ -77,7 +77,7 @@ function recordModelCard(
     allHyperparameters: all,
     nonDefaultHyperparameters: nonDefault,
     evaluations: evaluator && last ? [{ className: evaluator.constructor.name, name: evaluator.name, description: (evaluator as { description?: string }).description, primaryMetric: evaluator.primaryMetric, metrics: last.metrics }] : [],
-    logs: cardLogRows(out.logs, out.evaluations, clock.loggingSteps, evaluator?.primaryMetric),
+    logs: cardLogRows(out.logs, out.evaluations, clock.loggingSteps, cardPrimaryMetrics(evaluator)),
     trainingTime: { totalSeconds: (performance.now() - clock.start) / 1000, evaluationSeconds: clock.evaluationSeconds },
     backend: getBackend(),
   };
