@@ -97,6 +97,12 @@ function compareCards(ours: string, theirs: string, opts: { usage: string; top?:
     }
     assert.equal(body, theirs, `section ${h}`);
   });
+  // the hyperparameters both lists name print the same (transformers 5 folds warmup_ratio into warmup_steps: left out)
+  const hp = (card: { parts: [string, string][] }) => new Map([...(card.parts.find(([h]) => h === '#### All Hyperparameters')?.[1] ?? '').matchAll(/^- `(\w+)`: (.*)$/gm)].map((m) => [m[1], m[2]]));
+  const [ourHp, theirHp] = [hp(o), hp(t)];
+  const common = [...ourHp.keys()].filter((k) => theirHp.has(k) && k !== 'warmup_ratio' && k !== 'warmup_steps');
+  assert.ok(common.length >= 10, `common hyperparameters: ${common.join(', ')}`);
+  for (const k of common) assert.equal(ourHp.get(k), theirHp.get(k), `hyperparameter ${k}`);
   const time = o.parts.find(([h]) => h === '### Training Time')?.[1] ?? '';
   assert.match(time, /^- \*\*Training\*\*: \d+\.\d (seconds|minutes)\n- \*\*Evaluation\*\*: \d+\.\d seconds\n- \*\*Total\*\*: \d+\.\d (seconds|minutes)\n\n$/);
   const versions = o.parts.find(([h]) => h === '### Framework Versions')?.[1] ?? '';
@@ -220,7 +226,7 @@ describe('training: the model card (README.md) after a fit (wasm)', function () 
       assert.match(card, /\* Columns: <code>sentence_0<\/code>, <code>sentence_1<\/code>, and <code>label<\/code>/);
       assert.match(card, /\| +\| sentence_0 +\| sentence_1 +\| label +\|/, 'the statistics table names the InputExample columns');
       assert.match(card, /\| <code>A man is eating food\.<\/code> +\| <code>A man eats\.<\/code> +\| <code>0\.9<\/code> \|/, 'the first sample');
-      assert.match(card, /- `optimizer_params`: \{"lr":0\.001\}/);
+      assert.match(card, /- `optimizer_params`: \{'lr': 0\.001\}/);
       assert.match(card, /#### Semantic Similarity\n\n\* Dataset: `dev`/);
       // fit() logs as 6.0.1's fit (transformers' logging_steps 500): the two-step run has evaluation rows only
       assert.match(card, /### Training Logs\n\| Epoch \| Step \| dev_spearman_cosine \|/);

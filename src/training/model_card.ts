@@ -19,7 +19,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { VERSION } from '../util/version.js';
-import { columnStats, formatDuration, markdownTable, pyRound, samplesTable, statsTable, STATS_ROWS, type Cell, type ColumnStats } from './model_card_format.js';
+import { columnStats, formatDuration, markdownTable, pyFloat, pyRound, samplesTable, statsTable, STATS_ROWS, type Cell, type ColumnStats } from './model_card_format.js';
 
 /** One training dataset of the card. */
 export interface ModelCardDataset {
@@ -102,12 +102,18 @@ export function datasetRow(row: Record<string, unknown>): Record<string, unknown
   return out;
 }
 
-/** A hyperparameter value as the card prints it (`None`, `True`, plain numbers, JSON for objects). */
-function py(v: unknown): string {
+/** The hyperparameters transformers' TrainingArguments types as float (Python prints `0.0`, `1e-08`, `1.0`). */
+const FLOAT_HYPERPARAMETERS = new Set(['learning_rate', 'weight_decay', 'adam_beta1', 'adam_beta2', 'adam_epsilon', 'max_grad_norm', 'warmup_ratio', 'lr']);
+
+/** A hyperparameter value as Python's `str` prints it (`None`, `True`, floats for float-typed keys, dict repr). */
+function py(v: unknown, key = ''): string {
+  if (typeof v === 'number') return FLOAT_HYPERPARAMETERS.has(key) ? pyFloat(v) : String(v);
+  if (v !== null && typeof v === 'object' && !Array.isArray(v)) {
+    return `{${Object.entries(v as Record<string, unknown>).map(([k, x]) => `'${k}': ${typeof x === 'string' ? `'${x}'` : py(x, k)}`).join(', ')}}`;
+  }
+  if (Array.isArray(v)) return `[${v.map((x) => py(x)).join(', ')}]`;
   if (v === null || v === undefined) return 'None';
   if (typeof v === 'boolean') return v ? 'True' : 'False';
-  if (Array.isArray(v)) return `[${v.map(py).join(', ')}]`;
-  if (typeof v === 'object') return JSON.stringify(v);
   return String(v);
 }
 
@@ -281,11 +287,11 @@ export function renderModelCard(d: ModelCardData): string {
   out.push('', '### Training Hyperparameters');
   if (Object.keys(d.nonDefaultHyperparameters).length) {
     out.push('#### Non-Default Hyperparameters', '');
-    for (const [k, v] of Object.entries(d.nonDefaultHyperparameters)) out.push(`- \`${k}\`: ${py(v)}`);
+    for (const [k, v] of Object.entries(d.nonDefaultHyperparameters)) out.push(`- \`${k}\`: ${py(v, k)}`);
     out.push('');
   }
   out.push('#### All Hyperparameters', '<details><summary>Click to expand</summary>', '');
-  for (const [k, v] of Object.entries(d.allHyperparameters)) out.push(`- \`${k}\`: ${py(v)}`);
+  for (const [k, v] of Object.entries(d.allHyperparameters)) out.push(`- \`${k}\`: ${py(v, k)}`);
   out.push('', '</details>', '');
   if (d.logs.length) {
     // 6.0.1's template: the table, the bold note, the collapsed block's end, then a blank line more than elsewhere
