@@ -6,7 +6,7 @@
  * first 100 rows, the first 3 samples, the loss and its `get_config_dict()`), Training Hyperparameters, Training Logs,
  * Training Time, Framework Versions, Additional Resources and Citation (Sentence-BERT and each loss's BibTeX).
  *
- * Differences from 6.0.1, by design (the card test names them): the YAML has no `widget` nor `model-index`; Usage shows
+ * Differences from 6.0.1, by design (the card test names them): the YAML has no `widget` (6.0.1 samples it at random); Usage shows
  * sentence-tfjs code (6.0.1 runs the model on dataset examples to print Python code with scores); Framework Versions
  * name sentence-tfjs, TensorFlow.js and the backend (6.0.1: Python, Sentence Transformers, Transformers, PyTorch,
  * Accelerate, Datasets, Tokenizers versions; ours are not those libraries); the cross-encoder description says
@@ -221,6 +221,7 @@ export function renderModelCard(d: ModelCardData): string {
     `pipeline_tag: ${cross ? (numLabels === 1 ? 'text-ranking' : 'text-classification') : 'sentence-similarity'}`,
     'library_name: sentence-transformers',
     ...(metricNames.length ? ['metrics:', ...metricNames.map((m) => `- ${m}`)] : []),
+    ...modelIndex(`${cross ? 'CrossEncoder' : 'SentenceTransformer'}${hubBase ? ` based on ${hubBase}` : ''}`, d.evaluations),
     '---',
     '',
     `# ${cross ? 'CrossEncoder' : 'SentenceTransformer'}${hubBase ? ` based on ${hubBase}` : ''}`,
@@ -407,4 +408,41 @@ export function bestEvaluationStep(evaluations: readonly { step: number; metrics
 export function cardPrimaryMetrics(evaluator: { primaryMetric: string; evaluators?: readonly { primaryMetric: string }[] } | undefined): string[] {
   if (!evaluator) return [];
   return Array.isArray(evaluator.evaluators) ? evaluator.evaluators.map((e) => e.primaryMetric) : [evaluator.primaryMetric];
+}
+
+/** A YAML scalar string as PyYAML's `dump` writes it: plain when it can be, else single-quoted. */
+function yamlStr(s: string): string {
+  const plain = /^[A-Za-z_][\w .@/()+-]*$/.test(s) && !/ $|: | #/.test(s) && !/^(true|false|yes|no|on|off|null|~)$/i.test(s);
+  return plain ? s : `'${s.replace(/'/g, "''")}'`;
+}
+
+/** A float as PyYAML writes it (`repr`, with `.0` before an exponent: `1.0e-05`; `.nan`, `.inf`). */
+function yamlFloat(x: number): string {
+  if (Number.isNaN(x)) return '.nan';
+  if (!Number.isFinite(x)) return x > 0 ? '.inf' : '-.inf';
+  const r = pyFloat(x);
+  return /e/.test(r) && !/\./.test(r) ? r.replace('e', '.0e') : r;
+}
+
+/** Python's `str.title()`: each run of letters capitalised. */
+const title = (s: string) => s.replace(/[A-Za-z]+/g, (w) => w[0].toUpperCase() + w.slice(1).toLowerCase());
+
+/**
+ * The YAML `model-index` (huggingface_hub's `eval_results_to_model_index` of 6.0.1's evaluation results): one result
+ * per evaluator with its task (the evaluator's description), its dataset (its name) and every metric.
+ */
+function modelIndex(modelName: string, evaluations: readonly ModelCardEvaluation[]): string[] {
+  if (!evaluations.length) return [];
+  const out = ['model-index:', `- name: ${yamlStr(modelName)}`, '  results:'];
+  for (const e of evaluations) {
+    const task = e.description ?? e.className;
+    out.push('  - task:', `      type: ${yamlStr(task.toLowerCase().replace(/ /g, '-'))}`, `      name: ${yamlStr(task)}`);
+    out.push('    dataset:', `      name: ${yamlStr(e.name ? e.name.replace(/[_-]/g, ' ') : 'Unknown')}`, `      type: ${yamlStr(e.name || 'unknown')}`, '    metrics:');
+    for (const [k0, v] of Object.entries(e.metrics)) {
+      if (!Number.isFinite(v) && !Number.isNaN(v)) continue;
+      const k = stripName(k0, e.name);
+      out.push(`    - type: ${yamlStr(k)}`, `      value: ${yamlFloat(v)}`, `      name: ${yamlStr(title(k.replace(/_/g, ' ')))}`);
+    }
+  }
+  return out;
 }
