@@ -16,7 +16,9 @@ import { initBackend } from '../src/backends/index.js';
 import { EmbeddingSimilarityEvaluator } from '../src/evaluation/embedding_similarity.js';
 import { CoSENTLoss } from '../src/losses/cosent.js';
 import { createCrossEncoderLoss, createLoss } from '../src/losses/registry.js';
-import { cardCitations, cardLogRows, cardPrimaryMetrics, renderModelCard } from '../src/training/model_card.js';
+import { cardCitations, cardLogRows, cardLosses, cardPrimaryMetrics, renderModelCard } from '../src/training/model_card.js';
+import { MatryoshkaLoss } from '../src/losses/matryoshka.js';
+import { MultipleNegativesRankingLoss } from '../src/losses/multiple_negatives_ranking.js';
 import { SequentialEvaluator } from '../src/evaluation/sequential.js';
 import { columnStats, crossEncoderRepr, formatDuration, samplesTable, markdownTable, modelRepr, pyFloat, pyRound, pyRepr, type ReprModule } from '../src/training/model_card_format.js';
 import { CrossEncoder } from '../src/api/cross_encoder.js';
@@ -274,6 +276,19 @@ describe('training: the model card, its parts', () => {
   it('citations: Sentence-BERT first, losses sharing a BibTeX under one heading ("A and B"), each loss once', () => {
     const c = cardCitations([{ name: 'TripletLoss', citation: 'T' }, { name: 'BatchHardTripletLoss', citation: 'T' }, { name: 'TripletLoss', citation: 'T' }, { name: 'CosineSimilarityLoss' }, { name: 'SoftmaxLoss', citation: `\n${PY_CITATIONS.SoftmaxLoss}\n` }]);
     assert.deepEqual(c.map(([n]) => n), ['Sentence Transformers and SoftmaxLoss', 'TripletLoss and BatchHardTripletLoss']);
+  });
+
+  it('a wrapped loss (MatryoshkaLoss over MNRL) tags and cites both, as 6.0.1\'s get_losses', () => {
+    const losses = cardLosses([new MatryoshkaLoss(new MultipleNegativesRankingLoss(), { matryoshkaDims: [32, 16] })]);
+    assert.deepEqual(losses.map((l) => l.name), ['MatryoshkaLoss', 'MultipleNegativesRankingLoss']);
+    const card = renderModelCard({
+      baseModel: null, maxSeqLength: 128, outputDimensionality: 32, similarityFnName: 'cosine', losses,
+      trainDatasets: [{ size: 2, columns: ['anchor', 'positive'], loss: { name: 'MatryoshkaLoss', config: {}, citation: losses[0].citation } }],
+      allHyperparameters: {}, nonDefaultHyperparameters: {}, evaluations: [], logs: [], backend: 'cpu',
+    });
+    assert.match(card, /- loss:MatryoshkaLoss\n- loss:MultipleNegativesRankingLoss\n/);
+    assert.deepEqual(card.match(/^#### .*$/gm), ['#### Unnamed Dataset', '#### All Hyperparameters', '#### Sentence Transformers', '#### MatryoshkaLoss', '#### MultipleNegativesRankingLoss']);
+    assert.ok(card.includes(`#### MultipleNegativesRankingLoss\n\`\`\`bibtex\n${(PY_CITATIONS.MultipleNegativesRankingLoss ?? '').trim()}\n\`\`\``));
   });
 
   it('Python printing: float repr, round half to even on the exact binary value, durations, dict repr with tuples', () => {

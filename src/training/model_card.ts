@@ -71,6 +71,11 @@ export interface ModelCardData {
   /** `repr(model)` as 6.0.1 prints it (the "Full Model Architecture" block); see `modelRepr`. */
   modelString?: string | null;
   trainDatasets: ModelCardDataset[];
+  /**
+   * Every loss of the run, wrapped ones included (6.0.1's `get_losses`: MatryoshkaLoss's inner `loss`), for the YAML
+   * `loss:` tags and the citations; absent: the datasets' losses.
+   */
+  losses?: { name: string; citation?: string | null }[];
   /** Every hyperparameter the run used (snake_case as Python's TrainingArguments / fit()). */
   allHyperparameters: Record<string, unknown>;
   /** The ones the caller set (differing from the defaults). */
@@ -202,7 +207,8 @@ const commented = (lines: string[]) => ['<!--', ...lines, '-->', ''];
 export function renderModelCard(d: ModelCardData): string {
   const cross = d.modelType === 'CrossEncoder';
   const docs = cross ? 'cross_encoder' : 'sentence_transformer';
-  const losses = [...new Set(d.trainDatasets.map((t) => t.loss.name))];
+  const allLosses = d.losses ?? d.trainDatasets.map((t) => t.loss);
+  const losses = [...new Set(allLosses.map((l) => l.name))];
   const size = d.trainDatasets.reduce((s, t) => s + (t.size ?? 0), 0);
   const numLabels = d.numLabels ?? 1;
   const hubBase = d.baseModel && isHubId(d.baseModel) ? d.baseModel : null;
@@ -310,7 +316,7 @@ export function renderModelCard(d: ModelCardData): string {
   out.push('### Framework Versions', `- sentence-tfjs: ${VERSION}`, `- TensorFlow.js (tfjs-core): ${tf.version_core}`, `- Backend: ${d.backend}`, '- Sentence Transformers (format): 6.0.1', '');
   out.push('## Additional Resources', '', ...(cross ? ADDITIONAL_RESOURCES.cross : ADDITIONAL_RESOURCES.bi), '');
   out.push('## Citation', '', '### BibTeX');
-  for (const [name, text] of cardCitations(d.trainDatasets.map((t) => ({ name: t.loss.name, citation: t.loss.citation })))) out.push('', `#### ${name}`, '```bibtex', text, '```');
+  for (const [name, text] of cardCitations(allLosses)) out.push('', `#### ${name}`, '```bibtex', text, '```');
   out.push('');
   out.push(...commented(['## Glossary', '', '*Clearly define terms in order to be accessible across audiences.*']));
   out.push(...commented(['## Model Card Authors', '', '*Lists the people who create the model card, providing recognition and accountability for the detailed work that goes into its construction.*']));
@@ -445,4 +451,14 @@ function modelIndex(modelName: string, evaluations: readonly ModelCardEvaluation
     }
   }
   return out;
+}
+
+/** 6.0.1's `get_losses`: the losses, then any loss one of them wraps (its `loss`), each once, for tags and citations. */
+export function cardLosses(losses: readonly { name: string; citation?: string; loss?: unknown }[]): { name: string; citation: string | null }[] {
+  const list = [...losses];
+  for (let i = 0; i < list.length; i++) {
+    const inner = list[i].loss as { name?: unknown } | undefined;
+    if (inner && typeof inner.name === 'string' && !list.includes(inner as never)) list.push(inner as { name: string });
+  }
+  return list.map((l) => ({ name: l.name, citation: l.citation ?? null }));
 }

@@ -8,7 +8,7 @@ import type { Evaluator } from '../evaluation/types.js';
 import type { Loss } from '../losses/types.js';
 import { batchOrder, isStream, readDataset, streamBatches, type BatchSamplerName, type Example, type TrainingData } from './datasets.js';
 import { checkOutputPath, dropoutProbs, runTrainingLoop, saveModelAtomic, type EvalLog, type Objective, type StepLog, type TrainableSentenceModel, type TrainOutput } from './loop.js';
-import { bestEvaluationStep, cardLogRows, cardPrimaryMetrics, datasetCardTables, datasetColumns, timedEvaluator, type ModelCardData } from './model_card.js';
+import { bestEvaluationStep, cardLosses, cardLogRows, cardPrimaryMetrics, datasetCardTables, datasetColumns, timedEvaluator, type ModelCardData } from './model_card.js';
 import { modelRepr, type ReprModule } from './model_card_format.js';
 import { dataLoaderPermutations, FIT_TRAINER_SEED, roundRobinEpoch, roundRobinLength } from './samplers.js';
 import { getBackend } from '@tensorflow/tfjs-core';
@@ -74,6 +74,7 @@ function recordModelCard(
       loss: { name: loss.name, config: loss.getConfigDict(), citation: loss.citation ?? null },
       ...(Array.isArray(data) ? datasetCardTables(data as Record<string, unknown>[], count) : {}),
     })),
+    losses: cardLosses(datasets.map((t) => t.loss)),
     allHyperparameters: all,
     nonDefaultHyperparameters: nonDefault,
     evaluations: evaluator && last ? [{ className: evaluator.constructor.name, name: evaluator.name, description: (evaluator as { description?: string }).description, primaryMetric: evaluator.primaryMetric, metrics: last.metrics }] : [],
