@@ -55,8 +55,8 @@ describe('cli: sentence-tfjs train, cross-encoders', function () {
     assert.ok('dev_map' in summary.eval && 'dev_mrr@10' in summary.eval, JSON.stringify(summary.eval));
     const card = readFileSync(join(out, 'README.md'), 'utf8');
     assert.match(card, /^pipeline_tag: text-ranking$/m);
-    assert.match(card, /\* Loss: <code>BinaryCrossEntropyLoss<\/code>/);
-    assert.match(card, /#### CrossEncoderRerankingEvaluator \(`dev`\)/);
+    assert.match(card, /\* Loss: \[<code>BinaryCrossEntropyLoss<\/code>\]/);
+    assert.match(card, /\* Dataset: `dev`\n\* Evaluated with \[<code>CrossEncoderRerankingEvaluator<\/code>\]/);
 
     // The same run in this process (same rows, arguments and seed), then predict: the saved folder gives the same scores, bit for bit.
     const ref = await CrossEncoder.load(modelDir('tiny-bert-cross-encoder'), { device: 'cpu' });
@@ -88,7 +88,7 @@ describe('cli: sentence-tfjs train, cross-encoders', function () {
     const summary = JSON.parse(r.stdout.trim());
     assert.equal(summary.steps, 1);
     assert.deepEqual(Object.keys(summary.eval).sort(), ['sts_dev_pearson', 'sts_dev_spearman']);
-    assert.match(readFileSync(join(out, 'README.md'), 'utf8'), /\* Loss: <code>MSELoss<\/code>/);
+    assert.match(readFileSync(join(out, 'README.md'), 'utf8'), /\* Loss: \[<code>MSELoss<\/code>\]/);
   });
 
   it('a cross-encoder folder is recognised without the flag (--max-steps stops the run); a bi-encoder loss is refused, naming the known ones', async () => {

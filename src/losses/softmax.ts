@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { checkColumns, requireLabels } from './common.js';
 import type { EmbeddingBatch, Loss } from './types.js';
+import { SENTENCE_BERT_2019 } from './citations.js';
 
 /** Options of {@link SoftmaxLoss}. */
 export interface SoftmaxLossOptions {
@@ -41,6 +42,8 @@ export interface SoftmaxLossOptions {
  */
 export class SoftmaxLoss implements Loss {
   readonly name = 'SoftmaxLoss';
+  /** Python's `citation` (BibTeX), for the model card. */
+  readonly citation: string | undefined = SENTENCE_BERT_2019;
   readonly textColumns = { min: 2, max: 2 };
   readonly needsLabels = true;
   readonly numLabels: number;

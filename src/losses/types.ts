@@ -79,6 +79,8 @@ export interface Loss {
   replicaOptions?(): Record<string, unknown>;
   /** Hyperparameters as sentence-transformers' `get_config_dict()` (written to the model card). */
   getConfigDict(): Record<string, unknown>;
+  /** Python's `citation`: the loss's BibTeX entry for the model card (absent where 6.0.1's class has none). */
+  readonly citation?: string;
 }
 
 /** A CrossEncoder loss: logits of the model's classifier against the labels. */
@@ -89,4 +91,6 @@ export interface CrossEncoderLoss {
   compute(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar;
   /** Hyperparameters as sentence-transformers' `get_config_dict()`. */
   getConfigDict(): Record<string, unknown>;
+  /** Python's `citation` (BibTeX) for the model card; 6.0.1's BinaryCrossEntropy, CrossEntropy and MSE losses have none. */
+  readonly citation?: string;
 }

@@ -20,10 +20,12 @@ import { ensureGradients } from './gradients.js';
 import { checkOutputPath, dropoutProbs, saveModelAtomic, type EvalLog, type StepLog, type TrainOutput } from './loop.js';
 import type { DropoutProbs } from '../layers/dropout.js';
 import { checkRebuiltLoss, DataParallelGroup, dataParallelWorkers, lossRecipe, paramsChecksum, unflattenGrads, type DataParallelOptions, type LossRecipe, type ReplicaSpec, type ShardWork } from './data_parallel.js';
-import { datasetColumns, type ModelCardData } from './model_card.js';
 import { allReduceShards } from './loop.js';
 import type { ReplicaModel } from './replica.js';
 import { replicaSpecFor } from './replica_spec.js';
+import { cardLogRows, cardPrimaryMetrics, datasetCardTables, datasetColumns, type ModelCardData } from './model_card.js';
+import { crossEncoderRepr } from './model_card_format.js';
+import type { EncodedInput } from '../modules/tokenized_batch.js';
 import { AdamW, clipGradNorm } from './optimizer.js';
 import { Rng } from './rng.js';
 import { dataLoaderPermutations, FIT_TRAINER_SEED } from './samplers.js';
@@ -133,8 +135,22 @@ function fitHyperparameters(o: CrossEncoderFitOptions): CardHyperparameters {
   return { all, given };
 }
 
+/** The card's clock and logging rule (transformers' logging_steps, default 500). */
+interface CardClock {
+  start: number;
+  evaluationSeconds: number;
+  loggingSteps: number;
+}
+
+/** Token counts of single texts with the cross-encoder's tokenizer (special tokens, truncation), as 6.0.1's `preprocess` of one column. */
+function ceTokenCounter(ce: TrainableCrossEncoder): (texts: string[]) => number[] {
+  const tk = (ce as { tokenizerAdapter?: { encodeInputs(t: readonly string[], max: number | null): EncodedInput[] } }).tokenizerAdapter;
+  if (!tk) return (texts) => texts.map((t) => ce.tokenize([[t, '']]).seqLength);
+  return (texts) => tk.encodeInputs(texts, ce.maxSeqLength ?? null).map((e) => e.ids.length);
+}
+
 /** Record the run on the model for its card (CrossEncoder.save writes README.md), as the bi-encoder trainers do. */
-function recordCrossEncoderCard(ce: TrainableCrossEncoder, rows: readonly TrainingRow[], loss: CrossEncoderLoss, hp: CardHyperparameters, evaluator: Evaluator<never> | undefined, out: TrainOutput): void {
+function recordCrossEncoderCard(ce: TrainableCrossEncoder, rows: readonly TrainingRow[], loss: CrossEncoderLoss, hp: CardHyperparameters, evaluator: Evaluator<never> | undefined, out: TrainOutput, clock: CardClock): void {
   if (!('modelCardData' in ce)) return;
   const nonDefault: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(hp.given)) if (v !== undefined && k in hp.all) nonDefault[k] = hp.all[k];
@@ -146,11 +162,18 @@ function recordCrossEncoderCard(ce: TrainableCrossEncoder, rows: readonly Traini
     maxSeqLength: ce.maxSeqLength ?? null,
     outputDimensionality: null,
     similarityFnName: null,
-    trainDatasets: [{ size: rows.length, columns: datasetColumns(rows[0] as Record<string, unknown>), loss: { name: loss.name, config: loss.getConfigDict() } }],
+    modelString: crossEncoderRepr(ce.model),
+    trainDatasets: [{
+      size: rows.length,
+      columns: datasetColumns(rows[0] as Record<string, unknown>),
+      loss: { name: loss.name, config: loss.getConfigDict(), citation: loss.citation ?? null },
+      ...datasetCardTables(rows as unknown as Record<string, unknown>[], ceTokenCounter(ce)),
+    }],
     allHyperparameters: hp.all,
     nonDefaultHyperparameters: nonDefault,
-    evaluations: evaluator && last ? [{ className: evaluator.constructor.name, name: evaluator.name, primaryMetric: evaluator.primaryMetric, metrics: last.metrics }] : [],
-    logs: out.evaluations.map((e) => ({ epoch: e.epoch, step: e.step, trainingLoss: out.logs.find((l) => l.step === e.step)?.loss ?? null, metrics: evaluator ? { [evaluator.primaryMetric]: e.metrics[evaluator.primaryMetric] } : {} })),
+    evaluations: evaluator && last ? [{ className: evaluator.constructor.name, name: evaluator.name, description: (evaluator as { description?: string }).description, primaryMetric: evaluator.primaryMetric, metrics: last.metrics }] : [],
+    logs: cardLogRows(out.logs, out.evaluations, clock.loggingSteps, cardPrimaryMetrics(evaluator)),
+    trainingTime: { totalSeconds: (performance.now() - clock.start) / 1000, evaluationSeconds: clock.evaluationSeconds },
     backend: getBackend(),
   };
 }
@@ -230,7 +253,7 @@ export async function fitCrossEncoder(
   ce: TrainableCrossEncoder,
   o: CrossEncoderFitOptions,
   /** Set by CrossEncoderTrainer: its hyperparameters for the card, and the trainer's shuffle (not fit's). */
-  fromTrainer?: { hyperparameters: CardHyperparameters; maxSteps?: number },
+  fromTrainer?: { hyperparameters: CardHyperparameters; maxSteps?: number; loggingSteps?: number },
 ): Promise<TrainOutput> {
   await ensureGradients();
   const params = ce.model.parameters?.() ?? [];
@@ -277,11 +300,14 @@ export async function fitCrossEncoder(
   const evaluations: EvalLog[] = [];
   let best: number | undefined;
   let step = 0;
+  const clock: CardClock = { start: performance.now(), evaluationSeconds: 0, loggingSteps: fromTrainer?.loggingSteps ?? 500 };
   const evaluate = async (epoch: number) => {
     if (!o.evaluator) return;
+    const t0 = performance.now();
     const metrics = await o.evaluator.evaluate(ce as never, { epoch, steps: step });
+    clock.evaluationSeconds += (performance.now() - t0) / 1000;
     evaluations.push({ step, epoch, metrics });
-    recordCrossEncoderCard(ce, o.trainData, cardLoss, hp, o.evaluator, { globalStep: step, trainingLoss: 0, logs, evaluations }); // before the best model is saved
+    recordCrossEncoderCard(ce, o.trainData, cardLoss, hp, o.evaluator, { globalStep: step, trainingLoss: 0, logs, evaluations }, clock); // before the best model is saved
     await o.onEvaluate?.({ step, epoch, metrics });
     const v = metrics[o.evaluator.primaryMetric];
     if (typeof v !== 'number') return;
@@ -367,7 +393,7 @@ export async function fitCrossEncoder(
     optimizer.dispose();
     await group?.stop();
   }
-  recordCrossEncoderCard(ce, o.trainData, cardLoss, hp, o.evaluator, { globalStep: step, trainingLoss: 0, logs, evaluations });
+  recordCrossEncoderCard(ce, o.trainData, cardLoss, hp, o.evaluator, { globalStep: step, trainingLoss: 0, logs, evaluations }, clock);
   if (o.outputPath && ce.save && (!o.evaluator || !(o.saveBestModel ?? true))) await saveModelAtomic(ce as { save(dir: string): Promise<void> }, o.outputPath);
   const trainingLoss = logs.length ? logs.reduce((a, l) => a + l.loss, 0) / logs.length : 0;
   return { globalStep: step, trainingLoss, logs, evaluations, bestMetric: best };
@@ -379,7 +405,7 @@ export interface CrossEncoderTrainerOptions {
   /** The training arguments it reads: batch size, learning rate, epochs, warmup, schedule, decay, clipping, seed, shuffle, outputDir, evalSteps (with an evaluator, also every N steps; always at each epoch's end), maxSteps (stop there; overrides the epochs). */
   args?: Pick<
     import('./trainer.js').TrainingArguments,
-    'perDeviceTrainBatchSize' | 'learningRate' | 'numTrainEpochs' | 'warmupRatio' | 'warmupSteps' | 'lrSchedulerType' | 'weightDecay' | 'maxGradNorm' | 'seed' | 'shuffle' | 'outputDir' | 'adamBeta1' | 'adamBeta2' | 'adamEpsilon' | 'evalSteps' | 'maxSteps' | 'dataParallel'
+    'perDeviceTrainBatchSize' | 'learningRate' | 'numTrainEpochs' | 'warmupRatio' | 'warmupSteps' | 'lrSchedulerType' | 'weightDecay' | 'maxGradNorm' | 'seed' | 'shuffle' | 'outputDir' | 'adamBeta1' | 'adamBeta2' | 'adamEpsilon' | 'evalSteps' | 'maxSteps' | 'loggingSteps' | 'dataParallel'
   >;
   /** Rows `{ texts: [a, b], label }` or `{ sentence1, sentence2, label }`. */
   trainDataset: readonly TrainingRow[];
@@ -455,6 +481,6 @@ export class CrossEncoderTrainer {
       callback: this.options.callback,
       onEvaluate: this.options.onEvaluate,
       dataParallel: a.dataParallel,
-    }, { hyperparameters: { all, given }, maxSteps });
+    }, { hyperparameters: { all, given }, maxSteps, loggingSteps: a.loggingSteps });
   }
 }
