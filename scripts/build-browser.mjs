@@ -6,6 +6,9 @@
 //   node scripts/build-browser.mjs --entry test/browser/entry.ts --outdir test-output/browser --name entry
 //   node scripts/build-browser.mjs --pool-worker         -> also <outdir>/pool-worker.js, the encode pool's Web Worker
 //                                                          entry (src/api/pool_worker.ts), sharing chunks with the bundle
+//   node scripts/build-browser.mjs --train-worker        -> also <outdir>/train-worker.js, the data-parallel training
+//                                                          replica's Web Worker entry (src/api/train_worker.ts; pass its
+//                                                          URL as the trainers' dataParallel.workerUrl)
 //   options: --minify, --sourcemap, --metafile (writes <outdir>/meta.json), --quiet
 //
 // Node built-ins: only src/platform/ may import them, and only lazily (`await import('node:fs/promises')` inside a
@@ -25,6 +28,8 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const NODE_ONLY_PACKAGES = ['cli-progress', 'webgpu', '@tensorflow/tfjs-node', '@tensorflow/tfjs-node-gpu'];
 /** Output name of the encode pool's worker entry (--pool-worker). */
 export const POOL_WORKER_NAME = 'pool-worker';
+/** Output name of the data-parallel training worker entry (--train-worker). */
+const TRAIN_WORKER_NAME = 'train-worker';
 const BUILTINS = new Set(builtinModules.flatMap((m) => [m, `node:${m}`]));
 
 function isNodeOnly(path) {
@@ -53,7 +58,7 @@ const nodeOnlyPlugin = {
 };
 
 function parseArgs(argv) {
-  const o = { entry: 'src/index.ts', outdir: 'dist/browser', name: 'sentence-tfjs', externalTfjs: false, poolWorker: false, minify: false, sourcemap: false, metafile: false, quiet: false };
+  const o = { entry: 'src/index.ts', outdir: 'dist/browser', name: 'sentence-tfjs', externalTfjs: false, poolWorker: false, trainWorker: false, minify: false, sourcemap: false, metafile: false, quiet: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--entry') o.entry = argv[++i];
@@ -61,6 +66,7 @@ function parseArgs(argv) {
     else if (a === '--name') o.name = argv[++i];
     else if (a === '--external-tfjs') o.externalTfjs = true;
     else if (a === '--pool-worker') o.poolWorker = true;
+    else if (a === '--train-worker') o.trainWorker = true;
     else if (a === '--minify') o.minify = true;
     else if (a === '--sourcemap') o.sourcemap = true;
     else if (a === '--metafile') o.metafile = true;
@@ -95,7 +101,12 @@ export async function buildBrowser(opts = {}) {
   const result = await build({
     absWorkingDir: ROOT,
     // --pool-worker: the worker entry of the encode pool (pass its URL as startMultiProcessPool's workerUrl).
-    entryPoints: { [o.name]: resolve(ROOT, o.entry), ...(o.poolWorker ? { [POOL_WORKER_NAME]: resolve(ROOT, 'src/api/pool_worker.ts') } : {}) },
+    // --train-worker: the data-parallel training replica (pass its URL as the trainers' dataParallel.workerUrl).
+    entryPoints: {
+      [o.name]: resolve(ROOT, o.entry),
+      ...(o.poolWorker ? { [POOL_WORKER_NAME]: resolve(ROOT, 'src/api/pool_worker.ts') } : {}),
+      ...(o.trainWorker ? { [TRAIN_WORKER_NAME]: resolve(ROOT, 'src/api/train_worker.ts') } : {}),
+    },
     outdir,
     bundle: true,
     format: 'esm',

@@ -27,6 +27,8 @@ export interface StaticServerOptions {
   routes?: Record<string, [string, string | (() => string)]>;
   /** Port (default: any free one). */
   port?: number;
+  /** Extra headers on every response (e.g. COOP/COEP, for a cross-origin-isolated page). */
+  headers?: Record<string, string>;
   /** Called for each request (tests count fetches to check caching). */
   onRequest?: (path: string, status: number) => void;
 }
@@ -44,7 +46,7 @@ export async function startStaticServer(opts: StaticServerOptions): Promise<Stat
   const server = createServer((req, res) => {
     const send = (status: number, type: string, body: string) => {
       opts.onRequest?.(path, status);
-      res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+      res.writeHead(status, { ...opts.headers, 'content-type': type, 'cache-control': 'no-store' });
       res.end(req.method === 'HEAD' ? undefined : body);
     };
     let path = '/';
@@ -78,7 +80,7 @@ export async function startStaticServer(opts: StaticServerOptions): Promise<Stat
       }
       if (!file) return send(404, 'text/plain', `not found: ${path}`);
       opts.onRequest?.(path, 200);
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': size, 'cache-control': 'no-store' });
+      res.writeHead(200, { ...opts.headers, 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': size, 'cache-control': 'no-store' });
       if (req.method === 'HEAD') return res.end();
       createReadStream(file).pipe(res);
       return;

@@ -55,8 +55,8 @@ describe('cli: sentence-tfjs train, cross-encoders', function () {
     assert.ok('dev_map' in summary.eval && 'dev_mrr@10' in summary.eval, JSON.stringify(summary.eval));
     const card = readFileSync(join(out, 'README.md'), 'utf8');
     assert.match(card, /^pipeline_tag: text-ranking$/m);
-    assert.match(card, /\* Loss: <code>BinaryCrossEntropyLoss<\/code>/);
-    assert.match(card, /#### CrossEncoderRerankingEvaluator \(`dev`\)/);
+    assert.match(card, /\* Loss: \[<code>BinaryCrossEntropyLoss<\/code>\]/);
+    assert.match(card, /\* Dataset: `dev`\n\* Evaluated with \[<code>CrossEncoderRerankingEvaluator<\/code>\]/);
 
     // The same run in this process (same rows, arguments and seed), then predict: the saved folder gives the same scores, bit for bit.
     const ref = await CrossEncoder.load(modelDir('tiny-bert-cross-encoder'), { device: 'cpu' });
@@ -88,7 +88,7 @@ describe('cli: sentence-tfjs train, cross-encoders', function () {
     const summary = JSON.parse(r.stdout.trim());
     assert.equal(summary.steps, 1);
     assert.deepEqual(Object.keys(summary.eval).sort(), ['sts_dev_pearson', 'sts_dev_spearman']);
-    assert.match(readFileSync(join(out, 'README.md'), 'utf8'), /\* Loss: <code>MSELoss<\/code>/);
+    assert.match(readFileSync(join(out, 'README.md'), 'utf8'), /\* Loss: \[<code>MSELoss<\/code>\]/);
   });
 
   it('a cross-encoder folder is recognised without the flag (--max-steps stops the run); a bi-encoder loss is refused, naming the known ones', async () => {
@@ -102,5 +102,26 @@ describe('cli: sentence-tfjs train, cross-encoders', function () {
     assert.notEqual(bad.code, 0);
     assert.match(bad.stderr, /--loss MultipleNegativesRankingLoss: not a cross-encoder loss; known: BinaryCrossEntropyLoss, CrossEntropyLoss, MSELoss/);
     assert.equal(existsSync(join(tmp, 'x')), false);
+  });
+
+  it('--workers 2 trains a cross-encoder data-parallel (--batch-size per replica: 4 rows, 2 x 2 a step, 2 epochs = 2 steps), saving what the same CrossEncoderTrainer dataParallel run in this process gives, bit for bit', async () => {
+    const out = join(tmp, 'out-ddp');
+    const r = await runCli(['train', '--cross-encoder', '-m', modelDir('tiny-bert-cross-encoder'), '--data', join(tmp, 'train.csv'), '--workers', '2', '--loss', 'BinaryCrossEntropyLoss', '--epochs', '2', '--batch-size', '2', '--lr', '1e-3', '--warmup-ratio', '0.25', '--seed', '7', '--device', 'cpu', '-q', '-o', out]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(JSON.parse(r.stdout.trim()).steps, 2);
+    const ref = await CrossEncoder.load(modelDir('tiny-bert-cross-encoder'), { device: 'cpu' });
+    const saved = await CrossEncoder.load(out, { device: 'cpu' });
+    try {
+      await new CrossEncoderTrainer({
+        model: ref,
+        args: { numTrainEpochs: 2, perDeviceTrainBatchSize: 2, learningRate: 1e-3, warmupRatio: 0.25, seed: 7, dataParallel: { workers: 2 } },
+        trainDataset: await readTrainingFile(join(tmp, 'train.csv')),
+        loss: 'BinaryCrossEntropyLoss',
+      }).train();
+      assert.deepEqual(await saved.predict(PAIRS), await ref.predict(PAIRS));
+    } finally {
+      ref.dispose();
+      saved.dispose();
+    }
   });
 });

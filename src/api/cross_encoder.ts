@@ -29,6 +29,7 @@ import { defaultResolver, prepareLoad, type ModelResolver } from './load_common.
 import { Progress, type ProgressCallback } from './progress.js';
 import { fitCrossEncoder, type CrossEncoderFitOptions } from '../training/cross_encoder_trainer.js';
 import type { TrainOutput } from '../training/loop.js';
+import type { ReplicaSpec } from '../training/data_parallel.js';
 import { renderModelCard, type ModelCardData } from '../training/model_card.js';
 
 /** Options of {@link CrossEncoder.load} (Python `CrossEncoder(...)`'s keyword arguments). */
@@ -205,6 +206,8 @@ export class CrossEncoder {
   /** What `load` was given (a hub id or a directory): the model card's base model. */
   modelNameOrPath = '';
 
+  private readonly loadOptions: CrossEncoderLoadOptions;
+
   private constructor(
     readonly model: SequenceClassificationModel,
     readonly tokenizerAdapter: TokenizerAdapter,
@@ -219,6 +222,7 @@ export class CrossEncoder {
     private readonly source?: { weights: WeightMap; configText: string },
   ) {
     this.stripInputs = isLegacyCompat(opts.compat);
+    this.loadOptions = opts;
     const given = opts.maxSeqLength !== undefined && opts.maxSeqLength !== null ? opts.maxSeqLength : opts.maxLength;
     if (given !== undefined && given !== null) {
       this.maxSeqLength = given;
@@ -302,6 +306,19 @@ export class CrossEncoder {
   async fit(options: CrossEncoderFitOptions): Promise<TrainOutput> {
     if (this.disposed) throw new Error('this CrossEncoder was disposed');
     return fitCrossEncoder(this, options);
+  }
+
+  /**
+   * @internal Data-parallel training (`dataParallel` of fit and CrossEncoderTrainer): how a worker loads a replica
+   * of this model (its directory and load options, on the coordinator's cpu backend or else single-threaded wasm).
+   */
+  replicaSpec(): ReplicaSpec {
+    if (this.disposed) throw new Error('this CrossEncoder was disposed');
+    const o = this.loadOptions;
+    const device = tf.getBackend() === 'cpu' ? 'cpu' : 'wasm';
+    const options: CrossEncoderLoadOptions = { device, dtype: o.dtype, compat: o.compat, maxSeqLength: this.maxSeqLength, ...(o.configKwargs ? { configKwargs: o.configKwargs } : {}) };
+    const ts = import.meta.url.endsWith('.ts');
+    return { workerUrl: new URL(ts ? './train_worker.ts' : './train_worker.js', import.meta.url).href, modelDir: this.modelPath, options: options as Record<string, unknown>, kind: 'cross-encoder' };
   }
 
   /** `num_labels`. */

@@ -41,6 +41,12 @@ export interface BackendOptions {
 }
 
 let wasmPathsSet = false;
+let wasmPathsGiven: string | Record<string, string> | undefined;
+
+/** The `wasmPaths` this page gave {@link initBackend} (browsers; undefined when none was given): workers reuse them. */
+export function configuredWasmPaths(): string | Record<string, string> | undefined {
+  return wasmPathsGiven;
+}
 let pending: Promise<DeviceName> | undefined;
 
 async function configureWasm(opts: BackendOptions): Promise<void> {
@@ -48,6 +54,7 @@ async function configureWasm(opts: BackendOptions): Promise<void> {
   const paths = opts.wasmPaths ?? (await nodeWasmDir());
   try {
     if (paths !== undefined) setWasmPaths(paths);
+    wasmPathsGiven = opts.wasmPaths;
   } catch {
     // tfjs refuses once the wasm backend is initialised (by someone else): its paths are settled then.
   }

@@ -9,6 +9,7 @@ import { checkColumns, positiveNumber, requireLabels } from './common.js';
 import { cosentRanking } from './cosent.js';
 import { pairwiseAngle } from './distance_ops.js';
 import type { EmbeddingBatch, Loss } from './types.js';
+import { ANGLE_2024 } from './citations.js';
 
 /** Options of {@link AnglELoss}. */
 export interface AnglELossOptions {
@@ -29,6 +30,8 @@ export interface AnglELossOptions {
  */
 export class AnglELoss implements Loss {
   readonly name = 'AnglELoss';
+  /** Python's `citation` (BibTeX), for the model card. */
+  readonly citation: string | undefined = ANGLE_2024;
   readonly textColumns = { min: 2, max: Infinity };
   readonly needsLabels = false;
   readonly scale: number;

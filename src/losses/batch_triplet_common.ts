@@ -8,6 +8,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { checkColumns, finiteNumber, requireLabels } from './common.js';
 import { batchDistanceMatrix, parseBatchDistance, type BatchDistance } from './distance_ops.js';
 import type { EmbeddingBatch, Loss } from './types.js';
+import { HERMANS_2017_TRIPLET } from './citations.js';
 
 /** Options of {@link BatchHardTripletLoss} and the other batch triplet losses. */
 export interface BatchTripletLossOptions {
@@ -32,6 +33,8 @@ export abstract class BatchTripletLossBase implements Loss {
   readonly distanceMetric: BatchDistance;
   readonly margin: number;
 
+  /** Python's `citation` (BibTeX), for the model card. */
+  readonly citation: string | undefined = HERMANS_2017_TRIPLET;
   protected constructor(readonly name: string, options: BatchTripletLossOptions) {
     this.distanceMetric = parseBatchDistance(options.distanceMetric ?? 'euclidean_distance', name);
     this.margin = finiteNumber(options.margin, 5, `${name}: margin`);

@@ -16,6 +16,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { MultipleNegativesRankingLoss } from './multiple_negatives_ranking.js';
 import type { EmbeddingBatch, Loss, ModelLossContext } from './types.js';
+import { GAO_2021_GRADCACHE } from './citations.js';
 
 /** Options of {@link CachedMultipleNegativesRankingLoss}. */
 export interface CachedMultipleNegativesRankingLossOptions {
@@ -37,6 +38,8 @@ export interface CachedMultipleNegativesRankingLossOptions {
  */
 export class CachedMultipleNegativesRankingLoss implements Loss {
   readonly name = 'CachedMultipleNegativesRankingLoss';
+  /** Python's `citation` (BibTeX), for the model card. */
+  readonly citation: string | undefined = GAO_2021_GRADCACHE;
   readonly textColumns = { min: 2, max: Number.MAX_SAFE_INTEGER };
   readonly needsLabels = false;
   readonly miniBatchSize: number;

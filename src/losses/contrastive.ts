@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { checkColumns, finiteNumber, requireLabels } from './common.js';
 import { parseSiameseMetric, siameseDistance, type SiameseDistanceMetric } from './distance_ops.js';
 import type { EmbeddingBatch, Loss } from './types.js';
+import { HADSELL_2006_CONTRASTIVE } from './citations.js';
 
 /** Options of {@link ContrastiveLoss}. */
 export interface ContrastiveLossOptions {
@@ -30,6 +31,8 @@ export interface ContrastiveLossOptions {
  */
 export class ContrastiveLoss implements Loss {
   readonly name = 'ContrastiveLoss';
+  /** Python's `citation` (BibTeX), for the model card. */
+  readonly citation: string | undefined = HADSELL_2006_CONTRASTIVE;
   readonly textColumns = { min: 2, max: 2 };
   readonly needsLabels = true;
   readonly distanceMetric: SiameseDistanceMetric;

@@ -6,6 +6,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { pairwiseSimilarity, parseLossSimilarity, type LossSimilarity } from './distance_ops.js';
 import type { EmbeddingBatch, Loss } from './types.js';
+import { COSENT_2024 } from './citations.js';
 
 /** Options of {@link CoSENTLoss}. */
 export interface CoSENTLossOptions {
@@ -23,6 +24,8 @@ export interface CoSENTLossOptions {
  */
 export class CoSENTLoss implements Loss {
   readonly name: string = 'CoSENTLoss';
+  /** Python's `citation` (BibTeX), for the model card. */
+  readonly citation: string | undefined = COSENT_2024;
   readonly textColumns = { min: 2, max: 2 };
   readonly needsLabels = true;
   readonly scale: number;

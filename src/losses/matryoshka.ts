@@ -9,6 +9,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { normalizeRows } from './distance_ops.js';
 import type { CachedMultipleNegativesRankingLoss } from './cached_multiple_negatives_ranking.js';
 import type { EmbeddingBatch, Loss } from './types.js';
+import { KUSUPATI_2024_MATRYOSHKA } from './citations.js';
 
 /** Options of {@link MatryoshkaLoss}. */
 export interface MatryoshkaLossOptions {
@@ -26,6 +27,8 @@ export interface MatryoshkaLossOptions {
  */
 export class MatryoshkaLoss implements Loss {
   readonly name = 'MatryoshkaLoss';
+  /** Python's `citation` (BibTeX), for the model card. */
+  readonly citation: string | undefined = KUSUPATI_2024_MATRYOSHKA;
   readonly textColumns: { min: number; max: number };
   readonly needsLabels: boolean;
   readonly dims: number[];

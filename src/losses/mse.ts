@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { checkColumns } from './common.js';
 import type { EmbeddingBatch, Loss } from './types.js';
+import { REIMERS_2020_MULTILINGUAL } from './citations.js';
 
 /** Options of {@link MSELoss}. */
 export interface MSELossOptions {
@@ -39,6 +40,8 @@ export interface MSELossOptions {
  */
 export class MSELoss implements Loss {
   readonly name = 'MSELoss';
+  /** Python's `citation` (BibTeX), for the model card. */
+  readonly citation: string | undefined = REIMERS_2020_MULTILINGUAL;
   readonly textColumns = { min: 1, max: Infinity };
   readonly needsLabels = true;
   readonly projectionDim: number | null;

@@ -8,6 +8,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { crossEntropyDiagonal, parseLossSimilarity, similarityMatrix, type LossSimilarity } from './distance_ops.js';
 import type { EmbeddingBatch, Loss } from './types.js';
+import { OORD_2019_CPC } from './citations.js';
 
 /** Options of {@link MultipleNegativesRankingLoss}. */
 export interface MultipleNegativesRankingLossOptions {
@@ -26,6 +27,8 @@ export interface MultipleNegativesRankingLossOptions {
  */
 export class MultipleNegativesRankingLoss implements Loss {
   readonly name: string = 'MultipleNegativesRankingLoss';
+  /** Python's `citation` (BibTeX), for the model card. */
+  readonly citation: string | undefined = OORD_2019_CPC;
   readonly textColumns = { min: 2, max: Number.MAX_SAFE_INTEGER };
   readonly needsLabels = false;
   readonly scale: number;

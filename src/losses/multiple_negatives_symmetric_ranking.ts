@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { checkColumns, positiveNumber } from './common.js';
 import { similarityMatrix } from './distance_ops.js';
 import type { EmbeddingBatch, Loss } from './types.js';
+import { JINA_EMBEDDINGS_2_2024 } from './citations.js';
 
 /** Options of {@link MultipleNegativesSymmetricRankingLoss}. */
 export interface MultipleNegativesSymmetricRankingLossOptions {
@@ -32,6 +33,8 @@ export interface MultipleNegativesSymmetricRankingLossOptions {
  */
 export class MultipleNegativesSymmetricRankingLoss implements Loss {
   readonly name = 'MultipleNegativesSymmetricRankingLoss';
+  /** Python's `citation` (BibTeX), for the model card. */
+  readonly citation: string | undefined = JINA_EMBEDDINGS_2_2024;
   readonly textColumns = { min: 2, max: Infinity };
   readonly needsLabels = false;
   readonly scale: number;

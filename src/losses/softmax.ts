@@ -7,6 +7,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { checkColumns, requireLabels } from './common.js';
 import type { EmbeddingBatch, Loss } from './types.js';
+import { SENTENCE_BERT_2019 } from './citations.js';
 
 /** Options of {@link SoftmaxLoss}. */
 export interface SoftmaxLossOptions {
@@ -41,6 +42,8 @@ export interface SoftmaxLossOptions {
  */
 export class SoftmaxLoss implements Loss {
   readonly name = 'SoftmaxLoss';
+  /** Python's `citation` (BibTeX), for the model card. */
+  readonly citation: string | undefined = SENTENCE_BERT_2019;
   readonly textColumns = { min: 2, max: 2 };
   readonly needsLabels = true;
   readonly numLabels: number;
@@ -97,6 +100,25 @@ export class SoftmaxLoss implements Loss {
 
   trainableVariables(): tf.Variable[] {
     return [this.weight, this.bias];
+  }
+
+  /** Python's names in the loss module: `classifier.weight` (decayed) and `classifier.bias` (not decayed). */
+  namedTrainableVariables(): { name: string; variable: tf.Variable }[] {
+    return [
+      { name: 'classifier.weight', variable: this.weight },
+      { name: 'classifier.bias', variable: this.bias },
+    ];
+  }
+
+  /** What createLoss rebuilds this loss's shape from (data-parallel workers then take rank 0's classifier values). */
+  replicaOptions(): Record<string, unknown> {
+    return {
+      embeddingDimension: this.embeddingDimension,
+      numLabels: this.numLabels,
+      concatenationSentRep: this.concatenationSentRep,
+      concatenationSentDifference: this.concatenationSentDifference,
+      concatenationSentMultiplication: this.concatenationSentMultiplication,
+    };
   }
 
   /** Frees the classifier's variables. */

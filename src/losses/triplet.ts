@@ -7,6 +7,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { checkColumns, finiteNumber } from './common.js';
 import { parseTripletMetric, tripletDistance, type TripletDistanceMetric } from './distance_ops.js';
 import type { EmbeddingBatch, Loss } from './types.js';
+import { HERMANS_2017_TRIPLET } from './citations.js';
 
 /** Options of {@link TripletLoss}. */
 export interface TripletLossOptions {
@@ -28,6 +29,8 @@ export interface TripletLossOptions {
  */
 export class TripletLoss implements Loss {
   readonly name = 'TripletLoss';
+  /** Python's `citation` (BibTeX), for the model card. */
+  readonly citation: string | undefined = HERMANS_2017_TRIPLET;
   readonly textColumns = { min: 3, max: 3 };
   readonly needsLabels = false;
   readonly distanceMetric: TripletDistanceMetric;

@@ -67,8 +67,20 @@ export interface Loss {
   computeWithModel?(ctx: ModelLossContext, lossScale: number): { loss: tf.Scalar; grads: Record<string, tf.Tensor> };
   /** Trainable variables the loss itself owns (SoftmaxLoss's classifier); none for most losses. */
   trainableVariables?(): tf.Variable[];
+  /**
+   * The same variables under their PyTorch names in the loss module (`classifier.weight`, `classifier.bias`): the
+   * optimizer's weight-decay groups and the checkpoints use them. Default: their position in `trainableVariables()`.
+   */
+  namedTrainableVariables?(): { name: string; variable: tf.Variable }[];
+  /**
+   * The options `createLoss(name, options)` rebuilds an equal loss from (data-parallel workers). Default:
+   * `getConfigDict()` camelCased.
+   */
+  replicaOptions?(): Record<string, unknown>;
   /** Hyperparameters as sentence-transformers' `get_config_dict()` (written to the model card). */
   getConfigDict(): Record<string, unknown>;
+  /** Python's `citation`: the loss's BibTeX entry for the model card (absent where 6.0.1's class has none). */
+  readonly citation?: string;
 }
 
 /** A CrossEncoder loss: logits of the model's classifier against the labels. */
@@ -79,4 +91,6 @@ export interface CrossEncoderLoss {
   compute(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar;
   /** Hyperparameters as sentence-transformers' `get_config_dict()`. */
   getConfigDict(): Record<string, unknown>;
+  /** Python's `citation` (BibTeX) for the model card; 6.0.1's BinaryCrossEntropy, CrossEntropy and MSE losses have none. */
+  readonly citation?: string;
 }

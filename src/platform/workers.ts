@@ -168,6 +168,14 @@ function spawnBrowserWorker(entry: URL): WorkerHandle {
   };
 }
 
+/**
+ * Whether this environment can start workers: always under Node (worker_threads); in browsers, when a `Worker`
+ * constructor exists (pages and dedicated workers have one; some worklets, service workers and embedded runtimes do not).
+ */
+export function workersAvailable(): boolean {
+  return isNode() || typeof (globalThis as { Worker?: unknown }).Worker === 'function';
+}
+
 /** Start a worker running the ES module at `entry`. */
 export async function spawnWorker(entry: URL): Promise<WorkerHandle> {
   return isNode() ? spawnNodeWorker(entry) : spawnBrowserWorker(entry);

@@ -18,7 +18,14 @@ import type { NamedParameter } from '../weights/index.js';
 import { batchOrder, readDataset, type Example, type TrainingRow } from './datasets.js';
 import { ensureGradients } from './gradients.js';
 import { checkOutputPath, dropoutProbs, saveModelAtomic, type EvalLog, type StepLog, type TrainOutput } from './loop.js';
-import { datasetColumns, type ModelCardData } from './model_card.js';
+import type { DropoutProbs } from '../layers/dropout.js';
+import { checkRebuiltLoss, DataParallelGroup, dataParallelWorkers, lossRecipe, paramsChecksum, type DataParallelOptions, type LossRecipe, type ReplicaSpec, type ShardWork } from './data_parallel.js';
+import { allReduceShards } from './loop.js';
+import type { ReplicaModel } from './replica.js';
+import { replicaSpecFor } from './replica_spec.js';
+import { cardLogRows, cardPrimaryMetrics, datasetCardTables, datasetColumns, type ModelCardData } from './model_card.js';
+import { crossEncoderRepr } from './model_card_format.js';
+import type { EncodedInput } from '../modules/tokenized_batch.js';
 import { AdamW, clipGradNorm } from './optimizer.js';
 import { Rng } from './rng.js';
 import { dataLoaderPermutations, FIT_TRAINER_SEED } from './samplers.js';
@@ -45,6 +52,8 @@ export interface TrainableCrossEncoder {
   readonly modelNameOrPath?: string;
   /** The card's maximum sequence length. */
   readonly maxSeqLength?: number | null;
+  /** @internal How a worker loads a replica (data-parallel training); absent when the model cannot be replicated. */
+  replicaSpec?(): ReplicaSpec;
 }
 
 /** Options of `CrossEncoder.fit` (Python's keyword arguments, camelCased; their defaults). */
@@ -87,6 +96,17 @@ export interface CrossEncoderFitOptions {
   onEvaluate?: (log: EvalLog) => void | Promise<void>;
   /** Python's callback: (score, epoch, steps) after each evaluation. */
   evaluationCallback?: (score: number, epoch: number, steps: number) => void | Promise<void>;
+  /**
+   * Data-parallel training over worker threads (DDP, as 6.0.1's CrossEncoderTrainer under `torchrun`): `batchSize`
+   * stays per replica (a step takes `workers` consecutive batches of the order, one per replica); gradients averaged
+   * in rank order, one clip norm, the same AdamW step on every replica. Training runs with the Identity activation
+   * (a custom `activationFct` is refused: the workers cannot rebuild a function). See {@link DataParallelOptions}.
+   * @example
+   * ```ts
+   * await ce.fit({ trainData: rows, batchSize: 16, dataParallel: { workers: 2 } }); // 32 rows a step
+   * ```
+   */
+  dataParallel?: DataParallelOptions;
   /** Default 42: the `torch.manual_seed` before Python's fit (the loader's order; CrossEncoderTrainer: `args.seed`), and the dropout masks' seed. */
   seed?: number;
 }
@@ -115,8 +135,22 @@ function fitHyperparameters(o: CrossEncoderFitOptions): CardHyperparameters {
   return { all, given };
 }
 
+/** The card's clock and logging rule (transformers' logging_steps, default 500). */
+interface CardClock {
+  start: number;
+  evaluationSeconds: number;
+  loggingSteps: number;
+}
+
+/** Token counts of single texts with the cross-encoder's tokenizer (special tokens, truncation), as 6.0.1's `preprocess` of one column. */
+function ceTokenCounter(ce: TrainableCrossEncoder): (texts: string[]) => number[] {
+  const tk = (ce as { tokenizerAdapter?: { encodeInputs(t: readonly string[], max: number | null): EncodedInput[] } }).tokenizerAdapter;
+  if (!tk) return (texts) => texts.map((t) => ce.tokenize([[t, '']]).seqLength);
+  return (texts) => tk.encodeInputs(texts, ce.maxSeqLength ?? null).map((e) => e.ids.length);
+}
+
 /** Record the run on the model for its card (CrossEncoder.save writes README.md), as the bi-encoder trainers do. */
-function recordCrossEncoderCard(ce: TrainableCrossEncoder, rows: readonly TrainingRow[], loss: CrossEncoderLoss, hp: CardHyperparameters, evaluator: Evaluator<never> | undefined, out: TrainOutput): void {
+function recordCrossEncoderCard(ce: TrainableCrossEncoder, rows: readonly TrainingRow[], loss: CrossEncoderLoss, hp: CardHyperparameters, evaluator: Evaluator<never> | undefined, out: TrainOutput, clock: CardClock): void {
   if (!('modelCardData' in ce)) return;
   const nonDefault: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(hp.given)) if (v !== undefined && k in hp.all) nonDefault[k] = hp.all[k];
@@ -128,11 +162,18 @@ function recordCrossEncoderCard(ce: TrainableCrossEncoder, rows: readonly Traini
     maxSeqLength: ce.maxSeqLength ?? null,
     outputDimensionality: null,
     similarityFnName: null,
-    trainDatasets: [{ size: rows.length, columns: datasetColumns(rows[0] as Record<string, unknown>), loss: { name: loss.name, config: loss.getConfigDict() } }],
+    modelString: crossEncoderRepr(ce.model),
+    trainDatasets: [{
+      size: rows.length,
+      columns: datasetColumns(rows[0] as Record<string, unknown>),
+      loss: { name: loss.name, config: loss.getConfigDict(), citation: loss.citation ?? null },
+      ...datasetCardTables(rows as unknown as Record<string, unknown>[], ceTokenCounter(ce)),
+    }],
     allHyperparameters: hp.all,
     nonDefaultHyperparameters: nonDefault,
-    evaluations: evaluator && last ? [{ className: evaluator.constructor.name, name: evaluator.name, primaryMetric: evaluator.primaryMetric, metrics: last.metrics }] : [],
-    logs: out.evaluations.map((e) => ({ epoch: e.epoch, step: e.step, trainingLoss: out.logs.find((l) => l.step === e.step)?.loss ?? null, metrics: evaluator ? { [evaluator.primaryMetric]: e.metrics[evaluator.primaryMetric] } : {} })),
+    evaluations: evaluator && last ? [{ className: evaluator.constructor.name, name: evaluator.name, description: (evaluator as { description?: string }).description, primaryMetric: evaluator.primaryMetric, metrics: last.metrics }] : [],
+    logs: cardLogRows(out.logs, out.evaluations, clock.loggingSteps, cardPrimaryMetrics(evaluator)),
+    trainingTime: { totalSeconds: (performance.now() - clock.start) / 1000, evaluationSeconds: clock.evaluationSeconds },
     backend: getBackend(),
   };
 }
@@ -151,6 +192,60 @@ function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
 }
 
 /**
+ * One CrossEncoder step's forward + backward on `batch` (training mode, dropout masks drawn from `rng`): `lossFct`
+ * on `act(logits)`, else BCEWithLogits (1 label) / cross-entropy over class ids; `scale` multiplies the
+ * differentiated loss (the returned loss is unscaled). The caller owns `loss` and `grads` (by variable name).
+ */
+export function crossEncoderGradients(
+  ce: Pick<TrainableCrossEncoder, 'model' | 'tokenize'>,
+  lossFct: CrossEncoderLoss | undefined,
+  act: (logits: tf.Tensor) => tf.Tensor,
+  batch: readonly Example[],
+  vars: tf.Variable[],
+  dropout: DropoutProbs,
+  rng: Rng,
+  scale = 1,
+): { loss: tf.Scalar; grads: Record<string, tf.Tensor> } {
+  const numLabels = ce.model.numLabels;
+  const tokenized = ce.tokenize(batch.map((e) => [e.texts[0], e.texts[1]] as const));
+  const labels = tf.tensor1d(Float32Array.from(batch.map((e) => e.label as number)), 'float32');
+  const inputs = batchToTensors(tokenized);
+  let raw: tf.Scalar | undefined;
+  try {
+    const { value, grads } = tf.variableGrads(
+      () =>
+        inTrainingMode(dropout, () => rng.int(2 ** 31), () => {
+          const logits = act(ce.model.forward(inputs)) as tf.Tensor2D; // [B, L]
+          const l = lossFct ? lossFct.compute(logits, labels) : numLabels === 1 ? bceWithLogits(tf.reshape(logits, [-1]) as tf.Tensor1D, labels) : crossEntropy(logits, labels);
+          if (scale === 1) return l;
+          raw = tf.keep(tf.clone(l));
+          return tf.mul(l, scale) as tf.Scalar;
+        }),
+      vars,
+    );
+    if (raw) {
+      value.dispose();
+      return { loss: raw, grads };
+    }
+    return { loss: value, grads };
+  } finally {
+    labels.dispose();
+    tf.dispose([inputs.inputIds, inputs.attentionMask, inputs.tokenTypeIds].filter((t): t is tf.Tensor2D => t !== undefined));
+  }
+}
+
+/**
+ * A data-parallel worker's replica of a CrossEncoder (training/replica.ts): its classifier's parameters, the loss
+ * rebuilt from rank 0's recipe (none: the default BCEWithLogits / cross-entropy), Identity activation.
+ */
+export function crossEncoderReplica(ce: Pick<TrainableCrossEncoder, 'model' | 'tokenize'>, recipes: readonly LossRecipe[]): ReplicaModel {
+  const params = ce.model.parameters?.() ?? [];
+  const vars = params.map((p) => p.variable);
+  const losses = recipes.map((r) => checkRebuiltLoss(createCrossEncoderLoss(r.name, r.options), r));
+  return { params, gradients: (objective, examples, dropout, rng, scale) => crossEncoderGradients(ce, losses[objective], (x) => x, examples, vars, dropout, rng, scale) };
+}
+
+/**
  * Python 3.4.1 `CrossEncoder.fit`. Parameters are updated in place (predict sees the trained weights); the model is
  * saved to `outputPath` at the end (or whenever the evaluator's primary metric improves, with `saveBestModel`).
  */
@@ -158,7 +253,7 @@ export async function fitCrossEncoder(
   ce: TrainableCrossEncoder,
   o: CrossEncoderFitOptions,
   /** Set by CrossEncoderTrainer: its hyperparameters for the card, and the trainer's shuffle (not fit's). */
-  fromTrainer?: { hyperparameters: CardHyperparameters; maxSteps?: number },
+  fromTrainer?: { hyperparameters: CardHyperparameters; maxSteps?: number; loggingSteps?: number },
 ): Promise<TrainOutput> {
   await ensureGradients();
   const params = ce.model.parameters?.() ?? [];
@@ -177,7 +272,11 @@ export async function fitCrossEncoder(
       }
     });
   }
-  const batchSize = o.batchSize ?? 16;
+  const dp = o.dataParallel;
+  const replicas = dp ? dataParallelWorkers(dp) : 1;
+  if (replicas > 1 && o.activationFct) throw new Error('dataParallel: CrossEncoder training with a custom activationFct cannot be replicated (the workers train with Identity, as fit does by default); leave activationFct out');
+  if (replicas > 1 && !ce.replicaSpec) throw new Error('dataParallel: the model cannot be replicated in workers (it has no replicaSpec(); a CrossEncoder loaded from a folder or the hub has)');
+  const batchSize = (o.batchSize ?? 16) * replicas; // a step's global batch: one per-device batch per replica
   const epochs = o.epochs ?? 1;
   if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`epochs must be a positive integer, got ${o.epochs}`);
   const seed = o.seed ?? 42;
@@ -201,11 +300,14 @@ export async function fitCrossEncoder(
   const evaluations: EvalLog[] = [];
   let best: number | undefined;
   let step = 0;
+  const clock: CardClock = { start: performance.now(), evaluationSeconds: 0, loggingSteps: fromTrainer?.loggingSteps ?? 500 };
   const evaluate = async (epoch: number) => {
     if (!o.evaluator) return;
+    const t0 = performance.now();
     const metrics = await o.evaluator.evaluate(ce as never, { epoch, steps: step });
+    clock.evaluationSeconds += (performance.now() - t0) / 1000;
     evaluations.push({ step, epoch, metrics });
-    recordCrossEncoderCard(ce, o.trainData, cardLoss, hp, o.evaluator, { globalStep: step, trainingLoss: 0, logs, evaluations }); // before the best model is saved
+    recordCrossEncoderCard(ce, o.trainData, cardLoss, hp, o.evaluator, { globalStep: step, trainingLoss: 0, logs, evaluations }, clock); // before the best model is saved
     await o.onEvaluate?.({ step, epoch, metrics });
     const v = metrics[o.evaluator.primaryMetric];
     if (typeof v !== 'number') return;
@@ -215,32 +317,45 @@ export async function fitCrossEncoder(
       if (o.outputPath && (o.saveBestModel ?? true) && ce.save) await saveModelAtomic(ce as { save(dir: string): Promise<void> }, o.outputPath);
     }
   };
+  let group: DataParallelGroup | undefined;
   try {
+    if (dp && replicas > 1) {
+      group = await DataParallelGroup.start({
+        spec: replicaSpecFor(ce.replicaSpec!(), dp),
+        workers: replicas,
+        params,
+        losses: lossFct ? [lossRecipe(lossFct, dp.lossOptions)] : [],
+        dropout,
+        adamw: { lr, weightDecay: o.weightDecay ?? 0.01, betas: o.optimizerParams?.betas, eps: o.optimizerParams?.eps },
+        fault: dp.faultForTesting,
+        exchange: dp.exchangeForTesting,
+      });
+    }
     outer: for (let epoch = 0; epoch < epochsToRun; epoch++) {
       const order = batchOrder(examples, { batchSize, shuffle: o.shuffle ?? true, dropLast: false, seed: fitOrder ? FIT_TRAINER_SEED : seed, epoch, rows });
       for (let b = 0; b < order.length; b++) {
         const batch: Example[] = order[b].map((i) => examples[i]);
-        const tokenized = ce.tokenize(batch.map((e) => [e.texts[0], e.texts[1]] as const));
-        const labels = tf.tensor1d(Float32Array.from(batch.map((e) => e.label as number)), 'float32');
-        const inputs = batchToTensors(tokenized);
-        let value: tf.Scalar;
+        let loss: number;
         let grads: Record<string, tf.Tensor>;
-        try {
-          ({ value, grads } = tf.variableGrads(
-            () =>
-              inTrainingMode(dropout, () => rng.int(2 ** 31), () => {
-                const logits = act(ce.model.forward(inputs)) as tf.Tensor2D; // [B, L]
-                if (lossFct) return lossFct.compute(logits, labels);
-                return numLabels === 1 ? bceWithLogits(tf.reshape(logits, [-1]) as tf.Tensor1D, labels) : crossEntropy(logits, labels);
-              }),
-            vars,
-          ));
-        } finally {
-          labels.dispose();
-          tf.dispose([inputs.inputIds, inputs.attentionMask, inputs.tokenTypeIds].filter((t): t is tf.Tensor2D => t !== undefined));
+        const lrNow = lr * lambda(step);
+        let replicasStepped: ((norm: number) => Promise<void>) | undefined;
+        if (group) {
+          // one batch per replica: the global batch cut into `replicas` contiguous shards, one dropout seed each
+          if (batch.length % replicas !== 0) {
+            throw new Error(`dataParallel: the batch of step ${step + 1} (epoch ${epoch}) has ${batch.length} rows, not divisible by workers = ${replicas}: each step's batch is cut into ${replicas} equal shards (trainData rows: a multiple of batchSize × workers)`);
+          }
+          const k = batch.length / replicas;
+          const shards: ShardWork[][] = Array.from({ length: replicas }, (_, r) => [{ objective: 0, examples: batch.slice(r * k, (r + 1) * k), seed: rng.int(2 ** 31), scale: 1 }]);
+          const r = await allReduceShards(group, step, epoch, shards, { maxGradNorm, lr: lrNow }, (w, v) => crossEncoderGradients(ce, lossFct, act, w.examples, v, dropout, new Rng(w.seed), w.scale));
+          loss = r.lossSum;
+          grads = r.grads;
+          replicasStepped = r.replicasStepped;
+        } else {
+          const g = crossEncoderGradients(ce, lossFct, act, batch, vars, dropout, rng);
+          loss = (await g.loss.data())[0];
+          g.loss.dispose();
+          grads = g.grads;
         }
-        const loss = (await value.data())[0];
-        value.dispose();
         if (!Number.isFinite(loss)) {
           tf.dispose(Object.values(grads));
           throw new Error(`CrossEncoder.fit: the loss is ${loss} at step ${step} (epoch ${epoch}); training stopped before the update, no weights were changed or saved`);
@@ -250,10 +365,16 @@ export async function fitCrossEncoder(
           tf.dispose(Object.values(clipped.grads));
           throw new Error(`CrossEncoder.fit: the gradient norm is ${clipped.norm} at step ${step} (epoch ${epoch}); training stopped, no weights were changed or saved`);
         }
-        const lrNow = lr * lambda(step);
         optimizer.step(clipped.grads, lrNow);
         tf.dispose(Object.values(clipped.grads));
+        await replicasStepped?.(clipped.norm);
         step++;
+        if (group && dp?.verifyEvery && step % dp.verifyEvery === 0) {
+          const mine = paramsChecksum(params);
+          (await group.checksums()).forEach((x, i) => {
+            if (x !== mine) throw new Error(`dataParallel: replica rank ${i + 1} differs from rank 0 after step ${step} (parameter checksums ${x} vs ${mine})`);
+          });
+        }
         const log = { step, epoch: epoch + (b + 1) / order.length, loss, learningRate: lrNow, gradNorm: clipped.norm };
         logs.push(log);
         await o.callback?.(log);
@@ -268,8 +389,9 @@ export async function fitCrossEncoder(
     }
   } finally {
     optimizer.dispose();
+    await group?.stop();
   }
-  recordCrossEncoderCard(ce, o.trainData, cardLoss, hp, o.evaluator, { globalStep: step, trainingLoss: 0, logs, evaluations });
+  recordCrossEncoderCard(ce, o.trainData, cardLoss, hp, o.evaluator, { globalStep: step, trainingLoss: 0, logs, evaluations }, clock);
   if (o.outputPath && ce.save && (!o.evaluator || !(o.saveBestModel ?? true))) await saveModelAtomic(ce as { save(dir: string): Promise<void> }, o.outputPath);
   const trainingLoss = logs.length ? logs.reduce((a, l) => a + l.loss, 0) / logs.length : 0;
   return { globalStep: step, trainingLoss, logs, evaluations, bestMetric: best };
@@ -281,7 +403,7 @@ export interface CrossEncoderTrainerOptions {
   /** The training arguments it reads: batch size, learning rate, epochs, warmup, schedule, decay, clipping, seed, shuffle, outputDir, evalSteps (with an evaluator, also every N steps; always at each epoch's end), maxSteps (stop there; overrides the epochs). */
   args?: Pick<
     import('./trainer.js').TrainingArguments,
-    'perDeviceTrainBatchSize' | 'learningRate' | 'numTrainEpochs' | 'warmupRatio' | 'warmupSteps' | 'lrSchedulerType' | 'weightDecay' | 'maxGradNorm' | 'seed' | 'shuffle' | 'outputDir' | 'adamBeta1' | 'adamBeta2' | 'adamEpsilon' | 'evalSteps' | 'maxSteps'
+    'perDeviceTrainBatchSize' | 'learningRate' | 'numTrainEpochs' | 'warmupRatio' | 'warmupSteps' | 'lrSchedulerType' | 'weightDecay' | 'maxGradNorm' | 'seed' | 'shuffle' | 'outputDir' | 'adamBeta1' | 'adamBeta2' | 'adamEpsilon' | 'evalSteps' | 'maxSteps' | 'loggingSteps' | 'dataParallel'
   >;
   /** Rows `{ texts: [a, b], label }` or `{ sentence1, sentence2, label }`. */
   trainDataset: readonly TrainingRow[];
@@ -318,7 +440,8 @@ export class CrossEncoderTrainer {
     const n = this.options.trainDataset.length;
     const maxSteps = a.maxSteps !== undefined && a.maxSteps > 0 ? a.maxSteps : undefined;
     if (maxSteps !== undefined && !Number.isInteger(maxSteps)) throw new Error(`maxSteps must be a positive integer, got ${a.maxSteps}`);
-    const total = maxSteps ?? Math.ceil(n / batchSize) * epochs;
+    const replicas = a.dataParallel ? dataParallelWorkers(a.dataParallel) : 1;
+    const total = maxSteps ?? Math.ceil(n / (batchSize * replicas)) * epochs; // a step's global batch: one per-device batch per replica
     const warmupSteps = a.warmupSteps && a.warmupSteps > 0 ? a.warmupSteps : Math.ceil(total * (a.warmupRatio ?? 0));
     const all: Record<string, unknown> = {
       per_device_train_batch_size: batchSize,
@@ -355,6 +478,7 @@ export class CrossEncoderTrainer {
       saveBestModel: false,
       callback: this.options.callback,
       onEvaluate: this.options.onEvaluate,
-    }, { hyperparameters: { all, given }, maxSteps });
+      dataParallel: a.dataParallel,
+    }, { hyperparameters: { all, given }, maxSteps, loggingSteps: a.loggingSteps });
   }
 }

@@ -2,8 +2,8 @@
  * Data-parallel training (PyTorch DDP, as sentence-transformers runs under `torchrun --nproc_per_node N`) over
  * worker threads: N replicas of the model, rank 0 in the calling thread (the coordinator: its model is the user's,
  * so evaluation, checkpoints and save see rank 0's weights) and ranks 1..N-1 each in its own worker
- * (platform/workers.ts: worker_threads under Node; tested under Node only — browsers would need a bundle of
- * api/train_worker.ts, which scripts/build-browser.mjs does not build yet).
+ * (platform/workers.ts: worker_threads under Node; module Web Workers in browsers, running the bundle of
+ * api/train_worker.ts that `scripts/build-browser.mjs --train-worker` writes: see ./replica_spec.ts).
  * https://github.com/pytorch/pytorch/blob/v2.5.0/torch/nn/parallel/distributed.py (`DistributedDataParallel`:
  * parameters broadcast from rank 0 at construction, gradients all-reduced and divided by the world size in backward)
  * https://github.com/huggingface/transformers/blob/v4.41.2/src/transformers/trainer.py (`_inner_training_loop`: each
@@ -29,7 +29,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import type { DropoutProbs } from '../layers/dropout.js';
 import type { Loss } from '../losses/types.js';
 import { float32HeapView } from '../kernels/index.js';
-import { spawnWorker, type WorkerHandle } from '../platform/workers.js';
+import { spawnWorker, workersAvailable, type WorkerHandle } from '../platform/workers.js';
 import type { NamedParameter } from '../weights/index.js';
 import type { Example } from './datasets.js';
 
@@ -39,8 +39,12 @@ export interface ReplicaSpec {
   workerUrl: string;
   /** The model's resolved directory (a path, or an http(s) URL in browsers). */
   modelDir: string;
-  /** `SentenceTransformer.load` options (the backend device among them). */
+  /** `SentenceTransformer.load` (or `CrossEncoder.load`) options (the backend device among them). */
   options: Record<string, unknown>;
+  /** Browsers: where the worker fetches the tfjs .wasm binaries (`initBackend`'s `wasmPaths`, absolute URLs). */
+  wasmPaths?: string | Record<string, string>;
+  /** Which class the worker loads (default `'sentence-transformer'`). */
+  kind?: 'sentence-transformer' | 'cross-encoder';
 }
 
 /**
@@ -72,6 +76,17 @@ export interface DataParallelOptions {
    */
   verifyEvery?: number;
   /**
+   * The workers' ES module entry. Browsers: required, the URL of the bundled training worker (`node
+   * scripts/build-browser.mjs --train-worker` writes `train-worker.js` beside the library bundle), resolved against
+   * the page. Node: default the library's own api/train_worker.
+   */
+  workerUrl?: URL | string;
+  /**
+   * Browsers: where the workers fetch the tfjs .wasm binaries (`initBackend`'s `wasmPaths`); default the
+   * `wasmPaths` the page gave `initBackend`. Ignored under Node.
+   */
+  wasmPaths?: string | Record<string, string>;
+  /**
    * @internal Test hook: at step `step`, rank `rank` throws, ends its thread (`exit`), or nudges its first
    * parameter (`perturb`, which {@link verifyEvery} must catch).
    */
@@ -97,6 +112,7 @@ export function exchangeMode(): Exchange {
 export function dataParallelWorkers(dp: DataParallelOptions): number {
   const n = dp.workers ?? 2;
   if (!Number.isInteger(n) || n < 1) throw new Error(`dataParallel.workers must be a positive integer, got ${JSON.stringify(dp.workers)}`);
+  if (n > 1 && !workersAvailable()) throw new Error(`dataParallel.workers = ${n} needs workers (Node worker_threads or Web Workers), and this environment has no Worker constructor: train with dataParallel.workers = 1 (or no dataParallel)`);
   return n;
 }
 
@@ -189,12 +205,22 @@ function camelKeys(o: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(o).map(([k, v]) => [k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()), v]));
 }
 
-/** The recipe a worker rebuilds `loss` from; throws for a loss with its own trainable variables. */
-export function lossRecipe(loss: Loss, options: Record<string, unknown> | undefined): LossRecipe {
-  if ((loss.trainableVariables?.() ?? []).length > 0) {
-    throw new Error(`dataParallel: ${loss.name} has its own trainable variables, which data-parallel training does not replicate yet; train it with dataParallel off`);
+/**
+ * The recipe a worker rebuilds `loss` from: `options`, else the loss's own `replicaOptions()`, else its
+ * `getConfigDict()` camelCased. A loss with its own variables (SoftmaxLoss's classifier) is rebuilt with any initial
+ * values: its variables are parameters of the run, and the workers take rank 0's values with the model's.
+ */
+export function lossRecipe(loss: Pick<Loss, 'name' | 'getConfigDict' | 'replicaOptions'>, options: Record<string, unknown> | undefined): LossRecipe {
+  return { name: loss.name, options: options ?? loss.replicaOptions?.() ?? camelKeys(loss.getConfigDict()), fingerprint: lossFingerprint(loss as Loss) };
+}
+
+/** Check that a loss a worker rebuilt from `recipe` is rank 0's (same fields); returns it. */
+export function checkRebuiltLoss<L extends object>(loss: L, recipe: LossRecipe): L {
+  const got = lossFingerprint(loss as unknown as Loss);
+  if (got !== recipe.fingerprint) {
+    throw new Error(`${recipe.name} rebuilt from ${JSON.stringify(recipe.options)} is ${got}, not rank 0's ${recipe.fingerprint}; pass dataParallel.lossOptions (createLoss options)`);
   }
-  return { name: loss.name, options: options ?? camelKeys(loss.getConfigDict()), fingerprint: lossFingerprint(loss) };
+  return loss;
 }
 
 /** Where each parameter's gradient lives in a flat gradient buffer: every parameter, in order, at a fixed offset. */

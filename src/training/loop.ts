@@ -10,6 +10,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { inTrainingMode, type DropoutProbs } from '../layers/dropout.js';
 import type { Evaluator } from '../evaluation/types.js';
+import { createLoss } from '../losses/registry.js';
 import type { Loss, ModelLossContext } from '../losses/types.js';
 import type { TokenizedBatch } from '../modules/tokenized_batch.js';
 import type { Features, SentenceModule } from '../modules/types.js';
@@ -17,7 +18,9 @@ import { joinPath, pathKind, removePath, writeDirAtomically, writeJSONFile } fro
 import type { NamedParameter } from '../weights/index.js';
 import type { ModelCardData } from './model_card.js';
 import { readTrainingState, writeTrainingState, type LoopPosition } from './checkpoint.js';
-import { accumulateGrads, DataParallelGroup, dataParallelWorkers, lossRecipe, paramsChecksum, unflattenGrads, type DataParallelOptions, type ReplicaSpec, type ShardWork } from './data_parallel.js';
+import { replicaSpecFor } from './replica_spec.js';
+import { accumulateGrads, checkRebuiltLoss, DataParallelGroup, dataParallelWorkers, lossRecipe, paramsChecksum, unflattenGrads, type DataParallelOptions, type LossRecipe, type ReplicaSpec, type ShardWork } from './data_parallel.js';
+import type { ReplicaModel } from './replica.js';
 import type { Example } from './datasets.js';
 import { ensureGradients } from './gradients.js';
 import { AdamW, clipGradNorm } from './optimizer.js';
@@ -77,6 +80,38 @@ export function modelParameters(model: TrainableSentenceModel): NamedParameter[]
     for (const p of m.parameters?.() ?? []) out.push({ ...p, key: prefix + p.key });
   });
   return out;
+}
+
+/**
+ * The losses' own variables as parameters of the run (SoftmaxLoss's classifier), after the model's: keyed
+ * `loss.<objective>.<name>` with the name PyTorch gives them in the loss module (`classifier.weight`, decayed;
+ * `classifier.bias`, not decayed: 6.0.1's trainer groups the loss's named_parameters with the transformers rule).
+ * A variable shared by two objectives is listed once.
+ */
+export function lossParameters(losses: readonly Loss[]): NamedParameter[] {
+  const out: NamedParameter[] = [];
+  const seen = new Set<tf.Variable>();
+  losses.forEach((loss, oi) => {
+    const named = loss.namedTrainableVariables?.() ?? (loss.trainableVariables?.() ?? []).map((variable, j) => ({ name: String(j), variable }));
+    for (const { name, variable } of named) {
+      if (seen.has(variable)) continue;
+      seen.add(variable);
+      out.push({ key: `loss.${oi}.${name}`, variable, transposed: false });
+    }
+  });
+  return out;
+}
+
+/**
+ * A data-parallel worker's replica of a SentenceTransformer (./replica.ts): the losses rebuilt from rank 0's
+ * recipes (createLoss, checked field by field), the parameters the model's then the losses' own.
+ */
+export function sentenceReplica(model: TrainableSentenceModel, recipes: readonly LossRecipe[]): ReplicaModel {
+  const losses = recipes.map((r) => checkRebuiltLoss(createLoss(r.name, r.options), r));
+  const own = lossParameters(losses);
+  const params = [...modelParameters(model), ...own];
+  const vars = params.map((p) => p.variable);
+  return { params, unclipped: new Set(own.map((p) => p.variable.name)), gradients: (objective, examples, dropout, rng, scale) => computeGradients(model, losses[objective], examples, vars, dropout, rng, scale) };
 }
 
 /** The model's dropout probabilities from its config (HF names; 0 when absent). */
@@ -259,9 +294,10 @@ export async function runTrainingLoop(c: LoopConfig): Promise<TrainOutput> {
   await ensureGradients();
   const params = modelParameters(c.model);
   if (params.length === 0) throw new Error('train: the model has no trainable parameters');
-  const lossVars = c.objectives.flatMap((o) => o.loss.trainableVariables?.() ?? []);
-  const vars = [...params.map((p) => p.variable), ...lossVars];
-  const lossParams: NamedParameter[] = lossVars.map((v) => ({ key: `loss.${v.name}`, variable: v, transposed: false }));
+  const lossParams = lossParameters(c.objectives.map((o) => o.loss));
+  const allParams = [...params, ...lossParams];
+  const vars = allParams.map((p) => p.variable);
+  const lossVarNames = new Set(lossParams.map((p) => p.variable.name));
   const optimizer = new AdamW([...params, ...lossParams], { lr: c.lr, weightDecay: c.weightDecay, betas: c.betas, eps: c.eps });
   const rng = new Rng(c.seed);
   const logs: StepLog[] = [];
@@ -305,9 +341,9 @@ export async function runTrainingLoop(c: LoopConfig): Promise<TrainOutput> {
     if (dp && replicas > 1) {
       if (!c.model.replicaSpec) throw new Error('dataParallel: the model cannot be replicated in workers (it has no replicaSpec(); a SentenceTransformer loaded from a folder or the hub has)');
       group = await DataParallelGroup.start({
-        spec: c.model.replicaSpec(),
+        spec: replicaSpecFor(c.model.replicaSpec(), dp),
         workers: replicas,
-        params,
+        params: allParams,
         losses: c.objectives.map((o) => lossRecipe(o.loss, dp.lossOptions)),
         dropout: c.dropout,
         adamw: { lr: c.lr, weightDecay: c.weightDecay, betas: c.betas, eps: c.eps },
@@ -326,14 +362,12 @@ export async function runTrainingLoop(c: LoopConfig): Promise<TrainOutput> {
         let lossSum = 0;
         let acc: Record<string, tf.Tensor> = {};
         const lr = c.lr * c.lrLambda(step);
-        let applied: Promise<number[]> | undefined;
+        let replicasStepped: ((norm: number) => Promise<void>) | undefined;
         if (group) {
-          const r = await dataParallelGradients(group, c, step, epoch, s, perObjective, cursor, rng);
+          const r = await dataParallelGradients(group, c, step, epoch, s, perObjective, cursor, rng, { maxGradNorm: c.maxGradNorm, lr });
           lossSum = r.lossSum;
-          // The replicas clip and step on the same averaged gradients at the same lr while this thread does rank 0's.
-          applied = group.apply(r.averaged.keys, r.averaged.data, c.maxGradNorm, lr);
-          applied.catch(() => undefined); // awaited below; no unhandled rejection while rank 0 steps
-          acc = unflattenGrads(r.averaged.keys, r.averaged.data, group.layout);
+          acc = r.grads;
+          replicasStepped = r.replicasStepped;
         }
         for (let micro = 0; micro < (group ? 0 : c.gradientAccumulationSteps); micro++) {
           const oi = (s * c.gradientAccumulationSteps + micro) % c.objectives.length;
@@ -359,7 +393,8 @@ export async function runTrainingLoop(c: LoopConfig): Promise<TrainOutput> {
           }
         }
         const loss = lossSum / c.gradientAccumulationSteps;
-        const { grads, norm } = await clipGradNorm(acc, c.maxGradNorm);
+        // 6.0.1 measures and clips the model's gradients only (`model.parameters()`): not the losses' own variables
+        const { grads, norm } = await clipGradNorm(acc, c.maxGradNorm, lossVarNames);
         acc = grads;
         if (!Number.isFinite(norm)) {
           tf.dispose(Object.values(acc));
@@ -367,13 +402,10 @@ export async function runTrainingLoop(c: LoopConfig): Promise<TrainOutput> {
         }
         optimizer.step(acc, lr);
         tf.dispose(Object.values(acc));
-        (await applied)?.forEach((x, i) => {
-          // The same ops on the same float32 values: a different norm means the replicas' backends disagree.
-          if (!Object.is(x, norm)) throw new Error(`dataParallel: replica rank ${i + 1} measured the gradient norm ${x} at step ${step + 1}, rank 0 ${norm}`);
-        });
+        await replicasStepped?.(norm);
         step++;
         if (group && dp?.verifyEvery && step % dp.verifyEvery === 0) {
-          const mine = paramsChecksum(params);
+          const mine = paramsChecksum(allParams);
           (await group.checksums()).forEach((x, i) => {
             if (x !== mine) throw new Error(`dataParallel: replica rank ${i + 1} differs from rank 0 after step ${step} (parameter checksums ${x} vs ${mine})`);
           });
@@ -411,12 +443,10 @@ export async function runTrainingLoop(c: LoopConfig): Promise<TrainOutput> {
   return { globalStep: step, trainingLoss, logs, evaluations, bestMetric: best };
 }
 
-
 /**
  * One optimizer step's gradients over the replicas: each micro-step's batch cut into `group.size` equal contiguous
  * shards (rank r: rows [r * B / N, (r + 1) * B / N)), one dropout seed per shard; ranks 1..N-1 compute in their
- * workers while rank 0 computes here into the group's buffer; then the all-reduce (summed in rank order, / N,
- * float32). `lossSum`: the sum over micro-steps of the mean of the shard losses.
+ * workers while rank 0 computes here: {@link allReduceShards}.
  */
 async function dataParallelGradients(
   group: DataParallelGroup,
@@ -427,7 +457,8 @@ async function dataParallelGradients(
   perObjective: Example[][][],
   cursor: number[],
   rng: Rng,
-): Promise<{ lossSum: number; averaged: { keys: string[]; data: Float32Array } }> {
+  update: ReplicaUpdate,
+): Promise<ExchangedStep> {
   const N = group.size;
   const shards: ShardWork[][] = Array.from({ length: N }, () => []);
   const scale = 1 / c.gradientAccumulationSteps;
@@ -443,13 +474,52 @@ async function dataParallelGradients(
     const k = batch.length / N;
     for (let r = 0; r < N; r++) shards[r].push({ objective: oi, examples: batch.slice(r * k, (r + 1) * k), seed: rng.int(2 ** 31), scale });
   }
+  return allReduceShards(group, step, epoch, shards, update, (w, vars) => computeGradients(c.model, c.objectives[w.objective].loss, w.examples, vars, c.dropout, new Rng(w.seed), w.scale));
+}
+
+/** The update the replicas take once the gradients are averaged (the same clip limit and lr as rank 0's). */
+export interface ReplicaUpdate {
+  maxGradNorm: number;
+  lr: number;
+}
+
+/** One optimizer step's exchange, seen from rank 0 (see {@link allReduceShards}). */
+export interface ExchangedStep {
+  /** The sum over micro-steps of the mean of the shard losses. */
+  lossSum: number;
+  /** The averaged gradients of the parameters that have one, by variable name (the caller owns them; unclipped). */
+  grads: Record<string, tf.Tensor>;
+  /**
+   * Await after rank 0's own clip + step, with the norm rank 0 measured: resolves when every replica has stepped,
+   * and throws when a replica measured another norm (bit for bit).
+   */
+  replicasStepped(norm: number): Promise<void>;
+}
+
+/**
+ * The data-parallel exchange of one optimizer step, the one both trainers (the bi-encoder loop and the CrossEncoder's)
+ * call: ranks 1..N-1 compute `shards[rank]` in their workers while `local` computes rank 0's here into the group's
+ * gradient buffer (the layout of every parameter of the run, the losses' own variables included); then the all-reduce
+ * (summed in rank order, / N, float32; shared arenas or transferred buffers, as {@link DataParallelGroup} chose);
+ * then the replicas measure the norm (without their `unclipped` variables), clip and step with `update` while the
+ * caller does rank 0's.
+ */
+export async function allReduceShards(
+  group: DataParallelGroup,
+  step: number,
+  epoch: number,
+  shards: ShardWork[][],
+  update: ReplicaUpdate,
+  local: (w: ShardWork, vars: tf.Variable[]) => { loss: tf.Scalar; grads: Record<string, tf.Tensor> },
+): Promise<ExchangedStep> {
+  const N = group.size;
   const remote = group.computeShards(step + 1, shards.slice(1));
   remote.catch(() => undefined); // awaited below, after rank 0's own shards
   const losses0: number[] = [];
   let keys: string[] = [];
   const vars = group.layout.params.map((p) => p.variable);
   for (const w of shards[0]) {
-    const r = computeGradients(c.model, c.objectives[w.objective].loss, w.examples, vars, c.dropout, new Rng(w.seed), w.scale);
+    const r = local(w, vars);
     losses0.push((await r.loss.data())[0]);
     r.loss.dispose();
     const got = accumulateGrads(r.grads, group.layout, group.buffer, losses0.length > 1);
@@ -459,7 +529,7 @@ async function dataParallelGradients(
   }
   const others = await remote;
   let lossSum = 0;
-  for (let m = 0; m < c.gradientAccumulationSteps; m++) {
+  for (let m = 0; m < shards[0].length; m++) {
     let l = losses0[m];
     for (const o of others) l += o.losses[m];
     const mean = l / N;
@@ -472,5 +542,14 @@ async function dataParallelGradients(
     if (o.keys.join('\n') !== keys.join('\n')) throw new Error(`dataParallel: worker rank ${i + 1} sent gradients for other parameters than rank 0 (${o.keys.length} vs ${keys.length})`);
   });
   const data = await group.allReduce(others);
-  return { lossSum, averaged: { keys, data } };
+  // The replicas clip and step on the same averaged gradients at the same lr while the caller does rank 0's.
+  const applied = group.apply(keys, data, update.maxGradNorm, update.lr);
+  applied.catch(() => undefined); // awaited in replicasStepped; no unhandled rejection while rank 0 steps
+  const replicasStepped = async (norm: number) => {
+    (await applied).forEach((x, i) => {
+      // The same ops on the same float32 values: a different norm means the replicas' backends disagree.
+      if (!Object.is(x, norm)) throw new Error(`dataParallel: replica rank ${i + 1} measured the gradient norm ${x} at step ${step + 1}, rank 0 ${norm}`);
+    });
+  };
+  return { lossSum, grads: unflattenGrads(keys, data, group.layout), replicasStepped };
 }

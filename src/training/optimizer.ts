@@ -151,14 +151,16 @@ export class AdamW {
  * torch `clip_grad_norm_(params, maxNorm)`: the total L2 norm over the gradients that exist (norm of the per-tensor
  * norms), returned as computed BEFORE clipping; every gradient is then multiplied by
  * `min(maxNorm / (norm + 1e-6), 1)` (in float32). Returns the clipped gradients (new tensors; the inputs are
- * disposed) and the norm. Pass `maxNorm` = Infinity (or <= 0) to only measure.
+ * disposed) and the norm. Pass `maxNorm` = Infinity (or <= 0) to only measure. Gradients named in `unclipped`
+ * (by variable name) are left out of the norm and passed through unscaled: sentence-transformers 6.0.1 clips
+ * `model.parameters()` only, not a loss's own variables (SoftmaxLoss's classifier).
  * Async because the norm is read back to decide the factor: on webgpu a synchronous read throws in Node (Dawn) and,
  * in headless Chromium on SwiftShader, returns zeros and loses the device; on webgl it stalls the pipeline.
  * @example
  * const { grads: clipped, norm } = await clipGradNorm(grads, 1);
  */
-export async function clipGradNorm(grads: Record<string, tf.Tensor>, maxNorm: number): Promise<{ grads: Record<string, tf.Tensor>; norm: number }> {
-  const names = Object.keys(grads);
+export async function clipGradNorm(grads: Record<string, tf.Tensor>, maxNorm: number, unclipped?: ReadonlySet<string>): Promise<{ grads: Record<string, tf.Tensor>; norm: number }> {
+  const names = Object.keys(grads).filter((n) => !unclipped?.has(n));
   if (names.length === 0) return { grads, norm: 0 };
   const normT = tf.tidy(() => tf.sqrt(tf.sum(tf.square(tf.stack(names.map((n) => tf.sqrt(tf.sum(tf.square(grads[n])))))))));
   let norm: number;
@@ -167,7 +169,7 @@ export async function clipGradNorm(grads: Record<string, tf.Tensor>, maxNorm: nu
   } finally {
     normT.dispose();
   }
-  return { grads: clipWithNorm(grads, norm, maxNorm), norm };
+  return { grads: clipWithNorm(grads, norm, maxNorm, unclipped), norm };
 }
 
 /**
@@ -175,11 +177,15 @@ export async function clipGradNorm(grads: Record<string, tf.Tensor>, maxNorm: nu
  * `min(maxNorm / (norm + 1e-6), 1)` (float32). Returns new tensors and disposes the inputs (or returns `grads`
  * itself when `maxNorm` is Infinity or <= 0).
  */
-function clipWithNorm(grads: Record<string, tf.Tensor>, norm: number, maxNorm: number): Record<string, tf.Tensor> {
+function clipWithNorm(grads: Record<string, tf.Tensor>, norm: number, maxNorm: number, unclipped?: ReadonlySet<string>): Record<string, tf.Tensor> {
   if (!(maxNorm > 0) || !Number.isFinite(maxNorm)) return grads;
   const coef = Math.min(f32(f32(maxNorm) / f32(norm + f32(1e-6))), 1);
   const out: Record<string, tf.Tensor> = {};
   for (const n of Object.keys(grads)) {
+    if (unclipped?.has(n)) {
+      out[n] = grads[n];
+      continue;
+    }
     out[n] = tf.mul(grads[n], coef);
     grads[n].dispose();
   }

@@ -1,30 +1,42 @@
 /**
  * The worker's side of data-parallel training (./data_parallel.ts): one replica of the model. On `init` it loads
- * the model, takes rank 0's parameters (and optimizer state, when the run resumes), rebuilds the losses and builds
- * its AdamW; on `step` it runs forward + backward on its shards and sums their flat gradients into its arena (shared
- * exchange) or a buffer it transfers back; on `reduce` (shared) it averages its share of every rank's arena into
- * rank 0's; on `apply` it measures the norm of the averaged gradients (rank 0's arena, or the buffer sent), clips and
- * takes the AdamW step; on `checksum` it hashes its parameters. Messages are handled one at a time, in arrival order.
+ * the model and rebuilds the losses (the loader: a SentenceTransformer, loop.ts `sentenceReplica`, or a CrossEncoder,
+ * cross_encoder_trainer.ts `crossEncoderReplica`), takes rank 0's parameters (the losses' own variables among them)
+ * and optimizer state when the run resumes, and builds its AdamW; on `step` it runs forward + backward on its shards
+ * and sums their flat gradients (every parameter at its slot of the layout, the losses' own variables included) into
+ * its arena (shared exchange) or a buffer it transfers back; on `reduce` (shared) it averages its share of every
+ * rank's arena into rank 0's; on `apply` it measures the norm of the averaged gradients (rank 0's arena, or the
+ * buffer sent) without the losses' own variables, clips (those left unclipped, as on rank 0) and takes the AdamW
+ * step; on `checksum` it hashes its parameters. Messages are handled one at a time, in arrival order.
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { createLoss } from '../losses/registry.js';
-import type { Loss } from '../losses/types.js';
+import type { DropoutProbs } from '../layers/dropout.js';
 import type { ParentPort } from '../platform/workers.js';
-import { accumulateGrads, gradLayout, lossFingerprint, paramsChecksum, reduceRange, toWireError, unflattenGrads, type Fault, type GradLayout, type FromReplica, type ReplicaSpec, type ToReplica } from './data_parallel.js';
+import type { NamedParameter } from '../weights/index.js';
+import { accumulateGrads, gradLayout, paramsChecksum, reduceRange, toWireError, unflattenGrads, type Fault, type GradLayout, type FromReplica, type LossRecipe, type ReplicaSpec, type ToReplica } from './data_parallel.js';
+import type { Example } from './datasets.js';
 import { ensureGradients } from './gradients.js';
-import { computeGradients, modelParameters, type TrainableSentenceModel } from './loop.js';
 import { AdamW, clipGradNorm } from './optimizer.js';
 import { Rng } from './rng.js';
 
-/** Loads the replica's model from the spec (once per worker). */
-export type ReplicaLoader = (spec: ReplicaSpec) => Promise<TrainableSentenceModel>;
+/**
+ * One replica as a worker trains it: every parameter that takes part, in rank 0's order (the model's, then the
+ * losses' own variables), and one shard's forward + backward (loss and gradients by variable name; caller owns them).
+ */
+export interface ReplicaModel {
+  params: NamedParameter[];
+  /** Variable names left out of the clip norm and unclipped (the losses' own variables, as 6.0.1 clips the model's only). */
+  unclipped?: ReadonlySet<string>;
+  gradients(objective: number, examples: readonly Example[], dropout: DropoutProbs, rng: Rng, scale: number): { loss: tf.Scalar; grads: Record<string, tf.Tensor> };
+}
+
+/** Loads the replica's model from the spec and rebuilds the losses from their recipes (once per worker). */
+export type ReplicaLoader = (spec: ReplicaSpec, losses: LossRecipe[]) => Promise<ReplicaModel>;
 
 interface Replica {
   rank: number;
-  model: TrainableSentenceModel;
-  params: ReturnType<typeof modelParameters>;
-  vars: tf.Variable[];
-  losses: Loss[];
+  model: ReplicaModel;
+  params: NamedParameter[];
   dropout: Extract<ToReplica, { type: 'init' }>['dropout'];
   optimizer: AdamW;
   layout: GradLayout;
@@ -35,8 +47,8 @@ interface Replica {
 
 async function init(msg: Extract<ToReplica, { type: 'init' }>, load: ReplicaLoader): Promise<Replica> {
   await ensureGradients();
-  const model = await load(msg.spec);
-  const params = modelParameters(model);
+  const model = await load(msg.spec, msg.losses);
+  const params = model.params;
   const keys = params.map((p) => p.key);
   if (keys.join('\n') !== msg.params.keys.join('\n')) {
     throw new Error(`the worker's model has parameters [${keys.slice(0, 3).join(', ')}, … ${keys.length}] but rank 0 sent [${msg.params.keys.slice(0, 3).join(', ')}, … ${msg.params.keys.length}]`);
@@ -46,19 +58,11 @@ async function init(msg: Extract<ToReplica, { type: 'init' }>, load: ReplicaLoad
     p.variable.assign(tf.tensor(msg.params.data.subarray(off, off + p.variable.size), p.variable.shape, 'float32'));
     off += p.variable.size;
   }
-  const losses = msg.losses.map((r) => {
-    const loss = createLoss(r.name, r.options);
-    const got = lossFingerprint(loss);
-    if (got !== r.fingerprint) {
-      throw new Error(`${r.name} rebuilt from ${JSON.stringify(r.options)} is ${got}, not rank 0's ${r.fingerprint}; pass dataParallel.lossOptions (createLoss options)`);
-    }
-    return loss;
-  });
   const optimizer = new AdamW(params, msg.adamw);
   if (msg.optimizerState) optimizer.loadState(msg.optimizerState.steps, msg.optimizerState.tensors);
   const layout = gradLayout(params);
   if (msg.arenas && msg.arenas.some((a) => a.length !== layout.total)) throw new Error(`the gradient arenas hold ${msg.arenas[0].length} values, the worker's parameters ${layout.total}`);
-  return { rank: msg.rank, model, params, vars: params.map((p) => p.variable), losses, dropout: msg.dropout, optimizer, layout, arenas: msg.arenas, fault: msg.fault };
+  return { rank: msg.rank, model, params, dropout: msg.dropout, optimizer, layout, arenas: msg.arenas, fault: msg.fault };
 }
 
 function step(r: Replica, msg: Extract<ToReplica, { type: 'step' }>, port: ParentPort): void {
@@ -72,7 +76,7 @@ function step(r: Replica, msg: Extract<ToReplica, { type: 'step' }>, port: Paren
   const data = r.arenas?.[r.rank] ?? new Float32Array(r.layout.total);
   let keys: string[] = [];
   for (const s of msg.shards) {
-    const g = computeGradients(r.model, r.losses[s.objective], s.examples, r.vars, r.dropout, new Rng(s.seed), s.scale);
+    const g = r.model.gradients(s.objective, s.examples, r.dropout, new Rng(s.seed), s.scale);
     losses.push(g.loss.dataSync()[0]);
     g.loss.dispose();
     const got = accumulateGrads(g.grads, r.layout, data, losses.length > 1);
@@ -84,11 +88,14 @@ function step(r: Replica, msg: Extract<ToReplica, { type: 'step' }>, port: Paren
   else port.post({ type: 'grads', id: msg.id, losses, keys, data } satisfies FromReplica, [data.buffer as ArrayBuffer]);
 }
 
-/** Clip and step on the averaged gradients; returns the norm measured (no step when it is not finite). */
+/**
+ * Clip and step on the averaged gradients; returns the norm measured (no step when it is not finite). The losses'
+ * own variables (`unclipped`) are out of the norm and unscaled, as on rank 0.
+ */
 async function apply(r: Replica, msg: Extract<ToReplica, { type: 'apply' }>): Promise<number> {
   const avg = msg.grads ?? r.arenas?.[0];
   if (!avg) throw new Error('apply without gradients (neither sent nor in a shared arena)');
-  const { grads, norm } = await clipGradNorm(unflattenGrads(msg.keys, avg, r.layout), msg.maxGradNorm);
+  const { grads, norm } = await clipGradNorm(unflattenGrads(msg.keys, avg, r.layout), msg.maxGradNorm, r.model.unclipped);
   try {
     if (Number.isFinite(norm)) r.optimizer.step(grads, msg.lr); // rank 0 stops the run on a non-finite norm
   } finally {

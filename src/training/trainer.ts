@@ -8,7 +8,8 @@ import type { Evaluator } from '../evaluation/types.js';
 import type { Loss } from '../losses/types.js';
 import { batchOrder, isStream, readDataset, streamBatches, type BatchSamplerName, type Example, type TrainingData } from './datasets.js';
 import { checkOutputPath, dropoutProbs, runTrainingLoop, saveModelAtomic, type EvalLog, type Objective, type StepLog, type TrainableSentenceModel, type TrainOutput } from './loop.js';
-import { datasetColumns, type ModelCardData } from './model_card.js';
+import { bestEvaluationStep, cardLosses, cardLogRows, cardPrimaryMetrics, datasetCardTables, datasetColumns, timedEvaluator, type ModelCardData } from './model_card.js';
+import { modelRepr, type ReprModule } from './model_card_format.js';
 import { dataLoaderPermutations, FIT_TRAINER_SEED, roundRobinEpoch, roundRobinLength } from './samplers.js';
 import { getBackend } from '@tensorflow/tfjs-core';
 import { getScheduler } from './schedules.js';
@@ -25,6 +26,27 @@ function modelConfig(model: TrainableSentenceModel): Record<string, unknown> | u
 /** camelCase -> snake_case (the card prints Python's argument names). */
 const snake = (k: string) => k.replace(/[A-Z]/g, (m) => `_${m.toLowerCase()}`);
 
+/** How a run is timed and logged for the card: the start, the evaluations' seconds, transformers' `logging_steps`. */
+interface CardClock {
+  start: number;
+  evaluationSeconds: number;
+  loggingSteps: number;
+}
+
+/** Token counts of texts with the model's tokenizer (special tokens, truncation): 6.0.1's `preprocess` attention mask sums. */
+function tokenCounter(model: TrainableSentenceModel): (texts: string[]) => number[] {
+  return (texts) => {
+    const b = model.tokenize(texts);
+    const out: number[] = [];
+    for (let i = 0; i < b.batchSize; i++) {
+      let n = 0;
+      for (let j = 0; j < b.seqLength; j++) n += b.attentionMask[i * b.seqLength + j];
+      out.push(n);
+    }
+    return out;
+  };
+}
+
 /** Record the run on the model for its card (save writes README.md), when the model keeps card data. */
 function recordModelCard(
   model: TrainableSentenceModel,
@@ -33,25 +55,31 @@ function recordModelCard(
   given: Record<string, unknown>,
   evaluator: Evaluator<never> | undefined,
   out: TrainOutput,
+  clock: CardClock,
 ): void {
   if (!('modelCardData' in model)) return;
   const nonDefault: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(given)) if (v !== undefined && k in all) nonDefault[k] = all[k];
   const last = out.evaluations[out.evaluations.length - 1];
+  const count = tokenCounter(model);
   const card: ModelCardData = {
     baseModel: model.modelNameOrPath || null,
     maxSeqLength: model.maxSeqLength ?? null,
     outputDimensionality: model.getSentenceEmbeddingDimension?.() ?? null,
     similarityFnName: model.similarityFnName ?? null,
+    modelString: modelRepr('SentenceTransformer', model.modules as readonly ReprModule[]),
     trainDatasets: datasets.map(({ data, loss }) => ({
       size: Array.isArray(data) ? data.length : null,
       columns: Array.isArray(data) ? datasetColumns(data[0] as Record<string, unknown>) : [],
-      loss: { name: loss.name, config: loss.getConfigDict() },
+      loss: { name: loss.name, config: loss.getConfigDict(), citation: loss.citation ?? null },
+      ...(Array.isArray(data) ? datasetCardTables(data as Record<string, unknown>[], count) : {}),
     })),
+    losses: cardLosses(datasets.map((t) => t.loss)),
     allHyperparameters: all,
     nonDefaultHyperparameters: nonDefault,
-    evaluations: evaluator && last ? [{ className: evaluator.constructor.name, name: evaluator.name, primaryMetric: evaluator.primaryMetric, metrics: last.metrics }] : [],
-    logs: out.evaluations.map((e) => ({ epoch: e.epoch, step: e.step, trainingLoss: out.logs.find((l) => l.step === e.step)?.loss ?? null, metrics: evaluator ? { [evaluator.primaryMetric]: e.metrics[evaluator.primaryMetric] } : {} })),
+    evaluations: evaluator && last ? [{ className: evaluator.constructor.name, name: evaluator.name, description: (evaluator as { description?: string }).description, primaryMetric: evaluator.primaryMetric, metrics: last.metrics }] : [],
+    logs: cardLogRows(out.logs, out.evaluations, clock.loggingSteps, cardPrimaryMetrics(evaluator)),
+    trainingTime: { totalSeconds: (performance.now() - clock.start) / 1000, evaluationSeconds: clock.evaluationSeconds },
     backend: getBackend(),
   };
   model.modelCardData = card;
@@ -249,6 +277,9 @@ export class SentenceTransformerTrainer {
     };
     const given = Object.fromEntries(Object.entries(a).map(([k, v]) => [k === 'perDeviceTrainBatchSize' ? 'per_device_train_batch_size' : snake(k), v]));
     const live: TrainOutput = { globalStep: 0, trainingLoss: 0, logs: [], evaluations: [] };
+    // the card's clock and its logging rule (transformers' logging_steps, default 500)
+    const clock: CardClock = { start: performance.now(), evaluationSeconds: 0, loggingSteps: a.loggingSteps ?? 500 };
+    const loggingSteps = a.loggingSteps;
     const out = await runTrainingLoop({
       model,
       objectives: [objective],
@@ -264,17 +295,17 @@ export class SentenceTransformerTrainer {
       gradientAccumulationSteps: accum,
       seed,
       dropout: dropoutProbs(modelConfig(model)),
+      // every step reaches the card (its loss rows average the steps between logging steps); the callback sees the logged ones
       onStep: async (l) => {
         live.logs.push(l);
-        await this.options.callback?.(l);
+        if (!loggingSteps || l.step % loggingSteps === 0 || l.step === total) await this.options.callback?.(l);
       },
-      loggingSteps: a.loggingSteps,
-      evaluator,
+      evaluator: evaluator && timedEvaluator(evaluator, clock),
       evalSteps: evalStrategy === 'steps' ? positiveInt(a.evalSteps, 500, 'evalSteps') : 0,
       evalAtEpochEnd: evalStrategy === 'epoch',
       onEval: async (e) => {
         live.evaluations.push(e);
-        recordModelCard(model, [{ data: this.options.trainDataset, loss }], all, given, evaluator, live); // before a checkpoint saves
+        recordModelCard(model, [{ data: this.options.trainDataset, loss }], all, given, evaluator, live, clock); // before a checkpoint saves
         await this.options.onEvaluate?.(e);
       },
       loadBestAtEnd: a.loadBestModelAtEnd ?? false,
@@ -284,7 +315,9 @@ export class SentenceTransformerTrainer {
       resumeFrom: opts.resumeFromCheckpoint,
       dataParallel: a.dataParallel,
     });
-    recordModelCard(model, [{ data: this.options.trainDataset, loss }], all, given, evaluator, out);
+    recordModelCard(model, [{ data: this.options.trainDataset, loss }], all, given, evaluator, out, clock);
+    // 6.0.1 marks the kept checkpoint's row once it loads the best model at the end (`set_best_model_step`)
+    if (a.loadBestModelAtEnd && evaluator && model.modelCardData) model.modelCardData.bestModelStep = bestEvaluationStep(out.evaluations, evaluator.primaryMetric, evaluator.greaterIsBetter);
     return out;
   }
 }
@@ -432,6 +465,8 @@ export async function fitSentenceTransformer(model: TrainableSentenceModel, o: F
   };
   const given: Record<string, unknown> = { epochs: o.epochs, steps_per_epoch: o.stepsPerEpoch, batch_size: o.batchSize, scheduler: o.scheduler, warmup_steps: o.warmupSteps, optimizer_params: o.optimizerParams, weight_decay: o.weightDecay, evaluation_steps: o.evaluationSteps, max_grad_norm: o.maxGradNorm, save_best_model: o.saveBestModel, seed: o.seed };
   const live: TrainOutput = { globalStep: 0, trainingLoss: 0, logs: [], evaluations: [] };
+  // 6.0.1's fit() runs the trainer with transformers' default logging_steps (500)
+  const clock: CardClock = { start: performance.now(), evaluationSeconds: 0, loggingSteps: 500 };
   const out = await runTrainingLoop({
     model,
     objectives: built.map((b) => b.objective),
@@ -450,12 +485,12 @@ export async function fitSentenceTransformer(model: TrainableSentenceModel, o: F
       live.logs.push(l);
       await o.callback?.(l);
     },
-    evaluator,
+    evaluator: evaluator && timedEvaluator(evaluator, clock),
     evalSteps: o.evaluationSteps ?? 0,
     evalAtEpochEnd: !((o.evaluationSteps ?? 0) > 0),
     onEval: async (log) => {
       live.evaluations.push(log);
-      recordModelCard(model, o.trainObjectives, all, given, evaluator, live); // before the best model is saved
+      recordModelCard(model, o.trainObjectives, all, given, evaluator, live, clock); // before the best model is saved
       const v = evaluator ? log.metrics[evaluator.primaryMetric] : undefined;
       if (o.evaluationCallback && typeof v === 'number') await o.evaluationCallback(v, log.epoch, log.step);
     },
@@ -467,7 +502,7 @@ export async function fitSentenceTransformer(model: TrainableSentenceModel, o: F
     resumeFrom: o.resumeFromCheckpoint,
     dataParallel: o.dataParallel,
   });
-  recordModelCard(model, o.trainObjectives, all, given, evaluator, out);
+  recordModelCard(model, o.trainObjectives, all, given, evaluator, out, clock);
   if (o.outputPath && (!evaluator || !(o.saveBestModel ?? true))) await saveModelAtomic(model, o.outputPath);
   return out;
 }

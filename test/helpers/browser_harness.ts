@@ -39,9 +39,14 @@ export interface BrowserHarness {
   close(): Promise<void>;
 }
 
-/** Serve test-output/<name>/ at /bundle/, wasm binaries at /wasm/, fixtures at /fixtures/, and launch Chromium. */
-export async function startBrowserHarness(bundleDir: string, bundleFile: string): Promise<BrowserHarness> {
+/**
+ * Serve test-output/<name>/ at /bundle/, wasm binaries at /wasm/, fixtures at /fixtures/, and launch Chromium.
+ * `crossOriginIsolated`: every response carries COOP same-origin + COEP require-corp, so the page (and its workers)
+ * is cross-origin isolated: SharedArrayBuffer exists and tfjs-wasm may run multithreaded.
+ */
+export async function startBrowserHarness(bundleDir: string, bundleFile: string, opts: { crossOriginIsolated?: boolean } = {}): Promise<BrowserHarness> {
   const server = await startStaticServer({
+    ...(opts.crossOriginIsolated ? { headers: { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' } } : {}),
     mounts: { '/bundle/': bundleDir, '/wasm/': wasmDistDir(), '/fixtures/': fixturesDir() },
     routes: { '/': ['text/html; charset=utf-8', modulePage(`/bundle/${bundleFile}`)] },
   });

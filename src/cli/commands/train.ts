@@ -191,7 +191,7 @@ function evalLine(ctx: CliContext, evaluator: Evaluator<never> | undefined, e: E
 }
 
 /** The cross-encoder branch: CrossEncoder.load, CrossEncoderTrainer, the CrossEncoder evaluators, save. */
-async function runCrossEncoder(p: Parsed, ctx: CliContext, o: { modelArg: string; data: string; out: string; lossName: string | undefined; lossOpts: Record<string, unknown> }): Promise<void> {
+async function runCrossEncoder(p: Parsed, ctx: CliContext, o: { modelArg: string; data: string; out: string; lossName: string | undefined; lossOpts: Record<string, unknown>; workers: number | undefined }): Promise<void> {
   const loss = crossEncoderLoss(o.lossName, o.lossOpts);
   const evalFile = stringOpt(p, 'eval');
   const evalSteps = intOpt(p, 'eval-steps', NAME);
@@ -209,6 +209,7 @@ async function runCrossEncoder(p: Parsed, ctx: CliContext, o: { modelArg: string
       args: {
         ...scheduleArgs(p),
         evalSteps,
+        ...(o.workers !== undefined && o.workers > 1 ? { dataParallel: { workers: o.workers } } : {}),
       },
       trainDataset: rows,
       loss,
@@ -231,15 +232,15 @@ async function run(p: Parsed, ctx: CliContext): Promise<void> {
   const data = requiredOpt(p, 'data', NAME, 'a .jsonl or .csv file of training rows');
   const out = requiredOpt(p, 'output', NAME, 'the folder to save the trained model in');
   const given = stringOpt(p, 'loss');
+  const workers = intOpt(p, 'workers', NAME);
   const cross = flagOpt(p, 'cross-encoder') || isCrossEncoderOnlyLoss(given) || (await isCrossEncoderFolder(modelArg));
-  if (cross) return runCrossEncoder(p, ctx, { modelArg, data, out, lossName: given, lossOpts: lossOptions(p) });
+  if (cross) return runCrossEncoder(p, ctx, { modelArg, data, out, lossName: given, lossOpts: lossOptions(p), workers });
   const lossName = given ?? 'MultipleNegativesRankingLoss';
   if (!lossNames().includes(lossName)) throw new CliError(`--loss ${lossName}: unknown loss; known: ${lossNames().join(', ')}`);
   const lossOpts = lossOptions(p);
   const evalFile = stringOpt(p, 'eval');
   const evalSteps = intOpt(p, 'eval-steps', NAME);
   if (evalSteps !== undefined && evalFile === undefined) throw new CliError('--eval-steps needs --eval FILE (the rows to evaluate on)');
-  const workers = intOpt(p, 'workers', NAME);
   await checkOutputPath(out, '--output');
   const rows = await readTrainingFile(data);
   const evaluator = evalFile === undefined ? undefined : evaluatorForRows(await readTrainingFile(evalFile), evalFile);
@@ -294,7 +295,7 @@ export const trainCommand: Command = {
     'a CrossEncoderRerankingEvaluator; 2 text columns and a label a CrossEncoderClassificationEvaluator (several\n' +
     'labels, or labels all 0/1) or a CrossEncoderCorrelationEvaluator. A hub id needs --cross-encoder (or such a loss).\n' +
     'With --workers N, N replicas train in parallel (DDP: this thread and N-1 worker threads, gradients averaged\n' +
-    'across them each step).',
+    'across them each step), bi-encoders and cross-encoders alike.',
   options: {
     model: { type: 'string', short: 'm', valueName: 'MODEL', help: 'hub id or local model directory (required)' },
     data: { type: 'string', valueName: 'FILE', help: 'training rows, .jsonl or .csv (required)' },
