@@ -120,6 +120,28 @@ describe('int8 (q8) path', () => {
     }
   });
 
+  it('the kernel quantizes edge rows (all zero, -0, all negative, all positive, exact halves, a lone max) as the scalar scheme, bit for bit', () => {
+    const k = 37; // 16 + 16 + 4 + 1: every loop of q8_quantize_rows
+    const rows: number[][] = [
+      Array.from({ length: k }, () => 0),
+      Array.from({ length: k }, (_, c) => (c % 3 === 0 ? -0 : c / 10)),
+      Array.from({ length: k }, (_, c) => -1 - c / 7),
+      Array.from({ length: k }, (_, c) => 2 + c / 5),
+      // range 127 (sx 1): x / sx = c - 63.5 are exact halves, rounded to even
+      Array.from({ length: k }, (_, c) => (c === 0 ? -63.5 : c === 1 ? 63.5 : c - 63.5 + (c % 2))),
+      Array.from({ length: k }, (_, c) => (c === k - 1 ? 9 : 0.01 * c)),
+    ];
+    const xs = Float32Array.from(rows.flat());
+    const w = Q8LinearWeight.quantize(randomArray(16 * k, 91), 16, k);
+    const b = randomArray(16, 92);
+    const expected = referenceQ8(xs, rows.length, k, w, b);
+    const x = tf.tensor2d(xs, [rows.length, k]);
+    const bias = tf.tensor1d(b);
+    const got = denseQ8Kernel(x, [w], bias)!;
+    assert.equal(maxAbs(got.dataSync(), expected), 0, wasmKernelsFlavor());
+    tf.dispose([x, bias, got]);
+  });
+
   it('denseQ8 on the cpu backend (stock ops) gives the wasm kernel\'s numbers, bit for bit (K <= 1040)', async () => {
     const [m, k, n] = [5, 96, 24];
     const xs = randomArray(m * k, 71, 2);
