@@ -12,7 +12,9 @@
  *     -c /tmp/old.c -o /tmp/old.o && wasm-ld-16 --no-entry --import-memory --strip-all --export-dynamic /tmp/old.o -o /tmp/old.wasm
  * Shapes: MiniLM's K x N = 384 x 384, 384 x 1536, 1536 x 384 at M = 1, 10 and 1280 (32 sentences x 40 tokens).
  * GOP/s = 2 M K N / time. "q8" is the GEMM on already quantized rows; "q8+quant" adds q8_quantize_rows (what a
- * dense call costs in the kernel). Every build's outputs are compared to the first build's, bit for bit.
+ * dense call costs in the kernel); "pairs" is q8_gemm_pairs (the other int8 GEMM, relaxed builds that have it;
+ * src/kernels/wasm_kernels.ts times both and keeps the faster). Every build's outputs (and pairs') are compared
+ * to the first build's, bit for bit.
  */
 import { readFileSync } from 'node:fs';
 import * as bin from '../src/kernels/wasm_kernels_binary.js';
@@ -25,6 +27,8 @@ interface Ex {
   q8_pack(w: number, p: number, wsum: number, k: number, n: number): void;
   q8_quantize_rows(x: number, xq: number, sx: number, zp: number, m: number, k: number, kp: number): void;
   q8_gemm(xq: number, sx: number, zp: number, p: number, wsum: number, sw: number, bias: number, y: number, m: number, kp: number, n: number): void;
+  /** absent before it existed; the plain build's is q8_gemm */
+  q8_gemm_pairs?(xq: number, sx: number, zp: number, p: number, wsum: number, sw: number, bias: number, y: number, m: number, kp: number, n: number): void;
 }
 
 const args = process.argv.slice(2);
@@ -89,7 +93,7 @@ function rate(f: () => void): number {
 }
 
 console.log(`node ${process.version} (V8 ${process.versions.v8}); builds: ${builds.map((b) => b[0]).join(', ')}; ${REPS} alternating reps of ~${MS} ms CPU time each; GOP/s median [min-max]`);
-console.log(`| M | K x N | ${builds.map((b) => `${b[0]} fp32 | ${b[0]} q8 | ${b[0]} q8+quant`).join(' | ')} |`);
+console.log(`| M | K x N | ${builds.map((b) => `${b[0]} fp32 | ${b[0]} q8 | ${b[0]} q8+quant | ${b[0]} pairs`).join(' | ')} |`);
 for (const m of [1, 10, 1280]) {
   for (const [k, n] of [[384, 384], [384, 1536], [1536, 384]]) {
     top = 1 << 16;
@@ -127,9 +131,13 @@ for (const m of [1, 10, 1280]) {
       const out = new Uint32Array(heap(), y, m * n).slice();
       if (!ref) ref = out;
       else if (out.some((v, j) => v !== ref![j])) throw new Error(`build ${builds[i][0]} differs from ${builds[0][0]} at M=${m}, K=${k}, N=${n}`);
+      if (!ex.q8_gemm_pairs) return;
+      new Float32Array(heap(), y, m * n).fill(NaN);
+      ex.q8_gemm_pairs(p.xq, p.sx, p.zp, p.pq, p.wsum, sw, bias, y, m, kp, n);
+      if (new Uint32Array(heap(), y, m * n).some((v, j) => v !== ref![j])) throw new Error(`build ${builds[i][0]}: q8_gemm_pairs differs at M=${m}, K=${k}, N=${n}`);
     });
     const ops = 2 * m * k * n;
-    const res = exs.map(() => [[], [], []] as number[][]);
+    const res = exs.map(() => [[], [], [], []] as number[][]);
     for (let r = 0; r < REPS; r++) {
       exs.forEach((ex, i) => {
         const p = per[i];
@@ -141,9 +149,11 @@ for (const m of [1, 10, 1280]) {
             ex.q8_gemm(p.xq, p.sx, p.zp, p.pq, p.wsum, sw, bias, y, m, kp, n);
           }) * ops) / 1e9,
         );
+        const pairs = ex.q8_gemm_pairs;
+        if (pairs) res[i][3].push((rate(() => pairs(p.xq, p.sx, p.zp, p.pq, p.wsum, sw, bias, y, m, kp, n)) * ops) / 1e9);
       });
     }
-    const fmt = (a: number[]): string => `${median(a).toFixed(1)} [${Math.min(...a).toFixed(1)}-${Math.max(...a).toFixed(1)}]`; // spread-ok: REPS values
+    const fmt = (a: number[]): string => (a.length === 0 ? '-' : `${median(a).toFixed(1)} [${Math.min(...a).toFixed(1)}-${Math.max(...a).toFixed(1)}]`); // spread-ok: REPS values
     console.log(`| ${m} | ${k} x ${n} | ${res.map((r) => r.map(fmt).join(' | ')).join(' | ')} |`);
   }
 }
