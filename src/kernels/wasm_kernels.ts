@@ -562,12 +562,14 @@ function q8PackedFor(b: WasmBackendLike, ex: KernelExports, weights: readonly Q8
  * (i16x8 pair sums then i32x4.dot_i16x8_s: 1.25x q8_gemm where the dot-add becomes five instructions, as V8 12.4 /
  * Node 22, 0.55x where it is one). No feature test can tell the two lowerings apart, so 'auto' (the default) times
  * both on the first calls big enough to time (alternating, Q8_CALIBRATION_SAMPLES each, per kernel instance) and
- * keeps the faster by median time per product. The plain-SIMD build has one GEMM (both exports are it).
+ * keeps the one with the lower minimum time per product: the minimum, because noise only adds time (other
+ * processes, and the first calls of a function that still runs V8's baseline code before its optimized tier
+ * arrives; a median picked the wrong one on Node 22 under a load average of 11). The plain-SIMD build has one GEMM (both exports are it).
  * `SENTENCE_TFJS_Q8_GEMM=dot|pairs` (Node) or {@link setQ8GemmVariant} fixes the choice (benchmarks, tests).
  */
 type Q8GemmVariant = 'auto' | 'dot' | 'pairs';
 let q8Variant: Q8GemmVariant | undefined;
-const Q8_CALIBRATION_SAMPLES = 8;
+const Q8_CALIBRATION_SAMPLES = 12;
 /** Products below which a call is not timed (a few microseconds: timer resolution and call overhead). */
 const Q8_CALIBRATION_MIN_MACS = 1 << 20;
 interface Q8Calibration {
@@ -611,8 +613,7 @@ function runQ8Gemm(ex: KernelExports, macs: number, gemm: (f: KernelExports['q8_
   gemm(i === 0 ? ex.q8_gemm : ex.q8_gemm_pairs);
   cal.ns[i].push(((performance.now() - t0) * 1e6) / macs);
   if (cal.ns[1].length === Q8_CALIBRATION_SAMPLES) {
-    const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1]; // spread-ok: Q8_CALIBRATION_SAMPLES values
-    cal.pick = median(cal.ns[1]) < median(cal.ns[0]) ? 1 : 0;
+    cal.pick = Math.min(...cal.ns[1]) < Math.min(...cal.ns[0]) ? 1 : 0; // spread-ok: Q8_CALIBRATION_SAMPLES values
   }
 }
 
