@@ -12,7 +12,7 @@
  *     -c /tmp/old.c -o /tmp/old.o && wasm-ld-16 --no-entry --import-memory --strip-all --export-dynamic /tmp/old.o -o /tmp/old.wasm
  * Shapes: MiniLM's K x N = 384 x 384, 384 x 1536, 1536 x 384 at M = 1, 10 and 1280 (32 sentences x 40 tokens).
  * GOP/s = 2 M K N / time. "q8" is the GEMM on already quantized rows; "q8+quant" adds q8_quantize_rows (what a
- * dense call costs in the kernel); "pairs" is q8_gemm_pairs (the other int8 GEMM, relaxed builds that have it;
+ * dense call costs in the kernel); "pairs" (and "pairs+quant") is q8_gemm_pairs (the other int8 GEMM, builds that have it;
  * src/kernels/wasm_kernels.ts times both and keeps the faster). Every build's outputs (and pairs') are compared
  * to the first build's, bit for bit.
  */
@@ -93,7 +93,7 @@ function rate(f: () => void): number {
 }
 
 console.log(`node ${process.version} (V8 ${process.versions.v8}); builds: ${builds.map((b) => b[0]).join(', ')}; ${REPS} alternating reps of ~${MS} ms CPU time each; GOP/s median [min-max]`);
-console.log(`| M | K x N | ${builds.map((b) => `${b[0]} fp32 | ${b[0]} q8 | ${b[0]} q8+quant | ${b[0]} pairs`).join(' | ')} |`);
+console.log(`| M | K x N | ${builds.map((b) => `${b[0]} fp32 | ${b[0]} q8 | ${b[0]} q8+quant | ${b[0]} pairs | ${b[0]} pairs+quant`).join(' | ')} |`);
 for (const m of [1, 10, 1280]) {
   for (const [k, n] of [[384, 384], [384, 1536], [1536, 384]]) {
     top = 1 << 16;
@@ -137,7 +137,7 @@ for (const m of [1, 10, 1280]) {
       if (new Uint32Array(heap(), y, m * n).some((v, j) => v !== ref![j])) throw new Error(`build ${builds[i][0]}: q8_gemm_pairs differs at M=${m}, K=${k}, N=${n}`);
     });
     const ops = 2 * m * k * n;
-    const res = exs.map(() => [[], [], [], []] as number[][]);
+    const res = exs.map(() => [[], [], [], [], []] as number[][]);
     for (let r = 0; r < REPS; r++) {
       exs.forEach((ex, i) => {
         const p = per[i];
@@ -150,7 +150,14 @@ for (const m of [1, 10, 1280]) {
           }) * ops) / 1e9,
         );
         const pairs = ex.q8_gemm_pairs;
-        if (pairs) res[i][3].push((rate(() => pairs(p.xq, p.sx, p.zp, p.pq, p.wsum, sw, bias, y, m, kp, n)) * ops) / 1e9);
+        if (!pairs) return;
+        res[i][3].push((rate(() => pairs(p.xq, p.sx, p.zp, p.pq, p.wsum, sw, bias, y, m, kp, n)) * ops) / 1e9);
+        res[i][4].push(
+          (rate(() => {
+            ex.q8_quantize_rows(x, p.xq, p.sx, p.zp, m, k, kp);
+            pairs(p.xq, p.sx, p.zp, p.pq, p.wsum, sw, bias, y, m, kp, n);
+          }) * ops) / 1e9,
+        );
       });
     }
     const fmt = (a: number[]): string => (a.length === 0 ? '-' : `${median(a).toFixed(1)} [${Math.min(...a).toFixed(1)}-${Math.max(...a).toFixed(1)}]`); // spread-ok: REPS values
