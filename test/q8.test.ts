@@ -9,7 +9,7 @@ import { CrossEncoder, SentenceTransformer, SparseEncoder } from '../src/index.j
 import type { SparseVector } from '../src/util/sparse.js';
 import { dense, denseQ8, denseQkv, installWasmKernels, wasmKernelsActive } from '../src/kernels/index.js';
 import { denseQ8Kernel, denseQ8Stock } from '../src/kernels/q8.js';
-import { wasmKernelsFlavor } from '../src/kernels/wasm_kernels.js';
+import { q8GemmChoice, setQ8GemmVariant, wasmKernelsFlavor } from '../src/kernels/wasm_kernels.js';
 import { Q8_MARKER_FILE, Q8LinearWeight } from '../src/weights/index.js';
 import { runCli } from './helpers/cli.js';
 import { fixture, requireFixtures } from './helpers/fixtures.js';
@@ -117,6 +117,61 @@ describe('int8 (q8) path', () => {
       const stock = denseQ8Stock(x, [w], bias);
       assert.equal(maxAbs(stock.dataSync(), expected), 0, `stock [${m}, ${k}] x [${n}]`);
       tf.dispose([x, bias, got, stock]);
+    }
+  });
+
+  it('the kernel quantizes edge rows (all zero, -0, all negative, all positive, exact halves, a lone max) as the scalar scheme, bit for bit', () => {
+    const k = 37; // 16 + 16 + 4 + 1: every loop of q8_quantize_rows
+    const rows: number[][] = [
+      Array.from({ length: k }, () => 0),
+      Array.from({ length: k }, (_, c) => (c % 3 === 0 ? -0 : c / 10)),
+      Array.from({ length: k }, (_, c) => -1 - c / 7),
+      Array.from({ length: k }, (_, c) => 2 + c / 5),
+      // range 127 (sx 1): x / sx = c - 63.5 are exact halves, rounded to even
+      Array.from({ length: k }, (_, c) => (c === 0 ? -63.5 : c === 1 ? 63.5 : c - 63.5 + (c % 2))),
+      Array.from({ length: k }, (_, c) => (c === k - 1 ? 9 : 0.01 * c)),
+    ];
+    const xs = Float32Array.from(rows.flat());
+    const w = Q8LinearWeight.quantize(randomArray(16 * k, 91), 16, k);
+    const b = randomArray(16, 92);
+    const expected = referenceQ8(xs, rows.length, k, w, b);
+    const x = tf.tensor2d(xs, [rows.length, k]);
+    const bias = tf.tensor1d(b);
+    const got = denseQ8Kernel(x, [w], bias)!;
+    assert.equal(maxAbs(got.dataSync(), expected), 0, wasmKernelsFlavor());
+    tf.dispose([x, bias, got]);
+  });
+
+  it('both int8 GEMMs (one dot-add per 16 products, or i16 pair sums) give the scalar scheme\'s bits, and the default times them and keeps one', () => {
+    try {
+      for (const [m, k, n, seed] of [[1, 8, 8, 5], [7, 37, 13, 6], [9, 384, 40, 7]]) {
+        const xs = randomArray(m * k, seed, 3);
+        const w = Q8LinearWeight.quantize(randomArray(n * k, seed + 100), n, k);
+        const b = randomArray(n, seed + 200);
+        const expected = referenceQ8(xs, m, k, w, b);
+        for (const v of ['dot', 'pairs'] as const) {
+          setQ8GemmVariant(v);
+          assert.equal(q8GemmChoice(), v);
+          const got = tf.tidy(() => denseQ8Kernel(tf.tensor2d(xs, [m, k]), [w], tf.tensor1d(b))!.dataSync());
+          assert.equal(maxAbs(got, expected), 0, `${v} [${m}, ${k}] x [${n}] (${wasmKernelsFlavor()})`);
+        }
+        w.dispose();
+      }
+      setQ8GemmVariant('auto');
+      const [m, k, n] = [64, 384, 64]; // 1.6M products: a call the calibration times
+      const xs = randomArray(m * k, 8);
+      const w = Q8LinearWeight.quantize(randomArray(n * k, 9), n, k);
+      const expected = referenceQ8(xs, m, k, w);
+      for (let i = 0; i < 28; i++) {
+        const got = tf.tidy(() => denseQ8Kernel(tf.tensor2d(xs, [m, k]), [w])!.dataSync());
+        assert.equal(maxAbs(got, expected), 0, `call ${i}`);
+      }
+      w.dispose();
+      // relaxed SIMD: decided after 12 timed calls of each; plain SIMD has one GEMM and nothing to decide
+      assert.ok(wasmKernelsFlavor() === 'relaxed-simd' ? ['dot', 'pairs'].includes(q8GemmChoice()) : q8GemmChoice() === 'auto', q8GemmChoice());
+      assert.throws(() => setQ8GemmVariant('fast' as 'dot'), /setQ8GemmVariant: expected 'auto', 'dot' or 'pairs', got fast/);
+    } finally {
+      setQ8GemmVariant('auto');
     }
   });
 

@@ -53,6 +53,7 @@ interface KernelExports {
   q8_pack(w: number, p: number, wsum: number, k: number, n: number): void;
   q8_quantize_rows(x: number, xq: number, sx: number, zp: number, m: number, k: number, kp: number): void;
   q8_gemm(xq: number, sx: number, zp: number, p: number, wsum: number, sw: number, bias: number, y: number, m: number, kp: number, n: number): void;
+  q8_gemm_pairs(xq: number, sx: number, zp: number, p: number, wsum: number, sw: number, bias: number, y: number, m: number, kp: number, n: number): void;
   pack_panels_t(w: number, p: number, k: number, n: number, ld: number, off: number): void;
   pack_panels_ld(x: number, p: number, k: number, n: number, ldx: number, c0: number): void;
   transpose2d(x: number, out: number, m: number, n: number): void;
@@ -571,6 +572,67 @@ function q8PackedFor(b: WasmBackendLike, ex: KernelExports, weights: readonly Q8
   return p;
 }
 
+/**
+ * Which int8 GEMM export runs. kernels.c has two with the same bits: q8_gemm (one i32x4.relaxed_dot_i8x16_i7x16_add_s
+ * per 16 products: a single vpdpbusd where the engine uses AVX-VNNI, as V8 13.6 / Node 24) and q8_gemm_pairs
+ * (i16x8 pair sums then i32x4.dot_i16x8_s: 1.25x q8_gemm where the dot-add becomes five instructions, as V8 12.4 /
+ * Node 22, 0.55x where it is one). No feature test can tell the two lowerings apart, so 'auto' (the default) times
+ * both on the first calls big enough to time (alternating, Q8_CALIBRATION_SAMPLES each, per kernel instance) and
+ * keeps the one with the lower minimum time per product: the minimum, because noise only adds time (other
+ * processes, and the first calls of a function that still runs V8's baseline code before its optimized tier
+ * arrives; a median picked the wrong one on Node 22 under a load average of 11). The plain-SIMD build has one GEMM (both exports are it).
+ * `SENTENCE_TFJS_Q8_GEMM=dot|pairs` (Node) or {@link setQ8GemmVariant} fixes the choice (benchmarks, tests).
+ */
+type Q8GemmVariant = 'auto' | 'dot' | 'pairs';
+let q8Variant: Q8GemmVariant | undefined;
+const Q8_CALIBRATION_SAMPLES = 12;
+/** Products below which a call is not timed (a few microseconds: timer resolution and call overhead). */
+const Q8_CALIBRATION_MIN_MACS = 1 << 20;
+interface Q8Calibration {
+  ns: [number[], number[]];
+  pick?: 0 | 1;
+}
+const q8Calibrations = new WeakMap<KernelExports, Q8Calibration>();
+
+/**
+ * Fix which int8 GEMM runs ('dot' or 'pairs', the same bits) or return to timing both ('auto'). For old-vs-new
+ * benchmarks and the tests that compare the two.
+ * @example
+ * setQ8GemmVariant('pairs'); const a = model.encode(texts); setQ8GemmVariant('auto');
+ */
+export function setQ8GemmVariant(v: Q8GemmVariant): void {
+  if (v !== 'auto' && v !== 'dot' && v !== 'pairs') throw new Error(`setQ8GemmVariant: expected 'auto', 'dot' or 'pairs', got ${String(v)}`);
+  q8Variant = v;
+}
+
+/** The current choice ('dot' or 'pairs'; 'auto' until the calibration is done) for this kernel instance. */
+export function q8GemmChoice(): Q8GemmVariant {
+  const b = currentWasmBackend();
+  const ex = b && exportsFor(b);
+  const v = q8Variant ?? (envFlag('SENTENCE_TFJS_Q8_GEMM') as Q8GemmVariant | undefined) ?? 'auto';
+  if (v !== 'auto' || !ex) return v;
+  const pick = q8Calibrations.get(ex)?.pick;
+  return pick === undefined ? 'auto' : pick === 0 ? 'dot' : 'pairs';
+}
+
+/** Run the int8 GEMM `gemm` with the chosen export, timing it while the choice is being calibrated. */
+function runQ8Gemm(ex: KernelExports, macs: number, gemm: (f: KernelExports['q8_gemm']) => void): void {
+  const v = q8Variant ?? (envFlag('SENTENCE_TFJS_Q8_GEMM') as Q8GemmVariant | undefined) ?? 'auto';
+  if (v === 'pairs') return gemm(ex.q8_gemm_pairs);
+  if (v === 'dot' || !relaxedUsed) return gemm(ex.q8_gemm);
+  let cal = q8Calibrations.get(ex);
+  if (!cal) q8Calibrations.set(ex, (cal = { ns: [[], []] }));
+  if (cal.pick !== undefined) return gemm(cal.pick === 0 ? ex.q8_gemm : ex.q8_gemm_pairs);
+  if (macs < Q8_CALIBRATION_MIN_MACS) return gemm(ex.q8_gemm);
+  const i = cal.ns[0].length <= cal.ns[1].length ? 0 : 1;
+  const t0 = performance.now();
+  gemm(i === 0 ? ex.q8_gemm : ex.q8_gemm_pairs);
+  cal.ns[i].push(((performance.now() - t0) * 1e6) / macs);
+  if (cal.ns[1].length === Q8_CALIBRATION_SAMPLES) {
+    cal.pick = Math.min(...cal.ns[1]) < Math.min(...cal.ns[0]) ? 1 : 0; // spread-ok: Q8_CALIBRATION_SAMPLES values
+  }
+}
+
 /** Register the int8 dense kernel: inputs x [M, K] (and bias [N]), attrs { weights: Q8KernelWeight[] }. */
 function registerQ8(): void {
   registerWasm(KERNEL_LINEAR_Q8, (ex, b, { x, bias }, attrs) => {
@@ -587,7 +649,9 @@ function registerQ8(): void {
       const sx = scratch + xqBytes;
       const zp = sx + 4 * m;
       ex.q8_quantize_rows(offset(b, x!), scratch, sx, zp, m, k, kp);
-      ex.q8_gemm(scratch, sx, zp, packed.ptr, packed.wsum, packed.scales, bias ? offset(b, bias) : 0, offset(b, out), m, kp, n);
+      const bp = bias ? offset(b, bias) : 0;
+      const yp = offset(b, out);
+      runQ8Gemm(ex, m * kp * n, (gemm) => gemm(scratch, sx, zp, packed.ptr, packed.wsum, packed.scales, bp, yp, m, kp, n));
     } finally {
       b.wasm._free(scratch);
     }

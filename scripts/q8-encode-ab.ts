@@ -1,0 +1,88 @@
+/**
+ * q8 encode, old kernels vs the committed ones, alternating in one process (issue 17): minilm-l6-full loaded with
+ * `dtype: 'q8'`, the same seeded sentences (5-40 words) at batch 32, one worker. Each slice swaps the kernel
+ * binary in, warms it (64 texts: compile tier-up and the int8 GEMM's calibration), then times one encode of all
+ * texts; sentences per CPU-second (process.cpuUsage, less disturbed by other processes) and per wall second.
+ * The embeddings of both builds are compared bit for bit first.
+ *
+ *   npx -y node@22 --import tsx scripts/q8-encode-ab.ts --old /tmp/old [--rounds 4] [--texts 600] [--model DIR]
+ *
+ * `--old PREFIX` reads PREFIX-relaxed.wasm or PREFIX-simd.wasm (whichever flavor this runtime runs), built from
+ * an older kernels.c as in scripts/q8-gemm-bench.ts; the old build runs its only int8 GEMM (q8_gemm).
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { initBackend, SentenceTransformer, wasmKernelsFlavor } from '../src/index.js';
+import { q8GemmChoice, setQ8GemmVariant, swapWasmKernelBinary } from '../src/kernels/wasm_kernels.js';
+
+const args = process.argv.slice(2);
+const opt = (name: string, d: string): string => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : d;
+};
+const MODEL = opt('--model', join(import.meta.dirname, '../../shared/fixtures/models/minilm-l6-full'));
+const ROUNDS = Number(opt('--rounds', '4'));
+const NTEXTS = Number(opt('--texts', '600'));
+const OLD = opt('--old', '');
+if (!OLD) throw new Error('q8-encode-ab: --old PREFIX is required (PREFIX-relaxed.wasm / PREFIX-simd.wasm)');
+
+function texts(n: number): string[] {
+  let a = 12345;
+  const r = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const words = 'the quick brown fox jumps over lazy dog while people walk through city parks and markets selling fresh bread cheese fruit music plays softly in distant cafes where friends meet talk about science history art travel weather sports'.split(' ');
+  return Array.from({ length: n }, () => Array.from({ length: 5 + Math.floor(r() * 36) }, () => words[Math.floor(r() * words.length)]).join(' ') + '.');
+}
+
+const median = (a: number[]): number => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
+const cpuS = (): number => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+
+await initBackend('wasm', { fallbackToCpu: false });
+const flavor = wasmKernelsFlavor();
+const oldBytes = new Uint8Array(readFileSync(`${OLD}-${flavor === 'relaxed-simd' ? 'relaxed' : 'simd'}.wasm`));
+const model = await SentenceTransformer.load(MODEL, { dtype: 'q8' });
+const data = texts(NTEXTS);
+
+const builds: [string, Uint8Array | undefined, 'dot' | 'auto'][] = [
+  ['old', oldBytes, 'dot'],
+  ['new', undefined, 'auto'],
+];
+const use = async (bytes: Uint8Array | undefined, v: 'dot' | 'auto'): Promise<void> => {
+  setQ8GemmVariant(v);
+  await swapWasmKernelBinary(bytes);
+  await model.encode(data.slice(0, 64), { batchSize: 32 });
+};
+const embeddings: Float32Array[][] = [];
+for (const [, bytes, v] of builds) {
+  await use(bytes, v);
+  embeddings.push(await model.encode(data.slice(0, 96), { batchSize: 32 }));
+}
+const same = embeddings[0].every((e, t) => e.length === embeddings[1][t].length && e.every((x, i) => Object.is(x, embeddings[1][t][i])));
+const perCpu: number[][] = builds.map(() => []);
+const perWall: number[][] = builds.map(() => []);
+let choice = '';
+for (let r = 0; r < ROUNDS; r++) {
+  for (const [i, [, bytes, v]] of builds.entries()) {
+    await use(bytes, v);
+    if (v === 'auto') choice = q8GemmChoice();
+    const c0 = cpuS();
+    const t0 = performance.now();
+    await model.encode(data, { batchSize: 32 });
+    perWall[i].push(data.length / ((performance.now() - t0) / 1000));
+    perCpu[i].push(data.length / (cpuS() - c0));
+  }
+}
+model.dispose();
+const fmt = (a: number[]): string => `${median(a).toFixed(1)} [${a.map((v) => v.toFixed(1)).join(', ')}]`;
+console.log(`node ${process.version} (V8 ${process.versions.v8}), ${flavor}, q8 minilm-l6-full, ${NTEXTS} texts, batch 32, ${ROUNDS} alternating rounds`);
+console.log(`embeddings old vs new bit-identical: ${same}; new int8 GEMM: ${choice}`);
+for (const [i, [label]] of builds.entries()) console.log(`${label}: sentences/CPU-s ${fmt(perCpu[i])}; sentences/s wall ${fmt(perWall[i])}`);
+console.log(`new / old (CPU time, medians): ${(median(perCpu[1]) / median(perCpu[0])).toFixed(2)}x`);

@@ -1,0 +1,71 @@
+/**
+ * Where a q8 encode's time goes (issue 17, Amdahl once the int8 GEMM got faster): minilm-l6-full loaded with
+ * `dtype: 'q8'`, the seeded sentences of scripts/q8-bench.ts (5-40 words) at batch 32, one worker, wasm.
+ *
+ *   npx -y node@24 --import tsx scripts/q8-profile.ts [--texts 256] [--model DIR]
+ *
+ * After a warm-up encode (compile tier-up, the int8 GEMM's calibration), one encode under tf.profile: kernel time
+ * summed per kernel name (the int8 dense kernel includes its activation quantization), and the rest of the encode's
+ * wall time (tokenization, padding, pooling in JS, tfjs dispatch) as "outside kernels". Then the same encode
+ * without the profiler, for the unprofiled total.
+ */
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { initBackend, SentenceTransformer, wasmKernelsFlavor } from '../src/index.js';
+import { q8GemmChoice } from '../src/kernels/wasm_kernels.js';
+
+const args = process.argv.slice(2);
+const opt = (name: string, d: string): string => {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : d;
+};
+const MODEL = opt('--model', join(import.meta.dirname, '../../shared/fixtures/models/minilm-l6-full'));
+const NTEXTS = Number(opt('--texts', '256'));
+
+function texts(n: number): string[] {
+  let a = 12345;
+  const r = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const words = 'the quick brown fox jumps over lazy dog while people walk through city parks and markets selling fresh bread cheese fruit music plays softly in distant cafes where friends meet talk about science history art travel weather sports'.split(' ');
+  return Array.from({ length: n }, () => Array.from({ length: 5 + Math.floor(r() * 36) }, () => words[Math.floor(r() * words.length)]).join(' ') + '.');
+}
+
+await initBackend('wasm', { fallbackToCpu: false });
+const model = await SentenceTransformer.load(MODEL, { dtype: 'q8' });
+const data = texts(NTEXTS);
+await model.encode(data, { batchSize: 32 });
+let wall = 0;
+const info = await tf.profile(async () => {
+  const t0 = performance.now();
+  await model.encode(data, { batchSize: 32 });
+  wall = performance.now() - t0;
+});
+const t0 = performance.now();
+await model.encode(data, { batchSize: 32 });
+const plain = performance.now() - t0;
+model.dispose();
+
+const perKernel = new Map<string, { ms: number; calls: number }>();
+for (const k of info.kernels) {
+  const ms = typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+  const e = perKernel.get(k.name) ?? { ms: 0, calls: 0 };
+  e.ms += ms;
+  e.calls++;
+  perKernel.set(k.name, e);
+}
+const inKernels = [...perKernel.values()].reduce((a, e) => a + e.ms, 0);
+console.log(`node ${process.version}, ${wasmKernelsFlavor()}, int8 GEMM ${q8GemmChoice()}, q8 minilm-l6-full, ${NTEXTS} texts, batch 32`);
+console.log(`encode: ${plain.toFixed(0)} ms unprofiled (${(NTEXTS / (plain / 1000)).toFixed(1)} sentences/s); ${wall.toFixed(0)} ms under the profiler`);
+console.log('| kernel | calls | ms | share of profiled encode |');
+console.log('| --- | ---: | ---: | ---: |');
+for (const [name, e] of [...perKernel.entries()].sort((a, b) => b[1].ms - a[1].ms)) {
+  if (e.ms / wall < 0.002) continue;
+  console.log(`| ${name} | ${e.calls} | ${e.ms.toFixed(1)} | ${((100 * e.ms) / wall).toFixed(1)}% |`);
+}
+console.log(`| (other kernels, each < 0.2%) | | ${([...perKernel.values()].filter((e) => e.ms / wall < 0.002).reduce((a, e) => a + e.ms, 0)).toFixed(1)} | |`);
+console.log(`| outside kernels (tokenize, pad, JS, dispatch) | | ${(wall - inKernels).toFixed(1)} | ${((100 * (wall - inKernels)) / wall).toFixed(1)}% |`);
