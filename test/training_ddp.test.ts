@@ -193,6 +193,32 @@ describe('training: data-parallel over worker replicas (DDP semantics, wasm)', f
     }
   });
 
+  it('a maxSeqLength set after load reaches the replicas (rank 0 truncates at 5 tokens; the workers tokenize the same way): 2 MNRL steps equal the in-process expectation bit for bit, and differ from the untruncated run', async () => {
+    const lr = 1e-3;
+    const rows = pairs(16);
+    const examples = asExamples(rows, ['anchor', 'positive']);
+    const expected = await SentenceTransformer.load(modelDir('tiny-bert'), NO_DROPOUT);
+    const untruncated = await SentenceTransformer.load(modelDir('tiny-bert'), NO_DROPOUT);
+    const ddp = await SentenceTransformer.load(modelDir('tiny-bert'), NO_DROPOUT);
+    try {
+      expected.maxSeqLength = ddp.maxSeqLength = 5;
+      await expectedRun(expected, new MultipleNegativesRankingLoss(), examples, 8, 2, 2, lr);
+      await expectedRun(untruncated, new MultipleNegativesRankingLoss(), examples, 8, 2, 2, lr);
+      await new SentenceTransformerTrainer({
+        model: ddp,
+        args: { perDeviceTrainBatchSize: 4, learningRate: lr, maxSteps: 2, lrSchedulerType: 'constant', weightDecay: 0, shuffle: false, saveStrategy: 'no', dataParallel: { workers: 2, verifyEvery: 1 } },
+        trainDataset: rows,
+        loss: new MultipleNegativesRankingLoss(),
+      }).train();
+      assert.equal(paramsChecksum(modelParameters(ddp)), paramsChecksum(modelParameters(expected)), 'DDP with truncation = in-process with truncation');
+      assert.notEqual(paramsChecksum(modelParameters(untruncated)), paramsChecksum(modelParameters(expected)), 'the truncation changes the run (the test would not see a worker that ignores it otherwise)');
+    } finally {
+      expected.dispose();
+      untruncated.dispose();
+      ddp.dispose();
+    }
+  });
+
   it('gradient accumulation (2 micro-steps) with 2 replicas: each replica sums its micro-steps, then the average; equals the in-process expectation exactly', async () => {
     const lr = 1e-3;
     const rows = pairs(24);

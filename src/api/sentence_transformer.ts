@@ -619,7 +619,8 @@ export class SentenceTransformer {
     this.checkAlive();
     if (!this.modelPath) throw new Error('dataParallel: the replicas load the model from its directory, and this model has none (built with fromModules)');
     const device = tf.getBackend() === 'cpu' ? 'cpu' : 'wasm';
-    const options = { device, dtype: this.transformer.dtype, compat: this.compat, ...(this.loadConfigKwargs ? { configKwargs: this.loadConfigKwargs } : {}) };
+    // maxSeqLength: rank 0's truncation as it is now (set after load, or null), which the worker applies after its load.
+    const options = { device, dtype: this.transformer.dtype, compat: this.compat, maxSeqLength: this.maxSeqLength, ...(this.loadConfigKwargs ? { configKwargs: this.loadConfigKwargs } : {}) };
     const ts = import.meta.url.endsWith('.ts');
     return { workerUrl: new URL(ts ? './train_worker.ts' : './train_worker.js', import.meta.url).href, modelDir: this.modelPath, options };
   }

@@ -26,5 +26,8 @@ serveTrainingReplica(await parentPort(), async (spec, losses) => {
     ce.maxSeqLength = (spec.options as CrossEncoderLoadOptions).maxSeqLength ?? null; // rank 0's truncation, null (none) included
     return crossEncoderReplica(ce, losses);
   }
-  return sentenceReplica(await SentenceTransformer.load(spec.modelDir, spec.options as SentenceTransformerLoadOptions), losses);
+  const { maxSeqLength, ...loadOptions } = spec.options as SentenceTransformerLoadOptions & { maxSeqLength?: number | null };
+  const st = await SentenceTransformer.load(spec.modelDir, loadOptions);
+  if (maxSeqLength !== undefined) st.maxSeqLength = maxSeqLength; // rank 0's truncation, null (none) included
+  return sentenceReplica(st, losses);
 });
