@@ -128,6 +128,16 @@ describe('encode pool (worker_threads, tiny-bert)', function () {
     assertClose(got, await model.encode(['where is the bank?'], { normalizeEmbeddings: true }));
   });
 
+  it('runs a one-chunk call ahead of the waiting chunks of a larger call (a query is not stuck behind a corpus)', async function () {
+    let bulkDone = 0;
+    const bulk = pool.encode(poolTexts(), { chunkSize: 1, normalizeEmbeddings: true, onProgress: (d) => (bulkDone = d) });
+    const query = await pool.encode(['where is the bank?'], { normalizeEmbeddings: true });
+    // FIFO would finish all 41 bulk chunks first; ahead of them, the query waits for the two running ones at most
+    assert.ok(bulkDone <= 2, `the query finished after ${bulkDone} of 41 bulk chunks`);
+    assertClose(query, await model.encode(['where is the bank?'], { normalizeEmbeddings: true }));
+    assertClose(await bulk, expected);
+  });
+
   it('calls onProgress after every chunk up to the total', async function () {
     const seen: [number, number][] = [];
     await pool.encode(poolTexts(), { chunkSize: 10, onProgress: (d, t) => seen.push([d, t]) });

@@ -39,7 +39,7 @@ export interface PoolStartOptions {
 
 /** Options of {@link EncodePool.encode}: the chunking plus the `encode` options each worker applies. */
 export interface PoolEncodeOptions {
-  /** Texts per chunk sent to a worker. Default: {@link planChunks}' rule (every worker gets work, chunks of equal
+  /** Texts per chunk sent to a worker. Default: the rule of `planChunks` in pool.ts (every worker gets work, chunks of equal
    * size, tiny calls stay whole). */
   chunkSize?: number;
   /** `batch_size` inside each worker's `encode` (default {@link DEFAULT_BATCH_SIZE}, 32). */
@@ -164,6 +164,8 @@ function defaultWorkerUrl(): URL {
 /** A pool of encoding workers. Create with {@link EncodePool.start}; always {@link EncodePool.stop} it. */
 export class EncodePool {
   private readonly slots: (Slot | undefined)[];
+  /** Chunks waiting for a worker, in order: calls of one chunk first ({@link EncodePool.encode}), then the rest. */
+  private readonly urgent: Job[] = [];
   private readonly queue: Job[] = [];
   private nextJobId = 1;
   private stopped = false;
@@ -238,7 +240,15 @@ export class EncodePool {
 
   /**
    * Encode `texts` across the workers; resolves to one embedding per text, in input order.
+   * The call is cut into chunks (`chunkSize`, or by default so that every worker gets a share while tiny calls stay
+   * one chunk); a call of one chunk goes ahead of the waiting chunks of larger calls.
    * Rejects with the worker's error (class and message) if encoding a chunk throws.
+   *
+   * @example
+   * const pool = await EncodePool.start({ modelDir: 'models/all-MiniLM-L6-v2' }, { workers: 2 });
+   * const passages = await pool.encode(texts, { batchSize: 32 }); // 32 texts: 16 on each worker
+   * const [query] = await pool.encode(['where is the bank?']);     // one chunk, ahead of queued work
+   * await pool.stop();
    */
   encode(texts: readonly unknown[], opts: PoolEncodeOptions = {}): Promise<Float32Array[]> {
     if (this.stopped) return Promise.reject(new Error('EncodePool.encode: the pool has been stopped'));
@@ -264,7 +274,10 @@ export class EncodePool {
     const chunks = planChunks(texts, this.size, batchSize, cs);
     return new Promise<Float32Array[]>((resolve, reject) => {
       const call: CallState = { results: new Array<Float32Array>(n), remaining: chunks.length, total: n, doneTexts: 0, onProgress, done: false, resolve, reject };
-      for (const [s, e] of chunks) this.queue.push({ call, start: s, texts: texts.slice(s, e), options, attempts: 0 });
+      // A call of one chunk (a query, a few short texts) goes ahead of the waiting chunks of larger calls, so that it
+      // waits for at most one running chunk per worker rather than for a whole corpus queued before it.
+      const q = chunks.length === 1 ? this.urgent : this.queue;
+      for (const [s, e] of chunks) q.push({ call, start: s, texts: texts.slice(s, e), options, attempts: 0 });
       this.dispatch();
     });
   }
@@ -274,7 +287,7 @@ export class EncodePool {
     if (this.stopped && this.slots.every((s) => s === undefined)) return;
     this.stopped = true;
     const err = new Error('EncodePool: the pool was stopped before the call finished');
-    for (const job of this.queue.splice(0)) this.fail(job.call, err);
+    for (const job of this.urgent.splice(0).concat(this.queue.splice(0))) this.fail(job.call, err);
     const live = this.slots.filter((s): s is Slot => s !== undefined);
     for (const s of live) if (s.job) this.fail(s.job.call, err);
     this.slots.fill(undefined);
@@ -359,7 +372,7 @@ export class EncodePool {
       if (job.attempts > this.maxRetries) {
         this.fail(job.call, new Error(`pool worker ${slot.index} died (${why}) while encoding texts ${job.start}..${job.start + job.texts.length - 1}, after ${job.attempts} attempt(s)`));
       } else {
-        this.queue.unshift(job);
+        this.urgent.unshift(job); // it was running: it goes first again
       }
     }
     if (!slot.ready) return; // died while loading: start() reports it, do not loop on a model that cannot load
@@ -368,7 +381,7 @@ export class EncodePool {
       // The replacement could not load the model: fail everything waiting if no worker is left.
       if (this.slots.every((s) => s === undefined || !s.ready)) {
         const err = new Error(`EncodePool: a replacement worker failed to start: ${(e as Error).message}`);
-        for (const j of this.queue.splice(0)) this.fail(j.call, err);
+        for (const j of this.urgent.splice(0).concat(this.queue.splice(0))) this.fail(j.call, err);
       }
     });
   }
@@ -378,14 +391,14 @@ export class EncodePool {
     call.done = true;
     call.reject(e);
     // Drop the call's chunks that have not started.
-    for (let i = this.queue.length - 1; i >= 0; i--) if (this.queue[i]!.call === call) this.queue.splice(i, 1);
+    for (const q of [this.urgent, this.queue]) for (let i = q.length - 1; i >= 0; i--) if (q[i]!.call === call) q.splice(i, 1);
   }
 
   private dispatch(): void {
     for (const slot of this.slots) {
       if (!slot || !slot.ready) continue;
       if (!slot.job) {
-        const job = this.queue.shift();
+        const job = this.urgent.shift() ?? this.queue.shift();
         if (job) {
           slot.job = job;
           slot.jobId = this.nextJobId++;
