@@ -39,8 +39,8 @@ export interface PoolStartOptions {
 
 /** Options of {@link EncodePool.encode}: the chunking plus the `encode` options each worker applies. */
 export interface PoolEncodeOptions {
-  /** Texts per chunk sent to a worker. Default: the rule of `planChunks` in pool.ts (every worker gets work, chunks of equal
-   * size, tiny calls stay whole). */
+  /** Texts per chunk sent to a worker. Default: the rule of `planChunks` in pool.ts (every worker gets work,
+   * chunks of equal size, tiny calls stay whole). */
   chunkSize?: number;
   /** `batch_size` inside each worker's `encode` (default {@link DEFAULT_BATCH_SIZE}, 32). */
   batchSize?: number;
