@@ -78,7 +78,7 @@ export const MIN_CHUNK_CHARS = 64;
  *   chunks of equal size (±1). So a call with fewer batches than workers still uses every worker (32 texts at
  *   batch 32 on 2 workers: 2 × 16; 96: 4 × 24 instead of 32 + 32 then 32 alone), and large calls keep ~10 chunks per
  *   worker. Tiny calls: every chunk holds at least {@link MIN_CHUNK_CHARS} characters, so one short query is one
- *   chunk (one message) and a few are not scattered over workers that would each stream the whole model for them.
+ *   chunk (one message) and two are not scattered over workers that would each pay a forward's fixed cost.
  *
  * Batches inside a worker are the chunk's own (sentence-transformers sorts each chunk by length), so padding differs
  * from a single-process `encode` of the whole call; with attention masks the embeddings agree within float32
