@@ -13,7 +13,8 @@
  * - `passages`: calls of 32 and 96 passages (~256 tokens) at batch 32: one worker, the pool with one chunk per batch
  *   (what the old default did with 96 texts: 32 + 32, then 32 alone) and the pool's default (planChunks).
  * Every round visits the variants in a rotated order; the figures are medians over rounds of each round's median
- * per-call wall time, with the min-max over rounds, and process CPU time per call (all threads, workers included).
+ * per-call wall time, with the min-max over rounds, and process CPU time per call (all threads, workers included);
+ * "workers busy" is the workers' summed encode time over the call's wall time (how many run at once, on average).
  * On a shared machine label every figure "under load"; ratios from one alternating run are what means something.
  */
 import { join, resolve } from 'node:path';
@@ -105,12 +106,12 @@ async function main(): Promise<void> {
     const base = median(res.get(baseline)!.wall);
     out.push(`## ${title}`);
     out.push('');
-    out.push('| variant | ms per call (median, min–max over rounds) | texts/s | vs one worker | chunks per call | worker encode ms per call | CPU ms per call (all threads) |');
-    out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
+    out.push('| variant | ms per call (median, min–max over rounds) | texts/s | vs one worker | chunks per call | worker encode ms per call | workers busy (worker ms / wall) | CPU ms per call (all threads) |');
+    out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
     for (const [name, s] of res) {
       const w = median(s.wall);
       const pooled = median(s.chunks) > 0;
-      out.push(`| ${name} | ${fmt(w)} (${spread(s.wall)}) | ${fmt((texts / w) * 1000)} | ${fmt(base / w, 2)}× | ${pooled ? fmt(median(s.chunks)) : ''} | ${pooled ? fmt(median(s.workerMs)) : ''} | ${fmt(median(s.cpu))} |`);
+      out.push(`| ${name} | ${fmt(w)} (${spread(s.wall)}) | ${fmt((texts / w) * 1000)} | ${fmt(base / w, 2)}× | ${pooled ? fmt(median(s.chunks)) : ''} | ${pooled ? fmt(median(s.workerMs)) : ''} | ${pooled ? fmt(median(s.workerMs.map((m, i) => m / s.wall[i]!)), 2) : ''} | ${fmt(median(s.cpu))} |`);
     }
     out.push('');
   }
