@@ -14,6 +14,7 @@ import { createInterface } from 'node:readline';
 import { type ChildConfig, type ChildReply, type ChildCommand, peakRssMB, relaxedSimdAvailable, writeEmbeddings } from './bench-common.js';
 import { type BatchEncoder, loadOrt, loadTransformersJs } from './bench-peers.js';
 import { loadOurs, loadOursPool, loadOursSparse, matmulCeiling } from './bench-ours.js';
+import { POOL_WORKERS } from './bench-plan.js';
 
 interface Loaded {
   encode: BatchEncoder;
@@ -52,9 +53,9 @@ async function load(cfg: ChildConfig): Promise<Loaded | string> {
     case 'ours-pool-relaxed':
     case 'ours-pool-q8': {
       if (cfg.sparse) return 'the pool encodes dense embeddings only (SentenceTransformer)';
-      const m = await loadOursPool(cfg.modelDir, 2, cfg.kind === 'ours-pool-q8' ? 'q8' : undefined);
+      const m = await loadOursPool(cfg.modelDir, POOL_WORKERS, cfg.kind === 'ours-pool-q8' ? 'q8' : undefined);
       if (typeof m === 'string') return m;
-      return { encode: m.encode, encodeMany: m.encodeMany, close: m.close, backend: `wasm x2 workers (${kernels()})` };
+      return { encode: m.encode, encodeMany: m.encodeMany, close: m.close, backend: `wasm x${POOL_WORKERS} workers (${kernels()})` };
     }
     case 'tjs':
     case 'tjs-q8':

@@ -16,6 +16,9 @@ export type PyRuntime = (typeof PY_RUNTIMES)[number];
 export type RuntimeKind = NodeRuntime | PyRuntime;
 export const RUNTIME_KINDS: readonly RuntimeKind[] = [...NODE_RUNTIMES, ...PY_RUNTIMES];
 
+/** Workers of the `ours-pool*` runtimes. */
+export const POOL_WORKERS = 2;
+
 /** Default runtimes: the BERT model with its ONNX export gets every peer; the new architectures ours vs PyTorch. */
 export const DEFAULT_RUNTIMES: readonly RuntimeKind[] = ['ours', 'ours-pool', 'ours-q8', 'ours-pool-q8', 'tjs', 'tjs-q8', 'ort2', 'torch1', 'torch2'];
 export const DEFAULT_NEW_ARCH_RUNTIMES: readonly RuntimeKind[] = ['ours', 'ours-pool', 'torch1', 'torch2'];
@@ -68,7 +71,11 @@ export interface BenchArgs {
   out?: string;
 }
 
-/** The default cells: sentences (5-40 words) at 32, queries (~10 tokens) at 1 and 32, passages (~256 tokens) at 32. */
+/**
+ * The default cells: sentences (5-40 words) at 32, queries (~10 tokens) at 1 and 32, passages (~256 tokens) at 32.
+ * Passages: batch × {@link POOL_WORKERS} × the default repetitions (4, or 2 with --quick) texts, so that every slice
+ * holds a batch for each pool worker (with 96 texts, 3 batches in 4 slices, the pool rows measured one worker).
+ */
 export function defaultCells(quick: boolean, newArch: boolean): CellSpec[] {
   const q = quick ? 0.5 : 1;
   const s: CellSpec = { workload: 'sentences', batchSize: 32, texts: Math.round(640 * q) };
@@ -77,7 +84,7 @@ export function defaultCells(quick: boolean, newArch: boolean): CellSpec[] {
     s,
     { workload: 'queries', batchSize: 1, texts: Math.round(128 * q) },
     { workload: 'queries', batchSize: 32, texts: Math.round(512 * q) },
-    { workload: 'passages', batchSize: 32, texts: Math.round(96 * q) },
+    { workload: 'passages', batchSize: 32, texts: 32 * POOL_WORKERS * (quick ? 2 : 4) },
   ];
 }
 
@@ -163,6 +170,16 @@ export function cellSlices(texts: readonly string[], batchSize: number, reps: nu
   const slices: number[][][] = Array.from({ length: Math.min(reps, all.length) }, () => []);
   spread.forEach((k, pos) => slices[pos % slices.length]!.push(all[k]!));
   return slices;
+}
+
+/**
+ * How many batches each slice holds (`[2, 2, 2, 2]`), and a warning when a slice holds fewer batches than the pool
+ * has workers: the pool then has nothing to run in parallel there, and its rows equal one worker's.
+ */
+export function sliceReport(slices: readonly (readonly unknown[])[]): { perSlice: number[]; warning?: string } {
+  const perSlice = slices.map((s) => s.length);
+  const few = perSlice.some((n) => n < POOL_WORKERS);
+  return few ? { perSlice, warning: `a slice holds fewer batches than the pool's ${POOL_WORKERS} workers: the pool rows of this cell measure fewer workers` } : { perSlice };
 }
 
 /** Repetition `rep` visits the runtimes in this order (rotated by one each repetition, so none always goes first). */

@@ -53,6 +53,7 @@ import {
   type RuntimeKind,
   type RuntimeSlot,
   rotation,
+  sliceReport,
   throughput,
 } from './bench-plan.js';
 import { makeWorkload } from './bench-workloads.js';
@@ -258,6 +259,8 @@ async function runModel(args: BenchArgs, name: string, python: string | undefine
   for (const cell of cells) {
     const texts = makeWorkload(cell.workload).texts.slice(0, cell.texts);
     const slices = cellSlices(texts, cell.batchSize, args.reps);
+    const sr = sliceReport(slices);
+    process.stderr.write(`[bench] ${name} ${cellKey(cell)}: ${slices.length} slices of ${sr.perSlice.join('/')} batches${sr.warning ? ` (${sr.warning})` : ''}\n`);
     const spec = (b: number[]) => ({ indices: b, texts: b.map((i) => texts[i]!) });
     const all = slices.flat();
     const median = all[all.length >> 1]!;
@@ -416,6 +419,9 @@ function report(args: BenchArgs, run: ModelRun): string {
     const tjsFp32 = spsOf(tjsRef);
     const tjsQ8 = spsOf(tjsSlot('tjs-q8'));
     L.push(`## ${c.workload}, batch ${c.batchSize} (${c.texts} texts, mean ${f(meanTok)} tokens${counts ? `, max ${Math.max(...counts.slice(0, c.texts))}` : ''})`);
+    L.push('');
+    const sr = sliceReport(cellSlices(makeWorkload(c.workload).texts.slice(0, c.texts), c.batchSize, args.reps));
+    L.push(`Batches per slice: ${sr.perSlice.join(', ')}${sr.warning ? ` — ${sr.warning}` : ''}.`);
     L.push('');
     L.push(`| runtime, 2 cores | sentences/s | vs transformers.js${tjsFp32 !== undefined ? ` (fp32, Node ${head})` : ''} |`);
     L.push('| --- | ---: | ---: |');

@@ -8,7 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROJECT_ROOT, requireFixtures } from './helpers/fixtures.js';
-import { agreement, agreementBar, agrees, cellSlices, FP32_BAR, parseBenchArgs, ratioText, roster, rotation, throughput } from '../bench/bench-plan.js';
+import { agreement, agreementBar, agrees, cellSlices, defaultCells, FP32_BAR, parseBenchArgs, POOL_WORKERS, ratioText, roster, rotation, sliceReport, throughput } from '../bench/bench-plan.js';
+import { makeWorkload } from '../bench/bench-workloads.js';
 
 const PEERS = ['onnxruntime-node', '@huggingface/transformers', '@huggingface/tokenizers'];
 
@@ -134,6 +135,33 @@ describe('bench logic (no timing)', () => {
     assert.deepEqual(cellSlices(texts, 8, 4), slices);
     // More slices than batches: one batch per slice.
     assert.equal(cellSlices(texts.slice(0, 10), 8, 4).length, 2);
+  });
+
+  it('gives every slice of every default cell at least one batch per pool worker (passages: 2 per slice)', () => {
+    for (const quick of [false, true]) {
+      const reps = parseBenchArgs(quick ? ['--quick'] : []).reps;
+      const cells = defaultCells(quick, false);
+      // the other cells keep their sizes; passages hold batch x workers x repetitions texts
+      assert.deepEqual(
+        cells.map((c) => `${c.workload}:${c.batchSize}:${c.texts}`),
+        quick ? ['sentences:32:320', 'queries:1:64', 'queries:32:256', 'passages:32:128'] : ['sentences:32:640', 'queries:1:128', 'queries:32:512', 'passages:32:256'],
+      );
+      for (const c of cells) {
+        const texts = makeWorkload(c.workload).texts.slice(0, c.texts);
+        const r = sliceReport(cellSlices(texts, c.batchSize, reps));
+        assert.equal(r.warning, undefined, `${c.workload}:${c.batchSize} quick=${quick}: ${r.perSlice.join('/')}`);
+        assert.ok(Math.min(...r.perSlice) >= POOL_WORKERS); // spread-ok: a few slices
+      }
+      const passages = cells.find((c) => c.workload === 'passages')!;
+      assert.ok(makeWorkload('passages').texts.length >= passages.texts, 'the passages workload holds the cell');
+      assert.deepEqual(sliceReport(cellSlices(makeWorkload('passages').texts.slice(0, passages.texts), 32, reps)).perSlice, new Array<number>(reps).fill(2));
+    }
+  });
+
+  it("flags a cell whose slices hold fewer batches than the pool's workers (96 passages in 4 slices)", () => {
+    const r = sliceReport(cellSlices(makeWorkload('passages').texts.slice(0, 96), 32, 4));
+    assert.deepEqual(r.perSlice, [1, 1, 1]);
+    assert.match(r.warning ?? '', /fewer batches than the pool's 2 workers/);
   });
 
   it('rotates the runtime order by one each repetition', () => {

@@ -5,7 +5,7 @@
  */
 import { strict as assert } from 'node:assert';
 import { SentenceTransformer } from '../src/api/sentence_transformer.js';
-import { EncodePool } from '../src/api/pool.js';
+import { EncodePool, MIN_CHUNK_CHARS, planChunks } from '../src/api/pool.js';
 import { liveWorkerCount } from '../src/platform/workers.js';
 import { fixture, requireFixtures } from './helpers/fixtures.js';
 import { poolTexts } from './helpers/corpus.js';
@@ -105,6 +105,39 @@ describe('encode pool (worker_threads, tiny-bert)', function () {
     assertClose(await pool.encode(poolTexts().slice(0, 4), { normalizeEmbeddings: true }), expected.slice(0, 4));
   });
 
+  it('splits a call of one batch over both workers (2 x 16) and matches one batch and batch size 1 within 1e-6, in order', async function () {
+    // 32 texts of 1-23 words: the two chunks pad to different lengths than the single batch of 32 does.
+    const t = poolTexts().slice(3, 35);
+    const wantBatch = await model.encode(t, { batchSize: 32, normalizeEmbeddings: true });
+    const wantSingle = await model.encode(t, { batchSize: 1, normalizeEmbeddings: true });
+    const before = [...pool.chunkStats.byWorker]; // spread-ok: two workers
+    const got = await pool.encode(t, { batchSize: 32, normalizeEmbeddings: true });
+    assert.deepEqual(
+      pool.chunkStats.byWorker.map((c, i) => c - before[i]!),
+      [1, 1],
+      'one chunk on each worker',
+    );
+    assertClose(got, wantBatch);
+    assertClose(got, wantSingle);
+  });
+
+  it('sends one short query to one worker as one chunk', async function () {
+    const chunks = pool.chunkStats.chunks;
+    const got = await pool.encode(['where is the bank?'], { normalizeEmbeddings: true });
+    assert.equal(pool.chunkStats.chunks - chunks, 1);
+    assertClose(got, await model.encode(['where is the bank?'], { normalizeEmbeddings: true }));
+  });
+
+  it('runs a one-chunk call ahead of the waiting chunks of a larger call (a query is not stuck behind a corpus)', async function () {
+    let bulkDone = 0;
+    const bulk = pool.encode(poolTexts(), { chunkSize: 1, normalizeEmbeddings: true, onProgress: (d) => (bulkDone = d) });
+    const query = await pool.encode(['where is the bank?'], { normalizeEmbeddings: true });
+    // FIFO would finish all 41 bulk chunks first; ahead of them, the query waits for the two running ones at most
+    assert.ok(bulkDone <= 2, `the query finished after ${bulkDone} of 41 bulk chunks`);
+    assertClose(query, await model.encode(['where is the bank?'], { normalizeEmbeddings: true }));
+    assertClose(await bulk, expected);
+  });
+
   it('calls onProgress after every chunk up to the total', async function () {
     const seen: [number, number][] = [];
     await pool.encode(poolTexts(), { chunkSize: 10, onProgress: (d, t) => seen.push([d, t]) });
@@ -165,6 +198,70 @@ describe('encode pool (worker_threads, tiny-bert)', function () {
   it('validates the start options', async function () {
     await assert.rejects(EncodePool.start({ modelDir: fixture(...MODEL) }, { workers: 0 }), /workers must be a positive integer, got 0/);
     await assert.rejects(EncodePool.start({} as never), /spec\.modelDir must be a string, got undefined/);
+  });
+});
+
+describe('planChunks: how a pool call is cut into chunks', function () {
+  const texts = (n: number, chars = 100): string[] => new Array<string>(n).fill('x'.repeat(chars));
+  const sizes = (c: [number, number][]): number[] => c.map(([s, e]) => e - s);
+
+  it('gives each of 2 workers half of a call that holds one batch (32 texts at batch 32: 16 + 16)', function () {
+    assert.deepEqual(planChunks(texts(32), 2, 32), [
+      [0, 16],
+      [16, 32],
+    ]);
+  });
+
+  it('deals 3 batches over 2 workers as 4 equal chunks (96 texts: 4 x 24, not 32 + 32 then 32 alone)', function () {
+    assert.deepEqual(sizes(planChunks(texts(96), 2, 32)), [24, 24, 24, 24]);
+    assert.deepEqual(sizes(planChunks(texts(97), 2, 32)), [25, 24, 24, 24]);
+  });
+
+  it("keeps sentence-transformers' ~10 chunks per worker on large calls (1000 texts, 2 workers: 20 x 50)", function () {
+    // sentence-transformers: min(ceil(1000 / 2 / 10), 5000) = 50
+    assert.deepEqual(sizes(planChunks(texts(1000), 2, 32)), new Array<number>(20).fill(50));
+    // its 5000 cap: 200,000 texts on 2 workers -> ceil(100000 / 10) = 10000 -> 5000 per chunk
+    assert.equal(planChunks(texts(200_000, 1), 2, 32).length, 40);
+  });
+
+  it('covers every text once, in order, with chunks of equal size within one', function () {
+    for (const [n, w, b] of [
+      [1, 2, 32],
+      [5, 4, 32],
+      [33, 2, 32],
+      [70, 3, 16],
+      [641, 2, 32],
+      [1234, 7, 8],
+    ] as const) {
+      const c = planChunks(texts(n), w, b);
+      assert.equal(c[0]![0], 0);
+      assert.equal(c[c.length - 1]![1], n);
+      for (let i = 1; i < c.length; i++) assert.equal(c[i]![0], c[i - 1]![1], `n=${n}: chunk ${i} starts where ${i - 1} ends`);
+      const sz = sizes(c);
+      assert.ok(Math.max(...sz) - Math.min(...sz) <= 1, `n=${n} w=${w}: sizes ${sz.join(',')}`); // spread-ok: at most a few hundred chunks
+      if (n >= w) assert.equal(c.length % w, 0, `n=${n} w=${w}: ${c.length} chunks, not a multiple of the workers`);
+    }
+  });
+
+  it(`keeps tiny calls whole: every chunk holds at least MIN_CHUNK_CHARS (${MIN_CHUNK_CHARS}) characters`, function () {
+    assert.deepEqual(planChunks(['one short query'], 2, 1), [[0, 1]]);
+    // two queries of 30 characters: 60 < 2 x 64, one chunk
+    assert.deepEqual(planChunks(texts(2, 30), 2, 32), [[0, 2]]);
+    // four of them: 120 characters -> still one chunk; five: 150 -> two chunks
+    assert.deepEqual(sizes(planChunks(texts(4, 30), 2, 32)), [4]);
+    assert.deepEqual(sizes(planChunks(texts(5, 30), 2, 32)), [3, 2]);
+    // one passage per worker is worth a chunk each
+    assert.deepEqual(sizes(planChunks(texts(2, 1200), 2, 32)), [1, 1]);
+    // non-strings count as empty (the worker rejects them with encode's own error)
+    assert.deepEqual(planChunks([1, 2, 3], 2, 32), [[0, 3]]);
+  });
+
+  it('uses an explicit chunkSize as given (consecutive chunks, the last one shorter)', function () {
+    assert.deepEqual(planChunks(texts(10, 1), 2, 32, 4), [
+      [0, 4],
+      [4, 8],
+      [8, 10],
+    ]);
   });
 });
 

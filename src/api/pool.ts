@@ -39,8 +39,8 @@ export interface PoolStartOptions {
 
 /** Options of {@link EncodePool.encode}: the chunking plus the `encode` options each worker applies. */
 export interface PoolEncodeOptions {
-  /** Texts per chunk sent to a worker. Default: like sentence-transformers, ceil(n / workers / 10), capped at 5000,
-   * but at least `min(batchSize, ceil(n / workers))` so that a chunk fills a batch when it can. */
+  /** Texts per chunk sent to a worker. Default: the rule of `planChunks` in pool.ts (every worker gets work,
+   * chunks of equal size, tiny calls stay whole). */
   chunkSize?: number;
   /** `batch_size` inside each worker's `encode` (default {@link DEFAULT_BATCH_SIZE}, 32). */
   batchSize?: number;
@@ -54,6 +54,62 @@ export interface PoolEncodeOptions {
   truncateDim?: number | null;
   /** Called in the parent after every finished chunk with (texts done, total). */
   onProgress?: (done: number, total: number) => void;
+}
+
+/**
+ * The fewest characters (summed over its texts) a chunk of the default rule holds: a call with less than
+ * 2 × this goes whole to one worker. Measured with `scripts/bench-pool.ts` (minilm-l6-full, wasm, CPU time of all
+ * threads, under load): a forward has a fixed cost of a few ms (kernel calls, set-up) beside its per-text work, so
+ * one ~10-token query (~36 characters) costs 7.6 ms of CPU and a batch of 2 costs 12.5; split into two chunks of
+ * one, 2 queries cost +29% CPU (16.1 ms), while 4 queries split 2 + 2 cost +2% (25.4 vs 24.9 ms) and 8 split 4 + 4
+ * +3%. So a chunk holds at least two short queries, ~64 characters: one or two queries are one message to one
+ * worker.
+ */
+export const MIN_CHUNK_CHARS = 64;
+
+/**
+ * The chunks of one pool call, as `[start, end)` offsets into `texts`, in order.
+ *
+ * - `chunkSize` given: consecutive chunks of that many texts (the last one shorter), as sentence-transformers'
+ *   `encode_multi_process(chunk_size=...)`.
+ * - Default: sentence-transformers' size, `min(ceil(n / workers / 10), 5000)` (about ten chunks per worker, so a
+ *   worker that finishes early takes the next), raised to `min(batchSize, ceil(n / workers))` so that a chunk fills a
+ *   batch when it can; then the chunk count is rounded up to a multiple of `workers` and the texts are dealt into
+ *   chunks of equal size (±1). So a call with fewer batches than workers still uses every worker (32 texts at
+ *   batch 32 on 2 workers: 2 × 16; 96: 4 × 24 instead of 32 + 32 then 32 alone), and large calls keep ~10 chunks per
+ *   worker. Tiny calls: every chunk holds at least {@link MIN_CHUNK_CHARS} characters, so one short query is one
+ *   chunk (one message) and two are not scattered over workers that would each pay a forward's fixed cost.
+ *
+ * Batches inside a worker are the chunk's own (sentence-transformers sorts each chunk by length), so padding differs
+ * from a single-process `encode` of the whole call; with attention masks the embeddings agree within float32
+ * rounding (test/pool.test.ts checks 1e-6).
+ *
+ * @example
+ * planChunks(new Array(32).fill('a passage of a few hundred words ...'), 2, 32); // [[0, 16], [16, 32]]
+ */
+export function planChunks(texts: readonly unknown[], workers: number, batchSize: number, chunkSize?: number): [number, number][] {
+  const n = texts.length;
+  const out: [number, number][] = [];
+  if (chunkSize !== undefined) {
+    for (let s = 0; s < n; s += chunkSize) out.push([s, Math.min(n, s + chunkSize)]);
+    return out;
+  }
+  if (n === 0) return out;
+  const perWorker = Math.ceil(n / workers);
+  const size = Math.max(Math.min(Math.ceil(perWorker / 10), 5000), Math.min(batchSize, perWorker), 1);
+  let k = Math.ceil(n / size);
+  k = Math.ceil(k / workers) * workers;
+  let chars = 0;
+  for (const t of texts) chars += typeof t === 'string' ? t.length : 0;
+  k = Math.max(1, Math.min(k, n, Math.floor(chars / MIN_CHUNK_CHARS)));
+  const base = Math.floor(n / k);
+  const extra = n % k;
+  for (let i = 0, s = 0; i < k; i++) {
+    const e = s + base + (i < extra ? 1 : 0);
+    out.push([s, e]);
+    s = e;
+  }
+  return out;
 }
 
 const WORKER_OPTIONS = ['batchSize', 'normalizeEmbeddings', 'prompt', 'promptName', 'truncateDim'] as const;
@@ -108,6 +164,8 @@ function defaultWorkerUrl(): URL {
 /** A pool of encoding workers. Create with {@link EncodePool.start}; always {@link EncodePool.stop} it. */
 export class EncodePool {
   private readonly slots: (Slot | undefined)[];
+  /** Chunks waiting for a worker, in order: calls of one chunk first ({@link EncodePool.encode}), then the rest. */
+  private readonly urgent: Job[] = [];
   private readonly queue: Job[] = [];
   private nextJobId = 1;
   private stopped = false;
@@ -115,6 +173,9 @@ export class EncodePool {
   private readonly maxRetries: number;
   /** How many replacement workers were started after crashes (diagnostics, tests). */
   restarts = 0;
+  /** Chunks encoded so far (in all, and per worker slot), and the workers' own encode time for them in ms
+   * (diagnostics: the rest of a call's wall time is messaging and waiting; scripts/bench-pool.ts). */
+  readonly chunkStats: { chunks: number; workerMs: number; byWorker: number[] };
 
   private constructor(
     private readonly spec: PoolLoadSpec,
@@ -123,6 +184,7 @@ export class EncodePool {
     maxRetries: number,
   ) {
     this.slots = new Array<Slot | undefined>(workers).fill(undefined);
+    this.chunkStats = { chunks: 0, workerMs: 0, byWorker: new Array<number>(workers).fill(0) };
     this.workerUrl = workerUrl;
     this.maxRetries = maxRetries;
   }
@@ -178,7 +240,15 @@ export class EncodePool {
 
   /**
    * Encode `texts` across the workers; resolves to one embedding per text, in input order.
+   * The call is cut into chunks (`chunkSize`, or by default so that every worker gets a share while tiny calls stay
+   * one chunk); a call of one chunk goes ahead of the waiting chunks of larger calls.
    * Rejects with the worker's error (class and message) if encoding a chunk throws.
+   *
+   * @example
+   * const pool = await EncodePool.start({ modelDir: 'models/all-MiniLM-L6-v2' }, { workers: 2 });
+   * const passages = await pool.encode(texts, { batchSize: 32 }); // 32 texts: 16 on each worker
+   * const [query] = await pool.encode(['where is the bank?']);     // one chunk, ahead of queued work
+   * await pool.stop();
    */
   encode(texts: readonly unknown[], opts: PoolEncodeOptions = {}): Promise<Float32Array[]> {
     if (this.stopped) return Promise.reject(new Error('EncodePool.encode: the pool has been stopped'));
@@ -197,17 +267,17 @@ export class EncodePool {
     for (const k of WORKER_OPTIONS) if (opts[k] !== undefined) options[k] = opts[k];
     const n = texts.length;
     if (n === 0) return Promise.resolve([]);
-    const batchSize = typeof opts.batchSize === 'number' ? opts.batchSize : DEFAULT_BATCH_SIZE;
-    const chunkSize = cs ?? Math.max(Math.min(Math.ceil(n / this.size / 10), 5000), Math.min(batchSize, Math.ceil(n / this.size)));
-    if (!Number.isInteger(chunkSize) || chunkSize < 1) {
+    if (cs !== undefined && (!Number.isInteger(cs) || cs < 1)) {
       return Promise.reject(new RangeError(`EncodePool.encode: chunkSize must be a positive integer, got ${String(cs)}`));
     }
+    const batchSize = typeof opts.batchSize === 'number' && opts.batchSize >= 1 ? opts.batchSize : DEFAULT_BATCH_SIZE;
+    const chunks = planChunks(texts, this.size, batchSize, cs);
     return new Promise<Float32Array[]>((resolve, reject) => {
-      const call: CallState = { results: new Array<Float32Array>(n), remaining: 0, total: n, doneTexts: 0, onProgress, done: false, resolve, reject };
-      for (let s = 0; s < n; s += chunkSize) {
-        call.remaining++;
-        this.queue.push({ call, start: s, texts: texts.slice(s, s + chunkSize), options, attempts: 0 });
-      }
+      const call: CallState = { results: new Array<Float32Array>(n), remaining: chunks.length, total: n, doneTexts: 0, onProgress, done: false, resolve, reject };
+      // A call of one chunk (a query, a few short texts) goes ahead of the waiting chunks of larger calls, so that it
+      // waits for at most one running chunk per worker rather than for a whole corpus queued before it.
+      const q = chunks.length === 1 ? this.urgent : this.queue;
+      for (const [s, e] of chunks) q.push({ call, start: s, texts: texts.slice(s, e), options, attempts: 0 });
       this.dispatch();
     });
   }
@@ -217,7 +287,7 @@ export class EncodePool {
     if (this.stopped && this.slots.every((s) => s === undefined)) return;
     this.stopped = true;
     const err = new Error('EncodePool: the pool was stopped before the call finished');
-    for (const job of this.queue.splice(0)) this.fail(job.call, err);
+    for (const job of this.urgent.splice(0).concat(this.queue.splice(0))) this.fail(job.call, err);
     const live = this.slots.filter((s): s is Slot => s !== undefined);
     for (const s of live) if (s.job) this.fail(s.job.call, err);
     this.slots.fill(undefined);
@@ -277,6 +347,9 @@ export class EncodePool {
     } else if (!call.done) {
       for (let i = 0; i < msg.count; i++) call.results[job.start + i] = msg.data.subarray(i * msg.dim, (i + 1) * msg.dim);
       call.doneTexts += msg.count;
+      this.chunkStats.chunks++;
+      this.chunkStats.workerMs += msg.ms;
+      this.chunkStats.byWorker[slot.index]!++;
       try {
         call.onProgress?.(call.doneTexts, call.total);
       } catch {
@@ -299,7 +372,7 @@ export class EncodePool {
       if (job.attempts > this.maxRetries) {
         this.fail(job.call, new Error(`pool worker ${slot.index} died (${why}) while encoding texts ${job.start}..${job.start + job.texts.length - 1}, after ${job.attempts} attempt(s)`));
       } else {
-        this.queue.unshift(job);
+        this.urgent.unshift(job); // it was running: it goes first again
       }
     }
     if (!slot.ready) return; // died while loading: start() reports it, do not loop on a model that cannot load
@@ -308,7 +381,7 @@ export class EncodePool {
       // The replacement could not load the model: fail everything waiting if no worker is left.
       if (this.slots.every((s) => s === undefined || !s.ready)) {
         const err = new Error(`EncodePool: a replacement worker failed to start: ${(e as Error).message}`);
-        for (const j of this.queue.splice(0)) this.fail(j.call, err);
+        for (const j of this.urgent.splice(0).concat(this.queue.splice(0))) this.fail(j.call, err);
       }
     });
   }
@@ -318,14 +391,14 @@ export class EncodePool {
     call.done = true;
     call.reject(e);
     // Drop the call's chunks that have not started.
-    for (let i = this.queue.length - 1; i >= 0; i--) if (this.queue[i]!.call === call) this.queue.splice(i, 1);
+    for (const q of [this.urgent, this.queue]) for (let i = q.length - 1; i >= 0; i--) if (q[i]!.call === call) q.splice(i, 1);
   }
 
   private dispatch(): void {
     for (const slot of this.slots) {
       if (!slot || !slot.ready) continue;
       if (!slot.job) {
-        const job = this.queue.shift();
+        const job = this.urgent.shift() ?? this.queue.shift();
         if (job) {
           slot.job = job;
           slot.jobId = this.nextJobId++;

@@ -3,7 +3,8 @@
  * ({@link serveEncodeWorker}), shared by Node worker_threads and browser Web Workers.
  *
  * parent -> worker: `init` (load the model once), `encode` (one chunk of texts), `exit` (test hook: end the worker
- * abruptly, as a crash would). worker -> parent: `ready` / `init-error` after `init`; `result` / `error` per chunk.
+ * abruptly, as a crash would). worker -> parent: `ready` / `init-error` after `init`; `result` (with the worker's own encode time) / `error`
+ * per chunk.
  * Embeddings travel as one Float32Array [count * dim] whose buffer is transferred, not copied.
  */
 import type { ParentPort } from '../platform/workers.js';
@@ -41,7 +42,7 @@ export type ToWorker =
 export type FromWorker =
   | { type: 'ready' }
   | { type: 'init-error'; error: WireError }
-  | { type: 'result'; id: number; count: number; dim: number; data: Float32Array }
+  | { type: 'result'; id: number; count: number; dim: number; data: Float32Array; /** the worker's encode time, ms */ ms: number }
   | { type: 'error'; id: number; error: WireError };
 
 /** What a worker runs: an encoder loaded from the spec. */
@@ -110,9 +111,11 @@ export function serveEncodeWorker(port: ParentPort, load: EncoderLoader): void {
       if (msg.type === 'encode') {
         try {
           if (!encoder) throw new Error('encode before init: the worker has no model loaded');
+          const t0 = performance.now();
           const rows = await encoder.encode(msg.texts as string[], msg.options);
+          const ms = performance.now() - t0;
           const packed = packRows(rows);
-          port.post({ type: 'result', id: msg.id, ...packed } satisfies FromWorker, [packed.data.buffer as ArrayBuffer]);
+          port.post({ type: 'result', id: msg.id, ...packed, ms } satisfies FromWorker, [packed.data.buffer as ArrayBuffer]);
         } catch (e) {
           port.post({ type: 'error', id: msg.id, error: toWireError(e) } satisfies FromWorker);
         }
