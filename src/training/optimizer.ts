@@ -175,11 +175,12 @@ export async function clipGradNorm(grads: Record<string, tf.Tensor>, maxNorm: nu
 /**
  * The clipping half of {@link clipGradNorm} with the norm given: every gradient times
  * `min(maxNorm / (norm + 1e-6), 1)` (float32). Returns new tensors and disposes the inputs (or returns `grads`
- * itself when `maxNorm` is Infinity or <= 0).
+ * itself when `maxNorm` is Infinity or <= 0, or when the factor is 1).
  */
 function clipWithNorm(grads: Record<string, tf.Tensor>, norm: number, maxNorm: number, unclipped?: ReadonlySet<string>): Record<string, tf.Tensor> {
   if (!(maxNorm > 0) || !Number.isFinite(maxNorm)) return grads;
   const coef = Math.min(f32(f32(maxNorm) / f32(norm + f32(1e-6))), 1);
+  if (coef === 1) return grads; // x * 1 is x, bit for bit (torch multiplies by the clamped 1.0 anyway)
   const out: Record<string, tf.Tensor> = {};
   for (const n of Object.keys(grads)) {
     if (unclipped?.has(n)) {
