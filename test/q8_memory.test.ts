@@ -12,6 +12,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/backends/index.js';
 import { SafetensorsFile, type RangeReader } from '../src/formats/safetensors.js';
 import { installWasmKernels } from '../src/kernels/index.js';
+import { gatherRowsQ8 } from '../src/kernels/ops.js';
+import { disableWasmKernels, enableWasmKernels } from '../src/kernels/wasm_kernels.js';
+import { Q8LinearWeight } from '../src/weights/q8.js';
 import { createModel } from '../src/models/index.js';
 import type { EncoderModel } from '../src/models/types.js';
 import { openFileReader } from '../src/platform/fs.js';
@@ -186,5 +189,51 @@ describe('model loads read their checkpoint a tensor at a time (peak RSS, issue 
     } finally {
       model.dispose();
     }
+  });
+
+  it('the int8 row gather writes into the wasm heap the numbers of the JS path, bit for bit, makes no JS float array, and names a bad id', function () {
+    const [num, dim] = [50, 24];
+    const w = new Float32Array(num * dim).map((_, i) => Math.sin(i * 0.37) * (1 + (i % 7)));
+    const table = Q8LinearWeight.quantize(w, num, dim);
+    const ids = tf.tensor2d([[3, 0, 49, 3], [7, 7, 12, 1]], [2, 4], 'int32');
+    const before = tf.memory().numTensors;
+    const F32 = globalThis.Float32Array;
+    // the sizes of the Float32Arrays made in JS while `f` runs
+    const madeBy = <T>(f: () => T): [T, number[]] => {
+      const made: number[] = [];
+      globalThis.Float32Array = new Proxy(F32, {
+        construct(target, args: unknown[]) {
+          if (typeof args[0] === 'number') made.push(args[0]);
+          return Reflect.construct(target, args) as Float32Array;
+        },
+      });
+      try {
+        return [f(), made];
+      } finally {
+        globalThis.Float32Array = F32;
+      }
+    };
+    const [onWasm, kernelMade] = madeBy(() => gatherRowsQ8(table, ids));
+    disableWasmKernels();
+    let inJs: tf.Tensor;
+    let jsMade: number[];
+    try {
+      [inJs, jsMade] = madeBy(() => gatherRowsQ8(table, ids));
+    } finally {
+      enableWasmKernels();
+    }
+    assert.deepEqual(kernelMade.filter((n) => n >= 8 * dim), []);
+    assert.deepEqual(jsMade.filter((n) => n >= 8 * dim), [8 * dim]); // (the JS path's [2, 4, dim] array)
+    assert.deepEqual(onWasm.shape, [2, 4, dim]);
+    assert.deepEqual(onWasm.dataSync(), inJs.dataSync());
+    // row 49 by hand: values * scale
+    const v = table.values;
+    assert.deepEqual(onWasm.dataSync().subarray(2 * dim, 3 * dim), F32.from(v.subarray(49 * dim, 50 * dim), (q) => q * table.scales[49]));
+    tf.dispose([onWasm, inJs]);
+    const bad = tf.tensor1d([1, 50], 'int32');
+    assert.throws(() => gatherRowsQ8(table, bad), /gatherRowsQ8: id 50 at 1 is outside \[0, 50\)/);
+    bad.dispose();
+    assert.equal(tf.memory().numTensors, before);
+    ids.dispose();
   });
 });
