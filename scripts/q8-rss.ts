@@ -8,7 +8,8 @@
  * Variants: a bare child (Node + tfjs + wasm backend started, no model), fp32, q8 quantized at load, q8 from a folder
  * written by `sentence-tfjs quantize` (made in a temp folder); each loaded alone, and loaded then encoding the bench's
  * workload (the seeded 5-40-word sentences of scripts/q8-bench.ts, batch 32; or, with `--workload sentences|queries|
- * passages|bench`, the texts of `npm run bench`'s workload of that name, all three one after another for `bench`).
+ * passages|bench`, the texts of `npm run bench`'s workload of that name, all three one after another for `bench`;
+ * `--texts N` then takes the first N of each).
  *
  * Peak RSS is the kernel's high-water mark of the child's own address space (`VmHWM` in /proc/self/status, Linux).
  * `process.resourceUsage().maxRSS` is not used for the peak: Linux carries the parent's RSS at spawn into the
@@ -117,7 +118,8 @@ console.log(JSON.stringify({ loadMs, phases }));
 function workloads(): [string, string[]][] {
   if (!WORKLOAD) return [[`${NTEXTS} sentences`, texts(NTEXTS)]];
   const names = WORKLOAD === 'bench' ? WORKLOAD_NAMES : [WORKLOAD as WorkloadName];
-  return names.map((n) => [n, makeWorkload(n).texts]);
+  const limit = args.includes('--texts') ? NTEXTS : Infinity; // (--texts N: the first N of each)
+  return names.map((n) => [n, makeWorkload(n).texts.slice(0, limit)]);
 }
 
 function runChild(mode: string, dir: string, encode: boolean, textsPath: string): { loadMs: number; phases: Phase[] } {
