@@ -131,8 +131,18 @@ export function cosine(a: Float32Array, b: Float32Array): number {
   return dot / Math.sqrt(na * nb);
 }
 
-/** Peak resident set size of this process so far, in MB. */
+/**
+ * Peak resident set size of this process so far, in MB: the high-water mark of its own address space (`VmHWM`,
+ * Linux). `maxRSS` (the fallback elsewhere) also counts the parent's RSS at spawn on Linux (carried through fork and
+ * exec), which floors a small child at its parent's size.
+ */
 export function peakRssMB(): number {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) return Number(m[1]) / 1024;
+  } catch {
+    // not Linux: maxRSS below
+  }
   return process.resourceUsage().maxRSS / 1024;
 }
 

@@ -22,7 +22,7 @@
  * slice by slice, in a rotated order each repetition; every runtime encodes the same batches; the embeddings of
  * every text are compared with sentence-tfjs fp32 before any speed is printed (fp32: min cosine >= 0.9999, q8:
  * >= 0.99 against fp32, a labelled cross comparison); q8 is compared with q8 and fp32 with fp32, cross ratios say
- * so; peak RSS is each child's own maxRSS.
+ * so; peak RSS is each child's own high-water mark (VmHWM on Linux, which maxRSS is not: it counts the parent's RSS at spawn).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -372,7 +372,7 @@ function report(args: BenchArgs, run: ModelRun): string {
     `${new Date().toISOString()} · ${cpus().length} x ${cpus()[0]?.model ?? '?'} · load average before ${run.loadBefore.map((x) => x.toFixed(2)).join(' ')}, after ${run.loadAfter.map((x) => x.toFixed(2)).join(' ')}${run.loadBefore[0]! > 0.5 || run.loadAfter[0]! > 0.5 ? ' · **the machine was busy with other work: absolute timings are under load; ratios come from one alternating run**' : ''}`,
   );
   L.push(
-    `Method: every runtime loaded first, each in its own process; per cell, the texts in sentence-transformers' order (longest first) cut into batches, dealt into ${args.reps} slices; the runtimes take turns slice by slice (rotated each repetition), after one untimed warm-up batch; timings include tokenization, pooling and normalization; peak RSS = the child's maxRSS.`,
+    `Method: every runtime loaded first, each in its own process; per cell, the texts in sentence-transformers' order (longest first) cut into batches, dealt into ${args.reps} slices; the runtimes take turns slice by slice (rotated each repetition), after one untimed warm-up batch; timings include tokenization, pooling and normalization; peak RSS = the child's own high-water mark (VmHWM on Linux; maxRSS elsewhere).`,
   );
   if (run.name.startsWith('tiny-')) L.push('', `**${run.name} is a random-weight twin with a hidden size of ${JSON.parse(readFileSync(join(run.modelDir, 'config.json'), 'utf8')).hidden_size}: its absolute speed means little (per-call overhead dominates); see the random-<arch> rows for a MiniLM-sized model of the same architecture.**`);
   if (run.name.startsWith('random-')) L.push('', `**${run.name}: seeded random weights at a MiniLM-like size (bench/make_random_models.py), same architecture, tokenizer and modules as the fixture's twin; built at bench time, not committed.**`);

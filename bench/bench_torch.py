@@ -24,6 +24,14 @@ def reply(obj):
 
 
 def peak_rss_mb():
+    # VmHWM: this process's own high-water mark (ru_maxrss also counts the parent's RSS at spawn on Linux)
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 

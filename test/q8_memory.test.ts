@@ -12,7 +12,11 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/backends/index.js';
 import { SafetensorsFile, type RangeReader } from '../src/formats/safetensors.js';
 import { installWasmKernels } from '../src/kernels/index.js';
+import { gatherRowsQ8 } from '../src/kernels/ops.js';
+import { disableWasmKernels, enableWasmKernels } from '../src/kernels/wasm_kernels.js';
+import { Q8LinearWeight } from '../src/weights/q8.js';
 import { createModel } from '../src/models/index.js';
+import type { EncoderModel } from '../src/models/types.js';
 import { openFileReader } from '../src/platform/fs.js';
 import { WeightMap } from '../src/weights/index.js';
 import { fixture, requireFixtures } from './helpers/fixtures.js';
@@ -138,5 +142,98 @@ describe('model loads read their checkpoint a tensor at a time (peak RSS, issue 
     } finally {
       model.dispose();
     }
+  });
+
+  it('an int8 model runs a batch of more than 2048 tokens in groups of whole sequences, with the whole batch\'s numbers bit for bit', async function () {
+    if (!requireFixtures(this, ['models', 'minilm-l6-full'])) return;
+    this.timeout(300000);
+    const dir = fixture('models', 'minilm-l6-full');
+    const path = join(dir, 'model.safetensors');
+    const weights = WeightMap.from(SafetensorsFile.open(await openFileReader(path), path), { dtype: 'q8' });
+    const model = createModel(JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8')) as Record<string, unknown>, weights) as unknown as {
+      forward: EncoderModel['forward'];
+      embeddings: { apply: (ids: tf.Tensor2D, ...rest: unknown[]) => tf.Tensor3D };
+      dispose: () => void;
+    };
+    weights.detachSource();
+    // the batch sizes the embeddings see (one call per group of sequences)
+    const seen: number[] = [];
+    const apply = model.embeddings.apply.bind(model.embeddings);
+    model.embeddings.apply = (ids, ...rest) => (seen.push(ids.shape[0]), apply(ids, ...rest)); // spread-ok: 2 arguments
+    try {
+      const before = tf.memory().numTensors;
+      // [12, 200] = 2400 tokens: groups of floor(2048 / 200) = 10 sequences, then 2; [10, 200] = 2000 tokens: whole.
+      for (const [b, t, groups] of [[12, 200, [10, 2]], [10, 200, [10]]] as const) {
+        const idv = new Int32Array(b * t).map((_, i) => 1000 + ((i * 7919) % 20000));
+        const maskv = new Int32Array(b * t).map((_, i) => (i % t < t - 15 * ((i / t) | 0) ? 1 : 0)); // padded rows too
+        const ids = tf.tensor2d(idv, [b, t], 'int32');
+        const mask = tf.tensor2d(maskv, [b, t], 'int32');
+        const types = tf.tensor2d(new Int32Array(b * t).map((_, i) => (i % t > t / 2 ? 1 : 0)), [b, t], 'int32');
+        seen.length = 0;
+        const grouped = model.forward({ inputIds: ids, attentionMask: mask, tokenTypeIds: types });
+        assert.deepEqual(seen.slice(), groups);
+        // Hidden states asked for: the whole batch at once.
+        seen.length = 0;
+        const whole = model.forward({ inputIds: ids, attentionMask: mask, tokenTypeIds: types }, { outputHiddenStates: true });
+        assert.deepEqual(seen.slice(), [b]);
+        assert.deepEqual(grouped.lastHiddenState.shape, [b, t, 384]);
+        const a = grouped.lastHiddenState.dataSync();
+        const w = whole.lastHiddenState.dataSync();
+        let diff = 0;
+        for (let i = 0; i < a.length; i++) if (a[i] !== w[i]) diff++;
+        assert.equal(diff, 0, `[${b}, ${t}]: ${diff} of ${a.length} values differ`);
+        assert.ok(a.every(Number.isFinite));
+        tf.dispose([ids, mask, types, grouped.lastHiddenState, ...(whole.hiddenStates ?? [])]); // spread-ok: 7 states
+      }
+      assert.equal(tf.memory().numTensors, before);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('the int8 row gather writes into the wasm heap the numbers of the JS path, bit for bit, makes no JS float array, and names a bad id', function () {
+    const [num, dim] = [50, 24];
+    const w = new Float32Array(num * dim).map((_, i) => Math.sin(i * 0.37) * (1 + (i % 7)));
+    const table = Q8LinearWeight.quantize(w, num, dim);
+    const ids = tf.tensor2d([[3, 0, 49, 3], [7, 7, 12, 1]], [2, 4], 'int32');
+    const before = tf.memory().numTensors;
+    const F32 = globalThis.Float32Array;
+    // the sizes of the Float32Arrays made in JS while `f` runs
+    const madeBy = <T>(f: () => T): [T, number[]] => {
+      const made: number[] = [];
+      globalThis.Float32Array = new Proxy(F32, {
+        construct(target, args: unknown[]) {
+          if (typeof args[0] === 'number') made.push(args[0]);
+          return Reflect.construct(target, args) as Float32Array;
+        },
+      });
+      try {
+        return [f(), made];
+      } finally {
+        globalThis.Float32Array = F32;
+      }
+    };
+    const [onWasm, kernelMade] = madeBy(() => gatherRowsQ8(table, ids));
+    disableWasmKernels();
+    let inJs: tf.Tensor;
+    let jsMade: number[];
+    try {
+      [inJs, jsMade] = madeBy(() => gatherRowsQ8(table, ids));
+    } finally {
+      enableWasmKernels();
+    }
+    assert.deepEqual(kernelMade.filter((n) => n >= 8 * dim), []);
+    assert.deepEqual(jsMade.filter((n) => n >= 8 * dim), [8 * dim]); // (the JS path's [2, 4, dim] array)
+    assert.deepEqual(onWasm.shape, [2, 4, dim]);
+    assert.deepEqual(onWasm.dataSync(), inJs.dataSync());
+    // row 49 by hand: values * scale
+    const v = table.values;
+    assert.deepEqual(onWasm.dataSync().subarray(2 * dim, 3 * dim), F32.from(v.subarray(49 * dim, 50 * dim), (q) => q * table.scales[49]));
+    tf.dispose([onWasm, inJs]);
+    const bad = tf.tensor1d([1, 50], 'int32');
+    assert.throws(() => gatherRowsQ8(table, bad), /gatherRowsQ8: id 50 at 1 is outside \[0, 50\)/);
+    bad.dispose();
+    assert.equal(tf.memory().numTensors, before);
+    ids.dispose();
   });
 });

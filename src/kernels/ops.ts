@@ -19,7 +19,7 @@ import {
   linearQkvGradKernel, linearQkvKernel, scatterAddRowsKernel, type AttentionKernelOptions, type EncoderLayerWeights,
 } from './wasm_ops.js';
 import { wasmKernelsActive, wasmLinearActive } from './wasm_kernels.js';
-import { denseQ8Kernel, denseQ8Stock, type Q8KernelWeight } from './q8.js';
+import { denseQ8Kernel, denseQ8Stock, gatherRowsQ8Kernel, type Q8KernelWeight } from './q8.js';
 
 /** Whether a gradient tape records the ops run now. */
 function tapeOn(): boolean {
@@ -518,9 +518,13 @@ function denseQkvQ8(x: tf.Tensor3D, q: DenseParams, k: DenseParams, v: DensePara
 /**
  * Rows of an int8 table (values [num, dim] with one scale per row, as a quantized `Embedding`): ids (any integer
  * dtype) [...] -> float32 [..., dim], each row `values[id] * scale[id]`. Reads the ids on the CPU (they come from
- * the tokenizer); ids must lie in [0, num). Inference only.
+ * the tokenizer); ids must lie in [0, num). On wasm (int32 ids) the rows go straight into the output in tfjs' heap;
+ * elsewhere through a JS array. Inference only.
  */
 export function gatherRowsQ8(table: Q8KernelWeight, ids: tf.Tensor): tf.Tensor {
+  // On wasm, the rows are written straight into the output in tfjs' heap (no float32 copy in JS memory).
+  const onWasm = ids.dtype === 'int32' && gatherRowsQ8Kernel(table, ids);
+  if (onWasm) return onWasm;
   const num = table.outFeatures;
   const dim = table.inFeatures;
   const idv = ids.dataSync();

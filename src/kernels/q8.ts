@@ -11,7 +11,7 @@
  * agree to the bit for K <= 1040 (test/q8.test.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { KERNEL_LINEAR_Q8, wasmLinearActive, type Q8KernelWeight } from './wasm_kernels.js';
+import { KERNEL_GATHER_ROWS_Q8, KERNEL_LINEAR_Q8, wasmKernelsActive, wasmLinearActive, type Q8KernelWeight } from './wasm_kernels.js';
 
 export type { Q8KernelWeight } from './wasm_kernels.js';
 
@@ -100,4 +100,13 @@ export function denseQ8Kernel(x: tf.Tensor2D, weights: readonly Q8KernelWeight[]
   if (weights.length > 1 && weights.some((w) => w.outFeatures % 8 !== 0)) return undefined; // panels must not straddle two weights
   const inputs: tf.NamedTensorMap = bias ? { x, bias } : { x };
   return tf.engine().runKernel(KERNEL_LINEAR_Q8, inputs, { weights } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
+}
+
+/**
+ * Rows of an int8 table for int32 ids [...] -> float32 [..., dim] on wasm, written in place in tfjs' heap (see
+ * KERNEL_GATHER_ROWS_Q8), or undefined where the kernels are unavailable.
+ */
+export function gatherRowsQ8Kernel(table: Q8KernelWeight, ids: tf.Tensor): tf.Tensor | undefined {
+  if (ids.dtype !== 'int32' || !wasmKernelsActive()) return undefined;
+  return tf.engine().runKernel(KERNEL_GATHER_ROWS_Q8, { ids }, { table } as unknown as tf.NamedAttrMap) as tf.Tensor;
 }

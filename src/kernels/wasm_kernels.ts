@@ -30,6 +30,8 @@ export const KERNEL_LINEAR_QKV = 'SentenceTfjsLinearQKV';
 export const KERNEL_ENCODER_LAYER = 'SentenceTfjsEncoderLayer';
 /** int8 dense (one weight, or the fused Q/K/V: several side by side); see the int8 section of kernels.c. */
 export const KERNEL_LINEAR_Q8 = 'SentenceTfjsLinearQ8';
+/** Rows of an int8 table (a quantized word-embedding table), dequantized straight into the output (JS, no C). */
+export const KERNEL_GATHER_ROWS_Q8 = 'SentenceTfjsGatherRowsQ8';
 /** Backward kernels (gradients of the ones above; see kernels.c's BACKWARD section). */
 export const KERNEL_LINEAR_GRAD = 'SentenceTfjsLinearGrad';
 export const KERNEL_LINEAR_QKV_GRAD = 'SentenceTfjsLinearQKVGrad';
@@ -241,6 +243,7 @@ export async function installWasmKernels(): Promise<boolean> {
   if (!registered) {
     registerAll();
     registerQ8();
+    registerGatherQ8();
     registerBackward();
     registered = true;
   }
@@ -654,6 +657,38 @@ function registerQ8(): void {
       runQ8Gemm(ex, m * kp * n, (gemm) => gemm(scratch, sx, zp, packed.ptr, packed.wsum, packed.scales, bp, yp, m, kp, n));
     } finally {
       b.wasm._free(scratch);
+    }
+    return out;
+  });
+}
+
+/**
+ * Register the int8 row gather: input ids int32 [...], attrs { table: Q8KernelWeight } ([num, dim] values, one
+ * scale per row) -> float32 [..., dim], row i = values[ids[i]] * scales[ids[i]]. Written in JS straight into the
+ * output's place in tfjs' heap: no float32 copy of the rows is made in JS memory (a [B, T, dim] array per batch,
+ * 12.6 MB for 256-token passages at batch 32, left for the garbage collector). Ids outside [0, num) throw.
+ */
+function registerGatherQ8(): void {
+  registerWasm(KERNEL_GATHER_ROWS_Q8, (_ex, b, { ids }, attrs) => {
+    const table = attrs.table as Q8KernelWeight;
+    const [num, dim] = [table.outFeatures, table.inFeatures];
+    const n = size(ids!.shape);
+    const out = b.makeOutput([...ids!.shape, dim], 'float32');
+    const values = table.values; // one read (a weight may re-derive it from a packed copy)
+    const scales = table.scales;
+    const heap = heapOf(b)!.buffer; // (read after makeOutput: its malloc may have grown the memory)
+    const idv = new Int32Array(heap, offset(b, ids!), n);
+    const y = new Float32Array(heap, offset(b, out), n * dim);
+    for (let i = 0; i < n; i++) {
+      const id = idv[i];
+      if (!(id >= 0 && id < num)) {
+        b.disposeData(out.dataId);
+        throw new Error(`gatherRowsQ8: id ${id} at ${i} is outside [0, ${num})`);
+      }
+      const s = scales[id];
+      const src = id * dim;
+      const dst = i * dim;
+      for (let c = 0; c < dim; c++) y[dst + c] = values[src + c] * s;
     }
     return out;
   });

@@ -34,6 +34,15 @@ export interface ForwardContext<X extends ModelLayerContext> {
   tensors: tf.Tensor[];
 }
 
+/**
+ * Rows (sequences x tokens) that an int8 (`dtype: 'q8'`) model's forward runs at once, when only the last hidden
+ * state is asked for: a larger batch runs in groups of whole sequences (the same numbers: a sequence's computation,
+ * per-row activation quantization included, does not depend on the other sequences of its batch), so that the
+ * activations, and with them the wasm heap, which never shrinks, stay those of about this many rows. Sentences at
+ * batch 32 (~1,600 rows) run whole; 256-token passages at batch 32 (8,192 rows) in 4 groups (docs/q8.md, "Memory").
+ */
+const Q8_FORWARD_ROWS = 2048;
+
 /** Find the base-model prefix: '' when `probe` is at the root, else the first of `prefixes` holding it. */
 export function basePrefix(root: WeightMap, probe: string, prefixes: readonly string[], what: string): string {
   if (root.has(probe)) return '';
@@ -116,6 +125,36 @@ export abstract class ModelBase<C extends BaseConfig & { shape: EncoderShape }, 
 
   forward(inputs: EncoderInputs, opts: ForwardOptions = {}): EncoderOutput {
     this.validate(inputs);
+    const [b, t] = inputs.inputIds.shape;
+    const lastOnly = !opts.outputHiddenStates && !opts.outputAttentions && !opts.taps?.length;
+    if (this.root.dtype === 'q8' && lastOnly && b > 1 && b * t > Q8_FORWARD_ROWS) return this.forwardInGroups(inputs, Math.max(1, Math.floor(Q8_FORWARD_ROWS / t)));
+    return this.forwardChecked(inputs, opts);
+  }
+
+  /** The last hidden state of validated `inputs`, run `per` sequences at a time (see {@link Q8_FORWARD_ROWS}). */
+  private forwardInGroups(inputs: EncoderInputs, per: number): EncoderOutput {
+    const [b, t] = inputs.inputIds.shape;
+    const parts: tf.Tensor3D[] = [];
+    try {
+      for (let s = 0; s < b; s += per) {
+        const n = Math.min(per, b - s);
+        const rows = (x: tf.Tensor2D) => tf.slice(x, [s, 0], [n, t]); // [n, T]
+        const group: EncoderInputs = { inputIds: rows(inputs.inputIds), attentionMask: rows(inputs.attentionMask) };
+        if (inputs.tokenTypeIds) group.tokenTypeIds = rows(inputs.tokenTypeIds);
+        try {
+          parts.push(this.forwardChecked(group, {}).lastHiddenState); // [n, T, H]
+        } finally {
+          tf.dispose([group.inputIds, group.attentionMask, group.tokenTypeIds].filter((x) => x !== undefined));
+        }
+      }
+      return { lastHiddenState: tf.concat(parts, 0) }; // [B, T, H]
+    } finally {
+      tf.dispose(parts);
+    }
+  }
+
+  /** {@link forward} on validated inputs. */
+  private forwardChecked(inputs: EncoderInputs, opts: ForwardOptions): EncoderOutput {
     const taps = new TapRecorder(opts.taps, () => this.tapNames());
     const kept: tf.Tensor[] = []; // everything handed to the caller, freed here on error
     const keep = <T extends tf.Tensor>(t: T): T => (kept.push(t), t);
