@@ -1,0 +1,68 @@
+/**
+ * The trainers' validation loss (evalDataset -> `eval_loss`, `eval_<name>_loss`) against real sentence-transformers
+ * 6.0.1 runs recorded by test/data/eval_loss/gen_eval_loss.py: tiny-bert, dropout 0, 4 steps, evaluation every 2 steps,
+ * eval batch 4 over 11 rows (a short last batch). Also loadBestModelAtEnd on eval_loss.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { SentenceTransformer } from '../src/api/sentence_transformer.js';
+import { initBackend } from '../src/backends/index.js';
+import { CoSENTLoss } from '../src/losses/cosent.js';
+import { MultipleNegativesRankingLoss } from '../src/losses/multiple_negatives_ranking.js';
+import type { Loss } from '../src/losses/types.js';
+import type { EvalLog, StepLog } from '../src/training/loop.js';
+import { SentenceTransformerTrainer, type TrainingArguments } from '../src/training/trainer.js';
+import { requireFixtures } from './helpers/fixtures.js';
+import { modelDir } from './helpers/reference.js';
+
+const NO_DROPOUT = { configKwargs: { hidden_dropout_prob: 0, attention_probs_dropout_prob: 0 } };
+const REF = JSON.parse(readFileSync(join(import.meta.dirname, 'data', 'eval_loss', 'eval_loss.json'), 'utf8'));
+const ARGS: TrainingArguments = { maxSteps: 4, perDeviceTrainBatchSize: 4, perDeviceEvalBatchSize: 4, learningRate: 1e-3, seed: 42, evalStrategy: 'steps', evalSteps: 2, saveStrategy: 'no', loggingSteps: 1 };
+
+const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
+
+async function run(name: string, loss: Loss, args: TrainingArguments = ARGS) {
+  const rec = REF[name];
+  const model = await SentenceTransformer.load(modelDir('tiny-bert'), NO_DROPOUT);
+  const steps: StepLog[] = [];
+  const evals: EvalLog[] = [];
+  try {
+    const trainer = new SentenceTransformerTrainer({ model, args, trainDataset: rec.train, evalDataset: rec.eval, loss, callback: (l) => void steps.push(l), onEvaluate: (e) => void evals.push(e) });
+    const out = await trainer.train();
+    return { rec, steps, evals, out };
+  } finally {
+    model.dispose();
+  }
+}
+
+describe('training: evalDataset and eval_loss vs sentence-transformers 6.0.1 (wasm)', function () {
+  before(async function () {
+    requireFixtures(this, ['models', 'tiny-bert']);
+    await initBackend('wasm');
+  });
+
+  it('CoSENTLoss: eval_loss at steps 2 and 4 equals 6.0.1 within 1e-5 relative (the batch losses weighted by their rows: accelerate cuts the copies of the short last batch)', async () => {
+    const before = tf.memory().numTensors;
+    const { rec, steps, evals } = await run('cosent', new CoSENTLoss());
+    steps.forEach((l, k) => assert.ok(rel(l.loss, rec.train_losses[k]) <= 1e-5, `train step ${k + 1}: ${l.loss} vs ${rec.train_losses[k]}`));
+    assert.deepEqual(evals.map((e) => e.step), [2, 4]);
+    evals.forEach((e, k) => {
+      const want = rec.evals[k].eval_loss;
+      assert.ok(rel(e.metrics.eval_loss, want) <= 1e-5, `eval at step ${e.step}: ${e.metrics.eval_loss} vs ${want}`);
+    });
+    assert.equal(tf.memory().numTensors, before);
+  });
+
+  it('MultipleNegativesRankingLoss with a record of two eval datasets: eval_a_loss and eval_b_loss at each evaluation equal 6.0.1', async () => {
+    const { rec, evals } = await run('mnrl_dict', new MultipleNegativesRankingLoss());
+    assert.deepEqual(evals.map((e) => e.step), [2, 4]);
+    evals.forEach((e, k) => {
+      for (const key of ['eval_a_loss', 'eval_b_loss']) {
+        const want = rec.evals.find((r: Record<string, number>) => r.step === e.step && key in r)[key];
+        assert.ok(rel(e.metrics[key], want) <= 1e-5, `${key} at step ${e.step} (#${k}): ${e.metrics[key]} vs ${want}`);
+      }
+    });
+  });
+});
