@@ -7,7 +7,9 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { CrossEncoder } from '../src/api/cross_encoder.js';
 import { SentenceTransformer } from '../src/api/sentence_transformer.js';
+import { CrossEncoderTrainer } from '../src/training/cross_encoder_trainer.js';
 import { initBackend } from '../src/backends/index.js';
 import { CoSENTLoss } from '../src/losses/cosent.js';
 import { MultipleNegativesRankingLoss } from '../src/losses/multiple_negatives_ranking.js';
@@ -64,5 +66,32 @@ describe('training: evalDataset and eval_loss vs sentence-transformers 6.0.1 (wa
         assert.ok(rel(e.metrics[key], want) <= 1e-5, `${key} at step ${e.step} (#${k}): ${e.metrics[key]} vs ${want}`);
       }
     });
+  });
+
+  it('CrossEncoderTrainer with BinaryCrossEntropyLoss: eval_loss at steps 2 and 4 equals 6.0.1 within 1e-5 relative', async () => {
+    const rec = REF.ce_bce;
+    const ce = await CrossEncoder.load(modelDir('tiny-bert-cross-encoder'), NO_DROPOUT);
+    const steps: StepLog[] = [];
+    const evals: EvalLog[] = [];
+    try {
+      const before = tf.memory().numTensors;
+      await new CrossEncoderTrainer({
+        model: ce,
+        args: { maxSteps: 4, perDeviceTrainBatchSize: 4, perDeviceEvalBatchSize: 4, learningRate: 1e-3, seed: 42, evalSteps: 2, loggingSteps: 1 },
+        trainDataset: rec.train,
+        evalDataset: rec.eval,
+        loss: 'BinaryCrossEntropyLoss',
+        callback: (l) => void steps.push(l),
+        onEvaluate: (e) => void evals.push(e),
+      }).train();
+      assert.equal(tf.memory().numTensors, before);
+    } finally {
+      ce.dispose();
+    }
+    steps.forEach((l, k) => assert.ok(rel(l.loss, rec.train_losses[k]) <= 1e-5, `train step ${k + 1}: ${l.loss} vs ${rec.train_losses[k]}`));
+    for (const want of rec.evals) {
+      const got = evals.find((e) => e.step === want.step);
+      assert.ok(got && rel(got.metrics.eval_loss, want.eval_loss) <= 1e-5, `eval at step ${want.step}: ${got?.metrics.eval_loss} vs ${want.eval_loss}`);
+    }
   });
 });

@@ -6,7 +6,7 @@ steps, per_device_eval_batch_size 4 on 11 eval rows (batches 4, 4, 3: transforme
 eval batch size, so a short last batch weighs as much as a full one). Runs:
 - cosent: CoSENTLoss, one eval dataset; the eval batches (row ids) are recorded through the collator.
 - mnrl_dict: MultipleNegativesRankingLoss, eval_dataset a dict of two datasets (eval_a_loss, eval_b_loss).
-- ce_bce: CrossEncoder BinaryCrossEntropyLoss on tiny-bert with a 1-label head (seeded init, weights saved to compare).
+- ce_bce: CrossEncoderTrainer with BinaryCrossEntropyLoss on tiny-bert-cross-encoder (fixtures; 1 label), 0/1 labels.
 Run: /work/venv/bin/python test/data/eval_loss/gen_eval_loss.py
 """
 import json, os, tempfile
@@ -72,6 +72,28 @@ out = {}
 out['cosent'] = st_run('cosent', pairs(12, 0), pairs(11, 100))
 mn = lambda n, off: [{'anchor': text(i + off, 0), 'positive': text(i + off, 2)} for i in range(n)]
 out['mnrl_dict'] = st_run('mnrl', mn(12, 0), {'a': mn(11, 200), 'b': mn(6, 300)})
+
+
+def ce_run():
+    from sentence_transformers.cross_encoder import CrossEncoder, CrossEncoderTrainer, CrossEncoderTrainingArguments
+    from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss
+    model = CrossEncoder(os.path.join(FIXTURES, 'models', 'tiny-bert-cross-encoder'))
+    no_dropout(model)
+    rows = lambda n, off: [{'sentence1': text(i + off, 0), 'sentence2': text(i + off, 1 + i % 2), 'label': float((i + off) % 3 == 0)} for i in range(n)]
+    train_rows, eval_rows = rows(16, 0), rows(11, 100)
+    with tempfile.TemporaryDirectory() as tmp:
+        args = CrossEncoderTrainingArguments(output_dir=tmp, max_steps=4, per_device_train_batch_size=4, per_device_eval_batch_size=4,
+                                             learning_rate=1e-3, seed=42, eval_strategy='steps', eval_steps=2, save_strategy='no',
+                                             report_to='none', logging_steps=1, disable_tqdm=True)
+        t = CrossEncoderTrainer(model=model, args=args, train_dataset=Dataset.from_list(train_rows), eval_dataset=Dataset.from_list(eval_rows),
+                                loss=BinaryCrossEntropyLoss(model))
+        t.train()
+        logs = t.state.log_history
+    return {'loss': 'bce', 'train': train_rows, 'eval': eval_rows, 'train_losses': [l['loss'] for l in logs if 'loss' in l],
+            'evals': [{k: v for k, v in l.items() if k.startswith('eval_') and k.endswith('loss')} | {'step': l['step']} for l in logs if any(k.startswith('eval_') for k in l)]}
+
+
+out['ce_bce'] = ce_run()
 with open(os.path.join(HERE, 'eval_loss.json'), 'w') as f:
     json.dump(out, f, indent=1)
 print(json.dumps({k: v['evals'] for k, v in out.items()}, indent=1))
