@@ -16,6 +16,7 @@ import { MultipleNegativesRankingLoss } from '../src/losses/multiple_negatives_r
 import type { Loss } from '../src/losses/types.js';
 import type { EvalLog, StepLog } from '../src/training/loop.js';
 import { SentenceTransformerTrainer, type TrainingArguments } from '../src/training/trainer.js';
+import { evalDatasetLosses } from '../src/training/eval_loss.js';
 import { requireFixtures } from './helpers/fixtures.js';
 import { modelDir } from './helpers/reference.js';
 
@@ -25,7 +26,7 @@ const ARGS: TrainingArguments = { maxSteps: 4, perDeviceTrainBatchSize: 4, perDe
 
 const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
 
-async function run(name: string, loss: Loss, args: TrainingArguments = ARGS) {
+async function run(name: string, loss: Loss, args: TrainingArguments = ARGS, after?: (model: SentenceTransformer) => Promise<void>) {
   const rec = REF[name];
   const model = await SentenceTransformer.load(modelDir('tiny-bert'), NO_DROPOUT);
   const steps: StepLog[] = [];
@@ -33,6 +34,7 @@ async function run(name: string, loss: Loss, args: TrainingArguments = ARGS) {
   try {
     const trainer = new SentenceTransformerTrainer({ model, args, trainDataset: rec.train, evalDataset: rec.eval, loss, callback: (l) => void steps.push(l), onEvaluate: (e) => void evals.push(e) });
     const out = await trainer.train();
+    await after?.(model);
     return { rec, steps, evals, out };
   } finally {
     model.dispose();
@@ -92,6 +94,36 @@ describe('training: evalDataset and eval_loss vs sentence-transformers 6.0.1 (wa
     for (const want of rec.evals) {
       const got = evals.find((e) => e.step === want.step);
       assert.ok(got && rel(got.metrics.eval_loss, want.eval_loss) <= 1e-5, `eval at step ${want.step}: ${got?.metrics.eval_loss} vs ${want.eval_loss}`);
+    }
+  });
+
+  it('loadBestModelAtEnd picks on eval_loss, lower is better by default; metricForBestModel with greaterIsBetter flips the choice', async () => {
+    const rec = REF.cosent;
+    const [l2, l4] = rec.evals.map((e: { eval_loss: number }) => e.eval_loss); // 6.0.1: step 4's is lower
+    assert.ok(l4 < l2);
+    const finalLoss = async (args: TrainingArguments) => {
+      let after = NaN;
+      const { out } = await run('cosent', new CoSENTLoss(), { ...ARGS, ...args }, async (m) => {
+        after = (await evalDatasetLosses(m, new CoSENTLoss(), rec.eval, { batchSize: 4, dropLast: false, sampler: 'batch_sampler', seed: 42 })).eval_loss;
+      });
+      return { after, best: out.bestMetric! };
+    };
+    const lower = await finalLoss({ loadBestModelAtEnd: true });
+    assert.ok(rel(lower.best, l4) <= 1e-5 && rel(lower.after, l4) <= 1e-5, `default: best ${lower.best}, model after ${lower.after}, want ${l4}`);
+    const higher = await finalLoss({ loadBestModelAtEnd: true, metricForBestModel: 'loss', greaterIsBetter: true });
+    assert.ok(rel(higher.best, l2) <= 1e-5 && rel(higher.after, l2) <= 1e-5, `greaterIsBetter: best ${higher.best}, model after ${higher.after} (step 2's weights restored), want ${l2}`);
+  });
+
+  it('errors: evalStrategy without evalDataset or evaluator, and loadBestModelAtEnd over a record without metricForBestModel, name the argument', async () => {
+    const model = await SentenceTransformer.load(modelDir('tiny-bert'), NO_DROPOUT);
+    try {
+      const rec = REF.mnrl_dict;
+      const loss = new MultipleNegativesRankingLoss();
+      await assert.rejects(new SentenceTransformerTrainer({ model, args: ARGS, trainDataset: rec.train, loss }).train(), /evalStrategy: 'steps' needs an evalDataset or an evaluator, got neither/);
+      await assert.rejects(new SentenceTransformerTrainer({ model, args: { ...ARGS, loadBestModelAtEnd: true }, trainDataset: rec.train, evalDataset: rec.eval, loss }).train(), /metricForBestModel: .*eval_a_loss, eval_b_loss/);
+      await assert.rejects(new SentenceTransformerTrainer({ model, args: { ...ARGS, perDeviceEvalBatchSize: 0 }, trainDataset: rec.train, evalDataset: rec.eval, loss }).train(), /perDeviceEvalBatchSize must be a positive integer, got 0/);
+    } finally {
+      model.dispose();
     }
   });
 });
