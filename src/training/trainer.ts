@@ -8,7 +8,7 @@ import type { Evaluator } from '../evaluation/types.js';
 import type { Loss } from '../losses/types.js';
 import { batchOrder, isStream, readDataset, streamBatches, type BatchSamplerName, type Example, type TrainingData } from './datasets.js';
 import { checkOutputPath, dropoutProbs, runTrainingLoop, saveModelAtomic, type EvalLog, type Objective, type StepLog, type TrainableSentenceModel, type TrainOutput } from './loop.js';
-import { bestEvaluationStep, cardLosses, cardLogRows, cardPrimaryMetrics, datasetCardTables, datasetColumns, timedEvaluator, type ModelCardData } from './model_card.js';
+import { bestEvaluationStep, cardLosses, cardLogRows, cardPrimaryMetrics, datasetCardTables, datasetColumns, evaluatorMetrics, timedEvaluator, type ModelCardData, type ModelCardDataset } from './model_card.js';
 import { modelRepr, type ReprModule } from './model_card_format.js';
 import { evalDatasetLosses, isEvalRecord, type EvalData } from './eval_loss.js';
 import { dataLoaderPermutations, FIT_TRAINER_SEED, roundRobinEpoch, roundRobinLength } from './samplers.js';
@@ -48,6 +48,17 @@ function tokenCounter(model: TrainableSentenceModel): (texts: string[]) => numbe
   };
 }
 
+/** One dataset of the card: its size, columns, statistics and samples (an array; a stream has none), its loss. */
+function cardDataset(data: TrainingData, loss: Loss, count: (texts: string[]) => number[], name: string | null): ModelCardDataset {
+  return {
+    name,
+    size: Array.isArray(data) ? data.length : null,
+    columns: Array.isArray(data) ? datasetColumns(data[0] as Record<string, unknown>) : [],
+    loss: { name: loss.name, config: loss.getConfigDict(), citation: loss.citation ?? null },
+    ...(Array.isArray(data) ? datasetCardTables(data as Record<string, unknown>[], count) : {}),
+  };
+}
+
 /** Record the run on the model for its card (save writes README.md), when the model keeps card data. */
 function recordModelCard(
   model: TrainableSentenceModel,
@@ -57,6 +68,7 @@ function recordModelCard(
   evaluator: Evaluator<never> | undefined,
   out: TrainOutput,
   clock: CardClock,
+  evalData?: EvalData,
 ): void {
   if (!('modelCardData' in model)) return;
   const nonDefault: Record<string, unknown> = {};
@@ -69,16 +81,12 @@ function recordModelCard(
     outputDimensionality: model.getSentenceEmbeddingDimension?.() ?? null,
     similarityFnName: model.similarityFnName ?? null,
     modelString: modelRepr('SentenceTransformer', model.modules as readonly ReprModule[]),
-    trainDatasets: datasets.map(({ data, loss }) => ({
-      size: Array.isArray(data) ? data.length : null,
-      columns: Array.isArray(data) ? datasetColumns(data[0] as Record<string, unknown>) : [],
-      loss: { name: loss.name, config: loss.getConfigDict(), citation: loss.citation ?? null },
-      ...(Array.isArray(data) ? datasetCardTables(data as Record<string, unknown>[], count) : {}),
-    })),
+    trainDatasets: datasets.map(({ data, loss }) => cardDataset(data, loss, count, null)),
+    evalDatasets: evalData === undefined ? [] : isEvalRecord(evalData) ? Object.entries(evalData).map(([name, data]) => cardDataset(data, datasets[0].loss, count, name)) : [cardDataset(evalData, datasets[0].loss, count, null)],
     losses: cardLosses(datasets.map((t) => t.loss)),
     allHyperparameters: all,
     nonDefaultHyperparameters: nonDefault,
-    evaluations: evaluator && last ? [{ className: evaluator.constructor.name, name: evaluator.name, description: (evaluator as { description?: string }).description, primaryMetric: evaluator.primaryMetric, metrics: last.metrics }] : [],
+    evaluations: evaluator && last ? [{ className: evaluator.constructor.name, name: evaluator.name, description: (evaluator as { description?: string }).description, primaryMetric: evaluator.primaryMetric, metrics: evaluatorMetrics(last.metrics) }] : [],
     logs: cardLogRows(out.logs, out.evaluations, clock.loggingSteps, cardPrimaryMetrics(evaluator)),
     trainingTime: { totalSeconds: (performance.now() - clock.start) / 1000, evaluationSeconds: clock.evaluationSeconds },
     backend: getBackend(),
@@ -346,13 +354,23 @@ export class SentenceTransformerTrainer {
         if (!loggingSteps || l.step % loggingSteps === 0 || l.step === total) await this.options.callback?.(l);
       },
       evaluator: evaluator && timedEvaluator(evaluator, clock),
-      evalLoss: evalData === undefined ? undefined : () => evalDatasetLosses(model, loss, evalData, { batchSize: evalBatchSize, dropLast: a.dataloaderDropLast ?? false, sampler, seed }),
+      evalLoss:
+        evalData === undefined
+          ? undefined
+          : async () => {
+              const t0 = performance.now(); // the card's evaluation time (6.0.1 sums eval_runtime, the loss loop included)
+              try {
+                return await evalDatasetLosses(model, loss, evalData, { batchSize: evalBatchSize, dropLast: a.dataloaderDropLast ?? false, sampler, seed });
+              } finally {
+                clock.evaluationSeconds += (performance.now() - t0) / 1000;
+              }
+            },
       bestMetric: best,
       evalSteps: evalStrategy === 'steps' ? positiveInt(a.evalSteps, 500, 'evalSteps') : 0,
       evalAtEpochEnd: evalStrategy === 'epoch',
       onEval: async (e) => {
         live.evaluations.push(e);
-        recordModelCard(model, [{ data: this.options.trainDataset, loss }], all, given, evaluator, live, clock); // before a checkpoint saves
+        recordModelCard(model, [{ data: this.options.trainDataset, loss }], all, given, evaluator, live, clock, evalData); // before a checkpoint saves
         await this.options.onEvaluate?.(e);
       },
       loadBestAtEnd: a.loadBestModelAtEnd ?? false,
@@ -362,7 +380,7 @@ export class SentenceTransformerTrainer {
       resumeFrom: opts.resumeFromCheckpoint,
       dataParallel: a.dataParallel,
     });
-    recordModelCard(model, [{ data: this.options.trainDataset, loss }], all, given, evaluator, out, clock);
+    recordModelCard(model, [{ data: this.options.trainDataset, loss }], all, given, evaluator, out, clock, evalData);
     // 6.0.1 marks the kept checkpoint's row once it loads the best model at the end (`set_best_model_step`)
     if (a.loadBestModelAtEnd && best && model.modelCardData) model.modelCardData.bestModelStep = bestEvaluationStep(out.evaluations, best.key, best.greaterIsBetter);
     return out;

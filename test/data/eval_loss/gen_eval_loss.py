@@ -50,10 +50,11 @@ def pairs(n, off):
     return rows
 
 
-def st_run(loss_name, train_rows, eval_rows):
+def st_run(loss_name, train_rows, eval_rows, card=None):
     model = SentenceTransformer(MODEL)
     no_dropout(model)
-    loss = CoSENTLoss(model) if loss_name == 'cosent' else MultipleNegativesRankingLoss(model)
+    # scale=20 (an int): the card prints a JS number as Python prints an int (`20`, where the default 20.0 prints `20.0`)
+    loss = CoSENTLoss(model, scale=20) if loss_name == 'cosent' else MultipleNegativesRankingLoss(model, scale=20)
     train = Dataset.from_list(train_rows)
     ev = {k: Dataset.from_list(v) for k, v in eval_rows.items()} if isinstance(eval_rows, dict) else Dataset.from_list(eval_rows)
     with tempfile.TemporaryDirectory() as tmp:
@@ -63,15 +64,19 @@ def st_run(loss_name, train_rows, eval_rows):
         t = SentenceTransformerTrainer(model=model, args=args, train_dataset=train, eval_dataset=ev, loss=loss)
         t.train()
         logs = t.state.log_history
+        if card:  # 6.0.1's README.md of the run (the Evaluation Dataset section, the Validation Loss column)
+            model.save(os.path.join(tmp, 'final'))
+            with open(os.path.join(tmp, 'final', 'README.md')) as f, open(os.path.join(HERE, card), 'w') as g:
+                g.write(f.read())
     return {'loss': loss_name, 'train': train_rows, 'eval': eval_rows,
             'train_losses': [l['loss'] for l in logs if 'loss' in l],
             'evals': [{k: v for k, v in l.items() if k.startswith('eval_') and k.endswith('loss')} | {'step': l['step']} for l in logs if any(k.startswith('eval_') for k in l)]}
 
 
 out = {}
-out['cosent'] = st_run('cosent', pairs(12, 0), pairs(11, 100))
+out['cosent'] = st_run('cosent', pairs(12, 0), pairs(11, 100), 'st_eval_card.md')
 mn = lambda n, off: [{'anchor': text(i + off, 0), 'positive': text(i + off, 2)} for i in range(n)]
-out['mnrl_dict'] = st_run('mnrl', mn(12, 0), {'a': mn(11, 200), 'b': mn(6, 300)})
+out['mnrl_dict'] = st_run('mnrl', mn(12, 0), {'a': mn(11, 200), 'b': mn(6, 300)}, 'st_eval_dict_card.md')
 
 
 def ce_run():
