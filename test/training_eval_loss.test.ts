@@ -88,6 +88,20 @@ describe('training: evalDataset and eval_loss vs sentence-transformers 6.0.1 (wa
         onEvaluate: (e) => void evals.push(e),
       }).train();
       assert.equal(tf.memory().numTensors, before);
+      // the card: 6.0.1's Evaluation Dataset section, and the Validation Loss column of its Training Logs
+      const tmp = mkdtempSync(join(tmpdir(), 'ce-evalcard-'));
+      try {
+        await ce.save(tmp);
+        const ours = readFileSync(join(tmp, 'README.md'), 'utf8');
+        const theirs = readFileSync(join(import.meta.dirname, 'data', 'eval_loss', 'ce_eval_card.md'), 'utf8');
+        const section = (card: string) => card.slice(card.indexOf('### Evaluation Dataset'), card.indexOf('### Training Hyperparameters'));
+        assert.ok(section(theirs).length > 0);
+        assert.equal(section(ours), section(theirs));
+        const header = (card: string) => card.slice(card.indexOf('### Training Logs')).split('\n')[1];
+        assert.equal(header(ours).replace(/ +/g, ' '), header(theirs).replace(/ +/g, ' '));
+      } finally {
+        rmSync(tmp, { recursive: true, force: true });
+      }
     } finally {
       ce.dispose();
     }

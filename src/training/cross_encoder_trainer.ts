@@ -23,7 +23,7 @@ import { checkRebuiltLoss, DataParallelGroup, dataParallelWorkers, lossRecipe, p
 import { allReduceShards } from './loop.js';
 import type { ReplicaModel } from './replica.js';
 import { replicaSpecFor } from './replica_spec.js';
-import { cardLogRows, cardPrimaryMetrics, datasetCardTables, datasetColumns, type ModelCardData } from './model_card.js';
+import { cardLogRows, cardPrimaryMetrics, datasetCardTables, datasetColumns, evaluatorMetrics, type ModelCardData, type ModelCardDataset } from './model_card.js';
 import { crossEncoderRepr } from './model_card_format.js';
 import type { EncodedInput } from '../modules/tokenized_batch.js';
 import { AdamW, clipGradNorm } from './optimizer.js';
@@ -149,8 +149,22 @@ function ceTokenCounter(ce: TrainableCrossEncoder): (texts: string[]) => number[
   return (texts) => tk.encodeInputs(texts, ce.maxSeqLength ?? null).map((e) => e.ids.length);
 }
 
+/** A CrossEncoder's evaluation data: rows, or a record name -> rows. */
+type CrossEncoderEvalData = readonly TrainingRow[] | Readonly<Record<string, readonly TrainingRow[]>>;
+
+/** One dataset of the card (its size, columns, statistics, samples, loss). */
+function ceCardDataset(ce: TrainableCrossEncoder, rows: readonly TrainingRow[], loss: CrossEncoderLoss, name: string | null): ModelCardDataset {
+  return {
+    name,
+    size: rows.length,
+    columns: datasetColumns(rows[0] as Record<string, unknown>),
+    loss: { name: loss.name, config: loss.getConfigDict(), citation: loss.citation ?? null },
+    ...datasetCardTables(rows as unknown as Record<string, unknown>[], ceTokenCounter(ce)),
+  };
+}
+
 /** Record the run on the model for its card (CrossEncoder.save writes README.md), as the bi-encoder trainers do. */
-function recordCrossEncoderCard(ce: TrainableCrossEncoder, rows: readonly TrainingRow[], loss: CrossEncoderLoss, hp: CardHyperparameters, evaluator: Evaluator<never> | undefined, out: TrainOutput, clock: CardClock): void {
+function recordCrossEncoderCard(ce: TrainableCrossEncoder, rows: readonly TrainingRow[], loss: CrossEncoderLoss, hp: CardHyperparameters, evaluator: Evaluator<never> | undefined, out: TrainOutput, clock: CardClock, evalData?: CrossEncoderEvalData): void {
   if (!('modelCardData' in ce)) return;
   const nonDefault: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(hp.given)) if (v !== undefined && k in hp.all) nonDefault[k] = hp.all[k];
@@ -163,15 +177,11 @@ function recordCrossEncoderCard(ce: TrainableCrossEncoder, rows: readonly Traini
     outputDimensionality: null,
     similarityFnName: null,
     modelString: crossEncoderRepr(ce.model),
-    trainDatasets: [{
-      size: rows.length,
-      columns: datasetColumns(rows[0] as Record<string, unknown>),
-      loss: { name: loss.name, config: loss.getConfigDict(), citation: loss.citation ?? null },
-      ...datasetCardTables(rows as unknown as Record<string, unknown>[], ceTokenCounter(ce)),
-    }],
+    trainDatasets: [ceCardDataset(ce, rows, loss, null)],
+    evalDatasets: evalData === undefined ? [] : Array.isArray(evalData) ? [ceCardDataset(ce, evalData, loss, null)] : Object.entries(evalData).map(([name, r]) => ceCardDataset(ce, r, loss, name)),
     allHyperparameters: hp.all,
     nonDefaultHyperparameters: nonDefault,
-    evaluations: evaluator && last ? [{ className: evaluator.constructor.name, name: evaluator.name, description: (evaluator as { description?: string }).description, primaryMetric: evaluator.primaryMetric, metrics: last.metrics }] : [],
+    evaluations: evaluator && last ? [{ className: evaluator.constructor.name, name: evaluator.name, description: (evaluator as { description?: string }).description, primaryMetric: evaluator.primaryMetric, metrics: evaluatorMetrics(last.metrics) }] : [],
     logs: cardLogRows(out.logs, out.evaluations, clock.loggingSteps, cardPrimaryMetrics(evaluator)),
     trainingTime: { totalSeconds: (performance.now() - clock.start) / 1000, evaluationSeconds: clock.evaluationSeconds },
     backend: getBackend(),
@@ -253,7 +263,7 @@ export async function fitCrossEncoder(
   ce: TrainableCrossEncoder,
   o: CrossEncoderFitOptions,
   /** Set by CrossEncoderTrainer: its hyperparameters for the card, and the trainer's shuffle (not fit's). */
-  fromTrainer?: { hyperparameters: CardHyperparameters; maxSteps?: number; loggingSteps?: number; evalDataset?: Readonly<Record<string, readonly TrainingRow[]>> | readonly TrainingRow[]; evalBatchSize?: number },
+  fromTrainer?: { hyperparameters: CardHyperparameters; maxSteps?: number; loggingSteps?: number; evalDataset?: CrossEncoderEvalData; evalBatchSize?: number },
 ): Promise<TrainOutput> {
   await ensureGradients();
   const params = ce.model.parameters?.() ?? [];
@@ -309,7 +319,7 @@ export async function fitCrossEncoder(
     const metrics = { ...(await evalLoss?.()), ...(await o.evaluator?.evaluate(ce as never, { epoch, steps: step })) };
     clock.evaluationSeconds += (performance.now() - t0) / 1000;
     evaluations.push({ step, epoch, metrics });
-    recordCrossEncoderCard(ce, o.trainData, cardLoss, hp, o.evaluator, { globalStep: step, trainingLoss: 0, logs, evaluations }, clock); // before the best model is saved
+    recordCrossEncoderCard(ce, o.trainData, cardLoss, hp, o.evaluator, { globalStep: step, trainingLoss: 0, logs, evaluations }, clock, fromTrainer?.evalDataset); // before the best model is saved
     await o.onEvaluate?.({ step, epoch, metrics });
     if (!o.evaluator) return;
     const v = metrics[o.evaluator.primaryMetric];
@@ -396,7 +406,7 @@ export async function fitCrossEncoder(
     optimizer.dispose();
     await group?.stop();
   }
-  recordCrossEncoderCard(ce, o.trainData, cardLoss, hp, o.evaluator, { globalStep: step, trainingLoss: 0, logs, evaluations }, clock);
+  recordCrossEncoderCard(ce, o.trainData, cardLoss, hp, o.evaluator, { globalStep: step, trainingLoss: 0, logs, evaluations }, clock, fromTrainer?.evalDataset);
   if (o.outputPath && ce.save && (!o.evaluator || !(o.saveBestModel ?? true))) await saveModelAtomic(ce as { save(dir: string): Promise<void> }, o.outputPath);
   const trainingLoss = logs.length ? logs.reduce((a, l) => a + l.loss, 0) / logs.length : 0;
   return { globalStep: step, trainingLoss, logs, evaluations, bestMetric: best };
@@ -412,7 +422,7 @@ async function crossEncoderEvalLosses(
   ce: Pick<TrainableCrossEncoder, 'model' | 'tokenize'>,
   lossFct: CrossEncoderLoss | undefined,
   act: (logits: tf.Tensor) => tf.Tensor,
-  data: Readonly<Record<string, readonly TrainingRow[]>> | readonly TrainingRow[],
+  data: CrossEncoderEvalData,
   batchSize: number,
   seed: number,
 ): Promise<Record<string, number>> {
@@ -461,7 +471,7 @@ export interface CrossEncoderTrainerOptions {
    * new CrossEncoderTrainer({ model: ce, trainDataset: rows, evalDataset: devRows, args: { evalSteps: 100 } });
    * ```
    */
-  evalDataset?: readonly TrainingRow[] | Readonly<Record<string, readonly TrainingRow[]>>;
+  evalDataset?: CrossEncoderEvalData;
   /** Called with every step's record. */
   callback?: (log: StepLog) => void | Promise<void>;
   /** Called with each evaluation. */

@@ -84,7 +84,8 @@ def ce_run():
     from sentence_transformers.cross_encoder.losses import BinaryCrossEntropyLoss
     model = CrossEncoder(os.path.join(FIXTURES, 'models', 'tiny-bert-cross-encoder'))
     no_dropout(model)
-    rows = lambda n, off: [{'sentence1': text(i + off, 0), 'sentence2': text(i + off, 1 + i % 2), 'label': float((i + off) % 3 == 0)} for i in range(n)]
+    # int labels: the card types a JS number 0 as int, as 6.0.1 types Python's 0 (0.0 would print float)
+    rows = lambda n, off: [{'sentence1': text(i + off, 0), 'sentence2': text(i + off, 1 + i % 2), 'label': int((i + off) % 3 == 0)} for i in range(n)]
     train_rows, eval_rows = rows(16, 0), rows(11, 100)
     with tempfile.TemporaryDirectory() as tmp:
         args = CrossEncoderTrainingArguments(output_dir=tmp, max_steps=4, per_device_train_batch_size=4, per_device_eval_batch_size=4,
@@ -94,6 +95,9 @@ def ce_run():
                                 loss=BinaryCrossEntropyLoss(model))
         t.train()
         logs = t.state.log_history
+        model.save(os.path.join(tmp, 'final'))
+        with open(os.path.join(tmp, 'final', 'README.md')) as f, open(os.path.join(HERE, 'ce_eval_card.md'), 'w') as g:
+            g.write(f.read())
     return {'loss': 'bce', 'train': train_rows, 'eval': eval_rows, 'train_losses': [l['loss'] for l in logs if 'loss' in l],
             'evals': [{k: v for k, v in l.items() if k.startswith('eval_') and k.endswith('loss')} | {'step': l['step']} for l in logs if any(k.startswith('eval_') for k in l)]}
 
