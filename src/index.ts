@@ -179,3 +179,4 @@ export { getScheduler, SCHEDULER_NAMES, type LrLambda, type ScheduleOptions } fr
 export { AdamW, clipGradNorm, type AdamWOptions } from './training/optimizer.js';
 export { type TrainingData, type TrainingRow, type BatchSamplerName } from './training/datasets.js';
 export { type DataParallelOptions } from './training/data_parallel.js';
+export { evalDatasetLosses, type EvalData, type EvalBatching } from './training/eval_loss.js';

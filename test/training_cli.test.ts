@@ -87,6 +87,26 @@ describe('cli: sentence-tfjs train', function () {
     assert.match(card, /- `eval_steps`: 2/);
   });
 
+  it('--eval with the loss columns: eval_loss at each evaluation too (stderr, summary, the card\'s Validation Loss column); a dev file that fits only the loss gets the eval loss alone', async () => {
+    const out = join(tmp, 'out-evalloss');
+    const r = await runCli(['train', '-m', modelDir('tiny-bert'), '--data', join(tmp, 'sts_train.jsonl'), '--eval', join(tmp, 'dev.jsonl'), '--eval-steps', '2', '--loss', 'CoSENTLoss', '--max-steps', '4', '--batch-size', '2', '--lr', '1e-3', '-o', out]);
+    assert.equal(r.code, 0, r.stderr);
+    const losses = [...r.stderr.matchAll(/^eval step (\d+) epoch \d+\.\d+ eval_loss (\d+\.\d+)$/gm)];
+    assert.deepEqual(losses.map((m) => Number(m[1])), [2, 4]);
+    const summary = JSON.parse(r.stdout.trim());
+    assert.equal(summary.eval.eval_loss.toFixed(6), losses[1][2]);
+    assert.ok('dev_spearman_cosine' in summary.eval, 'the evaluator still runs');
+    const card = readFileSync(join(out, 'README.md'), 'utf8');
+    assert.match(card, /### Evaluation Dataset\n\n#### Unnamed Dataset\n\n\* Size: 3 evaluation samples/);
+    assert.match(card, /\| Epoch +\| Step +\| Validation Loss +\| dev_spearman_cosine +\|/); // no Training Loss: logging every 500 steps, as transformers' default
+    // MNRL on (anchor, positive) dev rows: no evaluator fits those columns, the eval loss alone runs
+    writeFileSync(join(tmp, 'pairs_dev.jsonl'), ['{"anchor": "A man eats.", "positive": "Someone has a meal."}', '{"anchor": "A dog runs.", "positive": "A puppy is running."}'].join('\n'));
+    const mn = await runCli(['train', '-m', modelDir('tiny-bert'), '--data', join(tmp, 'pairs.jsonl'), '--eval', join(tmp, 'pairs_dev.jsonl'), '--loss', 'MultipleNegativesRankingLoss', '--max-steps', '2', '--batch-size', '2', '-o', join(tmp, 'out-mn-eval')]);
+    assert.equal(mn.code, 0, mn.stderr);
+    assert.equal([...mn.stderr.matchAll(/^eval step 2 epoch \d+\.\d+ eval_loss \d+\.\d+$/gm)].length, 1);
+    assert.deepEqual(Object.keys(JSON.parse(mn.stdout.trim()).eval), ['eval_loss']);
+  });
+
   it('--eval with (anchor, positive, negative) rows: TripletEvaluator at each epoch end (TripletLoss); a dev file of other columns is refused', async () => {
     const triplets = ['{"anchor": "A man eats.", "positive": "Someone has a meal.", "negative": "Stocks fell."}', '{"anchor": "A dog runs.", "positive": "A puppy is running.", "negative": "It is raining."}'].join('\n');
     writeFileSync(join(tmp, 'triplets.jsonl'), triplets);

@@ -23,7 +23,7 @@ import { checkRebuiltLoss, DataParallelGroup, dataParallelWorkers, lossRecipe, p
 import { allReduceShards } from './loop.js';
 import type { ReplicaModel } from './replica.js';
 import { replicaSpecFor } from './replica_spec.js';
-import { cardLogRows, cardPrimaryMetrics, datasetCardTables, datasetColumns, type ModelCardData } from './model_card.js';
+import { cardLogRows, cardPrimaryMetrics, datasetCardTables, datasetColumns, evaluatorMetrics, type ModelCardData, type ModelCardDataset } from './model_card.js';
 import { crossEncoderRepr } from './model_card_format.js';
 import type { EncodedInput } from '../modules/tokenized_batch.js';
 import { AdamW, clipGradNorm } from './optimizer.js';
@@ -149,8 +149,22 @@ function ceTokenCounter(ce: TrainableCrossEncoder): (texts: string[]) => number[
   return (texts) => tk.encodeInputs(texts, ce.maxSeqLength ?? null).map((e) => e.ids.length);
 }
 
+/** A CrossEncoder's evaluation data: rows, or a record name -> rows. */
+type CrossEncoderEvalData = readonly TrainingRow[] | Readonly<Record<string, readonly TrainingRow[]>>;
+
+/** One dataset of the card (its size, columns, statistics, samples, loss). */
+function ceCardDataset(ce: TrainableCrossEncoder, rows: readonly TrainingRow[], loss: CrossEncoderLoss, name: string | null): ModelCardDataset {
+  return {
+    name,
+    size: rows.length,
+    columns: datasetColumns(rows[0] as Record<string, unknown>),
+    loss: { name: loss.name, config: loss.getConfigDict(), citation: loss.citation ?? null },
+    ...datasetCardTables(rows as unknown as Record<string, unknown>[], ceTokenCounter(ce)),
+  };
+}
+
 /** Record the run on the model for its card (CrossEncoder.save writes README.md), as the bi-encoder trainers do. */
-function recordCrossEncoderCard(ce: TrainableCrossEncoder, rows: readonly TrainingRow[], loss: CrossEncoderLoss, hp: CardHyperparameters, evaluator: Evaluator<never> | undefined, out: TrainOutput, clock: CardClock): void {
+function recordCrossEncoderCard(ce: TrainableCrossEncoder, rows: readonly TrainingRow[], loss: CrossEncoderLoss, hp: CardHyperparameters, evaluator: Evaluator<never> | undefined, out: TrainOutput, clock: CardClock, evalData?: CrossEncoderEvalData): void {
   if (!('modelCardData' in ce)) return;
   const nonDefault: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(hp.given)) if (v !== undefined && k in hp.all) nonDefault[k] = hp.all[k];
@@ -163,15 +177,11 @@ function recordCrossEncoderCard(ce: TrainableCrossEncoder, rows: readonly Traini
     outputDimensionality: null,
     similarityFnName: null,
     modelString: crossEncoderRepr(ce.model),
-    trainDatasets: [{
-      size: rows.length,
-      columns: datasetColumns(rows[0] as Record<string, unknown>),
-      loss: { name: loss.name, config: loss.getConfigDict(), citation: loss.citation ?? null },
-      ...datasetCardTables(rows as unknown as Record<string, unknown>[], ceTokenCounter(ce)),
-    }],
+    trainDatasets: [ceCardDataset(ce, rows, loss, null)],
+    evalDatasets: evalData === undefined ? [] : Array.isArray(evalData) ? [ceCardDataset(ce, evalData, loss, null)] : Object.entries(evalData).map(([name, r]) => ceCardDataset(ce, r, loss, name)),
     allHyperparameters: hp.all,
     nonDefaultHyperparameters: nonDefault,
-    evaluations: evaluator && last ? [{ className: evaluator.constructor.name, name: evaluator.name, description: (evaluator as { description?: string }).description, primaryMetric: evaluator.primaryMetric, metrics: last.metrics }] : [],
+    evaluations: evaluator && last ? [{ className: evaluator.constructor.name, name: evaluator.name, description: (evaluator as { description?: string }).description, primaryMetric: evaluator.primaryMetric, metrics: evaluatorMetrics(last.metrics) }] : [],
     logs: cardLogRows(out.logs, out.evaluations, clock.loggingSteps, cardPrimaryMetrics(evaluator)),
     trainingTime: { totalSeconds: (performance.now() - clock.start) / 1000, evaluationSeconds: clock.evaluationSeconds },
     backend: getBackend(),
@@ -253,7 +263,7 @@ export async function fitCrossEncoder(
   ce: TrainableCrossEncoder,
   o: CrossEncoderFitOptions,
   /** Set by CrossEncoderTrainer: its hyperparameters for the card, and the trainer's shuffle (not fit's). */
-  fromTrainer?: { hyperparameters: CardHyperparameters; maxSteps?: number; loggingSteps?: number },
+  fromTrainer?: { hyperparameters: CardHyperparameters; maxSteps?: number; loggingSteps?: number; evalDataset?: CrossEncoderEvalData; evalBatchSize?: number },
 ): Promise<TrainOutput> {
   await ensureGradients();
   const params = ce.model.parameters?.() ?? [];
@@ -301,14 +311,17 @@ export async function fitCrossEncoder(
   let best: number | undefined;
   let step = 0;
   const clock: CardClock = { start: performance.now(), evaluationSeconds: 0, loggingSteps: fromTrainer?.loggingSteps ?? 500 };
+  const evalData = fromTrainer?.evalDataset;
+  const evalLoss = evalData === undefined ? undefined : () => crossEncoderEvalLosses(ce, lossFct, act, evalData, fromTrainer?.evalBatchSize ?? 8, seed);
   const evaluate = async (epoch: number) => {
-    if (!o.evaluator) return;
+    if (!o.evaluator && !evalLoss) return;
     const t0 = performance.now();
-    const metrics = await o.evaluator.evaluate(ce as never, { epoch, steps: step });
+    const metrics = { ...(await evalLoss?.()), ...(await o.evaluator?.evaluate(ce as never, { epoch, steps: step })) };
     clock.evaluationSeconds += (performance.now() - t0) / 1000;
     evaluations.push({ step, epoch, metrics });
-    recordCrossEncoderCard(ce, o.trainData, cardLoss, hp, o.evaluator, { globalStep: step, trainingLoss: 0, logs, evaluations }, clock); // before the best model is saved
+    recordCrossEncoderCard(ce, o.trainData, cardLoss, hp, o.evaluator, { globalStep: step, trainingLoss: 0, logs, evaluations }, clock, fromTrainer?.evalDataset); // before the best model is saved
     await o.onEvaluate?.({ step, epoch, metrics });
+    if (!o.evaluator) return;
     const v = metrics[o.evaluator.primaryMetric];
     if (typeof v !== 'number') return;
     await o.evaluationCallback?.(v, epoch, step);
@@ -378,7 +391,7 @@ export async function fitCrossEncoder(
         const log = { step, epoch: epoch + (b + 1) / order.length, loss, learningRate: lrNow, gradNorm: clipped.norm };
         logs.push(log);
         await o.callback?.(log);
-        if (o.evaluator && o.evaluationSteps && o.evaluationSteps > 0 && step % o.evaluationSteps === 0) await evaluate(log.epoch);
+        if ((o.evaluator || evalLoss) && o.evaluationSteps && o.evaluationSteps > 0 && step % o.evaluationSteps === 0) await evaluate(log.epoch);
         if (step === maxSteps && b + 1 < order.length) {
           // the run ends mid-epoch: a last evaluation (unless evalSteps just made it), no epoch-end one
           if (!(o.evaluationSteps && step % o.evaluationSteps === 0)) await evaluate(log.epoch);
@@ -391,10 +404,48 @@ export async function fitCrossEncoder(
     optimizer.dispose();
     await group?.stop();
   }
-  recordCrossEncoderCard(ce, o.trainData, cardLoss, hp, o.evaluator, { globalStep: step, trainingLoss: 0, logs, evaluations }, clock);
+  recordCrossEncoderCard(ce, o.trainData, cardLoss, hp, o.evaluator, { globalStep: step, trainingLoss: 0, logs, evaluations }, clock, fromTrainer?.evalDataset);
   if (o.outputPath && ce.save && (!o.evaluator || !(o.saveBestModel ?? true))) await saveModelAtomic(ce as { save(dir: string): Promise<void> }, o.outputPath);
   const trainingLoss = logs.length ? logs.reduce((a, l) => a + l.loss, 0) / logs.length : 0;
   return { globalStep: step, trainingLoss, logs, evaluations, bestMetric: best };
+}
+
+/**
+ * The CrossEncoder's validation losses (`eval_loss`, or `eval_<name>_loss` per dataset of a record): the training loss
+ * on `act(logits)` in eval mode over the batches 6.0.1's eval loader gives (the batch sampler with `seed`, epoch 0),
+ * averaged weighted by the batches' rows (transformers' `evaluation_loop` + accelerate's remainder cut; see
+ * ./eval_loss.ts).
+ */
+async function crossEncoderEvalLosses(
+  ce: Pick<TrainableCrossEncoder, 'model' | 'tokenize'>,
+  lossFct: CrossEncoderLoss | undefined,
+  act: (logits: tf.Tensor) => tf.Tensor,
+  data: CrossEncoderEvalData,
+  batchSize: number,
+  seed: number,
+): Promise<Record<string, number>> {
+  const named: [string, readonly TrainingRow[]][] = Array.isArray(data) ? [['', data]] : Object.entries(data);
+  const out: Record<string, number> = {};
+  for (const [name, rows] of named) {
+    const where = name ? `evalDataset.${name}` : 'evalDataset';
+    const examples = readDataset(rows, { what: 'CrossEncoderTrainer', textColumns: { min: 2, max: 2 }, needsLabels: true }, where);
+    if (examples.length === 0) throw new Error(`${where}: expected at least one row, got none`);
+    let sum = 0;
+    for (const b of batchOrder(examples, { batchSize, shuffle: true, dropLast: false, seed, epoch: 0 })) {
+      const batch = b.map((i) => examples[i]);
+      const inputs = batchToTensors(ce.tokenize(batch.map((e) => [e.texts[0], e.texts[1]] as const)));
+      const value = tf.tidy(() => {
+        const labels = tf.tensor1d(Float32Array.from(batch.map((e) => e.label as number)), 'float32');
+        const logits = act(ce.model.forward(inputs)) as tf.Tensor2D; // [B, L]
+        return lossFct ? lossFct.compute(logits, labels) : ce.model.numLabels === 1 ? bceWithLogits(tf.reshape(logits, [-1]) as tf.Tensor1D, labels) : crossEntropy(logits, labels);
+      });
+      tf.dispose([inputs.inputIds, inputs.attentionMask, inputs.tokenTypeIds].filter((t): t is tf.Tensor2D => t !== undefined));
+      sum += (await value.data())[0] * batch.length;
+      value.dispose();
+    }
+    out[name ? `eval_${name}_loss` : 'eval_loss'] = sum / examples.length;
+  }
+  return out;
 }
 
 /** Arguments of {@link CrossEncoderTrainer}. */
@@ -403,13 +454,22 @@ export interface CrossEncoderTrainerOptions {
   /** The training arguments it reads: batch size, learning rate, epochs, warmup, schedule, decay, clipping, seed, shuffle, outputDir, evalSteps (with an evaluator, also every N steps; always at each epoch's end), maxSteps (stop there; overrides the epochs). */
   args?: Pick<
     import('./trainer.js').TrainingArguments,
-    'perDeviceTrainBatchSize' | 'learningRate' | 'numTrainEpochs' | 'warmupRatio' | 'warmupSteps' | 'lrSchedulerType' | 'weightDecay' | 'maxGradNorm' | 'seed' | 'shuffle' | 'outputDir' | 'adamBeta1' | 'adamBeta2' | 'adamEpsilon' | 'evalSteps' | 'maxSteps' | 'loggingSteps' | 'dataParallel'
+    'perDeviceTrainBatchSize' | 'learningRate' | 'numTrainEpochs' | 'warmupRatio' | 'warmupSteps' | 'lrSchedulerType' | 'weightDecay' | 'maxGradNorm' | 'seed' | 'shuffle' | 'outputDir' | 'adamBeta1' | 'adamBeta2' | 'adamEpsilon' | 'evalSteps' | 'maxSteps' | 'loggingSteps' | 'dataParallel' | 'perDeviceEvalBatchSize'
   >;
   /** Rows `{ texts: [a, b], label }` or `{ sentence1, sentence2, label }`. */
   trainDataset: readonly TrainingRow[];
   /** Default: BCEWithLogits for 1 label, cross-entropy over class ids for more. A class name is resolved by createCrossEncoderLoss. */
   loss?: CrossEncoderLoss | string;
   evaluator?: Evaluator<never>;
+  /**
+   * Rows to compute the validation loss on at each evaluation (`eval_loss` in the eval records; the same loss in eval
+   * mode, batches of `perDeviceEvalBatchSize`, default 8), or a record name -> rows (`eval_<name>_loss` each).
+   * @example
+   * ```ts
+   * new CrossEncoderTrainer({ model: ce, trainDataset: rows, evalDataset: devRows, args: { evalSteps: 100 } });
+   * ```
+   */
+  evalDataset?: CrossEncoderEvalData;
   /** Called with every step's record. */
   callback?: (log: StepLog) => void | Promise<void>;
   /** Called with each evaluation. */
@@ -479,6 +539,6 @@ export class CrossEncoderTrainer {
       callback: this.options.callback,
       onEvaluate: this.options.onEvaluate,
       dataParallel: a.dataParallel,
-    }, { hyperparameters: { all, given }, maxSteps, loggingSteps: a.loggingSteps });
+    }, { hyperparameters: { all, given }, maxSteps, loggingSteps: a.loggingSteps, evalDataset: this.options.evalDataset, evalBatchSize: a.perDeviceEvalBatchSize });
   }
 }

@@ -155,6 +155,10 @@ export interface LoopConfig {
   evalSteps: number;
   evalAtEpochEnd: boolean;
   onEval?: (log: EvalLog) => void | Promise<void>;
+  /** The validation losses (`eval_loss`, ...) computed at each evaluation, before the evaluator's metrics (./eval_loss.ts). */
+  evalLoss?: () => Promise<Record<string, number>>;
+  /** The metric that picks the best model (default: the evaluator's primary metric, greater is better unless it says). */
+  bestMetric?: { key: string; greaterIsBetter: boolean };
   /** Save the model here whenever the evaluator's primary metric improves. */
   saveBestTo?: string;
   /** Keep the best weights in memory and restore them at the end. */
@@ -269,7 +273,7 @@ function sliceTokenized(b: TokenizedBatch, start: number, end: number): Tokenize
 }
 
 /** The batch's vector labels (MSELoss teachers) as `[batch, dim]` or `[batch, columns, dim]` float32. */
-function labelVectorTensor(batch: readonly Example[]): tf.Tensor2D | tf.Tensor3D {
+export function labelVectorTensor(batch: readonly Example[]): tf.Tensor2D | tf.Tensor3D {
   const first = batch[0].labelVector!;
   if (Array.isArray(first[0])) {
     const cols = first.length;
@@ -307,16 +311,17 @@ export async function runTrainingLoop(c: LoopConfig): Promise<TrainOutput> {
   let best: number | undefined;
   let bestWeights: tf.Tensor[] | undefined;
   const checkpoints: string[] = [];
-  const greater = c.evaluator?.greaterIsBetter ?? true;
+  const greater = c.bestMetric?.greaterIsBetter ?? c.evaluator?.greaterIsBetter ?? true;
+  const bestKey = c.bestMetric?.key ?? c.evaluator?.primaryMetric;
   const started = Date.now();
 
   const evaluate = async (epoch: number) => {
-    if (!c.evaluator) return;
-    const metrics = await c.evaluator.evaluate(c.model as never, { epoch, steps: step });
+    if (!c.evaluator && !c.evalLoss) return;
+    const metrics = { ...(await c.evalLoss?.()), ...(await c.evaluator?.evaluate(c.model as never, { epoch, steps: step })) };
     const log = { step, epoch, metrics };
     evaluations.push(log);
     await c.onEval?.(log);
-    const value = metrics[c.evaluator.primaryMetric];
+    const value = bestKey === undefined ? undefined : metrics[bestKey];
     if (typeof value === 'number' && (best === undefined || (greater ? value > best : value < best))) {
       best = value;
       if (c.saveBestTo) await saveModelAtomic(c.model, c.saveBestTo);
@@ -417,7 +422,7 @@ export async function runTrainingLoop(c: LoopConfig): Promise<TrainOutput> {
           const eta = ((Date.now() - started) / step) * (total - step);
           c.progress(`step ${step}/${total} loss ${loss.toFixed(4)} lr ${lr.toExponential(2)} eta ${(eta / 1000).toFixed(0)}s`);
         }
-        if (c.evaluator && c.evalSteps > 0 && step % c.evalSteps === 0) await evaluate(log.epoch);
+        if ((c.evaluator || c.evalLoss) && c.evalSteps > 0 && step % c.evalSteps === 0) await evaluate(log.epoch);
         if (c.checkpointPath && c.checkpointSaveSteps && step % c.checkpointSaveSteps === 0) {
           const dir = await joinPath(c.checkpointPath, `checkpoint-${step}`);
           const position: LoopPosition = { step, epoch, stepInEpoch: s + 1, rngState: rng.state, batches: perObjective, cursor, best };

@@ -21,8 +21,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import { VERSION } from '../util/version.js';
 import { columnStats, formatDuration, markdownTable, pyFloat, pyRound, samplesTable, statsTable, STATS_ROWS, type Cell, type ColumnStats } from './model_card_format.js';
 
-/** One training dataset of the card. */
+/** One training (or evaluation) dataset of the card. */
 export interface ModelCardDataset {
+  /** Its name (a key of a record of datasets; the card's heading and `* Dataset:` line); absent: `Unnamed Dataset`. */
+  name?: string | null;
   /** Rows (absent for a stream). */
   size: number | null;
   /** Column names in order (text columns, then the label column). */
@@ -71,6 +73,8 @@ export interface ModelCardData {
   /** `repr(model)` as 6.0.1 prints it (the "Full Model Architecture" block); see `modelRepr`. */
   modelString?: string | null;
   trainDatasets: ModelCardDataset[];
+  /** The evaluation datasets (`evalDataset`: the "Evaluation Dataset(s)" section, sizes in evaluation samples). */
+  evalDatasets?: ModelCardDataset[];
   /**
    * Every loss of the run, wrapped ones included (6.0.1's `get_losses`: MatryoshkaLoss's inner `loss`), for the YAML
    * `loss:` tags and the citations; absent: the datasets' losses.
@@ -276,20 +280,26 @@ export function renderModelCard(d: ModelCardData): string {
   out.push(...commented(['### Recommendations', '', '*What are recommendations with respect to the foreseeable issues? For example, filtering explicit content.*'])); // spread-ok: a fixed literal of a few lines
 
   out.push('## Training Details', '');
-  if (d.trainDatasets.length) out.push(`### Training Dataset${d.trainDatasets.length > 1 ? 's' : ''}`);
-  for (const t of d.trainDatasets) {
-    const many = d.trainDatasets.length > 3;
-    if (many) out.push('<details><summary>Unnamed Dataset</summary>');
-    out.push('', '#### Unnamed Dataset', '');
-    if (t.size) out.push(`* Size: ${t.size.toLocaleString('en-US')} training samples`);
-    out.push(`* Columns: ${joinColumns(t.columns.map((c) => `<code>${c}</code>`))}`);
-    if (t.stats && t.stats.length && t.size) {
-      out.push(`* Approximate statistics based on the first ${Math.min(t.size, 100)} samples:`, statsTable(t.columns, t.stats).replace(/\n$/, ''));
-      if (t.samples?.length) out.push('* Samples:', samplesTable(t.columns, t.samples, t.stats.map((s) => s.dtype)).replace(/\n$/, ''));
+  // 6.0.1's template loops over ("training", train_datasets), ("evaluation", eval_datasets)
+  for (const [kind, list] of [['training', d.trainDatasets], ['evaluation', d.evalDatasets ?? []]] as const) {
+    if (list.length && kind === 'evaluation' && d.trainDatasets.length) out.push('');
+    if (list.length) out.push(`### ${kind === 'training' ? 'Training' : 'Evaluation'} Dataset${list.length > 1 ? 's' : ''}`);
+    for (const t of list) {
+      const many = list.length > 3;
+      const title = t.name || 'Unnamed Dataset';
+      if (many) out.push(`<details><summary>${title}</summary>`);
+      out.push('', `#### ${title}`, '');
+      if (t.name) out.push(`* Dataset: ${t.name}`);
+      if (t.size) out.push(`* Size: ${t.size.toLocaleString('en-US')} ${kind} samples`);
+      out.push(`* Columns: ${joinColumns(t.columns.map((c) => `<code>${c}</code>`))}`);
+      if (t.stats && t.stats.length && t.size) {
+        out.push(`* Approximate statistics based on the first ${Math.min(t.size, 100)} samples:`, statsTable(t.columns, t.stats).replace(/\n$/, ''));
+        if (t.samples?.length) out.push('* Samples:', samplesTable(t.columns, t.samples, t.stats.map((s) => s.dtype)).replace(/\n$/, ''));
+      }
+      const config = JSON.stringify(t.loss.config, null, 4).split('\n').map((l) => `  ${l}`).join('\n');
+      out.push(`* Loss: [<code>${t.loss.name}</code>](https://sbert.net/docs/package_reference/${docs}/losses.html#${t.loss.name.toLowerCase()}) with these parameters:`, '  ```json', config, '  ```');
+      if (many) out.push('</details>');
     }
-    const config = JSON.stringify(t.loss.config, null, 4).split('\n').map((l) => `  ${l}`).join('\n');
-    out.push(`* Loss: [<code>${t.loss.name}</code>](https://sbert.net/docs/package_reference/${docs}/losses.html#${t.loss.name.toLowerCase()}) with these parameters:`, '  ```json', config, '  ```');
-    if (many) out.push('</details>');
   }
   out.push('', '### Training Hyperparameters');
   if (Object.keys(d.nonDefaultHyperparameters).length) {
@@ -362,7 +372,7 @@ export function cardLogRows(
   const addEvalsUpTo = (step: number) => {
     while (evals.length && evals[0].step <= step) {
       const e = evals.shift()!;
-      const m = Object.fromEntries(primaryMetrics.filter((k) => k in e.metrics).map((k) => [k, e.metrics[k]]));
+      const m = { ...validationLosses(e.metrics), ...Object.fromEntries(primaryMetrics.filter((k) => k in e.metrics).map((k) => [k, e.metrics[k]])) };
       const last = rows[rows.length - 1];
       if (last && last.step === e.step) Object.assign(last.metrics, m);
       else rows.push({ epoch: e.epoch, step: e.step, trainingLoss: null, metrics: m });
@@ -380,6 +390,22 @@ export function cardLogRows(
   }
   addEvalsUpTo(Infinity);
   return rows;
+}
+
+/**
+ * The Training Logs columns of an evaluation's validation losses, as 6.0.1's `on_evaluate` names them: each
+ * `eval_<name>_loss` as `<name> loss` (underscores to spaces), a lone `eval_loss` as `Validation Loss`.
+ */
+function validationLosses(metrics: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(metrics)) if (k.startsWith('eval_') && k.endsWith('_loss')) out[k.split('_').slice(1).join(' ')] = v;
+  const keys = Object.keys(out);
+  return keys.length === 1 && keys[0] === 'loss' ? { 'Validation Loss': out.loss } : out;
+}
+
+/** An evaluation's metrics less its validation losses (`eval_loss`, `eval_<name>_loss`): the evaluator's, for the card's Metrics. */
+export function evaluatorMetrics(metrics: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(metrics).filter(([k]) => !(k.startsWith('eval_') && k.endsWith('_loss'))));
 }
 
 /**

@@ -8,8 +8,9 @@ import type { Evaluator } from '../evaluation/types.js';
 import type { Loss } from '../losses/types.js';
 import { batchOrder, isStream, readDataset, streamBatches, type BatchSamplerName, type Example, type TrainingData } from './datasets.js';
 import { checkOutputPath, dropoutProbs, runTrainingLoop, saveModelAtomic, type EvalLog, type Objective, type StepLog, type TrainableSentenceModel, type TrainOutput } from './loop.js';
-import { bestEvaluationStep, cardLosses, cardLogRows, cardPrimaryMetrics, datasetCardTables, datasetColumns, timedEvaluator, type ModelCardData } from './model_card.js';
+import { bestEvaluationStep, cardLosses, cardLogRows, cardPrimaryMetrics, datasetCardTables, datasetColumns, evaluatorMetrics, timedEvaluator, type ModelCardData, type ModelCardDataset } from './model_card.js';
 import { modelRepr, type ReprModule } from './model_card_format.js';
+import { evalDatasetLosses, isEvalRecord, type EvalData } from './eval_loss.js';
 import { dataLoaderPermutations, FIT_TRAINER_SEED, roundRobinEpoch, roundRobinLength } from './samplers.js';
 import { getBackend } from '@tensorflow/tfjs-core';
 import { getScheduler } from './schedules.js';
@@ -47,6 +48,17 @@ function tokenCounter(model: TrainableSentenceModel): (texts: string[]) => numbe
   };
 }
 
+/** One dataset of the card: its size, columns, statistics and samples (an array; a stream has none), its loss. */
+function cardDataset(data: TrainingData, loss: Loss, count: (texts: string[]) => number[], name: string | null): ModelCardDataset {
+  return {
+    name,
+    size: Array.isArray(data) ? data.length : null,
+    columns: Array.isArray(data) ? datasetColumns(data[0] as Record<string, unknown>) : [],
+    loss: { name: loss.name, config: loss.getConfigDict(), citation: loss.citation ?? null },
+    ...(Array.isArray(data) ? datasetCardTables(data as Record<string, unknown>[], count) : {}),
+  };
+}
+
 /** Record the run on the model for its card (save writes README.md), when the model keeps card data. */
 function recordModelCard(
   model: TrainableSentenceModel,
@@ -56,6 +68,7 @@ function recordModelCard(
   evaluator: Evaluator<never> | undefined,
   out: TrainOutput,
   clock: CardClock,
+  evalData?: EvalData,
 ): void {
   if (!('modelCardData' in model)) return;
   const nonDefault: Record<string, unknown> = {};
@@ -68,16 +81,12 @@ function recordModelCard(
     outputDimensionality: model.getSentenceEmbeddingDimension?.() ?? null,
     similarityFnName: model.similarityFnName ?? null,
     modelString: modelRepr('SentenceTransformer', model.modules as readonly ReprModule[]),
-    trainDatasets: datasets.map(({ data, loss }) => ({
-      size: Array.isArray(data) ? data.length : null,
-      columns: Array.isArray(data) ? datasetColumns(data[0] as Record<string, unknown>) : [],
-      loss: { name: loss.name, config: loss.getConfigDict(), citation: loss.citation ?? null },
-      ...(Array.isArray(data) ? datasetCardTables(data as Record<string, unknown>[], count) : {}),
-    })),
+    trainDatasets: datasets.map(({ data, loss }) => cardDataset(data, loss, count, null)),
+    evalDatasets: evalData === undefined ? [] : isEvalRecord(evalData) ? Object.entries(evalData).map(([name, data]) => cardDataset(data, datasets[0].loss, count, name)) : [cardDataset(evalData, datasets[0].loss, count, null)],
     losses: cardLosses(datasets.map((t) => t.loss)),
     allHyperparameters: all,
     nonDefaultHyperparameters: nonDefault,
-    evaluations: evaluator && last ? [{ className: evaluator.constructor.name, name: evaluator.name, description: (evaluator as { description?: string }).description, primaryMetric: evaluator.primaryMetric, metrics: last.metrics }] : [],
+    evaluations: evaluator && last ? [{ className: evaluator.constructor.name, name: evaluator.name, description: (evaluator as { description?: string }).description, primaryMetric: evaluator.primaryMetric, metrics: evaluatorMetrics(last.metrics) }] : [],
     logs: cardLogRows(out.logs, out.evaluations, clock.loggingSteps, cardPrimaryMetrics(evaluator)),
     trainingTime: { totalSeconds: (performance.now() - clock.start) / 1000, evaluationSeconds: clock.evaluationSeconds },
     backend: getBackend(),
@@ -91,6 +100,8 @@ export interface TrainingArguments {
   outputDir?: string;
   /** Default 8. */
   perDeviceTrainBatchSize?: number;
+  /** The eval dataset's batch size (default 8). */
+  perDeviceEvalBatchSize?: number;
   /** Default 5e-5. */
   learningRate?: number;
   /** Default 3. */
@@ -121,6 +132,13 @@ export interface TrainingArguments {
   saveSteps?: number;
   saveTotalLimit?: number;
   loadBestModelAtEnd?: boolean;
+  /**
+   * The metric loadBestModelAtEnd compares: `loss` / `eval_loss` (transformers' default with an evalDataset; lower is
+   * better) or a metric the evaluator returns (default without an evalDataset: its primary metric).
+   */
+  metricForBestModel?: string;
+  /** Default: false for a metric ending in `loss`, else the evaluator's own rule (true for most). */
+  greaterIsBetter?: boolean;
   /** Call the callback every N steps (default 1 here: every step). */
   loggingSteps?: number;
   /**
@@ -154,10 +172,40 @@ export interface SentenceTransformerTrainerOptions {
   trainDataset: TrainingData;
   loss: Loss;
   evaluator?: Evaluator<never>;
+  /**
+   * Rows (or an async iterable) to compute the validation loss on at each evaluation (`eval_loss` in the eval
+   * records, with the same loss in eval mode), or a record name -> rows (`eval_<name>_loss` each).
+   * @example
+   * ```ts
+   * new SentenceTransformerTrainer({ model, loss, trainDataset, evalDataset: devRows, args: { evalStrategy: 'steps', evalSteps: 100 } });
+   * ```
+   */
+  evalDataset?: EvalData;
   /** Called with each step's record. */
   callback?: (log: StepLog) => void | Promise<void>;
   /** Called with each evaluation. */
   onEvaluate?: (log: EvalLog) => void | Promise<void>;
+}
+
+/**
+ * The metric loadBestModelAtEnd compares, as transformers resolves `metric_for_best_model` (unset with an
+ * evalDataset: `loss`) and `greater_is_better` (false for a name ending in `loss`); names get the `eval_` prefix.
+ * Without an evalDataset and a metric: the evaluator's primary metric and its own rule.
+ */
+function bestMetricFor(a: TrainingArguments, evaluator: Evaluator<never> | undefined, evalData: EvalData | undefined): { key: string; greaterIsBetter: boolean } | undefined {
+  let name = a.metricForBestModel;
+  if (name === undefined) {
+    if (evalData === undefined) return evaluator ? { key: evaluator.primaryMetric, greaterIsBetter: a.greaterIsBetter ?? evaluator.greaterIsBetter ?? true } : undefined;
+    if (isEvalRecord(evalData)) {
+      if (a.loadBestModelAtEnd) throw new Error(`metricForBestModel: an evalDataset record gives eval_<name>_loss per dataset (${Object.keys(evalData).map((k) => `eval_${k}_loss`).join(', ')}), so loadBestModelAtEnd needs one named, got none`);
+      return undefined;
+    }
+    name = 'loss';
+  }
+  if (typeof name !== 'string' || name === '') throw new Error(`metricForBestModel must be a non-empty metric name, got ${JSON.stringify(name)}`);
+  const isLoss = name === 'loss' || name.endsWith('_loss');
+  const key = isLoss && !name.startsWith('eval_') ? `eval_${name}` : name;
+  return { key, greaterIsBetter: a.greaterIsBetter ?? (isLoss ? false : evaluator?.greaterIsBetter ?? true) };
 }
 
 function positiveInt(v: number | undefined, fallback: number, what: string): number {
@@ -249,10 +297,15 @@ export class SentenceTransformerTrainer {
     const warmup = a.warmupSteps && a.warmupSteps > 0 ? a.warmupSteps : Math.ceil(total * nonNegative(a.warmupRatio, 0, 'warmupRatio'));
     const lr = nonNegative(a.learningRate, 5e-5, 'learningRate');
     const evalStrategy = a.evalStrategy ?? 'no';
+    const evalData = this.options.evalDataset;
+    if (evalStrategy !== 'no' && !evaluator && evalData === undefined) throw new Error(`evalStrategy: '${evalStrategy}' needs an evalDataset or an evaluator, got neither`);
+    const evalBatchSize = positiveInt(a.perDeviceEvalBatchSize, 8, 'perDeviceEvalBatchSize');
+    const best = bestMetricFor(a, evaluator, evalData);
     const saveStrategy = a.saveStrategy ?? 'steps';
     if (a.outputDir !== undefined) await checkOutputPath(a.outputDir, 'outputDir');
     const all: Record<string, unknown> = {
       per_device_train_batch_size: perDevice,
+      per_device_eval_batch_size: evalBatchSize,
       num_train_epochs: epochs,
       max_steps: maxSteps ?? -1,
       learning_rate: lr,
@@ -301,11 +354,23 @@ export class SentenceTransformerTrainer {
         if (!loggingSteps || l.step % loggingSteps === 0 || l.step === total) await this.options.callback?.(l);
       },
       evaluator: evaluator && timedEvaluator(evaluator, clock),
+      evalLoss:
+        evalData === undefined
+          ? undefined
+          : async () => {
+              const t0 = performance.now(); // the card's evaluation time (6.0.1 sums eval_runtime, the loss loop included)
+              try {
+                return await evalDatasetLosses(model, loss, evalData, { batchSize: evalBatchSize, dropLast: a.dataloaderDropLast ?? false, sampler, seed });
+              } finally {
+                clock.evaluationSeconds += (performance.now() - t0) / 1000;
+              }
+            },
+      bestMetric: best,
       evalSteps: evalStrategy === 'steps' ? positiveInt(a.evalSteps, 500, 'evalSteps') : 0,
       evalAtEpochEnd: evalStrategy === 'epoch',
       onEval: async (e) => {
         live.evaluations.push(e);
-        recordModelCard(model, [{ data: this.options.trainDataset, loss }], all, given, evaluator, live, clock); // before a checkpoint saves
+        recordModelCard(model, [{ data: this.options.trainDataset, loss }], all, given, evaluator, live, clock, evalData); // before a checkpoint saves
         await this.options.onEvaluate?.(e);
       },
       loadBestAtEnd: a.loadBestModelAtEnd ?? false,
@@ -315,9 +380,9 @@ export class SentenceTransformerTrainer {
       resumeFrom: opts.resumeFromCheckpoint,
       dataParallel: a.dataParallel,
     });
-    recordModelCard(model, [{ data: this.options.trainDataset, loss }], all, given, evaluator, out, clock);
+    recordModelCard(model, [{ data: this.options.trainDataset, loss }], all, given, evaluator, out, clock, evalData);
     // 6.0.1 marks the kept checkpoint's row once it loads the best model at the end (`set_best_model_step`)
-    if (a.loadBestModelAtEnd && evaluator && model.modelCardData) model.modelCardData.bestModelStep = bestEvaluationStep(out.evaluations, evaluator.primaryMetric, evaluator.greaterIsBetter);
+    if (a.loadBestModelAtEnd && best && model.modelCardData) model.modelCardData.bestModelStep = bestEvaluationStep(out.evaluations, best.key, best.greaterIsBetter);
     return out;
   }
 }

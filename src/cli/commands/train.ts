@@ -16,6 +16,7 @@ import { saveModelAtomic, checkOutputPath } from '../../training/loop.js';
 import { SentenceTransformerTrainer } from '../../training/trainer.js';
 import { CrossEncoderTrainer } from '../../training/cross_encoder_trainer.js';
 import type { EvalLog, StepLog } from '../../training/loop.js';
+import { readDataset, type ColumnSpec } from '../../training/datasets.js';
 import { CliError, DEVICE_OPTION, flagOpt, HUB_OPTIONS, intOpt, requiredOpt, stringOpt, type Parsed } from '../args.js';
 import type { CliContext, Command } from '../command.js';
 import { deviceFrom, loadSentenceTransformer, loadWith } from '../model.js';
@@ -188,6 +189,17 @@ function stepLine(ctx: CliContext) {
 /** Print an evaluation's primary metric on stderr (unless --quiet). */
 function evalLine(ctx: CliContext, evaluator: Evaluator<never> | undefined, e: EvalLog): void {
   if (!ctx.quiet && evaluator) writeStderrLine(`eval step ${e.step} epoch ${e.epoch.toFixed(2)} ${evaluator.primaryMetric} ${e.metrics[evaluator.primaryMetric]?.toFixed(6)}`);
+  if (!ctx.quiet && typeof e.metrics.eval_loss === 'number') writeStderrLine(`eval step ${e.step} epoch ${e.epoch.toFixed(2)} eval_loss ${e.metrics.eval_loss.toFixed(6)}`);
+}
+
+/** Whether every row has the columns `spec` asks for (readDataset accepts them). */
+function rowsFit(rows: readonly Record<string, unknown>[], spec: ColumnSpec): boolean {
+  try {
+    readDataset(rows, spec);
+    return rows.length > 0;
+  } catch {
+    return false;
+  }
 }
 
 /** The cross-encoder branch: CrossEncoder.load, CrossEncoderTrainer, the CrossEncoder evaluators, save. */
@@ -212,6 +224,7 @@ async function runCrossEncoder(p: Parsed, ctx: CliContext, o: { modelArg: string
         ...(o.workers !== undefined && o.workers > 1 ? { dataParallel: { workers: o.workers } } : {}),
       },
       trainDataset: rows,
+      evalDataset: evalRows !== undefined && rowsFit(evalRows, { what: 'CrossEncoderTrainer', textColumns: { min: 2, max: 2 }, needsLabels: true }) ? evalRows : undefined,
       loss,
       evaluator,
       callback: stepLine(ctx),
@@ -243,21 +256,33 @@ async function run(p: Parsed, ctx: CliContext): Promise<void> {
   if (evalSteps !== undefined && evalFile === undefined) throw new CliError('--eval-steps needs --eval FILE (the rows to evaluate on)');
   await checkOutputPath(out, '--output');
   const rows = await readTrainingFile(data);
-  const evaluator = evalFile === undefined ? undefined : evaluatorForRows(await readTrainingFile(evalFile), evalFile);
+  const evalRows = evalFile === undefined ? undefined : await readTrainingFile(evalFile);
+  // the evaluator the dev columns call for; a dev file that only fits the loss gets the eval loss alone (below)
+  let evaluator: Evaluator<never> | undefined;
+  let evaluatorError: unknown;
+  try {
+    evaluator = evalRows === undefined ? undefined : evaluatorForRows(evalRows, evalFile!);
+  } catch (e) {
+    evaluatorError = e;
+  }
   const model = await loadSentenceTransformer(modelArg, p, ctx, NAME);
   try {
     const loss = buildLoss(lossName, lossOpts, rows, model.getSentenceEmbeddingDimension());
+    // the validation loss (`eval_loss`) too, when the dev rows have the loss's columns (as eval_dataset in 6.0.1)
+    const evalDataset = evalRows !== undefined && rowsFit(evalRows, { what: lossName, textColumns: loss.textColumns, needsLabels: loss.needsLabels }) ? evalRows : undefined;
+    if (evaluatorError !== undefined && evalDataset === undefined) throw evaluatorError;
     let lastEval: Record<string, number> | undefined;
     const result = await new SentenceTransformerTrainer({
       model,
       args: {
         ...scheduleArgs(p),
         saveStrategy: 'no',
-        evalStrategy: evaluator ? (evalSteps !== undefined ? 'steps' : 'epoch') : 'no',
+        evalStrategy: evaluator || evalDataset ? (evalSteps !== undefined ? 'steps' : 'epoch') : 'no',
         evalSteps,
         ...(workers !== undefined && workers > 1 ? { dataParallel: { workers } } : {}),
       },
       trainDataset: rows,
+      evalDataset,
       loss,
       evaluator,
       onEvaluate: (e) => {
