@@ -118,15 +118,16 @@ for (const [bi, ex] of exs.entries()) {
   let differ = 0;
   if (first) for (let i = 0; i < n; i++) differ += Object.is(first[i], ys[i]) ? 0 : 1;
   else first = ys.slice();
-  let maxAbs = 0, maxUlp = 0, wrong = 0, atAbs = 0, atUlp = 0;
+  let maxAbs = 0, maxUlp = 0, wrong = 0, atAbs = 0, atUlp = 0, maxUlpMid = 0, atUlpMid = 0;
   for (let i = 0; i < n; i++) {
     const d = Math.abs(ys[i] - ref[i]);
     if (d > maxAbs) { maxAbs = d; atAbs = xs[i]; }
     const u = Math.abs(ref[i]) < 1e-37 ? 0 : d / ulpOf(ref[i]); // results below float32's normal range: abs only
     if (u > maxUlp) { maxUlp = u; atUlp = xs[i]; }
+    if (xs[i] >= -5 && u > maxUlpMid) { maxUlpMid = u; atUlpMid = xs[i]; }
     if (ys[i] !== Math.fround(ref[i])) wrong++;
   }
-  console.log(`${builds[bi][0]}: ${n} inputs, max abs ${maxAbs.toExponential(3)} (x=${atAbs}), max ${maxUlp.toFixed(2)} ulp (x=${atUlp}), ${(100 * wrong / n).toFixed(2)}% not correctly rounded${bi > 0 ? `, ${differ} outputs differ from ${builds[0][0]}'s` : ''}`);
+  console.log(`${builds[bi][0]}: ${n} inputs, max abs ${maxAbs.toExponential(3)} (x=${atAbs}), max ${maxUlp.toFixed(2)} ulp (x=${atUlp}), for x >= -5 ${maxUlpMid.toFixed(2)} ulp (x=${atUlpMid}), ${(100 * wrong / n).toFixed(2)}% not correctly rounded${bi > 0 ? `, ${differ} outputs differ from ${builds[0][0]}'s` : ''}`);
 }
 
 // ---- throughput ----
