@@ -40,8 +40,10 @@ INLINE f32 hsum(v128_t v) {
  * Inputs below -87.3 give about 1e-38 instead of a denormal, which no sum here can tell apart.
  */
 INLINE v128_t vexp(v128_t x) {
-  x = wasm_f32x4_min(x, vsplat(88.3762626647949f));
-  x = wasm_f32x4_max(x, vsplat(-87.3365447504f));
+  /* pmin / pmax (one minps / maxps on x64; f32x4.min / max take several instructions for NaN and -0 rules): the
+     same clamps for every non-NaN x, and a NaN still goes through. */
+  x = wasm_f32x4_pmin(x, vsplat(88.3762626647949f));
+  x = wasm_f32x4_pmax(x, vsplat(-87.3365447504f));
   /* n = round(x / ln2) by the 1.5 * 2^23 trick (cheaper than floor + trunc_sat on x64); the integer is in the
      low mantissa bits of t. */
   v128_t t = wasm_f32x4_add(wasm_f32x4_mul(x, vsplat(1.44269504088896341f)), vsplat(12582912.0f));
@@ -108,7 +110,8 @@ INLINE v128_t vpoly_sel(v128_t acc, v128_t x, v128_t mask, f32 ca, f32 cb) {
  * one_plus_erf evaluates the erfc branch (erfc_neg_tail) only for vectors with such a lane.
  */
 INLINE v128_t one_plus_erf_head(v128_t z) {
-  v128_t x = wasm_f32x4_min(wasm_f32x4_max(z, vsplat(-4.0f)), vsplat(4.0f));
+  /* Only the upper clamp at 4 (pmin, as in vexp): lanes below -1 take the erfc branch, where the head is discarded. */
+  v128_t x = wasm_f32x4_pmin(z, vsplat(4.0f));
   v128_t x2 = wasm_f32x4_mul(x, x);
   v128_t p = vpoly_step(vsplat(-2.72614225801306e-10f), x2, 2.77068142495902e-08f);
   p = vpoly_step(p, x2, -2.10102402082508e-06f);
@@ -125,7 +128,7 @@ INLINE v128_t one_plus_erf_head(v128_t z) {
 
 /* erfc(-z) for z < -1 (other lanes: garbage, finite). */
 INLINE v128_t erfc_neg_tail(v128_t z) {
-  v128_t az = wasm_f32x4_max(wasm_f32x4_abs(z), vsplat(1.0f));
+  v128_t az = wasm_f32x4_abs(z); /* above 1 on the lanes kept (others may give inf or NaN, discarded) */
   v128_t z2 = wasm_f32x4_mul(az, az);
   v128_t r1 = wasm_f32x4_div(vsplat(1.0f), az);
   v128_t y = wasm_f32x4_mul(r1, r1);
