@@ -40,8 +40,10 @@ INLINE f32 hsum(v128_t v) {
  * Inputs below -87.3 give about 1e-38 instead of a denormal, which no sum here can tell apart.
  */
 INLINE v128_t vexp(v128_t x) {
-  x = wasm_f32x4_min(x, vsplat(88.3762626647949f));
-  x = wasm_f32x4_max(x, vsplat(-87.3365447504f));
+  /* pmin / pmax (one minps / maxps on x64; f32x4.min / max take several instructions for NaN and -0 rules): the
+     same clamps for every non-NaN x, and a NaN still goes through. */
+  x = wasm_f32x4_pmin(x, vsplat(88.3762626647949f));
+  x = wasm_f32x4_pmax(x, vsplat(-87.3365447504f));
   /* n = round(x / ln2) by the 1.5 * 2^23 trick (cheaper than floor + trunc_sat on x64); the integer is in the
      low mantissa bits of t. */
   v128_t t = wasm_f32x4_add(wasm_f32x4_mul(x, vsplat(1.44269504088896341f)), vsplat(12582912.0f));
@@ -82,7 +84,22 @@ INLINE v128_t vexp2_neg(v128_t x) {
   return wasm_f32x4_mul(y, wasm_i32x4_shl(wasm_i32x4_add(n, wasm_i32x4_splat(127)), 23));
 }
 
-INLINE v128_t vpoly_step(v128_t acc, v128_t x, f32 c) { return wasm_f32x4_add(wasm_f32x4_mul(acc, x), vsplat(c)); }
+/* acc * x + c: MADD, so one fused rounding in the relaxed build where the CPU has FMA (GELU about 1.25x faster). */
+INLINE v128_t vpoly_step(v128_t acc, v128_t x, f32 c) { return MADD(vsplat(c), acc, x); }
+
+/* a where mask (all-ones or all-zeros lanes, from a comparison) else b. */
+INLINE v128_t vsel(v128_t a, v128_t b, v128_t mask) {
+#ifdef STFJS_RELAXED
+  return __builtin_wasm_relaxed_laneselect_i32x4(a, b, mask);
+#else
+  return wasm_v128_bitselect(a, b, mask);
+#endif
+}
+
+/* Horner step acc * x + (mask ? ca : cb). */
+INLINE v128_t vpoly_sel(v128_t acc, v128_t x, v128_t mask, f32 ca, f32 cb) {
+  return MADD(vsel(vsplat(ca), vsplat(cb), mask), acc, x);
+}
 
 /*
  * 1 + erf(z) on four lanes, accurate relative to its value also where erf(z) is near -1:
@@ -90,10 +107,11 @@ INLINE v128_t vpoly_step(v128_t acc, v128_t x, f32 c) { return wasm_f32x4_add(wa
  *    over even degree-8; a few 1e-8 absolute), plus one;
  *  - z < -1: 1 + erf(z) = erfc(-z) = exp(-z^2) / |z| * P(1/z^2) (|z| < 2) or R(1/z^2), Cephes' float erfc
  *    (the coefficients XLA uses), so the tail does not cancel.
- * The erfc branch is evaluated only for vectors with such a lane.
+ * one_plus_erf evaluates the erfc branch (erfc_neg_tail) only for vectors with such a lane.
  */
-INLINE v128_t one_plus_erf(v128_t z) {
-  v128_t x = wasm_f32x4_min(wasm_f32x4_max(z, vsplat(-4.0f)), vsplat(4.0f));
+INLINE v128_t one_plus_erf_head(v128_t z) {
+  /* Only the upper clamp at 4 (pmin, as in vexp): lanes below -1 take the erfc branch, where the head is discarded. */
+  v128_t x = wasm_f32x4_pmin(z, vsplat(4.0f));
   v128_t x2 = wasm_f32x4_mul(x, x);
   v128_t p = vpoly_step(vsplat(-2.72614225801306e-10f), x2, 2.77068142495902e-08f);
   p = vpoly_step(p, x2, -2.10102402082508e-06f);
@@ -105,33 +123,35 @@ INLINE v128_t one_plus_erf(v128_t z) {
   q = vpoly_step(q, x2, -1.68282697438203e-03f);
   q = vpoly_step(q, x2, -7.37332916720468e-03f);
   q = vpoly_step(q, x2, -1.42647390514189e-02f);
-  v128_t head = wasm_f32x4_add(vsplat(1.0f), wasm_f32x4_div(wasm_f32x4_mul(x, p), q));
-  v128_t is_tail = wasm_f32x4_lt(z, vsplat(-1.0f));
-  if (!wasm_v128_any_true(is_tail)) return head;
-  v128_t az = wasm_f32x4_max(wasm_f32x4_abs(z), vsplat(1.0f));
+  return wasm_f32x4_add(vsplat(1.0f), wasm_f32x4_div(wasm_f32x4_mul(x, p), q));
+}
+
+/* erfc(-z) for z < -1 (other lanes: garbage, finite). */
+INLINE v128_t erfc_neg_tail(v128_t z) {
+  v128_t az = wasm_f32x4_abs(z); /* above 1 on the lanes kept (others may give inf or NaN, discarded) */
   v128_t z2 = wasm_f32x4_mul(az, az);
   v128_t r1 = wasm_f32x4_div(vsplat(1.0f), az);
   v128_t y = wasm_f32x4_mul(r1, r1);
-  v128_t pp = vsplat(2.326819970068386e-2f);
-  pp = vpoly_step(pp, y, -1.387039388740657e-1f);
-  pp = vpoly_step(pp, y, 3.687424674597105e-1f);
-  pp = vpoly_step(pp, y, -5.824733027278666e-1f);
-  pp = vpoly_step(pp, y, 6.210004621745983e-1f);
-  pp = vpoly_step(pp, y, -4.944515323274145e-1f);
-  pp = vpoly_step(pp, y, 3.404879937665872e-1f);
-  pp = vpoly_step(pp, y, -2.741127028184656e-1f);
-  pp = vpoly_step(pp, y, 5.638259427386472e-1f);
-  v128_t rr = vsplat(-1.047766399936249e+1f);
-  rr = vpoly_step(rr, y, 1.297719955372516e+1f);
-  rr = vpoly_step(rr, y, -7.495518717768503e+0f);
-  rr = vpoly_step(rr, y, 2.921019019210786e+0f);
-  rr = vpoly_step(rr, y, -1.015265279202700e+0f);
-  rr = vpoly_step(rr, y, 4.218463358204948e-1f);
-  rr = vpoly_step(rr, y, -2.820767439740514e-1f);
-  rr = vpoly_step(rr, y, 5.641895067754075e-1f);
-  v128_t poly = wasm_v128_bitselect(pp, rr, wasm_f32x4_lt(az, vsplat(2.0f)));
-  v128_t tail = wasm_f32x4_mul(wasm_f32x4_mul(vexp(wasm_f32x4_neg(z2)), r1), poly);
-  return wasm_v128_bitselect(tail, head, is_tail);
+  /* One Horner chain with per-lane coefficients (P for |z| < 2, R padded with a leading zero, which is exact):
+     the same values as evaluating both and selecting, for about half the arithmetic. */
+  v128_t near = wasm_f32x4_lt(az, vsplat(2.0f));
+  v128_t poly = vsel(vsplat(2.326819970068386e-2f), vsplat(0.0f), near);
+  poly = vpoly_sel(poly, y, near, -1.387039388740657e-1f, -1.047766399936249e+1f);
+  poly = vpoly_sel(poly, y, near, 3.687424674597105e-1f, 1.297719955372516e+1f);
+  poly = vpoly_sel(poly, y, near, -5.824733027278666e-1f, -7.495518717768503e+0f);
+  poly = vpoly_sel(poly, y, near, 6.210004621745983e-1f, 2.921019019210786e+0f);
+  poly = vpoly_sel(poly, y, near, -4.944515323274145e-1f, -1.015265279202700e+0f);
+  poly = vpoly_sel(poly, y, near, 3.404879937665872e-1f, 4.218463358204948e-1f);
+  poly = vpoly_sel(poly, y, near, -2.741127028184656e-1f, -2.820767439740514e-1f);
+  poly = vpoly_sel(poly, y, near, 5.638259427386472e-1f, 5.641895067754075e-1f);
+  return wasm_f32x4_mul(wasm_f32x4_mul(vexp(wasm_f32x4_neg(z2)), r1), poly);
+}
+
+INLINE v128_t one_plus_erf(v128_t z) {
+  v128_t head = one_plus_erf_head(z);
+  v128_t is_tail = wasm_f32x4_lt(z, vsplat(-1.0f));
+  if (!wasm_v128_any_true(is_tail)) return head;
+  return vsel(erfc_neg_tail(z), head, is_tail);
 }
 
 INLINE v128_t vgelu(v128_t v) {
