@@ -16,6 +16,11 @@ import { MultipleNegativesSymmetricRankingLoss } from '../src/losses/multiple_ne
 import { createLoss } from '../src/losses/registry.js';
 import type { Loss } from '../src/losses/types.js';
 import { setLogger } from '../src/util/logger.js';
+import { SentenceTransformer } from '../src/api/sentence_transformer.js';
+import { SentenceTransformerTrainer } from '../src/training/trainer.js';
+import { liveWorkerCount } from '../src/platform/workers.js';
+import { requireFixtures } from './helpers/fixtures.js';
+import { modelDir } from './helpers/reference.js';
 
 interface Case {
   name: string;
@@ -140,5 +145,28 @@ describe('MultipleNegativesRankingLoss options: config dicts, citations, validat
     const b = run(c, new MultipleNegativesRankingLoss({ ...camel(c.config), gatherAcrossDevices: true }));
     assert.equal(a.value, b.value);
     assert.deepEqual(a.grads, b.grads);
+  });
+});
+
+describe('MultipleNegativesRankingLoss gatherAcrossDevices under dataParallel', function () {
+  this.timeout(120000);
+  before(async function () {
+    requireFixtures(this, ['models', 'tiny-bert']);
+    await initBackend('wasm');
+  });
+  it('is refused at start with a named error (dataParallel does not gather embeddings across replicas), before any worker starts', async () => {
+    const model = await SentenceTransformer.load(modelDir('tiny-bert'));
+    try {
+      const rows = Array.from({ length: 8 }, (_, i) => ({ anchor: `query ${i}`, positive: `document ${i}` }));
+      for (const loss of [new MultipleNegativesRankingLoss({ gatherAcrossDevices: true }), new CachedMultipleNegativesRankingLoss({ gatherAcrossDevices: true, miniBatchSize: 2 })]) {
+        await assert.rejects(
+          new SentenceTransformerTrainer({ model, args: { perDeviceTrainBatchSize: 4, maxSteps: 1, saveStrategy: 'no', dataParallel: { workers: 2 } }, trainDataset: rows, loss }).train(),
+          new RegExp(`${loss.name}: dataParallel does not gather embeddings across replicas; gather_across_devices \\(gatherAcrossDevices\\) must be false, got true`),
+        );
+        assert.equal(liveWorkerCount(), 0, 'no worker started');
+      }
+    } finally {
+      model.dispose();
+    }
   });
 });
