@@ -47,12 +47,19 @@ export interface MultipleNegativesRankingLossOptions {
 
 /** The options checked as 6.0.1's constructor checks them (each error names the argument). */
 export interface MnrlSettings {
+  /** `scale` (> 0). */
   scale: number;
+  /** `similarity_fct`. */
   similarity: LossSimilarity;
+  /** `gather_across_devices`. */
   gatherAcrossDevices: boolean;
+  /** `directions` as given (query_to_doc among them). */
   directions: MnrlDirection[];
+  /** `partition_mode`. */
   partitionMode: MnrlPartitionMode;
+  /** `hardness_mode`. */
   hardnessMode: MnrlHardnessMode;
+  /** `hardness_strength` (≥ 0). */
   hardnessStrength: number;
 }
 
@@ -180,10 +187,12 @@ export class MultipleNegativesRankingLoss implements Loss {
     return mnrlCitation(this.settings);
   }
 
+  /** `scale` (inverse temperature). */
   get scale(): number {
     return this.settings.scale;
   }
 
+  /** `similarity_fct`. */
   get similarity(): LossSimilarity {
     return this.settings.similarity;
   }

@@ -56,6 +56,7 @@ export class MultipleNegativesSymmetricRankingLoss implements Loss {
     return mnrlCitation(this.settings);
   }
 
+  /** `scale` (inverse temperature). */
   get scale(): number {
     return this.settings.scale;
   }
