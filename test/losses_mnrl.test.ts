@@ -46,10 +46,11 @@ function camel(opts: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
-function run(c: Case, loss: Loss): { value: number; grads: Float32Array[] } {
+async function run(c: Case, loss: Loss): Promise<{ value: number; grads: Float32Array[] }> {
   const xs = c.embeddings.map((e) => tf.tensor2d(e));
   const { value, grads } = tf.valueAndGrads((...emb: tf.Tensor[]) => loss.compute({ embeddings: emb as tf.Tensor2D[], labels: null }))(xs);
-  const out = { value: value.dataSync()[0], grads: grads.map((g) => g.dataSync() as Float32Array) };
+  // async reads: webgpu in Node cannot read synchronously
+  const out = { value: (await value.data())[0], grads: (await Promise.all(grads.map((g) => g.data()))) as Float32Array[] };
   tf.dispose([value, ...grads, ...xs]); // spread-ok: a few columns
   return out;
 }
@@ -62,7 +63,9 @@ function compare(got: { value: number; grads: Float32Array[] }, value: number, g
 }
 
 const worst: Record<string, { value: number; grad: number }> = {};
-for (const backend of ['cpu', 'wasm'] as const) {
+// MNRL_TEST_BACKENDS=webgpu (in a Dawn environment: test/helpers/dawn_env.ts) runs the grid on WebGPU.
+const BACKENDS = (process.env.MNRL_TEST_BACKENDS ?? 'cpu,wasm').split(',') as ('cpu' | 'wasm' | 'webgpu')[];
+for (const backend of BACKENDS) {
   describe(`MultipleNegativesRankingLoss options grid on ${backend}: value and gradients as PyTorch (6.0.1)`, function () {
     this.timeout(120000);
     before(async () => {
@@ -70,14 +73,14 @@ for (const backend of ['cpu', 'wasm'] as const) {
     });
     after(() => console.log(`    worst on ${backend} (relative value diff, abs grad diff): ${JSON.stringify(Object.fromEntries(Object.entries(worst).filter(([k]) => k.startsWith(backend))))}`));
     for (const c of DATA.cases) {
-      it(`${c.name}: plain and cached equal torch's plain and cached`, () => {
+      it(`${c.name}: plain and cached equal torch's plain and cached`, async () => {
         const opts = camel(c.config);
         const plain = new MultipleNegativesRankingLoss(opts);
         const cached = new CachedMultipleNegativesRankingLoss({ ...opts, miniBatchSize: 3 });
-        run(c, plain); // warm-up
+        await run(c, plain); // warm-up
         const before = tf.memory().numTensors;
-        const p = run(c, plain);
-        const q = run(c, cached);
+        const p = await run(c, plain);
+        const q = await run(c, cached);
         assert.equal(tf.memory().numTensors, before, 'numTensors flat');
         for (const [tag, got, value, grads] of [['plain', p, c.value, c.grads], ['cached', q, c.cached_value, c.cached_grads]] as const) {
           const d = compare(got, value, grads);
@@ -93,7 +96,8 @@ for (const backend of ['cpu', 'wasm'] as const) {
 }
 
 describe('MultipleNegativesRankingLoss options: config dicts, citations, validation, symmetric equivalence', () => {
-  before(async () => {
+  before(async function () {
+    if (!BACKENDS.includes('cpu')) this.skip();
     await initBackend('cpu');
   });
   const CITATION_KEY = (s: string | undefined): string => (s ?? '').split('{', 2)[1].split(',', 1)[0];
@@ -109,10 +113,10 @@ describe('MultipleNegativesRankingLoss options: config dicts, citations, validat
       assert.deepEqual(createLoss(name.split(' ')[0], camel(got)).getConfigDict(), got, `${name}: rebuilt from its config`);
     }
   });
-  it('MultipleNegativesSymmetricRankingLoss is MNRL with query_to_doc + doc_to_query per_direction (same value and gradients)', () => {
+  it('MultipleNegativesSymmetricRankingLoss is MNRL with query_to_doc + doc_to_query per_direction (same value and gradients)', async () => {
     const c = DATA.cases.find((k) => k.config.partition_mode === 'per_direction' && (k.config.directions as string[]).length === 2 && k.config.hardness_mode === null && k.embeddings.length === 3);
     assert.ok(c);
-    const sym = run(c, new MultipleNegativesSymmetricRankingLoss());
+    const sym = await run(c, new MultipleNegativesSymmetricRankingLoss());
     const d = compare(sym, c.value, c.grads);
     assert.ok(d.rel <= 1e-5 && d.grad <= 1e-5, JSON.stringify(d));
     assert.throws(() => new MultipleNegativesSymmetricRankingLoss({ partitionMode: 'joint' } as object), /partitionMode is fixed to "per_direction", got "joint"/);
@@ -139,10 +143,10 @@ describe('MultipleNegativesRankingLoss options: config dicts, citations, validat
     }
     assert.match(warnings.join('\n'), /hardnessMode "in_batch_negatives" is set but hardnessStrength is 0/);
   });
-  it('gatherAcrossDevices is a no-op in one process (as Python without torch.distributed)', () => {
+  it('gatherAcrossDevices is a no-op in one process (as Python without torch.distributed)', async () => {
     const c = DATA.cases[5];
-    const a = run(c, new MultipleNegativesRankingLoss(camel(c.config)));
-    const b = run(c, new MultipleNegativesRankingLoss({ ...camel(c.config), gatherAcrossDevices: true }));
+    const a = await run(c, new MultipleNegativesRankingLoss(camel(c.config)));
+    const b = await run(c, new MultipleNegativesRankingLoss({ ...camel(c.config), gatherAcrossDevices: true }));
     assert.equal(a.value, b.value);
     assert.deepEqual(a.grads, b.grads);
   });
@@ -151,6 +155,7 @@ describe('MultipleNegativesRankingLoss options: config dicts, citations, validat
 describe('MultipleNegativesRankingLoss gatherAcrossDevices under dataParallel', function () {
   this.timeout(120000);
   before(async function () {
+    if (!BACKENDS.includes('wasm')) this.skip();
     requireFixtures(this, ['models', 'tiny-bert']);
     await initBackend('wasm');
   });
