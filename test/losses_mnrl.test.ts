@@ -133,6 +133,8 @@ describe('MultipleNegativesRankingLoss options: config dicts, citations, validat
     assert.throws(() => M({ hardnessMode: 'hard' }), /hardnessMode \(hardness_mode\) must be one of null, in_batch_negatives, hard_negatives, all_negatives; got "hard"/);
     assert.throws(() => M({ hardnessStrength: -1 }), /hardnessStrength \(hardness_strength\) must be a non-negative number, got -1/);
     assert.throws(() => M({ gatherAcrossDevices: 'yes' }), /gatherAcrossDevices \(gather_across_devices\) must be a boolean/);
+    assert.throws(() => M({ partition_mode: 'per_direction' }), /unknown option "partition_mode" \(options are camelCased: partitionMode\); known: scale, similarityFct/);
+    assert.throws(() => new CachedMultipleNegativesRankingLoss({ miniBatchNumTokens: 512 as unknown as null }), /miniBatchNumTokens \(mini_batch_num_tokens\) is not supported/);
     assert.throws(() => new CachedMultipleNegativesRankingLoss({ directions: ['doc_to_doc'] }), /CachedMultipleNegativesRankingLoss: directions must include 'query_to_doc'/);
     const warnings: string[] = [];
     setLogger((_l, m) => warnings.push(m));

@@ -46,7 +46,7 @@ export class CachedMultipleNegativesRankingLoss implements Loss {
   readonly settings: MnrlSettings;
 
   constructor(opts: CachedMultipleNegativesRankingLossOptions = {}) {
-    this.settings = mnrlSettings(opts, this.name);
+    this.settings = mnrlSettings(opts, this.name, ['miniBatchSize', 'miniBatchNumTokens']);
     if (opts.miniBatchNumTokens !== undefined && opts.miniBatchNumTokens !== null) throw new RangeError(`${this.name}: miniBatchNumTokens (mini_batch_num_tokens) is not supported (mini-batches are by rows: miniBatchSize); got ${JSON.stringify(opts.miniBatchNumTokens)}`);
     const m = opts.miniBatchSize ?? 32;
     if (!Number.isInteger(m) || m < 1) throw new RangeError(`${this.name}: miniBatchSize (mini_batch_size) must be a positive integer, got ${JSON.stringify(opts.miniBatchSize)}`);

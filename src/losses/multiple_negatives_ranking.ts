@@ -64,7 +64,15 @@ export interface MnrlSettings {
 }
 
 /** Validates {@link MultipleNegativesRankingLossOptions} with 6.0.1's rules; `what` prefixes every error. */
-export function mnrlSettings(opts: MultipleNegativesRankingLossOptions, what: string): MnrlSettings {
+export function mnrlSettings(opts: MultipleNegativesRankingLossOptions, what: string, otherKeys: readonly string[] = []): MnrlSettings {
+  // a misspelt or snake_case key would silently train the default loss
+  const known = ['scale', 'similarityFct', 'gatherAcrossDevices', 'directions', 'partitionMode', 'hardnessMode', 'hardnessStrength', ...otherKeys]; // spread-ok: a few fixed names
+  for (const k of Object.keys(opts)) {
+    if (!known.includes(k)) {
+      const camel = k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+      throw new TypeError(`${what}: unknown option ${JSON.stringify(k)}${known.includes(camel) ? ` (options are camelCased: ${camel})` : ''}; known: ${known.join(', ')}`);
+    }
+  }
   const scale = opts.scale ?? 20;
   if (typeof scale !== 'number' || !Number.isFinite(scale) || !(scale > 0)) throw new RangeError(`${what}: scale must be a positive number, got ${JSON.stringify(opts.scale)}`);
   const similarity = parseLossSimilarity(opts.similarityFct, 'cos_sim', what);
