@@ -164,7 +164,7 @@ export { CrossEncoderMSELoss } from './losses/cross_encoder_mse.js';
 export type { SiameseDistanceMetric, TripletDistanceMetric, BatchDistance } from './losses/distance_ops.js';
 
 export { CosineSimilarityLoss } from './losses/cosine_similarity.js';
-export { MultipleNegativesRankingLoss, type MultipleNegativesRankingLossOptions } from './losses/multiple_negatives_ranking.js';
+export { MultipleNegativesRankingLoss, type MultipleNegativesRankingLossOptions, type MnrlDirection, type MnrlPartitionMode, type MnrlHardnessMode, type MnrlSettings } from './losses/multiple_negatives_ranking.js';
 export { CoSENTLoss, type CoSENTLossOptions } from './losses/cosent.js';
 export { CachedMultipleNegativesRankingLoss, type CachedMultipleNegativesRankingLossOptions } from './losses/cached_multiple_negatives_ranking.js';
 export { MatryoshkaLoss, type MatryoshkaLossOptions } from './losses/matryoshka.js';

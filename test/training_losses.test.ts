@@ -208,6 +208,32 @@ describe('losses: CachedMultipleNegativesRankingLoss (GradCache) is exact and sm
     }
   });
 
+  it("with 6.0.1's options (GTE's four directions + hard-negative hardness; symmetric per_direction + all-negative hardness) the loss and gradients equal plain MNRL's with the same options (≤1e-5)", async () => {
+    const model = await SentenceTransformer.load(modelDir('tiny-bert'), NO_DROPOUT);
+    try {
+      const vars = modelParameters(model).map((p) => p.variable);
+      const batch = rows(7);
+      const configs = [
+        { directions: ['query_to_doc', 'query_to_query', 'doc_to_query', 'doc_to_doc'] as const, hardnessMode: 'hard_negatives' as const, hardnessStrength: 5 },
+        { directions: ['query_to_doc', 'doc_to_query'] as const, partitionMode: 'per_direction' as const, hardnessMode: 'all_negatives' as const, hardnessStrength: 9 },
+      ];
+      for (const opts of configs) {
+        const ref = computeGradients(model, new MultipleNegativesRankingLoss(opts), batch, vars, NO_DROP, new Rng(1));
+        const refLoss = ref.loss.dataSync()[0];
+        const got = computeGradients(model, new CachedMultipleNegativesRankingLoss({ ...opts, miniBatchSize: 3 }), batch, vars, NO_DROP, new Rng(1));
+        const lossDiff = Math.abs(got.loss.dataSync()[0] - refLoss);
+        let maxDiff = 0;
+        for (const [k, g] of Object.entries(ref.grads)) maxDiff = Math.max(maxDiff, tf.tidy(() => tf.max(tf.abs(tf.sub(g, got.grads[k]))).dataSync()[0]));
+        console.log(`      ${opts.directions.length} directions ${opts.hardnessMode}: loss ${refLoss.toFixed(6)} diff ${lossDiff.toExponential(2)}, max grad diff ${maxDiff.toExponential(2)}`);
+        assert.ok(lossDiff <= 1e-5, `loss diff ${lossDiff}`);
+        assert.ok(maxDiff <= 1e-5, `grad diff ${maxDiff}`);
+        tf.dispose([ref.loss, got.loss, ...Object.values(ref.grads), ...Object.values(got.grads)]); // spread-ok: one model's parameters
+      }
+    } finally {
+      model.dispose();
+    }
+  });
+
   it('MatryoshkaLoss around it runs the truncations inside GradCache: loss and gradients equal MatryoshkaLoss(MNRL) (≤1e-5)', async () => {
     const model = await SentenceTransformer.load(modelDir('tiny-bert'), NO_DROPOUT);
     try {

@@ -9,23 +9,22 @@
  * Only one mini-batch's activations are alive at a time.
  *
  * It needs the model inside the loss, through the optional {@link Loss.computeWithModel} contract the trainer calls;
- * `compute(embeddings)` (no model) gives plain MNRL's value.
+ * `compute(embeddings)` (no model) gives plain MNRL's value. Every MultipleNegativesRankingLoss option (directions,
+ * partition mode, hardness weighting, gather across devices) applies, with the same checks: stage 2 is that loss.
  *
  * Reference (pinned): https://github.com/huggingface/sentence-transformers/blob/v6.0.1/sentence_transformers/sentence_transformer/losses/cached_multiple_negatives_ranking.py
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { MultipleNegativesRankingLoss } from './multiple_negatives_ranking.js';
+import { mnrlConfig, mnrlLoss, mnrlSettings, type MnrlSettings, type MultipleNegativesRankingLossOptions } from './multiple_negatives_ranking.js';
 import type { EmbeddingBatch, Loss, ModelLossContext } from './types.js';
 import { GAO_2021_GRADCACHE } from './citations.js';
 
 /** Options of {@link CachedMultipleNegativesRankingLoss}. */
-export interface CachedMultipleNegativesRankingLossOptions {
-  /** Inverse temperature (default 20). */
-  scale?: number;
-  /** `cos_sim` (default) or `dot_score`, ... as MultipleNegativesRankingLoss. */
-  similarityFct?: string;
+export interface CachedMultipleNegativesRankingLossOptions extends MultipleNegativesRankingLossOptions {
   /** `mini_batch_size` (default 32): rows embedded at once; smaller uses less memory, same result. */
   miniBatchSize?: number;
+  /** `mini_batch_num_tokens`: only null/undefined (packing mini-batches by token count is not implemented). */
+  miniBatchNumTokens?: null;
 }
 
 /**
@@ -43,10 +42,12 @@ export class CachedMultipleNegativesRankingLoss implements Loss {
   readonly textColumns = { min: 2, max: Number.MAX_SAFE_INTEGER };
   readonly needsLabels = false;
   readonly miniBatchSize: number;
-  private readonly mnrl: MultipleNegativesRankingLoss;
+  /** The checked MultipleNegativesRankingLoss options (Python's wrapped `self.loss`). */
+  readonly settings: MnrlSettings;
 
   constructor(opts: CachedMultipleNegativesRankingLossOptions = {}) {
-    this.mnrl = new MultipleNegativesRankingLoss({ scale: opts.scale, similarityFct: opts.similarityFct });
+    this.settings = mnrlSettings(opts, this.name, ['miniBatchSize', 'miniBatchNumTokens']);
+    if (opts.miniBatchNumTokens !== undefined && opts.miniBatchNumTokens !== null) throw new RangeError(`${this.name}: miniBatchNumTokens (mini_batch_num_tokens) is not supported (mini-batches are by rows: miniBatchSize); got ${JSON.stringify(opts.miniBatchNumTokens)}`);
     const m = opts.miniBatchSize ?? 32;
     if (!Number.isInteger(m) || m < 1) throw new RangeError(`${this.name}: miniBatchSize (mini_batch_size) must be a positive integer, got ${JSON.stringify(opts.miniBatchSize)}`);
     this.miniBatchSize = m;
@@ -54,11 +55,11 @@ export class CachedMultipleNegativesRankingLoss implements Loss {
 
   /** Plain MNRL on precomputed embeddings (the same value GradCache computes). */
   compute(batch: EmbeddingBatch): tf.Scalar {
-    return this.mnrl.compute(batch);
+    return mnrlLoss(this.settings, batch.embeddings, this.name);
   }
 
   computeWithModel(ctx: ModelLossContext, lossScale: number): { loss: tf.Scalar; grads: Record<string, tf.Tensor> } {
-    return this.gradCache(ctx, lossScale, (embeddings) => this.mnrl.compute({ embeddings, labels: null }));
+    return this.gradCache(ctx, lossScale, (embeddings) => mnrlLoss(this.settings, embeddings, this.name));
   }
 
   /**
@@ -111,15 +112,8 @@ export class CachedMultipleNegativesRankingLoss implements Loss {
   }
 
   getConfigDict(): Record<string, unknown> {
-    return {
-      ...this.mnrl.getConfigDict(), // spread-ok: a fixed set of keys
-      mini_batch_size: this.miniBatchSize,
-      mini_batch_num_tokens: null,
-      gather_across_devices: false,
-      directions: ['query_to_doc'],
-      partition_mode: 'joint',
-      hardness_mode: null,
-      hardness_strength: 0.0,
-    };
+    const { scale, similarity_fct, ...rest } = mnrlConfig(this.settings);
+    // 6.0.1's order: scale, similarity_fct, mini_batch_size, mini_batch_num_tokens, then MNRL's five others
+    return { scale, similarity_fct, mini_batch_size: this.miniBatchSize, mini_batch_num_tokens: null, ...rest }; // spread-ok: a fixed set of keys
   }
 }

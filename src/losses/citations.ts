@@ -34,3 +34,6 @@ export const JINA_EMBEDDINGS_2_2024 = "@misc{günther2024jinaembeddings28192toke
 
 /** SoftmaxLoss. */
 export const SENTENCE_BERT_2019 = "@inproceedings{reimers-2019-sentence-bert,\n    title = \"Sentence-BERT: Sentence Embeddings using Siamese BERT-Networks\",\n    author = \"Reimers, Nils and Gurevych, Iryna\",\n    booktitle = \"Proceedings of the 2019 Conference on Empirical Methods in Natural Language Processing\",\n    month = \"11\",\n    year = \"2019\",\n    publisher = \"Association for Computational Linguistics\",\n    url = \"https://arxiv.org/abs/1908.10084\",\n}";
+
+/** MultipleNegativesRankingLoss with all four directions, joint (GTE's improved contrastive loss). */
+export const LI_2023_GTE = "@misc{li2023generaltextembeddingsmultistage,\n      title={Towards General Text Embeddings with Multi-stage Contrastive Learning},\n      author={Zehan Li and Xin Zhang and Yanzhao Zhang and Dingkun Long and Pengjun Xie and Meishan Zhang},\n      year={2023},\n      eprint={2308.03281},\n      archivePrefix={arXiv},\n      primaryClass={cs.CL},\n      url={https://arxiv.org/abs/2308.03281},\n}";

@@ -81,16 +81,6 @@ export function parseLossSimilarity(name: string | undefined, fallback: LossSimi
   throw new Error(`${what}: similarityFct must be one of cos_sim, dot_score, euclidean_sim, manhattan_sim, got ${JSON.stringify(name)}`);
 }
 
-/** Mean cross-entropy of logits [N, C] against integer targets `0..N-1` (torch `F.cross_entropy(x, arange(N))`). */
-export function crossEntropyDiagonal(logits: tf.Tensor2D): tf.Scalar {
-  return tf.tidy((): tf.Scalar => {
-    const n = logits.shape[0];
-    const logp = tf.logSoftmax(logits, 1);
-    const onehot = tf.eye(n, logits.shape[1]); // [N, C]: row i selects class i
-    return tf.neg(tf.mean(tf.sum(tf.mul(logp, onehot), 1))) as tf.Scalar;
-  });
-}
-
 /**
  * `pairwise_angle_sim(x, y)` (AnglE): rows split in halves as complex numbers (an odd dim is zero-padded), the
  * absolute sum of the normalized complex quotient's parts. [N, D] x [N, D] -> [N].

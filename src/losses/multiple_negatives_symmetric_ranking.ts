@@ -1,23 +1,23 @@
 /**
  * MultipleNegativesSymmetricRankingLoss: in-batch negatives ranking in both directions (query to documents and
- * document to queries), each direction normalised on its own (6.0.1: MultipleNegativesRankingLoss with directions
- * query_to_doc + doc_to_query and partition_mode per_direction).
+ * document to queries), each direction normalised on its own. Deprecated in 6.0.1, where it is
+ * MultipleNegativesRankingLoss with directions query_to_doc + doc_to_query and partition_mode per_direction; so here.
  *
  * Reference (pinned): https://github.com/huggingface/sentence-transformers/blob/v6.0.1/sentence_transformers/sentence_transformer/losses/multiple_negatives_symmetric_ranking.py
  * and .../losses/multiple_negatives_ranking.py (compute_loss_from_embeddings).
  */
-import * as tf from '@tensorflow/tfjs-core';
-import { checkColumns, positiveNumber } from './common.js';
-import { similarityMatrix } from './distance_ops.js';
+import type * as tf from '@tensorflow/tfjs-core';
+import { mnrlCitation, mnrlConfig, mnrlLoss, mnrlSettings, type MnrlSettings } from './multiple_negatives_ranking.js';
 import type { EmbeddingBatch, Loss } from './types.js';
-import { JINA_EMBEDDINGS_2_2024 } from './citations.js';
 
-/** Options of {@link MultipleNegativesSymmetricRankingLoss}. */
+/** Options of {@link MultipleNegativesSymmetricRankingLoss} (6.0.1's constructor: scale, similarity_fct, gather_across_devices). */
 export interface MultipleNegativesSymmetricRankingLossOptions {
   /** `scale` (default 20). */
   scale?: number;
-  /** `similarity_fct`: `cos_sim` (default) or `dot_score`. */
-  similarityFct?: 'cos_sim' | 'dot_score';
+  /** `similarity_fct`: `cos_sim` (default), `dot_score`, `euclidean_sim`, `manhattan_sim`. */
+  similarityFct?: string;
+  /** `gather_across_devices` (default false): a no-op in one process; dataParallel refuses it. */
+  gatherAcrossDevices?: boolean;
 }
 
 /**
@@ -28,49 +28,44 @@ export interface MultipleNegativesSymmetricRankingLossOptions {
  * @example
  * ```ts
  * const loss = new MultipleNegativesSymmetricRankingLoss({ scale: 20 });
- * const value = loss.compute({ embeddings: [queries, answers], labels: null });
+ * // the same loss, as 6.0.1 recommends writing it:
+ * const same = new MultipleNegativesRankingLoss({ directions: ['query_to_doc', 'doc_to_query'], partitionMode: 'per_direction' });
  * ```
  */
 export class MultipleNegativesSymmetricRankingLoss implements Loss {
   readonly name = 'MultipleNegativesSymmetricRankingLoss';
-  /** Python's `citation` (BibTeX), for the model card. */
-  readonly citation: string | undefined = JINA_EMBEDDINGS_2_2024;
   readonly textColumns = { min: 2, max: Infinity };
   readonly needsLabels = false;
-  readonly scale: number;
-  readonly similarityFct: 'cos_sim' | 'dot_score';
+  /** The checked options (directions and partition mode fixed). */
+  readonly settings: MnrlSettings;
 
   constructor(options: MultipleNegativesSymmetricRankingLossOptions = {}) {
-    this.scale = positiveNumber(options.scale, 20, `${this.name}: scale`);
-    const sim = options.similarityFct ?? 'cos_sim';
-    if (sim !== 'cos_sim' && sim !== 'dot_score') throw new RangeError(`${this.name}: similarityFct must be cos_sim or dot_score, got ${JSON.stringify(sim)}`);
-    this.similarityFct = sim;
+    const extra = Object.keys(options).filter((k) => !['scale', 'similarityFct', 'gatherAcrossDevices', 'directions', 'partitionMode', 'hardnessMode', 'hardnessStrength'].includes(k));
+    if (extra.length) throw new TypeError(`${this.name}: unknown options ${extra.join(', ')}; it takes scale, similarityFct, gatherAcrossDevices`);
+    const o = options as Record<string, unknown>;
+    // getConfigDict() carries MNRL's seven keys (DDP rebuilds from it): the fixed ones must hold their fixed values.
+    const fixed = { directions: ['query_to_doc', 'doc_to_query'], partitionMode: 'per_direction', hardnessMode: null, hardnessStrength: 0 };
+    for (const [k, v] of Object.entries(fixed)) {
+      if (o[k] !== undefined && JSON.stringify(o[k]) !== JSON.stringify(v)) throw new RangeError(`${this.name}: ${k} is fixed to ${JSON.stringify(v)}, got ${JSON.stringify(o[k])} (use MultipleNegativesRankingLoss)`);
+    }
+    this.settings = mnrlSettings({ scale: options.scale, similarityFct: options.similarityFct, gatherAcrossDevices: options.gatherAcrossDevices, directions: ['query_to_doc', 'doc_to_query'], partitionMode: 'per_direction' }, this.name);
+  }
+
+  /** Python's `citation` (BibTeX), for the model card (Jina Embeddings 2). */
+  get citation(): string | undefined {
+    return mnrlCitation(this.settings);
+  }
+
+  /** `scale` (inverse temperature). */
+  get scale(): number {
+    return this.settings.scale;
   }
 
   compute(batch: EmbeddingBatch): tf.Scalar {
-    const cols = checkColumns(this.name, batch, 2, Infinity);
-    return tf.tidy(() => {
-      const n = cols[0].shape[0];
-      const sim = (a: tf.Tensor2D, b: tf.Tensor2D): tf.Tensor2D => (this.similarityFct === 'cos_sim' ? similarityMatrix('cos_sim', a, b) : tf.matMul(a, b, false, true));
-      const queries = cols[0];
-      const docsAll = tf.concat(cols.slice(1), 0); // [n * (k - 1), dim]
-      const queryToDoc = tf.mul(sim(queries, docsAll), this.scale); // [n, n * (k - 1)]
-      const docToQuery = tf.mul(tf.transpose(sim(queries, cols[1])), this.scale); // [n, n]
-      const positive = tf.sum(tf.mul(tf.slice(queryToDoc, [0, 0], [n, n]), tf.eye(n)), 1); // diagonal [n]
-      const logZ = tf.div(tf.add(tf.logSumExp(queryToDoc, 1), tf.logSumExp(docToQuery, 1)), 2);
-      return tf.neg(tf.mean(tf.sub(positive, logZ))) as tf.Scalar;
-    });
+    return mnrlLoss(this.settings, batch.embeddings, this.name);
   }
 
   getConfigDict(): Record<string, unknown> {
-    return {
-      scale: this.scale,
-      similarity_fct: this.similarityFct,
-      gather_across_devices: false,
-      directions: ['query_to_doc', 'doc_to_query'],
-      partition_mode: 'per_direction',
-      hardness_mode: null,
-      hardness_strength: 0.0,
-    };
+    return mnrlConfig(this.settings);
   }
 }

@@ -211,6 +211,9 @@ function camelKeys(o: Record<string, unknown>): Record<string, unknown> {
  * values: its variables are parameters of the run, and the workers take rank 0's values with the model's.
  */
 export function lossRecipe(loss: Pick<Loss, 'name' | 'getConfigDict' | 'replicaOptions'>, options: Record<string, unknown> | undefined): LossRecipe {
+  if (loss.getConfigDict().gather_across_devices === true) {
+    throw new Error(`${loss.name}: dataParallel does not gather embeddings across replicas; gather_across_devices (gatherAcrossDevices) must be false, got true`);
+  }
   return { name: loss.name, options: options ?? loss.replicaOptions?.() ?? camelKeys(loss.getConfigDict()), fingerprint: lossFingerprint(loss as Loss) };
 }
 

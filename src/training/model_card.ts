@@ -296,7 +296,8 @@ export function renderModelCard(d: ModelCardData): string {
         out.push(`* Approximate statistics based on the first ${Math.min(t.size, 100)} samples:`, statsTable(t.columns, t.stats).replace(/\n$/, ''));
         if (t.samples?.length) out.push('* Samples:', samplesTable(t.columns, t.samples, t.stats.map((s) => s.dtype)).replace(/\n$/, ''));
       }
-      const config = JSON.stringify(t.loss.config, null, 4).split('\n').map((l) => `  ${l}`).join('\n');
+      // json.dumps prints a float-typed value as `0.0`: MultipleNegativesRankingLoss's hardness_strength (default 0.0)
+      const config = JSON.stringify(t.loss.config, null, 4).replace(/^( *"hardness_strength": )(-?\d+)(,?)$/gm, '$1$2.0$3').split('\n').map((l) => `  ${l}`).join('\n');
       out.push(`* Loss: [<code>${t.loss.name}</code>](https://sbert.net/docs/package_reference/${docs}/losses.html#${t.loss.name.toLowerCase()}) with these parameters:`, '  ```json', config, '  ```');
       if (many) out.push('</details>');
     }
