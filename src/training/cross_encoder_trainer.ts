@@ -23,7 +23,9 @@ import { checkRebuiltLoss, DataParallelGroup, dataParallelWorkers, lossRecipe, p
 import { allReduceShards } from './loop.js';
 import type { ReplicaModel } from './replica.js';
 import { replicaSpecFor } from './replica_spec.js';
-import { cardLogRows, cardPrimaryMetrics, datasetCardTables, datasetColumns, evaluatorMetrics, type ModelCardData, type ModelCardDataset } from './model_card.js';
+import { bestMetricFor } from './trainer.js';
+import type { EvalData } from './eval_loss.js';
+import { bestEvaluationStep, cardLogRows, cardPrimaryMetrics, datasetCardTables, datasetColumns, evaluatorMetrics, type ModelCardData, type ModelCardDataset } from './model_card.js';
 import { crossEncoderRepr } from './model_card_format.js';
 import type { EncodedInput } from '../modules/tokenized_batch.js';
 import { AdamW, clipGradNorm } from './optimizer.js';
@@ -255,6 +257,22 @@ export function crossEncoderReplica(ce: Pick<TrainableCrossEncoder, 'model' | 't
   return { params, gradients: (objective, examples, dropout, rng, scale) => crossEncoderGradients(ce, losses[objective], (x) => x, examples, vars, dropout, rng, scale) };
 }
 
+/** What CrossEncoderTrainer sets on top of fit's options (transformers Trainer semantics). */
+interface TrainerRun {
+  hyperparameters: CardHyperparameters;
+  maxSteps?: number;
+  loggingSteps?: number;
+  evalDataset?: CrossEncoderEvalData;
+  evalBatchSize?: number;
+  /** `eval_strategy`: evaluate every `evalSteps` optimizer steps (and at the last step, once) or at each epoch's end, or never. */
+  evalStrategy: 'no' | 'steps' | 'epoch';
+  evalSteps: number;
+  /** `load_best_model_at_end`: the metric compared (strictly better replaces), restored after the last step. */
+  loadBest?: { key: string; greaterIsBetter: boolean };
+  /** `gradient_accumulation_steps`: batches per optimizer step (the epoch's last step takes the remainder). */
+  accumulation: number;
+}
+
 /**
  * Python 3.4.1 `CrossEncoder.fit`. Parameters are updated in place (predict sees the trained weights); the model is
  * saved to `outputPath` at the end (or whenever the evaluator's primary metric improves, with `saveBestModel`).
@@ -263,7 +281,7 @@ export async function fitCrossEncoder(
   ce: TrainableCrossEncoder,
   o: CrossEncoderFitOptions,
   /** Set by CrossEncoderTrainer: its hyperparameters for the card, and the trainer's shuffle (not fit's). */
-  fromTrainer?: { hyperparameters: CardHyperparameters; maxSteps?: number; loggingSteps?: number; evalDataset?: CrossEncoderEvalData; evalBatchSize?: number },
+  fromTrainer?: TrainerRun,
 ): Promise<TrainOutput> {
   await ensureGradients();
   const params = ce.model.parameters?.() ?? [];
@@ -291,7 +309,10 @@ export async function fitCrossEncoder(
   if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`epochs must be a positive integer, got ${o.epochs}`);
   const seed = o.seed ?? 42;
   const rng = new Rng(seed);
-  const perEpoch = batchOrder(examples, { batchSize, shuffle: false, dropLast: false }).length;
+  const batchesPerEpoch = batchOrder(examples, { batchSize, shuffle: false, dropLast: false }).length;
+  const accumulation = fromTrainer?.accumulation ?? 1;
+  if (accumulation > 1 && replicas > 1) throw new Error(`gradientAccumulationSteps: ${accumulation} with dataParallel is not supported (expected 1 with workers > 1)`);
+  const perEpoch = Math.ceil(batchesPerEpoch / accumulation); // optimizer steps an epoch (transformers: len(dataloader) // GA + remainder)
   // 6.0.1's order: CrossEncoderTrainer shuffles with `seed + epoch`; CrossEncoder.fit first takes the rows in its
   // DataLoader(shuffle=True) order after torch.manual_seed(seed), then its trainer shuffles with 42 + epoch.
   const fitOrder = fromTrainer === undefined;
@@ -309,6 +330,8 @@ export async function fitCrossEncoder(
   const logs: StepLog[] = [];
   const evaluations: EvalLog[] = [];
   let best: number | undefined;
+  let bestTrainer: number | undefined;
+  let bestWeights: tf.Tensor[] | undefined;
   let step = 0;
   const clock: CardClock = { start: performance.now(), evaluationSeconds: 0, loggingSteps: fromTrainer?.loggingSteps ?? 500 };
   const evalData = fromTrainer?.evalDataset;
@@ -321,6 +344,13 @@ export async function fitCrossEncoder(
     evaluations.push({ step, epoch, metrics });
     recordCrossEncoderCard(ce, o.trainData, cardLoss, hp, o.evaluator, { globalStep: step, trainingLoss: 0, logs, evaluations }, clock, fromTrainer?.evalDataset); // before the best model is saved
     await o.onEvaluate?.({ step, epoch, metrics });
+    const lb = fromTrainer?.loadBest;
+    const lv = lb && metrics[lb.key];
+    if (lb && typeof lv === 'number' && (bestTrainer === undefined || (lb.greaterIsBetter ? lv > bestTrainer : lv < bestTrainer))) {
+      bestTrainer = lv;
+      tf.dispose(bestWeights ?? []);
+      bestWeights = params.map((p) => tf.keep(tf.clone(p.variable)));
+    }
     if (!o.evaluator) return;
     const v = metrics[o.evaluator.primaryMetric];
     if (typeof v !== 'number') return;
@@ -345,9 +375,12 @@ export async function fitCrossEncoder(
       });
     }
     outer: for (let epoch = 0; epoch < epochsToRun; epoch++) {
-      const order = batchOrder(examples, { batchSize, shuffle: o.shuffle ?? true, dropLast: false, seed: fitOrder ? FIT_TRAINER_SEED : seed, epoch, rows });
+      const batches = batchOrder(examples, { batchSize, shuffle: o.shuffle ?? true, dropLast: false, seed: fitOrder ? FIT_TRAINER_SEED : seed, epoch, rows });
+      const order: number[][][] = []; // optimizer steps -> their batches (accumulation consecutive ones; the last takes the rest)
+      for (let b = 0; b < batches.length; b += accumulation) order.push(batches.slice(b, b + accumulation));
       for (let b = 0; b < order.length; b++) {
-        const batch: Example[] = order[b].map((i) => examples[i]);
+        const micro: Example[][] = order[b].map((ids) => ids.map((i) => examples[i]));
+        const batch: Example[] = micro[0];
         let loss: number;
         let grads: Record<string, tf.Tensor>;
         const lrNow = lr * lambda(step);
@@ -364,10 +397,19 @@ export async function fitCrossEncoder(
           grads = r.grads;
           replicasStepped = r.replicasStepped;
         } else {
-          const g = crossEncoderGradients(ce, lossFct, act, batch, vars, dropout, rng);
-          loss = (await g.loss.data())[0];
-          g.loss.dispose();
-          grads = g.grads;
+          // transformers: each micro-batch's loss / (batches in this step), gradients summed in order; logged: their sum
+          loss = 0;
+          grads = {};
+          for (const mb of micro) {
+            const g = crossEncoderGradients(ce, lossFct, act, mb, vars, dropout, rng, micro.length === 1 ? 1 : 1 / micro.length);
+            loss += (await g.loss.data())[0] / micro.length;
+            g.loss.dispose();
+            for (const [k, v] of Object.entries(g.grads)) {
+              const prev = grads[k];
+              grads[k] = prev ? tf.add(prev, v) : v;
+              if (prev) tf.dispose([prev, v]);
+            }
+          }
         }
         if (!Number.isFinite(loss)) {
           tf.dispose(Object.values(grads));
@@ -391,6 +433,15 @@ export async function fitCrossEncoder(
         const log = { step, epoch: epoch + (b + 1) / order.length, loss, learningRate: lrNow, gradNorm: clipped.norm };
         logs.push(log);
         await o.callback?.(log);
+        if (fromTrainer) {
+          // transformers' DefaultFlowCallback: every evalSteps, and at the last step when it is not a multiple
+          if (fromTrainer.evalStrategy === 'steps' && (step % fromTrainer.evalSteps === 0 || step === total)) await evaluate(log.epoch);
+          if (step === maxSteps && b + 1 < order.length) {
+            if (fromTrainer.evalStrategy === 'epoch') await evaluate(log.epoch); // on_epoch_end still runs after the stop
+            break outer;
+          }
+          continue;
+        }
         if ((o.evaluator || evalLoss) && o.evaluationSteps && o.evaluationSteps > 0 && step % o.evaluationSteps === 0) await evaluate(log.epoch);
         if (step === maxSteps && b + 1 < order.length) {
           // the run ends mid-epoch: a last evaluation (unless evalSteps just made it), no epoch-end one
@@ -398,16 +449,23 @@ export async function fitCrossEncoder(
           break outer;
         }
       }
-      await evaluate(epoch + 1);
+      if (!fromTrainer || fromTrainer.evalStrategy === 'epoch') await evaluate(epoch + 1);
+    }
+    if (bestWeights) {
+      // load_best_model_at_end: the best evaluation's weights back into the model
+      params.forEach((p, i) => p.variable.assign(bestWeights![i]));
     }
   } finally {
     optimizer.dispose();
+    tf.dispose(bestWeights ?? []);
     await group?.stop();
   }
   recordCrossEncoderCard(ce, o.trainData, cardLoss, hp, o.evaluator, { globalStep: step, trainingLoss: 0, logs, evaluations }, clock, fromTrainer?.evalDataset);
+  const lb = fromTrainer?.loadBest;
+  if (lb && bestTrainer !== undefined && ce.modelCardData) ce.modelCardData.bestModelStep = bestEvaluationStep(evaluations, lb.key, lb.greaterIsBetter);
   if (o.outputPath && ce.save && (!o.evaluator || !(o.saveBestModel ?? true))) await saveModelAtomic(ce as { save(dir: string): Promise<void> }, o.outputPath);
   const trainingLoss = logs.length ? logs.reduce((a, l) => a + l.loss, 0) / logs.length : 0;
-  return { globalStep: step, trainingLoss, logs, evaluations, bestMetric: best };
+  return { globalStep: step, trainingLoss, logs, evaluations, bestMetric: best ?? bestTrainer };
 }
 
 /**
@@ -451,10 +509,23 @@ async function crossEncoderEvalLosses(
 /** Arguments of {@link CrossEncoderTrainer}. */
 export interface CrossEncoderTrainerOptions {
   model: TrainableCrossEncoder;
-  /** The training arguments it reads: batch size, learning rate, epochs, warmup, schedule, decay, clipping, seed, shuffle, outputDir, evalSteps (with an evaluator, also every N steps; always at each epoch's end), maxSteps (stop there; overrides the epochs). */
+  /**
+   * The training arguments it reads (transformers' meanings): batch size, learning rate, epochs, warmup, schedule,
+   * decay, clipping, seed, shuffle, outputDir, maxSteps (stop there; overrides the epochs); evalStrategy (`no`, the
+   * default; `steps`: every evalSteps optimizer steps, default loggingSteps else 500, and once at the last step;
+   * `epoch`), loadBestModelAtEnd with metricForBestModel (default `eval_loss` with an evalDataset, else the
+   * evaluator's primary metric) and greaterIsBetter (default false for a name ending in `loss`): the weights of the
+   * best evaluation (strictly better replaces) are restored after the last step; gradientAccumulationSteps (default
+   * 1: batches per optimizer step, each loss divided by the step's batch count, the epoch's last step takes the
+   * remainder; not with dataParallel).
+   * @example
+   * ```ts
+   * await new CrossEncoderTrainer({ model: ce, trainDataset: rows, evalDataset: dev, args: { evalStrategy: 'steps', evalSteps: 100, loadBestModelAtEnd: true } }).train();
+   * ```
+   */
   args?: Pick<
     import('./trainer.js').TrainingArguments,
-    'perDeviceTrainBatchSize' | 'learningRate' | 'numTrainEpochs' | 'warmupRatio' | 'warmupSteps' | 'lrSchedulerType' | 'weightDecay' | 'maxGradNorm' | 'seed' | 'shuffle' | 'outputDir' | 'adamBeta1' | 'adamBeta2' | 'adamEpsilon' | 'evalSteps' | 'maxSteps' | 'loggingSteps' | 'dataParallel' | 'perDeviceEvalBatchSize'
+    'perDeviceTrainBatchSize' | 'learningRate' | 'numTrainEpochs' | 'warmupRatio' | 'warmupSteps' | 'lrSchedulerType' | 'weightDecay' | 'maxGradNorm' | 'seed' | 'shuffle' | 'outputDir' | 'adamBeta1' | 'adamBeta2' | 'adamEpsilon' | 'evalSteps' | 'maxSteps' | 'loggingSteps' | 'dataParallel' | 'perDeviceEvalBatchSize' | 'evalStrategy' | 'loadBestModelAtEnd' | 'metricForBestModel' | 'greaterIsBetter' | 'gradientAccumulationSteps'
   >;
   /** Rows `{ texts: [a, b], label }` or `{ sentence1, sentence2, label }`. */
   trainDataset: readonly TrainingRow[];
@@ -501,7 +572,18 @@ export class CrossEncoderTrainer {
     const maxSteps = a.maxSteps !== undefined && a.maxSteps > 0 ? a.maxSteps : undefined;
     if (maxSteps !== undefined && !Number.isInteger(maxSteps)) throw new Error(`maxSteps must be a positive integer, got ${a.maxSteps}`);
     const replicas = a.dataParallel ? dataParallelWorkers(a.dataParallel) : 1;
-    const total = maxSteps ?? Math.ceil(n / (batchSize * replicas)) * epochs; // a step's global batch: one per-device batch per replica
+    const accumulation = a.gradientAccumulationSteps ?? 1;
+    if (!Number.isInteger(accumulation) || accumulation < 1) throw new Error(`gradientAccumulationSteps must be a positive integer, got ${JSON.stringify(a.gradientAccumulationSteps)}`);
+    const evalStrategy = a.evalStrategy ?? 'no';
+    if (!['no', 'steps', 'epoch'].includes(evalStrategy)) throw new Error(`evalStrategy must be 'no', 'steps' or 'epoch', got ${JSON.stringify(a.evalStrategy)}`);
+    const { evaluator, evalDataset } = this.options;
+    if (evalStrategy !== 'no' && !evaluator && evalDataset === undefined) throw new Error(`evalStrategy: '${evalStrategy}' needs an evalDataset or an evaluator, got neither`);
+    const evalSteps = a.evalSteps ?? a.loggingSteps ?? 500; // transformers: eval_steps falls back to logging_steps
+    if (evalStrategy === 'steps' && (!Number.isInteger(evalSteps) || evalSteps < 1)) throw new Error(`evalSteps must be a positive integer, got ${JSON.stringify(a.evalSteps)}`);
+    const loadBest = a.loadBestModelAtEnd ? bestMetricFor(a, evaluator, evalDataset as EvalData | undefined) : undefined;
+    if (a.loadBestModelAtEnd && evalStrategy === 'no') throw new Error(`loadBestModelAtEnd needs evaluations: evalStrategy 'steps' or 'epoch', got 'no'`);
+    if (a.loadBestModelAtEnd && !loadBest) throw new Error('loadBestModelAtEnd needs a metric: an evalDataset, an evaluator or metricForBestModel, got none');
+    const total = maxSteps ?? Math.ceil(Math.ceil(n / (batchSize * replicas)) / accumulation) * epochs; // a step's global batch: one per-device batch per replica (× accumulation)
     const warmupSteps = a.warmupSteps && a.warmupSteps > 0 ? a.warmupSteps : Math.ceil(total * (a.warmupRatio ?? 0));
     const all: Record<string, unknown> = {
       per_device_train_batch_size: batchSize,
@@ -527,7 +609,6 @@ export class CrossEncoderTrainer {
       shuffle: a.shuffle ?? true,
       lossFct: this.options.loss,
       evaluator: this.options.evaluator,
-      evaluationSteps: a.evalSteps,
       scheduler: a.lrSchedulerType ?? 'linear',
       warmupSteps,
       optimizerParams: { lr: a.learningRate ?? 5e-5, betas: [a.adamBeta1 ?? 0.9, a.adamBeta2 ?? 0.999], eps: a.adamEpsilon ?? 1e-8 },
@@ -539,6 +620,6 @@ export class CrossEncoderTrainer {
       callback: this.options.callback,
       onEvaluate: this.options.onEvaluate,
       dataParallel: a.dataParallel,
-    }, { hyperparameters: { all, given }, maxSteps, loggingSteps: a.loggingSteps, evalDataset: this.options.evalDataset, evalBatchSize: a.perDeviceEvalBatchSize });
+    }, { hyperparameters: { all, given }, maxSteps, loggingSteps: a.loggingSteps, evalDataset, evalBatchSize: a.perDeviceEvalBatchSize, evalStrategy, evalSteps, loadBest, accumulation });
   }
 }
