@@ -5,7 +5,8 @@
  * evaluation once), loadBestModelAtEnd with metricForBestModel / greaterIsBetter, gradientAccumulationSteps.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { CrossEncoder } from '../src/api/cross_encoder.js';
@@ -157,6 +158,79 @@ describe('CrossEncoderTrainer training arguments vs 6.0.1', function () {
       await assert.rejects(t({ gradientAccumulationSteps: 0 }), /gradientAccumulationSteps must be a positive integer, got 0/);
     } finally {
       ce.dispose();
+    }
+  });
+});
+
+describe('CrossEncoderTrainer checkpoints (saveStrategy, saveSteps, saveTotalLimit, resumeFromCheckpoint)', function () {
+  this.timeout(300000);
+  before(async function () {
+    if (!requireFixtures(this)) return;
+    await initBackend('cpu');
+  });
+
+  const snapshot = (ce: CrossEncoder) => ce.model.parameters!().map((p) => Array.from(p.variable.dataSync()));
+
+  it('a run resumed from a mid-epoch checkpoint (dropout on) reproduces the uninterrupted run bit for bit: step losses, grad norms and parameters; saveTotalLimit keeps the newest', async () => {
+    const rows = REF.steps.train;
+    const args = { ...BASE, saveStrategy: 'steps', saveSteps: 2, saveTotalLimit: 2, learningRate: 1e-3 } as const;
+    const tmp = mkdtempSync(join(tmpdir(), 'ce-ckpt-'));
+    try {
+      const a = await CrossEncoder.load(modelDir('tiny-bert-cross-encoder'));
+      const logsA: StepLog[] = [];
+      let paramsA: number[][];
+      try {
+        await new CrossEncoderTrainer({ model: a, args: { ...args, outputDir: join(tmp, 'a') }, trainDataset: rows, loss: 'BinaryCrossEntropyLoss', callback: (l) => void logsA.push(l) }).train();
+        paramsA = snapshot(a);
+      } finally {
+        a.dispose();
+      }
+      assert.equal(logsA.length, 6);
+      assert.deepEqual(readdirSync(join(tmp, 'a')).filter((f) => f.startsWith('checkpoint-')).sort(), ['checkpoint-4', 'checkpoint-6']);
+      assert.ok(existsSync(join(tmp, 'a', 'checkpoint-6', 'model.safetensors')), 'the last checkpoint holds the final model');
+      assert.ok(!existsSync(join(tmp, 'a', 'model.safetensors')), 'the folder itself is not replaced');
+      // step 4 is the first step of epoch 2 (3 steps an epoch): the position is mid-epoch
+      const b = await CrossEncoder.load(modelDir('tiny-bert-cross-encoder'));
+      const logsB: StepLog[] = [];
+      try {
+        const before = tf.memory().numTensors;
+        const out = await new CrossEncoderTrainer({ model: b, args: { ...args, outputDir: join(tmp, 'b') }, trainDataset: rows, loss: 'BinaryCrossEntropyLoss', callback: (l) => void logsB.push(l) }).train({ resumeFromCheckpoint: join(tmp, 'a', 'checkpoint-4') });
+        assert.equal(tf.memory().numTensors, before);
+        assert.equal(out.globalStep, 6);
+        assert.deepEqual(logsB, logsA.slice(4));
+        assert.deepEqual(snapshot(b), paramsA);
+      } finally {
+        b.dispose();
+      }
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it("saveStrategy 'epoch' writes a checkpoint at each epoch's end; resuming from the first one gives the uninterrupted run", async () => {
+    const rows = REF.steps.train;
+    const args = { ...BASE, saveStrategy: 'epoch' } as const;
+    const tmp = mkdtempSync(join(tmpdir(), 'ce-ckpt-'));
+    try {
+      const a = await CrossEncoder.load(modelDir('tiny-bert-cross-encoder'));
+      let paramsA: number[][];
+      try {
+        await new CrossEncoderTrainer({ model: a, args: { ...args, outputDir: join(tmp, 'a') }, trainDataset: rows }).train();
+        paramsA = snapshot(a);
+      } finally {
+        a.dispose();
+      }
+      assert.deepEqual(readdirSync(join(tmp, 'a')).filter((f) => f.startsWith('checkpoint-')).sort(), ['checkpoint-3', 'checkpoint-6']);
+      const b = await CrossEncoder.load(modelDir('tiny-bert-cross-encoder'));
+      try {
+        const out = await new CrossEncoderTrainer({ model: b, args: { ...args, outputDir: join(tmp, 'b') }, trainDataset: rows }).train({ resumeFromCheckpoint: join(tmp, 'a', 'checkpoint-3') });
+        assert.equal(out.logs.length, 3);
+        assert.deepEqual(snapshot(b), paramsA);
+      } finally {
+        b.dispose();
+      }
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
     }
   });
 });

@@ -17,6 +17,8 @@ import { batchToTensors, type TokenizedBatch } from '../modules/tokenized_batch.
 import type { NamedParameter } from '../weights/index.js';
 import { batchOrder, readDataset, type Example, type TrainingRow } from './datasets.js';
 import { ensureGradients } from './gradients.js';
+import { readTrainingState, writeTrainingState, type LoopPosition } from './checkpoint.js';
+import { joinPath, removePath, writeDirAtomically, writeJSONFile } from '../platform/fs.js';
 import { checkOutputPath, dropoutProbs, saveModelAtomic, type EvalLog, type StepLog, type TrainOutput } from './loop.js';
 import type { DropoutProbs } from '../layers/dropout.js';
 import { checkRebuiltLoss, DataParallelGroup, dataParallelWorkers, lossRecipe, paramsChecksum, type DataParallelOptions, type LossRecipe, type ReplicaSpec, type ShardWork } from './data_parallel.js';
@@ -271,6 +273,10 @@ interface TrainerRun {
   loadBest?: { key: string; greaterIsBetter: boolean };
   /** `gradient_accumulation_steps`: batches per optimizer step (the epoch's last step takes the remainder). */
   accumulation: number;
+  /** `save_strategy` 'steps' / 'epoch': `checkpoint-<step>` folders under `dir` (model, trainer_state.json, training state). */
+  checkpoints?: { dir: string; saveSteps?: number; atEpochEnd: boolean; totalLimit?: number };
+  /** A `checkpoint-<step>` folder to resume from (weights, AdamW, schedule position, generator, the epoch's batches). */
+  resumeFrom?: string;
 }
 
 /**
@@ -333,6 +339,27 @@ export async function fitCrossEncoder(
   let bestTrainer: number | undefined;
   let bestWeights: tf.Tensor[] | undefined;
   let step = 0;
+  let resumed: LoopPosition | undefined;
+  if (fromTrainer?.resumeFrom !== undefined) {
+    resumed = await readTrainingState(fromTrainer.resumeFrom, params, optimizer);
+    step = resumed.step;
+    rng.setState(resumed.rngState);
+  }
+  const checkpoints: string[] = [];
+  const saveCheckpoint = async (epoch: number, stepInEpoch: number, steps: Example[][][], epochFloat: number) => {
+    const c = fromTrainer!.checkpoints!;
+    const dir = await joinPath(c.dir, `checkpoint-${step}`);
+    // at an epoch's end the position is the next epoch's start (its batches drawn on resume)
+    const ended = stepInEpoch === steps.length;
+    const position: LoopPosition = { step, epoch: ended ? epoch + 1 : epoch, stepInEpoch: ended ? 0 : stepInEpoch, rngState: rng.state, batches: [ended ? [] : steps.flat()], cursor: [0] };
+    await writeDirAtomically(dir, async (tmp) => {
+      await ce.save?.(tmp);
+      await writeJSONFile(await joinPath(tmp, 'trainer_state.json'), { global_step: step, epoch: epochFloat, log_history: logs });
+      await writeTrainingState(tmp, params, optimizer, position);
+    });
+    checkpoints.push(dir);
+    if (c.totalLimit !== undefined && c.totalLimit > 0) while (checkpoints.length > c.totalLimit) await removePath(checkpoints.shift()!);
+  };
   const clock: CardClock = { start: performance.now(), evaluationSeconds: 0, loggingSteps: fromTrainer?.loggingSteps ?? 500 };
   const evalData = fromTrainer?.evalDataset;
   const evalLoss = evalData === undefined ? undefined : () => crossEncoderEvalLosses(ce, lossFct, act, evalData, fromTrainer?.evalBatchSize ?? 8, seed);
@@ -374,12 +401,16 @@ export async function fitCrossEncoder(
         exchange: dp.exchangeForTesting,
       });
     }
-    outer: for (let epoch = 0; epoch < epochsToRun; epoch++) {
-      const batches = batchOrder(examples, { batchSize, shuffle: o.shuffle ?? true, dropLast: false, seed: fitOrder ? FIT_TRAINER_SEED : seed, epoch, rows });
-      const order: number[][][] = []; // optimizer steps -> their batches (accumulation consecutive ones; the last takes the rest)
+    outer: for (let epoch = resumed?.epoch ?? 0; epoch < epochsToRun; epoch++) {
+      const fromCheckpoint = resumed !== undefined && epoch === resumed.epoch && resumed.batches[0].length > 0;
+      const batches: Example[][] = fromCheckpoint
+        ? resumed!.batches[0]
+        : batchOrder(examples, { batchSize, shuffle: o.shuffle ?? true, dropLast: false, seed: fitOrder ? FIT_TRAINER_SEED : seed, epoch, rows }).map((ids) => ids.map((i) => examples[i]));
+      const order: Example[][][] = []; // optimizer steps -> their batches (accumulation consecutive ones; the last takes the rest)
       for (let b = 0; b < batches.length; b += accumulation) order.push(batches.slice(b, b + accumulation));
-      for (let b = 0; b < order.length; b++) {
-        const micro: Example[][] = order[b].map((ids) => ids.map((i) => examples[i]));
+      for (let b = fromCheckpoint ? resumed!.stepInEpoch : 0; b < order.length; b++) {
+        if (maxSteps !== undefined && step >= maxSteps) break outer; // resumed from the last step's checkpoint
+        const micro: Example[][] = order[b];
         const batch: Example[] = micro[0];
         let loss: number;
         let grads: Record<string, tf.Tensor>;
@@ -434,8 +465,12 @@ export async function fitCrossEncoder(
         logs.push(log);
         await o.callback?.(log);
         if (fromTrainer) {
-          // transformers' DefaultFlowCallback: every evalSteps, and at the last step when it is not a multiple
+          // transformers' DefaultFlowCallback: every evalSteps, and at the last step when it is not a multiple; the
+          // same for saveSteps (a save at the last step), and both at each epoch's end for the 'epoch' strategies
           if (fromTrainer.evalStrategy === 'steps' && (step % fromTrainer.evalSteps === 0 || step === total)) await evaluate(log.epoch);
+          const ck = fromTrainer.checkpoints;
+          const epochEnd = b + 1 === order.length || step === maxSteps;
+          if (ck && ((ck.saveSteps !== undefined && (step % ck.saveSteps === 0 || step === total)) || (ck.atEpochEnd && epochEnd))) await saveCheckpoint(epoch, b + 1, order, log.epoch);
           if (step === maxSteps && b + 1 < order.length) {
             if (fromTrainer.evalStrategy === 'epoch') await evaluate(log.epoch); // on_epoch_end still runs after the stop
             break outer;
@@ -463,7 +498,8 @@ export async function fitCrossEncoder(
   recordCrossEncoderCard(ce, o.trainData, cardLoss, hp, o.evaluator, { globalStep: step, trainingLoss: 0, logs, evaluations }, clock, fromTrainer?.evalDataset);
   const lb = fromTrainer?.loadBest;
   if (lb && bestTrainer !== undefined && ce.modelCardData) ce.modelCardData.bestModelStep = bestEvaluationStep(evaluations, lb.key, lb.greaterIsBetter);
-  if (o.outputPath && ce.save && (!o.evaluator || !(o.saveBestModel ?? true))) await saveModelAtomic(ce as { save(dir: string): Promise<void> }, o.outputPath);
+  // with checkpoints the last one holds the final model (as transformers); the folder itself is not replaced
+  if (o.outputPath && ce.save && !fromTrainer?.checkpoints && (!o.evaluator || !(o.saveBestModel ?? true))) await saveModelAtomic(ce as { save(dir: string): Promise<void> }, o.outputPath);
   const trainingLoss = logs.length ? logs.reduce((a, l) => a + l.loss, 0) / logs.length : 0;
   return { globalStep: step, trainingLoss, logs, evaluations, bestMetric: best ?? bestTrainer };
 }
@@ -517,7 +553,9 @@ export interface CrossEncoderTrainerOptions {
    * evaluator's primary metric) and greaterIsBetter (default false for a name ending in `loss`): the weights of the
    * best evaluation (strictly better replaces) are restored after the last step; gradientAccumulationSteps (default
    * 1: batches per optimizer step, each loss divided by the step's batch count, the epoch's last step takes the
-   * remainder; not with dataParallel).
+   * remainder; not with dataParallel); saveStrategy (`steps`, the default, every saveSteps (500) and at the last step;
+   * `epoch`; `no`) with outputDir: `checkpoint-<step>` folders (the model, trainer_state.json, the training state that
+   * `train({ resumeFromCheckpoint })` reads), the oldest removed beyond saveTotalLimit.
    * @example
    * ```ts
    * await new CrossEncoderTrainer({ model: ce, trainDataset: rows, evalDataset: dev, args: { evalStrategy: 'steps', evalSteps: 100, loadBestModelAtEnd: true } }).train();
@@ -525,7 +563,7 @@ export interface CrossEncoderTrainerOptions {
    */
   args?: Pick<
     import('./trainer.js').TrainingArguments,
-    'perDeviceTrainBatchSize' | 'learningRate' | 'numTrainEpochs' | 'warmupRatio' | 'warmupSteps' | 'lrSchedulerType' | 'weightDecay' | 'maxGradNorm' | 'seed' | 'shuffle' | 'outputDir' | 'adamBeta1' | 'adamBeta2' | 'adamEpsilon' | 'evalSteps' | 'maxSteps' | 'loggingSteps' | 'dataParallel' | 'perDeviceEvalBatchSize' | 'evalStrategy' | 'loadBestModelAtEnd' | 'metricForBestModel' | 'greaterIsBetter' | 'gradientAccumulationSteps'
+    'perDeviceTrainBatchSize' | 'learningRate' | 'numTrainEpochs' | 'warmupRatio' | 'warmupSteps' | 'lrSchedulerType' | 'weightDecay' | 'maxGradNorm' | 'seed' | 'shuffle' | 'outputDir' | 'adamBeta1' | 'adamBeta2' | 'adamEpsilon' | 'evalSteps' | 'maxSteps' | 'loggingSteps' | 'dataParallel' | 'perDeviceEvalBatchSize' | 'evalStrategy' | 'loadBestModelAtEnd' | 'metricForBestModel' | 'greaterIsBetter' | 'gradientAccumulationSteps' | 'saveStrategy' | 'saveSteps' | 'saveTotalLimit'
   >;
   /** Rows `{ texts: [a, b], label }` or `{ sentence1, sentence2, label }`. */
   trainDataset: readonly TrainingRow[];
@@ -549,8 +587,9 @@ export interface CrossEncoderTrainerOptions {
 
 /**
  * A CrossEncoderTrainer over training arguments (transformers' defaults: lr 5e-5, 3 epochs, batch 8, linear
- * schedule, no warmup, weight decay 0), running `CrossEncoder.fit`'s step; the model is saved to `outputDir`
- * at the end when one is given.
+ * schedule, no warmup, weight decay 0), running `CrossEncoder.fit`'s step. With `outputDir`: `checkpoint-<step>`
+ * folders per saveStrategy (default `steps`: every 500 steps and the last, which holds the final model), or with
+ * saveStrategy `no` the final model saved to `outputDir` itself.
  *
  * @example
  * ```ts
@@ -563,8 +602,15 @@ export class CrossEncoderTrainer {
     if (!options?.model) throw new Error('CrossEncoderTrainer: model is required');
   }
 
-  /** Run the training. */
-  async train(): Promise<TrainOutput> {
+  /**
+   * Run the training. `resumeFromCheckpoint`: a `checkpoint-<step>` folder this trainer wrote (weights, AdamW, the
+   * schedule's position, the dropout generator, the epoch's batches): the run goes on as if never stopped.
+   * @example
+   * ```ts
+   * await new CrossEncoderTrainer({ model: ce, trainDataset: rows, args: { outputDir: 'out', saveSteps: 100 } }).train({ resumeFromCheckpoint: 'out/checkpoint-200' });
+   * ```
+   */
+  async train(opts: { resumeFromCheckpoint?: string } = {}): Promise<TrainOutput> {
     const a = this.options.args ?? {};
     const batchSize = a.perDeviceTrainBatchSize ?? 8;
     const epochs = a.numTrainEpochs ?? 3;
@@ -583,6 +629,14 @@ export class CrossEncoderTrainer {
     const loadBest = a.loadBestModelAtEnd ? bestMetricFor(a, evaluator, evalDataset as EvalData | undefined) : undefined;
     if (a.loadBestModelAtEnd && evalStrategy === 'no') throw new Error(`loadBestModelAtEnd needs evaluations: evalStrategy 'steps' or 'epoch', got 'no'`);
     if (a.loadBestModelAtEnd && !loadBest) throw new Error('loadBestModelAtEnd needs a metric: an evalDataset, an evaluator or metricForBestModel, got none');
+    const saveStrategy = a.saveStrategy ?? 'steps';
+    if (!['no', 'steps', 'epoch'].includes(saveStrategy)) throw new Error(`saveStrategy must be 'no', 'steps' or 'epoch', got ${JSON.stringify(a.saveStrategy)}`);
+    const saveSteps = a.saveSteps ?? 500;
+    if (saveStrategy === 'steps' && (!Number.isInteger(saveSteps) || saveSteps < 1)) throw new Error(`saveSteps must be a positive integer, got ${JSON.stringify(a.saveSteps)}`);
+    const checkpoints = a.outputDir && saveStrategy !== 'no' ? { dir: a.outputDir, saveSteps: saveStrategy === 'steps' ? saveSteps : undefined, atEpochEnd: saveStrategy === 'epoch', totalLimit: a.saveTotalLimit } : undefined;
+    const resumeFrom = opts.resumeFromCheckpoint;
+    if (resumeFrom !== undefined && a.dataParallel) throw new Error('resumeFromCheckpoint: resuming a dataParallel CrossEncoderTrainer run is not supported (expected no dataParallel)');
+    if (resumeFrom !== undefined && a.loadBestModelAtEnd) throw new Error('resumeFromCheckpoint: resuming with loadBestModelAtEnd is not supported (the best weights are not in the checkpoint); expected loadBestModelAtEnd false');
     const total = maxSteps ?? Math.ceil(Math.ceil(n / (batchSize * replicas)) / accumulation) * epochs; // a step's global batch: one per-device batch per replica (× accumulation)
     const warmupSteps = a.warmupSteps && a.warmupSteps > 0 ? a.warmupSteps : Math.ceil(total * (a.warmupRatio ?? 0));
     const all: Record<string, unknown> = {
@@ -620,6 +674,6 @@ export class CrossEncoderTrainer {
       callback: this.options.callback,
       onEvaluate: this.options.onEvaluate,
       dataParallel: a.dataParallel,
-    }, { hyperparameters: { all, given }, maxSteps, loggingSteps: a.loggingSteps, evalDataset, evalBatchSize: a.perDeviceEvalBatchSize, evalStrategy, evalSteps, loadBest, accumulation });
+    }, { hyperparameters: { all, given }, maxSteps, loggingSteps: a.loggingSteps, evalDataset, evalBatchSize: a.perDeviceEvalBatchSize, evalStrategy, evalSteps, loadBest, accumulation, checkpoints, resumeFrom });
   }
 }
