@@ -7,7 +7,6 @@
  * https://github.com/huggingface/sentence-transformers/blob/v3.4.1/sentence_transformers/cross_encoder/CrossEncoder.py
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { getBackend } from '@tensorflow/tfjs-core';
 import type { Evaluator } from '../evaluation/types.js';
 import { inTrainingMode } from '../layers/dropout.js';
 import { createCrossEncoderLoss } from '../losses/registry.js';
@@ -27,9 +26,8 @@ import type { ReplicaModel } from './replica.js';
 import { replicaSpecFor } from './replica_spec.js';
 import { bestMetricFor } from './trainer.js';
 import type { EvalData } from './eval_loss.js';
-import { bestEvaluationStep, cardLogRows, cardPrimaryMetrics, datasetCardTables, datasetColumns, evaluatorMetrics, type ModelCardData, type ModelCardDataset } from './model_card.js';
-import { crossEncoderRepr } from './model_card_format.js';
-import type { EncodedInput } from '../modules/tokenized_batch.js';
+import { bestEvaluationStep, type ModelCardData } from './model_card.js';
+import { recordCrossEncoderCard, type CardClock, type CardHyperparameters, type CrossEncoderEvalData } from './cross_encoder_card.js';
 import { AdamW, clipGradNorm } from './optimizer.js';
 import { Rng } from './rng.js';
 import { dataLoaderPermutations, FIT_TRAINER_SEED } from './samplers.js';
@@ -115,12 +113,6 @@ export interface CrossEncoderFitOptions {
   seed?: number;
 }
 
-/** The hyperparameters the card lists: every one the run used, and those the caller set (Python's names). */
-interface CardHyperparameters {
-  all: Record<string, unknown>;
-  given: Record<string, unknown>;
-}
-
 /** Python 6.0.1 `CrossEncoder.fit`'s keyword arguments as the card names them. */
 function fitHyperparameters(o: CrossEncoderFitOptions): CardHyperparameters {
   const all: Record<string, unknown> = {
@@ -137,59 +129,6 @@ function fitHyperparameters(o: CrossEncoderFitOptions): CardHyperparameters {
   };
   const given: Record<string, unknown> = { batch_size: o.batchSize, epochs: o.epochs, scheduler: o.scheduler, warmup_steps: o.warmupSteps, optimizer_params: o.optimizerParams, weight_decay: o.weightDecay, evaluation_steps: o.evaluationSteps, max_grad_norm: o.maxGradNorm, save_best_model: o.saveBestModel, seed: o.seed };
   return { all, given };
-}
-
-/** The card's clock and logging rule (transformers' logging_steps, default 500). */
-interface CardClock {
-  start: number;
-  evaluationSeconds: number;
-  loggingSteps: number;
-}
-
-/** Token counts of single texts with the cross-encoder's tokenizer (special tokens, truncation), as 6.0.1's `preprocess` of one column. */
-function ceTokenCounter(ce: TrainableCrossEncoder): (texts: string[]) => number[] {
-  const tk = (ce as { tokenizerAdapter?: { encodeInputs(t: readonly string[], max: number | null): EncodedInput[] } }).tokenizerAdapter;
-  if (!tk) return (texts) => texts.map((t) => ce.tokenize([[t, '']]).seqLength);
-  return (texts) => tk.encodeInputs(texts, ce.maxSeqLength ?? null).map((e) => e.ids.length);
-}
-
-/** A CrossEncoder's evaluation data: rows, or a record name -> rows. */
-type CrossEncoderEvalData = readonly TrainingRow[] | Readonly<Record<string, readonly TrainingRow[]>>;
-
-/** One dataset of the card (its size, columns, statistics, samples, loss). */
-function ceCardDataset(ce: TrainableCrossEncoder, rows: readonly TrainingRow[], loss: CrossEncoderLoss, name: string | null): ModelCardDataset {
-  return {
-    name,
-    size: rows.length,
-    columns: datasetColumns(rows[0] as Record<string, unknown>),
-    loss: { name: loss.name, config: loss.getConfigDict(), citation: loss.citation ?? null },
-    ...datasetCardTables(rows as unknown as Record<string, unknown>[], ceTokenCounter(ce)),
-  };
-}
-
-/** Record the run on the model for its card (CrossEncoder.save writes README.md), as the bi-encoder trainers do. */
-function recordCrossEncoderCard(ce: TrainableCrossEncoder, rows: readonly TrainingRow[], loss: CrossEncoderLoss, hp: CardHyperparameters, evaluator: Evaluator<never> | undefined, out: TrainOutput, clock: CardClock, evalData?: CrossEncoderEvalData): void {
-  if (!('modelCardData' in ce)) return;
-  const nonDefault: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(hp.given)) if (v !== undefined && k in hp.all) nonDefault[k] = hp.all[k];
-  const last = out.evaluations[out.evaluations.length - 1];
-  ce.modelCardData = {
-    modelType: 'CrossEncoder',
-    numLabels: ce.model.numLabels,
-    baseModel: ce.modelNameOrPath || null,
-    maxSeqLength: ce.maxSeqLength ?? null,
-    outputDimensionality: null,
-    similarityFnName: null,
-    modelString: crossEncoderRepr(ce.model),
-    trainDatasets: [ceCardDataset(ce, rows, loss, null)],
-    evalDatasets: evalData === undefined ? [] : Array.isArray(evalData) ? [ceCardDataset(ce, evalData, loss, null)] : Object.entries(evalData).map(([name, r]) => ceCardDataset(ce, r, loss, name)),
-    allHyperparameters: hp.all,
-    nonDefaultHyperparameters: nonDefault,
-    evaluations: evaluator && last ? [{ className: evaluator.constructor.name, name: evaluator.name, description: (evaluator as { description?: string }).description, primaryMetric: evaluator.primaryMetric, metrics: evaluatorMetrics(last.metrics) }] : [],
-    logs: cardLogRows(out.logs, out.evaluations, clock.loggingSteps, cardPrimaryMetrics(evaluator)),
-    trainingTime: { totalSeconds: (performance.now() - clock.start) / 1000, evaluationSeconds: clock.evaluationSeconds },
-    backend: getBackend(),
-  };
 }
 
 /** torch `BCEWithLogitsLoss()` (mean): max(x, 0) - x y + log(1 + exp(-|x|)). */
