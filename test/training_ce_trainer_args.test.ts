@@ -40,6 +40,8 @@ interface Run {
   predictions: number[];
   params: Map<string, Float32Array>;
   embeddingRows: Map<string, Float32Array>;
+  /** The card's marked row (6.0.1's set_best_model_step). */
+  bestModelStep: number | null | undefined;
 }
 
 async function run(name: string, args: CrossEncoderTrainerOptions['args']): Promise<Run> {
@@ -63,7 +65,7 @@ async function run(name: string, args: CrossEncoderTrainerOptions['args']): Prom
         for (const id of Object.keys(rec.word_embeddings?.rows ?? {})) embeddingRows.set(id, data.slice(Number(id) * dim, (Number(id) + 1) * dim));
       } else params.set(p.key, data);
     }
-    return { rec, steps, evals, out, predictions, params, embeddingRows };
+    return { rec, steps, evals, out, predictions, params, embeddingRows, bestModelStep: ce.modelCardData?.bestModelStep };
   } finally {
     ce.dispose();
   }
@@ -85,10 +87,11 @@ describe('CrossEncoderTrainer training arguments vs 6.0.1', function () {
 
   for (const [name, args] of [
     ['steps', { evalStrategy: 'steps', evalSteps: 3 }],
+    ['steps_last', { evalStrategy: 'steps', evalSteps: 4 }],
     ['epoch', { evalStrategy: 'epoch' }],
     ['no', { evalStrategy: 'no' }],
   ] as const) {
-    it(`evalStrategy '${name}' evaluates at 6.0.1's steps, each once (the epoch-end step too), with its eval_loss`, async () => {
+    it(`evalStrategy '${args.evalStrategy}'${name === 'steps_last' ? ' (evalSteps 4 of 6: the last step too)' : ''} evaluates at 6.0.1's steps, each once (an epoch-end step too), with its eval_loss`, async () => {
       const r = await run(name, args);
       assert.deepEqual(r.evals.map((e) => e.step), r.rec.evals.map((e) => e.step));
       r.rec.evals.forEach((want, k) => assert.ok(rel(r.evals[k].metrics.eval_loss, want.eval_loss) <= 1e-5, `eval at step ${want.step}: ${r.evals[k].metrics.eval_loss} vs ${want.eval_loss}`));
@@ -110,6 +113,7 @@ describe('CrossEncoderTrainer training arguments vs 6.0.1', function () {
       const losses = r.evals.map((e) => e.metrics.eval_loss);
       const bestK = name === 'best_low' ? losses.indexOf(Math.min(...losses)) : losses.indexOf(Math.max(...losses)); // spread-ok: 6 evaluations
       assert.equal(r.evals[bestK].step, r.rec.best_step);
+      assert.equal(r.bestModelStep, r.rec.best_step, "the card's best-model row");
       assert.notEqual(r.rec.best_step, r.rec.global_step, 'the recording picks a step before the last');
       const d = maxDiff(r.predictions, r.rec.predictions);
       console.log(`      ${name}: best step ${r.evals[bestK].step}, predictions max |diff| ${d.toExponential(2)}`);

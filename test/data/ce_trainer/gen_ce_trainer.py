@@ -5,6 +5,7 @@ tiny-bert-cross-encoder (fixtures; 1 label) with dropout 0 (so the TypeScript ru
 BinaryCrossEntropyLoss, 0/1 labels, per_device_train_batch_size 4, per_device_eval_batch_size 4, logging_steps 1.
 Runs:
 - steps: 12 rows (3 steps an epoch), 2 epochs, eval_strategy 'steps', eval_steps 3 (the epoch-end step 3 is evaluated once)
+- steps_last: eval_steps 4 (steps 4 and 6: the last step is evaluated when not a multiple)
 - epoch: the same with eval_strategy 'epoch'
 - no: eval_strategy 'no' (an eval_dataset given, never evaluated)
 - best_low / best_high: eval_strategy 'steps', eval_steps 1, save_steps 1, load_best_model_at_end, lr 1e-2; best_high
@@ -73,6 +74,7 @@ def run(train_rows, eval_rows, params=False, **kw):
 tr, ev = rows(12, 0), rows(11, 100)
 out = {
     'steps': run(tr, ev, num_train_epochs=2, eval_strategy='steps', eval_steps=3),
+    'steps_last': run(tr, ev, num_train_epochs=2, eval_strategy='steps', eval_steps=4),
     'epoch': run(tr, ev, num_train_epochs=2, eval_strategy='epoch'),
     'no': run(tr, ev, num_train_epochs=2, eval_strategy='no'),
     'best_low': run(tr, ev, num_train_epochs=2, eval_strategy='steps', eval_steps=1, save_strategy='steps', save_steps=1, load_best_model_at_end=True, learning_rate=1e-2),
