@@ -80,7 +80,7 @@ describe('training: evalDataset and eval_loss vs sentence-transformers 6.0.1 (wa
       const before = tf.memory().numTensors;
       await new CrossEncoderTrainer({
         model: ce,
-        args: { maxSteps: 4, perDeviceTrainBatchSize: 4, perDeviceEvalBatchSize: 4, learningRate: 1e-3, seed: 42, evalSteps: 2, loggingSteps: 1 },
+        args: { maxSteps: 4, perDeviceTrainBatchSize: 4, perDeviceEvalBatchSize: 4, learningRate: 1e-3, seed: 42, evalStrategy: 'steps', evalSteps: 2, loggingSteps: 1 },
         trainDataset: rec.train,
         evalDataset: rec.eval,
         loss: 'BinaryCrossEntropyLoss',

@@ -187,7 +187,7 @@ describe('training: the model card (README.md) after a fit (wasm)', function () 
       const evaluator = new CrossEncoderCorrelationEvaluator([['a cat', 'a kitten'], ['a dog', 'a car'], ['x', 'y']], [1, 0, 0.3], { name: 'dev', writeCsv: false });
       await new CrossEncoderTrainer({
         model: ce,
-        args: { numTrainEpochs: 1, perDeviceTrainBatchSize: 2, learningRate: 1e-4, evalSteps: 1, loggingSteps: 1 },
+        args: { numTrainEpochs: 1, perDeviceTrainBatchSize: 2, learningRate: 1e-4, evalStrategy: 'steps', evalSteps: 1, loggingSteps: 1 },
         trainDataset: [
           { sentence1: 'a cat', sentence2: 'a kitten', label: 1 },
           { sentence1: 'a dog', sentence2: 'a car', label: 0 },

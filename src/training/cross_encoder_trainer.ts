@@ -7,7 +7,6 @@
  * https://github.com/huggingface/sentence-transformers/blob/v3.4.1/sentence_transformers/cross_encoder/CrossEncoder.py
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { getBackend } from '@tensorflow/tfjs-core';
 import type { Evaluator } from '../evaluation/types.js';
 import { inTrainingMode } from '../layers/dropout.js';
 import { createCrossEncoderLoss } from '../losses/registry.js';
@@ -17,15 +16,18 @@ import { batchToTensors, type TokenizedBatch } from '../modules/tokenized_batch.
 import type { NamedParameter } from '../weights/index.js';
 import { batchOrder, readDataset, type Example, type TrainingRow } from './datasets.js';
 import { ensureGradients } from './gradients.js';
+import { readTrainingState, writeTrainingState, type LoopPosition } from './checkpoint.js';
+import { joinPath, removePath, writeDirAtomically, writeJSONFile } from '../platform/fs.js';
 import { checkOutputPath, dropoutProbs, saveModelAtomic, type EvalLog, type StepLog, type TrainOutput } from './loop.js';
 import type { DropoutProbs } from '../layers/dropout.js';
 import { checkRebuiltLoss, DataParallelGroup, dataParallelWorkers, lossRecipe, paramsChecksum, type DataParallelOptions, type LossRecipe, type ReplicaSpec, type ShardWork } from './data_parallel.js';
 import { allReduceShards } from './loop.js';
 import type { ReplicaModel } from './replica.js';
 import { replicaSpecFor } from './replica_spec.js';
-import { cardLogRows, cardPrimaryMetrics, datasetCardTables, datasetColumns, evaluatorMetrics, type ModelCardData, type ModelCardDataset } from './model_card.js';
-import { crossEncoderRepr } from './model_card_format.js';
-import type { EncodedInput } from '../modules/tokenized_batch.js';
+import { bestMetricFor } from './trainer.js';
+import type { EvalData } from './eval_loss.js';
+import { bestEvaluationStep, type ModelCardData } from './model_card.js';
+import { recordCrossEncoderCard, type CardClock, type CardHyperparameters, type CrossEncoderEvalData } from './cross_encoder_card.js';
 import { AdamW, clipGradNorm } from './optimizer.js';
 import { Rng } from './rng.js';
 import { dataLoaderPermutations, FIT_TRAINER_SEED } from './samplers.js';
@@ -111,12 +113,6 @@ export interface CrossEncoderFitOptions {
   seed?: number;
 }
 
-/** The hyperparameters the card lists: every one the run used, and those the caller set (Python's names). */
-interface CardHyperparameters {
-  all: Record<string, unknown>;
-  given: Record<string, unknown>;
-}
-
 /** Python 6.0.1 `CrossEncoder.fit`'s keyword arguments as the card names them. */
 function fitHyperparameters(o: CrossEncoderFitOptions): CardHyperparameters {
   const all: Record<string, unknown> = {
@@ -133,59 +129,6 @@ function fitHyperparameters(o: CrossEncoderFitOptions): CardHyperparameters {
   };
   const given: Record<string, unknown> = { batch_size: o.batchSize, epochs: o.epochs, scheduler: o.scheduler, warmup_steps: o.warmupSteps, optimizer_params: o.optimizerParams, weight_decay: o.weightDecay, evaluation_steps: o.evaluationSteps, max_grad_norm: o.maxGradNorm, save_best_model: o.saveBestModel, seed: o.seed };
   return { all, given };
-}
-
-/** The card's clock and logging rule (transformers' logging_steps, default 500). */
-interface CardClock {
-  start: number;
-  evaluationSeconds: number;
-  loggingSteps: number;
-}
-
-/** Token counts of single texts with the cross-encoder's tokenizer (special tokens, truncation), as 6.0.1's `preprocess` of one column. */
-function ceTokenCounter(ce: TrainableCrossEncoder): (texts: string[]) => number[] {
-  const tk = (ce as { tokenizerAdapter?: { encodeInputs(t: readonly string[], max: number | null): EncodedInput[] } }).tokenizerAdapter;
-  if (!tk) return (texts) => texts.map((t) => ce.tokenize([[t, '']]).seqLength);
-  return (texts) => tk.encodeInputs(texts, ce.maxSeqLength ?? null).map((e) => e.ids.length);
-}
-
-/** A CrossEncoder's evaluation data: rows, or a record name -> rows. */
-type CrossEncoderEvalData = readonly TrainingRow[] | Readonly<Record<string, readonly TrainingRow[]>>;
-
-/** One dataset of the card (its size, columns, statistics, samples, loss). */
-function ceCardDataset(ce: TrainableCrossEncoder, rows: readonly TrainingRow[], loss: CrossEncoderLoss, name: string | null): ModelCardDataset {
-  return {
-    name,
-    size: rows.length,
-    columns: datasetColumns(rows[0] as Record<string, unknown>),
-    loss: { name: loss.name, config: loss.getConfigDict(), citation: loss.citation ?? null },
-    ...datasetCardTables(rows as unknown as Record<string, unknown>[], ceTokenCounter(ce)),
-  };
-}
-
-/** Record the run on the model for its card (CrossEncoder.save writes README.md), as the bi-encoder trainers do. */
-function recordCrossEncoderCard(ce: TrainableCrossEncoder, rows: readonly TrainingRow[], loss: CrossEncoderLoss, hp: CardHyperparameters, evaluator: Evaluator<never> | undefined, out: TrainOutput, clock: CardClock, evalData?: CrossEncoderEvalData): void {
-  if (!('modelCardData' in ce)) return;
-  const nonDefault: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(hp.given)) if (v !== undefined && k in hp.all) nonDefault[k] = hp.all[k];
-  const last = out.evaluations[out.evaluations.length - 1];
-  ce.modelCardData = {
-    modelType: 'CrossEncoder',
-    numLabels: ce.model.numLabels,
-    baseModel: ce.modelNameOrPath || null,
-    maxSeqLength: ce.maxSeqLength ?? null,
-    outputDimensionality: null,
-    similarityFnName: null,
-    modelString: crossEncoderRepr(ce.model),
-    trainDatasets: [ceCardDataset(ce, rows, loss, null)],
-    evalDatasets: evalData === undefined ? [] : Array.isArray(evalData) ? [ceCardDataset(ce, evalData, loss, null)] : Object.entries(evalData).map(([name, r]) => ceCardDataset(ce, r, loss, name)),
-    allHyperparameters: hp.all,
-    nonDefaultHyperparameters: nonDefault,
-    evaluations: evaluator && last ? [{ className: evaluator.constructor.name, name: evaluator.name, description: (evaluator as { description?: string }).description, primaryMetric: evaluator.primaryMetric, metrics: evaluatorMetrics(last.metrics) }] : [],
-    logs: cardLogRows(out.logs, out.evaluations, clock.loggingSteps, cardPrimaryMetrics(evaluator)),
-    trainingTime: { totalSeconds: (performance.now() - clock.start) / 1000, evaluationSeconds: clock.evaluationSeconds },
-    backend: getBackend(),
-  };
 }
 
 /** torch `BCEWithLogitsLoss()` (mean): max(x, 0) - x y + log(1 + exp(-|x|)). */
@@ -255,6 +198,26 @@ export function crossEncoderReplica(ce: Pick<TrainableCrossEncoder, 'model' | 't
   return { params, gradients: (objective, examples, dropout, rng, scale) => crossEncoderGradients(ce, losses[objective], (x) => x, examples, vars, dropout, rng, scale) };
 }
 
+/** What CrossEncoderTrainer sets on top of fit's options (transformers Trainer semantics). */
+interface TrainerRun {
+  hyperparameters: CardHyperparameters;
+  maxSteps?: number;
+  loggingSteps?: number;
+  evalDataset?: CrossEncoderEvalData;
+  evalBatchSize?: number;
+  /** `eval_strategy`: evaluate every `evalSteps` optimizer steps (and at the last step, once) or at each epoch's end, or never. */
+  evalStrategy: 'no' | 'steps' | 'epoch';
+  evalSteps: number;
+  /** `load_best_model_at_end`: the metric compared (strictly better replaces), restored after the last step. */
+  loadBest?: { key: string; greaterIsBetter: boolean };
+  /** `gradient_accumulation_steps`: batches per optimizer step (the epoch's last step takes the remainder). */
+  accumulation: number;
+  /** `save_strategy` 'steps' / 'epoch': `checkpoint-<step>` folders under `dir` (model, trainer_state.json, training state). */
+  checkpoints?: { dir: string; saveSteps?: number; atEpochEnd: boolean; totalLimit?: number };
+  /** A `checkpoint-<step>` folder to resume from (weights, AdamW, schedule position, generator, the epoch's batches). */
+  resumeFrom?: string;
+}
+
 /**
  * Python 3.4.1 `CrossEncoder.fit`. Parameters are updated in place (predict sees the trained weights); the model is
  * saved to `outputPath` at the end (or whenever the evaluator's primary metric improves, with `saveBestModel`).
@@ -263,7 +226,7 @@ export async function fitCrossEncoder(
   ce: TrainableCrossEncoder,
   o: CrossEncoderFitOptions,
   /** Set by CrossEncoderTrainer: its hyperparameters for the card, and the trainer's shuffle (not fit's). */
-  fromTrainer?: { hyperparameters: CardHyperparameters; maxSteps?: number; loggingSteps?: number; evalDataset?: CrossEncoderEvalData; evalBatchSize?: number },
+  fromTrainer?: TrainerRun,
 ): Promise<TrainOutput> {
   await ensureGradients();
   const params = ce.model.parameters?.() ?? [];
@@ -291,7 +254,10 @@ export async function fitCrossEncoder(
   if (!Number.isInteger(epochs) || epochs < 1) throw new Error(`epochs must be a positive integer, got ${o.epochs}`);
   const seed = o.seed ?? 42;
   const rng = new Rng(seed);
-  const perEpoch = batchOrder(examples, { batchSize, shuffle: false, dropLast: false }).length;
+  const batchesPerEpoch = batchOrder(examples, { batchSize, shuffle: false, dropLast: false }).length;
+  const accumulation = fromTrainer?.accumulation ?? 1;
+  if (accumulation > 1 && replicas > 1) throw new Error(`gradientAccumulationSteps: ${accumulation} with dataParallel is not supported (expected 1 with workers > 1)`);
+  const perEpoch = Math.ceil(batchesPerEpoch / accumulation); // optimizer steps an epoch (transformers: len(dataloader) // GA + remainder)
   // 6.0.1's order: CrossEncoderTrainer shuffles with `seed + epoch`; CrossEncoder.fit first takes the rows in its
   // DataLoader(shuffle=True) order after torch.manual_seed(seed), then its trainer shuffles with 42 + epoch.
   const fitOrder = fromTrainer === undefined;
@@ -309,7 +275,30 @@ export async function fitCrossEncoder(
   const logs: StepLog[] = [];
   const evaluations: EvalLog[] = [];
   let best: number | undefined;
+  let bestTrainer: number | undefined;
+  let bestWeights: tf.Tensor[] | undefined;
   let step = 0;
+  let resumed: LoopPosition | undefined;
+  if (fromTrainer?.resumeFrom !== undefined) {
+    resumed = await readTrainingState(fromTrainer.resumeFrom, params, optimizer);
+    step = resumed.step;
+    rng.setState(resumed.rngState);
+  }
+  const checkpoints: string[] = [];
+  const saveCheckpoint = async (epoch: number, stepInEpoch: number, steps: Example[][][], epochFloat: number) => {
+    const c = fromTrainer!.checkpoints!;
+    const dir = await joinPath(c.dir, `checkpoint-${step}`);
+    // at an epoch's end the position is the next epoch's start (its batches drawn on resume)
+    const ended = stepInEpoch === steps.length;
+    const position: LoopPosition = { step, epoch: ended ? epoch + 1 : epoch, stepInEpoch: ended ? 0 : stepInEpoch, rngState: rng.state, batches: [ended ? [] : steps.flat()], cursor: [0] };
+    await writeDirAtomically(dir, async (tmp) => {
+      await ce.save?.(tmp);
+      await writeJSONFile(await joinPath(tmp, 'trainer_state.json'), { global_step: step, epoch: epochFloat, log_history: logs });
+      await writeTrainingState(tmp, params, optimizer, position);
+    });
+    checkpoints.push(dir);
+    if (c.totalLimit !== undefined && c.totalLimit > 0) while (checkpoints.length > c.totalLimit) await removePath(checkpoints.shift()!);
+  };
   const clock: CardClock = { start: performance.now(), evaluationSeconds: 0, loggingSteps: fromTrainer?.loggingSteps ?? 500 };
   const evalData = fromTrainer?.evalDataset;
   const evalLoss = evalData === undefined ? undefined : () => crossEncoderEvalLosses(ce, lossFct, act, evalData, fromTrainer?.evalBatchSize ?? 8, seed);
@@ -321,6 +310,13 @@ export async function fitCrossEncoder(
     evaluations.push({ step, epoch, metrics });
     recordCrossEncoderCard(ce, o.trainData, cardLoss, hp, o.evaluator, { globalStep: step, trainingLoss: 0, logs, evaluations }, clock, fromTrainer?.evalDataset); // before the best model is saved
     await o.onEvaluate?.({ step, epoch, metrics });
+    const lb = fromTrainer?.loadBest;
+    const lv = lb && metrics[lb.key];
+    if (lb && typeof lv === 'number' && (bestTrainer === undefined || (lb.greaterIsBetter ? lv > bestTrainer : lv < bestTrainer))) {
+      bestTrainer = lv;
+      tf.dispose(bestWeights ?? []);
+      bestWeights = params.map((p) => tf.keep(tf.clone(p.variable)));
+    }
     if (!o.evaluator) return;
     const v = metrics[o.evaluator.primaryMetric];
     if (typeof v !== 'number') return;
@@ -344,10 +340,17 @@ export async function fitCrossEncoder(
         exchange: dp.exchangeForTesting,
       });
     }
-    outer: for (let epoch = 0; epoch < epochsToRun; epoch++) {
-      const order = batchOrder(examples, { batchSize, shuffle: o.shuffle ?? true, dropLast: false, seed: fitOrder ? FIT_TRAINER_SEED : seed, epoch, rows });
-      for (let b = 0; b < order.length; b++) {
-        const batch: Example[] = order[b].map((i) => examples[i]);
+    outer: for (let epoch = resumed?.epoch ?? 0; epoch < epochsToRun; epoch++) {
+      const fromCheckpoint = resumed !== undefined && epoch === resumed.epoch && resumed.batches[0].length > 0;
+      const batches: Example[][] = fromCheckpoint
+        ? resumed!.batches[0]
+        : batchOrder(examples, { batchSize, shuffle: o.shuffle ?? true, dropLast: false, seed: fitOrder ? FIT_TRAINER_SEED : seed, epoch, rows }).map((ids) => ids.map((i) => examples[i]));
+      const order: Example[][][] = []; // optimizer steps -> their batches (accumulation consecutive ones; the last takes the rest)
+      for (let b = 0; b < batches.length; b += accumulation) order.push(batches.slice(b, b + accumulation));
+      for (let b = fromCheckpoint ? resumed!.stepInEpoch : 0; b < order.length; b++) {
+        if (maxSteps !== undefined && step >= maxSteps) break outer; // resumed from the last step's checkpoint
+        const micro: Example[][] = order[b];
+        const batch: Example[] = micro[0];
         let loss: number;
         let grads: Record<string, tf.Tensor>;
         const lrNow = lr * lambda(step);
@@ -364,10 +367,19 @@ export async function fitCrossEncoder(
           grads = r.grads;
           replicasStepped = r.replicasStepped;
         } else {
-          const g = crossEncoderGradients(ce, lossFct, act, batch, vars, dropout, rng);
-          loss = (await g.loss.data())[0];
-          g.loss.dispose();
-          grads = g.grads;
+          // transformers: each micro-batch's loss / (batches in this step), gradients summed in order; logged: their sum
+          loss = 0;
+          grads = {};
+          for (const mb of micro) {
+            const g = crossEncoderGradients(ce, lossFct, act, mb, vars, dropout, rng, micro.length === 1 ? 1 : 1 / micro.length);
+            loss += (await g.loss.data())[0] / micro.length;
+            g.loss.dispose();
+            for (const [k, v] of Object.entries(g.grads)) {
+              const prev = grads[k];
+              grads[k] = prev ? tf.add(prev, v) : v;
+              if (prev) tf.dispose([prev, v]);
+            }
+          }
         }
         if (!Number.isFinite(loss)) {
           tf.dispose(Object.values(grads));
@@ -391,6 +403,19 @@ export async function fitCrossEncoder(
         const log = { step, epoch: epoch + (b + 1) / order.length, loss, learningRate: lrNow, gradNorm: clipped.norm };
         logs.push(log);
         await o.callback?.(log);
+        if (fromTrainer) {
+          // transformers' DefaultFlowCallback: every evalSteps, and at the last step when it is not a multiple; the
+          // same for saveSteps (a save at the last step), and both at each epoch's end for the 'epoch' strategies
+          if (fromTrainer.evalStrategy === 'steps' && (step % fromTrainer.evalSteps === 0 || step === total)) await evaluate(log.epoch);
+          const ck = fromTrainer.checkpoints;
+          const epochEnd = b + 1 === order.length || step === maxSteps;
+          if (ck && ((ck.saveSteps !== undefined && (step % ck.saveSteps === 0 || step === total)) || (ck.atEpochEnd && epochEnd))) await saveCheckpoint(epoch, b + 1, order, log.epoch);
+          if (step === maxSteps && b + 1 < order.length) {
+            if (fromTrainer.evalStrategy === 'epoch') await evaluate(log.epoch); // on_epoch_end still runs after the stop
+            break outer;
+          }
+          continue;
+        }
         if ((o.evaluator || evalLoss) && o.evaluationSteps && o.evaluationSteps > 0 && step % o.evaluationSteps === 0) await evaluate(log.epoch);
         if (step === maxSteps && b + 1 < order.length) {
           // the run ends mid-epoch: a last evaluation (unless evalSteps just made it), no epoch-end one
@@ -398,16 +423,24 @@ export async function fitCrossEncoder(
           break outer;
         }
       }
-      await evaluate(epoch + 1);
+      if (!fromTrainer || fromTrainer.evalStrategy === 'epoch') await evaluate(epoch + 1);
+    }
+    if (bestWeights) {
+      // load_best_model_at_end: the best evaluation's weights back into the model
+      params.forEach((p, i) => p.variable.assign(bestWeights![i]));
     }
   } finally {
     optimizer.dispose();
+    tf.dispose(bestWeights ?? []);
     await group?.stop();
   }
   recordCrossEncoderCard(ce, o.trainData, cardLoss, hp, o.evaluator, { globalStep: step, trainingLoss: 0, logs, evaluations }, clock, fromTrainer?.evalDataset);
-  if (o.outputPath && ce.save && (!o.evaluator || !(o.saveBestModel ?? true))) await saveModelAtomic(ce as { save(dir: string): Promise<void> }, o.outputPath);
+  const lb = fromTrainer?.loadBest;
+  if (lb && bestTrainer !== undefined && ce.modelCardData) ce.modelCardData.bestModelStep = bestEvaluationStep(evaluations, lb.key, lb.greaterIsBetter);
+  // with checkpoints the last one holds the final model (as transformers); the folder itself is not replaced
+  if (o.outputPath && ce.save && !fromTrainer?.checkpoints && (!o.evaluator || !(o.saveBestModel ?? true))) await saveModelAtomic(ce as { save(dir: string): Promise<void> }, o.outputPath);
   const trainingLoss = logs.length ? logs.reduce((a, l) => a + l.loss, 0) / logs.length : 0;
-  return { globalStep: step, trainingLoss, logs, evaluations, bestMetric: best };
+  return { globalStep: step, trainingLoss, logs, evaluations, bestMetric: best ?? bestTrainer };
 }
 
 /**
@@ -451,10 +484,25 @@ async function crossEncoderEvalLosses(
 /** Arguments of {@link CrossEncoderTrainer}. */
 export interface CrossEncoderTrainerOptions {
   model: TrainableCrossEncoder;
-  /** The training arguments it reads: batch size, learning rate, epochs, warmup, schedule, decay, clipping, seed, shuffle, outputDir, evalSteps (with an evaluator, also every N steps; always at each epoch's end), maxSteps (stop there; overrides the epochs). */
+  /**
+   * The training arguments it reads (transformers' meanings): batch size, learning rate, epochs, warmup, schedule,
+   * decay, clipping, seed, shuffle, outputDir, maxSteps (stop there; overrides the epochs); evalStrategy (`no`, the
+   * default; `steps`: every evalSteps optimizer steps, default loggingSteps else 500, and once at the last step;
+   * `epoch`), loadBestModelAtEnd with metricForBestModel (default `eval_loss` with an evalDataset, else the
+   * evaluator's primary metric) and greaterIsBetter (default false for a name ending in `loss`): the weights of the
+   * best evaluation (strictly better replaces) are restored after the last step; gradientAccumulationSteps (default
+   * 1: batches per optimizer step, each loss divided by the step's batch count, the epoch's last step takes the
+   * remainder; not with dataParallel); saveStrategy (`steps`, the default, every saveSteps (500) and at the last step;
+   * `epoch`; `no`) with outputDir: `checkpoint-<step>` folders (the model, trainer_state.json, the training state that
+   * `train({ resumeFromCheckpoint })` reads), the oldest removed beyond saveTotalLimit.
+   * @example
+   * ```ts
+   * await new CrossEncoderTrainer({ model: ce, trainDataset: rows, evalDataset: dev, args: { evalStrategy: 'steps', evalSteps: 100, loadBestModelAtEnd: true } }).train();
+   * ```
+   */
   args?: Pick<
     import('./trainer.js').TrainingArguments,
-    'perDeviceTrainBatchSize' | 'learningRate' | 'numTrainEpochs' | 'warmupRatio' | 'warmupSteps' | 'lrSchedulerType' | 'weightDecay' | 'maxGradNorm' | 'seed' | 'shuffle' | 'outputDir' | 'adamBeta1' | 'adamBeta2' | 'adamEpsilon' | 'evalSteps' | 'maxSteps' | 'loggingSteps' | 'dataParallel' | 'perDeviceEvalBatchSize'
+    'perDeviceTrainBatchSize' | 'learningRate' | 'numTrainEpochs' | 'warmupRatio' | 'warmupSteps' | 'lrSchedulerType' | 'weightDecay' | 'maxGradNorm' | 'seed' | 'shuffle' | 'outputDir' | 'adamBeta1' | 'adamBeta2' | 'adamEpsilon' | 'evalSteps' | 'maxSteps' | 'loggingSteps' | 'dataParallel' | 'perDeviceEvalBatchSize' | 'evalStrategy' | 'loadBestModelAtEnd' | 'metricForBestModel' | 'greaterIsBetter' | 'gradientAccumulationSteps' | 'saveStrategy' | 'saveSteps' | 'saveTotalLimit'
   >;
   /** Rows `{ texts: [a, b], label }` or `{ sentence1, sentence2, label }`. */
   trainDataset: readonly TrainingRow[];
@@ -478,8 +526,9 @@ export interface CrossEncoderTrainerOptions {
 
 /**
  * A CrossEncoderTrainer over training arguments (transformers' defaults: lr 5e-5, 3 epochs, batch 8, linear
- * schedule, no warmup, weight decay 0), running `CrossEncoder.fit`'s step; the model is saved to `outputDir`
- * at the end when one is given.
+ * schedule, no warmup, weight decay 0), running `CrossEncoder.fit`'s step. With `outputDir`: `checkpoint-<step>`
+ * folders per saveStrategy (default `steps`: every 500 steps and the last, which holds the final model), or with
+ * saveStrategy `no` the final model saved to `outputDir` itself.
  *
  * @example
  * ```ts
@@ -492,8 +541,15 @@ export class CrossEncoderTrainer {
     if (!options?.model) throw new Error('CrossEncoderTrainer: model is required');
   }
 
-  /** Run the training. */
-  async train(): Promise<TrainOutput> {
+  /**
+   * Run the training. `resumeFromCheckpoint`: a `checkpoint-<step>` folder this trainer wrote (weights, AdamW, the
+   * schedule's position, the dropout generator, the epoch's batches): the run goes on as if never stopped.
+   * @example
+   * ```ts
+   * await new CrossEncoderTrainer({ model: ce, trainDataset: rows, args: { outputDir: 'out', saveSteps: 100 } }).train({ resumeFromCheckpoint: 'out/checkpoint-200' });
+   * ```
+   */
+  async train(opts: { resumeFromCheckpoint?: string } = {}): Promise<TrainOutput> {
     const a = this.options.args ?? {};
     const batchSize = a.perDeviceTrainBatchSize ?? 8;
     const epochs = a.numTrainEpochs ?? 3;
@@ -501,7 +557,26 @@ export class CrossEncoderTrainer {
     const maxSteps = a.maxSteps !== undefined && a.maxSteps > 0 ? a.maxSteps : undefined;
     if (maxSteps !== undefined && !Number.isInteger(maxSteps)) throw new Error(`maxSteps must be a positive integer, got ${a.maxSteps}`);
     const replicas = a.dataParallel ? dataParallelWorkers(a.dataParallel) : 1;
-    const total = maxSteps ?? Math.ceil(n / (batchSize * replicas)) * epochs; // a step's global batch: one per-device batch per replica
+    const accumulation = a.gradientAccumulationSteps ?? 1;
+    if (!Number.isInteger(accumulation) || accumulation < 1) throw new Error(`gradientAccumulationSteps must be a positive integer, got ${JSON.stringify(a.gradientAccumulationSteps)}`);
+    const evalStrategy = a.evalStrategy ?? 'no';
+    if (!['no', 'steps', 'epoch'].includes(evalStrategy)) throw new Error(`evalStrategy must be 'no', 'steps' or 'epoch', got ${JSON.stringify(a.evalStrategy)}`);
+    const { evaluator, evalDataset } = this.options;
+    if (evalStrategy !== 'no' && !evaluator && evalDataset === undefined) throw new Error(`evalStrategy: '${evalStrategy}' needs an evalDataset or an evaluator, got neither`);
+    const evalSteps = a.evalSteps ?? a.loggingSteps ?? 500; // transformers: eval_steps falls back to logging_steps
+    if (evalStrategy === 'steps' && (!Number.isInteger(evalSteps) || evalSteps < 1)) throw new Error(`evalSteps must be a positive integer, got ${JSON.stringify(a.evalSteps)}`);
+    const loadBest = a.loadBestModelAtEnd ? bestMetricFor(a, evaluator, evalDataset as EvalData | undefined) : undefined;
+    if (a.loadBestModelAtEnd && evalStrategy === 'no') throw new Error(`loadBestModelAtEnd needs evaluations: evalStrategy 'steps' or 'epoch', got 'no'`);
+    if (a.loadBestModelAtEnd && !loadBest) throw new Error('loadBestModelAtEnd needs a metric: an evalDataset, an evaluator or metricForBestModel, got none');
+    const saveStrategy = a.saveStrategy ?? 'steps';
+    if (!['no', 'steps', 'epoch'].includes(saveStrategy)) throw new Error(`saveStrategy must be 'no', 'steps' or 'epoch', got ${JSON.stringify(a.saveStrategy)}`);
+    const saveSteps = a.saveSteps ?? 500;
+    if (saveStrategy === 'steps' && (!Number.isInteger(saveSteps) || saveSteps < 1)) throw new Error(`saveSteps must be a positive integer, got ${JSON.stringify(a.saveSteps)}`);
+    const checkpoints = a.outputDir && saveStrategy !== 'no' ? { dir: a.outputDir, saveSteps: saveStrategy === 'steps' ? saveSteps : undefined, atEpochEnd: saveStrategy === 'epoch', totalLimit: a.saveTotalLimit } : undefined;
+    const resumeFrom = opts.resumeFromCheckpoint;
+    if (resumeFrom !== undefined && a.dataParallel) throw new Error('resumeFromCheckpoint: resuming a dataParallel CrossEncoderTrainer run is not supported (expected no dataParallel)');
+    if (resumeFrom !== undefined && a.loadBestModelAtEnd) throw new Error('resumeFromCheckpoint: resuming with loadBestModelAtEnd is not supported (the best weights are not in the checkpoint); expected loadBestModelAtEnd false');
+    const total = maxSteps ?? Math.ceil(Math.ceil(n / (batchSize * replicas)) / accumulation) * epochs; // a step's global batch: one per-device batch per replica (× accumulation)
     const warmupSteps = a.warmupSteps && a.warmupSteps > 0 ? a.warmupSteps : Math.ceil(total * (a.warmupRatio ?? 0));
     const all: Record<string, unknown> = {
       per_device_train_batch_size: batchSize,
@@ -527,7 +602,6 @@ export class CrossEncoderTrainer {
       shuffle: a.shuffle ?? true,
       lossFct: this.options.loss,
       evaluator: this.options.evaluator,
-      evaluationSteps: a.evalSteps,
       scheduler: a.lrSchedulerType ?? 'linear',
       warmupSteps,
       optimizerParams: { lr: a.learningRate ?? 5e-5, betas: [a.adamBeta1 ?? 0.9, a.adamBeta2 ?? 0.999], eps: a.adamEpsilon ?? 1e-8 },
@@ -539,6 +613,6 @@ export class CrossEncoderTrainer {
       callback: this.options.callback,
       onEvaluate: this.options.onEvaluate,
       dataParallel: a.dataParallel,
-    }, { hyperparameters: { all, given }, maxSteps, loggingSteps: a.loggingSteps, evalDataset: this.options.evalDataset, evalBatchSize: a.perDeviceEvalBatchSize });
+    }, { hyperparameters: { all, given }, maxSteps, loggingSteps: a.loggingSteps, evalDataset, evalBatchSize: a.perDeviceEvalBatchSize, evalStrategy, evalSteps, loadBest, accumulation, checkpoints, resumeFrom });
   }
 }

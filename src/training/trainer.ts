@@ -192,7 +192,7 @@ export interface SentenceTransformerTrainerOptions {
  * evalDataset: `loss`) and `greater_is_better` (false for a name ending in `loss`); names get the `eval_` prefix.
  * Without an evalDataset and a metric: the evaluator's primary metric and its own rule.
  */
-function bestMetricFor(a: TrainingArguments, evaluator: Evaluator<never> | undefined, evalData: EvalData | undefined): { key: string; greaterIsBetter: boolean } | undefined {
+export function bestMetricFor(a: Pick<TrainingArguments, 'metricForBestModel' | 'greaterIsBetter' | 'loadBestModelAtEnd'>, evaluator: Evaluator<never> | undefined, evalData: EvalData | undefined): { key: string; greaterIsBetter: boolean } | undefined {
   let name = a.metricForBestModel;
   if (name === undefined) {
     if (evalData === undefined) return evaluator ? { key: evaluator.primaryMetric, greaterIsBetter: a.greaterIsBetter ?? evaluator.greaterIsBetter ?? true } : undefined;

@@ -216,15 +216,17 @@ async function runCrossEncoder(p: Parsed, ctx: CliContext, o: { modelArg: string
   const ce = await loadWith(o.modelArg, p, ctx, '--model', (hub) => CrossEncoder.load(o.modelArg, { device, hub }));
   try {
     const evaluator = evalRows === undefined ? undefined : crossEncoderEvaluatorForRows(evalRows, evalFile!, ce.numLabels);
+    const evalDataset = evalRows !== undefined && rowsFit(evalRows, { what: 'CrossEncoderTrainer', textColumns: { min: 2, max: 2 }, needsLabels: true }) ? evalRows : undefined;
     const result = await new CrossEncoderTrainer({
       model: ce,
       args: {
         ...scheduleArgs(p),
+        evalStrategy: evaluator || evalDataset ? (evalSteps !== undefined ? 'steps' : 'epoch') : 'no',
         evalSteps,
         ...(o.workers !== undefined && o.workers > 1 ? { dataParallel: { workers: o.workers } } : {}),
       },
       trainDataset: rows,
-      evalDataset: evalRows !== undefined && rowsFit(evalRows, { what: 'CrossEncoderTrainer', textColumns: { min: 2, max: 2 }, needsLabels: true }) ? evalRows : undefined,
+      evalDataset,
       loss,
       evaluator,
       callback: stepLine(ctx),
