@@ -70,7 +70,9 @@ INLINE v128_t vexp(v128_t x) {
  * 1e-7 relative, float32 evaluation included), 2^n in the exponent field. Below -126 gives 2^-126 (no denormals).
  */
 INLINE v128_t vexp2_neg(v128_t x) {
-  x = wasm_f32x4_max(x, vsplat(-126.0f));
+  /* pmax (x < -126 ? -126 : x; one maxps on x64) equals f32x4.max here for every input: the operands never tie
+     (-126 is not a zero) and a NaN x is the first operand, so it still goes through. */
+  x = wasm_f32x4_pmax(x, vsplat(-126.0f));
   v128_t t = wasm_f32x4_add(x, vsplat(12582912.0f));
   v128_t r = wasm_f32x4_sub(x, wasm_f32x4_sub(t, vsplat(12582912.0f)));
   v128_t y = vsplat(1.5345806605182588e-4f);
@@ -411,10 +413,18 @@ void attention(const f32* q, const f32* k, const f32* v, int32_t ldq, int32_t ld
                 wasm_v128_store(sc + r * KB + mm, a8[2 * r]);
                 wasm_v128_store(sc + r * KB + mm + 4, a8[2 * r + 1]);
               }
-              rm0 = wasm_f32x4_max(rm0, wasm_f32x4_max(a8[0], a8[1]));
-              rm1 = wasm_f32x4_max(rm1, wasm_f32x4_max(a8[2], a8[3]));
-              rm2 = wasm_f32x4_max(rm2, wasm_f32x4_max(a8[4], a8[5]));
-              rm3 = wasm_f32x4_max(rm3, wasm_f32x4_max(a8[6], a8[7]));
+              /* pmax (a < b ? b : a, one maxps on x64) instead of f32x4.max (NaN- and -0-exact, a long sequence):
+                 for non-NaN scores the two differ only on a tie of +0 and -0, where the maximum's sign may differ.
+                 That cannot change a result: the maximum m is only used as s - m, m - m' and s + bias - m, each then
+                 scaled and fed to vexp2_neg, or compared (m != m', ±0 equal); where m = ±0 these differences
+                 are ±0 at worst and 2^(±0) = 1 exactly either way (r = ±0, each Horner step y * r + c = c), and for
+                 any other s the difference is the same value. A NaN score makes its row's sum, hence its context
+                 and probabilities, NaN whatever the maximum is. (Checked bit for bit against the max build on masked
+                 batches with ±0 ties: scripts/attention-bits.ts.) The same holds for the block maxima below. */
+              rm0 = wasm_f32x4_pmax(rm0, wasm_f32x4_pmax(a8[0], a8[1]));
+              rm1 = wasm_f32x4_pmax(rm1, wasm_f32x4_pmax(a8[2], a8[3]));
+              rm2 = wasm_f32x4_pmax(rm2, wasm_f32x4_pmax(a8[4], a8[5]));
+              rm3 = wasm_f32x4_pmax(rm3, wasm_f32x4_pmax(a8[6], a8[7]));
             }
             wasm_v128_store(rowmax, rm0);
             wasm_v128_store(rowmax + 4, rm1);
@@ -453,10 +463,10 @@ void attention(const f32* q, const f32* k, const f32* v, int32_t ldq, int32_t ld
               if (hb || !full) {
                 v128_t vmx0 = vsplat(NEG_INF), vmx1 = vmx0;
                 for (int32_t m = 0; m < knp; m += 8) {
-                  vmx0 = wasm_f32x4_max(vmx0, wasm_v128_load(s + m));
-                  vmx1 = wasm_f32x4_max(vmx1, wasm_v128_load(s + m + 4));
+                  vmx0 = wasm_f32x4_pmax(vmx0, wasm_v128_load(s + m));
+                  vmx1 = wasm_f32x4_pmax(vmx1, wasm_v128_load(s + m + 4));
                 }
-                vmx = wasm_f32x4_max(vmx0, vmx1);
+                vmx = wasm_f32x4_pmax(vmx0, vmx1);
               }
               f32 bm = wasm_f32x4_extract_lane(vmx, 0);
               for (int32_t l = 1; l < 4; l++) {
