@@ -56,7 +56,9 @@ async function main(): Promise<void> {
     h.update(new Uint8Array((await r.context.data() as Float32Array).buffer));
     if (r.probs) h.update(new Uint8Array((await r.probs.data() as Float32Array).buffer));
     digests[name] = h.digest('hex').slice(0, 16);
-    tf.dispose([q, k, v, mask, bias, r.context, r.probs].filter((t): t is tf.Tensor => !!t));
+    tf.dispose([q, k, v, mask, r.context]);
+    if (bias) bias.dispose();
+    if (r.probs) r.probs.dispose();
   }
   const out = JSON.stringify(digests, null, 1);
   if (process.argv[2]) writeFileSync(process.argv[2], out);

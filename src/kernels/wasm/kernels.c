@@ -1048,9 +1048,12 @@ INLINE void q8_tile(v128_t acc[8], const q8_act* x0, const q8_act* x1, const q8_
  * y [M, N] = dequantize(sum (xq - zp) * wq) + bias, with xq, sx, zp from q8_quantize_rows (rows of Kp bytes), p
  * and wsum from q8_pack, sw [N] the weight scales, bias [N] or 0. Tiles of four rows (the last block repeats its
  * last row, whose duplicate results are not stored) by eight columns. Each output depends only on its own row.
+ * gelu != 0: y = gelu(y) (torch F.gelu, exact erf) fused in, applied to each strip of four rows as soon as it is
+ * written (4 * N floats, still in L1 / L2) by gelu_erf itself: vgelu works lane by lane (one_plus_erf's branch
+ * only skips a tail every lane discards), so it is bit for bit q8_gemm then gelu_erf over y, one pass over y less.
  */
 INLINE void q8_gemm_body(const q8_act* xq, const f32* sx, const int32_t* zp, const i8* p, const int32_t* wsum, const f32* sw,
-                         const f32* bias, f32* y, int32_t M, int32_t Kp, int32_t N, int32_t pairs) {
+                         const f32* bias, f32* y, int32_t M, int32_t Kp, int32_t N, int32_t pairs, int32_t gelu) {
   for (int32_t m0 = 0; m0 < M; m0 += 4) {
     const int32_t rows = M - m0 < 4 ? M - m0 : 4;
     const q8_act* x0 = xq + (int64_t)m0 * Kp;
@@ -1081,14 +1084,15 @@ INLINE void q8_gemm_body(const q8_act* xq, const f32* sx, const int32_t* zp, con
       Q8_ROW(3)
 #undef Q8_ROW
     }
+    if (gelu) gelu_erf(y + (int64_t)m0 * N, y + (int64_t)m0 * N, rows * N);
   }
   (void)pairs;
 }
 
 EXPORT(q8_gemm)
 void q8_gemm(const q8_act* xq, const f32* sx, const int32_t* zp, const i8* p, const int32_t* wsum, const f32* sw,
-             const f32* bias, f32* y, int32_t M, int32_t Kp, int32_t N) {
-  q8_gemm_body(xq, sx, zp, p, wsum, sw, bias, y, M, Kp, N, 0);
+             const f32* bias, f32* y, int32_t M, int32_t Kp, int32_t N, int32_t gelu) {
+  q8_gemm_body(xq, sx, zp, p, wsum, sw, bias, y, M, Kp, N, 0, gelu);
 }
 
 /*
@@ -1098,8 +1102,8 @@ void q8_gemm(const q8_act* xq, const f32* sx, const int32_t* zp, const i8* p, co
  */
 EXPORT(q8_gemm_pairs)
 void q8_gemm_pairs(const q8_act* xq, const f32* sx, const int32_t* zp, const i8* p, const int32_t* wsum, const f32* sw,
-                   const f32* bias, f32* y, int32_t M, int32_t Kp, int32_t N) {
-  q8_gemm_body(xq, sx, zp, p, wsum, sw, bias, y, M, Kp, N, 1);
+                   const f32* bias, f32* y, int32_t M, int32_t Kp, int32_t N, int32_t gelu) {
+  q8_gemm_body(xq, sx, zp, p, wsum, sw, bias, y, M, Kp, N, 1, gelu);
 }
 
 /* ================================================================================================================
