@@ -49,7 +49,8 @@ interface KernelExports {
   attention_scratch_floats(t: number, d: number): number;
   gather_rows(table: number, ids: number, out: number, n: number, dim: number, num: number): void;
   pack_panels(w: number, p: number, k: number, n: number): void;
-  gemm_bias(x: number, p: number, bias: number, y: number, m: number, k: number, n: number): void;
+  /** gelu: 1 = exact GELU on the output in the same call (bit for bit gelu_erf after it); absent = 0. */
+  gemm_bias(x: number, p: number, bias: number, y: number, m: number, k: number, n: number, gelu?: number): void;
   q8_packed_bytes(k: number, n: number): number;
   q8_act_bytes(): number;
   q8_pack(w: number, p: number, wsum: number, k: number, n: number): void;
@@ -442,8 +443,7 @@ function registerAll(): void {
       ex.attention(qkv, qkv + h * 4, qkv + 2 * h * 4, 3 * h, 3 * h, mask ? offset(b, mask) : 0, biasPtr, biasBatch, context, 0, attnScratch, batch, t, numHeads, numHeads, d, Math.sqrt(d), scaleMode, 0, -1);
       ex.gemm_bias(context, oPack.ptr, offset(b, bo), proj, m, h, h);
       ex.add_layer_norm(proj, xp, offset(b, g1), offset(b, be1), attended, lnScratch, m, h, eps1);
-      ex.gemm_bias(attended, iPack.ptr, offset(b, bi), hidden, m, h, inter);
-      ex.gelu_erf(hidden, hidden, m * inter);
+      ex.gemm_bias(attended, iPack.ptr, offset(b, bi), hidden, m, h, inter, 1); // GELU fused in: the same bits
       ex.gemm_bias(hidden, dPack.ptr, offset(b, b2), proj, m, inter, h);
       ex.add_layer_norm(proj, attended, offset(b, g2), offset(b, be2), offset(b, out), lnScratch, m, h, eps2);
     });

@@ -730,9 +730,11 @@ INLINE void gemm_rest(const f32* a0, int32_t K, const f32* p, const f32* bias, f
  * in turn: the weights come from memory once per call, not once per strip of four rows (a 10-token query's
  * 3 strips read each [384 x 1536] weight 3 times before), and the strip's rows stay in L1 across the block. The
  * order of the outputs changes, not how any one is computed: the bits are the same.
+ * gelu != 0: y = gelu(y) (exact erf) on each strip's block of columns right after it is written (still in L1), by
+ * gelu_erf itself, lane by lane: bit for bit gemm_bias then gelu_erf over y (the fused encoder layer uses it).
  */
 EXPORT(gemm_bias)
-void gemm_bias(const f32* x, const f32* p, const f32* bias, f32* y, int32_t M, int32_t K, int32_t N) {
+void gemm_bias(const f32* x, const f32* p, const f32* bias, f32* y, int32_t M, int32_t K, int32_t N, int32_t gelu) {
   const int32_t full = M & ~3;
   const int32_t rest = M - full;
   int32_t panels = GEMM_BLOCK_BYTES / (K * 32 > 0 ? K * 32 : 1);
@@ -756,8 +758,14 @@ void gemm_bias(const f32* x, const f32* p, const f32* bias, f32* y, int32_t M, i
           store_cols(y0 + r * N + 4, acc[2 * r + 1], cols - 4);
         }
       }
+      if (gelu)
+        for (int32_t r = 0; r < 4; r++) gelu_erf(y + (int64_t)(m0 + r) * N + c0, y + (int64_t)(m0 + r) * N + c0, c1 - c0);
     }
-    if (rest) gemm_rest(x + (int64_t)full * K, K, p, bias, y + (int64_t)full * N, N, c0, c1, rest);
+    if (rest) {
+      gemm_rest(x + (int64_t)full * K, K, p, bias, y + (int64_t)full * N, N, c0, c1, rest);
+      if (gelu)
+        for (int32_t r = full; r < M; r++) gelu_erf(y + (int64_t)r * N + c0, y + (int64_t)r * N + c0, c1 - c0);
+    }
   }
 }
 
