@@ -7,7 +7,8 @@ import { initBackend } from '../src/backends/index.js';
 import { SafetensorsFile, serializeSafetensors, type TensorToWrite } from '../src/formats/safetensors.js';
 import { CrossEncoder, SentenceTransformer, SparseEncoder } from '../src/index.js';
 import type { SparseVector } from '../src/util/sparse.js';
-import { dense, denseQ8, denseQkv, installWasmKernels, wasmKernelsActive } from '../src/kernels/index.js';
+import { dense, denseQ8, denseQkv, gelu, installWasmKernels, wasmKernelsActive } from '../src/kernels/index.js';
+import { denseQ8Gelu } from '../src/kernels/ops.js';
 import { denseQ8Kernel, denseQ8Stock } from '../src/kernels/q8.js';
 import { q8GemmChoice, setQ8GemmVariant, wasmKernelsFlavor } from '../src/kernels/wasm_kernels.js';
 import { Q8_MARKER_FILE, Q8LinearWeight } from '../src/weights/index.js';
@@ -271,6 +272,53 @@ describe('int8 (q8) path', () => {
     const err = tf.max(tf.abs(tf.sub(yq, yf))).dataSync()[0];
     assert.ok(err < 0.05 * rms, `max err ${err}, output rms ${rms}`);
     tf.dispose([x, wt, yq, yf]);
+  });
+
+  it('denseQ8Gelu (GELU fused into the int8 kernel call) equals gelu(denseQ8) bit for bit, for both GEMMs, partial strips and columns', () => {
+    const regions = { tail: false, positive: false };
+    try {
+      // M 1..9 (strips of four rows and their 1-3 row remainder), N not a multiple of 8 or 16 (gelu_erf's tails).
+      for (const [m, k, n, seed] of [[1, 8, 8, 11], [3, 37, 13, 12], [5, 64, 37, 13], [9, 384, 40, 14], [4, 96, 1536, 15]]) {
+        const xs = randomArray(m * k, seed, 3);
+        const w = Q8LinearWeight.quantize(randomArray(n * k, seed + 100), n, k);
+        const b = randomArray(n, seed + 200, 4); // outputs down to < -4: GELU's erfc tail lanes
+        for (const v of ['dot', 'pairs'] as const) {
+          setQ8GemmVariant(v);
+          const [fused, separate, pre] = tf.tidy(() => {
+            const x = tf.tensor2d(xs, [m, k]);
+            const bias = tf.tensor1d(b);
+            const y = denseQ8(x, w, bias);
+            return [denseQ8Gelu(x, w, bias).dataSync(), gelu(y).dataSync(), y.dataSync()];
+          });
+          assert.deepEqual(new Uint32Array(fused.buffer), new Uint32Array(separate.buffer), `${v} [${m}, ${k}] x [${n}]`);
+          for (const y of pre) (y < -Math.SQRT2 ? (regions.tail = true) : y > 1 ? (regions.positive = true) : 0);
+        }
+        w.dispose();
+      }
+      assert.deepEqual(regions, { tail: true, positive: true }, 'inputs reach the erfc tail (x < -sqrt 2) and x > 1');
+    } finally {
+      setQ8GemmVariant('auto');
+    }
+  });
+
+  it('denseQ8Gelu on the cpu backend (stock ops, then GELU) is gelu(denseQ8) there, and leaks no tensor', async () => {
+    const w = Q8LinearWeight.quantize(randomArray(16 * 8, 21), 16, 8);
+    const xs = randomArray(3 * 8, 22, 2);
+    await initBackend('cpu');
+    try {
+      const x = tf.tensor3d(xs, [1, 3, 8]);
+      const expected = tf.tidy(() => gelu(denseQ8(x, w)).dataSync()); // (builds the weight's cached float copy)
+      const before = tf.memory().numTensors;
+      const got = denseQ8Gelu(x, w);
+      assert.deepEqual(got.shape, [1, 3, 16]);
+      assert.deepEqual(new Uint32Array(got.dataSync().buffer), new Uint32Array(expected.buffer));
+      got.dispose();
+      assert.equal(tf.memory().numTensors, before);
+      x.dispose();
+    } finally {
+      await initBackend('wasm', { fallbackToCpu: false });
+      w.dispose();
+    }
   });
 
   it('the fused int8 Q/K/V projection equals three int8 projections, bit for bit', () => {

@@ -472,14 +472,23 @@ export function encoderLayer(x: tf.Tensor3D, mask: PaddingMask | undefined, w: E
 
 // ---- int8 (issue 17) ----------------------------------------------------------------------------------------
 
-/** `weights` side by side applied to x [..., in] (the 2-D work by `run`), reshaped back to [..., out]. */
-function denseQ8Rows<T extends tf.Tensor>(x: T, weights: readonly Q8KernelWeight[], bias: tf.Tensor1D | undefined): T {
+/**
+ * `weights` side by side applied to x [..., in] (the 2-D work by `run`), reshaped back to [..., out]; `withGelu`:
+ * then exact GELU, fused into the int8 kernel's call where it runs (the same bits as {@link gelu} after it).
+ */
+function denseQ8Rows<T extends tf.Tensor>(x: T, weights: readonly Q8KernelWeight[], bias: tf.Tensor1D | undefined, withGelu = false): T {
   const inF = weights[0].inFeatures;
   if (x.shape[x.rank - 1] !== inF) throw new Error(`denseQ8: x must end in ${inF} features, got [${x.shape}]`);
   const outF = weights.reduce((a, w) => a + w.outFeatures, 0);
   const x2 = (x.rank === 2 ? x : tf.reshape(x, [-1, inF])) as tf.Tensor2D; // [N, in]
   // The kernel has no gradient: under a tape the stock ops run (x's gradient through round() is zero there).
-  const y = (!tapeOn() && isF32(x2) && denseQ8Kernel(x2, weights, bias)) || denseQ8Stock(x2, weights, bias); // [N, out]
+  const fused = !tapeOn() && isF32(x2) && denseQ8Kernel(x2, weights, bias, withGelu);
+  let y = fused || denseQ8Stock(x2, weights, bias); // [N, out]
+  if (withGelu && !fused) {
+    const g = gelu(y);
+    y.dispose();
+    y = g;
+  }
   if (x.rank === 2) return y as unknown as T;
   if (x2 !== (x as tf.Tensor)) x2.dispose();
   const out = tf.reshape(y, [...x.shape.slice(0, -1), outF]) as T; // [..., out]
@@ -497,6 +506,17 @@ function denseQ8Rows<T extends tf.Tensor>(x: T, weights: readonly Q8KernelWeight
  */
 export function denseQ8<T extends tf.Tensor>(x: T, weight: Q8KernelWeight, bias?: tf.Tensor1D): T {
   return denseQ8Rows(x, [weight], bias);
+}
+
+/**
+ * `gelu(denseQ8(x, weight, bias))` (a BERT intermediate block with int8 weights): on wasm one int8 kernel call
+ * with the GELU applied to each strip of rows as it is written, bit for bit the two ops one after the other (one
+ * pass over the [..., out] output and one tensor less). Inference only, as {@link denseQ8}.
+ * @example
+ * const h = denseQ8Gelu(x, up.q8!, up.bias); // [B, T, intermediate]
+ */
+export function denseQ8Gelu<T extends tf.Tensor>(x: T, weight: Q8KernelWeight, bias?: tf.Tensor1D): T {
+  return denseQ8Rows(x, [weight], bias, true);
 }
 
 /** {@link denseQkv} for int8 weights: one fused int8 GEMM where all three are int8 (widths a multiple of 8). */

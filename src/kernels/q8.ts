@@ -93,13 +93,16 @@ export function denseQ8Stock(x: tf.Tensor2D, weights: readonly Q8KernelWeight[],
   });
 }
 
-/** The wasm kernel, or undefined where it cannot run (not wasm, kernels off, threaded tfjs with several threads). */
-export function denseQ8Kernel(x: tf.Tensor2D, weights: readonly Q8KernelWeight[], bias?: tf.Tensor1D): tf.Tensor2D | undefined {
+/**
+ * The wasm kernel, or undefined where it cannot run (not wasm, kernels off, threaded tfjs with several threads).
+ * `gelu`: the output goes through exact-erf GELU in the same call (bit for bit the GELU kernel after it).
+ */
+export function denseQ8Kernel(x: tf.Tensor2D, weights: readonly Q8KernelWeight[], bias?: tf.Tensor1D, gelu = false): tf.Tensor2D | undefined {
   if (x.dtype !== 'float32' || (bias && bias.dtype !== 'float32') || !wasmLinearActive()) return undefined;
   checkWeights(x, weights, bias);
   if (weights.length > 1 && weights.some((w) => w.outFeatures % 8 !== 0)) return undefined; // panels must not straddle two weights
   const inputs: tf.NamedTensorMap = bias ? { x, bias } : { x };
-  return tf.engine().runKernel(KERNEL_LINEAR_Q8, inputs, { weights } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
+  return tf.engine().runKernel(KERNEL_LINEAR_Q8, inputs, { weights, gelu } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
 }
 
 /**

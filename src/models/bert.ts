@@ -5,7 +5,7 @@
  * https://github.com/huggingface/transformers/blob/ab0f050b42d903f34d6eb97f3f8c0c07f0517ad2/src/transformers/models/bert/configuration_bert.py
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { encoderLayer } from '../kernels/ops.js';
+import { denseQ8Gelu, encoderLayer } from '../kernels/ops.js';
 import { gelu, getActivation, type Activation } from '../layers/activations.js';
 import { SelfAttention } from '../layers/attention.js';
 import { dropoutActive, hiddenDropout } from '../layers/dropout.js';
@@ -71,6 +71,8 @@ class BertIntermediate extends Module {
 
   /** x [B, T, H] -> [B, T, I]. */
   apply(x: tf.Tensor3D, taps: TapRecorder): tf.Tensor3D {
+    // int8 weights and exact GELU: one int8 kernel call with the GELU fused in (the same bits).
+    if (this.dense.q8 && this.act === gelu) return this.record(taps, denseQ8Gelu(x, this.dense.q8, this.dense.bias));
     return this.record(taps, this.act(this.dense.apply(x)) as tf.Tensor3D);
   }
 }

@@ -70,7 +70,9 @@ INLINE v128_t vexp(v128_t x) {
  * 1e-7 relative, float32 evaluation included), 2^n in the exponent field. Below -126 gives 2^-126 (no denormals).
  */
 INLINE v128_t vexp2_neg(v128_t x) {
-  x = wasm_f32x4_max(x, vsplat(-126.0f));
+  /* pmax (x < -126 ? -126 : x; one maxps on x64) equals f32x4.max here for every input: the operands never tie
+     (-126 is not a zero) and a NaN x is the first operand, so it still goes through. */
+  x = wasm_f32x4_pmax(x, vsplat(-126.0f));
   v128_t t = wasm_f32x4_add(x, vsplat(12582912.0f));
   v128_t r = wasm_f32x4_sub(x, wasm_f32x4_sub(t, vsplat(12582912.0f)));
   v128_t y = vsplat(1.5345806605182588e-4f);
@@ -411,10 +413,18 @@ void attention(const f32* q, const f32* k, const f32* v, int32_t ldq, int32_t ld
                 wasm_v128_store(sc + r * KB + mm, a8[2 * r]);
                 wasm_v128_store(sc + r * KB + mm + 4, a8[2 * r + 1]);
               }
-              rm0 = wasm_f32x4_max(rm0, wasm_f32x4_max(a8[0], a8[1]));
-              rm1 = wasm_f32x4_max(rm1, wasm_f32x4_max(a8[2], a8[3]));
-              rm2 = wasm_f32x4_max(rm2, wasm_f32x4_max(a8[4], a8[5]));
-              rm3 = wasm_f32x4_max(rm3, wasm_f32x4_max(a8[6], a8[7]));
+              /* pmax (a < b ? b : a, one maxps on x64) instead of f32x4.max (NaN- and -0-exact, a long sequence):
+                 for non-NaN scores the two differ only on a tie of +0 and -0, where the maximum's sign may differ.
+                 That cannot change a result: the maximum m is only used as s - m, m - m' and s + bias - m, each then
+                 scaled and fed to vexp2_neg, or compared (m != m', ±0 equal); where m = ±0 these differences
+                 are ±0 at worst and 2^(±0) = 1 exactly either way (r = ±0, each Horner step y * r + c = c), and for
+                 any other s the difference is the same value. A NaN score makes its row's sum, hence its context
+                 and probabilities, NaN whatever the maximum is. (Checked bit for bit against the max build on masked
+                 batches with ±0 ties: scripts/attention-bits.ts.) The same holds for the block maxima below. */
+              rm0 = wasm_f32x4_pmax(rm0, wasm_f32x4_pmax(a8[0], a8[1]));
+              rm1 = wasm_f32x4_pmax(rm1, wasm_f32x4_pmax(a8[2], a8[3]));
+              rm2 = wasm_f32x4_pmax(rm2, wasm_f32x4_pmax(a8[4], a8[5]));
+              rm3 = wasm_f32x4_pmax(rm3, wasm_f32x4_pmax(a8[6], a8[7]));
             }
             wasm_v128_store(rowmax, rm0);
             wasm_v128_store(rowmax + 4, rm1);
@@ -453,10 +463,10 @@ void attention(const f32* q, const f32* k, const f32* v, int32_t ldq, int32_t ld
               if (hb || !full) {
                 v128_t vmx0 = vsplat(NEG_INF), vmx1 = vmx0;
                 for (int32_t m = 0; m < knp; m += 8) {
-                  vmx0 = wasm_f32x4_max(vmx0, wasm_v128_load(s + m));
-                  vmx1 = wasm_f32x4_max(vmx1, wasm_v128_load(s + m + 4));
+                  vmx0 = wasm_f32x4_pmax(vmx0, wasm_v128_load(s + m));
+                  vmx1 = wasm_f32x4_pmax(vmx1, wasm_v128_load(s + m + 4));
                 }
-                vmx = wasm_f32x4_max(vmx0, vmx1);
+                vmx = wasm_f32x4_pmax(vmx0, vmx1);
               }
               f32 bm = wasm_f32x4_extract_lane(vmx, 0);
               for (int32_t l = 1; l < 4; l++) {
@@ -720,9 +730,11 @@ INLINE void gemm_rest(const f32* a0, int32_t K, const f32* p, const f32* bias, f
  * in turn: the weights come from memory once per call, not once per strip of four rows (a 10-token query's
  * 3 strips read each [384 x 1536] weight 3 times before), and the strip's rows stay in L1 across the block. The
  * order of the outputs changes, not how any one is computed: the bits are the same.
+ * gelu != 0: y = gelu(y) (exact erf) on each strip's block of columns right after it is written (still in L1), by
+ * gelu_erf itself, lane by lane: bit for bit gemm_bias then gelu_erf over y (the fused encoder layer uses it).
  */
 EXPORT(gemm_bias)
-void gemm_bias(const f32* x, const f32* p, const f32* bias, f32* y, int32_t M, int32_t K, int32_t N) {
+void gemm_bias(const f32* x, const f32* p, const f32* bias, f32* y, int32_t M, int32_t K, int32_t N, int32_t gelu) {
   const int32_t full = M & ~3;
   const int32_t rest = M - full;
   int32_t panels = GEMM_BLOCK_BYTES / (K * 32 > 0 ? K * 32 : 1);
@@ -746,8 +758,14 @@ void gemm_bias(const f32* x, const f32* p, const f32* bias, f32* y, int32_t M, i
           store_cols(y0 + r * N + 4, acc[2 * r + 1], cols - 4);
         }
       }
+      if (gelu)
+        for (int32_t r = 0; r < 4; r++) gelu_erf(y + (int64_t)(m0 + r) * N + c0, y + (int64_t)(m0 + r) * N + c0, c1 - c0);
     }
-    if (rest) gemm_rest(x + (int64_t)full * K, K, p, bias, y + (int64_t)full * N, N, c0, c1, rest);
+    if (rest) {
+      gemm_rest(x + (int64_t)full * K, K, p, bias, y + (int64_t)full * N, N, c0, c1, rest);
+      if (gelu)
+        for (int32_t r = full; r < M; r++) gelu_erf(y + (int64_t)r * N + c0, y + (int64_t)r * N + c0, c1 - c0);
+    }
   }
 }
 
@@ -1038,9 +1056,12 @@ INLINE void q8_tile(v128_t acc[8], const q8_act* x0, const q8_act* x1, const q8_
  * y [M, N] = dequantize(sum (xq - zp) * wq) + bias, with xq, sx, zp from q8_quantize_rows (rows of Kp bytes), p
  * and wsum from q8_pack, sw [N] the weight scales, bias [N] or 0. Tiles of four rows (the last block repeats its
  * last row, whose duplicate results are not stored) by eight columns. Each output depends only on its own row.
+ * gelu != 0: y = gelu(y) (torch F.gelu, exact erf) fused in, applied to each strip of four rows as soon as it is
+ * written (4 * N floats, still in L1 / L2) by gelu_erf itself: vgelu works lane by lane (one_plus_erf's branch
+ * only skips a tail every lane discards), so it is bit for bit q8_gemm then gelu_erf over y, one pass over y less.
  */
 INLINE void q8_gemm_body(const q8_act* xq, const f32* sx, const int32_t* zp, const i8* p, const int32_t* wsum, const f32* sw,
-                         const f32* bias, f32* y, int32_t M, int32_t Kp, int32_t N, int32_t pairs) {
+                         const f32* bias, f32* y, int32_t M, int32_t Kp, int32_t N, int32_t pairs, int32_t gelu) {
   for (int32_t m0 = 0; m0 < M; m0 += 4) {
     const int32_t rows = M - m0 < 4 ? M - m0 : 4;
     const q8_act* x0 = xq + (int64_t)m0 * Kp;
@@ -1071,14 +1092,15 @@ INLINE void q8_gemm_body(const q8_act* xq, const f32* sx, const int32_t* zp, con
       Q8_ROW(3)
 #undef Q8_ROW
     }
+    if (gelu) gelu_erf(y + (int64_t)m0 * N, y + (int64_t)m0 * N, rows * N);
   }
   (void)pairs;
 }
 
 EXPORT(q8_gemm)
 void q8_gemm(const q8_act* xq, const f32* sx, const int32_t* zp, const i8* p, const int32_t* wsum, const f32* sw,
-             const f32* bias, f32* y, int32_t M, int32_t Kp, int32_t N) {
-  q8_gemm_body(xq, sx, zp, p, wsum, sw, bias, y, M, Kp, N, 0);
+             const f32* bias, f32* y, int32_t M, int32_t Kp, int32_t N, int32_t gelu) {
+  q8_gemm_body(xq, sx, zp, p, wsum, sw, bias, y, M, Kp, N, 0, gelu);
 }
 
 /*
@@ -1088,8 +1110,8 @@ void q8_gemm(const q8_act* xq, const f32* sx, const int32_t* zp, const i8* p, co
  */
 EXPORT(q8_gemm_pairs)
 void q8_gemm_pairs(const q8_act* xq, const f32* sx, const int32_t* zp, const i8* p, const int32_t* wsum, const f32* sw,
-                   const f32* bias, f32* y, int32_t M, int32_t Kp, int32_t N) {
-  q8_gemm_body(xq, sx, zp, p, wsum, sw, bias, y, M, Kp, N, 1);
+                   const f32* bias, f32* y, int32_t M, int32_t Kp, int32_t N, int32_t gelu) {
+  q8_gemm_body(xq, sx, zp, p, wsum, sw, bias, y, M, Kp, N, 1, gelu);
 }
 
 /* ================================================================================================================
