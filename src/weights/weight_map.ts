@@ -332,11 +332,15 @@ export class WeightMap {
     return { q8: q, bias: bias ? sub.get<tf.Rank.R1>('bias', [outFeatures]) : undefined };
   }
 
-  /** Block buffers of at least `bytes` raw bytes and `floats` float32s, reused across the layers of one load. */
+  /**
+   * Block buffers of at least `bytes` raw bytes and `floats` float32s, reused across the layers of one load. Made
+   * for a whole block (2^20 elements, 4-byte raw) at once, so layers of different widths share the first pair.
+   */
   private scratch(bytes: number, floats: number): { raw: ArrayBuffer; f32: Float32Array } {
     let s = this.shared.scratch;
     if (!s || s.raw.byteLength < bytes || s.f32.length < floats) {
-      s = { raw: new ArrayBuffer(Math.max(bytes, s?.raw.byteLength ?? 0)), f32: new Float32Array(Math.max(floats, s?.f32.length ?? 0)) };
+      const raw = Math.max(bytes, s?.raw.byteLength ?? 0, 2 ** 22);
+      s = { raw: new ArrayBuffer(raw), f32: new Float32Array(Math.max(floats, s?.f32.length ?? 0, 2 ** 20)) };
       this.shared.scratch = s;
     }
     return s;
