@@ -73,6 +73,36 @@ describe('model loads read their checkpoint a tensor at a time (peak RSS, issue 
     assert.throws(() => file.float32(name), /read after close/);
   });
 
+  it('quantize-at-load reads every int8 layer of a file through one shared block buffer, with the int8 values of the whole-file path', async function () {
+    if (!requireFixtures(this, ['models', 'tiny-bert-f16'])) return;
+    const path = fixture('models', 'tiny-bert-f16', 'model.safetensors');
+    const file = SafetensorsFile.open(await openFileReader(path), path);
+    const scratches = new Set<ArrayBuffer | undefined>();
+    const range = file.typedRange.bind(file);
+    file.typedRange = (name, begin, end, scratch) => {
+      scratches.add(scratch);
+      return range(name, begin, end, scratch);
+    };
+    const whole = SafetensorsFile.parse(readFileSync(path), path);
+    const wm = WeightMap.from(file, { dtype: 'q8' });
+    const ref = WeightMap.from(whole, { dtype: 'q8' });
+    const names = file.names().filter((n) => /intermediate\.dense\.weight$|output\.dense\.weight$|query\.weight$/.test(n) && !/attention\.output/.test(n));
+    assert.ok(names.length >= 3, `expected several linear weights in the fixture, got ${names}`);
+    for (const n of names) {
+      const layer = n.slice(0, -'.weight'.length);
+      const [out, inF] = file.info(n).shape;
+      const a = wm.linearQ8(layer, inF, out).q8;
+      const b = ref.linearQ8(layer, inF, out).q8;
+      assert.deepEqual(a.values, b.values, layer);
+      assert.deepEqual(a.scales, b.scales, layer);
+    }
+    assert.equal(scratches.size, 1, 'one block buffer for all the layers');
+    assert.ok(!scratches.has(undefined));
+    wm.detachSource();
+    wm.dispose();
+    ref.dispose();
+  });
+
   it('openFileReader names a read past the end of the file (a file changed while loading)', async function () {
     if (!requireFixtures(this, ['models', 'tiny-bert-f16'])) return;
     const path = fixture('models', 'tiny-bert-f16', 'config.json');

@@ -68,6 +68,13 @@ interface Shared {
   dtype: ModelDtype;
   /** Quantized linear weights by their module path (`<name>`, without `.weight`). */
   q8: Map<string, Q8LinearWeight>;
+  /**
+   * The block buffers of quantize-at-load (raw file bytes, their float32 conversion), shared by every layer of a
+   * load and dropped by {@link WeightMap.detachSource}: a pair per layer left ~37 pairs of 2-8 MB garbage buffers
+   * per model, whose freed memory glibc's malloc kept (its mmap threshold rises to the size of a freed block, so
+   * later blocks of that size came from the heap and stayed in RSS: +35-55 MB after the load, docs/q8.md).
+   */
+  scratch?: { raw: ArrayBuffer; f32: Float32Array };
 }
 
 /**
@@ -309,8 +316,8 @@ export class WeightMap {
           // after block (no whole copy of the table, no garbage left for the collector to catch up with)
           const range = src.typedRange.bind(src);
           const block = Math.max(1, Math.min(outFeatures, Math.floor(2 ** 20 / inFeatures)));
-          const raw = new ArrayBuffer(block * inFeatures * DTYPE_SIZES[dtype]);
-          const f32 = dtype === 'F32' ? undefined : new Float32Array(block * inFeatures);
+          const { raw, f32: conv } = this.scratch(block * inFeatures * DTYPE_SIZES[dtype], block * inFeatures);
+          const f32 = dtype === 'F32' ? undefined : conv;
           q = Q8LinearWeight.quantizeBlocks((a, b) => toFloat32(range(wkey, a * inFeatures, b * inFeatures, raw), dtype, f32?.subarray(0, (b - a) * inFeatures)), outFeatures, inFeatures, block);
         } else if (dtype === 'F32') {
           q = Q8LinearWeight.quantize(src.float32(wkey), outFeatures, inFeatures); // a view of the file: no copy
@@ -323,6 +330,20 @@ export class WeightMap {
       this.shared.q8.set(path, q);
     }
     return { q8: q, bias: bias ? sub.get<tf.Rank.R1>('bias', [outFeatures]) : undefined };
+  }
+
+  /**
+   * Block buffers of at least `bytes` raw bytes and `floats` float32s, reused across the layers of one load. Made
+   * for a whole block (2^20 elements, 4-byte raw) at once, so layers of different widths share the first pair.
+   */
+  private scratch(bytes: number, floats: number): { raw: ArrayBuffer; f32: Float32Array } {
+    let s = this.shared.scratch;
+    if (!s || s.raw.byteLength < bytes || s.f32.length < floats) {
+      const raw = Math.max(bytes, s?.raw.byteLength ?? 0, 2 ** 22);
+      s = { raw: new ArrayBuffer(raw), f32: new Float32Array(Math.max(floats, s?.f32.length ?? 0, 2 ** 20)) };
+      this.shared.scratch = s;
+    }
+    return s;
   }
 
   /** `weight_q8` and `weight_scale` under this view, checked and copied out of the source. */
@@ -358,6 +379,7 @@ export class WeightMap {
    * linear weights must not stay resident); the tensors handed out stay valid.
    */
   detachSource(): void {
+    this.shared.scratch = undefined;
     const src = this.shared.source;
     if (src instanceof KeptTensors) return;
     const used = this.shared.used;
