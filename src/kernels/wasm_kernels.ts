@@ -587,7 +587,6 @@ function q8PackedFor(b: WasmBackendLike, ex: KernelExports, weights: readonly Q8
  * `SENTENCE_TFJS_Q8_GEMM=dot|pairs` (Node) or {@link setQ8GemmVariant} fixes the choice (benchmarks, tests).
  */
 type Q8GemmVariant = 'auto' | 'dot' | 'pairs';
-let q8Variant: Q8GemmVariant | undefined;
 const Q8_CALIBRATION_SAMPLES = 12;
 /** Products below which a call is not timed (a few microseconds: timer resolution and call overhead). */
 const Q8_CALIBRATION_MIN_MACS = 1 << 20;
@@ -595,7 +594,15 @@ interface Q8Calibration {
   ns: [number[], number[]];
   pick?: 0 | 1;
 }
-const q8Calibrations = new WeakMap<KernelExports, Q8Calibration>();
+/**
+ * The choice and the calibrations live on globalThis, keyed by tfjs' heap (one per wasm backend instance), not in
+ * this module: a process can hold two instances of this module (an ESM and a CommonJS load of the library, or two
+ * bundles), and tfjs keeps the kernel registered last; a choice set or read through the other copy must still be
+ * the one the running kernel follows.
+ */
+const q8State: { variant?: Q8GemmVariant; calibrations: WeakMap<WebAssembly.Memory, Q8Calibration> } = ((globalThis as Record<symbol, unknown>)[
+  Symbol.for('sentence-tfjs.q8-gemm')
+] ??= { calibrations: new WeakMap() }) as { variant?: Q8GemmVariant; calibrations: WeakMap<WebAssembly.Memory, Q8Calibration> };
 
 /**
  * Fix which int8 GEMM runs ('dot' or 'pairs', the same bits) or return to timing both ('auto'). For old-vs-new
@@ -605,26 +612,26 @@ const q8Calibrations = new WeakMap<KernelExports, Q8Calibration>();
  */
 export function setQ8GemmVariant(v: Q8GemmVariant): void {
   if (v !== 'auto' && v !== 'dot' && v !== 'pairs') throw new Error(`setQ8GemmVariant: expected 'auto', 'dot' or 'pairs', got ${String(v)}`);
-  q8Variant = v;
+  q8State.variant = v;
 }
 
 /** The current choice ('dot' or 'pairs'; 'auto' until the calibration is done) for this kernel instance. */
 export function q8GemmChoice(): Q8GemmVariant {
   const b = currentWasmBackend();
-  const ex = b && exportsFor(b);
-  const v = q8Variant ?? (envFlag('SENTENCE_TFJS_Q8_GEMM') as Q8GemmVariant | undefined) ?? 'auto';
-  if (v !== 'auto' || !ex) return v;
-  const pick = q8Calibrations.get(ex)?.pick;
+  const memory = b && heapOf(b);
+  const v = q8State.variant ?? (envFlag('SENTENCE_TFJS_Q8_GEMM') as Q8GemmVariant | undefined) ?? 'auto';
+  if (v !== 'auto' || !memory) return v;
+  const pick = q8State.calibrations.get(memory)?.pick;
   return pick === undefined ? 'auto' : pick === 0 ? 'dot' : 'pairs';
 }
 
 /** Run the int8 GEMM `gemm` with the chosen export, timing it while the choice is being calibrated. */
-function runQ8Gemm(ex: KernelExports, macs: number, gemm: (f: KernelExports['q8_gemm']) => void): void {
-  const v = q8Variant ?? (envFlag('SENTENCE_TFJS_Q8_GEMM') as Q8GemmVariant | undefined) ?? 'auto';
+function runQ8Gemm(ex: KernelExports, memory: WebAssembly.Memory | undefined, macs: number, gemm: (f: KernelExports['q8_gemm']) => void): void {
+  const v = q8State.variant ?? (envFlag('SENTENCE_TFJS_Q8_GEMM') as Q8GemmVariant | undefined) ?? 'auto';
   if (v === 'pairs') return gemm(ex.q8_gemm_pairs);
-  if (v === 'dot' || !relaxedUsed) return gemm(ex.q8_gemm);
-  let cal = q8Calibrations.get(ex);
-  if (!cal) q8Calibrations.set(ex, (cal = { ns: [[], []] }));
+  if (v === 'dot' || !relaxedUsed || !memory) return gemm(ex.q8_gemm);
+  let cal = q8State.calibrations.get(memory);
+  if (!cal) q8State.calibrations.set(memory, (cal = { ns: [[], []] }));
   if (cal.pick !== undefined) return gemm(cal.pick === 0 ? ex.q8_gemm : ex.q8_gemm_pairs);
   if (macs < Q8_CALIBRATION_MIN_MACS) return gemm(ex.q8_gemm);
   const i = cal.ns[0].length <= cal.ns[1].length ? 0 : 1;
@@ -659,7 +666,7 @@ function registerQ8(): void {
       const yp = offset(b, out);
       const gelu = attrs.gelu ? 1 : 0;
       // (A call with the GELU fused in is not one of the calibration's timings: it would weigh that GEMM's choice.)
-      runQ8Gemm(ex, gelu ? 0 : m * kp * n, (gemm) => gemm(scratch, sx, zp, packed.ptr, packed.wsum, packed.scales, bp, yp, m, kp, n, gelu));
+      runQ8Gemm(ex, heapOf(b), gelu ? 0 : m * kp * n, (gemm) => gemm(scratch, sx, zp, packed.ptr, packed.wsum, packed.scales, bp, yp, m, kp, n, gelu));
     } finally {
       b.wasm._free(scratch);
     }
