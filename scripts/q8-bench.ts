@@ -25,6 +25,7 @@ import { initBackend, SentenceTransformer, wasmKernelsFlavor } from '../src/inde
 import { dense } from '../src/kernels/ops.js';
 import { denseQ8Kernel } from '../src/kernels/q8.js';
 import { Q8LinearWeight } from '../src/weights/q8.js';
+import { q8Texts } from './q8-texts.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, d: string): string => {
@@ -35,19 +36,6 @@ const MODEL = opt('--model', join(import.meta.dirname, '../../shared/fixtures/mo
 const ROUNDS = Number(opt('--rounds', '3'));
 const NTEXTS = Number(opt('--texts', '600'));
 const Q8_ALL = opt('--q8-all', '');
-
-function texts(n: number): string[] {
-  let a = 12345;
-  const r = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const words = 'the quick brown fox jumps over lazy dog while people walk through city parks and markets selling fresh bread cheese fruit music plays softly in distant cafes where friends meet talk about science history art travel weather sports'.split(' ');
-  return Array.from({ length: n }, () => Array.from({ length: 5 + Math.floor(r() * 36) }, () => words[Math.floor(r() * words.length)]).join(' ') + '.');
-}
 
 /** Bytes of a model folder (without an `onnx/` subfolder, which sentence-tfjs does not read). */
 function dirBytes(dir: string): number {
@@ -106,7 +94,7 @@ async function child(mode: string, dir: string): Promise<void> {
   const t0 = performance.now();
   const model = await SentenceTransformer.load(dir, mode === 'fp32' ? {} : { dtype: 'q8' });
   const load = performance.now() - t0;
-  await model.encode(texts(NTEXTS), { batchSize: 32 });
+  await model.encode(q8Texts(NTEXTS), { batchSize: 32 });
   console.log(JSON.stringify({ load, maxRssMB: process.resourceUsage().maxRSS / 1024 }));
 }
 
@@ -123,7 +111,7 @@ async function main(): Promise<void> {
     const tmpModel = await SentenceTransformer.load(MODEL, { dtype: 'q8' });
     await tmpModel.save(qdir);
     tmpModel.dispose();
-    const data = texts(NTEXTS);
+    const data = q8Texts(NTEXTS);
     const fp = await SentenceTransformer.load(MODEL);
     const q8 = await SentenceTransformer.load(MODEL, { dtype: 'q8' });
     const q8all = Q8_ALL ? await SentenceTransformer.load(Q8_ALL) : undefined;

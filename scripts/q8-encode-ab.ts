@@ -16,6 +16,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initBackend, SentenceTransformer, wasmKernelsFlavor } from '../src/index.js';
 import { q8GemmChoice, setQ8GemmVariant, swapWasmKernelBinary } from '../src/kernels/wasm_kernels.js';
+import { q8Texts } from './q8-texts.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, d: string): string => {
@@ -30,19 +31,6 @@ const DTYPE = opt('--dtype', 'q8') as 'q8' | 'fp32';
 const GEMM = opt('--gemm', '') as '' | 'dot' | 'pairs';
 if (!OLD) throw new Error('q8-encode-ab: --old PREFIX is required (PREFIX-relaxed.wasm / PREFIX-simd.wasm)');
 
-function texts(n: number): string[] {
-  let a = 12345;
-  const r = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const words = 'the quick brown fox jumps over lazy dog while people walk through city parks and markets selling fresh bread cheese fruit music plays softly in distant cafes where friends meet talk about science history art travel weather sports'.split(' ');
-  return Array.from({ length: n }, () => Array.from({ length: 5 + Math.floor(r() * 36) }, () => words[Math.floor(r() * words.length)]).join(' ') + '.');
-}
-
 const median = (a: number[]): number => [...a].sort((x, y) => x - y)[Math.floor(a.length / 2)];
 const cpuS = (): number => {
   const u = process.cpuUsage();
@@ -53,7 +41,7 @@ await initBackend('wasm', { fallbackToCpu: false });
 const flavor = wasmKernelsFlavor();
 const oldBytes = new Uint8Array(readFileSync(`${OLD}-${flavor === 'relaxed-simd' ? 'relaxed' : 'simd'}.wasm`));
 const model = await SentenceTransformer.load(MODEL, { dtype: DTYPE });
-const data = texts(NTEXTS);
+const data = q8Texts(NTEXTS);
 
 const builds: [string, Uint8Array | undefined, 'dot' | 'pairs' | 'auto'][] = [
   ['old', oldBytes, GEMM || 'dot'],

@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { initBackend, SentenceTransformer, wasmKernelsFlavor } from '../src/index.js';
 import { q8GemmChoice } from '../src/kernels/wasm_kernels.js';
+import { q8Texts } from './q8-texts.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, d: string): string => {
@@ -22,22 +23,9 @@ const opt = (name: string, d: string): string => {
 const MODEL = opt('--model', join(import.meta.dirname, '../../shared/fixtures/models/minilm-l6-full'));
 const NTEXTS = Number(opt('--texts', '256'));
 
-function texts(n: number): string[] {
-  let a = 12345;
-  const r = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const words = 'the quick brown fox jumps over lazy dog while people walk through city parks and markets selling fresh bread cheese fruit music plays softly in distant cafes where friends meet talk about science history art travel weather sports'.split(' ');
-  return Array.from({ length: n }, () => Array.from({ length: 5 + Math.floor(r() * 36) }, () => words[Math.floor(r() * words.length)]).join(' ') + '.');
-}
-
 await initBackend('wasm', { fallbackToCpu: false });
 const model = await SentenceTransformer.load(MODEL, { dtype: 'q8' });
-const data = texts(NTEXTS);
+const data = q8Texts(NTEXTS);
 await model.encode(data, { batchSize: 32 });
 let wall = 0;
 const info = await tf.profile(async () => {

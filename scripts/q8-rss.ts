@@ -26,6 +26,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { makeWorkload, WORKLOAD_NAMES, type WorkloadName } from '../bench/bench-workloads.js';
+import { q8Texts } from './q8-texts.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, d: string): string => {
@@ -55,19 +56,6 @@ interface Phase {
 }
 
 /** The seeded texts of scripts/q8-bench.ts (5-40 words). */
-function texts(n: number): string[] {
-  let a = 12345;
-  const r = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const words = 'the quick brown fox jumps over lazy dog while people walk through city parks and markets selling fresh bread cheese fruit music plays softly in distant cafes where friends meet talk about science history art travel weather sports'.split(' ');
-  return Array.from({ length: n }, () => Array.from({ length: 5 + Math.floor(r() * 36) }, () => words[Math.floor(r() * words.length)]).join(' ') + '.');
-}
-
 /**
  * The child, plain JavaScript run by `node -e` (no tsx in the process unless the library is read from src/): load
  * the library, start the wasm backend, load `dir` as `mode`, encode, and print the phases as JSON.
@@ -116,7 +104,7 @@ console.log(JSON.stringify({ loadMs, phases }));
 
 /** The encode workload: [name, texts] pairs, encoded one after another. */
 function workloads(): [string, string[]][] {
-  if (!WORKLOAD) return [[`${NTEXTS} sentences`, texts(NTEXTS)]];
+  if (!WORKLOAD) return [[`${NTEXTS} sentences`, q8Texts(NTEXTS)]];
   const names = WORKLOAD === 'bench' ? WORKLOAD_NAMES : [WORKLOAD as WorkloadName];
   const limit = args.includes('--texts') ? NTEXTS : Infinity; // (--texts N: the first N of each)
   return names.map((n) => [n, makeWorkload(n).texts.slice(0, limit)]);
