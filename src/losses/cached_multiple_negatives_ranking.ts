@@ -15,8 +15,8 @@
  * Reference (pinned): https://github.com/huggingface/sentence-transformers/blob/v6.0.1/sentence_transformers/sentence_transformer/losses/cached_multiple_negatives_ranking.py
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { mnrlConfig, mnrlLoss, mnrlSettings, type MnrlSettings, type MultipleNegativesRankingLossOptions } from './multiple_negatives_ranking.js';
-import type { EmbeddingBatch, Loss, ModelLossContext } from './types.js';
+import { mnrlConfig, mnrlGather, mnrlLoss, mnrlSettings, type MnrlSettings, type MultipleNegativesRankingLossOptions } from './multiple_negatives_ranking.js';
+import type { EmbeddingBatch, GatherSpec, Loss, ModelLossContext } from './types.js';
 import { GAO_2021_GRADCACHE } from './citations.js';
 
 /** Options of {@link CachedMultipleNegativesRankingLoss}. */
@@ -60,6 +60,15 @@ export class CachedMultipleNegativesRankingLoss implements Loss {
 
   computeWithModel(ctx: ModelLossContext, lossScale: number): { loss: tf.Scalar; grads: Record<string, tf.Tensor> } {
     return this.gradCache(ctx, lossScale, (embeddings) => mnrlLoss(this.settings, embeddings, this.name));
+  }
+
+  /**
+   * Under dataParallel with `gatherAcrossDevices`: GradCache across replicas (each embeds its shard in
+   * `miniBatchSize` rows off the tape, the embeddings are exchanged, each scores its anchors against every
+   * replica's candidates, and replays its mini-batches with the summed cached gradients).
+   */
+  gatherAcrossReplicas(): GatherSpec | undefined {
+    return mnrlGather(this.settings, this.name, this.miniBatchSize);
   }
 
   /**

@@ -9,7 +9,7 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { noGrad, parseLossSimilarity, similarityMatrix, type LossSimilarity } from './distance_ops.js';
-import type { EmbeddingBatch, Loss } from './types.js';
+import type { EmbeddingBatch, GatherSpec, Loss } from './types.js';
 import { JINA_EMBEDDINGS_2_2024, LI_2023_GTE, OORD_2019_CPC } from './citations.js';
 import { logger } from '../util/logger.js';
 
@@ -31,8 +31,8 @@ export interface MultipleNegativesRankingLossOptions {
   /** `cos_sim` (default), `dot_score`, `euclidean_sim`, `manhattan_sim`. */
   similarityFct?: string;
   /**
-   * `gather_across_devices` (default false): a no-op in one process (as Python without torch.distributed);
-   * dataParallel refuses it at start (it does not gather embeddings across replicas).
+   * `gather_across_devices` (default false): under dataParallel each replica's anchors are scored against every
+   * replica's candidates (6.0.1's all-gather with gradient); a no-op in one process (as Python without torch.distributed).
    */
   gatherAcrossDevices?: boolean;
   /** `directions` (default `['query_to_doc']`, which must be among them): the interaction terms. */
@@ -123,50 +123,67 @@ export function mnrlConfig(s: MnrlSettings): Record<string, unknown> {
 }
 
 /**
- * 6.0.1's `compute_loss_from_embeddings` (one process: no gathering, offset 0). embeddings: [queries, positives,
- * negatives...], each [B, D]. Masks are built in-graph (no synchronous read; works on webgpu).
+ * 6.0.1's `compute_loss_from_embeddings`. embeddings: [queries, positives, negatives...], each [W, D]. One process
+ * (`local` absent): every row is an anchor (offset 0). Gathered across replicas (`local`: this rank's anchors are
+ * rows [offset, offset + rows), W = rows × world): the rank's anchors against every rank's candidates, with 6.0.1's
+ * label offsets (the positive of anchor i is document offset + i; its own documents are those of row offset + i).
+ * Masks are built in-graph (no synchronous read; works on webgpu).
  */
-export function mnrlLoss(s: MnrlSettings, embeddings: tf.Tensor2D[], what: string): tf.Scalar {
+export function mnrlLoss(s: MnrlSettings, embeddings: tf.Tensor2D[], what: string, local?: { offset: number; rows: number }): tf.Scalar {
   if (embeddings.length < 2) throw new Error(`${what}: needs at least 2 text columns (anchor, positive), got ${embeddings.length}`);
+  const w = embeddings[0].shape[0];
+  if (local && !(Number.isInteger(local.offset) && Number.isInteger(local.rows) && local.offset >= 0 && local.rows >= 1 && local.offset + local.rows <= w)) {
+    throw new RangeError(`${what}: the local anchors [offset, offset + rows) must lie within the ${w} gathered rows, got offset ${local.offset}, rows ${local.rows}`);
+  }
   return tf.tidy(() => {
     const [queries, ...docs] = embeddings;
-    const b = queries.shape[0];
+    const b = local ? local.rows : w; // this rank's anchors
+    const gathered = b !== w;
+    const rowsOf = (t: tf.Tensor2D) => (gathered ? tf.slice(t, [local!.offset, 0], [b, -1]) : t); // [b, D]
+    const localQueries = rowsOf(queries);
     const k = docs.length;
-    const docsAll = k === 1 ? docs[0] : tf.concat(docs, 0); // [B * k, D]
+    const docsAll = k === 1 ? docs[0] : tf.concat(docs, 0); // [W * k, D]
     const dirs = new Set(s.directions);
-    const eye = tf.eye(b); // [B, B]
-    const own = k === 1 ? eye : tf.tile(eye, [1, k]); // [B, B * k]: each query's own documents
-    const negInf = tf.fill([b, b * k], -Infinity);
+    // [b, W]: 1 at (i, offset + i), each anchor's own row (6.0.1's eye(W)[local_indices])
+    const eye = gathered ? (tf.cast(tf.oneHot(tf.range(local!.offset, local!.offset + b, 1, 'int32'), w), 'float32') as tf.Tensor2D) : tf.eye(b);
+    const own = k === 1 ? eye : tf.tile(eye, [1, k]); // [b, W * k]: each anchor's own documents
+    const negInf = tf.fill([b, w * k], -Infinity);
     const sims: tf.Tensor2D[] = [];
-    const qdRaw = similarityMatrix(s.similarity, queries, docsAll); // [B, B * k]
+    const qdRaw = similarityMatrix(s.similarity, localQueries, docsAll); // [b, W * k]
     let qd = tf.mul(qdRaw, s.scale) as tf.Tensor2D;
     if (s.hardnessMode !== null && s.hardnessStrength > 0) {
       // Lan et al. 2025 Eq. 5: strength * stop_grad(sim) on the chosen negatives, added after the temperature.
-      let keep: tf.Tensor2D; // [B, B * k]: 1 where the penalty applies
+      let keep: tf.Tensor2D; // [b, W * k]: 1 where the penalty applies
       if (s.hardnessMode === 'in_batch_negatives') keep = tf.sub(1, own) as tf.Tensor2D;
-      else if (s.hardnessMode === 'hard_negatives') keep = k === 1 ? tf.zeros([b, b]) : tf.concat([tf.zeros([b, b]), tf.tile(eye, [1, k - 1])], 1);
-      else keep = k === 1 ? (tf.sub(1, eye) as tf.Tensor2D) : tf.concat([tf.sub(1, eye), tf.ones([b, b * (k - 1)])], 1) as tf.Tensor2D;
+      else if (s.hardnessMode === 'hard_negatives') keep = k === 1 ? tf.zeros([b, w]) : tf.concat([tf.zeros([b, w]), tf.tile(eye, [1, k - 1])], 1);
+      else keep = k === 1 ? (tf.sub(1, eye) as tf.Tensor2D) : tf.concat([tf.sub(1, eye), tf.ones([b, w * (k - 1)])], 1) as tf.Tensor2D;
       const penalty = noGrad((x) => tf.mul(tf.mul(x, s.hardnessStrength), keep), qdRaw);
       qd = tf.add(qd, penalty) as tf.Tensor2D;
     }
     sims.push(qd);
     if (dirs.has('query_to_query')) {
-      // [B, B], self-similarity q_i -> q_i removed
-      const qq = tf.where(tf.cast(eye, 'bool'), tf.slice(negInf, [0, 0], [b, b]), similarityMatrix(s.similarity, queries, queries));
+      // [b, W], self-similarity q_i -> q_i removed
+      const qq = tf.where(tf.cast(eye, 'bool'), tf.slice(negInf, [0, 0], [b, w]), similarityMatrix(s.similarity, localQueries, queries));
       sims.push(tf.mul(qq, s.scale) as tf.Tensor2D);
     }
-    if (dirs.has('doc_to_query')) sims.push(tf.mul(tf.transpose(similarityMatrix(s.similarity, queries, docs[0])), s.scale) as tf.Tensor2D); // [B, B]
+    if (dirs.has('doc_to_query')) sims.push(tf.mul(tf.transpose(similarityMatrix(s.similarity, queries, rowsOf(docs[0]))), s.scale) as tf.Tensor2D); // [b, W]
     if (dirs.has('doc_to_doc')) {
-      // [B, B * k], every document of the same query (its positive and its hard negatives) removed
-      const dd = tf.where(tf.cast(own, 'bool'), negInf, tf.transpose(similarityMatrix(s.similarity, docsAll, docs[0])));
+      // [b, W * k], every document of the same query (its positive and its hard negatives) removed
+      const dd = tf.where(tf.cast(own, 'bool'), negInf, tf.transpose(similarityMatrix(s.similarity, docsAll, rowsOf(docs[0]))));
       sims.push(tf.mul(dd, s.scale) as tf.Tensor2D);
     }
-    const positive = tf.sum(tf.mul(tf.slice(qd, [0, 0], [b, b]), eye), 1); // [B]: s(q_i, d_i)
+    const positive = tf.sum(tf.mul(tf.slice(qd, [0, 0], [b, w]), eye), 1); // [b]: s(q_i, d_{offset + i})
     let logZ: tf.Tensor1D;
     if (s.partitionMode === 'joint') logZ = tf.logSumExp(sims.length === 1 ? sims[0] : tf.concat(sims, 1), 1);
     else logZ = tf.div(tf.addN(sims.map((m) => tf.logSumExp(m, 1))), sims.length) as tf.Tensor1D;
     return tf.neg(tf.mean(tf.sub(positive, logZ))) as tf.Scalar;
   });
+}
+
+/** The {@link GatherSpec} of an MNRL-family loss: undefined unless `gather_across_devices` is on. */
+export function mnrlGather(s: MnrlSettings, what: string, chunkRows?: number): GatherSpec | undefined {
+  if (!s.gatherAcrossDevices) return undefined;
+  return { chunkRows, compute: (embeddings, offset, rows) => mnrlLoss(s, embeddings, what, { offset, rows }) };
 }
 
 /**
@@ -207,6 +224,11 @@ export class MultipleNegativesRankingLoss implements Loss {
 
   compute({ embeddings }: EmbeddingBatch): tf.Scalar {
     return mnrlLoss(this.settings, embeddings, this.name);
+  }
+
+  /** Under dataParallel with `gatherAcrossDevices`: every replica's candidates (see {@link GatherSpec}). */
+  gatherAcrossReplicas(): GatherSpec | undefined {
+    return mnrlGather(this.settings, this.name);
   }
 
   getConfigDict(): Record<string, unknown> {

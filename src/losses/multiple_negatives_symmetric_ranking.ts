@@ -7,8 +7,8 @@
  * and .../losses/multiple_negatives_ranking.py (compute_loss_from_embeddings).
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import { mnrlCitation, mnrlConfig, mnrlLoss, mnrlSettings, type MnrlSettings } from './multiple_negatives_ranking.js';
-import type { EmbeddingBatch, Loss } from './types.js';
+import { mnrlCitation, mnrlConfig, mnrlGather, mnrlLoss, mnrlSettings, type MnrlSettings } from './multiple_negatives_ranking.js';
+import type { EmbeddingBatch, GatherSpec, Loss } from './types.js';
 
 /** Options of {@link MultipleNegativesSymmetricRankingLoss} (6.0.1's constructor: scale, similarity_fct, gather_across_devices). */
 export interface MultipleNegativesSymmetricRankingLossOptions {
@@ -16,7 +16,7 @@ export interface MultipleNegativesSymmetricRankingLossOptions {
   scale?: number;
   /** `similarity_fct`: `cos_sim` (default), `dot_score`, `euclidean_sim`, `manhattan_sim`. */
   similarityFct?: string;
-  /** `gather_across_devices` (default false): a no-op in one process; dataParallel refuses it. */
+  /** `gather_across_devices` (default false): under dataParallel, every replica's candidates; a no-op in one process. */
   gatherAcrossDevices?: boolean;
 }
 
@@ -63,6 +63,11 @@ export class MultipleNegativesSymmetricRankingLoss implements Loss {
 
   compute(batch: EmbeddingBatch): tf.Scalar {
     return mnrlLoss(this.settings, batch.embeddings, this.name);
+  }
+
+  /** Under dataParallel with `gatherAcrossDevices`: every replica's candidates (6.0.1 gathers as MNRL does). */
+  gatherAcrossReplicas(): GatherSpec | undefined {
+    return mnrlGather(this.settings, this.name);
   }
 
   getConfigDict(): Record<string, unknown> {

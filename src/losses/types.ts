@@ -48,6 +48,20 @@ export interface ModelLossContext {
   embed(column: number, start: number, end: number, seed: number): tf.Tensor2D;
 }
 
+/**
+ * How a loss gathers embeddings across data-parallel replicas (6.0.1's `gather_across_devices`, whose
+ * `all_gather_with_grad` hands every rank all ranks' embeddings): see {@link Loss.gatherAcrossReplicas}.
+ */
+export interface GatherSpec {
+  /** Rows embedded at once (GradCache mini-batches: CachedMultipleNegativesRankingLoss' `miniBatchSize`); undefined: the whole shard. */
+  chunkRows?: number;
+  /**
+   * One rank's loss: its `rows` anchors (rows [offset, offset + rows) of every gathered column) against every
+   * rank's candidates (each column `[rows * world, dim]`, ranks in order). A pure function of its inputs.
+   */
+  compute(embeddings: tf.Tensor2D[], offset: number, rows: number): tf.Scalar;
+}
+
 /** A sentence-transformers (bi-encoder) loss. */
 export interface Loss {
   /** Python's class name, e.g. `MultipleNegativesRankingLoss` (model cards, the CLI `--loss` value). */
@@ -65,6 +79,11 @@ export interface Loss {
    * `lossScale * loss`. The caller owns both.
    */
   computeWithModel?(ctx: ModelLossContext, lossScale: number): { loss: tf.Scalar; grads: Record<string, tf.Tensor> };
+  /**
+   * Optional: under dataParallel, the loss gathers every replica's embeddings (6.0.1's `gather_across_devices`);
+   * undefined when it does not (the option is off). In one process the option is a no-op, as in Python.
+   */
+  gatherAcrossReplicas?(): GatherSpec | undefined;
   /** Trainable variables the loss itself owns (SoftmaxLoss's classifier); none for most losses. */
   trainableVariables?(): tf.Variable[];
   /**

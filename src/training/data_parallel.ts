@@ -144,6 +144,11 @@ export interface ShardWork {
   seed: number;
   /** Loss scaling (1 / accumulation steps). */
   scale: number;
+  /**
+   * A gathered micro-step (the loss's gather_across_devices, ./gather.ts): the key its embeddings and loss were
+   * exchanged under, and the summed gradients of this rank's rows (one `[rows * dim]` array per column).
+   */
+  gather?: { key: number; own: Float32Array[] };
 }
 
 /** An error as it crosses the worker boundary. */
@@ -169,6 +174,10 @@ export type ToReplica =
       fault?: Fault;
     }
   | { type: 'step'; id: number; step: number; shards: ShardWork[] }
+  /** Gathered micro-step `key`, phase 1 (./gather.ts): embed the shard off the tape; answer its embeddings. */
+  | { type: 'gather-embed'; id: number; key: number; work: ShardWork }
+  /** Phase 2: the rank's loss on the gathered columns; answer its gradient with respect to all of them. */
+  | { type: 'gather-loss'; id: number; key: number; gathered: Float32Array[] }
   /** Shared exchange: sum elements [lo, hi) of every rank's arena in rank order, / N, into rank 0's arena. */
   | { type: 'reduce'; id: number; lo: number; hi: number }
   /** Clip (measuring the norm) and step the averaged gradients: `grads` (transfer) or rank 0's arena (shared). */
@@ -182,6 +191,8 @@ export type FromReplica =
   /** `data`: the transfer exchange only (shared: the gradients are in the rank's arena). */
   | { type: 'grads'; id: number; losses: number[]; keys: string[]; data?: Float32Array }
   | { type: 'reduced'; id: number }
+  | { type: 'gather-embedded'; id: number; embeddings: Float32Array[] }
+  | { type: 'gather-grads'; id: number; grads: Float32Array[] }
   /** `norm`: the gradient norm this replica measured (it skipped the update when not finite). */
   | { type: 'applied'; id: number; norm: number }
   | { type: 'checksum'; id: number; value: string }
@@ -210,11 +221,13 @@ function camelKeys(o: Record<string, unknown>): Record<string, unknown> {
  * `getConfigDict()` camelCased. A loss with its own variables (SoftmaxLoss's classifier) is rebuilt with any initial
  * values: its variables are parameters of the run, and the workers take rank 0's values with the model's.
  */
-export function lossRecipe(loss: Pick<Loss, 'name' | 'getConfigDict' | 'replicaOptions'>, options: Record<string, unknown> | undefined): LossRecipe {
-  if (loss.getConfigDict().gather_across_devices === true) {
-    throw new Error(`${loss.name}: dataParallel does not gather embeddings across replicas; gather_across_devices (gatherAcrossDevices) must be false, got true`);
+export function lossRecipe(loss: Pick<Loss, 'name' | 'getConfigDict' | 'replicaOptions' | 'gatherAcrossReplicas'>, options: Record<string, unknown> | undefined): LossRecipe {
+  const fingerprint = lossFingerprint(loss as Loss);
+  if (!loss.gatherAcrossReplicas?.() && (loss.getConfigDict().gather_across_devices === true || fingerprint.includes('"gatherAcrossDevices":true'))) {
+    // a wrapper (MatryoshkaLoss, …) around a gathering loss: its inner loss sees only the wrapper's embeddings
+    throw new Error(`${loss.name}: dataParallel gathers embeddings across replicas only for MultipleNegativesRankingLoss, MultipleNegativesSymmetricRankingLoss and CachedMultipleNegativesRankingLoss used directly; gather_across_devices (gatherAcrossDevices) must be false in ${loss.name}, got true`);
   }
-  return { name: loss.name, options: options ?? loss.replicaOptions?.() ?? camelKeys(loss.getConfigDict()), fingerprint: lossFingerprint(loss as Loss) };
+  return { name: loss.name, options: options ?? loss.replicaOptions?.() ?? camelKeys(loss.getConfigDict()), fingerprint };
 }
 
 /** Check that a loss a worker rebuilt from `recipe` is rank 0's (same fields); returns it. */
@@ -495,6 +508,30 @@ export class DataParallelGroup {
         return this.request(i + 1, (id) => ({ type: 'apply', id, keys, grads: copy, maxGradNorm, lr }), [copy.buffer]);
       }),
     ).then((answers) => answers.map((m) => (m.type === 'applied' ? m.norm : NaN)));
+  }
+
+  /** Gathered micro-step `key`, phase 1 (./gather.ts): ranks 1..N-1 embed `works[rank - 1]`; resolves to their embeddings, rank order. */
+  gatherEmbed(key: number, works: ShardWork[]): Promise<Float32Array[][]> {
+    return Promise.all(
+      this.handles.map((_, i) =>
+        this.request(i + 1, (id) => ({ type: 'gather-embed', id, key, work: works[i] })).then((m) => {
+          if (m.type !== 'gather-embedded') throw new Error(`dataParallel: worker rank ${i + 1} answered ${m.type} to gather-embed`);
+          return m.embeddings;
+        }),
+      ),
+    );
+  }
+
+  /** Phase 2: ranks 1..N-1 compute their losses on `gathered`; resolves to their gradients with respect to it, rank order. */
+  gatherLoss(key: number, gathered: Float32Array[]): Promise<Float32Array[][]> {
+    return Promise.all(
+      this.handles.map((_, i) =>
+        this.request(i + 1, (id) => ({ type: 'gather-loss', id, key, gathered })).then((m) => {
+          if (m.type !== 'gather-grads') throw new Error(`dataParallel: worker rank ${i + 1} answered ${m.type} to gather-loss`);
+          return m.grads;
+        }),
+      ),
+    );
   }
 
   /** The parameter checksums of ranks 1..N-1 ({@link paramsChecksum}). */

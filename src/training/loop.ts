@@ -21,6 +21,7 @@ import { readTrainingState, writeTrainingState, type LoopPosition } from './chec
 import { replicaSpecFor } from './replica_spec.js';
 import { accumulateGrads, checkRebuiltLoss, DataParallelGroup, dataParallelWorkers, lossRecipe, paramsChecksum, unflattenGrads, type DataParallelOptions, type LossRecipe, type ReplicaSpec, type ShardWork } from './data_parallel.js';
 import type { ReplicaModel } from './replica.js';
+import { GatherShard, gatherShards } from './gather.js';
 import type { Example } from './datasets.js';
 import { ensureGradients } from './gradients.js';
 import { AdamW, clipGradNorm } from './optimizer.js';
@@ -111,7 +112,20 @@ export function sentenceReplica(model: TrainableSentenceModel, recipes: readonly
   const own = lossParameters(losses);
   const params = [...modelParameters(model), ...own];
   const vars = params.map((p) => p.variable);
-  return { params, unclipped: new Set(own.map((p) => p.variable.name)), gradients: (objective, examples, dropout, rng, scale) => computeGradients(model, losses[objective], examples, vars, dropout, rng, scale) };
+  return {
+    params,
+    unclipped: new Set(own.map((p) => p.variable.name)),
+    gradients: (objective, examples, dropout, rng, scale) => computeGradients(model, losses[objective], examples, vars, dropout, rng, scale),
+    gatherShard: (objective, examples, dropout, rng, scale) => gatherShardOf(model, losses[objective], examples, vars, dropout, rng, scale),
+  };
+}
+
+/** Phase 1 of a gathered micro-step (./gather.ts) on this replica: the shard tokenized and embedded off the tape. */
+export function gatherShardOf(model: TrainableSentenceModel, loss: Loss, batch: readonly Example[], vars: tf.Variable[], dropout: DropoutProbs, rng: Rng, scale: number): GatherShard {
+  const spec = loss.gatherAcrossReplicas?.();
+  if (!spec) throw new Error(`${loss.name}: it does not gather embeddings across replicas (gatherAcrossDevices is false)`);
+  const tokenized = Array.from({ length: batch[0].texts.length }, (_, c) => model.tokenize(batch.map((e) => e.texts[c])));
+  return new GatherShard(modelLossContext(model, tokenized, batch.length, null, vars, dropout, rng), spec, scale, loss.name);
 }
 
 /** The model's dropout probabilities from its config (HF names; 0 when absent). */
@@ -216,21 +230,7 @@ export function computeGradients(
   const labelVectors = batch[0].labelVector ? labelVectorTensor(batch) : null;
   try {
     if (loss.computeWithModel) {
-      const ctx: ModelLossContext = {
-        columns,
-        rows: batch.length,
-        labels,
-        variables: vars,
-        nextSeed: () => rng.int(2 ** 31),
-        embed: (column, start, end, seed) => {
-          const sub = new Rng(seed);
-          return inTrainingMode(dropout, () => sub.int(2 ** 31), () => {
-            const f = model.forward(sliceTokenized(tokenized[column], start, end));
-            if (!f.sentenceEmbedding) throw new Error(`column ${column}: the model produced no sentence embedding`);
-            return f.sentenceEmbedding;
-          });
-        },
-      };
+      const ctx = modelLossContext(model, tokenized, batch.length, labels, vars, dropout, rng);
       return loss.computeWithModel(ctx, scaleLoss);
     }
     let raw: tf.Scalar | undefined;
@@ -258,6 +258,36 @@ export function computeGradients(
     labels?.dispose();
     labelVectors?.dispose();
   }
+}
+
+/**
+ * The model as a function of row ranges of a tokenized batch (a {@link ModelLossContext}): what a model-aware loss
+ * (GradCache) and the data-parallel gather (./gather.ts) run the model through.
+ */
+export function modelLossContext(
+  model: TrainableSentenceModel,
+  tokenized: TokenizedBatch[],
+  rows: number,
+  labels: tf.Tensor1D | null,
+  vars: tf.Variable[],
+  dropout: DropoutProbs,
+  rng: Rng,
+): ModelLossContext {
+  return {
+    columns: tokenized.length,
+    rows,
+    labels,
+    variables: vars,
+    nextSeed: () => rng.int(2 ** 31),
+    embed: (column, start, end, seed) => {
+      const sub = new Rng(seed);
+      return inTrainingMode(dropout, () => sub.int(2 ** 31), () => {
+        const f = model.forward(sliceTokenized(tokenized[column], start, end));
+        if (!f.sentenceEmbedding) throw new Error(`column ${column}: the model produced no sentence embedding`);
+        return f.sentenceEmbedding;
+      });
+    },
+  };
 }
 
 /** Rows [start, end) of a padded batch (same sequence length: Python slices the padded features). */
@@ -479,7 +509,13 @@ async function dataParallelGradients(
     const k = batch.length / N;
     for (let r = 0; r < N; r++) shards[r].push({ objective: oi, examples: batch.slice(r * k, (r + 1) * k), seed: rng.int(2 ** 31), scale });
   }
-  return allReduceShards(group, step, epoch, shards, update, (w, vars) => computeGradients(c.model, c.objectives[w.objective].loss, w.examples, vars, c.dropout, new Rng(w.seed), w.scale));
+  // gather_across_devices: the embeddings exchanged before the step (./gather.ts); then each rank backpropagates its rows' share
+  const vars = group.layout.params.map((p) => p.variable);
+  const lossOf = (w: ShardWork) => c.objectives[w.objective].loss;
+  const gathered = await gatherShards(group, shards, (w) => lossOf(w).gatherAcrossReplicas?.() !== undefined, (w) => gatherShardOf(c.model, lossOf(w), w.examples, vars, c.dropout, new Rng(w.seed), w.scale));
+  return allReduceShards(group, step, epoch, shards, update, (w) =>
+    w.gather ? gathered.get(w.gather.key)!.backward(w.gather.own) : computeGradients(c.model, lossOf(w), w.examples, vars, c.dropout, new Rng(w.seed), w.scale),
+  );
 }
 
 /** The update the replicas take once the gradients are averaged (the same clip limit and lr as rank 0's). */

@@ -16,6 +16,7 @@ import type { NamedParameter } from '../weights/index.js';
 import { accumulateGrads, gradLayout, paramsChecksum, reduceRange, toWireError, unflattenGrads, type Fault, type GradLayout, type FromReplica, type LossRecipe, type ReplicaSpec, type ToReplica } from './data_parallel.js';
 import type { Example } from './datasets.js';
 import { ensureGradients } from './gradients.js';
+import type { GatherShard } from './gather.js';
 import { AdamW, clipGradNorm } from './optimizer.js';
 import { Rng } from './rng.js';
 
@@ -28,6 +29,8 @@ export interface ReplicaModel {
   /** Variable names left out of the clip norm and unclipped (the losses' own variables, as 6.0.1 clips the model's only). */
   unclipped?: ReadonlySet<string>;
   gradients(objective: number, examples: readonly Example[], dropout: DropoutProbs, rng: Rng, scale: number): { loss: tf.Scalar; grads: Record<string, tf.Tensor> };
+  /** Phase 1 of a gathered micro-step (./gather.ts): the shard embedded off the tape (losses with gatherAcrossReplicas only). */
+  gatherShard?(objective: number, examples: readonly Example[], dropout: DropoutProbs, rng: Rng, scale: number): GatherShard;
 }
 
 /** Loads the replica's model from the spec and rebuilds the losses from their recipes (once per worker). */
@@ -43,6 +46,8 @@ interface Replica {
   /** The shared exchange's arenas (index = rank); undefined: transfer. */
   arenas?: Float32Array[];
   fault?: Fault;
+  /** This step's gathered shards by key, from gather-embed until the step consumes them. */
+  gathering: Map<number, GatherShard>;
 }
 
 async function init(msg: Extract<ToReplica, { type: 'init' }>, load: ReplicaLoader): Promise<Replica> {
@@ -62,7 +67,7 @@ async function init(msg: Extract<ToReplica, { type: 'init' }>, load: ReplicaLoad
   if (msg.optimizerState) optimizer.loadState(msg.optimizerState.steps, msg.optimizerState.tensors);
   const layout = gradLayout(params);
   if (msg.arenas && msg.arenas.some((a) => a.length !== layout.total)) throw new Error(`the gradient arenas hold ${msg.arenas[0].length} values, the worker's parameters ${layout.total}`);
-  return { rank: msg.rank, model, params, dropout: msg.dropout, optimizer, layout, arenas: msg.arenas, fault: msg.fault };
+  return { rank: msg.rank, model, params, dropout: msg.dropout, optimizer, layout, arenas: msg.arenas, fault: msg.fault, gathering: new Map() };
 }
 
 function step(r: Replica, msg: Extract<ToReplica, { type: 'step' }>, port: ParentPort): void {
@@ -76,7 +81,7 @@ function step(r: Replica, msg: Extract<ToReplica, { type: 'step' }>, port: Paren
   const data = r.arenas?.[r.rank] ?? new Float32Array(r.layout.total);
   let keys: string[] = [];
   for (const s of msg.shards) {
-    const g = r.model.gradients(s.objective, s.examples, r.dropout, new Rng(s.seed), s.scale);
+    const g = s.gather ? gathered(r, s.gather.key).backward(s.gather.own) : r.model.gradients(s.objective, s.examples, r.dropout, new Rng(s.seed), s.scale);
     losses.push(g.loss.dataSync()[0]);
     g.loss.dispose();
     const got = accumulateGrads(g.grads, r.layout, data, losses.length > 1);
@@ -84,8 +89,23 @@ function step(r: Replica, msg: Extract<ToReplica, { type: 'step' }>, port: Paren
     if (losses.length > 1 && got.join('\n') !== keys.join('\n')) throw new Error('the shards of one step produced gradients for different parameters');
     keys = got;
   }
+  r.gathering.clear();
   if (r.arenas) port.post({ type: 'grads', id: msg.id, losses, keys } satisfies FromReplica);
   else port.post({ type: 'grads', id: msg.id, losses, keys, data } satisfies FromReplica, [data.buffer as ArrayBuffer]);
+}
+
+function gathered(r: Replica, key: number): GatherShard {
+  const g = r.gathering.get(key);
+  if (!g) throw new Error(`gathered micro-step ${key} has no embeddings (no gather-embed before the step)`);
+  return g;
+}
+
+/** Phase 1 of a gathered micro-step (./gather.ts): embed the shard off the tape, keep it for the step. */
+function gatherEmbed(r: Replica, msg: Extract<ToReplica, { type: 'gather-embed' }>): Float32Array[] {
+  if (!r.model.gatherShard) throw new Error('this replica cannot gather embeddings across replicas');
+  const shard = r.model.gatherShard(msg.work.objective, msg.work.examples, r.dropout, new Rng(msg.work.seed), msg.work.scale);
+  r.gathering.set(msg.key, shard);
+  return shard.embeddings;
 }
 
 /**
@@ -126,6 +146,8 @@ export function serveTrainingReplica(port: ParentPort, load: ReplicaLoader): voi
       try {
         if (!replica) throw new Error(`${msg.type} before init`);
         if (msg.type === 'step') step(replica, msg, port);
+        else if (msg.type === 'gather-embed') port.post({ type: 'gather-embedded', id: msg.id, embeddings: gatherEmbed(replica, msg) } satisfies FromReplica);
+        else if (msg.type === 'gather-loss') port.post({ type: 'gather-grads', id: msg.id, grads: gathered(replica, msg.key).lossGrads(msg.gathered, replica.rank).grads } satisfies FromReplica);
         else if (msg.type === 'reduce') {
           if (!replica.arenas) throw new Error('reduce without shared arenas');
           reduceRange(replica.arenas, msg.lo, msg.hi);

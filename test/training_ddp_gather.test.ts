@@ -1,0 +1,306 @@
+/**
+ * gather_across_devices under data-parallel training (training/gather.ts): MultipleNegativesRankingLoss and
+ * CachedMultipleNegativesRankingLoss score each replica's anchors against every replica's candidates.
+ * Expectations: (1) the local losses with 6.0.1's offsets, averaged over ranks, and the all-gather's backward equal
+ * ONE MNRL over the global batch (whose values the PyTorch fixtures of losses_mnrl.test.ts pin), on random
+ * embeddings, for every direction, partition and hardness mode; (2) the trainer with 2 worker replicas equals the
+ * same three phases run in this process, bit for bit, and the gradients of those phases equal the single-process
+ * gradient of MNRL over the global batch; (3) PyTorch DDP (torchrun, gloo) of 6.0.1 with gather_across_devices=True
+ * (test/data/ddp/gen_ddp_gather.py), within the bars of training_ddp.test.ts.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs-core';
+import { SentenceTransformer } from '../src/api/sentence_transformer.js';
+import { initBackend } from '../src/backends/index.js';
+import { CachedMultipleNegativesRankingLoss } from '../src/losses/cached_multiple_negatives_ranking.js';
+import { MatryoshkaLoss } from '../src/losses/matryoshka.js';
+import { mnrlLoss, mnrlSettings, MultipleNegativesRankingLoss, type MultipleNegativesRankingLossOptions } from '../src/losses/multiple_negatives_ranking.js';
+import type { Loss } from '../src/losses/types.js';
+import { liveWorkerCount } from '../src/platform/workers.js';
+import type { Example } from '../src/training/datasets.js';
+import { paramsChecksum } from '../src/training/data_parallel.js';
+import { concatRanks, sumOwnRows } from '../src/training/gather.js';
+import { computeGradients, gatherShardOf, modelParameters, type StepLog } from '../src/training/loop.js';
+import { AdamW, clipGradNorm } from '../src/training/optimizer.js';
+import { Rng } from '../src/training/rng.js';
+import { SentenceTransformerTrainer } from '../src/training/trainer.js';
+import { ensureGradients } from '../src/training/gradients.js';
+import { requireFixtures } from './helpers/fixtures.js';
+import { modelDir } from './helpers/reference.js';
+
+const NO_DROPOUT = { configKwargs: { hidden_dropout_prob: 0, attention_probs_dropout_prob: 0 } };
+const NO_DROPOUT_PROBS = { hidden: 0, attention: 0 };
+const WORDS = 'the a model query document search neural network embedding vector data text quick brown fox jumps over lazy dog city river music'.split(' ');
+const sentence = (i: number) => Array.from({ length: 4 + (i % 7) }, (_, k) => WORDS[(i * 7 + k * 3) % WORDS.length]).join(' ');
+const pairs = (n: number) => Array.from({ length: n }, (_, i) => ({ anchor: sentence(2 * i), positive: sentence(2 * i + 1 + (i % 3) * 40) }));
+const triplets = (n: number) => pairs(n).map((r, i) => ({ ...r, negative: sentence(3 * i + 5) }));
+const asExamples = (rows: Record<string, string>[]): Example[] => rows.map((r) => ({ texts: Object.values(r), label: null }));
+const DATA = join(dirname(fileURLToPath(import.meta.url)), 'data', 'ddp');
+const ALL_FOUR = ['query_to_doc', 'query_to_query', 'doc_to_query', 'doc_to_doc'] as const;
+const CACHED_OPTS = { miniBatchSize: 2, gatherAcrossDevices: true, directions: [...ALL_FOUR], partitionMode: 'joint', hardnessMode: 'all_negatives', hardnessStrength: 5 } as const;
+
+/** tfjs' `[in, out]` linear weights read as torch's `[out, in]`. */
+const torchLayout = (p: ReturnType<typeof modelParameters>[number]) => tf.tidy(() => (p.transposed ? tf.transpose(p.variable) : p.variable).dataSync());
+
+/**
+ * The three phases of training/gather.ts run in this process for `n` ranks of one global batch: every rank's shard
+ * embedded, the columns concatenated in rank order, every rank's loss gradient on them, each rank's rows summed over
+ * ranks, each rank's backward; the ranks' parameter gradients summed in rank order and divided by n (float32, as
+ * the all-reduce). Returns the mean of the ranks' losses and the averaged gradients (caller owns them).
+ */
+function gatheredStep(model: SentenceTransformer, loss: Loss, rows: Example[], n: number, vars: tf.Variable[]): { loss: number; grads: Record<string, tf.Tensor> } {
+  const k = rows.length / n;
+  const shards = Array.from({ length: n }, (_, r) => gatherShardOf(model, loss, rows.slice(r * k, (r + 1) * k), vars, NO_DROPOUT_PROBS, new Rng(r), 1));
+  const gathered = concatRanks(shards.map((s) => s.embeddings));
+  const lossGrads = shards.map((s, r) => s.lossGrads(gathered, r).grads);
+  let sum: Record<string, tf.Tensor> | undefined;
+  let lossSum = 0;
+  shards.forEach((s, r) => {
+    const out = s.backward(sumOwnRows(lossGrads, r));
+    lossSum += out.loss.dataSync()[0];
+    out.loss.dispose();
+    if (!sum) sum = out.grads;
+    else {
+      for (const key of Object.keys(out.grads)) {
+        const t = tf.add(sum[key], out.grads[key]);
+        tf.dispose([sum[key], out.grads[key]]);
+        sum[key] = t;
+      }
+    }
+  });
+  const avg: Record<string, tf.Tensor> = {};
+  for (const key of Object.keys(sum!)) {
+    avg[key] = tf.div(sum![key], n);
+    sum![key].dispose();
+  }
+  return { loss: lossSum / n, grads: avg };
+}
+
+/** `steps` optimizer steps of {@link gatheredStep} (clip 1, AdamW at a constant lr, no decay); the per-step losses. */
+async function expectedGatherRun(model: SentenceTransformer, loss: Loss, rows: Example[], batch: number, n: number, steps: number, lr: number): Promise<number[]> {
+  const params = modelParameters(model);
+  const vars = params.map((p) => p.variable);
+  const opt = new AdamW(params, { lr, weightDecay: 0 });
+  const losses: number[] = [];
+  for (let s = 0; s < steps; s++) {
+    const g = gatheredStep(model, loss, rows.slice(s * batch, (s + 1) * batch), n, vars);
+    const { grads } = await clipGradNorm(g.grads, 1);
+    opt.step(grads, lr);
+    tf.dispose(Object.values(grads));
+    losses.push(g.loss);
+  }
+  opt.dispose();
+  return losses;
+}
+
+describe('MultipleNegativesRankingLoss gather_across_devices: one rank’s anchors against the gathered candidates (6.0.1’s offsets)', () => {
+  before(async () => {
+    await initBackend('cpu');
+    await ensureGradients();
+  });
+
+  const cases: [string, MultipleNegativesRankingLossOptions, number][] = [
+    ['query_to_doc, pairs', {}, 2],
+    ['query_to_doc, 2 hard negatives, hard_negatives 5', { hardnessMode: 'hard_negatives', hardnessStrength: 5 }, 4],
+    ['all four directions joint, 1 hard negative, all_negatives 5', { directions: [...ALL_FOUR], hardnessMode: 'all_negatives', hardnessStrength: 5 }, 3],
+    ['all four directions joint, in_batch_negatives 9', { directions: [...ALL_FOUR], hardnessMode: 'in_batch_negatives', hardnessStrength: 9 }, 2],
+    ['query_to_doc + doc_to_query per_direction, dot_score, 1 hard negative', { directions: ['query_to_doc', 'doc_to_query'], partitionMode: 'per_direction', similarityFct: 'dot_score', scale: 1 }, 3],
+  ];
+  for (const [name, opts, columns] of cases) {
+    it(`${name}: the mean over 3 ranks of the local losses, and the summed gradients of the gathered columns / 3, equal one MNRL over the global batch`, () => {
+      const s = mnrlSettings({ ...opts, gatherAcrossDevices: true }, 'test');
+      const [n, b, d] = [3, 2, 8];
+      const before = tf.memory().numTensors;
+      const emb = Array.from({ length: columns }, (_, c) => tf.randomNormal([n * b, d], 0, 1, 'float32', 17 + c) as tf.Tensor2D);
+      const global = tf.valueAndGrads((...e: tf.Tensor[]) => mnrlLoss(s, e as tf.Tensor2D[], 'test'))(emb);
+      const ranks = Array.from({ length: n }, (_, r) => tf.valueAndGrads((...e: tf.Tensor[]) => mnrlLoss(s, e as tf.Tensor2D[], 'test', { offset: r * b, rows: b }))(emb));
+      const want = global.value.dataSync()[0];
+      const got = ranks.reduce((a, r) => a + r.value.dataSync()[0], 0) / n;
+      assert.ok(Math.abs(got - want) <= 2e-6 * Math.abs(want), `loss ${got} vs ${want}`);
+      let worst = 0;
+      let scale = 0;
+      global.grads.forEach((g, c) => {
+        const w = g.dataSync();
+        const sum = tf.tidy(() => tf.div(tf.addN(ranks.map((r) => r.grads[c])), n).dataSync());
+        w.forEach((v, i) => {
+          worst = Math.max(worst, Math.abs(sum[i] - v));
+          scale = Math.max(scale, Math.abs(v));
+        });
+      });
+      assert.ok(scale > 0 && worst <= 1e-6 * Math.max(1, scale), `max |grad diff| ${worst} (max |grad| ${scale})`);
+      // a rank alone is not the global loss (the offsets matter)
+      assert.ok(Math.abs(ranks[1].value.dataSync()[0] - want) > 1e-4, 'rank 1 alone differs from the global loss');
+      tf.dispose([global.value, ...global.grads, ...ranks.flatMap((r) => [r.value, ...r.grads]), ...emb]); // spread-ok: a few tensors
+      assert.equal(tf.memory().numTensors, before);
+    });
+  }
+
+  it('a local slice outside the gathered rows is refused, naming offset and rows', () => {
+    const s = mnrlSettings({ gatherAcrossDevices: true }, 'MNRL');
+    const e = [tf.zeros([4, 2]), tf.zeros([4, 2])] as tf.Tensor2D[];
+    assert.throws(() => mnrlLoss(s, e, 'MNRL', { offset: 3, rows: 2 }), /MNRL: the local anchors \[offset, offset \+ rows\) must lie within the 4 gathered rows, got offset 3, rows 2/);
+    tf.dispose(e);
+  });
+});
+
+describe('training: gather_across_devices under data-parallel replicas (wasm)', function () {
+  this.timeout(300000);
+  before(async function () {
+    requireFixtures(this, ['models', 'tiny-bert']);
+    await initBackend('wasm');
+    await ensureGradients();
+  });
+  afterEach(() => assert.equal(liveWorkerCount(), 0, 'every replica worker is terminated after the run'));
+
+  it('in this process: the gathered phases over 2 ranks give the gradient of one MNRL over the global batch of 8 (the update DDP + all_gather_with_grad makes)', async () => {
+    const model = await SentenceTransformer.load(modelDir('tiny-bert'), NO_DROPOUT);
+    try {
+      const vars = modelParameters(model).map((p) => p.variable);
+      const rows = asExamples(pairs(8));
+      const loss = new MultipleNegativesRankingLoss({ gatherAcrossDevices: true });
+      const before = tf.memory().numTensors;
+      const g = gatheredStep(model, loss, rows, 2, vars);
+      const one = computeGradients(model, new MultipleNegativesRankingLoss(), rows, vars, NO_DROPOUT_PROBS, new Rng(0));
+      const want = one.loss.dataSync()[0];
+      assert.ok(Math.abs(g.loss - want) <= 1e-6 * want, `loss ${g.loss} vs ${want}`);
+      let worst = 0;
+      let scale = 0;
+      for (const [name, t] of Object.entries(one.grads)) {
+        const a = t.dataSync();
+        const b = g.grads[name].dataSync();
+        a.forEach((v, i) => {
+          worst = Math.max(worst, Math.abs(v - b[i]));
+          scale = Math.max(scale, Math.abs(v));
+        });
+      }
+      assert.deepEqual(Object.keys(g.grads).sort(), Object.keys(one.grads).sort());
+      assert.ok(worst <= 1e-5 * scale, `max |grad diff| ${worst} (max |grad| ${scale})`);
+      tf.dispose([one.loss, ...Object.values(one.grads), ...Object.values(g.grads)]); // spread-ok: one per parameter
+      assert.equal(tf.memory().numTensors, before);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  for (const [name, make, rows] of [
+    ['MultipleNegativesRankingLoss', () => new MultipleNegativesRankingLoss({ gatherAcrossDevices: true }), pairs(24)],
+    ['CachedMultipleNegativesRankingLoss (miniBatchSize 2, all four directions, all_negatives 5, triplets)', () => new CachedMultipleNegativesRankingLoss(CACHED_OPTS), triplets(24)],
+  ] as const) {
+    it(`${name}: 3 steps with 2 replicas equal the gathered phases run in this process bit for bit; the replicas stay bit-identical`, async () => {
+      const lr = 1e-3;
+      const expected = await SentenceTransformer.load(modelDir('tiny-bert'), NO_DROPOUT);
+      const ddp = await SentenceTransformer.load(modelDir('tiny-bert'), NO_DROPOUT);
+      try {
+        const expLosses = await expectedGatherRun(expected, make(), asExamples(rows as Record<string, string>[]), 8, 2, 3, lr);
+        const before = tf.memory().numTensors;
+        const logs: StepLog[] = [];
+        await new SentenceTransformerTrainer({
+          model: ddp,
+          args: { perDeviceTrainBatchSize: 4, learningRate: lr, maxSteps: 3, lrSchedulerType: 'constant', weightDecay: 0, shuffle: false, saveStrategy: 'no', dataParallel: { workers: 2, verifyEvery: 1 } },
+          trainDataset: rows as Record<string, string>[],
+          loss: make(),
+          callback: (l) => void logs.push(l),
+        }).train();
+        assert.equal(tf.memory().numTensors, before, 'numTensors flat in the coordinator');
+        assert.deepEqual(
+          logs.map((l) => l.loss),
+          expLosses,
+        );
+        assert.equal(paramsChecksum(modelParameters(ddp)), paramsChecksum(modelParameters(expected)), 'parameters bit-identical to the in-process expectation');
+      } finally {
+        expected.dispose();
+        ddp.dispose();
+      }
+    });
+  }
+
+  it('a MatryoshkaLoss around a gathering MNRL is refused at start (its inner loss would not gather), before any worker starts', async () => {
+    const model = await SentenceTransformer.load(modelDir('tiny-bert'));
+    try {
+      const loss = new MatryoshkaLoss(new MultipleNegativesRankingLoss({ gatherAcrossDevices: true }), { matryoshkaDims: [32, 16] });
+      await assert.rejects(
+        new SentenceTransformerTrainer({ model, args: { perDeviceTrainBatchSize: 4, maxSteps: 1, saveStrategy: 'no', dataParallel: { workers: 2 } }, trainDataset: pairs(8), loss }).train(),
+        /MatryoshkaLoss: dataParallel gathers embeddings across replicas only for MultipleNegativesRankingLoss, MultipleNegativesSymmetricRankingLoss and CachedMultipleNegativesRankingLoss used directly; gather_across_devices \(gatherAcrossDevices\) must be false in MatryoshkaLoss, got true/,
+      );
+      assert.equal(liveWorkerCount(), 0, 'no worker started');
+    } finally {
+      model.dispose();
+    }
+  });
+
+  for (const [file, make] of [
+    ['ddp_gather_mnrl.json', () => new MultipleNegativesRankingLoss({ gatherAcrossDevices: true })],
+    ['ddp_gather_cached.json', () => new CachedMultipleNegativesRankingLoss(CACHED_OPTS)],
+  ] as const) {
+    it(`matches PyTorch DDP with gather_across_devices=True (${file}: torchrun --nproc_per_node 2, gloo): per-step loss, grad norm, lr, parameters and embeddings after 3 steps`, async () => {
+      const ref = JSON.parse(readFileSync(join(DATA, file), 'utf8')) as {
+        world_size: number;
+        loss_config: Record<string, unknown>;
+        rows: Record<string, string>[];
+        per_device_train_batch_size: number;
+        learning_rate: number;
+        weight_decay: number;
+        loss: number[];
+        grad_norm: number[];
+        lr: number[];
+        probes: string[];
+        probe_embeddings: number[][];
+        params: Record<string, { shape: number[]; data: number[] }>;
+      };
+      assert.equal(ref.world_size, 2);
+      const loss = make();
+      assert.deepEqual(JSON.parse(JSON.stringify(loss.getConfigDict())), ref.loss_config);
+      const model = await SentenceTransformer.load(modelDir('tiny-bert'), NO_DROPOUT);
+      try {
+        const logs: StepLog[] = [];
+        await new SentenceTransformerTrainer({
+          model,
+          args: {
+            perDeviceTrainBatchSize: ref.per_device_train_batch_size,
+            maxSteps: 3,
+            learningRate: ref.learning_rate,
+            weightDecay: ref.weight_decay,
+            lrSchedulerType: 'linear',
+            shuffle: false,
+            saveStrategy: 'no',
+            dataParallel: { workers: 2, verifyEvery: 1 },
+          },
+          trainDataset: ref.rows,
+          loss,
+          callback: (l) => void logs.push(l),
+        }).train();
+        const rel = (a: number, b: number) => Math.abs(a - b) / Math.abs(b);
+        assert.equal(logs.length, ref.loss.length);
+        const worst = { loss: 0, norm: 0, param: 0, emb: 0 };
+        logs.forEach((l, k) => {
+          worst.loss = Math.max(worst.loss, rel(l.loss, ref.loss[k]));
+          worst.norm = Math.max(worst.norm, rel(l.gradNorm, ref.grad_norm[k]));
+          assert.ok(Math.abs(l.learningRate - ref.lr[k]) <= 1e-15, `lr step ${k + 1}: ${l.learningRate} vs ${ref.lr[k]}`);
+        });
+        const named = new Map(modelParameters(model).map((p) => [p.key.replace(/^0\.auto_model\./, ''), p]));
+        for (const [key, want] of Object.entries(ref.params)) {
+          const got = torchLayout(named.get(key)!);
+          want.data.forEach((v, i) => (worst.param = Math.max(worst.param, Math.abs(got[i] - v))));
+        }
+        const emb = await model.encode(ref.probes);
+        ref.probe_embeddings.forEach((row, i) => row.forEach((v, j) => (worst.emb = Math.max(worst.emb, Math.abs((emb[i] as Float32Array)[j] - v)))));
+        // training_ddp.test.ts' bars (float32 reassociation only)
+        assert.ok(worst.loss <= 1e-5 && worst.norm <= 1e-5, JSON.stringify(worst));
+        assert.ok(worst.param <= 1e-5 && worst.emb <= 1e-5, JSON.stringify(worst));
+        console.log(`      ${file}: ${JSON.stringify(worst)}`);
+      } finally {
+        model.dispose();
+      }
+    });
+  }
+
+  it('the gathered PyTorch reference is not the per-shard one (ddp_mnrl.json: the same rows without gather_across_devices)', () => {
+    const gathered = JSON.parse(readFileSync(join(DATA, 'ddp_gather_mnrl.json'), 'utf8')) as { rows: unknown[]; loss: number[] };
+    const perShard = JSON.parse(readFileSync(join(DATA, 'ddp_mnrl.json'), 'utf8')) as { rows: unknown[]; loss: number[] };
+    assert.deepEqual(gathered.rows, perShard.rows);
+    assert.ok(Math.abs(gathered.loss[0] - perShard.loss[0]) / perShard.loss[0] > 1e-2, `${gathered.loss[0]} vs ${perShard.loss[0]}`);
+  });
+});
