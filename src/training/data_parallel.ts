@@ -11,7 +11,7 @@
  *
  * One optimizer step: the global batch of every micro-step is cut into N equal contiguous shards; each replica runs
  * forward + backward on its shard alone (MNRL's in-batch negatives are the shard's, as per-device batches are in
- * Python), with its own dropout seed, and sums its micro-steps' gradients (scaled by 1 / accumulation steps) into
+ * Python; with `gather_across_devices` the shards' embeddings are first exchanged, ./gather.ts), with its own dropout seed, and sums its micro-steps' gradients (scaled by 1 / accumulation steps) into
  * its flat float32 gradient buffer (every parameter at a fixed offset, {@link gradLayout}); the buffers are summed
  * in rank order and divided by N (the all-reduce); EVERY replica then measures the clip norm on the same averaged
  * float32 gradients (the same ops on the same values: the same bits; the coordinator checks each replica's norm
