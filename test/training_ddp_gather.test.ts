@@ -48,49 +48,68 @@ const torchLayout = (p: ReturnType<typeof modelParameters>[number]) => tf.tidy((
 /**
  * The three phases of training/gather.ts run in this process for `n` ranks of one global batch: every rank's shard
  * embedded, the columns concatenated in rank order, every rank's loss gradient on them, each rank's rows summed over
- * ranks, each rank's backward; the ranks' parameter gradients summed in rank order and divided by n (float32, as
- * the all-reduce). Returns the mean of the ranks' losses and the averaged gradients (caller owns them).
+ * ranks, each rank's backward. Returns every rank's loss and parameter gradients (caller owns them).
  */
-function gatheredStep(model: SentenceTransformer, loss: Loss, rows: Example[], n: number, vars: tf.Variable[]): { loss: number; grads: Record<string, tf.Tensor> } {
+function gatheredRanks(model: SentenceTransformer, loss: Loss, rows: Example[], n: number, vars: tf.Variable[], scale = 1): { loss: number; grads: Record<string, tf.Tensor> }[] {
   const k = rows.length / n;
-  const shards = Array.from({ length: n }, (_, r) => gatherShardOf(model, loss, rows.slice(r * k, (r + 1) * k), vars, NO_DROPOUT_PROBS, new Rng(r), 1));
+  const shards = Array.from({ length: n }, (_, r) => gatherShardOf(model, loss, rows.slice(r * k, (r + 1) * k), vars, NO_DROPOUT_PROBS, new Rng(r), scale));
   const gathered = concatRanks(shards.map((s) => s.embeddings));
   const lossGrads = shards.map((s, r) => s.lossGrads(gathered, r).grads);
-  let sum: Record<string, tf.Tensor> | undefined;
-  let lossSum = 0;
-  shards.forEach((s, r) => {
+  return shards.map((s, r) => {
     const out = s.backward(sumOwnRows(lossGrads, r));
-    lossSum += out.loss.dataSync()[0];
+    const l = out.loss.dataSync()[0];
     out.loss.dispose();
-    if (!sum) sum = out.grads;
-    else {
-      for (const key of Object.keys(out.grads)) {
-        const t = tf.add(sum[key], out.grads[key]);
-        tf.dispose([sum[key], out.grads[key]]);
-        sum[key] = t;
-      }
-    }
+    return { loss: l, grads: out.grads };
   });
+}
+
+/** `acc += g` per key in float32 (tf.add), disposing the operands; returns acc (g when acc is undefined). */
+function addInto(acc: Record<string, tf.Tensor> | undefined, g: Record<string, tf.Tensor>): Record<string, tf.Tensor> {
+  if (!acc) return g;
+  for (const key of Object.keys(g)) {
+    const t = tf.add(acc[key], g[key]);
+    tf.dispose([acc[key], g[key]]);
+    acc[key] = t;
+  }
+  return acc;
+}
+
+/**
+ * One optimizer step of {@link gatheredRanks} over `micro` (each a global batch; loss scaled by 1 / micro steps):
+ * each rank sums its micro-steps' gradients, the ranks are summed in rank order and divided by n (float32, as the
+ * all-reduce). Returns the sum over micro-steps of the mean of the ranks' losses and the averaged gradients.
+ */
+function gatheredStep(model: SentenceTransformer, loss: Loss, micro: Example[][], n: number, vars: tf.Variable[]): { loss: number; grads: Record<string, tf.Tensor> } {
+  const perRank: (Record<string, tf.Tensor> | undefined)[] = new Array(n).fill(undefined);
+  let lossSum = 0;
+  for (const rows of micro) {
+    const ranks = gatheredRanks(model, loss, rows, n, vars, 1 / micro.length);
+    lossSum += ranks.reduce((a, r) => a + r.loss, 0) / n;
+    ranks.forEach((r, i) => (perRank[i] = addInto(perRank[i], r.grads)));
+  }
+  const sum = perRank.reduce((a, g) => addInto(a, g!), undefined);
   const avg: Record<string, tf.Tensor> = {};
   for (const key of Object.keys(sum!)) {
     avg[key] = tf.div(sum![key], n);
     sum![key].dispose();
   }
-  return { loss: lossSum / n, grads: avg };
+  return { loss: lossSum, grads: avg };
 }
 
 /** `steps` optimizer steps of {@link gatheredStep} (clip 1, AdamW at a constant lr, no decay); the per-step losses. */
-async function expectedGatherRun(model: SentenceTransformer, loss: Loss, rows: Example[], batch: number, n: number, steps: number, lr: number): Promise<number[]> {
+async function expectedGatherRun(model: SentenceTransformer, loss: Loss, rows: Example[], batch: number, n: number, steps: number, lr: number, accum = 1): Promise<number[]> {
   const params = modelParameters(model);
   const vars = params.map((p) => p.variable);
   const opt = new AdamW(params, { lr, weightDecay: 0 });
   const losses: number[] = [];
+  let next = 0;
   for (let s = 0; s < steps; s++) {
-    const g = gatheredStep(model, loss, rows.slice(s * batch, (s + 1) * batch), n, vars);
+    const micro = Array.from({ length: accum }, () => rows.slice(next, (next += batch)));
+    const g = gatheredStep(model, loss, micro, n, vars);
     const { grads } = await clipGradNorm(g.grads, 1);
     opt.step(grads, lr);
     tf.dispose(Object.values(grads));
-    losses.push(g.loss);
+    losses.push(g.loss / accum);
   }
   opt.dispose();
   return losses;
@@ -131,6 +150,7 @@ describe('MultipleNegativesRankingLoss gather_across_devices: one rank’s ancho
         });
       });
       assert.ok(scale > 0 && worst <= 1e-6 * Math.max(1, scale), `max |grad diff| ${worst} (max |grad| ${scale})`);
+      console.log(`      loss rel diff ${(Math.abs(got - want) / Math.abs(want)).toExponential(2)}, max |grad diff| ${worst.toExponential(2)} (max |grad| ${scale.toFixed(3)})`);
       // a rank alone is not the global loss (the offsets matter)
       assert.ok(Math.abs(ranks[1].value.dataSync()[0] - want) > 1e-4, 'rank 1 alone differs from the global loss');
       tf.dispose([global.value, ...global.grads, ...ranks.flatMap((r) => [r.value, ...r.grads]), ...emb]); // spread-ok: a few tensors
@@ -162,7 +182,7 @@ describe('training: gather_across_devices under data-parallel replicas (wasm)', 
       const rows = asExamples(pairs(8));
       const loss = new MultipleNegativesRankingLoss({ gatherAcrossDevices: true });
       const before = tf.memory().numTensors;
-      const g = gatheredStep(model, loss, rows, 2, vars);
+      const g = gatheredStep(model, loss, [rows], 2, vars);
       const one = computeGradients(model, new MultipleNegativesRankingLoss(), rows, vars, NO_DROPOUT_PROBS, new Rng(0));
       const want = one.loss.dataSync()[0];
       assert.ok(Math.abs(g.loss - want) <= 1e-6 * want, `loss ${g.loss} vs ${want}`);
@@ -178,6 +198,7 @@ describe('training: gather_across_devices under data-parallel replicas (wasm)', 
       }
       assert.deepEqual(Object.keys(g.grads).sort(), Object.keys(one.grads).sort());
       assert.ok(worst <= 1e-5 * scale, `max |grad diff| ${worst} (max |grad| ${scale})`);
+      console.log(`      loss ${g.loss} vs ${want}; max |grad diff| ${worst.toExponential(2)} (max |grad| ${scale.toFixed(3)})`);
       tf.dispose([one.loss, ...Object.values(one.grads), ...Object.values(g.grads)]); // spread-ok: one per parameter
       assert.equal(tf.memory().numTensors, before);
     } finally {
@@ -216,6 +237,51 @@ describe('training: gather_across_devices under data-parallel replicas (wasm)', 
       }
     });
   }
+
+  it('gradient accumulation (2 micro-steps, each gathered on its own) with 2 replicas equals the in-process expectation bit for bit', async () => {
+    const lr = 1e-3;
+    const rows = pairs(24);
+    const expected = await SentenceTransformer.load(modelDir('tiny-bert'), NO_DROPOUT);
+    const ddp = await SentenceTransformer.load(modelDir('tiny-bert'), NO_DROPOUT);
+    try {
+      const expLosses = await expectedGatherRun(expected, new MultipleNegativesRankingLoss({ gatherAcrossDevices: true }), asExamples(rows), 4, 2, 3, lr, 2);
+      const logs: StepLog[] = [];
+      await new SentenceTransformerTrainer({
+        model: ddp,
+        args: { perDeviceTrainBatchSize: 2, gradientAccumulationSteps: 2, learningRate: lr, maxSteps: 3, lrSchedulerType: 'constant', weightDecay: 0, shuffle: false, saveStrategy: 'no', dataParallel: { workers: 2, verifyEvery: 3 } },
+        trainDataset: rows,
+        loss: new MultipleNegativesRankingLoss({ gatherAcrossDevices: true }),
+        callback: (l) => void logs.push(l),
+      }).train();
+      assert.deepEqual(
+        logs.map((l) => l.loss),
+        expLosses,
+      );
+      assert.equal(paramsChecksum(modelParameters(ddp)), paramsChecksum(modelParameters(expected)));
+    } finally {
+      expected.dispose();
+      ddp.dispose();
+    }
+  });
+
+  it("fit() passes it too: the first step's loss of fit({ dataParallel: { workers: 2 } }) is the gathered one (one MNRL over the global batch of 8), not the per-replica one", async () => {
+    const rows = pairs(8);
+    const model = await SentenceTransformer.load(modelDir('tiny-bert'), NO_DROPOUT);
+    try {
+      const vars = modelParameters(model).map((p) => p.variable);
+      const global = computeGradients(model, new MultipleNegativesRankingLoss(), asExamples(rows), vars, NO_DROPOUT_PROBS, new Rng(0));
+      const want = global.loss.dataSync()[0];
+      tf.dispose([global.loss, ...Object.values(global.grads)]); // spread-ok: one per parameter
+      const run = (gatherAcrossDevices: boolean) => model.fit({ trainObjectives: [{ data: rows, loss: new MultipleNegativesRankingLoss({ gatherAcrossDevices }), batchSize: 4 }], epochs: 1, shuffle: false, dataParallel: { workers: 2 } });
+      const gathered = await run(true);
+      assert.equal(gathered.logs.length, 1);
+      assert.ok(Math.abs(gathered.logs[0].loss - want) <= 1e-6 * want, `${gathered.logs[0].loss} vs ${want}`);
+      const perReplica = await run(false);
+      assert.ok(Math.abs(perReplica.logs[0].loss - want) > 1e-2 * want, `per replica ${perReplica.logs[0].loss} vs gathered ${want}`);
+    } finally {
+      model.dispose();
+    }
+  });
 
   it('a MatryoshkaLoss around a gathering MNRL is refused at start (its inner loss would not gather), before any worker starts', async () => {
     const model = await SentenceTransformer.load(modelDir('tiny-bert'));
