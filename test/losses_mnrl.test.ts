@@ -130,7 +130,9 @@ describe('MultipleNegativesRankingLoss options: config dicts, citations, validat
     assert.throws(() => M({ hardnessStrength: -1 }), /hardnessStrength \(hardness_strength\) must be a non-negative number, got -1/);
     assert.throws(() => M({ gatherAcrossDevices: 'yes' }), /gatherAcrossDevices \(gather_across_devices\) must be a boolean/);
     assert.throws(() => M({ partition_mode: 'per_direction' }), /unknown option "partition_mode" \(options are camelCased: partitionMode\); known: scale, similarityFct/);
-    assert.throws(() => new CachedMultipleNegativesRankingLoss({ miniBatchNumTokens: 512 as unknown as null }), /miniBatchNumTokens \(mini_batch_num_tokens\) is not supported/);
+    for (const bad of [0, -3, 2.5, '512']) {
+      assert.throws(() => new CachedMultipleNegativesRankingLoss({ miniBatchNumTokens: bad as number }), /CachedMultipleNegativesRankingLoss: miniBatchNumTokens \(mini_batch_num_tokens\) must be a positive integer or null, got /);
+    }
     assert.throws(() => new CachedMultipleNegativesRankingLoss({ directions: ['doc_to_doc'] }), /CachedMultipleNegativesRankingLoss: directions must include 'query_to_doc'/);
     const warnings: string[] = [];
     setLogger((_l, m) => warnings.push(m));
@@ -164,8 +166,8 @@ describe('MultipleNegativesRankingLoss gatherAcrossDevices: what dataParallel ga
     const same = new MultipleNegativesRankingLoss({ gatherAcrossDevices: true, scale: 7, directions: ['query_to_doc', 'doc_to_query'], partitionMode: 'per_direction' }).gatherAcrossReplicas()!;
     const cached = new CachedMultipleNegativesRankingLoss({ gatherAcrossDevices: true, miniBatchSize: 3 }).gatherAcrossReplicas()!;
     const plain = new MultipleNegativesRankingLoss({ gatherAcrossDevices: true }).gatherAcrossReplicas()!;
-    assert.equal(cached.chunkRows, 3);
-    assert.equal(plain.chunkRows, undefined);
+    assert.deepEqual(cached.miniBatches!([5, 5, 5, 5, 5, 5, 5]), [[0, 3], [3, 6], [6, 7]]);
+    assert.equal(plain.miniBatches, undefined);
     const v = (spec: typeof plain, offset: number) => tf.tidy(() => spec.compute(e, offset, 2).dataSync()[0]);
     assert.equal(v(sym, 2), v(same, 2));
     assert.equal(v(cached, 2), v(plain, 2));

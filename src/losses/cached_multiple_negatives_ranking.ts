@@ -23,8 +23,37 @@ import { GAO_2021_GRADCACHE } from './citations.js';
 export interface CachedMultipleNegativesRankingLossOptions extends MultipleNegativesRankingLossOptions {
   /** `mini_batch_size` (default 32): rows embedded at once; smaller uses less memory, same result. */
   miniBatchSize?: number;
-  /** `mini_batch_num_tokens`: only null/undefined (packing mini-batches by token count is not implemented). */
-  miniBatchNumTokens?: null;
+  /**
+   * `mini_batch_num_tokens` (default null): when set, each column's mini-batches are packed greedily with as many
+   * consecutive rows as keep their non-padding tokens at or below this budget (a row over the budget alone), and
+   * `miniBatchSize` is unused (6.0.1's `_minibatch_ranges`). A positive integer or null.
+   */
+  miniBatchNumTokens?: number | null;
+}
+
+/**
+ * 6.0.1's `_minibatch_ranges`: the `[begin, end)` row ranges one column is embedded in: every `size` rows, or, with
+ * `numTokens`, greedy packs of consecutive rows whose token counts sum to at most `numTokens` (at least one row each).
+ * https://github.com/huggingface/sentence-transformers/blob/v6.0.1/sentence_transformers/base/losses/gradcache.py
+ */
+export function miniBatchRanges(tokenCounts: readonly number[], size: number, numTokens: number | null): [number, number][] {
+  const n = tokenCounts.length;
+  const out: [number, number][] = [];
+  if (numTokens === null) {
+    for (let s = 0; s < n; s += size) out.push([s, Math.min(n, s + size)]);
+    return out;
+  }
+  let begin = 0;
+  while (begin < n) {
+    // bisect_right over the cumulative counts: extend while the running sum stays within the budget
+    let end = begin;
+    let sum = 0;
+    while (end < n && sum + tokenCounts[end] <= numTokens) sum += tokenCounts[end++];
+    end = Math.max(end, begin + 1);
+    out.push([begin, end]);
+    begin = end;
+  }
+  return out;
 }
 
 /**
@@ -42,12 +71,16 @@ export class CachedMultipleNegativesRankingLoss implements Loss {
   readonly textColumns = { min: 2, max: Number.MAX_SAFE_INTEGER };
   readonly needsLabels = false;
   readonly miniBatchSize: number;
+  /** `mini_batch_num_tokens` (null: mini-batches of `miniBatchSize` rows). */
+  readonly miniBatchNumTokens: number | null;
   /** The checked MultipleNegativesRankingLoss options (Python's wrapped `self.loss`). */
   readonly settings: MnrlSettings;
 
   constructor(opts: CachedMultipleNegativesRankingLossOptions = {}) {
     this.settings = mnrlSettings(opts, this.name, ['miniBatchSize', 'miniBatchNumTokens']);
-    if (opts.miniBatchNumTokens !== undefined && opts.miniBatchNumTokens !== null) throw new RangeError(`${this.name}: miniBatchNumTokens (mini_batch_num_tokens) is not supported (mini-batches are by rows: miniBatchSize); got ${JSON.stringify(opts.miniBatchNumTokens)}`);
+    const t = opts.miniBatchNumTokens ?? null;
+    if (t !== null && !(Number.isInteger(t) && t > 0)) throw new RangeError(`${this.name}: miniBatchNumTokens (mini_batch_num_tokens) must be a positive integer or null, got ${JSON.stringify(opts.miniBatchNumTokens)}`);
+    this.miniBatchNumTokens = t;
     const m = opts.miniBatchSize ?? 32;
     if (!Number.isInteger(m) || m < 1) throw new RangeError(`${this.name}: miniBatchSize (mini_batch_size) must be a positive integer, got ${JSON.stringify(opts.miniBatchSize)}`);
     this.miniBatchSize = m;
@@ -68,7 +101,7 @@ export class CachedMultipleNegativesRankingLoss implements Loss {
    * replica's candidates, and replays its mini-batches with the summed cached gradients).
    */
   gatherAcrossReplicas(): GatherSpec | undefined {
-    return mnrlGather(this.settings, this.name, this.miniBatchSize);
+    return mnrlGather(this.settings, this.name, (counts) => this.miniBatches(counts));
   }
 
   /**
@@ -77,12 +110,12 @@ export class CachedMultipleNegativesRankingLoss implements Loss {
    */
   gradCache(ctx: ModelLossContext, lossScale: number, lossOf: (embeddings: tf.Tensor2D[]) => tf.Scalar): { loss: tf.Scalar; grads: Record<string, tf.Tensor> } {
     if (ctx.columns < 2) throw new Error(`${this.name}: needs at least 2 text columns (anchor, positive), got ${ctx.columns}`);
-    const ranges: [number, number][] = [];
-    for (let s = 0; s < ctx.rows; s += this.miniBatchSize) ranges.push([s, Math.min(ctx.rows, s + this.miniBatchSize)]);
+    // Each column's mini-batches (by rows, or packed by tokens), fixed before stage 1 and replayed in stage 3.
+    const ranges = Array.from({ length: ctx.columns }, (_, c) => this.miniBatches(ctx.tokenCounts(c)));
     // The dropout seed of each (column, mini-batch), replayed in stage 3 (Python's RandContext).
-    const seeds = Array.from({ length: ctx.columns }, () => ranges.map(() => ctx.nextSeed()));
+    const seeds = ranges.map((r) => r.map(() => ctx.nextSeed()));
     // Stage 1: embeddings without the tape. reps[c]: [rows, dim]
-    const reps = seeds.map((colSeeds, c) => tf.tidy(() => tf.concat(ranges.map(([s, e], k) => ctx.embed(c, s, e, colSeeds[k])), 0)));
+    const reps = seeds.map((colSeeds, c) => tf.tidy(() => tf.concat(ranges[c].map(([s, e], k) => ctx.embed(c, s, e, colSeeds[k])), 0)));
     let cache: tf.Tensor[] = [];
     let loss: tf.Scalar | undefined;
     const grads: Record<string, tf.Tensor> = {};
@@ -94,7 +127,7 @@ export class CachedMultipleNegativesRankingLoss implements Loss {
       if (loss !== out.value) out.value.dispose();
       // Stage 3: backpropagate the cached gradient through each mini-batch, summing the parameter gradients.
       for (let c = 0; c < ctx.columns; c++) {
-        ranges.forEach(([s, e], k) => {
+        ranges[c].forEach(([s, e], k) => {
           const g = tf.slice(cache[c], [s, 0], [e - s, -1]); // [e - s, dim]
           const r = tf.variableGrads(() => tf.sum(tf.mul(ctx.embed(c, s, e, seeds[c][k]), g)) as tf.Scalar, ctx.variables);
           g.dispose();
@@ -120,9 +153,14 @@ export class CachedMultipleNegativesRankingLoss implements Loss {
     }
   }
 
+  /** One column's mini-batch row ranges from its rows' token counts ({@link miniBatchRanges}). */
+  miniBatches(tokenCounts: readonly number[]): [number, number][] {
+    return miniBatchRanges(tokenCounts, this.miniBatchSize, this.miniBatchNumTokens);
+  }
+
   getConfigDict(): Record<string, unknown> {
     const { scale, similarity_fct, ...rest } = mnrlConfig(this.settings);
     // 6.0.1's order: scale, similarity_fct, mini_batch_size, mini_batch_num_tokens, then MNRL's five others
-    return { scale, similarity_fct, mini_batch_size: this.miniBatchSize, mini_batch_num_tokens: null, ...rest }; // spread-ok: a fixed set of keys
+    return { scale, similarity_fct, mini_batch_size: this.miniBatchSize, mini_batch_num_tokens: this.miniBatchNumTokens, ...rest }; // spread-ok: a fixed set of keys
   }
 }

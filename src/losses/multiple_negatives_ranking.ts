@@ -181,9 +181,9 @@ export function mnrlLoss(s: MnrlSettings, embeddings: tf.Tensor2D[], what: strin
 }
 
 /** The {@link GatherSpec} of an MNRL-family loss: undefined unless `gather_across_devices` is on. */
-export function mnrlGather(s: MnrlSettings, what: string, chunkRows?: number): GatherSpec | undefined {
+export function mnrlGather(s: MnrlSettings, what: string, miniBatches?: GatherSpec['miniBatches']): GatherSpec | undefined {
   if (!s.gatherAcrossDevices) return undefined;
-  return { chunkRows, compute: (embeddings, offset, rows) => mnrlLoss(s, embeddings, what, { offset, rows }) };
+  return { miniBatches, compute: (embeddings, offset, rows) => mnrlLoss(s, embeddings, what, { offset, rows }) };
 }
 
 /**

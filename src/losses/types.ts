@@ -39,11 +39,14 @@ export interface ModelLossContext {
   readonly variables: tf.Variable[];
   /** A fresh dropout seed from the trainer's generator; pass the same seed to {@link embed} to replay the masks. */
   nextSeed(): number;
+  /** The non-padding tokens of each row of text column `column` (its attention mask's row sums). */
+  tokenCounts(column: number): number[];
   /**
    * The `[end - start, dim]` sentence embeddings of rows `[start, end)` of text column `column`, in training mode
-   * with dropout masks drawn from `seed`. The column is tokenized once, padded to its longest row, and sliced (as
-   * Python slices the padded features), so a row's numbers do not depend on the range. Recorded on the gradient
-   * tape only when called inside one (`tf.variableGrads`). The caller owns the result.
+   * with dropout masks drawn from `seed`. The column is tokenized once, padded to its longest row, then sliced and
+   * cut after the last token any of the range's rows has (as 6.0.1's `_create_minibatch`: a mini-batch of short
+   * rows is not run at the batch's width). Recorded on the gradient tape only when called inside one
+   * (`tf.variableGrads`). The caller owns the result.
    */
   embed(column: number, start: number, end: number, seed: number): tf.Tensor2D;
 }
@@ -53,8 +56,11 @@ export interface ModelLossContext {
  * `all_gather_with_grad` hands every rank all ranks' embeddings): see {@link Loss.gatherAcrossReplicas}.
  */
 export interface GatherSpec {
-  /** Rows embedded at once (GradCache mini-batches: CachedMultipleNegativesRankingLoss' `miniBatchSize`); undefined: the whole shard. */
-  chunkRows?: number;
+  /**
+   * The mini-batches a column is embedded in (GradCache: CachedMultipleNegativesRankingLoss' `miniBatchSize` or
+   * `miniBatchNumTokens`), from its rows' token counts; undefined: the whole shard at once.
+   */
+  miniBatches?(tokenCounts: readonly number[]): [number, number][];
   /**
    * One rank's loss: its `rows` anchors (rows [offset, offset + rows) of every gathered column) against every
    * rank's candidates (each column `[rows * world, dim]`, ranks in order). A pure function of its inputs.

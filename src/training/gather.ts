@@ -13,7 +13,7 @@
  *
  * tfjs' tape cannot stay open across the exchange (the workers answer asynchronously), so each micro-step runs as
  * GradCache does (gradients exact; one more forward pass per shard):
- *   1. every rank embeds its shard OFF the tape (in `chunkRows` mini-batches, each with its own dropout seed) and the
+ *   1. every rank embeds its shard OFF the tape (in the loss's mini-batches, each with its own dropout seed) and the
  *      coordinator concatenates the ranks' columns in rank order (the all-gather);
  *   2. every rank computes its loss on the gathered columns and its gradient with respect to all of them; the
  *      coordinator sums, for each rank's rows, the ranks' gradients in rank order (float32) and sends each rank its
@@ -31,12 +31,13 @@ export class GatherShard {
   readonly embeddings: Float32Array[];
   /** The embedding width. */
   readonly dim: number;
-  private readonly ranges: [number, number][] = [];
+  /** Each column's mini-batches (`spec.miniBatches`, else the whole shard). */
+  private readonly ranges: [number, number][][];
   private readonly seeds: number[][];
   /** The rank's unscaled loss (phase 2). */
   private loss: number | undefined;
 
-  /** Phase 1: embed every column of the shard off the tape, `spec.chunkRows` rows at a time. `lossScale`: 1 / accumulation steps. */
+  /** Phase 1: embed every column of the shard off the tape, in `spec.miniBatches`. `lossScale`: 1 / accumulation steps. */
   constructor(
     private readonly ctx: ModelLossContext,
     private readonly spec: GatherSpec,
@@ -44,13 +45,12 @@ export class GatherShard {
     private readonly what: string,
   ) {
     if (ctx.columns < 2) throw new Error(`${what}: needs at least 2 text columns (anchor, positive), got ${ctx.columns}`);
-    const step = spec.chunkRows ?? ctx.rows;
-    for (let s = 0; s < ctx.rows; s += step) this.ranges.push([s, Math.min(ctx.rows, s + step)]);
+    this.ranges = Array.from({ length: ctx.columns }, (_, c): [number, number][] => (spec.miniBatches ? spec.miniBatches(ctx.tokenCounts(c)) : [[0, ctx.rows]]));
     // The dropout seed of each (column, mini-batch), replayed in phase 3 (Python's RandContext).
-    this.seeds = Array.from({ length: ctx.columns }, () => this.ranges.map(() => ctx.nextSeed()));
+    this.seeds = this.ranges.map((r) => r.map(() => ctx.nextSeed()));
     let dim = 0;
     this.embeddings = this.seeds.map((colSeeds, c) => {
-      const rep = tf.tidy(() => tf.concat(this.ranges.map(([s, e], k) => ctx.embed(c, s, e, colSeeds[k])), 0)); // [rows, dim]
+      const rep = tf.tidy(() => tf.concat(this.ranges[c].map(([s, e], k) => ctx.embed(c, s, e, colSeeds[k])), 0)); // [rows, dim]
       dim = rep.shape[1];
       const data = rep.dataSync() as Float32Array;
       rep.dispose();
@@ -103,7 +103,7 @@ export class GatherShard {
     const grads: Record<string, tf.Tensor> = {};
     try {
       own.forEach((cache, c) => {
-        this.ranges.forEach(([s, e], k) => {
+        this.ranges[c].forEach(([s, e], k) => {
           const g = tf.tensor2d(cache.subarray(s * this.dim, e * this.dim), [e - s, this.dim], 'float32');
           const r = tf.variableGrads(() => tf.sum(tf.mul(this.ctx.embed(c, s, e, this.seeds[c][k]), g)) as tf.Scalar, this.ctx.variables);
           g.dispose();

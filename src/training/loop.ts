@@ -279,6 +279,10 @@ export function modelLossContext(
     labels,
     variables: vars,
     nextSeed: () => rng.int(2 ** 31),
+    tokenCounts: (column) => {
+      const b = tokenized[column];
+      return Array.from({ length: rows }, (_, i) => b.attentionMask.subarray(i * b.seqLength, (i + 1) * b.seqLength).reduce((a, m) => a + (m !== 0 ? 1 : 0), 0));
+    },
     embed: (column, start, end, seed) => {
       const sub = new Rng(seed);
       return inTrainingMode(dropout, () => sub.int(2 ** 31), () => {
@@ -290,16 +294,37 @@ export function modelLossContext(
   };
 }
 
-/** Rows [start, end) of a padded batch (same sequence length: Python slices the padded features). */
-function sliceTokenized(b: TokenizedBatch, start: number, end: number): TokenizedBatch {
+/**
+ * Rows [start, end) of a padded batch, cut after the last position any of them attends to (6.0.1's
+ * `_create_minibatch` trims the trailing padding the rows share; leading padding is kept). The whole batch is never
+ * cut (it is padded to its longest row).
+ */
+export function sliceTokenized(b: TokenizedBatch, start: number, end: number): TokenizedBatch {
   const T = b.seqLength;
-  return {
-    batchSize: end - start,
-    seqLength: T,
-    inputIds: b.inputIds.subarray(start * T, end * T),
-    attentionMask: b.attentionMask.subarray(start * T, end * T),
-    tokenTypeIds: b.tokenTypeIds?.subarray(start * T, end * T),
+  let width = 0;
+  for (let i = start; i < end; i++) {
+    for (let t = T - 1; t >= width; t--) {
+      if (b.attentionMask[i * T + t] !== 0) {
+        width = t + 1;
+        break;
+      }
+    }
+  }
+  if (width === 0 || width === T) {
+    return {
+      batchSize: end - start,
+      seqLength: T,
+      inputIds: b.inputIds.subarray(start * T, end * T),
+      attentionMask: b.attentionMask.subarray(start * T, end * T),
+      tokenTypeIds: b.tokenTypeIds?.subarray(start * T, end * T),
+    };
+  }
+  const cut = (a: Int32Array) => {
+    const out = new Int32Array((end - start) * width);
+    for (let i = start; i < end; i++) out.set(a.subarray(i * T, i * T + width), (i - start) * width);
+    return out;
   };
+  return { batchSize: end - start, seqLength: width, inputIds: cut(b.inputIds), attentionMask: cut(b.attentionMask), tokenTypeIds: b.tokenTypeIds && cut(b.tokenTypeIds) };
 }
 
 /** The batch's vector labels (MSELoss teachers) as `[batch, dim]` or `[batch, columns, dim]` float32. */
