@@ -131,7 +131,7 @@ export type { EnvLike } from './hub/env.js';
 export type { WebGLPrecision } from './backends/webgl.js';
 export type { UrlCache, UrlFileOptions } from './platform/url.js';
 export { CACHED_NO_EXIST } from './hub/cache.js';
-export type { Loss, CrossEncoderLoss, EmbeddingBatch, ModelLossContext } from './losses/types.js';
+export type { Loss, CrossEncoderLoss, EmbeddingBatch, GatherSpec, ModelLossContext } from './losses/types.js';
 export type { Evaluator, EvaluationContext } from './evaluation/types.js';
 
 // Evaluators (sentence-transformers v6.0.1 names; each takes a structural model type, see EvaluatorEncoderLike)

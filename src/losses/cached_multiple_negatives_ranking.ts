@@ -153,7 +153,7 @@ export class CachedMultipleNegativesRankingLoss implements Loss {
     }
   }
 
-  /** One column's mini-batch row ranges from its rows' token counts ({@link miniBatchRanges}). */
+  /** One column's mini-batch row ranges from its rows' token counts (6.0.1's `_minibatch_ranges`). */
   miniBatches(tokenCounts: readonly number[]): [number, number][] {
     return miniBatchRanges(tokenCounts, this.miniBatchSize, this.miniBatchNumTokens);
   }
