@@ -283,6 +283,33 @@ describe('training: gather_across_devices under data-parallel replicas (wasm)', 
     }
   });
 
+  it('two objectives, one gathering and one not, alternate under fit({ dataParallel }): step 1 (the gathering one) has the global-batch loss, step 2 runs per replica, and the replicas stay bit-identical', async () => {
+    const model = await SentenceTransformer.load(modelDir('tiny-bert'), NO_DROPOUT);
+    try {
+      const a = pairs(8);
+      const b = pairs(16).slice(8);
+      const vars = modelParameters(model).map((p) => p.variable);
+      const global = computeGradients(model, new MultipleNegativesRankingLoss(), asExamples(a), vars, NO_DROPOUT_PROBS, new Rng(0));
+      const want = global.loss.dataSync()[0];
+      tf.dispose([global.loss, ...Object.values(global.grads)]); // spread-ok: one per parameter
+      const out = await model.fit({
+        trainObjectives: [
+          { data: a, loss: new MultipleNegativesRankingLoss({ gatherAcrossDevices: true }), batchSize: 4 },
+          { data: b, loss: new MultipleNegativesRankingLoss(), batchSize: 4 },
+        ],
+        epochs: 1,
+        stepsPerEpoch: 2,
+        shuffle: false,
+        dataParallel: { workers: 2, verifyEvery: 1 },
+      });
+      assert.equal(out.logs.length, 2);
+      assert.ok(Math.abs(out.logs[0].loss - want) <= 1e-6 * want, `${out.logs[0].loss} vs ${want}`);
+      assert.ok(Number.isFinite(out.logs[1].loss));
+    } finally {
+      model.dispose();
+    }
+  });
+
   it('a MatryoshkaLoss around a gathering MNRL is refused at start (its inner loss would not gather), before any worker starts', async () => {
     const model = await SentenceTransformer.load(modelDir('tiny-bert'));
     try {
