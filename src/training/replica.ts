@@ -4,7 +4,9 @@
  * cross_encoder_trainer.ts `crossEncoderReplica`), takes rank 0's parameters (the losses' own variables among them)
  * and optimizer state when the run resumes, and builds its AdamW; on `step` it runs forward + backward on its shards
  * and sums their flat gradients (every parameter at its slot of the layout, the losses' own variables included) into
- * its arena (shared exchange) or a buffer it transfers back; on `reduce` (shared) it averages its share of every
+ * its arena (shared exchange) or a buffer it transfers back (a gathered shard, gather_across_devices: `gather-embed`
+ * embedded it and `gather-loss` answered its loss's gradient on every rank's embeddings beforehand, ./gather.ts; the
+ * step backpropagates the summed gradient of its rows); on `reduce` (shared) it averages its share of every
  * rank's arena into rank 0's; on `apply` it measures the norm of the averaged gradients (rank 0's arena, or the
  * buffer sent) without the losses' own variables, clips (those left unclipped, as on rank 0) and takes the AdamW
  * step; on `checksum` it hashes its parameters. Messages are handled one at a time, in arrival order.
