@@ -50,9 +50,9 @@ const torchLayout = (p: ReturnType<typeof modelParameters>[number]) => tf.tidy((
  * embedded, the columns concatenated in rank order, every rank's loss gradient on them, each rank's rows summed over
  * ranks, each rank's backward. Returns every rank's loss and parameter gradients (caller owns them).
  */
-function gatheredRanks(model: SentenceTransformer, loss: Loss, rows: Example[], n: number, vars: tf.Variable[], scale = 1): { loss: number; grads: Record<string, tf.Tensor> }[] {
+function gatheredRanks(model: SentenceTransformer, loss: Loss, rows: Example[], n: number, vars: tf.Variable[], scale = 1, dropout = NO_DROPOUT_PROBS): { loss: number; grads: Record<string, tf.Tensor> }[] {
   const k = rows.length / n;
-  const shards = Array.from({ length: n }, (_, r) => gatherShardOf(model, loss, rows.slice(r * k, (r + 1) * k), vars, NO_DROPOUT_PROBS, new Rng(r), scale));
+  const shards = Array.from({ length: n }, (_, r) => gatherShardOf(model, loss, rows.slice(r * k, (r + 1) * k), vars, dropout, new Rng(r), scale));
   const gathered = concatRanks(shards.map((s) => s.embeddings));
   const lossGrads = shards.map((s, r) => s.lossGrads(gathered, r).grads);
   return shards.map((s, r) => {
@@ -79,11 +79,11 @@ function addInto(acc: Record<string, tf.Tensor> | undefined, g: Record<string, t
  * each rank sums its micro-steps' gradients, the ranks are summed in rank order and divided by n (float32, as the
  * all-reduce). Returns the sum over micro-steps of the mean of the ranks' losses and the averaged gradients.
  */
-function gatheredStep(model: SentenceTransformer, loss: Loss, micro: Example[][], n: number, vars: tf.Variable[]): { loss: number; grads: Record<string, tf.Tensor> } {
+function gatheredStep(model: SentenceTransformer, loss: Loss, micro: Example[][], n: number, vars: tf.Variable[], dropout = NO_DROPOUT_PROBS): { loss: number; grads: Record<string, tf.Tensor> } {
   const perRank: (Record<string, tf.Tensor> | undefined)[] = new Array(n).fill(undefined);
   let lossSum = 0;
   for (const rows of micro) {
-    const ranks = gatheredRanks(model, loss, rows, n, vars, 1 / micro.length);
+    const ranks = gatheredRanks(model, loss, rows, n, vars, 1 / micro.length, dropout);
     lossSum += ranks.reduce((a, r) => a + r.loss, 0) / n;
     ranks.forEach((r, i) => (perRank[i] = addInto(perRank[i], r.grads)));
   }
@@ -201,6 +201,43 @@ describe('training: gather_across_devices under data-parallel replicas (wasm)', 
       console.log(`      loss ${g.loss} vs ${want}; max |grad diff| ${worst.toExponential(2)} (max |grad| ${scale.toFixed(3)})`);
       tf.dispose([one.loss, ...Object.values(one.grads), ...Object.values(g.grads)]); // spread-ok: one per parameter
       assert.equal(tf.memory().numTensors, before);
+    } finally {
+      model.dispose();
+    }
+  });
+
+  it('with dropout on, phase 3 replays phase 1 masks: the gathered gradient (2 ranks, CachedMNRL mini-batches of 2) matches a central finite difference of the mean of the ranks\' losses (same seeds)', async () => {
+    const model = await SentenceTransformer.load(modelDir('tiny-bert'));
+    try {
+      const vars = modelParameters(model).map((p) => p.variable);
+      const drop = { hidden: 0.1, attention: 0.1 };
+      const loss = new CachedMultipleNegativesRankingLoss({ miniBatchSize: 2, gatherAcrossDevices: true });
+      const rows = [asExamples(pairs(8))];
+      const r = gatheredStep(model, loss, rows, 2, vars, drop);
+      let best = { name: '', index: 0, g: 0 };
+      for (const [name, g] of Object.entries(r.grads)) {
+        const d = g.dataSync();
+        for (let i = 0; i < d.length; i++) if (Math.abs(d[i]) > Math.abs(best.g)) best = { name, index: i, g: d[i] };
+      }
+      tf.dispose(Object.values(r.grads));
+      const v = vars.find((x) => x.name === best.name)!;
+      const original = v.dataSync().slice();
+      const lossAt = (delta: number) => {
+        const moved = original.slice();
+        moved[best.index] += delta;
+        v.assign(tf.tensor(moved, v.shape));
+        const out = gatheredStep(model, loss, rows, 2, vars, drop); // the same seeds: the same masks
+        tf.dispose(Object.values(out.grads));
+        return out.loss;
+      };
+      const h = 1e-2;
+      const fd = (lossAt(h) - lossAt(-h)) / (2 * h);
+      v.assign(tf.tensor(original, v.shape));
+      const noDrop = gatheredStep(model, loss, rows, 2, vars);
+      tf.dispose(Object.values(noDrop.grads));
+      assert.notEqual(noDrop.loss, r.loss, 'the masks change the loss (dropout is on)');
+      console.log(`      dropout 0.1: d loss / d ${best.name}[${best.index}] gathered ${best.g.toFixed(5)}, finite difference ${fd.toFixed(5)}`);
+      assert.ok(Math.abs(fd - best.g) <= 0.02 * Math.abs(best.g), `gathered ${best.g} vs finite difference ${fd}`);
     } finally {
       model.dispose();
     }
