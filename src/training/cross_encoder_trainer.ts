@@ -23,10 +23,10 @@ import { checkRebuiltLoss, DataParallelGroup, dataParallelWorkers, lossRecipe, t
 import { allReduceShards, shardMicroBatches, verifyReplicas } from './loop.js';
 import type { ReplicaModel } from './replica.js';
 import { replicaSpecFor } from './replica_spec.js';
-import { bestMetricFor } from './trainer.js';
-import type { EvalData } from './eval_loss.js';
-import { bestEvaluationStep, type ModelCardData } from './model_card.js';
-import { recordCrossEncoderCard, type CardClock, type CardHyperparameters, type CrossEncoderEvalData } from './cross_encoder_card.js';
+import { bestMetricFor, givenArguments } from './trainer.js';
+import { crossEncoderEvalLosses, type EvalData } from './eval_loss.js';
+import { bestEvaluationStep, type CardClock, type ModelCardData } from './model_card.js';
+import { recordCrossEncoderCard, type CardHyperparameters, type CrossEncoderEvalData } from './cross_encoder_card.js';
 import { AdamW, clipGradNorm } from './optimizer.js';
 import { Rng } from './rng.js';
 import { dataLoaderPermutations, FIT_TRAINER_SEED } from './samplers.js';
@@ -143,6 +143,11 @@ function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
   });
 }
 
+/** The training loss of `logits` [B, L]: `lossFct`, else BCEWithLogits (1 label) / cross-entropy over class ids. */
+function crossEncoderLoss(lossFct: CrossEncoderLoss | undefined, numLabels: number, logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
+  return lossFct ? lossFct.compute(logits, labels) : numLabels === 1 ? bceWithLogits(tf.reshape(logits, [-1]) as tf.Tensor1D, labels) : crossEntropy(logits, labels);
+}
+
 /**
  * One CrossEncoder step's forward + backward on `batch` (training mode, dropout masks drawn from `rng`): `lossFct`
  * on `act(logits)`, else BCEWithLogits (1 label) / cross-entropy over class ids; `scale` multiplies the
@@ -168,7 +173,7 @@ export function crossEncoderGradients(
       () =>
         inTrainingMode(dropout, () => rng.int(2 ** 31), () => {
           const logits = act(ce.model.forward(inputs)) as tf.Tensor2D; // [B, L]
-          const l = lossFct ? lossFct.compute(logits, labels) : numLabels === 1 ? bceWithLogits(tf.reshape(logits, [-1]) as tf.Tensor1D, labels) : crossEntropy(logits, labels);
+          const l = crossEncoderLoss(lossFct, numLabels, logits, labels);
           if (scale === 1) return l;
           raw = tf.keep(tf.clone(l));
           return tf.mul(l, scale) as tf.Scalar;
@@ -292,7 +297,7 @@ export async function fitCrossEncoder(
   };
   const clock: CardClock = { start: performance.now(), evaluationSeconds: 0, loggingSteps: fromTrainer?.loggingSteps ?? 500 };
   const evalData = fromTrainer?.evalDataset;
-  const evalLoss = evalData === undefined ? undefined : () => crossEncoderEvalLosses(ce, lossFct, act, evalData, fromTrainer?.evalBatchSize ?? 8, seed);
+  const evalLoss = evalData === undefined ? undefined : () => crossEncoderEvalLosses(ce, (logits, labels) => crossEncoderLoss(lossFct, numLabels, act(logits) as tf.Tensor2D, labels), evalData, fromTrainer?.evalBatchSize ?? 8, seed);
   const evaluate = async (epoch: number) => {
     if (!o.evaluator && !evalLoss) return;
     const t0 = performance.now();
@@ -425,44 +430,6 @@ export async function fitCrossEncoder(
   return { globalStep: step, trainingLoss, logs, evaluations, bestMetric: best ?? bestTrainer };
 }
 
-/**
- * The CrossEncoder's validation losses (`eval_loss`, or `eval_<name>_loss` per dataset of a record): the training loss
- * on `act(logits)` in eval mode over the batches 6.0.1's eval loader gives (the batch sampler with `seed`, epoch 0),
- * averaged weighted by the batches' rows (transformers' `evaluation_loop` + accelerate's remainder cut; see
- * ./eval_loss.ts).
- */
-async function crossEncoderEvalLosses(
-  ce: Pick<TrainableCrossEncoder, 'model' | 'tokenize'>,
-  lossFct: CrossEncoderLoss | undefined,
-  act: (logits: tf.Tensor) => tf.Tensor,
-  data: CrossEncoderEvalData,
-  batchSize: number,
-  seed: number,
-): Promise<Record<string, number>> {
-  const named: [string, readonly TrainingRow[]][] = Array.isArray(data) ? [['', data]] : Object.entries(data);
-  const out: Record<string, number> = {};
-  for (const [name, rows] of named) {
-    const where = name ? `evalDataset.${name}` : 'evalDataset';
-    const examples = readDataset(rows, { what: 'CrossEncoderTrainer', textColumns: { min: 2, max: 2 }, needsLabels: true }, where);
-    if (examples.length === 0) throw new Error(`${where}: expected at least one row, got none`);
-    let sum = 0;
-    for (const b of batchOrder(examples, { batchSize, shuffle: true, dropLast: false, seed, epoch: 0 })) {
-      const batch = b.map((i) => examples[i]);
-      const inputs = batchToTensors(ce.tokenize(batch.map((e) => [e.texts[0], e.texts[1]] as const)));
-      const value = tf.tidy(() => {
-        const labels = tf.tensor1d(Float32Array.from(batch.map((e) => e.label as number)), 'float32');
-        const logits = act(ce.model.forward(inputs)) as tf.Tensor2D; // [B, L]
-        return lossFct ? lossFct.compute(logits, labels) : ce.model.numLabels === 1 ? bceWithLogits(tf.reshape(logits, [-1]) as tf.Tensor1D, labels) : crossEntropy(logits, labels);
-      });
-      tf.dispose([inputs.inputIds, inputs.attentionMask, inputs.tokenTypeIds].filter((t): t is tf.Tensor2D => t !== undefined));
-      sum += (await value.data())[0] * batch.length;
-      value.dispose();
-    }
-    out[name ? `eval_${name}_loss` : 'eval_loss'] = sum / examples.length;
-  }
-  return out;
-}
-
 /** Arguments of {@link CrossEncoderTrainer}. */
 export interface CrossEncoderTrainerOptions {
   model: TrainableCrossEncoder;
@@ -574,8 +541,7 @@ export class CrossEncoderTrainer {
       max_grad_norm: a.maxGradNorm ?? 1,
       seed: a.seed ?? 42,
     };
-    const snake = (k: string) => (k === 'perDeviceTrainBatchSize' ? 'per_device_train_batch_size' : k.replace(/[A-Z]/g, (m) => `_${m.toLowerCase()}`));
-    const given = Object.fromEntries(Object.entries(a).map(([k, v]) => [snake(k), v]));
+    const given = givenArguments(a);
     return fitCrossEncoder(this.options.model, {
       trainData: this.options.trainDataset,
       batchSize,

@@ -22,6 +22,13 @@ import { VERSION } from '../util/version.js';
 import { columnStats, formatDuration, markdownTable, pyFloat, pyRound, samplesTable, statsTable, STATS_ROWS, type Cell, type ColumnStats } from './model_card_format.js';
 
 /** One training (or evaluation) dataset of the card. */
+/** How a run is timed and logged for the card (both trainers): the start, the evaluations' seconds, transformers' `logging_steps` (default 500). */
+export interface CardClock {
+  start: number;
+  evaluationSeconds: number;
+  loggingSteps: number;
+}
+
 export interface ModelCardDataset {
   /** Its name (a key of a record of datasets; the card's heading and `* Dataset:` line); absent: `Unnamed Dataset`. */
   name?: string | null;
