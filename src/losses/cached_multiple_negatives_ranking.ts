@@ -15,7 +15,7 @@
  * Reference (pinned): https://github.com/huggingface/sentence-transformers/blob/v6.0.1/sentence_transformers/sentence_transformer/losses/cached_multiple_negatives_ranking.py
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { mnrlConfig, mnrlLoss, mnrlSettings, type MnrlSettings, type MultipleNegativesRankingLossOptions } from './multiple_negatives_ranking.js';
+import { mnrlConfig, MNRL_CONFIG_FLOATS, mnrlLoss, mnrlSettings, type MnrlSettings, type MultipleNegativesRankingLossOptions } from './multiple_negatives_ranking.js';
 import type { EmbeddingBatch, Loss, ModelLossContext } from './types.js';
 import { GAO_2021_GRADCACHE } from './citations.js';
 
@@ -37,6 +37,7 @@ export interface CachedMultipleNegativesRankingLossOptions extends MultipleNegat
  */
 export class CachedMultipleNegativesRankingLoss implements Loss {
   readonly name = 'CachedMultipleNegativesRankingLoss';
+  readonly configFloats = MNRL_CONFIG_FLOATS;
   /** Python's `citation` (BibTeX), for the model card. */
   readonly citation: string | undefined = GAO_2021_GRADCACHE;
   readonly textColumns = { min: 2, max: Number.MAX_SAFE_INTEGER };

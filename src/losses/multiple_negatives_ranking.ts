@@ -122,6 +122,9 @@ export function mnrlConfig(s: MnrlSettings): Record<string, unknown> {
   };
 }
 
+/** The keys of {@link mnrlConfig} 6.0.1 holds as floats (`scale: float = 20.0`, `hardness_strength: float = 0.0`). */
+export const MNRL_CONFIG_FLOATS: readonly string[] = ['scale', 'hardness_strength'];
+
 /**
  * 6.0.1's `compute_loss_from_embeddings` (one process: no gathering, offset 0). embeddings: [queries, positives,
  * negatives...], each [B, D]. Masks are built in-graph (no synchronous read; works on webgpu).
@@ -181,6 +184,7 @@ export function mnrlLoss(s: MnrlSettings, embeddings: tf.Tensor2D[], what: strin
  */
 export class MultipleNegativesRankingLoss implements Loss {
   readonly name: string = 'MultipleNegativesRankingLoss';
+  readonly configFloats = MNRL_CONFIG_FLOATS;
   readonly textColumns = { min: 2, max: Number.MAX_SAFE_INTEGER };
   readonly needsLabels = false;
   /** The checked options. */

@@ -53,7 +53,7 @@ function cardDataset(data: TrainingData, loss: Loss, count: (texts: string[]) =>
     name,
     size: Array.isArray(data) ? data.length : null,
     columns: Array.isArray(data) ? datasetColumns(data[0] as Record<string, unknown>) : [],
-    loss: { name: loss.name, config: loss.getConfigDict(), citation: loss.citation ?? null },
+    loss: { name: loss.name, config: loss.getConfigDict(), floats: loss.configFloats, citation: loss.citation ?? null },
     ...(Array.isArray(data) ? datasetCardTables(data as Record<string, unknown>[], count) : {}),
   };
 }
