@@ -9,15 +9,15 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { SentenceTransformer } from '../src/api/sentence_transformer.js';
 import { initBackend } from '../src/backends/index.js';
-import { createLoss } from '../src/losses/registry.js';
+import { createCrossEncoderLoss, createLoss } from '../src/losses/registry.js';
 import { renderModelCard } from '../src/training/model_card.js';
 import { pyJsonDumps } from '../src/training/model_card_format.js';
 import { SentenceTransformerTrainer } from '../src/training/trainer.js';
 import { requireFixtures } from './helpers/fixtures.js';
 import { modelDir } from './helpers/reference.js';
 
-/** 6.0.1's "### Training Dataset" section of each run (gen_float_cards.py). */
-const PY = JSON.parse(readFileSync(new URL('./data/model_card/float_cards.json', import.meta.url), 'utf8')) as Record<string, string>;
+/** 6.0.1's "### Training Dataset" section of each run, and json.dumps of each loss's get_config_dict() (gen_float_cards.py). */
+const { config_dicts: PY_CONFIGS, ...PY } = JSON.parse(readFileSync(new URL('./data/model_card/float_cards.json', import.meta.url), 'utf8')) as Record<string, string> & { config_dicts: Record<string, string | null> };
 
 // the rows of gen_float_cards.py
 const S1 = ['A man is eating food.', 'A man is riding a horse.', 'The girl is carrying a baby.', 'A woman plays the violin.'];
@@ -68,6 +68,20 @@ describe('training: the model card prints ints and floats as 6.0.1 (wasm)', func
   it("6.0.1 types a column of whole Python floats `float`: recorded, and the case a JS number cannot express (it prints as the JSON ints' `int`)", () => {
     assert.match(PY.score_whole_float, /\| type {5}\| string .*\| float/);
     assert.match(PY.score_whole_int, /\| type {5}\| string .*\| int/);
+  });
+
+  it("every loss's parameters block at its defaults equals json.dumps of 6.0.1's get_config_dict() (floats where 6.0.1's defaults are float literals)", () => {
+    const options: Record<string, Record<string, unknown>> = { SoftmaxLoss: { embeddingDimension: 32, numLabels: 3 }, MatryoshkaLoss: { loss: 'CoSENTLoss', matryoshkaDims: [32, 16] } };
+    // 6.0.1's cross-encoder CrossEntropyLoss has no get_config_dict (left out; noted); a pos_weight's type is the tensor's
+    const skip = new Set(['cross_encoder.CrossEntropyLoss', 'cross_encoder.BinaryCrossEntropyLoss(pos_weight=2.0)']);
+    const names = Object.keys(PY_CONFIGS).filter((n) => !skip.has(n));
+    assert.equal(names.length, 17);
+    for (const name of names) {
+      const loss = name.startsWith('cross_encoder.') ? createCrossEncoderLoss(name.slice('cross_encoder.'.length)) : createLoss(name, options[name] ?? {});
+      assert.equal(pyJsonDumps(loss.getConfigDict(), loss.configFloats), PY_CONFIGS[name], name);
+      (loss as { dispose?: () => void }).dispose?.(); // SoftmaxLoss's classifier
+    }
+    assert.equal(PY_CONFIGS['cross_encoder.CrossEntropyLoss'], null);
   });
 
   it('pyJsonDumps: the float keys as json.dumps prints a Python float, the others as JSON, nested values untouched', () => {

@@ -10,7 +10,10 @@ JSON-like rows the test gives sentence-tfjs), the card's "### Training Dataset" 
     6.0.1 prints `float` (min/mean/max) and the samples as `1.0`;
   * `score_whole_int` / `score_whole_float`: a score column of whole values only, from JSON ints (`int`, shares) and
     from Python floats (`float`, min/mean/max) -- a JS number cannot tell these apart (recorded, not compared).
-Output: float_cards.json {run name: section text}.
+Also `json.dumps(loss.get_config_dict(), indent=4)` (the card's text) of every loss sentence-tfjs implements, at its
+defaults (SoftmaxLoss: 3 labels; MatryoshkaLoss over CoSENTLoss, dims [32, 16]; BinaryCrossEntropyLoss with
+`pos_weight=torch.tensor(2.0)` too).
+Output: float_cards.json {run name: section text, 'config_dicts': {loss: text, or null without get_config_dict}}.
 Run: /work/venv/bin/python test/data/model_card/gen_float_cards.py"""
 import json, os, tempfile, warnings
 warnings.filterwarnings('ignore')
@@ -60,4 +63,25 @@ m = model(); out['BatchHardTripletLoss'] = section(m, by_label, losses.BatchHard
 m = model(); out['score_late_float'] = section(m, late_float, losses.CoSENTLoss(m))
 m = model(); out['score_whole_int'] = section(m, whole_int, losses.CoSENTLoss(m))
 m = model(); out['score_whole_float'] = section(m, whole_float, losses.CoSENTLoss(m))
+from sentence_transformers.cross_encoder import CrossEncoder
+from sentence_transformers.cross_encoder import losses as ce_losses
+import torch
+tb = model()
+ce = CrossEncoder(os.path.join(fixtures, 'tiny-bert-cross-encoder'))
+every = {
+    'AnglELoss': losses.AnglELoss(tb), 'BatchAllTripletLoss': losses.BatchAllTripletLoss(tb),
+    'BatchHardTripletLoss': losses.BatchHardTripletLoss(tb), 'BatchSemiHardTripletLoss': losses.BatchSemiHardTripletLoss(tb),
+    'CachedMultipleNegativesRankingLoss': losses.CachedMultipleNegativesRankingLoss(tb), 'ContrastiveLoss': losses.ContrastiveLoss(tb),
+    'CoSENTLoss': losses.CoSENTLoss(tb), 'CosineSimilarityLoss': losses.CosineSimilarityLoss(tb),
+    'MatryoshkaLoss': losses.MatryoshkaLoss(tb, losses.CoSENTLoss(tb), [32, 16]), 'MSELoss': losses.MSELoss(tb),
+    'MultipleNegativesRankingLoss': losses.MultipleNegativesRankingLoss(tb),
+    'MultipleNegativesSymmetricRankingLoss': losses.MultipleNegativesSymmetricRankingLoss(tb),
+    'OnlineContrastiveLoss': losses.OnlineContrastiveLoss(tb),
+    'SoftmaxLoss': losses.SoftmaxLoss(tb, tb.get_sentence_embedding_dimension(), 3), 'TripletLoss': losses.TripletLoss(tb),
+    'cross_encoder.BinaryCrossEntropyLoss': ce_losses.BinaryCrossEntropyLoss(ce),
+    'cross_encoder.BinaryCrossEntropyLoss(pos_weight=2.0)': ce_losses.BinaryCrossEntropyLoss(ce, pos_weight=torch.tensor(2.0)),
+    'cross_encoder.CrossEntropyLoss': ce_losses.CrossEntropyLoss(ce), 'cross_encoder.MSELoss': ce_losses.MSELoss(ce),
+}
+# None: the class has no get_config_dict (6.0.1's cross-encoder CrossEntropyLoss; its card then shows no parameters)
+out['config_dicts'] = {name: json.dumps(loss.get_config_dict(), indent=4) if hasattr(loss, 'get_config_dict') else None for name, loss in every.items()}
 json.dump(out, open(os.path.join(here, 'float_cards.json'), 'w'), indent=1)
