@@ -21,7 +21,6 @@ import * as tf from '@tensorflow/tfjs-core';
 import { VERSION } from '../util/version.js';
 import { columnKind, columnStats, formatDuration, markdownTable, pyFloat, pyJsonDumps, pyRound, samplesTable, statsTable, STATS_ROWS, type Cell, type ColumnStats } from './model_card_format.js';
 
-/** One training (or evaluation) dataset of the card. */
 /** How a run is timed and logged for the card (both trainers): the start, the evaluations' seconds, transformers' `logging_steps` (default 500). */
 export interface CardClock {
   start: number;
@@ -29,6 +28,7 @@ export interface CardClock {
   loggingSteps: number;
 }
 
+/** One training (or evaluation) dataset of the card. */
 export interface ModelCardDataset {
   /** Its name (a key of a record of datasets; the card's heading and `* Dataset:` line); absent: `Unnamed Dataset`. */
   name?: string | null;
@@ -36,8 +36,7 @@ export interface ModelCardDataset {
   size: number | null;
   /** Column names in order (text columns, then the label column). */
   columns: string[];
-  /** The loss's Python class name, its `getConfigDict()` and its BibTeX `citation` (when it has one). */
-  /** The loss: its class name, `get_config_dict()`, the keys of it that are Python floats, its citation. */
+  /** The loss's Python class name, its `getConfigDict()`, the keys of it 6.0.1 holds as floats (`configFloats`), and its BibTeX `citation` (when it has one). */
   loss: { name: string; config: Record<string, unknown>; floats?: readonly string[]; citation?: string | null };
   /** Per column, the statistics over the first 100 rows (absent for a stream). */
   stats?: ColumnStats[];
