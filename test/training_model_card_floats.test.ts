@@ -7,11 +7,13 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { CrossEncoder } from '../src/api/cross_encoder.js';
 import { SentenceTransformer } from '../src/api/sentence_transformer.js';
 import { initBackend } from '../src/backends/index.js';
 import { createCrossEncoderLoss, createLoss } from '../src/losses/registry.js';
 import { renderModelCard } from '../src/training/model_card.js';
 import { pyJsonDumps } from '../src/training/model_card_format.js';
+import { CrossEncoderTrainer } from '../src/training/cross_encoder_trainer.js';
 import { SentenceTransformerTrainer } from '../src/training/trainer.js';
 import { requireFixtures } from './helpers/fixtures.js';
 import { modelDir } from './helpers/reference.js';
@@ -64,6 +66,18 @@ describe('training: the model card prints ints and floats as 6.0.1 (wasm)', func
       }
     });
   }
+
+  it("the cross-encoder CrossEntropyLoss (6.0.1's class has no get_config_dict): the card names it without a parameters block, as 6.0.1's card of the same run", async () => {
+    const ce = await CrossEncoder.load(modelDir('tiny-roberta-nli-cross-encoder'));
+    try {
+      const rows = S1.map((a, i) => ({ sentence1: a, sentence2: S2[i], label: i % 3 }));
+      await new CrossEncoderTrainer({ model: ce, args: { perDeviceTrainBatchSize: 4, maxSteps: 1, saveStrategy: 'no', seed: 7 }, trainDataset: rows, loss: 'CrossEntropyLoss' }).train();
+      const card = renderModelCard(ce.modelCardData!);
+      assert.equal(card.slice(card.indexOf('### Training Dataset'), card.indexOf('### Training Hyperparameters')), PY['cross_encoder.CrossEntropyLoss']);
+    } finally {
+      ce.dispose();
+    }
+  });
 
   it("6.0.1 types a column of whole Python floats `float`: recorded, and the case a JS number cannot express (it prints as the JSON ints' `int`)", () => {
     assert.match(PY.score_whole_float, /\| type {5}\| string .*\| float/);

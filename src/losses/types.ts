@@ -99,6 +99,8 @@ export interface CrossEncoderLoss {
   getConfigDict(): Record<string, unknown>;
   /** As `Loss.configFloats`: the config keys 6.0.1 holds as Python floats (none for the three cross-encoder losses). */
   readonly configFloats?: readonly string[];
+  /** false where 6.0.1's class has no `get_config_dict` (CrossEntropyLoss): the card prints no parameters block. */
+  readonly configOnCard?: boolean;
   /** Python's `citation` (BibTeX) for the model card; 6.0.1's BinaryCrossEntropy, CrossEntropy and MSE losses have none. */
   readonly citation?: string;
 }

@@ -44,7 +44,7 @@ function ceCardDataset(ce: CardCrossEncoder, rows: readonly TrainingRow[], loss:
     name,
     size: rows.length,
     columns: datasetColumns(rows[0] as Record<string, unknown>),
-    loss: { name: loss.name, config: loss.getConfigDict(), floats: loss.configFloats, citation: loss.citation ?? null },
+    loss: { name: loss.name, config: loss.configOnCard === false ? null : loss.getConfigDict(), floats: loss.configFloats, citation: loss.citation ?? null },
     ...datasetCardTables(rows as unknown as Record<string, unknown>[], ceTokenCounter(ce)),
   };
 }

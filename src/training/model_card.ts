@@ -36,8 +36,11 @@ export interface ModelCardDataset {
   size: number | null;
   /** Column names in order (text columns, then the label column). */
   columns: string[];
-  /** The loss's Python class name, its `getConfigDict()`, the keys of it 6.0.1 holds as floats (`configFloats`), and its BibTeX `citation` (when it has one). */
-  loss: { name: string; config: Record<string, unknown>; floats?: readonly string[]; citation?: string | null };
+  /**
+   * The loss's Python class name, its `getConfigDict()` (null where 6.0.1's class has none: no parameters block),
+   * the keys of it 6.0.1 holds as floats (`configFloats`), and its BibTeX `citation` (when it has one).
+   */
+  loss: { name: string; config: Record<string, unknown> | null; floats?: readonly string[]; citation?: string | null };
   /** Per column, the statistics over the first 100 rows (absent for a stream). */
   stats?: ColumnStats[];
   /** The first 3 rows, by column name (absent for a stream). */
@@ -303,8 +306,9 @@ export function renderModelCard(d: ModelCardData): string {
         out.push(`* Approximate statistics based on the first ${Math.min(t.size, 100)} samples:`, statsTable(t.columns, t.stats).replace(/\n$/, ''));
         if (t.samples?.length) out.push('* Samples:', samplesTable(t.columns, t.samples, t.stats.map((s) => s.dtype)).replace(/\n$/, ''));
       }
-      const config = pyJsonDumps(t.loss.config, t.loss.floats).split('\n').map((l) => `  ${l}`).join('\n');
-      out.push(`* Loss: [<code>${t.loss.name}</code>](https://sbert.net/docs/package_reference/${docs}/losses.html#${t.loss.name.toLowerCase()}) with these parameters:`, '  ```json', config, '  ```');
+      const link = `* Loss: [<code>${t.loss.name}</code>](https://sbert.net/docs/package_reference/${docs}/losses.html#${t.loss.name.toLowerCase()})`;
+      if (t.loss.config === null) out.push(link);
+      else out.push(`${link} with these parameters:`, '  ```json', pyJsonDumps(t.loss.config, t.loss.floats).split('\n').map((l) => `  ${l}`).join('\n'), '  ```');
       if (many) out.push('</details>');
     }
   }

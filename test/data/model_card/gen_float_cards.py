@@ -13,6 +13,7 @@ JSON-like rows the test gives sentence-tfjs), the card's "### Training Dataset" 
 Also `json.dumps(loss.get_config_dict(), indent=4)` (the card's text) of every loss sentence-tfjs implements, at its
 defaults (SoftmaxLoss: 3 labels; MatryoshkaLoss over CoSENTLoss, dims [32, 16]; BinaryCrossEntropyLoss with
 `pos_weight=torch.tensor(2.0)` too).
+The cross-encoder CrossEntropyLoss's section too (6.0.1's class has no get_config_dict: no parameters block).
 Output: float_cards.json {run name: section text, 'config_dicts': {loss: text, or null without get_config_dict}}.
 Run: /work/venv/bin/python test/data/model_card/gen_float_cards.py"""
 import json, os, tempfile, warnings
@@ -82,6 +83,17 @@ every = {
     'cross_encoder.BinaryCrossEntropyLoss(pos_weight=2.0)': ce_losses.BinaryCrossEntropyLoss(ce, pos_weight=torch.tensor(2.0)),
     'cross_encoder.CrossEntropyLoss': ce_losses.CrossEntropyLoss(ce), 'cross_encoder.MSELoss': ce_losses.MSELoss(ce),
 }
+# The cross-encoder CrossEntropyLoss (no get_config_dict in 6.0.1): its card's Training Dataset section, one step of
+# tiny-roberta-nli-cross-encoder (3 labels) on 4 rows
+from sentence_transformers.cross_encoder import CrossEncoderTrainer, CrossEncoderTrainingArguments
+nli = CrossEncoder(os.path.join(fixtures, 'tiny-roberta-nli-cross-encoder'))
+with tempfile.TemporaryDirectory() as tmp:
+    a = CrossEncoderTrainingArguments(output_dir=tmp, report_to='none', per_device_train_batch_size=4, max_steps=1, save_strategy='no', seed=7)
+    nli_rows = [{'sentence1': x, 'sentence2': y, 'label': i % 3} for i, (x, y) in enumerate(zip(S1, S2))]
+    CrossEncoderTrainer(model=nli, args=a, train_dataset=Dataset.from_list(nli_rows), loss=ce_losses.CrossEntropyLoss(nli)).train()
+    nli.save_pretrained(os.path.join(tmp, 'saved'))
+    card = open(os.path.join(tmp, 'saved', 'README.md')).read()
+out['cross_encoder.CrossEntropyLoss'] = card[card.index('### Training Dataset'):card.index('### Training Hyperparameters')]
 # None: the class has no get_config_dict (6.0.1's cross-encoder CrossEntropyLoss; its card then shows no parameters)
 out['config_dicts'] = {name: json.dumps(loss.get_config_dict(), indent=4) if hasattr(loss, 'get_config_dict') else None for name, loss in every.items()}
 json.dump(out, open(os.path.join(here, 'float_cards.json'), 'w'), indent=1)
