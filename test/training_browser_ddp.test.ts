@@ -1,6 +1,6 @@
 /**
- * Data-parallel training in headless Chromium (module Web Workers, tiny-bert on wasm): SentenceTransformerTrainer
- * with `dataParallel: { workers: 2 }` in a page, whose rank 1 runs the browser bundle of src/api/train_worker.ts
+ * Data-parallel training in headless Chromium (module Web Workers, tiny-bert on wasm): SentenceTransformerTrainer,
+ * model.fit and CrossEncoderTrainer (tiny-bert-cross-encoder) with `dataParallel: { workers: 2 }` in a page, whose rank 1 runs the browser bundle of src/api/train_worker.ts
  * (scripts/build-browser.mjs --train-worker, served beside the page's bundle) and loads the model from the page's
  * URL (the files from the Cache API, where the page's own load put them). Expectation: the same 2 steps computed in
  * the same page with the single-process code (per-shard gradients averaged in rank order, one clip, AdamW), bit for
@@ -23,6 +23,7 @@ const call = <R>(page: Page, fn: (a: BrowserTrainDdpApi, arg: unknown) => R | Pr
 const RUNS = [
   ['SentenceTransformerTrainer: 2 MNRL steps', 'runTrainer'],
   ['model.fit: 2 CosineSimilarityLoss steps', 'runFit'],
+  ['CrossEncoderTrainer: 2 BCEWithLogits steps (the cross-encoder replica loaded from the page URL)', 'runCrossEncoder'],
 ] as const;
 
 /**
@@ -41,7 +42,7 @@ async function bitForBit(page: Page, what: string, run: (typeof RUNS)[number][1]
   };
   page.on('request', onRequest);
   // A relative worker URL, as a page would write it: resolved against the page, not the worker's script.
-  const r = await call(page, (a, arg) => a[arg as 'runTrainer' | 'runFit']('bundle/train-worker.js', 2), run).finally(() => page.off('request', onRequest));
+  const r = await call(page, (a, arg) => a[arg as 'runTrainer' | 'runFit' | 'runCrossEncoder']('bundle/train-worker.js', 2), run).finally(() => page.off('request', onRequest));
   assert.ok(wasmFetches.length > 0, 'the replica worker fetched no tfjs .wasm binary from /wasm/');
   // The page loaded the model before (init): the worker reads its files from the Cache API, as the page does.
   assert.deepEqual(modelFetches, [], 'model files fetched from the network during the run');

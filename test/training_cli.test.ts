@@ -82,7 +82,7 @@ describe('cli: sentence-tfjs train', function () {
     assert.equal(summary.eval.dev_spearman_cosine.toFixed(6), evals[1][2]);
     assert.ok('dev_pearson_cosine' in summary.eval);
     const card = readFileSync(join(out, 'README.md'), 'utf8');
-    assert.match(card, /\* Loss: \[<code>CoSENTLoss<\/code>\]\(https:\/\/sbert\.net\/docs\/package_reference\/sentence_transformer\/losses\.html#cosentloss\) with these parameters:\n {2}```json\n {2}\{\n {6}"scale": 15,/);
+    assert.match(card, /\* Loss: \[<code>CoSENTLoss<\/code>\]\(https:\/\/sbert\.net\/docs\/package_reference\/sentence_transformer\/losses\.html#cosentloss\) with these parameters:\n {2}```json\n {2}\{\n {6}"scale": 15\.0,/);
     assert.match(card, /#### Semantic Similarity\n\n\* Dataset: `dev`\n\* Evaluated with \[<code>EmbeddingSimilarityEvaluator<\/code>\]/);
     assert.match(card, /- `eval_steps`: 2/);
   });

@@ -52,11 +52,13 @@ function addInto(acc: Record<string, tf.Tensor> | undefined, g: Record<string, t
 /**
  * The expectation: `steps` steps of a global batch `batch` (rows in order) cut into `n` contiguous shards; per shard
  * `shardGrads`, the shard gradients summed in rank order and divided by n (float32), clipGradNorm(maxGradNorm, default 1), AdamW at a
- * constant lr. Returns the per-step mean of the shard losses; the parameters are updated in place.
+ * constant lr. With `accum` > 1 a step takes `accum` consecutive batches: each shard's loss scaled by 1 / accum, each
+ * rank's micro-steps summed in order, then the ranks summed in rank order and / n. Returns the per-step mean of the
+ * shard losses (summed over micro-steps, / accum); the parameters are updated in place.
  */
 async function expectedRun(
   params: NamedParameter[],
-  shardGrads: (rows: Example[], vars: tf.Variable[]) => { loss: tf.Scalar; grads: Record<string, tf.Tensor> },
+  shardGrads: (rows: Example[], vars: tf.Variable[], scale: number) => { loss: tf.Scalar; grads: Record<string, tf.Tensor> },
   examples: Example[],
   batch: number,
   n: number,
@@ -65,20 +67,26 @@ async function expectedRun(
   weightDecay: number,
   unclipped?: ReadonlySet<string>,
   maxGradNorm = 1,
+  accum = 1,
 ): Promise<number[]> {
   const vars = params.map((p) => p.variable);
   const opt = new AdamW(params, { lr, weightDecay });
   const losses: number[] = [];
   const k = batch / n;
   for (let s = 0; s < steps; s++) {
-    const rows = examples.slice(s * batch, (s + 1) * batch);
+    const stepRows = examples.slice(s * batch * accum, (s + 1) * batch * accum);
     let sum: Record<string, tf.Tensor> | undefined;
-    let lossSum = 0;
+    const shardLosses = Array.from({ length: accum }, () => new Array<number>(n)); // [micro-step][rank]
     for (let r = 0; r < n; r++) {
-      const g = shardGrads(rows.slice(r * k, (r + 1) * k), vars);
-      lossSum += g.loss.dataSync()[0];
-      g.loss.dispose();
-      sum = addInto(sum, g.grads);
+      let rank: Record<string, tf.Tensor> | undefined;
+      for (let m = 0; m < accum; m++) {
+        const rows = stepRows.slice(m * batch, (m + 1) * batch);
+        const g = shardGrads(rows.slice(r * k, (r + 1) * k), vars, 1 / accum);
+        shardLosses[m][r] = g.loss.dataSync()[0];
+        g.loss.dispose();
+        rank = addInto(rank, g.grads);
+      }
+      sum = addInto(sum, rank!);
     }
     const avg: Record<string, tf.Tensor> = {};
     for (const key of Object.keys(sum!)) {
@@ -88,7 +96,9 @@ async function expectedRun(
     const { grads } = await clipGradNorm(avg, maxGradNorm, unclipped);
     opt.step(grads, lr);
     tf.dispose(Object.values(grads));
-    losses.push(lossSum / n);
+    // as rank 0 logs it: per micro-step the shard losses summed in rank order / n, summed over micro-steps, / accum
+    const lossSum = shardLosses.reduce((acc, ls) => acc + ls.reduce((a, l) => a + l, 0) / n, 0);
+    losses.push(lossSum / accum);
   }
   opt.dispose();
   return losses;
@@ -240,6 +250,66 @@ describe('training: data-parallel CrossEncoder and losses with their own variabl
     } finally {
       expected.dispose();
       ddp.dispose();
+    }
+  });
+
+  it('CrossEncoderTrainer with gradientAccumulationSteps 2 and 2 replicas: each replica sums its micro-steps (losses / 2), then the average; 3 steps equal the in-process expectation bit for bit; replicas identical; numTensors flat', async () => {
+    const lr = 1e-3;
+    const rows = rowsOf(24, (i) => i % 2);
+    const expected = await CrossEncoder.load(modelDir('tiny-bert-cross-encoder'), NO_DROPOUT);
+    const ddp = await CrossEncoder.load(modelDir('tiny-bert-cross-encoder'), NO_DROPOUT);
+    try {
+      // a step: 2 micro-batches of 4 rows (2 per replica each), 8 rows in all
+      const expLosses = await expectedRun(ceParams(expected), (shard, vars, scale) => crossEncoderGradients(expected, undefined, (x) => x, shard, vars, NO_DROPOUT_PROBS, new Rng(0), scale), asExamples(rows), 4, 2, 3, lr, 0.01, undefined, 1, 2);
+      const before = tf.memory().numTensors;
+      const logs: StepLog[] = [];
+      await new CrossEncoderTrainer({
+        model: ddp,
+        args: { perDeviceTrainBatchSize: 2, gradientAccumulationSteps: 2, learningRate: lr, maxSteps: 3, lrSchedulerType: 'constant', weightDecay: 0.01, shuffle: false, dataParallel: { workers: 2, verifyEvery: 1 } },
+        trainDataset: rows,
+        callback: (l) => void logs.push(l),
+      }).train();
+      assert.equal(tf.memory().numTensors, before, 'numTensors flat in the coordinator');
+      assert.equal(logs.length, 3);
+      assert.deepEqual(
+        logs.map((l) => l.loss),
+        expLosses,
+      );
+      assert.equal(maxParamDiff(ceParams(expected), ceParams(ddp)), 0);
+      assert.equal(paramsChecksum(ceParams(ddp)), paramsChecksum(ceParams(expected)));
+    } finally {
+      expected.dispose();
+      ddp.dispose();
+    }
+  });
+
+  it('CrossEncoderTrainer under dataParallel with gradient accumulation and dropout: a run resumed from a checkpoint (optimizer state sent to the replicas, the generator and the epoch position restored) reproduces the uninterrupted run bit for bit', async () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'ddp-ce-resume-'));
+    // dropout on (the fixture's config): the shards' seeds come from rank 0's generator, which the checkpoint holds;
+    // 20 rows, batches of 4 (2 per replica), 2 per step: 3 steps an epoch (the last takes one batch), 2 epochs
+    const args = { perDeviceTrainBatchSize: 2, gradientAccumulationSteps: 2, learningRate: 1e-3, numTrainEpochs: 2, warmupRatio: 0.2, weightDecay: 0.01, dataParallel: { workers: 2, verifyEvery: 1 } } as const;
+    const rows = rowsOf(20, (i) => (i % 3 === 0 ? 1 : 0));
+    const full = await CrossEncoder.load(modelDir('tiny-bert-cross-encoder'));
+    const resumed = await CrossEncoder.load(modelDir('tiny-bert-cross-encoder'));
+    try {
+      const fullLogs: StepLog[] = [];
+      await new CrossEncoderTrainer({ model: full, args: { ...args, outputDir: tmp, saveStrategy: 'steps', saveSteps: 2 }, trainDataset: rows, callback: (l) => void fullLogs.push(l) }).train();
+      assert.equal(fullLogs.length, 6);
+      for (const at of [2, 4]) {
+        const again = at === 2 ? resumed : await CrossEncoder.load(modelDir('tiny-bert-cross-encoder'));
+        try {
+          const logs: StepLog[] = [];
+          await new CrossEncoderTrainer({ model: again, args: { ...args, saveStrategy: 'no' }, trainDataset: rows, callback: (l) => void logs.push(l) }).train({ resumeFromCheckpoint: join(tmp, `checkpoint-${at}`) });
+          assert.deepEqual(logs, fullLogs.slice(at), `resumed from checkpoint-${at}`);
+          assert.equal(paramsChecksum(ceParams(again)), paramsChecksum(ceParams(full)), `parameters after resuming from checkpoint-${at}`);
+        } finally {
+          if (again !== resumed) again.dispose();
+        }
+      }
+    } finally {
+      full.dispose();
+      resumed.dispose();
+      rmSync(tmp, { recursive: true, force: true });
     }
   });
 

@@ -35,6 +35,8 @@ export class AnglELoss implements Loss {
   readonly textColumns = { min: 2, max: Infinity };
   readonly needsLabels = false;
   readonly scale: number;
+  /** 6.0.1: `scale: float = 20.0`. */
+  readonly configFloats: readonly string[] = ['scale'];
 
   constructor(options: AnglELossOptions = {}) {
     this.scale = positiveNumber(options.scale, 20, 'AnglELoss: scale');

@@ -15,7 +15,7 @@
  * Reference (pinned): https://github.com/huggingface/sentence-transformers/blob/v6.0.1/sentence_transformers/sentence_transformer/losses/cached_multiple_negatives_ranking.py
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { mnrlConfig, mnrlGather, mnrlLoss, mnrlSettings, type MnrlSettings, type MultipleNegativesRankingLossOptions } from './multiple_negatives_ranking.js';
+import { mnrlConfig, MNRL_CONFIG_FLOATS, mnrlGather, mnrlLoss, mnrlSettings, type MnrlSettings, type MultipleNegativesRankingLossOptions } from './multiple_negatives_ranking.js';
 import type { EmbeddingBatch, GatherSpec, Loss, ModelLossContext } from './types.js';
 import { GAO_2021_GRADCACHE } from './citations.js';
 
@@ -66,6 +66,7 @@ export function miniBatchRanges(tokenCounts: readonly number[], size: number, nu
  */
 export class CachedMultipleNegativesRankingLoss implements Loss {
   readonly name = 'CachedMultipleNegativesRankingLoss';
+  readonly configFloats = MNRL_CONFIG_FLOATS;
   /** Python's `citation` (BibTeX), for the model card. */
   readonly citation: string | undefined = GAO_2021_GRADCACHE;
   readonly textColumns = { min: 2, max: Number.MAX_SAFE_INTEGER };

@@ -31,6 +31,8 @@ export interface ContrastiveLossOptions {
  */
 export class ContrastiveLoss implements Loss {
   readonly name = 'ContrastiveLoss';
+  /** 6.0.1: `margin: float = 0.5`. */
+  readonly configFloats: readonly string[] = ['margin'];
   /** Python's `citation` (BibTeX), for the model card. */
   readonly citation: string | undefined = HADSELL_2006_CONTRASTIVE;
   readonly textColumns = { min: 2, max: 2 };

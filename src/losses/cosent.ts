@@ -29,6 +29,8 @@ export class CoSENTLoss implements Loss {
   readonly textColumns = { min: 2, max: 2 };
   readonly needsLabels = true;
   readonly scale: number;
+  /** 6.0.1: `scale: float = 20.0`. */
+  readonly configFloats: readonly string[] = ['scale'];
   readonly similarity: LossSimilarity;
 
   constructor(opts: CoSENTLossOptions = {}) {

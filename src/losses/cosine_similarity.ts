@@ -30,7 +30,8 @@ export class CosineSimilarityLoss implements Loss {
     });
   }
 
+  /** 6.0.1's `get_config_dict()`: both functions by their full names (the transformation is the identity here). */
   getConfigDict(): Record<string, unknown> {
-    return { loss_fct: 'torch.nn.modules.loss.MSELoss' };
+    return { loss_fct: 'torch.nn.modules.loss.MSELoss', cos_score_transformation: 'torch.nn.modules.linear.Identity' };
   }
 }

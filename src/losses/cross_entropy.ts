@@ -21,6 +21,8 @@ import type { CrossEncoderLoss } from './types.js';
  */
 export class CrossEntropyLoss implements CrossEncoderLoss {
   readonly name = 'CrossEntropyLoss';
+  /** 6.0.1's class has no `get_config_dict`: its card names the loss without parameters. */
+  readonly configOnCard = false;
 
   compute(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
     checkLogits(this.name, logits, labels, false);

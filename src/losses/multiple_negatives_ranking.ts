@@ -122,6 +122,9 @@ export function mnrlConfig(s: MnrlSettings): Record<string, unknown> {
   };
 }
 
+/** The keys of {@link mnrlConfig} 6.0.1 holds as floats (`scale: float = 20.0`, `hardness_strength: float = 0.0`). */
+export const MNRL_CONFIG_FLOATS: readonly string[] = ['scale', 'hardness_strength'];
+
 /**
  * 6.0.1's `compute_loss_from_embeddings`. embeddings: [queries, positives, negatives...], each [W, D]. One process
  * (`local` absent): every row is an anchor (offset 0). Gathered across replicas (`local`: this rank's anchors are
@@ -198,6 +201,7 @@ export function mnrlGather(s: MnrlSettings, what: string, miniBatches?: GatherSp
  */
 export class MultipleNegativesRankingLoss implements Loss {
   readonly name: string = 'MultipleNegativesRankingLoss';
+  readonly configFloats = MNRL_CONFIG_FLOATS;
   readonly textColumns = { min: 2, max: Number.MAX_SAFE_INTEGER };
   readonly needsLabels = false;
   /** The checked options. */

@@ -7,7 +7,7 @@
  * and .../losses/multiple_negatives_ranking.py (compute_loss_from_embeddings).
  */
 import type * as tf from '@tensorflow/tfjs-core';
-import { mnrlCitation, mnrlConfig, mnrlGather, mnrlLoss, mnrlSettings, type MnrlSettings } from './multiple_negatives_ranking.js';
+import { mnrlCitation, mnrlConfig, MNRL_CONFIG_FLOATS, mnrlGather, mnrlLoss, mnrlSettings, type MnrlSettings } from './multiple_negatives_ranking.js';
 import type { EmbeddingBatch, GatherSpec, Loss } from './types.js';
 
 /** Options of {@link MultipleNegativesSymmetricRankingLoss} (6.0.1's constructor: scale, similarity_fct, gather_across_devices). */
@@ -34,6 +34,7 @@ export interface MultipleNegativesSymmetricRankingLossOptions {
  */
 export class MultipleNegativesSymmetricRankingLoss implements Loss {
   readonly name = 'MultipleNegativesSymmetricRankingLoss';
+  readonly configFloats = MNRL_CONFIG_FLOATS;
   readonly textColumns = { min: 2, max: Infinity };
   readonly needsLabels = false;
   /** The checked options (directions and partition mode fixed). */

@@ -30,6 +30,8 @@ export interface OnlineContrastiveLossOptions {
  */
 export class OnlineContrastiveLoss implements Loss {
   readonly name = 'OnlineContrastiveLoss';
+  /** 6.0.1: `margin: float = 0.5`. */
+  readonly configFloats: readonly string[] = ['margin'];
   readonly textColumns = { min: 2, max: 2 };
   readonly needsLabels = true;
   readonly distanceMetric: SiameseDistanceMetric;

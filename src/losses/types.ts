@@ -104,6 +104,12 @@ export interface Loss {
   replicaOptions?(): Record<string, unknown>;
   /** Hyperparameters as sentence-transformers' `get_config_dict()` (written to the model card). */
   getConfigDict(): Record<string, unknown>;
+  /**
+   * The keys of `getConfigDict()` whose values 6.0.1's class holds as Python floats (its defaults are float literals:
+   * `scale: float = 20.0`): the card prints them as `json.dumps` prints a float (`20.0`, `1.0`), a JS number having no
+   * int/float split. Absent: none (an int default such as TripletLoss's `triplet_margin = 5` prints as given).
+   */
+  readonly configFloats?: readonly string[];
   /** Python's `citation`: the loss's BibTeX entry for the model card (absent where 6.0.1's class has none). */
   readonly citation?: string;
 }
@@ -116,6 +122,10 @@ export interface CrossEncoderLoss {
   compute(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar;
   /** Hyperparameters as sentence-transformers' `get_config_dict()`. */
   getConfigDict(): Record<string, unknown>;
+  /** As `Loss.configFloats`: the config keys 6.0.1 holds as Python floats (none for the three cross-encoder losses). */
+  readonly configFloats?: readonly string[];
+  /** false where 6.0.1's class has no `get_config_dict` (CrossEntropyLoss): the card prints no parameters block. */
+  readonly configOnCard?: boolean;
   /** Python's `citation` (BibTeX) for the model card; 6.0.1's BinaryCrossEntropy, CrossEntropy and MSE losses have none. */
   readonly citation?: string;
 }

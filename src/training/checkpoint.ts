@@ -7,7 +7,7 @@
  * As the HF Trainer's `checkpoint-<step>` folders (trainer_state.json, optimizer.pt, scheduler.pt, rng_state.pth).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { joinPath, pathKind, readFileBytes, readJSONFile, writeFileBytes, writeJSONFile } from '../platform/fs.js';
+import { joinPath, pathKind, readFileBytes, readJSONFile, removePath, writeDirAtomically, writeFileBytes, writeJSONFile } from '../platform/fs.js';
 import { SafetensorsFile, serializeSafetensors, type NamedParameter, type TensorToWrite } from '../weights/index.js';
 import type { Example } from './datasets.js';
 import type { AdamW } from './optimizer.js';
@@ -88,4 +88,29 @@ export async function readTrainingState(dir: string, params: readonly NamedParam
   for (const name of file.names()) if (name.startsWith('adam.')) moments[name.slice(5)] = { shape: [...file.info(name).shape], data: file.float32(name) };
   optimizer.loadState(json.adamSteps, moments);
   return { step: json.step, epoch: json.epoch, stepInEpoch: json.stepInEpoch, rngState: json.rngState, batches: json.batches, cursor: json.cursor, best: json.best };
+}
+
+/**
+ * Write `checkpoint-<step>` under `root` atomically, as both trainers do: the model's folder, `trainer_state.json`
+ * (`state`) and the training state at `position`; its path is appended to `kept`, and the oldest of `kept` are removed
+ * beyond `totalLimit` (transformers' `save_total_limit`; none or 0: keep all).
+ */
+export async function writeCheckpoint(
+  root: string,
+  model: { save?(dir: string): Promise<void> },
+  state: Record<string, unknown>,
+  params: readonly NamedParameter[],
+  optimizer: AdamW,
+  position: LoopPosition,
+  kept: string[],
+  totalLimit?: number,
+): Promise<void> {
+  const dir = await joinPath(root, `checkpoint-${position.step}`);
+  await writeDirAtomically(dir, async (tmp) => {
+    await model.save?.(tmp);
+    await writeJSONFile(await joinPath(tmp, 'trainer_state.json'), state);
+    await writeTrainingState(tmp, params, optimizer, position);
+  });
+  kept.push(dir);
+  if (totalLimit !== undefined && totalLimit > 0) while (kept.length > totalLimit) await removePath(kept.shift()!);
 }

@@ -9,7 +9,7 @@ import type { CrossEncoderLoss } from '../losses/types.js';
 import type { EncodedInput, TokenizedBatch } from '../modules/tokenized_batch.js';
 import type { TrainingRow } from './datasets.js';
 import type { TrainOutput } from './loop.js';
-import { cardLogRows, cardPrimaryMetrics, datasetCardTables, datasetColumns, evaluatorMetrics, type ModelCardData, type ModelCardDataset } from './model_card.js';
+import { cardLogRows, cardPrimaryMetrics, datasetCardTables, datasetColumns, evaluatorMetrics, type CardClock, type ModelCardData, type ModelCardDataset } from './model_card.js';
 import { crossEncoderRepr } from './model_card_format.js';
 
 /** What the card reads of a CrossEncoder (structural: training/ sits below api/). */
@@ -27,12 +27,6 @@ export interface CardHyperparameters {
   given: Record<string, unknown>;
 }
 
-/** The card's clock and logging rule (transformers' logging_steps, default 500). */
-export interface CardClock {
-  start: number;
-  evaluationSeconds: number;
-  loggingSteps: number;
-}
 
 /** Token counts of single texts with the cross-encoder's tokenizer (special tokens, truncation), as 6.0.1's `preprocess` of one column. */
 function ceTokenCounter(ce: CardCrossEncoder): (texts: string[]) => number[] {
@@ -50,7 +44,7 @@ function ceCardDataset(ce: CardCrossEncoder, rows: readonly TrainingRow[], loss:
     name,
     size: rows.length,
     columns: datasetColumns(rows[0] as Record<string, unknown>),
-    loss: { name: loss.name, config: loss.getConfigDict(), citation: loss.citation ?? null },
+    loss: { name: loss.name, config: loss.configOnCard === false ? null : loss.getConfigDict(), floats: loss.configFloats, citation: loss.citation ?? null },
     ...datasetCardTables(rows as unknown as Record<string, unknown>[], ceTokenCounter(ce)),
   };
 }

@@ -16,18 +16,17 @@ import { batchToTensors, type TokenizedBatch } from '../modules/tokenized_batch.
 import type { NamedParameter } from '../weights/index.js';
 import { batchOrder, readDataset, type Example, type TrainingRow } from './datasets.js';
 import { ensureGradients } from './gradients.js';
-import { readTrainingState, writeTrainingState, type LoopPosition } from './checkpoint.js';
-import { joinPath, removePath, writeDirAtomically, writeJSONFile } from '../platform/fs.js';
+import { readTrainingState, writeCheckpoint, type LoopPosition } from './checkpoint.js';
 import { checkOutputPath, dropoutProbs, saveModelAtomic, type EvalLog, type StepLog, type TrainOutput } from './loop.js';
 import type { DropoutProbs } from '../layers/dropout.js';
-import { checkRebuiltLoss, DataParallelGroup, dataParallelWorkers, lossRecipe, paramsChecksum, type DataParallelOptions, type LossRecipe, type ReplicaSpec, type ShardWork } from './data_parallel.js';
-import { allReduceShards } from './loop.js';
+import { checkRebuiltLoss, DataParallelGroup, dataParallelWorkers, lossRecipe, type DataParallelOptions, type LossRecipe, type ReplicaSpec } from './data_parallel.js';
+import { allReduceShards, shardMicroBatches, verifyReplicas } from './loop.js';
 import type { ReplicaModel } from './replica.js';
 import { replicaSpecFor } from './replica_spec.js';
-import { bestMetricFor } from './trainer.js';
-import type { EvalData } from './eval_loss.js';
-import { bestEvaluationStep, type ModelCardData } from './model_card.js';
-import { recordCrossEncoderCard, type CardClock, type CardHyperparameters, type CrossEncoderEvalData } from './cross_encoder_card.js';
+import { bestMetricFor, givenArguments } from './trainer.js';
+import { crossEncoderEvalLosses, type EvalData } from './eval_loss.js';
+import { bestEvaluationStep, type CardClock, type ModelCardData } from './model_card.js';
+import { recordCrossEncoderCard, type CardHyperparameters, type CrossEncoderEvalData } from './cross_encoder_card.js';
 import { AdamW, clipGradNorm } from './optimizer.js';
 import { Rng } from './rng.js';
 import { dataLoaderPermutations, FIT_TRAINER_SEED } from './samplers.js';
@@ -144,6 +143,11 @@ function crossEntropy(logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
   });
 }
 
+/** The training loss of `logits` [B, L]: `lossFct`, else BCEWithLogits (1 label) / cross-entropy over class ids. */
+function crossEncoderLoss(lossFct: CrossEncoderLoss | undefined, numLabels: number, logits: tf.Tensor2D, labels: tf.Tensor1D): tf.Scalar {
+  return lossFct ? lossFct.compute(logits, labels) : numLabels === 1 ? bceWithLogits(tf.reshape(logits, [-1]) as tf.Tensor1D, labels) : crossEntropy(logits, labels);
+}
+
 /**
  * One CrossEncoder step's forward + backward on `batch` (training mode, dropout masks drawn from `rng`): `lossFct`
  * on `act(logits)`, else BCEWithLogits (1 label) / cross-entropy over class ids; `scale` multiplies the
@@ -169,7 +173,7 @@ export function crossEncoderGradients(
       () =>
         inTrainingMode(dropout, () => rng.int(2 ** 31), () => {
           const logits = act(ce.model.forward(inputs)) as tf.Tensor2D; // [B, L]
-          const l = lossFct ? lossFct.compute(logits, labels) : numLabels === 1 ? bceWithLogits(tf.reshape(logits, [-1]) as tf.Tensor1D, labels) : crossEntropy(logits, labels);
+          const l = crossEncoderLoss(lossFct, numLabels, logits, labels);
           if (scale === 1) return l;
           raw = tf.keep(tf.clone(l));
           return tf.mul(l, scale) as tf.Scalar;
@@ -256,7 +260,6 @@ export async function fitCrossEncoder(
   const rng = new Rng(seed);
   const batchesPerEpoch = batchOrder(examples, { batchSize, shuffle: false, dropLast: false }).length;
   const accumulation = fromTrainer?.accumulation ?? 1;
-  if (accumulation > 1 && replicas > 1) throw new Error(`gradientAccumulationSteps: ${accumulation} with dataParallel is not supported (expected 1 with workers > 1)`);
   const perEpoch = Math.ceil(batchesPerEpoch / accumulation); // optimizer steps an epoch (transformers: len(dataloader) // GA + remainder)
   // 6.0.1's order: CrossEncoderTrainer shuffles with `seed + epoch`; CrossEncoder.fit first takes the rows in its
   // DataLoader(shuffle=True) order after torch.manual_seed(seed), then its trainer shuffles with 42 + epoch.
@@ -286,22 +289,15 @@ export async function fitCrossEncoder(
   }
   const checkpoints: string[] = [];
   const saveCheckpoint = async (epoch: number, stepInEpoch: number, steps: Example[][][], epochFloat: number) => {
-    const c = fromTrainer!.checkpoints!;
-    const dir = await joinPath(c.dir, `checkpoint-${step}`);
     // at an epoch's end the position is the next epoch's start (its batches drawn on resume)
     const ended = stepInEpoch === steps.length;
     const position: LoopPosition = { step, epoch: ended ? epoch + 1 : epoch, stepInEpoch: ended ? 0 : stepInEpoch, rngState: rng.state, batches: [ended ? [] : steps.flat()], cursor: [0] };
-    await writeDirAtomically(dir, async (tmp) => {
-      await ce.save?.(tmp);
-      await writeJSONFile(await joinPath(tmp, 'trainer_state.json'), { global_step: step, epoch: epochFloat, log_history: logs });
-      await writeTrainingState(tmp, params, optimizer, position);
-    });
-    checkpoints.push(dir);
-    if (c.totalLimit !== undefined && c.totalLimit > 0) while (checkpoints.length > c.totalLimit) await removePath(checkpoints.shift()!);
+    const c = fromTrainer!.checkpoints!;
+    await writeCheckpoint(c.dir, ce, { global_step: step, epoch: epochFloat, log_history: logs }, params, optimizer, position, checkpoints, c.totalLimit);
   };
   const clock: CardClock = { start: performance.now(), evaluationSeconds: 0, loggingSteps: fromTrainer?.loggingSteps ?? 500 };
   const evalData = fromTrainer?.evalDataset;
-  const evalLoss = evalData === undefined ? undefined : () => crossEncoderEvalLosses(ce, lossFct, act, evalData, fromTrainer?.evalBatchSize ?? 8, seed);
+  const evalLoss = evalData === undefined ? undefined : () => crossEncoderEvalLosses(ce, (logits, labels) => crossEncoderLoss(lossFct, numLabels, act(logits) as tf.Tensor2D, labels), evalData, fromTrainer?.evalBatchSize ?? 8, seed);
   const evaluate = async (epoch: number) => {
     if (!o.evaluator && !evalLoss) return;
     const t0 = performance.now();
@@ -336,6 +332,7 @@ export async function fitCrossEncoder(
         losses: lossFct ? [lossRecipe(lossFct, dp.lossOptions)] : [],
         dropout,
         adamw: { lr, weightDecay: o.weightDecay ?? 0.01, betas: o.optimizerParams?.betas, eps: o.optimizerParams?.eps },
+        optimizerState: resumed ? await optimizer.stateTensors() : undefined,
         fault: dp.faultForTesting,
         exchange: dp.exchangeForTesting,
       });
@@ -350,20 +347,15 @@ export async function fitCrossEncoder(
       for (let b = fromCheckpoint ? resumed!.stepInEpoch : 0; b < order.length; b++) {
         if (maxSteps !== undefined && step >= maxSteps) break outer; // resumed from the last step's checkpoint
         const micro: Example[][] = order[b];
-        const batch: Example[] = micro[0];
         let loss: number;
         let grads: Record<string, tf.Tensor>;
         const lrNow = lr * lambda(step);
         let replicasStepped: ((norm: number) => Promise<void>) | undefined;
         if (group) {
-          // one batch per replica: the global batch cut into `replicas` contiguous shards, one dropout seed each
-          if (batch.length % replicas !== 0) {
-            throw new Error(`dataParallel: the batch of step ${step + 1} (epoch ${epoch}) has ${batch.length} rows, not divisible by workers = ${replicas}: each step's batch is cut into ${replicas} equal shards (trainData rows: a multiple of batchSize × workers)`);
-          }
-          const k = batch.length / replicas;
-          const shards: ShardWork[][] = Array.from({ length: replicas }, (_, r) => [{ objective: 0, examples: batch.slice(r * k, (r + 1) * k), seed: rng.int(2 ** 31), scale: 1 }]);
+          // each micro-batch cut into `replicas` contiguous shards, one dropout seed each (as the bi-encoder loop)
+          const shards = shardMicroBatches(micro.map((examples) => ({ objective: 0, examples })), replicas, rng, step, epoch, 'trainData rows: a multiple of batchSize × workers');
           const r = await allReduceShards(group, step, epoch, shards, { maxGradNorm, lr: lrNow }, (w, v) => crossEncoderGradients(ce, lossFct, act, w.examples, v, dropout, new Rng(w.seed), w.scale));
-          loss = r.lossSum;
+          loss = r.lossSum / micro.length;
           grads = r.grads;
           replicasStepped = r.replicasStepped;
         } else {
@@ -394,12 +386,7 @@ export async function fitCrossEncoder(
         tf.dispose(Object.values(clipped.grads));
         await replicasStepped?.(clipped.norm);
         step++;
-        if (group && dp?.verifyEvery && step % dp.verifyEvery === 0) {
-          const mine = paramsChecksum(params);
-          (await group.checksums()).forEach((x, i) => {
-            if (x !== mine) throw new Error(`dataParallel: replica rank ${i + 1} differs from rank 0 after step ${step} (parameter checksums ${x} vs ${mine})`);
-          });
-        }
+        if (group && dp?.verifyEvery && step % dp.verifyEvery === 0) await verifyReplicas(group, params, step);
         const log = { step, epoch: epoch + (b + 1) / order.length, loss, learningRate: lrNow, gradNorm: clipped.norm };
         logs.push(log);
         await o.callback?.(log);
@@ -443,44 +430,6 @@ export async function fitCrossEncoder(
   return { globalStep: step, trainingLoss, logs, evaluations, bestMetric: best ?? bestTrainer };
 }
 
-/**
- * The CrossEncoder's validation losses (`eval_loss`, or `eval_<name>_loss` per dataset of a record): the training loss
- * on `act(logits)` in eval mode over the batches 6.0.1's eval loader gives (the batch sampler with `seed`, epoch 0),
- * averaged weighted by the batches' rows (transformers' `evaluation_loop` + accelerate's remainder cut; see
- * ./eval_loss.ts).
- */
-async function crossEncoderEvalLosses(
-  ce: Pick<TrainableCrossEncoder, 'model' | 'tokenize'>,
-  lossFct: CrossEncoderLoss | undefined,
-  act: (logits: tf.Tensor) => tf.Tensor,
-  data: CrossEncoderEvalData,
-  batchSize: number,
-  seed: number,
-): Promise<Record<string, number>> {
-  const named: [string, readonly TrainingRow[]][] = Array.isArray(data) ? [['', data]] : Object.entries(data);
-  const out: Record<string, number> = {};
-  for (const [name, rows] of named) {
-    const where = name ? `evalDataset.${name}` : 'evalDataset';
-    const examples = readDataset(rows, { what: 'CrossEncoderTrainer', textColumns: { min: 2, max: 2 }, needsLabels: true }, where);
-    if (examples.length === 0) throw new Error(`${where}: expected at least one row, got none`);
-    let sum = 0;
-    for (const b of batchOrder(examples, { batchSize, shuffle: true, dropLast: false, seed, epoch: 0 })) {
-      const batch = b.map((i) => examples[i]);
-      const inputs = batchToTensors(ce.tokenize(batch.map((e) => [e.texts[0], e.texts[1]] as const)));
-      const value = tf.tidy(() => {
-        const labels = tf.tensor1d(Float32Array.from(batch.map((e) => e.label as number)), 'float32');
-        const logits = act(ce.model.forward(inputs)) as tf.Tensor2D; // [B, L]
-        return lossFct ? lossFct.compute(logits, labels) : ce.model.numLabels === 1 ? bceWithLogits(tf.reshape(logits, [-1]) as tf.Tensor1D, labels) : crossEntropy(logits, labels);
-      });
-      tf.dispose([inputs.inputIds, inputs.attentionMask, inputs.tokenTypeIds].filter((t): t is tf.Tensor2D => t !== undefined));
-      sum += (await value.data())[0] * batch.length;
-      value.dispose();
-    }
-    out[name ? `eval_${name}_loss` : 'eval_loss'] = sum / examples.length;
-  }
-  return out;
-}
-
 /** Arguments of {@link CrossEncoderTrainer}. */
 export interface CrossEncoderTrainerOptions {
   model: TrainableCrossEncoder;
@@ -492,7 +441,7 @@ export interface CrossEncoderTrainerOptions {
    * evaluator's primary metric) and greaterIsBetter (default false for a name ending in `loss`): the weights of the
    * best evaluation (strictly better replaces) are restored after the last step; gradientAccumulationSteps (default
    * 1: batches per optimizer step, each loss divided by the step's batch count, the epoch's last step takes the
-   * remainder; not with dataParallel); saveStrategy (`steps`, the default, every saveSteps (500) and at the last step;
+   * remainder; with dataParallel each batch is cut into one shard per replica); saveStrategy (`steps`, the default, every saveSteps (500) and at the last step;
    * `epoch`; `no`) with outputDir: `checkpoint-<step>` folders (the model, trainer_state.json, the training state that
    * `train({ resumeFromCheckpoint })` reads), the oldest removed beyond saveTotalLimit.
    * @example
@@ -574,7 +523,6 @@ export class CrossEncoderTrainer {
     if (saveStrategy === 'steps' && (!Number.isInteger(saveSteps) || saveSteps < 1)) throw new Error(`saveSteps must be a positive integer, got ${JSON.stringify(a.saveSteps)}`);
     const checkpoints = a.outputDir && saveStrategy !== 'no' ? { dir: a.outputDir, saveSteps: saveStrategy === 'steps' ? saveSteps : undefined, atEpochEnd: saveStrategy === 'epoch', totalLimit: a.saveTotalLimit } : undefined;
     const resumeFrom = opts.resumeFromCheckpoint;
-    if (resumeFrom !== undefined && a.dataParallel) throw new Error('resumeFromCheckpoint: resuming a dataParallel CrossEncoderTrainer run is not supported (expected no dataParallel)');
     if (resumeFrom !== undefined && a.loadBestModelAtEnd) throw new Error('resumeFromCheckpoint: resuming with loadBestModelAtEnd is not supported (the best weights are not in the checkpoint); expected loadBestModelAtEnd false');
     const total = maxSteps ?? Math.ceil(Math.ceil(n / (batchSize * replicas)) / accumulation) * epochs; // a step's global batch: one per-device batch per replica (× accumulation)
     const warmupSteps = a.warmupSteps && a.warmupSteps > 0 ? a.warmupSteps : Math.ceil(total * (a.warmupRatio ?? 0));
@@ -593,8 +541,7 @@ export class CrossEncoderTrainer {
       max_grad_norm: a.maxGradNorm ?? 1,
       seed: a.seed ?? 42,
     };
-    const snake = (k: string) => (k === 'perDeviceTrainBatchSize' ? 'per_device_train_batch_size' : k.replace(/[A-Z]/g, (m) => `_${m.toLowerCase()}`));
-    const given = Object.fromEntries(Object.entries(a).map(([k, v]) => [snake(k), v]));
+    const given = givenArguments(a);
     return fitCrossEncoder(this.options.model, {
       trainData: this.options.trainDataset,
       batchSize,

@@ -7,14 +7,18 @@
  * by 1%, the weighted one matches within 1e-6, test/training_eval_loss.test.ts). A stream (no length) has no
  * remainder: its last batch's loss is kept `batchSize` times, as accelerate's `remainder == -1` branch. The batches: 6.0.1 builds the eval loader with the training
  * batch sampler and a generator seeded `args.seed`, rebuilt at each evaluation (epoch 0); a stream keeps its order.
- * A record of datasets gives `eval_<name>_loss` for each, in its order.
+ * A record of datasets gives `eval_<name>_loss` for each, in its order. The CrossEncoder trainers' validation loss
+ * ({@link crossEncoderEvalLosses}) follows the same rules over (text, text) pairs.
  * https://github.com/huggingface/transformers/blob/v4.57.1/src/transformers/trainer.py (`evaluation_loop`)
  * https://github.com/huggingface/sentence-transformers/blob/v5.1.0/sentence_transformers/trainer.py (`get_eval_dataloader`)
  */
 import * as tf from '@tensorflow/tfjs-core';
 import type { Loss } from '../losses/types.js';
-import { batchOrder, isStream, readDataset, streamBatches, type BatchSamplerName, type Example, type TrainingData } from './datasets.js';
+import { batchOrder, isStream, readDataset, streamBatches, type BatchSamplerName, type Example, type TrainingData, type TrainingRow } from './datasets.js';
+import { batchToTensors, type TokenizedBatch } from '../modules/tokenized_batch.js';
+import type { EncoderInputs } from '../models/types.js';
 import { labelVectorTensor, type TrainableSentenceModel } from './loop.js';
+import type { CrossEncoderEvalData } from './cross_encoder_card.js';
 
 /** An evaluation dataset: one dataset (`eval_loss`), or a record name -> dataset (`eval_<name>_loss`). */
 export type EvalData = TrainingData | Readonly<Record<string, TrainingData>>;
@@ -84,6 +88,38 @@ export async function evalDatasetLosses(model: TrainableSentenceModel, loss: Los
       rows += weight;
     }
     out[name ? `eval_${name}_loss` : 'eval_loss'] = sum / rows;
+  }
+  return out;
+}
+
+/**
+ * The CrossEncoder's validation losses (`eval_loss`, or `eval_<name>_loss` per dataset of a record): `lossOf` (the
+ * training loss on the logits [B, L], activation included) in eval mode over the batches 6.0.1's eval loader gives
+ * (the batch sampler with `seed`, epoch 0), averaged weighted by the batches' rows, as {@link evalDatasetLosses}.
+ */
+export async function crossEncoderEvalLosses(
+  ce: { model: { forward(inputs: EncoderInputs): tf.Tensor2D }; tokenize(pairs: readonly (readonly [string, string])[]): TokenizedBatch },
+  lossOf: (logits: tf.Tensor2D, labels: tf.Tensor1D) => tf.Scalar,
+  data: CrossEncoderEvalData,
+  batchSize: number,
+  seed: number,
+): Promise<Record<string, number>> {
+  const named: [string, readonly TrainingRow[]][] = Array.isArray(data) ? [['', data]] : Object.entries(data);
+  const out: Record<string, number> = {};
+  for (const [name, rows] of named) {
+    const where = name ? `evalDataset.${name}` : 'evalDataset';
+    const examples = readDataset(rows, { what: 'CrossEncoderTrainer', textColumns: { min: 2, max: 2 }, needsLabels: true }, where);
+    if (examples.length === 0) throw new Error(`${where}: expected at least one row, got none`);
+    let sum = 0;
+    for (const b of batchOrder(examples, { batchSize, shuffle: true, dropLast: false, seed, epoch: 0 })) {
+      const batch = b.map((i) => examples[i]);
+      const inputs = batchToTensors(ce.tokenize(batch.map((e) => [e.texts[0], e.texts[1]] as const)));
+      const value = tf.tidy(() => lossOf(ce.model.forward(inputs), tf.tensor1d(Float32Array.from(batch.map((e) => e.label as number)), 'float32')));
+      tf.dispose([inputs.inputIds, inputs.attentionMask, inputs.tokenTypeIds].filter((t): t is tf.Tensor2D => t !== undefined));
+      sum += (await value.data())[0] * batch.length;
+      value.dispose();
+    }
+    out[name ? `eval_${name}_loss` : 'eval_loss'] = sum / examples.length;
   }
   return out;
 }

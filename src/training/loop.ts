@@ -14,10 +14,10 @@ import { createLoss } from '../losses/registry.js';
 import type { Loss, ModelLossContext } from '../losses/types.js';
 import type { TokenizedBatch } from '../modules/tokenized_batch.js';
 import type { Features, SentenceModule } from '../modules/types.js';
-import { joinPath, pathKind, removePath, writeDirAtomically, writeJSONFile } from '../platform/fs.js';
+import { pathKind, writeDirAtomically } from '../platform/fs.js';
 import type { NamedParameter } from '../weights/index.js';
 import type { ModelCardData } from './model_card.js';
-import { readTrainingState, writeTrainingState, type LoopPosition } from './checkpoint.js';
+import { readTrainingState, writeCheckpoint, type LoopPosition } from './checkpoint.js';
 import { replicaSpecFor } from './replica_spec.js';
 import { accumulateGrads, checkRebuiltLoss, DataParallelGroup, dataParallelWorkers, lossRecipe, paramsChecksum, unflattenGrads, type DataParallelOptions, type LossRecipe, type ReplicaSpec, type ShardWork } from './data_parallel.js';
 import type { ReplicaModel } from './replica.js';
@@ -464,12 +464,7 @@ export async function runTrainingLoop(c: LoopConfig): Promise<TrainOutput> {
         tf.dispose(Object.values(acc));
         await replicasStepped?.(norm);
         step++;
-        if (group && dp?.verifyEvery && step % dp.verifyEvery === 0) {
-          const mine = paramsChecksum(allParams);
-          (await group.checksums()).forEach((x, i) => {
-            if (x !== mine) throw new Error(`dataParallel: replica rank ${i + 1} differs from rank 0 after step ${step} (parameter checksums ${x} vs ${mine})`);
-          });
-        }
+        if (group && dp?.verifyEvery && step % dp.verifyEvery === 0) await verifyReplicas(group, allParams, step);
         const log: StepLog = { step, epoch: epoch + (s + 1) / c.stepsPerEpoch, loss, learningRate: lr, gradNorm: norm };
         logs.push(log);
         if (!c.loggingSteps || step % c.loggingSteps === 0 || step === total) await c.onStep?.(log);
@@ -479,16 +474,8 @@ export async function runTrainingLoop(c: LoopConfig): Promise<TrainOutput> {
         }
         if ((c.evaluator || c.evalLoss) && c.evalSteps > 0 && step % c.evalSteps === 0) await evaluate(log.epoch);
         if (c.checkpointPath && c.checkpointSaveSteps && step % c.checkpointSaveSteps === 0) {
-          const dir = await joinPath(c.checkpointPath, `checkpoint-${step}`);
           const position: LoopPosition = { step, epoch, stepInEpoch: s + 1, rngState: rng.state, batches: perObjective, cursor, best };
-          await writeDirAtomically(dir, async (tmp) => {
-            await c.model.save(tmp);
-            await writeJSONFile(await joinPath(tmp, 'trainer_state.json'), { global_step: step, epoch: log.epoch, log_history: logs, best_metric: best ?? null });
-            await writeTrainingState(tmp, [...params, ...lossParams], optimizer, position);
-          });
-          checkpoints.push(dir);
-          const limit = c.checkpointSaveTotalLimit;
-          if (limit !== undefined && limit > 0) while (checkpoints.length > limit) await removePath(checkpoints.shift()!);
+          await writeCheckpoint(c.checkpointPath, c.model, { global_step: step, epoch: log.epoch, log_history: logs, best_metric: best ?? null }, allParams, optimizer, position, checkpoints, c.checkpointSaveTotalLimit);
         }
       }
       if (c.evalAtEpochEnd) await evaluate(epoch + 1);
@@ -519,28 +506,47 @@ async function dataParallelGradients(
   rng: Rng,
   update: ReplicaUpdate,
 ): Promise<ExchangedStep> {
-  const N = group.size;
-  const shards: ShardWork[][] = Array.from({ length: N }, () => []);
-  const scale = 1 / c.gradientAccumulationSteps;
-  for (let micro = 0; micro < c.gradientAccumulationSteps; micro++) {
-    const oi = (s * c.gradientAccumulationSteps + micro) % c.objectives.length;
+  const micro = Array.from({ length: c.gradientAccumulationSteps }, (_, m) => {
+    const oi = (s * c.gradientAccumulationSteps + m) % c.objectives.length;
     const batches = perObjective[oi];
-    const batch = batches[cursor[oi]++ % batches.length];
-    if (batch.length % N !== 0) {
-      throw new Error(
-        `dataParallel: the batch of step ${step + 1} (epoch ${epoch}) has ${batch.length} rows, not divisible by workers = ${N}: each step's batch is cut into ${N} equal shards (a short last batch: set dataloaderDropLast)`,
-      );
-    }
-    const k = batch.length / N;
-    for (let r = 0; r < N; r++) shards[r].push({ objective: oi, examples: batch.slice(r * k, (r + 1) * k), seed: rng.int(2 ** 31), scale });
-  }
+    return { objective: oi, examples: batches[cursor[oi]++ % batches.length] };
+  });
+  const shards = shardMicroBatches(micro, group.size, rng, step, epoch, 'a short last batch: set dataloaderDropLast');
   // gather_across_devices: the embeddings exchanged before the step (./gather.ts); then each rank backpropagates its rows' share
-  const vars = group.layout.params.map((p) => p.variable);
   const lossOf = (w: ShardWork) => c.objectives[w.objective].loss;
-  const gathered = await gatherShards(group, shards, (w) => lossOf(w).gatherAcrossReplicas?.() !== undefined, (w) => gatherShardOf(c.model, lossOf(w), w.examples, vars, c.dropout, new Rng(w.seed), w.scale));
-  return allReduceShards(group, step, epoch, shards, update, (w) =>
+  const gathered = await gatherShards(group, shards, (w) => lossOf(w).gatherAcrossReplicas?.() !== undefined, (w) =>
+    gatherShardOf(c.model, lossOf(w), w.examples, group.layout.params.map((p) => p.variable), c.dropout, new Rng(w.seed), w.scale),
+  );
+  return allReduceShards(group, step, epoch, shards, update, (w, vars) =>
     w.gather ? gathered.get(w.gather.key)!.backward(w.gather.own) : computeGradients(c.model, lossOf(w), w.examples, vars, c.dropout, new Rng(w.seed), w.scale),
   );
+}
+
+/**
+ * The shards of one optimizer step's micro-batches (both trainers): each batch cut into `n` equal contiguous shards
+ * (rank r: rows [r * B / n, (r + 1) * B / n)), one dropout seed from `rng` per shard in micro-batch then rank order,
+ * each loss scaled by 1 / (micro-batches); `shards[rank]` lists that rank's work in micro-batch order. `hint` ends
+ * the error for a batch that does not divide (how to avoid one).
+ */
+export function shardMicroBatches(micro: readonly { objective: number; examples: Example[] }[], n: number, rng: Rng, step: number, epoch: number, hint: string): ShardWork[][] {
+  const shards: ShardWork[][] = Array.from({ length: n }, () => []);
+  const scale = 1 / micro.length;
+  for (const { objective, examples } of micro) {
+    if (examples.length % n !== 0) {
+      throw new Error(`dataParallel: the batch of step ${step + 1} (epoch ${epoch}) has ${examples.length} rows, not divisible by workers = ${n}: each step's batch is cut into ${n} equal shards (${hint})`);
+    }
+    const k = examples.length / n;
+    for (let r = 0; r < n; r++) shards[r].push({ objective, examples: examples.slice(r * k, (r + 1) * k), seed: rng.int(2 ** 31), scale });
+  }
+  return shards;
+}
+
+/** Throw unless every replica's parameters have rank 0's checksum after `step` (`verifyEvery`). */
+export async function verifyReplicas(group: DataParallelGroup, params: readonly NamedParameter[], step: number): Promise<void> {
+  const mine = paramsChecksum(params);
+  (await group.checksums()).forEach((x, i) => {
+    if (x !== mine) throw new Error(`dataParallel: replica rank ${i + 1} differs from rank 0 after step ${step} (parameter checksums ${x} vs ${mine})`);
+  });
 }
 
 /** The update the replicas take once the gradients are averaged (the same clip limit and lr as rank 0's). */

@@ -19,7 +19,14 @@
  */
 import * as tf from '@tensorflow/tfjs-core';
 import { VERSION } from '../util/version.js';
-import { columnStats, formatDuration, markdownTable, pyFloat, pyRound, samplesTable, statsTable, STATS_ROWS, type Cell, type ColumnStats } from './model_card_format.js';
+import { columnKind, columnStats, formatDuration, markdownTable, pyFloat, pyJsonDumps, pyRound, samplesTable, statsTable, STATS_ROWS, type Cell, type ColumnStats } from './model_card_format.js';
+
+/** How a run is timed and logged for the card (both trainers): the start, the evaluations' seconds, transformers' `logging_steps` (default 500). */
+export interface CardClock {
+  start: number;
+  evaluationSeconds: number;
+  loggingSteps: number;
+}
 
 /** One training (or evaluation) dataset of the card. */
 export interface ModelCardDataset {
@@ -29,8 +36,11 @@ export interface ModelCardDataset {
   size: number | null;
   /** Column names in order (text columns, then the label column). */
   columns: string[];
-  /** The loss's Python class name, its `getConfigDict()` and its BibTeX `citation` (when it has one). */
-  loss: { name: string; config: Record<string, unknown>; citation?: string | null };
+  /**
+   * The loss's Python class name, its `getConfigDict()` (null where 6.0.1's class has none: no parameters block),
+   * the keys of it 6.0.1 holds as floats (`configFloats`), and its BibTeX `citation` (when it has one).
+   */
+  loss: { name: string; config: Record<string, unknown> | null; floats?: readonly string[]; citation?: string | null };
   /** Per column, the statistics over the first 100 rows (absent for a stream). */
   stats?: ColumnStats[];
   /** The first 3 rows, by column name (absent for a stream). */
@@ -296,9 +306,9 @@ export function renderModelCard(d: ModelCardData): string {
         out.push(`* Approximate statistics based on the first ${Math.min(t.size, 100)} samples:`, statsTable(t.columns, t.stats).replace(/\n$/, ''));
         if (t.samples?.length) out.push('* Samples:', samplesTable(t.columns, t.samples, t.stats.map((s) => s.dtype)).replace(/\n$/, ''));
       }
-      // json.dumps prints a float-typed value as `0.0`: MultipleNegativesRankingLoss's hardness_strength (default 0.0)
-      const config = JSON.stringify(t.loss.config, null, 4).replace(/^( *"hardness_strength": )(-?\d+)(,?)$/gm, '$1$2.0$3').split('\n').map((l) => `  ${l}`).join('\n');
-      out.push(`* Loss: [<code>${t.loss.name}</code>](https://sbert.net/docs/package_reference/${docs}/losses.html#${t.loss.name.toLowerCase()}) with these parameters:`, '  ```json', config, '  ```');
+      const link = `* Loss: [<code>${t.loss.name}</code>](https://sbert.net/docs/package_reference/${docs}/losses.html#${t.loss.name.toLowerCase()})`;
+      if (t.loss.config === null) out.push(link);
+      else out.push(`${link} with these parameters:`, '  ```json', pyJsonDumps(t.loss.config, t.loss.floats).split('\n').map((l) => `  ${l}`).join('\n'), '  ```');
       if (many) out.push('</details>');
     }
   }
@@ -347,12 +357,26 @@ function similarityName(fn: string | null): string {
 }
 
 
-/** What the card reads of a dataset: its columns' statistics over the first 100 rows and its first 3 rows. */
+/**
+ * What the card reads of a dataset: its columns' statistics over the first 100 rows and its first 3 rows. A number
+ * column's type is the whole column's, as Arrow types a dataset built from the same rows (`Dataset.from_list`): `int`
+ * unless a value anywhere is fractional, then `float` (its whole values printed `1.0`) — 6.0.1 then reads that type
+ * off the first value (test/data/model_card/gen_float_cards.py: a 0.5 at row 101 makes the column `float`).
+ */
 export function datasetCardTables(rows: readonly Record<string, unknown>[], countTokens: (texts: string[]) => number[]): Pick<ModelCardDataset, 'stats' | 'samples'> {
   if (rows.length === 0) return {};
   const head = rows.slice(0, STATS_ROWS).map(datasetRow);
   const columns = datasetColumns(rows[0]);
-  return { stats: columns.map((c) => columnStats(head.map((r) => r[c]), countTokens)), samples: head.slice(0, 3) };
+  const kindOf = (c: string) => {
+    const kind = columnKind(head.map((r) => r[c]));
+    if (kind !== 'int') return kind;
+    for (let i = head.length; i < rows.length; i++) {
+      const v = datasetRow(rows[i])[c];
+      if (typeof v === 'number' && !Number.isInteger(v)) return 'float';
+    }
+    return kind;
+  };
+  return { stats: columns.map((c) => columnStats(head.map((r) => r[c]), countTokens, kindOf(c))), samples: head.slice(0, 3) };
 }
 
 /**

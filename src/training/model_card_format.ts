@@ -21,6 +21,25 @@ export function pyFloat(x: number): string {
   return /[.e]/.test(s) ? s : `${s}.0`;
 }
 
+/**
+ * `json.dumps(config, indent=4)` of a loss's `get_config_dict()` as 6.0.1's card prints it: the values of the `floats`
+ * keys (the loss's `configFloats`) as Python floats (`20.0`, `0.05`, `1e-05`, `NaN`, `Infinity`), every
+ * other value as JSON.
+ * @example
+ * ```ts
+ * pyJsonDumps({ scale: 20, similarity_fct: 'cos_sim' }, ['scale']); // '{\n    "scale": 20.0,\n    "similarity_fct": "cos_sim"\n}'
+ * ```
+ */
+export function pyJsonDumps(config: Readonly<Record<string, unknown>>, floats: readonly string[] = []): string {
+  const keys = new Set(floats);
+  const mark = '\u0000pyfloat:';
+  const text = JSON.stringify(config, function (this: unknown, k: string, v: unknown) {
+    if (this !== config || !keys.has(k) || typeof v !== 'number') return v;
+    return mark + (Number.isNaN(v) ? 'NaN' : v === Infinity ? 'Infinity' : v === -Infinity ? '-Infinity' : pyFloat(v));
+  }, 4);
+  return text.replace(/"\\u0000pyfloat:([^"]*)"/g, '$1');
+}
+
 /** A number as Python prints it when it is a float (`pyFloat`) or, for `isInt`, an int. */
 function pyNumber(x: number, isInt: boolean): string {
   return isInt && Number.isInteger(x) ? String(x) : pyFloat(x);
@@ -129,9 +148,9 @@ export const STATS_ROWS = 100;
 
 /**
  * The Python type a column's values would have. JS numbers have no int/float split: a number column is `int` when
- * every value read is an integer (a label column of class ids), else `float` — so a float column whose values all
- * happen to be integral (`1.0`, `0.0`) is typed `int` here (a documented difference from 6.0.1, which types by the
- * first value's Python type).
+ * every value is an integer (a label column of class ids), else `float`, as Arrow types a column built from the same
+ * JSON rows (`Dataset.from_list`; 6.0.1 then types by the first value's Python type). A column that Python held as
+ * floats with whole values only (`[1.0, 0.0]`) is `float` in 6.0.1 and `int` here: a JS number cannot tell them apart.
  */
 export function columnKind(values: readonly unknown[]): 'string' | 'int' | 'float' | 'bool' | 'list' | 'other' {
   const first = values[0];
@@ -146,10 +165,10 @@ export function columnKind(values: readonly unknown[]): 'string' | 'int' | 'floa
  * The statistics of one column's first {@link STATS_ROWS} values: token counts (from `countTokens`, the model's
  * tokenizer with its special tokens and truncation, as 6.0.1's `preprocess` attention mask) for strings; min, mean
  * and max rounded to 2 places for floats; the share of each value for ints and booleans; the lengths of lists.
+ * `kind`: the column's type when more than these values decide it (default: from these values).
  */
-export function columnStats(values: readonly unknown[], countTokens: (texts: string[]) => number[]): ColumnStats {
+export function columnStats(values: readonly unknown[], countTokens: (texts: string[]) => number[], kind = columnKind(values.slice(0, STATS_ROWS))): ColumnStats {
   const vals = values.slice(0, STATS_ROWS);
-  const kind = columnKind(vals);
   const mmm = (xs: number[]) => {
     let min = Infinity;
     let max = -Infinity;

@@ -8,7 +8,7 @@ import type { Evaluator } from '../evaluation/types.js';
 import type { Loss } from '../losses/types.js';
 import { batchOrder, isStream, readDataset, streamBatches, type BatchSamplerName, type Example, type TrainingData } from './datasets.js';
 import { checkOutputPath, dropoutProbs, runTrainingLoop, saveModelAtomic, type EvalLog, type Objective, type StepLog, type TrainableSentenceModel, type TrainOutput } from './loop.js';
-import { bestEvaluationStep, cardLosses, cardLogRows, cardPrimaryMetrics, datasetCardTables, datasetColumns, evaluatorMetrics, timedEvaluator, type ModelCardData, type ModelCardDataset } from './model_card.js';
+import { bestEvaluationStep, cardLosses, type CardClock, cardLogRows, cardPrimaryMetrics, datasetCardTables, datasetColumns, evaluatorMetrics, timedEvaluator, type ModelCardData, type ModelCardDataset } from './model_card.js';
 import { modelRepr, type ReprModule } from './model_card_format.js';
 import { evalDatasetLosses, isEvalRecord, type EvalData } from './eval_loss.js';
 import { dataLoaderPermutations, FIT_TRAINER_SEED, roundRobinEpoch, roundRobinLength } from './samplers.js';
@@ -27,12 +27,11 @@ function modelConfig(model: TrainableSentenceModel): Record<string, unknown> | u
 /** camelCase -> snake_case (the card prints Python's argument names). */
 const snake = (k: string) => k.replace(/[A-Z]/g, (m) => `_${m.toLowerCase()}`);
 
-/** How a run is timed and logged for the card: the start, the evaluations' seconds, transformers' `logging_steps`. */
-interface CardClock {
-  start: number;
-  evaluationSeconds: number;
-  loggingSteps: number;
+/** The training arguments the caller set, under Python's names (the card's non-default hyperparameters). */
+export function givenArguments(a: object): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(a).map(([k, v]) => [k === 'perDeviceTrainBatchSize' ? 'per_device_train_batch_size' : snake(k), v]));
 }
+
 
 /** Token counts of texts with the model's tokenizer (special tokens, truncation): 6.0.1's `preprocess` attention mask sums. */
 function tokenCounter(model: TrainableSentenceModel): (texts: string[]) => number[] {
@@ -54,7 +53,7 @@ function cardDataset(data: TrainingData, loss: Loss, count: (texts: string[]) =>
     name,
     size: Array.isArray(data) ? data.length : null,
     columns: Array.isArray(data) ? datasetColumns(data[0] as Record<string, unknown>) : [],
-    loss: { name: loss.name, config: loss.getConfigDict(), citation: loss.citation ?? null },
+    loss: { name: loss.name, config: loss.getConfigDict(), floats: loss.configFloats, citation: loss.citation ?? null },
     ...(Array.isArray(data) ? datasetCardTables(data as Record<string, unknown>[], count) : {}),
   };
 }
@@ -328,7 +327,7 @@ export class SentenceTransformerTrainer {
       dataloader_drop_last: a.dataloaderDropLast ?? false,
       batch_sampler: sampler,
     };
-    const given = Object.fromEntries(Object.entries(a).map(([k, v]) => [k === 'perDeviceTrainBatchSize' ? 'per_device_train_batch_size' : snake(k), v]));
+    const given = givenArguments(a);
     const live: TrainOutput = { globalStep: 0, trainingLoss: 0, logs: [], evaluations: [] };
     // the card's clock and its logging rule (transformers' logging_steps, default 500)
     const clock: CardClock = { start: performance.now(), evaluationSeconds: 0, loggingSteps: a.loggingSteps ?? 500 };

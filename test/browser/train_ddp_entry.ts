@@ -2,9 +2,11 @@
  * The page side of test/training_browser_ddp.test.ts, bundled by scripts/build-browser.mjs --train-worker together
  * with the training replica's worker entry (train-worker.js beside this bundle). It exposes
  * `globalThis.sentenceTfjsTrainDdp`: a 2-replica run of SentenceTransformerTrainer on models/tiny-bert (wasm) next to
- * the same steps computed in this page with the single-process code, and the runs that must fail with a named error.
+ * the same steps computed in this page with the single-process code (and of CrossEncoderTrainer on
+ * models/tiny-bert-cross-encoder), and the runs that must fail with a named error.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { CrossEncoder } from '../../src/api/cross_encoder.js';
 import { SentenceTransformer } from '../../src/api/sentence_transformer.js';
 import { initBackend } from '../../src/backends/index.js';
 import { CosineSimilarityLoss } from '../../src/losses/cosine_similarity.js';
@@ -17,7 +19,9 @@ import { ensureGradients } from '../../src/training/gradients.js';
 import { computeGradients, modelParameters, type StepLog } from '../../src/training/loop.js';
 import { AdamW, clipGradNorm } from '../../src/training/optimizer.js';
 import { Rng } from '../../src/training/rng.js';
+import { CrossEncoderTrainer, crossEncoderGradients } from '../../src/training/cross_encoder_trainer.js';
 import { SentenceTransformerTrainer } from '../../src/training/trainer.js';
+import type { NamedParameter } from '../../src/weights/index.js';
 
 const NO_DROPOUT = { configKwargs: { hidden_dropout_prob: 0, attention_probs_dropout_prob: 0 } };
 const WORDS = 'the a model query document search neural network embedding vector data text quick brown fox jumps over lazy dog city river music'.split(' ');
@@ -30,6 +34,7 @@ const REPLICAS = 2;
 const LR = 1e-3;
 
 const modelUrl = () => `${location.origin}/fixtures/models/tiny-bert`;
+const crossEncoderUrl = () => `${location.origin}/fixtures/models/tiny-bert-cross-encoder`;
 
 /**
  * The expectation, in this page: `steps` optimizer steps, each of REPLICAS consecutive per-device batches of
@@ -38,8 +43,17 @@ const modelUrl = () => `${location.origin}/fixtures/models/tiny-bert`;
  * shard losses; the model's parameters are updated in place.
  */
 async function expectedRun(model: SentenceTransformer, loss: Loss, examples: Example[], steps: number): Promise<number[]> {
+  return expectedShardRun(modelParameters(model), (rows, vars, r) => computeGradients(model, loss, rows, vars, { hidden: 0, attention: 0 }, new Rng(r), 1), examples, steps);
+}
+
+/** {@link expectedRun} over any parameters and per-shard gradients (`shard(rows, vars, rank)`). */
+async function expectedShardRun(
+  params: NamedParameter[],
+  shard: (rows: Example[], vars: tf.Variable[], rank: number) => { loss: tf.Scalar; grads: Record<string, tf.Tensor> },
+  examples: Example[],
+  steps: number,
+): Promise<number[]> {
   await ensureGradients(); // tfjs-core's own gradients (the trainers load them themselves)
-  const params = modelParameters(model);
   const vars = params.map((p) => p.variable);
   const opt = new AdamW(params, { lr: LR, weightDecay: 0 });
   const losses: number[] = [];
@@ -48,7 +62,7 @@ async function expectedRun(model: SentenceTransformer, loss: Loss, examples: Exa
     let lossSum = 0;
     for (let r = 0; r < REPLICAS; r++) {
       const start = (s * REPLICAS + r) * PER_DEVICE;
-      const g = computeGradients(model, loss, examples.slice(start, start + PER_DEVICE), vars, { hidden: 0, attention: 0 }, new Rng(r), 1);
+      const g = shard(examples.slice(start, start + PER_DEVICE), vars, r);
       lossSum += g.loss.dataSync()[0];
       g.loss.dispose();
       if (!sum) sum = g.grads;
@@ -77,8 +91,10 @@ async function expectedRun(model: SentenceTransformer, loss: Loss, examples: Exa
 
 /** Compare two models' parameters: the largest difference and how many float32 values are not bit-identical. */
 function compare(a: SentenceTransformer, b: SentenceTransformer): { maxDiff: number; differing: number } {
-  const pa = modelParameters(a);
-  const pb = modelParameters(b);
+  return compareParams(modelParameters(a), modelParameters(b));
+}
+
+function compareParams(pa: NamedParameter[], pb: NamedParameter[]): { maxDiff: number; differing: number } {
   let maxDiff = 0;
   let differing = 0;
   pa.forEach((p, i) => {
@@ -143,10 +159,11 @@ function trainer(model: SentenceTransformer, steps: number, dataParallel: DataPa
 const asError = (e: unknown) => ({ name: (e as Error).name, message: (e as Error).message });
 
 const api = {
-  /** Set up the wasm backend from the served binaries (no fallback to cpu) and load the model once (into the Cache API). */
+  /** Set up the wasm backend from the served binaries (no fallback to cpu) and load the models once (into the Cache API). */
   async init(wasmPaths: string): Promise<string> {
     const device = await initBackend('wasm', { wasmPaths, fallbackToCpu: false });
     (await SentenceTransformer.load(modelUrl(), NO_DROPOUT)).dispose();
+    (await CrossEncoder.load(crossEncoderUrl(), NO_DROPOUT)).dispose();
     return device;
   },
 
@@ -175,6 +192,48 @@ const api = {
         callback: (l) => void logs.push(l),
       }),
     );
+  },
+
+  /**
+   * CrossEncoderTrainer: `steps` steps of the default loss (BCEWithLogits) with 2 replicas (this page + one Web Worker
+   * that loads the cross-encoder from this page's URL) next to the in-page expectation with crossEncoderGradients.
+   */
+  async runCrossEncoder(workerUrl: string, steps: number) {
+    const rows = Array.from({ length: PER_DEVICE * REPLICAS * steps }, (_, i) => ({ sentence1: sentence(2 * i), sentence2: sentence(2 * i + 1), label: i % 2 }));
+    const examples = rows.map((x) => ({ texts: [x.sentence1, x.sentence2], label: x.label }));
+    const [expected, ddp, initial] = await Promise.all([0, 1, 2].map(() => CrossEncoder.load(crossEncoderUrl(), NO_DROPOUT)));
+    const params = (ce: CrossEncoder) => ce.model.parameters!();
+    try {
+      const t0 = performance.now();
+      const expectedLosses = await expectedShardRun(params(expected), (shard, vars, r) => crossEncoderGradients(expected, undefined, (x) => x, shard, vars, { hidden: 0, attention: 0 }, new Rng(r)), examples, steps);
+      const inProcessMs = performance.now() - t0;
+      const before = tf.memory().numTensors;
+      const logs: StepLog[] = [];
+      const t1 = performance.now();
+      await new CrossEncoderTrainer({
+        model: ddp,
+        args: { perDeviceTrainBatchSize: PER_DEVICE, learningRate: LR, maxSteps: steps, lrSchedulerType: 'constant', weightDecay: 0, shuffle: false, dataParallel: { workers: REPLICAS, verifyEvery: 1, workerUrl } },
+        trainDataset: rows,
+        callback: (l) => void logs.push(l),
+      }).train();
+      const ddpMs = performance.now() - t1;
+      const after = tf.memory().numTensors;
+      const { maxDiff, differing } = compareParams(params(expected), params(ddp));
+      return {
+        losses: logs.map((l) => l.loss),
+        expectedLosses,
+        maxDiff,
+        differing,
+        moved: compareParams(params(initial), params(ddp)).maxDiff,
+        checksums: [paramsChecksum(params(expected)), paramsChecksum(params(ddp))],
+        numTensors: [before, after],
+        liveWorkers: liveWorkerCount(),
+        inProcessMs,
+        ddpMs,
+      };
+    } finally {
+      for (const m of [expected, ddp, initial]) m.dispose();
+    }
   },
 
   /** A DDP run whose rank 1 fails at step 2 (`throw` or `exit`), or whose worker entry does not load. */

@@ -1,6 +1,6 @@
 """Record what sentence-transformers 6.0.1 writes into a model card (README.md) for one short training run of the
 fixtures' tiny models, so that sentence-tfjs's card can be compared with it section by section:
-  * st_card.md: SentenceTransformerTrainer on tiny-bert (dropout off), CoSENTLoss(scale=15), 8 rows
+  * st_card.md: SentenceTransformerTrainer on tiny-bert (dropout off), CoSENTLoss(scale=15.0: the float its annotation names, as a JS number given for it prints), 8 rows
     (sentence1, sentence2, score), batch 4, 2 epochs (4 steps), logging_steps 1, an EmbeddingSimilarityEvaluator
     ('sts-dev') every 2 steps, seed 7;
   * ce_card.md: CrossEncoderTrainer on tiny-bert-cross-encoder (dropout off), BinaryCrossEntropyLoss, 4 rows
@@ -41,7 +41,7 @@ def card_of(model, trainer_cls, args_cls, ds, loss, evaluator, **args):
 st = SentenceTransformer(os.path.join(fixtures, 'tiny-bert'), config_kwargs=NO_DROPOUT)
 st_ds = Dataset.from_dict({'sentence1': S1, 'sentence2': S2, 'score': SCORES})
 st_ev = EmbeddingSimilarityEvaluator(S1[:4], S2[:4], SCORES[:4], name='sts-dev')
-st_card = card_of(st, SentenceTransformerTrainer, SentenceTransformerTrainingArguments, st_ds, losses.CoSENTLoss(st, scale=15), st_ev,
+st_card = card_of(st, SentenceTransformerTrainer, SentenceTransformerTrainingArguments, st_ds, losses.CoSENTLoss(st, scale=15.0), st_ev,
                   num_train_epochs=2, per_device_train_batch_size=4, learning_rate=1e-3, warmup_ratio=0.25,
                   eval_strategy='steps', eval_steps=2, seed=7)
 open(os.path.join(here, 'st_card.md'), 'w').write(st_card)
@@ -49,7 +49,7 @@ open(os.path.join(here, 'st_card.md'), 'w').write(st_card)
 # The same run keeping the best checkpoint (load_best_model_at_end; evaluations and saves every step): the kept
 # step's Training Logs row is bold.
 st = SentenceTransformer(os.path.join(fixtures, 'tiny-bert'), config_kwargs=NO_DROPOUT)
-best_card = card_of(st, SentenceTransformerTrainer, SentenceTransformerTrainingArguments, st_ds, losses.CoSENTLoss(st, scale=15), st_ev,
+best_card = card_of(st, SentenceTransformerTrainer, SentenceTransformerTrainingArguments, st_ds, losses.CoSENTLoss(st, scale=15.0), st_ev,
                     num_train_epochs=2, per_device_train_batch_size=4, learning_rate=1e-3, warmup_ratio=0.25,
                     eval_strategy='steps', eval_steps=1, seed=7, save_strategy_override='steps', save_steps=1,
                     load_best_model_at_end=True, metric_for_best_model='sts-dev_spearman_cosine')
