@@ -4,6 +4,7 @@ import { SentenceTransformer } from '../src/api/sentence_transformer.js';
 import { l2Normalize, l2NormalizeRowF32 } from '../src/modules/normalize.js';
 import { meanPoolAllAttended, pool, poolingConfigFromMode } from '../src/pooling/pooling.js';
 import { initBackend } from '../src/backends/index.js';
+import { absolutePositionIds, type Embeddings } from '../src/layers/embeddings.js';
 import { fixture, requireFixtures } from './helpers/fixtures.js';
 import { loadReference, referenceParts } from './helpers/st_reference.js';
 
@@ -63,6 +64,29 @@ describe('encode of one sequence on wasm (pooling and normalize on the read-back
       const ref = l2Normalize(t);
       assert.deepEqual(bits(row), bits(ref.dataSync() as Float32Array), JSON.stringify(r));
       tf.dispose([t, ref]);
+    }
+  });
+
+  it('the embedding block of a batch of one (LayerNorm(e + positions) in one call) equals tf.add then LayerNorm bit for bit', async function () {
+    if (!requireFixtures(this as unknown as Mocha.Context, ['models', 'minilm-l6-full'])) return;
+    const m = await SentenceTransformer.load(fixture('models', 'minilm-l6-full'), { device: 'wasm' });
+    try {
+      const emb = (m.transformer.model as unknown as { embeddings: Embeddings }).embeddings;
+      for (const text of ['a', 'how do I bake bread?', 'query: the quick brown fox '.repeat(20)]) {
+        const batch = m.tokenize([text]);
+        const T = batch.seqLength;
+        const [got, want] = tf.tidy(() => {
+          const ids = tf.tensor2d(batch.inputIds, [1, T], 'int32');
+          const types = tf.tensor2d(batch.tokenTypeIds!, [1, T], 'int32');
+          const pos = absolutePositionIds(T); // [1, T]
+          const e = tf.add(emb.word.apply(ids), emb.tokenType!.apply(types));
+          return [emb.apply(ids, pos, types), emb.norm.apply(tf.add(e, emb.position.apply(pos)))];
+        });
+        assert.deepEqual(bits(got.dataSync() as Float32Array), bits(want.dataSync() as Float32Array), text.slice(0, 30));
+        tf.dispose([got, want]);
+      }
+    } finally {
+      m.dispose();
     }
   });
 

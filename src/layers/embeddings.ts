@@ -42,7 +42,11 @@ export class Embeddings {
   apply(inputIds: tf.Tensor2D, positionIds: tf.Tensor2D, tokenTypeIds?: tf.Tensor2D): tf.Tensor3D {
     let e = this.word.apply(inputIds); // [B, T, H]
     if (this.tokenType && tokenTypeIds) e = tf.add(e, this.tokenType.apply(tokenTypeIds));
-    e = tf.add(e, this.position.apply(positionIds)); // [B, T, H] (+ [1, T, H] broadcast)
+    const pos = this.position.apply(positionIds); // [B, T, H] or [1, T, H]
+    // LayerNorm(e + pos) as one add + LayerNorm kernel call where no broadcast is needed (a batch of one, or
+    // positions per row): its add is tf.add's, the same bits; otherwise the broadcast add, then LayerNorm.
+    if (tf.util.arraysEqual(pos.shape, e.shape)) return hiddenDropout(this.norm.apply(e, pos) as tf.Tensor3D);
+    e = tf.add(e, pos); // [B, T, H] (+ [1, T, H] broadcast)
     return hiddenDropout(this.norm.apply(e) as tf.Tensor3D);
   }
 }
