@@ -7,7 +7,8 @@
  * (process.cpuUsage), `--rounds` times; prints the median µs per call and the spread (min-max of the rounds), and
  * the tf kernel calls of each phase (tf.profile). The phases are the pieces encode() runs: tokenization, input
  * tensors, the model's input validation, embeddings, the mask context, each encoder layer, pooling, normalize,
- * the read-back; "encode() whole" less their sum is encode's own JS and the engine's bookkeeping (tidy, disposal).
+ * the read-back (the one-sequence path pools and normalizes on it; the tf-op pooling of the batched path is timed
+ * too); the forward less its phases is what chaining the layers adds (their weights come from memory, not cache).
  * Prints markdown; label the figures with the machine's load.
  */
 import * as tf from '@tensorflow/tfjs-core';
@@ -15,8 +16,8 @@ import { join, resolve } from 'node:path';
 import { SentenceTransformer } from '../src/api/sentence_transformer.js';
 import type { DeviceName } from '../src/backends/index.js';
 import { batchToTensors } from '../src/modules/tokenized_batch.js';
-import { l2Normalize } from '../src/modules/normalize.js';
-import { pool } from '../src/pooling/pooling.js';
+import { l2Normalize, l2NormalizeRowF32 } from '../src/modules/normalize.js';
+import { meanPoolAllAttended, pool } from '../src/pooling/pooling.js';
 import { Pooling } from '../src/modules/pooling.js';
 import { TapRecorder } from '../src/layers/taps.js';
 import { makeWorkload } from '../bench/bench-workloads.js';
@@ -70,9 +71,14 @@ async function main(): Promise<void> {
     ['embeddings', () => tf.tidy(() => enc.embed(inputs, taps)).dispose()],
     ['mask context', () => tf.tidy(() => enc.forwardContext(inputs).ctx.mask.dispose())],
     ...enc.stack.map((l, i) => [`layer ${i}`, () => tf.tidy(() => l.apply(x0, ctx).output).dispose()] as [string, () => unknown]),
-    ['pooling', () => pool(last, feats.attentionMask, poolCfg).dispose()],
-    ['normalize', () => l2Normalize(pooled).dispose()],
-    ['read-back (data())', () => pooled.data()],
+    ['pooling, tf ops (the batched path)', () => pool(last, feats.attentionMask, poolCfg).dispose()],
+    ['normalize, tf ops (the batched path)', () => l2Normalize(pooled).dispose()],
+    ['read-back of [1, T, H] (data())', () => last.data()],
+    ['pooling + 2 normalizes on the read-back (one-sequence path)', async () => {
+      const row = meanPoolAllAttended((await last.data()) as Float32Array, batch.seqLength, poolCfg.wordEmbeddingDimension);
+      l2NormalizeRowF32(row);
+      l2NormalizeRowF32(row);
+    }],
     ['model forward (Transformer module)', () => tf.tidy(() => model.transformer.forward({ ...inputs }).tokenEmbeddings!).dispose()],
   ];
   const res = new Map<string, number[]>(phases.map(([n]) => [n, []]));
@@ -94,15 +100,16 @@ async function main(): Promise<void> {
   };
   console.log(`# one ${batch.seqLength}-token query, ${dir.split('/').pop()} on ${tf.getBackend()}: CPU µs per call, median of ${rounds} rounds of ${reps} (min-max); measured under load\n`);
   console.log('| phase | CPU µs | spread | kernel calls |\n| --- | ---: | ---: | ---: |');
-  let parts = 0;
   for (const [name, f] of phases) {
     const m = median(res.get(name)!);
-    if (name !== 'encode() whole' && !name.startsWith('model forward')) parts += m;
     const xs = res.get(name)!;
     console.log(`| ${name} | ${m.toFixed(1)} | ${Math.min(...xs).toFixed(1)}-${Math.max(...xs).toFixed(1)} | ${await calls(f)} |`); // spread-ok: rounds
   }
-  const whole = median(res.get('encode() whole')!);
-  console.log(`| encode's own JS + engine (whole less the phases) | ${(whole - parts).toFixed(1)} | | |`);
+  const med = (n: string) => median(res.get(n)!);
+  const outside = med('tokenize (tokenizer + pad)') + med('pooling + 2 normalizes on the read-back (one-sequence path)');
+  const layers = enc.stack.reduce((a, _, i) => a + med(`layer ${i}`), 0);
+  console.log(`| encode() less the forward, tokenize and the read-back pooling: encode's own JS and engine | ${(med('encode() whole') - med('model forward (Transformer module)') - outside).toFixed(1)} | | |`);
+  console.log(`| the forward less its phases (the layers chained: weights from memory, not cache; tidy) | ${(med('model forward (Transformer module)') - layers - med('embeddings') - med('validate (id ranges)') - med('input tensors (+ dispose)')).toFixed(1)} | | |`);
   tf.dispose([x0, last, pooled, ...fc.tensors, ...(Object.values(feats).filter((t) => t) as tf.Tensor[])]);
   fc.ctx.mask.dispose();
   model.dispose();
