@@ -251,14 +251,20 @@ export abstract class ModelBase<C extends BaseConfig & { shape: EncoderShape }, 
     // The id range check needs a synchronous readback. Where that is a GPU round trip (webgpu, webgl), the
     // check is left to the callers that build ids on the CPU (the tokenizer only emits ids from its vocab).
     if (!canReadSync()) return;
+    // The ids read back and scanned here: one copy of B * T ints each, where min / max / stack cost 5 kernel calls
+    // and engine round trips per forward (a one-query encode's largest cost outside the layers).
     const ranges = [{ ids: inputIds as tf.Tensor, name: 'inputIds', size: this.vocabSize, key: 'vocab_size' }, ...this.extraRanges(inputs)];
-    const r = tf.tidy(() => tf.stack(ranges.flatMap(({ ids }) => [tf.min(ids), tf.max(ids)])));
-    const v = r.dataSync();
-    r.dispose();
-    ranges.forEach(({ name, size, key }, i) => {
-      const [lo, hi] = [v[2 * i], v[2 * i + 1]];
+    for (const { ids, name, size, key } of ranges) {
+      const v = ids.dataSync();
+      let lo = v[0];
+      let hi = v[0];
+      for (let i = 1; i < v.length; i++) {
+        const x = v[i];
+        if (x < lo) lo = x;
+        else if (x > hi) hi = x;
+      }
       if (lo < 0 || hi >= size) throw new Error(`${name} must lie in [0, ${size}) (${key}), got values in [${lo}, ${hi}]`);
-    });
+    }
   }
 
   dispose(): void {

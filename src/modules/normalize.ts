@@ -19,6 +19,27 @@ export function l2Normalize(x: tf.Tensor2D): tf.Tensor2D {
   });
 }
 
+/** torch's eps as the float32 that `tf.maximum(norm, 1e-12)` compares with. */
+const EPS_F32 = Math.fround(1e-12);
+
+/**
+ * {@link l2Normalize} of one row, in place, on its read-back values: the float32 sum of squares in order, its float32
+ * square root clamped to at least 1e-12, each value divided by it, the same bits as the tf ops give on the wasm
+ * backend (tfjs-wasm's Square, Sum over the row in order in float32, Sqrt, Maximum, Div, each rounded to float32).
+ * Other backends may sum in another order or precision (tfjs-cpu sums in float64): use {@link l2Normalize} there.
+ * A NaN comes out NaN where the tf ops give NaN, its sign and payload left to the engine (wasm does not fix them).
+ * @example
+ * l2NormalizeRowF32(row); // row: Float32Array [D], now of unit length
+ */
+export function l2NormalizeRowF32(row: Float32Array): void {
+  let acc = 0;
+  for (let i = 0; i < row.length; i++) acc = Math.fround(acc + Math.fround(row[i] * row[i]));
+  const s = Math.fround(Math.sqrt(acc));
+  // tfjs-wasm's Maximum returns NaN for a NaN operand, as Math.max does
+  const norm = Math.max(s, EPS_F32);
+  for (let i = 0; i < row.length; i++) row[i] /= norm; // rounded to float32 on store
+}
+
 /**
  * L2-normalizes `sentence_embedding` (unit length rows, so dot product equals cosine similarity). Its folder holds
  * sentence-transformers 6.x's `config.json` (`{"module_input_name": "sentence_embedding", "module_output_name":

@@ -99,6 +99,26 @@ export function poolingOutputDimension(cfg: PoolingConfig): number {
   return enabledPoolingModes(cfg).length * cfg.wordEmbeddingDimension;
 }
 
+/**
+ * Mean pooling of one sequence whose tokens are all attended, on its read-back rows: `tokens` [T, H] row-major ->
+ * [H], each output the float32 sum of its column in token order divided by T, which is what {@link pool} computes
+ * on the wasm backend for a [1, T, H] batch with an all-ones mask (tfjs-wasm's Sum adds the reduced axis in order
+ * in float32, the mask multiplies by 1 exactly, and the clamped count is T): the same bits, with no tf op. Other
+ * backends may sum in another order or precision (tfjs-cpu sums in float64): use {@link pool} there.
+ * @example
+ * const sentence = meanPoolAllAttended(await tokenEmbeddings.data() as Float32Array, T, H); // [H]
+ */
+export function meanPoolAllAttended(tokens: Float32Array, T: number, H: number): Float32Array {
+  if (tokens.length !== T * H || T < 1) throw new Error(`meanPoolAllAttended: tokens must hold T * H = ${T} * ${H} floats with T >= 1, got ${tokens.length}`);
+  const sums = new Float32Array(H);
+  for (let t = 0; t < T; t++) {
+    const row = t * H;
+    for (let h = 0; h < H; h++) sums[h] += tokens[row + h]; // a Float32Array element: rounded to float32 at each add
+  }
+  for (let h = 0; h < H; h++) sums[h] /= T;
+  return sums;
+}
+
 /** Per-call options of pooling. */
 export interface PoolOptions {
   /** Number of leading tokens that belong to the prompt; masked out when `includePrompt` is false. */
