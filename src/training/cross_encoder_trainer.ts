@@ -20,7 +20,7 @@ import { readTrainingState, writeCheckpoint, type LoopPosition } from './checkpo
 import { checkOutputPath, dropoutProbs, saveModelAtomic, type EvalLog, type StepLog, type TrainOutput } from './loop.js';
 import type { DropoutProbs } from '../layers/dropout.js';
 import { checkRebuiltLoss, DataParallelGroup, dataParallelWorkers, lossRecipe, type DataParallelOptions, type LossRecipe, type ReplicaSpec } from './data_parallel.js';
-import { allReduceShards, shardMicroBatches, verifyReplicas } from './loop.js';
+import { allReduceShards, shardMicroBatches, verifyReplicas } from './data_parallel_step.js';
 import type { ReplicaModel } from './replica.js';
 import { replicaSpecFor } from './replica_spec.js';
 import { bestMetricFor, givenArguments } from './trainer.js';
