@@ -57,6 +57,7 @@ interface KernelExports {
   q8_quantize_rows(x: number, xq: number, sx: number, zp: number, m: number, k: number, kp: number): void;
   q8_gemm(xq: number, sx: number, zp: number, p: number, wsum: number, sw: number, bias: number, y: number, m: number, kp: number, n: number, gelu: number): void;
   q8_gemm_pairs(xq: number, sx: number, zp: number, p: number, wsum: number, sw: number, bias: number, y: number, m: number, kp: number, n: number, gelu: number): void;
+  q8_gemm_grouped(xq: number, sx: number, zp: number, p: number, gsum: number, sw: number, bias: number, y: number, m: number, kp: number, n: number, g: number, pairs: number): void;
   pack_panels_t(w: number, p: number, k: number, n: number, ld: number, off: number): void;
   pack_panels_ld(x: number, p: number, k: number, n: number, ldx: number, c0: number): void;
   transpose2d(x: number, out: number, m: number, n: number): void;
@@ -490,6 +491,12 @@ export interface Q8KernelWeight {
   readonly scales: Float32Array;
   readonly inFeatures: number;
   readonly outFeatures: number;
+  /**
+   * Activation group size along K: 0 or absent, one activation scale per row; G > 0 (a multiple of 4 dividing
+   * inFeatures), one per row and group of G consecutive inputs (q8_gemm_grouped; the attention output projection
+   * with G = head_dim). Only for a weight used alone (not side by side).
+   */
+  readonly actGroup?: number;
   onDispose(fn: () => void): void;
   /** Drop the JS copy of the values; `unpack` re-derives them from the packed copy `token` (Q8LinearWeight). */
   releaseValues?(unpack: () => Int8Array, token: object): void;
@@ -502,6 +509,9 @@ interface Q8Packing {
   ptr: number;
   scales: number;
   wsum: number;
+  /** Activation group size (0: per row) and the weight's sums per group, gsum [K / group, N rounded up to 8]. */
+  group: number;
+  gsum: number;
   parts: readonly Q8KernelWeight[];
 }
 
@@ -524,7 +534,11 @@ function q8PackedFor(b: WasmBackendLike, ex: KernelExports, weights: readonly Q8
   const k = owner.inFeatures;
   const n = weights.reduce((a, w) => a + w.outFeatures, 0);
   const packedBytes = ex.q8_packed_bytes(k, n);
-  const ptr = b.wasm._malloc(packedBytes + n * 8);
+  const group = weights.length === 1 ? (owner.actGroup ?? 0) : 0;
+  if (group > 0 && (group % 4 !== 0 || k % group !== 0)) throw new Error(`denseQ8: actGroup must be a multiple of 4 dividing ${k}, got ${group}`);
+  const np = (n + 7) & ~7;
+  const gsumBytes = group > 0 ? (k / group) * np * 4 : 0;
+  const ptr = b.wasm._malloc(packedBytes + n * 8 + gsumBytes);
   const staging = b.wasm._malloc(k * n); // the [N, K] values, side by side, before packing
   try {
     let row = 0;
@@ -533,13 +547,21 @@ function q8PackedFor(b: WasmBackendLike, ex: KernelExports, weights: readonly Q8
       const heap = heapOf(b)!.buffer; // (re-read: a malloc may have grown the memory)
       new Int8Array(heap, staging + row * k, values.length).set(values);
       new Float32Array(heap, ptr + packedBytes + row * 4, w.outFeatures).set(w.scales);
+      if (group > 0) {
+        // gsum[g * Np + n] = sum of the values of row n over group g (zeros past N)
+        const gsum = new Int32Array(heap, ptr + packedBytes + n * 8, gsumBytes / 4);
+        gsum.fill(0);
+        for (let r = 0; r < w.outFeatures; r++) {
+          for (let kk = 0; kk < k; kk++) gsum[((kk / group) | 0) * np + r] += values[r * k + kk];
+        }
+      }
       row += w.outFeatures;
     }
     ex.q8_pack(staging, ptr, ptr + packedBytes + n * 4, k, n);
   } finally {
     b.wasm._free(staging);
   }
-  const p: Q8Packing = { ptr, scales: ptr + packedBytes, wsum: ptr + packedBytes + n * 4, parts: weights };
+  const p: Q8Packing = { ptr, scales: ptr + packedBytes, wsum: ptr + packedBytes + n * 4, group, gsum: ptr + packedBytes + n * 8, parts: weights };
   list.push(p);
   map.set(owner, list);
   const m = map;
@@ -643,6 +665,14 @@ function runQ8Gemm(ex: KernelExports, memory: WebAssembly.Memory | undefined, ma
   }
 }
 
+/** Whether the GEMM without a calibration of its own (q8_gemm_grouped) runs the pair tile: the variant fixed, or the pick. */
+function q8PairsChosen(memory: WebAssembly.Memory | undefined): number {
+  const v = q8State.variant ?? (envFlag('SENTENCE_TFJS_Q8_GEMM') as Q8GemmVariant | undefined) ?? 'auto';
+  if (v === 'pairs') return 1;
+  if (v === 'dot' || !relaxedUsed || !memory) return 0;
+  return q8State.calibrations.get(memory)?.pick === 1 ? 1 : 0;
+}
+
 /**
  * Register the int8 dense kernel: inputs x [M, K] (and bias [N]), attrs { weights: Q8KernelWeight[], gelu?: boolean }
  * (gelu: y = gelu(x W^T + b) in the same call, bit for bit the GELU kernel applied to the output).
@@ -655,6 +685,22 @@ function registerQ8(): void {
     const packed = q8PackedFor(b, ex, weights);
     const n = weights.reduce((a, w) => a + w.outFeatures, 0);
     const out = b.makeOutput([m, n], 'float32');
+    if (packed.group > 0) {
+      // Per-(row, group) activation scales: xq [M, K] quantized as the [M * ng, G] view, sx / zp [M, ng].
+      const g = packed.group;
+      const rows = m * (k / g);
+      const bytes = m * k * ex.q8_act_bytes();
+      const scratch = b.wasm._malloc(bytes + 8 * rows);
+      try {
+        const sx = scratch + bytes;
+        const zp = sx + 4 * rows;
+        ex.q8_quantize_rows(offset(b, x!), scratch, sx, zp, rows, g, g);
+        ex.q8_gemm_grouped(scratch, sx, zp, packed.ptr, packed.gsum, packed.scales, bias ? offset(b, bias) : 0, offset(b, out), m, k, n, g, q8PairsChosen(heapOf(b)));
+      } finally {
+        b.wasm._free(scratch);
+      }
+      return out;
+    }
     // Scratch: xq [M, Kp] 7-bit (1 or 2 bytes each, per build), then sx [M] float32 and zp [M] int32.
     const xqBytes = m * kp * ex.q8_act_bytes();
     const scratch = b.wasm._malloc(xqBytes + 8 * m);

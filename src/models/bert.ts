@@ -46,9 +46,10 @@ class BertOutput extends Module {
   readonly dense: Linear;
   readonly LayerNorm: LayerNorm;
 
-  constructor(wm: WeightMap, inFeatures: number, c: EncoderShape) {
+  /** `q8ActGroup`: the attention output's head size (int8 with per-head activation scales; see Linear.load). */
+  constructor(wm: WeightMap, inFeatures: number, c: EncoderShape, q8ActGroup = 0) {
     super(wm);
-    this.dense = this.linear('dense', inFeatures, c.hidden_size);
+    this.dense = this.linear('dense', inFeatures, c.hidden_size, q8ActGroup);
     this.LayerNorm = this.layerNorm('LayerNorm', c.hidden_size, c.layer_norm_eps);
   }
 
@@ -85,7 +86,7 @@ class BertAttention extends Module {
   constructor(wm: WeightMap, c: EncoderShape) {
     super(wm);
     this.self = this.leaf('self', (w, n) => SelfAttention.load(w.pp(n), ['query', 'key', 'value'], c.hidden_size, c.num_attention_heads), true);
-    this.output = this.module('output', (w) => new BertOutput(w, c.hidden_size, c));
+    this.output = this.module('output', (w) => new BertOutput(w, c.hidden_size, c, c.hidden_size / c.num_attention_heads));
   }
 
   /** x [B, T, H] -> [B, T, H] (and the probabilities when asked). */
