@@ -8,7 +8,7 @@ import { SafetensorsFile, serializeSafetensors, type TensorToWrite } from '../sr
 import { CrossEncoder, SentenceTransformer, SparseEncoder } from '../src/index.js';
 import type { SparseVector } from '../src/util/sparse.js';
 import { dense, denseQ8, denseQkv, gelu, installWasmKernels, wasmKernelsActive } from '../src/kernels/index.js';
-import { denseQ8Gelu } from '../src/kernels/ops.js';
+import { denseQ8Gelu, feedForwardQ8 } from '../src/kernels/ops.js';
 import { denseQ8Kernel, denseQ8Stock } from '../src/kernels/q8.js';
 import { q8GemmChoice, setQ8GemmVariant, wasmKernelsFlavor } from '../src/kernels/wasm_kernels.js';
 import { Q8_MARKER_FILE, Q8LinearWeight } from '../src/weights/index.js';
@@ -414,6 +414,46 @@ describe('int8 (q8) path', () => {
       await initBackend('wasm', { fallbackToCpu: false });
       w.dispose();
     }
+  });
+
+  it('feedForwardQ8 (one kernel call over chunks of rows) equals denseQ8(denseQ8Gelu(x)) bit for bit, for both GEMMs, on cpu too, and leaks no tensor', async () => {
+    const [h, inter] = [40, 96];
+    const up = Q8LinearWeight.quantize(randomArray(inter * h, 61), inter, h);
+    const down = Q8LinearWeight.quantize(randomArray(h * inter, 62), h, inter);
+    const ub = randomArray(inter, 63);
+    const db = randomArray(h, 64);
+    const xs = randomArray(2 * 13 * h, 65, 2);
+    const want = tf.tidy(() => denseQ8(denseQ8Gelu(tf.tensor3d(xs, [2, 13, h]), up, tf.tensor1d(ub)), down, tf.tensor1d(db)).dataSync());
+    const start = tf.memory().numTensors;
+    try {
+      for (const v of ['dot', 'pairs'] as const) {
+        setQ8GemmVariant(v);
+        for (const rows of [1, 5, 26, 512]) {
+          const got = tf.tidy(() => feedForwardQ8(tf.tensor3d(xs, [2, 13, h]), up, tf.tensor1d(ub), down, tf.tensor1d(db), rows));
+          assert.deepEqual(got.shape, [2, 13, h]);
+          assert.equal(maxAbs(got.dataSync(), want), 0, `${v}, chunks of ${rows} rows (${wasmKernelsFlavor()})`);
+          got.dispose();
+        }
+      }
+      setQ8GemmVariant('auto');
+      await initBackend('cpu');
+      try {
+        // (the stock GELU there is not the wasm kernel's, so compare with the two ops on cpu)
+        const onCpu = tf.tidy(() => feedForwardQ8(tf.tensor3d(xs, [2, 13, h]), up, tf.tensor1d(ub), down, tf.tensor1d(db), 5).dataSync());
+        const twoOps = tf.tidy(() => denseQ8(denseQ8Gelu(tf.tensor3d(xs, [2, 13, h]), up, tf.tensor1d(ub)), down, tf.tensor1d(db)).dataSync());
+        assert.equal(maxAbs(onCpu, twoOps), 0, 'cpu: the two ops');
+        assert.ok(maxAbs(onCpu, want) < 1e-4);
+      } finally {
+        await initBackend('wasm', { fallbackToCpu: false });
+      }
+      assert.throws(() => tf.tidy(() => feedForwardQ8(tf.zeros([3, h]), up, undefined, down, undefined, 0)), /feedForwardQ8: rows must be a positive integer, got 0/);
+      assert.throws(() => tf.tidy(() => feedForwardQ8(tf.zeros([3, h + 1]), up, undefined, down, undefined, 4)), /feedForwardQ8: x must end in 40 features, got \[3,41\]/);
+    } finally {
+      setQ8GemmVariant('auto');
+      up.dispose();
+      down.dispose();
+    }
+    assert.equal(tf.memory().numTensors, start);
   });
 
   it('the fused int8 Q/K/V projection equals three int8 projections, bit for bit', () => {

@@ -11,7 +11,7 @@
  * agree to the bit for K <= 1040 (test/q8.test.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { KERNEL_GATHER_ROWS_Q8, KERNEL_LINEAR_Q8, wasmKernelsActive, wasmLinearActive, type Q8KernelWeight } from './wasm_kernels.js';
+import { KERNEL_FFN_Q8, KERNEL_GATHER_ROWS_Q8, KERNEL_LINEAR_Q8, wasmKernelsActive, wasmLinearActive, type Q8KernelWeight } from './wasm_kernels.js';
 
 export type { Q8KernelWeight } from './wasm_kernels.js';
 
@@ -139,6 +139,23 @@ export function denseQ8Kernel(x: tf.Tensor2D, weights: readonly Q8KernelWeight[]
   if (weights.length > 1 && weights.some((w) => w.outFeatures % 8 !== 0)) return undefined; // panels must not straddle two weights
   const inputs: tf.NamedTensorMap = bias ? { x, bias } : { x };
   return tf.engine().runKernel(KERNEL_LINEAR_Q8, inputs, { weights, gelu } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
+}
+
+/**
+ * The int8 feed-forward block down(gelu(up(x) + upBias)) + downBias on wasm, `rows` rows at a time inside one
+ * kernel call (KERNEL_FFN_Q8), or undefined where the kernel cannot run (then the caller composes the ops).
+ */
+export function feedForwardQ8Kernel(x: tf.Tensor2D, up: Q8KernelWeight, upBias: tf.Tensor1D | undefined, down: Q8KernelWeight, downBias: tf.Tensor1D | undefined, rows: number): tf.Tensor2D | undefined {
+  if (x.dtype !== 'float32' || !wasmLinearActive() || [upBias, downBias].some((t) => t && t.dtype !== 'float32')) return undefined;
+  checkWeights(x, [up], upBias);
+  if (down.inFeatures !== up.outFeatures || down.outFeatures !== x.shape[1]) throw new Error(`feedForwardQ8: down must be [${x.shape[1]}, ${up.outFeatures}], got [${down.outFeatures}, ${down.inFeatures}]`);
+  if (downBias && (downBias.rank !== 1 || downBias.shape[0] !== down.outFeatures)) throw new Error(`feedForwardQ8: downBias must be [${down.outFeatures}], got [${downBias.shape}]`);
+  if (activationGroup([up], up.inFeatures) > 0 || activationGroup([down], down.inFeatures) > 0) return undefined;
+  if (!(Number.isInteger(rows) && rows > 0)) throw new Error(`feedForwardQ8: rows must be a positive integer, got ${rows}`);
+  const inputs: tf.NamedTensorMap = { x };
+  if (upBias) inputs.upBias = upBias;
+  if (downBias) inputs.downBias = downBias;
+  return tf.engine().runKernel(KERNEL_FFN_Q8, inputs, { up, down, rows } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
 }
 
 /**

@@ -5,7 +5,7 @@
  * https://github.com/huggingface/transformers/blob/ab0f050b42d903f34d6eb97f3f8c0c07f0517ad2/src/transformers/models/bert/configuration_bert.py
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { denseQ8Gelu, encoderLayer } from '../kernels/ops.js';
+import { denseQ8Gelu, encoderLayer, feedForwardQ8 } from '../kernels/ops.js';
 import { gelu, getActivation, type Activation } from '../layers/activations.js';
 import { SelfAttention } from '../layers/attention.js';
 import { dropoutActive, hiddenDropout } from '../layers/dropout.js';
@@ -144,6 +144,15 @@ export class BertLayer extends Module implements EncoderLayer {
       if (fused) return { output: fused };
     }
     const { output: attended, probs } = this.attention.apply(x, ctx); // [B, T, H]
+    const up = this.intermediate.dense;
+    const down = this.output.dense;
+    if (up.q8 && down.q8 && this.intermediate.act === gelu && !ctx.taps.active && !dropoutActive()) {
+      // int8 FFN with exact GELU: one kernel call over Q8_FFN_ROWS rows at a time (the same bits as the two ops)
+      const y = feedForwardQ8(attended, up.q8, up.bias, down.q8, down.bias, Q8_FFN_ROWS); // [B, T, H]
+      const out = this.output.LayerNorm.apply(y, attended);
+      y.dispose();
+      return { output: out, probs };
+    }
     if (this.intermediate.dense.q8 && !ctx.taps.active && attended.shape[0] * attended.shape[1] > Q8_FFN_ROWS) {
       return { output: this.feedForwardInRows(attended, ctx.taps), probs };
     }
