@@ -31,8 +31,9 @@ export const Q8_MARKER_FILE = 'sentence_tfjs_quantization.json';
  * worst. Measured on minilm-l6-full (scripts/q8-sensitivity.py, table in docs/q8.md): int8 with one activation scale
  * per row gives a min cosine with fp32 over the fixture texts of 0.99899; float32, 0.99934; int8 with one scale per
  * row and head (`actGroup` = head_dim), 0.99910. So a 'q8' load makes them int8 with per-head scales where the model
- * passes its head size (`Linear.load`'s q8ActGroup: BERT, RoBERTa, MPNet, DistilBERT) and otherwise (ModernBERT,
- * Qwen3, Gemma) keeps the ones this pattern matches float32 unless the checkpoint already holds them int8.
+ * passes its head size (`Linear.load`'s q8ActGroup: BERT, RoBERTa, MPNet, DistilBERT, ModernBERT) and otherwise
+ * (Qwen3, Gemma: tiny-qwen3's min cosine fell to 0.99889 with it) keeps the ones this pattern matches float32
+ * unless the checkpoint already holds them int8.
  */
 export const Q8_FLOAT_LINEARS = /(^|\.)(attention\.output\.dense|attention\.attn\.o|attention\.out_lin|attn\.Wo|self_attn\.o_proj)$/;
 
@@ -41,10 +42,11 @@ export interface Q8Marker {
   /** Always 'q8'. */
   dtype: 'q8';
   /**
-   * Format version: 3 (this library) stores the BERT-family attention output projections int8 (run with per-head
-   * activation scales) and keeps the other {@link Q8_FLOAT_LINEARS} float32 (`X.weight`); 2 kept every one of them
+   * Format version: 3 (this library) stores the BERT-family and ModernBERT attention output projections int8 (run
+   * with per-head activation scales) and keeps Qwen3 / Gemma's float32 (`X.weight`); 2 kept every one of them
    * float32; 1 quantized every linear layer. All load alike: a layer is int8 when the file holds `X.weight_q8`, and
-   * a BERT-family attention output projection is int8 whatever the file holds (quantized at load if float32).
+   * a BERT-family / ModernBERT attention output projection is int8 whatever the file holds (quantized at load if
+   * float32).
    */
   format_version: number;
   /** Linear layers left float32 (informative; version 2). */
@@ -60,9 +62,9 @@ export function q8Marker(): Q8Marker {
   return {
     dtype: 'q8',
     format_version: 3,
-    float_linears: `attention output projections (${Q8_FLOAT_LINEARS.source}) of models that do not run them with per-head activation scales (ModernBERT, Qwen3, Gemma), stored as <linear>.weight F32`,
+    float_linears: `attention output projections (${Q8_FLOAT_LINEARS.source}) of models that do not run them with per-head activation scales (Qwen3, Gemma), stored as <linear>.weight F32`,
     weights: `int8 symmetric per output channel, values in [-${Q8_WEIGHT_QMAX}, ${Q8_WEIGHT_QMAX}]: <linear>.${Q8_VALUES_SUFFIX} I8 [out, in], <linear>.${Q8_SCALES_SUFFIX} F32 [out]`,
-    activations: '7-bit asymmetric per row (zero point), dynamic (at run time), int32 accumulation; attention output projections of BERT, RoBERTa, MPNet and DistilBERT: per row and head',
+    activations: '7-bit asymmetric per row (zero point), dynamic (at run time), int32 accumulation; attention output projections of BERT, RoBERTa, MPNet, DistilBERT and ModernBERT: per row and head',
   };
 }
 
