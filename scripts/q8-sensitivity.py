@@ -31,6 +31,13 @@ def qa_asym7(x):
     zp = torch.round(-lo / sx)
     return (torch.clamp(torch.round(x / sx) + zp, 0, 127) - zp) * sx
 
+def qa_asym7_groups(g):
+    # per row and group of g consecutive inputs (the attention output with g = head_dim: one scale per head)
+    def f(x):
+        sh = x.shape
+        return qa_asym7(x.reshape(*sh[:-1], sh[-1] // g, g)).reshape(sh)
+    return f
+
 def qa_sym8(x):
     s = x.abs().amax(-1, keepdim=True) / 127
     s = torch.where(s > 0, s, torch.ones_like(s))
@@ -54,18 +61,23 @@ orig = {n: mod.weight.data.clone() for n, mod in linears.items()}
 with torch.no_grad():
     ref_e = m.encode(texts, convert_to_tensor=True, batch_size=32)
 
-def run(kinds, act=qa_asym7):
+def run(kinds, act=qa_asym7, attn_out_act=None, int8_embeddings=False):
     hooks = []
+    emb = m[0].auto_model.get_input_embeddings()
+    emb_orig = emb.weight.data.clone()
+    if int8_embeddings: emb.weight.data = qw(emb_orig)
     for n, mod in linears.items():
         if kind(n) in kinds:
             mod.weight.data = qw(orig[n])
-            hooks.append(mod.register_forward_pre_hook(lambda mod, a: (act(a[0]),)))
+            a_fn = attn_out_act if (attn_out_act and kind(n) == 'attn_out') else act
+            hooks.append(mod.register_forward_pre_hook(lambda mod, a, a_fn=a_fn: (a_fn(a[0]),)))
         else:
             mod.weight.data = orig[n].clone()
     with torch.no_grad():
         e = m.encode(texts, convert_to_tensor=True, batch_size=32)
     for h in hooks: h.remove()
     for n, mod in linears.items(): mod.weight.data = orig[n].clone()
+    emb.weight.data = emb_orig
     c = torch.nn.functional.cosine_similarity(e, ref_e)
     return c.min().item(), c.mean().item()
 
@@ -77,3 +89,9 @@ for ks in [['qkv'], ['attn_out'], ['ffn_up'], ['ffn_down'], ALL, ['qkv', 'attn_o
     print(f"| {' + '.join(ks)} | {mn:.6f} | {me:.6f} |")
 mn, me = run(ALL, qa_sym8)
 print(f"| all, 8-bit symmetric activations | {mn:.6f} | {me:.6f} |")
+head_dim = m[0].auto_model.config.hidden_size // m[0].auto_model.config.num_attention_heads
+print('| + int8 word embeddings: | | |')
+for label, ks, ao in [('all but attention output', ['qkv', 'ffn_up', 'ffn_down'], None), ('all four', ALL, None),
+                      (f'all four, attention output per row and head (groups of {head_dim})', ALL, qa_asym7_groups(head_dim))]:
+    mn, me = run(ks, attn_out_act=ao, int8_embeddings=True)
+    print(f"| {label} | {mn:.6f} | {me:.6f} |")

@@ -8,7 +8,7 @@ import { SafetensorsFile, serializeSafetensors, type TensorToWrite } from '../sr
 import { CrossEncoder, SentenceTransformer, SparseEncoder } from '../src/index.js';
 import type { SparseVector } from '../src/util/sparse.js';
 import { dense, denseQ8, denseQkv, gelu, installWasmKernels, wasmKernelsActive } from '../src/kernels/index.js';
-import { denseQ8Gelu } from '../src/kernels/ops.js';
+import { denseQ8Gelu, feedForwardQ8 } from '../src/kernels/ops.js';
 import { denseQ8Kernel, denseQ8Stock } from '../src/kernels/q8.js';
 import { q8GemmChoice, setQ8GemmVariant, wasmKernelsFlavor } from '../src/kernels/wasm_kernels.js';
 import { Q8_MARKER_FILE, Q8LinearWeight } from '../src/weights/index.js';
@@ -62,6 +62,46 @@ function referenceQ8(x: Float32Array, m: number, k: number, w: Q8LinearWeight, b
       let acc = 0;
       for (let c = 0; c < k; c++) acc += xq[c] * w.values[j * k + c];
       let v = f(acc * f(sx * w.scales[j]));
+      if (bias) v = f(v + bias[j]);
+      y[i * n + j] = v;
+    }
+  }
+  return y;
+}
+
+/**
+ * The grouped scheme (q8_gemm_grouped; the attention output projections), written out independently in scalar
+ * float32: each group of g inputs of a row quantized 7-bit asymmetric on its own, exact integer sums per group,
+ * f = sum over groups in order of float(sum_g) * sx_g, then y = f * sw + b.
+ */
+function referenceQ8Grouped(x: Float32Array, m: number, k: number, w: Q8LinearWeight, g: number, bias?: Float32Array): Float32Array {
+  const n = w.outFeatures;
+  const y = new Float32Array(m * n);
+  const f = Math.fround;
+  for (let i = 0; i < m; i++) {
+    const sxs: number[] = [];
+    const xq: number[] = [];
+    for (let g0 = 0; g0 < k; g0 += g) {
+      let lo = 0;
+      let hi = 0;
+      for (let c = g0; c < g0 + g; c++) {
+        lo = Math.min(lo, x[i * k + c]);
+        hi = Math.max(hi, x[i * k + c]);
+      }
+      const range = f(hi - lo);
+      const sx = range > 0 ? f(range / 127) : 1;
+      const zp = rne(f(-lo / sx));
+      sxs.push(sx);
+      for (let c = g0; c < g0 + g; c++) xq.push(Math.min(127, Math.max(0, rne(f(x[i * k + c] / sx)) + zp)) - zp);
+    }
+    for (let j = 0; j < n; j++) {
+      let acc = 0;
+      for (let gi = 0; gi < k / g; gi++) {
+        let part = 0;
+        for (let c = gi * g; c < (gi + 1) * g; c++) part += xq[c] * w.values[j * k + c];
+        acc = f(acc + f(part * sxs[gi]));
+      }
+      let v = f(acc * w.scales[j]);
       if (bias) v = f(v + bias[j]);
       y[i * n + j] = v;
     }
@@ -173,6 +213,61 @@ describe('int8 (q8) path', () => {
       assert.throws(() => setQ8GemmVariant('fast' as 'dot'), /setQ8GemmVariant: expected 'auto', 'dot' or 'pairs', got fast/);
     } finally {
       setQ8GemmVariant('auto');
+    }
+  });
+
+  it('with per-head activation scales (actGroup), both GEMMs, the stock ops on wasm and on cpu give the scalar grouped scheme\'s bits', async () => {
+    const cases: [number, number, number, number, number][] = [[1, 8, 8, 4, 11], [5, 32, 13, 8, 12], [6, 96, 24, 32, 13], [9, 384, 40, 32, 14]];
+    const expected: Float32Array[] = [];
+    const ws: Q8LinearWeight[] = [];
+    const start = tf.memory().numTensors;
+    try {
+      for (const [m, k, n, g, seed] of cases) {
+        const xs = randomArray(m * k, seed, 3);
+        for (let c = 0; c < k; c += g) xs[c] *= 1 + c; // groups of very different magnitudes, as attention heads
+        const w = Q8LinearWeight.quantize(randomArray(n * k, seed + 100), n, k);
+        w.actGroup = g;
+        ws.push(w);
+        const b = randomArray(n, seed + 200);
+        const want = referenceQ8Grouped(xs, m, k, w, g, b);
+        expected.push(want);
+        // (an independent check that grouping is not per-row quantization in disguise)
+        if (k > g) assert.ok(maxAbs(want, referenceQ8(xs, m, k, w, b)) > 0);
+        for (const v of ['dot', 'pairs'] as const) {
+          setQ8GemmVariant(v);
+          const got = tf.tidy(() => denseQ8Kernel(tf.tensor2d(xs, [m, k]), [w], tf.tensor1d(b))!.dataSync());
+          assert.equal(maxAbs(got, want), 0, `${v} [${m}, ${k}] x [${n}] groups of ${g} (${wasmKernelsFlavor()})`);
+        }
+        const stock = tf.tidy(() => denseQ8Stock(tf.tensor2d(xs, [m, k]), [w], tf.tensor1d(b)).dataSync());
+        assert.equal(maxAbs(stock, want), 0, `stock on wasm [${m}, ${k}] x [${n}] groups of ${g}`);
+        // no fused GELU in the grouped GEMM: denseQ8Gelu runs the GEMM, then GELU
+        const gk = tf.tidy(() => denseQ8Gelu(tf.tensor2d(xs, [m, k]), w, tf.tensor1d(b)).dataSync());
+        const gr = tf.tidy(() => gelu(tf.tensor2d(want, [m, n])).dataSync());
+        assert.equal(maxAbs(gk, gr), 0);
+      }
+      setQ8GemmVariant('auto');
+      await initBackend('cpu');
+      try {
+        for (const [i, [m, k, n, g, seed]] of cases.entries()) {
+          const xs = randomArray(m * k, seed, 3);
+          for (let c = 0; c < k; c += g) xs[c] *= 1 + c;
+          const b = randomArray(n, seed + 200);
+          const got = tf.tidy(() => denseQ8(tf.tensor2d(xs, [m, k]), ws[i], tf.tensor1d(b)).dataSync());
+          assert.equal(maxAbs(got, expected[i]), 0, `cpu [${m}, ${k}] x [${n}] groups of ${g}`);
+          assert.ok(g > 0);
+        }
+        ws.forEach((w) => w.dispose());
+        assert.equal(tf.memory().numTensors, start, 'no tensor left: the stock weights (wasm and cpu) are freed with the weights');
+      } finally {
+        await initBackend('wasm', { fallbackToCpu: false });
+      }
+      const bad = Q8LinearWeight.quantize(randomArray(8 * 12, 1), 8, 12);
+      bad.actGroup = 6;
+      assert.throws(() => tf.tidy(() => denseQ8(tf.zeros([2, 12]), bad)), /denseQ8: actGroup must be a multiple of 4 dividing 12, got 6/);
+      bad.dispose();
+    } finally {
+      setQ8GemmVariant('auto');
+      ws.forEach((w) => w.dispose());
     }
   });
 
@@ -321,6 +416,46 @@ describe('int8 (q8) path', () => {
     }
   });
 
+  it('feedForwardQ8 (one kernel call over chunks of rows) equals denseQ8(denseQ8Gelu(x)) bit for bit, for both GEMMs, on cpu too, and leaks no tensor', async () => {
+    const [h, inter] = [40, 96];
+    const up = Q8LinearWeight.quantize(randomArray(inter * h, 61), inter, h);
+    const down = Q8LinearWeight.quantize(randomArray(h * inter, 62), h, inter);
+    const ub = randomArray(inter, 63);
+    const db = randomArray(h, 64);
+    const xs = randomArray(2 * 13 * h, 65, 2);
+    const want = tf.tidy(() => denseQ8(denseQ8Gelu(tf.tensor3d(xs, [2, 13, h]), up, tf.tensor1d(ub)), down, tf.tensor1d(db)).dataSync());
+    const start = tf.memory().numTensors;
+    try {
+      for (const v of ['dot', 'pairs'] as const) {
+        setQ8GemmVariant(v);
+        for (const rows of [1, 5, 26, 512]) {
+          const got = tf.tidy(() => feedForwardQ8(tf.tensor3d(xs, [2, 13, h]), up, tf.tensor1d(ub), down, tf.tensor1d(db), rows));
+          assert.deepEqual(got.shape, [2, 13, h]);
+          assert.equal(maxAbs(got.dataSync(), want), 0, `${v}, chunks of ${rows} rows (${wasmKernelsFlavor()})`);
+          got.dispose();
+        }
+      }
+      setQ8GemmVariant('auto');
+      await initBackend('cpu');
+      try {
+        // (the stock GELU there is not the wasm kernel's, so compare with the two ops on cpu)
+        const onCpu = tf.tidy(() => feedForwardQ8(tf.tensor3d(xs, [2, 13, h]), up, tf.tensor1d(ub), down, tf.tensor1d(db), 5).dataSync());
+        const twoOps = tf.tidy(() => denseQ8(denseQ8Gelu(tf.tensor3d(xs, [2, 13, h]), up, tf.tensor1d(ub)), down, tf.tensor1d(db)).dataSync());
+        assert.equal(maxAbs(onCpu, twoOps), 0, 'cpu: the two ops');
+        assert.ok(maxAbs(onCpu, want) < 1e-4);
+      } finally {
+        await initBackend('wasm', { fallbackToCpu: false });
+      }
+      assert.throws(() => tf.tidy(() => feedForwardQ8(tf.zeros([3, h]), up, undefined, down, undefined, 0)), /feedForwardQ8: rows must be a positive integer, got 0/);
+      assert.throws(() => tf.tidy(() => feedForwardQ8(tf.zeros([3, h + 1]), up, undefined, down, undefined, 4)), /feedForwardQ8: x must end in 40 features, got \[3,41\]/);
+    } finally {
+      setQ8GemmVariant('auto');
+      up.dispose();
+      down.dispose();
+    }
+    assert.equal(tf.memory().numTensors, start);
+  });
+
   it('the fused int8 Q/K/V projection equals three int8 projections, bit for bit', () => {
     const [k, h] = [64, 32];
     const ps = [0, 1, 2].map((i) => ({ q8: Q8LinearWeight.quantize(randomArray(h * k, 30 + i), h, k), bias: tf.tensor1d(randomArray(h, 40 + i)), weight: undefined as unknown as tf.Tensor2D }));
@@ -371,11 +506,10 @@ describe('int8 (q8) path', () => {
       const lin = 'encoder.layer.0.attention.self.query';
       assert.ok(names.includes(`${lin}.weight_q8`) && names.includes(`${lin}.weight_scale`) && !names.includes(`${lin}.weight`), names.join(', '));
       assert.equal(st.info(`${lin}.weight_q8`).dtype, 'I8');
-      // The attention output projection stays float32 (Q8_FLOAT_LINEARS); the marker says format version 2.
+      // The attention output projection is int8 too (run with per-head activation scales); the marker says format 3.
       const attOut = 'encoder.layer.0.attention.output.dense';
-      assert.ok(names.includes(`${attOut}.weight`) && !names.includes(`${attOut}.weight_q8`), names.join(', '));
-      assert.equal(st.info(`${attOut}.weight`).dtype, 'F32');
-      assert.equal((JSON.parse(readFileSync(join(out, Q8_MARKER_FILE), 'utf8')) as { format_version: number }).format_version, 2);
+      assert.ok(names.includes(`${attOut}.weight_q8`) && !names.includes(`${attOut}.weight`), names.join(', '));
+      assert.equal((JSON.parse(readFileSync(join(out, Q8_MARKER_FILE), 'utf8')) as { format_version: number }).format_version, 3);
       const re = await SentenceTransformer.load(out);
       assert.equal(re.transformer.dtype, 'q8', 'the marker selects q8');
       const er = (await re.encode(texts)) as Float32Array[];
@@ -384,26 +518,25 @@ describe('int8 (q8) path', () => {
       assert.equal(asFp.transformer.dtype, 'fp32');
       const ed = (await asFp.encode(texts)) as Float32Array[];
       for (let i = 0; i < texts.length; i++) assert.ok(cosine(ed[i], ef[i]) > 0.999);
-      // A format-1 folder (every linear int8, the attention output too) still loads its int8 layers as int8: a save
-      // of it keeps attention.output.dense as weight_q8.
+      // A format-2 folder (the attention output projections float32, as the previous release wrote them) loads them
+      // int8, quantized at load from the float weight: the same integers, so the same embeddings, bit for bit; a
+      // save of it writes format 3.
+      const orig = SafetensorsFile.parse(new Uint8Array(readFileSync(join(dir, 'model.safetensors'))), 'orig');
       const tensors: Record<string, TensorToWrite> = {};
       for (const name of names) {
         const info = st.info(name);
-        if (name === `${attOut}.weight`) {
-          const [o, i] = info.shape;
-          const qa = Q8LinearWeight.quantize(st.float32(name), o, i);
-          tensors[`${attOut}.weight_q8`] = { dtype: 'I8', shape: [o, i], data: qa.values };
-          tensors[`${attOut}.weight_scale`] = { dtype: 'F32', shape: [o], data: qa.scales };
-        } else tensors[name] = { dtype: info.dtype, shape: [...info.shape], data: info.dtype === 'F32' ? st.float32(name) : new Int8Array(st.raw(name).slice().buffer) }; // F32 and I8 only here
+        if (name.startsWith(`${attOut}.weight_`)) continue;
+        tensors[name] = { dtype: info.dtype, shape: [...info.shape], data: info.dtype === 'F32' ? st.float32(name) : new Int8Array(st.raw(name).slice().buffer) }; // F32 and I8 only here
       }
+      tensors[`${attOut}.weight`] = { dtype: 'F32', shape: [...orig.info(`${attOut}.weight`).shape], data: orig.float32(`${attOut}.weight`) };
       writeFileSync(join(out, 'model.safetensors'), serializeSafetensors(tensors));
       const v1 = await SentenceTransformer.load(out);
       const ev1 = (await v1.encode(texts)) as Float32Array[];
-      for (let i = 0; i < texts.length; i++) assert.ok(cosine(ev1[i], ef[i]) > 0.999);
-      const out2 = mkdtempSync(join(tmpdir(), 'q8-saved-v1-'));
+      for (let i = 0; i < texts.length; i++) assert.equal(maxAbs(ev1[i], eq[i]), 0, `text ${i}`);
+      const out2 = mkdtempSync(join(tmpdir(), 'q8-saved-v2-'));
       try {
         await v1.save(out2);
-        const names2 = SafetensorsFile.parse(new Uint8Array(readFileSync(join(out2, 'model.safetensors'))), 'q8v1').names();
+        const names2 = SafetensorsFile.parse(new Uint8Array(readFileSync(join(out2, 'model.safetensors'))), 'q8v2').names();
         assert.ok(names2.includes(`${attOut}.weight_q8`) && !names2.includes(`${attOut}.weight`), names2.join(', '));
       } finally {
         rmSync(out2, { recursive: true, force: true });

@@ -141,7 +141,7 @@ describe('model loads read their checkpoint a tensor at a time (peak RSS, issue 
     }
   });
 
-  it("an int8 BERT layer's feed-forward over chunks of 512 rows gives the whole batch's numbers, bit for bit", async function () {
+  it("an int8 BERT layer's feed-forward over chunks of 512 rows (one feedForwardQ8 kernel call) gives the whole batch's numbers, bit for bit", async function () {
     if (!requireFixtures(this, ['models', 'minilm-l6-full'])) return;
     this.timeout(300000);
     const dir = fixture('models', 'minilm-l6-full');

@@ -19,7 +19,7 @@ import {
   linearQkvGradKernel, linearQkvKernel, scatterAddRowsKernel, type AttentionKernelOptions, type EncoderLayerWeights,
 } from './wasm_ops.js';
 import { wasmKernelsActive, wasmLinearActive } from './wasm_kernels.js';
-import { denseQ8Kernel, denseQ8Stock, gatherRowsQ8Kernel, type Q8KernelWeight } from './q8.js';
+import { denseQ8Kernel, denseQ8Stock, feedForwardQ8Kernel, gatherRowsQ8Kernel, type Q8KernelWeight } from './q8.js';
 
 /** Whether a gradient tape records the ops run now. */
 function tapeOn(): boolean {
@@ -517,6 +517,26 @@ export function denseQ8<T extends tf.Tensor>(x: T, weight: Q8KernelWeight, bias?
  */
 export function denseQ8Gelu<T extends tf.Tensor>(x: T, weight: Q8KernelWeight, bias?: tf.Tensor1D): T {
   return denseQ8Rows(x, [weight], bias, true);
+}
+
+/**
+ * A BERT feed-forward block with int8 weights and exact GELU, `denseQ8(denseQ8Gelu(x, up, upBias), down, downBias)`,
+ * bit for bit: on wasm one kernel call that runs the steps over `rows` rows at a time (the [rows, intermediate]
+ * temporaries reused inside it), elsewhere the two ops. Inference only, as {@link denseQ8}.
+ * @example
+ * const y = feedForwardQ8(x, up.q8!, up.bias, down.q8!, down.bias, 512); // [B, T, H]
+ */
+export function feedForwardQ8<T extends tf.Tensor>(x: T, up: Q8KernelWeight, upBias: tf.Tensor1D | undefined, down: Q8KernelWeight, downBias: tf.Tensor1D | undefined, rows: number): T {
+  const h = up.inFeatures;
+  if (x.shape[x.rank - 1] !== h) throw new Error(`feedForwardQ8: x must end in ${h} features, got [${x.shape}]`);
+  const x2 = (x.rank === 2 ? x : tf.reshape(x, [-1, h])) as tf.Tensor2D; // [N, H]
+  const fused = !tapeOn() && isF32(x2) ? feedForwardQ8Kernel(x2, up, upBias, down, downBias, rows) : undefined;
+  if (x2 !== (x as tf.Tensor)) x2.dispose();
+  if (!fused) return tf.tidy(() => denseQ8(denseQ8Gelu(x, up, upBias), down, downBias));
+  if (x.rank === 2) return fused as unknown as T;
+  const out = tf.reshape(fused, x.shape) as T; // [..., H]
+  fused.dispose();
+  return out;
 }
 
 /** {@link denseQkv} for int8 weights: one fused int8 GEMM where all three are int8 (widths a multiple of 8). */

@@ -11,7 +11,7 @@
  * agree to the bit for K <= 1040 (test/q8.test.ts).
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { KERNEL_GATHER_ROWS_Q8, KERNEL_LINEAR_Q8, wasmKernelsActive, wasmLinearActive, type Q8KernelWeight } from './wasm_kernels.js';
+import { KERNEL_FFN_Q8, KERNEL_GATHER_ROWS_Q8, KERNEL_LINEAR_Q8, wasmKernelsActive, wasmLinearActive, type Q8KernelWeight } from './wasm_kernels.js';
 
 export type { Q8KernelWeight } from './wasm_kernels.js';
 
@@ -81,6 +81,8 @@ function stockWeightFor(weights: readonly Q8KernelWeight[], n: number, k: number
 export function denseQ8Stock(x: tf.Tensor2D, weights: readonly Q8KernelWeight[], bias?: tf.Tensor1D): tf.Tensor2D {
   const n = checkWeights(x, weights, bias);
   const { wq, scales } = stockWeightFor(weights, n, x.shape[1]); // [N, K] integers, [1, N]
+  const group = activationGroup(weights, x.shape[1]);
+  if (group > 0) return denseQ8GroupedStock(x, wq, scales, group, bias);
   return tf.tidy(() => {
     const lo = tf.minimum(tf.min(x, 1, true), 0); // [M, 1]
     const range = tf.sub(tf.maximum(tf.max(x, 1, true), 0), lo); // [M, 1]
@@ -93,6 +95,39 @@ export function denseQ8Stock(x: tf.Tensor2D, weights: readonly Q8KernelWeight[],
   });
 }
 
+/** The activation group size of a single weight (0: one scale per row); throws if it does not fit K. */
+function activationGroup(weights: readonly Q8KernelWeight[], k: number): number {
+  const g = weights.length === 1 ? (weights[0].actGroup ?? 0) : 0;
+  if (g > 0 && (g % 4 !== 0 || k % g !== 0)) throw new Error(`denseQ8: actGroup must be a multiple of 4 dividing ${k}, got ${g}`);
+  return g;
+}
+
+/**
+ * The stock composite with activation scales per row and group of `g` inputs (q8_gemm_grouped in
+ * ./wasm/kernels.c): f = sum over groups, in order, of (integer products of the group) * sx[m, group], then
+ * y = f * sw + bias: the kernel's float32 operations in its order.
+ */
+function denseQ8GroupedStock(x: tf.Tensor2D, wq: tf.Tensor2D, scales: tf.Tensor2D, g: number, bias: tf.Tensor1D | undefined): tf.Tensor2D {
+  const [m, k] = x.shape;
+  const n = wq.shape[0];
+  const ng = k / g;
+  return tf.tidy(() => {
+    const xg = tf.reshape(x, [m, ng, g]); // [M, ng, G]
+    const lo = tf.minimum(tf.min(xg, 2, true), 0); // [M, ng, 1]
+    const range = tf.sub(tf.maximum(tf.max(xg, 2, true), 0), lo); // [M, ng, 1]
+    const sx = tf.where(tf.greater(range, 0), tf.div(range, ACT_LEVELS), tf.onesLike(range)); // [M, ng, 1]
+    const zp = tf.round(tf.div(tf.neg(lo), sx)); // [M, ng, 1]
+    const xq = tf.clipByValue(tf.add(tf.round(tf.div(xg, sx)), zp), 0, ACT_LEVELS); // [M, ng, G] integers
+    const d = tf.transpose(tf.sub(xq, zp), [1, 0, 2]); // [ng, M, G]
+    const w = tf.transpose(tf.reshape(wq, [n, ng, g]), [1, 2, 0]); // [ng, G, N]
+    const parts = tf.unstack(tf.mul(tf.matMul(d, w), tf.transpose(sx, [1, 0, 2]))); // ng x [M, N], exact integers times sx
+    let f = parts[0];
+    for (let i = 1; i < ng; i++) f = tf.add(f, parts[i]);
+    const y = tf.mul(f, scales); // [M, N]
+    return (bias ? tf.add(y, bias) : y) as tf.Tensor2D;
+  });
+}
+
 /**
  * The wasm kernel, or undefined where it cannot run (not wasm, kernels off, threaded tfjs with several threads).
  * `gelu`: the output goes through exact-erf GELU in the same call (bit for bit the GELU kernel after it).
@@ -100,9 +135,27 @@ export function denseQ8Stock(x: tf.Tensor2D, weights: readonly Q8KernelWeight[],
 export function denseQ8Kernel(x: tf.Tensor2D, weights: readonly Q8KernelWeight[], bias?: tf.Tensor1D, gelu = false): tf.Tensor2D | undefined {
   if (x.dtype !== 'float32' || (bias && bias.dtype !== 'float32') || !wasmLinearActive()) return undefined;
   checkWeights(x, weights, bias);
+  if (gelu && activationGroup(weights, x.shape[1]) > 0) return undefined; // (no fused GELU in the grouped GEMM)
   if (weights.length > 1 && weights.some((w) => w.outFeatures % 8 !== 0)) return undefined; // panels must not straddle two weights
   const inputs: tf.NamedTensorMap = bias ? { x, bias } : { x };
   return tf.engine().runKernel(KERNEL_LINEAR_Q8, inputs, { weights, gelu } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
+}
+
+/**
+ * The int8 feed-forward block down(gelu(up(x) + upBias)) + downBias on wasm, `rows` rows at a time inside one
+ * kernel call (KERNEL_FFN_Q8), or undefined where the kernel cannot run (then the caller composes the ops).
+ */
+export function feedForwardQ8Kernel(x: tf.Tensor2D, up: Q8KernelWeight, upBias: tf.Tensor1D | undefined, down: Q8KernelWeight, downBias: tf.Tensor1D | undefined, rows: number): tf.Tensor2D | undefined {
+  if (x.dtype !== 'float32' || !wasmLinearActive() || [upBias, downBias].some((t) => t && t.dtype !== 'float32')) return undefined;
+  checkWeights(x, [up], upBias);
+  if (down.inFeatures !== up.outFeatures || down.outFeatures !== x.shape[1]) throw new Error(`feedForwardQ8: down must be [${x.shape[1]}, ${up.outFeatures}], got [${down.outFeatures}, ${down.inFeatures}]`);
+  if (downBias && (downBias.rank !== 1 || downBias.shape[0] !== down.outFeatures)) throw new Error(`feedForwardQ8: downBias must be [${down.outFeatures}], got [${downBias.shape}]`);
+  if (activationGroup([up], up.inFeatures) > 0 || activationGroup([down], down.inFeatures) > 0) return undefined;
+  if (!(Number.isInteger(rows) && rows > 0)) throw new Error(`feedForwardQ8: rows must be a positive integer, got ${rows}`);
+  const inputs: tf.NamedTensorMap = { x };
+  if (upBias) inputs.upBias = upBias;
+  if (downBias) inputs.downBias = downBias;
+  return tf.engine().runKernel(KERNEL_FFN_Q8, inputs, { up, down, rows } as unknown as tf.NamedAttrMap) as tf.Tensor2D;
 }
 
 /**

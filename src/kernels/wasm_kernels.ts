@@ -32,6 +32,8 @@ export const KERNEL_ENCODER_LAYER = 'SentenceTfjsEncoderLayer';
 export const KERNEL_LINEAR_Q8 = 'SentenceTfjsLinearQ8';
 /** Rows of an int8 table (a quantized word-embedding table), dequantized straight into the output (JS, no C). */
 export const KERNEL_GATHER_ROWS_Q8 = 'SentenceTfjsGatherRowsQ8';
+/** int8 feed-forward block, down(gelu(up(x))), in chunks of rows inside one call (issue 17). */
+export const KERNEL_FFN_Q8 = 'SentenceTfjsFfnQ8';
 /** Backward kernels (gradients of the ones above; see kernels.c's BACKWARD section). */
 export const KERNEL_LINEAR_GRAD = 'SentenceTfjsLinearGrad';
 export const KERNEL_LINEAR_QKV_GRAD = 'SentenceTfjsLinearQKVGrad';
@@ -57,6 +59,7 @@ interface KernelExports {
   q8_quantize_rows(x: number, xq: number, sx: number, zp: number, m: number, k: number, kp: number): void;
   q8_gemm(xq: number, sx: number, zp: number, p: number, wsum: number, sw: number, bias: number, y: number, m: number, kp: number, n: number, gelu: number): void;
   q8_gemm_pairs(xq: number, sx: number, zp: number, p: number, wsum: number, sw: number, bias: number, y: number, m: number, kp: number, n: number, gelu: number): void;
+  q8_gemm_grouped(xq: number, sx: number, zp: number, p: number, gsum: number, sw: number, bias: number, y: number, m: number, kp: number, n: number, g: number, pairs: number): void;
   pack_panels_t(w: number, p: number, k: number, n: number, ld: number, off: number): void;
   pack_panels_ld(x: number, p: number, k: number, n: number, ldx: number, c0: number): void;
   transpose2d(x: number, out: number, m: number, n: number): void;
@@ -245,6 +248,7 @@ export async function installWasmKernels(): Promise<boolean> {
     registerAll();
     registerQ8();
     registerGatherQ8();
+    registerFfnQ8();
     registerBackward();
     registered = true;
   }
@@ -490,6 +494,12 @@ export interface Q8KernelWeight {
   readonly scales: Float32Array;
   readonly inFeatures: number;
   readonly outFeatures: number;
+  /**
+   * Activation group size along K: 0 or absent, one activation scale per row; G > 0 (a multiple of 4 dividing
+   * inFeatures), one per row and group of G consecutive inputs (q8_gemm_grouped; the attention output projection
+   * with G = head_dim). Only for a weight used alone (not side by side).
+   */
+  readonly actGroup?: number;
   onDispose(fn: () => void): void;
   /** Drop the JS copy of the values; `unpack` re-derives them from the packed copy `token` (Q8LinearWeight). */
   releaseValues?(unpack: () => Int8Array, token: object): void;
@@ -502,6 +512,9 @@ interface Q8Packing {
   ptr: number;
   scales: number;
   wsum: number;
+  /** Activation group size (0: per row) and the weight's sums per group, gsum [K / group, N rounded up to 8]. */
+  group: number;
+  gsum: number;
   parts: readonly Q8KernelWeight[];
 }
 
@@ -524,7 +537,11 @@ function q8PackedFor(b: WasmBackendLike, ex: KernelExports, weights: readonly Q8
   const k = owner.inFeatures;
   const n = weights.reduce((a, w) => a + w.outFeatures, 0);
   const packedBytes = ex.q8_packed_bytes(k, n);
-  const ptr = b.wasm._malloc(packedBytes + n * 8);
+  const group = weights.length === 1 ? (owner.actGroup ?? 0) : 0;
+  if (group > 0 && (group % 4 !== 0 || k % group !== 0)) throw new Error(`denseQ8: actGroup must be a multiple of 4 dividing ${k}, got ${group}`);
+  const np = (n + 7) & ~7;
+  const gsumBytes = group > 0 ? (k / group) * np * 4 : 0;
+  const ptr = b.wasm._malloc(packedBytes + n * 8 + gsumBytes);
   const staging = b.wasm._malloc(k * n); // the [N, K] values, side by side, before packing
   try {
     let row = 0;
@@ -533,13 +550,21 @@ function q8PackedFor(b: WasmBackendLike, ex: KernelExports, weights: readonly Q8
       const heap = heapOf(b)!.buffer; // (re-read: a malloc may have grown the memory)
       new Int8Array(heap, staging + row * k, values.length).set(values);
       new Float32Array(heap, ptr + packedBytes + row * 4, w.outFeatures).set(w.scales);
+      if (group > 0) {
+        // gsum[g * Np + n] = sum of the values of row n over group g (zeros past N)
+        const gsum = new Int32Array(heap, ptr + packedBytes + n * 8, gsumBytes / 4);
+        gsum.fill(0);
+        for (let r = 0; r < w.outFeatures; r++) {
+          for (let kk = 0; kk < k; kk++) gsum[((kk / group) | 0) * np + r] += values[r * k + kk];
+        }
+      }
       row += w.outFeatures;
     }
     ex.q8_pack(staging, ptr, ptr + packedBytes + n * 4, k, n);
   } finally {
     b.wasm._free(staging);
   }
-  const p: Q8Packing = { ptr, scales: ptr + packedBytes, wsum: ptr + packedBytes + n * 4, parts: weights };
+  const p: Q8Packing = { ptr, scales: ptr + packedBytes, wsum: ptr + packedBytes + n * 4, group, gsum: ptr + packedBytes + n * 8, parts: weights };
   list.push(p);
   map.set(owner, list);
   const m = map;
@@ -643,6 +668,14 @@ function runQ8Gemm(ex: KernelExports, memory: WebAssembly.Memory | undefined, ma
   }
 }
 
+/** Whether the GEMM without a calibration of its own (q8_gemm_grouped) runs the pair tile: the variant fixed, or the pick. */
+function q8PairsChosen(memory: WebAssembly.Memory | undefined): number {
+  const v = q8State.variant ?? (envFlag('SENTENCE_TFJS_Q8_GEMM') as Q8GemmVariant | undefined) ?? 'auto';
+  if (v === 'pairs') return 1;
+  if (v === 'dot' || !relaxedUsed || !memory) return 0;
+  return q8State.calibrations.get(memory)?.pick === 1 ? 1 : 0;
+}
+
 /**
  * Register the int8 dense kernel: inputs x [M, K] (and bias [N]), attrs { weights: Q8KernelWeight[], gelu?: boolean }
  * (gelu: y = gelu(x W^T + b) in the same call, bit for bit the GELU kernel applied to the output).
@@ -655,6 +688,22 @@ function registerQ8(): void {
     const packed = q8PackedFor(b, ex, weights);
     const n = weights.reduce((a, w) => a + w.outFeatures, 0);
     const out = b.makeOutput([m, n], 'float32');
+    if (packed.group > 0) {
+      // Per-(row, group) activation scales: xq [M, K] quantized as the [M * ng, G] view, sx / zp [M, ng].
+      const g = packed.group;
+      const rows = m * (k / g);
+      const bytes = m * k * ex.q8_act_bytes();
+      const scratch = b.wasm._malloc(bytes + 8 * rows);
+      try {
+        const sx = scratch + bytes;
+        const zp = sx + 4 * rows;
+        ex.q8_quantize_rows(offset(b, x!), scratch, sx, zp, rows, g, g);
+        ex.q8_gemm_grouped(scratch, sx, zp, packed.ptr, packed.gsum, packed.scales, bias ? offset(b, bias) : 0, offset(b, out), m, k, n, g, q8PairsChosen(heapOf(b)));
+      } finally {
+        b.wasm._free(scratch);
+      }
+      return out;
+    }
     // Scratch: xq [M, Kp] 7-bit (1 or 2 bytes each, per build), then sx [M] float32 and zp [M] int32.
     const xqBytes = m * kp * ex.q8_act_bytes();
     const scratch = b.wasm._malloc(xqBytes + 8 * m);
@@ -667,6 +716,54 @@ function registerQ8(): void {
       const gelu = attrs.gelu ? 1 : 0;
       // (A call with the GELU fused in is not one of the calibration's timings: it would weigh that GEMM's choice.)
       runQ8Gemm(ex, heapOf(b), gelu ? 0 : m * kp * n, (gemm) => gemm(scratch, sx, zp, packed.ptr, packed.wsum, packed.scales, bp, yp, m, kp, n, gelu));
+    } finally {
+      b.wasm._free(scratch);
+    }
+    return out;
+  });
+}
+
+/**
+ * Register the int8 feed-forward block: inputs x [M, H], upBias [I], downBias [H]; attrs { up, down:
+ * Q8KernelWeight, rows: number } -> y [M, H] = down(gelu(up(x) + upBias)) + downBias, exact-erf GELU. The same
+ * kernel calls as denseQ8Gelu then denseQ8 (the same bits: every step works row by row), run over `rows` rows at a
+ * time inside this one call: the [rows, I] intermediate and its quantized copy live in one scratch block of tfjs'
+ * heap, reused, instead of a [M, I] tensor, and no tfjs op runs between the steps (the earlier chunking sliced x and
+ * concatenated the chunks' outputs as tensors: 4-6% of a q8 passages encode on Node 22).
+ */
+function registerFfnQ8(): void {
+  registerWasm(KERNEL_FFN_Q8, (ex, b, { x, upBias, downBias }, attrs) => {
+    const up = attrs.up as Q8KernelWeight;
+    const down = attrs.down as Q8KernelWeight;
+    const chunk = attrs.rows as number;
+    const [m, h] = x!.shape;
+    const inter = up.outFeatures;
+    const hp = (h + 3) & ~3;
+    const ip = (inter + 3) & ~3;
+    const pu = q8PackedFor(b, ex, [up]);
+    const pd = q8PackedFor(b, ex, [down]);
+    const out = b.makeOutput([m, h], 'float32');
+    const rows = Math.min(chunk, m);
+    const act = ex.q8_act_bytes();
+    // Scratch: xq [rows, max(Hp, Ip)] 7-bit, sx [rows], zp [rows], then the intermediate [rows, I] float32.
+    const xqBytes = (rows * Math.max(hp, ip) * act + 3) & ~3;
+    const scratch = b.wasm._malloc(xqBytes + 8 * rows + 4 * rows * inter);
+    try {
+      const sx = scratch + xqBytes;
+      const zp = sx + 4 * rows;
+      const mid = zp + 4 * rows;
+      const xp = offset(b, x!);
+      const yp = offset(b, out);
+      const ub = upBias ? offset(b, upBias) : 0;
+      const db = downBias ? offset(b, downBias) : 0;
+      const memory = heapOf(b);
+      for (let r0 = 0; r0 < m; r0 += rows) {
+        const n = Math.min(rows, m - r0);
+        ex.q8_quantize_rows(xp + r0 * h * 4, scratch, sx, zp, n, h, hp);
+        runQ8Gemm(ex, memory, 0, (gemm) => gemm(scratch, sx, zp, pu.ptr, pu.wsum, pu.scales, ub, mid, n, hp, inter, 1));
+        ex.q8_quantize_rows(mid, scratch, sx, zp, n, inter, ip);
+        runQ8Gemm(ex, memory, n * ip * h, (gemm) => gemm(scratch, sx, zp, pd.ptr, pd.wsum, pd.scales, db, yp + r0 * h * 4, n, ip, h, 0));
+      }
     } finally {
       b.wasm._free(scratch);
     }

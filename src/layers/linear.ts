@@ -41,10 +41,14 @@ export class Linear {
 
   /**
    * Load `name.weight` [out, in] (and `name.bias` [out]) from `wm`: int8 when `wm.dtype` is 'q8', except the
-   * attention output projections, kept float32 unless the file holds them int8 ({@link WeightMap.quantizesLinear}).
+   * attention output projections, kept float32 unless the file holds them int8 ({@link WeightMap.quantizesLinear})
+   * or `q8ActGroup` is given: G > 0 (the head size; a multiple of 4 dividing inFeatures) makes the layer int8 with
+   * one activation scale per row and group of G inputs (per head; {@link Q8LinearWeight.actGroup}).
    */
-  static load(wm: WeightMap, name: string, inFeatures: number, outFeatures: number, bias = true): Linear {
-    const params = wm.quantizesLinear(name) ? wm.linearQ8(name, inFeatures, outFeatures, bias) : wm.linear(name, inFeatures, outFeatures, bias);
+  static load(wm: WeightMap, name: string, inFeatures: number, outFeatures: number, bias = true, q8ActGroup = 0): Linear {
+    const grouped = wm.dtype === 'q8' && q8ActGroup > 0 && q8ActGroup % 4 === 0 && inFeatures % q8ActGroup === 0;
+    const params = grouped || wm.quantizesLinear(name) ? wm.linearQ8(name, inFeatures, outFeatures, bias) : wm.linear(name, inFeatures, outFeatures, bias);
+    if (grouped && 'q8' in params) params.q8.actGroup = q8ActGroup;
     return new Linear(params, inFeatures, outFeatures);
   }
 

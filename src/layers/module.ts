@@ -61,9 +61,12 @@ export class Module {
     return layer;
   }
 
-  /** A `nn.Linear(inFeatures, outFeatures)` leaf named `name`. */
-  protected linear(name: string, inFeatures: number, outFeatures: number): Linear {
-    return this.leaf(name, (wm, n) => Linear.load(wm, n, inFeatures, outFeatures));
+  /**
+   * A `nn.Linear(inFeatures, outFeatures)` leaf named `name`. `q8ActGroup` (an attention output projection: the head
+   * size): see {@link Linear.load}.
+   */
+  protected linear(name: string, inFeatures: number, outFeatures: number, q8ActGroup = 0): Linear {
+    return this.leaf(name, (wm, n) => Linear.load(wm, n, inFeatures, outFeatures, true, q8ActGroup));
   }
 
   /** A `nn.LayerNorm(size, eps)` leaf named `name` (`tap`: its output is a tap). */

@@ -5,7 +5,7 @@
  * https://github.com/huggingface/transformers/blob/ab0f050b42d903f34d6eb97f3f8c0c07f0517ad2/src/transformers/models/bert/configuration_bert.py
  */
 import * as tf from '@tensorflow/tfjs-core';
-import { denseQ8Gelu, encoderLayer } from '../kernels/ops.js';
+import { denseQ8Gelu, encoderLayer, feedForwardQ8 } from '../kernels/ops.js';
 import { gelu, getActivation, type Activation } from '../layers/activations.js';
 import { SelfAttention } from '../layers/attention.js';
 import { dropoutActive, hiddenDropout } from '../layers/dropout.js';
@@ -46,9 +46,10 @@ class BertOutput extends Module {
   readonly dense: Linear;
   readonly LayerNorm: LayerNorm;
 
-  constructor(wm: WeightMap, inFeatures: number, c: EncoderShape) {
+  /** `q8ActGroup`: the attention output's head size (int8 with per-head activation scales; see Linear.load). */
+  constructor(wm: WeightMap, inFeatures: number, c: EncoderShape, q8ActGroup = 0) {
     super(wm);
-    this.dense = this.linear('dense', inFeatures, c.hidden_size);
+    this.dense = this.linear('dense', inFeatures, c.hidden_size, q8ActGroup);
     this.LayerNorm = this.layerNorm('LayerNorm', c.hidden_size, c.layer_norm_eps);
   }
 
@@ -85,7 +86,7 @@ class BertAttention extends Module {
   constructor(wm: WeightMap, c: EncoderShape) {
     super(wm);
     this.self = this.leaf('self', (w, n) => SelfAttention.load(w.pp(n), ['query', 'key', 'value'], c.hidden_size, c.num_attention_heads), true);
-    this.output = this.module('output', (w) => new BertOutput(w, c.hidden_size, c));
+    this.output = this.module('output', (w) => new BertOutput(w, c.hidden_size, c, c.hidden_size / c.num_attention_heads));
   }
 
   /** x [B, T, H] -> [B, T, H] (and the probabilities when asked). */
@@ -143,6 +144,15 @@ export class BertLayer extends Module implements EncoderLayer {
       if (fused) return { output: fused };
     }
     const { output: attended, probs } = this.attention.apply(x, ctx); // [B, T, H]
+    const up = this.intermediate.dense;
+    const down = this.output.dense;
+    if (up.q8 && down.q8 && this.intermediate.act === gelu && !ctx.taps.active && !dropoutActive()) {
+      // int8 FFN with exact GELU: one kernel call over Q8_FFN_ROWS rows at a time (the same bits as the two ops)
+      const y = feedForwardQ8(attended, up.q8, up.bias, down.q8, down.bias, Q8_FFN_ROWS); // [B, T, H]
+      const out = this.output.LayerNorm.apply(y, attended);
+      y.dispose();
+      return { output: out, probs };
+    }
     if (this.intermediate.dense.q8 && !ctx.taps.active && attended.shape[0] * attended.shape[1] > Q8_FFN_ROWS) {
       return { output: this.feedForwardInRows(attended, ctx.taps), probs };
     }

@@ -65,7 +65,7 @@ class DistilBertAttention extends Module {
   constructor(wm: WeightMap, c: EncoderShape) {
     super(wm);
     this.attention = SelfAttention.load(wm, ['q_lin', 'k_lin', 'v_lin'], c.hidden_size, c.num_attention_heads, { scaleQuery: true });
-    this.out_lin = this.linear('out_lin', c.hidden_size, c.hidden_size);
+    this.out_lin = this.linear('out_lin', c.hidden_size, c.hidden_size, c.hidden_size / c.num_attention_heads); // int8: per-head activation scales
   }
 
   /** x [B, T, D] -> [B, T, D] (and the probabilities when asked). */

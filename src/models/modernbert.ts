@@ -172,7 +172,7 @@ class ModernBertAttention extends Module {
     super(wm);
     const h = c.hidden_size;
     this.Wqkv = this.leaf('Wqkv', (w, n) => Linear.load(w, n, h, 3 * h, c.attention_bias), true);
-    this.Wo = this.leaf('Wo', (w, n) => Linear.load(w, n, h, h, c.attention_bias));
+    this.Wo = this.leaf('Wo', (w, n) => Linear.load(w, n, h, h, c.attention_bias, h / c.num_attention_heads)); // int8: per-head activation scales
   }
 
   /** x [B, T, H] -> [B, T, H] (and the probabilities [B, heads, T, T] when asked). */

@@ -83,7 +83,7 @@ class MPNetSelfAttention extends Module {
   constructor(wm: WeightMap, c: EncoderShape) {
     super(wm);
     this.attention = SelfAttention.load(wm, ['q', 'k', 'v'], c.hidden_size, c.num_attention_heads);
-    this.o = this.linear('o', c.hidden_size, c.hidden_size);
+    this.o = this.linear('o', c.hidden_size, c.hidden_size, c.hidden_size / c.num_attention_heads); // int8: per-head activation scales
   }
 
   /** x [B, T, H] -> [B, T, H] (and the probabilities when asked). */

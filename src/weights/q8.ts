@@ -25,13 +25,15 @@ export const Q8_SCALES_SUFFIX = 'weight_scale';
 export const Q8_MARKER_FILE = 'sentence_tfjs_quantization.json';
 
 /**
- * Linear layers that a 'q8' load keeps float32 unless the checkpoint already holds them int8: the attention output
- * projections (BERT / RoBERTa `attention.output.dense`, MPNet `attention.attn.o`, DistilBERT `attention.out_lin`,
- * ModernBERT `attn.Wo`, Qwen3 / Gemma `self_attn.o_proj`). Their input is the attention context, each row the
- * concatenation of heads of very different magnitudes, which one per-row 7-bit scale resolves worst. Measured on
- * minilm-l6-full (scripts/q8-sensitivity.py, table in docs/q8.md): keeping them float32 lifts the min cosine with
- * fp32 over the fixture texts from 0.99899 to 0.99934, for 1/12 of the encoder's linear FLOPs (keeping the FFN down
- * projections instead, 1/3 of the FLOPs, gives only 0.99899).
+ * The attention output projections (BERT / RoBERTa `attention.output.dense`, MPNet `attention.attn.o`, DistilBERT
+ * `attention.out_lin`, ModernBERT `attn.Wo`, Qwen3 / Gemma `self_attn.o_proj`). Their input is the attention
+ * context, each row the concatenation of heads of very different magnitudes, which one per-row 7-bit scale resolves
+ * worst. Measured on minilm-l6-full (scripts/q8-sensitivity.py, table in docs/q8.md): int8 with one activation scale
+ * per row gives a min cosine with fp32 over the fixture texts of 0.99899; float32, 0.99934; int8 with one scale per
+ * row and head (`actGroup` = head_dim), 0.99910. So a 'q8' load makes them int8 with per-head scales where the model
+ * passes its head size (`Linear.load`'s q8ActGroup: BERT, RoBERTa, MPNet, DistilBERT, ModernBERT) and otherwise
+ * (Qwen3, Gemma: tiny-qwen3's min cosine fell to 0.99889 with it) keeps the ones this pattern matches float32
+ * unless the checkpoint already holds them int8.
  */
 export const Q8_FLOAT_LINEARS = /(^|\.)(attention\.output\.dense|attention\.attn\.o|attention\.out_lin|attn\.Wo|self_attn\.o_proj)$/;
 
@@ -40,8 +42,11 @@ export interface Q8Marker {
   /** Always 'q8'. */
   dtype: 'q8';
   /**
-   * Format version: 2 (this library) keeps the {@link Q8_FLOAT_LINEARS} float32 (`X.weight`); 1 quantized every
-   * linear layer. Both load alike: a layer is int8 exactly when the file holds `X.weight_q8`.
+   * Format version: 3 (this library) stores the BERT-family and ModernBERT attention output projections int8 (run
+   * with per-head activation scales) and keeps Qwen3 / Gemma's float32 (`X.weight`); 2 kept every one of them
+   * float32; 1 quantized every linear layer. All load alike: a layer is int8 when the file holds `X.weight_q8`, and
+   * a BERT-family / ModernBERT attention output projection is int8 whatever the file holds (quantized at load if
+   * float32).
    */
   format_version: number;
   /** Linear layers left float32 (informative; version 2). */
@@ -56,10 +61,10 @@ export interface Q8Marker {
 export function q8Marker(): Q8Marker {
   return {
     dtype: 'q8',
-    format_version: 2,
-    float_linears: `attention output projections (${Q8_FLOAT_LINEARS.source}), stored as <linear>.weight F32`,
+    format_version: 3,
+    float_linears: `attention output projections (${Q8_FLOAT_LINEARS.source}) of models that do not run them with per-head activation scales (Qwen3, Gemma), stored as <linear>.weight F32`,
     weights: `int8 symmetric per output channel, values in [-${Q8_WEIGHT_QMAX}, ${Q8_WEIGHT_QMAX}]: <linear>.${Q8_VALUES_SUFFIX} I8 [out, in], <linear>.${Q8_SCALES_SUFFIX} F32 [out]`,
-    activations: '7-bit asymmetric per row (zero point), dynamic (at run time), int32 accumulation',
+    activations: '7-bit asymmetric per row (zero point), dynamic (at run time), int32 accumulation; attention output projections of BERT, RoBERTa, MPNet, DistilBERT and ModernBERT: per row and head',
   };
 }
 
@@ -105,6 +110,13 @@ const ROUND = 6755399441055744;
  * arrays; kernels may keep packed copies in their own memory and free them through {@link onDispose}.
  */
 export class Q8LinearWeight {
+  /**
+   * Activation group size along the input: 0 (default), one 7-bit activation scale per row; G > 0 (a multiple of 4
+   * dividing inFeatures), one per row and group of G consecutive inputs. The attention output projections run with
+   * G = head_dim (set by their model at load): each head of the context gets its own scale. A run-time setting, not
+   * stored in a quantized file (the weights are the same).
+   */
+  actGroup = 0;
   private disposers: (() => void)[] = [];
   private isDisposed = false;
   /** The JS copy of the values, until a kernel holding a packed copy releases it ({@link releaseValues}). */

@@ -1114,6 +1114,91 @@ void q8_gemm_pairs(const q8_act* xq, const f32* sx, const int32_t* zp, const i8*
   q8_gemm_body(xq, sx, zp, p, wsum, sw, bias, y, M, Kp, N, 1, gelu);
 }
 
+/*
+ * The int8 GEMM with activation scales per group of G consecutive k (issue 17: the attention output projection, whose
+ * input row is the concatenation of heads of different magnitudes; G = head_dim gives each head its own 7-bit scale).
+ * xq, sx, zp come from q8_quantize_rows over the [M * K / G, G] view of x (rows of G values: sx[m * ng + g], ng = Kp /
+ * G), p from q8_pack of the whole [N, K] weight, gsum [ng, Np] (Np = N rounded up to 8, zeros past N) the weight's
+ * sums over each group, gsum[g * Np + n] = sum_{k in group g} wq[n, k]. G a multiple of 4 that divides K (so Kp = K).
+ *   f[m, n] = sum over g in order of float(acc_g[m, n] - zp[m, g] * gsum[g, n]) * sx[m, g]   (float32 mul, then add)
+ *   y[m, n] = f[m, n] * sw[n] + bias[n]
+ * acc_g are the exact int32 sums of q8_tile / q8_tile_pairs over the group's k (|acc_g| <= 127 * 127 * G < 2^24 for
+ * G <= 1040, so float() is exact); the float operations are the same in the same order on every path (the stock
+ * path in src/kernels/q8.ts, the scalar reference in test/q8.test.ts).
+ */
+INLINE void q8_store4f(f32* y, v128_t f, const f32* sw, const f32* bias, int32_t cols) {
+  v128_t s, b = wasm_f32x4_splat(0.0f);
+  if (cols >= 4) {
+    s = wasm_v128_load(sw);
+    if (bias) b = wasm_v128_load(bias);
+  } else {
+    s = wasm_f32x4_make(sw[0], cols > 1 ? sw[1] : 0.0f, cols > 2 ? sw[2] : 0.0f, 0.0f);
+    if (bias) b = wasm_f32x4_make(bias[0], cols > 1 ? bias[1] : 0.0f, cols > 2 ? bias[2] : 0.0f, 0.0f);
+  }
+  v128_t v = wasm_f32x4_mul(f, s);
+  if (bias) v = wasm_f32x4_add(v, b);
+  if (cols >= 4) {
+    wasm_v128_store(y, v);
+    return;
+  }
+  if (cols > 0) y[0] = wasm_f32x4_extract_lane(v, 0);
+  if (cols > 1) y[1] = wasm_f32x4_extract_lane(v, 1);
+  if (cols > 2) y[2] = wasm_f32x4_extract_lane(v, 2);
+}
+
+EXPORT(q8_gemm_grouped)
+void q8_gemm_grouped(const q8_act* xq, const f32* sx, const int32_t* zp, const i8* p, const int32_t* gsum, const f32* sw,
+                     const f32* bias, f32* y, int32_t M, int32_t Kp, int32_t N, int32_t G, int32_t pairs) {
+  const int32_t ng = Kp / G, np = (N + 7) & ~7;
+  for (int32_t m0 = 0; m0 < M; m0 += 4) {
+    const int32_t rows = M - m0 < 4 ? M - m0 : 4;
+    const q8_act* x0 = xq + (int64_t)m0 * Kp;
+    const q8_act* x1 = rows > 1 ? x0 + Kp : x0;
+    const q8_act* x2 = rows > 2 ? x0 + 2 * Kp : x1;
+    const q8_act* x3 = rows > 3 ? x0 + 3 * Kp : x2;
+    for (int32_t n0 = 0; n0 < N; n0 += 8) {
+      const int32_t cols = N - n0 < 8 ? N - n0 : 8;
+      v128_t f0 = wasm_f32x4_splat(0.0f), f1 = f0, f2 = f0, f3 = f0, f4 = f0, f5 = f0, f6 = f0, f7 = f0;
+      for (int32_t g = 0; g < ng; g++) {
+        const int32_t kg = g * G;
+        v128_t acc[8];
+#ifdef STFJS_RELAXED
+        if (pairs)
+          q8_tile_pairs(acc, x0 + kg, x1 + kg, x2 + kg, x3 + kg, p + (int64_t)n0 * Kp + (int64_t)kg * 8, G);
+        else
+#endif
+          q8_tile(acc, x0 + kg, x1 + kg, x2 + kg, x3 + kg, p + (int64_t)n0 * Kp + (int64_t)kg * 8, G);
+        const v128_t ws0 = wasm_v128_load(gsum + (int64_t)g * np + n0), ws1 = wasm_v128_load(gsum + (int64_t)g * np + n0 + 4);
+/* f += float(acc - zp * gsum) * sx for row r (a repeated last row past `rows`: its results are not stored) */
+#define Q8_GROUP_ROW(r, fa, fb)                                                                                                        \
+  {                                                                                                                                    \
+    const int64_t i = (int64_t)(m0 + (r < rows ? r : rows - 1)) * ng + g;                                                              \
+    const v128_t z = wasm_i32x4_splat(zp[i]), s = wasm_f32x4_splat(sx[i]);                                                             \
+    fa = wasm_f32x4_add(fa, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_i32x4_sub(acc[2 * r], wasm_i32x4_mul(ws0, z))), s));     \
+    fb = wasm_f32x4_add(fb, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_i32x4_sub(acc[2 * r + 1], wasm_i32x4_mul(ws1, z))), s)); \
+  }
+        Q8_GROUP_ROW(0, f0, f1)
+        Q8_GROUP_ROW(1, f2, f3)
+        Q8_GROUP_ROW(2, f4, f5)
+        Q8_GROUP_ROW(3, f6, f7)
+#undef Q8_GROUP_ROW
+      }
+#define Q8_GROUP_STORE(r, fa, fb)                                                              \
+  if (rows > r) {                                                                              \
+    f32* yr = y + (int64_t)(m0 + r) * N + n0;                                                  \
+    q8_store4f(yr, fa, sw + n0, bias ? bias + n0 : 0, cols);                                   \
+    if (cols > 4) q8_store4f(yr + 4, fb, sw + n0 + 4, bias ? bias + n0 + 4 : 0, cols - 4); \
+  }
+      Q8_GROUP_STORE(0, f0, f1)
+      Q8_GROUP_STORE(1, f2, f3)
+      Q8_GROUP_STORE(2, f4, f5)
+      Q8_GROUP_STORE(3, f6, f7)
+#undef Q8_GROUP_STORE
+    }
+  }
+  (void)pairs;
+}
+
 /* ================================================================================================================
  * BACKWARD: gradients of the kernels above, for training on wasm (registered by wasm_kernels.ts, chosen by ops.ts).
  * Same numbers as the stock-op gradients to float32 rounding (test/kernels_backward.test.ts). Every routine here
