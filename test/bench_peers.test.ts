@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { PROJECT_ROOT, requireFixtures } from './helpers/fixtures.js';
 import { agreement, agreementBar, agrees, cellSlices, defaultCells, FP32_BAR, parseBenchArgs, POOL_WORKERS, ratioText, roster, rotation, sliceReport, throughput } from '../bench/bench-plan.js';
 import { makeWorkload } from '../bench/bench-workloads.js';
+import { q8Unavailable } from '../bench/bench-ours.js';
 
 const PEERS = ['onnxruntime-node', '@huggingface/transformers', '@huggingface/tokenizers'];
 
@@ -218,7 +219,6 @@ describe('bench logic (no timing)', () => {
 
 describe('bench q8 detection (no timing)', () => {
   it('a load that accepts an unknown dtype means the option is not implemented: the q8 row is skipped, never fp32 labelled q8', async () => {
-    const { q8Unavailable } = await import('../bench/bench-ours.js');
     const seen: unknown[] = [];
     const accepts = async (opts: Record<string, unknown>) => (seen.push(opts['dtype']), { dispose: () => undefined });
     assert.match((await q8Unavailable('m', accepts))!, /^skipped: q8 not available \(load accepted dtype 'no-such-dtype'/);

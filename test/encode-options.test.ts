@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs-core';
 import { SentenceTransformer } from '../src/api/sentence_transformer.js';
+import { Pooling } from '../src/modules/pooling.js';
+import { poolingConfigFromMode } from '../src/pooling/pooling.js';
 import { computeQuantizationRanges, quantizeEmbeddings } from '../src/util/quantization.js';
 import { fixture, requireFixtures } from './helpers/fixtures.js';
 import { loadReference, maxAbsDiff, referenceParts } from './helpers/st_reference.js';
@@ -169,8 +171,6 @@ describe('SentenceTransformer.encode options (tiny-bert, sentence-transformers 3
   });
 
   it('include_prompt false pools only the tokens after the prompt (prompt tokenized alone, minus its [SEP])', async () => {
-    const { Pooling } = await import('../src/modules/pooling.js');
-    const { poolingConfigFromMode } = await import('../src/pooling/pooling.js');
     const st = SentenceTransformer.fromModules([m.transformer, new Pooling({ ...poolingConfigFromMode(32, 'mean'), includePrompt: false })]);
     const prompt = 'query: ';
     const got = await st.encode(texts[0], { prompt });

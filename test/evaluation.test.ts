@@ -9,6 +9,8 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
+import { CrossEncoder } from '../src/api/cross_encoder.js';
+import { SentenceTransformer } from '../src/api/sentence_transformer.js';
 import { EmbeddingSimilarityEvaluator } from '../src/evaluation/embedding_similarity.js';
 import { BinaryClassificationEvaluator } from '../src/evaluation/binary_classification.js';
 import { TripletEvaluator } from '../src/evaluation/triplet.js';
@@ -329,7 +331,6 @@ describe('evaluators end to end on the fixture models', function () {
   });
   const e2e = DATA.end_to_end;
   it('EmbeddingSimilarityEvaluator on tiny-bert matches reference/training evaluator.before (three variants)', async () => {
-    const { SentenceTransformer } = await import('../src/api/sentence_transformer.js');
     const ref = JSON.parse(readFileSync(fixture('reference', 'training', 'reference.json'), 'utf8')).evaluator;
     const model = await SentenceTransformer.load(fixture('models', 'tiny-bert'), { device: E2E_DEVICE });
     for (const [variant, args] of Object.entries(ref.variants as Record<string, Record<string, unknown>>)) {
@@ -339,7 +340,6 @@ describe('evaluators end to end on the fixture models', function () {
     }
   });
   it('EmbeddingSimilarityEvaluator after each bi-encoder training run matches reference/training evaluator.after', async () => {
-    const { SentenceTransformer } = await import('../src/api/sentence_transformer.js');
     const ref = loadReference('training').json.evaluator;
     for (const run of Object.keys(ref.after)) {
       const dir = trainedTinyBert(run);
@@ -356,7 +356,6 @@ describe('evaluators end to end on the fixture models', function () {
     }
   });
   it('InformationRetrieval / Triplet / BinaryClassification evaluators on tiny-bert match 6.0.1', async () => {
-    const { SentenceTransformer } = await import('../src/api/sentence_transformer.js');
     const model = await SentenceTransformer.load(fixture('models', 'tiny-bert'), { device: E2E_DEVICE });
     const t = e2e.texts as string[];
     const ir = new InformationRetrievalEvaluator({ a: t[0], b: t[3] }, Object.fromEntries(t.map((s, i) => [String(i), s])), { a: ['0', '1'], b: ['3'] }, { accuracyAtK: [1, 3], precisionRecallAtK: [1, 3], name: 'e2e' });
@@ -369,7 +368,6 @@ describe('evaluators end to end on the fixture models', function () {
     compare('BinaryClassificationEvaluator e2e', await bc.evaluate(model), e2e.binary, bc as Evaluator<unknown>);
   });
   it('CrossEncoder reranking / correlation evaluators on tiny-bert-cross-encoder match 6.0.1', async () => {
-    const { CrossEncoder } = await import('../src/api/cross_encoder.js');
     const model = await CrossEncoder.load(fixture('models', 'tiny-bert-cross-encoder'), { device: E2E_DEVICE });
     const t = e2e.texts as string[];
     const rr = new CrossEncoderRerankingEvaluator([{ query: t[0], positive: [t[1]], negative: t.slice(2, 6) }, { query: t[6], positive: [t[7], t[2]], negative: t.slice(0, 2) }], { atK: 3 });

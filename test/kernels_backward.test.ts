@@ -3,7 +3,8 @@ import * as tf from '@tensorflow/tfjs-core';
 // The stock ops' gradients (tfjs-core registers none by itself; the @tensorflow/tfjs umbrella imports these).
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
 import { initBackend } from '../src/backends/index.js';
-import { disableWasmKernels, enableWasmKernels, installWasmKernels } from '../src/kernels/index.js';
+import { addLayerNorm, attention, dense, denseQkv, disableWasmKernels, enableWasmKernels, gatherRows, gelu, installWasmKernels } from '../src/kernels/index.js';
+import { AttentionMask } from '../src/layers/attention_mask.js';
 import { WeightMap } from '../src/weights/index.js';
 import { createModel } from '../src/models/index.js';
 import { loadCheckpointDir } from '../src/weights/index.js';
@@ -131,8 +132,6 @@ describe('wasm backward kernels: training steps', () => {
   };
 
   it('attention backward at T = 150 (grouped-query, causal window, padding; not a tile multiple) equals the stock backward within 1e-5', async () => {
-    const { attention } = await import('../src/kernels/index.js');
-    const { AttentionMask } = await import('../src/layers/attention_mask.js');
     const [q, k, v] = [rnd([2, 150, 48], 1), rnd([2, 150, 16], 2), rnd([2, 150, 16], 3)];
     const raw = tf.tensor2d(Array.from({ length: 300 }, (_, i) => (i < 150 || i % 150 < 97 ? 1 : 0)), [2, 150], 'int32');
     const weights = rnd([2, 150, 48], 4);
@@ -157,8 +156,6 @@ describe('wasm backward kernels: training steps', () => {
   });
 
   it('100 SGD steps of tf.variableGrads through the fused ops leak no tensor and follow the stock backward within 1e-5', async () => {
-    const { addLayerNorm, attention, dense, denseQkv, gatherRows, gelu } = await import('../src/kernels/index.js');
-    const { AttentionMask } = await import('../src/layers/attention_mask.js');
     const train = (steps: number): { losses: number[]; params: Float32Array[] } => {
       const init = [rnd([50, 16], 10), rnd([16, 16], 11), rnd([16, 16], 12), rnd([16, 16], 13), rnd([16], 14), rnd([16], 15), rnd([16], 16), rnd([16, 24], 17), rnd([24], 18), rnd([16], 19, 0.1), rnd([16], 20)];
       const vars = init.map((t, i) => {

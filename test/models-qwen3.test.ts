@@ -14,7 +14,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { SentenceTransformer } from '../src/api/sentence_transformer.js';
 import { initBackend } from '../src/backends/index.js';
 import { disableWasmKernels, enableWasmKernels, wasmKernelsActive } from '../src/kernels/index.js';
-import { createModel } from '../src/models/index.js';
+import { createModel, createSequenceClassifier } from '../src/models/index.js';
 import type { EncoderInputs, EncoderModel } from '../src/models/types.js';
 import { batchRows, padBatch, splitByPadding } from '../src/modules/tokenized_batch.js';
 import { loadCheckpointDir, WeightMap } from '../src/weights/index.js';
@@ -292,7 +292,6 @@ describe('Qwen3 config validation and options', function () {
   });
 
   it('has no sequence-classification head here (an error, not a wrong head)', async () => {
-    const { createSequenceClassifier } = await import('../src/models/index.js');
     assert.throws(() => createSequenceClassifier(readConfig(NAME), WeightMap.from({ source: 'x', names: () => [], has: () => false, info: () => { throw new Error('none'); }, float32: () => new Float32Array(), typed: () => new Float32Array() })), /model_type "qwen3" has no sequence-classification head in sentence-tfjs \(supported: [^)]*\bbert\b/);
   });
 

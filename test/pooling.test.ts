@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs-core';
 import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-core/dist/register_all_gradients';
+import { initBackend } from '../src/backends/index.js';
 import { parsePoolingConfig } from '../src/modules/pooling.js';
 import {
   pool,
@@ -131,7 +132,6 @@ describe('Pooling gradients on every backend (cls and lasttoken pick rows)', () 
   for (const backend of ['cpu', 'wasm'] as const) {
     for (const mode of ['cls', 'lasttoken'] as const) {
       it(`${mode} pooling's gradient is 1 at the picked token and 0 elsewhere on ${backend}`, async () => {
-        const { initBackend } = await import('../src/backends/index.js');
         await initBackend(backend);
         try {
           const before = tf.memory().numTensors;

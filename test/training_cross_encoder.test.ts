@@ -9,6 +9,7 @@ import { CrossEncoder } from '../src/api/cross_encoder.js';
 import { initBackend } from '../src/backends/index.js';
 import { disableWasmKernels, enableWasmKernels } from '../src/kernels/index.js';
 import type { StepLog } from '../src/training/loop.js';
+import { CrossEncoderTrainer } from '../src/training/cross_encoder_trainer.js';
 import { requireFixtures } from './helpers/fixtures.js';
 import { modelDir } from './helpers/reference.js';
 import { checkCrossEncoderFit, trainingReference } from './helpers/training_reference.js';
@@ -63,7 +64,6 @@ describe('CrossEncoderTrainer (wasm)', function () {
   });
 
   it('with the reference arguments (shuffle off) gives CrossEncoder.fit reference losses', async () => {
-    const { CrossEncoderTrainer } = await import('../src/training/cross_encoder_trainer.js');
     const rec = trainingReference().json.cross_encoder;
     const ce = await CrossEncoder.load(modelDir('tiny-bert-cross-encoder'), { configKwargs: { hidden_dropout_prob: 0, attention_probs_dropout_prob: 0 } });
     try {
@@ -82,7 +82,6 @@ describe('CrossEncoderTrainer (wasm)', function () {
   });
 
   it('maxSteps stops mid-epoch and sets the linear schedule\'s length (lr * (1 - k / maxSteps))', async () => {
-    const { CrossEncoderTrainer } = await import('../src/training/cross_encoder_trainer.js');
     const ce = await CrossEncoder.load(modelDir('tiny-bert-cross-encoder'));
     try {
       const logs: StepLog[] = [];
