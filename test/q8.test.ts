@@ -10,7 +10,7 @@ import type { SparseVector } from '../src/util/sparse.js';
 import { dense, denseQ8, denseQkv, gelu, installWasmKernels, wasmKernelsActive } from '../src/kernels/index.js';
 import { denseQ8Gelu, feedForwardQ8 } from '../src/kernels/ops.js';
 import { denseQ8Kernel, denseQ8Stock } from '../src/kernels/q8.js';
-import { q8GemmChoice, setQ8GemmVariant, wasmKernelsFlavor } from '../src/kernels/wasm_kernels.js';
+import { Q8Chooser, q8GemmChoice, setQ8GemmVariant, wasmKernelsFlavor } from '../src/kernels/wasm_kernels.js';
 import { Q8_MARKER_FILE, Q8LinearWeight } from '../src/weights/index.js';
 import { runCli } from './helpers/cli.js';
 import { fixture, requireFixtures } from './helpers/fixtures.js';
@@ -181,6 +181,42 @@ describe('int8 (q8) path', () => {
     const got = denseQ8Kernel(x, [w], bias)!;
     assert.equal(maxAbs(got.dataSync(), expected), 0, wasmKernelsFlavor());
     tf.dispose([x, bias, got]);
+  });
+
+  it('the int8 GEMM choice corrects a first pick made while the faster variant was still slow (baseline tier, a busy machine), then stops timing', () => {
+    // made-up times per product: 'pairs' (1) truly takes 0.8 of 'dot' (0), but its first 12 calls ran at 3x
+    const c = new Q8Chooser(12, 64, 24);
+    const truth = [1.0, 0.8];
+    let calls = 0;
+    const run = () => {
+      const v = c.next();
+      const slow = v === 1 && calls < 24;
+      c.record(v, truth[v] * (slow ? 3 : 1));
+      calls++;
+      return v;
+    };
+    for (let i = 0; i < 24; i++) run();
+    assert.equal(c.pick, 0, 'the first round keeps the variant that looked faster');
+    const ran: number[] = [];
+    for (let i = 0; i < 64; i++) ran.push(run());
+    assert.equal(ran.filter((v) => v === 1).length, 1, 'one recheck of the other variant in 64 timed calls');
+    assert.equal(c.pick, 1, 'the recheck found the truly faster variant');
+    for (let i = 0; i < 64 * 24; i++) run();
+    assert.equal(c.pick, 1);
+    assert.equal(c.deciding, false, 'after 24 rechecks the choice is fixed and calls are no longer timed');
+    // a recheck that is slower keeps the pick
+    const d = new Q8Chooser(2, 4, 3);
+    for (let i = 0; i < 4; i++) {
+      const v = d.next();
+      d.record(v, v === 0 ? 0.5 : 0.9);
+    }
+    assert.equal(d.pick, 0);
+    for (let i = 0; i < 12; i++) {
+      const v = d.next();
+      d.record(v, v === 0 ? 0.5 : 0.9);
+    }
+    assert.equal(d.pick, 0);
+    assert.equal(d.deciding, false);
   });
 
   it('both int8 GEMMs (one dot-add per 16 products, or i16 pair sums) give the scalar scheme\'s bits, and the default times them and keeps one', () => {

@@ -605,29 +605,72 @@ function q8PackedFor(b: WasmBackendLike, ex: KernelExports, weights: readonly Q8
  * per 16 products: a single vpdpbusd where the engine uses AVX-VNNI, as V8 13.6 / Node 24) and q8_gemm_pairs
  * (i16x8 pair sums then i32x4.dot_i16x8_s: 1.25x q8_gemm where the dot-add becomes five instructions, as V8 12.4 /
  * Node 22, 0.55x where it is one). No feature test can tell the two lowerings apart, so 'auto' (the default) times
- * both on the first calls big enough to time (alternating, Q8_CALIBRATION_SAMPLES each, per kernel instance) and
- * keeps the one with the lower minimum time per product: the minimum, because noise only adds time (other
+ * both on the first calls big enough to time (per kernel instance; the rule: {@link Q8Chooser}) and keeps the one
+ * with the lower minimum time per product: the minimum, because noise only adds time (other
  * processes, and the first calls of a function that still runs V8's baseline code before its optimized tier
  * arrives; a median picked the wrong one on Node 22 under a load average of 11). The plain-SIMD build has one GEMM (both exports are it).
  * `SENTENCE_TFJS_Q8_GEMM=dot|pairs` (Node) or {@link setQ8GemmVariant} fixes the choice (benchmarks, tests).
  */
 type Q8GemmVariant = 'auto' | 'dot' | 'pairs';
-const Q8_CALIBRATION_SAMPLES = 12;
 /** Products below which a call is not timed (a few microseconds: timer resolution and call overhead). */
 const Q8_CALIBRATION_MIN_MACS = 1 << 20;
-interface Q8Calibration {
-  ns: [number[], number[]];
+
+/**
+ * The timing rule of the 'auto' choice, kept apart from the kernels so that it can be tested with made-up timings.
+ * Each variant keeps its minimum time per product. First `samples` timed calls of each, alternating; then the one with
+ * the lower minimum runs, and every `recheckEvery`-th timed call still runs the other one, `rechecks` times in all,
+ * switching whenever the other's minimum becomes the lower. The rechecks correct a first pick made while one variant
+ * still ran V8's baseline code or the machine was busy (seen on Node 22 under a load average of 17: one run in
+ * eight kept the slower GEMM for good); after them the choice is fixed. Cost: the rechecks are 1/recheckEvery of the
+ * large calls in the first stretch of a process.
+ * @example
+ * const c = new Q8Chooser(); const v = c.next(); c.record(v, nsPerProduct); c.pick; // 0 = dot, 1 = pairs, undefined while deciding
+ */
+export class Q8Chooser {
+  private readonly best: [number, number] = [Infinity, Infinity];
+  private readonly counts: [number, number] = [0, 0];
+  private timed = 0;
+  private checked = 0;
+  /** 0 or 1 once the first round is done; undefined before. */
   pick?: 0 | 1;
+  constructor(
+    readonly samples = 12,
+    readonly recheckEvery = 64,
+    readonly rechecks = 24,
+  ) {}
+  /** Which variant the next timed call runs. */
+  next(): 0 | 1 {
+    if (this.pick === undefined) return this.counts[0] <= this.counts[1] ? 0 : 1;
+    if (this.checked < this.rechecks && (this.timed + 1) % this.recheckEvery === 0) return this.pick === 0 ? 1 : 0;
+    return this.pick;
+  }
+  /** Whether calls are still timed (during the first round and the rechecks). */
+  get deciding(): boolean {
+    return this.pick === undefined || this.checked < this.rechecks;
+  }
+  /** The time per product of one call of `variant`. */
+  record(variant: 0 | 1, nsPerProduct: number): void {
+    this.counts[variant]++;
+    this.best[variant] = Math.min(this.best[variant], nsPerProduct);
+    if (this.pick === undefined) {
+      if (this.counts[0] >= this.samples && this.counts[1] >= this.samples) this.pick = this.best[1] < this.best[0] ? 1 : 0;
+      return;
+    }
+    this.timed++;
+    if (variant !== this.pick) this.checked++;
+    if (variant !== this.pick && this.best[variant] < this.best[this.pick]) this.pick = variant;
+  }
 }
+
 /**
  * The choice and the calibrations live on globalThis, keyed by tfjs' heap (one per wasm backend instance), not in
  * this module: a process can hold two instances of this module (an ESM and a CommonJS load of the library, or two
  * bundles), and tfjs keeps the kernel registered last; a choice set or read through the other copy must still be
  * the one the running kernel follows.
  */
-const q8State: { variant?: Q8GemmVariant; calibrations: WeakMap<WebAssembly.Memory, Q8Calibration> } = ((globalThis as Record<symbol, unknown>)[
+const q8State: { variant?: Q8GemmVariant; calibrations: WeakMap<WebAssembly.Memory, Q8Chooser> } = ((globalThis as Record<symbol, unknown>)[
   Symbol.for('sentence-tfjs.q8-gemm')
-] ??= { calibrations: new WeakMap() }) as { variant?: Q8GemmVariant; calibrations: WeakMap<WebAssembly.Memory, Q8Calibration> };
+] ??= { calibrations: new WeakMap() }) as { variant?: Q8GemmVariant; calibrations: WeakMap<WebAssembly.Memory, Q8Chooser> };
 
 /**
  * Fix which int8 GEMM runs ('dot' or 'pairs', the same bits) or return to timing both ('auto'). For old-vs-new
@@ -656,16 +699,12 @@ function runQ8Gemm(ex: KernelExports, memory: WebAssembly.Memory | undefined, ma
   if (v === 'pairs') return gemm(ex.q8_gemm_pairs);
   if (v === 'dot' || !relaxedUsed || !memory) return gemm(ex.q8_gemm);
   let cal = q8State.calibrations.get(memory);
-  if (!cal) q8State.calibrations.set(memory, (cal = { ns: [[], []] }));
-  if (cal.pick !== undefined) return gemm(cal.pick === 0 ? ex.q8_gemm : ex.q8_gemm_pairs);
-  if (macs < Q8_CALIBRATION_MIN_MACS) return gemm(ex.q8_gemm);
-  const i = cal.ns[0].length <= cal.ns[1].length ? 0 : 1;
+  if (!cal) q8State.calibrations.set(memory, (cal = new Q8Chooser()));
+  if (macs < Q8_CALIBRATION_MIN_MACS || !cal.deciding) return gemm(cal.pick === 1 ? ex.q8_gemm_pairs : ex.q8_gemm);
+  const i = cal.next();
   const t0 = performance.now();
   gemm(i === 0 ? ex.q8_gemm : ex.q8_gemm_pairs);
-  cal.ns[i].push(((performance.now() - t0) * 1e6) / macs);
-  if (cal.ns[1].length === Q8_CALIBRATION_SAMPLES) {
-    cal.pick = Math.min(...cal.ns[1]) < Math.min(...cal.ns[0]) ? 1 : 0; // spread-ok: Q8_CALIBRATION_SAMPLES values
-  }
+  cal.record(i, ((performance.now() - t0) * 1e6) / macs);
 }
 
 /** Whether the GEMM without a calibration of its own (q8_gemm_grouped) runs the pair tile: the variant fixed, or the pick. */
