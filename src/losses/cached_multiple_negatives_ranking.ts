@@ -18,6 +18,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { mnrlConfig, MNRL_CONFIG_FLOATS, mnrlGather, mnrlLoss, mnrlSettings, type MnrlSettings, type MultipleNegativesRankingLossOptions } from './multiple_negatives_ranking.js';
 import type { EmbeddingBatch, GatherSpec, Loss, ModelLossContext } from './types.js';
 import { GAO_2021_GRADCACHE } from './citations.js';
+import { replayMiniBatches } from './grad_cache.js';
 
 /** Options of {@link CachedMultipleNegativesRankingLoss}. */
 export interface CachedMultipleNegativesRankingLossOptions extends MultipleNegativesRankingLossOptions {
@@ -127,22 +128,7 @@ export class CachedMultipleNegativesRankingLoss implements Loss {
       loss = lossScale === 1 ? out.value : tf.tidy(() => tf.div(out.value, lossScale) as tf.Scalar);
       if (loss !== out.value) out.value.dispose();
       // Stage 3: backpropagate the cached gradient through each mini-batch, summing the parameter gradients.
-      for (let c = 0; c < ctx.columns; c++) {
-        ranges[c].forEach(([s, e], k) => {
-          const g = tf.slice(cache[c], [s, 0], [e - s, -1]); // [e - s, dim]
-          const r = tf.variableGrads(() => tf.sum(tf.mul(ctx.embed(c, s, e, seeds[c][k]), g)) as tf.Scalar, ctx.variables);
-          g.dispose();
-          r.value.dispose();
-          for (const [name, t] of Object.entries(r.grads)) {
-            if (grads[name]) {
-              const sum = tf.add(grads[name], t);
-              grads[name].dispose();
-              t.dispose();
-              grads[name] = sum;
-            } else grads[name] = t;
-          }
-        });
-      }
+      replayMiniBatches(ctx, ranges, seeds, (c, s, e) => tf.slice(cache[c], [s, 0], [e - s, -1]) as tf.Tensor2D, grads);
       return { loss, grads };
     } catch (e) {
       loss?.dispose();

@@ -22,6 +22,7 @@
  *      gradient through them (`sum(embeddings × grad)`), summing the parameter gradients; then the usual all-reduce.
  */
 import * as tf from '@tensorflow/tfjs-core';
+import { replayMiniBatches } from '../losses/grad_cache.js';
 import type { GatherSpec, ModelLossContext } from '../losses/types.js';
 import type { DataParallelGroup, ShardWork } from './data_parallel.js';
 
@@ -102,22 +103,7 @@ export class GatherShard {
     }
     const grads: Record<string, tf.Tensor> = {};
     try {
-      own.forEach((cache, c) => {
-        this.ranges[c].forEach(([s, e], k) => {
-          const g = tf.tensor2d(cache.subarray(s * this.dim, e * this.dim), [e - s, this.dim], 'float32');
-          const r = tf.variableGrads(() => tf.sum(tf.mul(this.ctx.embed(c, s, e, this.seeds[c][k]), g)) as tf.Scalar, this.ctx.variables);
-          g.dispose();
-          r.value.dispose();
-          for (const [name, t] of Object.entries(r.grads)) {
-            if (grads[name]) {
-              const sum = tf.add(grads[name], t);
-              grads[name].dispose();
-              t.dispose();
-              grads[name] = sum;
-            } else grads[name] = t;
-          }
-        });
-      });
+      replayMiniBatches(this.ctx, this.ranges, this.seeds, (c, s, e) => tf.tensor2d(own[c].subarray(s * this.dim, e * this.dim), [e - s, this.dim], 'float32'), grads);
     } catch (e) {
       tf.dispose(Object.values(grads));
       throw e;
