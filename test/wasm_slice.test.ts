@@ -56,6 +56,14 @@ describe('wasm Slice kernel (copies inside the heap)', () => {
     });
   }
 
+  it('resolves a size of -1 to the rest of the axis', () => {
+    const x = tf.tensor(Array.from({ length: 24 }, (_, i) => i), [4, 6], 'int32');
+    const y = tf.slice(x, [1, 2], [-1, -1]);
+    assert.deepEqual(y.shape, [3, 4]);
+    assert.deepEqual(Array.from(y.dataSync()), sliceByHand(x.dataSync(), [4, 6], [1, 2], [3, 4]));
+    tf.dispose([x, y]);
+  });
+
   it('reads no copy of the input out of the heap, and leaves no tensor behind', () => {
     const backend = tf.backend() as unknown as { readSync: (...a: unknown[]) => unknown };
     const readSync = backend.readSync;
