@@ -2,7 +2,7 @@
  * Where the peak RSS of the int8 path comes from (issue 17: "peak RSS of the int8 model ≤ 0.5× the fp32 one"): each
  * variant in a fresh child process (its maxRSS is its own), on the wasm backend, one worker.
  *
- *   npm run build && npx tsx scripts/q8-rss.ts [--model DIR] [--texts 600] [--workload NAME] [--no-encode] [--src]
+ *   npm run build && npx tsx scripts/q8-rss.ts [--model DIR] [--texts 600] [--workload NAME] [--no-encode] [--src] [--trace]
  *   (under another Node: npx -y node@22 --import tsx scripts/q8-rss.ts ...; the children run that same Node)
  *
  * Variants: a bare child (Node + tfjs + wasm backend started, no model), fp32, q8 quantized at load, q8 from a folder
@@ -16,7 +16,8 @@
  * child's maxRSS (fork, then exec), so a child of a big parent never reports less than the parent's size (shown as
  * `maxRSS` for comparison; `npm run bench` reports maxRSS).
  *
- * Per phase (after import, after the backend starts, after load, after encode): RSS now, peak RSS so far (maxRSS),
+ * Per phase (after import, after the backend starts, after load, after encode; with `--trace` also after each batch
+ * of 32, which is how the Slice transient of session 22 was found: docs/q8.md): RSS now, peak RSS so far (maxRSS),
  * the wasm heap (tfjs-wasm's `memory.buffer.byteLength`; it never shrinks), the JS heap (`heapUsed`), and
  * `external` / `arrayBuffers` (typed arrays outside the wasm heap) from `process.memoryUsage()`, in MB.
  */
@@ -55,13 +56,13 @@ interface Phase {
   arrayBuffers: number;
 }
 
-/** The seeded texts of scripts/q8-bench.ts (5-40 words). */
 /**
  * The child, plain JavaScript run by `node -e` (no tsx in the process unless the library is read from src/): load
  * the library, start the wasm backend, load `dir` as `mode`, encode, and print the phases as JSON.
  */
 const CHILD = `
-const [lib, mode, dir, what, textsPath] = process.argv.slice(1);
+const [lib, mode, dir, what, textsPath, traceArg] = process.argv.slice(1);
+const trace = traceArg === 'trace';
 const { readFileSync } = await import('node:fs');
 const MB = 2 ** 20;
 const phases = [];
@@ -93,7 +94,8 @@ if (mode !== 'none') {
   mark('load');
   if (what === 'encode') {
     for (const [name, texts] of JSON.parse(readFileSync(textsPath, 'utf8'))) {
-      await model.encode(texts, { batchSize: 32 });
+      let batch = 0;
+      await model.encode(texts, { batchSize: 32, onProgress: trace ? () => mark(name + ' batch ' + batch++) : undefined });
       mark('encode ' + name);
     }
   }
@@ -112,7 +114,7 @@ function workloads(): [string, string[]][] {
 
 function runChild(mode: string, dir: string, encode: boolean, textsPath: string): { loadMs: number; phases: Phase[] } {
   const lib = pathToFileURL(LIB).href;
-  const nodeArgs = [...(FROM_SRC ? ['--import', 'tsx'] : []), '--input-type=module', '-e', CHILD, lib, mode, dir, encode ? 'encode' : 'load', textsPath];
+  const nodeArgs = [...(FROM_SRC ? ['--import', 'tsx'] : []), '--input-type=module', '-e', CHILD, lib, mode, dir, encode ? 'encode' : 'load', textsPath, args.includes('--trace') ? 'trace' : ''];
   const r = spawnSync(process.execPath, nodeArgs, { encoding: 'utf8', maxBuffer: 1 << 26, cwd: join(import.meta.dirname, '..') });
   const line = r.stdout.trim().split('\n').pop() ?? '';
   if (r.status !== 0 || !line.startsWith('{')) throw new Error(`child ${mode} ${dir} failed (status ${r.status}): ${r.stderr.slice(-2000)}`);

@@ -12,9 +12,9 @@ import * as tf from '@tensorflow/tfjs-core';
 import { initBackend } from '../src/backends/index.js';
 import { SafetensorsFile, type RangeReader } from '../src/formats/safetensors.js';
 import { installWasmKernels } from '../src/kernels/index.js';
-import { gatherRowsQ8 } from '../src/kernels/ops.js';
+import { denseQ8, gatherRowsQ8 } from '../src/kernels/ops.js';
 import { disableWasmKernels, enableWasmKernels } from '../src/kernels/wasm_kernels.js';
-import { Q8LinearWeight } from '../src/weights/q8.js';
+import { freeArrayNow, Q8LinearWeight } from '../src/weights/q8.js';
 import { createModel } from '../src/models/index.js';
 import type { EncoderModel } from '../src/models/types.js';
 import { openFileReader } from '../src/platform/fs.js';
@@ -265,5 +265,63 @@ describe('model loads read their checkpoint a tensor at a time (peak RSS, issue 
     bad.dispose();
     assert.equal(tf.memory().numTensors, before);
     ids.dispose();
+  });
+  /** Whether this engine has ArrayBuffer.prototype.transfer (ES2024: Node 21+), which frees a buffer at once. */
+  const canFree = typeof (ArrayBuffer.prototype as { transfer?: unknown }).transfer === 'function';
+
+  it("frees an array's memory at once only when it is the whole of its own buffer (else leaves it alone)", () => {
+    const own = new Int8Array(1000).fill(5);
+    const view = new Int8Array(new ArrayBuffer(1000), 8, 100).fill(5);
+    assert.equal(freeArrayNow(view), false);
+    assert.equal(view.length, 100);
+    assert.equal(freeArrayNow(own), canFree);
+    assert.equal(own.buffer.byteLength, canFree ? 0 : 1000);
+    assert.equal(freeArrayNow(own), false); // (already freed, or no transfer)
+  });
+
+  it('once the wasm kernel packs a quantized weight, the JS copy of its values is freed at once (a caller\'s array is only dropped)', async function () {
+    await initBackend('wasm', { fallbackToCpu: false });
+    if (!(await installWasmKernels())) this.skip();
+    const [m, k, n] = [3, 40, 16];
+    const rand = (len: number, seed: number) => Float32Array.from({ length: len }, (_, i) => Math.sin(i * 12.9898 + seed) * 0.5);
+    const w = Q8LinearWeight.quantize(rand(n * k, 1), n, k);
+    const held = w.values;
+    const expected = held.slice();
+    const callers = Q8LinearWeight.quantize(rand(n * k, 2), n, k).values.slice();
+    const c = new Q8LinearWeight(callers, new Float32Array(n).fill(0.01), k, n);
+    const x = tf.tensor2d(rand(m * k, 3), [m, k]);
+    const before = tf.memory().numTensors;
+    tf.tidy(() => [denseQ8(x, w), denseQ8(x, c)]).forEach((t) => t.dispose());
+    assert.equal(tf.memory().numTensors, before);
+    assert.equal(w.holdsValues, false);
+    assert.equal(held.buffer.byteLength, canFree ? 0 : expected.length); // the quantized copy: freed
+    assert.deepEqual(w.values, expected); // (re-derived from the packed copy)
+    assert.equal(callers.buffer.byteLength, callers.length); // the caller's array: intact
+    tf.dispose(x);
+    w.dispose();
+    c.dispose();
+  });
+
+  it('quantize-at-load frees its block buffers when the source is detached', async function () {
+    if (!requireFixtures(this, ['models', 'tiny-bert-f16'])) return;
+    const path = fixture('models', 'tiny-bert-f16', 'model.safetensors');
+    const file = SafetensorsFile.open(await openFileReader(path), path);
+    const scratches = new Set<ArrayBuffer>();
+    const range = file.typedRange.bind(file);
+    file.typedRange = (name, begin, end, scratch) => {
+      if (scratch) scratches.add(scratch);
+      return range(name, begin, end, scratch);
+    };
+    const wm = WeightMap.from(file, { dtype: 'q8' });
+    const name = file.names().find((nm) => /intermediate\.dense\.weight$/.test(nm))!;
+    const [out, inF] = file.info(name).shape;
+    const q = wm.linearQ8(name.slice(0, -'.weight'.length), inF, out).q8;
+    assert.equal(scratches.size, 1);
+    const [scratch] = scratches;
+    assert.ok(scratch.byteLength > 0);
+    wm.detachSource();
+    assert.equal(scratch.byteLength === 0, canFree);
+    assert.equal(q.values.length, out * inF); // (the weight itself lives on)
+    wm.dispose();
   });
 });

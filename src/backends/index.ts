@@ -17,6 +17,7 @@ import { logger } from '../util/logger.js';
 import { initTensorflow } from './tensorflow.js';
 import { initWebGL } from './webgl.js';
 import { initWebGPU, webgpuAdapterAvailable } from './webgpu.js';
+import { patchWasmSlice } from './wasm_slice.js';
 
 /** Devices `initBackend` can select. */
 export type DeviceName = 'wasm' | 'cpu' | 'webgpu' | 'webgl' | 'tensorflow' | 'cuda';
@@ -110,7 +111,9 @@ export async function initBackend(device?: DeviceName, opts: BackendOptions = {}
  * that sets a backend with `tf.setBackend` itself and then runs a model it built by hand needs to.
  */
 export async function installBackendKernels(): Promise<void> {
-  if (tf.getBackend() === 'wasm') await installWasmKernels();
+  if (tf.getBackend() !== 'wasm') return;
+  patchWasmSlice(); // tfjs' Slice copies its whole input out of the heap on each call (wasm_slice.ts)
+  await installWasmKernels();
 }
 
 /** The name of the tfjs backend in use (e.g. 'wasm', 'cpu'). */

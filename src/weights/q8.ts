@@ -100,6 +100,21 @@ export function checkModelDtype(dtype: unknown, argName = 'dtype'): ModelDtype |
 }
 
 /**
+ * Free the memory of `a` now, when it is the whole of its own ArrayBuffer: `transfer(0)` (ES2024; Node 21+, current
+ * browsers) detaches the buffer, and V8 releases its backing store at once instead of at the collector's next full
+ * pass (which, during an encode, may come after the peak: the int8 values of every packed layer, 9.7 MB on
+ * minilm-l6, were still resident at the end of a 300-sentence encode, docs/q8.md "Memory"). Use only on arrays no
+ * one else holds: every view of the buffer becomes empty. Returns whether it was freed (false on older engines).
+ */
+export function freeArrayNow(a: ArrayBufferView): boolean {
+  const buf = a.buffer as ArrayBuffer & { transfer?: (n: number) => ArrayBuffer; detached?: boolean };
+  if (typeof buf.transfer !== 'function' || buf.detached || a.byteOffset !== 0 || a.byteLength !== buf.byteLength) return false;
+  if (typeof SharedArrayBuffer !== 'undefined' && (a.buffer as unknown) instanceof SharedArrayBuffer) return false;
+  buf.transfer(0);
+  return true;
+}
+
+/**
  * 1.5 * 2^52: for |v| < 2^51, `(v + ROUND) - ROUND` is v rounded to the nearest integer, ties to even (as f32.nearest
  * and tf.round), by float64 addition's own rounding (about 10x faster than Math.round plus a tie fix-up).
  */
@@ -131,6 +146,12 @@ export class Q8LinearWeight {
     readonly scales: Float32Array,
     readonly inFeatures: number,
     readonly outFeatures: number,
+    /**
+     * Whether `values` belongs to this weight alone (made by {@link quantize} or read by a weight map): its memory is
+     * then freed at once when a packed copy stands in for it ({@link releaseValues}). Default false: a caller's
+     * array is only dropped.
+     */
+    private readonly ownsValues = false,
   ) {
     if (values.length !== inFeatures * outFeatures) throw new Error(`Q8LinearWeight: values must hold ${outFeatures} x ${inFeatures} = ${inFeatures * outFeatures} entries, got ${values.length}`);
     if (scales.length !== outFeatures) throw new Error(`Q8LinearWeight: scales must hold ${outFeatures} entries, got ${scales.length}`);
@@ -158,7 +179,9 @@ export class Q8LinearWeight {
   releaseValues(unpack: () => Int8Array, token: object): void {
     if (this.held === undefined || this.isDisposed) return;
     this.source = { unpack, token };
+    const held = this.held;
     this.held = undefined;
+    if (this.ownsValues) freeArrayNow(held);
   }
 
   /** Take the JS copy back from the packed copy `token` (before that copy is freed while this weight lives on). */
@@ -174,7 +197,7 @@ export class Q8LinearWeight {
     const values = new Int8Array(w.length);
     const scales = new Float32Array(outFeatures);
     quantizeRowsInto(w, values, scales, 0, outFeatures, inFeatures);
-    return new Q8LinearWeight(values, scales, inFeatures, outFeatures);
+    return new Q8LinearWeight(values, scales, inFeatures, outFeatures, true);
   }
 
   /**
@@ -190,7 +213,7 @@ export class Q8LinearWeight {
       if (w.length !== (r1 - r0) * inFeatures) throw new Error(`Q8LinearWeight.quantizeBlocks: rows ${r0}..${r1} must hold ${(r1 - r0) * inFeatures} floats, got ${w.length}`);
       quantizeRowsInto(w, values, scales, r0, r1 - r0, inFeatures);
     }
-    return new Q8LinearWeight(values, scales, inFeatures, outFeatures);
+    return new Q8LinearWeight(values, scales, inFeatures, outFeatures, true);
   }
 
 

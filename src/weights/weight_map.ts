@@ -13,7 +13,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ModelConfigError } from '../formats/errors.js';
 import { DTYPE_SIZES, toFloat32, type Dtype, type StoredArray, type TensorInfo, type TensorSource, type TensorToWrite } from '../formats/safetensors.js';
-import { Q8_FLOAT_LINEARS, Q8_SCALES_SUFFIX, Q8_VALUES_SUFFIX, Q8LinearWeight, type ModelDtype } from './q8.js';
+import { freeArrayNow, Q8_FLOAT_LINEARS, Q8_SCALES_SUFFIX, Q8_VALUES_SUFFIX, Q8LinearWeight, type ModelDtype } from './q8.js';
 
 const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
 
@@ -340,7 +340,12 @@ export class WeightMap {
     let s = this.shared.scratch;
     if (!s || s.raw.byteLength < bytes || s.f32.length < floats) {
       const raw = Math.max(bytes, s?.raw.byteLength ?? 0, 2 ** 22);
+      const old = s;
       s = { raw: new ArrayBuffer(raw), f32: new Float32Array(Math.max(floats, s?.f32.length ?? 0, 2 ** 20)) };
+      if (old) {
+        freeArrayNow(new Uint8Array(old.raw)); // (no block of the smaller pair is in use between layers)
+        freeArrayNow(old.f32);
+      }
       this.shared.scratch = s;
     }
     return s;
@@ -369,7 +374,7 @@ export class WeightMap {
     for (let i = 0; i < scales.length; i++) {
       if (!(scales[i] > 0) || !Number.isFinite(scales[i])) throw new Error(`${skey}: scales must be finite and > 0, got ${scales[i]} at ${i}`);
     }
-    return new Q8LinearWeight(values, scales, inFeatures, outFeatures);
+    return new Q8LinearWeight(values, scales, inFeatures, outFeatures, true); // (its own array either way)
   }
 
   /**
@@ -379,7 +384,13 @@ export class WeightMap {
    * linear weights must not stay resident); the tensors handed out stay valid.
    */
   detachSource(): void {
+    const scratch = this.shared.scratch;
     this.shared.scratch = undefined;
+    if (scratch) {
+      // (blocks of the file and their conversion, 4 + 4 MB: nothing else holds them once the model is built)
+      freeArrayNow(new Uint8Array(scratch.raw));
+      freeArrayNow(scratch.f32);
+    }
     const src = this.shared.source;
     if (src instanceof KeptTensors) return;
     const used = this.shared.used;
