@@ -4,7 +4,7 @@
  * checked) or rejected with a named library error; anything else is a finding, printed with its seed, index and
  * mutation. Batches run in child processes (crashes), each input under a time limit (hangs).
  *
- *   npm run fuzz -- [--target safetensors|config|tokenizer|all] [--count N] [--seed S] [--start I]
+ *   npm run fuzz -- [--target safetensors|config|tokenizer|q8|all] [--count N] [--seed S] [--start I]
  *                   [--batch B] [--jobs J] [--timeout MS] [--json out.json] [--quiet]
  *
  * Reproduce a finding: `npm run fuzz -- --target T --seed S --start INDEX --count 1`.
@@ -29,7 +29,7 @@ const num = (name: string, dflt: number): number => {
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const fixtures = process.env.SENTENCE_TFJS_FIXTURES ? resolve(process.env.SENTENCE_TFJS_FIXTURES) : resolve(root, '..', 'shared', 'fixtures');
 const which = opt('target', 'all')!;
-const targets = which === 'all' ? ['safetensors', 'config', 'tokenizer'] : which.split(',');
+const targets = which === 'all' ? ['safetensors', 'config', 'tokenizer', 'q8'] : which.split(',');
 const quiet = args.includes('--quiet');
 
 const summaries: FuzzSummary[] = [];

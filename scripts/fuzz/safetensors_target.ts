@@ -33,14 +33,16 @@ const EXTRA = [
   [2 ** 53, 1], [1e9, 1e9], [0, 2 ** 53], [-1, 4], [0.5, 2], [], [[1]], { a: 1 }, { a: 'b' }, { a: 1.5 }, { a: null },
 ];
 
-function splitFile(bytes: Uint8Array): { header: Record<string, unknown>; data: Uint8Array } | null {
+/** A safetensors file's header (parsed) and data section (a view). */
+export function splitFile(bytes: Uint8Array): { header: Record<string, unknown>; data: Uint8Array } | null {
   if (bytes.length < 8) return null;
   const n = Number(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
   const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + n))) as Record<string, unknown>;
   return { header, data: bytes.subarray(8 + n) };
 }
 
-function build(header: unknown, data: Uint8Array, pad = true): Uint8Array {
+/** A safetensors file from a header and its data section (the header padded to 8 bytes unless `pad` is false). */
+export function build(header: unknown, data: Uint8Array, pad = true): Uint8Array {
   let json = new TextEncoder().encode(JSON.stringify(header));
   if (pad && json.length % 8) {
     const p = new Uint8Array(Math.ceil(json.length / 8) * 8).fill(0x20);
