@@ -139,7 +139,7 @@ interface Mutation {
 
 /** One mutation of the base folder `base`. */
 function mutate(rng: Rng, base: string): Mutation {
-  const st = readFileSync(join(base, 'model.safetensors'));
+  const st = new Uint8Array(readFileSync(join(base, 'model.safetensors'))); // (a Uint8Array: a Buffer's slice() is a view)
   const ts = readTensors(st);
   const qbases = [...ts.keys()].filter((k) => k.endsWith('.weight_q8')).map((k) => k.slice(0, -'.weight_q8'.length));
   const qb = rng.pick(qbases);

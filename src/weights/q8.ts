@@ -17,6 +17,11 @@
 
 /** Largest quantized magnitude of a weight (symmetric int8). */
 export const Q8_WEIGHT_QMAX = 127;
+/**
+ * The largest per-row scale a finite float32 weight row gives (max|row| / 127 <= FLT_MAX / 127): a file holding a
+ * larger one was not written by `quantize`, and its dequantized weight overflows float32.
+ */
+export const Q8_MAX_SCALE = Math.fround(3.4028234663852886e38 / Q8_WEIGHT_QMAX);
 /** Key suffix of the int8 values of a quantized linear weight (replacing `weight`). */
 export const Q8_VALUES_SUFFIX = 'weight_q8';
 /** Key suffix of the per-output-channel scales of a quantized linear weight. */
@@ -74,11 +79,13 @@ function quantizeRowsInto(w: Float32Array, values: Int8Array, scales: Float32Arr
     const row = i * inFeatures;
     const out = (first + i) * inFeatures;
     let amax = 0;
+    let nan = false;
     for (let k = 0; k < inFeatures; k++) {
       const a = Math.abs(w[row + k]);
       if (a > amax) amax = a;
+      else if (a !== a) nan = true; // (a NaN is never > amax: without this it was quantized to 0)
     }
-    if (!Number.isFinite(amax)) throw new Error(`Q8LinearWeight.quantize: row ${first + i} holds a non-finite value`);
+    if (nan || !Number.isFinite(amax)) throw new RangeError(`Q8LinearWeight.quantize: row ${first + i} holds a non-finite value`);
     const s = amax > 0 ? Math.fround(amax / Q8_WEIGHT_QMAX) : 1;
     scales[first + i] = s;
     for (let k = 0; k < inFeatures; k++) {

@@ -13,7 +13,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import { ModelConfigError } from '../formats/errors.js';
 import { DTYPE_SIZES, toFloat32, type Dtype, type StoredArray, type TensorInfo, type TensorSource, type TensorToWrite } from '../formats/safetensors.js';
-import { freeArrayNow, Q8_FLOAT_LINEARS, Q8_SCALES_SUFFIX, Q8_VALUES_SUFFIX, Q8LinearWeight, type ModelDtype } from './q8.js';
+import { freeArrayNow, Q8_FLOAT_LINEARS, Q8_MAX_SCALE, Q8_SCALES_SUFFIX, Q8_VALUES_SUFFIX, Q8LinearWeight, type ModelDtype } from './q8.js';
 
 const fmt = (s: readonly number[]) => `[${s.join(', ')}]`;
 
@@ -304,32 +304,45 @@ export class WeightMap {
       if (src.has(sub.key(Q8_VALUES_SUFFIX))) {
         q = sub.readQ8(inFeatures, outFeatures);
       } else {
-        if (!src.has(wkey)) throw new Error(`cannot find tensor ${wkey}`);
+        if (!src.has(wkey)) throw new ModelConfigError(`cannot find tensor ${wkey} (nor ${sub.key(Q8_VALUES_SUFFIX)})`, src.source, wkey);
         const got = src.info(wkey).shape;
         if (got.length !== 2 || got[0] !== outFeatures || got[1] !== inFeatures) {
-          throw new Error(`shape mismatch for ${wkey}: expected ${fmt([outFeatures, inFeatures])}, got ${fmt(got)}`);
+          throw new ModelConfigError(`shape mismatch for ${wkey}: expected ${fmt([outFeatures, inFeatures])}, got ${fmt(got)}`, src.source, wkey);
         }
         this.shared.used.add(wkey);
-        const dtype = src.info(wkey).dtype;
-        if (src.typedRange && src.readsCopies && FLOAT_DTYPES.has(dtype)) {
-          // a file read tensor by tensor: read and convert a block of rows at a time into two buffers reused block
-          // after block (no whole copy of the table, no garbage left for the collector to catch up with)
-          const range = src.typedRange.bind(src);
-          const block = Math.max(1, Math.min(outFeatures, Math.floor(2 ** 20 / inFeatures)));
-          const { raw, f32: conv } = this.scratch(block * inFeatures * DTYPE_SIZES[dtype], block * inFeatures);
-          const f32 = dtype === 'F32' ? undefined : conv;
-          q = Q8LinearWeight.quantizeBlocks((a, b) => toFloat32(range(wkey, a * inFeatures, b * inFeatures, raw), dtype, f32?.subarray(0, (b - a) * inFeatures)), outFeatures, inFeatures, block);
-        } else if (dtype === 'F32') {
-          q = Q8LinearWeight.quantize(src.float32(wkey), outFeatures, inFeatures); // a view of the file: no copy
-        } else {
-          // float16 / bfloat16 / float64: converted a block of rows at a time, so no whole float32 copy is made
-          const raw = src.typed(wkey) as Uint16Array | Float64Array;
-          q = Q8LinearWeight.quantizeBlocks((a, b) => toFloat32(raw.subarray(a * inFeatures, b * inFeatures), dtype), outFeatures, inFeatures);
-        }
+        q = this.quantizeAtLoad(wkey, inFeatures, outFeatures);
       }
       this.shared.q8.set(path, q);
     }
     return { q8: q, bias: bias ? sub.get<tf.Rank.R1>('bias', [outFeatures]) : undefined };
+  }
+
+  /** The float weight `wkey` [out, in] quantized per row (a row with a NaN or an infinity: a ModelConfigError naming it). */
+  private quantizeAtLoad(wkey: string, inFeatures: number, outFeatures: number): Q8LinearWeight {
+    const src = this.shared.source;
+    let q: Q8LinearWeight;
+    try {
+      const dtype = src.info(wkey).dtype;
+      if (src.typedRange && src.readsCopies && FLOAT_DTYPES.has(dtype)) {
+        // a file read tensor by tensor: read and convert a block of rows at a time into two buffers reused block
+        // after block (no whole copy of the table, no garbage left for the collector to catch up with)
+        const range = src.typedRange.bind(src);
+        const block = Math.max(1, Math.min(outFeatures, Math.floor(2 ** 20 / inFeatures)));
+        const { raw, f32: conv } = this.scratch(block * inFeatures * DTYPE_SIZES[dtype], block * inFeatures);
+        const f32 = dtype === 'F32' ? undefined : conv;
+        q = Q8LinearWeight.quantizeBlocks((a, b) => toFloat32(range(wkey, a * inFeatures, b * inFeatures, raw), dtype, f32?.subarray(0, (b - a) * inFeatures)), outFeatures, inFeatures, block);
+      } else if (dtype === 'F32') {
+        q = Q8LinearWeight.quantize(src.float32(wkey), outFeatures, inFeatures); // a view of the file: no copy
+      } else {
+        // float16 / bfloat16 / float64: converted a block of rows at a time, so no whole float32 copy is made
+        const raw = src.typed(wkey) as Uint16Array | Float64Array;
+        q = Q8LinearWeight.quantizeBlocks((a, b) => toFloat32(raw.subarray(a * inFeatures, b * inFeatures), dtype), outFeatures, inFeatures);
+      }
+    } catch (e) {
+      if (e instanceof RangeError) throw new ModelConfigError(`${wkey}: ${e.message}`, src.source, wkey);
+      throw e;
+    }
+    return q;
   }
 
   /**
@@ -357,22 +370,24 @@ export class WeightMap {
     const vkey = this.key(Q8_VALUES_SUFFIX);
     const skey = this.key(Q8_SCALES_SUFFIX);
     const vi = src.info(vkey);
+    const fail = (key: string, msg: string) => new ModelConfigError(`${key}: ${msg}`, src.source, key);
     if (vi.dtype !== 'I8' || vi.shape.length !== 2 || vi.shape[0] !== outFeatures || vi.shape[1] !== inFeatures) {
-      throw new Error(`${vkey}: expected I8 ${fmt([outFeatures, inFeatures])}, got ${vi.dtype} ${fmt(vi.shape)}`);
+      throw fail(vkey, `expected I8 ${fmt([outFeatures, inFeatures])}, got ${vi.dtype} ${fmt(vi.shape)}`);
     }
-    if (!src.has(skey)) throw new Error(`cannot find tensor ${skey} (the scales of ${vkey})`);
+    if (!src.has(skey)) throw new ModelConfigError(`cannot find tensor ${skey} (the scales of ${vkey})`, src.source, skey);
     const si = src.info(skey);
-    if (si.dtype !== 'F32' || si.shape.length !== 1 || si.shape[0] !== outFeatures) throw new Error(`${skey}: expected F32 [${outFeatures}], got ${si.dtype} ${fmt(si.shape)}`);
+    if (si.dtype !== 'F32' || si.shape.length !== 1 || si.shape[0] !== outFeatures) throw fail(skey, `expected F32 [${outFeatures}], got ${si.dtype} ${fmt(si.shape)}`);
     this.shared.used.add(vkey);
     this.shared.used.add(skey);
     // (copied out of a buffer the source keeps; a file read tensor by tensor hands out arrays of their own)
     const values = src.readsCopies ? (src.typed(vkey) as Int8Array) : (src.typed(vkey) as Int8Array).slice();
     const scales = src.readsCopies ? src.float32(skey) : src.float32(skey).slice();
     for (let i = 0; i < values.length; i++) {
-      if (values[i] === -128) throw new Error(`${vkey}: values must lie in [-127, 127], got -128 at ${i}`);
+      if (values[i] === -128) throw fail(vkey, `values must lie in [-127, 127], got -128 at ${i}`);
     }
     for (let i = 0; i < scales.length; i++) {
-      if (!(scales[i] > 0) || !Number.isFinite(scales[i])) throw new Error(`${skey}: scales must be finite and > 0, got ${scales[i]} at ${i}`);
+      // (above Q8_MAX_SCALE, no finite float32 row quantizes to it, and the dequantized weight overflows float32)
+      if (!(scales[i] > 0 && scales[i] <= Q8_MAX_SCALE)) throw fail(skey, `scales must be finite, > 0 and at most ${Q8_MAX_SCALE} (max |float32| / 127), got ${scales[i]} at ${i}`);
     }
     return new Q8LinearWeight(values, scales, inFeatures, outFeatures, true); // (its own array either way)
   }
