@@ -30,6 +30,12 @@ describe('fuzz (bounded seeded run; `npm run fuzz` for the long one)', function 
     assert.ok(s.counts.accepted > 0 && s.counts.rejected > 0, JSON.stringify(s.counts));
   });
 
+  it('quantized model folders (q8 formats 1-3: marker, int8 values, scales, dtypes, shapes, layer lists, head count): 60 inputs, no finding', async () => {
+    const s = await runFuzz({ target: 'q8', seed: 16, count: 60, batch: 60, fixtures: fixturesDir() });
+    assert.equal(s.findings.length, 0, show(s.findings));
+    assert.ok(s.counts.accepted > 10 && s.counts.rejected > 10, JSON.stringify(s.counts));
+  });
+
   /** Tokenizer files: every mutated tokenizer.json is accepted with its invariants checked or rejected with a named error. */
   it('tokenizer files: 40 mutated tokenizers, no finding', async () => {
     const s = await runFuzz({ target: 'tokenizer', seed: 16, count: 40, batch: 40, timeoutMs: 5000, fixtures: fixturesDir() });
