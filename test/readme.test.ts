@@ -77,4 +77,11 @@ describe('README', () => {
       }
     }
   });
+
+  it('the Layout block names every folder of src/', () => {
+    const layout = section('Layout');
+    const folders = readdirSync(join(PROJECT_ROOT, 'src'), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+    const missing = folders.filter((f) => !new RegExp(`^src/${f}\\s`, 'm').test(layout));
+    assert.deepEqual(missing, [], `src/ folders missing from the README's Layout: ${missing.join(', ')}`);
+  });
 });
