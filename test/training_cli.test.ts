@@ -69,6 +69,36 @@ describe('cli: sentence-tfjs train', function () {
     assert.equal(existsSync(join(tmp, 'y')), false);
   });
 
+  it('a missing --data / --eval file is a runtime error (exit 1) naming the option and the absolute path', async () => {
+    const missing = join(tmp, 'nope.jsonl');
+    const [noData, noEval] = await Promise.all([
+      runCli(['train', '-m', modelDir('tiny-bert'), '--data', missing, '-o', join(tmp, 'm1')]),
+      runCli(['train', '-m', modelDir('tiny-bert'), '--data', join(tmp, 'pairs.jsonl'), '--eval', missing, '-o', join(tmp, 'm2')]),
+    ]);
+    assert.equal(noData.code, 1);
+    assert.match(noData.stderr, new RegExp(`^sentence-tfjs: error: --data: no such file ${missing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\n$`));
+    assert.equal(noEval.code, 1);
+    assert.match(noEval.stderr, /^sentence-tfjs: error: --eval: no such file .*nope\.jsonl\n$/);
+    assert.equal(existsSync(join(tmp, 'm1')), false);
+  });
+
+  it('a bad --loss, --loss-options or a lone --eval-steps is a usage error (exit 2) pointing at train --help', async () => {
+    const base = ['train', '-m', modelDir('tiny-bert'), '--data', join(tmp, 'pairs.jsonl'), '-o', join(tmp, 'u')];
+    const runs = await Promise.all([
+      runCli([...base, '--loss', 'Nope']),
+      runCli([...base, '--loss-options', '[1]']),
+      runCli([...base, '--loss-options', '{bad']),
+      runCli([...base, '--eval-steps', '2']),
+      runCli([...base, '--cross-encoder', '--loss', 'CoSENTLoss']),
+    ]);
+    const wanted = [/--loss Nope: unknown loss/, /--loss-options must be a JSON object, got \[1\]/, /--loss-options must be a JSON object, got "\{bad"/, /--eval-steps needs --eval FILE/, /--loss CoSENTLoss: not a cross-encoder loss/];
+    runs.forEach((r, i) => {
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, wanted[i]);
+      assert.match(r.stderr, /\(see 'sentence-tfjs train --help'\)\n$/);
+    });
+  });
+
   it('--eval with a score column: EmbeddingSimilarityEvaluator every --eval-steps, metrics in the summary and the model card', async () => {
     writeFileSync(join(tmp, 'sts_train.jsonl'), ['{"sentence1": "A man is eating food.", "sentence2": "A man eats.", "score": 0.9}', '{"sentence1": "The sky is blue.", "sentence2": "Stocks fell.", "score": 0.1}', '{"sentence1": "A girl plays.", "sentence2": "A child is playing.", "score": 0.8}', '{"sentence1": "It rains.", "sentence2": "A cat sleeps.", "score": 0.0}'].join('\n'));
     writeFileSync(join(tmp, 'dev.jsonl'), ['{"sentence1": "A woman sings.", "sentence2": "A lady is singing.", "score": 1.0}', '{"sentence1": "A dog runs.", "sentence2": "The market is closed.", "score": 0.0}', '{"sentence1": "Men cook.", "sentence2": "People make food.", "score": 0.7}'].join('\n'));
