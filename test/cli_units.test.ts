@@ -12,6 +12,7 @@ import { oneLine } from '../src/cli/run.js';
 import { parseNpy } from './helpers/cli.js';
 import { quantizeCommand } from '../src/cli/commands/quantize.js';
 import { searchCommand } from '../src/cli/commands/search.js';
+import { trainCommand } from '../src/cli/commands/train.js';
 import { q8Marker } from '../src/weights/q8.js';
 import { Q8_EMBEDDING_MIN_ENTRIES } from '../src/layers/embedding.js';
 
@@ -132,6 +133,13 @@ describe('cli units', () => {
       assert.equal(Q8_EMBEDDING_MIN_ENTRIES, 2 ** 20);
       assert.match(text, /word embedding tables of at least 2\^20 entries int8 per row/);
       assert.doesNotMatch(text, /output channel; embeddings, norms/);
+    });
+
+    it('train --help: --loss is optional in the usage line, as its default (MultipleNegativesRankingLoss) says; quantize takes [options] (the hub options too)', () => {
+      assert.match(trainCommand.options.loss.help, /default MultipleNegativesRankingLoss/);
+      assert.deepEqual(trainCommand.usage, ['train --model MODEL --data FILE --output DIR [--loss NAME] [options]']);
+      assert.ok('revision' in quantizeCommand.options && 'offline' in quantizeCommand.options);
+      assert.deepEqual(quantizeCommand.usage, ['quantize --model MODEL --output DIR [options]']);
     });
 
     it('search --help: documents use the "document" prompt; "passage" / "corpus" only under --compat 3.4 (6.0.1 always has "document")', () => {

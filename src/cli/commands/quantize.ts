@@ -34,7 +34,7 @@ async function run(p: Parsed, ctx: CliContext): Promise<void> {
 export const quantizeCommand: Command = {
   name: NAME,
   summary: "write an int8 (q8) copy of a model, loaded with dtype 'q8' (smaller on disk, faster to load)",
-  usage: ['quantize --model MODEL --output DIR [--device NAME]'],
+  usage: ['quantize --model MODEL --output DIR [options]'],
   description:
     "Load MODEL with dtype 'q8' (the encoder's linear weights int8 per output channel, except Qwen3 / Gemma 3\n" +
     'attention output projections; word embedding tables of at least 2^20 entries int8 per row; position and\n' +

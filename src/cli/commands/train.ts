@@ -313,7 +313,7 @@ async function run(p: Parsed, ctx: CliContext): Promise<void> {
 export const trainCommand: Command = {
   name: NAME,
   summary: 'fine-tune a sentence-transformer or a cross-encoder on a JSONL or CSV file',
-  usage: ['train --model MODEL --data FILE --loss NAME --output DIR [options]'],
+  usage: ['train --model MODEL --data FILE --output DIR [--loss NAME] [options]'],
   description:
     'Fine-tune a SentenceTransformer (SentenceTransformerTrainer: AdamW, linear schedule with warmup, clipping at 1)\n' +
     'on a .jsonl file (one JSON object per line) or a .csv file (header row). Every column but "label" / "score" is\n' +
