@@ -94,6 +94,9 @@ export async function explainModelError(e: unknown, model: string, option: strin
   if (e instanceof RepositoryNotFoundError) {
     return new CliError(`${option} ${model}: no repository ${repoId ?? model} on the hub and no local directory ${absolutePath(model)} (a private repository needs --token)`, { cause: e });
   }
+  // CrossEncoder.load names its own argument (modelIdOrDir); on the command line that argument is the option
+  const own = `modelIdOrDir (model_name) ${JSON.stringify(model)}: `;
+  if (e instanceof Error && e.message.startsWith(own)) return new CliError(`${option} ${model}: ${e.message.slice(own.length)}`, { cause: e });
   return e;
 }
 
