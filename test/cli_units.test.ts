@@ -13,6 +13,7 @@ import { parseNpy } from './helpers/cli.js';
 import { quantizeCommand } from '../src/cli/commands/quantize.js';
 import { searchCommand } from '../src/cli/commands/search.js';
 import { trainCommand } from '../src/cli/commands/train.js';
+import { encodeCommand } from '../src/cli/commands/encode.js';
 import { q8Marker } from '../src/weights/q8.js';
 import { Q8_EMBEDDING_MIN_ENTRIES } from '../src/layers/embedding.js';
 
@@ -140,6 +141,10 @@ describe('cli units', () => {
       assert.deepEqual(trainCommand.usage, ['train --model MODEL --data FILE --output DIR [--loss NAME] [options]']);
       assert.ok('revision' in quantizeCommand.options && 'offline' in quantizeCommand.options);
       assert.deepEqual(quantizeCommand.usage, ['quantize --model MODEL --output DIR [options]']);
+    });
+
+    it('encode --help names every output extension encode accepts (.ndjson too)', () => {
+      for (const ext of ['.npy', '.safetensors', '.jsonl', '.ndjson']) assert.ok(encodeCommand.options.output.help.includes(ext), ext);
     });
 
     it('search --help: documents use the "document" prompt; "passage" / "corpus" only under --compat 3.4 (6.0.1 always has "document")', () => {
