@@ -41,6 +41,18 @@ describe('cli: sentence-tfjs train', function () {
     assert.match(r.stderr, /step 2 epoch 2\.00 loss/);
     const summary = JSON.parse(r.stdout.trim());
     assert.equal(summary.steps, 2);
+    // the card's non-default hyperparameters are those that differ from transformers' defaults, as 6.0.1 lists them:
+    // the CLI's own choices (batch 16 → 2 here, 1 epoch, lr, warmup 0.1, no checkpoints), not seed 42 or eval_strategy no
+    const card = readFileSync(join(out, 'README.md'), 'utf8');
+    const nonDefault = card.slice(card.indexOf('#### Non-Default Hyperparameters'), card.indexOf('#### All Hyperparameters'));
+    assert.deepEqual(nonDefault.split('\n').filter((l) => l.startsWith('- ')), [
+      '- `per_device_train_batch_size`: 2',
+      '- `num_train_epochs`: 2',
+      '- `learning_rate`: 0.001',
+      '- `warmup_ratio`: 0.1',
+      '- `save_strategy`: no',
+    ]);
+    assert.match(card, /#### All Hyperparameters[\s\S]*- `eval_strategy`: no\n[\s\S]*- `seed`: 42\n/);
     const m = await SentenceTransformer.load(out);
     try {
       assert.equal(((await m.encode(['x'])) as Float32Array[])[0].length, 32);

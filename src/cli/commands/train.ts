@@ -186,7 +186,8 @@ function scheduleArgs(p: Parsed) {
     maxSteps: intOpt(p, 'max-steps', NAME),
     learningRate: numberOpt(p, 'lr') ?? 2e-5,
     warmupRatio: numberOpt(p, 'warmup-ratio') ?? 0.1,
-    seed: intOpt(p, 'seed', NAME, 0) ?? 42,
+    // undefined: the trainers' default, 42 (transformers'); left out so the model card lists it only when given
+    seed: intOpt(p, 'seed', NAME, 0),
   };
 }
 
@@ -229,7 +230,7 @@ async function runCrossEncoder(p: Parsed, ctx: CliContext, o: { modelArg: string
       model: ce,
       args: {
         ...scheduleArgs(p),
-        evalStrategy: evaluator || evalDataset ? (evalSteps !== undefined ? 'steps' : 'epoch') : 'no',
+        evalStrategy: evaluator || evalDataset ? (evalSteps !== undefined ? 'steps' : 'epoch') : undefined, // undefined: 'no', the default
         evalSteps,
         ...(o.workers !== undefined && o.workers > 1 ? { dataParallel: { workers: o.workers } } : {}),
       },
@@ -287,7 +288,7 @@ async function run(p: Parsed, ctx: CliContext): Promise<void> {
       args: {
         ...scheduleArgs(p),
         saveStrategy: 'no',
-        evalStrategy: evaluator || evalDataset ? (evalSteps !== undefined ? 'steps' : 'epoch') : 'no',
+        evalStrategy: evaluator || evalDataset ? (evalSteps !== undefined ? 'steps' : 'epoch') : undefined, // undefined: 'no', the default
         evalSteps,
         ...(workers !== undefined && workers > 1 ? { dataParallel: { workers } } : {}),
       },
