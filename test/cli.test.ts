@@ -144,6 +144,8 @@ describe('cli: help, usage errors and exit codes', function () {
       });
       assert.equal(r.code, 1);
       assertOneErrorLine(r.stderr, /not in the cache .* the hub could not be reached/);
+      // the network failure itself is in the line (fetch refuses port 9: "bad port"), not only under --verbose
+      assert.match(r.stderr, /the hub could not be reached \(HEAD modules\.json: could not reach http:\/\/127\.0\.0\.1:9\/.* \(fetch failed: [^)]+\)\); download it first/);
     });
   });
 });

@@ -129,4 +129,18 @@ describe('cli: rank and search --reranker with a cross-encoder', function () {
     assert.equal(lines(r.stderr).length, 1, r.stderr);
     assert.match(r.stderr, /^sentence-tfjs: error: --reranker .*no-such-ce: no such model directory/);
   });
+
+  it('a bi-encoder given as rank --model or search --reranker is a one-line error naming that option (not the library argument)', async () => {
+    const [rank, search] = await Promise.all([
+      runCli(['rank', '-m', bi, '-Q', query, 'a document']),
+      runCli(['search', '-m', bi, '--corpus', docsFile, '--query', query, '--reranker', bi]),
+    ]);
+    for (const [r, option] of [[rank, '--model'], [search, '--reranker']] as const) {
+      assert.equal(r.code, 1);
+      assert.equal(lines(r.stderr).length, 1, r.stderr);
+      assert.ok(r.stderr.startsWith(`sentence-tfjs: error: ${option} ${bi}: `), r.stderr);
+      assert.match(r.stderr, /holds no classification head .* not a cross-encoder/);
+      assert.doesNotMatch(r.stderr, /modelIdOrDir/);
+    }
+  });
 });

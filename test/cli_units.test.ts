@@ -10,6 +10,12 @@ import { serializeNpy } from '../src/util/storage.js';
 import { DownloadBars, formatBytes } from '../src/cli/progress.js';
 import { oneLine } from '../src/cli/run.js';
 import { parseNpy } from './helpers/cli.js';
+import { quantizeCommand } from '../src/cli/commands/quantize.js';
+import { searchCommand } from '../src/cli/commands/search.js';
+import { trainCommand } from '../src/cli/commands/train.js';
+import { encodeCommand } from '../src/cli/commands/encode.js';
+import { q8Marker } from '../src/weights/q8.js';
+import { Q8_EMBEDDING_MIN_ENTRIES } from '../src/layers/embedding.js';
 
 describe('cli units', () => {
   describe('.npy files', () => {
@@ -118,6 +124,33 @@ describe('cli units', () => {
       assert.equal(formatBytes(999), '999 B');
       assert.equal(formatBytes(1000), '1.00 kB');
       assert.equal(formatBytes(90_868_376), '90.9 MB');
+    });
+  });
+
+  describe('help text says what the commands do', () => {
+    it('quantize --help names the marker version quantize writes and the int8 word-embedding tables (not "embeddings float32")', () => {
+      const text = quantizeCommand.description.replace(/\n/g, ' ');
+      assert.match(text, new RegExp(`format_version ${q8Marker().format_version}\\b`));
+      assert.equal(Q8_EMBEDDING_MIN_ENTRIES, 2 ** 20);
+      assert.match(text, /word embedding tables of at least 2\^20 entries int8 per row/);
+      assert.doesNotMatch(text, /output channel; embeddings, norms/);
+    });
+
+    it('train --help: --loss is optional in the usage line, as its default (MultipleNegativesRankingLoss) says; quantize takes [options] (the hub options too)', () => {
+      assert.match(trainCommand.options.loss.help, /default MultipleNegativesRankingLoss/);
+      assert.deepEqual(trainCommand.usage, ['train --model MODEL --data FILE --output DIR [--loss NAME] [options]']);
+      assert.ok('revision' in quantizeCommand.options && 'offline' in quantizeCommand.options);
+      assert.deepEqual(quantizeCommand.usage, ['quantize --model MODEL --output DIR [options]']);
+    });
+
+    it('encode --help names every output extension encode accepts (.ndjson too)', () => {
+      for (const ext of ['.npy', '.safetensors', '.jsonl', '.ndjson']) assert.ok(encodeCommand.options.output.help.includes(ext), ext);
+    });
+
+    it('search --help: documents use the "document" prompt; "passage" / "corpus" only under --compat 3.4 (6.0.1 always has "document")', () => {
+      const text = searchCommand.description.replace(/\n/g, ' ');
+      assert.match(text, /with --compat 3\.4, "document", "passage" or "corpus"/);
+      assert.doesNotMatch(text, /"document" \(or "passage", "corpus"\) prompt when the model defines them/);
     });
   });
 });

@@ -77,4 +77,19 @@ describe('README', () => {
       }
     }
   });
+
+  it('the Layout block names every folder of src/', () => {
+    const layout = section('Layout');
+    const folders = readdirSync(join(PROJECT_ROOT, 'src'), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+    const missing = folders.filter((f) => !new RegExp(`^src/${f}\\s`, 'm').test(layout));
+    assert.deepEqual(missing, [], `src/ folders missing from the README's Layout: ${missing.join(', ')}`);
+  });
+
+  it('every initBackend(...) call it shows passes the device first (initBackend(device?, options); an options object first is refused)', () => {
+    const docs = [README, ...readdirSync(join(PROJECT_ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => readFileSync(join(PROJECT_ROOT, 'docs', f), 'utf8'))];
+    const calls = docs.flatMap((text) => [...text.matchAll(/initBackend\(([^)]*)\)/g)].map((m) => m[1].trim()));
+    assert.ok(calls.length >= 3, `found ${calls.length} initBackend calls`);
+    const bad = calls.filter((args) => args !== '' && !/^(['"]\w+['"]|device|undefined)(\s*,|$)/.test(args));
+    assert.deepEqual(bad, [], `initBackend calls whose first argument is not a device: ${bad.join(' | ')}`);
+  });
 });

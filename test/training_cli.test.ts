@@ -41,6 +41,18 @@ describe('cli: sentence-tfjs train', function () {
     assert.match(r.stderr, /step 2 epoch 2\.00 loss/);
     const summary = JSON.parse(r.stdout.trim());
     assert.equal(summary.steps, 2);
+    // the card's non-default hyperparameters are those that differ from transformers' defaults, as 6.0.1 lists them:
+    // the CLI's own choices (batch 16 → 2 here, 1 epoch, lr, warmup 0.1, no checkpoints), not seed 42 or eval_strategy no
+    const card = readFileSync(join(out, 'README.md'), 'utf8');
+    const nonDefault = card.slice(card.indexOf('#### Non-Default Hyperparameters'), card.indexOf('#### All Hyperparameters'));
+    assert.deepEqual(nonDefault.split('\n').filter((l) => l.startsWith('- ')), [
+      '- `per_device_train_batch_size`: 2',
+      '- `num_train_epochs`: 2',
+      '- `learning_rate`: 0.001',
+      '- `warmup_ratio`: 0.1',
+      '- `save_strategy`: no',
+    ]);
+    assert.match(card, /#### All Hyperparameters[\s\S]*- `eval_strategy`: no\n[\s\S]*- `seed`: 42\n/);
     const m = await SentenceTransformer.load(out);
     try {
       assert.equal(((await m.encode(['x'])) as Float32Array[])[0].length, 32);
@@ -67,6 +79,36 @@ describe('cli: sentence-tfjs train', function () {
     assert.notEqual(badCsv.code, 0);
     assert.match(badCsv.stderr, /bad\.csv line 2, column score: expected a number, got "high"/);
     assert.equal(existsSync(join(tmp, 'y')), false);
+  });
+
+  it('a missing --data / --eval file is a runtime error (exit 1) naming the option and the absolute path', async () => {
+    const missing = join(tmp, 'nope.jsonl');
+    const [noData, noEval] = await Promise.all([
+      runCli(['train', '-m', modelDir('tiny-bert'), '--data', missing, '-o', join(tmp, 'm1')]),
+      runCli(['train', '-m', modelDir('tiny-bert'), '--data', join(tmp, 'pairs.jsonl'), '--eval', missing, '-o', join(tmp, 'm2')]),
+    ]);
+    assert.equal(noData.code, 1);
+    assert.match(noData.stderr, new RegExp(`^sentence-tfjs: error: --data: no such file ${missing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\n$`));
+    assert.equal(noEval.code, 1);
+    assert.match(noEval.stderr, /^sentence-tfjs: error: --eval: no such file .*nope\.jsonl\n$/);
+    assert.equal(existsSync(join(tmp, 'm1')), false);
+  });
+
+  it('a bad --loss, --loss-options or a lone --eval-steps is a usage error (exit 2) pointing at train --help', async () => {
+    const base = ['train', '-m', modelDir('tiny-bert'), '--data', join(tmp, 'pairs.jsonl'), '-o', join(tmp, 'u')];
+    const runs = await Promise.all([
+      runCli([...base, '--loss', 'Nope']),
+      runCli([...base, '--loss-options', '[1]']),
+      runCli([...base, '--loss-options', '{bad']),
+      runCli([...base, '--eval-steps', '2']),
+      runCli([...base, '--cross-encoder', '--loss', 'CoSENTLoss']),
+    ]);
+    const wanted = [/--loss Nope: unknown loss/, /--loss-options must be a JSON object, got \[1\]/, /--loss-options must be a JSON object, got "\{bad"/, /--eval-steps needs --eval FILE/, /--loss CoSENTLoss: not a cross-encoder loss/];
+    runs.forEach((r, i) => {
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, wanted[i]);
+      assert.match(r.stderr, /\(see 'sentence-tfjs train --help'\)\n$/);
+    });
   });
 
   it('--eval with a score column: EmbeddingSimilarityEvaluator every --eval-steps, metrics in the summary and the model card', async () => {

@@ -74,8 +74,10 @@ export interface SentenceTransformerLoadOptions {
   /**
    * Weights of the encoder's linear layers (transformers.js' names): 'fp32' (default), or 'q8': int8 per output
    * channel (quantized at load, or read from a folder written by `sentence-tfjs quantize`, which loads as 'q8'
-   * by default), with activations quantized per row at run time and int32 accumulation. Embeddings, norms and
-   * biases stay float32. Inference only.
+   * by default), with activations quantized per row at run time and int32 accumulation; word embedding tables of
+   * at least 2^20 entries are int8 per row. Position and token-type embeddings, norms and biases stay float32
+   * (and Qwen3 / Gemma 3 attention output projections, unless the folder holds them int8); see docs/q8.md.
+   * Inference only.
    * @example
    * const model = await SentenceTransformer.load('models/all-MiniLM-L6-v2', { dtype: 'q8' });
    */

@@ -72,7 +72,10 @@ export async function explainModelError(e: unknown, model: string, option: strin
     const cache = await getCacheDir(hub.cacheFolder);
     const where = repoId ? `${cache}/${repoFolderName(repoId)}` : cache;
     const offline = hub.localFilesOnly || isOfflineEnv();
-    const why = offline ? 'offline mode is on (--offline or HF_HUB_OFFLINE=1)' : 'the hub could not be reached';
+    // the network failure itself (refused, DNS, timeout, ...): the hub's error says it, one level down for a cache miss
+    const cause = e instanceof LocalEntryNotFoundError ? e.cause : e;
+    const reason = cause instanceof Error && cause.message ? ` (${cause.message})` : '';
+    const why = offline ? 'offline mode is on (--offline or HF_HUB_OFFLINE=1)' : `the hub could not be reached${reason}`;
     const head = `${option} ${model}: model ${repoId ?? model} is not in the cache (looked in ${where}) and ${why}`;
     if (option === 'MODEL') {
       // the download command itself: nothing to suggest but the network
@@ -91,6 +94,9 @@ export async function explainModelError(e: unknown, model: string, option: strin
   if (e instanceof RepositoryNotFoundError) {
     return new CliError(`${option} ${model}: no repository ${repoId ?? model} on the hub and no local directory ${absolutePath(model)} (a private repository needs --token)`, { cause: e });
   }
+  // CrossEncoder.load names its own argument (modelIdOrDir); on the command line that argument is the option
+  const own = `modelIdOrDir (model_name) ${JSON.stringify(model)}: `;
+  if (e instanceof Error && e.message.startsWith(own)) return new CliError(`${option} ${model}: ${e.message.slice(own.length)}`, { cause: e });
   return e;
 }
 

@@ -63,7 +63,7 @@ export class Module {
 
   /**
    * A `nn.Linear(inFeatures, outFeatures)` leaf named `name`. `q8ActGroup` (an attention output projection: the head
-   * size): see {@link Linear.load}.
+   * size): see `Linear.load` (src/layers/linear.ts).
    */
   protected linear(name: string, inFeatures: number, outFeatures: number, q8ActGroup = 0): Linear {
     return this.leaf(name, (wm, n) => Linear.load(wm, n, inFeatures, outFeatures, true, q8ActGroup));

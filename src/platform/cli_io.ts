@@ -45,7 +45,7 @@ export function writeStderrLine(line: string): void {
 }
 
 /** A file read error as one line naming the option and the absolute path. */
-function readError(e: unknown, path: string, what: string): Error {
+export function fileReadError(e: unknown, path: string, what: string): Error {
   const code = (e as { code?: string }).code;
   const abs = resolve(path);
   if (code === 'ENOENT') return new Error(`${what}: no such file ${abs}`);
@@ -67,7 +67,7 @@ export async function* readTextChunks(source: string, what: string): AsyncGenera
     if ((await stat(source)).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
     for await (const chunk of createReadStream(source, { encoding: 'utf8', highWaterMark: 1 << 16 })) yield chunk as string;
   } catch (e) {
-    throw readError(e, source, what);
+    throw fileReadError(e, source, what);
   }
 }
 

@@ -251,17 +251,17 @@ export const encodeCommand: Command = {
   usage: ['encode --model MODEL [options] [FILE ...]', "encode --model MODEL [options] < texts.txt"],
   description:
     'Encode texts with a sentence-transformers model. Each line of FILE is one text (- reads stdin; empty lines are\n' +
-    'kept so that row i is line i+1); a .jsonl FILE holds one JSON string or {"text": ...} per line (texts with line\n' +
+    'kept so that row i is line i+1); a .jsonl (or .ndjson) FILE holds one JSON string or {"text": ...} per line (texts with line\n' +
     'breaks; the JSON Lines output is valid input). With no FILE and no --text, lines are read from stdin. The output format follows\n' +
     'the --output extension: .npy (float32 [n, dim], or int8/uint8 for quantized precisions), .safetensors (tensor\n' +
-    '"embeddings"), .jsonl; without --output, JSON Lines {"index", "text", "embedding"} go to stdout.\n' +
+    '"embeddings"), .jsonl or .ndjson; without --output, JSON Lines {"index", "text", "embedding"} go to stdout.\n' +
     'Texts are read, encoded and written --chunk-size at a time, so inputs of any length run in bounded memory; the\n' +
     'rows are those of encoding all texts at once, in input order (int8/uint8 ranges come from all the texts: past one\n' +
     'chunk, the float32 rows wait in a temporary file until they are known).',
   options: {
     model: { type: 'string', short: 'm', valueName: 'MODEL', help: 'hub id (e.g. all-MiniLM-L6-v2) or local model directory (required)' },
     text: { type: 'string', short: 't', multiple: true, valueName: 'TEXT', help: 'a text to encode' },
-    output: { type: 'string', short: 'o', valueName: 'FILE', help: 'output file: .npy, .safetensors or .jsonl (default: JSON Lines on stdout)' },
+    output: { type: 'string', short: 'o', valueName: 'FILE', help: 'output file: .npy, .safetensors, .jsonl or .ndjson (default: JSON Lines on stdout)' },
     ...ENCODE_OPTIONS,
     'chunk-size': { type: 'string', valueName: 'N', help: `texts read, encoded and written at a time (default: ${DEFAULT_CHUNK_SIZE}); memory grows with N, not with the input` },
     ...DEVICE_OPTION,

@@ -1,7 +1,9 @@
 /**
  * `sentence-tfjs quantize`: write an int8 ("q8") copy of a sentence-transformers model. The encoder's linear
  * weights are stored int8 per output channel (`<linear>.weight_q8` I8 [out, in] + `<linear>.weight_scale` F32
- * [out], see src/weights/q8.ts) next to the float embeddings, norms and biases; the folder gets a
+ * [out], see src/weights/q8.ts; Qwen3 / Gemma 3 attention output projections stay float32) and word embedding
+ * tables of at least 2^20 entries int8 per row, next to the float position / token-type embeddings, norms and
+ * biases; the folder gets a
  * `sentence_tfjs_quantization.json` marker, so `SentenceTransformer.load(dir)` picks `dtype: 'q8'` by itself.
  * Tokenizer, configs and the other modules (Pooling, Dense, Normalize, ...) are written as `save` writes them.
  */
@@ -32,11 +34,13 @@ async function run(p: Parsed, ctx: CliContext): Promise<void> {
 export const quantizeCommand: Command = {
   name: NAME,
   summary: "write an int8 (q8) copy of a model, loaded with dtype 'q8' (smaller on disk, faster to load)",
-  usage: ['quantize --model MODEL --output DIR [--device NAME]'],
+  usage: ['quantize --model MODEL --output DIR [options]'],
   description:
-    "Load MODEL with dtype 'q8' (the encoder's linear weights int8 per output channel; embeddings, norms and\n" +
-    'biases float32) and save it to DIR: model.safetensors holds <linear>.weight_q8 (I8 [out, in]) and\n' +
-    '<linear>.weight_scale (F32 [out]) in place of <linear>.weight, and sentence_tfjs_quantization.json marks\n' +
+    "Load MODEL with dtype 'q8' (the encoder's linear weights int8 per output channel, except Qwen3 / Gemma 3\n" +
+    'attention output projections; word embedding tables of at least 2^20 entries int8 per row; position and\n' +
+    'token-type embeddings, norms and biases float32) and save it to DIR: model.safetensors holds\n' +
+    '<X>.weight_q8 (I8 [out, in], or [rows, dim]) and <X>.weight_scale (F32 [out], or [rows]) in place of\n' +
+    '<X>.weight for each int8 tensor X, and sentence_tfjs_quantization.json (format_version 3) marks\n' +
     "the folder, so that SentenceTransformer.load(DIR) uses dtype 'q8' (pass dtype: 'fp32' to get the\n" +
     'dequantized float weights). Python sentence-transformers cannot read the quantized folder. Prints DIR.',
   options: {

@@ -103,7 +103,8 @@ export const searchCommand: Command = {
   description:
     'Encode the corpus (one document per line) and the queries, and print for every query the --top-k documents by\n' +
     'util.semanticSearch (cosine by default). Queries use the model\'s "query" prompt and documents its "document"\n' +
-    '(or "passage", "corpus") prompt when the model defines them (encodeQuery / encodeDocument). With --reranker, the\n' +
+    'prompt (encodeQuery / encodeDocument; both "" unless the model sets them; with --compat 3.4, "document",\n' +
+    '"passage" or "corpus", the first the model defines). --prompt-name / --prompt apply to both. With --reranker, the\n' +
     "--candidates best hits are scored by the cross-encoder on (query, document) pairs and the --top-k best by that\n" +
     'score are printed. --json prints [{"query", "hits": [{"corpus_id", "score", "text", "cross_score"}]}].',
   options: {

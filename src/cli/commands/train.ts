@@ -11,13 +11,13 @@ import type { Evaluator } from '../../evaluation/types.js';
 import { createLoss, lossNames } from '../../losses/registry.js';
 import type { Loss } from '../../losses/types.js';
 import { readFileText } from '../../platform/fs.js';
-import { writeStderrLine, writeStdout } from '../../platform/cli_io.js';
+import { fileReadError, writeStderrLine, writeStdout } from '../../platform/cli_io.js';
 import { saveModelAtomic, checkOutputPath } from '../../training/loop.js';
 import { SentenceTransformerTrainer } from '../../training/trainer.js';
 import { CrossEncoderTrainer } from '../../training/cross_encoder_trainer.js';
 import type { EvalLog, StepLog } from '../../training/loop.js';
 import { readDataset, type ColumnSpec } from '../../training/datasets.js';
-import { CliError, DEVICE_OPTION, flagOpt, HUB_OPTIONS, intOpt, requiredOpt, stringOpt, type Parsed } from '../args.js';
+import { CliError, DEVICE_OPTION, flagOpt, HUB_OPTIONS, intOpt, requiredOpt, stringOpt, UsageError, type Parsed } from '../args.js';
 import type { CliContext, Command } from '../command.js';
 import { deviceFrom, loadSentenceTransformer, loadWith } from '../model.js';
 import { crossEncoderEvaluatorForRows, crossEncoderLoss, isCrossEncoderFolder, isCrossEncoderOnlyLoss } from './train_cross_encoder.js';
@@ -58,9 +58,17 @@ function parseCsv(text: string, file: string): string[][] {
   return rows;
 }
 
-/** Rows of a `.jsonl` (one JSON object per line) or `.csv` (header row) file; label columns parsed as numbers. */
-export async function readTrainingFile(file: string): Promise<Record<string, unknown>[]> {
-  const text = await readFileText(file);
+/**
+ * Rows of a `.jsonl` (one JSON object per line) or `.csv` (header row) file; label columns parsed as numbers. A file
+ * that cannot be read is an error naming `what` (the option, e.g. `--data`) and the absolute path.
+ */
+export async function readTrainingFile(file: string, what = 'training file'): Promise<Record<string, unknown>[]> {
+  let text: string;
+  try {
+    text = await readFileText(file);
+  } catch (e) {
+    throw fileReadError(e, file, what);
+  }
   if (/\.csv$/i.test(file)) {
     const [header, ...records] = parseCsv(text, file);
     if (!header) throw new CliError(`${file}: empty CSV (expected a header row of column names)`);
@@ -163,9 +171,9 @@ function lossOptions(p: Parsed): Record<string, unknown> {
   try {
     v = JSON.parse(text);
   } catch (e) {
-    throw new CliError(`--loss-options must be a JSON object, got ${JSON.stringify(text)} (${(e as Error).message})`);
+    throw new UsageError(`--loss-options must be a JSON object, got ${JSON.stringify(text)} (${(e as Error).message})`, NAME);
   }
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new CliError(`--loss-options must be a JSON object, got ${text}`);
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new UsageError(`--loss-options must be a JSON object, got ${text}`, NAME);
   return v as Record<string, unknown>;
 }
 
@@ -178,7 +186,8 @@ function scheduleArgs(p: Parsed) {
     maxSteps: intOpt(p, 'max-steps', NAME),
     learningRate: numberOpt(p, 'lr') ?? 2e-5,
     warmupRatio: numberOpt(p, 'warmup-ratio') ?? 0.1,
-    seed: intOpt(p, 'seed', NAME, 0) ?? 42,
+    // undefined: the trainers' default, 42 (transformers'); left out so the model card lists it only when given
+    seed: intOpt(p, 'seed', NAME, 0),
   };
 }
 
@@ -207,10 +216,10 @@ async function runCrossEncoder(p: Parsed, ctx: CliContext, o: { modelArg: string
   const loss = crossEncoderLoss(o.lossName, o.lossOpts);
   const evalFile = stringOpt(p, 'eval');
   const evalSteps = intOpt(p, 'eval-steps', NAME);
-  if (evalSteps !== undefined && evalFile === undefined) throw new CliError('--eval-steps needs --eval FILE (the rows to evaluate on)');
+  if (evalSteps !== undefined && evalFile === undefined) throw new UsageError('--eval-steps needs --eval FILE (the rows to evaluate on)', NAME);
   await checkOutputPath(o.out, '--output');
-  const rows = await readTrainingFile(o.data);
-  const evalRows = evalFile === undefined ? undefined : await readTrainingFile(evalFile);
+  const rows = await readTrainingFile(o.data, '--data');
+  const evalRows = evalFile === undefined ? undefined : await readTrainingFile(evalFile, '--eval');
   const device = deviceFrom(p, NAME);
   const { CrossEncoder } = await import('../../api/cross_encoder.js');
   const ce = await loadWith(o.modelArg, p, ctx, '--model', (hub) => CrossEncoder.load(o.modelArg, { device, hub }));
@@ -221,7 +230,7 @@ async function runCrossEncoder(p: Parsed, ctx: CliContext, o: { modelArg: string
       model: ce,
       args: {
         ...scheduleArgs(p),
-        evalStrategy: evaluator || evalDataset ? (evalSteps !== undefined ? 'steps' : 'epoch') : 'no',
+        evalStrategy: evaluator || evalDataset ? (evalSteps !== undefined ? 'steps' : 'epoch') : undefined, // undefined: 'no', the default
         evalSteps,
         ...(o.workers !== undefined && o.workers > 1 ? { dataParallel: { workers: o.workers } } : {}),
       },
@@ -251,14 +260,14 @@ async function run(p: Parsed, ctx: CliContext): Promise<void> {
   const cross = flagOpt(p, 'cross-encoder') || isCrossEncoderOnlyLoss(given) || (await isCrossEncoderFolder(modelArg));
   if (cross) return runCrossEncoder(p, ctx, { modelArg, data, out, lossName: given, lossOpts: lossOptions(p), workers });
   const lossName = given ?? 'MultipleNegativesRankingLoss';
-  if (!lossNames().includes(lossName)) throw new CliError(`--loss ${lossName}: unknown loss; known: ${lossNames().join(', ')}`);
+  if (!lossNames().includes(lossName)) throw new UsageError(`--loss ${lossName}: unknown loss; known: ${lossNames().join(', ')}`, NAME);
   const lossOpts = lossOptions(p);
   const evalFile = stringOpt(p, 'eval');
   const evalSteps = intOpt(p, 'eval-steps', NAME);
-  if (evalSteps !== undefined && evalFile === undefined) throw new CliError('--eval-steps needs --eval FILE (the rows to evaluate on)');
+  if (evalSteps !== undefined && evalFile === undefined) throw new UsageError('--eval-steps needs --eval FILE (the rows to evaluate on)', NAME);
   await checkOutputPath(out, '--output');
-  const rows = await readTrainingFile(data);
-  const evalRows = evalFile === undefined ? undefined : await readTrainingFile(evalFile);
+  const rows = await readTrainingFile(data, '--data');
+  const evalRows = evalFile === undefined ? undefined : await readTrainingFile(evalFile, '--eval');
   // the evaluator the dev columns call for; a dev file that only fits the loss gets the eval loss alone (below)
   let evaluator: Evaluator<never> | undefined;
   let evaluatorError: unknown;
@@ -279,7 +288,7 @@ async function run(p: Parsed, ctx: CliContext): Promise<void> {
       args: {
         ...scheduleArgs(p),
         saveStrategy: 'no',
-        evalStrategy: evaluator || evalDataset ? (evalSteps !== undefined ? 'steps' : 'epoch') : 'no',
+        evalStrategy: evaluator || evalDataset ? (evalSteps !== undefined ? 'steps' : 'epoch') : undefined, // undefined: 'no', the default
         evalSteps,
         ...(workers !== undefined && workers > 1 ? { dataParallel: { workers } } : {}),
       },
@@ -305,7 +314,7 @@ async function run(p: Parsed, ctx: CliContext): Promise<void> {
 export const trainCommand: Command = {
   name: NAME,
   summary: 'fine-tune a sentence-transformer or a cross-encoder on a JSONL or CSV file',
-  usage: ['train --model MODEL --data FILE --loss NAME --output DIR [options]'],
+  usage: ['train --model MODEL --data FILE --output DIR [--loss NAME] [options]'],
   description:
     'Fine-tune a SentenceTransformer (SentenceTransformerTrainer: AdamW, linear schedule with warmup, clipping at 1)\n' +
     'on a .jsonl file (one JSON object per line) or a .csv file (header row). Every column but "label" / "score" is\n' +

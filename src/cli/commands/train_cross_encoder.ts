@@ -11,7 +11,7 @@ import { CrossEncoderRerankingEvaluator, type RerankingSample } from '../../eval
 import type { Evaluator } from '../../evaluation/types.js';
 import { createCrossEncoderLoss, crossEncoderLossNames, lossNames } from '../../losses/registry.js';
 import { joinPath, pathExists, readJSONFile } from '../../platform/fs.js';
-import { CliError } from '../args.js';
+import { CliError, UsageError } from '../args.js';
 
 /** Losses that exist only for cross-encoders: naming one with `--loss` selects cross-encoder training. */
 export function isCrossEncoderOnlyLoss(name: string | undefined): boolean {
@@ -41,7 +41,7 @@ export async function isCrossEncoderFolder(dir: string): Promise<boolean> {
 /** The cross-encoder loss by name with its options; undefined name: the trainer's default for the label count. */
 export function crossEncoderLoss(name: string | undefined, opts: Record<string, unknown>): ReturnType<typeof createCrossEncoderLoss> | undefined {
   if (name === undefined) return undefined;
-  if (!crossEncoderLossNames().includes(name)) throw new CliError(`--loss ${name}: not a cross-encoder loss; known: ${crossEncoderLossNames().join(', ')}`);
+  if (!crossEncoderLossNames().includes(name)) throw new UsageError(`--loss ${name}: not a cross-encoder loss; known: ${crossEncoderLossNames().join(', ')}`, 'train');
   return createCrossEncoderLoss(name, opts);
 }
 
