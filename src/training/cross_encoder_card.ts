@@ -9,7 +9,7 @@ import type { CrossEncoderLoss } from '../losses/types.js';
 import type { EncodedInput, TokenizedBatch } from '../modules/tokenized_batch.js';
 import type { TrainingRow } from './datasets.js';
 import type { TrainOutput } from './loop.js';
-import { cardLogRows, cardPrimaryMetrics, datasetCardTables, datasetColumns, evaluatorMetrics, type CardClock, type ModelCardData, type ModelCardDataset } from './model_card.js';
+import { cardLogRows, cardPrimaryMetrics, datasetCardTables, datasetColumns, evaluatorMetrics, nonDefaultHyperparameters, type CardClock, type ModelCardData, type ModelCardDataset } from './model_card.js';
 import { crossEncoderRepr } from './model_card_format.js';
 
 /** What the card reads of a CrossEncoder (structural: training/ sits below api/). */
@@ -52,8 +52,7 @@ function ceCardDataset(ce: CardCrossEncoder, rows: readonly TrainingRow[], loss:
 /** Record the run on the model for its card (CrossEncoder.save writes README.md), as the bi-encoder trainers do. */
 export function recordCrossEncoderCard(ce: CardCrossEncoder, rows: readonly TrainingRow[], loss: CrossEncoderLoss, hp: CardHyperparameters, evaluator: Evaluator<never> | undefined, out: TrainOutput, clock: CardClock, evalData?: CrossEncoderEvalData): void {
   if (!('modelCardData' in ce)) return;
-  const nonDefault: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(hp.given)) if (v !== undefined && k in hp.all) nonDefault[k] = hp.all[k];
+  const nonDefault = nonDefaultHyperparameters(hp.all, hp.given);
   const last = out.evaluations[out.evaluations.length - 1];
   ce.modelCardData = {
     modelType: 'CrossEncoder',

@@ -105,6 +105,51 @@ export interface ModelCardData {
   backend: string;
 }
 
+/**
+ * The defaults of the training arguments the card lists (transformers 5's TrainingArguments as 6.0.1's
+ * SentenceTransformerTrainingArguments / CrossEncoderTrainingArguments hold them: `to_dict()` of a fresh instance).
+ */
+const TRAINING_ARGUMENT_DEFAULTS: Readonly<Record<string, unknown>> = {
+  per_device_train_batch_size: 8,
+  per_device_eval_batch_size: 8,
+  num_train_epochs: 3,
+  max_steps: -1,
+  learning_rate: 5e-5,
+  weight_decay: 0,
+  adam_beta1: 0.9,
+  adam_beta2: 0.999,
+  adam_epsilon: 1e-8,
+  max_grad_norm: 1,
+  lr_scheduler_type: 'linear',
+  warmup_ratio: null,
+  warmup_steps: 0,
+  gradient_accumulation_steps: 1,
+  eval_strategy: 'no',
+  eval_steps: null,
+  save_strategy: 'steps',
+  save_steps: 500,
+  save_total_limit: null,
+  load_best_model_at_end: false,
+  seed: 42,
+  dataloader_drop_last: false,
+  batch_sampler: 'batch_sampler',
+};
+
+/**
+ * The card's Non-Default Hyperparameters: of the arguments the caller gave (`given`, Python's names), those whose value
+ * in `all` differs from the default, as 6.0.1's `on_train_begin` (`value != default_args_dict[key]`): an argument
+ * given at its default value is not listed.
+ */
+export function nonDefaultHyperparameters(all: Record<string, unknown>, given: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(given)) {
+    if (v === undefined || !(k in all)) continue;
+    if (k in TRAINING_ARGUMENT_DEFAULTS && all[k] === TRAINING_ARGUMENT_DEFAULTS[k]) continue;
+    out[k] = all[k];
+  }
+  return out;
+}
+
 /** The columns of a dataset as the card names them (`texts[i]` columns become `sentence_i`). */
 export function datasetColumns(first: Record<string, unknown> | undefined): string[] {
   if (!first) return [];

@@ -8,7 +8,7 @@ import type { Evaluator } from '../evaluation/types.js';
 import type { Loss } from '../losses/types.js';
 import { batchOrder, isStream, readDataset, streamBatches, type BatchSamplerName, type Example, type TrainingData } from './datasets.js';
 import { checkOutputPath, dropoutProbs, runTrainingLoop, saveModelAtomic, type EvalLog, type Objective, type StepLog, type TrainableSentenceModel, type TrainOutput } from './loop.js';
-import { bestEvaluationStep, cardLosses, type CardClock, cardLogRows, cardPrimaryMetrics, datasetCardTables, datasetColumns, evaluatorMetrics, timedEvaluator, type ModelCardData, type ModelCardDataset } from './model_card.js';
+import { bestEvaluationStep, cardLosses, nonDefaultHyperparameters, type CardClock, cardLogRows, cardPrimaryMetrics, datasetCardTables, datasetColumns, evaluatorMetrics, timedEvaluator, type ModelCardData, type ModelCardDataset } from './model_card.js';
 import { modelRepr, type ReprModule } from './model_card_format.js';
 import { evalDatasetLosses, isEvalRecord, type EvalData } from './eval_loss.js';
 import { dataLoaderPermutations, FIT_TRAINER_SEED, roundRobinEpoch, roundRobinLength } from './samplers.js';
@@ -70,8 +70,7 @@ function recordModelCard(
   evalData?: EvalData,
 ): void {
   if (!('modelCardData' in model)) return;
-  const nonDefault: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(given)) if (v !== undefined && k in all) nonDefault[k] = all[k];
+  const nonDefault = nonDefaultHyperparameters(all, given);
   const last = out.evaluations[out.evaluations.length - 1];
   const count = tokenCounter(model);
   const card: ModelCardData = {
