@@ -54,7 +54,7 @@ def st_run(loss_name, train_rows, eval_rows, card=None):
     model = SentenceTransformer(MODEL)
     no_dropout(model)
     # scale=20 (an int): the card prints a JS number as Python prints an int (`20`, where the default 20.0 prints `20.0`)
-    loss = CoSENTLoss(model, scale=20) if loss_name == 'cosent' else MultipleNegativesRankingLoss(model, scale=20)
+    loss = CoSENTLoss(model, scale=20.0) if loss_name == 'cosent' else MultipleNegativesRankingLoss(model, scale=20.0)
     train = Dataset.from_list(train_rows)
     ev = {k: Dataset.from_list(v) for k, v in eval_rows.items()} if isinstance(eval_rows, dict) else Dataset.from_list(eval_rows)
     with tempfile.TemporaryDirectory() as tmp:
