@@ -1011,6 +1011,42 @@ INLINE void q8_tile_pairs(v128_t acc[8], const q8_act* x0, const q8_act* x1, con
     acc[0 + half] = a0, acc[2 + half] = a1, acc[4 + half] = a2, acc[6 + half] = a3;
   }
 }
+
+/* q8_tile and q8_tile_pairs adding to acc's values instead of starting from zero (the grouped GEMM's start, -zp * gsum) */
+INLINE void q8_tile_from(v128_t acc[8], const q8_act* x0, const q8_act* x1, const q8_act* x2, const q8_act* x3, const i8* b, int32_t kp) {
+  v128_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3], a20 = acc[4], a21 = acc[5], a30 = acc[6], a31 = acc[7];
+  for (int32_t k = 0; k < kp; k += 4, b += 32) {
+    const v128_t b0 = wasm_v128_load(b), b1 = wasm_v128_load(b + 16);
+    const v128_t s0 = wasm_v128_load32_splat(x0 + k);
+    a00 = Q8_DOT(a00, b0, s0);
+    a01 = Q8_DOT(a01, b1, s0);
+    const v128_t s1 = wasm_v128_load32_splat(x1 + k);
+    a10 = Q8_DOT(a10, b0, s1);
+    a11 = Q8_DOT(a11, b1, s1);
+    const v128_t s2 = wasm_v128_load32_splat(x2 + k);
+    a20 = Q8_DOT(a20, b0, s2);
+    a21 = Q8_DOT(a21, b1, s2);
+    const v128_t s3 = wasm_v128_load32_splat(x3 + k);
+    a30 = Q8_DOT(a30, b0, s3);
+    a31 = Q8_DOT(a31, b1, s3);
+  }
+  acc[0] = a00, acc[1] = a01, acc[2] = a10, acc[3] = a11, acc[4] = a20, acc[5] = a21, acc[6] = a30, acc[7] = a31;
+}
+INLINE void q8_tile_pairs_from(v128_t acc[8], const q8_act* x0, const q8_act* x1, const q8_act* x2, const q8_act* x3, const i8* b, int32_t kp) {
+  const v128_t ones = wasm_i16x8_splat(1);
+  for (int32_t half = 0; half < 2; half++) {
+    v128_t a0 = acc[0 + half], a1 = acc[2 + half], a2 = acc[4 + half], a3 = acc[6 + half];
+    const i8* bp = b + 16 * half;
+    for (int32_t k = 0; k < kp; k += 4, bp += 32) {
+      const v128_t w = wasm_v128_load(bp);
+      Q8_PAIRS(a0, w, wasm_v128_load32_splat(x0 + k));
+      Q8_PAIRS(a1, w, wasm_v128_load32_splat(x1 + k));
+      Q8_PAIRS(a2, w, wasm_v128_load32_splat(x2 + k));
+      Q8_PAIRS(a3, w, wasm_v128_load32_splat(x3 + k));
+    }
+    acc[0 + half] = a0, acc[2 + half] = a1, acc[4 + half] = a2, acc[6 + half] = a3;
+  }
+}
 #undef Q8_PAIRS
 #else
 /* Sum lane pairs: [l0 + l1, l2 + l3] of lo then of hi (each pair is one column's two halves). */
@@ -1147,18 +1183,6 @@ INLINE void q8_store4f(f32* y, v128_t f, const f32* sw, const f32* bias, int32_t
 }
 
 /*
- * One group's term for four output columns of one row, added to the row's float sums kept in y between groups:
- * y = (first ? 0 : y) + float(acc - zp * gsum) * sx. zp * gsum is one i32x4.dot_i16x8_s (pmaddwd) of gsum's lanes,
- * whose low halves are gsum and high halves 0 or -1 (|gsum| <= 127 G < 2^15 for G <= 256: `small`), by (zp, 0)
- * pairs (zp in [0, 127]); i32x4.mul (pmulld, two uops) for larger groups. Exact either way.
- */
-INLINE void q8_group_acc4(f32* y, v128_t acc, v128_t ws, v128_t z, v128_t s, int32_t first, int32_t small) {
-  const v128_t zg = small ? wasm_i32x4_dot_i16x8(ws, z) : wasm_i32x4_mul(ws, z);
-  const v128_t t = wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_i32x4_sub(acc, zg)), s);
-  wasm_v128_store(y, wasm_f32x4_add(first ? wasm_f32x4_splat(0.0f) : wasm_v128_load(y), t));
-}
-
-/*
  * The last panel of fewer than eight columns (N not a multiple of 8): the float sums in registers, q8_store4f
  * storing only its columns. f += float(acc - zp * gsum) * sx per group (the repeated last row past `rows` too).
  */
@@ -1226,29 +1250,51 @@ INLINE void q8_grouped_body(const q8_act* xq, const f32* sx, const int32_t* zp, 
     const int32_t* zr = zp + (int64_t)m0 * ng;
     const f32* sr = sx + (int64_t)m0 * ng;
     f32* yr = y + (int64_t)m0 * N;
+    /* row r's zero points from zr + zo[r] (the repeated last row past `rows`) */
+    int32_t zo[4];
+    for (int32_t r = 0; r < 4; r++) zo[r] = (r < rows ? r : rows - 1) * ng;
     for (int32_t n0 = 0; n0 < nfull; n0 += 8) {
       for (int32_t g = 0; g < ng; g++) {
         const int32_t kg = g * G;
+        const i8* pg = p + (int64_t)n0 * Kp + (int64_t)kg * 8;
         v128_t acc[8];
 #ifdef STFJS_RELAXED
+        /* the sums start from -zp * gsum (exact), so they end as acc - zp * gsum */
+        const v128_t nws0 = wasm_i32x4_neg(wasm_v128_load(gsum + (int64_t)g * np + n0));
+        const v128_t nws1 = wasm_i32x4_neg(wasm_v128_load(gsum + (int64_t)g * np + n0 + 4));
+        for (int32_t r = 0; r < 4; r++) {
+          const v128_t z = wasm_v128_load32_splat(zr + zo[r] + g);
+          acc[2 * r] = small ? wasm_i32x4_dot_i16x8(nws0, z) : wasm_i32x4_mul(nws0, z);
+          acc[2 * r + 1] = small ? wasm_i32x4_dot_i16x8(nws1, z) : wasm_i32x4_mul(nws1, z);
+        }
         if (pairs)
-          q8_tile_pairs(acc, x0 + kg, x1 + kg, x2 + kg, x3 + kg, p + (int64_t)n0 * Kp + (int64_t)kg * 8, G);
+          q8_tile_pairs_from(acc, x0 + kg, x1 + kg, x2 + kg, x3 + kg, pg, G);
         else
-#endif
-          q8_tile(acc, x0 + kg, x1 + kg, x2 + kg, x3 + kg, p + (int64_t)n0 * Kp + (int64_t)kg * 8, G);
+          q8_tile_from(acc, x0 + kg, x1 + kg, x2 + kg, x3 + kg, pg, G);
+#define Q8_GROUP_TERM(r, c) wasm_f32x4_mul(wasm_f32x4_convert_i32x4(acc[2 * r + c]), s)
+#else
+        q8_tile(acc, x0 + kg, x1 + kg, x2 + kg, x3 + kg, pg, G);
         const v128_t ws0 = wasm_v128_load(gsum + (int64_t)g * np + n0), ws1 = wasm_v128_load(gsum + (int64_t)g * np + n0 + 4);
+        const v128_t z0 = wasm_v128_load32_splat(zr + 0 * ng + g), z1 = wasm_v128_load32_splat(zr + zo[1] + g);
+        const v128_t z2 = wasm_v128_load32_splat(zr + zo[2] + g), z3 = wasm_v128_load32_splat(zr + zo[3] + g);
+        const v128_t zz[4] = {z0, z1, z2, z3};
+#define Q8_GROUP_TERM(r, c) \
+  wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_i32x4_sub(acc[2 * r + c], small ? wasm_i32x4_dot_i16x8(c ? ws1 : ws0, zz[r]) : wasm_i32x4_mul(c ? ws1 : ws0, zz[r]))), s)
+#endif
 /* row r's term into y (rows past `rows`, repeats of the last row, are not stored) */
-#define Q8_GROUP_ROW(r)                                                                                    \
-  if (rows > r) {                                                                                          \
-    const v128_t z = wasm_v128_load32_splat(zr + r * ng + g), s = wasm_v128_load32_splat(sr + r * ng + g); \
-    q8_group_acc4(yr + (int64_t)r * N + n0, acc[2 * r], ws0, z, s, g == 0, small);                         \
-    q8_group_acc4(yr + (int64_t)r * N + n0 + 4, acc[2 * r + 1], ws1, z, s, g == 0, small);                 \
+#define Q8_GROUP_ROW(r)                                                                                 \
+  if (rows > r) {                                                                                       \
+    const v128_t s = wasm_v128_load32_splat(sr + r * ng + g);                                           \
+    f32* yo = yr + (int64_t)r * N + n0;                                                                 \
+    wasm_v128_store(yo, wasm_f32x4_add(g == 0 ? wasm_f32x4_splat(0.0f) : wasm_v128_load(yo), Q8_GROUP_TERM(r, 0)));         \
+    wasm_v128_store(yo + 4, wasm_f32x4_add(g == 0 ? wasm_f32x4_splat(0.0f) : wasm_v128_load(yo + 4), Q8_GROUP_TERM(r, 1))); \
   }
         Q8_GROUP_ROW(0)
         Q8_GROUP_ROW(1)
         Q8_GROUP_ROW(2)
         Q8_GROUP_ROW(3)
 #undef Q8_GROUP_ROW
+#undef Q8_GROUP_TERM
       }
       for (int32_t r = 0; r < rows; r++) {
         f32* yo = yr + (int64_t)r * N + n0;
