@@ -1183,8 +1183,9 @@ INLINE void q8_store4f(f32* y, v128_t f, const f32* sw, const f32* bias, int32_t
 }
 
 /*
- * The last panel of fewer than eight columns (N not a multiple of 8): the float sums in registers, q8_store4f
- * storing only its columns. f += float(acc - zp * gsum) * sx per group (the repeated last row past `rows` too).
+ * The last panel of fewer than eight columns (N not a multiple of 8): the float sums in registers (no room past N
+ * in y), q8_store4f storing only its columns. f += float(acc - zp * gsum) * sx per group (the repeated last row past
+ * `rows` too; not stored).
  */
 INLINE void q8_grouped_last_panel(const q8_act* x0, const q8_act* x1, const q8_act* x2, const q8_act* x3, const int32_t* zr, const f32* sr,
                                   const i8* p, const int32_t* gsum, const f32* sw, const f32* bias, f32* yr, int32_t rows, int32_t Kp,
@@ -1230,13 +1231,17 @@ INLINE void q8_grouped_last_panel(const q8_act* x0, const q8_act* x1, const q8_a
 }
 
 /*
- * The grouped GEMM's body. Full panels of eight columns: per group, the 4 x 8 tile of q8_gemm (q8_tile or
- * q8_tile_pairs over the group's G / 4 blocks of four k: the same int32 sums), then its epilogue adds each row's
- * term to the float sums held in y (four rows by eight floats, in L1), and after the last group y = y * sw + bias.
- * Holding the eight float sums of the tile in registers instead (the first version) left V8 with more live vectors
- * than its sixteen registers during the tile, and the per-group epilogue ran at ~0.77x of q8_gemm's speed. A last
- * panel of fewer than eight columns keeps its sums in registers (q8_store4f stores only its columns). Row scales and
- * zero points are splat-loaded (v128.load32_splat: one instruction) rather than loaded and splatted.
+ * The grouped GEMM's body. Full panels of eight columns: per group, the 4 x 8 tile of q8_gemm over the group's G / 4
+ * blocks of four k (relaxed build: q8_tile_from / q8_tile_pairs_from, instruction for instruction q8_tile's and
+ * q8_tile_pairs' loops, started from -zp * gsum, so that they end as acc - zp * gsum with no subtraction; plain
+ * build: q8_tile, then the subtraction), then each row's term float(.) * sx is added to the float sums held in y
+ * (four rows by eight floats, in L1), and after the last group y = y * sw + bias. Holding the tile's eight float sums
+ * in registers instead (the first version) left V8 more live vectors than its sixteen registers during the tile,
+ * and the grouped GEMM ran at ~0.77x of q8_gemm. A last panel of fewer than eight columns keeps its sums in
+ * registers (q8_store4f stores only its columns). Scales and zero points are splat-loaded (v128.load32_splat).
+ * zp * gsum: one i32x4.dot_i16x8_s (pmaddwd) of gsum's lanes (low halves gsum or -gsum, high halves 0 or -1, as
+ * |gsum| <= 127 G < 2^15 for G <= 256: `small`) by (zp, 0) pairs (zp in [0, 127]), exact; i32x4.mul otherwise.
+ * Where the time goes (docs/q8.md, session 22): the multiply by sx per group shares the pipes of the dot-adds.
  */
 INLINE void q8_grouped_body(const q8_act* xq, const f32* sx, const int32_t* zp, const i8* p, const int32_t* gsum, const f32* sw,
                             const f32* bias, f32* y, int32_t M, int32_t Kp, int32_t N, int32_t G, int32_t pairs, int32_t small) {
@@ -1275,7 +1280,7 @@ INLINE void q8_grouped_body(const q8_act* xq, const f32* sx, const int32_t* zp, 
 #else
         q8_tile(acc, x0 + kg, x1 + kg, x2 + kg, x3 + kg, pg, G);
         const v128_t ws0 = wasm_v128_load(gsum + (int64_t)g * np + n0), ws1 = wasm_v128_load(gsum + (int64_t)g * np + n0 + 4);
-        const v128_t z0 = wasm_v128_load32_splat(zr + 0 * ng + g), z1 = wasm_v128_load32_splat(zr + zo[1] + g);
+        const v128_t z0 = wasm_v128_load32_splat(zr + zo[0] + g), z1 = wasm_v128_load32_splat(zr + zo[1] + g);
         const v128_t z2 = wasm_v128_load32_splat(zr + zo[2] + g), z3 = wasm_v128_load32_splat(zr + zo[3] + g);
         const v128_t zz[4] = {z0, z1, z2, z3};
 #define Q8_GROUP_TERM(r, c) \
