@@ -253,7 +253,13 @@ describe('int8 (q8) path', () => {
   });
 
   it('with per-head activation scales (actGroup), both GEMMs, the stock ops on wasm and on cpu give the scalar grouped scheme\'s bits', async () => {
-    const cases: [number, number, number, number, number][] = [[1, 8, 8, 4, 11], [5, 32, 13, 8, 12], [6, 96, 24, 32, 13], [9, 384, 40, 32, 14]];
+    // [M, K, N, G, seed]; tails: M not a multiple of 4 (the tile's rows), N not a multiple of 8 (a last panel of 1-7
+    // columns), K not a multiple of 16 (K = 36, 200), G = 32 and 64 (head_dim), G = 260 (> 256: the zero-point
+    // product by i32x4.mul rather than i32x4.dot_i16x8)
+    const cases: [number, number, number, number, number][] = [
+      [1, 8, 8, 4, 11], [5, 32, 13, 8, 12], [6, 96, 24, 32, 13], [9, 384, 40, 32, 14], [7, 96, 21, 32, 15], [6, 192, 100, 64, 16],
+      [3, 200, 13, 40, 17], [4, 36, 10, 12, 18], [13, 768, 17, 64, 19], [2, 520, 9, 260, 20],
+    ];
     const expected: Float32Array[] = [];
     const ws: Q8LinearWeight[] = [];
     const start = tf.memory().numTensors;

@@ -1011,6 +1011,42 @@ INLINE void q8_tile_pairs(v128_t acc[8], const q8_act* x0, const q8_act* x1, con
     acc[0 + half] = a0, acc[2 + half] = a1, acc[4 + half] = a2, acc[6 + half] = a3;
   }
 }
+
+/* q8_tile and q8_tile_pairs adding to acc's values instead of starting from zero (the grouped GEMM's start, -zp * gsum) */
+INLINE void q8_tile_from(v128_t acc[8], const q8_act* x0, const q8_act* x1, const q8_act* x2, const q8_act* x3, const i8* b, int32_t kp) {
+  v128_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3], a20 = acc[4], a21 = acc[5], a30 = acc[6], a31 = acc[7];
+  for (int32_t k = 0; k < kp; k += 4, b += 32) {
+    const v128_t b0 = wasm_v128_load(b), b1 = wasm_v128_load(b + 16);
+    const v128_t s0 = wasm_v128_load32_splat(x0 + k);
+    a00 = Q8_DOT(a00, b0, s0);
+    a01 = Q8_DOT(a01, b1, s0);
+    const v128_t s1 = wasm_v128_load32_splat(x1 + k);
+    a10 = Q8_DOT(a10, b0, s1);
+    a11 = Q8_DOT(a11, b1, s1);
+    const v128_t s2 = wasm_v128_load32_splat(x2 + k);
+    a20 = Q8_DOT(a20, b0, s2);
+    a21 = Q8_DOT(a21, b1, s2);
+    const v128_t s3 = wasm_v128_load32_splat(x3 + k);
+    a30 = Q8_DOT(a30, b0, s3);
+    a31 = Q8_DOT(a31, b1, s3);
+  }
+  acc[0] = a00, acc[1] = a01, acc[2] = a10, acc[3] = a11, acc[4] = a20, acc[5] = a21, acc[6] = a30, acc[7] = a31;
+}
+INLINE void q8_tile_pairs_from(v128_t acc[8], const q8_act* x0, const q8_act* x1, const q8_act* x2, const q8_act* x3, const i8* b, int32_t kp) {
+  const v128_t ones = wasm_i16x8_splat(1);
+  for (int32_t half = 0; half < 2; half++) {
+    v128_t a0 = acc[0 + half], a1 = acc[2 + half], a2 = acc[4 + half], a3 = acc[6 + half];
+    const i8* bp = b + 16 * half;
+    for (int32_t k = 0; k < kp; k += 4, bp += 32) {
+      const v128_t w = wasm_v128_load(bp);
+      Q8_PAIRS(a0, w, wasm_v128_load32_splat(x0 + k));
+      Q8_PAIRS(a1, w, wasm_v128_load32_splat(x1 + k));
+      Q8_PAIRS(a2, w, wasm_v128_load32_splat(x2 + k));
+      Q8_PAIRS(a3, w, wasm_v128_load32_splat(x3 + k));
+    }
+    acc[0 + half] = a0, acc[2 + half] = a1, acc[4 + half] = a2, acc[6 + half] = a3;
+  }
+}
 #undef Q8_PAIRS
 #else
 /* Sum lane pairs: [l0 + l1, l2 + l3] of lo then of hi (each pair is one column's two halves). */
@@ -1146,57 +1182,150 @@ INLINE void q8_store4f(f32* y, v128_t f, const f32* sw, const f32* bias, int32_t
   if (cols > 2) y[2] = wasm_f32x4_extract_lane(v, 2);
 }
 
-EXPORT(q8_gemm_grouped)
-void q8_gemm_grouped(const q8_act* xq, const f32* sx, const int32_t* zp, const i8* p, const int32_t* gsum, const f32* sw,
-                     const f32* bias, f32* y, int32_t M, int32_t Kp, int32_t N, int32_t G, int32_t pairs) {
-  const int32_t ng = Kp / G, np = (N + 7) & ~7;
+/*
+ * The last panel of fewer than eight columns (N not a multiple of 8): the float sums in registers (no room past N
+ * in y), q8_store4f storing only its columns. f += float(acc - zp * gsum) * sx per group (the repeated last row past
+ * `rows` too; not stored).
+ */
+INLINE void q8_grouped_last_panel(const q8_act* x0, const q8_act* x1, const q8_act* x2, const q8_act* x3, const int32_t* zr, const f32* sr,
+                                  const i8* p, const int32_t* gsum, const f32* sw, const f32* bias, f32* yr, int32_t rows, int32_t Kp,
+                                  int32_t N, int32_t G, int32_t pairs, int32_t small) {
+  const int32_t ng = Kp / G, np = (N + 7) & ~7, n0 = N & ~7, cols = N - n0;
+  v128_t f0 = wasm_f32x4_splat(0.0f), f1 = f0, f2 = f0, f3 = f0, f4 = f0, f5 = f0, f6 = f0, f7 = f0;
+  for (int32_t g = 0; g < ng; g++) {
+    const int32_t kg = g * G;
+    v128_t acc[8];
+#ifdef STFJS_RELAXED
+    if (pairs)
+      q8_tile_pairs(acc, x0 + kg, x1 + kg, x2 + kg, x3 + kg, p + (int64_t)n0 * Kp + (int64_t)kg * 8, G);
+    else
+#endif
+      q8_tile(acc, x0 + kg, x1 + kg, x2 + kg, x3 + kg, p + (int64_t)n0 * Kp + (int64_t)kg * 8, G);
+    const v128_t ws0 = wasm_v128_load(gsum + (int64_t)g * np + n0), ws1 = wasm_v128_load(gsum + (int64_t)g * np + n0 + 4);
+#define Q8_GROUP_ROW(r, fa, fb)                                                                                \
+  {                                                                                                            \
+    const int32_t i = (r < rows ? r : rows - 1) * ng + g;                                                      \
+    const v128_t z = wasm_v128_load32_splat(zr + i), s = wasm_v128_load32_splat(sr + i);                       \
+    const v128_t zg0 = small ? wasm_i32x4_dot_i16x8(ws0, z) : wasm_i32x4_mul(ws0, z);                          \
+    const v128_t zg1 = small ? wasm_i32x4_dot_i16x8(ws1, z) : wasm_i32x4_mul(ws1, z);                          \
+    fa = wasm_f32x4_add(fa, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_i32x4_sub(acc[2 * r], zg0)), s));     \
+    fb = wasm_f32x4_add(fb, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_i32x4_sub(acc[2 * r + 1], zg1)), s)); \
+  }
+    Q8_GROUP_ROW(0, f0, f1)
+    Q8_GROUP_ROW(1, f2, f3)
+    Q8_GROUP_ROW(2, f4, f5)
+    Q8_GROUP_ROW(3, f6, f7)
+#undef Q8_GROUP_ROW
+  }
+#define Q8_GROUP_STORE(r, fa, fb)                                                         \
+  if (rows > r) {                                                                         \
+    q8_store4f(yr + (int64_t)r * N + n0, fa, sw + n0, bias ? bias + n0 : 0, cols);         \
+    if (cols > 4) q8_store4f(yr + (int64_t)r * N + n0 + 4, fb, sw + n0 + 4, bias ? bias + n0 + 4 : 0, cols - 4); \
+  }
+  Q8_GROUP_STORE(0, f0, f1)
+  Q8_GROUP_STORE(1, f2, f3)
+  Q8_GROUP_STORE(2, f4, f5)
+  Q8_GROUP_STORE(3, f6, f7)
+#undef Q8_GROUP_STORE
+  (void)pairs;
+}
+
+/*
+ * The grouped GEMM's body. Full panels of eight columns: per group, the 4 x 8 tile of q8_gemm over the group's G / 4
+ * blocks of four k (relaxed build: q8_tile_from / q8_tile_pairs_from, instruction for instruction q8_tile's and
+ * q8_tile_pairs' loops, started from -zp * gsum, so that they end as acc - zp * gsum with no subtraction; plain
+ * build: q8_tile, then the subtraction), then each row's term float(.) * sx is added to the float sums held in y
+ * (four rows by eight floats, in L1), and after the last group y = y * sw + bias. Holding the tile's eight float sums
+ * in registers instead (the first version) left V8 more live vectors than its sixteen registers during the tile,
+ * and the grouped GEMM ran at ~0.77x of q8_gemm. A last panel of fewer than eight columns keeps its sums in
+ * registers (q8_store4f stores only its columns). Scales and zero points are splat-loaded (v128.load32_splat).
+ * zp * gsum: one i32x4.dot_i16x8_s (pmaddwd) of gsum's lanes (low halves gsum or -gsum, high halves 0 or -1, as
+ * |gsum| <= 127 G < 2^15 for G <= 256: `small`) by (zp, 0) pairs (zp in [0, 127]), exact; i32x4.mul otherwise.
+ * Where the time goes (docs/q8.md, session 22): the multiply by sx per group shares the pipes of the dot-adds.
+ */
+INLINE void q8_grouped_body(const q8_act* xq, const f32* sx, const int32_t* zp, const i8* p, const int32_t* gsum, const f32* sw,
+                            const f32* bias, f32* y, int32_t M, int32_t Kp, int32_t N, int32_t G, int32_t pairs, int32_t small) {
+  const int32_t ng = Kp / G, np = (N + 7) & ~7, nfull = N & ~7;
   for (int32_t m0 = 0; m0 < M; m0 += 4) {
     const int32_t rows = M - m0 < 4 ? M - m0 : 4;
     const q8_act* x0 = xq + (int64_t)m0 * Kp;
     const q8_act* x1 = rows > 1 ? x0 + Kp : x0;
     const q8_act* x2 = rows > 2 ? x0 + 2 * Kp : x1;
     const q8_act* x3 = rows > 3 ? x0 + 3 * Kp : x2;
-    for (int32_t n0 = 0; n0 < N; n0 += 8) {
-      const int32_t cols = N - n0 < 8 ? N - n0 : 8;
-      v128_t f0 = wasm_f32x4_splat(0.0f), f1 = f0, f2 = f0, f3 = f0, f4 = f0, f5 = f0, f6 = f0, f7 = f0;
+    const int32_t* zr = zp + (int64_t)m0 * ng;
+    const f32* sr = sx + (int64_t)m0 * ng;
+    f32* yr = y + (int64_t)m0 * N;
+    /* row r's zero points from zr + zo[r] (the repeated last row past `rows`) */
+    int32_t zo[4];
+    for (int32_t r = 0; r < 4; r++) zo[r] = (r < rows ? r : rows - 1) * ng;
+    for (int32_t n0 = 0; n0 < nfull; n0 += 8) {
       for (int32_t g = 0; g < ng; g++) {
         const int32_t kg = g * G;
+        const i8* pg = p + (int64_t)n0 * Kp + (int64_t)kg * 8;
         v128_t acc[8];
 #ifdef STFJS_RELAXED
+        /* the sums start from -zp * gsum (exact), so they end as acc - zp * gsum */
+        const v128_t nws0 = wasm_i32x4_neg(wasm_v128_load(gsum + (int64_t)g * np + n0));
+        const v128_t nws1 = wasm_i32x4_neg(wasm_v128_load(gsum + (int64_t)g * np + n0 + 4));
+        for (int32_t r = 0; r < 4; r++) {
+          const v128_t z = wasm_v128_load32_splat(zr + zo[r] + g);
+          acc[2 * r] = small ? wasm_i32x4_dot_i16x8(nws0, z) : wasm_i32x4_mul(nws0, z);
+          acc[2 * r + 1] = small ? wasm_i32x4_dot_i16x8(nws1, z) : wasm_i32x4_mul(nws1, z);
+        }
         if (pairs)
-          q8_tile_pairs(acc, x0 + kg, x1 + kg, x2 + kg, x3 + kg, p + (int64_t)n0 * Kp + (int64_t)kg * 8, G);
+          q8_tile_pairs_from(acc, x0 + kg, x1 + kg, x2 + kg, x3 + kg, pg, G);
         else
-#endif
-          q8_tile(acc, x0 + kg, x1 + kg, x2 + kg, x3 + kg, p + (int64_t)n0 * Kp + (int64_t)kg * 8, G);
+          q8_tile_from(acc, x0 + kg, x1 + kg, x2 + kg, x3 + kg, pg, G);
+#define Q8_GROUP_TERM(r, c) wasm_f32x4_mul(wasm_f32x4_convert_i32x4(acc[2 * r + c]), s)
+#else
+        q8_tile(acc, x0 + kg, x1 + kg, x2 + kg, x3 + kg, pg, G);
         const v128_t ws0 = wasm_v128_load(gsum + (int64_t)g * np + n0), ws1 = wasm_v128_load(gsum + (int64_t)g * np + n0 + 4);
-/* f += float(acc - zp * gsum) * sx for row r (a repeated last row past `rows`: its results are not stored) */
-#define Q8_GROUP_ROW(r, fa, fb)                                                                                                        \
-  {                                                                                                                                    \
-    const int64_t i = (int64_t)(m0 + (r < rows ? r : rows - 1)) * ng + g;                                                              \
-    const v128_t z = wasm_i32x4_splat(zp[i]), s = wasm_f32x4_splat(sx[i]);                                                             \
-    fa = wasm_f32x4_add(fa, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_i32x4_sub(acc[2 * r], wasm_i32x4_mul(ws0, z))), s));     \
-    fb = wasm_f32x4_add(fb, wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_i32x4_sub(acc[2 * r + 1], wasm_i32x4_mul(ws1, z))), s)); \
+        const v128_t z0 = wasm_v128_load32_splat(zr + zo[0] + g), z1 = wasm_v128_load32_splat(zr + zo[1] + g);
+        const v128_t z2 = wasm_v128_load32_splat(zr + zo[2] + g), z3 = wasm_v128_load32_splat(zr + zo[3] + g);
+        const v128_t zz[4] = {z0, z1, z2, z3};
+#define Q8_GROUP_TERM(r, c) \
+  wasm_f32x4_mul(wasm_f32x4_convert_i32x4(wasm_i32x4_sub(acc[2 * r + c], small ? wasm_i32x4_dot_i16x8(c ? ws1 : ws0, zz[r]) : wasm_i32x4_mul(c ? ws1 : ws0, zz[r]))), s)
+#endif
+/* row r's term into y (rows past `rows`, repeats of the last row, are not stored) */
+#define Q8_GROUP_ROW(r)                                                                                 \
+  if (rows > r) {                                                                                       \
+    const v128_t s = wasm_v128_load32_splat(sr + r * ng + g);                                           \
+    f32* yo = yr + (int64_t)r * N + n0;                                                                 \
+    wasm_v128_store(yo, wasm_f32x4_add(g == 0 ? wasm_f32x4_splat(0.0f) : wasm_v128_load(yo), Q8_GROUP_TERM(r, 0)));         \
+    wasm_v128_store(yo + 4, wasm_f32x4_add(g == 0 ? wasm_f32x4_splat(0.0f) : wasm_v128_load(yo + 4), Q8_GROUP_TERM(r, 1))); \
   }
-        Q8_GROUP_ROW(0, f0, f1)
-        Q8_GROUP_ROW(1, f2, f3)
-        Q8_GROUP_ROW(2, f4, f5)
-        Q8_GROUP_ROW(3, f6, f7)
+        Q8_GROUP_ROW(0)
+        Q8_GROUP_ROW(1)
+        Q8_GROUP_ROW(2)
+        Q8_GROUP_ROW(3)
 #undef Q8_GROUP_ROW
+#undef Q8_GROUP_TERM
       }
-#define Q8_GROUP_STORE(r, fa, fb)                                                              \
-  if (rows > r) {                                                                              \
-    f32* yr = y + (int64_t)(m0 + r) * N + n0;                                                  \
-    q8_store4f(yr, fa, sw + n0, bias ? bias + n0 : 0, cols);                                   \
-    if (cols > 4) q8_store4f(yr + 4, fb, sw + n0 + 4, bias ? bias + n0 + 4 : 0, cols - 4); \
-  }
-      Q8_GROUP_STORE(0, f0, f1)
-      Q8_GROUP_STORE(1, f2, f3)
-      Q8_GROUP_STORE(2, f4, f5)
-      Q8_GROUP_STORE(3, f6, f7)
-#undef Q8_GROUP_STORE
+      for (int32_t r = 0; r < rows; r++) {
+        f32* yo = yr + (int64_t)r * N + n0;
+        q8_store4f(yo, wasm_v128_load(yo), sw + n0, bias ? bias + n0 : 0, 4);
+        q8_store4f(yo + 4, wasm_v128_load(yo + 4), sw + n0 + 4, bias ? bias + n0 + 4 : 0, 4);
+      }
     }
+    if (nfull < N) q8_grouped_last_panel(x0, x1, x2, x3, zr, sr, p, gsum, sw, bias, yr, rows, Kp, N, G, pairs, small);
   }
   (void)pairs;
+}
+
+EXPORT(q8_gemm_grouped)
+void q8_gemm_grouped(const q8_act* xq, const f32* sx, const int32_t* zp, const i8* p, const int32_t* gsum, const f32* sw,
+                     const f32* bias, f32* y, int32_t M, int32_t Kp, int32_t N, int32_t G, int32_t pairs) {
+  /* four instantiations: neither the tile's choice nor the zero-point product's is tested inside the loops */
+  if (G <= 256) {
+    if (pairs)
+      q8_grouped_body(xq, sx, zp, p, gsum, sw, bias, y, M, Kp, N, G, 1, 1);
+    else
+      q8_grouped_body(xq, sx, zp, p, gsum, sw, bias, y, M, Kp, N, G, 0, 1);
+  } else if (pairs) {
+    q8_grouped_body(xq, sx, zp, p, gsum, sw, bias, y, M, Kp, N, G, 1, 0);
+  } else {
+    q8_grouped_body(xq, sx, zp, p, gsum, sw, bias, y, M, Kp, N, G, 0, 0);
+  }
 }
 
 /* ================================================================================================================
