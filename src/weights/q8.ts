@@ -68,7 +68,7 @@ export function q8Marker(): Q8Marker {
     dtype: 'q8',
     format_version: 3,
     float_linears: `attention output projections (${Q8_FLOAT_LINEARS.source}) of models that do not run them with per-head activation scales (Qwen3, Gemma), stored as <linear>.weight F32`,
-    weights: `int8 symmetric per output channel, values in [-${Q8_WEIGHT_QMAX}, ${Q8_WEIGHT_QMAX}]: <linear>.${Q8_VALUES_SUFFIX} I8 [out, in], <linear>.${Q8_SCALES_SUFFIX} F32 [out]`,
+    weights: `int8 symmetric per output channel (per row of the word-embedding table), values in [-${Q8_WEIGHT_QMAX}, ${Q8_WEIGHT_QMAX}]: <linear or word embeddings>.${Q8_VALUES_SUFFIX} I8 [out, in], <linear or word embeddings>.${Q8_SCALES_SUFFIX} F32 [out]`,
     activations: '7-bit asymmetric per row (zero point), dynamic (at run time), int32 accumulation; attention output projections of BERT, RoBERTa, MPNet, DistilBERT and ModernBERT: per row and head',
   };
 }
