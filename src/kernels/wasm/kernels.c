@@ -963,27 +963,6 @@ INLINE void q8_store4(f32* y, v128_t acc, int32_t zp, f32 sx, const int32_t* wsu
 /* a: the weights (signed int8), b: the activations (7-bit, [0, 127]). */
 #define Q8_DOT(acc, w, x) ((v128_t)__builtin_wasm_relaxed_dot_i8x16_i7x16_add_s_i32x4((stfjs_i8x16)(w), (stfjs_i8x16)(x), (stfjs_i32x4)(acc)))
 
-/* Four rows by eight columns over Kp: acc[2r] columns 0-3, acc[2r + 1] columns 4-7 (exact int32 sums). */
-INLINE void q8_tile(v128_t acc[8], const q8_act* x0, const q8_act* x1, const q8_act* x2, const q8_act* x3, const i8* b, int32_t kp) {
-  v128_t a00 = wasm_i32x4_splat(0), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
-  for (int32_t k = 0; k < kp; k += 4, b += 32) {
-    const v128_t b0 = wasm_v128_load(b), b1 = wasm_v128_load(b + 16);
-    const v128_t s0 = wasm_v128_load32_splat(x0 + k);
-    a00 = Q8_DOT(a00, b0, s0);
-    a01 = Q8_DOT(a01, b1, s0);
-    const v128_t s1 = wasm_v128_load32_splat(x1 + k);
-    a10 = Q8_DOT(a10, b0, s1);
-    a11 = Q8_DOT(a11, b1, s1);
-    const v128_t s2 = wasm_v128_load32_splat(x2 + k);
-    a20 = Q8_DOT(a20, b0, s2);
-    a21 = Q8_DOT(a21, b1, s2);
-    const v128_t s3 = wasm_v128_load32_splat(x3 + k);
-    a30 = Q8_DOT(a30, b0, s3);
-    a31 = Q8_DOT(a31, b1, s3);
-  }
-  acc[0] = a00, acc[1] = a01, acc[2] = a10, acc[3] = a11, acc[4] = a20, acc[5] = a21, acc[6] = a30, acc[7] = a31;
-}
-
 /*
  * The same sums for engines that lower the dot-add to a long sequence (q8_gemm_pairs). V8 before AVX-VNNI support
  * (V8 12.4, Node 22; and any x64 CPU without AVX-VNNI) emits for each i32x4.relaxed_dot_i8x16_i7x16_add_s:
@@ -996,23 +975,10 @@ INLINE void q8_tile(v128_t acc[8], const q8_act* x0, const q8_act* x1, const q8_
  */
 typedef short stfjs_i16x8 __attribute__((vector_size(16)));
 #define Q8_PAIRS(a, w, x) (a) = wasm_i32x4_add((a), wasm_i32x4_dot_i16x8((v128_t)__builtin_wasm_relaxed_dot_i8x16_i7x16_s_i16x8((stfjs_i8x16)(w), (stfjs_i8x16)(x)), ones))
-INLINE void q8_tile_pairs(v128_t acc[8], const q8_act* x0, const q8_act* x1, const q8_act* x2, const q8_act* x3, const i8* b, int32_t kp) {
-  const v128_t ones = wasm_i16x8_splat(1);
-  for (int32_t half = 0; half < 2; half++) {
-    v128_t a0 = wasm_i32x4_splat(0), a1 = a0, a2 = a0, a3 = a0;
-    const i8* bp = b + 16 * half;
-    for (int32_t k = 0; k < kp; k += 4, bp += 32) {
-      const v128_t w = wasm_v128_load(bp);
-      Q8_PAIRS(a0, w, wasm_v128_load32_splat(x0 + k));
-      Q8_PAIRS(a1, w, wasm_v128_load32_splat(x1 + k));
-      Q8_PAIRS(a2, w, wasm_v128_load32_splat(x2 + k));
-      Q8_PAIRS(a3, w, wasm_v128_load32_splat(x3 + k));
-    }
-    acc[0 + half] = a0, acc[2 + half] = a1, acc[4 + half] = a2, acc[6 + half] = a3;
-  }
-}
-
-/* q8_tile and q8_tile_pairs adding to acc's values instead of starting from zero (the grouped GEMM's start, -zp * gsum) */
+/*
+ * Four rows by eight columns over Kp, added to acc: acc[2r] columns 0-3, acc[2r + 1] columns 4-7 (exact int32 sums;
+ * the grouped GEMM starts them at -zp * gsum, q8_tile below at zero).
+ */
 INLINE void q8_tile_from(v128_t acc[8], const q8_act* x0, const q8_act* x1, const q8_act* x2, const q8_act* x3, const i8* b, int32_t kp) {
   v128_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3], a20 = acc[4], a21 = acc[5], a30 = acc[6], a31 = acc[7];
   for (int32_t k = 0; k < kp; k += 4, b += 32) {
@@ -1046,6 +1012,16 @@ INLINE void q8_tile_pairs_from(v128_t acc[8], const q8_act* x0, const q8_act* x1
     }
     acc[0 + half] = a0, acc[2 + half] = a1, acc[4 + half] = a2, acc[6 + half] = a3;
   }
+}
+
+/* The tiles from zero (q8_gemm, q8_gemm_pairs). */
+INLINE void q8_tile(v128_t acc[8], const q8_act* x0, const q8_act* x1, const q8_act* x2, const q8_act* x3, const i8* b, int32_t kp) {
+  for (int32_t i = 0; i < 8; i++) acc[i] = wasm_i32x4_splat(0);
+  q8_tile_from(acc, x0, x1, x2, x3, b, kp);
+}
+INLINE void q8_tile_pairs(v128_t acc[8], const q8_act* x0, const q8_act* x1, const q8_act* x2, const q8_act* x3, const i8* b, int32_t kp) {
+  for (int32_t i = 0; i < 8; i++) acc[i] = wasm_i32x4_splat(0);
+  q8_tile_pairs_from(acc, x0, x1, x2, x3, b, kp);
 }
 #undef Q8_PAIRS
 #else
