@@ -78,14 +78,14 @@ const maxDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   return m;
 };
 
-// Both suites test the trainer's arguments (when it evaluates, saves, resumes, accumulates), with 6.0.1's numbers at
-// the same tolerances on the default device, wasm (the cpu backend took 4x the CPU time; cpu-backend training is
-// covered by test/training.test.ts and test/training_cross_encoder.test.ts).
+// Both suites compare with 6.0.1's numbers at 1e-5 relative on the cpu backend: on wasm, Node 22+'s relaxed-SIMD
+// kernels (fused multiply-add) move the step-4 eval loss of the best-model runs by 1.3e-5 relative (seen in a full
+// Node 22 pass), which the reference tolerance does not allow; the cpu backend is exact float32 on every Node.
 describe('CrossEncoderTrainer training arguments vs 6.0.1', function () {
   this.timeout(300000);
   before(async function () {
     if (!requireFixtures(this)) return;
-    await initBackend('wasm');
+    await initBackend('cpu');
   });
 
   for (const [name, args] of [
@@ -173,7 +173,7 @@ describe('CrossEncoderTrainer checkpoints (saveStrategy, saveSteps, saveTotalLim
   this.timeout(300000);
   before(async function () {
     if (!requireFixtures(this)) return;
-    await initBackend('wasm');
+    await initBackend('cpu');
   });
 
   const snapshot = (ce: CrossEncoder) => ce.model.parameters!().map((p) => Array.from(p.variable.dataSync()));
